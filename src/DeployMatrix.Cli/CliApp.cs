@@ -1,0 +1,84 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using DeployMatrix.Cli.Commands;
+using DeployMatrix.Cli.Common;
+using DeployMatrix.Core;
+using DeployMatrix.Core.Diagnostics;
+
+namespace DeployMatrix.Cli;
+
+/// <summary>Builds the command tree and turns parse errors into one line with the fix and exit code 2.</summary>
+internal static class CliApp
+{
+    public static int Run(string[] args, CliContext context)
+    {
+        var root = Build(context);
+        var result = root.Parse(args);
+        if (result.Errors.Count > 0)
+        {
+            return ReportParseError(result, context);
+        }
+
+        try
+        {
+            return result.Invoke(new InvocationConfiguration { Output = context.Out, Error = context.Err, EnableDefaultExceptionHandler = false });
+        }
+        catch (UsageException e)
+        {
+            context.Err.WriteLine($"deploymatrix: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+    }
+
+    public static RootCommand Build(CliContext context)
+    {
+        var root = new RootCommand("DeployMatrix: the deploy matrix as code. Validate, render and plan every lane's build, deploy, migration, traffic and rollback from one YAML file.");
+        root.Options.Add(GlobalOptions.File);
+        root.Options.Add(GlobalOptions.Verbose);
+        root.Options.Add(GlobalOptions.Output);
+        root.Subcommands.Add(ValidateCommand.Create(context));
+        root.Subcommands.Add(RenderCommand.Create(context));
+        root.Subcommands.Add(PlanCommand.Create(context));
+        root.Subcommands.Add(GuardCommand.Create(context));
+        return root;
+    }
+
+    private static int ReportParseError(ParseResult result, CliContext context)
+    {
+        // "Unrecognized …" names the token the user mistyped; it beats the generic "command not provided".
+        var error = result.Errors.FirstOrDefault(e => e.Message.Contains("Unrecognized", StringComparison.Ordinal)) ?? result.Errors[0];
+        var command = result.CommandResult.Command;
+        var path = CommandPath(result.CommandResult);
+        var hint = "";
+        if (result.UnmatchedTokens.Count > 0 || error.Message.Contains("Unrecognized", StringComparison.Ordinal))
+        {
+            var token = result.UnmatchedTokens.Count > 0 ? result.UnmatchedTokens[0] : "";
+            var names = token.StartsWith('-')
+                ? command.Options.Concat(result.RootCommandResult.Command.Options).SelectMany(o => o.Aliases.Prepend(o.Name))
+                : command.Subcommands.Select(c => c.Name);
+            var closest = DidYouMean.Closest(token, names.Distinct().ToList());
+            hint = closest is null ? "" : $"; did you mean '{closest}'?";
+        }
+
+        context.Err.WriteLine($"deploymatrix: {OneLine(error.Message)}{hint} (see '{path} --help')");
+        return ExitCodes.BadInput;
+    }
+
+    /// <summary>Some parser messages list allowed values on lines of their own; errors here are one line.</summary>
+    private static string OneLine(string message)
+    {
+        var lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.Length == 1 ? lines[0].TrimEnd('.') : $"{lines[0]} {string.Join(", ", lines[1..])}";
+    }
+
+    private static string CommandPath(CommandResult result)
+    {
+        var names = new List<string>();
+        for (SymbolResult? r = result; r is CommandResult c; r = c.Parent)
+        {
+            names.Insert(0, c.Parent is null ? "deploymatrix" : c.Command.Name);
+        }
+
+        return string.Join(' ', names);
+    }
+}

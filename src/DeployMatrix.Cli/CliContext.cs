@@ -1,0 +1,4 @@
+namespace DeployMatrix.Cli;
+
+/// <summary>What a command may touch outside itself: its output streams, working folder and clock. Tests pass their own.</summary>
+internal sealed record CliContext(TextWriter Out, TextWriter Err, string WorkingDirectory, TimeProvider Time);

@@ -1,0 +1,61 @@
+using System.CommandLine;
+using DeployMatrix.Core;
+using DeployMatrix.Core.Loading;
+using DeployMatrix.Core.Model;
+
+namespace DeployMatrix.Cli.Common;
+
+/// <summary>Finds and loads the matrix a command means, printing diagnostics when it is not valid.</summary>
+internal static class MatrixSource
+{
+    /// <summary>Locates the matrix: a positional FILE, else --file, else the nearest deploymatrix.yaml from <paramref name="searchFrom"/>.</summary>
+    public static string Locate(ParseResult result, CliContext context, string? positional = null, string? searchFrom = null)
+    {
+        var explicitPath = positional ?? result.GetValue(GlobalOptions.File);
+        var (path, error) = MatrixLocator.Locate(explicitPath, searchFrom ?? context.WorkingDirectory);
+        if (path is null)
+        {
+            throw new UsageException(error!);
+        }
+
+        if (result.GetValue(GlobalOptions.Verbose))
+        {
+            context.Err.WriteLine($"using matrix {path}");
+        }
+
+        return path;
+    }
+
+    /// <summary>Loads a valid matrix or returns null after printing every diagnostic (the caller exits 2).</summary>
+    public static Matrix? LoadValid(ParseResult result, CliContext context, string? positional = null, string? searchFrom = null)
+    {
+        var path = Locate(result, context, positional, searchFrom);
+        var loaded = MatrixLoader.Load(path, Display(path, context));
+        if (loaded.Ok)
+        {
+            return loaded.Matrix;
+        }
+
+        PrintDiagnostics(loaded, context.Err);
+        return null;
+    }
+
+    public static void PrintDiagnostics(LoadResult loaded, TextWriter err)
+    {
+        foreach (var diagnostic in loaded.Diagnostics)
+        {
+            err.WriteLine(diagnostic);
+        }
+
+        err.WriteLine($"{loaded.Diagnostics.Count} error{(loaded.Diagnostics.Count == 1 ? "" : "s")} in {loaded.Path}");
+    }
+
+    /// <summary>Paths in messages are relative to where the user stands, as compilers print them.</summary>
+    public static string Display(string path, CliContext context)
+    {
+        var relative = Path.GetRelativePath(context.WorkingDirectory, path);
+        return relative.StartsWith("..", StringComparison.Ordinal) ? path : relative;
+    }
+
+    public const int Invalid = ExitCodes.BadInput;
+}

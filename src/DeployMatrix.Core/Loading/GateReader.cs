@@ -1,0 +1,226 @@
+using System.Text.RegularExpressions;
+using DeployMatrix.Core.Diagnostics;
+using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Yaml;
+
+namespace DeployMatrix.Core.Loading;
+
+/// <summary>Reads the <c>gate</c> section: the go/no-go checks between two environments.</summary>
+internal static partial class GateReader
+{
+    private static readonly string[] Keys = ["doc", "from", "to", "checks"];
+    private static readonly string[] CheckKeys = ["id", "description", "required", .. CheckTypes];
+    private static readonly string[] HttpKeys = ["lane", "env", "path", "url", "method", "expect", "contains", "header", "token-env"];
+    private static readonly string[] BudgetKeys = ["lane", "env", "path", "url", "max-bytes", "max-ttfb"];
+    private static readonly string[] CommandKeys = ["run", "timeout"];
+    private static readonly string[] LaneRefKeys = ["lane", "env"];
+    private static readonly string[] GuardKeys = ["dir"];
+    private static readonly string[] Methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+    internal static string[] CheckTypes => ["http", "budget", "command", LaneCheckSpec.Drift, LaneCheckSpec.CanaryStatus, "guard"];
+
+    public static GateConfig? Read(MapReader top, DiagnosticBag diagnostics)
+    {
+        if (top.Mapping("gate") is not { } node)
+        {
+            return null;
+        }
+
+        var r = new MapReader(node, "'gate'", diagnostics, Keys);
+        var checks = new List<GateCheck>();
+        var ids = new Dictionary<string, SourcePos>(StringComparer.Ordinal);
+        foreach (var item in r.List("checks"))
+        {
+            if (item is not YMapping m)
+            {
+                diagnostics.Add(item.Pos, "type", $"a gate check must be a mapping with 'id' and one check type, not {item.Describe()}");
+                continue;
+            }
+
+            if (ReadCheck(new MapReader(m, "a gate check", diagnostics, CheckKeys)) is not { } check)
+            {
+                continue;
+            }
+
+            if (ids.TryGetValue(check.Id, out var first))
+            {
+                diagnostics.Add(check.Pos, "duplicate", $"gate check id '{check.Id}' is used twice (first at line {first.Line}:{first.Column})");
+                continue;
+            }
+
+            ids[check.Id] = check.Pos;
+            checks.Add(check);
+        }
+
+        return new GateConfig
+        {
+            Doc = r.String("doc") is { } doc ? new FileRef(doc, r.PosOf("doc")) : null,
+            From = r.String("from", required: true) ?? "",
+            To = r.String("to", required: true) ?? "",
+            Checks = checks,
+            Pos = r.Pos,
+        };
+    }
+
+    private static GateCheck? ReadCheck(MapReader r)
+    {
+        var id = r.String("id", required: true);
+        if (id is not null && !IdPattern().IsMatch(id))
+        {
+            r.Diagnostics.Add(r.PosOf("id"), "name", $"gate check id '{id}' must be lowercase letters, digits, '-', '_' or '.'");
+            id = null;
+        }
+
+        var context = id is null ? "a gate check" : $"gate check '{id}'";
+        var types = CheckTypes.Where(r.Has).ToList();
+        if (types.Count != 1)
+        {
+            var message = types.Count == 0
+                ? $"{context} needs one check type: {string.Join(", ", CheckTypes)}"
+                : $"{context} has several check types ({string.Join(", ", types)}); split it into one check per type";
+            // "guard:" with no value is a valid guard check; count it even though it is empty.
+            if (!(types.Count == 0 && r.Node("guard") is not null))
+            {
+                r.Diagnostics.Add(r.Pos, "check-type", message);
+                return null;
+            }
+
+            types.Add("guard");
+        }
+
+        var spec = ReadSpec(types[0], r, context);
+        if (id is null || spec is null)
+        {
+            return null;
+        }
+
+        return new GateCheck { Id = id, Description = r.String("description"), Required = r.Bool("required") ?? true, Spec = spec, Pos = r.Pos };
+    }
+
+    private static CheckSpec? ReadSpec(string type, MapReader r, string context)
+    {
+        var node = r.Node(type)!;
+        var d = r.Diagnostics;
+        switch (type)
+        {
+            case "command" when node is YScalar { IsNull: false } s:
+                return new CommandCheckSpec { Run = new CommandText(s.Value, s.Pos) };
+            case "guard" when node is YScalar { IsNull: true } or YScalar { Value: "true" }:
+                return new GuardCheckSpec();
+            case "guard" when node is YScalar s:
+                return new GuardCheckSpec { Dir = s.Value };
+        }
+
+        if (node is not YMapping map)
+        {
+            r.TypeError(type, node, "a mapping");
+            return null;
+        }
+
+        var where = $"'{type}' of {context}";
+        switch (type)
+        {
+            case "http":
+            {
+                var h = new MapReader(map, where, d, HttpKeys);
+                var method = h.String("method")?.ToUpperInvariant() ?? "GET";
+                if (!Methods.Contains(method))
+                {
+                    d.Add(h.PosOf("method"), "unknown-value", $"'method' in {where} is '{method}'{DidYouMean.Hint(method, Methods)}");
+                }
+
+                var header = h.String("header");
+                if (header is not null && !header.Contains(':', StringComparison.Ordinal))
+                {
+                    d.Add(h.PosOf("header"), "type", $"'header' in {where} is written 'name: value', e.g. 'cache-control: no-cache'");
+                }
+
+                return Endpoint(h) is { } endpoint
+                    ? new HttpCheckSpec
+                    {
+                        Endpoint = endpoint,
+                        Method = method,
+                        Expect = (int?)h.Integer("expect", 100, 599) ?? 200,
+                        Contains = h.String("contains"),
+                        Header = header,
+                        TokenEnv = h.String("token-env"),
+                    }
+                    : null;
+            }
+
+            case "budget":
+            {
+                var b = new MapReader(map, where, d, BudgetKeys);
+                var maxBytes = b.Integer("max-bytes", 1, long.MaxValue);
+                var maxTtfb = b.Duration("max-ttfb", TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(5));
+                if (!b.Has("max-bytes") && !b.Has("max-ttfb"))
+                {
+                    d.Add(b.Pos, "missing-key", $"{where} needs 'max-bytes', 'max-ttfb' or both");
+                }
+
+                return Endpoint(b) is { } endpoint ? new BudgetCheckSpec { Endpoint = endpoint, MaxBytes = maxBytes, MaxTtfb = maxTtfb } : null;
+            }
+
+            case "command":
+            {
+                var c = new MapReader(map, where, d, CommandKeys);
+                var run = c.String("run", required: true);
+                var timeout = c.Duration("timeout", TimeSpan.FromSeconds(1), TimeSpan.FromHours(2));
+                return run is null ? null : new CommandCheckSpec { Run = new CommandText(run, c.PosOf("run")), Timeout = timeout ?? TimeSpan.FromMinutes(5) };
+            }
+
+            case "guard":
+                return new GuardCheckSpec { Dir = new MapReader(map, where, d, GuardKeys).String("dir") ?? "." };
+
+            default:
+            {
+                var l = new MapReader(map, where, d, LaneRefKeys);
+                var lane = l.String("lane", required: true);
+                var env = l.String("env", required: true);
+                return lane is null || env is null ? null : new LaneCheckSpec(type, lane, env, l.Pos);
+            }
+        }
+    }
+
+    /// <summary>An endpoint is a lane's service in an environment plus a path, or an absolute URL.</summary>
+    private static HttpEndpoint? Endpoint(MapReader r)
+    {
+        var lane = r.String("lane");
+        var env = r.String("env");
+        var path = r.String("path");
+        var url = r.String("url");
+        if (url is not null)
+        {
+            if (lane is not null || path is not null)
+            {
+                r.Diagnostics.Add(r.PosOf("url"), "check-target", $"{r.Context} names both 'url' and 'lane'/'path'; use one");
+                return null;
+            }
+
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
+            {
+                r.Diagnostics.Add(r.PosOf("url"), "check-target", $"'url' in {r.Context} must be an absolute http(s) URL, not '{url}'");
+                return null;
+            }
+
+            return new HttpEndpoint(null, null, null, url, r.Pos);
+        }
+
+        if (lane is null || env is null || path is null)
+        {
+            r.Diagnostics.Add(r.Pos, "check-target", $"{r.Context} needs 'lane', 'env' and 'path', or a 'url'");
+            return null;
+        }
+
+        if (!path.StartsWith('/'))
+        {
+            r.Diagnostics.Add(r.PosOf("path"), "path", $"'path' in {r.Context} must start with '/', not '{path}'");
+            return null;
+        }
+
+        return new HttpEndpoint(lane, env, path, null, r.Pos);
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]*$")]
+    private static partial Regex IdPattern();
+}

@@ -1,0 +1,242 @@
+using DeployMatrix.Core.Diagnostics;
+using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Yaml;
+
+namespace DeployMatrix.Core.Loading;
+
+/// <summary>Reads the <c>lanes</c> mapping: one lane per key, targets resolved against the defaults.</summary>
+internal sealed class LaneReader
+{
+    private static readonly string[] LaneKeys =
+        ["kind", "status", "description", "image", "build", "targets", "migration", "rollout", "probe", "smoke", "runbooks", "env", "run"];
+
+    private static readonly string[] TargetKeys = ["platform", "project", "region", "service", "image", "job", "port", "env"];
+    private static readonly string[] BuildKeys = ["cloudbuild", "local"];
+    private static readonly string[] CloudBuildKeys = ["config", "substitutions"];
+    private static readonly string[] LocalBuildKeys = ["command", "artifact"];
+    private static readonly string[] MigrationKeys = ["job", "mandatory", "command"];
+    private static readonly string[] SmokeKeys = ["path", "expect", "contains"];
+
+    private static readonly Dictionary<string, LaneKind> Kinds = new() { ["service"] = LaneKind.Service, ["binary"] = LaneKind.Binary };
+    private static readonly Dictionary<string, LaneStatus> Statuses = new() { ["canonical"] = LaneStatus.Canonical, ["legacy"] = LaneStatus.Legacy };
+
+    private readonly DiagnosticBag _diagnostics;
+    private readonly Defaults _defaults;
+    private readonly IReadOnlyList<EnvironmentConfig> _environments;
+
+    public LaneReader(DiagnosticBag diagnostics, Defaults defaults, IReadOnlyList<EnvironmentConfig> environments)
+    {
+        _diagnostics = diagnostics;
+        _defaults = defaults;
+        _environments = environments;
+    }
+
+    public List<Lane> ReadLanes(MapReader top)
+    {
+        var lanes = new List<Lane>();
+        var node = top.Mapping("lanes", required: true);
+        if (node is null)
+        {
+            return lanes;
+        }
+
+        foreach (var pair in node.Pairs)
+        {
+            if (!MatrixReader.CheckName(pair.Key.Value, pair.Key.Pos, "lane", _diagnostics))
+            {
+                continue;
+            }
+
+            if (pair.Value is not YMapping body)
+            {
+                _diagnostics.Add(pair.Value.Pos, "type", $"lane '{pair.Key.Value}' must be a mapping, not {pair.Value.Describe()}");
+                continue;
+            }
+
+            lanes.Add(ReadLane(pair.Key.Value, pair.Key.Pos, body));
+        }
+
+        if (node.Pairs.Count == 0)
+        {
+            _diagnostics.Add(node.Pos, "missing-key", "'lanes' holds no lane");
+        }
+
+        return lanes;
+    }
+
+    private Lane ReadLane(string name, SourcePos pos, YMapping body)
+    {
+        var r = new MapReader(body, $"lane '{name}'", _diagnostics, LaneKeys);
+        var kind = r.Enum("kind", Kinds) ?? LaneKind.Service;
+        var image = r.String("image");
+        if (image is not null && !image.Contains(Lane.TagPlaceholder, StringComparison.Ordinal))
+        {
+            _diagnostics.Add(r.PosOf("image"), "image-tag", $"image of lane '{name}' must contain the {Lane.TagPlaceholder} placeholder (e.g. …/{name}:{Lane.TagPlaceholder})");
+        }
+
+        return new Lane
+        {
+            Name = name,
+            Kind = kind,
+            Status = r.Enum("status", Statuses) ?? LaneStatus.Canonical,
+            Description = r.String("description"),
+            Image = image,
+            Build = r.Mapping("build") is { } build ? ReadBuild(new MapReader(build, $"'build' of lane '{name}'", _diagnostics, BuildKeys)) : null,
+            Targets = ReadTargets(r, name),
+            Migration = r.Mapping("migration") is { } migration ? ReadMigration(new MapReader(migration, $"'migration' of lane '{name}'", _diagnostics, MigrationKeys)) : null,
+            Rollout = r.Mapping("rollout") is { } rollout
+                ? RolloutReader.Read(new MapReader(rollout, $"'rollout' of lane '{name}'", _diagnostics, RolloutReader.Keys), _defaults.Rollout)
+                : null,
+            Probe = ReadPath(r, "probe") ?? "/readyz",
+            Smoke = ReadSmoke(r),
+            Runbooks = r.FileList("runbooks"),
+            Env = r.StringMap("env"),
+            Run = r.String("run") is { } run ? new CommandText(run, r.PosOf("run")) : null,
+            Pos = pos,
+        };
+    }
+
+    private List<Target> ReadTargets(MapReader lane, string laneName)
+    {
+        var targets = new List<Target>();
+        if (lane.Mapping("targets") is not { } map)
+        {
+            return targets;
+        }
+
+        foreach (var pair in map.Pairs)
+        {
+            var env = pair.Key.Value;
+            if (!_environments.Any(e => e.Name == env))
+            {
+                _diagnostics.Add(pair.Key.Pos, "unknown-env", $"lane '{laneName}' has a target for environment '{env}', which 'environments' does not list{DidYouMean.Hint(env, _environments.Select(e => e.Name))}");
+                continue;
+            }
+
+            // An empty target ("staging:") takes every value from the lane and the defaults.
+            var body = pair.Value as YMapping ?? new YMapping(pair.Value.Pos, []);
+            if (pair.Value is not YMapping and not YScalar { IsNull: true })
+            {
+                _diagnostics.Add(pair.Value.Pos, "type", $"target '{env}' of lane '{laneName}' must be a mapping, not {pair.Value.Describe()}");
+                continue;
+            }
+
+            var r = new MapReader(body, $"target '{env}' of lane '{laneName}'", _diagnostics, TargetKeys);
+            var service = r.String("service") ?? laneName;
+            MatrixReader.CheckName(service, r.PosOf("service"), "service", _diagnostics);
+            var image = r.String("image");
+            if (image is not null && !image.Contains(Lane.TagPlaceholder, StringComparison.Ordinal))
+            {
+                _diagnostics.Add(r.PosOf("image"), "image-tag", $"image of target '{env}' of lane '{laneName}' must contain the {Lane.TagPlaceholder} placeholder");
+            }
+
+            targets.Add(new Target
+            {
+                Environment = env,
+                Platform = r.Enum("platform", MatrixReader.Platforms) ?? _defaults.Platform,
+                Project = r.String("project") ?? _defaults.Project,
+                Region = r.String("region") ?? _defaults.Region,
+                Service = service,
+                Image = image,
+                Job = r.String("job"),
+                Port = (int?)r.Integer("port", 1, 65535),
+                Env = r.StringMap("env"),
+                Pos = pair.Key.Pos,
+            });
+        }
+
+        return targets;
+    }
+
+    private BuildConfig ReadBuild(MapReader r)
+    {
+        CloudBuildConfig? cloud = null;
+        switch (r.Node("cloudbuild"))
+        {
+            case YScalar { IsNull: false } s:
+                // Short form: the config path alone.
+                cloud = new CloudBuildConfig { Config = new FileRef(s.Value, s.Pos) };
+                break;
+            case YMapping m:
+                var c = new MapReader(m, $"'cloudbuild' of {r.Context}", _diagnostics, CloudBuildKeys);
+                var config = c.String("config", required: true);
+                var substitutions = c.StringMap("substitutions");
+                foreach (var key in substitutions.Keys.Where(k => !k.StartsWith('_') || k == "_TAG"))
+                {
+                    _diagnostics.Add(c.PosOf("substitutions"), "substitution", $"substitution '{key}' in {c.Context} must start with '_' and must not be _TAG (set from --tag)");
+                }
+
+                cloud = config is null ? null : new CloudBuildConfig { Config = new FileRef(config, c.PosOf("config")), Substitutions = substitutions };
+                break;
+            case { } other and not YScalar:
+                r.TypeError("cloudbuild", other, "a config path or a mapping");
+                break;
+        }
+
+        LocalBuildConfig? local = null;
+        if (r.Mapping("local") is { } localNode)
+        {
+            var l = new MapReader(localNode, $"'local' of {r.Context}", _diagnostics, LocalBuildKeys);
+            var command = l.String("command", required: true);
+            var artifact = l.String("artifact", required: true);
+            if (command is not null && artifact is not null)
+            {
+                local = new LocalBuildConfig { Command = new CommandText(command, l.PosOf("command")), Artifact = artifact };
+            }
+        }
+
+        if (cloud is null && local is null && !r.Has("cloudbuild") && !r.Has("local"))
+        {
+            r.Missing("cloudbuild' or 'local");
+        }
+
+        return new BuildConfig { CloudBuild = cloud, Local = local, Pos = r.Pos };
+    }
+
+    private static MigrationConfig ReadMigration(MapReader r) => new()
+    {
+        Job = r.String("job") is { } job && MatrixReader.CheckName(job, r.PosOf("job"), "job", r.Diagnostics) ? job : null,
+        Mandatory = r.Bool("mandatory") ?? false,
+        Command = r.String("command") is { } command ? new CommandText(command, r.PosOf("command")) : null,
+        Pos = r.Pos,
+    };
+
+    private List<SmokeCheck> ReadSmoke(MapReader lane)
+    {
+        var checks = new List<SmokeCheck>();
+        foreach (var item in lane.List("smoke", allowSingle: true))
+        {
+            switch (item)
+            {
+                case YScalar { IsNull: false } s when s.Value.StartsWith('/'):
+                    checks.Add(new SmokeCheck { Path = s.Value });
+                    break;
+                case YMapping m:
+                    var r = new MapReader(m, $"a smoke check of {lane.Context}", _diagnostics, SmokeKeys);
+                    if (ReadPath(r, "path", required: true) is { } path)
+                    {
+                        checks.Add(new SmokeCheck { Path = path, Expect = (int?)r.Integer("expect", 100, 599) ?? 200, Contains = r.String("contains") });
+                    }
+
+                    break;
+                default:
+                    _diagnostics.Add(item.Pos, "type", $"a smoke check of {lane.Context} is a path starting with '/' or a mapping with 'path', not {item.Describe()}");
+                    break;
+            }
+        }
+
+        return checks;
+    }
+
+    private string? ReadPath(MapReader r, string key, bool required = false)
+    {
+        var path = r.String(key, required);
+        if (path is not null && !path.StartsWith('/'))
+        {
+            _diagnostics.Add(r.PosOf(key), "path", $"'{key}' in {r.Context} must be a URL path starting with '/', not '{path}'");
+            return null;
+        }
+
+        return path;
+    }
+}

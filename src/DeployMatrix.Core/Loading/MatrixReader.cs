@@ -1,0 +1,199 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using DeployMatrix.Core.Diagnostics;
+using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Yaml;
+
+namespace DeployMatrix.Core.Loading;
+
+/// <summary>Turns a YAML tree into a <see cref="Matrix"/>, reporting every shape problem with its position.</summary>
+internal sealed partial class MatrixReader
+{
+    private static readonly string[] TopKeys = ["version", "matrix", "defaults", "environments", "lanes", "legacy", "gate"];
+    private static readonly string[] InfoKeys = ["title", "status", "updated", "summary"];
+    private static readonly string[] DefaultsKeys = ["platform", "project", "region", "rollout"];
+    private static readonly string[] EnvironmentKeys = ["no-traffic", "description"];
+
+    internal static readonly IReadOnlyDictionary<string, PlatformKind> Platforms = new Dictionary<string, PlatformKind>
+    {
+        ["local"] = PlatformKind.Local,
+        ["cloudrun"] = PlatformKind.CloudRun,
+    };
+
+    private readonly DiagnosticBag _diagnostics;
+    private readonly string _path;
+
+    private MatrixReader(string path, DiagnosticBag diagnostics)
+    {
+        _path = path;
+        _diagnostics = diagnostics;
+    }
+
+    public static Matrix? Read(string path, YNode root, DiagnosticBag diagnostics) => new MatrixReader(path, diagnostics).ReadRoot(root);
+
+    private Matrix? ReadRoot(YNode root)
+    {
+        if (root is not YMapping map)
+        {
+            _diagnostics.Add(root.Pos, "type", $"the matrix must be a mapping with 'matrix', 'lanes', … at the top, not {root.Describe()}");
+            return null;
+        }
+
+        var top = new MapReader(map, "the matrix", _diagnostics, TopKeys);
+        if (top.Integer("version", 1, 1) is null && top.Has("version"))
+        {
+            return null;
+        }
+
+        var info = ReadInfo(top);
+        var defaults = ReadDefaults(top);
+        var environments = ReadEnvironments(top);
+        var lanes = new LaneReader(_diagnostics, defaults, environments).ReadLanes(top);
+        var legacy = LegacyReader.Read(top, _diagnostics);
+        var gate = GateReader.Read(top, _diagnostics);
+
+        return new Matrix
+        {
+            SourcePath = _path,
+            Info = info,
+            Defaults = defaults,
+            Environments = environments,
+            Lanes = lanes,
+            Legacy = legacy,
+            Gate = gate,
+        };
+    }
+
+    private MatrixInfo ReadInfo(MapReader top)
+    {
+        var node = top.Mapping("matrix", required: true);
+        if (node is null)
+        {
+            return new MatrixInfo { Title = "", Status = "", Updated = default };
+        }
+
+        var r = new MapReader(node, "'matrix'", _diagnostics, InfoKeys);
+        var updatedText = r.String("updated", required: true);
+        var updated = default(DateOnly);
+        if (updatedText is not null && !DateOnly.TryParseExact(updatedText, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out updated))
+        {
+            _diagnostics.Add(r.PosOf("updated"), "type", $"'updated' in 'matrix' must be a date written YYYY-MM-DD, not '{updatedText}'");
+        }
+
+        return new MatrixInfo
+        {
+            Title = r.String("title", required: true) ?? "",
+            Status = r.String("status", required: true) ?? "",
+            Updated = updated,
+            Summary = r.String("summary"),
+        };
+    }
+
+    private Defaults ReadDefaults(MapReader top)
+    {
+        var node = top.Mapping("defaults");
+        if (node is null)
+        {
+            return new Defaults();
+        }
+
+        var r = new MapReader(node, "'defaults'", _diagnostics, DefaultsKeys);
+        return new Defaults
+        {
+            Platform = r.Enum("platform", Platforms) ?? PlatformKind.Local,
+            Project = r.String("project"),
+            Region = r.String("region"),
+            Rollout = r.Mapping("rollout") is { } rollout
+                ? RolloutReader.Read(new MapReader(rollout, "'defaults.rollout'", _diagnostics, RolloutReader.Keys), RolloutPolicy.Default)
+                : RolloutPolicy.Default,
+        };
+    }
+
+    private List<EnvironmentConfig> ReadEnvironments(MapReader top)
+    {
+        var result = new List<EnvironmentConfig>();
+        var node = top.Node("environments");
+        switch (node)
+        {
+            case null or YScalar { IsNull: true }:
+                top.Missing("environments", " (list them in promotion order, e.g. staging then production)");
+                break;
+            case YSequence seq:
+                // The short form: a list of names.
+                foreach (var item in seq.Items)
+                {
+                    if (item is YScalar { IsNull: false } s && CheckName(s.Value, s.Pos, "environment"))
+                    {
+                        AddUnique(result, new EnvironmentConfig { Name = s.Value, Pos = s.Pos }, s.Pos);
+                    }
+                    else if (item is not YScalar)
+                    {
+                        _diagnostics.Add(item.Pos, "type", $"environment names must be strings, not {item.Describe()}");
+                    }
+                }
+
+                break;
+            case YMapping map:
+                foreach (var pair in map.Pairs)
+                {
+                    if (!CheckName(pair.Key.Value, pair.Key.Pos, "environment"))
+                    {
+                        continue;
+                    }
+
+                    var config = new EnvironmentConfig { Name = pair.Key.Value, Pos = pair.Key.Pos };
+                    if (pair.Value is YMapping body)
+                    {
+                        var r = new MapReader(body, $"environment '{pair.Key.Value}'", _diagnostics, EnvironmentKeys);
+                        config = config with { NoTraffic = r.Bool("no-traffic") ?? false, Description = r.String("description") };
+                    }
+                    else if (pair.Value is not YScalar { IsNull: true })
+                    {
+                        _diagnostics.Add(pair.Value.Pos, "type", $"environment '{pair.Key.Value}' must be a mapping (or empty), not {pair.Value.Describe()}");
+                    }
+
+                    result.Add(config);
+                }
+
+                break;
+            default:
+                top.TypeError("environments", node, "a mapping or a list of names");
+                break;
+        }
+
+        if (node is not null && result.Count == 0 && node is not YScalar)
+        {
+            _diagnostics.Add(node.Pos, "missing-key", "'environments' names no environment");
+        }
+
+        return result;
+    }
+
+    private void AddUnique(List<EnvironmentConfig> list, EnvironmentConfig env, SourcePos pos)
+    {
+        if (list.Any(e => e.Name == env.Name))
+        {
+            _diagnostics.Add(pos, "duplicate", $"environment '{env.Name}' is listed twice");
+            return;
+        }
+
+        list.Add(env);
+    }
+
+    /// <summary>Names become service names, file names and URL parts: lowercase words joined by hyphens.</summary>
+    internal bool CheckName(string name, SourcePos pos, string what) => CheckName(name, pos, what, _diagnostics);
+
+    internal static bool CheckName(string name, SourcePos pos, string what, DiagnosticBag diagnostics)
+    {
+        if (NamePattern().IsMatch(name) && name.Length <= 63)
+        {
+            return true;
+        }
+
+        diagnostics.Add(pos, "name", $"{what} name '{name}' must be lowercase letters, digits and hyphens, start with a letter, at most 63 characters");
+        return false;
+    }
+
+    [GeneratedRegex("^[a-z]([a-z0-9-]*[a-z0-9])?$")]
+    private static partial Regex NamePattern();
+}

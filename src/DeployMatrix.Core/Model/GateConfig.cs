@@ -1,0 +1,110 @@
+using DeployMatrix.Core.Diagnostics;
+
+namespace DeployMatrix.Core.Model;
+
+/// <summary>The cross-environment go/no-go gate between two environments.</summary>
+public sealed record GateConfig
+{
+    /// <summary>The human validation document the gate implements (rendered as the gate link).</summary>
+    public FileRef? Doc { get; init; }
+
+    public required string From { get; init; }
+
+    public required string To { get; init; }
+
+    public IReadOnlyList<GateCheck> Checks { get; init; } = [];
+
+    public SourcePos Pos { get; init; }
+}
+
+/// <summary>One named check of the gate. Exactly one of the typed specs is set.</summary>
+public sealed record GateCheck
+{
+    public required string Id { get; init; }
+
+    /// <value>Checks are required by default: a required failure or skip is a no-go.</value>
+    public bool Required { get; init; } = true;
+
+    public string? Description { get; init; }
+
+    public required CheckSpec Spec { get; init; }
+
+    public SourcePos Pos { get; init; }
+}
+
+/// <summary>What a check does; the gate runner switches on the concrete type.</summary>
+public abstract record CheckSpec
+{
+    public abstract string Type { get; }
+
+    /// <summary>The lane and environment a check targets, when it targets one.</summary>
+    public virtual (string Lane, string Env, Diagnostics.SourcePos Pos)? LaneRef => null;
+}
+
+/// <summary>Where an HTTP check goes: a lane's service in an environment plus a path, or an absolute URL.</summary>
+public sealed record HttpEndpoint(string? Lane, string? Env, string? Path, string? Url, SourcePos Pos);
+
+public sealed record HttpCheckSpec : CheckSpec
+{
+    public override string Type => "http";
+
+    public required HttpEndpoint Endpoint { get; init; }
+
+    public string Method { get; init; } = "GET";
+
+    public int Expect { get; init; } = 200;
+
+    public string? Contains { get; init; }
+
+    /// <summary>A header that must be present, as <c>name: value-substring</c>.</summary>
+    public string? Header { get; init; }
+
+    /// <summary>Name of the environment variable holding a bearer token; the value is never stored or printed.</summary>
+    public string? TokenEnv { get; init; }
+
+    public override (string Lane, string Env, SourcePos Pos)? LaneRef =>
+        Endpoint.Lane is { } lane && Endpoint.Env is { } env ? (lane, env, Endpoint.Pos) : null;
+}
+
+public sealed record BudgetCheckSpec : CheckSpec
+{
+    public override string Type => "budget";
+
+    public required HttpEndpoint Endpoint { get; init; }
+
+    public long? MaxBytes { get; init; }
+
+    public TimeSpan? MaxTtfb { get; init; }
+
+    public override (string Lane, string Env, SourcePos Pos)? LaneRef =>
+        Endpoint.Lane is { } lane && Endpoint.Env is { } env ? (lane, env, Endpoint.Pos) : null;
+}
+
+public sealed record CommandCheckSpec : CheckSpec
+{
+    public override string Type => "command";
+
+    public required CommandText Run { get; init; }
+
+    /// <value>The default timeout is 5 minutes.</value>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
+}
+
+/// <summary>A check over one lane in one environment (migration drift, canary status).</summary>
+public sealed record LaneCheckSpec(string CheckType, string Lane, string Env, SourcePos RefPos) : CheckSpec
+{
+    public const string Drift = "drift";
+    public const string CanaryStatus = "canary-status";
+
+    public override string Type => CheckType;
+
+    public override (string Lane, string Env, SourcePos Pos)? LaneRef => (Lane, Env, RefPos);
+}
+
+public sealed record GuardCheckSpec : CheckSpec
+{
+    public override string Type => "guard";
+
+    /// <summary>The folder to scan, relative to the matrix file.</summary>
+    public string Dir { get; init; } = ".";
+}

@@ -1,0 +1,149 @@
+using DeployMatrix.Core.Diagnostics;
+
+namespace DeployMatrix.Core.Model;
+
+public enum LaneKind
+{
+    /// <summary>Long-running HTTP revisions behind traffic, optionally with a migration job.</summary>
+    Service,
+
+    /// <summary>A command run on demand, or served like a service when it has targets.</summary>
+    Binary,
+}
+
+public enum LaneStatus
+{
+    Canonical,
+
+    /// <summary>Frozen: refused unless explicitly unfrozen with a change ticket.</summary>
+    Legacy,
+}
+
+/// <summary>One deployable unit of the matrix.</summary>
+public sealed record Lane
+{
+    public const string TagPlaceholder = "<TAG>";
+
+    /// <summary>In a binary lane's <see cref="Run"/> command, where the user's arguments go.</summary>
+    public const string ArgsPlaceholder = "<command>";
+
+    public required string Name { get; init; }
+
+    public LaneKind Kind { get; init; } = LaneKind.Service;
+
+    public LaneStatus Status { get; init; } = LaneStatus.Canonical;
+
+    public string? Description { get; init; }
+
+    /// <summary>Image template with a <c>&lt;TAG&gt;</c> placeholder; targets may override it.</summary>
+    public string? Image { get; init; }
+
+    public BuildConfig? Build { get; init; }
+
+    /// <summary>Targets by environment, in file order.</summary>
+    public IReadOnlyList<Target> Targets { get; init; } = [];
+
+    public MigrationConfig? Migration { get; init; }
+
+    public RolloutPolicy? Rollout { get; init; }
+
+    /// <value>The default readiness probe is <c>/readyz</c>.</value>
+    public string Probe { get; init; } = "/readyz";
+
+    public IReadOnlyList<SmokeCheck> Smoke { get; init; } = [];
+
+    public IReadOnlyList<FileRef> Runbooks { get; init; } = [];
+
+    /// <summary>Environment variables for every revision, job and run of this lane.</summary>
+    public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>A binary lane's canonical command, e.g. <c>cargo run --manifest-path … -- &lt;command&gt;</c>.</summary>
+    public CommandText? Run { get; init; }
+
+    public SourcePos Pos { get; init; }
+
+    public Target? FindTarget(string environment) => Targets.FirstOrDefault(t => t.Environment == environment);
+
+    /// <summary>The image for a tag: the target's template if it has one, else the lane's.</summary>
+    public string? ImageFor(Target target, string tag) => (target.Image ?? Image)?.Replace(TagPlaceholder, tag, StringComparison.Ordinal);
+}
+
+/// <summary>A lane in one environment, on one platform.</summary>
+public sealed record Target
+{
+    public required string Environment { get; init; }
+
+    public required PlatformKind Platform { get; init; }
+
+    public string? Project { get; init; }
+
+    public string? Region { get; init; }
+
+    /// <summary>The platform's service name (Cloud Run service; the local platform's service).</summary>
+    public required string Service { get; init; }
+
+    public string? Image { get; init; }
+
+    /// <summary>The migration job's name in this environment (defaults to the lane's job).</summary>
+    public string? Job { get; init; }
+
+    /// <summary>The local platform's stable listener port for this service.</summary>
+    public int? Port { get; init; }
+
+    public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
+
+    public SourcePos Pos { get; init; }
+}
+
+/// <summary>How a lane's image is built: Cloud Build for Cloud Run, a command for the local platform.</summary>
+public sealed record BuildConfig
+{
+    public CloudBuildConfig? CloudBuild { get; init; }
+
+    public LocalBuildConfig? Local { get; init; }
+
+    public SourcePos Pos { get; init; }
+}
+
+public sealed record CloudBuildConfig
+{
+    public required FileRef Config { get; init; }
+
+    /// <summary>Extra substitutions; <c>_TAG</c> is always set to the tag.</summary>
+    public IReadOnlyDictionary<string, string> Substitutions { get; init; } = new Dictionary<string, string>();
+}
+
+public sealed record LocalBuildConfig
+{
+    public required CommandText Command { get; init; }
+
+    /// <summary>The file the command produces, stored content-addressed as the lane's local image.</summary>
+    public required string Artifact { get; init; }
+}
+
+/// <summary>The one-shot job that runs the same image as the service before it takes traffic.</summary>
+public sealed record MigrationConfig
+{
+    public string? Job { get; init; }
+
+    /// <summary>Deploys of this lane must run the job, and a rollout cannot start before it succeeded.</summary>
+    public bool Mandatory { get; init; }
+
+    /// <summary>Arguments given to the lane's artifact to run the migration (local platform).</summary>
+    public CommandText? Command { get; init; }
+
+    public SourcePos Pos { get; init; }
+
+    public string? JobFor(Target target) => target.Job ?? Job;
+}
+
+/// <summary>An HTTP check run against a freshly deployed revision.</summary>
+public sealed record SmokeCheck
+{
+    public required string Path { get; init; }
+
+    /// <value>The default expected status is 200.</value>
+    public int Expect { get; init; } = 200;
+
+    public string? Contains { get; init; }
+}

@@ -1,0 +1,91 @@
+using DeployMatrix.Core.Diagnostics;
+
+namespace DeployMatrix.Core.Model;
+
+/// <summary>The whole deploy matrix: one checked-in YAML file.</summary>
+public sealed record Matrix
+{
+    /// <summary>The file the matrix was read from; relative paths inside it resolve against its folder.</summary>
+    public required string SourcePath { get; init; }
+
+    public required MatrixInfo Info { get; init; }
+
+    public required Defaults Defaults { get; init; }
+
+    /// <summary>Environments in promotion order (for example staging, then production).</summary>
+    public required IReadOnlyList<EnvironmentConfig> Environments { get; init; }
+
+    /// <summary>Lanes in file order; canonical and legacy alike.</summary>
+    public required IReadOnlyList<Lane> Lanes { get; init; }
+
+    public required LegacyPolicy Legacy { get; init; }
+
+    public GateConfig? Gate { get; init; }
+
+    public string BaseDirectory => Path.GetDirectoryName(Path.GetFullPath(SourcePath)) ?? ".";
+
+    public Lane? FindLane(string name) => Lanes.FirstOrDefault(l => l.Name == name);
+
+    public EnvironmentConfig? FindEnvironment(string name) => Environments.FirstOrDefault(e => e.Name == name);
+
+    public IEnumerable<Lane> CanonicalLanes => Lanes.Where(l => l.Status == LaneStatus.Canonical);
+}
+
+/// <summary>The header of the deploy map.</summary>
+public sealed record MatrixInfo
+{
+    public required string Title { get; init; }
+
+    public required string Status { get; init; }
+
+    public required DateOnly Updated { get; init; }
+
+    public string? Summary { get; init; }
+}
+
+/// <summary>Values every target inherits unless it names its own.</summary>
+public sealed record Defaults
+{
+    /// <value>The default platform is <see cref="PlatformKind.Local"/>.</value>
+    public PlatformKind Platform { get; init; } = PlatformKind.Local;
+
+    public string? Project { get; init; }
+
+    public string? Region { get; init; }
+
+    /// <value>The default rollout is the seed's runbook: stages 0, 5, 25, 50, 100 with 10-minute windows.</value>
+    public RolloutPolicy Rollout { get; init; } = RolloutPolicy.Default;
+}
+
+public enum PlatformKind
+{
+    Local,
+    CloudRun,
+}
+
+/// <summary>An environment such as staging or production.</summary>
+public sealed record EnvironmentConfig
+{
+    public required string Name { get; init; }
+
+    /// <summary>A deploy here creates a revision without traffic; traffic moves only by rollout or traffic commands.</summary>
+    public bool NoTraffic { get; init; }
+
+    public string? Description { get; init; }
+
+    public SourcePos Pos { get; init; }
+}
+
+/// <summary>A path the matrix names, relative to the matrix file, with where it was written.</summary>
+public sealed record FileRef(string Path, SourcePos Pos)
+{
+    public override string ToString() => Path;
+}
+
+/// <summary>A command line the matrix names, with where it was written (forbidden-command checks point at it).</summary>
+public sealed record CommandText(string Text, SourcePos Pos)
+{
+    public IReadOnlyList<string> Words => CommandWords.Split(Text);
+
+    public override string ToString() => Text;
+}

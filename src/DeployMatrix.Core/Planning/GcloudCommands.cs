@@ -1,0 +1,45 @@
+namespace DeployMatrix.Core.Planning;
+
+/// <summary>
+/// The gcloud argument arrays for Cloud Run steps: what the gcloud executor runs and what
+/// <c>plan --format shell</c> prints. Flags and values follow the seed's upstream scripts.
+/// </summary>
+public static class GcloudCommands
+{
+    public const string ServiceImageFormat = "value(spec.template.spec.containers[0].image)";
+    public const string JobImageFormat = "value(spec.template.spec.template.spec.containers[0].image)";
+    public const string StatusFormat = "yaml(status.traffic,status.latestCreatedRevisionName,status.latestReadyRevisionName)";
+
+    /// <summary>The commands one step runs on Cloud Run, in order; empty for steps done natively (HTTP smoke checks, receipts).</summary>
+    public static IReadOnlyList<IReadOnlyList<string>> For(Step step) => step switch
+    {
+        BuildImage b =>
+        [
+            ["gcloud", "builds", "submit", "--config", b.Config, "--substitutions", string.Join(',', b.Substitutions.Select(p => $"{p.Key}={p.Value}")), "."],
+        ],
+        DeployRevision d =>
+        [
+            [.. Run("deploy", d.Target.Service, d.Target), "--image", d.Image, .. d.NoTraffic ? new[] { "--no-traffic" } : []],
+        ],
+        VerifyServiceImage or ResolveServiceImage => [[.. Run("services describe", ((TargetStep)step).Target.Service, ((TargetStep)step).Target), "--format", ServiceImageFormat]],
+        UpdateJobImage u => [[.. Run("jobs update", u.Job, u.Target), "--image", u.Image]],
+        VerifyJobImage j => [[.. Run("jobs describe", j.Job, j.Target), "--format", JobImageFormat]],
+        ExecuteJob e => [[.. Run("jobs execute", e.Job, e.Target), "--wait"]],
+        CheckDrift c =>
+        [
+            [.. Run("services describe", c.Target.Service, c.Target), "--format", ServiceImageFormat],
+            [.. Run("jobs describe", c.Job, c.Target), "--format", JobImageFormat],
+            ["gcloud", "run", "jobs", "executions", "list", "--job", c.Job, "--project", c.Target.Project!, "--region", c.Target.Region!, "--limit", "1", "--format", "json"],
+        ],
+        SetTraffic s =>
+        [
+            [.. Run("services update-traffic", s.Target.Service, s.Target), "--to-revisions", string.Join(',', s.Splits.Select(x => $"{x.Revision}={x.Percent}"))],
+        ],
+        DescribeStatus s => [[.. Run("services describe", s.Target.Service, s.Target), "--format", StatusFormat]],
+        RunBinary r => [r.Command],
+        _ => [],
+    };
+
+    private static string[] Run(string verb, string name, TargetRef target) =>
+        ["gcloud", "run", .. verb.Split(' '), name, "--project", target.Project!, "--region", target.Region!];
+}

@@ -1,0 +1,88 @@
+using DeployMatrix.Core.Model;
+
+namespace DeployMatrix.Core.Planning;
+
+public enum PlanAction
+{
+    Build,
+    Deploy,
+    Migrate,
+    SetTraffic,
+    Rollback,
+    Status,
+    Run,
+}
+
+public static class PlanActions
+{
+    public static readonly IReadOnlyDictionary<string, PlanAction> ByName = new Dictionary<string, PlanAction>
+    {
+        ["build"] = PlanAction.Build,
+        ["deploy"] = PlanAction.Deploy,
+        ["migrate"] = PlanAction.Migrate,
+        ["set-traffic"] = PlanAction.SetTraffic,
+        ["rollback"] = PlanAction.Rollback,
+        ["status"] = PlanAction.Status,
+        ["run"] = PlanAction.Run,
+    };
+
+    public static string Name(PlanAction action) => ByName.First(p => p.Value == action).Key;
+}
+
+/// <summary>What to plan. Revisions and percent matter only to traffic actions; Args only to <c>run</c>.</summary>
+public sealed record PlanRequest
+{
+    public required string Lane { get; init; }
+
+    public string? Environment { get; init; }
+
+    /// <summary>The image tag (short git SHA); null for actions that need none.</summary>
+    public string? Tag { get; init; }
+
+    /// <summary>Null: deploy for services, run for binaries.</summary>
+    public PlanAction? Action { get; init; }
+
+    /// <summary>The canary's share for <c>set-traffic</c>; stable gets the rest.</summary>
+    public int? Percent { get; init; }
+
+    public string? Stable { get; init; }
+
+    public string? Canary { get; init; }
+
+    public IReadOnlyList<string> Args { get; init; } = [];
+
+    /// <summary>Run every target on this platform instead of the matrix's (rehearse Cloud Run lanes locally).</summary>
+    public PlatformKind? Platform { get; init; }
+
+    /// <summary>Legacy lanes are frozen; an explicit unfreeze (with a change ticket) lets them be planned.</summary>
+    public bool Unfreeze { get; init; }
+}
+
+/// <summary>An ordered list of typed steps: what <c>plan</c> prints and what executors run.</summary>
+public sealed record Plan
+{
+    public required string Lane { get; init; }
+
+    public required PlanAction Action { get; init; }
+
+    public string? Environment { get; init; }
+
+    public string? Tag { get; init; }
+
+    public PlatformKind? Platform { get; init; }
+
+    public required IReadOnlyList<Step> Steps { get; init; }
+
+    /// <summary>Things a reader should know that are not steps (e.g. how STABLE/CANARY are resolved).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+}
+
+/// <summary>Planning either yields a plan or says why not, with the exit code that reason deserves.</summary>
+public sealed record PlanResult(Plan? Plan, string? Error, int ExitCode)
+{
+    public static PlanResult Success(Plan plan) => new(plan, null, 0);
+
+    public static PlanResult BadInput(string error) => new(null, error, ExitCodes.BadInput);
+
+    public static PlanResult Frozen(string error) => new(null, error, ExitCodes.FrozenLegacy);
+}

@@ -1,0 +1,270 @@
+using DeployMatrix.Core.Diagnostics;
+using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Validation;
+
+namespace DeployMatrix.Core.Planning;
+
+/// <summary>
+/// Turns a lane, an environment, a tag and an action into the ordered steps that will run. Pure: the
+/// same matrix and request always give the same plan; revisions known only at run time stay as roles.
+/// </summary>
+public static class Planner
+{
+    public static PlanResult Plan(Matrix matrix, PlanRequest request)
+    {
+        var lane = matrix.FindLane(request.Lane);
+        if (lane is null)
+        {
+            return PlanResult.BadInput($"unknown lane '{request.Lane}'{DidYouMean.Hint(request.Lane, matrix.Lanes.Select(l => l.Name))}");
+        }
+
+        if (lane.Status == LaneStatus.Legacy && !request.Unfreeze)
+        {
+            return PlanResult.Frozen($"lane '{lane.Name}' is a frozen legacy lane{(lane.Description is null ? "" : $" ({lane.Description})")}; use a canonical lane: {string.Join(", ", matrix.CanonicalLanes.Select(l => l.Name))}");
+        }
+
+        var action = request.Action ?? (lane.Kind == LaneKind.Binary && lane.Targets.Count == 0 ? PlanAction.Run : PlanAction.Deploy);
+        if (action == PlanAction.Run)
+        {
+            return PlanRun(matrix, lane, request);
+        }
+
+        if (action == PlanAction.Build && request.Environment is null)
+        {
+            return PlanBuild(lane, request, request.Platform ?? (lane.Targets.Count > 0 ? lane.Targets[0].Platform : matrix.Defaults.Platform));
+        }
+
+        if (lane.Targets.Count == 0)
+        {
+            return PlanResult.BadInput($"lane '{lane.Name}' has no targets, so it cannot be deployed; run it with: plan {lane.Name} --action run -- ARGS");
+        }
+
+        if (request.Environment is null)
+        {
+            return PlanResult.BadInput($"--env is required for {PlanActions.Name(action)}; lane '{lane.Name}' has {string.Join(", ", lane.Targets.Select(t => t.Environment))}");
+        }
+
+        var target = lane.FindTarget(request.Environment);
+        if (target is null)
+        {
+            return PlanResult.BadInput($"lane '{lane.Name}' has no target for environment '{request.Environment}'{DidYouMean.Hint(request.Environment, lane.Targets.Select(t => t.Environment))}");
+        }
+
+        var platform = request.Platform ?? target.Platform;
+        var where = new TargetRef(lane.Name, target.Environment, platform, target.Service, target.Project, target.Region);
+        var environment = matrix.FindEnvironment(target.Environment)!;
+        return action switch
+        {
+            PlanAction.Build => PlanBuild(lane, request, platform),
+            PlanAction.Deploy => PlanDeploy(lane, target, where, environment, request),
+            PlanAction.Migrate => PlanMigrate(lane, target, where, request),
+            PlanAction.SetTraffic => PlanSetTraffic(where, request),
+            PlanAction.Rollback => Success(where, request, PlanAction.Rollback,
+                [new SetTraffic(where, [new TrafficSplit(RevisionOrRole(request.Stable, RevisionRef.Stable), 100)])],
+                request.Stable is null ? ["STABLE is the last revision that held 100% of traffic (resolved when the step runs); pass --stable REV to pin it."] : []),
+            PlanAction.Status => Success(where, request, PlanAction.Status, [new DescribeStatus(where)]),
+            _ => throw new InvalidOperationException($"unplanned action {action}"),
+        };
+    }
+
+    private static PlanResult PlanBuild(Lane lane, PlanRequest request, PlatformKind platform)
+    {
+        if (RequireTag(request, PlanAction.Build) is { } error)
+        {
+            return error;
+        }
+
+        Step step;
+        if (platform == PlatformKind.CloudRun)
+        {
+            if (lane.Build?.CloudBuild is not { } cloud)
+            {
+                return PlanResult.BadInput($"lane '{lane.Name}' has no 'build.cloudbuild' config, so it cannot be built for Cloud Run");
+            }
+
+            var substitutions = new Dictionary<string, string>(StringComparer.Ordinal) { ["_TAG"] = request.Tag! };
+            foreach (var (key, value) in cloud.Substitutions.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                substitutions[key] = value;
+            }
+
+            step = new BuildImage(lane.Name, request.Tag!, lane.Image?.Replace(Lane.TagPlaceholder, request.Tag, StringComparison.Ordinal), cloud.Config.Path, substitutions);
+        }
+        else
+        {
+            if (lane.Build?.Local is not { } local)
+            {
+                return PlanResult.BadInput($"lane '{lane.Name}' has no 'build.local' command, so it cannot be built for the local platform");
+            }
+
+            step = new BuildArtifact(lane.Name, request.Tag!, local.Command.Words, local.Artifact);
+        }
+
+        return PlanResult.Success(new Plan { Lane = lane.Name, Action = PlanAction.Build, Environment = request.Environment, Tag = request.Tag, Platform = platform, Steps = [step] });
+    }
+
+    private static PlanResult PlanDeploy(Lane lane, Target target, TargetRef where, EnvironmentConfig environment, PlanRequest request)
+    {
+        if (RequireTag(request, PlanAction.Deploy) is { } error)
+        {
+            return error;
+        }
+
+        var image = ImageOf(lane, target, where, request.Tag!);
+        var local = where.Platform == PlatformKind.Local;
+
+        // The local platform always starts a revision without traffic and moves traffic only once it is
+        // proven; Cloud Run's own deploy routes traffic unless told not to (the seed's staging flow).
+        var steps = new List<Step> { new DeployRevision(where, image, NoTraffic: local || environment.NoTraffic), new VerifyServiceImage(where, image) };
+        if (lane.Migration is { Mandatory: true } migration)
+        {
+            steps.AddRange(MigrationSteps(lane, migration, target, where, image));
+        }
+
+        var smokeable = local || !environment.NoTraffic;
+        if (smokeable)
+        {
+            var revision = local ? RevisionRef.New : RevisionRef.Named(where.Service);
+            steps.AddRange(lane.Smoke.Select(s => new RunSmokeCheck(where, revision, s.Path, s.Expect, s.Contains)));
+        }
+
+        if (local && !environment.NoTraffic)
+        {
+            steps.Add(new SetTraffic(where, [new TrafficSplit(RevisionRef.New, 100)]));
+        }
+
+        steps.Add(new WriteReceipt(where, "deploy", image));
+        var notes = environment.NoTraffic
+            ? new[] { $"'{environment.Name}' deploys take no traffic; move it with: rollout {lane.Name} --env {environment.Name}" }
+            : [];
+        return Success(where, request, PlanAction.Deploy, steps, notes);
+    }
+
+    private static PlanResult PlanMigrate(Lane lane, Target target, TargetRef where, PlanRequest request)
+    {
+        if (lane.Migration is not { } migration)
+        {
+            return PlanResult.BadInput($"lane '{lane.Name}' has no migration job");
+        }
+
+        // Without --tag this is the seed's rerun helper: the migration runs the service's current image.
+        var steps = new List<Step>();
+        string image;
+        if (request.Tag is null)
+        {
+            steps.Add(new ResolveServiceImage(where));
+            image = ImageRefs.ServiceCurrent;
+        }
+        else
+        {
+            image = ImageOf(lane, target, where, request.Tag);
+        }
+
+        steps.AddRange(MigrationSteps(lane, migration, target, where, image));
+        steps.Add(new WriteReceipt(where, "migrate", image));
+        return Success(where, request, PlanAction.Migrate, steps);
+    }
+
+    private static IEnumerable<Step> MigrationSteps(Lane lane, MigrationConfig migration, Target target, TargetRef where, string image)
+    {
+        var job = migration.JobFor(target)!;
+        var command = migration.Command?.Words ?? [];
+        yield return new UpdateJobImage(where, job, image);
+        yield return new VerifyJobImage(where, job, image);
+        yield return new ExecuteJob(where, job, image, command);
+        yield return new CheckDrift(where, job, image);
+    }
+
+    private static PlanResult PlanSetTraffic(TargetRef where, PlanRequest request)
+    {
+        if (request.Percent is not { } percent)
+        {
+            return PlanResult.BadInput("set-traffic needs the canary's share: --percent N (an integer 0..100; stable gets 100-N)");
+        }
+
+        if (percent is < 0 or > 100)
+        {
+            return PlanResult.BadInput($"--percent {percent} is outside 0..100; give the canary's share as an integer 0..100 (stable gets the rest)");
+        }
+
+        var stable = RevisionOrRole(request.Stable, RevisionRef.Stable);
+        var canary = RevisionOrRole(request.Canary, RevisionRef.Canary);
+        if (stable.Name is not null && stable.Name == canary.Name)
+        {
+            return PlanResult.BadInput($"--stable and --canary both name '{stable.Name}'; give two different revisions");
+        }
+
+        var notes = new List<string>();
+        if (request.Stable is null || request.Canary is null)
+        {
+            notes.Add("STABLE is the revision serving traffic and CANARY the latest ready revision, resolved when the step runs; pass --stable/--canary to pin them.");
+        }
+
+        return Success(where, request, PlanAction.SetTraffic, [new SetTraffic(where, [new TrafficSplit(stable, 100 - percent), new TrafficSplit(canary, percent)])], notes);
+    }
+
+    private static PlanResult PlanRun(Matrix matrix, Lane lane, PlanRequest request)
+    {
+        if (lane.Run is not { } run)
+        {
+            return PlanResult.BadInput($"lane '{lane.Name}' is a {lane.Kind.ToString().ToLowerInvariant()} lane without a 'run' command; use --action deploy");
+        }
+
+        var words = run.Words.ToList();
+        var slot = words.IndexOf(Lane.ArgsPlaceholder);
+        if (slot >= 0)
+        {
+            if (request.Args.Count == 0)
+            {
+                return PlanResult.BadInput($"lane '{lane.Name}' runs '{run.Text}'; give the {Lane.ArgsPlaceholder} after '--', e.g. plan {lane.Name} --action run -- status");
+            }
+
+            words.RemoveAt(slot);
+            words.InsertRange(slot, request.Args);
+        }
+        else if (request.Args.Count > 0)
+        {
+            return PlanResult.BadInput($"lane '{lane.Name}' runs the fixed command '{run.Text}' and takes no arguments; drop what follows '--'");
+        }
+
+        if (LegacyMatcher.FindForbidden(matrix.Legacy, words) is { } forbidden && !request.Unfreeze)
+        {
+            return PlanResult.Frozen($"the command uses forbidden legacy command '{forbidden.Command}' ({forbidden.Why})");
+        }
+
+        var env = new Dictionary<string, string>(lane.Env, StringComparer.Ordinal);
+        if (request.Environment is not null && lane.FindTarget(request.Environment) is { } target)
+        {
+            foreach (var (key, value) in target.Env)
+            {
+                env[key] = value;
+            }
+        }
+
+        return PlanResult.Success(new Plan { Lane = lane.Name, Action = PlanAction.Run, Environment = request.Environment, Steps = [new RunBinary(lane.Name, words, env)] });
+    }
+
+    private static string ImageOf(Lane lane, Target target, TargetRef where, string tag) =>
+        where.Platform == PlatformKind.Local
+            ? $"local://{lane.Name}:{tag}"
+            : lane.ImageFor(target, tag)!;
+
+    private static RevisionRef RevisionOrRole(string? name, RevisionRef role) => name is null ? role : RevisionRef.Named(name);
+
+    private static PlanResult? RequireTag(PlanRequest request, PlanAction action) =>
+        request.Tag is null
+            ? PlanResult.BadInput($"{PlanActions.Name(action)} needs an image tag: --tag TAG (the short git SHA, e.g. --tag $(git rev-parse --short HEAD))")
+            : null;
+
+    private static PlanResult Success(TargetRef where, PlanRequest request, PlanAction action, IReadOnlyList<Step> steps, IReadOnlyList<string>? notes = null) =>
+        PlanResult.Success(new Plan
+        {
+            Lane = where.Lane,
+            Action = action,
+            Environment = where.Environment,
+            Tag = request.Tag,
+            Platform = where.Platform,
+            Steps = steps,
+            Notes = notes ?? [],
+        });
+}

@@ -1,0 +1,82 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using DeployMatrix.Core.Model;
+
+namespace DeployMatrix.Core.Planning;
+
+/// <summary>
+/// Prints a plan as the commands its executor runs, one per line, quoted for a POSIX shell. Steps that
+/// run natively (HTTP checks, receipts, the local agent) appear as comments saying what happens.
+/// </summary>
+public static partial class ShellRenderer
+{
+    public static string Render(Plan plan, bool keepPlaceholders = false)
+    {
+        var text = new StringBuilder();
+        foreach (var step in plan.Steps)
+        {
+            foreach (var line in Lines(step, keepPlaceholders))
+            {
+                text.Append(line).Append('\n');
+            }
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>The lines for one step: its commands, or a comment when it runs natively.</summary>
+    public static IReadOnlyList<string> Lines(Step step, bool keepPlaceholders = false)
+    {
+        if (IsLocal(step))
+        {
+            return step is BuildArtifact b ? [Join(b.Command, keepPlaceholders)] : [$"# {step.Describe()}"];
+        }
+
+        var commands = GcloudCommands.For(step);
+        if (commands.Count == 0)
+        {
+            return [$"# {step.Describe()}"];
+        }
+
+        var lines = commands.Select(c => Join(c, keepPlaceholders)).ToList();
+        switch (step)
+        {
+            case ResolveServiceImage:
+                lines[0] = $"IMAGE=$({lines[0]})";
+                break;
+            case VerifyServiceImage or VerifyJobImage:
+                lines.Add($"#   must print {step switch { VerifyServiceImage v => v.Image, VerifyJobImage j => j.Image, _ => "" }}");
+                break;
+            case CheckDrift:
+                lines.Insert(0, $"# {step.Describe()}");
+                break;
+        }
+
+        return lines;
+    }
+
+    public static string Join(IEnumerable<string> words, bool keepPlaceholders = false) =>
+        string.Join(' ', words.Select(w => Quote(w, keepPlaceholders)));
+
+    private static string Quote(string word, bool keepPlaceholders)
+    {
+        if (word == ImageRefs.ServiceCurrent)
+        {
+            return "\"$IMAGE\"";
+        }
+
+        return keepPlaceholders && PlaceholderWord().IsMatch(word) ? word : CommandWords.Quote(word);
+    }
+
+    private static bool IsLocal(Step step) => step switch
+    {
+        BuildArtifact => true,
+        BuildImage or RunBinary => false,
+        TargetStep t => t.Target.Platform == PlatformKind.Local,
+        _ => false,
+    };
+
+    /// <summary>A word with a documentation placeholder such as &lt;TAG&gt; that a reader substitutes.</summary>
+    [GeneratedRegex(@"^[A-Za-z0-9_./:=,@%+-]*<[A-Za-z]+>[A-Za-z0-9_./:=,@%+-]*$")]
+    private static partial Regex PlaceholderWord();
+}

@@ -1,0 +1,160 @@
+using System.Text.Json.Serialization;
+using DeployMatrix.Core.Model;
+
+namespace DeployMatrix.Core.Planning;
+
+/// <summary>Which lane, in which environment, on which platform a step acts on.</summary>
+public sealed record TargetRef(string Lane, string Environment, PlatformKind Platform, string Service, string? Project, string? Region)
+{
+    public override string ToString() => Platform == PlatformKind.CloudRun
+        ? $"{Service} ({Environment}, cloudrun {Project}/{Region})"
+        : $"{Service} ({Environment}, local)";
+}
+
+public enum RevisionRole
+{
+    /// <summary>A revision named explicitly.</summary>
+    Named,
+
+    /// <summary>The revision serving traffic before the change (resolved at run time).</summary>
+    Stable,
+
+    /// <summary>The newest ready revision (resolved at run time).</summary>
+    Canary,
+
+    /// <summary>The revision created by this plan's deploy step.</summary>
+    New,
+}
+
+/// <summary>A revision as a plan names it: by name, or by role to be resolved when the step runs.</summary>
+public sealed record RevisionRef(RevisionRole Role, string? Name = null)
+{
+    public static readonly RevisionRef Stable = new(RevisionRole.Stable);
+    public static readonly RevisionRef Canary = new(RevisionRole.Canary);
+    public static readonly RevisionRef New = new(RevisionRole.New);
+
+    public static RevisionRef Named(string name) => new(RevisionRole.Named, name);
+
+    /// <summary>How the revision is written in commands: its name, or the role in capitals until resolved.</summary>
+    public override string ToString() => Name ?? Role.ToString().ToUpperInvariant();
+}
+
+public sealed record TrafficSplit(RevisionRef Revision, int Percent);
+
+/// <summary>One typed step of a plan. Executors switch on the concrete type; renderers describe it.</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
+[JsonDerivedType(typeof(BuildImage), "build-image")]
+[JsonDerivedType(typeof(BuildArtifact), "build-artifact")]
+[JsonDerivedType(typeof(DeployRevision), "deploy-revision")]
+[JsonDerivedType(typeof(VerifyServiceImage), "verify-service-image")]
+[JsonDerivedType(typeof(ResolveServiceImage), "resolve-service-image")]
+[JsonDerivedType(typeof(RunSmokeCheck), "smoke-check")]
+[JsonDerivedType(typeof(UpdateJobImage), "update-job-image")]
+[JsonDerivedType(typeof(VerifyJobImage), "verify-job-image")]
+[JsonDerivedType(typeof(ExecuteJob), "execute-job")]
+[JsonDerivedType(typeof(CheckDrift), "check-drift")]
+[JsonDerivedType(typeof(SetTraffic), "set-traffic")]
+[JsonDerivedType(typeof(DescribeStatus), "describe-status")]
+[JsonDerivedType(typeof(RunBinary), "run-binary")]
+[JsonDerivedType(typeof(WriteReceipt), "write-receipt")]
+public abstract record Step
+{
+    /// <summary>One line for people: what the step does.</summary>
+    public abstract string Describe();
+}
+
+/// <summary>A step that acts on one lane's target.</summary>
+public abstract record TargetStep(TargetRef Target) : Step;
+
+/// <summary>Image reference used when a step should act on the service's current image (the rerun helper).</summary>
+public static class ImageRefs
+{
+    public const string ServiceCurrent = "$IMAGE";
+}
+
+/// <summary>Cloud Build: submit the lane's config with <c>_TAG</c>; pushes <c>…:TAG</c> (and <c>:latest</c>).</summary>
+public sealed record BuildImage(string Lane, string Tag, string? Image, string Config, IReadOnlyDictionary<string, string> Substitutions) : Step
+{
+    public override string Describe() => $"build {Image ?? Lane} with Cloud Build ({Config})";
+}
+
+/// <summary>Local platform: run the lane's build command and store its artifact content-addressed.</summary>
+public sealed record BuildArtifact(string Lane, string Tag, IReadOnlyList<string> Command, string Artifact) : Step
+{
+    public override string Describe() => $"build {Lane} locally and store {Artifact} as local://{Lane}@sha256:… tagged {Tag}";
+}
+
+public sealed record DeployRevision(TargetRef Target, string Image, bool NoTraffic) : TargetStep(Target)
+{
+    public override string Describe() => $"deploy {Image} as a new revision of {Target}{(NoTraffic ? " with no traffic" : "")}";
+}
+
+/// <summary>Fails the plan unless the service's latest revision runs exactly the requested image.</summary>
+public sealed record VerifyServiceImage(TargetRef Target, string Image) : TargetStep(Target)
+{
+    public override string Describe() => $"verify that {Target.Service} runs {Image}";
+}
+
+/// <summary>Reads the service's current image for the steps after it (the migrate rerun helper).</summary>
+public sealed record ResolveServiceImage(TargetRef Target) : TargetStep(Target)
+{
+    public override string Describe() => $"read the current image of {Target.Service}";
+}
+
+public sealed record RunSmokeCheck(TargetRef Target, RevisionRef Revision, string Path, int Expect, string? Contains) : TargetStep(Target)
+{
+    public override string Describe() =>
+        $"smoke check GET {Path} on {(Revision.Role == RevisionRole.New ? "the new revision" : Target.Service)} expects {Expect}{(Contains is null ? "" : $" and body containing '{Contains}'")}";
+}
+
+public sealed record UpdateJobImage(TargetRef Target, string Job, string Image) : TargetStep(Target)
+{
+    public override string Describe() => $"point migration job {Job} at {Image}";
+}
+
+public sealed record VerifyJobImage(TargetRef Target, string Job, string Image) : TargetStep(Target)
+{
+    public override string Describe() => $"verify that job {Job} runs {Image}";
+}
+
+/// <summary>Runs the migration job and waits; a failure stops the plan with the job's exit status.</summary>
+public sealed record ExecuteJob(TargetRef Target, string Job, string Image, IReadOnlyList<string> Command) : TargetStep(Target)
+{
+    public override string Describe() => $"execute migration job {Job} and wait for it";
+}
+
+/// <summary>The six drift conditions: service, job and last execution must all run the same, expected image.</summary>
+public sealed record CheckDrift(TargetRef Target, string Job, string Image) : TargetStep(Target)
+{
+    public override string Describe() => $"check drift: {Target.Service}, job {Job} and its latest successful execution all run {Image}";
+}
+
+public sealed record SetTraffic(TargetRef Target, IReadOnlyList<TrafficSplit> Splits) : TargetStep(Target)
+{
+    public override string Describe() =>
+        $"set traffic of {Target.Service}: {string.Join(", ", Splits.Select(s => $"{Label(s.Revision)} {s.Percent}%"))}";
+
+    private static string Label(RevisionRef r) => r.Role switch
+    {
+        RevisionRole.New => "new revision",
+        RevisionRole.Stable => "stable",
+        RevisionRole.Canary => "canary",
+        _ => r.Name!,
+    };
+}
+
+public sealed record DescribeStatus(TargetRef Target) : TargetStep(Target)
+{
+    public override string Describe() => $"show traffic, latest created and latest ready revision of {Target.Service}";
+}
+
+/// <summary>A binary lane's canonical command, run as an argument array (never through a shell).</summary>
+public sealed record RunBinary(string Lane, IReadOnlyList<string> Command, IReadOnlyDictionary<string, string> Env) : Step
+{
+    public override string Describe() => $"run {string.Join(' ', Command.Select(CommandWords.Quote))}";
+}
+
+public sealed record WriteReceipt(TargetRef Target, string Action, string Image) : TargetStep(Target)
+{
+    public override string Describe() => $"write the {Action} receipt for {Target.Service}";
+}

@@ -1,0 +1,230 @@
+using System.Globalization;
+using System.Text;
+using DeployMatrix.Core.Loading;
+using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Planning;
+
+namespace DeployMatrix.Core.Rendering;
+
+/// <summary>
+/// Renders the Markdown deploy map from the matrix. Deterministic byte for byte (no clock, no
+/// machine paths, LF endings) so <c>render --check</c> can hold a committed copy to it. The commands
+/// under each entrypoint come from the planner, so the map shows exactly what the tool runs.
+/// </summary>
+public static class DeployMapRenderer
+{
+    private const string Tag = Lane.TagPlaceholder;
+
+    public static string Render(Matrix matrix)
+    {
+        var md = new MarkdownWriter();
+        Header(md, matrix);
+        Gate(md, matrix);
+        md.Line("## Canonical deploy entrypoints").Blank();
+        md.Line($"`{Tag}` is the short git SHA of the commit being shipped (`git rev-parse --short HEAD`).").Blank();
+        var number = 1;
+        foreach (var lane in matrix.CanonicalLanes)
+        {
+            CanonicalLane(md, matrix, lane, number++);
+        }
+
+        md.Blank();
+        NonCanonical(md, matrix);
+        return md.ToString();
+    }
+
+    private static void Header(MarkdownWriter md, Matrix matrix)
+    {
+        md.Line($"# {matrix.Info.Title}").Blank();
+        md.Line($"Status: {matrix.Info.Status}  ");
+        md.Line($"Last updated: {matrix.Info.Updated.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}").Blank();
+        if (matrix.Info.Summary is { } summary)
+        {
+            md.Line(summary).Blank();
+        }
+
+        md.Line($"<!-- Rendered from {Path.GetFileName(matrix.SourcePath)} by `deploymatrix render`. Edit the matrix, not this file. -->").Blank();
+    }
+
+    private static void Gate(MarkdownWriter md, Matrix matrix)
+    {
+        if (matrix.Gate is not { } gate)
+        {
+            return;
+        }
+
+        md.Line("Cross-environment release validation gate:").Blank();
+        if (gate.Doc is { } doc)
+        {
+            md.Line($"- `{doc.Path}`");
+        }
+
+        md.Line($"- Go/no-go from `{gate.From}` to `{gate.To}`: `deploymatrix gate --from {gate.From} --to {gate.To} --tag {Tag}`");
+        if (gate.Checks.Count > 0)
+        {
+            md.Line("- Checks (a required failure or skip is a no-go):");
+            foreach (var check in gate.Checks)
+            {
+                var description = check.Description is null ? "" : $" — {check.Description}";
+                md.Line($"  - `{check.Id}` ({(check.Required ? "required" : "optional")}, {check.Spec.Type}){description}");
+            }
+        }
+
+        md.Blank();
+    }
+
+    private static void CanonicalLane(MarkdownWriter md, Matrix matrix, Lane lane, int number)
+    {
+        md.Line($"{number}. `{lane.Name}` ({lane.Kind.ToString().ToLowerInvariant()})");
+        if (lane.Description is { } description)
+        {
+            md.Line($"   - {description}");
+        }
+
+        if (lane.Run is { } run)
+        {
+            md.Line($"   - Active lane is binary execution (`{run.Text}`).");
+            md.Line($"     - `deploymatrix run {lane.Name}{(run.Words.Contains(Lane.ArgsPlaceholder) ? $" -- {Lane.ArgsPlaceholder}" : "")}`");
+        }
+
+        if (lane.Image is { } image)
+        {
+            md.Line($"   - Image: `{image}`");
+        }
+
+        if (lane.Build is not null)
+        {
+            md.Line("   - Build image:");
+            md.Line($"     - `deploymatrix build {lane.Name} --tag {Tag}`");
+            foreach (var platform in lane.Targets.Select(t => t.Platform).Distinct().Order())
+            {
+                var plan = Planner.Plan(matrix, new PlanRequest { Lane = lane.Name, Action = PlanAction.Build, Tag = Tag, Platform = platform }).Plan;
+                Commands(md, plan, "       ");
+            }
+
+            if (lane.Build.Local is { } local)
+            {
+                md.Line($"       - Local platform: `{local.Command.Text}` (artifact `{local.Artifact}`)");
+            }
+        }
+
+        foreach (var target in lane.Targets)
+        {
+            Target(md, matrix, lane, target);
+        }
+
+        if (lane.Migration is { } migration)
+        {
+            md.Line($"   - {(migration.Mandatory ? "Deploy + mandatory migration" : "Migration")}: job `{migration.Job ?? string.Join("`, `", lane.Targets.Select(t => migration.JobFor(t)))}` runs the same image{(migration.Mandatory ? " on every deploy, then the drift check" : "")}");
+            foreach (var target in lane.Targets)
+            {
+                md.Line($"     - Rerun helper ({target.Environment}): `deploymatrix migrate {lane.Name} --env {target.Environment} --rerun`");
+            }
+        }
+
+        if (lane.Smoke.Count > 0)
+        {
+            md.Line($"   - Smoke checks: {string.Join(", ", lane.Smoke.Select(s => $"`{s.Path}`"))}");
+        }
+
+        if (lane.Runbooks.Count > 0)
+        {
+            md.Line("   - Runbook:");
+            foreach (var runbook in lane.Runbooks)
+            {
+                md.Line($"     - `{runbook.Path}`");
+            }
+        }
+    }
+
+    private static void Target(MarkdownWriter md, Matrix matrix, Lane lane, Target target)
+    {
+        var environment = matrix.FindEnvironment(target.Environment)!;
+        var where = target.Platform == PlatformKind.CloudRun
+            ? $"Cloud Run service `{target.Service}` (project `{target.Project}`, region `{target.Region}`)"
+            : $"local service `{target.Service}`{(target.Port is { } port ? $" on port {port}" : "")}";
+        md.Line($"   - `{target.Environment}`: {where}{(environment.NoTraffic ? "; deploys take no traffic" : "")}");
+        md.Line($"     - Deploy: `deploymatrix deploy {lane.Name} --env {target.Environment} --tag {Tag}`");
+        Commands(md, Plan(matrix, lane, target, PlanAction.Deploy), "       ");
+
+        var rollout = lane.Rollout ?? matrix.Defaults.Rollout;
+        if (environment.NoTraffic && lane.Kind == LaneKind.Service)
+        {
+            md.Line($"     - Rollout/rollback: `deploymatrix rollout {lane.Name} --env {target.Environment} --tag {Tag}` — stages {string.Join(" → ", rollout.Stages)}, {Values.Format(rollout.Window)} per stage; "
+                + $"gates: 5xx < {Number(rollout.Gates.Max5xxRatePercent)}%, p95 regression ≤ {Number(rollout.Gates.MaxP95RegressionPercent)}%, at least {rollout.Gates.MinRequests} requests per revision");
+            md.Line($"       - Set traffic: `deploymatrix traffic {lane.Name} --env {target.Environment} --to STABLE=<100-P>,CANARY=<P>`");
+            md.Line($"       - Roll back: `deploymatrix rollback {lane.Name} --env {target.Environment}`");
+            Commands(md, Plan(matrix, lane, target, PlanAction.Rollback), "         ");
+        }
+    }
+
+    private static Plan? Plan(Matrix matrix, Lane lane, Target target, PlanAction action) =>
+        Planner.Plan(matrix, new PlanRequest { Lane = lane.Name, Environment = target.Environment, Tag = Tag, Action = action }).Plan;
+
+    /// <summary>The commands a plan runs, as indented code spans; native steps are left to the plan itself.</summary>
+    private static void Commands(MarkdownWriter md, Plan? plan, string indent)
+    {
+        foreach (var step in plan?.Steps ?? [])
+        {
+            foreach (var line in ShellRenderer.Lines(step, keepPlaceholders: true).Where(l => !l.StartsWith('#')))
+            {
+                md.Line($"{indent}- `{line}`");
+            }
+        }
+    }
+
+    private static void NonCanonical(MarkdownWriter md, Matrix matrix)
+    {
+        md.Line("## Non-canonical lanes").Blank();
+        var number = 1;
+        var legacy = matrix.Lanes.Where(l => l.Status == LaneStatus.Legacy).ToList();
+        if (legacy.Count > 0)
+        {
+            md.Line($"{number++}. {string.Join(" and ", legacy.Select(l => $"`{l.Name}`"))} {(legacy.Count == 1 ? "is a legacy lane and is not a canonical deploy target" : "are legacy lanes and are not canonical deploy targets")} for new rollouts (frozen: refused with exit 78).");
+            foreach (var lane in legacy.Where(l => l.Description is not null))
+            {
+                md.Line($"   - `{lane.Name}`: {lane.Description}");
+            }
+        }
+
+        if (matrix.Legacy.Commands.Count > 0)
+        {
+            md.Line($"{number++}. Legacy commands are not canonical for active deployment (refused with exit 78; `deploymatrix guard` finds them in scripts):");
+            foreach (var command in matrix.Legacy.Commands)
+            {
+                md.Line($"   - `{command.Command}` ({command.Why})");
+            }
+        }
+
+        if (matrix.Legacy.Archived.Count > 0)
+        {
+            md.Line($"{number++}. Legacy deploy assets remain under archived paths only:");
+            foreach (var path in matrix.Legacy.Archived)
+            {
+                md.Line($"   - `{path}`");
+            }
+        }
+
+        if (number == 1)
+        {
+            md.Line("None.");
+        }
+    }
+
+    private static string Number(double value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private sealed class MarkdownWriter
+    {
+        private readonly StringBuilder _text = new();
+
+        public MarkdownWriter Line(string line)
+        {
+            _text.Append(line).Append('\n');
+            return this;
+        }
+
+        public MarkdownWriter Blank() => Line("");
+
+        public override string ToString() => _text.ToString().TrimEnd('\n') + "\n";
+    }
+}

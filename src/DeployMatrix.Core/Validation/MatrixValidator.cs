@@ -1,0 +1,231 @@
+using DeployMatrix.Core.Diagnostics;
+using DeployMatrix.Core.Model;
+
+namespace DeployMatrix.Core.Validation;
+
+/// <summary>
+/// Rules that span the whole matrix (the shape of each value is checked while reading). Each rule
+/// reports at the position of the thing to fix.
+/// </summary>
+public static class MatrixValidator
+{
+    public static void Validate(Matrix matrix, DiagnosticBag diagnostics)
+    {
+        foreach (var lane in matrix.Lanes)
+        {
+            if (lane.Status == LaneStatus.Canonical)
+            {
+                LaneRules.CheckCanonical(matrix, lane, diagnostics);
+                LegacyRules.CheckCommands(matrix, lane, diagnostics);
+            }
+
+            LaneRules.CheckShape(lane, diagnostics);
+            FileRules.CheckLane(matrix, lane, diagnostics);
+        }
+
+        TargetRules.CheckUniqueness(matrix, diagnostics);
+        GateRules.Check(matrix, diagnostics);
+        LegacyRules.CheckGateCommands(matrix, diagnostics);
+        FileRules.CheckGate(matrix, diagnostics);
+    }
+}
+
+internal static class LaneRules
+{
+    /// <summary>A canonical service lane must be deployable everywhere: build, image, a target per environment.</summary>
+    public static void CheckCanonical(Matrix matrix, Lane lane, DiagnosticBag d)
+    {
+        if (lane.Kind == LaneKind.Binary && lane.Targets.Count == 0)
+        {
+            return;
+        }
+
+        if (lane.Kind == LaneKind.Service)
+        {
+            foreach (var env in matrix.Environments.Where(e => lane.FindTarget(e.Name) is null))
+            {
+                d.Add(lane.Pos, "missing-target", $"canonical service lane '{lane.Name}' has no target for environment '{env.Name}'; add 'targets: {{ {env.Name}: {{ service: … }} }}'");
+            }
+        }
+
+        if (lane.Build is null)
+        {
+            d.Add(lane.Pos, "missing-build", $"canonical lane '{lane.Name}' has no 'build'; add 'build: {{ cloudbuild: …/cloudbuild.yaml }}' or 'build: {{ local: {{ command: …, artifact: … }} }}'");
+            return;
+        }
+
+        if (lane.Targets.Any(t => t.Platform == PlatformKind.CloudRun) && lane.Build.CloudBuild is null)
+        {
+            d.Add(lane.Build.Pos, "missing-build", $"lane '{lane.Name}' deploys to Cloud Run but its 'build' has no 'cloudbuild' config");
+        }
+
+        if (lane.Targets.Any(t => t.Platform == PlatformKind.Local) && lane.Build.Local is null)
+        {
+            d.Add(lane.Build.Pos, "missing-build", $"lane '{lane.Name}' deploys to the local platform but its 'build' has no 'local' command");
+        }
+    }
+
+    public static void CheckShape(Lane lane, DiagnosticBag d)
+    {
+        if (lane.Kind == LaneKind.Binary && lane.Run is null && lane.Status == LaneStatus.Canonical)
+        {
+            d.Add(lane.Pos, "missing-key", $"binary lane '{lane.Name}' needs 'run', its canonical command (e.g. 'cargo run --manifest-path …/Cargo.toml -- <command>')");
+        }
+
+        if (lane.Kind == LaneKind.Service && lane.Run is not null)
+        {
+            d.Add(lane.Run.Pos, "kind", $"'run' belongs to binary lanes; lane '{lane.Name}' is a service (set 'kind: binary' or remove 'run')");
+        }
+
+        if (lane.Run is { } run)
+        {
+            var words = run.Words;
+            var at = words.ToList().IndexOf(Lane.ArgsPlaceholder);
+            if (words.Count == 0)
+            {
+                d.Add(run.Pos, "command", $"'run' of lane '{lane.Name}' is empty");
+            }
+            else if (at >= 0 && at != words.Count - 1)
+            {
+                d.Add(run.Pos, "command", $"in 'run' of lane '{lane.Name}', {Lane.ArgsPlaceholder} stands for the caller's arguments and must be the last word");
+            }
+        }
+
+        foreach (var target in lane.Targets.Where(t => t.Platform == PlatformKind.CloudRun))
+        {
+            if (target.Project is null || target.Region is null)
+            {
+                d.Add(target.Pos, "missing-key", $"Cloud Run target '{target.Environment}' of lane '{lane.Name}' needs 'project' and 'region' (or set them in 'defaults')");
+            }
+
+            if ((target.Image ?? lane.Image) is null)
+            {
+                d.Add(target.Pos, "missing-key", $"Cloud Run target '{target.Environment}' of lane '{lane.Name}' needs an image; set 'image' on the lane (with {Lane.TagPlaceholder})");
+            }
+        }
+
+        CheckMigration(lane, d);
+    }
+
+    private static void CheckMigration(Lane lane, DiagnosticBag d)
+    {
+        var migration = lane.Migration;
+        if (migration is null)
+        {
+            foreach (var target in lane.Targets.Where(t => t.Job is not null))
+            {
+                d.Add(target.Pos, "migration", $"target '{target.Environment}' of lane '{lane.Name}' names job '{target.Job}' but the lane has no 'migration'");
+            }
+
+            return;
+        }
+
+        if (lane.Kind != LaneKind.Service)
+        {
+            d.Add(migration.Pos, "migration", $"only service lanes have migration jobs; lane '{lane.Name}' is a {lane.Kind.ToString().ToLowerInvariant()}");
+        }
+
+        foreach (var target in lane.Targets.Where(t => migration.JobFor(t) is null))
+        {
+            d.Add(migration.Mandatory ? migration.Pos : target.Pos, "migration",
+                $"lane '{lane.Name}' has a {(migration.Mandatory ? "mandatory " : "")}migration but no job for environment '{target.Environment}'; set 'migration.job' (or 'job' on the target)");
+        }
+
+        if (lane.Targets.Count == 0 && migration.Job is null)
+        {
+            d.Add(migration.Pos, "migration", $"the migration of lane '{lane.Name}' needs 'job'");
+        }
+
+        if (migration.Command is null && lane.Targets.Any(t => t.Platform == PlatformKind.Local))
+        {
+            d.Add(migration.Pos, "migration", $"lane '{lane.Name}' runs migrations on the local platform, which needs 'migration.command' (the arguments that make the artifact migrate)");
+        }
+    }
+}
+
+internal static class TargetRules
+{
+    /// <summary>Two targets may not claim the same service or the same local listener port.</summary>
+    public static void CheckUniqueness(Matrix matrix, DiagnosticBag d)
+    {
+        var services = new Dictionary<string, (Lane Lane, Target Target)>(StringComparer.Ordinal);
+        var ports = new Dictionary<int, (Lane Lane, Target Target)>();
+        foreach (var lane in matrix.Lanes)
+        {
+            foreach (var target in lane.Targets)
+            {
+                // Cloud Run services share a project and region across environments; local services are per environment.
+                var key = target.Platform == PlatformKind.CloudRun
+                    ? $"cloudrun/{target.Project}/{target.Region}/{target.Service}"
+                    : $"local/{target.Environment}/{target.Service}";
+                if (services.TryGetValue(key, out var owner))
+                {
+                    d.Add(target.Pos, "duplicate", $"service '{target.Service}' of lane '{lane.Name}' ({target.Environment}) is already the target of lane '{owner.Lane.Name}' ({owner.Target.Environment})");
+                }
+                else
+                {
+                    services[key] = (lane, target);
+                }
+
+                if (target.Port is { } port)
+                {
+                    if (ports.TryGetValue(port, out var taken))
+                    {
+                        d.Add(target.Pos, "duplicate", $"port {port} of lane '{lane.Name}' ({target.Environment}) is already used by lane '{taken.Lane.Name}' ({taken.Target.Environment})");
+                    }
+                    else
+                    {
+                        ports[port] = (lane, target);
+                    }
+                }
+            }
+        }
+    }
+}
+
+internal static class GateRules
+{
+    public static void Check(Matrix matrix, DiagnosticBag d)
+    {
+        if (matrix.Gate is not { } gate)
+        {
+            return;
+        }
+
+        var names = matrix.Environments.Select(e => e.Name).ToList();
+        foreach (var (env, key) in new[] { (gate.From, "from"), (gate.To, "to") })
+        {
+            if (env.Length > 0 && !names.Contains(env))
+            {
+                d.Add(gate.Pos, "unknown-env", $"gate '{key}' names environment '{env}', which 'environments' does not list{DidYouMean.Hint(env, names)}");
+            }
+        }
+
+        if (names.IndexOf(gate.From) is var from and >= 0 && names.IndexOf(gate.To) is var to and >= 0 && from >= to)
+        {
+            d.Add(gate.Pos, "gate", $"the gate goes from '{gate.From}' to '{gate.To}', but 'environments' lists '{gate.To}' first; promotion follows that order");
+        }
+
+        foreach (var check in gate.Checks)
+        {
+            if (check.Spec.LaneRef is not { } reference)
+            {
+                continue;
+            }
+
+            var lane = matrix.FindLane(reference.Lane);
+            if (lane is null)
+            {
+                d.Add(reference.Pos, "unknown-lane", $"gate check '{check.Id}' names lane '{reference.Lane}', which the matrix does not define{DidYouMean.Hint(reference.Lane, matrix.Lanes.Select(l => l.Name))}");
+            }
+            else if (lane.FindTarget(reference.Env) is null)
+            {
+                d.Add(reference.Pos, "unknown-env", $"gate check '{check.Id}' names lane '{reference.Lane}' in '{reference.Env}', but the lane has no target there{DidYouMean.Hint(reference.Env, lane.Targets.Select(t => t.Environment))}");
+            }
+            else if (check.Spec is LaneCheckSpec { CheckType: LaneCheckSpec.Drift } && lane.Migration is null)
+            {
+                d.Add(reference.Pos, "gate", $"gate check '{check.Id}' checks migration drift of lane '{lane.Name}', which has no migration");
+            }
+        }
+    }
+}

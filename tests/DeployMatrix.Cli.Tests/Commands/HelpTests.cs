@@ -1,0 +1,53 @@
+using DeployMatrix.Cli.Tests.Support;
+
+namespace DeployMatrix.Cli.Tests.Commands;
+
+/// <summary>--help is generated from the same option objects the commands read, and every option is described.</summary>
+public sealed class HelpTests
+{
+    public static TheoryData<string> CommandNames() =>
+        [.. CliApp.Build(new CliContext(TextWriter.Null, TextWriter.Null, ".", TimeProvider.System)).Subcommands.Select(c => c.Name)];
+
+    [Theory]
+    [MemberData(nameof(CommandNames))]
+    public void Help_ForEveryCommand_ShowsItsDescriptionAndEveryOption(string name)
+    {
+        var command = CliApp.Build(new CliContext(TextWriter.Null, TextWriter.Null, ".", TimeProvider.System)).Subcommands.Single(c => c.Name == name);
+
+        var run = CliRun.InRepo(name, "--help");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains(command.Description!, run.Out.ReplaceLineEndings(" "), StringComparison.Ordinal);
+        foreach (var option in command.Options)
+        {
+            Assert.Contains(option.Name, run.Out, StringComparison.Ordinal);
+            Assert.False(string.IsNullOrWhiteSpace(option.Description), $"{name} {option.Name} has no description");
+        }
+
+        foreach (var argument in command.Arguments)
+        {
+            Assert.False(string.IsNullOrWhiteSpace(argument.Description), $"{name} {argument.Name} has no description");
+        }
+    }
+
+    [Fact]
+    public void Help_AtTheRoot_ListsTheCommands()
+    {
+        var run = CliRun.InRepo("--help");
+
+        Assert.Equal(0, run.ExitCode);
+        foreach (var name in new[] { "validate", "render", "plan", "guard" })
+        {
+            Assert.Contains(name, run.Out, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void UnknownCommand_IsOneLineWithASuggestionAndExit2()
+    {
+        var run = CliRun.InRepo("valdiate");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("did you mean 'validate'?", Assert.Single(run.ErrLines), StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,112 @@
+using System.Text.Json;
+using DeployMatrix.Cli.Tests.Support;
+
+namespace DeployMatrix.Cli.Tests.Commands;
+
+public sealed class PlanCommandTests
+{
+    private static CliRun Plan(params string[] args) => CliRun.InRepo(["--file", "examples/openagents/deploymatrix.yaml", "plan", .. args]);
+
+    [Fact]
+    public void Plan_Text_NumbersTheSteps()
+    {
+        var run = Plan("runtime", "--env", "production", "--tag", "abc1234");
+
+        Assert.Equal(0, run.ExitCode);
+        var lines = run.Out.Split('\n');
+        Assert.Equal("plan: deploy runtime → production on cloudrun, tag abc1234", lines[0]);
+        Assert.StartsWith("   1. deploy us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime:abc1234 as a new revision", lines[1], StringComparison.Ordinal);
+        Assert.Contains("   5. execute migration job runtime-migrate and wait for it", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Plan_Json_IsTypedStepsForMachines()
+    {
+        var run = Plan("runtime", "--env", "production", "--tag", "abc1234", "--output", "json");
+
+        Assert.Equal(0, run.ExitCode);
+        using var json = JsonDocument.Parse(run.Out);
+        var steps = json.RootElement.GetProperty("steps");
+        Assert.Equal("deploy", json.RootElement.GetProperty("action").GetString());
+        Assert.Equal("cloud-run", json.RootElement.GetProperty("platform").GetString());
+        Assert.Equal(
+            ["deploy-revision", "verify-service-image", "update-job-image", "verify-job-image", "execute-job", "check-drift", "write-receipt"],
+            steps.EnumerateArray().Select(s => s.GetProperty("kind").GetString()));
+        Assert.True(steps[0].GetProperty("no_traffic").GetBoolean());
+        Assert.Equal("runtime", steps[0].GetProperty("target").GetProperty("service").GetString());
+    }
+
+    [Fact]
+    public void Plan_Shell_PrintsTheGcloudCommands()
+    {
+        var run = Plan("openagents-control-service", "--env", "production", "--action", "set-traffic", "--percent", "25", "--format", "shell");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal("gcloud run services update-traffic openagents-control-service --project openagentsgemini --region us-central1 --to-revisions STABLE=75,CANARY=25\n", run.Out);
+    }
+
+    [Fact]
+    public void Plan_BinaryLane_PassesArgumentsAfterDoubleDash()
+    {
+        var run = Plan("lightning-ops", "--format", "shell", "--", "status", "--json");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal("cargo run --manifest-path apps/lightning-ops/Cargo.toml -- status --json\n", run.Out);
+    }
+
+    [Theory]
+    [InlineData("150")]
+    [InlineData("-5")]
+    public void Plan_BadPercent_IsOneLineWithTheFixAndExit2(string percent)
+    {
+        var run = Plan("runtime", "--env", "production", "--action", "set-traffic", "--percent", percent);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("0..100", Assert.Single(run.ErrLines), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Plan_PercentNotANumber_IsAParseErrorWithExit2()
+    {
+        var run = Plan("runtime", "--env", "production", "--action", "set-traffic", "--percent", "half");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("half", Assert.Single(run.ErrLines), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Plan_LegacyLane_Exits78()
+    {
+        var run = Plan("openagents-web", "--env", "production", "--tag", "abc1234");
+
+        Assert.Equal(78, run.ExitCode);
+        Assert.Contains("frozen legacy lane", Assert.Single(run.ErrLines), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Plan_MistypedOption_SuggestsTheRightOne()
+    {
+        var run = Plan("runtime", "--evn", "production", "--tag", "abc1234");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("did you mean '--env'?", Assert.Single(run.ErrLines), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Plan_UnknownAction_ListsTheActions()
+    {
+        var run = Plan("runtime", "--env", "production", "--action", "promote");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("set-traffic", Assert.Single(run.ErrLines), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Plan_BadTag_IsRejectedBeforeAnythingElse()
+    {
+        var run = Plan("runtime", "--env", "production", "--tag", "-bad");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("not a valid image tag", Assert.Single(run.ErrLines), StringComparison.Ordinal);
+    }
+}

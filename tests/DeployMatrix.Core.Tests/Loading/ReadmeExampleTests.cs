@@ -1,0 +1,37 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using DeployMatrix.Core.Diagnostics;
+using DeployMatrix.Core.Loading;
+using DeployMatrix.Core.Yaml;
+using DeployMatrix.Tests.Support;
+using Json.Schema;
+
+namespace DeployMatrix.Core.Tests.Loading;
+
+/// <summary>The README's "complete small example" must stay a valid matrix, for the loader and the schema.</summary>
+public sealed partial class ReadmeExampleTests
+{
+    [Fact]
+    public void ReadmeExample_IsAValidMatrix()
+    {
+        var readme = File.ReadAllText(Path.Combine(RepoPaths.Root, "README.md"));
+        var yaml = YamlBlock().Match(readme).Groups["yaml"].Value;
+        using var dir = new TempDir();
+        foreach (var referenced in new[] { "deploy/cloudbuild.yaml", "docs/API_RUNBOOK.md", "docs/RELEASE_GATE.md", "apps/ledger-ops/Cargo.toml" })
+        {
+            dir.Write(referenced, "# referenced by the README example\n");
+        }
+
+        var path = dir.Write("deploymatrix.yaml", yaml);
+        var result = MatrixLoader.Load(path);
+
+        Assert.True(result.Ok, string.Join('\n', result.Diagnostics));
+        Assert.Equal(3, result.Matrix!.Lanes.Count);
+        var schema = JsonSchema.FromText(File.ReadAllText(RepoPaths.Schema));
+        using var json = JsonDocument.Parse(YamlJson.ToJson(YamlTreeReader.Read(yaml, new DiagnosticBag(path))!)!.ToJsonString());
+        Assert.True(schema.Evaluate(json.RootElement).IsValid);
+    }
+
+    [GeneratedRegex("```yaml\n(?<yaml>.*?)```", RegexOptions.Singleline)]
+    private static partial Regex YamlBlock();
+}

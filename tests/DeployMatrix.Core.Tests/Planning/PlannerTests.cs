@@ -1,0 +1,149 @@
+using DeployMatrix.Core.Loading;
+using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Planning;
+using DeployMatrix.Tests.Support;
+
+namespace DeployMatrix.Core.Tests.Planning;
+
+public sealed class PlannerTests
+{
+    private static readonly Matrix Example = MatrixLoader.Load(RepoPaths.Example).Matrix!;
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(101)]
+    [InlineData(150)]
+    public void SetTraffic_PercentOutside0To100_IsRejectedWithExit2(int percent)
+    {
+        var result = Plan(new PlanRequest { Lane = "runtime", Environment = "production", Action = PlanAction.SetTraffic, Percent = percent });
+
+        Assert.Null(result.Plan);
+        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
+        Assert.Contains("0..100", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SetTraffic_WithoutPercent_SaysHowToGiveIt()
+    {
+        var result = Plan(new PlanRequest { Lane = "runtime", Environment = "production", Action = PlanAction.SetTraffic });
+
+        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
+        Assert.Contains("--percent N", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SetTraffic_SameRevisionTwice_IsRejected()
+    {
+        var result = Plan(new PlanRequest { Lane = "runtime", Environment = "production", Action = PlanAction.SetTraffic, Percent = 5, Stable = "r-1", Canary = "r-1" });
+
+        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
+    }
+
+    [Fact]
+    public void LegacyLane_IsFrozenWithExit78()
+    {
+        var result = Plan(new PlanRequest { Lane = "openagents-web", Environment = "production", Tag = "t" });
+
+        Assert.Equal(ExitCodes.FrozenLegacy, result.ExitCode);
+        Assert.Contains("frozen legacy lane", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UnknownLane_SuggestsTheClosest()
+    {
+        var result = Plan(new PlanRequest { Lane = "runtme", Environment = "production", Tag = "t" });
+
+        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
+        Assert.Contains("did you mean 'runtime'", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UnknownEnvironment_SuggestsTheLanesEnvironments()
+    {
+        var result = Plan(new PlanRequest { Lane = "runtime", Environment = "prod", Tag = "t" });
+
+        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
+        Assert.Contains("did you mean 'production'", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Deploy_WithoutTag_AsksForOne()
+    {
+        var result = Plan(new PlanRequest { Lane = "runtime", Environment = "production" });
+
+        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
+        Assert.Contains("--tag TAG", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BinaryLaneWithPlaceholder_WithoutArguments_SaysWhatToPass()
+    {
+        var result = Plan(new PlanRequest { Lane = "lightning-ops" });
+
+        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
+        Assert.Contains("after '--'", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BinaryLaneWithFixedCommand_RejectsArguments()
+    {
+        var result = Plan(new PlanRequest { Lane = "lightning-wallet-executor", Args = ["extra"] });
+
+        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
+    }
+
+    [Fact]
+    public void BinaryLane_ArgumentsThatSpellAForbiddenCommand_AreFrozen()
+    {
+        var result = Plan(new PlanRequest { Lane = "lightning-ops", Args = ["mix", "test"] });
+
+        Assert.Equal(ExitCodes.FrozenLegacy, result.ExitCode);
+    }
+
+    [Fact]
+    public void LocalPlatform_StagingDeploy_ProvesTheRevisionBeforeGivingItTraffic()
+    {
+        var plan = Plan(new PlanRequest { Lane = "runtime", Environment = "staging", Tag = "t1", Platform = PlatformKind.Local }).Plan!;
+
+        var deploy = Assert.IsType<DeployRevision>(plan.Steps[0]);
+        Assert.True(deploy.NoTraffic);
+        Assert.Equal("local://runtime:t1", deploy.Image);
+        var kinds = plan.Steps.Select(s => s.GetType()).ToList();
+        Assert.True(kinds.IndexOf(typeof(ExecuteJob)) < kinds.IndexOf(typeof(RunSmokeCheck)));
+        var traffic = Assert.IsType<SetTraffic>(plan.Steps[^2]);
+        Assert.Equal([new TrafficSplit(RevisionRef.New, 100)], traffic.Splits);
+        Assert.Equal(["runtime-migrate"], ((ExecuteJob)plan.Steps[kinds.IndexOf(typeof(ExecuteJob))]).Command);
+    }
+
+    [Fact]
+    public void LocalPlatform_ProductionDeploy_NeverMovesTraffic()
+    {
+        var plan = Plan(new PlanRequest { Lane = "openagents-control-service", Environment = "production", Tag = "t1", Platform = PlatformKind.Local }).Plan!;
+
+        Assert.DoesNotContain(plan.Steps, s => s is SetTraffic);
+        Assert.Contains(plan.Steps, s => s is RunSmokeCheck);
+    }
+
+    [Fact]
+    public void LocalPlatform_Build_RunsTheLocalBuildCommand()
+    {
+        var plan = Plan(new PlanRequest { Lane = "runtime", Action = PlanAction.Build, Tag = "t1", Platform = PlatformKind.Local }).Plan!;
+
+        var build = Assert.IsType<BuildArtifact>(Assert.Single(plan.Steps));
+        Assert.Equal(["cargo", "build", "--release", "--manifest-path", "apps/runtime/Cargo.toml"], build.Command);
+        Assert.Equal("cargo build --release --manifest-path apps/runtime/Cargo.toml\n", ShellRenderer.Render(plan));
+    }
+
+    [Fact]
+    public void Plans_AreValues_TheSameRequestGivesAnEqualPlan()
+    {
+        var request = new PlanRequest { Lane = "runtime", Environment = "staging", Tag = "t1" };
+
+        Assert.Equal(Serialize(Plan(request).Plan!), Serialize(Plan(request).Plan!));
+        Assert.Equal(Plan(request).Plan!.Steps[0], Plan(request).Plan!.Steps[0]);
+    }
+
+    private static PlanResult Plan(PlanRequest request) => Planner.Plan(Example, request);
+
+    private static string Serialize(Plan plan) => System.Text.Json.JsonSerializer.Serialize(plan);
+}

@@ -1,0 +1,84 @@
+using System.Text.Json;
+using DeployMatrix.Core.Diagnostics;
+using DeployMatrix.Tests.Support;
+using DeployMatrix.Core.Yaml;
+using Json.Schema;
+
+namespace DeployMatrix.Core.Tests.Schema;
+
+/// <summary>The committed JSON Schema (for editors) agrees with the loader on every example and on broken shapes.</summary>
+public sealed class SchemaTests
+{
+    private static readonly JsonSchema Schema = JsonSchema.FromText(File.ReadAllText(RepoPaths.Schema));
+
+    /// <summary>Broken matrices whose mistake is one of shape (keys, types, ranges, patterns), which a schema can see.</summary>
+    public static TheoryData<string> ShapeErrors() =>
+    [
+        "environments-not-a-mapping.yaml",
+        "gate-check-two-types.yaml",
+        "image-without-tag.yaml",
+        "lane-name-uppercase.yaml",
+        "missing-matrix-section.yaml",
+        "port-not-integer.yaml",
+        "port-out-of-range.yaml",
+        "root-is-a-list.yaml",
+        "smoke-path-without-slash.yaml",
+        "stage-above-100.yaml",
+        "stages-wrong-type.yaml",
+        "unknown-kind.yaml",
+        "unknown-lane-key.yaml",
+        "unknown-platform.yaml",
+        "unknown-top-key.yaml",
+        "updated-not-a-date.yaml",
+        "window-not-a-duration.yaml",
+    ];
+
+    public static TheoryData<string> ValidMatrices()
+    {
+        var files = Directory.GetFiles(Path.Combine(RepoPaths.Root, "examples"), "deploymatrix.yaml", SearchOption.AllDirectories)
+            .Concat(Directory.GetFiles(RepoPaths.Corpus("good"), "*.yaml"))
+            .Select(f => Path.GetRelativePath(RepoPaths.Root, f))
+            .Order(StringComparer.Ordinal);
+        return [.. files];
+    }
+
+    [Theory]
+    [MemberData(nameof(ValidMatrices))]
+    public void EveryExample_IsValidAgainstTheSchema(string relative)
+    {
+        var results = Evaluate(Path.Combine(RepoPaths.Root, relative));
+
+        Assert.True(results.IsValid, Describe(results));
+    }
+
+    [Theory]
+    [MemberData(nameof(ShapeErrors))]
+    public void ShapeErrors_AreAlsoRejectedByTheSchema(string name)
+    {
+        var results = Evaluate(Path.Combine(RepoPaths.Corpus("bad"), name));
+
+        Assert.False(results.IsValid);
+    }
+
+    [Fact]
+    public void Example_PointsEditorsAtTheSchema()
+    {
+        var first = File.ReadLines(RepoPaths.Example).First();
+
+        Assert.Equal("# yaml-language-server: $schema=../../schema/deploymatrix.schema.json", first);
+    }
+
+    private static EvaluationResults Evaluate(string path)
+    {
+        var bag = new DiagnosticBag(path);
+        var tree = YamlTreeReader.Read(File.ReadAllText(path), bag);
+        Assert.NotNull(tree);
+        var json = YamlJson.ToJson(tree)?.ToJsonString() ?? "null";
+        using var document = JsonDocument.Parse(json);
+        return Schema.Evaluate(document.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+    }
+
+    private static string Describe(EvaluationResults results) =>
+        string.Join('\n', (results.Details ?? []).Where(d => d.Errors is { Count: > 0 })
+            .SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}")));
+}

@@ -1,0 +1,26 @@
+namespace DeployMatrix.Tests.Support;
+
+/// <summary>Locates files of this repository from the test binaries, wherever the build output lives.</summary>
+internal static class RepoPaths
+{
+    public static string Root { get; } = FindRoot();
+
+    public static string Example => Path.Combine(Root, "examples", "openagents", "deploymatrix.yaml");
+
+    public static string Schema => Path.Combine(Root, "schema", "deploymatrix.schema.json");
+
+    public static string Corpus(string kind) => Path.Combine(Root, "tests", "corpus", kind);
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "DeployMatrix.slnx")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("cannot find the repository root (DeployMatrix.slnx) above " + AppContext.BaseDirectory);
+    }
+}
