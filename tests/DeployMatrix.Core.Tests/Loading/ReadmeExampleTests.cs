@@ -1,10 +1,7 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
-using DeployMatrix.Core.Diagnostics;
 using DeployMatrix.Core.Loading;
-using DeployMatrix.Core.Yaml;
 using DeployMatrix.Tests.Support;
-using Json.Schema;
+using DeployMatrix.Core.Tests.Schema;
 
 namespace DeployMatrix.Core.Tests.Loading;
 
@@ -27,9 +24,7 @@ public sealed partial class ReadmeExampleTests
 
         Assert.True(result.Ok, string.Join('\n', result.Diagnostics));
         Assert.Equal(3, result.Matrix!.Lanes.Count);
-        var schema = JsonSchema.FromText(File.ReadAllText(RepoPaths.Schema));
-        using var json = JsonDocument.Parse(YamlJson.ToJson(YamlTreeReader.Read(yaml, new DiagnosticBag(path))!)!.ToJsonString());
-        Assert.True(schema.Evaluate(json.RootElement).IsValid);
+        Assert.True(MatrixSchema.Evaluate(yaml).IsValid);
     }
 
     [GeneratedRegex("```yaml\n(?<yaml>.*?)```", RegexOptions.Singleline)]

@@ -1,7 +1,4 @@
-using System.Text.Json;
-using DeployMatrix.Core.Diagnostics;
 using DeployMatrix.Tests.Support;
-using DeployMatrix.Core.Yaml;
 using Json.Schema;
 
 namespace DeployMatrix.Core.Tests.Schema;
@@ -9,8 +6,6 @@ namespace DeployMatrix.Core.Tests.Schema;
 /// <summary>The committed JSON Schema (for editors) agrees with the loader on every example and on broken shapes.</summary>
 public sealed class SchemaTests
 {
-    private static readonly JsonSchema Schema = JsonSchema.FromText(File.ReadAllText(RepoPaths.Schema));
-
     /// <summary>Broken matrices whose mistake is one of shape (keys, types, ranges, patterns), which a schema can see.</summary>
     public static TheoryData<string> ShapeErrors() =>
     [
@@ -68,15 +63,7 @@ public sealed class SchemaTests
         Assert.Equal("# yaml-language-server: $schema=../../schema/deploymatrix.schema.json", first);
     }
 
-    private static EvaluationResults Evaluate(string path)
-    {
-        var bag = new DiagnosticBag(path);
-        var tree = YamlTreeReader.Read(File.ReadAllText(path), bag);
-        Assert.NotNull(tree);
-        var json = YamlJson.ToJson(tree)?.ToJsonString() ?? "null";
-        using var document = JsonDocument.Parse(json);
-        return Schema.Evaluate(document.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
-    }
+    private static EvaluationResults Evaluate(string path) => MatrixSchema.Evaluate(File.ReadAllText(path), path);
 
     private static string Describe(EvaluationResults results) =>
         string.Join('\n', (results.Details ?? []).Where(d => d.Errors is { Count: > 0 })
