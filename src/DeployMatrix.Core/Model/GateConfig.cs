@@ -38,17 +38,24 @@ public abstract record CheckSpec
     public abstract string Type { get; }
 
     /// <summary>The lane and environment a check targets, when it targets one.</summary>
-    public virtual (string Lane, string Env, Diagnostics.SourcePos Pos)? LaneRef => null;
+    public virtual (string Lane, string Env, SourcePos Pos)? LaneRef => null;
 }
 
 /// <summary>Where an HTTP check goes: a lane's service in an environment plus a path, or an absolute URL.</summary>
 public sealed record HttpEndpoint(string? Lane, string? Env, string? Path, string? Url, SourcePos Pos);
 
-public sealed record HttpCheckSpec : CheckSpec
+/// <summary>A check that sends a request to an endpoint; a lane endpoint makes it a check of that lane.</summary>
+public abstract record EndpointCheckSpec : CheckSpec
+{
+    public required HttpEndpoint Endpoint { get; init; }
+
+    public override (string Lane, string Env, SourcePos Pos)? LaneRef =>
+        Endpoint.Lane is { } lane && Endpoint.Env is { } env ? (lane, env, Endpoint.Pos) : null;
+}
+
+public sealed record HttpCheckSpec : EndpointCheckSpec
 {
     public override string Type => "http";
-
-    public required HttpEndpoint Endpoint { get; init; }
 
     public string Method { get; init; } = "GET";
 
@@ -61,23 +68,15 @@ public sealed record HttpCheckSpec : CheckSpec
 
     /// <summary>Name of the environment variable holding a bearer token; the value is never stored or printed.</summary>
     public string? TokenEnv { get; init; }
-
-    public override (string Lane, string Env, SourcePos Pos)? LaneRef =>
-        Endpoint.Lane is { } lane && Endpoint.Env is { } env ? (lane, env, Endpoint.Pos) : null;
 }
 
-public sealed record BudgetCheckSpec : CheckSpec
+public sealed record BudgetCheckSpec : EndpointCheckSpec
 {
     public override string Type => "budget";
-
-    public required HttpEndpoint Endpoint { get; init; }
 
     public long? MaxBytes { get; init; }
 
     public TimeSpan? MaxTtfb { get; init; }
-
-    public override (string Lane, string Env, SourcePos Pos)? LaneRef =>
-        Endpoint.Lane is { } lane && Endpoint.Env is { } env ? (lane, env, Endpoint.Pos) : null;
 }
 
 public sealed record CommandCheckSpec : CheckSpec
