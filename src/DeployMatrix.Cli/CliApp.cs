@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using DeployMatrix.Cli.Commands;
 using DeployMatrix.Cli.Common;
+using DeployMatrix.Cli.Local;
 using DeployMatrix.Core;
 using DeployMatrix.Core.Diagnostics;
 
@@ -10,7 +11,9 @@ namespace DeployMatrix.Cli;
 /// <summary>Builds the command tree and turns parse errors into one line with the fix and exit code 2.</summary>
 internal static class CliApp
 {
-    public static int Run(string[] args, CliContext context)
+    public static int Run(string[] args, CliContext context) => RunAsync(args, context).GetAwaiter().GetResult();
+
+    public static async Task<int> RunAsync(string[] args, CliContext context)
     {
         var root = Build(context);
         var result = root.Parse(args);
@@ -21,12 +24,22 @@ internal static class CliApp
 
         try
         {
-            return result.Invoke(new InvocationConfiguration { Output = context.Out, Error = context.Err, EnableDefaultExceptionHandler = false });
+            return await result.InvokeAsync(new InvocationConfiguration { Output = context.Out, Error = context.Err, EnableDefaultExceptionHandler = false });
         }
         catch (UsageException e)
         {
             context.Err.WriteLine($"deploymatrix: {e.Message}");
             return ExitCodes.BadInput;
+        }
+        catch (CommandFailure e)
+        {
+            context.Err.WriteLine($"deploymatrix: {e.Message}");
+            return e.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            context.Err.WriteLine("deploymatrix: cancelled");
+            return 130;
         }
     }
 
@@ -40,6 +53,16 @@ internal static class CliApp
         root.Subcommands.Add(RenderCommand.Create(context));
         root.Subcommands.Add(PlanCommand.Create(context));
         root.Subcommands.Add(GuardCommand.Create(context));
+        root.Options.Add(ExecutionOptions.Platform);
+        root.Options.Add(ExecutionOptions.LockWait);
+        root.Subcommands.Add(AgentCommand.Create(context));
+        root.Subcommands.Add(BuildCommand.Create(context));
+        root.Subcommands.Add(DeployCommand.Create(context));
+        root.Subcommands.Add(TrafficCommand.Create(context));
+        root.Subcommands.Add(TrafficCommand.CreateRollback(context));
+        root.Subcommands.Add(MigrateCommand.Create(context));
+        root.Subcommands.Add(StatusCommand.Create(context));
+        root.Subcommands.Add(RunCommand.Create(context));
         return root;
     }
 

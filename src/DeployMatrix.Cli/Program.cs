@@ -1,3 +1,3 @@
 using DeployMatrix.Cli;
 
-return CliApp.Run(args, new CliContext(Console.Out, Console.Error, Environment.CurrentDirectory, TimeProvider.System));
+return await CliApp.RunAsync(args, new CliContext(Console.Out, Console.Error, Environment.CurrentDirectory, TimeProvider.System));

@@ -6,7 +6,12 @@ namespace DeployMatrix.Cli.Common;
 internal static class GitInfo
 {
     /// <summary>The short SHA of HEAD in <paramref name="directory"/>'s repository, or null outside a repository.</summary>
-    public static string? ShortHead(string directory)
+    public static string? ShortHead(string directory) => Git(directory, "rev-parse", "--short", "HEAD") is { Length: > 0 } sha ? sha : null;
+
+    /// <summary>Whether the work tree has changes (tracked or untracked, ignored files aside); null outside a repository.</summary>
+    public static bool? IsDirty(string directory) => Git(directory, "status", "--porcelain") is { } status ? status.Length > 0 : null;
+
+    private static string? Git(string directory, params string[] args)
     {
         var start = new ProcessStartInfo("git")
         {
@@ -15,7 +20,7 @@ internal static class GitInfo
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "rev-parse", "--short", "HEAD" })
+        foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
         }
@@ -28,14 +33,14 @@ internal static class GitInfo
                 return null;
             }
 
-            var sha = git.StandardOutput.ReadToEnd().Trim();
+            var output = git.StandardOutput.ReadToEnd().Trim();
             if (!git.WaitForExit(TimeSpan.FromSeconds(10)))
             {
                 git.Kill(entireProcessTree: true);
                 return null;
             }
 
-            return git.ExitCode == 0 && sha.Length > 0 ? sha : null;
+            return git.ExitCode == 0 ? output : null;
         }
         catch (System.ComponentModel.Win32Exception)
         {

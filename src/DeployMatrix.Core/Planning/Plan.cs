@@ -51,6 +51,12 @@ public sealed record PlanRequest
 
     public IReadOnlyList<string> Args { get; init; } = [];
 
+    /// <summary>For set-traffic: an explicit split over named revisions (integers summing to 100) instead of stable/canary/percent.</summary>
+    public IReadOnlyList<(string Revision, int Percent)>? Splits { get; init; }
+
+    /// <summary>Deploy without moving traffic even where the environment would (the seed's deploy-no-traffic).</summary>
+    public bool NoTraffic { get; init; }
+
     /// <summary>Run every target on this platform instead of the matrix's (rehearse Cloud Run lanes locally).</summary>
     public PlatformKind? Platform { get; init; }
 

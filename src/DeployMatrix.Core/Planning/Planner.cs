@@ -115,20 +115,21 @@ public static class Planner
 
         // The local platform always starts a revision without traffic and moves traffic only once it is
         // proven; Cloud Run's own deploy routes traffic unless told not to (the seed's staging flow).
-        var steps = new List<Step> { new DeployRevision(where, image, NoTraffic: local || environment.NoTraffic), new VerifyServiceImage(where, image) };
+        var noTraffic = environment.NoTraffic || request.NoTraffic;
+        var steps = new List<Step> { new DeployRevision(where, image, NoTraffic: local || noTraffic), new VerifyServiceImage(where, image) };
         if (lane.Migration is { Mandatory: true } migration)
         {
             steps.AddRange(MigrationSteps(lane, migration, target, where, image));
         }
 
-        var smokeable = local || !environment.NoTraffic;
+        var smokeable = local || !noTraffic;
         if (smokeable)
         {
             var revision = local ? RevisionRef.New : RevisionRef.Named(where.Service);
             steps.AddRange(lane.Smoke.Select(s => new RunSmokeCheck(where, revision, s.Path, s.Expect, s.Contains)));
         }
 
-        if (local && !environment.NoTraffic)
+        if (local && !noTraffic)
         {
             steps.Add(new SetTraffic(where, [new TrafficSplit(RevisionRef.New, 100)]));
         }
@@ -177,6 +178,11 @@ public static class Planner
 
     private static PlanResult PlanSetTraffic(TargetRef where, PlanRequest request)
     {
+        if (request.Splits is { } explicitSplits)
+        {
+            return PlanExplicitTraffic(where, request, explicitSplits);
+        }
+
         if (request.Percent is not { } percent)
         {
             return PlanResult.BadInput("set-traffic needs the canary's share: --percent N (an integer 0..100; stable gets 100-N)");
@@ -201,6 +207,21 @@ public static class Planner
         }
 
         return Success(where, request, PlanAction.SetTraffic, [new SetTraffic(where, [new TrafficSplit(stable, 100 - percent), new TrafficSplit(canary, percent)])], notes);
+    }
+
+    private static PlanResult PlanExplicitTraffic(TargetRef where, PlanRequest request, IReadOnlyList<(string Revision, int Percent)> splits)
+    {
+        if (splits.Count == 0 || splits.Any(s => s.Percent is < 0 or > 100) || splits.Sum(s => s.Percent) != 100)
+        {
+            return PlanResult.BadInput($"traffic percents must be integers 0..100 that sum to 100, e.g. --to {where.Service}-00002-abc=90,{where.Service}-00003-def=10");
+        }
+
+        if (splits.GroupBy(s => s.Revision, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            return PlanResult.BadInput($"revision '{twice.Key}' appears twice in --to; name each revision once");
+        }
+
+        return Success(where, request, PlanAction.SetTraffic, [new SetTraffic(where, [.. splits.Select(s => new TrafficSplit(RevisionRef.Named(s.Revision), s.Percent))])]);
     }
 
     private static PlanResult PlanRun(Matrix matrix, Lane lane, PlanRequest request)

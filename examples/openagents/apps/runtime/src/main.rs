@@ -1,0 +1,30 @@
+//! The runtime: an HTTP service, and `runtime-migrate`, which applies the schema migrations to the
+//! runtime's data folder with a `schema_migrations(version, checksum, applied_at)` ledger.
+mod migrations;
+
+use std::env;
+use std::process::ExitCode;
+use tinyhttp::{serve, Identity, Response};
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+fn main() -> ExitCode {
+    match env::args().nth(1).as_deref() {
+        Some("runtime-migrate") => migrations::run(),
+        Some("serve") | None => {
+            let identity = Identity::from_env("runtime");
+            let status = identity.json(VERSION);
+            serve("runtime", move |request| match request.path.as_str() {
+                "/api/v1/runtime/status" => {
+                    let schema = migrations::current_version().map(|v| v.to_string()).unwrap_or_else(|| "none".into());
+                    Response::json(200, status.replace("\"status\":\"ok\"", &format!("\"status\":\"ok\",\"schema_version\":\"{}\"", schema)))
+                }
+                _ => Response::text(404, "not found"),
+            })
+        }
+        Some(other) => {
+            eprintln!("runtime: unknown command '{}'; use: serve | runtime-migrate", other);
+            ExitCode::from(2)
+        }
+    }
+}

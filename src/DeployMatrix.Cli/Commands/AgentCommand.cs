@@ -1,0 +1,112 @@
+using System.CommandLine;
+using DeployMatrix.Cli.Common;
+using DeployMatrix.Cli.Local;
+using DeployMatrix.Core;
+using DeployMatrix.Local;
+using DeployMatrix.Local.Agent;
+using DeployMatrix.Local.Supervisor;
+
+namespace DeployMatrix.Cli.Commands;
+
+/// <summary><c>deploymatrix agent start|stop|status</c>: the local platform's daemon.</summary>
+internal static class AgentCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var command = new Command("agent", "Manage the local platform's agent: it owns the revision processes and the services' traffic listeners (loopback only).");
+        var start = new Command("start", "Start the agent in the background (pid, log and agent.json under .deploymatrix/); it restores every revision that should run.");
+        start.SetAction((result, ct) => StartAsync(result, context, ct));
+        var stop = new Command("stop", "Stop the agent politely: revisions get SIGINT, a grace period, then are killed.");
+        stop.SetAction((result, ct) => StopAsync(result, context, ct));
+        var status = new Command("status", "Say whether the agent runs, where, and what it serves. Exit 1 when it is not running.");
+        status.SetAction((result, ct) => StatusAsync(result, context, ct));
+        var run = new Command("run", "Run the agent in the foreground (what 'agent start' runs in the background).") { Hidden = true };
+        run.SetAction((result, ct) => RunAsync(result, context, ct));
+        command.Subcommands.Add(start);
+        command.Subcommands.Add(stop);
+        command.Subcommands.Add(status);
+        command.Subcommands.Add(run);
+        return command;
+    }
+
+    private static LocalPaths PathsOf(ParseResult result, CliContext context, out string matrixPath)
+    {
+        matrixPath = MatrixSource.Locate(result, context);
+        return LocalPaths.For(Path.GetDirectoryName(matrixPath)!);
+    }
+
+    private static async Task<int> StartAsync(ParseResult result, CliContext context, CancellationToken ct)
+    {
+        var paths = PathsOf(result, context, out var matrixPath);
+        if (MatrixSource.LoadValid(result, context) is null)
+        {
+            return ExitCodes.BadInput;
+        }
+
+        using (var running = await AgentClient.ConnectAsync(paths, ct))
+        {
+            if (running is not null)
+            {
+                context.Out.WriteLine($"agent already running (pid {running.Info.Pid}) at {running.Info.Url}");
+                return ExitCodes.Ok;
+            }
+        }
+
+        using var client = await AgentLauncher.StartAsync(matrixPath, paths, context.Time, ct);
+        context.Out.WriteLine($"agent started (pid {client.Info.Pid}) at {client.Info.Url}; log: {MatrixSource.Display(paths.AgentLog, context)}");
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> StopAsync(ParseResult result, CliContext context, CancellationToken ct)
+    {
+        var paths = PathsOf(result, context, out _);
+        using var client = await AgentClient.ConnectAsync(paths, ct);
+        if (client is null)
+        {
+            context.Out.WriteLine("agent is not running");
+            return ExitCodes.Ok;
+        }
+
+        var pid = client.Info.Pid;
+        await client.ShutdownAsync(ct);
+        var deadline = context.Time.GetUtcNow() + TimeSpan.FromSeconds(60);
+        while (Signals.IsAlive(pid) && context.Time.GetUtcNow() < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), context.Time, ct);
+        }
+
+        if (Signals.IsAlive(pid))
+        {
+            throw new CommandFailure($"the agent (pid {pid}) did not stop within 60 s; see {paths.AgentLog}", ExitCodes.Failed);
+        }
+
+        context.Out.WriteLine($"agent stopped (pid {pid})");
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> StatusAsync(ParseResult result, CliContext context, CancellationToken ct)
+    {
+        var paths = PathsOf(result, context, out _);
+        using var client = await AgentClient.ConnectAsync(paths, ct);
+        if (client is null)
+        {
+            context.Out.WriteLine("agent is not running; start it with: deploymatrix agent start");
+            return ExitCodes.Failed;
+        }
+
+        var services = await client.ServicesAsync(ct);
+        context.Out.WriteLine($"agent running (pid {client.Info.Pid}) at {client.Info.Url} since {client.Info.StartedAt}; {services.Count} service{(services.Count == 1 ? "" : "s")}");
+        foreach (var service in services)
+        {
+            context.Out.WriteLine($"  {service.Service} ({service.Env}) on {service.Url ?? "no listener"}: {string.Join(",", service.Traffic.Select(t => $"{t.Revision}={t.Percent}"))}");
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> RunAsync(ParseResult result, CliContext context, CancellationToken ct)
+    {
+        var paths = PathsOf(result, context, out _);
+        return await AgentServer.RunAsync(paths, new AgentOptions(), context.Time, ct);
+    }
+}

@@ -1,0 +1,67 @@
+using System.CommandLine;
+using System.Globalization;
+using DeployMatrix.Cli.Common;
+using DeployMatrix.Cli.Local;
+using DeployMatrix.Core.Planning;
+
+namespace DeployMatrix.Cli.Commands;
+
+/// <summary><c>deploymatrix traffic LANE --env ENV --to REV=PCT,REV=PCT</c> and <c>rollback LANE --env ENV [--to REV]</c>.</summary>
+internal static class TrafficCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var lane = new Argument<string>("LANE") { Description = "The lane whose traffic moves." };
+        var env = ExecutionOptions.Env();
+        var to = new Option<string>("--to") { Description = "The whole split: revisions with integer percents summing to 100, e.g. svc-00001-abc=90,svc-00002-def=10.", HelpName = "REV=PCT,…", Required = true };
+        var command = new Command("traffic", "Set a service's traffic split at once. Requests in flight finish where they went; revisions that lose all traffic drain, then stop.");
+        command.Arguments.Add(lane);
+        command.Options.Add(env);
+        command.Options.Add(to);
+        command.SetAction((result, ct) => Execute.PlanAndRunAsync(result, context, _ => new PlanRequest
+        {
+            Lane = result.GetValue(lane)!,
+            Environment = result.GetValue(env),
+            Action = PlanAction.SetTraffic,
+            Splits = ParseSplits(result.GetValue(to)!),
+        }, ct));
+        return command;
+    }
+
+    public static Command CreateRollback(CliContext context)
+    {
+        var lane = new Argument<string>("LANE") { Description = "The lane to roll back." };
+        var env = ExecutionOptions.Env();
+        var to = new Option<string?>("--to") { Description = "The revision to send all traffic to (default: the last revision that held 100%).", HelpName = "REV" };
+        var command = new Command("rollback", "Send all traffic to the stable revision at once.");
+        command.Arguments.Add(lane);
+        command.Options.Add(env);
+        command.Options.Add(to);
+        command.SetAction((result, ct) => Execute.PlanAndRunAsync(result, context, _ => new PlanRequest
+        {
+            Lane = result.GetValue(lane)!,
+            Environment = result.GetValue(env),
+            Action = PlanAction.Rollback,
+            Stable = result.GetValue(to),
+        }, ct));
+        return command;
+    }
+
+    /// <summary>Parses REV=PCT pairs; anything else is a usage error naming the bad part.</summary>
+    internal static IReadOnlyList<(string Revision, int Percent)> ParseSplits(string text)
+    {
+        var splits = new List<(string, int)>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = part.LastIndexOf('=');
+            if (eq <= 0 || !int.TryParse(part[(eq + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var percent))
+            {
+                throw new UsageException($"--to part '{part}' is not REV=PCT with an integer percent, e.g. --to svc-00001-abc=90,svc-00002-def=10");
+            }
+
+            splits.Add((part[..eq], percent));
+        }
+
+        return splits;
+    }
+}

@@ -1,0 +1,41 @@
+using System.CommandLine;
+using DeployMatrix.Core.Model;
+
+namespace DeployMatrix.Cli.Common;
+
+/// <summary>Options shared by the commands that change a target.</summary>
+internal static class ExecutionOptions
+{
+    public static Option<string> Env() => new("--env", "-e") { Description = "The environment (staging, production, …).", HelpName = "ENV", Required = true };
+
+    public static Option<string?> Tag() => new("--tag", "-t") { Description = "The image tag (default: the short git SHA of the matrix's repository).", HelpName = "TAG" };
+
+    public static readonly Option<string?> Platform = new("--platform")
+    {
+        Description = "Run every target on this platform instead of the matrix's: 'local' rehearses Cloud Run lanes on this machine. Default: $DEPLOYMATRIX_PLATFORM, else the matrix.",
+        HelpName = "local|cloudrun",
+        Recursive = true,
+    };
+
+    static ExecutionOptions() => Platform.AcceptOnlyFromAmong("local", "cloudrun");
+
+    public static readonly Option<int> LockWait = new("--lock-wait")
+    {
+        Description = "Seconds to wait when another command holds the same lane and environment (default 10).",
+        HelpName = "SECONDS",
+        DefaultValueFactory = _ => 10,
+        Recursive = true,
+    };
+
+    public static PlatformKind? PlatformOf(ParseResult result)
+    {
+        var name = result.GetValue(Platform) ?? Environment.GetEnvironmentVariable("DEPLOYMATRIX_PLATFORM");
+        return name switch
+        {
+            null or "" => null,
+            "local" => PlatformKind.Local,
+            "cloudrun" => PlatformKind.CloudRun,
+            _ => throw new UsageException($"DEPLOYMATRIX_PLATFORM is '{name}'; use local or cloudrun"),
+        };
+    }
+}

@@ -1,0 +1,68 @@
+using System.CommandLine;
+using DeployMatrix.Cli.Common;
+using DeployMatrix.Core;
+using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Planning;
+
+namespace DeployMatrix.Cli.Local;
+
+/// <summary>The shared path of every mutating command: plan, lock the target, execute, report.</summary>
+internal static class Execute
+{
+    public static async Task<int> PlanAndRunAsync(ParseResult result, CliContext context, Func<Matrix, PlanRequest> request, CancellationToken ct)
+    {
+        var matrix = MatrixSource.LoadValid(result, context);
+        if (matrix is null)
+        {
+            return ExitCodes.BadInput;
+        }
+
+        var planned = Planner.Plan(matrix, request(matrix) with { Platform = ExecutionOptions.PlatformOf(result) });
+        if (planned.Plan is not { } plan)
+        {
+            context.Err.WriteLine($"deploymatrix: {planned.Error}");
+            return planned.ExitCode;
+        }
+
+        LocalSession.RequireLocal(plan);
+        using var session = LocalSession.Open(matrix, context);
+        var executor = await session.ExecutorAsync(ct);
+        var wait = TimeSpan.FromSeconds(result.GetValue(ExecutionOptions.LockWait));
+        return await session.WithLockAsync(plan.Lane, plan.Environment!, PlanActions.Name(plan.Action), wait, async () =>
+        {
+            var outcome = await executor.RunAsync(plan, LocalSession.Actor, ct);
+            if (outcome.ReceiptPath is { } receipt)
+            {
+                context.Out.WriteLine($"receipt: {MatrixSource.Display(receipt, context)}");
+            }
+
+            if (!outcome.Ok)
+            {
+                context.Err.WriteLine($"deploymatrix: {outcome.Error}");
+            }
+
+            return outcome.ExitCode;
+        });
+    }
+
+    /// <summary>The tag when none is given: the short SHA of HEAD, marked "-dirty" when the tree has changes.</summary>
+    public static string? DefaultTag(Matrix matrix, bool refuseDirty)
+    {
+        if (GitInfo.ShortHead(matrix.BaseDirectory) is not { } sha)
+        {
+            return null;
+        }
+
+        if (GitInfo.IsDirty(matrix.BaseDirectory) != true)
+        {
+            return sha;
+        }
+
+        return refuseDirty
+            ? throw new UsageException($"the work tree has uncommitted changes, so HEAD ({sha}) does not describe what would be built; commit them, pass --tag TAG, or pass --allow-dirty (tag {sha}-dirty)")
+            : $"{sha}-dirty";
+    }
+
+    public static string? ValidTag(string? tag) =>
+        tag is not null && ImageTags.Validate(tag) is { } error ? throw new UsageException(error) : tag;
+}

@@ -1,0 +1,124 @@
+using DeployMatrix.Cli.Common;
+using DeployMatrix.Core;
+using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Planning;
+using DeployMatrix.Engine.Execution;
+using DeployMatrix.Engine.Platform;
+using DeployMatrix.Local;
+using DeployMatrix.Local.Agent;
+using DeployMatrix.Local.Artifacts;
+using DeployMatrix.Local.Platform;
+using DeployMatrix.State;
+
+namespace DeployMatrix.Cli.Local;
+
+/// <summary>Everything a mutating command needs on the local platform: the store, artifacts, the agent and the executor.</summary>
+internal sealed class LocalSession : IDisposable
+{
+    private LocalSession(Matrix matrix, LocalPaths paths, StateStore state, CliContext context)
+    {
+        Matrix = matrix;
+        Paths = paths;
+        State = state;
+        Context = context;
+        Artifacts = new ArtifactStore(paths, state);
+    }
+
+    public Matrix Matrix { get; }
+
+    public LocalPaths Paths { get; }
+
+    public StateStore State { get; }
+
+    public ArtifactStore Artifacts { get; }
+
+    public CliContext Context { get; }
+
+    public AgentClient? Agent { get; private set; }
+
+    public static LocalSession Open(Matrix matrix, CliContext context)
+    {
+        var paths = LocalPaths.For(matrix.BaseDirectory);
+        return new LocalSession(matrix, paths, StateStore.Open(paths.StateDb, context.Time), context);
+    }
+
+    /// <summary>The running agent, or a one-line error with the fix.</summary>
+    public async Task<AgentClient> RequireAgentAsync(CancellationToken cancellationToken)
+    {
+        Agent ??= await AgentClient.ConnectAsync(Paths, cancellationToken)
+            ?? throw new CommandFailure($"the local agent is not running for {MatrixSource.Display(Matrix.BaseDirectory, Context)}; start it with: deploymatrix agent start", ExitCodes.Failed);
+        return Agent;
+    }
+
+    public async Task<PlanExecutor> ExecutorAsync(CancellationToken cancellationToken)
+    {
+        var agent = await RequireAgentAsync(cancellationToken);
+        var platform = new LocalPlatform(Matrix, Paths, State, Artifacts, agent, Context.Time);
+        return new PlanExecutor(platform, State, Context.Time, new ReceiptWriter(Paths.Receipts, Context.Time), new ConsoleReporter(Context.Out));
+    }
+
+    public async Task<IPlatform> PlatformAsync(CancellationToken cancellationToken) =>
+        new LocalPlatform(Matrix, Paths, State, Artifacts, await RequireAgentAsync(cancellationToken), Context.Time);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> holding the lane+environment lock, so two CLIs never mutate the same
+    /// target at once: the second waits up to <paramref name="wait"/>, then fails naming the holder.
+    /// </summary>
+    public async Task<T> WithLockAsync<T>(string lane, string env, string action, TimeSpan wait, Func<Task<T>> work)
+    {
+        var scope = $"{lane}/{env}";
+        var holder = $"{Environment.UserName} {action} {lane} --env {env}";
+        var deadline = Context.Time.GetUtcNow() + wait;
+        string? heldBy;
+        while ((heldBy = State.TryLock(scope, holder)) is not null)
+        {
+            if (Context.Time.GetUtcNow() >= deadline)
+            {
+                throw new CommandFailure($"{lane} in {env} is locked by {heldBy}; wait for it to finish and try again", ExitCodes.Failed);
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), Context.Time);
+        }
+
+        try
+        {
+            return await work();
+        }
+        finally
+        {
+            State.Unlock(scope);
+        }
+    }
+
+    public static string Actor => Environment.UserName;
+
+    public void Dispose()
+    {
+        Agent?.Dispose();
+        State.Dispose();
+    }
+
+    /// <summary>Only the local platform executes in this build; Cloud Run targets are planned, or rehearsed locally.</summary>
+    public static void RequireLocal(Plan plan)
+    {
+        if (plan.Platform == PlatformKind.CloudRun)
+        {
+            throw new UsageException($"{plan.Lane} targets Cloud Run in {plan.Environment}; executing on Cloud Run is not available yet. Rehearse it on this machine with --platform local, or print the gcloud commands with: deploymatrix plan {plan.Lane} --env {plan.Environment} --format shell");
+        }
+    }
+}
+
+/// <summary>A command that ran and failed; the message is printed as one line and the command exits with <see cref="ExitCode"/>.</summary>
+internal sealed class CommandFailure(string message, int exitCode) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+}
+
+/// <summary>Prints each step as it runs: "[2/7] verify that … ok".</summary>
+internal sealed class ConsoleReporter(TextWriter output) : IExecutionReporter
+{
+    public void StepStarted(int index, int count, string description) => output.Write($"[{index}/{count}] {description} … ");
+
+    public void StepFinished(StepOutcome outcome) =>
+        output.WriteLine(outcome.Ok ? $"ok{(outcome.Detail is null ? "" : $" ({outcome.Detail})")}" : "FAILED");
+}

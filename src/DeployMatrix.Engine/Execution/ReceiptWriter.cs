@@ -1,0 +1,55 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DeployMatrix.Core.Planning;
+
+namespace DeployMatrix.Engine.Execution;
+
+/// <summary>
+/// Writes the receipt JSON of a plan: the seed's runtime receipt fields (timestamp, project, region,
+/// service, migrate_job, image, deployed_image) plus the steps and what they found.
+/// </summary>
+public sealed class ReceiptWriter(string directory, TimeProvider time)
+{
+    public const string Schema = "deploymatrix.receipt.v1";
+
+    public string Write(TargetRef target, string action, Plan plan, IReadOnlyList<StepOutcome> steps, IReadOnlyDictionary<string, string> facts, string? error)
+    {
+        Directory.CreateDirectory(directory);
+        var now = time.GetUtcNow();
+        var receipt = new JsonObject
+        {
+            ["schema"] = Schema,
+            ["timestamp"] = now.ToString("O", CultureInfo.InvariantCulture),
+            ["action"] = action,
+            ["lane"] = target.Lane,
+            ["environment"] = target.Environment,
+            ["platform"] = target.Platform.ToString().ToLowerInvariant(),
+            ["project"] = target.Project,
+            ["region"] = target.Region,
+            ["service"] = target.Service,
+            ["tag"] = plan.Tag,
+            ["result"] = error is null ? "succeeded" : "failed",
+            ["error"] = error,
+        };
+        foreach (var (key, value) in facts.OrderBy(f => f.Key, StringComparer.Ordinal))
+        {
+            receipt[key] = value;
+        }
+
+        receipt["steps"] = new JsonArray([.. steps.Select(s => (JsonNode)new JsonObject
+        {
+            ["index"] = s.Index,
+            ["kind"] = s.Kind,
+            ["description"] = s.Description,
+            ["status"] = s.Ok ? "succeeded" : "failed",
+            ["detail"] = s.Detail,
+            ["started_at"] = s.StartedAt.ToString("O", CultureInfo.InvariantCulture),
+            ["ended_at"] = s.EndedAt.ToString("O", CultureInfo.InvariantCulture),
+        })]);
+        var name = $"{now.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture)}-{target.Lane}-{target.Environment}-{action}.json";
+        var path = Path.Combine(directory, name);
+        File.WriteAllText(path, receipt.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        return path;
+    }
+}

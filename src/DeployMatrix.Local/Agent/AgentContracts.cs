@@ -1,0 +1,30 @@
+using DeployMatrix.Local.Proxy;
+using DeployMatrix.Local.Supervisor;
+
+namespace DeployMatrix.Local.Agent;
+
+/// <summary>Where a running agent listens and how to prove you may talk to it (agent.json, mode 0600).</summary>
+public sealed record AgentInfo(string Url, string Token, int Pid, string StartedAt, string Root);
+
+public sealed record CreateRevisionRequest(string Lane, string Env, string Service, int? ListenerPort, string Image, string Digest, string? Tag, LaunchSpec Launch);
+
+public sealed record TrafficRequest(IReadOnlyList<TrafficEntry> Splits);
+
+public sealed record TrafficEntry(string Revision, int Percent);
+
+public sealed record RevisionView(
+    string Name, string Image, string Digest, string? Tag, string Status, string? Reason, int? Port, int? Pid,
+    string CreatedAt, string? ReadyAt, int Percent, bool Running, MetricsSnapshot? Metrics);
+
+public sealed record ServiceView(
+    string Env, string Service, string Lane, int? ListenerPort, string? Url, string? StableRevision,
+    string? LatestCreatedRevision, string? LatestReadyRevision, string? Image,
+    IReadOnlyList<TrafficEntry> Traffic, IReadOnlyList<RevisionView> Revisions);
+
+public sealed record AgentError(string Error);
+
+/// <summary>A refusal with the HTTP status the API answers and the message the CLI prints.</summary>
+public sealed class AgentException(int status, string message) : Exception(message)
+{
+    public int Status { get; } = status;
+}

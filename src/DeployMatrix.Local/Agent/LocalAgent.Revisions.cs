@@ -1,0 +1,205 @@
+using System.Net.Sockets;
+using System.Text.Json;
+using DeployMatrix.Local.Proxy;
+using DeployMatrix.Local.Supervisor;
+using DeployMatrix.State;
+
+namespace DeployMatrix.Local.Agent;
+
+public sealed partial class LocalAgent
+{
+    private sealed record RunningRevision(string Name, ManagedProcess Process, RevisionEndpoint Endpoint, CancellationTokenSource Drain);
+
+    /// <summary>Starts a revision's process on a free port and waits for readiness; on failure the revision is marked failed and stopped.</summary>
+    private async Task StartRevisionAsync(RevisionRecord revision, CancellationToken cancellationToken)
+    {
+        var launch = JsonSerializer.Deserialize<LaunchSpec>(revision.Launch)!;
+        var port = ManagedProcess.FreePort();
+        var dataDir = paths.DataDir(revision.Env, revision.Service);
+        Directory.CreateDirectory(dataDir);
+        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["DEPLOYMATRIX_SERVICE"] = revision.Service,
+            ["DEPLOYMATRIX_REVISION"] = revision.Name,
+            ["DEPLOYMATRIX_IMAGE"] = revision.Image,
+            ["DEPLOYMATRIX_TAG"] = revision.Tag ?? "",
+            ["DEPLOYMATRIX_ENV"] = revision.Env,
+            ["DEPLOYMATRIX_DATA_DIR"] = dataDir,
+        };
+        ManagedProcess process;
+        try
+        {
+            process = ManagedProcess.Start(launch, env, paths.RevisionLog(revision.Name));
+        }
+        catch (InvalidOperationException e)
+        {
+            Locked(() => state.UpdateRevision(revision.Name, RevisionStatus.Failed, null, null, e.Message));
+            Locked(() => state.SetDesired(revision.Name, "stop"));
+            throw new AgentException(422, $"revision {revision.Name} failed to start: {e.Message}");
+        }
+
+        Locked(() => state.UpdateRevision(revision.Name, RevisionStatus.Starting, port, process.Pid, null));
+        var problem = await Readiness.WaitAsync(process, port, launch.Probe, options.ReadinessTimeout, time, cancellationToken);
+        if (problem is not null)
+        {
+            await process.StopAsync(options.StopGrace);
+            Locked(() => state.UpdateRevision(revision.Name, RevisionStatus.Failed, port, null, problem));
+            Locked(() => state.SetDesired(revision.Name, "stop"));
+            throw new AgentException(422, $"revision {revision.Name} failed readiness: {problem}; traffic is unchanged; log: {paths.RevisionLog(revision.Name)}");
+        }
+
+        Locked(() => state.UpdateRevision(revision.Name, RevisionStatus.Ready, port, process.Pid, null));
+        var running = new RunningRevision(revision.Name, process, new RevisionEndpoint(revision.Name, port), new CancellationTokenSource());
+        _running[revision.Name] = running;
+        _ = WatchAsync(revision, running);
+    }
+
+    /// <summary>A revision that dies while it should run is marked failed and started again (bounded).</summary>
+    private async Task WatchAsync(RevisionRecord revision, RunningRevision running)
+    {
+        var code = await running.Process.Exited;
+        if (_stopping || !_running.TryRemove(new KeyValuePair<string, RunningRevision>(revision.Name, running)))
+        {
+            return;
+        }
+
+        Locked(() => state.UpdateRevision(revision.Name, RevisionStatus.Failed, null, null, $"exited with code {code}"));
+        for (var attempt = 1; attempt <= 3 && !_stopping; attempt++)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(attempt), time);
+            var current = Locked(() => state.FindRevision(revision.Name));
+            if (current is null || !current.ShouldRun)
+            {
+                return;
+            }
+
+            try
+            {
+                await WithServiceLock(revision.Env, revision.Service, async () =>
+                {
+                    await StartRevisionAsync(current, CancellationToken.None);
+                    Locked(() => state.SetDesired(revision.Name, "run"));
+                    ApplyWheel(revision.Env, revision.Service, Locked(() => state.Traffic(revision.Env, revision.Service)));
+                    return 0;
+                });
+                return;
+            }
+            catch (AgentException)
+            {
+                // Try again after a longer pause.
+            }
+        }
+    }
+
+    /// <summary>Once a revision has lost its traffic, waits for its in-flight requests, then stops it.</summary>
+    private void StartDrain(string revision)
+    {
+        if (!_running.TryGetValue(revision, out var running))
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            var deadline = time.GetUtcNow() + options.DrainTimeout;
+            var idleSince = time.GetUtcNow();
+            while (time.GetUtcNow() < deadline && !running.Drain.IsCancellationRequested)
+            {
+                if (running.Endpoint.InFlight > 0)
+                {
+                    idleSince = time.GetUtcNow();
+                }
+                else if (time.GetUtcNow() - idleSince > TimeSpan.FromMilliseconds(500))
+                {
+                    break;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(50), time);
+            }
+
+            await WithServiceLock(RevisionEnv(revision), RevisionService(revision), async () =>
+            {
+                var record = Locked(() => state.FindRevision(revision));
+                var traffic = record is null ? [] : Locked(() => state.Traffic(record.Env, record.Service));
+                if (record is null || traffic.Any(t => t.Revision == revision))
+                {
+                    return 0;
+                }
+
+                Locked(() => state.SetDesired(revision, "stop"));
+                if (_running.TryRemove(revision, out var stopped))
+                {
+                    await stopped.Process.StopAsync(options.StopGrace);
+                }
+
+                Locked(() => state.UpdateRevision(revision, RevisionStatus.Stopped, null, null, "drained after losing traffic"));
+                return 0;
+            });
+        });
+    }
+
+    private string RevisionEnv(string revision) => Locked(() => state.FindRevision(revision))?.Env ?? "";
+
+    private string RevisionService(string revision) => Locked(() => state.FindRevision(revision))?.Service ?? "";
+
+    private void ApplyWheel(string env, string service, IReadOnlyList<TrafficSplitRecord> traffic)
+    {
+        if (!_proxies.TryGetValue(Key(env, service), out var proxy))
+        {
+            return;
+        }
+
+        var splits = traffic.Where(t => t.Percent > 0 && _running.ContainsKey(t.Revision)).Select(t => (_running[t.Revision].Endpoint, t.Percent)).ToList();
+        proxy.SetWheel(splits.Sum(s => s.Percent) == 100 ? TrafficWheel.Build(splits) : TrafficWheel.Empty);
+    }
+
+    private async Task EnsureProxyAsync(string env, string service, int? port, CancellationToken cancellationToken)
+    {
+        if (_proxies.ContainsKey(Key(env, service)))
+        {
+            return;
+        }
+
+        try
+        {
+            _proxies[Key(env, service)] = await ServiceProxy.StartAsync(env, service, port ?? 0, cancellationToken);
+        }
+        catch (IOException e) when (e.InnerException is SocketException or null)
+        {
+            throw new AgentException(409, $"port {port} for {service} ({env}) is in use by another process; free it or change the target's 'port' in the matrix");
+        }
+    }
+
+    private RevisionView View(RevisionRecord r, int percent)
+    {
+        _running.TryGetValue(r.Name, out var running);
+        return new RevisionView(r.Name, r.Image, r.Digest, r.Tag, r.Status, r.Reason, r.Port, r.Pid, r.CreatedAt, r.ReadyAt, percent,
+            running is not null, running?.Endpoint.Metrics.Snapshot());
+    }
+
+    /// <summary>After a crash of the agent its children live on; a recorded pid still running our artifact is killed before a clean restart.</summary>
+    private static void KillOrphan(RevisionRecord revision)
+    {
+        if (revision.Pid is not { } pid || !Signals.IsAlive(pid))
+        {
+            return;
+        }
+
+        var launch = JsonSerializer.Deserialize<LaunchSpec>(revision.Launch)!;
+        try
+        {
+            var cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
+            if (cmdline.Contains(launch.Executable, StringComparison.Ordinal))
+            {
+                using var orphan = System.Diagnostics.Process.GetProcessById(pid);
+                orphan.Kill(entireProcessTree: true);
+                orphan.WaitForExit(TimeSpan.FromSeconds(5));
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        {
+            // Gone already, or not ours.
+        }
+    }
+}

@@ -1,0 +1,30 @@
+namespace DeployMatrix.Local;
+
+/// <summary>Where the local platform keeps its state: <c>.deploymatrix/</c> beside the matrix (git-ignored).</summary>
+public sealed record LocalPaths(string Root)
+{
+    public static LocalPaths For(string matrixDirectory) => new(Path.Combine(matrixDirectory, ".deploymatrix"));
+
+    public string StateDb => Path.Combine(Root, "state.db");
+
+    public string AgentJson => Path.Combine(Root, "agent.json");
+
+    public string AgentPid => Path.Combine(Root, "agent.pid");
+
+    public string AgentLog => Path.Combine(Root, "logs", "agent.log");
+
+    public string Artifacts => Path.Combine(Root, "artifacts");
+
+    public string Receipts => Path.Combine(Root, "receipts");
+
+    public string BuildLog(string lane, string tag) => Path.Combine(Root, "logs", "builds", $"{lane}-{tag}.log");
+
+    public string RevisionLog(string revision) => Path.Combine(Root, "logs", "revisions", $"{revision}.log");
+
+    public string JobLog(string env, string job, long execution) => Path.Combine(Root, "logs", "jobs", $"{env}-{job}-{execution:D5}.log");
+
+    public string RunLog(string lane) => Path.Combine(Root, "logs", "runs", $"{lane}.log");
+
+    /// <summary>A service's data folder, shared by its revisions and its migration job across deploys.</summary>
+    public string DataDir(string env, string service) => Path.Combine(Root, "data", env, service);
+}

@@ -1,0 +1,44 @@
+namespace DeployMatrix.Local.Supervisor;
+
+/// <summary>Polls a revision's readiness path until it answers 2xx, the process exits, or time runs out.</summary>
+public static class Readiness
+{
+    private static readonly HttpClient Client = new(new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(1) }) { Timeout = TimeSpan.FromSeconds(2) };
+
+    /// <returns>null when ready, else why not.</returns>
+    public static async Task<string?> WaitAsync(ManagedProcess process, int port, string probe, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var deadline = time.GetUtcNow() + timeout;
+        string last = "no answer yet";
+        while (time.GetUtcNow() < deadline)
+        {
+            if (process.HasExited)
+            {
+                return $"the process exited with code {await process.Exited} before it was ready";
+            }
+
+            try
+            {
+                using var response = await Client.GetAsync(new Uri($"http://127.0.0.1:{port}{probe}"), cancellationToken);
+                if (response.IsSuccessStatusCode)
+                {
+                    return null;
+                }
+
+                last = $"{probe} answered {(int)response.StatusCode}";
+            }
+            catch (HttpRequestException e)
+            {
+                last = e.Message;
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                last = $"{probe} timed out";
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), time, cancellationToken);
+        }
+
+        return $"not ready after {timeout.TotalSeconds:0}s ({last})";
+    }
+}

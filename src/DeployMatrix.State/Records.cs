@@ -1,0 +1,36 @@
+namespace DeployMatrix.State;
+
+public sealed record ArtifactRecord(string Digest, string Lane, string Path, long Size);
+
+public sealed record ServiceRecord(string Env, string Service, string Lane, int? Port, string? StableRevision);
+
+public static class RevisionStatus
+{
+    public const string Starting = "starting";
+    public const string Ready = "ready";
+    public const string Failed = "failed";
+    public const string Stopped = "stopped";
+}
+
+/// <summary>One revision: what runs (<see cref="Launch"/>, JSON), what should run (<see cref="Desired"/>), and what does.</summary>
+public sealed record RevisionRecord(
+    string Name, string Env, string Service, string Lane, string Image, string Digest, string? Tag, string Launch,
+    string Status, string Desired, int? Port, int? Pid, string? Reason, string CreatedAt, string? ReadyAt)
+{
+    public bool ShouldRun => Desired == "run";
+}
+
+public sealed record TrafficSplitRecord(string Revision, int Percent);
+
+public sealed record JobRecord(string Env, string Job, string Lane, string Service, string Image, string Digest);
+
+public static class ExecutionStatus
+{
+    public const string Running = "running";
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+}
+
+public sealed record ExecutionRecord(long Id, string Env, string Job, string Image, string Digest, string Status, int? ExitCode, string LogPath, string StartedAt, string? EndedAt);
+
+public sealed record JournalRecord(long Id, string At, string Actor, string? Lane, string? Env, string Action, string? Step, string Status, string? Detail);

@@ -1,0 +1,57 @@
+using Microsoft.Data.Sqlite;
+
+namespace DeployMatrix.State;
+
+/// <summary>Ordered, append-only schema migrations of the state database, each applied in its own transaction.</summary>
+internal static class SchemaMigrations
+{
+    private static readonly string[] Steps =
+    [
+        """
+        CREATE TABLE artifacts (digest TEXT PRIMARY KEY, lane TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, created_at TEXT NOT NULL);
+        CREATE TABLE artifact_tags (lane TEXT NOT NULL, tag TEXT NOT NULL, digest TEXT NOT NULL REFERENCES artifacts(digest), created_at TEXT NOT NULL, PRIMARY KEY (lane, tag));
+        CREATE TABLE services (env TEXT NOT NULL, service TEXT NOT NULL, lane TEXT NOT NULL, port INTEGER, next_revision INTEGER NOT NULL DEFAULT 1,
+            stable_revision TEXT, PRIMARY KEY (env, service));
+        CREATE TABLE revisions (name TEXT PRIMARY KEY, env TEXT NOT NULL, service TEXT NOT NULL, lane TEXT NOT NULL, image TEXT NOT NULL, digest TEXT NOT NULL,
+            tag TEXT, launch TEXT NOT NULL, status TEXT NOT NULL, desired TEXT NOT NULL, port INTEGER, pid INTEGER, reason TEXT,
+            created_at TEXT NOT NULL, ready_at TEXT, stopped_at TEXT);
+        CREATE INDEX revisions_service ON revisions (env, service);
+        CREATE TABLE traffic (env TEXT NOT NULL, service TEXT NOT NULL, revision TEXT NOT NULL, percent INTEGER NOT NULL, PRIMARY KEY (env, service, revision));
+        CREATE TABLE jobs (env TEXT NOT NULL, job TEXT NOT NULL, lane TEXT NOT NULL, service TEXT NOT NULL, image TEXT NOT NULL, digest TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (env, job));
+        CREATE TABLE executions (id INTEGER PRIMARY KEY AUTOINCREMENT, env TEXT NOT NULL, job TEXT NOT NULL, image TEXT NOT NULL, digest TEXT NOT NULL, status TEXT NOT NULL,
+            exit_code INTEGER, log_path TEXT NOT NULL, started_at TEXT NOT NULL, ended_at TEXT);
+        CREATE TABLE journal (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, lane TEXT, env TEXT, action TEXT NOT NULL,
+            step TEXT, status TEXT NOT NULL, detail TEXT);
+        CREATE TABLE locks (scope TEXT PRIMARY KEY, holder TEXT NOT NULL, pid INTEGER NOT NULL, acquired_at TEXT NOT NULL);
+        """,
+    ];
+
+    public static void Apply(SqliteConnection connection)
+    {
+        StateStore.Exec(connection, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+        StateStore.Exec(connection, "BEGIN IMMEDIATE");
+        try
+        {
+            var current = CurrentVersion(connection);
+            for (var i = current; i < Steps.Length; i++)
+            {
+                StateStore.Exec(connection, Steps[i]);
+                StateStore.Exec(connection, $"DELETE FROM schema_version; INSERT INTO schema_version VALUES ({i + 1})");
+            }
+
+            StateStore.Exec(connection, "COMMIT");
+        }
+        catch
+        {
+            StateStore.Exec(connection, "ROLLBACK");
+            throw;
+        }
+    }
+
+    public static int CurrentVersion(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COALESCE(MAX(version), 0) FROM schema_version";
+        return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

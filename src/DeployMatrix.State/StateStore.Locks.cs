@@ -1,0 +1,38 @@
+using System.Diagnostics;
+
+namespace DeployMatrix.State;
+
+public sealed partial class StateStore
+{
+    /// <summary>
+    /// Takes the lock of a scope (a lane in an environment) for this process. A lock whose holder
+    /// process is gone is taken over. Returns null on success, else who holds it.
+    /// </summary>
+    public string? TryLock(string scope, string holder) => Write(() =>
+    {
+        var current = Query("SELECT holder, pid, acquired_at FROM locks WHERE scope = $s", r => (Holder: r.GetString(0), Pid: r.GetInt32(1), At: r.GetString(2)), ("$s", scope)).FirstOrDefault();
+        if (current.Holder is not null && current.Pid != Environment.ProcessId && IsAlive(current.Pid))
+        {
+            return $"{current.Holder} (pid {current.Pid}) since {current.At}";
+        }
+
+        Execute("INSERT INTO locks (scope, holder, pid, acquired_at) VALUES ($s, $h, $p, $t) ON CONFLICT (scope) DO UPDATE SET holder = $h, pid = $p, acquired_at = $t",
+            ("$s", scope), ("$h", holder), ("$p", Environment.ProcessId), ("$t", Now));
+        return (string?)null;
+    });
+
+    public void Unlock(string scope) => Execute("DELETE FROM locks WHERE scope = $s AND pid = $p", ("$s", scope), ("$p", Environment.ProcessId));
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using Microsoft.Data.Sqlite;
+
+namespace DeployMatrix.State;
+
+/// <summary>
+/// The local state: desired state, revisions, traffic, jobs and the journal, in one SQLite file
+/// (<c>.deploymatrix/state.db</c>). Several processes (CLIs and the agent) share it: WAL mode and a
+/// busy timeout make them wait for each other instead of failing.
+/// </summary>
+public sealed partial class StateStore : IDisposable
+{
+    private readonly SqliteConnection _connection;
+    private readonly TimeProvider _time;
+
+    private StateStore(SqliteConnection connection, TimeProvider time)
+    {
+        _connection = connection;
+        _time = time;
+    }
+
+    public static StateStore Open(string path, TimeProvider time)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, DefaultTimeout = 30 }.ToString());
+        connection.Open();
+        Exec(connection, "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;");
+        SchemaMigrations.Apply(connection);
+        return new StateStore(connection, time);
+    }
+
+    public int SchemaVersion => SchemaMigrations.CurrentVersion(_connection);
+
+    private string Now => _time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Runs <paramref name="work"/> in one write transaction taken up front (BEGIN IMMEDIATE), so read-modify-write cannot interleave across processes.</summary>
+    public T Write<T>(Func<T> work)
+    {
+        Exec(_connection, "BEGIN IMMEDIATE");
+        try
+        {
+            var result = work();
+            Exec(_connection, "COMMIT");
+            return result;
+        }
+        catch
+        {
+            Exec(_connection, "ROLLBACK");
+            throw;
+        }
+    }
+
+    public void Dispose() => _connection.Dispose();
+
+    internal SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return command;
+    }
+
+    internal int Execute(string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = Command(sql, parameters);
+        return command.ExecuteNonQuery();
+    }
+
+    internal List<T> Query<T>(string sql, Func<SqliteDataReader, T> map, params (string Name, object? Value)[] parameters)
+    {
+        using var command = Command(sql, parameters);
+        using var reader = command.ExecuteReader();
+        var rows = new List<T>();
+        while (reader.Read())
+        {
+            rows.Add(map(reader));
+        }
+
+        return rows;
+    }
+
+    internal static void Exec(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    internal static string? NullableString(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+
+    internal static int? NullableInt(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt32(i);
+}
