@@ -47,11 +47,16 @@ internal static class AgentLauncher
         throw new CommandFailure($"the agent did not come up within 30 s; see {paths.AgentLog}", ExitCodes.Failed);
     }
 
-    /// <summary>How to run this same program again: the apphost, or 'dotnet deploymatrix.dll'.</summary>
+    /// <summary>How to run this program again: its apphost, else 'dotnet deploymatrix.dll' (also when hosted by another process, as in tests).</summary>
     private static (string Exe, string[] Prefix) SelfCommand()
     {
         var processPath = Environment.ProcessPath ?? "dotnet";
-        var entry = typeof(AgentLauncher).Assembly.Location;
-        return Path.GetFileNameWithoutExtension(processPath) == "dotnet" ? (processPath, [entry]) : (processPath, []);
+        if (Path.GetFileName(processPath) == "deploymatrix")
+        {
+            return (processPath, []);
+        }
+
+        var dotnet = Path.GetFileNameWithoutExtension(processPath) == "dotnet" ? processPath : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        return (dotnet, [typeof(AgentLauncher).Assembly.Location]);
     }
 }

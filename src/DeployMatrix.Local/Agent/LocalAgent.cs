@@ -216,11 +216,19 @@ public sealed partial class LocalAgent(LocalPaths paths, StateStore state, TimeP
 
     public async ValueTask DisposeAsync()
     {
+        if (_stopping)
+        {
+            return;
+        }
+
         _stopping = true;
         await Task.WhenAll(_running.Values.Select(r => r.Process.StopAsync(options.StopGrace)));
+        _running.Clear();
         foreach (var proxy in _proxies.Values)
         {
             await proxy.DisposeAsync();
         }
+
+        _proxies.Clear();
     }
 }
