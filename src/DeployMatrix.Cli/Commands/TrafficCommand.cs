@@ -13,7 +13,7 @@ internal static class TrafficCommand
     {
         var lane = new Argument<string>("LANE") { Description = "The lane whose traffic moves." };
         var env = ExecutionOptions.Env();
-        var to = new Option<string>("--to") { Description = "The whole split: revisions with integer percents summing to 100, e.g. svc-00001-abc=90,svc-00002-def=10.", HelpName = "REV=PCT,…", Required = true };
+        var to = new Option<string>("--to") { Description = "The whole split: revisions with integer percents summing to 100, e.g. svc-00001-abc=90,svc-00002-def=10; LATEST names the latest ready revision.", HelpName = "REV=PCT,…", Required = true };
         var command = new Command("traffic", "Set a service's traffic split at once. Requests in flight finish where they went; revisions that lose all traffic drain, then stop.");
         command.Arguments.Add(lane);
         command.Options.Add(env);

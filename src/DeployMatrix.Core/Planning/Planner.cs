@@ -221,7 +221,7 @@ public static class Planner
             return PlanResult.BadInput($"revision '{twice.Key}' appears twice in --to; name each revision once");
         }
 
-        return Success(where, request, PlanAction.SetTraffic, [new SetTraffic(where, [.. splits.Select(s => new TrafficSplit(RevisionRef.Named(s.Revision), s.Percent))])]);
+        return Success(where, request, PlanAction.SetTraffic, [new SetTraffic(where, [.. splits.Select(s => new TrafficSplit(s.Revision == "LATEST" ? RevisionRef.Latest : RevisionRef.Named(s.Revision), s.Percent))])]);
     }
 
     private static PlanResult PlanRun(Matrix matrix, Lane lane, PlanRequest request)

@@ -24,6 +24,9 @@ public enum RevisionRole
 
     /// <summary>The revision created by this plan's deploy step.</summary>
     New,
+
+    /// <summary>The latest ready revision, as gcloud's LATEST (resolved at run time).</summary>
+    Latest,
 }
 
 /// <summary>A revision as a plan names it: by name, or by role to be resolved when the step runs.</summary>
@@ -32,6 +35,7 @@ public sealed record RevisionRef(RevisionRole Role, string? Name = null)
     public static readonly RevisionRef Stable = new(RevisionRole.Stable);
     public static readonly RevisionRef Canary = new(RevisionRole.Canary);
     public static readonly RevisionRef New = new(RevisionRole.New);
+    public static readonly RevisionRef Latest = new(RevisionRole.Latest);
 
     public static RevisionRef Named(string name) => new(RevisionRole.Named, name);
 
@@ -139,6 +143,7 @@ public sealed record SetTraffic(TargetRef Target, IReadOnlyList<TrafficSplit> Sp
         RevisionRole.New => "new revision",
         RevisionRole.Stable => "stable",
         RevisionRole.Canary => "canary",
+        RevisionRole.Latest => "latest ready revision",
         _ => r.Name!,
     };
 }

@@ -192,7 +192,7 @@ public sealed class PlanExecutor(IPlatform platform, StateStore state, TimeProvi
         {
             RevisionRole.Stable => service.StableRevision ?? service.Traffic.OrderByDescending(t => t.Percent).FirstOrDefault()?.Revision
                 ?? throw new PlatformException($"{target.Service} has no stable revision yet (none has held 100% of traffic); name one with --to"),
-            _ => service.LatestReadyRevision ?? throw new PlatformException($"{target.Service} has no ready revision"),
+            _ => service.LatestReadyRevision ?? throw new PlatformException($"{target.Service} has no ready revision; deploy it first"),
         };
     }
 

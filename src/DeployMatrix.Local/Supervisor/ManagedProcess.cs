@@ -12,6 +12,7 @@ public sealed class ManagedProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StreamWriter _log;
     private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _logClosed;
 
     private ManagedProcess(Process process, StreamWriter log)
     {
@@ -109,7 +110,11 @@ public sealed class ManagedProcess : IAsyncDisposable
 
         lock (_log)
         {
-            _log.WriteLine(line);
+            // The output pumps may deliver a last line after the exit handler closed the log.
+            if (!_logClosed)
+            {
+                _log.WriteLine(line);
+            }
         }
     }
 
@@ -119,6 +124,7 @@ public sealed class ManagedProcess : IAsyncDisposable
         _process.WaitForExit();
         lock (_log)
         {
+            _logClosed = true;
             _log.Dispose();
         }
 

@@ -3,7 +3,7 @@ using DeployMatrix.Tests.Support;
 namespace DeployMatrix.Cli.Tests.Support;
 
 /// <summary>Runs the real command tree in-process on real files, capturing what a terminal would show.</summary>
-internal sealed record CliRun(int ExitCode, string Out, string Err)
+public sealed record CliRun(int ExitCode, string Out, string Err)
 {
     public static CliRun Invoke(string workingDirectory, params string[] args)
     {

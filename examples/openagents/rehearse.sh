@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Rehearses the seed's release on this machine with the local platform: builds the example services,
+# deploys the runtime (with its mandatory migration) and the control service to staging, then to
+# production with no traffic, moves production to 100%, and prints the status.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+dm() { ../../deploymatrix --platform local "$@"; }
+
+dm agent start
+for lane in runtime openagents-control-service; do
+  dm build "$lane" --allow-dirty
+done
+for env in staging production; do
+  for lane in runtime openagents-control-service; do
+    dm deploy "$lane" --env "$env"
+  done
+done
+for lane in runtime openagents-control-service; do
+  dm traffic "$lane" --env production --to LATEST=100
+done
+dm status
+echo
+echo "Try: curl -s http://127.0.0.1:18080/api/v1/control/status"
+echo "Stop everything with: ./deploymatrix --file examples/openagents/deploymatrix.yaml agent stop"

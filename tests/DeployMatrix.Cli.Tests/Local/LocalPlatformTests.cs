@@ -1,0 +1,188 @@
+using System.Diagnostics;
+using System.Text.Json;
+using DeployMatrix.Cli.Tests.Support;
+
+namespace DeployMatrix.Cli.Tests.Local;
+
+/// <summary>The CLI on the local platform, end to end: real agent process, real services, real state.</summary>
+[Collection(LocalExampleCollection.Name)]
+public sealed class LocalPlatformTests(LocalExampleFixture example)
+{
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
+
+    [Fact]
+    public async Task DeployToStaging_RunsTheMigration_GivesTheRevisionAllTraffic_AndWritesAReceipt()
+    {
+        var run = example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var revision = Service("runtime", "staging").GetProperty("latest_ready_revision").GetString()!;
+        var body = await Http.GetStringAsync(new Uri($"http://127.0.0.1:{example.Ports["runtime-staging"]}/api/v1/runtime/status"));
+        Assert.Contains(revision, body, StringComparison.Ordinal);
+        Assert.Contains("\"schema_version\":\"3\"", body, StringComparison.Ordinal);
+        var receipt = JsonDocument.Parse(File.ReadAllText(Path.Combine(example.Dir, run.Out.Split("receipt: ")[1].Trim()))).RootElement;
+        Assert.Equal("succeeded", receipt.GetProperty("result").GetString());
+        Assert.Equal("runtime-staging", receipt.GetProperty("service").GetString());
+        Assert.Equal("runtime-migrate-staging", receipt.GetProperty("migrate_job").GetString());
+        Assert.Equal(receipt.GetProperty("image").GetString(), receipt.GetProperty("deployed_image").GetString());
+        Assert.Equal("none", receipt.GetProperty("drift").GetString());
+    }
+
+    [Fact]
+    public async Task DeployToProduction_TakesNoTraffic_UntilTrafficMovesIt_AndRollbackReturns()
+    {
+        var first = example.Cli("deploy", "openagents-control-service", "--env", "production", "--tag", "t1");
+        Assert.True(first.ExitCode == 0, first.ToString());
+        var firstRevision = Service("openagents-control-service", "production").GetProperty("latest_created_revision").GetString()!;
+        Assert.Equal(0, Service("openagents-control-service", "production").GetProperty("traffic").GetArrayLength());
+        Assert.Equal(0, example.Cli("traffic", "openagents-control-service", "--env", "production", "--to", $"{firstRevision}=100").ExitCode);
+
+        var second = example.Cli("deploy", "openagents-control-service", "--env", "production", "--tag", "t1");
+        Assert.True(second.ExitCode == 0, second.ToString());
+        var secondRevision = Service("openagents-control-service", "production").GetProperty("latest_created_revision").GetString()!;
+        var url = new Uri($"http://127.0.0.1:{example.Ports["openagents-control-service"]}/api/v1/control/status");
+        Assert.Contains(firstRevision, await Http.GetStringAsync(url), StringComparison.Ordinal);
+
+        Assert.Equal(0, example.Cli("traffic", "openagents-control-service", "--env", "production", "--to", $"{firstRevision}=50,{secondRevision}=50").ExitCode);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < 10; i++)
+        {
+            seen.Add((await Http.GetStringAsync(url)).Contains(firstRevision, StringComparison.Ordinal) ? firstRevision : secondRevision);
+        }
+
+        Assert.Equal(2, seen.Count);
+        var rollback = example.Cli("rollback", "openagents-control-service", "--env", "production");
+        Assert.True(rollback.ExitCode == 0, rollback.ToString());
+        Assert.Contains($"{firstRevision}=100", rollback.Out, StringComparison.Ordinal);
+        Assert.Contains(firstRevision, await Http.GetStringAsync(url), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MigrationFailure_StopsTheDeployWithTheJobsExitCode_AndTrafficStays()
+    {
+        Assert.Equal(0, example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1").ExitCode);
+        var before = Service("runtime", "staging").GetProperty("traffic").ToString();
+
+        var run = example.Cli("--file", "faulty.yaml", "deploy", "runtime", "--env", "staging", "--tag", "t1");
+
+        Assert.Equal(3, run.ExitCode);
+        Assert.Contains("migration job runtime-migrate-staging failed", run.Err, StringComparison.Ordinal);
+        Assert.Contains("logs: ", run.Err, StringComparison.Ordinal);
+        Assert.Equal(before, Service("runtime", "staging").GetProperty("traffic").ToString());
+    }
+
+    [Fact]
+    public void MigrateRerun_RunsTheServicesCurrentImage()
+    {
+        Assert.Equal(0, example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1").ExitCode);
+
+        var run = example.Cli("migrate", "runtime", "--env", "staging", "--rerun");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("read the current image of runtime-staging … ok (local://runtime@sha256:", run.Out, StringComparison.Ordinal);
+        Assert.Contains("execute migration job runtime-migrate-staging and wait for it … ok", run.Out, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(new[] { "deploy", "nope", "--env", "staging", "--tag", "t1" }, 2, "unknown lane 'nope'")]
+    [InlineData(new[] { "deploy", "runtime", "--env", "qa", "--tag", "t1" }, 2, "no target for environment 'qa'")]
+    [InlineData(new[] { "deploy", "runtime", "--env", "staging", "--tag", "missing" }, 2, "build it first: deploymatrix build runtime --tag missing")]
+    [InlineData(new[] { "traffic", "runtime", "--env", "staging", "--to", "a=60,b=30" }, 2, "sum to 100")]
+    [InlineData(new[] { "traffic", "runtime", "--env", "staging", "--to", "a=sixty" }, 2, "not REV=PCT")]
+    [InlineData(new[] { "traffic", "runtime", "--env", "staging", "--to", "runtime-staging-99999-zzz=100" }, 2, "unknown revision")]
+    [InlineData(new[] { "deploy", "openagents-web", "--env", "staging", "--tag", "t1" }, 78, "frozen legacy lane")]
+    public void BadInput_IsOneLineWithTheFix_AndChangesNothing(string[] args, int exitCode, string message)
+    {
+        Assert.Equal(0, example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1").ExitCode);
+        var before = Service("runtime", "staging").ToString();
+
+        var run = example.Cli(args);
+
+        Assert.Equal(exitCode, run.ExitCode);
+        Assert.Contains(message, run.ErrLines.Last(), StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.Err, StringComparison.Ordinal);
+        Assert.Equal(before, Service("runtime", "staging").ToString());
+    }
+
+    [Fact]
+    public void CloudRunTarget_WithoutLocalOverride_IsRefusedWithTheWayToRehearse()
+    {
+        var run = CliRun.Invoke(example.Dir, "deploy", "runtime", "--env", "staging", "--tag", "t1");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--platform local", Assert.Single(run.ErrLines), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConcurrentMutation_WaitsForTheLock_OrFailsNamingTheHolder()
+    {
+        using var holder = Process.Start(new ProcessStartInfo("sleep", "30") { UseShellExecute = false })!;
+        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(example.Dir, ".deploymatrix", "state.db")};Pooling=false"))
+        {
+            db.Open();
+            using var insert = db.CreateCommand();
+            insert.CommandText = "INSERT OR REPLACE INTO locks (scope, holder, pid, acquired_at) VALUES ('runtime/staging', 'alice deploy runtime --env staging', $p, 'now')";
+            insert.Parameters.AddWithValue("$p", holder.Id);
+            insert.ExecuteNonQuery();
+        }
+
+        var refused = example.Cli("--lock-wait", "1", "deploy", "runtime", "--env", "staging", "--tag", "t1");
+
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("is locked by alice deploy runtime --env staging", refused.Err, StringComparison.Ordinal);
+
+        var waiter = Task.Run(() => example.Cli("--lock-wait", "30", "deploy", "runtime", "--env", "staging", "--tag", "t1"));
+        await Task.Delay(1000);
+        Assert.False(waiter.IsCompleted);
+        holder.Kill();
+        await holder.WaitForExitAsync();
+        var waited = await waiter;
+        Assert.True(waited.ExitCode == 0, waited.ToString());
+    }
+
+    [Fact]
+    public async Task AgentKilledWithSigkill_RestartsEveryRevisionWithTheExactSplit()
+    {
+        Assert.Equal(0, example.Cli("deploy", "openagents-control-service", "--env", "staging", "--tag", "t1").ExitCode);
+        Assert.Equal(0, example.Cli("deploy", "openagents-control-service", "--env", "staging", "--tag", "t1", "--no-traffic").ExitCode);
+        var service = Service("openagents-control-service", "staging");
+        var newest = service.GetProperty("latest_created_revision").GetString()!;
+        var serving = service.GetProperty("traffic")[0].GetProperty("revision").GetString()!;
+        Assert.Equal(0, example.Cli("traffic", "openagents-control-service", "--env", "staging", "--to", $"{serving}=70,{newest}=30").ExitCode);
+
+        var pid = int.Parse(File.ReadAllText(Path.Combine(example.Dir, ".deploymatrix", "agent.pid")), System.Globalization.CultureInfo.InvariantCulture);
+        Process.GetProcessById(pid).Kill();
+        await Task.Delay(300);
+        var restart = example.Cli("agent", "start");
+        Assert.True(restart.ExitCode == 0, restart.ToString());
+
+        var url = new Uri($"http://127.0.0.1:{example.Ports["openagents-control-service-staging"]}/api/v1/control/status");
+        var newestCount = 0;
+        for (var i = 0; i < 200; i++)
+        {
+            newestCount += (await Http.GetStringAsync(url)).Contains(newest, StringComparison.Ordinal) ? 1 : 0;
+        }
+
+        Assert.Equal(60, newestCount);
+    }
+
+    [Fact]
+    public void Status_ShowsRevisionsTrafficAndLatestRevisions()
+    {
+        Assert.Equal(0, example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1").ExitCode);
+
+        var run = example.Cli("status", "runtime", "--env", "staging");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.StartsWith("runtime-staging (runtime, staging) on http://127.0.0.1:", run.Out, StringComparison.Ordinal);
+        Assert.Contains("latest created: runtime-staging-", run.Out, StringComparison.Ordinal);
+        Assert.Contains("100%  ready  local://runtime@sha256:", run.Out, StringComparison.Ordinal);
+    }
+
+    private JsonElement Service(string lane, string env)
+    {
+        var run = example.Cli("status", lane, "--env", env, "--output", "json");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        return JsonDocument.Parse(run.Out).RootElement[0].Clone();
+    }
+}
