@@ -70,7 +70,13 @@ public sealed class ServiceProxy : IAsyncDisposable
     /// <summary>Swaps the traffic assignment atomically; requests in flight finish on the revision they went to.</summary>
     public void SetWheel(TrafficWheel wheel) => Volatile.Write(ref _wheel, wheel);
 
-    private static readonly ForwarderRequestConfig RequestConfig = new() { ActivityTimeout = TimeSpan.FromSeconds(100) };
+    // Revisions speak HTTP/1.1 on loopback: asking for exactly that skips version negotiation on every request.
+    private static readonly ForwarderRequestConfig RequestConfig = new()
+    {
+        ActivityTimeout = TimeSpan.FromSeconds(100),
+        Version = HttpVersion.Version11,
+        VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+    };
 
     private async Task HandleAsync(HttpContext context, IHttpForwarder forwarder)
     {

@@ -1,0 +1,90 @@
+using System.Globalization;
+using DeployMatrix.Local.Proxy;
+using DeployMatrix.Local.Supervisor;
+using ProxyBench;
+
+// Requests/s and latency through three front doors to the same two backends (the example's Rust
+// control service), measured with wrk in one run: direct to one backend (the limit), our proxy (the
+// agent's YARP forwarder with a 90/10 weighted wheel), and nginx with the same 90/10 weighted upstream.
+// Rounds alternate the candidates so drift on a noisy machine hits all of them alike; medians are reported.
+// Usage: dotnet run -c Release --project bench/ProxyBench -- [SECONDS] [CONNECTIONS] [ROUNDS]
+var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10;
+var connections = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 64;
+var rounds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3;
+foreach (var tool in new[] { "wrk", "nginx", "cargo" })
+{
+    if (!Tools.Exists(tool))
+    {
+        Console.Error.WriteLine($"{tool} is missing; install with: apt-get install -y nginx-light wrk (cargo comes with the Rust toolchain)");
+        return 2;
+    }
+}
+
+var binary = Tools.BuildExample();
+var work = Directory.CreateTempSubdirectory("dm-proxy-bench-").FullName;
+var backends = new List<ManagedProcess>();
+var ports = new List<int>();
+for (var i = 0; i < 2; i++)
+{
+    var port = ManagedProcess.FreePort();
+    backends.Add(ManagedProcess.Start(new LaunchSpec { Executable = binary, WorkingDirectory = work }, new Dictionary<string, string> { ["PORT"] = port.ToString(CultureInfo.InvariantCulture) }, System.IO.Path.Combine(work, $"backend-{i}.log")));
+    ports.Add(port);
+}
+
+foreach (var (backend, port) in backends.Zip(ports))
+{
+    if (await Readiness.WaitAsync(backend, port, "/readyz", TimeSpan.FromSeconds(10), TimeProvider.System, CancellationToken.None) is { } problem)
+    {
+        Console.Error.WriteLine($"backend not ready: {problem}");
+        return 1;
+    }
+}
+
+await using var proxy = await ServiceProxy.StartAsync("bench", "control", 0, CancellationToken.None);
+proxy.SetWheel(TrafficWheel.Build([(new RevisionEndpoint("a", ports[0]), 90), (new RevisionEndpoint("b", ports[1]), 10)]));
+await using var nginx = await Nginx.StartAsync(work, ports[0], ports[1]);
+
+const string RequestPath = "/api/v1/control/status";
+var candidates = new (string Name, int Port)[] { ("direct (one backend)", ports[0]), ("deploymatrix proxy (90/10)", proxy.Port), ("nginx (90/10)", nginx.Port) };
+Console.WriteLine($"wrk -t2 -c{connections} -d{seconds}s --latency, {rounds} rounds, {Environment.ProcessorCount} cores; path {RequestPath}");
+var results = candidates.ToDictionary(c => c.Name, _ => new List<WrkResult>());
+for (var round = 0; round < rounds; round++)
+{
+    foreach (var (name, port) in round % 2 == 0 ? candidates : candidates.Reverse())
+    {
+        await Wrk.RunAsync(port, RequestPath, 2, connections, 5); // warm-up: lets tiered JIT settle
+        var result = await Wrk.RunAsync(port, RequestPath, 2, connections, seconds);
+        results[name].Add(result);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  round {round + 1} {name}: {result.RequestsPerSecond:F0} req/s, p50 {result.P50Ms:F2} ms, p99 {result.P99Ms:F2} ms, errors {result.Errors}"));
+    }
+}
+
+var direct = Median(results[candidates[0].Name], r => r.RequestsPerSecond);
+Console.WriteLine();
+Console.WriteLine("| front door | req/s (median) | p50 ms | p99 ms | errors | × direct req/s |");
+Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+foreach (var (name, _) in candidates)
+{
+    var r = results[name];
+    var rps = Median(r, x => x.RequestsPerSecond);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"| {name} | {rps:F0} | {Median(r, x => x.P50Ms):F2} | {Median(r, x => x.P99Ms):F2} | {r.Sum(x => x.Errors)} | {rps / direct:F2} |"));
+}
+
+var ours = results[candidates[1].Name];
+var theirs = results[candidates[2].Name];
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"\ndeploymatrix proxy vs nginx: {Median(ours, x => x.RequestsPerSecond) / Median(theirs, x => x.RequestsPerSecond):F2}× throughput, p99 {Median(ours, x => x.P99Ms):F2} vs {Median(theirs, x => x.P99Ms):F2} ms"));
+
+foreach (var backend in backends)
+{
+    await backend.DisposeAsync();
+}
+
+return 0;
+
+static double Median(List<WrkResult> values, Func<WrkResult, double> pick)
+{
+    var sorted = values.Select(pick).Order().ToArray();
+    return sorted[sorted.Length / 2];
+}
