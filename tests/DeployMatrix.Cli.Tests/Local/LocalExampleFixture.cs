@@ -41,7 +41,7 @@ public sealed partial class LocalExampleFixture : IAsyncLifetime
             "staging: { service: runtime-staging,",
             "staging: { env: { FAULT_MIGRATE_EXIT: \"3\" }, service: runtime-staging,", StringComparison.Ordinal));
 
-        foreach (var lane in new[] { "runtime", "openagents-control-service" })
+        foreach (var lane in new[] { "runtime", "openagents-control-service", "lightning-wallet-executor" })
         {
             var build = Cli("build", lane, "--tag", "t1");
             Assert.True(build.ExitCode == 0, build.ToString());

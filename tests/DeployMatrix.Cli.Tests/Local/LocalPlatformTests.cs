@@ -167,6 +167,16 @@ public sealed class LocalPlatformTests(LocalExampleFixture example)
     }
 
     [Fact]
+    public async Task ServedBinaryLane_DeploysLikeAService_RunningItsServeCommand()
+    {
+        var run = example.Cli("deploy", "lightning-wallet-executor", "--env", "staging", "--tag", "t1");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var body = await Http.GetStringAsync(new Uri($"http://127.0.0.1:{example.Ports["lightning-wallet-executor-staging"]}/status"));
+        Assert.Contains("\"service\":\"lightning-wallet-executor-staging\"", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Status_ShowsRevisionsTrafficAndLatestRevisions()
     {
         Assert.Equal(0, example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1").ExitCode);

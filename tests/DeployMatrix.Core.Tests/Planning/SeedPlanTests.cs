@@ -134,7 +134,7 @@ public sealed class SeedPlanTests
     [InlineData("lightning-wallet-executor", new string[0], SeedFacts.WalletExecutorCommand)]
     public void BinaryLanes_RunTheirCanonicalCommandVerbatim(string lane, string[] args, string seed)
     {
-        var plan = Planner.Plan(Example, new PlanRequest { Lane = lane, Args = args }).Plan!;
+        var plan = Planner.Plan(Example, new PlanRequest { Lane = lane, Action = PlanAction.Run, Args = args }).Plan!;
 
         var expected = seed.Replace("<command>", string.Join(' ', args), StringComparison.Ordinal).TrimEnd();
         Assert.Equal(expected + "\n", ShellRenderer.Render(plan));
