@@ -96,9 +96,9 @@ public static class DeployMapRenderer
         {
             md.Line("   - Build image:");
             md.Line($"     - `deploymatrix build {lane.Name} --tag {Tag}`");
-            foreach (var platform in lane.Targets.Select(t => t.Platform).Distinct().Order())
+            if (lane.Targets.Any(t => t.Platform == PlatformKind.CloudRun))
             {
-                var plan = Planner.Plan(matrix, new PlanRequest { Lane = lane.Name, Action = PlanAction.Build, Tag = Tag, Platform = platform }).Plan;
+                var plan = Planner.Plan(matrix, new PlanRequest { Lane = lane.Name, Action = PlanAction.Build, Tag = Tag, Platform = PlatformKind.CloudRun }).Plan;
                 Commands(md, plan, "       ");
             }
 
