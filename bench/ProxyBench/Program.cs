@@ -43,9 +43,16 @@ foreach (var (backend, port) in backends.Zip(ports))
 await using var proxy = await ServiceProxy.StartAsync("bench", "control", 0, CancellationToken.None);
 proxy.SetWheel(TrafficWheel.Build([(new RevisionEndpoint("a", ports[0]), 90), (new RevisionEndpoint("b", ports[1]), 10)]));
 await using var nginx = await Nginx.StartAsync(work, ports[0], ports[1]);
+await using var kestrel = await KestrelAlone.StartAsync();
 
 const string RequestPath = "/api/v1/control/status";
-var candidates = new (string Name, int Port)[] { ("direct (one backend)", ports[0]), ("deploymatrix proxy (90/10)", proxy.Port), ("nginx (90/10)", nginx.Port) };
+var candidates = new (string Name, int Port)[]
+{
+    ("direct (one backend)", ports[0]),
+    ("deploymatrix proxy (90/10)", proxy.Port),
+    ("nginx (90/10)", nginx.Port),
+    ("kestrel alone, no forwarding (front-end floor)", kestrel.Port),
+};
 Console.WriteLine($"wrk -t2 -c{connections} -d{seconds}s --latency, {rounds} rounds, {Environment.ProcessorCount} cores; path {RequestPath}");
 var results = candidates.ToDictionary(c => c.Name, _ => new List<WrkResult>());
 for (var round = 0; round < rounds; round++)
