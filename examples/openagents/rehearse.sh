@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rehearses the seed's release on this machine with the local platform: builds the example services,
-# deploys the runtime (with its mandatory migration) and the control service to staging, then to
-# production with no traffic, moves production to 100%, and prints the status.
+# deploys the runtime (with its mandatory migration) and the control service to staging, runs the
+# release gate, deploys to production with no traffic, moves production to 100%, and prints the status.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 dm() { ../../deploymatrix --platform local "$@"; }
@@ -10,10 +10,13 @@ dm agent start
 for lane in runtime openagents-control-service; do
   dm build "$lane" --allow-dirty
 done
-for env in staging production; do
-  for lane in runtime openagents-control-service; do
-    dm deploy "$lane" --env "$env"
-  done
+for lane in runtime openagents-control-service; do
+  dm deploy "$lane" --env staging
+done
+# Production takes only a tag that passed the staging → production gate.
+dm gate --from staging --to production
+for lane in runtime openagents-control-service; do
+  dm deploy "$lane" --env production
 done
 for lane in runtime openagents-control-service; do
   dm traffic "$lane" --env production --to LATEST=100

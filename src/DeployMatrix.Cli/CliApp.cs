@@ -63,6 +63,7 @@ internal static class CliApp
         root.Subcommands.Add(MigrateCommand.Create(context));
         root.Subcommands.Add(StatusCommand.Create(context));
         root.Subcommands.Add(RunCommand.Create(context));
+        root.Subcommands.Add(GateCommand.Create(context));
         return root;
     }
 

@@ -24,6 +24,11 @@ internal static class SchemaMigrations
             step TEXT, status TEXT NOT NULL, detail TEXT);
         CREATE TABLE locks (scope TEXT PRIMARY KEY, holder TEXT NOT NULL, pid INTEGER NOT NULL, acquired_at TEXT NOT NULL);
         """,
+        """
+        CREATE TABLE gates (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, from_env TEXT NOT NULL, to_env TEXT NOT NULL, tag TEXT NOT NULL,
+            go INTEGER NOT NULL, evidence TEXT NOT NULL);
+        CREATE INDEX gates_tag ON gates (from_env, to_env, tag);
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

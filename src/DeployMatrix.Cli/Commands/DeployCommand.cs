@@ -14,11 +14,15 @@ internal static class DeployCommand
         var env = ExecutionOptions.Env();
         var tag = ExecutionOptions.Tag();
         var noTraffic = new Option<bool>("--no-traffic") { Description = "Create the revision without moving traffic, whatever the environment does by default." };
-        var command = new Command("deploy", "Deploy a new revision of the lane's image: wait for readiness, verify it runs the requested image, run a mandatory migration and the drift check, smoke-check it, then give it all traffic — except where the environment (production) deploys with no traffic.");
+        var overrideGate = new Option<bool>("--override-gate") { Description = "Deploy to the gate's target environment without a passing gate for this tag; needs --reason, and is journaled." };
+        var reason = new Option<string?>("--reason") { Description = "Why the gate is overridden (recorded in the journal).", HelpName = "TEXT" };
+        var command = new Command("deploy", "Deploy a new revision of the lane's image: wait for readiness, verify it runs the requested image, run a mandatory migration and the drift check, smoke-check it, then give it all traffic — except where the environment (production) deploys with no traffic. The gate's target environment takes only tags that passed the gate.");
         command.Arguments.Add(lane);
         command.Options.Add(env);
         command.Options.Add(tag);
         command.Options.Add(noTraffic);
+        command.Options.Add(overrideGate);
+        command.Options.Add(reason);
         command.SetAction((result, ct) => Execute.PlanAndRunAsync(result, context, matrix => new PlanRequest
         {
             Lane = result.GetValue(lane)!,
@@ -26,7 +30,15 @@ internal static class DeployCommand
             Tag = Execute.ValidTag(result.GetValue(tag)) ?? Execute.DefaultTag(matrix, refuseDirty: false),
             Action = PlanAction.Deploy,
             NoTraffic = result.GetValue(noTraffic),
-        }, ct));
+        }, ct, GateOverride(result.GetValue(overrideGate), result.GetValue(reason))));
         return command;
     }
+
+    private static string? GateOverride(bool overrideGate, string? reason) => (overrideGate, reason) switch
+    {
+        (false, null) => null,
+        (true, { Length: > 0 } text) => text,
+        (true, _) => throw new UsageException("--override-gate needs --reason \"why\"; the reason is recorded"),
+        (false, _) => throw new UsageException("--reason goes with --override-gate"),
+    };
 }

@@ -3,13 +3,15 @@ using DeployMatrix.Cli.Common;
 using DeployMatrix.Core;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Planning;
+using DeployMatrix.Engine.Gate;
 
 namespace DeployMatrix.Cli.Local;
 
 /// <summary>The shared path of every mutating command: plan, lock the target, execute, report.</summary>
 internal static class Execute
 {
-    public static async Task<int> PlanAndRunAsync(ParseResult result, CliContext context, Func<Matrix, PlanRequest> request, CancellationToken ct)
+    /// <param name="gateOverride">With a reason, a deploy to the gate's target environment may skip the gate; the override is journaled.</param>
+    public static async Task<int> PlanAndRunAsync(ParseResult result, CliContext context, Func<Matrix, PlanRequest> request, CancellationToken ct, string? gateOverride = null)
     {
         var matrix = MatrixSource.LoadValid(result, context);
         if (matrix is null)
@@ -26,6 +28,12 @@ internal static class Execute
 
         LocalSession.RequireLocal(plan);
         using var session = LocalSession.Open(matrix, context);
+        if (plan.Action == PlanAction.Deploy
+            && PromotionRule.Check(matrix, plan.Environment!, plan.Tag!, session.State, gateOverride, LocalSession.Actor, plan.Lane) is { } refusal)
+        {
+            throw new CommandFailure(refusal, ExitCodes.Failed);
+        }
+
         var executor = await session.ExecutorAsync(ct);
         var wait = TimeSpan.FromSeconds(result.GetValue(ExecutionOptions.LockWait));
         return await session.WithLockAsync(plan.Lane, plan.Environment!, PlanActions.Name(plan.Action), wait, async () =>

@@ -49,6 +49,25 @@ public sealed partial class LocalExampleFixture : IAsyncLifetime
 
         var start = Cli("agent", "start");
         Assert.True(start.ExitCode == 0, start.ToString());
+
+        // Production takes only gated tags: deploy staging and pass the gate for t1 once.
+        foreach (var lane in new[] { "runtime", "openagents-control-service" })
+        {
+            var deploy = Cli("deploy", lane, "--env", "staging", "--tag", "t1");
+            Assert.True(deploy.ExitCode == 0, deploy.ToString());
+        }
+
+        var gate = Cli("gate", "--tag", "t1");
+        Assert.True(gate.ExitCode == 0, gate.ToString());
+    }
+
+    /// <summary>Writes a variant of the matrix (same lanes, state and artifacts) with one text replaced.</summary>
+    public string Variant(string name, string find, string replace)
+    {
+        var text = File.ReadAllText(Path.Combine(Dir, "deploymatrix.yaml"));
+        Assert.Contains(find, text, StringComparison.Ordinal);
+        File.WriteAllText(Path.Combine(Dir, name), text.Replace(find, replace, StringComparison.Ordinal));
+        return name;
     }
 
     public CliRun Cli(params string[] args) => CliRun.Invoke(Dir, ["--platform", "local", .. args]);

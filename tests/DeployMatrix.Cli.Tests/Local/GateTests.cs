@@ -1,0 +1,142 @@
+using System.Text.Json;
+
+namespace DeployMatrix.Cli.Tests.Local;
+
+/// <summary>The release gate against the example's real staging services, and the promotion rule.</summary>
+[Collection(LocalExampleCollection.Name)]
+public sealed class GateTests(LocalExampleFixture example)
+{
+    private const string Smoke = "path: /api/v1/control/status, contains: '\"status\"' }";
+
+    [Fact]
+    public void AllRequiredChecksPass_IsGo_WithEvidenceInTheSeedsShape()
+    {
+        var run = example.Cli("gate", "--tag", "g-ok");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var evidence = Evidence(run);
+        var tsv = File.ReadAllLines(Path.Combine(evidence, "results.tsv"));
+        Assert.Equal("check_id\trequired\tstatus\tdescription\tlog_path\tcommand", tsv[0]);
+        Assert.Equal(9, tsv.Length);
+        Assert.Contains(tsv, l => l.StartsWith("runtime-migration-drift\ttrue\tpassed\t", StringComparison.Ordinal));
+        Assert.Contains(tsv, l => l.StartsWith("runtime-canary-status\tfalse\tskipped\t", StringComparison.Ordinal));
+        var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(evidence, "results.json"))).RootElement;
+        Assert.Equal("go", json.GetProperty("decision").GetString());
+        Assert.True(File.Exists(Path.Combine(evidence, "SUMMARY.md")));
+        Assert.True(File.Exists(Path.Combine(evidence, "logs", "control-manifest-cache.log")));
+        Assert.Contains("cache-control: no-cache", File.ReadAllText(Path.Combine(evidence, "logs", "control-manifest-cache.log")), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void OneRequiredFailure_IsNoGo()
+    {
+        var file = example.Variant("gate-fail.yaml", Smoke, "path: /api/v1/control/status, contains: 'no such text' }");
+
+        var run = example.Cli("--file", file, "gate", "--tag", "g-fail");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("✗ control-staging-smoke", run.Out, StringComparison.Ordinal);
+        Assert.Contains("NO-GO", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RequiredCheckThatCannotRun_IsSkipped_AndSkippingIsNoGo()
+    {
+        var file = example.Variant("gate-skip.yaml", Smoke, "path: /api/v1/control/status, token-env: DM_GATE_TOKEN_THAT_IS_NOT_SET }");
+
+        var run = example.Cli("--file", file, "gate", "--tag", "g-skip");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("- control-staging-smoke        required skipped environment variable DM_GATE_TOKEN_THAT_IS_NOT_SET", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OptionalFailure_IsReported_ButStillGo_AndBudgetsFailOnBytes()
+    {
+        var file = example.Variant("gate-optional.yaml",
+            "budget: { lane: openagents-control-service, env: staging, path: /, max-bytes: 12000, max-ttfb: 500ms }",
+            "required: false\n      budget: { lane: openagents-control-service, env: staging, path: /, max-bytes: 100, max-ttfb: 500ms }");
+
+        var run = example.Cli("--file", file, "gate", "--tag", "g-optional");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("✗ control-perf-budget          optional failed  / is 209 bytes, over the budget of 100", run.Out, StringComparison.Ordinal);
+        Assert.Contains("GO:", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BudgetOverTimeToFirstByte_Fails()
+    {
+        var file = example.Variant("gate-slow.yaml", "max-bytes: 12000, max-ttfb: 500ms", "max-bytes: 12000, max-ttfb: 1ms");
+
+        var run = example.Cli("--file", file, "gate", "--tag", "g-slow");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("to the first byte, over the budget of 1 ms", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ProductionDeploy_WithoutAPassingGate_IsRefused_AndAnOverrideIsRecorded()
+    {
+        Assert.Equal(1, example.Cli("--file", example.Variant("gate-fail2.yaml", Smoke, "path: /nope, contains: x }"), "gate", "--tag", "t1-unchecked").ExitCode);
+
+        var refused = example.Cli("deploy", "runtime", "--env", "production", "--tag", "t1-unchecked");
+        var never = example.Cli("deploy", "runtime", "--env", "production", "--tag", "t1-never-gated");
+        Assert.Equal(0, example.Cli("build", "runtime", "--tag", "t2-hotfix").ExitCode);
+        var overridden = example.Cli("deploy", "runtime", "--env", "production", "--tag", "t2-hotfix", "--override-gate", "--reason", "hotfix INC-42");
+        var noReason = example.Cli("deploy", "runtime", "--env", "production", "--tag", "t2-hotfix", "--override-gate");
+
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("failed the gate", refused.Err, StringComparison.Ordinal);
+        Assert.Contains("run: deploymatrix gate --from staging --to production --tag t1-unchecked", refused.Err, StringComparison.Ordinal);
+        Assert.Equal(1, never.ExitCode);
+        Assert.Contains("has not been through the gate", never.Err, StringComparison.Ordinal);
+        Assert.True(overridden.ExitCode == 0, overridden.ToString());
+        Assert.Equal(2, noReason.ExitCode);
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(example.Dir, ".deploymatrix", "state.db")};Pooling=false");
+        db.Open();
+        using var query = db.CreateCommand();
+        query.CommandText = "SELECT detail FROM journal WHERE action = 'gate-override' ORDER BY id DESC LIMIT 1";
+        Assert.Equal("tag t2-hotfix: hotfix INC-42", query.ExecuteScalar());
+    }
+
+    [Fact]
+    public void ProductionDeploy_OfAGatedTag_IsAllowed()
+    {
+        var run = example.Cli("deploy", "openagents-control-service", "--env", "production", "--tag", "t1");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+    }
+
+    [Fact]
+    public void BearerToken_NeverAppearsInEvidenceStateOrOutput()
+    {
+        const string Secret = "canary-secret-7f3a9c1e5b";
+        Environment.SetEnvironmentVariable("DM_GATE_TEST_TOKEN", Secret);
+        try
+        {
+            var file = example.Variant("gate-token.yaml", Smoke, "path: /api/v1/control/status, token-env: DM_GATE_TEST_TOKEN }");
+
+            var run = example.Cli("--file", file, "gate", "--tag", "g-token");
+
+            Assert.True(run.ExitCode == 0, run.ToString());
+            Assert.DoesNotContain(Secret, run.Out + run.Err, StringComparison.Ordinal);
+            foreach (var path in Directory.GetFiles(Path.Combine(example.Dir, ".deploymatrix"), "*", SearchOption.AllDirectories).Where(p => !p.Contains("/artifacts/", StringComparison.Ordinal)))
+            {
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                using var reader = new StreamReader(stream);
+                Assert.DoesNotContain(Secret, reader.ReadToEnd(), StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("DM_GATE_TEST_TOKEN", null);
+        }
+    }
+
+    private string Evidence(Support.CliRun run)
+    {
+        var line = run.Out.Split('\n').Single(l => l.Contains(": evidence in ", StringComparison.Ordinal));
+        return Path.Combine(example.Dir, line[(line.IndexOf("evidence in ", StringComparison.Ordinal) + "evidence in ".Length)..].Trim());
+    }
+}
