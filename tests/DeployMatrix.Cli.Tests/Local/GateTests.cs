@@ -65,14 +65,29 @@ public sealed class GateTests(LocalExampleFixture example)
     }
 
     [Fact]
-    public void BudgetOverTimeToFirstByte_Fails()
+    public async Task BudgetOverTimeToFirstByte_Fails()
     {
-        var file = example.Variant("gate-slow.yaml", "max-bytes: 12000, max-ttfb: 500ms", "max-bytes: 12000, max-ttfb: 1ms");
+        // A server on loopback that waits 300 ms before its first byte.
+        using var slow = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        slow.Start();
+        var port = ((System.Net.IPEndPoint)slow.LocalEndpoint).Port;
+        var server = Task.Run(async () =>
+        {
+            using var client = await slow.AcceptTcpClientAsync();
+            var stream = client.GetStream();
+            _ = await stream.ReadAsync(new byte[4096]); // the request; its content does not matter
+            await Task.Delay(300);
+            await stream.WriteAsync("HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"u8.ToArray());
+        });
+        var file = example.Variant("gate-slow.yaml",
+            "budget: { lane: openagents-control-service, env: staging, path: /, max-bytes: 12000, max-ttfb: 500ms }",
+            $"budget: {{ url: 'http://127.0.0.1:{port}/', max-bytes: 12000, max-ttfb: 100ms }}");
 
         var run = example.Cli("--file", file, "gate", "--tag", "g-slow");
+        await server;
 
         Assert.Equal(1, run.ExitCode);
-        Assert.Contains("to the first byte, over the budget of 1 ms", run.Out, StringComparison.Ordinal);
+        Assert.Contains("to the first byte, over the budget of 100 ms", run.Out, StringComparison.Ordinal);
     }
 
     [Fact]
