@@ -29,6 +29,10 @@ internal static class SchemaMigrations
             go INTEGER NOT NULL, evidence TEXT NOT NULL);
         CREATE INDEX gates_tag ON gates (from_env, to_env, tag);
         """,
+        """
+        CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, lane TEXT, env TEXT,
+            inputs TEXT NOT NULL, result TEXT NOT NULL, receipt TEXT, receipt_hash TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

@@ -3,6 +3,7 @@ using DeployMatrix.Cli.Common;
 using DeployMatrix.Cli.Local;
 using DeployMatrix.Core;
 using DeployMatrix.Core.Planning;
+using DeployMatrix.Engine.Audit;
 using DeployMatrix.Engine.Platform;
 using DeployMatrix.Local.Artifacts;
 
@@ -51,12 +52,16 @@ internal static class BuildCommand
             var artifact = await new LocalBuilder(session.Paths, session.Artifacts, matrix.BaseDirectory).BuildAsync(step, TimeSpan.FromMinutes(30), ct);
             var image = ArtifactStore.ImageName(step.Lane, artifact.Digest);
             session.State.Journal(LocalSession.Actor, step.Lane, null, "build", null, "succeeded", $"{image} tagged {tag}");
+            new AuditLog(session.State).Append(LocalSession.Actor, "build", step.Lane, null,
+                new Dictionary<string, string?> { ["tag"] = tag, ["command"] = string.Join(' ', step.Command), ["image"] = image }, "succeeded", null);
             context.Out.WriteLine($"built {image} ({artifact.Size} bytes), tagged {step.Lane}:{tag}");
             return ExitCodes.Ok;
         }
         catch (PlatformException e)
         {
             session.State.Journal(LocalSession.Actor, step.Lane, null, "build", null, "failed", e.Message);
+            new AuditLog(session.State).Append(LocalSession.Actor, "build", step.Lane, null,
+                new Dictionary<string, string?> { ["tag"] = tag, ["command"] = string.Join(' ', step.Command) }, $"failed: {e.Message}", null);
             throw new CommandFailure(e.Message, e.ExitCode);
         }
     }

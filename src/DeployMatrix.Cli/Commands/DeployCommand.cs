@@ -23,6 +23,8 @@ internal static class DeployCommand
         command.Options.Add(noTraffic);
         command.Options.Add(overrideGate);
         command.Options.Add(reason);
+        var freeze = new FreezeOptions();
+        freeze.AddTo(command);
         command.SetAction((result, ct) => Execute.PlanAndRunAsync(result, context, matrix => new PlanRequest
         {
             Lane = result.GetValue(lane)!,
@@ -30,7 +32,7 @@ internal static class DeployCommand
             Tag = Execute.ValidTag(result.GetValue(tag)) ?? Execute.DefaultTag(matrix, refuseDirty: false),
             Action = PlanAction.Deploy,
             NoTraffic = result.GetValue(noTraffic),
-        }, ct, GateOverride(result.GetValue(overrideGate), result.GetValue(reason))));
+        }, ct, GateOverride(result.GetValue(overrideGate), result.GetValue(reason)), freeze.Ticket(result)));
         return command;
     }
 

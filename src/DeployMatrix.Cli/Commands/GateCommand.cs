@@ -3,6 +3,7 @@ using System.Globalization;
 using DeployMatrix.Cli.Common;
 using DeployMatrix.Cli.Local;
 using DeployMatrix.Core;
+using DeployMatrix.Engine.Audit;
 using DeployMatrix.Engine.Gate;
 using DeployMatrix.Engine.Platform;
 using DeployMatrix.Local.Agent;
@@ -64,6 +65,9 @@ internal static class GateCommand
         }, ct);
         session.State.RecordGate(gate.From, gate.To, tag, report.Go, report.EvidenceDirectory);
         session.State.Journal(LocalSession.Actor, null, gate.To, "gate", null, report.Go ? "go" : "no-go", $"tag {tag}; evidence {report.EvidenceDirectory}");
+        new AuditLog(session.State).Append(LocalSession.Actor, "gate", null, gate.To,
+            new Dictionary<string, string?> { ["tag"] = tag, ["from"] = gate.From, ["to"] = gate.To, ["evidence"] = report.EvidenceDirectory },
+            report.Go ? "go" : "no-go", Path.Combine(report.EvidenceDirectory, "results.json"));
         context.Out.WriteLine($"{(report.Go ? "GO" : "NO-GO")}: evidence in {MatrixSource.Display(report.EvidenceDirectory, context)}");
         return report.Go ? ExitCodes.Ok : ExitCodes.Failed;
     }

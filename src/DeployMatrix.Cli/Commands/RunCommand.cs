@@ -18,11 +18,13 @@ internal static class RunCommand
         command.Arguments.Add(lane);
         command.Arguments.Add(args);
         command.Options.Add(env);
-        command.SetAction((result, ct) => RunAsync(result, context, result.GetValue(lane)!, result.GetValue(args) ?? [], result.GetValue(env), ct));
+        var freeze = new FreezeOptions();
+        freeze.AddTo(command);
+        command.SetAction((result, ct) => RunAsync(result, context, result.GetValue(lane)!, result.GetValue(args) ?? [], result.GetValue(env), freeze.Ticket(result), ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult result, CliContext context, string laneName, string[] args, string? env, CancellationToken ct)
+    private static async Task<int> RunAsync(ParseResult result, CliContext context, string laneName, string[] args, string? env, string? changeTicket, CancellationToken ct)
     {
         var matrix = MatrixSource.LoadValid(result, context);
         if (matrix is null)
@@ -30,11 +32,17 @@ internal static class RunCommand
             return ExitCodes.BadInput;
         }
 
-        var planned = Planner.Plan(matrix, new PlanRequest { Lane = laneName, Environment = env, Action = PlanAction.Run, Args = args });
+        var planned = Planner.Plan(matrix, new PlanRequest { Lane = laneName, Environment = env, Action = PlanAction.Run, Args = args, Unfreeze = changeTicket is not null });
         if (planned.Plan is not { } plan)
         {
-            context.Err.WriteLine($"deploymatrix: {planned.Error}");
+            context.Err.WriteLine($"deploymatrix: {planned.Error}{(planned.ExitCode == ExitCodes.FrozenLegacy ? " (to proceed anyway: --unfreeze --change-ticket ID)" : "")}");
             return planned.ExitCode;
+        }
+
+        if (changeTicket is not null)
+        {
+            using var session = Local.LocalSession.Open(matrix, context);
+            FreezeOptions.Audit(session, matrix.FindLane(laneName)!, env, changeTicket, $"run {string.Join(' ', ((RunBinary)plan.Steps[0]).Command)}");
         }
 
         var step = (RunBinary)plan.Steps[0];

@@ -11,7 +11,8 @@ namespace DeployMatrix.Cli.Local;
 internal static class Execute
 {
     /// <param name="gateOverride">With a reason, a deploy to the gate's target environment may skip the gate; the override is journaled.</param>
-    public static async Task<int> PlanAndRunAsync(ParseResult result, CliContext context, Func<Matrix, PlanRequest> request, CancellationToken ct, string? gateOverride = null)
+    /// <param name="changeTicket">Set when the caller unfroze legacy lanes (--unfreeze --change-ticket); audited before anything runs.</param>
+    public static async Task<int> PlanAndRunAsync(ParseResult result, CliContext context, Func<Matrix, PlanRequest> request, CancellationToken ct, string? gateOverride = null, string? changeTicket = null)
     {
         var matrix = MatrixSource.LoadValid(result, context);
         if (matrix is null)
@@ -19,15 +20,20 @@ internal static class Execute
             return ExitCodes.BadInput;
         }
 
-        var planned = Planner.Plan(matrix, request(matrix) with { Platform = ExecutionOptions.PlatformOf(result) });
+        var planned = Planner.Plan(matrix, request(matrix) with { Platform = ExecutionOptions.PlatformOf(result), Unfreeze = changeTicket is not null });
         if (planned.Plan is not { } plan)
         {
-            context.Err.WriteLine($"deploymatrix: {planned.Error}");
+            context.Err.WriteLine($"deploymatrix: {planned.Error}{(planned.ExitCode == ExitCodes.FrozenLegacy ? " (to proceed anyway: --unfreeze --change-ticket ID)" : "")}");
             return planned.ExitCode;
         }
 
         LocalSession.RequireLocal(plan);
         using var session = LocalSession.Open(matrix, context);
+        if (changeTicket is not null && matrix.FindLane(plan.Lane) is { Status: LaneStatus.Legacy } legacy)
+        {
+            FreezeOptions.Audit(session, legacy, plan.Environment, changeTicket, $"{PlanActions.Name(plan.Action)} of legacy lane {legacy.Name}");
+        }
+
         if (plan.Action == PlanAction.Deploy
             && PromotionRule.Check(matrix, plan.Environment!, plan.Tag!, session.State, gateOverride, LocalSession.Actor, plan.Lane) is { } refusal)
         {

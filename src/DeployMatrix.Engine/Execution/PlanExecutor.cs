@@ -59,6 +59,14 @@ public sealed class PlanExecutor(IPlatform platform, StateStore state, TimeProvi
             receipt = receipts.Write(receiptStep.Target, receiptStep.Action, plan, outcomes, context.Facts, error);
         }
 
+        var inputs = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["tag"] = plan.Tag,
+            ["platform"] = plan.Platform?.ToString().ToLowerInvariant(),
+            ["revision"] = context.NewRevision,
+            ["traffic"] = context.Facts.GetValueOrDefault("traffic_after"),
+        };
+        new Audit.AuditLog(state).Append(actor, action, plan.Lane, plan.Environment, inputs, error is null ? "succeeded" : $"failed: {error}", receipt);
         return new ExecutionResult(exitCode, error, outcomes, receipt, context.Facts);
     }
 

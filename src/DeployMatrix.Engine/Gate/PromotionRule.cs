@@ -26,6 +26,8 @@ public static class PromotionRule
         if (overrideReason is not null)
         {
             state.Journal(actor, lane, environment, "gate-override", null, "recorded", $"tag {tag}: {overrideReason}");
+            new Audit.AuditLog(state).Append(actor, "gate-override", lane, environment,
+                new Dictionary<string, string?> { ["tag"] = tag, ["reason"] = overrideReason, ["gate"] = $"{gate.From}->{gate.To}" }, "recorded", null);
             return null;
         }
 

@@ -177,6 +177,21 @@ public sealed class LocalPlatformTests(LocalExampleFixture example)
     }
 
     [Fact]
+    public void EveryMutation_IsInTheAuditLog_AndTheChainVerifies()
+    {
+        Assert.Equal(0, example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1").ExitCode);
+
+        var history = example.Cli("history", "runtime");
+        var verify = example.Cli("audit", "verify");
+
+        Assert.Contains("build runtime: succeeded", history.Out, StringComparison.Ordinal);
+        Assert.Contains("deploy runtime (staging): succeeded", history.Out, StringComparison.Ordinal);
+        Assert.Contains("receipt .deploymatrix/receipts/", history.Out, StringComparison.Ordinal);
+        Assert.True(verify.ExitCode == 0, verify.ToString());
+        Assert.StartsWith("audit log intact:", verify.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Status_ShowsRevisionsTrafficAndLatestRevisions()
     {
         Assert.Equal(0, example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1").ExitCode);

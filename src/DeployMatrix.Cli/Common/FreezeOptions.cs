@@ -1,0 +1,34 @@
+using System.CommandLine;
+using DeployMatrix.Cli.Local;
+using DeployMatrix.Core.Model;
+using DeployMatrix.Engine.Audit;
+
+namespace DeployMatrix.Cli.Common;
+
+/// <summary>The explicit, audited way past the legacy freeze: both flags or neither.</summary>
+internal sealed class FreezeOptions
+{
+    public Option<bool> Unfreeze { get; } = new("--unfreeze") { Description = "Allow a frozen legacy lane or forbidden command; needs --change-ticket, and is audited." };
+
+    public Option<string?> ChangeTicket { get; } = new("--change-ticket") { Description = "The change ticket that authorizes --unfreeze (recorded in the audit log).", HelpName = "ID" };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Unfreeze);
+        command.Options.Add(ChangeTicket);
+    }
+
+    /// <summary>The ticket when unfreezing, null when not; a flag without the other is a usage error.</summary>
+    public string? Ticket(ParseResult result) => (result.GetValue(Unfreeze), result.GetValue(ChangeTicket)) switch
+    {
+        (false, null) => null,
+        (true, { Length: > 0 } ticket) => ticket,
+        (true, _) => throw new UsageException("--unfreeze needs --change-ticket ID: unfreezing a legacy lane or command is audited against a ticket"),
+        (false, _) => throw new UsageException("--change-ticket goes with --unfreeze"),
+    };
+
+    /// <summary>Records an unfreeze before anything runs, so even a failed attempt is on the record.</summary>
+    public static void Audit(LocalSession session, Lane lane, string? env, string ticket, string what) =>
+        new AuditLog(session.State).Append(LocalSession.Actor, "unfreeze", lane.Name, env,
+            new Dictionary<string, string?> { ["change_ticket"] = ticket, ["what"] = what }, "allowed", null);
+}
