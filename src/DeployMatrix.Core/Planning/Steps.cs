@@ -63,6 +63,14 @@ public sealed record TrafficSplit(RevisionRef Revision, int Percent);
 [JsonDerivedType(typeof(WriteReceipt), "write-receipt")]
 public abstract record Step
 {
+    private static readonly Dictionary<Type, string> Kinds = typeof(Step)
+        .GetCustomAttributes(typeof(JsonDerivedTypeAttribute), inherit: false)
+        .Cast<JsonDerivedTypeAttribute>()
+        .ToDictionary(a => a.DerivedType, a => (string)a.TypeDiscriminator!);
+
+    /// <summary>The step's kind as plans, journals and receipts name it (e.g. <c>deploy-revision</c>).</summary>
+    public string KindName => Kinds[GetType()];
+
     /// <summary>One line for people: what the step does.</summary>
     public abstract string Describe();
 }

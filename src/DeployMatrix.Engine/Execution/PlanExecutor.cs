@@ -234,7 +234,7 @@ public sealed class PlanExecutor(IPlatform platform, StateStore state, TimeProvi
         return text.Length == 0 ? "none" : text;
     }
 
-    private static string StepKind(Step step) => step.GetType().Name;
+    private static string StepKind(Step step) => step.KindName;
 
     /// <summary>What earlier steps learned that later steps need.</summary>
     private sealed class ExecutionContext

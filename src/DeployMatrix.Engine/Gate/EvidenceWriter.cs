@@ -10,7 +10,7 @@ internal static class EvidenceWriter
 {
     public const string Schema = "deploymatrix.gate.v1";
 
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static void Write(GateReport report, GateConfig gate, Matrix matrix, Redactor redactor)
     {

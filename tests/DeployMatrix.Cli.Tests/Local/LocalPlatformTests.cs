@@ -177,6 +177,23 @@ public sealed class LocalPlatformTests(LocalExampleFixture example)
     }
 
     [Fact]
+    public void EveryReceipt_FollowsTheDocumentedSchema()
+    {
+        Assert.Equal(0, example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1").ExitCode);
+        var schema = Json.Schema.JsonSchema.FromText(File.ReadAllText(Path.Combine(DeployMatrix.Tests.Support.RepoPaths.Root, "schema", "receipt.schema.json")));
+
+        var receipts = Directory.GetFiles(Path.Combine(example.Dir, ".deploymatrix", "receipts"), "*.json");
+
+        Assert.NotEmpty(receipts);
+        foreach (var receipt in receipts)
+        {
+            using var document = JsonDocument.Parse(File.ReadAllText(receipt));
+            var result = schema.Evaluate(document.RootElement, new Json.Schema.EvaluationOptions { OutputFormat = Json.Schema.OutputFormat.List });
+            Assert.True(result.IsValid, $"{Path.GetFileName(receipt)}: {string.Join("; ", (result.Details ?? []).Where(d => d.Errors is { Count: > 0 }).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation} {e.Value}")))}");
+        }
+    }
+
+    [Fact]
     public void EveryMutation_IsInTheAuditLog_AndTheChainVerifies()
     {
         Assert.Equal(0, example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1").ExitCode);
