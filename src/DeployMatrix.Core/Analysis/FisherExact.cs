@@ -1,0 +1,35 @@
+namespace DeployMatrix.Core.Analysis;
+
+/// <summary>
+/// Fisher's exact test on a 2×2 table of failed/ok requests for canary and stable, one-sided: is the
+/// canary's failure rate higher? Unlike a threshold on the canary's rate alone, it compares the two
+/// populations, and it still flags a canary with new errors when stable has none.
+/// </summary>
+public static class FisherExact
+{
+    /// <returns>P(canary failures ≥ observed | both margins fixed), the hypergeometric upper tail.</returns>
+    public static double CanaryWorse(long canaryFailed, long canaryTotal, long stableFailed, long stableTotal)
+    {
+        var failed = canaryFailed + stableFailed;
+        var total = canaryTotal + stableTotal;
+        if (canaryTotal == 0 || failed == 0)
+        {
+            return 1;
+        }
+
+        var denominator = Statistics.LogChoose(total, canaryTotal);
+        var upper = Math.Min(failed, canaryTotal);
+        var p = 0.0;
+        for (var k = canaryFailed; k <= upper; k++)
+        {
+            if (canaryTotal - k > total - failed)
+            {
+                continue;
+            }
+
+            p += Math.Exp(Statistics.LogChoose(failed, k) + Statistics.LogChoose(total - failed, canaryTotal - k) - denominator);
+        }
+
+        return Math.Min(1, p);
+    }
+}

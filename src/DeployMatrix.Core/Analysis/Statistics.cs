@@ -1,0 +1,73 @@
+namespace DeployMatrix.Core.Analysis;
+
+/// <summary>Distribution helpers for the canary tests: the normal tail, log-binomials and exact tails.</summary>
+public static class Statistics
+{
+    /// <summary>P(Z ≥ z) for a standard normal Z (Abramowitz &amp; Stegun 7.1.26 via erfc; error below 1.5e-7).</summary>
+    public static double NormalUpperTail(double z) => 0.5 * Erfc(z / Math.Sqrt(2));
+
+    public static double Erfc(double x)
+    {
+        var t = 1 / (1 + (0.3275911 * Math.Abs(x)));
+        var poly = t * (0.254829592 + (t * (-0.284496736 + (t * (1.421413741 + (t * (-1.453152027 + (t * 1.061405429))))))));
+        var erfc = poly * Math.Exp(-x * x);
+        return x >= 0 ? erfc : 2 - erfc;
+    }
+
+    /// <summary>ln(n!) by summation for small n and Stirling's series beyond, exact to double precision for our sizes.</summary>
+    public static double LogFactorial(long n)
+    {
+        if (n < 2)
+        {
+            return 0;
+        }
+
+        if (n < 256)
+        {
+            var sum = 0.0;
+            for (var i = 2; i <= n; i++)
+            {
+                sum += Math.Log(i);
+            }
+
+            return sum;
+        }
+
+        double x = n;
+        return (x * Math.Log(x)) - x + (0.5 * Math.Log(2 * Math.PI * x)) + (1 / (12 * x)) - (1 / (360 * x * x * x));
+    }
+
+    public static double LogChoose(long n, long k) => LogFactorial(n) - LogFactorial(k) - LogFactorial(n - k);
+
+    /// <summary>P(X ≥ k) for X ~ Binomial(n, p), summed exactly in log space.</summary>
+    public static double BinomialUpperTail(long k, long n, double p)
+    {
+        if (k <= 0)
+        {
+            return 1;
+        }
+
+        if (k > n)
+        {
+            return 0;
+        }
+
+        if (p <= 0)
+        {
+            return 0;
+        }
+
+        if (p >= 1)
+        {
+            return 1;
+        }
+
+        var total = 0.0;
+        for (var i = k; i <= n; i++)
+        {
+            total += Math.Exp(LogChoose(n, i) + (i * Math.Log(p)) + ((n - i) * Math.Log(1 - p)));
+        }
+
+        return Math.Min(1, total);
+    }
+}
