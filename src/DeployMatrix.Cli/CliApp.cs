@@ -64,6 +64,7 @@ internal static class CliApp
         root.Subcommands.Add(StatusCommand.Create(context));
         root.Subcommands.Add(RunCommand.Create(context));
         root.Subcommands.Add(GateCommand.Create(context));
+        root.Subcommands.Add(RolloutCommand.Create(context));
         root.Subcommands.Add(AuditCommand.CreateHistory(context));
         root.Subcommands.Add(AuditCommand.CreateAudit(context));
         return root;

@@ -59,6 +59,12 @@ public sealed record AnalysisOptions
 
     /// <value>The default is 0.6: a latency shift counts only when a canary request is slower than a stable one at least 60% of the time.</value>
     public double LatencyEffectFloor { get; init; } = 0.6;
+
+    /// <value>
+    /// The default is 5 ms: a p95 regression smaller than this in absolute terms is not material, whatever its
+    /// percentage (sub-millisecond services jitter by tens of percent between fresh and warm processes).
+    /// </value>
+    public double LatencyAbsoluteFloorMs { get; init; } = 5;
 }
 
 /// <summary>
@@ -107,9 +113,10 @@ public static class CanaryAnalysis
         var regression = stable.P95Ms <= 0 ? 0 : ((canary.P95Ms / stable.P95Ms) - 1) * 100;
         var test = MannWhitney.FromHistograms(canary.Histogram, stable.Histogram);
         var shifted = test.PGreater < options.Alpha && test.Effect >= options.LatencyEffectFloor;
+        var material = regression > gates.MaxP95RegressionPercent && canary.P95Ms - stable.P95Ms >= options.LatencyAbsoluteFloorMs;
         var text = Invariant(
-            $"p95 canary {canary.P95Ms:0.##} ms vs stable {stable.P95Ms:0.##} ms ({regression:+0.#;-0.#;0}%, threshold ≤ {gates.MaxP95RegressionPercent:0.#}%); Mann-Whitney U one-sided p={test.PGreater:0.####}, effect {test.Effect:0.###} (floor {options.LatencyEffectFloor}); {sizes}");
-        var verdict = regression > gates.MaxP95RegressionPercent
+            $"p95 canary {canary.P95Ms:0.##} ms vs stable {stable.P95Ms:0.##} ms ({regression:+0.#;-0.#;0}%, threshold ≤ {gates.MaxP95RegressionPercent:0.#}% and ≥ {options.LatencyAbsoluteFloorMs:0.#} ms); Mann-Whitney U one-sided p={test.PGreater:0.####}, effect {test.Effect:0.###} (floor {options.LatencyEffectFloor}); {sizes}");
+        var verdict = material
             ? (shifted ? Verdict.Fail : Verdict.Inconclusive)
             : Verdict.Pass;
         return new Finding("p95 latency", verdict, text);

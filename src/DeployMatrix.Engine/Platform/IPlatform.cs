@@ -31,6 +31,9 @@ public interface IPlatform
 
     /// <summary>Where a revision (or, with null, the service) answers HTTP.</summary>
     Task<Uri> UrlAsync(TargetRef target, string? revision, CancellationToken cancellationToken);
+
+    /// <summary>Cumulative request counters per revision since it started (canary analysis takes differences between two reads).</summary>
+    Task<IReadOnlyDictionary<string, Core.Analysis.RevisionSample>> GetRevisionMetricsAsync(TargetRef target, CancellationToken cancellationToken);
 }
 
 public sealed record TrafficAssignment(string Revision, int Percent);

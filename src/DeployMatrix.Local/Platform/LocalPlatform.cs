@@ -1,9 +1,11 @@
 using DeployMatrix.Core;
+using DeployMatrix.Core.Analysis;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Planning;
 using DeployMatrix.Engine.Platform;
 using DeployMatrix.Local.Agent;
 using DeployMatrix.Local.Artifacts;
+using DeployMatrix.Local.Proxy;
 using DeployMatrix.Local.Supervisor;
 using DeployMatrix.State;
 
@@ -126,6 +128,21 @@ public sealed class LocalPlatform(Matrix matrix, LocalPaths paths, StateStore st
 
         var port = view.Revisions.FirstOrDefault(r => r.Name == revision)?.Port ?? throw new PlatformException($"revision {revision} is not running");
         return new Uri($"http://127.0.0.1:{port}");
+    }
+
+    public async Task<IReadOnlyDictionary<string, RevisionSample>> GetRevisionMetricsAsync(TargetRef target, CancellationToken cancellationToken)
+    {
+        var view = await Call(() => agent.ServiceAsync(target.Environment, target.Service, cancellationToken));
+        var samples = new Dictionary<string, RevisionSample>(StringComparer.Ordinal);
+        foreach (var revision in view?.Revisions ?? [])
+        {
+            if (revision.Metrics is { } m)
+            {
+                samples[revision.Name] = new RevisionSample(revision.Name, m.Requests, m.Failed, m.Histogram, RevisionMetrics.BucketBoundsMs);
+            }
+        }
+
+        return samples;
     }
 
     /// <summary>A served binary lane runs its artifact with the words after '--' in its canonical command (e.g. 'serve').</summary>

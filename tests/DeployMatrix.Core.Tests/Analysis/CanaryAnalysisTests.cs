@@ -49,7 +49,7 @@ public sealed class CanaryAnalysisTests
 
         var latency = result.Findings.Single(f => f.Metric == "p95 latency");
         Assert.Equal(Verdict.Fail, latency.Verdict);
-        Assert.StartsWith("p95 canary 16 ms vs stable 8 ms (+100%, threshold ≤ 20%); Mann-Whitney U one-sided p=0", latency.Explanation, StringComparison.Ordinal);
+        Assert.StartsWith("p95 canary 16 ms vs stable 8 ms (+100%, threshold ≤ 20% and ≥ 5 ms); Mann-Whitney U one-sided p=0", latency.Explanation, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -65,10 +65,23 @@ public sealed class CanaryAnalysisTests
     public void P95OverThresholdWithoutARealShift_IsInconclusive()
     {
         // A few slow outliers move the canary's p95 bucket, but by rank the two are alike.
-        var result = CanaryAnalysis.Analyze(Sample("canary", 200, 0, [0, 100, 88, 12]), Sample("stable", 200, 0, [0, 100, 92, 8]), Gates);
+        var result = CanaryAnalysis.Analyze(Sample("canary", 200, 0, [0, 0, 0, 0, 0, 100, 88, 12]), Sample("stable", 200, 0, [0, 0, 0, 0, 0, 100, 92, 8]), Gates);
 
         var latency = result.Findings.Single(f => f.Metric == "p95 latency");
         Assert.Equal(Verdict.Inconclusive, latency.Verdict);
+    }
+
+    [Fact]
+    public void SubMillisecondRegression_IsNotMaterial()
+    {
+        // +33% at p95, but 0.2 ms: a fresh process on a fast path, not a slower release.
+        var bounds = new[] { 0.5, 0.6, 0.7, 0.8 };
+        var canary = new RevisionSample("canary", 500, 0, [0, 0, 400, 100, 0], bounds);
+        var stable = new RevisionSample("stable", 9500, 0, [0, 9000, 500, 0, 0], bounds);
+
+        var result = CanaryAnalysis.Analyze(canary, stable, Gates);
+
+        Assert.Equal(Verdict.Pass, result.Findings.Single(f => f.Metric == "p95 latency").Verdict);
     }
 
     private static RevisionSample Sample(string name, long requests, long failed, long[] histogram)

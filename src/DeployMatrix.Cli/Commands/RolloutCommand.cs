@@ -1,0 +1,113 @@
+using System.CommandLine;
+using DeployMatrix.Cli.Common;
+using DeployMatrix.Cli.Local;
+using DeployMatrix.Core;
+using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Planning;
+using DeployMatrix.Engine.Drift;
+using DeployMatrix.Engine.Rollout;
+
+namespace DeployMatrix.Cli.Commands;
+
+/// <summary><c>deploymatrix rollout LANE --env ENV [--tag TAG]</c>: walk the canary through the lane's stages with analysis.</summary>
+internal static class RolloutCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var lane = new Argument<string>("LANE") { Description = "The lane to roll out." };
+        var env = ExecutionOptions.Env();
+        var tag = ExecutionOptions.Tag();
+        tag.Description = "Deploy this tag first as a no-traffic canary (default: roll out the latest ready revision).";
+        var window = new Option<string?>("--window") { Description = "The analysis window per stage, e.g. 30s (default: the lane's rollout window, 10m unless set).", HelpName = "DURATION" };
+        var command = new Command("rollout", "Move traffic from the stable revision to the canary stage by stage (default 0, 5, 25, 50, 100). Each stage waits its window, then compares canary with stable (5xx rate, p95 regression, Fisher exact test on errors, Mann-Whitney on latency); a failed stage sends all traffic back to stable at once. Too little traffic extends the window, then fails — never passes. A mandatory migration must have run with the canary's image first.");
+        command.Arguments.Add(lane);
+        command.Options.Add(env);
+        command.Options.Add(tag);
+        command.Options.Add(window);
+        command.SetAction((result, ct) => RunAsync(result, context, result.GetValue(lane)!, result.GetValue(env)!, Execute.ValidTag(result.GetValue(tag)), result.GetValue(window), ct));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult result, CliContext context, string laneName, string env, string? tag, string? windowText, CancellationToken ct)
+    {
+        TimeSpan? window = null;
+        if (windowText is not null)
+        {
+            window = Durations.Parse(windowText) is { } parsed && parsed > TimeSpan.Zero
+                ? parsed
+                : throw new UsageException($"--window '{windowText}' is not a duration; write it like 30s, 10m or 1h");
+        }
+
+        if (tag is not null)
+        {
+            var deployed = await Execute.PlanAndRunAsync(result, context, _ => new PlanRequest
+            {
+                Lane = laneName, Environment = env, Tag = tag, Action = PlanAction.Deploy, NoTraffic = true,
+            }, ct);
+            if (deployed != ExitCodes.Ok)
+            {
+                return deployed;
+            }
+        }
+
+        var matrix = MatrixSource.LoadValid(result, context);
+        if (matrix is null)
+        {
+            return ExitCodes.BadInput;
+        }
+
+        var planned = Planner.Plan(matrix, new PlanRequest { Lane = laneName, Environment = env, Action = PlanAction.Status, Platform = ExecutionOptions.PlatformOf(result) });
+        if (planned.Plan is not { } plan)
+        {
+            context.Err.WriteLine($"deploymatrix: {planned.Error}");
+            return planned.ExitCode;
+        }
+
+        LocalSession.RequireLocal(plan);
+        var target = ((DescribeStatus)plan.Steps[0]).Target;
+        var lane = matrix.FindLane(laneName)!;
+        using var session = LocalSession.Open(matrix, context);
+        var platform = await session.PlatformAsync(ct);
+        var wait = TimeSpan.FromSeconds(result.GetValue(ExecutionOptions.LockWait));
+        return await session.WithLockAsync(laneName, env, "rollout", wait, async () =>
+        {
+            var service = await platform.GetServiceAsync(target, ct);
+            var canary = service.LatestReadyRevision ?? throw new CommandFailure($"{target.Service} has no ready revision in {env}; deploy one first", ExitCodes.Failed);
+            var stable = service.Traffic.OrderByDescending(t => t.Percent).FirstOrDefault()?.Revision ?? service.StableRevision
+                ?? throw new CommandFailure($"{target.Service} has no revision serving traffic to compare against; give one all traffic first (deploymatrix traffic {laneName} --env {env} --to REV=100)", ExitCodes.Failed);
+            if (canary == stable)
+            {
+                context.Out.WriteLine($"{canary} already serves {env}; nothing to roll out");
+                return ExitCodes.Ok;
+            }
+
+            if (lane.Migration is { Mandatory: true } migration)
+            {
+                var report = await DriftCheck.RunAsync(platform, target, migration.JobFor(lane.FindTarget(env)!)!, service.Image!, ct);
+                if (!report.Ok)
+                {
+                    throw new CommandFailure($"the mandatory migration has not succeeded with the canary's image ({report.Problem}); run: deploymatrix migrate {laneName} --env {env}", ExitCodes.Failed);
+                }
+            }
+
+            context.Out.WriteLine($"rollout of {laneName} in {env}: {stable} → {canary}");
+            var runner = new RolloutRunner(platform, session.State, context.Time, new Reporter(context.Out), LocalSession.Actor);
+            var outcome = await runner.RunAsync(new RolloutRequest(target, stable, canary, lane.Rollout ?? matrix.Defaults.Rollout) { Window = window }, ct);
+            if (outcome.Succeeded)
+            {
+                context.Out.WriteLine($"rollout complete: {canary} takes 100%; {stable} drains");
+            }
+            else
+            {
+                context.Err.WriteLine($"deploymatrix: rollout failed — {outcome.Reason}");
+            }
+
+            return outcome.ExitCode;
+        });
+    }
+
+    private sealed class Reporter(TextWriter output) : IRolloutReporter
+    {
+        public void Stage(int percent, string message) => output.WriteLine($"  [{percent,3}%] {message}");
+    }
+}

@@ -1,0 +1,127 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+
+namespace DeployMatrix.Cli.Tests.Local;
+
+/// <summary>Canary rollouts on the local platform, under a constant load through the real proxy.</summary>
+[Collection(LocalExampleCollection.Name)]
+public sealed class RolloutTests(LocalExampleFixture example)
+{
+    private const string Lane = "openagents-control-service";
+
+    [Fact]
+    public async Task HealthyCanary_GoesTo100Percent_WithoutAFailedRequest()
+    {
+        var file = example.Variant("rollout.yaml", "min-requests: 100", "min-requests: 20");
+        Assert.Equal(0, example.Cli("--file", file, "deploy", Lane, "--env", "staging", "--tag", "t1", "--no-traffic").ExitCode);
+        var canary = Service().GetProperty("latest_created_revision").GetString()!;
+
+        RolloutRun run;
+        await using (var load = new Load(new Uri($"http://127.0.0.1:{example.Ports["openagents-control-service-staging"]}/api/v1/control/status")))
+        {
+            run = new RolloutRun(example.Cli("--file", file, "rollout", Lane, "--env", "staging", "--window", "1s"));
+            await load.StopAsync();
+            Assert.Empty(load.Failures);
+            Assert.True(load.Ok > 500, $"only {load.Ok} requests");
+        }
+
+        Assert.True(run.Cli.ExitCode == 0, run.Cli.ToString());
+        Assert.Contains("rollout complete", run.Cli.Out, StringComparison.Ordinal);
+        Assert.Contains("[  5%] PASS: 5xx rate: canary 0%", run.Cli.Out, StringComparison.Ordinal);
+        var traffic = Service().GetProperty("traffic");
+        Assert.Equal(canary, traffic[0].GetProperty("revision").GetString());
+        Assert.Equal(100, traffic[0].GetProperty("percent").GetInt32());
+    }
+
+    [Fact]
+    public async Task CanaryWithFivePercentServerErrors_IsRolledBackAtTheFivePercentStage()
+    {
+        var file = example.Variant("rollout.yaml", "min-requests: 100", "min-requests: 20");
+        var faulty = example.Variant("rollout-faulty.yaml", "staging: { service: openagents-control-service-staging,",
+            "staging: { env: { FAULT_5XX_PERCENT: \"5\" }, service: openagents-control-service-staging,");
+        Assert.Equal(0, example.Cli("--file", file, "deploy", Lane, "--env", "staging", "--tag", "t1").ExitCode);
+        var stable = Service().GetProperty("latest_created_revision").GetString()!;
+        Assert.Equal(0, example.Cli("--file", faulty, "deploy", Lane, "--env", "staging", "--tag", "t1", "--no-traffic").ExitCode);
+
+        RolloutRun run;
+        await using (var load = new Load(new Uri($"http://127.0.0.1:{example.Ports["openagents-control-service-staging"]}/api/v1/control/status")))
+        {
+            run = new RolloutRun(example.Cli("--file", file, "rollout", Lane, "--env", "staging", "--window", "2s"));
+            await load.StopAsync();
+        }
+
+        Assert.True(run.Cli.ExitCode == 1, run.Cli.ToString());
+        Assert.True(run.Cli.Err.Contains("rollout failed — stage 5% failed: 5xx rate: canary ", StringComparison.Ordinal), run.Cli.ToString());
+        Assert.Contains("error count test: Fisher exact one-sided p=", run.Cli.Err, StringComparison.Ordinal);
+        Assert.Contains($"rolled back to {stable}", run.Cli.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("[ 25%]", run.Cli.Out, StringComparison.Ordinal);
+        var traffic = Service().GetProperty("traffic");
+        Assert.Equal(1, traffic.GetArrayLength());
+        Assert.Equal(stable, traffic[0].GetProperty("revision").GetString());
+        Assert.Contains("rollout-stage", example.Cli("history", Lane).Out, StringComparison.Ordinal);
+    }
+
+    private JsonElement Service()
+    {
+        var run = example.Cli("status", Lane, "--env", "staging", "--output", "json");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        return JsonDocument.Parse(run.Out).RootElement[0].Clone();
+    }
+
+    private sealed record RolloutRun(Support.CliRun Cli);
+
+    /// <summary>A bounded constant load: four workers sending requests back to back until stopped.</summary>
+    private sealed class Load : IAsyncDisposable
+    {
+        private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
+        private readonly CancellationTokenSource _stop = new(TimeSpan.FromMinutes(2));
+        private readonly Task[] _workers;
+        private long _ok;
+
+        public Load(Uri url) => _workers = [.. Enumerable.Range(0, 4).Select(_ => Task.Run(() => WorkAsync(url)))];
+
+        public long Ok => Interlocked.Read(ref _ok);
+
+        public ConcurrentQueue<string> Failures { get; } = new();
+
+        public async Task StopAsync()
+        {
+            await _stop.CancelAsync();
+            await Task.WhenAll(_workers);
+        }
+
+        private async Task WorkAsync(Uri url)
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                try
+                {
+                    using var response = await _http.GetAsync(url, _stop.Token);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        Interlocked.Increment(ref _ok);
+                    }
+                    else
+                    {
+                        Failures.Enqueue($"{(int)response.StatusCode}");
+                    }
+                }
+                catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (HttpRequestException e)
+                {
+                    Failures.Enqueue(e.Message);
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await StopAsync();
+            _http.Dispose();
+            _stop.Dispose();
+        }
+    }
+}
