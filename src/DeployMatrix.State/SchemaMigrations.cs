@@ -33,6 +33,11 @@ internal static class SchemaMigrations
         CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, lane TEXT, env TEXT,
             inputs TEXT NOT NULL, result TEXT NOT NULL, receipt TEXT, receipt_hash TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
         """,
+        """
+        CREATE TABLE rollouts (id INTEGER PRIMARY KEY AUTOINCREMENT, lane TEXT NOT NULL, env TEXT NOT NULL, stable TEXT NOT NULL, canary TEXT NOT NULL,
+            status TEXT NOT NULL, stage INTEGER NOT NULL, reason TEXT, started_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+        CREATE INDEX rollouts_lane ON rollouts (lane, env);
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

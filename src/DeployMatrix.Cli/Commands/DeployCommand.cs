@@ -36,7 +36,7 @@ internal static class DeployCommand
         return command;
     }
 
-    private static string? GateOverride(bool overrideGate, string? reason) => (overrideGate, reason) switch
+    internal static string? GateOverride(bool overrideGate, string? reason) => (overrideGate, reason) switch
     {
         (false, null) => null,
         (true, { Length: > 0 } text) => text,

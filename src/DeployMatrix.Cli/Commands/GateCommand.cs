@@ -54,7 +54,7 @@ internal static class GateCommand
         }
 
         var redactor = new Redactor();
-        var runner = new GateRunner(matrix, platform, redactor, context.Time, ExecutionOptions.PlatformOf(result));
+        var runner = new GateRunner(matrix, platform, session.State, redactor, context.Time, ExecutionOptions.PlatformOf(result));
         context.Out.WriteLine($"gate {gate.From} → {gate.To} for tag {tag}: {gate.Checks.Count} checks");
         var report = await runner.RunAsync(gate, tag, Path.Combine(session.Paths.Root, "evidence"), r =>
         {

@@ -5,6 +5,7 @@ using DeployMatrix.Core;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Planning;
 using DeployMatrix.Engine.Drift;
+using DeployMatrix.Engine.Gate;
 using DeployMatrix.Engine.Rollout;
 
 namespace DeployMatrix.Cli.Commands;
@@ -18,17 +19,22 @@ internal static class RolloutCommand
         var env = ExecutionOptions.Env();
         var tag = ExecutionOptions.Tag();
         tag.Description = "Deploy this tag first as a no-traffic canary (default: roll out the latest ready revision).";
+        var overrideGate = new Option<bool>("--override-gate") { Description = "Roll out to the gate's target environment a canary whose tag has no passing gate; needs --reason, and is audited." };
+        var reason = new Option<string?>("--reason") { Description = "Why the gate is overridden (recorded).", HelpName = "TEXT" };
         var window = new Option<string?>("--window") { Description = "The analysis window per stage, e.g. 30s (default: the lane's rollout window, 10m unless set).", HelpName = "DURATION" };
         var command = new Command("rollout", "Move traffic from the stable revision to the canary stage by stage (default 0, 5, 25, 50, 100). Each stage waits its window, then compares canary with stable (5xx rate, p95 regression, Fisher exact test on errors, Mann-Whitney on latency); a failed stage sends all traffic back to stable at once. Too little traffic extends the window, then fails — never passes. A mandatory migration must have run with the canary's image first.");
         command.Arguments.Add(lane);
         command.Options.Add(env);
         command.Options.Add(tag);
         command.Options.Add(window);
-        command.SetAction((result, ct) => RunAsync(result, context, result.GetValue(lane)!, result.GetValue(env)!, Execute.ValidTag(result.GetValue(tag)), result.GetValue(window), ct));
+        command.Options.Add(overrideGate);
+        command.Options.Add(reason);
+        command.SetAction((result, ct) => RunAsync(result, context, result.GetValue(lane)!, result.GetValue(env)!, Execute.ValidTag(result.GetValue(tag)), result.GetValue(window),
+            DeployCommand.GateOverride(result.GetValue(overrideGate), result.GetValue(reason)), ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult result, CliContext context, string laneName, string env, string? tag, string? windowText, CancellationToken ct)
+    private static async Task<int> RunAsync(ParseResult result, CliContext context, string laneName, string env, string? tag, string? windowText, string? gateOverride, CancellationToken ct)
     {
         TimeSpan? window = null;
         if (windowText is not null)
@@ -43,7 +49,7 @@ internal static class RolloutCommand
             var deployed = await Execute.PlanAndRunAsync(result, context, _ => new PlanRequest
             {
                 Lane = laneName, Environment = env, Tag = tag, Action = PlanAction.Deploy, NoTraffic = true,
-            }, ct);
+            }, ct, gateOverride);
             if (deployed != ExitCodes.Ok)
             {
                 return deployed;
@@ -73,6 +79,13 @@ internal static class RolloutCommand
         {
             var service = await platform.GetServiceAsync(target, ct);
             var canary = service.LatestReadyRevision ?? throw new CommandFailure($"{target.Service} has no ready revision in {env}; deploy one first", ExitCodes.Failed);
+            // The canary's tag must have passed the gate into this environment, as a deploy's must.
+            var canaryTag = service.Revisions.FirstOrDefault(r => r.Name == canary)?.Tag ?? "";
+            if (PromotionRule.Check(matrix, env, canaryTag, session.State, gateOverride, LocalSession.Actor, laneName) is { } refusal)
+            {
+                throw new CommandFailure(refusal, ExitCodes.Failed);
+            }
+
             var stable = service.Traffic.OrderByDescending(t => t.Percent).FirstOrDefault()?.Revision ?? service.StableRevision
                 ?? throw new CommandFailure($"{target.Service} has no revision serving traffic to compare against; give one all traffic first (deploymatrix traffic {laneName} --env {env} --to REV=100)", ExitCodes.Failed);
             if (canary == stable)

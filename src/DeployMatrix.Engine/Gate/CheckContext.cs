@@ -6,8 +6,10 @@ using DeployMatrix.Engine.Platform;
 namespace DeployMatrix.Engine.Gate;
 
 /// <summary>What a check may use, and its log: everything written goes through the redactor first.</summary>
-internal sealed class CheckContext(Matrix matrix, IPlatform? platform, Redactor redactor, string logPath, PlatformKind? platformOverride)
+internal sealed class CheckContext(Matrix matrix, IPlatform? platform, State.StateStore? state, Redactor redactor, string logPath, PlatformKind? platformOverride)
 {
+    public State.StateStore? State { get; } = state;
+
     private readonly StringBuilder _log = new();
 
     public Matrix Matrix { get; } = matrix;

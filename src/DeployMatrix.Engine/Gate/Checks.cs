@@ -29,7 +29,7 @@ internal static class Checks
         BudgetCheckSpec b => BudgetAsync(b, context, ct),
         CommandCheckSpec c => CommandAsync(c, context, ct),
         LaneCheckSpec { CheckType: LaneCheckSpec.Drift } d => DriftAsync(d, context, ct),
-        LaneCheckSpec l => throw new CheckSkipped($"canary status of {l.Lane} ({l.Env}) needs rollout tracking, which this build does not have yet"),
+        LaneCheckSpec l => Task.FromResult(CanaryStatus(l, context)),
         GuardCheckSpec g => Task.FromResult(Guard(g, context)),
         _ => throw new CheckSkipped($"unknown check type {check.Spec.Type}"),
     };
@@ -197,6 +197,26 @@ internal static class Checks
         var report = await DriftCheck.RunAsync(context.Platform, target, job, service.Image, ct);
         context.Log($"service image {report.ServiceImage}; job image {report.JobImage}; latest execution {report.LatestExecution} ({report.LatestExecutionImage}, succeeded: {report.LatestExecutionSucceeded})");
         return report.Ok ? "service, job and latest execution run the same image" : throw new CheckFailed($"drift: {report.Problem}");
+    }
+
+    /// <summary>No rollout of the lane in the environment may be failed or held (the latest decides; none at all passes).</summary>
+    private static string CanaryStatus(LaneCheckSpec spec, CheckContext context)
+    {
+        if (context.State is null)
+        {
+            throw new CheckSkipped("no state store to read rollouts from");
+        }
+
+        var latest = context.State.LatestRollout(spec.Lane, spec.Env);
+        context.Log(latest is null
+            ? $"no rollout of {spec.Lane} in {spec.Env} recorded"
+            : $"latest rollout #{latest.Id}: {latest.Stable} → {latest.Canary}, {latest.Status} at {latest.Stage}% ({latest.Reason}), updated {latest.UpdatedAt}");
+        return latest?.Status switch
+        {
+            null => $"no rollout of {spec.Lane} in {spec.Env} yet",
+            State.RolloutStatus.Failed or State.RolloutStatus.Held => throw new CheckFailed($"the latest rollout of {spec.Lane} in {spec.Env} is {latest.Status} at {latest.Stage}%: {latest.Reason}"),
+            _ => $"latest rollout {latest.Status} at {latest.Stage}%",
+        };
     }
 
     private static string Guard(GuardCheckSpec spec, CheckContext context)

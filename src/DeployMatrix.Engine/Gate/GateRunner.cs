@@ -9,7 +9,7 @@ namespace DeployMatrix.Engine.Gate;
 /// Runs the gate's checks (in parallel, each bounded) and writes the evidence: results.tsv, results.json,
 /// SUMMARY.md and one log per check under <c>evidence/TIMESTAMP/</c>. Any required failure or skip is a no-go.
 /// </summary>
-public sealed class GateRunner(Matrix matrix, IPlatform? platform, Redactor redactor, TimeProvider time, PlatformKind? platformOverride = null)
+public sealed class GateRunner(Matrix matrix, IPlatform? platform, State.StateStore? state, Redactor redactor, TimeProvider time, PlatformKind? platformOverride = null)
 {
     /// <value>The default is four checks at a time.</value>
     public int Parallelism { get; init; } = 4;
@@ -23,9 +23,17 @@ public sealed class GateRunner(Matrix matrix, IPlatform? platform, Redactor reda
         var dir = Path.Combine(evidenceRoot, started.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture));
         Directory.CreateDirectory(Path.Combine(dir, "logs"));
         using var slots = new SemaphoreSlim(Parallelism);
+        // Checks that read the state store (drift, canary status) share one connection: one at a time.
+        using var stateSlot = new SemaphoreSlim(1);
         var tasks = gate.Checks.Select(async check =>
         {
+            var usesState = check.Spec is LaneCheckSpec;
             await slots.WaitAsync(ct);
+            if (usesState)
+            {
+                await stateSlot.WaitAsync(ct);
+            }
+
             try
             {
                 var result = await RunCheckAsync(check, dir, ct);
@@ -34,6 +42,11 @@ public sealed class GateRunner(Matrix matrix, IPlatform? platform, Redactor reda
             }
             finally
             {
+                if (usesState)
+                {
+                    stateSlot.Release();
+                }
+
                 slots.Release();
             }
         });
@@ -47,7 +60,7 @@ public sealed class GateRunner(Matrix matrix, IPlatform? platform, Redactor reda
     private async Task<CheckResult> RunCheckAsync(GateCheck check, string dir, CancellationToken ct)
     {
         var log = Path.Combine(dir, "logs", $"{check.Id}.log");
-        var context = new CheckContext(matrix, platform, redactor, log, platformOverride);
+        var context = new CheckContext(matrix, platform, state, redactor, log, platformOverride);
         var command = redactor.Apply(Checks.CommandOf(check, context));
         var watch = Stopwatch.StartNew();
         string status;

@@ -38,7 +38,7 @@ public interface IPlatform
 
 public sealed record TrafficAssignment(string Revision, int Percent);
 
-public sealed record RevisionInfo(string Name, string Image, string Status, string? Reason = null, DateTimeOffset? CreatedAt = null);
+public sealed record RevisionInfo(string Name, string Image, string Status, string? Reason = null, string? Tag = null);
 
 public sealed record ServiceStatus(
     string Service,

@@ -41,11 +41,29 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, TimeProv
 {
     public async Task<RolloutOutcome> RunAsync(RolloutRequest request, CancellationToken ct)
     {
+        var id = state.StartRollout(request.Target.Lane, request.Target.Environment, request.Stable, request.Canary);
+        try
+        {
+            var outcome = await WalkAsync(request, id, ct);
+            state.UpdateRollout(id, outcome.Succeeded ? RolloutStatus.Succeeded : RolloutStatus.Failed, outcome.Stages.Count == 0 ? 0 : outcome.Stages[^1].Percent, outcome.Reason);
+            return outcome;
+        }
+        catch (Exception e) when (e is PlatformException or OperationCanceledException)
+        {
+            // Interrupted with traffic possibly split: recorded as held so the gate's canary-status check blocks promotion.
+            state.UpdateRollout(id, RolloutStatus.Held, state.LatestRollout(request.Target.Lane, request.Target.Environment)?.Stage ?? 0, e.Message);
+            throw;
+        }
+    }
+
+    private async Task<RolloutOutcome> WalkAsync(RolloutRequest request, long id, CancellationToken ct)
+    {
         var stages = new List<StageOutcome>();
         var window = request.Window ?? request.Policy.Window;
         foreach (var percent in request.Policy.Stages)
         {
             await SetSplitAsync(request, percent, ct);
+            state.UpdateRollout(id, RolloutStatus.Running, percent, null);
             Record(request, percent, "traffic set");
             if (percent is 0 or 100)
             {

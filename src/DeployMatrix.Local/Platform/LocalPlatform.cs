@@ -58,7 +58,7 @@ public sealed class LocalPlatform(Matrix matrix, LocalPaths paths, StateStore st
         return new ServiceStatus(
             view.Service,
             view.Image,
-            [.. view.Revisions.Select(r => new RevisionInfo(r.Name, r.Image, r.Status, r.Reason))],
+            [.. view.Revisions.Select(r => new RevisionInfo(r.Name, r.Image, r.Status, r.Reason, r.Tag))],
             [.. view.Traffic.Select(t => new TrafficAssignment(t.Revision, t.Percent))],
             view.LatestCreatedRevision,
             view.LatestReadyRevision,

@@ -19,7 +19,7 @@ public sealed class GateTests(LocalExampleFixture example)
         Assert.Equal("check_id\trequired\tstatus\tdescription\tlog_path\tcommand", tsv[0]);
         Assert.Equal(9, tsv.Length);
         Assert.Contains(tsv, l => l.StartsWith("runtime-migration-drift\ttrue\tpassed\t", StringComparison.Ordinal));
-        Assert.Contains(tsv, l => l.StartsWith("runtime-canary-status\tfalse\tskipped\t", StringComparison.Ordinal));
+        Assert.Contains(tsv, l => l.StartsWith("runtime-canary-status\ttrue\tpassed\t", StringComparison.Ordinal));
         var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(evidence, "results.json"))).RootElement;
         Assert.Equal("go", json.GetProperty("decision").GetString());
         Assert.True(File.Exists(Path.Combine(evidence, "SUMMARY.md")));
@@ -116,6 +116,18 @@ public sealed class GateTests(LocalExampleFixture example)
     }
 
     [Fact]
+    public void Rollout_OfAnUngatedCanary_IsRefused()
+    {
+        Assert.Equal(0, example.Cli("build", "runtime", "--tag", "t3-ungated").ExitCode);
+        Assert.Equal(0, example.Cli("deploy", "runtime", "--env", "production", "--tag", "t3-ungated", "--override-gate", "--reason", "test setup").ExitCode);
+
+        var run = example.Cli("rollout", "runtime", "--env", "production", "--window", "1s");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("tag t3-ungated has not been through the gate", run.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ProductionDeploy_OfAGatedTag_IsAllowed()
     {
         var run = example.Cli("deploy", "openagents-control-service", "--env", "production", "--tag", "t1");
@@ -133,9 +145,11 @@ public sealed class GateTests(LocalExampleFixture example)
             var file = example.Variant("gate-token.yaml", Smoke, "path: /api/v1/control/status, token-env: DM_GATE_TEST_TOKEN }");
 
             var run = example.Cli("--file", file, "gate", "--tag", "g-token");
+            var deploy = example.Cli("--file", file, "deploy", "runtime", "--env", "staging", "--tag", "t1");
 
             Assert.True(run.ExitCode == 0, run.ToString());
-            Assert.DoesNotContain(Secret, run.Out + run.Err, StringComparison.Ordinal);
+            Assert.True(deploy.ExitCode == 0, deploy.ToString());
+            Assert.DoesNotContain(Secret, run.Out + run.Err + deploy.Out + deploy.Err, StringComparison.Ordinal);
             foreach (var path in Directory.GetFiles(Path.Combine(example.Dir, ".deploymatrix"), "*", SearchOption.AllDirectories).Where(p => !p.Contains("/artifacts/", StringComparison.Ordinal)))
             {
                 using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);

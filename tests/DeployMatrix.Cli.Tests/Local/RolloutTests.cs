@@ -59,6 +59,12 @@ public sealed class RolloutTests(LocalExampleFixture example)
         Assert.Equal(1, traffic.GetArrayLength());
         Assert.Equal(stable, traffic[0].GetProperty("revision").GetString());
         Assert.Contains("rollout-stage", example.Cli("history", Lane).Out, StringComparison.Ordinal);
+
+        // The gate's canary-status check now blocks promotion of this lane.
+        var gateFile = example.Variant("gate-canary.yaml", "canary-status: { lane: runtime, env: production }", "canary-status: { lane: openagents-control-service, env: staging }");
+        var gate = example.Cli("--file", gateFile, "gate", "--tag", "g-canary");
+        Assert.Equal(1, gate.ExitCode);
+        Assert.Contains("✗ runtime-canary-status        required failed  the latest rollout of openagents-control-service in staging is failed at 5%", gate.Out, StringComparison.Ordinal);
     }
 
     private JsonElement Service()
