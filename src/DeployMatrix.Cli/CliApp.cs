@@ -65,6 +65,7 @@ internal static class CliApp
         root.Subcommands.Add(RunCommand.Create(context));
         root.Subcommands.Add(GateCommand.Create(context));
         root.Subcommands.Add(RolloutCommand.Create(context));
+        root.Subcommands.Add(DrillCommand.Create(context));
         root.Subcommands.Add(AuditCommand.CreateHistory(context));
         root.Subcommands.Add(AuditCommand.CreateAudit(context));
         return root;

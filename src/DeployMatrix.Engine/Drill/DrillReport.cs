@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using DeployMatrix.Core.Planning;
+
+namespace DeployMatrix.Engine.Drill;
+
+/// <summary>Writes the drill's evidence: step-results.jsonl, summary.json and SUMMARY.md in the seed's shapes, plus timeline.svg.</summary>
+public static class DrillReport
+{
+    public const string Schema = "deploymatrix.drill.canary.v1";
+
+    private static readonly JsonSerializerOptions Compact = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static void Write(string outDir, TargetRef target, DrillResult result, DateTimeOffset generatedAt)
+    {
+        var lines = result.Steps.Select(s => JsonSerializer.Serialize(StepJson(s), Compact));
+        File.WriteAllText(Path.Combine(outDir, "step-results.jsonl"), string.Join('\n', lines) + "\n");
+        var passed = result.Steps.Count(s => s.Status == "pass");
+        var summary = new Dictionary<string, object?>
+        {
+            ["schema"] = Schema,
+            ["generated_at"] = generatedAt.ToString("O", CultureInfo.InvariantCulture),
+            ["project"] = target.Project,
+            ["region"] = target.Region,
+            ["service"] = target.Service,
+            ["stable_revision"] = result.Stable,
+            ["canary_revision"] = result.Canary,
+            ["dry_run"] = false,
+            ["totals"] = new Dictionary<string, int> { ["step_count"] = result.Steps.Count, ["passed"] = passed, ["failed"] = result.Steps.Count - passed },
+            ["overall_status"] = result.Passed ? "pass" : "fail",
+            ["steps"] = result.Steps.Select(StepJson).ToList(),
+        };
+        File.WriteAllText(Path.Combine(outDir, "summary.json"), JsonSerializer.Serialize(summary, Indented) + "\n");
+        File.WriteAllText(Path.Combine(outDir, "timeline.svg"), TimelineSvg.Render(result));
+        File.WriteAllText(Path.Combine(outDir, "SUMMARY.md"), Markdown(target, result, generatedAt));
+    }
+
+    private static Dictionary<string, object?> StepJson(DrillStep s) => new()
+    {
+        ["step_id"] = s.StepId,
+        ["description"] = s.Description,
+        ["command"] = s.Command,
+        ["status"] = s.Status,
+        ["reason"] = s.Reason,
+        ["started_at"] = s.StartedAt,
+        ["ended_at"] = s.EndedAt,
+        ["log_path"] = s.LogPath,
+    };
+
+    private static string Markdown(TargetRef target, DrillResult result, DateTimeOffset generatedAt)
+    {
+        var md = new StringBuilder();
+        md.Append(CultureInfo.InvariantCulture, $"# Canary drill: {target.Service} ({target.Environment}) — {(result.Passed ? "PASS" : "FAIL")}\n\n");
+        md.Append(CultureInfo.InvariantCulture, $"- Generated: {generatedAt:O}\n- Stable revision: `{result.Stable}`\n- Canary revision: `{result.Canary}`\n");
+        md.Append("\n![Traffic and error rate per revision over the drill](timeline.svg)\n\n");
+        md.Append("| step | status | reason | command | log |\n|---|---|---|---|---|\n");
+        foreach (var s in result.Steps)
+        {
+            md.Append(CultureInfo.InvariantCulture, $"| `{s.StepId}` | {s.Status} | {s.Reason.Replace("|", "\\|", StringComparison.Ordinal)} | `{s.Command}` | [{s.LogPath}]({s.LogPath}) |\n");
+        }
+
+        return md.ToString();
+    }
+}

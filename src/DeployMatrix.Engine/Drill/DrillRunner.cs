@@ -1,0 +1,115 @@
+using System.Globalization;
+using DeployMatrix.Core.Planning;
+using DeployMatrix.Engine.Execution;
+using DeployMatrix.Engine.Platform;
+
+namespace DeployMatrix.Engine.Drill;
+
+/// <summary>One drill step as step-results.jsonl records it (the seed's fields).</summary>
+public sealed record DrillStep(string StepId, string Description, string Command, string Status, string Reason, string StartedAt, string EndedAt, string LogPath);
+
+/// <summary>Traffic and failure rate per revision at one moment, for the timeline.</summary>
+public sealed record DrillSample(double Seconds, IReadOnlyDictionary<string, int> Traffic, IReadOnlyDictionary<string, double> ErrorRatePercent);
+
+public sealed record DrillResult(IReadOnlyList<DrillStep> Steps, IReadOnlyList<DrillSample> Samples, string Stable, string Canary)
+{
+    public bool Passed => Steps.All(s => s.Status == "pass");
+}
+
+/// <summary>
+/// The seed's canary drill on any platform: status-pre, traffic-N for each step, rollback, status-post.
+/// A failed step is recorded and the drill goes on, so the report shows everything that happened.
+/// </summary>
+public sealed class DrillRunner(IPlatform platform, TimeProvider time)
+{
+    public static IReadOnlyList<(string Id, string Description, int? Percent)> StepsFor(IReadOnlyList<int> percents) =>
+    [
+        ("status-pre", "record traffic and revisions before the drill", null),
+        .. percents.Select(p => ($"traffic-{p}", $"shift {p}% of traffic to the canary and verify it", (int?)p)),
+        ("rollback", "send all traffic back to the stable revision and verify it", 0),
+        ("status-post", "record traffic and revisions after the drill", null),
+    ];
+
+    public async Task<DrillResult> RunAsync(TargetRef target, string stable, string canary, IReadOnlyList<int> percents, TimeSpan dwell, string outDir, CancellationToken ct)
+    {
+        Directory.CreateDirectory(Path.Combine(outDir, "logs"));
+        var start = time.GetUtcNow();
+        var steps = new List<DrillStep>();
+        var samples = new List<DrillSample>();
+        var previous = await platform.GetRevisionMetricsAsync(target, ct);
+        foreach (var (id, description, percent) in StepsFor(percents))
+        {
+            var log = Path.Combine(outDir, "logs", $"{id}.log");
+            var started = time.GetUtcNow();
+            var lines = new List<string>();
+            string status = "pass", reason = "ok";
+            var command = percent switch
+            {
+                null => $"deploymatrix status {target.Lane} --env {target.Environment}",
+                0 => $"deploymatrix rollback {target.Lane} --env {target.Environment} --to {stable}",
+                _ => $"deploymatrix traffic {target.Lane} --env {target.Environment} --to {stable}={100 - percent},{canary}={percent}",
+            };
+            try
+            {
+                if (percent is { } p)
+                {
+                    IReadOnlyList<TrafficAssignment> split = p == 0
+                        ? [new TrafficAssignment(stable, 100)]
+                        : p == 100 ? [new TrafficAssignment(canary, 100)] : [new TrafficAssignment(stable, 100 - p), new TrafficAssignment(canary, p)];
+                    await platform.SetTrafficAsync(target, split, ct);
+                    var service = await platform.GetServiceAsync(target, ct);
+                    var actual = service.Traffic.FirstOrDefault(t => t.Revision == (p == 0 ? stable : canary))?.Percent ?? 0;
+                    var expected = p == 0 ? 100 : p;
+                    lines.Add($"traffic now {PlanExecutor.FormatTraffic(service.Traffic)}");
+                    if (actual != expected)
+                    {
+                        (status, reason) = ("fail", $"expected {expected}% on {(p == 0 ? stable : canary)}, found {actual}%");
+                    }
+
+                    await Task.Delay(dwell, time, ct);
+                }
+                else
+                {
+                    var service = await platform.GetServiceAsync(target, ct);
+                    lines.Add($"traffic {PlanExecutor.FormatTraffic(service.Traffic)}; latest created {service.LatestCreatedRevision}; latest ready {service.LatestReadyRevision}");
+                    foreach (var revision in service.Revisions)
+                    {
+                        lines.Add($"  {revision.Name} {revision.Status} {revision.Image}");
+                    }
+                }
+            }
+            catch (PlatformException e)
+            {
+                (status, reason) = ("fail", e.Message);
+            }
+
+            var now = await platform.GetRevisionMetricsAsync(target, ct);
+            var traffic = (await platform.GetServiceAsync(target, ct)).Traffic.ToDictionary(t => t.Revision, t => t.Percent, StringComparer.Ordinal);
+            samples.Add(new DrillSample((time.GetUtcNow() - start).TotalSeconds, traffic, ErrorRates(now, previous)));
+            previous = now;
+            lines.Add($"=> {status}: {reason}");
+            await File.WriteAllLinesAsync(log, lines, ct);
+            steps.Add(new DrillStep(id, description, command, status, reason, Stamp(started), Stamp(time.GetUtcNow()), Path.GetRelativePath(outDir, log)));
+        }
+
+        return new DrillResult(steps, samples, stable, canary);
+    }
+
+    private static Dictionary<string, double> ErrorRates(IReadOnlyDictionary<string, Core.Analysis.RevisionSample> now, IReadOnlyDictionary<string, Core.Analysis.RevisionSample> before)
+    {
+        var rates = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (name, sample) in now)
+        {
+            var requests = sample.Requests - (before.TryGetValue(name, out var b) ? b.Requests : 0);
+            var failed = sample.Failed - (b?.Failed ?? 0);
+            if (requests > 0)
+            {
+                rates[name] = 100.0 * failed / requests;
+            }
+        }
+
+        return rates;
+    }
+
+    private static string Stamp(DateTimeOffset value) => value.ToString("O", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,72 @@
+using System.Text.Json;
+using System.Xml.Linq;
+using DeployMatrix.Tests.Support;
+
+namespace DeployMatrix.Cli.Tests.Local;
+
+[Collection(LocalExampleCollection.Name)]
+public sealed class DrillTests(LocalExampleFixture example)
+{
+    private const string Lane = "openagents-control-service";
+
+    [Fact]
+    public void CanaryDrill_ShiftsRollsBackAndWritesTheSeedsReport()
+    {
+        Assert.Equal(0, example.Cli("deploy", Lane, "--env", "staging", "--tag", "t1").ExitCode);
+        Assert.Equal(0, example.Cli("deploy", Lane, "--env", "staging", "--tag", "t1", "--no-traffic").ExitCode);
+        using var outDir = new TempDir();
+
+        var run = example.Cli("drill", "canary", Lane, "--env", "staging", "--steps", "5,50", "--dwell", "300ms", "--out", outDir.Path);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var lines = File.ReadAllLines(Path.Combine(outDir.Path, "step-results.jsonl"));
+        Assert.Equal(["status-pre", "traffic-5", "traffic-50", "rollback", "status-post"], lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("step_id").GetString()));
+        foreach (var line in lines)
+        {
+            var step = JsonDocument.Parse(line).RootElement;
+            foreach (var field in new[] { "description", "command", "status", "reason", "started_at", "ended_at", "log_path" })
+            {
+                Assert.True(step.TryGetProperty(field, out _), $"step lacks {field}");
+            }
+
+            Assert.Equal("pass", step.GetProperty("status").GetString());
+            Assert.True(File.Exists(Path.Combine(outDir.Path, step.GetProperty("log_path").GetString()!)));
+        }
+
+        var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir.Path, "summary.json"))).RootElement;
+        Assert.Equal("deploymatrix.drill.canary.v1", summary.GetProperty("schema").GetString());
+        Assert.Equal("openagents-control-service-staging", summary.GetProperty("service").GetString());
+        Assert.False(summary.GetProperty("dry_run").GetBoolean());
+        Assert.Equal(5, summary.GetProperty("totals").GetProperty("step_count").GetInt32());
+        Assert.Equal(0, summary.GetProperty("totals").GetProperty("failed").GetInt32());
+        Assert.Equal("pass", summary.GetProperty("overall_status").GetString());
+        var svg = XDocument.Parse(File.ReadAllText(Path.Combine(outDir.Path, "timeline.svg")));
+        Assert.Equal(4, svg.Descendants(XName.Get("polyline", "http://www.w3.org/2000/svg")).Count());
+        Assert.Contains("(timeline.svg)", File.ReadAllText(Path.Combine(outDir.Path, "SUMMARY.md")), StringComparison.Ordinal);
+        var status = JsonDocument.Parse(example.Cli("status", Lane, "--env", "staging", "-o", "json").Out).RootElement[0];
+        Assert.Equal(summary.GetProperty("stable_revision").GetString(), status.GetProperty("traffic")[0].GetProperty("revision").GetString());
+        Assert.Equal(100, status.GetProperty("traffic")[0].GetProperty("percent").GetInt32());
+    }
+
+    [Fact]
+    public void DryRun_PrintsTheStepsAndChangesNothing()
+    {
+        using var outDir = new TempDir();
+
+        var run = example.Cli("drill", "canary", Lane, "--env", "staging", "--dry-run", "--out", outDir.Path);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(["status-pre", "traffic-5", "traffic-25", "traffic-50", "traffic-100", "rollback", "status-post"],
+            run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[0]));
+        Assert.Empty(Directory.GetFileSystemEntries(outDir.Path));
+    }
+
+    [Fact]
+    public void BadSteps_AreAUsageError()
+    {
+        var run = example.Cli("drill", "canary", Lane, "--env", "staging", "--steps", "5,150");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("not a percent 1..100", Assert.Single(run.ErrLines), StringComparison.Ordinal);
+    }
+}
