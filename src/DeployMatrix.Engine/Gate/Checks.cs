@@ -111,6 +111,13 @@ internal static class Checks
     {
         var url = await UrlAsync(spec.Endpoint, context, ct);
         context.Log($"GET {url} (budget: {spec.MaxBytes?.ToString(CultureInfo.InvariantCulture) ?? "-"} bytes, {spec.MaxTtfb?.TotalMilliseconds.ToString(CultureInfo.InvariantCulture) ?? "-"} ms to first byte)");
+        // One untimed request first: the first request of a process pays for JIT and the connection pool,
+        // which is this tool's cost, not the service's time to first byte.
+        using (var warmUp = new HttpRequestMessage(HttpMethod.Get, url))
+        using (var ignored = await Send(warmUp, context, ct))
+        {
+        }
+
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         var watch = Stopwatch.StartNew();
         using var response = await Send(request, context, ct, HttpCompletionOption.ResponseHeadersRead);
