@@ -37,21 +37,22 @@ internal static class DrillCommand
 
     private static async Task<int> RunAsync(ParseResult result, CliContext context, string laneName, string env, IReadOnlyList<int> percents, string? outDir, TimeSpan dwell, bool dryRun, CancellationToken ct)
     {
-        var matrix = MatrixSource.LoadValid(result, context);
-        if (matrix is null)
-        {
-            return ExitCodes.BadInput;
-        }
-
-        var planned = Planner.Plan(matrix, new PlanRequest { Lane = laneName, Environment = env, Action = PlanAction.Status, Platform = ExecutionOptions.PlatformOf(result) });
-        if (planned.Plan is not { } plan)
-        {
-            context.Err.WriteLine($"deploymatrix: {planned.Error}");
-            return planned.ExitCode;
-        }
-
         if (dryRun)
         {
+            // Still a real check of the lane and environment: a dry run of a typo must not look fine.
+            var matrix = MatrixSource.LoadValid(result, context);
+            if (matrix is null)
+            {
+                return ExitCodes.BadInput;
+            }
+
+            var planned = Planner.Plan(matrix, new PlanRequest { Lane = laneName, Environment = env, Action = PlanAction.Status });
+            if (planned.Plan is null)
+            {
+                context.Err.WriteLine($"deploymatrix: {planned.Error}");
+                return planned.ExitCode;
+            }
+
             foreach (var (id, description, _) in DrillRunner.StepsFor(percents))
             {
                 context.Out.WriteLine($"{id,-14} {description}");
@@ -60,13 +61,9 @@ internal static class DrillCommand
             return ExitCodes.Ok;
         }
 
-        LocalSession.RequireLocal(plan);
-        var target = ((DescribeStatus)plan.Steps[0]).Target;
-        using var session = LocalSession.Open(matrix, context);
-        var platform = await session.PlatformAsync(ct);
-        var wait = TimeSpan.FromSeconds(result.GetValue(ExecutionOptions.LockWait));
-        return await session.WithLockAsync(laneName, env, "drill", wait, async () =>
+        return await Execute.WithTargetAsync(result, context, laneName, env, "drill", async scope =>
         {
+            var (target, session, platform) = (scope.Target, scope.Session, scope.Platform);
             var service = await platform.GetServiceAsync(target, ct);
             var stable = service.Traffic.OrderByDescending(t => t.Percent).FirstOrDefault()?.Revision
                 ?? throw new CommandFailure($"{target.Service} has no revision serving traffic in {env}; a drill needs a stable revision", ExitCodes.Failed);
@@ -87,7 +84,7 @@ internal static class DrillCommand
                 drill.Passed ? "pass" : "fail", Path.Combine(dir, "summary.json"));
             context.Out.WriteLine($"{(drill.Passed ? "PASS" : "FAIL")}: report in {MatrixSource.Display(dir, context)}");
             return drill.Passed ? ExitCodes.Ok : ExitCodes.Failed;
-        });
+        }, ct);
     }
 
     private static List<int> ParseSteps(string text)

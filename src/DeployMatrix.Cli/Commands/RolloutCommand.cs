@@ -56,27 +56,9 @@ internal static class RolloutCommand
             }
         }
 
-        var matrix = MatrixSource.LoadValid(result, context);
-        if (matrix is null)
+        return await Execute.WithTargetAsync(result, context, laneName, env, "rollout", async scope =>
         {
-            return ExitCodes.BadInput;
-        }
-
-        var planned = Planner.Plan(matrix, new PlanRequest { Lane = laneName, Environment = env, Action = PlanAction.Status, Platform = ExecutionOptions.PlatformOf(result) });
-        if (planned.Plan is not { } plan)
-        {
-            context.Err.WriteLine($"deploymatrix: {planned.Error}");
-            return planned.ExitCode;
-        }
-
-        LocalSession.RequireLocal(plan);
-        var target = ((DescribeStatus)plan.Steps[0]).Target;
-        var lane = matrix.FindLane(laneName)!;
-        using var session = LocalSession.Open(matrix, context);
-        var platform = await session.PlatformAsync(ct);
-        var wait = TimeSpan.FromSeconds(result.GetValue(ExecutionOptions.LockWait));
-        return await session.WithLockAsync(laneName, env, "rollout", wait, async () =>
-        {
+            var (matrix, lane, target, session, platform) = (scope.Matrix, scope.Lane, scope.Target, scope.Session, scope.Platform);
             var service = await platform.GetServiceAsync(target, ct);
             var canary = service.LatestReadyRevision ?? throw new CommandFailure($"{target.Service} has no ready revision in {env}; deploy one first", ExitCodes.Failed);
             // The canary's tag must have passed the gate into this environment, as a deploy's must.
@@ -116,7 +98,7 @@ internal static class RolloutCommand
             }
 
             return outcome.ExitCode;
-        });
+        }, ct);
     }
 
     private sealed class Reporter(TextWriter output) : IRolloutReporter

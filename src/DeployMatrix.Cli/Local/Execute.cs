@@ -7,6 +7,9 @@ using DeployMatrix.Engine.Gate;
 
 namespace DeployMatrix.Cli.Local;
 
+/// <summary>A lane's target with everything needed to act on it.</summary>
+internal sealed record TargetScope(Matrix Matrix, Lane Lane, TargetRef Target, LocalSession Session, Engine.Platform.IPlatform Platform);
+
 /// <summary>The shared path of every mutating command: plan, lock the target, execute, report.</summary>
 internal static class Execute
 {
@@ -57,6 +60,33 @@ internal static class Execute
 
             return outcome.ExitCode;
         });
+    }
+
+    /// <summary>
+    /// For commands that drive a target directly (rollout, drill): loads the matrix, resolves the lane's
+    /// target, opens the session and platform, and runs <paramref name="work"/> holding the target's lock.
+    /// </summary>
+    public static async Task<int> WithTargetAsync(ParseResult result, CliContext context, string lane, string env, string action, Func<TargetScope, Task<int>> work, CancellationToken ct)
+    {
+        var matrix = MatrixSource.LoadValid(result, context);
+        if (matrix is null)
+        {
+            return ExitCodes.BadInput;
+        }
+
+        var planned = Planner.Plan(matrix, new PlanRequest { Lane = lane, Environment = env, Action = PlanAction.Status, Platform = ExecutionOptions.PlatformOf(result) });
+        if (planned.Plan is not { } plan)
+        {
+            context.Err.WriteLine($"deploymatrix: {planned.Error}");
+            return planned.ExitCode;
+        }
+
+        LocalSession.RequireLocal(plan);
+        using var session = LocalSession.Open(matrix, context);
+        var platform = await session.PlatformAsync(ct);
+        var wait = TimeSpan.FromSeconds(result.GetValue(ExecutionOptions.LockWait));
+        var scope = new TargetScope(matrix, matrix.FindLane(lane)!, ((DescribeStatus)plan.Steps[0]).Target, session, platform);
+        return await session.WithLockAsync(lane, env, action, wait, () => work(scope));
     }
 
     /// <summary>The tag when none is given: the short SHA of HEAD, marked "-dirty" when the tree has changes.</summary>

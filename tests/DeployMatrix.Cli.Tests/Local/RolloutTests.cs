@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
+using DeployMatrix.Tests.Support;
 
 namespace DeployMatrix.Cli.Tests.Local;
 
@@ -17,7 +17,7 @@ public sealed class RolloutTests(LocalExampleFixture example)
         var canary = Service().GetProperty("latest_created_revision").GetString()!;
 
         RolloutRun run;
-        await using (var load = new Load(new Uri($"http://127.0.0.1:{example.Ports["openagents-control-service-staging"]}/api/v1/control/status")))
+        await using (var load = new LoadClient(new Uri($"http://127.0.0.1:{example.Ports["openagents-control-service-staging"]}/api/v1/control/status"), workers: 4, limit: TimeSpan.FromMinutes(2)))
         {
             run = new RolloutRun(example.Cli("--file", file, "rollout", Lane, "--env", "staging", "--window", "1s"));
             await load.StopAsync();
@@ -44,7 +44,7 @@ public sealed class RolloutTests(LocalExampleFixture example)
         Assert.Equal(0, example.Cli("--file", faulty, "deploy", Lane, "--env", "staging", "--tag", "t1", "--no-traffic").ExitCode);
 
         RolloutRun run;
-        await using (var load = new Load(new Uri($"http://127.0.0.1:{example.Ports["openagents-control-service-staging"]}/api/v1/control/status")))
+        await using (var load = new LoadClient(new Uri($"http://127.0.0.1:{example.Ports["openagents-control-service-staging"]}/api/v1/control/status"), workers: 4, limit: TimeSpan.FromMinutes(2)))
         {
             run = new RolloutRun(example.Cli("--file", file, "rollout", Lane, "--env", "staging", "--window", "2s"));
             await load.StopAsync();
@@ -75,59 +75,4 @@ public sealed class RolloutTests(LocalExampleFixture example)
     }
 
     private sealed record RolloutRun(Support.CliRun Cli);
-
-    /// <summary>A bounded constant load: four workers sending requests back to back until stopped.</summary>
-    private sealed class Load : IAsyncDisposable
-    {
-        private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
-        private readonly CancellationTokenSource _stop = new(TimeSpan.FromMinutes(2));
-        private readonly Task[] _workers;
-        private long _ok;
-
-        public Load(Uri url) => _workers = [.. Enumerable.Range(0, 4).Select(_ => Task.Run(() => WorkAsync(url)))];
-
-        public long Ok => Interlocked.Read(ref _ok);
-
-        public ConcurrentQueue<string> Failures { get; } = new();
-
-        public async Task StopAsync()
-        {
-            await _stop.CancelAsync();
-            await Task.WhenAll(_workers);
-        }
-
-        private async Task WorkAsync(Uri url)
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                try
-                {
-                    using var response = await _http.GetAsync(url, _stop.Token);
-                    if (response.IsSuccessStatusCode)
-                    {
-                        Interlocked.Increment(ref _ok);
-                    }
-                    else
-                    {
-                        Failures.Enqueue($"{(int)response.StatusCode}");
-                    }
-                }
-                catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-                {
-                    return;
-                }
-                catch (HttpRequestException e)
-                {
-                    Failures.Enqueue(e.Message);
-                }
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await StopAsync();
-            _http.Dispose();
-            _stop.Dispose();
-        }
-    }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using DeployMatrix.Local.Agent;
 using DeployMatrix.Local.Tests.Support;
+using DeployMatrix.Tests.Support;
 using DeployMatrix.State;
 
 namespace DeployMatrix.Local.Tests.Agent;

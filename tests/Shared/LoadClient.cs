@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using System.Net;
 
-namespace DeployMatrix.Local.Tests.Support;
+namespace DeployMatrix.Tests.Support;
 
 /// <summary>A bounded constant load on loopback: a few workers sending requests back to back until stopped.</summary>
-internal sealed class LoadClient : IAsyncDisposable
+public sealed class LoadClient : IAsyncDisposable
 {
     private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = 16 }) { Timeout = TimeSpan.FromSeconds(10) };
     private readonly CancellationTokenSource _stop = new();
