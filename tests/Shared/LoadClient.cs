@@ -21,8 +21,6 @@ public sealed class LoadClient : IAsyncDisposable
 
     public ConcurrentQueue<string> Failures { get; } = new();
 
-    public ConcurrentDictionary<string, int> Bodies { get; } = new(StringComparer.Ordinal);
-
     public async Task StopAsync()
     {
         await _stop.CancelAsync();

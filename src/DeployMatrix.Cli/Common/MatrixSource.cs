@@ -1,5 +1,4 @@
 using System.CommandLine;
-using DeployMatrix.Core;
 using DeployMatrix.Core.Loading;
 using DeployMatrix.Core.Model;
 
@@ -56,6 +55,4 @@ internal static class MatrixSource
         var relative = Path.GetRelativePath(context.WorkingDirectory, path);
         return relative.StartsWith("..", StringComparison.Ordinal) ? path : relative;
     }
-
-    public const int Invalid = ExitCodes.BadInput;
 }

@@ -50,12 +50,8 @@ internal sealed class LocalSession : IDisposable
         return Agent;
     }
 
-    public async Task<PlanExecutor> ExecutorAsync(CancellationToken cancellationToken)
-    {
-        var agent = await RequireAgentAsync(cancellationToken);
-        var platform = new LocalPlatform(Matrix, Paths, State, Artifacts, agent, Context.Time);
-        return new PlanExecutor(platform, State, Context.Time, new ReceiptWriter(Paths.Receipts, Context.Time), new ConsoleReporter(Context.Out));
-    }
+    public async Task<PlanExecutor> ExecutorAsync(CancellationToken cancellationToken) =>
+        new(await PlatformAsync(cancellationToken), State, Context.Time, new ReceiptWriter(Paths.Receipts, Context.Time), new ConsoleReporter(Context.Out));
 
     public async Task<IPlatform> PlatformAsync(CancellationToken cancellationToken) =>
         new LocalPlatform(Matrix, Paths, State, Artifacts, await RequireAgentAsync(cancellationToken), Context.Time);

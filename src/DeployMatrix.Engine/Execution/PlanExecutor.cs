@@ -79,7 +79,12 @@ public sealed class PlanExecutor(IPlatform platform, StateStore state, TimeProvi
                 var image = await context.ImageAsync(platform, deploy.Target, deploy.Image, ct);
                 var before = await platform.GetServiceAsync(deploy.Target, ct);
                 context.Facts["traffic_before"] = FormatTraffic(before.Traffic);
-                context.StableBefore = before.Traffic.OrderByDescending(t => t.Percent).FirstOrDefault()?.Revision ?? before.StableRevision;
+                // The seed's deploy report names the revision to roll back to.
+                if ((before.Traffic.OrderByDescending(t => t.Percent).FirstOrDefault()?.Revision ?? before.StableRevision) is { } stable)
+                {
+                    context.Facts["rollback_to"] = stable;
+                }
+
                 var revision = await platform.DeployRevisionAsync(deploy.Target, image, deploy.NoTraffic, ct);
                 context.NewRevision = revision.Name;
                 context.Facts["revision"] = revision.Name;
@@ -168,7 +173,6 @@ public sealed class PlanExecutor(IPlatform platform, StateStore state, TimeProvi
             case DescribeStatus status:
             {
                 var service = await platform.GetServiceAsync(status.Target, ct);
-                context.Status = service;
                 return $"traffic {FormatTraffic(service.Traffic)}; latest created {service.LatestCreatedRevision}, latest ready {service.LatestReadyRevision}";
             }
 
@@ -243,13 +247,9 @@ public sealed class PlanExecutor(IPlatform platform, StateStore state, TimeProvi
 
         public string? NewRevision { get; set; }
 
-        public string? StableBefore { get; set; }
-
         public string? ResolvedImage { get; set; }
 
         public string? ReceiptPath { get; set; }
-
-        public ServiceStatus? Status { get; set; }
 
         public Dictionary<string, string> Facts { get; } = new(StringComparer.Ordinal);
 

@@ -26,6 +26,9 @@ public sealed class LocalPlatformTests(LocalExampleFixture example)
         Assert.Equal("runtime-migrate-staging", receipt.GetProperty("migrate_job").GetString());
         Assert.Equal(receipt.GetProperty("image").GetString(), receipt.GetProperty("deployed_image").GetString());
         Assert.Equal("none", receipt.GetProperty("drift").GetString());
+        // The fixture deployed staging before, so the receipt names where a rollback would go.
+        Assert.StartsWith("runtime-staging-", receipt.GetProperty("rollback_to").GetString(), StringComparison.Ordinal);
+        Assert.NotEqual(revision, receipt.GetProperty("rollback_to").GetString());
     }
 
     [Fact]
