@@ -11,7 +11,7 @@ internal static partial class GateReader
     private static readonly string[] Keys = ["doc", "from", "to", "checks"];
     private static readonly string[] CheckKeys = ["id", "description", "required", .. CheckTypes];
     private static readonly string[] HttpKeys = ["lane", "env", "path", "url", "method", "expect", "contains", "header", "token-env"];
-    private static readonly string[] BudgetKeys = ["lane", "env", "path", "url", "max-bytes", "max-ttfb"];
+    private static readonly string[] BudgetKeys = ["lane", "env", "path", "url", "max-bytes", "max-ttfb", "samples"];
     private static readonly string[] CommandKeys = ["run", "timeout"];
     private static readonly string[] LaneRefKeys = ["lane", "env"];
     private static readonly string[] GuardKeys = ["dir"];
@@ -153,12 +153,13 @@ internal static partial class GateReader
                 var b = new MapReader(map, where, d, BudgetKeys);
                 var maxBytes = b.Integer("max-bytes", 1, long.MaxValue);
                 var maxTtfb = b.Duration("max-ttfb", TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(5));
+                var samples = (int?)b.Integer("samples", 1, 50) ?? BudgetCheckSpec.DefaultSamples;
                 if (!b.Has("max-bytes") && !b.Has("max-ttfb"))
                 {
                     d.Add(b.Pos, "missing-key", $"{where} needs 'max-bytes', 'max-ttfb' or both");
                 }
 
-                return Endpoint(b) is { } endpoint ? new BudgetCheckSpec { Endpoint = endpoint, MaxBytes = maxBytes, MaxTtfb = maxTtfb } : null;
+                return Endpoint(b) is { } endpoint ? new BudgetCheckSpec { Endpoint = endpoint, MaxBytes = maxBytes, MaxTtfb = maxTtfb, Samples = samples } : null;
             }
 
             case "command":

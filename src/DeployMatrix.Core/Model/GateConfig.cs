@@ -77,6 +77,12 @@ public sealed record BudgetCheckSpec : EndpointCheckSpec
     public long? MaxBytes { get; init; }
 
     public TimeSpan? MaxTtfb { get; init; }
+
+    /// <summary>Timed requests per run; the median time to first byte is judged, so one scheduling stall
+    /// on a busy host does not fail a release.</summary>
+    public int Samples { get; init; } = DefaultSamples;
+
+    public const int DefaultSamples = 5;
 }
 
 public sealed record CommandCheckSpec : CheckSpec

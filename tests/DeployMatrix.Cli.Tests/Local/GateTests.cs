@@ -64,34 +64,37 @@ public sealed class GateTests(LocalExampleFixture example)
         Assert.Contains("GO:", run.Out, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task BudgetOverTimeToFirstByte_Fails()
+    [Theory]
+    [InlineData("slow", new[] { 0, 300, 20, 300 }, 1, "/ took 3")] // median 300 ms of 3 samples: over the budget
+    [InlineData("stall", new[] { 0, 20, 900, 20 }, 0, "first byte after ")] // one stall among 3 samples: the median holds
+    public async Task BudgetOnTimeToFirstByte_JudgesTheMedianOfTheSamples(string name, int[] delaysMs, int exitCode, string expected)
     {
-        // A server on loopback that waits 300 ms before its first byte.
+        // A server on loopback answering each connection after its delay: the untimed warm-up, then the samples.
         using var slow = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         slow.Start();
         var port = ((System.Net.IPEndPoint)slow.LocalEndpoint).Port;
         var server = Task.Run(async () =>
         {
-            // Two connections: the check's untimed warm-up request, then the timed one.
-            for (var i = 0; i < 2; i++)
+            foreach (var delay in delaysMs)
             {
                 using var client = await slow.AcceptTcpClientAsync();
                 var stream = client.GetStream();
                 _ = await stream.ReadAsync(new byte[4096]); // the request; its content does not matter
-                await Task.Delay(300);
+                await Task.Delay(delay);
                 await stream.WriteAsync("HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"u8.ToArray());
             }
         });
-        var file = example.Variant("gate-slow.yaml",
+        var file = example.Variant($"gate-{name}.yaml",
             "budget: { lane: openagents-control-service, env: staging, path: /, max-bytes: 12000, max-ttfb: 500ms }",
-            $"budget: {{ url: 'http://127.0.0.1:{port}/', max-bytes: 12000, max-ttfb: 100ms }}");
+            $"budget: {{ url: 'http://127.0.0.1:{port}/', max-bytes: 12000, max-ttfb: 200ms, samples: {delaysMs.Length - 1} }}");
 
-        var run = example.Cli("--file", file, "gate", "--tag", "g-slow");
+        var run = example.Cli("--file", file, "gate", "--tag", $"g-{name}");
         await server;
 
-        Assert.Equal(1, run.ExitCode);
-        Assert.Contains("to the first byte, over the budget of 100 ms", run.Out, StringComparison.Ordinal);
+        Assert.True(run.ExitCode == exitCode, run.ToString());
+        var line = run.Out.Split('\n').Single(l => l.Contains("control-perf-budget", StringComparison.Ordinal));
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+        Assert.Contains("median of 3", line, StringComparison.Ordinal);
     }
 
     [Fact]
