@@ -5,9 +5,11 @@ using ProxyBench;
 
 // Requests/s and latency through three front doors to the same two backends (the example's Rust
 // control service), measured with wrk in one run: direct to one backend (the limit), our proxy (the
-// agent's YARP forwarder with a 90/10 weighted wheel), and nginx with the same 90/10 weighted upstream.
+// agent's byte-level HTTP/1.1 forwarder with a 90/10 weighted wheel), and nginx with the same 90/10 weighted upstream.
 // Rounds alternate the candidates so drift on a noisy machine hits all of them alike; medians are reported.
 // Usage: dotnet run -c Release --project bench/ProxyBench -- [SECONDS] [CONNECTIONS] [ROUNDS]
+// The proxy runs here as it runs in the agent: with inline socket completions, set before any socket opens.
+Environment.SetEnvironmentVariable(ServiceProxy.InlineCompletionsVariable, "1");
 var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10;
 var connections = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 64;
 var rounds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using DeployMatrix.Core;
 using DeployMatrix.Local;
 using DeployMatrix.Local.Agent;
+using DeployMatrix.Local.Proxy;
 
 namespace DeployMatrix.Cli.Local;
 
@@ -28,6 +29,7 @@ internal static class AgentLauncher
         }
 
         start.Environment["LOG"] = paths.AgentLog;
+        start.Environment[ServiceProxy.InlineCompletionsVariable] = "1";
         using (var process = Process.Start(start) ?? throw new CommandFailure("cannot start the agent process", ExitCodes.Failed))
         {
             await process.WaitForExitAsync(cancellationToken);

@@ -26,6 +26,9 @@ public static class AgentServer
         builder.Logging.ClearProviders();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.StopGrace + TimeSpan.FromSeconds(10));
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        // The control API does blocking work (SQLite, process starts): keep it off the socket event
+        // threads even though the agent's proxies run with inline completions.
+        builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = false);
         await using var app = builder.Build();
         using var state = StateStore.Open(paths.StateDb, time);
         await using var agent = new LocalAgent(paths, state, time, options);

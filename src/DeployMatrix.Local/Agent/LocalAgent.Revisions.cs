@@ -165,7 +165,7 @@ public sealed partial class LocalAgent
         {
             _proxies[Key(env, service)] = await ServiceProxy.StartAsync(env, service, port ?? 0, cancellationToken);
         }
-        catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException or SocketException)
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {
             throw new AgentException(409, $"port {port} for {service} ({env}) is in use by another process; free it or change the target's 'port' in the matrix");
         }

@@ -83,6 +83,9 @@ public sealed class RevisionEndpoint(string revision, int port)
 
     public RevisionMetrics Metrics { get; } = new();
 
+    /// <summary>Kept-alive connections to the revision.</summary>
+    internal UpstreamPool Pool { get; } = new(port);
+
     public int InFlight => Volatile.Read(ref _inFlight);
 
     public void Enter() => Interlocked.Increment(ref _inFlight);

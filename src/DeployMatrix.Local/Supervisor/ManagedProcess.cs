@@ -43,6 +43,8 @@ public sealed class ManagedProcess : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
+        // The agent's own runtime tuning is not the revision's business.
+        start.Environment.Remove(Proxy.ServiceProxy.InlineCompletionsVariable);
         foreach (var (key, value) in spec.Env.Concat(extraEnv))
         {
             start.Environment[key] = value;

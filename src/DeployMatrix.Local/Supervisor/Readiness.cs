@@ -8,6 +8,15 @@ public static class Readiness
     /// <returns>null when ready, else why not.</returns>
     public static async Task<string?> WaitAsync(ManagedProcess process, int port, string probe, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
+        var result = await PollAsync(process, port, probe, timeout, time, cancellationToken);
+        // The last probe may have completed on a socket event thread (the agent runs with inline
+        // completions); the caller's blocking work (SQLite, process starts) belongs on the thread pool.
+        await Task.Yield();
+        return result;
+    }
+
+    private static async Task<string?> PollAsync(ManagedProcess process, int port, string probe, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    {
         var deadline = time.GetUtcNow() + timeout;
         string last = "no answer yet";
         while (time.GetUtcNow() < deadline)

@@ -1,0 +1,136 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+
+namespace DeployMatrix.Local.Proxy;
+
+/// <summary>One kept-alive connection from the proxy to a revision, with its own receive buffer.</summary>
+internal sealed class UpstreamConnection : IDisposable
+{
+    public const int BufferSize = 16 * 1024;
+
+    private UpstreamConnection(Socket socket)
+    {
+        Socket = socket;
+        Buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+    }
+
+    public Socket Socket { get; }
+
+    public byte[] Buffer { get; private set; }
+
+    /// <summary>Bytes of <see cref="Buffer"/> holding the current response (its head and what came with it).</summary>
+    public int Used { get; set; }
+
+    /// <summary><see cref="Environment.TickCount64"/> when it last went back to the pool.</summary>
+    public long IdleSince { get; set; }
+
+    public static async Task<UpstreamConnection> ConnectAsync(int port, TimeSpan timeout)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            using var cts = new CancellationTokenSource(timeout);
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), cts.Token);
+            return new UpstreamConnection(socket);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Grows the buffer (keeping its content) for a head that does not fit.</summary>
+    public void Grow(int used)
+    {
+        var bigger = ArrayPool<byte>.Shared.Rent(Buffer.Length * 2);
+        Buffer.AsSpan(0, used).CopyTo(bigger);
+        ArrayPool<byte>.Shared.Return(Buffer);
+        Buffer = bigger;
+    }
+
+    public void Dispose()
+    {
+        Socket.Dispose();
+        var buffer = Buffer;
+        Buffer = [];
+        if (buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}
+
+/// <summary>
+/// Idle connections to one revision, most recently used first (hot sockets stay hot). A connection idle
+/// for longer than the revision is likely to keep it open is closed rather than reused.
+/// </summary>
+internal sealed class UpstreamPool(int port) : IDisposable
+{
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
+    private const long MaxIdleMs = 30_000;
+    private const int MaxIdle = 256;
+
+    private readonly Stack<UpstreamConnection> _idle = new();
+    private bool _closed;
+
+    /// <summary>An idle connection (<c>Reused</c>), or a new one.</summary>
+    public async ValueTask<(UpstreamConnection Connection, bool Reused)> RentAsync()
+    {
+        lock (_idle)
+        {
+            var now = Environment.TickCount64;
+            while (_idle.TryPop(out var idle))
+            {
+                if (now - idle.IdleSince < MaxIdleMs)
+                {
+                    return (idle, true);
+                }
+
+                idle.Dispose();
+            }
+        }
+
+        return (await UpstreamConnection.ConnectAsync(port, ConnectTimeout), false);
+    }
+
+    public Task<UpstreamConnection> ConnectNewAsync() => UpstreamConnection.ConnectAsync(port, ConnectTimeout);
+
+    public void Return(UpstreamConnection connection)
+    {
+        lock (_idle)
+        {
+            if (!_closed && _idle.Count < MaxIdle)
+            {
+                connection.IdleSince = Environment.TickCount64;
+                _idle.Push(connection);
+                return;
+            }
+        }
+
+        connection.Dispose();
+    }
+
+    /// <summary>Closes the idle connections (the revision left the wheel); it stays usable if it comes back.</summary>
+    public void CloseIdle()
+    {
+        lock (_idle)
+        {
+            while (_idle.TryPop(out var idle))
+            {
+                idle.Dispose();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_idle)
+        {
+            _closed = true;
+        }
+
+        CloseIdle();
+    }
+}
