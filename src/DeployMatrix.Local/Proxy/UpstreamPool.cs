@@ -75,8 +75,8 @@ internal sealed class UpstreamPool(int port) : IDisposable
     private readonly Stack<UpstreamConnection> _idle = new();
     private bool _closed;
 
-    /// <summary>An idle connection (<c>Reused</c>), or a new one.</summary>
-    public async ValueTask<(UpstreamConnection Connection, bool Reused)> RentAsync()
+    /// <summary>The most recently used idle connection, or null when there is none worth reusing.</summary>
+    public UpstreamConnection? TakeIdle()
     {
         lock (_idle)
         {
@@ -85,17 +85,17 @@ internal sealed class UpstreamPool(int port) : IDisposable
             {
                 if (now - idle.IdleSince < MaxIdleMs)
                 {
-                    return (idle, true);
+                    return idle;
                 }
 
                 idle.Dispose();
             }
         }
 
-        return (await UpstreamConnection.ConnectAsync(port, ConnectTimeout), false);
+        return null;
     }
 
-    public Task<UpstreamConnection> ConnectNewAsync() => UpstreamConnection.ConnectAsync(port, ConnectTimeout);
+    public Task<UpstreamConnection> ConnectAsync() => UpstreamConnection.ConnectAsync(port, ConnectTimeout);
 
     public void Return(UpstreamConnection connection)
     {
