@@ -1,4 +1,8 @@
 namespace DeployMatrix.Cli;
 
 /// <summary>What a command may touch outside itself: its output streams, working folder and clock. Tests pass their own.</summary>
-internal sealed record CliContext(TextWriter Out, TextWriter Err, string WorkingDirectory, TimeProvider Time);
+internal sealed record CliContext(TextWriter Out, TextWriter Err, string WorkingDirectory, TimeProvider Time)
+{
+    /// <summary>Output goes to a person's terminal, so long-running commands may redraw a live view.</summary>
+    public bool Live { get; init; }
+}

@@ -38,6 +38,15 @@ internal static class SchemaMigrations
             status TEXT NOT NULL, stage INTEGER NOT NULL, reason TEXT, started_at TEXT NOT NULL, updated_at TEXT NOT NULL);
         CREATE INDEX rollouts_lane ON rollouts (lane, env);
         """,
+        """
+        ALTER TABLE rollouts ADD COLUMN stages TEXT NOT NULL DEFAULT '0,5,25,50,100';
+        ALTER TABLE rollouts ADD COLUMN stage_index INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE rollouts ADD COLUMN window_ms INTEGER NOT NULL DEFAULT 600000;
+        ALTER TABLE rollouts ADD COLUMN owner_pid INTEGER;
+        ALTER TABLE rollouts ADD COLUMN control TEXT;
+        ALTER TABLE rollouts ADD COLUMN control_reason TEXT;
+        ALTER TABLE rollouts ADD COLUMN control_actor TEXT;
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

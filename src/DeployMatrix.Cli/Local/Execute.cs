@@ -66,7 +66,8 @@ internal static class Execute
     /// For commands that drive a target directly (rollout, drill): loads the matrix, resolves the lane's
     /// target, opens the session and platform, and runs <paramref name="work"/> holding the target's lock.
     /// </summary>
-    public static async Task<int> WithTargetAsync(ParseResult result, CliContext context, string lane, string env, string action, Func<TargetScope, Task<int>> work, CancellationToken ct)
+    /// <param name="locked">False for commands that only read, or only leave a request for the process holding the lock.</param>
+    public static async Task<int> WithTargetAsync(ParseResult result, CliContext context, string lane, string env, string action, Func<TargetScope, Task<int>> work, CancellationToken ct, bool locked = true)
     {
         var matrix = MatrixSource.LoadValid(result, context);
         if (matrix is null)
@@ -86,7 +87,7 @@ internal static class Execute
         var platform = await session.PlatformAsync(ct);
         var wait = TimeSpan.FromSeconds(result.GetValue(ExecutionOptions.LockWait));
         var scope = new TargetScope(matrix, matrix.FindLane(lane)!, ((DescribeStatus)plan.Steps[0]).Target, session, platform);
-        return await session.WithLockAsync(lane, env, action, wait, () => work(scope));
+        return locked ? await session.WithLockAsync(lane, env, action, wait, () => work(scope)) : await work(scope);
     }
 
     /// <summary>The tag when none is given: the short SHA of HEAD, marked "-dirty" when the tree has changes.</summary>

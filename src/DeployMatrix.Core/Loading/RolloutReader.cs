@@ -6,7 +6,12 @@ namespace DeployMatrix.Core.Loading;
 /// <summary>Reads a rollout policy; any field not written is taken from the base (the defaults).</summary>
 internal static class RolloutReader
 {
-    public static readonly string[] Keys = ["stages", "window", "gates"];
+    public static readonly string[] Keys = ["stages", "window", "gates", "max-extensions", "on-inconclusive"];
+    private static readonly Dictionary<string, InconclusiveAction> InconclusiveActions = new(StringComparer.Ordinal)
+    {
+        ["rollback"] = InconclusiveAction.Rollback,
+        ["hold"] = InconclusiveAction.Hold,
+    };
     private static readonly string[] GateKeys = ["max-5xx-rate", "max-p95-regression", "min-requests"];
 
     public static RolloutPolicy Read(MapReader r, RolloutPolicy baseline)
@@ -25,7 +30,14 @@ internal static class RolloutReader
             };
         }
 
-        return new RolloutPolicy { Stages = stages, Window = window, Gates = gates };
+        return new RolloutPolicy
+        {
+            Stages = stages,
+            Window = window,
+            Gates = gates,
+            MaxExtensions = (int?)r.Integer("max-extensions", 0, 10) ?? baseline.MaxExtensions,
+            OnInconclusive = r.Enum("on-inconclusive", InconclusiveActions) ?? baseline.OnInconclusive,
+        };
     }
 
     /// <summary>Stages are traffic percents for the canary: integers 0..100, strictly ascending, ending at 100.</summary>

@@ -12,6 +12,22 @@ public sealed record RolloutPolicy
     public TimeSpan Window { get; init; } = TimeSpan.FromMinutes(10);
 
     public RolloutGates Gates { get; init; } = new();
+
+    /// <value>The default is 2: an inconclusive window (too few requests) is run again twice before the policy below decides.</value>
+    public int MaxExtensions { get; init; } = 2;
+
+    /// <value>The default is <see cref="InconclusiveAction.Rollback"/>: missing data never passes a stage.</value>
+    public InconclusiveAction OnInconclusive { get; init; } = InconclusiveAction.Rollback;
+}
+
+/// <summary>What a stage that stays inconclusive after its extensions does; never pass.</summary>
+public enum InconclusiveAction
+{
+    /// <summary>Send all traffic back to stable and fail the rollout.</summary>
+    Rollback,
+
+    /// <summary>Keep the split and pause the rollout for a person to resume, promote or abort.</summary>
+    Hold,
 }
 
 public sealed record RolloutGates

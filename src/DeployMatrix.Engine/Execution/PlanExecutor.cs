@@ -56,7 +56,7 @@ public sealed class PlanExecutor(IPlatform platform, StateStore state, TimeProvi
         if (error is not null && plan.Steps.OfType<WriteReceipt>().FirstOrDefault() is { } receiptStep)
         {
             // A failed plan still leaves a receipt: it is the evidence of what was tried.
-            receipt = receipts.Write(receiptStep.Target, receiptStep.Action, plan, outcomes, context.Facts, error);
+            receipt = receipts.Write(receiptStep.Target, receiptStep.Action, plan.Tag, outcomes, context.Facts, error);
         }
 
         var inputs = new Dictionary<string, string?>(StringComparer.Ordinal)
@@ -178,7 +178,7 @@ public sealed class PlanExecutor(IPlatform platform, StateStore state, TimeProvi
 
             case WriteReceipt write:
             {
-                context.ReceiptPath = receipts.Write(write.Target, write.Action, plan, outcomes, context.Facts, null);
+                context.ReceiptPath = receipts.Write(write.Target, write.Action, plan.Tag, outcomes, context.Facts, null);
                 return context.ReceiptPath;
             }
 

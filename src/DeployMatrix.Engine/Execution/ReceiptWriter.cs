@@ -6,14 +6,14 @@ using DeployMatrix.Core.Planning;
 namespace DeployMatrix.Engine.Execution;
 
 /// <summary>
-/// Writes the receipt JSON of a plan: the seed's runtime receipt fields (timestamp, project, region,
+/// Writes the receipt JSON of a plan or a rollout: the seed's runtime receipt fields (timestamp, project, region,
 /// service, migrate_job, image, deployed_image) plus the steps and what they found.
 /// </summary>
 public sealed class ReceiptWriter(string directory, TimeProvider time)
 {
     public const string Schema = "deploymatrix.receipt.v1";
 
-    public string Write(TargetRef target, string action, Plan plan, IReadOnlyList<StepOutcome> steps, IReadOnlyDictionary<string, string> facts, string? error)
+    public string Write(TargetRef target, string action, string? tag, IReadOnlyList<StepOutcome> steps, IReadOnlyDictionary<string, string> facts, string? error)
     {
         Directory.CreateDirectory(directory);
         var now = time.GetUtcNow();
@@ -28,7 +28,7 @@ public sealed class ReceiptWriter(string directory, TimeProvider time)
             ["project"] = target.Project,
             ["region"] = target.Region,
             ["service"] = target.Service,
-            ["tag"] = plan.Tag,
+            ["tag"] = tag,
             ["result"] = error is null ? "succeeded" : "failed",
             ["error"] = error,
         };

@@ -222,7 +222,7 @@ internal static class Checks
         return report.Ok ? "service, job and latest execution run the same image" : throw new CheckFailed($"drift: {report.Problem}");
     }
 
-    /// <summary>No rollout of the lane in the environment may be failed or held (the latest decides; none at all passes).</summary>
+    /// <summary>The latest rollout of the lane in the environment must have succeeded (none at all passes): failed, aborted, held, paused or still running is no-go.</summary>
     private static string CanaryStatus(LaneCheckSpec spec, CheckContext context)
     {
         if (context.State is null)
@@ -233,12 +233,12 @@ internal static class Checks
         var latest = context.State.LatestRollout(spec.Lane, spec.Env);
         context.Log(latest is null
             ? $"no rollout of {spec.Lane} in {spec.Env} recorded"
-            : $"latest rollout #{latest.Id}: {latest.Stable} → {latest.Canary}, {latest.Status} at {latest.Stage}% ({latest.Reason}), updated {latest.UpdatedAt}");
+            : $"latest rollout #{latest.Id}: {latest.Stable} → {latest.Canary}, {latest.Shown} at {latest.Stage}% ({latest.Reason}), updated {latest.UpdatedAt}");
         return latest?.Status switch
         {
             null => $"no rollout of {spec.Lane} in {spec.Env} yet",
-            State.RolloutStatus.Failed or State.RolloutStatus.Held => throw new CheckFailed($"the latest rollout of {spec.Lane} in {spec.Env} is {latest.Status} at {latest.Stage}%: {latest.Reason}"),
-            _ => $"latest rollout {latest.Status} at {latest.Stage}%",
+            State.RolloutStatus.Succeeded => $"latest rollout succeeded at {latest.Stage}%",
+            _ => throw new CheckFailed($"the latest rollout of {spec.Lane} in {spec.Env} is {latest.Shown} at {latest.Stage}%{(latest.Reason is null ? "" : $": {latest.Reason}")}"),
         };
     }
 

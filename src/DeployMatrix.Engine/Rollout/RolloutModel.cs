@@ -1,0 +1,56 @@
+using DeployMatrix.Core;
+using DeployMatrix.Core.Analysis;
+using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Planning;
+
+namespace DeployMatrix.Engine.Rollout;
+
+/// <summary>What to roll out: a canary revision against the stable one, by a lane's policy.</summary>
+public sealed record RolloutRequest(TargetRef Target, string Stable, string Canary, RolloutPolicy Policy)
+{
+    /// <value>The default is the policy's window; tests and drills pass seconds.</value>
+    public TimeSpan? Window { get; init; }
+
+    /// <summary>The canary's tag, for the receipt.</summary>
+    public string? Tag { get; init; }
+}
+
+public sealed record StageOutcome(int Percent, Verdict Verdict, string Explanation);
+
+public enum RolloutEnd
+{
+    Succeeded,
+
+    /// <summary>A stage failed (or stayed inconclusive) and all traffic went back to stable.</summary>
+    Failed,
+
+    /// <summary>A person aborted it; all traffic went back to stable.</summary>
+    Aborted,
+
+    /// <summary>A person paused it, or an inconclusive stage held it; the split stays until resumed.</summary>
+    Paused,
+}
+
+/// <summary>How a rollout run ended, why, and where its receipt is (none while paused).</summary>
+public sealed record RolloutOutcome(RolloutEnd End, string? Reason, IReadOnlyList<StageOutcome> Stages, string? Receipt)
+{
+    public bool Succeeded => End == RolloutEnd.Succeeded;
+
+    /// <summary>Only a rollout that reached 100% is a success; paused or aborted ones are not done.</summary>
+    public int ExitCode => Succeeded ? ExitCodes.Ok : ExitCodes.Failed;
+}
+
+/// <summary>Where a running rollout stands, for a live view: the window's figures so far per revision.</summary>
+public sealed record RolloutProgress(long Id, int Percent, int StageIndex, IReadOnlyList<int> Stages, string Stable, string Canary,
+    RevisionSample? StableSample, RevisionSample? CanarySample, TimeSpan? TimeLeft);
+
+public interface IRolloutReporter
+{
+    /// <summary>A line worth keeping: a stage's traffic set, verdict, extension or end.</summary>
+    void Stage(int percent, string message);
+
+    /// <summary>Figures that change while a window runs; a live view redraws, a log may ignore them.</summary>
+    void Progress(RolloutProgress progress)
+    {
+    }
+}
