@@ -65,6 +65,13 @@ public sealed record AnalysisOptions
     /// percentage (sub-millisecond services jitter by tens of percent between fresh and warm processes).
     /// </value>
     public double LatencyAbsoluteFloorMs { get; init; } = 5;
+
+    /// <value>
+    /// The default is 0.001: the significance level for failing a window before it ends. The window is
+    /// looked at every second, and many looks at α=0.05 would fail healthy canaries by chance; one
+    /// fiftieth of it keeps early failures to canaries that clearly err.
+    /// </value>
+    public double EarlyAlpha { get; init; } = 0.001;
 }
 
 /// <summary>
@@ -91,6 +98,27 @@ public static class CanaryAnalysis
         findings.Add(Latency(canary, stable, gates, options, sizes));
         var verdict = findings.Max(f => f.Verdict);
         return new AnalysisResult(verdict, findings);
+    }
+
+    /// <summary>
+    /// A look inside a running window: a failure when the canary's errors already break the 5xx gate and
+    /// Fisher's test at <see cref="AnalysisOptions.EarlyAlpha"/>, with the minimum sample; otherwise
+    /// null and the window runs on. Only errors stop a window early — latency and passing wait for its end.
+    /// </summary>
+    public static AnalysisResult? EarlyFailure(RevisionSample canary, RevisionSample stable, RolloutGates gates, AnalysisOptions? options = null)
+    {
+        options ??= new AnalysisOptions();
+        if (canary.Requests < gates.MinRequests || stable.Requests < gates.MinRequests)
+        {
+            return null;
+        }
+
+        var sizes = $"n canary={canary.Requests}, stable={stable.Requests}";
+        var rate = ErrorRate(canary, stable, gates, sizes);
+        var test = ErrorTest(canary, stable, options with { Alpha = options.EarlyAlpha }, sizes);
+        return rate.Verdict == Verdict.Fail && test.Verdict == Verdict.Fail
+            ? new AnalysisResult(Verdict.Fail, [rate, test with { Explanation = test.Explanation + "; the window stopped early" }])
+            : null;
     }
 
     private static Finding ErrorRate(RevisionSample canary, RevisionSample stable, RolloutGates gates, string sizes)

@@ -158,8 +158,14 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, TimeProv
                 }
 
                 var now = await platform.GetRevisionMetricsAsync(request.Target, ct);
+                var (stableSoFar, canarySoFar) = (Delta(now, before, request.Stable), Delta(now, before, request.Canary));
                 reporter.Progress(new RolloutProgress(id, percent, index, request.Policy.Stages, request.Stable, request.Canary,
-                    Delta(now, before, request.Stable), Delta(now, before, request.Canary), ends - time.GetUtcNow()));
+                    stableSoFar, canarySoFar, ends - time.GetUtcNow()));
+                // A canary that clearly errs is not given the rest of the window to hurt users.
+                if (CanaryAnalysis.EarlyFailure(canarySoFar, stableSoFar, request.Policy.Gates) is { } early)
+                {
+                    return (early, null);
+                }
             }
 
             var after = await platform.GetRevisionMetricsAsync(request.Target, ct);
