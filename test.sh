@@ -10,6 +10,12 @@ rm -rf "$results"
 # Build once, then run each test project with its own TRX file (same-second runs would otherwise
 # share a generated file name and one result would be lost).
 status=0
+# The Cloud Run tests hold their HTTP double to Google's API definitions, fetched once with npm.
+if ! "$root/scripts/fetch-google-protos.sh"; then
+  echo "test.sh: could not fetch Google's API definitions with npm (see above), so no test ran" >&2
+  echo "0 passed, 0 failed"
+  exit 1
+fi
 if ! dotnet build "$root/DeployMatrix.slnx" --nologo -v q; then
   echo "test.sh: the build failed, so no test ran" >&2
   echo "0 passed, 0 failed"

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Fetches Google's official API definitions (protos.json from the npm client packages) into
+# artifacts/google-protos/. The Cloud Run tests check every request the platform sends, and every
+# answer their HTTP double gives, against these — so the double is held to Google's API, not to a guess.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+out="$root/artifacts/google-protos"
+declare -A packages=(
+  [run]="@google-cloud/run@3.3.0"
+  [cloudbuild]="@google-cloud/cloudbuild@5.6.0"
+  [monitoring]="@google-cloud/monitoring@5.4.0"
+  [secretmanager]="@google-cloud/secret-manager@6.3.0"
+)
+
+missing=0
+for name in "${!packages[@]}"; do
+  [ -s "$out/$name.json" ] || missing=1
+done
+[ "$missing" = 1 ] || exit 0
+
+mkdir -p "$out"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+for name in "${!packages[@]}"; do
+  [ -s "$out/$name.json" ] && continue
+  (cd "$work" && npm pack --silent "${packages[$name]}" > "$name.tgz.name")
+  tar -xzf "$work/$(cat "$work/$name.tgz.name")" -C "$work" package/build/protos/protos.json
+  mv "$work/package/build/protos/protos.json" "$out/$name.json"
+  echo "fetch-google-protos: ${packages[$name]} → artifacts/google-protos/$name.json"
+done

@@ -1,0 +1,81 @@
+using System.Text.Json;
+using DeployMatrix.Engine.Platform;
+
+namespace DeployMatrix.CloudRun.Api;
+
+/// <summary>
+/// The Cloud Run Admin API v2 calls the platform makes: services get/patch, revisions list, and the
+/// long-running operations every mutation returns, polled with backoff up to a bound.
+/// </summary>
+public sealed class RunApi(GoogleHttp http, GoogleEndpoints endpoints, TimeProvider time)
+{
+    /// <value>The default bound on waiting for an operation is 10 minutes (a deploy that pulls a large image).</value>
+    public TimeSpan OperationTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <value>The default first poll comes after 1 s; later polls back off to 10 s.</value>
+    public TimeSpan FirstPoll { get; init; } = TimeSpan.FromSeconds(1);
+
+    public static string ServiceName(string project, string region, string service) => $"projects/{project}/locations/{region}/services/{service}";
+
+    public async Task<RunService?> GetServiceAsync(string name, CancellationToken ct)
+    {
+        try
+        {
+            return await http.GetAsync<RunService>(Url(name), ct);
+        }
+        catch (PlatformException e) when (e.Message.Contains("→ 404 ", StringComparison.Ordinal))
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Patches the service (its template, its traffic, or both) and waits until Cloud Run has applied it.</summary>
+    public async Task<RunService> UpdateServiceAsync(RunService service, CancellationToken ct)
+    {
+        var operation = await http.SendAsync<Operation>(HttpMethod.Patch, Url(service.Name!), service, ct);
+        var done = await WaitAsync(operation, ct);
+        return done.Response is { } response
+            ? response.Deserialize<RunService>(GoogleHttp.Json)!
+            : throw new PlatformException($"operation {operation.Name} finished without the service");
+    }
+
+    public async Task<IReadOnlyList<RunRevision>> ListRevisionsAsync(string serviceName, CancellationToken ct)
+    {
+        var revisions = new List<RunRevision>();
+        string? page = null;
+        do
+        {
+            var url = Url($"{serviceName}/revisions" + (page is null ? "" : $"?pageToken={Uri.EscapeDataString(page)}"));
+            var response = await http.GetAsync<ListRevisionsResponse>(url, ct);
+            revisions.AddRange(response.Revisions ?? []);
+            page = string.IsNullOrEmpty(response.NextPageToken) ? null : response.NextPageToken;
+        }
+        while (page is not null);
+
+        return revisions;
+    }
+
+    /// <summary>Polls a long-running operation until it is done (backing off from 1 s to 10 s), or fails after <see cref="OperationTimeout"/>.</summary>
+    public async Task<Operation> WaitAsync(Operation operation, CancellationToken ct)
+    {
+        var deadline = time.GetUtcNow() + OperationTimeout;
+        var delay = FirstPoll;
+        while (!operation.Done)
+        {
+            if (time.GetUtcNow() >= deadline)
+            {
+                throw new PlatformException($"operation {operation.Name} did not finish within {OperationTimeout.TotalMinutes:0.#} min; it may still complete — check with: gcloud run services describe");
+            }
+
+            await Task.Delay(delay, time, ct);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+            operation = await http.GetAsync<Operation>(Url(operation.Name!), ct);
+        }
+
+        return operation.Error is { } error
+            ? throw new PlatformException($"operation {operation.Name} failed: {error.Message} (code {error.Code})")
+            : operation;
+    }
+
+    private Uri Url(string resource) => new(endpoints.Run, $"v2/{resource}");
+}

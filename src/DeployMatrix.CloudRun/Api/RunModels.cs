@@ -1,0 +1,125 @@
+using System.Text.Json;
+
+namespace DeployMatrix.CloudRun.Api;
+
+// The parts of Cloud Run Admin API v2 messages (google.cloud.run.v2) this platform reads and writes.
+// Property names are the API's JSON names; the tests check them against Google's definitions.
+
+public sealed record RunService
+{
+    public string? Name { get; init; }
+
+    public long? Generation { get; init; }
+
+    public RevisionTemplate? Template { get; init; }
+
+    public IReadOnlyList<TrafficTarget>? Traffic { get; init; }
+
+    public long? ObservedGeneration { get; init; }
+
+    public string? LatestReadyRevision { get; init; }
+
+    public string? LatestCreatedRevision { get; init; }
+
+    public IReadOnlyList<TrafficTargetStatus>? TrafficStatuses { get; init; }
+
+    public string? Uri { get; init; }
+
+    public bool? Reconciling { get; init; }
+
+    public string? Etag { get; init; }
+
+    public RunCondition? TerminalCondition { get; init; }
+}
+
+public sealed record RevisionTemplate
+{
+    public string? Revision { get; init; }
+
+    public IReadOnlyList<RunContainer>? Containers { get; init; }
+}
+
+public sealed record RunContainer
+{
+    public string? Name { get; init; }
+
+    public string? Image { get; init; }
+
+    public IReadOnlyList<string>? Command { get; init; }
+
+    public IReadOnlyList<string>? Args { get; init; }
+
+    public IReadOnlyList<EnvVar>? Env { get; init; }
+}
+
+public sealed record EnvVar(string Name, string? Value);
+
+public sealed record TrafficTarget
+{
+    public const string ToLatest = "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST";
+    public const string ToRevision = "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION";
+
+    public string? Type { get; init; }
+
+    public string? Revision { get; init; }
+
+    public int? Percent { get; init; }
+
+    public string? Tag { get; init; }
+}
+
+public sealed record TrafficTargetStatus
+{
+    public string? Type { get; init; }
+
+    public string? Revision { get; init; }
+
+    public int? Percent { get; init; }
+
+    public string? Tag { get; init; }
+}
+
+public sealed record RunCondition
+{
+    public string? Type { get; init; }
+
+    public string? State { get; init; }
+
+    public string? Message { get; init; }
+
+    public string? Reason { get; init; }
+}
+
+public sealed record RunRevision
+{
+    public string? Name { get; init; }
+
+    public string? CreateTime { get; init; }
+
+    public IReadOnlyList<RunContainer>? Containers { get; init; }
+
+    public IReadOnlyList<RunCondition>? Conditions { get; init; }
+
+    public string? LogUri { get; init; }
+}
+
+public sealed record ListRevisionsResponse
+{
+    public IReadOnlyList<RunRevision>? Revisions { get; init; }
+
+    public string? NextPageToken { get; init; }
+}
+
+/// <summary>google.longrunning.Operation: the answer to every mutation; poll until <see cref="Done"/>.</summary>
+public sealed record Operation
+{
+    public string? Name { get; init; }
+
+    public bool Done { get; init; }
+
+    public OperationError? Error { get; init; }
+
+    public JsonElement? Response { get; init; }
+}
+
+public sealed record OperationError(int Code, string? Message);

@@ -1,0 +1,117 @@
+using System.Net;
+using DeployMatrix.CloudRun.Api;
+using DeployMatrix.CloudRun.Tests.Support;
+using DeployMatrix.Engine.Platform;
+
+namespace DeployMatrix.CloudRun.Tests;
+
+/// <summary>The Cloud Run Admin API v2 client against the double, which holds both sides to Google's definitions.</summary>
+public sealed class RunApiTests : IAsyncLifetime
+{
+    private const string Name = "projects/openagentsgemini/locations/us-central1/services/openagents-control-service";
+    private CloudRunDouble _double = null!;
+    private RunApi _api = null!;
+    private readonly HttpClient _http = new();
+
+    public async Task InitializeAsync()
+    {
+        _double = await CloudRunDouble.StartAsync();
+        _double.AddService("openagentsgemini", "us-central1", "openagents-control-service", "us-central1-docker.pkg.dev/openagentsgemini/openagents-control-service/control:aaa1111");
+        _api = new RunApi(new GoogleHttp(_http, new FixedToken()) { FirstRetryDelay = TimeSpan.FromMilliseconds(10) }, GoogleEndpoints.All(_double.BaseUri), TimeProvider.System)
+        {
+            FirstPoll = TimeSpan.FromMilliseconds(10),
+        };
+    }
+
+    public async Task DisposeAsync()
+    {
+        Assert.True(_double.Problems.IsEmpty, string.Join("\n", _double.Problems));
+        _http.Dispose();
+        await _double.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task PatchingTheImage_CreatesARevision_AfterPollingTheOperation()
+    {
+        var before = (await _api.GetServiceAsync(Name, CancellationToken.None))!;
+        var image = "us-central1-docker.pkg.dev/openagentsgemini/openagents-control-service/control:bbb2222";
+
+        var after = await _api.UpdateServiceAsync(new RunService
+        {
+            Name = Name,
+            Template = before.Template! with { Containers = [new RunContainer { Image = image }] },
+            Traffic = [new TrafficTarget { Type = TrafficTarget.ToRevision, Revision = before.LatestReadyRevision!.Split('/')[^1], Percent = 100 }],
+        }, CancellationToken.None);
+        var revisions = await _api.ListRevisionsAsync(Name, CancellationToken.None);
+
+        Assert.NotEqual(before.LatestCreatedRevision, after.LatestCreatedRevision);
+        Assert.Equal(after.LatestCreatedRevision, after.LatestReadyRevision);
+        Assert.Equal(image, after.Template!.Containers![0].Image);
+        Assert.Equal(2, revisions.Count);
+        Assert.Equal(image, revisions.Single(r => r.Name == after.LatestCreatedRevision).Containers![0].Image);
+        // Traffic stayed on the old revision: the seed's production no-traffic deploy.
+        Assert.Equal(before.LatestReadyRevision!.Split('/')[^1], after.TrafficStatuses!.Single().Revision);
+        Assert.Equal(2, _double.Calls.Count(c => c.Contains("/operations/", StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData(HttpStatusCode.TooManyRequests)]
+    [InlineData(HttpStatusCode.ServiceUnavailable)]
+    public async Task QuotaAndUnavailableAnswers_AreRetried(HttpStatusCode status)
+    {
+        _double.FailNext(status, "try again", times: 2);
+
+        var service = await _api.GetServiceAsync(Name, CancellationToken.None);
+
+        Assert.NotNull(service);
+        Assert.Equal(3, _double.Calls.Count);
+    }
+
+    [Fact]
+    public async Task PermissionDenied_IsOneLine_AndNeverRetried()
+    {
+        _double.FailNext(HttpStatusCode.Forbidden, "Permission 'run.services.update' denied on resource (or it may not exist).");
+
+        var error = await Assert.ThrowsAsync<PlatformException>(() => _api.UpdateServiceAsync(new RunService { Name = Name, Traffic = [] }, CancellationToken.None));
+
+        Assert.Equal(
+            $"PATCH /v2/{Name} → 403 PERMISSION_DENIED: Permission 'run.services.update' denied on resource (or it may not exist). (the account lacks a role; see README, Deploying to Cloud Run)",
+            error.Message);
+        Assert.Single(_double.Calls);
+    }
+
+    [Fact]
+    public async Task TrafficThatDoesNotAddUpTo100_IsRefusedByCloudRun_WithItsMessage()
+    {
+        var before = (await _api.GetServiceAsync(Name, CancellationToken.None))!;
+
+        var error = await Assert.ThrowsAsync<PlatformException>(() => _api.UpdateServiceAsync(new RunService
+        {
+            Name = Name,
+            Traffic = [new TrafficTarget { Type = TrafficTarget.ToRevision, Revision = before.LatestReadyRevision!.Split('/')[^1], Percent = 90 }],
+        }, CancellationToken.None));
+
+        Assert.Contains("→ 400 INVALID_ARGUMENT: Traffic targets must add up to 100 percent, got 90.", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AMissingService_IsNull_AndAnOperationThatNeverEnds_TimesOut()
+    {
+        Assert.Null(await _api.GetServiceAsync("projects/openagentsgemini/locations/us-central1/services/nope", CancellationToken.None));
+
+        _double.PollsPerOperation = int.MaxValue;
+        var patient = new RunApi(new GoogleHttp(_http, new FixedToken()), GoogleEndpoints.All(_double.BaseUri), TimeProvider.System)
+        {
+            FirstPoll = TimeSpan.FromMilliseconds(10),
+            OperationTimeout = TimeSpan.FromMilliseconds(300),
+        };
+        var error = await Assert.ThrowsAsync<PlatformException>(() => patient.UpdateServiceAsync(new RunService { Name = Name, Traffic = [new TrafficTarget { Type = TrafficTarget.ToLatest, Percent = 100 }] }, CancellationToken.None));
+
+        Assert.Contains("did not finish within", error.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class FixedToken : ITokenSource
+    {
+        public Task<string> GetAccessTokenAsync(CancellationToken cancellationToken) => Task.FromResult(CloudRunDouble.Token);
+    }
+}

@@ -1,0 +1,337 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace DeployMatrix.CloudRun.Tests.Support;
+
+/// <summary>
+/// Cloud Run Admin API v2 on loopback (Kestrel), with the semantics the platform relies on: a patch
+/// that changes the template creates a revision, traffic is validated, mutations answer with an
+/// operation that finishes after a few polls, and faults (429, 503, 403) can be queued. Every request
+/// it receives and every answer it gives is checked against Google's API definitions
+/// (<see cref="ProtoCatalog"/>); <see cref="Problems"/> collects what did not match.
+/// </summary>
+public sealed class CloudRunDouble : IAsyncDisposable
+{
+    public const string Token = "test-access-token";
+
+    // The REST reference documents GET /v2/{name=projects/*/locations/*/operations/*} for Cloud Run's
+    // operations; protos.json carries only the generic google.longrunning binding, so this one rule is
+    // stated here — its request and answer are still checked against google.longrunning's messages.
+    private static readonly HttpRule OperationsGet = new("google.longrunning.Operations.GetOperation", "GET", "/v2/{name=projects/*/locations/*/operations/*}",
+        new System.Text.RegularExpressions.Regex("^/v2/projects/[^/:]+/locations/[^/:]+/operations/[^/:]+$"), "google.longrunning.GetOperationRequest", "google.longrunning.Operation", null);
+
+    private readonly WebApplication _app;
+    private readonly ProtoCatalog _catalog;
+    private readonly ConcurrentDictionary<string, JsonObject> _services = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, List<JsonObject>> _revisions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (JsonObject Operation, int PollsLeft, JsonObject Result)> _operations = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<(HttpStatusCode Status, string Reason)> _faults = new();
+    private int _counter;
+
+    private CloudRunDouble(WebApplication app, ProtoCatalog catalog)
+    {
+        _app = app;
+        _catalog = catalog;
+    }
+
+    public Uri BaseUri => new(_app.Urls.First() + "/");
+
+    public ConcurrentQueue<string> Problems { get; } = new();
+
+    public ConcurrentQueue<string> Calls { get; } = new();
+
+    /// <value>The default is 2: an operation is done at its second poll.</value>
+    public int PollsPerOperation { get; set; } = 2;
+
+    public static async Task<CloudRunDouble> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        var fake = new CloudRunDouble(app, ProtoCatalog.Load("run"));
+        app.Run(fake.HandleAsync);
+        await app.StartAsync();
+        return fake;
+    }
+
+    /// <summary>A service with one ready revision serving all traffic.</summary>
+    public void AddService(string project, string region, string service, string image)
+    {
+        var name = $"projects/{project}/locations/{region}/services/{service}";
+        _services[name] = new JsonObject
+        {
+            ["name"] = name,
+            ["generation"] = "1",
+            ["template"] = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["image"] = image }) },
+            ["traffic"] = new JsonArray(new JsonObject { ["type"] = "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", ["percent"] = 100 }),
+            ["uri"] = $"https://{service}-abc123-uc.a.run.app",
+        };
+        _revisions[name] = [];
+        CreateRevision(name, _services[name]);
+        Settle(name);
+    }
+
+    /// <summary>The next <paramref name="times"/> requests fail with this status and Google's error body.</summary>
+    public void FailNext(HttpStatusCode status, string reason, int times = 1)
+    {
+        for (var i = 0; i < times; i++)
+        {
+            _faults.Enqueue((status, reason));
+        }
+    }
+
+    public JsonObject Service(string name) => _services[name];
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var body = request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0
+            ? JsonNode.Parse(await new StreamReader(request.Body).ReadToEndAsync()) : null;
+        Calls.Enqueue($"{request.Method} {request.Path}{request.QueryString}");
+        var rule = Check(request, body);
+        if (request.Headers.Authorization != $"Bearer {Token}")
+        {
+            await ErrorAsync(context, HttpStatusCode.Unauthorized, "UNAUTHENTICATED", "Request had invalid authentication credentials.");
+            return;
+        }
+
+        if (_faults.TryDequeue(out var fault))
+        {
+            var status = fault.Status switch
+            {
+                HttpStatusCode.TooManyRequests => "RESOURCE_EXHAUSTED",
+                HttpStatusCode.ServiceUnavailable => "UNAVAILABLE",
+                HttpStatusCode.Forbidden => "PERMISSION_DENIED",
+                _ => "INTERNAL",
+            };
+            await ErrorAsync(context, fault.Status, status, fault.Reason);
+            return;
+        }
+
+        var path = request.Path.Value!;
+        var resource = path["/v2/".Length..];
+        JsonNode? answer;
+        switch (rule?.Rpc)
+        {
+            case "google.cloud.run.v2.Services.GetService":
+                answer = _services.TryGetValue(resource, out var service) ? service.DeepClone() : null;
+                break;
+            case "google.cloud.run.v2.Services.UpdateService":
+                answer = Update(resource, body!.AsObject(), out var invalid);
+                if (invalid is not null)
+                {
+                    await ErrorAsync(context, HttpStatusCode.BadRequest, "INVALID_ARGUMENT", invalid);
+                    return;
+                }
+
+                break;
+            case "google.cloud.run.v2.Revisions.ListRevisions":
+                var parent = resource[..resource.LastIndexOf("/revisions", StringComparison.Ordinal)];
+                answer = _revisions.TryGetValue(parent, out var list)
+                    ? new JsonObject { ["revisions"] = new JsonArray([.. list.Select(r => r.DeepClone())]) }
+                    : null;
+                break;
+            case "google.longrunning.Operations.GetOperation":
+                answer = Poll(resource);
+                break;
+            default:
+                await ErrorAsync(context, HttpStatusCode.NotFound, "NOT_FOUND", $"the double does not serve {request.Method} {path}");
+                return;
+        }
+
+        if (answer is null)
+        {
+            await ErrorAsync(context, HttpStatusCode.NotFound, "NOT_FOUND", $"Resource '{resource.Split('/')[^1]}' was not found");
+            return;
+        }
+
+        var text = answer.ToJsonString();
+        using (var document = JsonDocument.Parse(text))
+        {
+            foreach (var problem in _catalog.Check(rule!.ResponseType, document.RootElement))
+            {
+                Problems.Enqueue($"answer to {request.Method} {path}: {problem}");
+            }
+        }
+
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(text);
+    }
+
+    /// <summary>Checks the request against the API definitions and returns the rule it matches.</summary>
+    private HttpRule? Check(HttpRequest request, JsonNode? body)
+    {
+        var path = request.Path.Value!;
+        var rule = OperationsGet.Method == request.Method && OperationsGet.Pattern.IsMatch(path) ? OperationsGet : _catalog.Match(request.Method, path);
+        if (rule is null)
+        {
+            Problems.Enqueue($"{request.Method} {path}: no such method and path in the API definitions");
+            return null;
+        }
+
+        foreach (var key in request.Query.Keys)
+        {
+            if (!_catalog.HasField(rule.RequestType, key))
+            {
+                Problems.Enqueue($"{request.Method} {path}: query parameter '{key}' is not a field of {rule.RequestType}");
+            }
+        }
+
+        if (body is not null)
+        {
+            var bodyType = rule.Body switch
+            {
+                null => null,
+                "*" => rule.RequestType,
+                var field => _catalog.FieldType(rule.RequestType, field),
+            };
+            if (bodyType is null)
+            {
+                Problems.Enqueue($"{request.Method} {path}: {rule.Rpc} takes no body");
+            }
+            else
+            {
+                using var document = JsonDocument.Parse(body.ToJsonString());
+                foreach (var problem in _catalog.Check(bodyType, document.RootElement))
+                {
+                    Problems.Enqueue($"{request.Method} {path} body: {problem}");
+                }
+            }
+        }
+
+        return rule;
+    }
+
+    private JsonObject? Update(string name, JsonObject patch, out string? invalid)
+    {
+        invalid = null;
+        if (!_services.TryGetValue(name, out var service))
+        {
+            return null;
+        }
+
+        var created = false;
+        if (patch["template"] is JsonObject template && !JsonNode.DeepEquals(template, service["template"]))
+        {
+            service["template"] = template.DeepClone();
+            service["generation"] = (long.Parse(service["generation"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            created = true;
+        }
+
+        if (patch["traffic"] is JsonArray traffic)
+        {
+            var known = _revisions[name].Select(r => r["name"]!.GetValue<string>().Split('/')[^1]).ToHashSet(StringComparer.Ordinal);
+            var sum = traffic.Sum(t => t!["percent"]?.GetValue<int>() ?? 0);
+            var unknown = traffic.Select(t => t!["revision"]?.GetValue<string>()).FirstOrDefault(r => r is not null && !known.Contains(r) && !created);
+            if (sum != 100)
+            {
+                invalid = $"Traffic targets must add up to 100 percent, got {sum}.";
+                return null;
+            }
+
+            if (unknown is not null)
+            {
+                invalid = $"Revision named '{unknown}' does not exist.";
+                return null;
+            }
+
+            service["traffic"] = traffic.DeepClone();
+        }
+
+        if (created)
+        {
+            CreateRevision(name, service);
+        }
+
+        var id = $"{name[..name.IndexOf("/services/", StringComparison.Ordinal)]}/operations/{Guid.NewGuid():N}";
+        var operation = new JsonObject
+        {
+            ["name"] = id,
+            ["done"] = false,
+            ["metadata"] = Packed(service),
+        };
+        _operations[id] = (operation, PollsPerOperation, service);
+        return operation;
+    }
+
+    private JsonObject? Poll(string name)
+    {
+        if (!_operations.TryGetValue(name, out var entry))
+        {
+            return null;
+        }
+
+        if (entry.PollsLeft > 1)
+        {
+            _operations[name] = entry with { PollsLeft = entry.PollsLeft - 1 };
+            return entry.Operation.DeepClone().AsObject();
+        }
+
+        var service = entry.Result["name"]!.GetValue<string>();
+        Settle(service);
+        var done = entry.Operation.DeepClone().AsObject();
+        done["done"] = true;
+        done["response"] = Packed(_services[service]);
+        return done;
+    }
+
+    private void CreateRevision(string serviceName, JsonObject service)
+    {
+        var short_ = serviceName.Split('/')[^1];
+        var number = Interlocked.Increment(ref _counter);
+        var revision = $"{short_}-{number:00000}-{(char)('a' + (number % 26))}{(char)('a' + (number * 7 % 26))}{(char)('a' + (number * 13 % 26))}";
+        _revisions[serviceName].Add(new JsonObject
+        {
+            ["name"] = $"{serviceName}/revisions/{revision}",
+            ["createTime"] = "2026-11-26T12:00:00Z",
+            ["containers"] = service["template"]!["containers"]!.DeepClone(),
+            ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["state"] = "CONDITION_SUCCEEDED" }),
+        });
+        service["latestCreatedRevision"] = $"{serviceName}/revisions/{revision}";
+    }
+
+    /// <summary>The service as Cloud Run reports it once an operation finished: ready revision, resolved traffic.</summary>
+    private void Settle(string name)
+    {
+        var service = _services[name];
+        service["latestReadyRevision"] = service["latestCreatedRevision"]!.DeepClone();
+        service["observedGeneration"] = service["generation"]!.DeepClone();
+        var latest = service["latestReadyRevision"]!.GetValue<string>().Split('/')[^1];
+        service["trafficStatuses"] = new JsonArray([.. service["traffic"]!.AsArray().Select(t => (JsonNode)new JsonObject
+        {
+            ["type"] = t!["type"]!.DeepClone(),
+            ["revision"] = t["type"]!.GetValue<string>() == "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST" ? latest : t["revision"]!.DeepClone(),
+            ["percent"] = t["percent"]!.DeepClone(),
+        })]);
+    }
+
+    private static JsonObject Packed(JsonObject service)
+    {
+        var packed = new JsonObject { ["@type"] = "type.googleapis.com/google.cloud.run.v2.Service" };
+        foreach (var (key, value) in service)
+        {
+            packed[key] = value?.DeepClone();
+        }
+
+        return packed;
+    }
+
+    private static async Task ErrorAsync(HttpContext context, HttpStatusCode code, string status, string message)
+    {
+        context.Response.StatusCode = (int)code;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(new JsonObject
+        {
+            ["error"] = new JsonObject { ["code"] = (int)code, ["message"] = message, ["status"] = status },
+        }.ToJsonString());
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}
