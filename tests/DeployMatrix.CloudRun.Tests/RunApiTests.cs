@@ -109,9 +109,4 @@ public sealed class RunApiTests : IAsyncLifetime
 
         Assert.Contains("did not finish within", error.Message, StringComparison.Ordinal);
     }
-
-    private sealed class FixedToken : ITokenSource
-    {
-        public Task<string> GetAccessTokenAsync(CancellationToken cancellationToken) => Task.FromResult(CloudRunDouble.Token);
-    }
 }

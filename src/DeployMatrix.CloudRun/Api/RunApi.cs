@@ -7,7 +7,7 @@ namespace DeployMatrix.CloudRun.Api;
 /// The Cloud Run Admin API v2 calls the platform makes: services get/patch, revisions list, and the
 /// long-running operations every mutation returns, polled with backoff up to a bound.
 /// </summary>
-public sealed class RunApi(GoogleHttp http, GoogleEndpoints endpoints, TimeProvider time)
+public sealed partial class RunApi(GoogleHttp http, GoogleEndpoints endpoints, TimeProvider time)
 {
     /// <value>The default bound on waiting for an operation is 10 minutes (a deploy that pulls a large image).</value>
     public TimeSpan OperationTimeout { get; init; } = TimeSpan.FromMinutes(10);
@@ -56,7 +56,8 @@ public sealed class RunApi(GoogleHttp http, GoogleEndpoints endpoints, TimeProvi
     }
 
     /// <summary>Polls a long-running operation until it is done (backing off from 1 s to 10 s), or fails after <see cref="OperationTimeout"/>.</summary>
-    public async Task<Operation> WaitAsync(Operation operation, CancellationToken ct)
+    /// <param name="allowError">Return a finished operation that failed instead of throwing (a job execution that failed).</param>
+    public async Task<Operation> WaitAsync(Operation operation, CancellationToken ct, bool allowError = false)
     {
         var deadline = time.GetUtcNow() + OperationTimeout;
         var delay = FirstPoll;
@@ -72,7 +73,7 @@ public sealed class RunApi(GoogleHttp http, GoogleEndpoints endpoints, TimeProvi
             operation = await http.GetAsync<Operation>(Url(operation.Name!), ct);
         }
 
-        return operation.Error is { } error
+        return operation.Error is { } error && !allowError
             ? throw new PlatformException($"operation {operation.Name} failed: {error.Message} (code {error.Code})")
             : operation;
     }

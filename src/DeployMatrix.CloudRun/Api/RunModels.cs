@@ -123,3 +123,65 @@ public sealed record Operation
 }
 
 public sealed record OperationError(int Code, string? Message);
+
+public sealed record RunJob
+{
+    public string? Name { get; init; }
+
+    public ExecutionTemplate? Template { get; init; }
+
+    public ExecutionReference? LatestCreatedExecution { get; init; }
+
+    public string? Etag { get; init; }
+}
+
+public sealed record ExecutionTemplate
+{
+    public int? TaskCount { get; init; }
+
+    public TaskTemplate? Template { get; init; }
+}
+
+public sealed record TaskTemplate
+{
+    public IReadOnlyList<RunContainer>? Containers { get; init; }
+
+    public int? MaxRetries { get; init; }
+}
+
+public sealed record ExecutionReference
+{
+    public string? Name { get; init; }
+
+    public string? CreateTime { get; init; }
+
+    public string? CompletionTime { get; init; }
+
+    public string? CompletionStatus { get; init; }
+}
+
+public sealed record RunExecution
+{
+    public string? Name { get; init; }
+
+    public string? Job { get; init; }
+
+    public string? CreateTime { get; init; }
+
+    public string? CompletionTime { get; init; }
+
+    public TaskTemplate? Template { get; init; }
+
+    public int? SucceededCount { get; init; }
+
+    public int? FailedCount { get; init; }
+
+    public IReadOnlyList<RunCondition>? Conditions { get; init; }
+
+    public string? LogUri { get; init; }
+}
+
+public sealed record RunJobRequest
+{
+    public string? Name { get; init; }
+}

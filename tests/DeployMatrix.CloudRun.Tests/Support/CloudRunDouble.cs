@@ -16,7 +16,7 @@ namespace DeployMatrix.CloudRun.Tests.Support;
 /// it receives and every answer it gives is checked against Google's API definitions
 /// (<see cref="ProtoCatalog"/>); <see cref="Problems"/> collects what did not match.
 /// </summary>
-public sealed class CloudRunDouble : IAsyncDisposable
+public sealed partial class CloudRunDouble : IAsyncDisposable
 {
     public const string Token = "test-access-token";
 
@@ -30,7 +30,7 @@ public sealed class CloudRunDouble : IAsyncDisposable
     private readonly ProtoCatalog _catalog;
     private readonly ConcurrentDictionary<string, JsonObject> _services = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, List<JsonObject>> _revisions = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, (JsonObject Operation, int PollsLeft, JsonObject Result)> _operations = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (JsonObject Operation, int PollsLeft, Func<JsonObject, JsonObject> Finish)> _operations = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<(HttpStatusCode Status, string Reason)> _faults = new();
     private int _counter;
 
@@ -141,6 +141,18 @@ public sealed class CloudRunDouble : IAsyncDisposable
             case "google.longrunning.Operations.GetOperation":
                 answer = Poll(resource);
                 break;
+            case "google.cloud.run.v2.Jobs.GetJob":
+                answer = _jobs.TryGetValue(resource, out var job) ? job.DeepClone() : null;
+                break;
+            case "google.cloud.run.v2.Jobs.UpdateJob":
+                answer = UpdateJob(resource, body!.AsObject());
+                break;
+            case "google.cloud.run.v2.Jobs.RunJob":
+                answer = RunJob(resource[..resource.LastIndexOf(':')]);
+                break;
+            case "google.cloud.run.v2.Executions.GetExecution":
+                answer = _executions.TryGetValue(resource, out var execution) ? execution.DeepClone() : null;
+                break;
             default:
                 await ErrorAsync(context, HttpStatusCode.NotFound, "NOT_FOUND", $"the double does not serve {request.Method} {path}");
                 return;
@@ -250,15 +262,12 @@ public sealed class CloudRunDouble : IAsyncDisposable
             CreateRevision(name, service);
         }
 
-        var id = $"{name[..name.IndexOf("/services/", StringComparison.Ordinal)]}/operations/{Guid.NewGuid():N}";
-        var operation = new JsonObject
+        return StartOperation(name, Packed(service, "Service"), done =>
         {
-            ["name"] = id,
-            ["done"] = false,
-            ["metadata"] = Packed(service),
-        };
-        _operations[id] = (operation, PollsPerOperation, service);
-        return operation;
+            Settle(name);
+            done["response"] = Packed(_services[name], "Service");
+            return done;
+        });
     }
 
     private JsonObject? Poll(string name)
@@ -274,12 +283,9 @@ public sealed class CloudRunDouble : IAsyncDisposable
             return entry.Operation.DeepClone().AsObject();
         }
 
-        var service = entry.Result["name"]!.GetValue<string>();
-        Settle(service);
         var done = entry.Operation.DeepClone().AsObject();
         done["done"] = true;
-        done["response"] = Packed(_services[service]);
-        return done;
+        return entry.Finish(done);
     }
 
     private void CreateRevision(string serviceName, JsonObject service)
@@ -312,10 +318,20 @@ public sealed class CloudRunDouble : IAsyncDisposable
         })]);
     }
 
-    private static JsonObject Packed(JsonObject service)
+    /// <summary>An operation on a resource that is done after <see cref="PollsPerOperation"/> polls, finished by <paramref name="finish"/>.</summary>
+    private JsonObject StartOperation(string resource, JsonObject metadata, Func<JsonObject, JsonObject> finish)
     {
-        var packed = new JsonObject { ["@type"] = "type.googleapis.com/google.cloud.run.v2.Service" };
-        foreach (var (key, value) in service)
+        var parts = resource.Split('/');
+        var id = $"projects/{parts[1]}/locations/{parts[3]}/operations/{Guid.NewGuid():N}";
+        var operation = new JsonObject { ["name"] = id, ["done"] = false, ["metadata"] = metadata };
+        _operations[id] = (operation, PollsPerOperation, finish);
+        return operation;
+    }
+
+    private static JsonObject Packed(JsonObject message, string type)
+    {
+        var packed = new JsonObject { ["@type"] = $"type.googleapis.com/google.cloud.run.v2.{type}" };
+        foreach (var (key, value) in message)
         {
             packed[key] = value?.DeepClone();
         }

@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+
+namespace DeployMatrix.CloudRun.Tests.Support;
+
+/// <summary>Cloud Run jobs in the double: image updates, runs that succeed or fail, executions.</summary>
+public sealed partial class CloudRunDouble
+{
+    private readonly ConcurrentDictionary<string, JsonObject> _jobs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, JsonObject> _executions = new(StringComparer.Ordinal);
+
+    /// <summary>Jobs whose runs fail (their container exits non-zero).</summary>
+    public ConcurrentDictionary<string, bool> FailingJobs { get; } = new(StringComparer.Ordinal);
+
+    public void AddJob(string project, string region, string job, string image)
+    {
+        var name = $"projects/{project}/locations/{region}/jobs/{job}";
+        _jobs[name] = new JsonObject
+        {
+            ["name"] = name,
+            ["template"] = new JsonObject
+            {
+                ["taskCount"] = 1,
+                ["template"] = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["image"] = image }), ["maxRetries"] = 0 },
+            },
+        };
+    }
+
+    public JsonObject Job(string name) => _jobs[name];
+
+    private JsonObject? UpdateJob(string name, JsonObject patch)
+    {
+        if (!_jobs.TryGetValue(name, out var job))
+        {
+            return null;
+        }
+
+        if (patch["template"] is JsonObject template)
+        {
+            job["template"] = template.DeepClone();
+        }
+
+        return StartOperation(name, Packed(job, "Job"), done =>
+        {
+            done["response"] = Packed(_jobs[name], "Job");
+            return done;
+        });
+    }
+
+    private JsonObject? RunJob(string name)
+    {
+        if (!_jobs.TryGetValue(name, out var job))
+        {
+            return null;
+        }
+
+        var short_ = name.Split('/')[^1];
+        var execution = $"{name}/executions/{short_}-{Guid.NewGuid().ToString("N")[..5]}";
+        var fails = FailingJobs.ContainsKey(short_);
+        var record = new JsonObject
+        {
+            ["name"] = execution,
+            ["job"] = short_,
+            ["createTime"] = "2026-11-26T12:00:00Z",
+            ["template"] = job["template"]!["template"]!.DeepClone(),
+            ["taskCount"] = 1,
+            ["logUri"] = $"https://console.cloud.google.com/logs/viewer?advancedFilter=resource.labels.job_name%3D{short_}",
+        };
+        _executions[execution] = record;
+        job["latestCreatedExecution"] = new JsonObject { ["name"] = execution, ["createTime"] = "2026-11-26T12:00:00Z", ["completionStatus"] = "EXECUTION_RUNNING" };
+        return StartOperation(name, Packed(record, "Execution"), done =>
+        {
+            record["completionTime"] = "2026-11-26T12:01:00Z";
+            record["succeededCount"] = fails ? 0 : 1;
+            record["failedCount"] = fails ? 1 : 0;
+            record["conditions"] = new JsonArray(new JsonObject
+            {
+                ["type"] = "Completed",
+                ["state"] = fails ? "CONDITION_FAILED" : "CONDITION_SUCCEEDED",
+                ["message"] = fails ? "Task " + short_ + "-task0 failed with message: The container exited with an error." : "Execution completed successfully.",
+            });
+            job["latestCreatedExecution"]!["completionTime"] = "2026-11-26T12:01:00Z";
+            job["latestCreatedExecution"]!["completionStatus"] = fails ? "EXECUTION_FAILED" : "EXECUTION_SUCCEEDED";
+            if (fails)
+            {
+                done["error"] = new JsonObject { ["code"] = 2, ["message"] = $"Execution {execution.Split('/')[^1]} failed: 1 task failed." };
+            }
+            else
+            {
+                done["response"] = Packed(record, "Execution");
+            }
+
+            return done;
+        });
+    }
+}
