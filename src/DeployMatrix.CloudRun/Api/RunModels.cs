@@ -1,12 +1,18 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace DeployMatrix.CloudRun.Api;
 
 // The parts of Cloud Run Admin API v2 messages (google.cloud.run.v2) this platform reads and writes.
 // Property names are the API's JSON names; the tests check them against Google's definitions.
+// Messages that are read, changed and sent back keep every field this code does not name
+// (Extra): a deploy changes the image, never the service's scaling, env or service account.
 
 public sealed record RunService
 {
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; init; }
+
     public string? Name { get; init; }
 
     public long? Generation { get; init; }
@@ -34,6 +40,9 @@ public sealed record RunService
 
 public sealed record RevisionTemplate
 {
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; init; }
+
     public string? Revision { get; init; }
 
     public IReadOnlyList<RunContainer>? Containers { get; init; }
@@ -41,6 +50,9 @@ public sealed record RevisionTemplate
 
 public sealed record RunContainer
 {
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; init; }
+
     public string? Name { get; init; }
 
     public string? Image { get; init; }
@@ -56,6 +68,9 @@ public sealed record EnvVar(string Name, string? Value);
 
 public sealed record TrafficTarget
 {
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; init; }
+
     public const string ToLatest = "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST";
     public const string ToRevision = "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION";
 
@@ -126,6 +141,9 @@ public sealed record OperationError(int Code, string? Message);
 
 public sealed record RunJob
 {
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; init; }
+
     public string? Name { get; init; }
 
     public ExecutionTemplate? Template { get; init; }
@@ -137,6 +155,9 @@ public sealed record RunJob
 
 public sealed record ExecutionTemplate
 {
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; init; }
+
     public int? TaskCount { get; init; }
 
     public TaskTemplate? Template { get; init; }
@@ -144,6 +165,9 @@ public sealed record ExecutionTemplate
 
 public sealed record TaskTemplate
 {
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; init; }
+
     public IReadOnlyList<RunContainer>? Containers { get; init; }
 
     public int? MaxRetries { get; init; }

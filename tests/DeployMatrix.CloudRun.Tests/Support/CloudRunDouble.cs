@@ -69,7 +69,18 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
         {
             ["name"] = name,
             ["generation"] = "1",
-            ["template"] = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["image"] = image }) },
+            // Settings a deploy must leave alone: only the image changes.
+            ["template"] = new JsonObject
+            {
+                ["serviceAccount"] = $"{service}@{project}.iam.gserviceaccount.com",
+                ["scaling"] = new JsonObject { ["minInstanceCount"] = 1, ["maxInstanceCount"] = 10 },
+                ["containers"] = new JsonArray(new JsonObject
+                {
+                    ["image"] = image,
+                    ["env"] = new JsonArray(new JsonObject { ["name"] = "RUST_LOG", ["value"] = "info" }),
+                    ["resources"] = new JsonObject { ["limits"] = new JsonObject { ["cpu"] = "1", ["memory"] = "512Mi" } },
+                }),
+            },
             ["traffic"] = new JsonArray(new JsonObject { ["type"] = "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", ["percent"] = 100 }),
             ["uri"] = $"https://{service}-abc123-uc.a.run.app",
         };

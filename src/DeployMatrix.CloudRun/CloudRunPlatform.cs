@@ -1,0 +1,113 @@
+using DeployMatrix.CloudRun.Api;
+using DeployMatrix.Core.Analysis;
+using DeployMatrix.Core.Planning;
+using DeployMatrix.Engine.Platform;
+
+namespace DeployMatrix.CloudRun;
+
+/// <summary>
+/// The platform port on Cloud Run, through the Admin API v2: a deploy patches the service's template
+/// (pinning traffic where it was for the seed's no-traffic production deploys), traffic is a patch of
+/// revision targets, and the migration job is updated, run and read like <c>gcloud run jobs</c> does.
+/// </summary>
+public sealed class CloudRunPlatform(RunApi run) : IPlatform
+{
+    /// <summary>
+    /// Cloud Run pulls the image itself and fails the deploy's operation when it is missing, with the
+    /// registry's message; checking it here too would need the registry's own API and credentials.
+    /// </summary>
+    public Task<string> ResolveImageAsync(TargetRef target, string image, CancellationToken cancellationToken) => Task.FromResult(image);
+
+    public async Task<RevisionInfo> DeployRevisionAsync(TargetRef target, string image, bool noTraffic, CancellationToken cancellationToken)
+    {
+        var service = await RequireServiceAsync(target, cancellationToken);
+        var template = service.Template ?? new RevisionTemplate();
+        var containers = (template.Containers ?? [new RunContainer()]).ToList();
+        containers[0] = containers[0] with { Image = image };
+        // The new revision gets no traffic when asked (the seed's production rule): the split is pinned
+        // to the revisions that serve now. Otherwise the latest revision takes all of it.
+        IReadOnlyList<TrafficTarget> traffic = noTraffic
+            ? [.. (service.TrafficStatuses ?? []).Where(t => t.Percent > 0).Select(t => new TrafficTarget { Type = TrafficTarget.ToRevision, Revision = t.Revision, Percent = t.Percent })]
+            : [new TrafficTarget { Type = TrafficTarget.ToLatest, Percent = 100 }];
+        // The whole service goes back, as gcloud sends it: a patch replaces what it names, and the etag
+        // makes Cloud Run refuse it if someone changed the service since it was read.
+        var updated = await run.UpdateServiceAsync(service with
+        {
+            Template = template with { Revision = null, Containers = containers },
+            Traffic = traffic,
+        }, cancellationToken);
+        var created = Short(updated.LatestCreatedRevision) ?? throw new PlatformException($"Cloud Run reported no new revision of {target.Service}");
+        var revision = (await run.ListRevisionsAsync(updated.Name!, cancellationToken)).FirstOrDefault(r => Short(r.Name) == created);
+        var ready = updated.LatestReadyRevision == updated.LatestCreatedRevision;
+        return new RevisionInfo(created, revision?.Containers?.FirstOrDefault()?.Image ?? image, ready ? "ready" : "failed",
+            ready ? null : updated.TerminalCondition?.Message);
+    }
+
+    public async Task<ServiceStatus> GetServiceAsync(TargetRef target, CancellationToken cancellationToken)
+    {
+        var service = await RequireServiceAsync(target, cancellationToken);
+        var revisions = await run.ListRevisionsAsync(service.Name!, cancellationToken);
+        var traffic = (service.TrafficStatuses ?? []).Where(t => t.Percent > 0)
+            .Select(t => new TrafficAssignment(t.Revision ?? Short(service.LatestReadyRevision)!, t.Percent ?? 0)).ToList();
+        return new ServiceStatus(
+            target.Service,
+            service.Template?.Containers?.FirstOrDefault()?.Image,
+            [.. revisions.Select(r => new RevisionInfo(Short(r.Name)!, r.Containers?.FirstOrDefault()?.Image ?? "", Ready(r) ? "ready" : "not ready"))],
+            traffic,
+            Short(service.LatestCreatedRevision),
+            Short(service.LatestReadyRevision),
+            traffic.OrderByDescending(t => t.Percent).FirstOrDefault()?.Revision,
+            service.Uri is null ? null : new Uri(service.Uri));
+    }
+
+    public async Task SetTrafficAsync(TargetRef target, IReadOnlyList<TrafficAssignment> splits, CancellationToken cancellationToken)
+    {
+        var service = await RequireServiceAsync(target, cancellationToken);
+        await run.UpdateServiceAsync(service with
+        {
+            Traffic = [.. splits.Where(s => s.Percent > 0).Select(s => new TrafficTarget { Type = TrafficTarget.ToRevision, Revision = s.Revision, Percent = s.Percent })],
+        }, cancellationToken);
+    }
+
+    public Task UpdateJobImageAsync(TargetRef target, string job, string image, CancellationToken cancellationToken) =>
+        run.UpdateJobImageAsync(RunApi.JobName(target.Project!, target.Region!, job), image, cancellationToken);
+
+    public async Task<string?> GetJobImageAsync(TargetRef target, string job, CancellationToken cancellationToken) =>
+        (await run.GetJobAsync(RunApi.JobName(target.Project!, target.Region!, job), cancellationToken)).Template?.Template?.Containers?.FirstOrDefault()?.Image;
+
+    /// <summary>Runs the job with the command its container defines on Cloud Run (the local platform's migrate command is for local artifacts).</summary>
+    public async Task<JobExecution> ExecuteJobAsync(TargetRef target, string job, IReadOnlyList<string> command, CancellationToken cancellationToken) =>
+        Execution(await run.RunJobAsync(RunApi.JobName(target.Project!, target.Region!, job), cancellationToken));
+
+    public async Task<JobExecution?> GetLatestExecutionAsync(TargetRef target, string job, CancellationToken cancellationToken)
+    {
+        var latest = (await run.GetJobAsync(RunApi.JobName(target.Project!, target.Region!, job), cancellationToken)).LatestCreatedExecution?.Name;
+        return latest is null ? null : Execution(await run.GetExecutionAsync(latest, cancellationToken));
+    }
+
+    public async Task<Uri> UrlAsync(TargetRef target, string? revision, CancellationToken cancellationToken)
+    {
+        var service = await RequireServiceAsync(target, cancellationToken);
+        return service.Uri is { } uri ? new Uri(uri) : throw new PlatformException($"{target.Service} has no URL yet");
+    }
+
+    /// <summary>Per-revision request metrics on Cloud Run come from Cloud Monitoring, which this platform does not read yet.</summary>
+    public Task<IReadOnlyDictionary<string, RevisionSample>> GetRevisionMetricsAsync(TargetRef target, CancellationToken cancellationToken) =>
+        throw new PlatformException("canary analysis on Cloud Run needs request metrics from Cloud Monitoring, which this version does not read yet; move traffic with 'deploymatrix traffic' and 'rollback'", 2);
+
+    private async Task<RunService> RequireServiceAsync(TargetRef target, CancellationToken cancellationToken) =>
+        await run.GetServiceAsync(RunApi.ServiceName(target.Project!, target.Region!, target.Service), cancellationToken)
+        ?? throw new PlatformException($"Cloud Run service {target.Service} does not exist in {target.Project}/{target.Region}; create it once (gcloud run deploy) before DeployMatrix manages its revisions");
+
+    private static JobExecution Execution(RunExecution execution) => new(
+        Short(execution.Name)!,
+        execution.Template?.Containers?.FirstOrDefault()?.Image ?? "",
+        execution.SucceededCount > 0 && execution.FailedCount is null or 0,
+        null,
+        execution.LogUri);
+
+    private static bool Ready(RunRevision revision) =>
+        revision.Conditions?.Any(c => c.Type == "Ready" && c.State == "CONDITION_SUCCEEDED") == true;
+
+    private static string? Short(string? name) => name?.Split('/')[^1];
+}

@@ -1,0 +1,112 @@
+using DeployMatrix.CloudRun.Api;
+using DeployMatrix.CloudRun.Tests.Support;
+using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Planning;
+using DeployMatrix.Engine.Drift;
+using DeployMatrix.Engine.Platform;
+
+namespace DeployMatrix.CloudRun.Tests;
+
+/// <summary>The platform port on Cloud Run: the seed's deploy, traffic and migration rules, against the double.</summary>
+public sealed class CloudRunPlatformTests : IAsyncLifetime
+{
+    private static readonly TargetRef Runtime = new("runtime", "production", PlatformKind.CloudRun, "runtime", "openagentsgemini", "us-central1");
+    private const string OldImage = "us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime:aaa1111";
+    private const string NewImage = "us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime:bbb2222";
+    private CloudRunDouble _double = null!;
+    private CloudRunPlatform _platform = null!;
+    private readonly HttpClient _http = new();
+
+    public async Task InitializeAsync()
+    {
+        _double = await CloudRunDouble.StartAsync();
+        _double.AddService("openagentsgemini", "us-central1", "runtime", OldImage);
+        _double.AddJob("openagentsgemini", "us-central1", "runtime-migrate", OldImage);
+        _platform = new CloudRunPlatform(new RunApi(new GoogleHttp(_http, new FixedToken()) { FirstRetryDelay = TimeSpan.FromMilliseconds(10) }, GoogleEndpoints.All(_double.BaseUri), TimeProvider.System)
+        {
+            FirstPoll = TimeSpan.FromMilliseconds(10),
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        Assert.True(_double.Problems.IsEmpty, string.Join("\n", _double.Problems));
+        _http.Dispose();
+        await _double.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task NoTrafficDeploy_CreatesARevisionWithoutTraffic_ChangingOnlyTheImage()
+    {
+        var before = await _platform.GetServiceAsync(Runtime, CancellationToken.None);
+
+        var revision = await _platform.DeployRevisionAsync(Runtime, NewImage, noTraffic: true, CancellationToken.None);
+        var after = await _platform.GetServiceAsync(Runtime, CancellationToken.None);
+
+        Assert.Equal(NewImage, revision.Image);
+        Assert.Equal("ready", revision.Status);
+        Assert.Equal(revision.Name, after.LatestCreatedRevision);
+        Assert.Equal([new TrafficAssignment(before.LatestReadyRevision!, 100)], after.Traffic);
+        var template = _double.Service("projects/openagentsgemini/locations/us-central1/services/runtime")["template"]!;
+        Assert.Equal("runtime@openagentsgemini.iam.gserviceaccount.com", template["serviceAccount"]!.GetValue<string>());
+        Assert.Equal(1, template["scaling"]!["minInstanceCount"]!.GetValue<int>());
+        Assert.Equal("RUST_LOG", template["containers"]![0]!["env"]![0]!["name"]!.GetValue<string>());
+        Assert.Equal("512Mi", template["containers"]![0]!["resources"]!["limits"]!["memory"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task ACanarySplit_ThenARollback_AreWhatCloudRunServes()
+    {
+        var stable = (await _platform.GetServiceAsync(Runtime, CancellationToken.None)).LatestReadyRevision!;
+        var canary = (await _platform.DeployRevisionAsync(Runtime, NewImage, noTraffic: true, CancellationToken.None)).Name;
+
+        await _platform.SetTrafficAsync(Runtime, [new TrafficAssignment(stable, 95), new TrafficAssignment(canary, 5)], CancellationToken.None);
+        var split = (await _platform.GetServiceAsync(Runtime, CancellationToken.None)).Traffic;
+        await _platform.SetTrafficAsync(Runtime, [new TrafficAssignment(stable, 100)], CancellationToken.None);
+        var back = (await _platform.GetServiceAsync(Runtime, CancellationToken.None)).Traffic;
+
+        Assert.Equal([new TrafficAssignment(stable, 95), new TrafficAssignment(canary, 5)], split);
+        Assert.Equal([new TrafficAssignment(stable, 100)], back);
+    }
+
+    [Fact]
+    public async Task TheMandatoryMigration_RunsTheSameImage_AndTheDriftCheckAgrees()
+    {
+        await _platform.DeployRevisionAsync(Runtime, NewImage, noTraffic: true, CancellationToken.None);
+        var drifted = await DriftCheck.RunAsync(_platform, Runtime, "runtime-migrate", NewImage, CancellationToken.None);
+
+        await _platform.UpdateJobImageAsync(Runtime, "runtime-migrate", NewImage, CancellationToken.None);
+        var execution = await _platform.ExecuteJobAsync(Runtime, "runtime-migrate", [], CancellationToken.None);
+        var clean = await DriftCheck.RunAsync(_platform, Runtime, "runtime-migrate", NewImage, CancellationToken.None);
+
+        Assert.False(drifted.Ok);
+        Assert.Contains($"the job is set to {OldImage}", drifted.Problem, StringComparison.Ordinal);
+        Assert.True(execution.Succeeded);
+        Assert.Equal(NewImage, execution.Image);
+        Assert.True(clean.Ok, clean.Problem);
+    }
+
+    [Fact]
+    public async Task AFailedMigration_IsReported_WithWhereItsLogsAre()
+    {
+        _double.FailingJobs["runtime-migrate"] = true;
+        await _platform.UpdateJobImageAsync(Runtime, "runtime-migrate", OldImage, CancellationToken.None);
+
+        var execution = await _platform.ExecuteJobAsync(Runtime, "runtime-migrate", [], CancellationToken.None);
+        var drift = await DriftCheck.RunAsync(_platform, Runtime, "runtime-migrate", OldImage, CancellationToken.None);
+
+        Assert.False(execution.Succeeded);
+        Assert.StartsWith("https://console.cloud.google.com/logs/viewer?", execution.LogLocation, StringComparison.Ordinal);
+        Assert.False(drift.Ok);
+    }
+
+    [Fact]
+    public async Task AServiceThatDoesNotExist_IsOneLineWithTheFix()
+    {
+        var missing = Runtime with { Service = "nope" };
+
+        var error = await Assert.ThrowsAsync<PlatformException>(() => _platform.DeployRevisionAsync(missing, NewImage, noTraffic: true, CancellationToken.None));
+
+        Assert.Equal("Cloud Run service nope does not exist in openagentsgemini/us-central1; create it once (gcloud run deploy) before DeployMatrix manages its revisions", error.Message);
+    }
+}
