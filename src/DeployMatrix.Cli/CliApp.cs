@@ -36,6 +36,12 @@ internal static class CliApp
             context.Err.WriteLine($"deploymatrix: {e.Message}");
             return e.ExitCode;
         }
+        catch (Engine.Platform.PlatformException e)
+        {
+            // A platform call outside a plan (status, gate, rollout control) failed for a reason the user can act on.
+            context.Err.WriteLine($"deploymatrix: {e.Message}");
+            return e.ExitCode;
+        }
         catch (OperationCanceledException)
         {
             context.Err.WriteLine("deploymatrix: cancelled");

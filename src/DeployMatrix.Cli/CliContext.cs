@@ -5,4 +5,7 @@ internal sealed record CliContext(TextWriter Out, TextWriter Err, string Working
 {
     /// <summary>Output goes to a person's terminal, so long-running commands may redraw a live view.</summary>
     public bool Live { get; init; }
+
+    /// <summary>Reads an environment variable (credentials, endpoints); tests pass their own.</summary>
+    public Func<string, string?> Env { get; init; } = Environment.GetEnvironmentVariable;
 }

@@ -1,5 +1,5 @@
 using DeployMatrix.CloudRun.Api;
-using DeployMatrix.CloudRun.Tests.Support;
+using DeployMatrix.Tests.GoogleDouble;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Planning;
 using DeployMatrix.Engine.Drift;

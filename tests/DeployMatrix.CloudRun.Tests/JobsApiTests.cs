@@ -1,5 +1,5 @@
 using DeployMatrix.CloudRun.Api;
-using DeployMatrix.CloudRun.Tests.Support;
+using DeployMatrix.Tests.GoogleDouble;
 
 namespace DeployMatrix.CloudRun.Tests;
 

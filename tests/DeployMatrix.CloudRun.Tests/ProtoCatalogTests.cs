@@ -1,5 +1,5 @@
 using System.Text.Json;
-using DeployMatrix.CloudRun.Tests.Support;
+using DeployMatrix.Tests.GoogleDouble;
 
 namespace DeployMatrix.CloudRun.Tests;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using DeployMatrix.CloudRun.Api;
-using DeployMatrix.CloudRun.Tests.Support;
+using DeployMatrix.Tests.GoogleDouble;
 using DeployMatrix.Engine.Platform;
 
 namespace DeployMatrix.CloudRun.Tests;

@@ -42,7 +42,7 @@ internal static class BuildCommand
             return planned.ExitCode;
         }
 
-        LocalSession.RequireLocal(plan);
+        LocalSession.RequireLocalBuild(plan);
         using var session = LocalSession.Open(matrix, context);
         var step = (BuildArtifact)plan.Steps[0];
         context.Out.WriteLine($"building {step.Lane} ({string.Join(' ', step.Command)}) …");

@@ -44,9 +44,13 @@ internal static class GateCommand
         tag ??= Execute.DefaultTag(matrix, refuseDirty: false) ?? throw new UsageException("there is no default tag outside a git work tree; pass --tag TAG");
         using var session = LocalSession.Open(matrix, context);
         IPlatform? platform = null;
-        if (await AgentClient.ConnectAsync(session.Paths, ct) is not null)
+        if (ExecutionOptions.PlatformOf(result) == Core.Model.PlatformKind.CloudRun)
         {
-            platform = await session.PlatformAsync(ct);
+            platform = await session.PlatformAsync(Core.Model.PlatformKind.CloudRun, ct);
+        }
+        else if (await AgentClient.ConnectAsync(session.Paths, ct) is not null)
+        {
+            platform = await session.PlatformAsync(Core.Model.PlatformKind.Local, ct);
         }
         else
         {

@@ -7,7 +7,7 @@ using DeployMatrix.Local.Agent;
 
 namespace DeployMatrix.Cli.Commands;
 
-/// <summary><c>deploymatrix status [LANE] [--env ENV]</c>: revisions, images, traffic and health on the local platform.</summary>
+/// <summary><c>deploymatrix status [LANE] [--env ENV]</c>: revisions, images, traffic and health on the local platform or Cloud Run.</summary>
 internal static class StatusCommand
 {
     public static Command Create(CliContext context)
@@ -34,6 +34,11 @@ internal static class StatusCommand
             throw new UsageException($"unknown lane '{laneName}'{Core.Diagnostics.DidYouMean.Hint(laneName, matrix.Lanes.Select(l => l.Name))}");
         }
 
+        if (ExecutionOptions.PlatformOf(result) == Core.Model.PlatformKind.CloudRun)
+        {
+            return await CloudRunAsync(result, context, matrix, laneName, env, ct);
+        }
+
         using var session = LocalSession.Open(matrix, context);
         var agent = await session.RequireAgentAsync(ct);
         var services = (await agent.ServicesAsync(ct))
@@ -58,6 +63,48 @@ internal static class StatusCommand
 
         return ExitCodes.Ok;
     }
+
+    /// <summary>Every Cloud Run service the matrix names (or the one asked for), as Cloud Run reports it.</summary>
+    private static async Task<int> CloudRunAsync(ParseResult result, CliContext context, Core.Model.Matrix matrix, string? laneName, string? env, CancellationToken ct)
+    {
+        using var session = LocalSession.Open(matrix, context);
+        var platform = await session.PlatformAsync(Core.Model.PlatformKind.CloudRun, ct);
+        var views = new List<CloudRunServiceView>();
+        foreach (var lane in matrix.Lanes.Where(l => l.Kind == Core.Model.LaneKind.Service && (laneName is null || l.Name == laneName)))
+        {
+            foreach (var environment in matrix.Environments.Select(e => e.Name).Where(e => env is null || e == env))
+            {
+                var planned = Core.Planning.Planner.Plan(matrix, new Core.Planning.PlanRequest { Lane = lane.Name, Environment = environment, Action = Core.Planning.PlanAction.Status, Platform = Core.Model.PlatformKind.CloudRun });
+                if (planned.Plan?.Steps.FirstOrDefault() is not Core.Planning.DescribeStatus { Target: { Platform: Core.Model.PlatformKind.CloudRun } target })
+                {
+                    continue;
+                }
+
+                var status = await platform.GetServiceAsync(target, ct);
+                views.Add(new CloudRunServiceView(status.Service, lane.Name, environment, status.Url?.ToString(), status.Traffic, status.LatestCreatedRevision,
+                    status.LatestReadyRevision, status.StableRevision, status.Image, status.Revisions));
+            }
+        }
+
+        if (GlobalOptions.Json(result))
+        {
+            Json.Write(context.Out, views);
+            return ExitCodes.Ok;
+        }
+
+        foreach (var view in views)
+        {
+            context.Out.WriteLine($"{view.Service} ({view.Lane}, {view.Env}) on {view.Url ?? "no URL yet"}");
+            context.Out.WriteLine($"  image: {view.Image ?? "-"}");
+            context.Out.WriteLine($"  traffic: {(view.Traffic.Count == 0 ? "none" : string.Join(", ", view.Traffic.Select(t => $"{t.Revision} {t.Percent}%")))}");
+            context.Out.WriteLine($"  latest created: {view.LatestCreatedRevision ?? "-"}; latest ready: {view.LatestReadyRevision ?? "-"}; stable: {view.StableRevision ?? "-"}");
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private sealed record CloudRunServiceView(string Service, string Lane, string Env, string? Url, IReadOnlyList<Engine.Platform.TrafficAssignment> Traffic,
+        string? LatestCreatedRevision, string? LatestReadyRevision, string? StableRevision, string? Image, IReadOnlyList<Engine.Platform.RevisionInfo> Revisions);
 
     private static void Print(ServiceView service, TextWriter output)
     {

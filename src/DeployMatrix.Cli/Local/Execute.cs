@@ -30,7 +30,6 @@ internal static class Execute
             return planned.ExitCode;
         }
 
-        LocalSession.RequireLocal(plan);
         using var session = LocalSession.Open(matrix, context);
         if (changeTicket is not null && matrix.FindLane(plan.Lane) is { Status: LaneStatus.Legacy } legacy)
         {
@@ -43,7 +42,7 @@ internal static class Execute
             throw new CommandFailure(refusal, ExitCodes.Failed);
         }
 
-        var executor = await session.ExecutorAsync(ct);
+        var executor = await session.ExecutorAsync(plan.Platform ?? PlatformKind.Local, ct);
         var wait = TimeSpan.FromSeconds(result.GetValue(ExecutionOptions.LockWait));
         return await session.WithLockAsync(plan.Lane, plan.Environment!, PlanActions.Name(plan.Action), wait, async () =>
         {
@@ -82,12 +81,23 @@ internal static class Execute
             return planned.ExitCode;
         }
 
-        LocalSession.RequireLocal(plan);
         using var session = LocalSession.Open(matrix, context);
-        var platform = await session.PlatformAsync(ct);
+        var platform = await session.PlatformAsync(plan.Platform ?? PlatformKind.Local, ct);
         var wait = TimeSpan.FromSeconds(result.GetValue(ExecutionOptions.LockWait));
         var scope = new TargetScope(matrix, matrix.FindLane(lane)!, ((DescribeStatus)plan.Steps[0]).Target, session, platform);
         return locked ? await session.WithLockAsync(lane, env, action, wait, () => work(scope)) : await work(scope);
+    }
+
+    /// <summary>
+    /// Rollouts and drills judge canaries on per-revision request metrics. Cloud Run's come from Cloud
+    /// Monitoring, which is not read yet: refuse before any traffic moves rather than stop half way.
+    /// </summary>
+    public static void RequireRequestMetrics(TargetScope scope, string command)
+    {
+        if (scope.Target.Platform == PlatformKind.CloudRun)
+        {
+            throw new CommandFailure($"{command} on Cloud Run needs request metrics from Cloud Monitoring, which this version does not read yet; nothing was changed. Move traffic step by step with: deploymatrix --platform cloudrun traffic {scope.Lane.Name} --env {scope.Target.Environment} --to STABLE=95,CANARY=5 (and rollback)", ExitCodes.BadInput);
+        }
     }
 
     /// <summary>The tag when none is given: the short SHA of HEAD, marked "-dirty" when the tree has changes.</summary>

@@ -50,11 +50,16 @@ internal sealed class LocalSession : IDisposable
         return Agent;
     }
 
-    public async Task<PlanExecutor> ExecutorAsync(CancellationToken cancellationToken) =>
-        new(await PlatformAsync(cancellationToken), State, Context.Time, new ReceiptWriter(Paths.Receipts, Context.Time), new ConsoleReporter(Context.Out));
+    public async Task<PlanExecutor> ExecutorAsync(PlatformKind kind, CancellationToken cancellationToken) =>
+        new(await PlatformAsync(kind, cancellationToken), State, Context.Time, new ReceiptWriter(Paths.Receipts, Context.Time), new ConsoleReporter(Context.Out));
 
-    public async Task<IPlatform> PlatformAsync(CancellationToken cancellationToken) =>
-        new LocalPlatform(Matrix, Paths, State, Artifacts, await RequireAgentAsync(cancellationToken), Context.Time);
+    /// <summary>
+    /// The platform a plan runs on: this machine's agent, or Cloud Run through Google's APIs. The
+    /// journal, receipts, gates, audit log and rollouts stay in this folder's state either way.
+    /// </summary>
+    public async Task<IPlatform> PlatformAsync(PlatformKind kind, CancellationToken cancellationToken) => kind == PlatformKind.CloudRun
+        ? await CloudRun.CloudRunConnection.PlatformAsync(Context.Env, Context.Time, cancellationToken)
+        : new LocalPlatform(Matrix, Paths, State, Artifacts, await RequireAgentAsync(cancellationToken), Context.Time);
 
     /// <summary>
     /// Runs <paramref name="work"/> holding the lane+environment lock, so two CLIs never mutate the same
@@ -95,11 +100,11 @@ internal sealed class LocalSession : IDisposable
     }
 
     /// <summary>Only the local platform executes in this build; Cloud Run targets are planned, or rehearsed locally.</summary>
-    public static void RequireLocal(Plan plan)
+    public static void RequireLocalBuild(Plan plan)
     {
         if (plan.Platform == PlatformKind.CloudRun)
         {
-            throw new UsageException($"{plan.Lane} targets Cloud Run in {plan.Environment}; executing on Cloud Run is not available yet. Rehearse it on this machine with --platform local, or print the gcloud commands with: deploymatrix plan {plan.Lane} --env {plan.Environment} --format shell");
+            throw new UsageException($"building {plan.Lane} on Cloud Build is not available yet; build it with the command that 'deploymatrix plan {plan.Lane} --action build --format shell' prints, or on this machine with --platform local");
         }
     }
 }

@@ -108,12 +108,16 @@ public sealed class LocalPlatformTests(LocalExampleFixture example)
     }
 
     [Fact]
-    public void CloudRunTarget_WithoutLocalOverride_IsRefusedWithTheWayToRehearse()
+    public void CloudRunTarget_WithoutUsableCredentials_StopsBeforeAnythingChanges()
     {
-        var run = CliRun.Invoke(example.Dir, "deploy", "runtime", "--env", "staging", "--tag", "t1");
+        var history = example.Cli("history").Out;
+        var environment = new Dictionary<string, string> { ["GOOGLE_APPLICATION_CREDENTIALS"] = Path.Combine(example.Dir, "no-such-key.json") };
+
+        var run = CliRun.Invoke(example.Dir, environment, "deploy", "runtime", "--env", "staging", "--tag", "t1");
 
         Assert.Equal(2, run.ExitCode);
-        Assert.Contains("--platform local", Assert.Single(run.ErrLines), StringComparison.Ordinal);
+        Assert.Contains("no usable Google credentials", Assert.Single(run.ErrLines), StringComparison.Ordinal);
+        Assert.Equal(history, example.Cli("history").Out);
     }
 
     [Fact]

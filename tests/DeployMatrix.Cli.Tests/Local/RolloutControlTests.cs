@@ -23,7 +23,7 @@ public sealed class RolloutControlTests(LocalExampleFixture example)
         await using var load = Load();
         using (var driver = StartRollout(file, "3s"))
         {
-            await WaitForStageAsync(stage);
+            await WaitForStageAsync(driver, stage);
             driver.Kill();
             await driver.WaitForExitAsync();
         }
@@ -48,7 +48,7 @@ public sealed class RolloutControlTests(LocalExampleFixture example)
         Process driver;
         using (driver = StartRollout(file, "3s"))
         {
-            await WaitForStageAsync(25);
+            await WaitForStageAsync(driver, 25);
             var agentPid = int.Parse(File.ReadAllText(Path.Combine(example.Dir, ".deploymatrix", "agent.pid")), System.Globalization.CultureInfo.InvariantCulture);
             Process.GetProcessById(agentPid).Kill();
             Assert.True(driver.WaitForExit(TimeSpan.FromSeconds(60)), "the rollout did not notice the agent was gone");
@@ -76,7 +76,7 @@ public sealed class RolloutControlTests(LocalExampleFixture example)
         var (file, canary) = PrepareCanary();
         await using var load = Load();
         using var driver = StartRollout(file, "3s");
-        await WaitForStageAsync(5);
+        await WaitForStageAsync(driver, 5);
 
         var pause = example.Cli("rollout", "pause", Lane, "--env", "staging", "--reason", "checking dashboards");
         Assert.True(driver.WaitForExit(TimeSpan.FromSeconds(30)));
@@ -104,7 +104,7 @@ public sealed class RolloutControlTests(LocalExampleFixture example)
         await using var load = Load();
         using (var driver = StartRollout(file, "3s"))
         {
-            await WaitForStageAsync(5);
+            await WaitForStageAsync(driver, 5);
             var abort = example.Cli("rollout", "abort", Lane, "--env", "staging", "--reason", "wrong build");
             Assert.True(driver.WaitForExit(TimeSpan.FromSeconds(30)));
 
@@ -117,7 +117,7 @@ public sealed class RolloutControlTests(LocalExampleFixture example)
 
         using (var driver = StartRollout(file, "3s"))
         {
-            await WaitForStageAsync(25);
+            await WaitForStageAsync(driver, 25);
             var noReason = example.Cli("rollout", "promote", Lane, "--env", "staging");
             var promote = example.Cli("rollout", "promote", Lane, "--env", "staging", "--reason", "hotfix INC-7");
             Assert.True(driver.WaitForExit(TimeSpan.FromSeconds(30)));
@@ -242,12 +242,17 @@ public sealed class RolloutControlTests(LocalExampleFixture example)
     }
 
     /// <summary>Waits (bounded) until the running rollout has set the given stage's traffic.</summary>
-    private async Task WaitForStageAsync(int stage)
+    private async Task WaitForStageAsync(Process driver, int stage)
     {
         // The first launch may build the CLI.
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < TimeSpan.FromMinutes(4))
         {
+            if (driver.HasExited)
+            {
+                Assert.Fail($"the rollout process exited ({driver.ExitCode}) before {stage}%: {await driver.StandardError.ReadToEndAsync()}");
+            }
+
             var run = example.Cli("rollout", "status", Lane, "--env", "staging", "--output", "json");
             if (run.ExitCode == 0)
             {

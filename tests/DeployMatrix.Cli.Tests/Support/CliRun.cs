@@ -5,11 +5,20 @@ namespace DeployMatrix.Cli.Tests.Support;
 /// <summary>Runs the real command tree in-process on real files, capturing what a terminal would show.</summary>
 public sealed record CliRun(int ExitCode, string Out, string Err)
 {
-    public static CliRun Invoke(string workingDirectory, params string[] args)
+    public static CliRun Invoke(string workingDirectory, params string[] args) => Invoke(workingDirectory, null, args);
+
+    /// <param name="environment">Variables the command sees (credentials, endpoints); null: the process's own.</param>
+    public static CliRun Invoke(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var code = CliApp.Run(args, new CliContext(output, error, workingDirectory, TimeProvider.System));
+        var context = new CliContext(output, error, workingDirectory, TimeProvider.System);
+        if (environment is not null)
+        {
+            context = context with { Env = name => environment.GetValueOrDefault(name) };
+        }
+
+        var code = CliApp.Run(args, context);
         return new CliRun(code, output.ToString(), error.ToString());
     }
 

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace DeployMatrix.CloudRun.Tests.Support;
+namespace DeployMatrix.Tests.GoogleDouble;
 
 /// <summary>
 /// Cloud Run Admin API v2 on loopback (Kestrel), with the semantics the platform relies on: a patch
@@ -46,7 +46,7 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
 
     public ConcurrentQueue<string> Calls { get; } = new();
 
-    /// <value>The default is 2: an operation is done at its second poll.</value>
+    /// <value>The default is 2: an operation is done at its second poll; 0 answers mutations with a finished operation.</value>
     public int PollsPerOperation { get; set; } = 2;
 
     public static async Task<CloudRunDouble> StartAsync()
@@ -82,7 +82,7 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
                 }),
             },
             ["traffic"] = new JsonArray(new JsonObject { ["type"] = "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", ["percent"] = 100 }),
-            ["uri"] = $"https://{service}-abc123-uc.a.run.app",
+            ["uri"] = _app.Urls.First(), // the service's own requests land on this double too
         };
         _revisions[name] = [];
         CreateRevision(name, _services[name]);
@@ -103,6 +103,20 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
+        if (request.Path == "/token")
+        {
+            await TokenAsync(context);
+            return;
+        }
+
+        if (!request.Path.StartsWithSegments("/v2"))
+        {
+            // Not Google's API: the deployed service itself (its uri points here), for smoke checks.
+            Calls.Enqueue($"app {request.Method} {request.Path}");
+            await context.Response.WriteAsync("ok");
+            return;
+        }
+
         var body = request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0
             ? JsonNode.Parse(await new StreamReader(request.Body).ReadToEndAsync()) : null;
         Calls.Enqueue($"{request.Method} {request.Path}{request.QueryString}");
@@ -335,6 +349,13 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
         var parts = resource.Split('/');
         var id = $"projects/{parts[1]}/locations/{parts[3]}/operations/{Guid.NewGuid():N}";
         var operation = new JsonObject { ["name"] = id, ["done"] = false, ["metadata"] = metadata };
+        if (PollsPerOperation <= 0)
+        {
+            // Done at once: for tests of whole commands, where polling is not the subject.
+            operation["done"] = true;
+            return finish(operation);
+        }
+
         _operations[id] = (operation, PollsPerOperation, finish);
         return operation;
     }
@@ -349,6 +370,34 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
 
         return packed;
     }
+
+    /// <summary>
+    /// Google's OAuth 2 token endpoint for service-account keys (RFC 7523 JWT bearer grant): a key file
+    /// whose token_uri points here gets <see cref="Token"/> for a well-formed signed assertion.
+    /// </summary>
+    private static async Task TokenAsync(HttpContext context)
+    {
+        var form = await context.Request.ReadFormAsync();
+        var assertion = form["assertion"].ToString().Split('.');
+        if (form["grant_type"] != "urn:ietf:params:oauth:grant-type:jwt-bearer" || assertion.Length != 3)
+        {
+            context.Response.StatusCode = 400;
+            await context.Response.WriteAsJsonAsync(new { error = "invalid_grant", error_description = "Invalid JWT." });
+            return;
+        }
+
+        var claims = JsonDocument.Parse(Convert.FromBase64String(Pad(assertion[1].Replace('-', '+').Replace('_', '/')))).RootElement;
+        if (!claims.TryGetProperty("scope", out var scope) || !scope.GetString()!.Contains("https://www.googleapis.com/auth/cloud-platform", StringComparison.Ordinal))
+        {
+            context.Response.StatusCode = 400;
+            await context.Response.WriteAsJsonAsync(new { error = "invalid_scope", error_description = "Missing the cloud-platform scope." });
+            return;
+        }
+
+        await context.Response.WriteAsJsonAsync(new { access_token = Token, expires_in = 3600, token_type = "Bearer" });
+    }
+
+    private static string Pad(string base64) => base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');
 
     private static async Task ErrorAsync(HttpContext context, HttpStatusCode code, string status, string message)
     {

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 
-namespace DeployMatrix.CloudRun.Tests.Support;
+namespace DeployMatrix.Tests.GoogleDouble;
 
 /// <summary>Cloud Run jobs in the double: image updates, runs that succeed or fail, executions.</summary>
 public sealed partial class CloudRunDouble

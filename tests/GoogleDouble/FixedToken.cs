@@ -1,6 +1,6 @@
 using DeployMatrix.CloudRun.Api;
 
-namespace DeployMatrix.CloudRun.Tests.Support;
+namespace DeployMatrix.Tests.GoogleDouble;
 
 /// <summary>The access token the double accepts, standing in for Application Default Credentials.</summary>
 public sealed class FixedToken : ITokenSource

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using DeployMatrix.Tests.Support;
 
-namespace DeployMatrix.CloudRun.Tests.Support;
+namespace DeployMatrix.Tests.GoogleDouble;
 
 /// <summary>An RPC as its HTTP binding exposes it: method, path pattern, which part of the request is the body.</summary>
 public sealed record HttpRule(string Rpc, string Method, string Template, Regex Pattern, string RequestType, string ResponseType, string? Body);

@@ -1,0 +1,72 @@
+using DeployMatrix.CloudRun.Api;
+using DeployMatrix.Engine.Platform;
+using Google.Apis.Auth.OAuth2;
+
+namespace DeployMatrix.CloudRun;
+
+/// <summary>
+/// How this process reaches Google: credentials and endpoints, from the environment.
+/// <list type="bullet">
+/// <item><c>GOOGLE_OAUTH_ACCESS_TOKEN</c>: an access token to use as is (e.g. <c>gcloud auth print-access-token</c>).</item>
+/// <item>Otherwise Application Default Credentials: the key file in <c>GOOGLE_APPLICATION_CREDENTIALS</c>, or the
+/// credentials of <c>gcloud auth application-default login</c>, or the metadata server on Google Cloud.</item>
+/// <item><c>DEPLOYMATRIX_GOOGLE_API_URL</c>: one base URL for every Google API (a private endpoint or a test double).</item>
+/// </list>
+/// </summary>
+public static class CloudRunConnection
+{
+    public const string TokenVariable = "GOOGLE_OAUTH_ACCESS_TOKEN";
+    public const string EndpointVariable = "DEPLOYMATRIX_GOOGLE_API_URL";
+
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromSeconds(60) };
+
+    /// <summary>The Cloud Run platform with credentials already proven to yield a token, so a command without them stops before it changes anything.</summary>
+    /// <exception cref="PlatformException">No usable credentials (exit code 2).</exception>
+    public static async Task<CloudRunPlatform> PlatformAsync(Func<string, string?> environment, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var endpoints = environment(EndpointVariable) is { Length: > 0 } url ? GoogleEndpoints.All(new Uri(url.EndsWith('/') ? url : url + "/")) : GoogleEndpoints.Production;
+        ITokenSource tokens = environment(TokenVariable) is { Length: > 0 } token
+            ? new StaticToken(token)
+            : new ApplicationDefaultToken(environment("GOOGLE_APPLICATION_CREDENTIALS") is { Length: > 0 } keyFile ? keyFile : null);
+        _ = await tokens.GetAccessTokenAsync(cancellationToken);
+        return new CloudRunPlatform(new RunApi(new GoogleHttp(Http, tokens), endpoints, time));
+    }
+
+    private sealed class StaticToken(string token) : ITokenSource
+    {
+        public Task<string> GetAccessTokenAsync(CancellationToken cancellationToken) => Task.FromResult(token);
+    }
+
+    /// <summary>Application Default Credentials, scoped for Cloud Platform; loaded once, refreshed by the library.</summary>
+    private sealed class ApplicationDefaultToken(string? keyFile) : ITokenSource
+    {
+        private ITokenAccess? _credential;
+
+        public async Task<string> GetAccessTokenAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                if (_credential is null)
+                {
+                    var credential = keyFile is null
+                        ? await GoogleCredential.GetApplicationDefaultAsync(cancellationToken)
+                        : await CredentialFactory.FromFileAsync<ServiceAccountCredential>(keyFile, cancellationToken) is { } account
+                            ? account.ToGoogleCredential()
+                            : throw new InvalidOperationException($"{keyFile} is not a service-account key");
+                    _credential = credential.CreateScoped("https://www.googleapis.com/auth/cloud-platform");
+                }
+
+                return await _credential.GetAccessTokenForRequestAsync(cancellationToken: cancellationToken);
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException or Newtonsoft.Json.JsonException)
+            {
+                var why = keyFile is null ? "none found" : $"cannot use {keyFile}: {e.Message.Split(". ")[0].TrimEnd('.')}";
+                throw new PlatformException($"no usable Google credentials ({why}); set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file, run 'gcloud auth application-default login', or set GOOGLE_OAUTH_ACCESS_TOKEN", 2);
+            }
+            catch (Google.Apis.Auth.OAuth2.Responses.TokenResponseException e)
+            {
+                throw new PlatformException($"Google refused the credentials: {e.Error?.Error} {e.Error?.ErrorDescription}".TrimEnd(), 2);
+            }
+        }
+    }
+}

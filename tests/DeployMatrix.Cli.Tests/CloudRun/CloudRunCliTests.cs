@@ -1,0 +1,158 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using DeployMatrix.Cli.Tests.Support;
+using DeployMatrix.Tests.GoogleDouble;
+using DeployMatrix.Tests.Support;
+
+namespace DeployMatrix.Cli.Tests.CloudRun;
+
+/// <summary>
+/// The example matrix's Cloud Run targets, driven by the real commands against the Cloud Run double
+/// (which holds every call to Google's API definitions): the seed's deploys, migrations and traffic.
+/// </summary>
+public sealed class CloudRunCliTests : IAsyncLifetime
+{
+    private const string Registry = "us-central1-docker.pkg.dev/openagentsgemini";
+    private readonly TempDir _dir = new();
+    private CloudRunDouble _double = null!;
+    private Dictionary<string, string> _env = null!;
+
+    public async Task InitializeAsync()
+    {
+        var source = Path.Combine(RepoPaths.Root, "examples", "openagents");
+        foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories)
+                     .Where(f => !f.Contains("/target/", StringComparison.Ordinal) && !f.Contains("/.deploymatrix/", StringComparison.Ordinal)))
+        {
+            _dir.Write(Path.GetRelativePath(source, file), File.ReadAllText(file));
+        }
+
+        _double = await CloudRunDouble.StartAsync();
+        _double.PollsPerOperation = 0; // polling has its own tests; here the commands are the subject
+        foreach (var (service, image) in new[] { ("runtime", "runtime/runtime"), ("runtime-staging", "runtime/runtime"), ("openagents-control-service", "openagents-control-service/control"), ("openagents-control-service-staging", "openagents-control-service/control") })
+        {
+            _double.AddService("openagentsgemini", "us-central1", service, $"{Registry}/{image}:aaa1111");
+        }
+
+        _double.AddJob("openagentsgemini", "us-central1", "runtime-migrate", $"{Registry}/runtime/runtime:aaa1111");
+        _double.AddJob("openagentsgemini", "us-central1", "runtime-migrate-staging", $"{Registry}/runtime/runtime:aaa1111");
+        _env = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["DEPLOYMATRIX_GOOGLE_API_URL"] = _double.BaseUri.ToString(),
+            ["GOOGLE_OAUTH_ACCESS_TOKEN"] = CloudRunDouble.Token,
+        };
+    }
+
+    public async Task DisposeAsync()
+    {
+        Assert.True(_double.Problems.IsEmpty, string.Join("\n", _double.Problems));
+        await _double.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    private CliRun Cli(params string[] args) => CliRun.Invoke(_dir.Path, _env, ["--platform", "cloudrun", .. args]);
+
+    [Fact]
+    public void StagingDeploy_RunsTheMigrationWithTheSameImage_ChecksDrift_AndSmokes()
+    {
+        var run = Cli("deploy", "runtime", "--env", "staging", "--tag", "bbb2222");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var image = $"{Registry}/runtime/runtime:bbb2222";
+        var service = _double.Service("projects/openagentsgemini/locations/us-central1/services/runtime-staging");
+        Assert.Equal(image, service["template"]!["containers"]![0]!["image"]!.GetValue<string>());
+        var job = _double.Job("projects/openagentsgemini/locations/us-central1/jobs/runtime-migrate-staging");
+        Assert.Equal(image, job["template"]!["template"]!["containers"]![0]!["image"]!.GetValue<string>());
+        Assert.Equal("EXECUTION_SUCCEEDED", job["latestCreatedExecution"]!["completionStatus"]!.GetValue<string>());
+        Assert.Contains(_double.Calls, c => c == "app GET /readyz");
+        var receipt = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir.Path, run.Out.Split('\n').Single(l => l.StartsWith("receipt: ", StringComparison.Ordinal))["receipt: ".Length..].Trim()))).RootElement;
+        Assert.Equal("cloudrun", receipt.GetProperty("platform").GetString());
+        Assert.Equal(image, receipt.GetProperty("deployed_image").GetString());
+        Assert.Equal("none", receipt.GetProperty("drift").GetString());
+    }
+
+    [Fact]
+    public void ProductionDeploy_TakesNoTraffic_ThenTrafficMovesAndRollsBack()
+    {
+        var before = Status("runtime", "production");
+        var stable = before.GetProperty("traffic")[0].GetProperty("revision").GetString()!;
+
+        var deploy = Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "test of the Cloud Run path");
+        var deployed = Status("runtime", "production");
+        var canary = deployed.GetProperty("latest_created_revision").GetString()!;
+        var split = Cli("traffic", "runtime", "--env", "production", "--to", $"{stable}=95,{canary}=5");
+        var splitStatus = Status("runtime", "production");
+        var rollback = Cli("rollback", "runtime", "--env", "production");
+
+        Assert.True(deploy.ExitCode == 0, deploy.ToString());
+        Assert.Equal(stable, deployed.GetProperty("traffic")[0].GetProperty("revision").GetString());
+        Assert.Equal(1, deployed.GetProperty("traffic").GetArrayLength());
+        Assert.True(split.ExitCode == 0, split.ToString());
+        Assert.Equal(2, splitStatus.GetProperty("traffic").GetArrayLength());
+        Assert.True(rollback.ExitCode == 0, rollback.ToString());
+        var back = Status("runtime", "production").GetProperty("traffic");
+        Assert.Equal(1, back.GetArrayLength());
+        Assert.Equal(stable, back[0].GetProperty("revision").GetString());
+    }
+
+    [Fact]
+    public void Rollout_IsRefusedBeforeAnyTrafficMoves_UntilMetricsAreRead()
+    {
+        Assert.Equal(0, Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "test").ExitCode);
+        var before = Status("runtime", "production").GetProperty("traffic").ToString();
+
+        var rollout = Cli("rollout", "runtime", "--env", "production", "--override-gate", "--reason", "test");
+
+        Assert.Equal(2, rollout.ExitCode);
+        Assert.Contains("needs request metrics from Cloud Monitoring", rollout.Err, StringComparison.Ordinal);
+        Assert.Contains("nothing was changed", rollout.Err, StringComparison.Ordinal);
+        Assert.Equal(before, Status("runtime", "production").GetProperty("traffic").ToString());
+        Assert.Contains("no rollout of runtime in production yet", Cli("rollout", "status", "runtime", "--env", "production").Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AFailedMigration_StopsTheDeploy_WithTheJobsStatus_AndWhereItsLogsAre()
+    {
+        _double.FailingJobs["runtime-migrate-staging"] = true;
+
+        var run = Cli("deploy", "runtime", "--env", "staging", "--tag", "bbb2222");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("https://console.cloud.google.com/logs/viewer?", run.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("smoke check", run.Out.Split("failed")[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AServiceAccountKey_GetsItsTokenFromTheKeysTokenEndpoint()
+    {
+        using var rsa = RSA.Create(2048);
+        var key = Path.Combine(_dir.Path, "key.json");
+        File.WriteAllText(key, JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["type"] = "service_account",
+            ["project_id"] = "openagentsgemini",
+            ["private_key_id"] = "k1",
+            ["private_key"] = rsa.ExportPkcs8PrivateKeyPem(),
+            ["client_email"] = "deployer@openagentsgemini.iam.gserviceaccount.com",
+            ["client_id"] = "1",
+            ["token_uri"] = new Uri(_double.BaseUri, "token").ToString(),
+        }));
+        _env.Remove("GOOGLE_OAUTH_ACCESS_TOKEN");
+        _env["GOOGLE_APPLICATION_CREDENTIALS"] = key;
+
+        var run = Cli("status", "runtime", "--env", "staging", "--output", "json");
+        _env["GOOGLE_APPLICATION_CREDENTIALS"] = Path.Combine(_dir.Path, "missing.json");
+        var missing = Cli("status", "runtime", "--env", "staging");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("no usable Google credentials (cannot use ", missing.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain(CloudRunDouble.Token, missing.ToString(), StringComparison.Ordinal);
+    }
+
+    private JsonElement Status(string lane, string env)
+    {
+        var run = Cli("status", lane, "--env", env, "--output", "json");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        return JsonDocument.Parse(run.Out).RootElement[0].Clone();
+    }
+}
