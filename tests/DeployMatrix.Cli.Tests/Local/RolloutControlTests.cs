@@ -136,6 +136,43 @@ public sealed class RolloutControlTests(LocalExampleFixture example)
         Assert.Contains("promoted by", example.Cli("history", Lane).Out, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AtATerminal_TheRolloutIsALiveView_OfStagesWeightsAndFigures()
+    {
+        var (file, _) = PrepareCanary();
+        await using var load = Load();
+        // script(1) gives the CLI a real pseudo-terminal, as a person's shell would.
+        var start = new ProcessStartInfo("script")
+        {
+            WorkingDirectory = example.Dir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        var command = $"'{Path.Combine(RepoPaths.Root, "deploymatrix")}' --platform local --file {file} rollout {Lane} --env staging --window 2s";
+        foreach (var arg in new[] { "-qfec", command, "/dev/null" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment.Remove("CI");
+        start.Environment["TERM"] = "xterm-256color";
+        start.Environment["COLUMNS"] = "140";
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(5)), "the rollout did not finish");
+        var screen = await output;
+        await load.StopAsync();
+
+        Assert.True(process.ExitCode == 0, screen);
+        Assert.Contains("\u001b[", screen, StringComparison.Ordinal); // drawn, not printed line by line
+        foreach (var heading in new[] { "revision", "weight", "requests", "5xx rate", "p95 ms", "left in the window", "(canary)", "(stable)" })
+        {
+            Assert.Contains(heading, screen, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("rollout complete", screen, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("rollback", "stayed inconclusive", "failed")]
     [InlineData("hold", "holding the split for a person", "paused")]
