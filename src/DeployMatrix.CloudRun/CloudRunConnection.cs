@@ -29,7 +29,8 @@ public static class CloudRunConnection
             ? new StaticToken(token)
             : new ApplicationDefaultToken(environment("GOOGLE_APPLICATION_CREDENTIALS") is { Length: > 0 } keyFile ? keyFile : null);
         _ = await tokens.GetAccessTokenAsync(cancellationToken);
-        return new CloudRunPlatform(new RunApi(new GoogleHttp(Http, tokens), endpoints, time));
+        var http = new GoogleHttp(Http, tokens);
+        return new CloudRunPlatform(new RunApi(http, endpoints, time), new MonitoringApi(http, endpoints), time);
     }
 
     private sealed class StaticToken(string token) : ITokenSource

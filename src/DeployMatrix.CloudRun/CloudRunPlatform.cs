@@ -10,8 +10,10 @@ namespace DeployMatrix.CloudRun;
 /// (pinning traffic where it was for the seed's no-traffic production deploys), traffic is a patch of
 /// revision targets, and the migration job is updated, run and read like <c>gcloud run jobs</c> does.
 /// </summary>
-public sealed class CloudRunPlatform(RunApi run) : IPlatform
+public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, TimeProvider time) : IPlatform
 {
+    private DateTimeOffset? _metricsOrigin;
+
     /// <summary>
     /// Cloud Run pulls the image itself and fails the deploy's operation when it is missing, with the
     /// registry's message; checking it here too would need the registry's own API and credentials.
@@ -91,9 +93,17 @@ public sealed class CloudRunPlatform(RunApi run) : IPlatform
         return service.Uri is { } uri ? new Uri(uri) : throw new PlatformException($"{target.Service} has no URL yet");
     }
 
-    /// <summary>Per-revision request metrics on Cloud Run come from Cloud Monitoring, which this platform does not read yet.</summary>
-    public Task<IReadOnlyDictionary<string, RevisionSample>> GetRevisionMetricsAsync(TargetRef target, CancellationToken cancellationToken) =>
-        throw new PlatformException("canary analysis on Cloud Run needs request metrics from Cloud Monitoring, which this version does not read yet; move traffic with 'deploymatrix traffic' and 'rollback'", 2);
+    /// <summary>
+    /// Counters per revision from Cloud Monitoring, summed from this platform's first read to now, so two
+    /// reads differ by what happened between them (what the canary analysis takes). Cloud Monitoring
+    /// shows Cloud Run's samples a minute or two late; windows of minutes (the seed's ten) absorb that.
+    /// </summary>
+    public Task<IReadOnlyDictionary<string, RevisionSample>> GetRevisionMetricsAsync(TargetRef target, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        _metricsOrigin ??= now;
+        return monitoring.RevisionSamplesAsync(target.Project!, target.Region!, target.Service, _metricsOrigin.Value, now, cancellationToken);
+    }
 
     private async Task<RunService> RequireServiceAsync(TargetRef target, CancellationToken cancellationToken) =>
         await run.GetServiceAsync(RunApi.ServiceName(target.Project!, target.Region!, target.Service), cancellationToken)

@@ -22,10 +22,9 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
         _double = await CloudRunDouble.StartAsync();
         _double.AddService("openagentsgemini", "us-central1", "runtime", OldImage);
         _double.AddJob("openagentsgemini", "us-central1", "runtime-migrate", OldImage);
-        _platform = new CloudRunPlatform(new RunApi(new GoogleHttp(_http, new FixedToken()) { FirstRetryDelay = TimeSpan.FromMilliseconds(10) }, GoogleEndpoints.All(_double.BaseUri), TimeProvider.System)
-        {
-            FirstPoll = TimeSpan.FromMilliseconds(10),
-        });
+        var http = new GoogleHttp(_http, new FixedToken()) { FirstRetryDelay = TimeSpan.FromMilliseconds(10) };
+        var endpoints = GoogleEndpoints.All(_double.BaseUri);
+        _platform = new CloudRunPlatform(new RunApi(http, endpoints, TimeProvider.System) { FirstPoll = TimeSpan.FromMilliseconds(10) }, new MonitoringApi(http, endpoints), TimeProvider.System);
     }
 
     public async Task DisposeAsync()
@@ -98,6 +97,30 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
         Assert.False(execution.Succeeded);
         Assert.StartsWith("https://console.cloud.google.com/logs/viewer?", execution.LogLocation, StringComparison.Ordinal);
         Assert.False(drift.Ok);
+    }
+
+    [Fact]
+    public async Task RevisionMetrics_AreCloudMonitoringsRequestCountsAndLatencies_SinceTheFirstRead()
+    {
+        var stable = (await _platform.GetServiceAsync(Runtime, CancellationToken.None)).LatestReadyRevision!;
+        var canary = (await _platform.DeployRevisionAsync(Runtime, NewImage, noTraffic: true, CancellationToken.None)).Name;
+        await _platform.SetTrafficAsync(Runtime, [new TrafficAssignment(stable, 80), new TrafficAssignment(canary, 20)], CancellationToken.None);
+        _double.RevisionBehaviour[canary] = (0.10, 40);
+        _double.RevisionBehaviour[stable] = (0, 4);
+
+        var first = await _platform.GetRevisionMetricsAsync(Runtime, CancellationToken.None);
+        _double.SimulateLoad("projects/openagentsgemini/locations/us-central1/services/runtime", perTick: 100);
+        await Task.Delay(500);
+        var later = await _platform.GetRevisionMetricsAsync(Runtime, CancellationToken.None);
+
+        Assert.Empty(first);
+        var c = later[canary];
+        var s = later[stable];
+        Assert.InRange(c.Requests * 100.0 / (c.Requests + s.Requests), 19, 21);
+        Assert.InRange(c.Failed * 100.0 / c.Requests, 9, 11);
+        Assert.Equal(0, s.Failed);
+        Assert.InRange(c.P95Ms, 40, 60); // the bucket holding 40 ms
+        Assert.InRange(s.P95Ms, 4, 6);
     }
 
     [Fact]

@@ -55,7 +55,7 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
-        var fake = new CloudRunDouble(app, ProtoCatalog.Load("run"));
+        var fake = new CloudRunDouble(app, ProtoCatalog.Load("run", "monitoring"));
         app.Run(fake.HandleAsync);
         await app.StartAsync();
         return fake;
@@ -109,7 +109,7 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
             return;
         }
 
-        if (!request.Path.StartsWithSegments("/v2"))
+        if (!request.Path.StartsWithSegments("/v2") && !request.Path.StartsWithSegments("/v3"))
         {
             // Not Google's API: the deployed service itself (its uri points here), for smoke checks.
             Calls.Enqueue($"app {request.Method} {request.Path}");
@@ -141,7 +141,7 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
         }
 
         var path = request.Path.Value!;
-        var resource = path["/v2/".Length..];
+        var resource = path["/v2/".Length..]; // (/v3/ is as long)
         JsonNode? answer;
         switch (rule?.Rpc)
         {
@@ -174,6 +174,9 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
                 break;
             case "google.cloud.run.v2.Jobs.RunJob":
                 answer = RunJob(resource[..resource.LastIndexOf(':')]);
+                break;
+            case "google.monitoring.v3.MetricService.ListTimeSeries":
+                answer = TimeSeries(request);
                 break;
             case "google.cloud.run.v2.Executions.GetExecution":
                 answer = _executions.TryGetValue(resource, out var execution) ? execution.DeepClone() : null;
@@ -409,5 +412,10 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
         }.ToJsonString());
     }
 
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _load.CancelAsync();
+        await _app.DisposeAsync();
+        _load.Dispose();
+    }
 }

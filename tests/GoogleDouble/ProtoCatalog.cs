@@ -51,9 +51,26 @@ public sealed class ProtoCatalog
 
     public bool HasType(string fullName) => _types.ContainsKey(fullName);
 
-    /// <summary>Whether a message has a field of this JSON name (query parameters name request fields).</summary>
-    public bool HasField(string typeName, string field) =>
-        _types.TryGetValue(typeName, out var type) && type.TryGetProperty("fields", out var fields) && fields.TryGetProperty(field, out _);
+    /// <summary>Whether a message has a field at this JSON path (query parameters name request fields, nested ones dotted: <c>interval.startTime</c>).</summary>
+    public bool HasField(string typeName, string path)
+    {
+        var type = typeName;
+        var parts = path.Split('.');
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (!_types.TryGetValue(type, out var definition) || !definition.TryGetProperty("fields", out var fields) || !fields.TryGetProperty(parts[i], out _))
+            {
+                return false;
+            }
+
+            if (i < parts.Length - 1)
+            {
+                type = FieldType(type, parts[i]);
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>Every way <paramref name="json"/> departs from the message type: unknown fields, wrong JSON types, unknown enum values.</summary>
     public IReadOnlyList<string> Check(string typeName, JsonElement json, string where = "$")

@@ -63,7 +63,6 @@ internal static class DrillCommand
 
         return await Execute.WithTargetAsync(result, context, laneName, env, "drill", async scope =>
         {
-            Execute.RequireRequestMetrics(scope, "drill canary");
             var (target, session, platform) = (scope.Target, scope.Session, scope.Platform);
             var service = await platform.GetServiceAsync(target, ct);
             var stable = service.Traffic.OrderByDescending(t => t.Percent).FirstOrDefault()?.Revision

@@ -105,7 +105,6 @@ internal static class RolloutControlCommands
         var wait = TimeSpan.FromSeconds(result.GetValue(ExecutionOptions.LockWait));
         return await scope.Session.WithLockAsync(scope.Lane.Name, scope.Target.Environment, "rollout resume", wait, async () =>
         {
-            Execute.RequireRequestMetrics(scope, "rollout resume");
             var record = Latest(scope);
             if (RolloutStatus.IsFinished(record.Status))
             {

@@ -88,18 +88,6 @@ internal static class Execute
         return locked ? await session.WithLockAsync(lane, env, action, wait, () => work(scope)) : await work(scope);
     }
 
-    /// <summary>
-    /// Rollouts and drills judge canaries on per-revision request metrics. Cloud Run's come from Cloud
-    /// Monitoring, which is not read yet: refuse before any traffic moves rather than stop half way.
-    /// </summary>
-    public static void RequireRequestMetrics(TargetScope scope, string command)
-    {
-        if (scope.Target.Platform == PlatformKind.CloudRun)
-        {
-            throw new CommandFailure($"{command} on Cloud Run needs request metrics from Cloud Monitoring, which this version does not read yet; nothing was changed. Move traffic step by step with: deploymatrix --platform cloudrun traffic {scope.Lane.Name} --env {scope.Target.Environment} --to STABLE=95,CANARY=5 (and rollback)", ExitCodes.BadInput);
-        }
-    }
-
     /// <summary>The tag when none is given: the short SHA of HEAD, marked "-dirty" when the tree has changes.</summary>
     public static string? DefaultTag(Matrix matrix, bool refuseDirty)
     {

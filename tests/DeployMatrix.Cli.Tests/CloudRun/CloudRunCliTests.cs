@@ -94,19 +94,26 @@ public sealed class CloudRunCliTests : IAsyncLifetime
         Assert.Equal(stable, back[0].GetProperty("revision").GetString());
     }
 
-    [Fact]
-    public void Rollout_IsRefusedBeforeAnyTrafficMoves_UntilMetricsAreRead()
+    [Theory]
+    [InlineData(0.0, 0, "rollout complete")]
+    [InlineData(0.05, 1, "rollout failed — stage 5% failed: 5xx rate: canary ")]
+    public void Rollout_JudgesTheCanaryOnCloudMonitoringsRequestMetrics(double canaryErrorRate, int exitCode, string expected)
     {
         Assert.Equal(0, Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "test").ExitCode);
-        var before = Status("runtime", "production").GetProperty("traffic").ToString();
+        var status = Status("runtime", "production");
+        var stable = status.GetProperty("traffic")[0].GetProperty("revision").GetString()!;
+        var canary = status.GetProperty("latest_created_revision").GetString()!;
+        _double.RevisionBehaviour[canary] = (canaryErrorRate, 4);
+        _double.SimulateLoad("projects/openagentsgemini/locations/us-central1/services/runtime", perTick: 100);
 
-        var rollout = Cli("rollout", "runtime", "--env", "production", "--override-gate", "--reason", "test");
+        var rollout = Cli("rollout", "runtime", "--env", "production", "--window", "1s", "--override-gate", "--reason", "test");
 
-        Assert.Equal(2, rollout.ExitCode);
-        Assert.Contains("needs request metrics from Cloud Monitoring", rollout.Err, StringComparison.Ordinal);
-        Assert.Contains("nothing was changed", rollout.Err, StringComparison.Ordinal);
-        Assert.Equal(before, Status("runtime", "production").GetProperty("traffic").ToString());
-        Assert.Contains("no rollout of runtime in production yet", Cli("rollout", "status", "runtime", "--env", "production").Err, StringComparison.Ordinal);
+        Assert.True(rollout.ExitCode == exitCode, rollout.ToString());
+        Assert.True(rollout.ToString().Contains(expected, StringComparison.Ordinal), rollout.ToString());
+        var traffic = Status("runtime", "production").GetProperty("traffic");
+        Assert.Equal(1, traffic.GetArrayLength());
+        Assert.Equal(exitCode == 0 ? canary : stable, traffic[0].GetProperty("revision").GetString());
+        Assert.Contains(_double.Calls, c => c.StartsWith("GET /v3/projects/openagentsgemini/timeSeries", StringComparison.Ordinal));
     }
 
     [Fact]
