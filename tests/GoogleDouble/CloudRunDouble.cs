@@ -46,6 +46,9 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
 
     public ConcurrentQueue<string> Calls { get; } = new();
 
+    /// <summary>When set, a new revision runs the image this returns instead (e.g. a tag moved while the deploy ran).</summary>
+    public Func<string, string>? RevisionImage { get; set; }
+
     /// <value>The default is 2: an operation is done at its second poll; 0 answers mutations with a finished operation.</value>
     public int PollsPerOperation { get; set; } = 2;
 
@@ -325,10 +328,21 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
         {
             ["name"] = $"{serviceName}/revisions/{revision}",
             ["createTime"] = "2026-11-26T12:00:00Z",
-            ["containers"] = service["template"]!["containers"]!.DeepClone(),
+            ["containers"] = Containers(service),
             ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["state"] = "CONDITION_SUCCEEDED" }),
         });
         service["latestCreatedRevision"] = $"{serviceName}/revisions/{revision}";
+    }
+
+    private JsonNode Containers(JsonObject service)
+    {
+        var containers = service["template"]!["containers"]!.DeepClone();
+        if (RevisionImage is { } rewrite && containers[0]?["image"] is { } image)
+        {
+            containers[0]!["image"] = rewrite(image.GetValue<string>());
+        }
+
+        return containers;
     }
 
     /// <summary>The service as Cloud Run reports it once an operation finished: ready revision, resolved traffic.</summary>

@@ -117,6 +117,34 @@ public sealed class CloudRunCliTests : IAsyncLifetime
     }
 
     [Fact]
+    public void ARevisionRunningAnotherImage_FailsTheDeploy_BeforeTheMigration_AndTrafficStaysPut()
+    {
+        var before = Status("runtime", "production").GetProperty("traffic").ToString();
+        _double.RevisionImage = image => image.Replace(":bbb2222", ":ccc3333", StringComparison.Ordinal);
+
+        var run = Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "test");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains($"runs {Registry}/runtime/runtime:ccc3333, not the requested {Registry}/runtime/runtime:bbb2222", run.Err, StringComparison.Ordinal);
+        Assert.Equal(before, Status("runtime", "production").GetProperty("traffic").ToString());
+        var job = _double.Job("projects/openagentsgemini/locations/us-central1/jobs/runtime-migrate");
+        Assert.Equal($"{Registry}/runtime/runtime:aaa1111", job["template"]!["template"]!["containers"]![0]!["image"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void PermissionDenied_IsOneLine_NamingTheCallAndTheRole()
+    {
+        _double.FailNext(System.Net.HttpStatusCode.Forbidden, "Permission 'run.services.get' denied on resource 'projects/openagentsgemini/locations/us-central1/services/runtime' (or resource may not exist).");
+
+        var run = Cli("status", "runtime", "--env", "production");
+
+        Assert.Equal(1, run.ExitCode);
+        var line = Assert.Single(run.ErrLines);
+        Assert.Contains("GET /v2/projects/openagentsgemini/locations/us-central1/services/runtime → 403 PERMISSION_DENIED: Permission 'run.services.get' denied", line, StringComparison.Ordinal);
+        Assert.Contains("the account lacks a role", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AFailedMigration_StopsTheDeploy_WithTheJobsStatus_AndWhereItsLogsAre()
     {
         _double.FailingJobs["runtime-migrate-staging"] = true;
