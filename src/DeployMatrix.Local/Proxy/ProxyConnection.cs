@@ -22,6 +22,10 @@ internal sealed partial class ProxyConnection(Socket client, ServiceProxy proxy)
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(UpstreamConnection.BufferSize);
     private int _start;
     private int _end;
+    private long _idleSince = Environment.TickCount64;
+
+    /// <summary><see cref="Environment.TickCount64"/> since when the connection waits for a request head, or 0 while a request is in progress.</summary>
+    public long IdleSince => Volatile.Read(ref _idleSince);
 
     public async Task RunAsync()
     {
@@ -51,6 +55,7 @@ internal sealed partial class ProxyConnection(Socket client, ServiceProxy proxy)
                     _end += read;
                 }
 
+                Volatile.Write(ref _idleSince, 0);
                 if (Http1.ParseRequest(_buffer.AsSpan(_start, headLength)) is not { } request)
                 {
                     await SendErrorAsync(400, "Bad Request", "deploymatrix: malformed or ambiguous request head");
@@ -208,6 +213,8 @@ internal sealed partial class ProxyConnection(Socket client, ServiceProxy proxy)
                 {
                     return;
                 }
+
+                Volatile.Write(ref _idleSince, Environment.TickCount64);
             }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException or OperationCanceledException)
@@ -220,6 +227,9 @@ internal sealed partial class ProxyConnection(Socket client, ServiceProxy proxy)
             Dispose();
         }
     }
+
+    /// <summary>Closes the client socket; the connection's loop then ends and gives its buffer back (never while it may still write into it).</summary>
+    public void Close() => _client.Dispose();
 
     public void Dispose()
     {

@@ -17,13 +17,22 @@ public sealed class ServiceProxy : IAsyncDisposable
     private Task _accepting = Task.CompletedTask;
     private TrafficWheel _wheel = TrafficWheel.Empty;
 
-    private ServiceProxy(Socket listener, string env, string service)
+    private readonly ITimer _sweeper;
+
+    private ServiceProxy(Socket listener, string env, string service, TimeSpan idleTimeout)
     {
         _listener = listener;
         Env = env;
         Service = service;
+        IdleTimeout = idleTimeout;
         Port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        var every = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(50).Ticks, idleTimeout.Ticks / 4));
+        _sweeper = TimeProvider.System.CreateTimer(_ => CloseIdle(), null, every, every);
     }
+
+    /// <value>The default is 120 s: a client connection with no request in progress for this long is closed
+    /// (keep-alive connections nobody uses, and heads that never finish arriving).</value>
+    public TimeSpan IdleTimeout { get; }
 
     /// <summary>
     /// Set to 1 in the environment of a process hosting proxies (the agent) before it opens any socket:
@@ -43,7 +52,11 @@ public sealed class ServiceProxy : IAsyncDisposable
 
     /// <summary>Starts listening on 127.0.0.1:<paramref name="port"/> (0 picks a free port).</summary>
     /// <exception cref="SocketException">The port is taken.</exception>
-    public static Task<ServiceProxy> StartAsync(string env, string service, int port, CancellationToken cancellationToken)
+    public static Task<ServiceProxy> StartAsync(string env, string service, int port, CancellationToken cancellationToken) =>
+        StartAsync(env, service, port, TimeSpan.FromSeconds(120), cancellationToken);
+
+    /// <inheritdoc cref="StartAsync(string, string, int, CancellationToken)"/>
+    public static Task<ServiceProxy> StartAsync(string env, string service, int port, TimeSpan idleTimeout, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -58,7 +71,7 @@ public sealed class ServiceProxy : IAsyncDisposable
             throw;
         }
 
-        var proxy = new ServiceProxy(listener, env, service);
+        var proxy = new ServiceProxy(listener, env, service, idleTimeout);
         proxy._accepting = proxy.AcceptAsync();
         return Task.FromResult(proxy);
     }
@@ -74,6 +87,18 @@ public sealed class ServiceProxy : IAsyncDisposable
     }
 
     internal void Forget(ProxyConnection connection) => _connections.TryRemove(connection, out _);
+
+    private void CloseIdle()
+    {
+        var now = Environment.TickCount64;
+        foreach (var connection in _connections.Keys)
+        {
+            if (connection.IdleSince is var since and > 0 && now - since > IdleTimeout.TotalMilliseconds)
+            {
+                connection.Close(); // the pending receive fails and the connection's loop ends
+            }
+        }
+    }
 
     private async Task AcceptAsync()
     {
@@ -102,12 +127,13 @@ public sealed class ServiceProxy : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _sweeper.DisposeAsync();
         await _stop.CancelAsync();
         _listener.Dispose();
         await _accepting;
         foreach (var connection in _connections.Keys)
         {
-            connection.Dispose();
+            connection.Close();
         }
 
         foreach (var endpoint in Wheel.Endpoints)

@@ -211,6 +211,42 @@ public sealed class ServiceProxyTests : IAsyncLifetime
         Assert.Equal(0, _endpoint.Metrics.Snapshot().ProxyErrors);
     }
 
+    [Fact]
+    public async Task IdleClientConnections_AreClosed_ButBusyOnesAreNot()
+    {
+        await using var proxy = await ServiceProxy.StartAsync("test", "svc", 0, TimeSpan.FromMilliseconds(300), CancellationToken.None);
+        proxy.SetWheel(TrafficWheel.Build([(_endpoint, 100)]));
+        using var idle = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await idle.ConnectAsync(IPAddress.Loopback, proxy.Port);
+        using var partial = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await partial.ConnectAsync(IPAddress.Loopback, proxy.Port);
+        await partial.SendAsync("GET /hello HTTP/1.1\r\nHost: a\r\n"u8.ToArray()); // a head that never ends
+        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false });
+
+        // A client that keeps asking stays connected past the timeout.
+        for (var i = 0; i < 8; i++)
+        {
+            Assert.Equal("hello", await client.GetStringAsync(new Uri($"http://127.0.0.1:{proxy.Port}/hello")));
+            await Task.Delay(100);
+        }
+
+        Assert.True(await ClosedByPeerAsync(idle));
+        Assert.True(await ClosedByPeerAsync(partial));
+    }
+
+    /// <summary>Whether the other side closed (an orderly end or a reset) within a few seconds, sending nothing.</summary>
+    private static async Task<bool> ClosedByPeerAsync(Socket socket)
+    {
+        try
+        {
+            return await ReadToEndAsync(socket) == "";
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            return true;
+        }
+    }
+
     private static async Task<string> ReadToEndAsync(Socket socket)
     {
         var all = new MemoryStream();
