@@ -117,6 +117,27 @@ public sealed class CloudRunCliTests : IAsyncLifetime
     }
 
     [Fact]
+    public void TheSeedsCanaryDrill_RunsOnCloudRun_AndReportsItsProjectRegionAndService()
+    {
+        Assert.Equal(0, Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "test").ExitCode);
+        var stable = Status("runtime", "production").GetProperty("traffic")[0].GetProperty("revision").GetString()!;
+        _double.SimulateLoad("projects/openagentsgemini/locations/us-central1/services/runtime", perTick: 50);
+        var report = Path.Combine(_dir.Path, "drill");
+
+        var run = Cli("drill", "canary", "runtime", "--env", "production", "--steps", "5,50", "--dwell", "300ms", "--out", report);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "summary.json"))).RootElement;
+        Assert.Equal("openagentsgemini", summary.GetProperty("project").GetString());
+        Assert.Equal("us-central1", summary.GetProperty("region").GetString());
+        Assert.Equal("runtime", summary.GetProperty("service").GetString());
+        Assert.Equal("pass", summary.GetProperty("overall_status").GetString());
+        var traffic = Status("runtime", "production").GetProperty("traffic");
+        Assert.Equal(1, traffic.GetArrayLength());
+        Assert.Equal(stable, traffic[0].GetProperty("revision").GetString());
+    }
+
+    [Fact]
     public void ARevisionRunningAnotherImage_FailsTheDeploy_BeforeTheMigration_AndTrafficStaysPut()
     {
         var before = Status("runtime", "production").GetProperty("traffic").ToString();
