@@ -1,8 +1,7 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using DeployMatrix.Local.Supervisor;
 
 namespace RolloutBench;
 
@@ -46,10 +45,10 @@ internal sealed partial class Example : IAsyncDisposable
             File.SetUnixFileMode(target, File.GetUnixFileMode(file));
         }
 
-        var port = FreePort();
+        var port = ManagedProcess.FreePort();
         var matrix = Path.Combine(dir, "deploymatrix.yaml");
         var text = PortPattern().Replace(await File.ReadAllTextAsync(matrix), m =>
-            $"service: {m.Groups["service"].Value}, port: {(m.Groups["service"].Value == "openagents-control-service-staging" ? port : FreePort())}");
+            $"service: {m.Groups["service"].Value}, port: {(m.Groups["service"].Value == "openagents-control-service-staging" ? port : ManagedProcess.FreePort())}");
         // Gates sized for seconds-long windows: 50 requests per revision before a verdict.
         text = text.Replace("min-requests: 100", "min-requests: 50", StringComparison.Ordinal);
         await File.WriteAllTextAsync(matrix, text);
@@ -114,13 +113,6 @@ internal sealed partial class Example : IAsyncDisposable
     {
         await RunAsync(["agent", "stop"], check: false);
         Directory.Delete(_dir, recursive: true);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [GeneratedRegex(@"service: (?<service>[a-z0-9-]+), port: \d+")]

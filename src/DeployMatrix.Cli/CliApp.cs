@@ -31,16 +31,17 @@ internal static class CliApp
             context.Err.WriteLine($"deploymatrix: {e.Message}");
             return ExitCodes.BadInput;
         }
-        catch (CommandFailure e)
+        catch (Exception e) when (e is CommandFailure or Engine.Platform.PlatformException)
         {
+            // A command that failed, or a platform call outside a plan (status, gate, rollout control):
+            // one line the user can act on, and the exit code that goes with it.
             context.Err.WriteLine($"deploymatrix: {e.Message}");
-            return e.ExitCode;
-        }
-        catch (Engine.Platform.PlatformException e)
-        {
-            // A platform call outside a plan (status, gate, rollout control) failed for a reason the user can act on.
-            context.Err.WriteLine($"deploymatrix: {e.Message}");
-            return e.ExitCode;
+            return e switch
+            {
+                CommandFailure failure => failure.ExitCode,
+                Engine.Platform.PlatformException platform => platform.ExitCode,
+                _ => ExitCodes.Failed,
+            };
         }
         catch (OperationCanceledException)
         {

@@ -1,4 +1,4 @@
-using DeployMatrix.CloudRun.Api;
+using DeployMatrix.CloudRun.Tests.Support;
 using DeployMatrix.Tests.GoogleDouble;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Planning;
@@ -13,26 +13,19 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
     private static readonly TargetRef Runtime = new("runtime", "production", PlatformKind.CloudRun, "runtime", "openagentsgemini", "us-central1");
     private const string OldImage = "us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime:aaa1111";
     private const string NewImage = "us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime:bbb2222";
+    private DoubleConnection _connection = null!;
     private CloudRunDouble _double = null!;
     private CloudRunPlatform _platform = null!;
-    private readonly HttpClient _http = new();
 
     public async Task InitializeAsync()
     {
-        _double = await CloudRunDouble.StartAsync();
+        _connection = await DoubleConnection.StartAsync();
+        (_double, _platform) = (_connection.Fake, _connection.Platform);
         _double.AddService("openagentsgemini", "us-central1", "runtime", OldImage);
         _double.AddJob("openagentsgemini", "us-central1", "runtime-migrate", OldImage);
-        var http = new GoogleHttp(_http, new FixedToken()) { FirstRetryDelay = TimeSpan.FromMilliseconds(10) };
-        var endpoints = GoogleEndpoints.All(_double.BaseUri);
-        _platform = new CloudRunPlatform(new RunApi(http, endpoints, TimeProvider.System) { FirstPoll = TimeSpan.FromMilliseconds(10) }, new MonitoringApi(http, endpoints), TimeProvider.System);
     }
 
-    public async Task DisposeAsync()
-    {
-        Assert.True(_double.Problems.IsEmpty, string.Join("\n", _double.Problems));
-        _http.Dispose();
-        await _double.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _connection.DisposeAsync();
 
     [Fact]
     public async Task NoTrafficDeploy_CreatesARevisionWithoutTraffic_ChangingOnlyTheImage()

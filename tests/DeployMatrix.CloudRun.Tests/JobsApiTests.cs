@@ -1,4 +1,5 @@
 using DeployMatrix.CloudRun.Api;
+using DeployMatrix.CloudRun.Tests.Support;
 using DeployMatrix.Tests.GoogleDouble;
 
 namespace DeployMatrix.CloudRun.Tests;
@@ -8,26 +9,18 @@ public sealed class JobsApiTests : IAsyncLifetime
 {
     private const string Job = "projects/openagentsgemini/locations/us-central1/jobs/runtime-migrate";
     private const string Image = "us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime:bbb2222";
+    private DoubleConnection _connection = null!;
     private CloudRunDouble _double = null!;
     private RunApi _api = null!;
-    private readonly HttpClient _http = new();
 
     public async Task InitializeAsync()
     {
-        _double = await CloudRunDouble.StartAsync();
+        _connection = await DoubleConnection.StartAsync();
+        (_double, _api) = (_connection.Fake, _connection.Run);
         _double.AddJob("openagentsgemini", "us-central1", "runtime-migrate", "us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime:aaa1111");
-        _api = new RunApi(new GoogleHttp(_http, new FixedToken()) { FirstRetryDelay = TimeSpan.FromMilliseconds(10) }, GoogleEndpoints.All(_double.BaseUri), TimeProvider.System)
-        {
-            FirstPoll = TimeSpan.FromMilliseconds(10),
-        };
     }
 
-    public async Task DisposeAsync()
-    {
-        Assert.True(_double.Problems.IsEmpty, string.Join("\n", _double.Problems));
-        _http.Dispose();
-        await _double.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _connection.DisposeAsync();
 
     [Fact]
     public async Task TheJobRunsTheImageItWasUpdatedTo_AndItsExecutionSucceeds()

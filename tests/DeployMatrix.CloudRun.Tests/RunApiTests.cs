@@ -1,5 +1,6 @@
 using System.Net;
 using DeployMatrix.CloudRun.Api;
+using DeployMatrix.CloudRun.Tests.Support;
 using DeployMatrix.Tests.GoogleDouble;
 using DeployMatrix.Engine.Platform;
 
@@ -9,26 +10,18 @@ namespace DeployMatrix.CloudRun.Tests;
 public sealed class RunApiTests : IAsyncLifetime
 {
     private const string Name = "projects/openagentsgemini/locations/us-central1/services/openagents-control-service";
+    private DoubleConnection _connection = null!;
     private CloudRunDouble _double = null!;
     private RunApi _api = null!;
-    private readonly HttpClient _http = new();
 
     public async Task InitializeAsync()
     {
-        _double = await CloudRunDouble.StartAsync();
+        _connection = await DoubleConnection.StartAsync();
+        (_double, _api) = (_connection.Fake, _connection.Run);
         _double.AddService("openagentsgemini", "us-central1", "openagents-control-service", "us-central1-docker.pkg.dev/openagentsgemini/openagents-control-service/control:aaa1111");
-        _api = new RunApi(new GoogleHttp(_http, new FixedToken()) { FirstRetryDelay = TimeSpan.FromMilliseconds(10) }, GoogleEndpoints.All(_double.BaseUri), TimeProvider.System)
-        {
-            FirstPoll = TimeSpan.FromMilliseconds(10),
-        };
     }
 
-    public async Task DisposeAsync()
-    {
-        Assert.True(_double.Problems.IsEmpty, string.Join("\n", _double.Problems));
-        _http.Dispose();
-        await _double.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _connection.DisposeAsync();
 
     [Fact]
     public async Task PatchingTheImage_CreatesARevision_AfterPollingTheOperation()
@@ -100,11 +93,7 @@ public sealed class RunApiTests : IAsyncLifetime
         Assert.Null(await _api.GetServiceAsync("projects/openagentsgemini/locations/us-central1/services/nope", CancellationToken.None));
 
         _double.PollsPerOperation = int.MaxValue;
-        var patient = new RunApi(new GoogleHttp(_http, new FixedToken()), GoogleEndpoints.All(_double.BaseUri), TimeProvider.System)
-        {
-            FirstPoll = TimeSpan.FromMilliseconds(10),
-            OperationTimeout = TimeSpan.FromMilliseconds(300),
-        };
+        var patient = _connection.RunApi(operationTimeout: TimeSpan.FromMilliseconds(300));
         var error = await Assert.ThrowsAsync<PlatformException>(() => patient.UpdateServiceAsync(new RunService { Name = Name, Traffic = [new TrafficTarget { Type = TrafficTarget.ToLatest, Percent = 100 }] }, CancellationToken.None));
 
         Assert.Contains("did not finish within", error.Message, StringComparison.Ordinal);

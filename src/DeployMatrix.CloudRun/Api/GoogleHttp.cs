@@ -13,69 +13,81 @@ namespace DeployMatrix.CloudRun.Api;
 /// JSON over HTTPS to Google's APIs: a bearer token on every call, retries with jittered exponential
 /// backoff on 429 and 5xx (never on other 4xx), and Google's error body turned into one line.
 /// </summary>
-public sealed class GoogleHttp(HttpClient http, ITokenSource tokens)
+public sealed class GoogleHttp
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    // Mutations are retried only where Google says the request was not applied: 429 (quota) and 503
-    // (unavailable). Reads are retried on any 5xx as well.
-    private static readonly ResiliencePipeline<HttpResponseMessage> ReadRetries = Pipeline(s => (int)s >= 500 || s == HttpStatusCode.TooManyRequests);
-    private static readonly ResiliencePipeline<HttpResponseMessage> WriteRetries = Pipeline(s => s is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable);
+    private readonly HttpClient _http;
+    private readonly ITokenSource _tokens;
+    private readonly ResiliencePipeline<HttpResponseMessage> _readRetries;
+    private readonly ResiliencePipeline<HttpResponseMessage> _writeRetries;
 
-    /// <summary>How long retries may take in total; tests shorten the first delay.</summary>
-    public TimeSpan FirstRetryDelay { get; init; } = TimeSpan.FromMilliseconds(500);
+    /// <param name="firstRetryDelay">The default is 500 ms, doubling (with jitter) for each of up to 5 retries; tests pass milliseconds.</param>
+    public GoogleHttp(HttpClient http, ITokenSource tokens, TimeSpan? firstRetryDelay = null)
+    {
+        _http = http;
+        _tokens = tokens;
+        var delay = firstRetryDelay ?? TimeSpan.FromMilliseconds(500);
+        // Mutations are retried only where Google says the request was not applied: 429 (quota) and 503
+        // (unavailable). Reads are retried on any 5xx as well.
+        _readRetries = Pipeline(delay, s => (int)s >= 500 || s == HttpStatusCode.TooManyRequests);
+        _writeRetries = Pipeline(delay, s => s is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable);
+    }
 
     public Task<T> GetAsync<T>(Uri url, CancellationToken ct) => SendAsync<T>(HttpMethod.Get, url, null, ct);
 
+    /// <summary>A read that answers null when Google says the resource does not exist (404).</summary>
+    public async Task<T?> GetOrNullAsync<T>(Uri url, CancellationToken ct)
+        where T : class
+    {
+        using var response = await SendRawAsync(HttpMethod.Get, url, null, ct);
+        return response.StatusCode == HttpStatusCode.NotFound ? null : await ReadAsync<T>(HttpMethod.Get, url, response, ct);
+    }
+
     public async Task<T> SendAsync<T>(HttpMethod method, Uri url, object? body, CancellationToken ct)
     {
-        var pipeline = method == HttpMethod.Get ? ReadRetries : WriteRetries;
-        var context = ResilienceContextPool.Shared.Get(ct);
-        context.Properties.Set(FirstDelayKey, FirstRetryDelay);
+        using var response = await SendRawAsync(method, url, body, ct);
+        return await ReadAsync<T>(method, url, response, ct);
+    }
+
+    private async Task<HttpResponseMessage> SendRawAsync(HttpMethod method, Uri url, object? body, CancellationToken ct)
+    {
         try
         {
-            using var response = await pipeline.ExecuteAsync(async c =>
+            return await (method == HttpMethod.Get ? _readRetries : _writeRetries).ExecuteAsync(async token =>
             {
                 using var request = new HttpRequestMessage(method, url);
-                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await tokens.GetAccessTokenAsync(c.CancellationToken));
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await _tokens.GetAccessTokenAsync(token));
                 if (body is not null)
                 {
                     request.Content = JsonContent.Create(body, body.GetType(), options: Json);
                 }
 
-                return await http.SendAsync(request, c.CancellationToken);
-            }, context);
-            if (!response.IsSuccessStatusCode)
-            {
-                throw await ErrorAsync(method, url, response, ct);
-            }
-
-            return (await response.Content.ReadFromJsonAsync<T>(Json, ct))!;
+                return await _http.SendAsync(request, token);
+            }, ct);
         }
         catch (HttpRequestException e)
         {
             throw new PlatformException($"{url.Host} did not answer: {e.Message}");
         }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
-        }
     }
 
-    private static readonly ResiliencePropertyKey<TimeSpan> FirstDelayKey = new("first-delay");
+    private static async Task<T> ReadAsync<T>(HttpMethod method, Uri url, HttpResponseMessage response, CancellationToken ct) =>
+        response.IsSuccessStatusCode
+            ? (await response.Content.ReadFromJsonAsync<T>(Json, ct))!
+            : throw await ErrorAsync(method, url, response, ct);
 
-    private static ResiliencePipeline<HttpResponseMessage> Pipeline(Func<HttpStatusCode, bool> retryable) =>
+    private static ResiliencePipeline<HttpResponseMessage> Pipeline(TimeSpan firstDelay, Func<HttpStatusCode, bool> retryable) =>
         new ResiliencePipelineBuilder<HttpResponseMessage>()
             .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
             {
                 MaxRetryAttempts = 5,
+                Delay = firstDelay,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
-                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(
-                    args.Context.Properties.GetValue(FirstDelayKey, TimeSpan.FromMilliseconds(500)) * Math.Pow(2, args.AttemptNumber) * (0.5 + Random.Shared.NextDouble())),
                 ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
                     .Handle<HttpRequestException>()
                     .HandleResult(r => retryable(r.StatusCode)),

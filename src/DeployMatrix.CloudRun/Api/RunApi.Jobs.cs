@@ -8,17 +8,9 @@ public sealed partial class RunApi
 {
     public static string JobName(string project, string region, string job) => $"projects/{project}/locations/{region}/jobs/{job}";
 
-    public async Task<RunJob> GetJobAsync(string name, CancellationToken ct)
-    {
-        try
-        {
-            return await http.GetAsync<RunJob>(Url(name), ct);
-        }
-        catch (PlatformException e) when (e.Message.Contains("→ 404 ", StringComparison.Ordinal))
-        {
-            throw new PlatformException($"Cloud Run job {name} does not exist; create it once (gcloud run jobs create) before deploying");
-        }
-    }
+    public async Task<RunJob> GetJobAsync(string name, CancellationToken ct) =>
+        await http.GetOrNullAsync<RunJob>(Url(name), ct)
+        ?? throw new PlatformException($"Cloud Run job {name} does not exist; create it once (gcloud run jobs create) before deploying");
 
     /// <summary>Sets the image of the job's first container (the seed's <c>gcloud run jobs update --image</c>) and waits until applied.</summary>
     public async Task<RunJob> UpdateJobImageAsync(string name, string image, CancellationToken ct)

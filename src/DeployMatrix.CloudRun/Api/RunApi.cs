@@ -17,17 +17,7 @@ public sealed partial class RunApi(GoogleHttp http, GoogleEndpoints endpoints, T
 
     public static string ServiceName(string project, string region, string service) => $"projects/{project}/locations/{region}/services/{service}";
 
-    public async Task<RunService?> GetServiceAsync(string name, CancellationToken ct)
-    {
-        try
-        {
-            return await http.GetAsync<RunService>(Url(name), ct);
-        }
-        catch (PlatformException e) when (e.Message.Contains("→ 404 ", StringComparison.Ordinal))
-        {
-            return null;
-        }
-    }
+    public Task<RunService?> GetServiceAsync(string name, CancellationToken ct) => http.GetOrNullAsync<RunService>(Url(name), ct);
 
     /// <summary>Patches the service (its template, its traffic, or both) and waits until Cloud Run has applied it.</summary>
     public async Task<RunService> UpdateServiceAsync(RunService service, CancellationToken ct)

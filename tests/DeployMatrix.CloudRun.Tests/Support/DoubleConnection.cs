@@ -1,0 +1,46 @@
+using DeployMatrix.CloudRun.Api;
+using DeployMatrix.Tests.GoogleDouble;
+
+namespace DeployMatrix.CloudRun.Tests.Support;
+
+/// <summary>
+/// The Cloud Run double and the clients pointed at it, retrying and polling in milliseconds. Disposing
+/// it fails the test if the double saw a call or gave an answer outside Google's API definitions.
+/// </summary>
+public sealed class DoubleConnection : IAsyncDisposable
+{
+    private readonly HttpClient _http = new();
+    private readonly GoogleHttp _google;
+    private readonly GoogleEndpoints _endpoints;
+
+    private DoubleConnection(CloudRunDouble fake)
+    {
+        Fake = fake;
+        _google = new GoogleHttp(_http, new FixedToken(), firstRetryDelay: TimeSpan.FromMilliseconds(10));
+        _endpoints = GoogleEndpoints.All(fake.BaseUri);
+        Run = RunApi();
+        Platform = new CloudRunPlatform(Run, new MonitoringApi(_google, _endpoints), TimeProvider.System);
+    }
+
+    public CloudRunDouble Fake { get; }
+
+    public RunApi Run { get; }
+
+    public CloudRunPlatform Platform { get; }
+
+    public static async Task<DoubleConnection> StartAsync() => new(await CloudRunDouble.StartAsync());
+
+    /// <summary>Another client of the double, e.g. with a short bound on waiting for operations.</summary>
+    public RunApi RunApi(TimeSpan? operationTimeout = null) => new(_google, _endpoints, TimeProvider.System)
+    {
+        FirstPoll = TimeSpan.FromMilliseconds(10),
+        OperationTimeout = operationTimeout ?? TimeSpan.FromMinutes(1),
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        Assert.True(Fake.Problems.IsEmpty, string.Join("\n", Fake.Problems));
+        _http.Dispose();
+        await Fake.DisposeAsync();
+    }
+}
