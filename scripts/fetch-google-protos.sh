@@ -2,6 +2,8 @@
 # Fetches Google's official API definitions (protos.json from the npm client packages) into
 # artifacts/google-protos/. The Cloud Run tests check every request the platform sends, and every
 # answer their HTTP double gives, against these — so the double is held to Google's API, not to a guess.
+# Cloud Storage has no protos.json (its client speaks the JSON API), so its generated TypeScript
+# definition (@googleapis/storage: paths, parameters, Schema$Object) is fetched as storage.ts.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,6 +19,7 @@ missing=0
 for name in "${!packages[@]}"; do
   [ -s "$out/$name.json" ] || missing=1
 done
+[ -s "$out/storage.ts" ] || missing=1
 [ "$missing" = 1 ] || exit 0
 
 mkdir -p "$out"
@@ -29,3 +32,9 @@ for name in "${!packages[@]}"; do
   mv "$work/package/build/protos/protos.json" "$out/$name.json"
   echo "fetch-google-protos: ${packages[$name]} → artifacts/google-protos/$name.json"
 done
+if [ ! -s "$out/storage.ts" ]; then
+  (cd "$work" && npm pack --silent "@googleapis/storage@21.2.0" > storage.tgz.name)
+  tar -xzf "$work/$(cat "$work/storage.tgz.name")" -C "$work" package/v1.ts
+  mv "$work/package/v1.ts" "$out/storage.ts"
+  echo "fetch-google-protos: @googleapis/storage@21.2.0 → artifacts/google-protos/storage.ts"
+fi

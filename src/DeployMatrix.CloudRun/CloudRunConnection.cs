@@ -1,4 +1,5 @@
 using DeployMatrix.CloudRun.Api;
+using DeployMatrix.CloudRun.Build;
 using DeployMatrix.Engine.Platform;
 using Google.Apis.Auth.OAuth2;
 
@@ -22,15 +23,28 @@ public static class CloudRunConnection
 
     /// <summary>The Cloud Run platform with credentials already proven to yield a token, so a command without them stops before it changes anything.</summary>
     /// <exception cref="PlatformException">No usable credentials (exit code 2).</exception>
-    public static async Task<CloudRunPlatform> PlatformAsync(Func<string, string?> environment, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<CloudRunPlatform> PlatformAsync(Func<string, string?> environment, TimeProvider time, CancellationToken cancellationToken) =>
+        (await OpenAsync(environment, time, cancellationToken)).Platform();
+
+    /// <summary>Cloud Build (with the source upload), on credentials already proven.</summary>
+    public static async Task<CloudBuilder> BuilderAsync(Func<string, string?> environment, TimeProvider time, CancellationToken cancellationToken) =>
+        (await OpenAsync(environment, time, cancellationToken)).Builder();
+
+    private static async Task<Connection> OpenAsync(Func<string, string?> environment, TimeProvider time, CancellationToken cancellationToken)
     {
         var endpoints = environment(EndpointVariable) is { Length: > 0 } url ? GoogleEndpoints.All(new Uri(url.EndsWith('/') ? url : url + "/")) : GoogleEndpoints.Production;
         ITokenSource tokens = environment(TokenVariable) is { Length: > 0 } token
             ? new StaticToken(token)
             : new ApplicationDefaultToken(environment("GOOGLE_APPLICATION_CREDENTIALS") is { Length: > 0 } keyFile ? keyFile : null);
         _ = await tokens.GetAccessTokenAsync(cancellationToken);
-        var http = new GoogleHttp(Http, tokens);
-        return new CloudRunPlatform(new RunApi(http, endpoints, time), new MonitoringApi(http, endpoints), time);
+        return new Connection(new GoogleHttp(Http, tokens), endpoints, time);
+    }
+
+    private sealed record Connection(GoogleHttp Http, GoogleEndpoints Endpoints, TimeProvider Time)
+    {
+        public CloudRunPlatform Platform() => new(new RunApi(Http, Endpoints, Time), new MonitoringApi(Http, Endpoints), Time);
+
+        public CloudBuilder Builder() => new(new StorageApi(Http, Endpoints), new CloudBuildApi(Http, Endpoints, Time), Time);
     }
 
     private sealed class StaticToken(string token) : ITokenSource

@@ -58,7 +58,7 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
-        var fake = new CloudRunDouble(app, ProtoCatalog.Load("run", "monitoring"));
+        var fake = new CloudRunDouble(app, ProtoCatalog.Load("run", "monitoring", "cloudbuild", "secretmanager"));
         app.Run(fake.HandleAsync);
         await app.StartAsync();
         return fake;
@@ -112,7 +112,13 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
             return;
         }
 
-        if (!request.Path.StartsWithSegments("/v2") && !request.Path.StartsWithSegments("/v3"))
+        if (request.Path.StartsWithSegments("/storage") || request.Path.StartsWithSegments("/upload"))
+        {
+            await StorageAsync(context);
+            return;
+        }
+
+        if (!request.Path.StartsWithSegments("/v1") && !request.Path.StartsWithSegments("/v2") && !request.Path.StartsWithSegments("/v3"))
         {
             // Not Google's API: the deployed service itself (its uri points here), for smoke checks.
             Calls.Enqueue($"app {request.Method} {request.Path}");
@@ -144,7 +150,7 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
         }
 
         var path = request.Path.Value!;
-        var resource = path["/v2/".Length..]; // (/v3/ is as long)
+        var resource = path["/v2/".Length..]; // (/v1/ and /v3/ are as long)
         JsonNode? answer;
         switch (rule?.Rpc)
         {
@@ -180,6 +186,15 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
                 break;
             case "google.monitoring.v3.MetricService.ListTimeSeries":
                 answer = TimeSeries(request);
+                break;
+            case "google.devtools.cloudbuild.v1.CloudBuild.CreateBuild":
+                answer = CreateBuild(resource.Split('/')[1], body!.AsObject(), out var badBuild);
+                if (badBuild is not null)
+                {
+                    await ErrorAsync(context, HttpStatusCode.BadRequest, "INVALID_ARGUMENT", badBuild);
+                    return;
+                }
+
                 break;
             case "google.cloud.run.v2.Executions.GetExecution":
                 answer = _executions.TryGetValue(resource, out var execution) ? execution.DeepClone() : null;
@@ -377,9 +392,10 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
         return operation;
     }
 
+    /// <summary>A message packed as a <c>google.protobuf.Any</c>; a short type name is Cloud Run's.</summary>
     private static JsonObject Packed(JsonObject message, string type)
     {
-        var packed = new JsonObject { ["@type"] = $"type.googleapis.com/google.cloud.run.v2.{type}" };
+        var packed = new JsonObject { ["@type"] = $"type.googleapis.com/{(type.Contains('.', StringComparison.Ordinal) ? type : $"google.cloud.run.v2.{type}")}" };
         foreach (var (key, value) in message)
         {
             packed[key] = value?.DeepClone();

@@ -9,7 +9,7 @@ using DeployMatrix.Local.Artifacts;
 
 namespace DeployMatrix.Cli.Commands;
 
-/// <summary><c>deploymatrix build LANE [--tag TAG]</c>: run the lane's local build and store the artifact by content.</summary>
+/// <summary><c>deploymatrix build LANE [--tag TAG]</c>: a local build stored by content, or a Cloud Build for Cloud Run lanes.</summary>
 internal static class BuildCommand
 {
     public static Command Create(CliContext context)
@@ -17,7 +17,7 @@ internal static class BuildCommand
         var lane = new Argument<string>("LANE") { Description = "The lane to build." };
         var tag = ExecutionOptions.Tag();
         var allowDirty = new Option<bool>("--allow-dirty") { Description = "Build from a work tree with uncommitted changes (the default tag gets a -dirty suffix)." };
-        var command = new Command("build", "Run the lane's local build command and store its output content-addressed as local://LANE@sha256:…, tagged TAG. Identical output gets the same digest.");
+        var command = new Command("build", "Build the lane's image. Local platform: run its build command and store the output content-addressed as local://LANE@sha256:…, tagged TAG (identical output, same digest). Cloud Run (--platform cloudrun): upload the source to gs://PROJECT_cloudbuild, run its Cloud Build config with _TAG=TAG, follow it to the end and print the log URL.");
         command.Arguments.Add(lane);
         command.Options.Add(tag);
         command.Options.Add(allowDirty);
@@ -42,27 +42,60 @@ internal static class BuildCommand
             return planned.ExitCode;
         }
 
-        LocalSession.RequireLocalBuild(plan);
         using var session = LocalSession.Open(matrix, context);
-        var step = (BuildArtifact)plan.Steps[0];
-        context.Out.WriteLine($"building {step.Lane} ({string.Join(' ', step.Command)}) …");
-        session.State.Journal(LocalSession.Actor, step.Lane, null, "build", null, "started", $"tag {tag}");
-        try
+        var journal = new BuildJournal(session, plan.Lane, tag);
+        return plan.Steps[0] switch
         {
-            var artifact = await new LocalBuilder(session.Paths, session.Artifacts, matrix.BaseDirectory).BuildAsync(step, TimeSpan.FromMinutes(30), ct);
-            var image = ArtifactStore.ImageName(step.Lane, artifact.Digest);
-            session.State.Journal(LocalSession.Actor, step.Lane, null, "build", null, "succeeded", $"{image} tagged {tag}");
-            new AuditLog(session.State).Append(LocalSession.Actor, "build", step.Lane, null,
-                new Dictionary<string, string?> { ["tag"] = tag, ["command"] = string.Join(' ', step.Command), ["image"] = image }, "succeeded", null);
-            context.Out.WriteLine($"built {image} ({artifact.Size} bytes), tagged {step.Lane}:{tag}");
-            return ExitCodes.Ok;
-        }
-        catch (PlatformException e)
+            BuildImage cloud => await journal.RunAsync(cloud.Describe(), new Dictionary<string, string?> { ["config"] = cloud.Config, ["project"] = cloud.Project }, async () =>
+            {
+                var builder = await CloudRun.CloudRunConnection.BuilderAsync(context.Env, context.Time, ct);
+                context.Out.WriteLine($"building {cloud.Lane} with Cloud Build ({cloud.Config}, {string.Join(',', cloud.Substitutions.Select(p => $"{p.Key}={p.Value}"))}) in {cloud.Project} …");
+                var report = await builder.BuildAsync(cloud, matrix.BaseDirectory, line => context.Out.WriteLine($"  {line}"), ct);
+                foreach (var image in report.Images)
+                {
+                    context.Out.WriteLine($"pushed {image.Name}{(image.Digest is null ? "" : $"@{image.Digest}")}");
+                }
+
+                context.Out.WriteLine($"build {report.Id} succeeded; logs: {report.LogUrl}");
+                return new Dictionary<string, string?> { ["build"] = report.Id, ["log_url"] = report.LogUrl, ["image"] = cloud.Image, ["source"] = report.Source };
+            }),
+            BuildArtifact local => await journal.RunAsync(local.Describe(), new Dictionary<string, string?> { ["command"] = string.Join(' ', local.Command) }, async () =>
+            {
+                context.Out.WriteLine($"building {local.Lane} ({string.Join(' ', local.Command)}) …");
+                var artifact = await new LocalBuilder(session.Paths, session.Artifacts, matrix.BaseDirectory).BuildAsync(local, TimeSpan.FromMinutes(30), ct);
+                var image = ArtifactStore.ImageName(local.Lane, artifact.Digest);
+                context.Out.WriteLine($"built {image} ({artifact.Size} bytes), tagged {local.Lane}:{tag}");
+                return new Dictionary<string, string?> { ["image"] = image };
+            }),
+            var other => throw new InvalidOperationException($"a build plan starts with a build step, not {other.KindName}"),
+        };
+    }
+
+    /// <summary>The journal and audit records around one build, whichever platform runs it.</summary>
+    private sealed class BuildJournal(LocalSession session, string lane, string tag)
+    {
+        public async Task<int> RunAsync(string description, Dictionary<string, string?> inputs, Func<Task<Dictionary<string, string?>>> build)
         {
-            session.State.Journal(LocalSession.Actor, step.Lane, null, "build", null, "failed", e.Message);
-            new AuditLog(session.State).Append(LocalSession.Actor, "build", step.Lane, null,
-                new Dictionary<string, string?> { ["tag"] = tag, ["command"] = string.Join(' ', step.Command) }, $"failed: {e.Message}", null);
-            throw new CommandFailure(e.Message, e.ExitCode);
+            inputs["tag"] = tag;
+            session.State.Journal(LocalSession.Actor, lane, null, "build", description, "started", $"tag {tag}");
+            try
+            {
+                var facts = await build();
+                foreach (var (key, value) in facts)
+                {
+                    inputs[key] = value;
+                }
+
+                session.State.Journal(LocalSession.Actor, lane, null, "build", description, "succeeded", $"{facts.GetValueOrDefault("image")} tagged {tag}");
+                new AuditLog(session.State).Append(LocalSession.Actor, "build", lane, null, inputs, "succeeded", null);
+                return ExitCodes.Ok;
+            }
+            catch (PlatformException e)
+            {
+                session.State.Journal(LocalSession.Actor, lane, null, "build", description, "failed", e.Message);
+                new AuditLog(session.State).Append(LocalSession.Actor, "build", lane, null, inputs, $"failed: {e.Message}", null);
+                throw new CommandFailure(e.Message, e.ExitCode);
+            }
         }
     }
 }

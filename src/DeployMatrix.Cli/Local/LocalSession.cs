@@ -1,7 +1,6 @@
 using DeployMatrix.Cli.Common;
 using DeployMatrix.Core;
 using DeployMatrix.Core.Model;
-using DeployMatrix.Core.Planning;
 using DeployMatrix.Engine.Execution;
 using DeployMatrix.Engine.Platform;
 using DeployMatrix.Local;
@@ -97,15 +96,6 @@ internal sealed class LocalSession : IDisposable
     {
         Agent?.Dispose();
         State.Dispose();
-    }
-
-    /// <summary>Only the local platform executes in this build; Cloud Run targets are planned, or rehearsed locally.</summary>
-    public static void RequireLocalBuild(Plan plan)
-    {
-        if (plan.Platform == PlatformKind.CloudRun)
-        {
-            throw new UsageException($"building {plan.Lane} on Cloud Build is not available yet; build it with the command that 'deploymatrix plan {plan.Lane} --action build --format shell' prints, or on this machine with --platform local");
-        }
     }
 }
 

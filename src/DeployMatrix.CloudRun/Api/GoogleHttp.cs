@@ -53,6 +53,13 @@ public sealed class GoogleHttp
         return await ReadAsync<T>(method, url, response, ct);
     }
 
+    /// <summary>Sends raw bytes (a media upload) and reads the JSON answer.</summary>
+    public async Task<T> UploadAsync<T>(Uri url, byte[] content, string contentType, CancellationToken ct)
+    {
+        using var response = await SendRawAsync(HttpMethod.Post, url, new Upload(content, contentType), ct);
+        return await ReadAsync<T>(HttpMethod.Post, url, response, ct);
+    }
+
     private async Task<HttpResponseMessage> SendRawAsync(HttpMethod method, Uri url, object? body, CancellationToken ct)
     {
         try
@@ -61,10 +68,12 @@ public sealed class GoogleHttp
             {
                 using var request = new HttpRequestMessage(method, url);
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await _tokens.GetAccessTokenAsync(token));
-                if (body is not null)
+                request.Content = body switch
                 {
-                    request.Content = JsonContent.Create(body, body.GetType(), options: Json);
-                }
+                    null => null,
+                    Upload upload => new ByteArrayContent(upload.Content) { Headers = { ContentType = new MediaTypeHeaderValue(upload.ContentType) } },
+                    _ => JsonContent.Create(body, body.GetType(), options: Json),
+                };
 
                 return await _http.SendAsync(request, token);
             }, ct);
@@ -118,4 +127,6 @@ public sealed class GoogleHttp
         };
         return new PlatformException($"{method} {url.AbsolutePath} → {(int)response.StatusCode} {message.ReplaceLineEndings(" ")}{hint}");
     }
+
+    private sealed record Upload(byte[] Content, string ContentType);
 }

@@ -88,7 +88,9 @@ public static class Planner
                 substitutions[key] = value;
             }
 
-            step = new BuildImage(lane.Name, request.Tag!, lane.Image?.Replace(Lane.TagPlaceholder, request.Tag, StringComparison.Ordinal), cloud.Config.Path, substitutions);
+            // The project the build runs in: the environment's when one is named, else the lane's first.
+            var project = (request.Environment is { } env ? lane.FindTarget(env)?.Project : null) ?? lane.Targets.FirstOrDefault(t => t.Project is not null)?.Project;
+            step = new BuildImage(lane.Name, request.Tag!, lane.Image?.Replace(Lane.TagPlaceholder, request.Tag, StringComparison.Ordinal), cloud.Config.Path, substitutions, project);
         }
         else
         {

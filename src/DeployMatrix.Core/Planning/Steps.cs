@@ -84,8 +84,11 @@ public static class ImageRefs
     public const string ServiceCurrent = "$IMAGE";
 }
 
-/// <summary>Cloud Build: submit the lane's config with <c>_TAG</c>; pushes <c>…:TAG</c> (and <c>:latest</c>).</summary>
-public sealed record BuildImage(string Lane, string Tag, string? Image, string Config, IReadOnlyDictionary<string, string> Substitutions) : Step
+/// <summary>
+/// Cloud Build: submit the lane's config with <c>_TAG</c>; pushes <c>…:TAG</c> (and <c>:latest</c>).
+/// <paramref name="Project"/> is where the API builds; gcloud, like the seed, uses its configured project.
+/// </summary>
+public sealed record BuildImage(string Lane, string Tag, string? Image, string Config, IReadOnlyDictionary<string, string> Substitutions, string? Project = null) : Step
 {
     public override string Describe() => $"build {Image ?? Lane} with Cloud Build ({Config})";
 }

@@ -71,6 +71,37 @@ public sealed class CloudRunCliTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Build_SubmitsTheLanesCloudBuildConfigWithTheTag_AndPrintsTheLogUrlAndTheDigest()
+    {
+        var run = Cli("build", "runtime", "--tag", "bbb2222");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Matches(@"pushed us-central1-docker\.pkg\.dev/openagentsgemini/runtime/runtime:bbb2222@sha256:[0-9a-f]{64}", run.Out);
+        Assert.Matches(@"build [0-9a-f-]{36} succeeded; logs: https://console\.cloud\.google\.com/cloud-build/builds/", run.Out);
+        var build = Assert.Single(_double.Builds);
+        Assert.Equal("bbb2222", build["substitutions"]!["_TAG"]!.GetValue<string>());
+        var source = build["source"]!["storageSource"]!;
+        Assert.Equal("openagentsgemini_cloudbuild", source["bucket"]!.GetValue<string>());
+        Assert.True(_double.Objects.ContainsKey($"openagentsgemini_cloudbuild/{source["object"]!.GetValue<string>()}"));
+        var history = CliRun.Invoke(_dir.Path, "history", "runtime");
+        Assert.Contains("build", history.Out, StringComparison.Ordinal);
+        Assert.Contains("succeeded", history.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AFailedBuild_ExitsOne_WithTheLogUrl_AndIsAudited()
+    {
+        _double.BuildFailure = _ => "Build step 0 \"gcr.io/cloud-builders/docker\" failed: step exited with non-zero status: 1";
+
+        var run = Cli("build", "runtime", "--tag", "bbb2222");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Matches(@"deploymatrix: build [0-9a-f-]{36} ended FAILURE: .*; logs: https://console\.cloud\.google\.com/cloud-build/builds/", run.Err);
+        Assert.DoesNotContain("   at ", run.Err, StringComparison.Ordinal);
+        Assert.Contains("failed: build", CliRun.Invoke(_dir.Path, "history", "runtime").Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ProductionDeploy_TakesNoTraffic_ThenTrafficMovesAndRollsBack()
     {
         var before = Status("runtime", "production");

@@ -37,6 +37,12 @@ public sealed class DoubleConnection : IAsyncDisposable
         OperationTimeout = operationTimeout ?? TimeSpan.FromMinutes(1),
     };
 
+    /// <summary>Cloud Build through the double, polling in milliseconds.</summary>
+    public Build.CloudBuilder Builder(TimeSpan? buildTimeout = null) => new(
+        new StorageApi(_google, _endpoints),
+        new CloudBuildApi(_google, _endpoints, TimeProvider.System) { FirstPoll = TimeSpan.FromMilliseconds(10), BuildTimeout = buildTimeout ?? TimeSpan.FromMinutes(1) },
+        TimeProvider.System);
+
     public async ValueTask DisposeAsync()
     {
         Assert.True(Fake.Problems.IsEmpty, string.Join("\n", Fake.Problems));

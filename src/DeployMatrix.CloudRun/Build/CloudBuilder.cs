@@ -1,0 +1,68 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using DeployMatrix.CloudRun.Api;
+using DeployMatrix.Core.Planning;
+using DeployMatrix.Engine.Platform;
+
+namespace DeployMatrix.CloudRun.Build;
+
+/// <summary>What a finished Cloud Build produced.</summary>
+public sealed record BuildReport(string Id, string Status, string? LogUrl, string Source, int Files, long Bytes, IReadOnlyList<BuiltImage> Images);
+
+/// <summary>
+/// <c>gcloud builds submit --config CFG --substitutions _TAG=TAG .</c> done through the APIs: pack the
+/// source, upload it to <c>gs://PROJECT_cloudbuild/source/</c> (the bucket gcloud uses, created on first
+/// use), create the build from the config, follow it to the end, and check it pushed the lane's image.
+/// </summary>
+public sealed class CloudBuilder(StorageApi storage, CloudBuildApi builds, TimeProvider time)
+{
+    public async Task<BuildReport> BuildAsync(BuildImage step, string sourceDirectory, Action<string> say, CancellationToken ct)
+    {
+        var project = step.Project ?? throw new PlatformException($"lane '{step.Lane}' names no Google Cloud project; set 'project' in the matrix's defaults or the lane's targets", 2);
+        var build = BuildConfigReader.Read(Path.Combine(sourceDirectory, step.Config), step.Substitutions);
+        var files = SourceArchive.Files(sourceDirectory);
+        var archive = SourceArchive.Pack(sourceDirectory, files);
+
+        var bucket = $"{project}_cloudbuild";
+        if (await storage.GetBucketAsync(bucket, ct) is null)
+        {
+            await storage.CreateBucketAsync(project, bucket, ct);
+            say($"created gs://{bucket} for build sources");
+        }
+
+        var now = time.GetUtcNow();
+        var objectName = string.Create(CultureInfo.InvariantCulture, $"source/{now.ToUnixTimeSeconds()}.{now.Millisecond * 1000:000000}-{Guid.NewGuid():N}.tgz");
+        var uploaded = await storage.UploadAsync(bucket, objectName, archive, "application/gzip", ct);
+        var source = $"gs://{bucket}/{objectName}";
+        say($"uploaded {files.Count} files ({archive.Length:N0} bytes) to {source}");
+
+        var storageSource = new JsonObject { ["bucket"] = bucket, ["object"] = objectName };
+        if (uploaded.Generation is { } generation)
+        {
+            storageSource["generation"] = generation;
+        }
+
+        build["source"] = new JsonObject { ["storageSource"] = storageSource };
+        var operation = await builds.CreateAsync(project, build, ct);
+        if (operation.Metadata?.Build is { } started)
+        {
+            say($"build {started.Id} created; logs: {started.LogUrl}");
+        }
+
+        var finished = await builds.WaitAsync(operation, b => say($"build {b.Id}: {b.Status}"), ct);
+        var report = new BuildReport(finished.Id ?? "?", finished.Status ?? "STATUS_UNKNOWN", finished.LogUrl, source, files.Count, archive.Length, finished.Results?.Images ?? []);
+        if (report.Status != "SUCCESS")
+        {
+            var why = finished.FailureInfo?.Detail ?? finished.StatusDetail;
+            throw new PlatformException($"build {report.Id} ended {report.Status}{(why is null ? "" : $": {why}")}; logs: {report.LogUrl}");
+        }
+
+        if (step.Image is { } image && !report.Images.Any(i => i.Name == image))
+        {
+            var pushed = report.Images.Count == 0 ? "no image" : string.Join(", ", report.Images.Select(i => i.Name));
+            throw new PlatformException($"build {report.Id} succeeded but pushed {pushed}, not the lane's image {image}; make the config's 'images' list it");
+        }
+
+        return report;
+    }
+}

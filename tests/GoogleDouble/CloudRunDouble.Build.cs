@@ -1,0 +1,212 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http;
+
+namespace DeployMatrix.Tests.GoogleDouble;
+
+/// <summary>
+/// Cloud Build v1 and the Cloud Storage uploads it reads its source from: buckets, media uploads, builds
+/// that check their source exists and their substitutions match the config (as Cloud Build does), run
+/// for a few polls and end in SUCCESS with the pushed images' digests, or FAILURE when told to.
+/// </summary>
+public sealed partial class CloudRunDouble
+{
+    private static readonly Lazy<StorageDefinition> Storage = new(StorageDefinition.Load);
+    private readonly ConcurrentDictionary<string, JsonObject> _buckets = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, JsonObject> _builds = new(StringComparer.Ordinal);
+
+    /// <summary>Uploaded objects by <c>bucket/name</c>.</summary>
+    public ConcurrentDictionary<string, byte[]> Objects { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>When set, a build whose JSON this returns a reason for fails at its build step with that reason.</summary>
+    public Func<JsonObject, string?>? BuildFailure { get; set; }
+
+    /// <summary>Every build created, as Cloud Build holds it (status, substitutions, source, results).</summary>
+    public IReadOnlyCollection<JsonObject> Builds => [.. _builds.Values];
+
+    public void AddBucket(string name) => _buckets[name] = new JsonObject { ["name"] = name, ["location"] = "US" };
+
+    private async Task StorageAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var path = request.Path.Value!;
+        Calls.Enqueue($"{request.Method} {path}{request.QueryString}");
+        var method = Storage.Value.Match(request.Method, path);
+        if (method is null)
+        {
+            Problems.Enqueue($"{request.Method} {path}: no such method and path in the storage definition");
+            await ErrorAsync(context, HttpStatusCode.NotFound, "NOT_FOUND", $"the double does not serve {request.Method} {path}");
+            return;
+        }
+
+        foreach (var key in request.Query.Keys.Where(k => !Storage.Value.HasParameter(method, k)))
+        {
+            Problems.Enqueue($"{request.Method} {path}: query parameter '{key}' is not a parameter of {method.Name}");
+        }
+
+        if (request.Headers.Authorization != $"Bearer {Token}")
+        {
+            await ErrorAsync(context, HttpStatusCode.Unauthorized, "UNAUTHENTICATED", "Invalid Credentials");
+            return;
+        }
+
+        var segments = path.Split('/');
+        JsonObject? answer;
+        switch (method.Name, method.Media)
+        {
+            case ("Buckets$Get", _):
+                answer = _buckets.TryGetValue(segments[^1], out var bucket) ? bucket.DeepClone().AsObject() : null;
+                break;
+            case ("Buckets$Insert", _):
+                var body = (await JsonNode.ParseAsync(request.Body))!.AsObject();
+                CheckStorage("Schema$Bucket", body, $"{request.Method} {path} body");
+                var name = body["name"]!.GetValue<string>();
+                AddBucket(name);
+                answer = _buckets[name].DeepClone().AsObject();
+                break;
+            case ("Objects$Insert", true) when request.Query["uploadType"] == "media":
+                var target = segments[^2];
+                if (!_buckets.ContainsKey(target))
+                {
+                    answer = null;
+                    break;
+                }
+
+                using (var content = new MemoryStream())
+                {
+                    await request.Body.CopyToAsync(content);
+                    var objectName = request.Query["name"].ToString();
+                    Objects[$"{target}/{objectName}"] = content.ToArray();
+                    answer = new JsonObject
+                    {
+                        ["kind"] = "storage#object",
+                        ["bucket"] = target,
+                        ["name"] = objectName,
+                        ["generation"] = "1764158400000000",
+                        ["size"] = content.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        ["contentType"] = request.ContentType,
+                    };
+                }
+
+                break;
+            default:
+                await ErrorAsync(context, HttpStatusCode.BadRequest, "INVALID_ARGUMENT", $"the double does not serve {method.Name}{(method.Media ? " (media)" : "")} this way");
+                return;
+        }
+
+        if (answer is null)
+        {
+            await ErrorAsync(context, HttpStatusCode.NotFound, "NOT_FOUND", "The specified bucket does not exist.");
+            return;
+        }
+
+        CheckStorage(method.Response, answer, $"answer to {request.Method} {path}");
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(answer.ToJsonString());
+    }
+
+    private void CheckStorage(string schema, JsonObject json, string where)
+    {
+        using var document = JsonDocument.Parse(json.ToJsonString());
+        foreach (var problem in Storage.Value.Check(schema, document.RootElement))
+        {
+            Problems.Enqueue($"{where}: {problem}");
+        }
+    }
+
+    /// <summary>builds.create: the build is queued, then works for a few polls, then ends.</summary>
+    private JsonObject? CreateBuild(string project, JsonObject build, out string? invalid)
+    {
+        invalid = null;
+        var source = build["source"]?["storageSource"];
+        var objectKey = $"{source?["bucket"]}/{source?["object"]}";
+        if (source is null || !Objects.TryGetValue(objectKey, out var archive))
+        {
+            invalid = $"could not find source object gs://{objectKey}";
+            return null;
+        }
+
+        var substitutions = build["substitutions"] as JsonObject ?? [];
+        var template = (build["steps"]?.ToJsonString() ?? "") + (build["images"]?.ToJsonString() ?? "");
+        var loose = build["options"]?["substitutionOption"]?.GetValue<string>() == "ALLOW_LOOSE";
+        if (!loose && substitutions.Select(p => p.Key).FirstOrDefault(k => !template.Contains($"${k}", StringComparison.Ordinal) && !template.Contains($"${{{k}}}", StringComparison.Ordinal)) is { } unused)
+        {
+            invalid = $"invalid value for 'build.substitutions': key in the template \"{unused}\" is not matched in the template";
+            return null;
+        }
+
+        if (!loose && UserVariable().Matches(template).Select(m => m.Groups[1].Value).FirstOrDefault(v => !substitutions.ContainsKey(v)) is { } undefined)
+        {
+            invalid = $"key \"{undefined}\" in the template is not a valid built-in substitution and was not given";
+            return null;
+        }
+
+        var id = Guid.NewGuid().ToString();
+        var values = substitutions.ToDictionary(p => p.Key, p => p.Value!.GetValue<string>(), StringComparer.Ordinal);
+        values["PROJECT_ID"] = project;
+        values["BUILD_ID"] = id;
+        var stored = build.DeepClone().AsObject();
+        stored["id"] = id;
+        stored["projectId"] = project;
+        stored["status"] = "QUEUED";
+        stored["createTime"] = "2026-11-26T12:00:00Z";
+        stored["logUrl"] = $"https://console.cloud.google.com/cloud-build/builds/{id}?project=123456789012";
+        stored["images"] = new JsonArray([.. (build["images"] as JsonArray ?? []).Select(i => (JsonNode?)Substitute(i!.GetValue<string>(), values))]);
+        _builds[id] = stored;
+
+        var name = $"operations/build/{project}/{Convert.ToBase64String(Encoding.UTF8.GetBytes(id))}";
+        var metadata = new JsonObject { ["@type"] = "type.googleapis.com/google.devtools.cloudbuild.v1.BuildOperationMetadata", ["build"] = stored.DeepClone() };
+        var created = new JsonObject { ["name"] = name, ["metadata"] = metadata };
+        JsonObject Finish(JsonObject done)
+        {
+            var failure = BuildFailure?.Invoke(stored);
+            stored["status"] = failure is null ? "SUCCESS" : "FAILURE";
+            if (failure is null)
+            {
+                stored["results"] = new JsonObject
+                {
+                    ["images"] = new JsonArray([.. stored["images"]!.AsArray().Select(i => (JsonNode?)new JsonObject
+                    {
+                        ["name"] = i!.GetValue<string>(),
+                        ["digest"] = "sha256:" + Convert.ToHexStringLower(SHA256.HashData([.. Encoding.UTF8.GetBytes(i.GetValue<string>()), .. archive])),
+                    })]),
+                };
+                done["response"] = Packed(stored, "google.devtools.cloudbuild.v1.Build");
+            }
+            else
+            {
+                stored["statusDetail"] = "Build failed; check build logs for details";
+                stored["failureInfo"] = new JsonObject { ["type"] = "USER_BUILD_STEP", ["detail"] = failure };
+                done["error"] = new JsonObject { ["code"] = 2, ["message"] = "Build failed; check build logs for details" };
+            }
+
+            done["metadata"]!["build"] = stored.DeepClone();
+            return done;
+        }
+
+        if (PollsPerOperation <= 0)
+        {
+            created["done"] = true;
+            return Finish(created);
+        }
+
+        var working = created.DeepClone().AsObject();
+        working["metadata"]!["build"]!["status"] = "WORKING";
+        _operations[name] = (working, PollsPerOperation, Finish);
+        return created;
+    }
+
+    private static string Substitute(string text, Dictionary<string, string> values) =>
+        AnyVariable().Replace(text, m => values.TryGetValue(m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value, out var v) ? v : m.Value);
+
+    [GeneratedRegex(@"\$\{?(_[A-Z0-9_]+)")]
+    private static partial Regex UserVariable();
+
+    [GeneratedRegex(@"\$\{([A-Z0-9_]+)\}|\$([A-Z0-9_]+)")]
+    private static partial Regex AnyVariable();
+}
