@@ -7,6 +7,20 @@ internal sealed class TempDir : IDisposable
 
     public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "dm-test-" + Guid.NewGuid().ToString("N")[..12]);
 
+    /// <summary>A copy of examples/openagents without build output or state, to run commands against.</summary>
+    public static TempDir CopyOfExample()
+    {
+        var dir = new TempDir();
+        var source = System.IO.Path.Combine(RepoPaths.Root, "examples", "openagents");
+        foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories)
+                     .Where(f => !f.Contains("/target/", StringComparison.Ordinal) && !f.Contains("/.deploymatrix/", StringComparison.Ordinal)))
+        {
+            dir.Write(System.IO.Path.GetRelativePath(source, file), File.ReadAllText(file));
+        }
+
+        return dir;
+    }
+
     public string Write(string relative, string content)
     {
         var full = System.IO.Path.Combine(Path, relative);

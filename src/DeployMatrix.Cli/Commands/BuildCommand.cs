@@ -1,6 +1,7 @@
 using System.CommandLine;
 using DeployMatrix.Cli.Common;
 using DeployMatrix.Cli.Local;
+using DeployMatrix.CloudRun.Gcloud;
 using DeployMatrix.Core;
 using DeployMatrix.Core.Planning;
 using DeployMatrix.Engine.Audit;
@@ -21,6 +22,7 @@ internal static class BuildCommand
         command.Arguments.Add(lane);
         command.Options.Add(tag);
         command.Options.Add(allowDirty);
+        command.Options.Add(ExecutionOptions.Executor());
         command.SetAction((result, ct) => RunAsync(result, context, result.GetValue(lane)!, Execute.ValidTag(result.GetValue(tag)), result.GetValue(allowDirty), ct));
         return command;
     }
@@ -46,6 +48,16 @@ internal static class BuildCommand
         var journal = new BuildJournal(session, plan.Lane, tag);
         return plan.Steps[0] switch
         {
+            BuildImage cloud when ExecutionOptions.UsesGcloud(result, context) => await journal.RunAsync(cloud.Describe(), new Dictionary<string, string?> { ["config"] = cloud.Config, ["executor"] = "gcloud" }, async () =>
+            {
+                var words = GcloudCommands.For(cloud)[0];
+                context.Out.WriteLine($"$ {ShellRenderer.Join(words)}");
+                var ran = await new GcloudProcess(matrix.BaseDirectory, context.Env).RunAsync(words, ct);
+                context.Out.Write(ran.Stdout);
+                return ran.ExitCode == 0
+                    ? new Dictionary<string, string?> { ["image"] = cloud.Image }
+                    : throw new PlatformException($"gcloud builds submit exited {ran.ExitCode}: {ran.LastError}", ExitCodes.Failed);
+            }),
             BuildImage cloud => await journal.RunAsync(cloud.Describe(), new Dictionary<string, string?> { ["config"] = cloud.Config, ["project"] = cloud.Project }, async () =>
             {
                 var builder = await CloudRun.CloudRunConnection.BuilderAsync(context.Env, context.Time, ct);

@@ -18,18 +18,16 @@ internal static class PlanCommand
     private static readonly Option<int?> Percent = new("--percent", "-p") { Description = "For set-traffic: the canary's share, an integer 0..100 (stable gets the rest).", HelpName = "N" };
     private static readonly Option<string?> Stable = new("--stable") { Description = "For set-traffic and rollback: the stable revision (default: resolved when the step runs).", HelpName = "REV" };
     private static readonly Option<string?> Canary = new("--canary") { Description = "For set-traffic: the canary revision (default: the latest ready revision).", HelpName = "REV" };
-    private static readonly Option<string?> Platform = new("--platform") { Description = "Plan every target on this platform instead of the matrix's (rehearse Cloud Run lanes on the local platform).", HelpName = "local|cloudrun" };
     private static readonly Option<string> Format = new("--format") { Description = "text: numbered steps; shell: the exact commands the executor runs (gcloud for Cloud Run).", HelpName = "text|shell", DefaultValueFactory = _ => "text" };
 
     public static Command Create(CliContext context)
     {
         Action.AcceptOnlyFromAmong([.. PlanActions.ByName.Keys]);
-        Platform.AcceptOnlyFromAmong("local", "cloudrun");
         Format.AcceptOnlyFromAmong("text", "shell");
         var command = new Command("plan", "Print the ordered steps an action will run for a lane in an environment, as text, JSON (--output json) or shell commands (--format shell). Nothing is executed.");
         command.Arguments.Add(Lane);
         command.Arguments.Add(Args);
-        foreach (var option in new Option[] { Env, Tag, Action, Percent, Stable, Canary, Platform, Format })
+        foreach (var option in new Option[] { Env, Tag, Action, Percent, Stable, Canary, Format })
         {
             command.Options.Add(option);
         }
@@ -63,7 +61,7 @@ internal static class PlanCommand
             Stable = result.GetValue(Stable),
             Canary = result.GetValue(Canary),
             Args = result.GetValue(Args) ?? [],
-            Platform = result.GetValue(Platform) is { } p ? MatrixPlatforms.Parse(p) : null,
+            Platform = ExecutionOptions.PlatformOf(result), // the global --platform: plan as the commands would run
         };
 
         var planned = Planner.Plan(matrix, request);
@@ -101,7 +99,7 @@ internal static class PlanCommand
         }
 
         var first = args[0];
-        var options = new Option[] { Env, Tag, Action, Percent, Stable, Canary, Platform, Format }.SelectMany(o => o.Aliases.Prepend(o.Name)).ToList();
+        var options = new Option[] { Env, Tag, Action, Percent, Stable, Canary, Format }.SelectMany(o => o.Aliases.Prepend(o.Name)).ToList();
         var hint = first.StartsWith('-') && DidYouMean.Closest(first, options) is { } closest ? $"; did you mean '{closest}'?" : "";
         throw new UsageException($"unexpected argument '{first}' for {PlanActions.Name(effective)}{hint} (arguments after '--' belong to --action run)");
     }
@@ -134,7 +132,5 @@ internal static class PlanCommand
 /// <summary>Platform names as the matrix writes them.</summary>
 internal static class MatrixPlatforms
 {
-    public static PlatformKind Parse(string name) => name == "cloudrun" ? PlatformKind.CloudRun : PlatformKind.Local;
-
     public static string Name(PlatformKind kind) => kind == PlatformKind.CloudRun ? "cloudrun" : "local";
 }

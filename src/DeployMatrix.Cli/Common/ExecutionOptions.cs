@@ -27,6 +27,31 @@ internal static class ExecutionOptions
         Recursive = true,
     };
 
+    /// <summary>Who carries out a Cloud Run plan: Google's APIs (default), or the gcloud CLI as the seed's scripts did.</summary>
+    public static Option<string?> Executor()
+    {
+        var option = new Option<string?>("--executor")
+        {
+            Description = "For Cloud Run targets: 'api' calls Google's APIs; 'gcloud' runs exactly the gcloud commands 'plan --format shell' prints. Default: $DEPLOYMATRIX_EXECUTOR, else api.",
+            HelpName = "api|gcloud",
+        };
+        option.AcceptOnlyFromAmong("api", "gcloud");
+        return option;
+    }
+
+    /// <summary>True when the command was asked to run through gcloud.</summary>
+    public static bool UsesGcloud(ParseResult result, CliContext context)
+    {
+        var option = result.CommandResult.Command.Options.FirstOrDefault(o => o.Name == "--executor") as Option<string?>;
+        var name = (option is null ? null : result.GetValue(option)) ?? context.Env("DEPLOYMATRIX_EXECUTOR");
+        return name switch
+        {
+            null or "" or "api" => false,
+            "gcloud" => true,
+            _ => throw new UsageException($"DEPLOYMATRIX_EXECUTOR is '{name}'; use api or gcloud"),
+        };
+    }
+
     public static PlatformKind? PlatformOf(ParseResult result)
     {
         var name = result.GetValue(Platform) ?? Environment.GetEnvironmentVariable("DEPLOYMATRIX_PLATFORM");

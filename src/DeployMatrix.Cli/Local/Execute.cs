@@ -42,7 +42,7 @@ internal static class Execute
             throw new CommandFailure(refusal, ExitCodes.Failed);
         }
 
-        var executor = await session.ExecutorAsync(plan.Platform ?? PlatformKind.Local, ct);
+        var executor = await session.ExecutorAsync(plan.Platform ?? PlatformKind.Local, ExecutionOptions.UsesGcloud(result, context), ct);
         var wait = TimeSpan.FromSeconds(result.GetValue(ExecutionOptions.LockWait));
         return await session.WithLockAsync(plan.Lane, plan.Environment!, PlanActions.Name(plan.Action), wait, async () =>
         {

@@ -1,4 +1,5 @@
 using DeployMatrix.Cli.Common;
+using DeployMatrix.CloudRun.Gcloud;
 using DeployMatrix.Core;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Engine.Execution;
@@ -49,8 +50,19 @@ internal sealed class LocalSession : IDisposable
         return Agent;
     }
 
-    public async Task<PlanExecutor> ExecutorAsync(PlatformKind kind, CancellationToken cancellationToken) =>
-        new(await PlatformAsync(kind, cancellationToken), State, Context.Time, new ReceiptWriter(Paths.Receipts, Context.Time), new ConsoleReporter(Context.Out));
+    /// <param name="gcloud">Run a Cloud Run plan by invoking gcloud (the commands 'plan --format shell' prints) instead of calling the APIs.</param>
+    public async Task<PlanExecutor> ExecutorAsync(PlatformKind kind, bool gcloud, CancellationToken cancellationToken)
+    {
+        var receipts = new ReceiptWriter(Paths.Receipts, Context.Time);
+        if (!gcloud)
+        {
+            return new(await PlatformAsync(kind, cancellationToken), State, Context.Time, receipts, new ConsoleReporter(Context.Out));
+        }
+
+        return kind == PlatformKind.CloudRun
+            ? new(new GcloudStepRunner(new GcloudProcess(Matrix.BaseDirectory, Context.Env).RunAsync), State, Context.Time, receipts, new ConsoleReporter(Context.Out))
+            : throw new UsageException("--executor gcloud carries out Cloud Run targets; this one is on the local platform (drop --executor, or add --platform cloudrun)");
+    }
 
     /// <summary>
     /// The platform a plan runs on: this machine's agent, or Cloud Run through Google's APIs. The

@@ -8,9 +8,10 @@ public static class GcloudCommands
 {
     public const string ServiceImageFormat = "value(spec.template.spec.containers[0].image)";
     public const string JobImageFormat = "value(spec.template.spec.template.spec.containers[0].image)";
+    public const string UrlFormat = "value(status.url)";
     public const string StatusFormat = "yaml(status.traffic,status.latestCreatedRevisionName,status.latestReadyRevisionName)";
 
-    /// <summary>The commands one step runs on Cloud Run, in order; empty for steps done natively (HTTP smoke checks, receipts).</summary>
+    /// <summary>The commands one step runs on Cloud Run, in order; empty for steps done natively (receipts). A smoke check reads the service URL; its request is plain HTTP.</summary>
     public static IReadOnlyList<IReadOnlyList<string>> For(Step step) => step switch
     {
         BuildImage b =>
@@ -36,9 +37,20 @@ public static class GcloudCommands
             [.. Run("services update-traffic", s.Target.Service, s.Target), "--to-revisions", string.Join(',', s.Splits.Select(x => $"{x.Revision}={x.Percent}"))],
         ],
         DescribeStatus s => [[.. Run("services describe", s.Target.Service, s.Target), "--format", StatusFormat]],
+        RunSmokeCheck k => [[.. Run("services describe", k.Target.Service, k.Target), "--format", UrlFormat]],
         RunBinary r => [r.Command],
         _ => [],
     };
+
+    /// <summary>
+    /// The read that turns a traffic step's STABLE and CANARY into revision names (gcloud knows only
+    /// LATEST): the service as JSON, whose <c>status.traffic</c> names the stable revision and whose
+    /// <c>status.latestReadyRevisionName</c> is the canary. Null when the step names its revisions.
+    /// </summary>
+    public static IReadOnlyList<string>? Resolve(SetTraffic step) =>
+        step.Splits.Any(s => s.Revision.Role is RevisionRole.Stable or RevisionRole.Canary)
+            ? [.. Run("services describe", step.Target.Service, step.Target), "--format", "json"]
+            : null;
 
     private static string[] Run(string verb, string name, TargetRef target) =>
         ["gcloud", "run", .. verb.Split(' '), name, "--project", target.Project!, "--region", target.Region!];

@@ -13,9 +13,14 @@ public static partial class ShellRenderer
     public static string Render(Plan plan, bool keepPlaceholders = false)
     {
         var text = new StringBuilder();
+        var urlsRead = new HashSet<string>(StringComparer.Ordinal);
         foreach (var step in plan.Steps)
         {
-            foreach (var line in Lines(step, keepPlaceholders))
+            // The service URL is read once per plan, by its first smoke check (as the gcloud executor does).
+            var lines = step is RunSmokeCheck smoke && !urlsRead.Add(smoke.Target.Service)
+                ? [$"# GET $URL{smoke.Path} (done natively), expecting {smoke.Expect}"]
+                : Lines(step, keepPlaceholders);
+            foreach (var line in lines)
             {
                 text.Append(line).Append('\n');
             }
@@ -44,11 +49,18 @@ public static partial class ShellRenderer
             case ResolveServiceImage:
                 lines[0] = $"IMAGE=$({lines[0]})";
                 break;
+            case RunSmokeCheck smoke:
+                lines[0] = $"URL=$({lines[0]})";
+                lines.Add($"#   then GET $URL{smoke.Path} (done natively), expecting {smoke.Expect}{(smoke.Contains is null ? "" : $" and '{smoke.Contains}' in the body")}");
+                break;
             case VerifyServiceImage or VerifyJobImage:
                 lines.Add($"#   must print {step switch { VerifyServiceImage v => v.Image, VerifyJobImage j => j.Image, _ => "" }}");
                 break;
             case CheckDrift:
                 lines.Insert(0, $"# {step.Describe()}");
+                break;
+            case SetTraffic traffic when GcloudCommands.Resolve(traffic) is { } resolve:
+                lines.Insert(0, $"# STABLE (most traffic now) and CANARY (latest ready) are read first with: {Join(resolve)}");
                 break;
         }
 

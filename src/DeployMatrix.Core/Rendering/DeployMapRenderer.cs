@@ -166,7 +166,8 @@ public static class DeployMapRenderer
     {
         foreach (var step in plan?.Steps ?? [])
         {
-            foreach (var line in ShellRenderer.Lines(step, keepPlaceholders: true).Where(l => !l.StartsWith('#')))
+            // Smoke checks are listed on their own line of the map; their URL read is not a deploy command.
+            foreach (var line in step is RunSmokeCheck ? [] : ShellRenderer.Lines(step, keepPlaceholders: true).Where(l => !l.StartsWith('#')))
             {
                 md.Line($"{indent}- `{line}`");
             }

@@ -13,19 +13,12 @@ namespace DeployMatrix.Cli.Tests.CloudRun;
 public sealed class CloudRunCliTests : IAsyncLifetime
 {
     private const string Registry = "us-central1-docker.pkg.dev/openagentsgemini";
-    private readonly TempDir _dir = new();
+    private readonly TempDir _dir = TempDir.CopyOfExample();
     private CloudRunDouble _double = null!;
     private Dictionary<string, string> _env = null!;
 
     public async Task InitializeAsync()
     {
-        var source = Path.Combine(RepoPaths.Root, "examples", "openagents");
-        foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories)
-                     .Where(f => !f.Contains("/target/", StringComparison.Ordinal) && !f.Contains("/.deploymatrix/", StringComparison.Ordinal)))
-        {
-            _dir.Write(Path.GetRelativePath(source, file), File.ReadAllText(file));
-        }
-
         _double = await CloudRunDouble.StartAsync();
         _double.PollsPerOperation = 0; // polling has its own tests; here the commands are the subject
         foreach (var (service, image) in new[] { ("runtime", "runtime/runtime"), ("runtime-staging", "runtime/runtime"), ("openagents-control-service", "openagents-control-service/control"), ("openagents-control-service-staging", "openagents-control-service/control") })

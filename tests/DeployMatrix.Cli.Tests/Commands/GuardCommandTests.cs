@@ -19,7 +19,7 @@ public sealed class GuardCommandTests
     [Fact]
     public void Guard_Findings_ArePrintedAsPathLineAndExitOne()
     {
-        using var repo = CopyOfExample();
+        using var repo = TempDir.CopyOfExample();
         repo.Write("scripts/ship.sh", "#!/bin/sh\nphp artisan migrate\n");
         repo.Write("apps/web/artisan", "#!/usr/bin/env php\n");
 
@@ -35,7 +35,7 @@ public sealed class GuardCommandTests
     [Fact]
     public void Guard_Json_ListsFindings()
     {
-        using var repo = CopyOfExample();
+        using var repo = TempDir.CopyOfExample();
         repo.Write("Makefile", "test:\n\tmix test\n");
 
         var run = CliRun.Invoke(repo.Path, "guard", "--output", "json");
@@ -55,17 +55,5 @@ public sealed class GuardCommandTests
 
         Assert.Equal(2, run.ExitCode);
         Assert.Single(run.ErrLines);
-    }
-
-    private static TempDir CopyOfExample()
-    {
-        var dir = new TempDir();
-        var source = Path.Combine(RepoPaths.Root, "examples", "openagents");
-        foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories).Where(f => !f.Contains("/target/", StringComparison.Ordinal)))
-        {
-            dir.Write(Path.GetRelativePath(source, file), File.ReadAllText(file));
-        }
-
-        return dir;
     }
 }

@@ -42,7 +42,10 @@ public sealed class PlanCommandTests
         var run = Plan("openagents-control-service", "--env", "production", "--action", "set-traffic", "--percent", "25", "--format", "shell");
 
         Assert.Equal(0, run.ExitCode);
-        Assert.Equal("gcloud run services update-traffic openagents-control-service --project openagentsgemini --region us-central1 --to-revisions STABLE=75,CANARY=25\n", run.Out);
+        Assert.Equal(
+            "# STABLE (most traffic now) and CANARY (latest ready) are read first with: gcloud run services describe openagents-control-service --project openagentsgemini --region us-central1 --format json\n"
+            + "gcloud run services update-traffic openagents-control-service --project openagentsgemini --region us-central1 --to-revisions STABLE=75,CANARY=25\n",
+            run.Out);
     }
 
     [Fact]

@@ -13,7 +13,7 @@ namespace DeployMatrix.Cli.Tests.Local;
 /// </summary>
 public sealed partial class LocalExampleFixture : IAsyncLifetime
 {
-    private readonly TempDir _dir = new();
+    private readonly TempDir _dir = TempDir.CopyOfExample();
 
     public string Dir => _dir.Path;
 
@@ -21,13 +21,6 @@ public sealed partial class LocalExampleFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var source = Path.Combine(RepoPaths.Root, "examples", "openagents");
-        foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories)
-                     .Where(f => !f.Contains("/target/", StringComparison.Ordinal) && !f.Contains("/.deploymatrix/", StringComparison.Ordinal)))
-        {
-            _dir.Write(Path.GetRelativePath(source, file), File.ReadAllText(file));
-        }
-
         var matrix = Path.Combine(Dir, "deploymatrix.yaml");
         var text = PortPattern().Replace(File.ReadAllText(matrix), m =>
         {

@@ -1,0 +1,228 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using DeployMatrix.Core.Planning;
+using DeployMatrix.Engine.Drift;
+using DeployMatrix.Engine.Execution;
+using DeployMatrix.Engine.Platform;
+
+namespace DeployMatrix.CloudRun.Gcloud;
+
+/// <summary>
+/// Runs a Cloud Run plan by invoking gcloud, as the seed's scripts did: each step runs exactly the
+/// argument arrays of <see cref="GcloudCommands"/> (what <c>plan --format shell</c> prints), and its
+/// output is read the way the scripts read it — images compared, the drift check's six conditions
+/// judged on the three reads. Every command run is journaled in the step's detail.
+/// </summary>
+public sealed partial class GcloudStepRunner(Func<IReadOnlyList<string>, CancellationToken, Task<CommandResult>> run) : IStepRunner
+{
+    /// <summary>Every command run so far, in order.</summary>
+    public List<IReadOnlyList<string>> Ran { get; } = [];
+
+    public async Task<string?> RunAsync(Step step, StepContext context, CancellationToken ct)
+    {
+        switch (step)
+        {
+            case BuildImage or UpdateJobImage:
+            {
+                await RunAllAsync(step, context, ct);
+                if (step is UpdateJobImage update)
+                {
+                    context.Facts["migrate_job"] = update.Job;
+                }
+
+                return Commands(step, context);
+            }
+
+            case DeployRevision deploy:
+            {
+                var result = await RunAllAsync(step, context, ct);
+                // gcloud says "Service [S] revision [S-00042-abc] has been deployed …" on stderr.
+                context.NewRevision = DeployedRevision().Match(result[0].Stderr + result[0].Stdout) is { Success: true } m ? m.Groups[1].Value : null;
+                context.Facts["image"] = Image(deploy.Image, context);
+                if (context.NewRevision is { } revision)
+                {
+                    context.Facts["revision"] = revision;
+                }
+
+                return $"{Commands(step, context)} → revision {context.NewRevision ?? "(not named in gcloud's output)"}";
+            }
+
+            case VerifyServiceImage or VerifyJobImage:
+            {
+                var expected = Image(step is VerifyServiceImage v ? v.Image : ((VerifyJobImage)step).Image, context);
+                var actual = (await RunAllAsync(step, context, ct))[0].Stdout.Trim();
+                if (step is VerifyServiceImage)
+                {
+                    context.Facts["deployed_image"] = actual;
+                }
+
+                return actual == expected
+                    ? $"{Commands(step, context)} → {actual}"
+                    : throw new PlatformException($"{Commands(step, context)} printed {(actual.Length == 0 ? "nothing" : actual)}, not the requested {expected}");
+            }
+
+            case ResolveServiceImage:
+            {
+                var image = (await RunAllAsync(step, context, ct))[0].Stdout.Trim();
+                context.ResolvedImage = image.Length > 0 ? image : throw new PlatformException($"{Commands(step, context)} printed no image; deploy the service first");
+                return $"{Commands(step, context)} → {image}";
+            }
+
+            case ExecuteJob execute:
+            {
+                var result = await RunAllAsync(step, context, ct, allowFailure: true);
+                var execution = ExecutionName().Match(result[0].Stderr + result[0].Stdout) is { Success: true } m ? m.Groups[1].Value : null;
+                if (execution is not null)
+                {
+                    context.Facts["migrate_execution"] = execution;
+                }
+
+                return result[0].ExitCode == 0
+                    ? $"{Commands(step, context)} → execution {execution ?? "?"} succeeded"
+                    : throw new PlatformException(
+                        $"migration job {execute.Job} failed ({Commands(step, context)} exited {result[0].ExitCode}: {result[0].LastError}); logs: gcloud run jobs executions describe {execution ?? "EXECUTION"} --project {execute.Target.Project} --region {execute.Target.Region}");
+            }
+
+            case CheckDrift drift:
+            {
+                var results = await RunAllAsync(step, context, ct, allowFailure: true);
+                var report = DriftCheck.Evaluate(
+                    Image(drift.Image, context),
+                    Text(results[0]),
+                    Text(results[1]),
+                    LatestExecution(results[2]));
+                context.Facts["drift"] = report.Ok ? "none" : report.Problem!;
+                return report.Ok ? "service, job and latest execution run the same image" : throw new PlatformException($"drift: {report.Problem}");
+            }
+
+            case SetTraffic traffic:
+            {
+                var resolved = traffic with { Splits = [.. await ResolveAsync(traffic, context, ct)] };
+                await RunCommandAsync(GcloudCommands.For(resolved)[0], ct);
+                var after = string.Join(",", resolved.Splits.Where(s => s.Percent > 0).Select(s => $"{s.Revision}={s.Percent}"));
+                context.Facts["traffic_after"] = after;
+                return after;
+            }
+
+            case DescribeStatus:
+                return (await RunAllAsync(step, context, ct))[0].Stdout.TrimEnd();
+
+            case RunSmokeCheck smoke:
+                return await SmokeAsync(smoke, context, ct);
+
+            default:
+                throw new PlatformException($"the gcloud executor cannot run '{step.KindName}' steps", 2);
+        }
+    }
+
+    private async Task<List<CommandResult>> RunAllAsync(Step step, StepContext context, CancellationToken ct, bool allowFailure = false)
+    {
+        var results = new List<CommandResult>();
+        foreach (var command in GcloudCommands.For(step))
+        {
+            results.Add(await RunCommandAsync(Substituted(command, context), ct, allowFailure));
+        }
+
+        return results;
+    }
+
+    private async Task<CommandResult> RunCommandAsync(IReadOnlyList<string> command, CancellationToken ct, bool allowFailure = false)
+    {
+        Ran.Add(command);
+        var result = await run(command, ct);
+        return result.ExitCode == 0 || allowFailure
+            ? result
+            : throw new PlatformException($"{ShellRenderer.Join(command)} exited {result.ExitCode}: {result.LastError}");
+    }
+
+    /// <summary>STABLE and CANARY named from one read of the service; LATEST is gcloud's own word.</summary>
+    private async Task<List<TrafficSplit>> ResolveAsync(SetTraffic step, StepContext context, CancellationToken ct)
+    {
+        JsonElement? status = null;
+        if (GcloudCommands.Resolve(step) is { } describe)
+        {
+            using var document = JsonDocument.Parse((await RunCommandAsync(describe, ct)).Stdout);
+            status = document.RootElement.GetProperty("status").Clone();
+        }
+
+        return [.. step.Splits.Select(split => split with
+        {
+            Revision = split.Revision.Role switch
+            {
+                RevisionRole.New => RevisionRef.Named(context.NewRevision ?? throw new PlatformException("no revision was deployed by this plan")),
+                RevisionRole.Canary => RevisionRef.Named(LatestReady(status!.Value)),
+                RevisionRole.Stable => RevisionRef.Named(Stable(status!.Value, step.Target.Service)),
+                _ => split.Revision,
+            },
+        })];
+    }
+
+    private static string LatestReady(JsonElement status) =>
+        status.TryGetProperty("latestReadyRevisionName", out var name) && name.GetString() is { Length: > 0 } latest
+            ? latest
+            : throw new PlatformException("the service has no ready revision; deploy it first");
+
+    private static string Stable(JsonElement status, string service)
+    {
+        var serving = status.TryGetProperty("traffic", out var traffic) ? traffic.EnumerateArray()
+            .Select(t => (Revision: t.TryGetProperty("latestRevision", out var l) && l.GetBoolean() ? LatestReady(status) : t.GetProperty("revisionName").GetString(),
+                Percent: t.TryGetProperty("percent", out var p) ? p.GetInt32() : 0))
+            .Where(t => t.Percent > 0)
+            .OrderByDescending(t => t.Percent)
+            .FirstOrDefault().Revision : null;
+        return serving ?? throw new PlatformException($"{service} serves no revision; name one with --to");
+    }
+
+    /// <summary>The newest execution from <c>gcloud run jobs executions list --limit 1 --format json</c> (Cloud Run's v1 Execution).</summary>
+    private static JobExecution? LatestExecution(CommandResult listed)
+    {
+        if (listed.ExitCode != 0)
+        {
+            return null;
+        }
+
+        using var document = JsonDocument.Parse(listed.Stdout.Length == 0 ? "[]" : listed.Stdout);
+        if (document.RootElement.GetArrayLength() == 0)
+        {
+            return null;
+        }
+
+        var execution = document.RootElement[0];
+        var image = execution.GetProperty("spec").GetProperty("template").GetProperty("spec").GetProperty("containers")[0].GetProperty("image").GetString()!;
+        var status = execution.TryGetProperty("status", out var s) ? s : default;
+        var succeeded = status.ValueKind == JsonValueKind.Object && status.TryGetProperty("succeededCount", out var count) && count.GetInt32() > 0
+            && !(status.TryGetProperty("failedCount", out var failed) && failed.GetInt32() > 0);
+        return new JobExecution(execution.GetProperty("metadata").GetProperty("name").GetString()!, image, succeeded, succeeded ? 0 : null, null);
+    }
+
+    /// <summary>The service URL as gcloud describes it (read once per plan), then the check's request made natively (the seed used curl).</summary>
+    private async Task<string> SmokeAsync(RunSmokeCheck smoke, StepContext context, CancellationToken ct)
+    {
+        if (!context.ServiceUrls.TryGetValue(smoke.Target.Service, out var url))
+        {
+            url = (await RunAllAsync(smoke, context, ct))[0].Stdout.Trim();
+            context.ServiceUrls[smoke.Target.Service] = url;
+        }
+
+        return Uri.TryCreate(url.TrimEnd('/') + "/", UriKind.Absolute, out var root)
+            ? await SmokeProbe.GetAsync(new Uri(root, smoke.Path.TrimStart('/')), smoke.Expect, smoke.Contains, ct)
+            : throw new PlatformException($"{Commands(smoke, context)} printed no URL ('{url}')");
+    }
+
+    private static string? Text(CommandResult result) => result.ExitCode == 0 && result.Stdout.Trim() is { Length: > 0 } text ? text : null;
+
+    private static string Image(string image, StepContext context) =>
+        image == ImageRefs.ServiceCurrent ? context.ResolvedImage ?? throw new PlatformException("the service's current image was not resolved") : image;
+
+    private static IReadOnlyList<string> Substituted(IReadOnlyList<string> command, StepContext context) =>
+        [.. command.Select(w => w == ImageRefs.ServiceCurrent ? Image(w, context) : w)];
+
+    private static string Commands(Step step, StepContext context) =>
+        string.Join(" && ", GcloudCommands.For(step).Select(c => ShellRenderer.Join(Substituted(c, context))));
+
+    [GeneratedRegex(@"revision \[([^\]]+)\]")]
+    private static partial Regex DeployedRevision();
+
+    [GeneratedRegex(@"Execution \[([^\]]+)\]")]
+    private static partial Regex ExecutionName();
+}

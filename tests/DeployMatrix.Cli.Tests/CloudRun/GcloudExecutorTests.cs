@@ -1,0 +1,159 @@
+using System.Text.Json;
+using DeployMatrix.Cli.Tests.Support;
+using DeployMatrix.Core.Model;
+using DeployMatrix.Tests.GoogleDouble;
+using DeployMatrix.Tests.Support;
+
+namespace DeployMatrix.Cli.Tests.CloudRun;
+
+/// <summary>
+/// <c>--executor gcloud</c>: the example's Cloud Run plans carried out by invoking gcloud (a recording
+/// stand-in on PATH; the real CLI cannot be installed here). What runs must be exactly what
+/// <c>plan --format shell</c> prints, word for word, in order; gcloud's answers decide the outcome.
+/// </summary>
+public sealed class GcloudExecutorTests : IAsyncLifetime
+{
+    private const string Registry = "us-central1-docker.pkg.dev/openagentsgemini";
+    private readonly TempDir _dir = TempDir.CopyOfExample();
+    private readonly TempDir _bin = new();
+    private CloudRunDouble _app = null!;
+    private Dictionary<string, string> _env = null!;
+
+    private string State => Path.Combine(_bin.Path, "state");
+
+    public async Task InitializeAsync()
+    {
+        File.Copy(Path.Combine(RepoPaths.Root, "tests", "DeployMatrix.Cli.Tests", "CloudRun", "fake-gcloud"), Path.Combine(_bin.Path, "gcloud"));
+        File.SetUnixFileMode(Path.Combine(_bin.Path, "gcloud"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Directory.CreateDirectory(State);
+        // The deployed services answer their smoke checks here (any path outside Google's APIs answers 200).
+        _app = await CloudRunDouble.StartAsync();
+        foreach (var service in new[] { "runtime", "runtime-staging", "openagents-control-service", "openagents-control-service-staging" })
+        {
+            File.WriteAllText(Path.Combine(State, $"url-{service}"), _app.BaseUri.ToString().TrimEnd('/'));
+            File.WriteAllText(Path.Combine(State, $"image-{service}"), $"{Registry}/{service}:aaa1111");
+            File.WriteAllText(Path.Combine(State, $"latest-{service}"), $"{service}-00001-abc");
+            File.WriteAllText(Path.Combine(State, $"traffic-{service}"), $"{service}-00001-abc=100");
+        }
+
+        _env = new Dictionary<string, string>(StringComparer.Ordinal) { ["PATH"] = $"{_bin.Path}:/usr/bin:/bin" };
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        _dir.Dispose();
+        _bin.Dispose();
+    }
+
+    [Theory]
+    [InlineData("runtime", "staging")]
+    [InlineData("openagents-control-service", "staging")]
+    public void Deploy_RunsExactlyThePlansGcloudCommands_AndSucceeds(string lane, string env)
+    {
+        var plan = Cli("plan", lane, "--env", env, "--tag", "bbb2222", "--format", "shell");
+
+        var run = Cli("deploy", lane, "--env", env, "--tag", "bbb2222", "--executor", "gcloud");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(Commands(plan.Out), Calls());
+        Assert.Contains(_app.Calls, c => c == "app GET /readyz");
+        var receipt = Receipt(run);
+        Assert.Equal("none", receipt.TryGetProperty("drift", out var drift) ? drift.GetString() : "none");
+        Assert.Equal($"{Registry}/{(lane == "runtime" ? "runtime/runtime" : "openagents-control-service/control")}:bbb2222", receipt.GetProperty("deployed_image").GetString());
+    }
+
+    [Fact]
+    public void ProductionDeploy_IsNoTraffic_WithTheMigrationAndDriftCheck_ThenTrafficAndRollback_ResolveStableAndCanary()
+    {
+        var plan = Cli("plan", "runtime", "--env", "production", "--tag", "bbb2222", "--format", "shell");
+        var deploy = Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--executor", "gcloud", "--override-gate", "--reason", "gcloud executor test");
+
+        Assert.True(deploy.ExitCode == 0, deploy.ToString());
+        Assert.Equal(Commands(plan.Out), Calls());
+        Assert.Equal("runtime-00001-abc=100", Read("traffic-runtime"));
+        Assert.Equal("runtime-00002-abc", Receipt(deploy).GetProperty("revision").GetString());
+
+        var shift = Cli("traffic", "runtime", "--env", "production", "--to", "runtime-00001-abc=90,runtime-00002-abc=10", "--executor", "gcloud");
+        Assert.True(shift.ExitCode == 0, shift.ToString());
+        Assert.Equal("runtime-00001-abc=90,runtime-00002-abc=10", Read("traffic-runtime"));
+
+        var calls = Calls().Count;
+        var rollback = Cli("rollback", "runtime", "--env", "production", "--executor", "gcloud");
+
+        Assert.True(rollback.ExitCode == 0, rollback.ToString());
+        Assert.Equal("runtime-00001-abc=100", Read("traffic-runtime"));
+        Assert.Equal(
+            [Words("gcloud run services describe runtime --project openagentsgemini --region us-central1 --format json"),
+             Words("gcloud run services update-traffic runtime --project openagentsgemini --region us-central1 --to-revisions runtime-00001-abc=100")],
+            Calls().Skip(calls));
+    }
+
+    [Fact]
+    public void AFailedMigrationJob_FailsTheDeploy_NamingTheExecution_AndHowToReadIt()
+    {
+        File.WriteAllText(Path.Combine(State, "fail-job-runtime-migrate-staging"), "");
+
+        var run = Cli("deploy", "runtime", "--env", "staging", "--tag", "bbb2222", "--executor", "gcloud");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Matches(@"migration job runtime-migrate-staging failed \(gcloud run jobs execute .* exited 1: ERROR: \(gcloud\.run\.jobs\.execute\) The execution failed\.\); logs: gcloud run jobs executions describe runtime-migrate-staging-x\d+ ", run.Err);
+        Assert.DoesNotContain(Calls(), c => c.Contains("executions"));
+    }
+
+    [Fact]
+    public void ARevisionRunningAnotherImage_StopsBeforeTheMigration()
+    {
+        File.WriteAllText(Path.Combine(State, "describe-image-runtime-staging"), $"{Registry}/runtime/runtime:zzz9999");
+
+        var run = Cli("deploy", "runtime", "--env", "staging", "--tag", "bbb2222", "--executor", "gcloud");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains($"printed {Registry}/runtime/runtime:zzz9999, not the requested {Registry}/runtime/runtime:bbb2222", run.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain(Calls(), c => c[2] == "jobs");
+    }
+
+    [Fact]
+    public void Build_RunsTheSeedsBuildsSubmit_FromTheMatrixFolder()
+    {
+        var plan = Cli("plan", "runtime", "--action", "build", "--tag", "bbb2222", "--format", "shell", "--platform", "cloudrun");
+
+        var run = Cli("build", "runtime", "--tag", "bbb2222", "--platform", "cloudrun", "--executor", "gcloud");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(Commands(plan.Out), Calls());
+        Assert.Equal(new DirectoryInfo(_dir.Path).FullName, File.ReadAllText(Path.Combine(State, "call-0000.pwd")).Trim());
+        Assert.Contains("Logs are available at", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheGcloudExecutor_RefusesLocalTargets_InOneLine()
+    {
+        var run = Cli("deploy", "runtime", "--env", "staging", "--tag", "bbb2222", "--executor", "gcloud", "--platform", "local");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--executor gcloud carries out Cloud Run targets", run.Err, StringComparison.Ordinal);
+        Assert.Empty(Calls());
+    }
+
+    private CliRun Cli(params string[] args) => CliRun.Invoke(_dir.Path, _env, args);
+
+    private string Read(string name) => File.ReadAllText(Path.Combine(State, name)).Trim();
+
+    private JsonElement Receipt(CliRun run) =>
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir.Path, run.Out.Split('\n').Single(l => l.StartsWith("receipt: ", StringComparison.Ordinal))["receipt: ".Length..].Trim()))).RootElement;
+
+    /// <summary>The commands a shell plan runs: its lines without comments, with VAR=$(…) captures unwrapped.</summary>
+    private static List<IReadOnlyList<string>> Commands(string shell) =>
+        [.. shell.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(l => !l.StartsWith('#'))
+            .Select(l => l.Contains("=$(", StringComparison.Ordinal) ? l[(l.IndexOf("=$(", StringComparison.Ordinal) + 3)..^1] : l)
+            .Select(Words)];
+
+    /// <summary>What the stand-in gcloud was called with, in order (each call's arguments, NUL-separated).</summary>
+    private List<IReadOnlyList<string>> Calls() =>
+        [.. Directory.GetFiles(State, "call-*").Where(f => !f.EndsWith(".pwd", StringComparison.Ordinal)).Order(StringComparer.Ordinal)
+            .Select(f => (IReadOnlyList<string>)["gcloud", .. File.ReadAllText(f).Split('\0', StringSplitOptions.RemoveEmptyEntries)])];
+
+    private static IReadOnlyList<string> Words(string line) => CommandWords.Split(line);
+}
