@@ -30,6 +30,10 @@ public static class CloudRunConnection
     public static async Task<CloudBuilder> BuilderAsync(Func<string, string?> environment, TimeProvider time, CancellationToken cancellationToken) =>
         (await OpenAsync(environment, time, cancellationToken)).Builder();
 
+    /// <summary>Maintenance mode on Cloud Run (service environment and a Secret Manager secret), on credentials already proven.</summary>
+    public static async Task<Maintenance.CloudRunMaintenance> MaintenanceAsync(Func<string, string?> environment, TimeProvider time, CancellationToken cancellationToken) =>
+        (await OpenAsync(environment, time, cancellationToken)).Maintenance();
+
     private static async Task<Connection> OpenAsync(Func<string, string?> environment, TimeProvider time, CancellationToken cancellationToken)
     {
         var endpoints = environment(EndpointVariable) is { Length: > 0 } url ? GoogleEndpoints.All(new Uri(url.EndsWith('/') ? url : url + "/")) : GoogleEndpoints.Production;
@@ -43,6 +47,8 @@ public static class CloudRunConnection
     private sealed record Connection(GoogleHttp Http, GoogleEndpoints Endpoints, TimeProvider Time)
     {
         public CloudRunPlatform Platform() => new(new RunApi(Http, Endpoints, Time), new MonitoringApi(Http, Endpoints), Time);
+
+        public Maintenance.CloudRunMaintenance Maintenance() => new(new RunApi(Http, Endpoints, Time), new SecretManagerApi(Http, Endpoints));
 
         public CloudBuilder Builder() => new(new StorageApi(Http, Endpoints), new CloudBuildApi(Http, Endpoints, Time), Time);
     }

@@ -105,9 +105,8 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, TimeP
         return monitoring.RevisionSamplesAsync(target.Project!, target.Region!, target.Service, _metricsOrigin.Value, now, cancellationToken);
     }
 
-    private async Task<RunService> RequireServiceAsync(TargetRef target, CancellationToken cancellationToken) =>
-        await run.GetServiceAsync(RunApi.ServiceName(target.Project!, target.Region!, target.Service), cancellationToken)
-        ?? throw new PlatformException($"Cloud Run service {target.Service} does not exist in {target.Project}/{target.Region}; create it once (gcloud run deploy) before DeployMatrix manages its revisions");
+    private Task<RunService> RequireServiceAsync(TargetRef target, CancellationToken cancellationToken) =>
+        run.RequireServiceAsync(target.Project!, target.Region!, target.Service, cancellationToken);
 
     private static JobExecution Execution(RunExecution execution) => new(
         Short(execution.Name)!,

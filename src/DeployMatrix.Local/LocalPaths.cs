@@ -25,6 +25,9 @@ public sealed record LocalPaths(string Root)
 
     public string RunLog(string lane) => Path.Combine(Root, "logs", "runs", $"{lane}.log");
 
+    /// <summary>The maintenance bypass token of a service (mode 0600; never printed, never sent to the agent).</summary>
+    public string MaintenanceToken(string env, string service) => Path.Combine(Root, "secrets", $"maintenance-{env}-{service}.token");
+
     /// <summary>A service's data folder, shared by its revisions and its migration job across deploys.</summary>
     public string DataDir(string env, string service) => Path.Combine(Root, "data", env, service);
 }

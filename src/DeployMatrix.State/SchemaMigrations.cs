@@ -47,6 +47,13 @@ internal static class SchemaMigrations
         ALTER TABLE rollouts ADD COLUMN control_reason TEXT;
         ALTER TABLE rollouts ADD COLUMN control_actor TEXT;
         """,
+        """
+        CREATE TABLE maintenance (
+            env TEXT NOT NULL, service TEXT NOT NULL, lane TEXT NOT NULL, platform TEXT NOT NULL,
+            since TEXT NOT NULL, actor TEXT NOT NULL, message TEXT NOT NULL, retry_after INTEGER NOT NULL,
+            previous_traffic TEXT,
+            PRIMARY KEY (env, service));
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

@@ -196,6 +196,22 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
                 }
 
                 break;
+            case "google.cloud.secretmanager.v1.SecretManagerService.GetSecret":
+                answer = GetSecret(resource);
+                break;
+            case "google.cloud.secretmanager.v1.SecretManagerService.CreateSecret":
+                answer = CreateSecret(resource[..resource.LastIndexOf("/secrets", StringComparison.Ordinal)], request.Query["secretId"].ToString(), body!.AsObject(), out var badSecret);
+                if (badSecret is not null)
+                {
+                    await ErrorAsync(context, badSecret.Contains("exists", StringComparison.Ordinal) ? HttpStatusCode.Conflict : HttpStatusCode.BadRequest,
+                        badSecret.Contains("exists", StringComparison.Ordinal) ? "ALREADY_EXISTS" : "INVALID_ARGUMENT", badSecret);
+                    return;
+                }
+
+                break;
+            case "google.cloud.secretmanager.v1.SecretManagerService.AddSecretVersion":
+                answer = AddSecretVersion(resource[..resource.LastIndexOf(':')], body!.AsObject());
+                break;
             case "google.cloud.run.v2.Executions.GetExecution":
                 answer = _executions.TryGetValue(resource, out var execution) ? execution.DeepClone() : null;
                 break;
@@ -276,9 +292,15 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
         }
 
         var created = false;
-        if (patch["template"] is JsonObject template && !JsonNode.DeepEquals(template, service["template"]))
+        if (patch["template"] is JsonObject asked && MissingSecret(asked) is { } missing)
         {
-            service["template"] = template.DeepClone();
+            invalid = missing;
+            return null;
+        }
+
+        if (patch["template"] is JsonObject changed && !JsonNode.DeepEquals(changed, service["template"]))
+        {
+            service["template"] = changed.DeepClone();
             service["generation"] = (long.Parse(service["generation"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
             created = true;
         }

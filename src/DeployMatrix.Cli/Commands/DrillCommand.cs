@@ -64,6 +64,7 @@ internal static class DrillCommand
         return await Execute.WithTargetAsync(result, context, laneName, env, "drill", async scope =>
         {
             var (target, session, platform) = (scope.Target, scope.Session, scope.Platform);
+            Execute.RefuseInMaintenance(session, target, "a drill");
             var service = await platform.GetServiceAsync(target, ct);
             var stable = service.Traffic.OrderByDescending(t => t.Percent).FirstOrDefault()?.Revision
                 ?? throw new CommandFailure($"{target.Service} has no revision serving traffic in {env}; a drill needs a stable revision", ExitCodes.Failed);

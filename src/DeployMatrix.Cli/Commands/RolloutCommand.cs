@@ -68,6 +68,7 @@ internal static class RolloutCommand
         return await Execute.WithTargetAsync(result, context, laneName, env, "rollout", async scope =>
         {
             var (matrix, lane, target, session, platform) = (scope.Matrix, scope.Lane, scope.Target, scope.Session, scope.Platform);
+            Execute.RefuseInMaintenance(session, target, "a rollout");
             if (session.State.LatestRollout(laneName, env) is { } open && !State.RolloutStatus.IsFinished(open.Status))
             {
                 throw new CommandFailure($"rollout #{open.Id} of {laneName} in {env} is {open.Shown} at {open.Stage}%; finish it first: deploymatrix rollout resume|promote|abort {laneName} --env {env}", ExitCodes.Failed);

@@ -36,6 +36,11 @@ internal static class Execute
             FreezeOptions.Audit(session, legacy, plan.Environment, changeTicket, $"{PlanActions.Name(plan.Action)} of legacy lane {legacy.Name}");
         }
 
+        if (plan.Action is PlanAction.Deploy or PlanAction.SetTraffic or PlanAction.Rollback && plan.Steps.OfType<TargetStep>().FirstOrDefault() is { } first)
+        {
+            RefuseInMaintenance(session, first.Target, PlanActions.Name(plan.Action));
+        }
+
         if (plan.Action == PlanAction.Deploy
             && PromotionRule.Check(matrix, plan.Environment!, plan.Tag!, session.State, gateOverride, LocalSession.Actor, plan.Lane) is { } refusal)
         {
@@ -86,6 +91,21 @@ internal static class Execute
         var wait = TimeSpan.FromSeconds(result.GetValue(ExecutionOptions.LockWait));
         var scope = new TargetScope(matrix, matrix.FindLane(lane)!, ((DescribeStatus)plan.Steps[0]).Target, session, platform);
         return locked ? await session.WithLockAsync(lane, env, action, wait, () => work(scope)) : await work(scope);
+    }
+
+    /// <summary>
+    /// Traffic does not move while a service is in maintenance: what serves after maintenance is the
+    /// split from before it (Cloud Run restores it), so a change now would be silently undone.
+    /// Migrations and status stay allowed — maintenance is when migrations run.
+    /// </summary>
+    public static void RefuseInMaintenance(LocalSession session, TargetRef target, string action)
+    {
+        if (session.State.FindMaintenance(target.Environment, target.Service) is { } maintenance)
+        {
+            throw new CommandFailure(
+                $"{target.Service} ({target.Environment}) is in maintenance since {maintenance.Since} (by {maintenance.Actor}); {action} would be undone when it ends — run 'deploymatrix maintenance disable {maintenance.Lane} --env {target.Environment}' first",
+                ExitCodes.Failed);
+        }
     }
 
     /// <summary>The tag when none is given: the short SHA of HEAD, marked "-dirty" when the tree has changes.</summary>

@@ -19,6 +19,11 @@ public sealed partial class RunApi(GoogleHttp http, GoogleEndpoints endpoints, T
 
     public Task<RunService?> GetServiceAsync(string name, CancellationToken ct) => http.GetOrNullAsync<RunService>(Url(name), ct);
 
+    /// <summary>The service, or a one-line failure saying it must be created once before it is managed.</summary>
+    public async Task<RunService> RequireServiceAsync(string project, string region, string service, CancellationToken ct) =>
+        await GetServiceAsync(ServiceName(project, region, service), ct)
+        ?? throw new PlatformException($"Cloud Run service {service} does not exist in {project}/{region}; create it once (gcloud run deploy) before DeployMatrix manages its revisions");
+
     /// <summary>Patches the service (its template, its traffic, or both) and waits until Cloud Run has applied it.</summary>
     public async Task<RunService> UpdateServiceAsync(RunService service, CancellationToken ct)
     {

@@ -64,7 +64,23 @@ public sealed record RunContainer
     public IReadOnlyList<EnvVar>? Env { get; init; }
 }
 
-public sealed record EnvVar(string Name, string? Value);
+/// <summary>A container's environment variable: a literal value, or a reference to a Secret Manager secret.</summary>
+public sealed record EnvVar
+{
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; init; }
+
+    public required string Name { get; init; }
+
+    public string? Value { get; init; }
+
+    public EnvVarSource? ValueSource { get; init; }
+}
+
+public sealed record EnvVarSource(SecretKeySelector? SecretKeyRef);
+
+/// <summary>A secret by name (or full resource name) and version (a number or <c>latest</c>).</summary>
+public sealed record SecretKeySelector(string Secret, string? Version);
 
 public sealed record TrafficTarget
 {

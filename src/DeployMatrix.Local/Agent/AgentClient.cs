@@ -81,6 +81,10 @@ public sealed class AgentClient : IDisposable
     public Task<ServiceView> SetTrafficAsync(string env, string service, IReadOnlyList<TrafficEntry> splits, CancellationToken ct) =>
         SendAsync<ServiceView>(HttpMethod.Put, $"/v1/services/{Uri.EscapeDataString(env)}/{Uri.EscapeDataString(service)}/traffic", new TrafficRequest(splits), ct);
 
+    /// <summary>Has the agent apply the service's maintenance state (set in the state store first).</summary>
+    public Task<ServiceView> ApplyMaintenanceAsync(string env, string service, CancellationToken ct) =>
+        SendAsync<ServiceView>(HttpMethod.Put, $"/v1/services/{Uri.EscapeDataString(env)}/{Uri.EscapeDataString(service)}/maintenance", null, ct);
+
     public async Task ShutdownAsync(CancellationToken ct) => await SendAsync<JsonElement>(HttpMethod.Post, "/v1/shutdown", null, ct);
 
     private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken ct)

@@ -19,7 +19,7 @@ public sealed record RevisionView(
 public sealed record ServiceView(
     string Env, string Service, string Lane, int? ListenerPort, string? Url, string? StableRevision,
     string? LatestCreatedRevision, string? LatestReadyRevision, string? Image,
-    IReadOnlyList<TrafficEntry> Traffic, IReadOnlyList<RevisionView> Revisions);
+    IReadOnlyList<TrafficEntry> Traffic, IReadOnlyList<RevisionView> Revisions, string? MaintenanceSince = null);
 
 public sealed record AgentError(string Error);
 

@@ -93,6 +93,8 @@ public static class AgentServer
             await agent.SetTrafficAsync(env, service, request.Splits, c.RequestAborted);
             await Write(c, 200, agent.GetService(env, service));
         });
+        app.MapPut("/v1/services/{env}/{service}/maintenance", (HttpContext c, string env, string service) =>
+            Write(c, 200, agent.ApplyMaintenance(env, service)));
         app.MapPost("/v1/shutdown", (HttpContext c, IHostApplicationLifetime lifetime) =>
         {
             lifetime.StopApplication();

@@ -164,6 +164,7 @@ public sealed partial class LocalAgent
         try
         {
             _proxies[Key(env, service)] = await ServiceProxy.StartAsync(env, service, port ?? 0, cancellationToken);
+            ApplyMaintenance(env, service);
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {

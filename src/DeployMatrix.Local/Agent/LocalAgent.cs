@@ -139,7 +139,7 @@ public sealed partial class LocalAgent(LocalPaths paths, StateStore state, TimeP
         _proxies.TryGetValue(Key(env, service), out var proxy);
         return new ServiceView(env, service, record.Lane, proxy?.Port ?? record.Port, proxy is null ? null : $"http://127.0.0.1:{proxy.Port}",
             record.StableRevision, (revisions.Count > 0 ? revisions[^1].Name : null), latestReady?.Name, latestReady?.Image,
-            [.. traffic.Select(t => new TrafficEntry(t.Revision, t.Percent))], views);
+            [.. traffic.Select(t => new TrafficEntry(t.Revision, t.Percent))], views, proxy?.Maintenance is null ? null : Locked(() => state.FindMaintenance(env, service))?.Since);
     }
 
     public IReadOnlyList<ServiceView> Services() =>

@@ -62,6 +62,12 @@ internal sealed partial class ProxyConnection(Socket client, ServiceProxy proxy)
                     return;
                 }
 
+                if (proxy.Maintenance is { } maintenance && maintenance.Judge(_buffer.AsSpan(_start, headLength)) is { } answer)
+                {
+                    await SendAnswerAsync(answer);
+                    return;
+                }
+
                 var endpoint = proxy.Wheel.Next();
                 if (endpoint is null)
                 {
@@ -308,6 +314,19 @@ internal sealed partial class ProxyConnection(Socket client, ServiceProxy proxy)
                 done = true;
                 return 0;
         }
+    }
+
+    /// <summary>The proxy's own answer (maintenance), then the connection closes: any request body is left unread.</summary>
+    private async Task SendAnswerAsync(ProxyAnswer answer)
+    {
+        var head = new StringBuilder($"HTTP/1.1 {answer.Status} {answer.Reason}\r\ncontent-type: text/plain; charset=utf-8\r\n");
+        foreach (var header in answer.Headers)
+        {
+            head.Append(header).Append("\r\n");
+        }
+
+        head.Append($"content-length: {Encoding.UTF8.GetByteCount(answer.Body)}\r\nconnection: close\r\n\r\n{answer.Body}");
+        await SendAllAsync(_client, Encoding.UTF8.GetBytes(head.ToString()));
     }
 
     private async Task SendErrorAsync(int status, string reason, string message)

@@ -16,6 +16,7 @@ public sealed class ServiceProxy : IAsyncDisposable
     private readonly ConcurrentDictionary<ProxyConnection, byte> _connections = new();
     private Task _accepting = Task.CompletedTask;
     private TrafficWheel _wheel = TrafficWheel.Empty;
+    private MaintenanceGate? _maintenance;
 
     private readonly ITimer _sweeper;
 
@@ -49,6 +50,13 @@ public sealed class ServiceProxy : IAsyncDisposable
     public int Port { get; }
 
     public TrafficWheel Wheel => Volatile.Read(ref _wheel);
+
+    /// <summary>While set, requests pass the maintenance gate first (null: off, and no cost on the forwarding path).</summary>
+    public MaintenanceGate? Maintenance
+    {
+        get => Volatile.Read(ref _maintenance);
+        set => Volatile.Write(ref _maintenance, value);
+    }
 
     /// <summary>Starts listening on 127.0.0.1:<paramref name="port"/> (0 picks a free port).</summary>
     /// <exception cref="SocketException">The port is taken.</exception>
