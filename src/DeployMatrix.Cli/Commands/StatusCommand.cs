@@ -95,6 +95,11 @@ internal static class StatusCommand
         foreach (var view in views)
         {
             context.Out.WriteLine($"{view.Service} ({view.Lane}, {view.Env}) on {view.Url ?? "no URL yet"}");
+            if (session.State.FindMaintenance(view.Env, view.Service) is { } maintenance)
+            {
+                context.Out.WriteLine($"  MAINTENANCE since {maintenance.Since}: the service answers 503 (see: deploymatrix maintenance status {view.Lane} --env {view.Env})");
+            }
+
             context.Out.WriteLine($"  image: {view.Image ?? "-"}");
             context.Out.WriteLine($"  traffic: {(view.Traffic.Count == 0 ? "none" : string.Join(", ", view.Traffic.Select(t => $"{t.Revision} {t.Percent}%")))}");
             context.Out.WriteLine($"  latest created: {view.LatestCreatedRevision ?? "-"}; latest ready: {view.LatestReadyRevision ?? "-"}; stable: {view.StableRevision ?? "-"}");
@@ -109,6 +114,11 @@ internal static class StatusCommand
     private static void Print(ServiceView service, TextWriter output)
     {
         output.WriteLine($"{service.Service} ({service.Lane}, {service.Env}) on {service.Url ?? "no listener"}");
+        if (service.MaintenanceSince is { } since)
+        {
+            output.WriteLine($"  MAINTENANCE since {since}: requests get 503 (see: deploymatrix maintenance status {service.Lane} --env {service.Env})");
+        }
+
         output.WriteLine($"  traffic: {(service.Traffic.Count == 0 ? "none" : string.Join(", ", service.Traffic.Select(t => $"{t.Revision} {t.Percent}%")))}");
         output.WriteLine($"  latest created: {service.LatestCreatedRevision ?? "-"}; latest ready: {service.LatestReadyRevision ?? "-"}; stable: {service.StableRevision ?? "-"}");
         foreach (var revision in service.Revisions.Take(5))

@@ -95,6 +95,49 @@ public sealed class CloudRunCliTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Maintenance_KeepsTheTokenInSecretManager_TellsTheServiceThroughItsEnvironment_AndDisableRestoresTheSplit()
+    {
+        const string Name = "projects/openagentsgemini/locations/us-central1/services/runtime";
+        var deploy = Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "maintenance test");
+        Assert.True(deploy.ExitCode == 0, deploy.ToString());
+        var split = _double.Service(Name)["traffic"]!.ToJsonString();
+        var servingImage = $"{Registry}/runtime/runtime:aaa1111";
+
+        var enable = Cli("maintenance", "enable", "runtime", "--env", "production", "--message", "ledger migration");
+
+        Assert.True(enable.ExitCode == 0, enable.ToString());
+        var secret = Assert.Single(_double.Secrets);
+        Assert.Equal("projects/openagentsgemini/secrets/runtime-maintenance-token", secret);
+        var token = System.Text.Encoding.UTF8.GetString(Assert.Single(_double.SecretVersions[secret]));
+        Assert.Equal(43, token.Length);
+        Assert.DoesNotContain(token, enable.Out + enable.Err, StringComparison.Ordinal);
+        Assert.Contains("gcloud secrets versions access latest --secret runtime-maintenance-token --project openagentsgemini", enable.Out, StringComparison.Ordinal);
+        var service = _double.Service(Name);
+        var container = service["template"]!["containers"]![0]!;
+        Assert.Equal(servingImage, container["image"]!.GetValue<string>()); // what served, not the no-traffic revision's image
+        var env = container["env"]!.AsArray().ToDictionary(e => e!["name"]!.GetValue<string>(), e => e!);
+        Assert.Equal("info", env["RUST_LOG"]["value"]!.GetValue<string>()); // the service's own settings stay
+        Assert.Equal("1", env["DEPLOYMATRIX_MAINTENANCE"]["value"]!.GetValue<string>());
+        Assert.Equal("ledger migration", env["DEPLOYMATRIX_MAINTENANCE_MESSAGE"]["value"]!.GetValue<string>());
+        Assert.Equal("production/runtime", env["DEPLOYMATRIX_MAINTENANCE_SCOPE"]["value"]!.GetValue<string>());
+        Assert.Equal(secret, env["DEPLOYMATRIX_MAINTENANCE_TOKEN"]["valueSource"]!["secretKeyRef"]!["secret"]!.GetValue<string>());
+        Assert.Equal("TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", service["traffic"]![0]!["type"]!.GetValue<string>());
+        Assert.Contains("in maintenance since", Cli("maintenance", "status", "runtime", "--env", "production").Out, StringComparison.Ordinal);
+        Assert.Equal(1, Cli("traffic", "runtime", "--env", "production", "--to", "runtime-00001-abc=100").ExitCode);
+
+        var disable = Cli("maintenance", "disable", "runtime", "--env", "production");
+
+        Assert.True(disable.ExitCode == 0, disable.ToString());
+        service = _double.Service(Name);
+        container = service["template"]!["containers"]![0]!;
+        Assert.Equal($"{Registry}/runtime/runtime:bbb2222", container["image"]!.GetValue<string>()); // the pending deploy's template again
+        Assert.DoesNotContain(container["env"]!.AsArray(), e => e!["name"]!.GetValue<string>().StartsWith("DEPLOYMATRIX_", StringComparison.Ordinal));
+        Assert.Equal(split, service["traffic"]!.ToJsonString());
+        Assert.Contains("serving (not in maintenance)", Cli("maintenance", "status", "runtime", "--env", "production").Out, StringComparison.Ordinal);
+        Assert.Single(_double.SecretVersions[secret]); // enabling again would reuse the token, not mint another
+    }
+
+    [Fact]
     public void ProductionDeploy_TakesNoTraffic_ThenTrafficMovesAndRollsBack()
     {
         var before = Status("runtime", "production");
