@@ -54,7 +54,7 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, TimeP
         return new ServiceStatus(
             target.Service,
             service.Template?.Containers?.FirstOrDefault()?.Image,
-            [.. revisions.Select(r => new RevisionInfo(Short(r.Name)!, r.Containers?.FirstOrDefault()?.Image ?? "", Ready(r) ? "ready" : "not ready"))],
+            [.. revisions.Select(r => new RevisionInfo(Short(r.Name)!, r.Containers?.FirstOrDefault()?.Image ?? "", Ready(r) ? "ready" : "not ready", Tag: TagOf(r.Containers?.FirstOrDefault()?.Image)))],
             traffic,
             Short(service.LatestCreatedRevision),
             Short(service.LatestReadyRevision),
@@ -119,4 +119,12 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, TimeP
         revision.Conditions?.Any(c => c.Type == "Ready" && c.State == "CONDITION_SUCCEEDED") == true;
 
     private static string? Short(string? name) => name?.Split('/')[^1];
+
+    /// <summary>The tag of an image reference (<c>…/runtime:abc1234</c> → <c>abc1234</c>); null for a digest or no tag.</summary>
+    private static string? TagOf(string? image)
+    {
+        var name = image?.Split('@')[0];
+        var colon = name?.LastIndexOf(':') ?? -1;
+        return image is null || image.Contains('@', StringComparison.Ordinal) || colon <= name!.LastIndexOf('/') ? null : name[(colon + 1)..];
+    }
 }

@@ -49,6 +49,9 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
     /// <summary>When set, a new revision runs the image this returns instead (e.g. a tag moved while the deploy ran).</summary>
     public Func<string, string>? RevisionImage { get; set; }
 
+    /// <summary>The deployed services' own answers (their uri points at this double); by default every path answers 200 "ok".</summary>
+    public Func<HttpContext, Task>? App { get; set; }
+
     /// <value>The default is 2: an operation is done at its second poll; 0 answers mutations with a finished operation.</value>
     public int PollsPerOperation { get; set; } = 2;
 
@@ -122,7 +125,7 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
         {
             // Not Google's API: the deployed service itself (its uri points here), for smoke checks.
             Calls.Enqueue($"app {request.Method} {request.Path}");
-            await context.Response.WriteAsync("ok");
+            await (App?.Invoke(context) ?? context.Response.WriteAsync("ok"));
             return;
         }
 

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using DeployMatrix.Cli.Tests.Support;
 using DeployMatrix.Tests.GoogleDouble;
-using DeployMatrix.Tests.Support;
 
 namespace DeployMatrix.Cli.Tests.CloudRun;
 
@@ -10,40 +9,8 @@ namespace DeployMatrix.Cli.Tests.CloudRun;
 /// The example matrix's Cloud Run targets, driven by the real commands against the Cloud Run double
 /// (which holds every call to Google's API definitions): the seed's deploys, migrations and traffic.
 /// </summary>
-public sealed class CloudRunCliTests : IAsyncLifetime
+public sealed class CloudRunCliTests : CloudRunExampleTests
 {
-    private const string Registry = "us-central1-docker.pkg.dev/openagentsgemini";
-    private readonly TempDir _dir = TempDir.CopyOfExample();
-    private CloudRunDouble _double = null!;
-    private Dictionary<string, string> _env = null!;
-
-    public async Task InitializeAsync()
-    {
-        _double = await CloudRunDouble.StartAsync();
-        _double.PollsPerOperation = 0; // polling has its own tests; here the commands are the subject
-        foreach (var (service, image) in new[] { ("runtime", "runtime/runtime"), ("runtime-staging", "runtime/runtime"), ("openagents-control-service", "openagents-control-service/control"), ("openagents-control-service-staging", "openagents-control-service/control") })
-        {
-            _double.AddService("openagentsgemini", "us-central1", service, $"{Registry}/{image}:aaa1111");
-        }
-
-        _double.AddJob("openagentsgemini", "us-central1", "runtime-migrate", $"{Registry}/runtime/runtime:aaa1111");
-        _double.AddJob("openagentsgemini", "us-central1", "runtime-migrate-staging", $"{Registry}/runtime/runtime:aaa1111");
-        _env = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["DEPLOYMATRIX_GOOGLE_API_URL"] = _double.BaseUri.ToString(),
-            ["GOOGLE_OAUTH_ACCESS_TOKEN"] = CloudRunDouble.Token,
-        };
-    }
-
-    public async Task DisposeAsync()
-    {
-        Assert.True(_double.Problems.IsEmpty, string.Join("\n", _double.Problems));
-        await _double.DisposeAsync();
-        _dir.Dispose();
-    }
-
-    private CliRun Cli(params string[] args) => CliRun.Invoke(_dir.Path, _env, ["--platform", "cloudrun", .. args]);
-
     [Fact]
     public void StagingDeploy_RunsTheMigrationWithTheSameImage_ChecksDrift_AndSmokes()
     {
@@ -51,13 +18,13 @@ public sealed class CloudRunCliTests : IAsyncLifetime
 
         Assert.True(run.ExitCode == 0, run.ToString());
         var image = $"{Registry}/runtime/runtime:bbb2222";
-        var service = _double.Service("projects/openagentsgemini/locations/us-central1/services/runtime-staging");
+        var service = Google.Service("projects/openagentsgemini/locations/us-central1/services/runtime-staging");
         Assert.Equal(image, service["template"]!["containers"]![0]!["image"]!.GetValue<string>());
-        var job = _double.Job("projects/openagentsgemini/locations/us-central1/jobs/runtime-migrate-staging");
+        var job = Google.Job("projects/openagentsgemini/locations/us-central1/jobs/runtime-migrate-staging");
         Assert.Equal(image, job["template"]!["template"]!["containers"]![0]!["image"]!.GetValue<string>());
         Assert.Equal("EXECUTION_SUCCEEDED", job["latestCreatedExecution"]!["completionStatus"]!.GetValue<string>());
-        Assert.Contains(_double.Calls, c => c == "app GET /readyz");
-        var receipt = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir.Path, run.Out.Split('\n').Single(l => l.StartsWith("receipt: ", StringComparison.Ordinal))["receipt: ".Length..].Trim()))).RootElement;
+        Assert.Contains(Google.Calls, c => c == "app GET /readyz");
+        var receipt = Receipt(run);
         Assert.Equal("cloudrun", receipt.GetProperty("platform").GetString());
         Assert.Equal(image, receipt.GetProperty("deployed_image").GetString());
         Assert.Equal("none", receipt.GetProperty("drift").GetString());
@@ -71,12 +38,12 @@ public sealed class CloudRunCliTests : IAsyncLifetime
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Matches(@"pushed us-central1-docker\.pkg\.dev/openagentsgemini/runtime/runtime:bbb2222@sha256:[0-9a-f]{64}", run.Out);
         Assert.Matches(@"build [0-9a-f-]{36} succeeded; logs: https://console\.cloud\.google\.com/cloud-build/builds/", run.Out);
-        var build = Assert.Single(_double.Builds);
+        var build = Assert.Single(Google.Builds);
         Assert.Equal("bbb2222", build["substitutions"]!["_TAG"]!.GetValue<string>());
         var source = build["source"]!["storageSource"]!;
         Assert.Equal("openagentsgemini_cloudbuild", source["bucket"]!.GetValue<string>());
-        Assert.True(_double.Objects.ContainsKey($"openagentsgemini_cloudbuild/{source["object"]!.GetValue<string>()}"));
-        var history = CliRun.Invoke(_dir.Path, "history", "runtime");
+        Assert.True(Google.Objects.ContainsKey($"openagentsgemini_cloudbuild/{source["object"]!.GetValue<string>()}"));
+        var history = CliRun.Invoke(Dir.Path, "history", "runtime");
         Assert.Contains("build", history.Out, StringComparison.Ordinal);
         Assert.Contains("succeeded", history.Out, StringComparison.Ordinal);
     }
@@ -84,14 +51,14 @@ public sealed class CloudRunCliTests : IAsyncLifetime
     [Fact]
     public void AFailedBuild_ExitsOne_WithTheLogUrl_AndIsAudited()
     {
-        _double.BuildFailure = _ => "Build step 0 \"gcr.io/cloud-builders/docker\" failed: step exited with non-zero status: 1";
+        Google.BuildFailure = _ => "Build step 0 \"gcr.io/cloud-builders/docker\" failed: step exited with non-zero status: 1";
 
         var run = Cli("build", "runtime", "--tag", "bbb2222");
 
         Assert.Equal(1, run.ExitCode);
         Assert.Matches(@"deploymatrix: build [0-9a-f-]{36} ended FAILURE: .*; logs: https://console\.cloud\.google\.com/cloud-build/builds/", run.Err);
         Assert.DoesNotContain("   at ", run.Err, StringComparison.Ordinal);
-        Assert.Contains("failed: build", CliRun.Invoke(_dir.Path, "history", "runtime").Out, StringComparison.Ordinal);
+        Assert.Contains("failed: build", CliRun.Invoke(Dir.Path, "history", "runtime").Out, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -100,19 +67,19 @@ public sealed class CloudRunCliTests : IAsyncLifetime
         const string Name = "projects/openagentsgemini/locations/us-central1/services/runtime";
         var deploy = Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "maintenance test");
         Assert.True(deploy.ExitCode == 0, deploy.ToString());
-        var split = _double.Service(Name)["traffic"]!.ToJsonString();
+        var split = Google.Service(Name)["traffic"]!.ToJsonString();
         var servingImage = $"{Registry}/runtime/runtime:aaa1111";
 
         var enable = Cli("maintenance", "enable", "runtime", "--env", "production", "--message", "ledger migration");
 
         Assert.True(enable.ExitCode == 0, enable.ToString());
-        var secret = Assert.Single(_double.Secrets);
+        var secret = Assert.Single(Google.Secrets);
         Assert.Equal("projects/openagentsgemini/secrets/runtime-maintenance-token", secret);
-        var token = System.Text.Encoding.UTF8.GetString(Assert.Single(_double.SecretVersions[secret]));
+        var token = System.Text.Encoding.UTF8.GetString(Assert.Single(Google.SecretVersions[secret]));
         Assert.Equal(43, token.Length);
         Assert.DoesNotContain(token, enable.Out + enable.Err, StringComparison.Ordinal);
         Assert.Contains("gcloud secrets versions access latest --secret runtime-maintenance-token --project openagentsgemini", enable.Out, StringComparison.Ordinal);
-        var service = _double.Service(Name);
+        var service = Google.Service(Name);
         var container = service["template"]!["containers"]![0]!;
         Assert.Equal(servingImage, container["image"]!.GetValue<string>()); // what served, not the no-traffic revision's image
         var env = container["env"]!.AsArray().ToDictionary(e => e!["name"]!.GetValue<string>(), e => e!);
@@ -128,13 +95,13 @@ public sealed class CloudRunCliTests : IAsyncLifetime
         var disable = Cli("maintenance", "disable", "runtime", "--env", "production");
 
         Assert.True(disable.ExitCode == 0, disable.ToString());
-        service = _double.Service(Name);
+        service = Google.Service(Name);
         container = service["template"]!["containers"]![0]!;
         Assert.Equal($"{Registry}/runtime/runtime:bbb2222", container["image"]!.GetValue<string>()); // the pending deploy's template again
         Assert.DoesNotContain(container["env"]!.AsArray(), e => e!["name"]!.GetValue<string>().StartsWith("DEPLOYMATRIX_", StringComparison.Ordinal));
         Assert.Equal(split, service["traffic"]!.ToJsonString());
         Assert.Contains("serving (not in maintenance)", Cli("maintenance", "status", "runtime", "--env", "production").Out, StringComparison.Ordinal);
-        Assert.Single(_double.SecretVersions[secret]); // enabling again would reuse the token, not mint another
+        Assert.Single(Google.SecretVersions[secret]); // enabling again would reuse the token, not mint another
     }
 
     [Fact]
@@ -170,8 +137,8 @@ public sealed class CloudRunCliTests : IAsyncLifetime
         var status = Status("runtime", "production");
         var stable = status.GetProperty("traffic")[0].GetProperty("revision").GetString()!;
         var canary = status.GetProperty("latest_created_revision").GetString()!;
-        _double.RevisionBehaviour[canary] = (canaryErrorRate, 4);
-        _double.SimulateLoad("projects/openagentsgemini/locations/us-central1/services/runtime", perTick: 100);
+        Google.RevisionBehaviour[canary] = (canaryErrorRate, 4);
+        Google.SimulateLoad("projects/openagentsgemini/locations/us-central1/services/runtime", perTick: 100);
 
         var rollout = Cli("rollout", "runtime", "--env", "production", "--window", "1s", "--override-gate", "--reason", "test");
 
@@ -180,7 +147,7 @@ public sealed class CloudRunCliTests : IAsyncLifetime
         var traffic = Status("runtime", "production").GetProperty("traffic");
         Assert.Equal(1, traffic.GetArrayLength());
         Assert.Equal(exitCode == 0 ? canary : stable, traffic[0].GetProperty("revision").GetString());
-        Assert.Contains(_double.Calls, c => c.StartsWith("GET /v3/projects/openagentsgemini/timeSeries", StringComparison.Ordinal));
+        Assert.Contains(Google.Calls, c => c.StartsWith("GET /v3/projects/openagentsgemini/timeSeries", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -188,8 +155,8 @@ public sealed class CloudRunCliTests : IAsyncLifetime
     {
         Assert.Equal(0, Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "test").ExitCode);
         var stable = Status("runtime", "production").GetProperty("traffic")[0].GetProperty("revision").GetString()!;
-        _double.SimulateLoad("projects/openagentsgemini/locations/us-central1/services/runtime", perTick: 50);
-        var report = Path.Combine(_dir.Path, "drill");
+        Google.SimulateLoad("projects/openagentsgemini/locations/us-central1/services/runtime", perTick: 50);
+        var report = Path.Combine(Dir.Path, "drill");
 
         var run = Cli("drill", "canary", "runtime", "--env", "production", "--steps", "5,50", "--dwell", "300ms", "--out", report);
 
@@ -208,21 +175,21 @@ public sealed class CloudRunCliTests : IAsyncLifetime
     public void ARevisionRunningAnotherImage_FailsTheDeploy_BeforeTheMigration_AndTrafficStaysPut()
     {
         var before = Status("runtime", "production").GetProperty("traffic").ToString();
-        _double.RevisionImage = image => image.Replace(":bbb2222", ":ccc3333", StringComparison.Ordinal);
+        Google.RevisionImage = image => image.Replace(":bbb2222", ":ccc3333", StringComparison.Ordinal);
 
         var run = Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "test");
 
         Assert.Equal(1, run.ExitCode);
         Assert.Contains($"runs {Registry}/runtime/runtime:ccc3333, not the requested {Registry}/runtime/runtime:bbb2222", run.Err, StringComparison.Ordinal);
         Assert.Equal(before, Status("runtime", "production").GetProperty("traffic").ToString());
-        var job = _double.Job("projects/openagentsgemini/locations/us-central1/jobs/runtime-migrate");
+        var job = Google.Job("projects/openagentsgemini/locations/us-central1/jobs/runtime-migrate");
         Assert.Equal($"{Registry}/runtime/runtime:aaa1111", job["template"]!["template"]!["containers"]![0]!["image"]!.GetValue<string>());
     }
 
     [Fact]
     public void PermissionDenied_IsOneLine_NamingTheCallAndTheRole()
     {
-        _double.FailNext(System.Net.HttpStatusCode.Forbidden, "Permission 'run.services.get' denied on resource 'projects/openagentsgemini/locations/us-central1/services/runtime' (or resource may not exist).");
+        Google.FailNext(System.Net.HttpStatusCode.Forbidden, "Permission 'run.services.get' denied on resource 'projects/openagentsgemini/locations/us-central1/services/runtime' (or resource may not exist).");
 
         var run = Cli("status", "runtime", "--env", "production");
 
@@ -235,7 +202,7 @@ public sealed class CloudRunCliTests : IAsyncLifetime
     [Fact]
     public void AFailedMigration_StopsTheDeploy_WithTheJobsStatus_AndWhereItsLogsAre()
     {
-        _double.FailingJobs["runtime-migrate-staging"] = true;
+        Google.FailingJobs["runtime-migrate-staging"] = true;
 
         var run = Cli("deploy", "runtime", "--env", "staging", "--tag", "bbb2222");
 
@@ -248,7 +215,7 @@ public sealed class CloudRunCliTests : IAsyncLifetime
     public void AServiceAccountKey_GetsItsTokenFromTheKeysTokenEndpoint()
     {
         using var rsa = RSA.Create(2048);
-        var key = Path.Combine(_dir.Path, "key.json");
+        var key = Path.Combine(Dir.Path, "key.json");
         File.WriteAllText(key, JsonSerializer.Serialize(new Dictionary<string, string>
         {
             ["type"] = "service_account",
@@ -257,25 +224,18 @@ public sealed class CloudRunCliTests : IAsyncLifetime
             ["private_key"] = rsa.ExportPkcs8PrivateKeyPem(),
             ["client_email"] = "deployer@openagentsgemini.iam.gserviceaccount.com",
             ["client_id"] = "1",
-            ["token_uri"] = new Uri(_double.BaseUri, "token").ToString(),
+            ["token_uri"] = new Uri(Google.BaseUri, "token").ToString(),
         }));
-        _env.Remove("GOOGLE_OAUTH_ACCESS_TOKEN");
-        _env["GOOGLE_APPLICATION_CREDENTIALS"] = key;
+        Env.Remove("GOOGLE_OAUTH_ACCESS_TOKEN");
+        Env["GOOGLE_APPLICATION_CREDENTIALS"] = key;
 
         var run = Cli("status", "runtime", "--env", "staging", "--output", "json");
-        _env["GOOGLE_APPLICATION_CREDENTIALS"] = Path.Combine(_dir.Path, "missing.json");
+        Env["GOOGLE_APPLICATION_CREDENTIALS"] = Path.Combine(Dir.Path, "missing.json");
         var missing = Cli("status", "runtime", "--env", "staging");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal(2, missing.ExitCode);
         Assert.Contains("no usable Google credentials (cannot use ", missing.Err, StringComparison.Ordinal);
         Assert.DoesNotContain(CloudRunDouble.Token, missing.ToString(), StringComparison.Ordinal);
-    }
-
-    private JsonElement Status(string lane, string env)
-    {
-        var run = Cli("status", lane, "--env", env, "--output", "json");
-        Assert.True(run.ExitCode == 0, run.ToString());
-        return JsonDocument.Parse(run.Out).RootElement[0].Clone();
     }
 }

@@ -1,0 +1,93 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace DeployMatrix.Cli.Tests.CloudRun;
+
+/// <summary>
+/// The whole seed on Cloud Run, one release after another, against the double: Cloud Build, staging,
+/// the go/no-go gate, production without traffic with the mandatory migration and drift check, a canary
+/// rollout to 100%, a failing canary rolled back (after which the gate says no-go), and the drill.
+/// </summary>
+public sealed class CloudRunSeedTests : CloudRunExampleTests
+{
+    private const string Runtime = "projects/openagentsgemini/locations/us-central1/services/runtime";
+
+    [Fact]
+    public void TheSeedsReleasePath_RunsOnCloudRun_FromBuildToCanaryToDrill()
+    {
+        ServeTheExampleApps();
+
+        // Build both service lanes on Cloud Build, then staging takes them (with the runtime's migration).
+        Ok(Cli("build", "runtime", "--tag", "bbb2222"));
+        Ok(Cli("build", "openagents-control-service", "--tag", "bbb2222"));
+        Assert.Equal(2, Google.Builds.Count);
+        Ok(Cli("deploy", "runtime", "--env", "staging", "--tag", "bbb2222"));
+        Ok(Cli("deploy", "openagents-control-service", "--env", "staging", "--tag", "bbb2222"));
+
+        // Production refuses the tag until the gate passed for it.
+        Assert.Equal(1, Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222").ExitCode);
+        var gate = Ok(Cli("gate", "--tag", "bbb2222"));
+        Assert.Contains("GO", gate.Out, StringComparison.Ordinal);
+
+        // Production: a revision without traffic, the migration with the same image, no drift.
+        var stable = Traffic("runtime").Single().Revision;
+        var deploy = Ok(Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222"));
+        Assert.Equal("none", Receipt(deploy).GetProperty("drift").GetString());
+        Assert.Equal([(stable, 100)], Traffic("runtime"));
+        var canary = Status("runtime", "production").GetProperty("latest_created_revision").GetString()!;
+
+        // The canary takes the stages on Cloud Monitoring's numbers and ends with all traffic.
+        Google.SimulateLoad(Runtime, perTick: 100);
+        Assert.Contains("rollout complete", Ok(Cli("rollout", "runtime", "--env", "production", "--window", "1s")).Out, StringComparison.Ordinal);
+        Assert.Equal([(canary, 100)], Traffic("runtime"));
+
+        // The next release errs at its first stage: rolled back to the revision above, and the gate turns no-go.
+        Ok(Cli("deploy", "runtime", "--env", "staging", "--tag", "ccc3333"));
+        Ok(Cli("gate", "--tag", "ccc3333"));
+        Ok(Cli("deploy", "runtime", "--env", "production", "--tag", "ccc3333"));
+        var failing = Status("runtime", "production").GetProperty("latest_created_revision").GetString()!;
+        Google.RevisionBehaviour[failing] = (0.05, 4);
+        var rollout = Cli("rollout", "runtime", "--env", "production", "--window", "1s");
+        Assert.True(rollout.ExitCode == 1, rollout.ToString());
+        Assert.Contains("rolled back", rollout.ToString(), StringComparison.Ordinal);
+        Assert.Equal([(canary, 100)], Traffic("runtime"));
+        var noGo = Cli("gate", "--tag", "ddd4444");
+        Assert.Equal(1, noGo.ExitCode);
+        Assert.Contains("runtime-canary-status", noGo.Out, StringComparison.Ordinal);
+
+        // The seed's drill: stages the latest revision as a canary and rolls it back, with a report.
+        var report = Path.Combine(Dir.Path, "drill");
+        var drill = Ok(Cli("drill", "canary", "runtime", "--env", "production", "--steps", "5,50", "--dwell", "300ms", "--out", report));
+        Assert.Equal("pass", JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "summary.json"))).RootElement.GetProperty("overall_status").GetString());
+        Assert.Equal([(canary, 100)], Traffic("runtime"));
+        Assert.True(Cli("audit", "verify").ExitCode == 0, drill.ToString());
+    }
+
+    /// <summary>The control service's and runtime's endpoints the gate and smoke checks ask for.</summary>
+    private void ServeTheExampleApps() => Google.App = async context =>
+    {
+        switch (context.Request.Path.Value)
+        {
+            case "/api/v1/control/status":
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync("""{"status":"ok","version":"bbb2222"}""");
+                break;
+            case "/manifest.json":
+                context.Response.Headers.CacheControl = "no-cache";
+                await context.Response.WriteAsync("{}");
+                break;
+            default:
+                await context.Response.WriteAsync("ok");
+                break;
+        }
+    };
+
+    private List<(string Revision, int Percent)> Traffic(string lane) =>
+        [.. Status(lane, "production").GetProperty("traffic").EnumerateArray().Select(t => (t.GetProperty("revision").GetString()!, t.GetProperty("percent").GetInt32()))];
+
+    private static Support.CliRun Ok(Support.CliRun run)
+    {
+        Assert.True(run.ExitCode == 0, run.ToString());
+        return run;
+    }
+}
