@@ -55,6 +55,15 @@ public sealed class MaintenanceTests(LocalExampleFixture example)
             Assert.Contains("deploymatrix maintenance disable runtime --env staging", refused.Err, StringComparison.Ordinal);
             var again = example.Cli("maintenance", "enable", "runtime", "--env", "staging");
             Assert.Contains("already in maintenance", again.Out, StringComparison.Ordinal);
+
+            // An agent killed with SIGKILL comes back still in maintenance, and the cookie still works.
+            var pid = int.Parse(File.ReadAllText(Path.Combine(example.Dir, ".deploymatrix", "agent.pid")), System.Globalization.CultureInfo.InvariantCulture);
+            System.Diagnostics.Process.GetProcessById(pid).Kill();
+            await Task.Delay(300);
+            Assert.Equal(0, example.Cli("agent", "start").ExitCode);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await Http.GetAsync(new Uri($"{url}/api/v1/runtime/status"))).StatusCode);
+            using var afterRestart = new HttpRequestMessage(HttpMethod.Get, $"{url}/api/v1/runtime/status") { Headers = { { "Cookie", cookie } } };
+            Assert.Equal(HttpStatusCode.OK, (await Http.SendAsync(afterRestart)).StatusCode);
         }
         finally
         {
