@@ -114,6 +114,19 @@ public sealed class GcloudExecutorTests : IAsyncLifetime
     }
 
     [Fact]
+    public void TheMigrateRerunHelper_ReadsTheServicesImage_AndRunsTheJobWithIt()
+    {
+        var plan = Cli("plan", "runtime", "--env", "production", "--action", "migrate", "--format", "shell");
+        File.WriteAllText(Path.Combine(State, "image-runtime"), $"{Registry}/runtime/runtime:abc0001");
+
+        var run = Cli("migrate", "runtime", "--env", "production", "--rerun", "--executor", "gcloud");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(Commands(plan.Out.Replace("\"$IMAGE\"", $"{Registry}/runtime/runtime:abc0001", StringComparison.Ordinal)), Calls());
+        Assert.Equal($"{Registry}/runtime/runtime:abc0001", Read("job-image-runtime-migrate"));
+    }
+
+    [Fact]
     public void Build_RunsTheSeedsBuildsSubmit_FromTheMatrixFolder()
     {
         var plan = Cli("plan", "runtime", "--action", "build", "--tag", "bbb2222", "--format", "shell", "--platform", "cloudrun");
