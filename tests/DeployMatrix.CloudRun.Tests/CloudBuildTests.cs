@@ -76,6 +76,20 @@ public sealed class CloudBuildTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task QuotaAndUnavailableAnswers_AreRetried_AndTheBuildGoesThrough()
+    {
+        _connection.Fake.FailNext(System.Net.HttpStatusCode.TooManyRequests, "Quota exceeded for quota metric 'Build requests'.");
+        _connection.Fake.FailNext(System.Net.HttpStatusCode.ServiceUnavailable, "The service is currently unavailable.");
+        _connection.Fake.AddBucket("openagentsgemini_cloudbuild");
+
+        var report = await _connection.Builder().BuildAsync(Step(), _source.Path, _ => { }, CancellationToken.None);
+
+        Assert.Equal("SUCCESS", report.Status);
+        Assert.Single(_connection.Fake.Builds); // retried, not created twice
+        Assert.Equal(3, _connection.Fake.Calls.Count(c => c == "POST /v1/projects/openagentsgemini/builds"));
+    }
+
+    [Fact]
     public async Task AGcloudignore_ExcludesWhatItLists()
     {
         _source.Write(".gcloudignore", "notes.txt\napps/runtime/src/\n");
