@@ -7,12 +7,15 @@ using ProxyBench;
 // control service), measured with wrk in one run: direct to one backend (the limit), our proxy (the
 // agent's byte-level HTTP/1.1 forwarder with a 90/10 weighted wheel), and nginx with the same 90/10 weighted upstream.
 // Rounds alternate the candidates so drift on a noisy machine hits all of them alike; medians are reported.
-// Usage: dotnet run -c Release --project bench/ProxyBench -- [SECONDS] [CONNECTIONS] [ROUNDS]
+// A second part paces the same connections (each waits PAUSE_MS after every answer), so every front
+// door carries about the same load below saturation: latency there is the front door's own cost.
+// Usage: dotnet run -c Release --project bench/ProxyBench -- [SECONDS] [CONNECTIONS] [ROUNDS] [PAUSE_MS]
 // The proxy runs here as it runs in the agent: with inline socket completions, set before any socket opens.
 Environment.SetEnvironmentVariable(ServiceProxy.InlineCompletionsVariable, "1");
 var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10;
 var connections = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 64;
 var rounds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3;
+var pauseMs = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 2;
 foreach (var tool in new[] { "wrk", "nginx", "cargo" })
 {
     if (!Tools.Exists(tool))
@@ -55,35 +58,14 @@ var candidates = new (string Name, int Port)[]
     ("nginx (90/10)", nginx.Port),
     ("kestrel alone, no forwarding (front-end floor)", kestrel.Port),
 };
-Console.WriteLine($"wrk -t2 -c{connections} -d{seconds}s --latency, {rounds} rounds, {Environment.ProcessorCount} cores; path {RequestPath}");
-var results = candidates.ToDictionary(c => c.Name, _ => new List<WrkResult>());
-for (var round = 0; round < rounds; round++)
-{
-    foreach (var (name, port) in round % 2 == 0 ? candidates : candidates.Reverse())
-    {
-        await Wrk.RunAsync(port, RequestPath, 2, connections, 5); // warm-up: lets tiered JIT settle
-        var result = await Wrk.RunAsync(port, RequestPath, 2, connections, seconds);
-        results[name].Add(result);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  round {round + 1} {name}: {result.RequestsPerSecond:F0} req/s, p50 {result.P50Ms:F2} ms, p99 {result.P99Ms:F2} ms, errors {result.Errors}"));
-    }
-}
-
-var direct = Median(results[candidates[0].Name], r => r.RequestsPerSecond);
-Console.WriteLine();
-Console.WriteLine("| front door | req/s (median) | p50 ms | p99 ms | errors | × direct req/s |");
-Console.WriteLine("|---|---:|---:|---:|---:|---:|");
-foreach (var (name, _) in candidates)
-{
-    var r = results[name];
-    var rps = Median(r, x => x.RequestsPerSecond);
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {name} | {rps:F0} | {Median(r, x => x.P50Ms):F2} | {Median(r, x => x.P99Ms):F2} | {r.Sum(x => x.Errors)} | {rps / direct:F2} |"));
-}
-
-var ours = results[candidates[1].Name];
-var theirs = results[candidates[2].Name];
+var saturated = await MeasureAsync($"wrk -t2 -c{connections} -d{seconds}s --latency (saturation: each connection sends its next request at once)", 0);
+Report(saturated);
+var paced = await MeasureAsync($"the same with a {pauseMs} ms pause after every answer (paced: about equal load below saturation)", pauseMs);
+Report(paced);
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"\ndeploymatrix proxy vs nginx: {Median(ours, x => x.RequestsPerSecond) / Median(theirs, x => x.RequestsPerSecond):F2}× throughput, p99 {Median(ours, x => x.P99Ms):F2} vs {Median(theirs, x => x.P99Ms):F2} ms"));
+    $"\ndeploymatrix proxy vs nginx: {Median(saturated[candidates[1].Name], x => x.RequestsPerSecond) / Median(saturated[candidates[2].Name], x => x.RequestsPerSecond):F2}× throughput; " +
+    $"p99 at saturation {Median(saturated[candidates[1].Name], x => x.P99Ms):F2} vs {Median(saturated[candidates[2].Name], x => x.P99Ms):F2} ms; " +
+    $"p99 paced {Median(paced[candidates[1].Name], x => x.P99Ms):F2} vs {Median(paced[candidates[2].Name], x => x.P99Ms):F2} ms"));
 
 foreach (var backend in backends)
 {
@@ -91,6 +73,41 @@ foreach (var backend in backends)
 }
 
 return 0;
+
+async Task<Dictionary<string, List<WrkResult>>> MeasureAsync(string title, int pause)
+{
+    Console.WriteLine($"{title}; {rounds} rounds, {Environment.ProcessorCount} cores; path {RequestPath}");
+    var results = candidates.ToDictionary(c => c.Name, _ => new List<WrkResult>());
+    for (var round = 0; round < rounds; round++)
+    {
+        foreach (var (name, port) in round % 2 == 0 ? candidates : candidates.Reverse())
+        {
+            await Wrk.RunAsync(port, RequestPath, 2, connections, 5, pause); // warm-up: lets tiered JIT settle
+            var result = await Wrk.RunAsync(port, RequestPath, 2, connections, seconds, pause);
+            results[name].Add(result);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  round {round + 1} {name}: {result.RequestsPerSecond:F0} req/s, p50 {result.P50Ms:F2} ms, p99 {result.P99Ms:F2} ms, errors {result.Errors}"));
+        }
+    }
+
+    return results;
+}
+
+void Report(Dictionary<string, List<WrkResult>> results)
+{
+    var direct = Median(results[candidates[0].Name], r => r.RequestsPerSecond);
+    Console.WriteLine();
+    Console.WriteLine("| front door | req/s (median) | p50 ms | p99 ms | errors | × direct req/s |");
+    Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+    foreach (var (name, _) in candidates)
+    {
+        var r = results[name];
+        var rps = Median(r, x => x.RequestsPerSecond);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {name} | {rps:F0} | {Median(r, x => x.P50Ms):F2} | {Median(r, x => x.P99Ms):F2} | {r.Sum(x => x.Errors)} | {rps / direct:F2} |"));
+    }
+
+    Console.WriteLine();
+}
 
 static double Median(List<WrkResult> values, Func<WrkResult, double> pick)
 {

@@ -41,9 +41,19 @@ internal sealed record WrkResult(double RequestsPerSecond, double P50Ms, double 
 
 internal static partial class Wrk
 {
-    public static async Task<WrkResult> RunAsync(int port, string path, int threads, int connections, int seconds)
+    /// <param name="pauseMs">With a pause, each connection waits this long after every answer before its next request: a
+    /// paced load below saturation, where latency shows the front door's own cost instead of queueing.</param>
+    public static async Task<WrkResult> RunAsync(int port, string path, int threads, int connections, int seconds, int pauseMs = 0)
     {
-        var output = await Tools.RunAsync("wrk", $"-t{threads}", $"-c{connections}", $"-d{seconds}s", "--latency", $"http://127.0.0.1:{port}{path}");
+        string[] pace = [];
+        if (pauseMs > 0)
+        {
+            var script = Path.Combine(Path.GetTempPath(), $"dm-wrk-pause-{pauseMs}.lua");
+            File.WriteAllText(script, $"function delay()\n  return {pauseMs}\nend\n");
+            pace = ["-s", script];
+        }
+
+        var output = await Tools.RunAsync("wrk", [$"-t{threads}", $"-c{connections}", $"-d{seconds}s", "--latency", .. pace, $"http://127.0.0.1:{port}{path}"]);
         var rps = double.Parse(Rps().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
         var errors = Errors().Matches(output).Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
         var non2xx = Non2xx().Match(output) is { Success: true } n ? long.Parse(n.Groups[1].Value, CultureInfo.InvariantCulture) : 0;

@@ -15,9 +15,6 @@ namespace DeployMatrix.CloudRun.Gcloud;
 /// </summary>
 public sealed partial class GcloudStepRunner(Func<IReadOnlyList<string>, CancellationToken, Task<CommandResult>> run) : IStepRunner
 {
-    /// <summary>Every command run so far, in order.</summary>
-    public List<IReadOnlyList<string>> Ran { get; } = [];
-
     public async Task<string?> RunAsync(Step step, StepContext context, CancellationToken ct)
     {
         switch (step)
@@ -128,7 +125,6 @@ public sealed partial class GcloudStepRunner(Func<IReadOnlyList<string>, Cancell
 
     private async Task<CommandResult> RunCommandAsync(IReadOnlyList<string> command, CancellationToken ct, bool allowFailure = false)
     {
-        Ran.Add(command);
         var result = await run(command, ct);
         return result.ExitCode == 0 || allowFailure
             ? result
