@@ -108,12 +108,19 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, TimeP
     private Task<RunService> RequireServiceAsync(TargetRef target, CancellationToken cancellationToken) =>
         run.RequireServiceAsync(target.Project!, target.Region!, target.Service, cancellationToken);
 
-    private static JobExecution Execution(RunExecution execution) => new(
-        Short(execution.Name)!,
-        execution.Template?.Containers?.FirstOrDefault()?.Image ?? "",
-        execution.SucceededCount > 0 && execution.FailedCount is null or 0,
-        null,
-        execution.LogUri);
+    /// <summary>An execution, with where its logs are: the console link Cloud Run gives, and the Cloud Logging query to read them in a terminal.</summary>
+    private static JobExecution Execution(RunExecution execution)
+    {
+        var name = Short(execution.Name)!;
+        var project = execution.Name?.Split('/') is { Length: > 1 } parts ? parts[1] : null;
+        var query = $"gcloud logging read 'resource.type=\"cloud_run_job\" AND labels.\"run.googleapis.com/execution_name\"=\"{name}\"' --project {project} --limit 100";
+        return new JobExecution(
+            name,
+            execution.Template?.Containers?.FirstOrDefault()?.Image ?? "",
+            execution.SucceededCount > 0 && execution.FailedCount is null or 0,
+            null,
+            execution.LogUri is { } uri ? $"{uri} (or: {query})" : query);
+    }
 
     private static bool Ready(RunRevision revision) =>
         revision.Conditions?.Any(c => c.Type == "Ready" && c.State == "CONDITION_SUCCEEDED") == true;

@@ -208,6 +208,7 @@ public sealed class CloudRunCliTests : CloudRunExampleTests
 
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("https://console.cloud.google.com/logs/viewer?", run.ToString(), StringComparison.Ordinal);
+        Assert.Matches(@"gcloud logging read 'resource\.type=""cloud_run_job"" AND labels\.""run\.googleapis\.com/execution_name""=""runtime-migrate-staging-[a-z0-9]+""' --project openagentsgemini --limit 100", run.Err);
         Assert.DoesNotContain("smoke check", run.Out.Split("failed")[^1], StringComparison.Ordinal);
     }
 
