@@ -5,6 +5,10 @@
 //! - `FAULT_DELAY_MS`    — sleep this long before answering non-probe requests
 //! - `FAULT_NOT_READY`   — `/readyz` answers 503 forever (the revision never becomes ready)
 //! - `FAULT_EXIT_ON_START` — exit with this code before listening
+//!
+//! and DeployMatrix's maintenance mode on Cloud Run (`DEPLOYMATRIX_MAINTENANCE*`, see `maintenance`).
+pub mod maintenance;
+
 use std::env;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -134,17 +138,22 @@ where
     eprintln!("{}: listening on 127.0.0.1:{}", name, port);
     let handler = Arc::new(handler);
     let faults = Arc::new(Faults::from_env());
+    let maintenance = Arc::new(maintenance::Maintenance::from_env());
+    if maintenance.is_some() {
+        eprintln!("{}: in maintenance (DEPLOYMATRIX_MAINTENANCE=1)", name);
+    }
     for stream in listener.incoming().flatten() {
         let handler = Arc::clone(&handler);
         let faults = Arc::clone(&faults);
+        let maintenance = Arc::clone(&maintenance);
         thread::spawn(move || {
-            let _ = connection(stream, &*handler, &faults);
+            let _ = connection(stream, &*handler, &faults, maintenance.as_ref().as_ref());
         });
     }
     process::exit(0)
 }
 
-fn connection(stream: TcpStream, handler: &dyn Fn(&Request) -> Response, faults: &Faults) -> io::Result<()> {
+fn connection(stream: TcpStream, handler: &dyn Fn(&Request) -> Response, faults: &Faults, maintenance: Option<&maintenance::Maintenance>) -> io::Result<()> {
     stream.set_nodelay(true)?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut writer = stream;
@@ -158,16 +167,19 @@ fn connection(stream: TcpStream, handler: &dyn Fn(&Request) -> Response, faults:
             "/healthz" => Response::text(200, "ok"),
             "/readyz" if faults.not_ready => Response::text(503, "not ready (FAULT_NOT_READY)"),
             "/readyz" => Response::text(200, "ready"),
-            _ => {
-                if let Some(delay) = faults.delay {
-                    thread::sleep(delay);
+            _ => match maintenance.and_then(|m| m.judge(&request)) {
+                Some(answer) => answer,
+                None => {
+                    if let Some(delay) = faults.delay {
+                        thread::sleep(delay);
+                    }
+                    if faults.should_fail() {
+                        Response::text(500, "injected failure (FAULT_5XX_PERCENT)")
+                    } else {
+                        handler(&request)
+                    }
                 }
-                if faults.should_fail() {
-                    Response::text(500, "injected failure (FAULT_5XX_PERCENT)")
-                } else {
-                    handler(&request)
-                }
-            }
+            },
         };
         write_response(&mut writer, &request, &response, close)?;
         if close {
@@ -212,6 +224,8 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> io::Result<Option<Request>
 fn write_response(writer: &mut TcpStream, request: &Request, response: &Response, close: bool) -> io::Result<()> {
     let reason = match response.status {
         200 => "OK",
+        204 => "No Content",
+        403 => "Forbidden",
         404 => "Not Found",
         500 => "Internal Server Error",
         503 => "Service Unavailable",

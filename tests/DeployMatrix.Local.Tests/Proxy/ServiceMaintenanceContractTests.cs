@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Net;
+using DeployMatrix.Core.Maintenance;
+using DeployMatrix.Local.Supervisor;
+using DeployMatrix.Tests.Support;
+
+namespace DeployMatrix.Local.Tests.Proxy;
+
+/// <summary>
+/// On Cloud Run no proxy of ours stands in front: the service keeps maintenance mode itself from the
+/// environment DeployMatrix gives it. The example's real Rust service must keep the same contract as
+/// the proxy — cookies it issues are valid by <see cref="BypassCookie"/>, cookies signed here pass it,
+/// and forged, moved or expired ones do not.
+/// </summary>
+public sealed class ServiceMaintenanceContractTests : IAsyncLifetime
+{
+    private const string Token = "contract-token-0c9a77";
+    private const string Scope = "production/openagents-control-service";
+    private readonly TempDir _dir = new();
+    private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false, UseCookies = false }) { Timeout = TimeSpan.FromSeconds(10) };
+    private ManagedProcess _service = null!;
+    private int _port;
+
+    public async Task InitializeAsync()
+    {
+        _port = ManagedProcess.FreePort();
+        _service = ManagedProcess.Start(new LaunchSpec { Executable = ExampleBinaries.ControlService, WorkingDirectory = _dir.Path }, new Dictionary<string, string>
+        {
+            ["PORT"] = _port.ToString(CultureInfo.InvariantCulture),
+            ["DEPLOYMATRIX_MAINTENANCE"] = "1",
+            ["DEPLOYMATRIX_MAINTENANCE_MESSAGE"] = "ledger migration",
+            ["DEPLOYMATRIX_MAINTENANCE_RETRY_AFTER"] = "45",
+            ["DEPLOYMATRIX_MAINTENANCE_SCOPE"] = Scope,
+            ["DEPLOYMATRIX_MAINTENANCE_TOKEN"] = Token,
+        }, Path.Combine(_dir.Path, "service.log"));
+        Assert.Null(await Readiness.WaitAsync(_service, _port, "/readyz", TimeSpan.FromSeconds(20), TimeProvider.System, CancellationToken.None));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _service.DisposeAsync();
+        _http.Dispose();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task TheService_Answers503_IssuesCookiesTheProxyAccepts_AndAcceptsCookiesSignedHere()
+    {
+        using (var blocked = await GetAsync("/api/v1/control/status"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, blocked.StatusCode);
+            Assert.Equal(TimeSpan.FromSeconds(45), blocked.Headers.RetryAfter!.Delta);
+            Assert.Equal("ledger migration\n", await blocked.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/healthz")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await GetAsync(BypassCookie.Path, (BypassCookie.TokenHeader, "guess"))).StatusCode);
+
+        using var bypass = await GetAsync(BypassCookie.Path, (BypassCookie.TokenHeader, Token));
+        var setCookie = Assert.Single(bypass.Headers.GetValues("Set-Cookie"));
+        Assert.Equal(HttpStatusCode.NoContent, bypass.StatusCode);
+        Assert.Matches(@"^deploymatrix_bypass=\d+\.[A-Za-z0-9_-]{43}; Max-Age=900; Path=/; Secure; HttpOnly; SameSite=Lax$", setCookie);
+        var issued = setCookie.Split(';')[0]["deploymatrix_bypass=".Length..];
+        Assert.True(BypassCookie.IsValid(Token, Scope, issued, TimeProvider.System.GetUtcNow()), $"the service's cookie {issued} is not valid by the proxy's rules");
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/api/v1/control/status", ("Cookie", $"a=b; deploymatrix_bypass={issued}"))).StatusCode);
+
+        var signedHere = BypassCookie.Issue(Token, Scope, TimeProvider.System.GetUtcNow());
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/api/v1/control/status", ("Cookie", $"deploymatrix_bypass={signedHere}"))).StatusCode);
+        foreach (var refused in new[]
+        {
+            BypassCookie.Issue(Token, "staging/openagents-control-service", TimeProvider.System.GetUtcNow()), // another scope
+            BypassCookie.Issue("another-token", Scope, TimeProvider.System.GetUtcNow()),
+            BypassCookie.Issue(Token, Scope, TimeProvider.System.GetUtcNow().AddSeconds(-901)),               // expired
+            signedHere[..^2] + "AA",
+        })
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await GetAsync("/api/v1/control/status", ("Cookie", $"deploymatrix_bypass={refused}"))).StatusCode);
+        }
+    }
+
+    private async Task<HttpResponseMessage> GetAsync(string path, params (string Name, string Value)[] headers)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{_port}{path}");
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        return await _http.SendAsync(request);
+    }
+}
