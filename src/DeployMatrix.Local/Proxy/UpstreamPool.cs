@@ -66,22 +66,84 @@ internal sealed class UpstreamConnection : IDisposable
 /// Idle connections to one revision, most recently used first (hot sockets stay hot). A connection idle
 /// for longer than the revision is likely to keep it open is closed rather than reused.
 /// </summary>
+/// <remarks>
+/// The pool is split in shards by thread: with inline socket completions each event thread forwards
+/// its own requests, takes from and returns to its own shard, and so never waits on a lock another
+/// thread holds — on a busy machine that thread may be descheduled while holding it. A thread whose
+/// shard is empty borrows from the others before it opens a new connection.
+/// </remarks>
 internal sealed class UpstreamPool(int port) : IDisposable
 {
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
     private const long MaxIdleMs = 30_000;
-    private const int MaxIdle = 256;
+    private const int MaxIdlePerShard = 64;
+    private const int Shards = 4;
 
-    private readonly Stack<UpstreamConnection> _idle = new();
-    private bool _closed;
+    private readonly Stack<UpstreamConnection>[] _shards = [.. Enumerable.Range(0, Shards).Select(_ => new Stack<UpstreamConnection>())];
+    private volatile bool _closed;
 
-    /// <summary>The most recently used idle connection, or null when there is none worth reusing.</summary>
+    private static int Home => Environment.CurrentManagedThreadId & (Shards - 1);
+
+    /// <summary>The most recently used idle connection (this thread's first), or null when there is none worth reusing.</summary>
     public UpstreamConnection? TakeIdle()
     {
-        lock (_idle)
+        var home = Home;
+        for (var i = 0; i < Shards; i++)
+        {
+            if (Take(_shards[(home + i) & (Shards - 1)]) is { } idle)
+            {
+                return idle;
+            }
+        }
+
+        return null;
+    }
+
+    public Task<UpstreamConnection> ConnectAsync() => UpstreamConnection.ConnectAsync(port, ConnectTimeout);
+
+    public void Return(UpstreamConnection connection)
+    {
+        var shard = _shards[Home];
+        lock (shard)
+        {
+            if (!_closed && shard.Count < MaxIdlePerShard)
+            {
+                connection.IdleSince = Environment.TickCount64;
+                shard.Push(connection);
+                return;
+            }
+        }
+
+        connection.Dispose();
+    }
+
+    /// <summary>Closes the idle connections (the revision left the wheel); it stays usable if it comes back.</summary>
+    public void CloseIdle()
+    {
+        foreach (var shard in _shards)
+        {
+            lock (shard)
+            {
+                while (shard.TryPop(out var idle))
+                {
+                    idle.Dispose();
+                }
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _closed = true;
+        CloseIdle();
+    }
+
+    private static UpstreamConnection? Take(Stack<UpstreamConnection> shard)
+    {
+        lock (shard)
         {
             var now = Environment.TickCount64;
-            while (_idle.TryPop(out var idle))
+            while (shard.TryPop(out var idle))
             {
                 if (now - idle.IdleSince < MaxIdleMs)
                 {
@@ -93,44 +155,5 @@ internal sealed class UpstreamPool(int port) : IDisposable
         }
 
         return null;
-    }
-
-    public Task<UpstreamConnection> ConnectAsync() => UpstreamConnection.ConnectAsync(port, ConnectTimeout);
-
-    public void Return(UpstreamConnection connection)
-    {
-        lock (_idle)
-        {
-            if (!_closed && _idle.Count < MaxIdle)
-            {
-                connection.IdleSince = Environment.TickCount64;
-                _idle.Push(connection);
-                return;
-            }
-        }
-
-        connection.Dispose();
-    }
-
-    /// <summary>Closes the idle connections (the revision left the wheel); it stays usable if it comes back.</summary>
-    public void CloseIdle()
-    {
-        lock (_idle)
-        {
-            while (_idle.TryPop(out var idle))
-            {
-                idle.Dispose();
-            }
-        }
-    }
-
-    public void Dispose()
-    {
-        lock (_idle)
-        {
-            _closed = true;
-        }
-
-        CloseIdle();
     }
 }
