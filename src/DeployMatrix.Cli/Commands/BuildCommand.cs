@@ -1,6 +1,7 @@
 using System.CommandLine;
 using DeployMatrix.Cli.Common;
 using DeployMatrix.Cli.Local;
+using DeployMatrix.Engine.Execution;
 using DeployMatrix.CloudRun.Gcloud;
 using DeployMatrix.Core;
 using DeployMatrix.Core.Planning;
@@ -22,7 +23,7 @@ internal static class BuildCommand
         command.Arguments.Add(lane);
         command.Options.Add(tag);
         command.Options.Add(allowDirty);
-        command.Options.Add(ExecutionOptions.Executor());
+        command.Options.Add(ExecutionOptions.Executor);
         command.SetAction((result, ct) => RunAsync(result, context, result.GetValue(lane)!, Execute.ValidTag(result.GetValue(tag)), result.GetValue(allowDirty), ct));
         return command;
     }
@@ -50,13 +51,11 @@ internal static class BuildCommand
         {
             BuildImage cloud when ExecutionOptions.UsesGcloud(result, context) => await journal.RunAsync(cloud.Describe(), new Dictionary<string, string?> { ["config"] = cloud.Config, ["executor"] = "gcloud" }, async () =>
             {
-                var words = GcloudCommands.For(cloud)[0];
-                context.Out.WriteLine($"$ {ShellRenderer.Join(words)}");
-                var ran = await new GcloudProcess(matrix.BaseDirectory, context.Env).RunAsync(words, ct);
-                context.Out.Write(ran.Stdout);
-                return ran.ExitCode == 0
-                    ? new Dictionary<string, string?> { ["image"] = cloud.Image }
-                    : throw new PlatformException($"gcloud builds submit exited {ran.ExitCode}: {ran.LastError}", ExitCodes.Failed);
+                // The same runner the gcloud executor uses for plans, so a build runs what 'plan --format shell' prints.
+                var runner = new GcloudStepRunner(new GcloudProcess(matrix.BaseDirectory, context.Env).RunAsync);
+                context.Out.WriteLine($"building {cloud.Lane} with gcloud builds submit …");
+                context.Out.WriteLine($"ran {await runner.RunAsync(cloud, new StepContext(plan), ct)}");
+                return new Dictionary<string, string?> { ["image"] = cloud.Image };
             }),
             BuildImage cloud => await journal.RunAsync(cloud.Describe(), new Dictionary<string, string?> { ["config"] = cloud.Config, ["project"] = cloud.Project }, async () =>
             {

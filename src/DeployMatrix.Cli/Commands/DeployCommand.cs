@@ -19,7 +19,7 @@ internal static class DeployCommand
         var command = new Command("deploy", "Deploy a new revision of the lane's image: wait for readiness, verify it runs the requested image, run a mandatory migration and the drift check, smoke-check it, then give it all traffic — except where the environment (production) deploys with no traffic. The gate's target environment takes only tags that passed the gate.");
         command.Arguments.Add(lane);
         command.Options.Add(env);
-        command.Options.Add(ExecutionOptions.Executor());
+        command.Options.Add(ExecutionOptions.Executor);
         command.Options.Add(tag);
         command.Options.Add(noTraffic);
         command.Options.Add(overrideGate);

@@ -18,7 +18,7 @@ internal static class MigrateCommand
         var command = new Command("migrate", "Point the lane's migration job at an image, run it once and wait, then check drift. Exits with the job's status and says where its log is.");
         command.Arguments.Add(lane);
         command.Options.Add(env);
-        command.Options.Add(ExecutionOptions.Executor());
+        command.Options.Add(ExecutionOptions.Executor);
         command.Options.Add(tag);
         command.Options.Add(rerun);
         command.SetAction((result, ct) =>

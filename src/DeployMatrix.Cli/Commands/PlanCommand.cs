@@ -4,6 +4,7 @@ using DeployMatrix.Core;
 using DeployMatrix.Core.Diagnostics;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Planning;
+using DeployMatrix.Engine.Git;
 
 namespace DeployMatrix.Cli.Commands;
 

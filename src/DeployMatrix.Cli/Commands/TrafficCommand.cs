@@ -17,7 +17,7 @@ internal static class TrafficCommand
         var command = new Command("traffic", "Set a service's traffic split at once. Requests in flight finish where they went; revisions that lose all traffic drain, then stop.");
         command.Arguments.Add(lane);
         command.Options.Add(env);
-        command.Options.Add(ExecutionOptions.Executor());
+        command.Options.Add(ExecutionOptions.Executor);
         command.Options.Add(to);
         command.SetAction((result, ct) => Execute.PlanAndRunAsync(result, context, _ => new PlanRequest
         {
@@ -37,7 +37,7 @@ internal static class TrafficCommand
         var command = new Command("rollback", "Send all traffic to the stable revision at once.");
         command.Arguments.Add(lane);
         command.Options.Add(env);
-        command.Options.Add(ExecutionOptions.Executor());
+        command.Options.Add(ExecutionOptions.Executor);
         command.Options.Add(to);
         command.SetAction((result, ct) => Execute.PlanAndRunAsync(result, context, _ => new PlanRequest
         {

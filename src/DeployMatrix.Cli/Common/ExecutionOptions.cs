@@ -17,7 +17,11 @@ internal static class ExecutionOptions
         Recursive = true,
     };
 
-    static ExecutionOptions() => Platform.AcceptOnlyFromAmong("local", "cloudrun");
+    static ExecutionOptions()
+    {
+        Platform.AcceptOnlyFromAmong("local", "cloudrun");
+        Executor.AcceptOnlyFromAmong("api", "gcloud");
+    }
 
     public static readonly Option<int> LockWait = new("--lock-wait")
     {
@@ -27,23 +31,17 @@ internal static class ExecutionOptions
         Recursive = true,
     };
 
-    /// <summary>Who carries out a Cloud Run plan: Google's APIs (default), or the gcloud CLI as the seed's scripts did.</summary>
-    public static Option<string?> Executor()
+    /// <summary>Who carries out a Cloud Run plan: Google's APIs (default), or the gcloud CLI as the seed's scripts did. Added to the commands that run plans.</summary>
+    public static readonly Option<string?> Executor = new("--executor")
     {
-        var option = new Option<string?>("--executor")
-        {
-            Description = "For Cloud Run targets: 'api' calls Google's APIs; 'gcloud' runs exactly the gcloud commands 'plan --format shell' prints. Default: $DEPLOYMATRIX_EXECUTOR, else api.",
-            HelpName = "api|gcloud",
-        };
-        option.AcceptOnlyFromAmong("api", "gcloud");
-        return option;
-    }
+        Description = "For Cloud Run targets: 'api' calls Google's APIs; 'gcloud' runs exactly the gcloud commands 'plan --format shell' prints. Default: $DEPLOYMATRIX_EXECUTOR, else api.",
+        HelpName = "api|gcloud",
+    };
 
     /// <summary>True when the command was asked to run through gcloud.</summary>
     public static bool UsesGcloud(ParseResult result, CliContext context)
     {
-        var option = result.CommandResult.Command.Options.FirstOrDefault(o => o.Name == "--executor") as Option<string?>;
-        var name = (option is null ? null : result.GetValue(option)) ?? context.Env("DEPLOYMATRIX_EXECUTOR");
+        var name = result.GetValue(Executor) ?? context.Env("DEPLOYMATRIX_EXECUTOR");
         return name switch
         {
             null or "" or "api" => false,

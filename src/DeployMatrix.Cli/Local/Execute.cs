@@ -4,6 +4,7 @@ using DeployMatrix.Core;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Planning;
 using DeployMatrix.Engine.Gate;
+using DeployMatrix.Engine.Git;
 
 namespace DeployMatrix.Cli.Local;
 

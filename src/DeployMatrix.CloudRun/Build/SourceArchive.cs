@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Formats.Tar;
 using System.IO.Compression;
+using DeployMatrix.Engine.Git;
 
 namespace DeployMatrix.CloudRun.Build;
 
@@ -49,26 +49,7 @@ public static class SourceArchive
         return buffer.ToArray();
     }
 
-    /// <summary>git's NUL-separated answer, or null when the folder is not in a git work tree.</summary>
-    private static List<string>? Git(string directory, params string[] arguments)
-    {
-        var start = new ProcessStartInfo("git") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        try
-        {
-            using var git = Process.Start(start)!;
-            var output = git.StandardOutput.ReadToEndAsync();
-            _ = git.StandardError.ReadToEndAsync();
-            git.WaitForExit();
-            return git.ExitCode == 0 ? [.. output.Result.Split('\0', StringSplitOptions.RemoveEmptyEntries)] : null;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return null; // no git on this machine: pack the folder as it is
-        }
-    }
+    /// <summary>git's NUL-separated answer, or null when the folder is not in a git work tree (or git is missing: the folder is packed as it is).</summary>
+    private static List<string>? Git(string directory, params string[] arguments) =>
+        GitInfo.Run(directory, arguments) is { } output ? [.. output.Split('\0', StringSplitOptions.RemoveEmptyEntries)] : null;
 }

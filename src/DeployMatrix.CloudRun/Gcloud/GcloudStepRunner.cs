@@ -19,16 +19,19 @@ public sealed partial class GcloudStepRunner(Func<IReadOnlyList<string>, Cancell
     {
         switch (step)
         {
-            case BuildImage or UpdateJobImage:
+            case BuildImage:
             {
-                await RunAllAsync(step, context, ct);
-                if (step is UpdateJobImage update)
-                {
-                    context.Facts["migrate_job"] = update.Job;
-                }
-
-                return Commands(step, context);
+                // gcloud prints "Logs are available at [URL]." while it streams the build.
+                var result = (await RunAllAsync(step, context, ct))[0];
+                return LogsAt().Match(result.Stdout + result.Stderr) is { Success: true } logs
+                    ? $"{Commands(step, context)} → logs: {logs.Groups[1].Value}"
+                    : Commands(step, context);
             }
+
+            case UpdateJobImage update:
+                await RunAllAsync(step, context, ct);
+                context.Facts["migrate_job"] = update.Job;
+                return Commands(step, context);
 
             case DeployRevision deploy:
             {
@@ -218,6 +221,9 @@ public sealed partial class GcloudStepRunner(Func<IReadOnlyList<string>, Cancell
 
     [GeneratedRegex(@"revision \[([^\]]+)\]")]
     private static partial Regex DeployedRevision();
+
+    [GeneratedRegex(@"Logs are available at \[([^\]]+)\]")]
+    private static partial Regex LogsAt();
 
     [GeneratedRegex(@"Execution \[([^\]]+)\]")]
     private static partial Regex ExecutionName();

@@ -15,8 +15,6 @@ public sealed class MaintenanceGate(string token, string scope, string message, 
 {
     private static readonly string[] Allowed = ["/healthz", "/readyz"];
 
-    public string Message => message;
-
     /// <summary>Null to forward the request; otherwise what to answer.</summary>
     public ProxyAnswer? Judge(ReadOnlySpan<byte> head)
     {

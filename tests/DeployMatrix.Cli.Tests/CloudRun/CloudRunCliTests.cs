@@ -90,7 +90,9 @@ public sealed class CloudRunCliTests : CloudRunExampleTests
         Assert.Equal(secret, env["DEPLOYMATRIX_MAINTENANCE_TOKEN"]["valueSource"]!["secretKeyRef"]!["secret"]!.GetValue<string>());
         Assert.Equal("TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", service["traffic"]![0]!["type"]!.GetValue<string>());
         Assert.Contains("in maintenance since", Cli("maintenance", "status", "runtime", "--env", "production").Out, StringComparison.Ordinal);
-        Assert.Equal(1, Cli("traffic", "runtime", "--env", "production", "--to", "runtime-00001-abc=100").ExitCode);
+        var refused = Cli("traffic", "runtime", "--env", "production", "--to", "runtime-00001-abc=100");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("runtime (production) is in maintenance since", refused.Err, StringComparison.Ordinal);
 
         var disable = Cli("maintenance", "disable", "runtime", "--env", "production");
 

@@ -25,9 +25,11 @@ public sealed class CloudRunSeedTests : CloudRunExampleTests
         Ok(Cli("deploy", "openagents-control-service", "--env", "staging", "--tag", "bbb2222"));
 
         // Production refuses the tag until the gate passed for it.
-        Assert.Equal(1, Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222").ExitCode);
+        var ungated = Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222");
+        Assert.Equal(1, ungated.ExitCode);
+        Assert.Contains("tag bbb2222 has not been through the gate from staging to production", ungated.Err, StringComparison.Ordinal);
         var gate = Ok(Cli("gate", "--tag", "bbb2222"));
-        Assert.Contains("GO", gate.Out, StringComparison.Ordinal);
+        Assert.Contains("\nGO: evidence in ", "\n" + gate.Out, StringComparison.Ordinal);
 
         // Production: a revision without traffic, the migration with the same image, no drift.
         var stable = Traffic("runtime").Single().Revision;
@@ -54,6 +56,7 @@ public sealed class CloudRunSeedTests : CloudRunExampleTests
         var noGo = Cli("gate", "--tag", "ddd4444");
         Assert.Equal(1, noGo.ExitCode);
         Assert.Contains("runtime-canary-status", noGo.Out, StringComparison.Ordinal);
+        Assert.Contains("NO-GO: evidence in ", noGo.Out, StringComparison.Ordinal);
 
         // The seed's drill: stages the latest revision as a canary and rolls it back, with a report.
         var report = Path.Combine(Dir.Path, "drill");

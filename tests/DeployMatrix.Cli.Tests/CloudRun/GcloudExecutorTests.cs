@@ -59,7 +59,15 @@ public sealed class GcloudExecutorTests : IAsyncLifetime
         Assert.Equal(Commands(plan.Out), Calls());
         Assert.Contains(_app.Calls, c => c == "app GET /readyz");
         var receipt = Receipt(run);
-        Assert.Equal("none", receipt.TryGetProperty("drift", out var drift) ? drift.GetString() : "none");
+        if (lane == "runtime")
+        {
+            Assert.Equal("none", receipt.GetProperty("drift").GetString()); // the migration ran and the three images agree
+        }
+        else
+        {
+            Assert.False(receipt.TryGetProperty("drift", out _), "a lane without a migration has no drift check");
+        }
+
         Assert.Equal($"{Registry}/{(lane == "runtime" ? "runtime/runtime" : "openagents-control-service/control")}:bbb2222", receipt.GetProperty("deployed_image").GetString());
     }
 
@@ -136,7 +144,19 @@ public sealed class GcloudExecutorTests : IAsyncLifetime
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal(Commands(plan.Out), Calls());
         Assert.Equal(new DirectoryInfo(_dir.Path).FullName, File.ReadAllText(Path.Combine(State, "call-0000.pwd")).Trim());
-        Assert.Contains("Logs are available at", run.Out, StringComparison.Ordinal);
+        Assert.Contains("→ logs: https://console.cloud.google.com/cloud-build/builds/0f2a6d1e-1111-2222-3333-444455556666?project=123", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AFailedGcloudBuild_ExitsOne_WithGcloudsError_AndIsAudited()
+    {
+        File.WriteAllText(Path.Combine(State, "fail-build"), "");
+
+        var run = Cli("build", "runtime", "--tag", "bbb2222", "--platform", "cloudrun", "--executor", "gcloud");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("exited 1: ERROR: (gcloud.builds.submit) build 0f2a6d1e-1111-2222-3333-444455556666 completed with status \"FAILURE\"", run.Err, StringComparison.Ordinal);
+        Assert.Contains("failed: gcloud builds submit", Cli("history", "runtime").Out, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -81,11 +81,12 @@ public sealed class MaintenanceTests(LocalExampleFixture example)
     [Fact]
     public void Enable_OnAServiceNeverDeployed_IsOneLine_AndChangesNothing()
     {
-        var run = example.Cli("maintenance", "enable", "openagents-control-service", "--env", "production");
+        // No test of the collection deploys the served binary lane to production.
+        var run = example.Cli("maintenance", "enable", "lightning-wallet-executor", "--env", "production");
 
         Assert.Equal(1, run.ExitCode);
-        Assert.Equal("deploymatrix: openagents-control-service has not been deployed to production; deploy it first", run.Err.Trim());
-        Assert.Contains("serving (not in maintenance)", example.Cli("maintenance", "status", "openagents-control-service", "--env", "production").Out, StringComparison.Ordinal);
+        Assert.Equal("deploymatrix: lightning-wallet-executor has not been deployed to production; deploy it first", run.Err.Trim());
+        Assert.Contains("serving (not in maintenance)", example.Cli("maintenance", "status", "lightning-wallet-executor", "--env", "production").Out, StringComparison.Ordinal);
     }
 
     [Fact]
