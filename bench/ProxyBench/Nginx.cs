@@ -19,7 +19,7 @@ internal sealed class Nginx : IAsyncDisposable
 
     public static async Task<Nginx> StartAsync(string work, int primary, int canary)
     {
-        var port = DeployMatrix.Local.Supervisor.ManagedProcess.FreePort();
+        var port = DeployMatrix.Local.Supervisor.Ports.Free();
         var dir = Path.Combine(work, "nginx");
         Directory.CreateDirectory(Path.Combine(dir, "logs"));
         var config = Path.Combine(dir, "nginx.conf");

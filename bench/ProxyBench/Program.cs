@@ -1,4 +1,5 @@
 using System.Globalization;
+using DeployMatrix.Engine.Processes;
 using DeployMatrix.Local.Proxy;
 using DeployMatrix.Local.Supervisor;
 using ProxyBench;
@@ -27,12 +28,13 @@ foreach (var tool in new[] { "wrk", "nginx", "cargo" })
 
 var binary = Tools.BuildExample();
 var work = Directory.CreateTempSubdirectory("dm-proxy-bench-").FullName;
-var backends = new List<ManagedProcess>();
+var backends = new List<ChildProcess>();
+var processes = new ProcessRunner(TimeProvider.System);
 var ports = new List<int>();
 for (var i = 0; i < 2; i++)
 {
-    var port = ManagedProcess.FreePort();
-    backends.Add(ManagedProcess.Start(new LaunchSpec { Executable = binary, WorkingDirectory = work }, new Dictionary<string, string> { ["PORT"] = port.ToString(CultureInfo.InvariantCulture) }, System.IO.Path.Combine(work, $"backend-{i}.log")));
+    var port = Ports.Free();
+    backends.Add(processes.Start(new LaunchSpec { Executable = binary, WorkingDirectory = work }.Process(new Dictionary<string, string> { ["PORT"] = port.ToString(CultureInfo.InvariantCulture) }, System.IO.Path.Combine(work, $"backend-{i}.log"), TimeSpan.FromSeconds(5))));
     ports.Add(port);
 }
 

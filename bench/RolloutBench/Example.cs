@@ -45,10 +45,10 @@ internal sealed partial class Example : IAsyncDisposable
             File.SetUnixFileMode(target, File.GetUnixFileMode(file));
         }
 
-        var port = ManagedProcess.FreePort();
+        var port = Ports.Free();
         var matrix = Path.Combine(dir, "deploymatrix.yaml");
         var text = PortPattern().Replace(await File.ReadAllTextAsync(matrix), m =>
-            $"service: {m.Groups["service"].Value}, port: {(m.Groups["service"].Value == "openagents-control-service-staging" ? port : ManagedProcess.FreePort())}");
+            $"service: {m.Groups["service"].Value}, port: {(m.Groups["service"].Value == "openagents-control-service-staging" ? port : Ports.Free())}");
         // Gates sized for seconds-long windows: 50 requests per revision before a verdict.
         text = text.Replace("min-requests: 100", "min-requests: 50", StringComparison.Ordinal);
         await File.WriteAllTextAsync(matrix, text);

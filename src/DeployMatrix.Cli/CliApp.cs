@@ -2,9 +2,9 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using DeployMatrix.Cli.Commands;
 using DeployMatrix.Cli.Common;
-using DeployMatrix.Cli.Local;
 using DeployMatrix.Core;
 using DeployMatrix.Core.Diagnostics;
+using DeployMatrix.Engine.Operations;
 
 namespace DeployMatrix.Cli;
 
@@ -31,17 +31,17 @@ internal static class CliApp
             context.Err.WriteLine($"deploymatrix: {e.Message}");
             return ExitCodes.BadInput;
         }
-        catch (Exception e) when (e is CommandFailure or Engine.Platform.PlatformException)
+        catch (InvalidMatrix)
         {
-            // A command that failed, or a platform call outside a plan (status, gate, rollout control):
-            // one line the user can act on, and the exit code that goes with it.
+            // Its diagnostics are printed already, one per line.
+            return ExitCodes.BadInput;
+        }
+        catch (OperationException e)
+        {
+            // An operation refused or failed (platform failures included): one line the user can act on,
+            // and the exit code that goes with it.
             context.Err.WriteLine($"deploymatrix: {e.Message}");
-            return e switch
-            {
-                CommandFailure failure => failure.ExitCode,
-                Engine.Platform.PlatformException platform => platform.ExitCode,
-                _ => ExitCodes.Failed,
-            };
+            return e.ExitCode;
         }
         catch (OperationCanceledException)
         {

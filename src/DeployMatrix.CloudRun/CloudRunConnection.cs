@@ -26,13 +26,9 @@ public static class CloudRunConnection
     public static async Task<CloudRunPlatform> PlatformAsync(Func<string, string?> environment, TimeProvider time, CancellationToken cancellationToken) =>
         (await OpenAsync(environment, time, cancellationToken)).Platform();
 
-    /// <summary>Cloud Build (with the source upload), on credentials already proven.</summary>
-    public static async Task<CloudBuilder> BuilderAsync(Func<string, string?> environment, TimeProvider time, CancellationToken cancellationToken) =>
-        (await OpenAsync(environment, time, cancellationToken)).Builder();
-
-    /// <summary>Maintenance mode on Cloud Run (service environment and a Secret Manager secret), on credentials already proven.</summary>
-    public static async Task<Maintenance.CloudRunMaintenance> MaintenanceAsync(Func<string, string?> environment, TimeProvider time, CancellationToken cancellationToken) =>
-        (await OpenAsync(environment, time, cancellationToken)).Maintenance();
+    /// <summary>Cloud Build (with the source upload of <paramref name="sourceDirectory"/>), on credentials already proven.</summary>
+    public static async Task<CloudBuilder> BuilderAsync(Func<string, string?> environment, TimeProvider time, string sourceDirectory, Engine.Git.GitInfo git, CancellationToken cancellationToken) =>
+        (await OpenAsync(environment, time, cancellationToken)).Builder(sourceDirectory, git);
 
     private static async Task<Connection> OpenAsync(Func<string, string?> environment, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -46,11 +42,9 @@ public static class CloudRunConnection
 
     private sealed record Connection(GoogleHttp Http, GoogleEndpoints Endpoints, TimeProvider Time)
     {
-        public CloudRunPlatform Platform() => new(new RunApi(Http, Endpoints, Time), new MonitoringApi(Http, Endpoints), Time);
+        public CloudRunPlatform Platform() => new(new RunApi(Http, Endpoints, Time), new MonitoringApi(Http, Endpoints), new SecretManagerApi(Http, Endpoints), Time);
 
-        public Maintenance.CloudRunMaintenance Maintenance() => new(new RunApi(Http, Endpoints, Time), new SecretManagerApi(Http, Endpoints));
-
-        public CloudBuilder Builder() => new(new StorageApi(Http, Endpoints), new CloudBuildApi(Http, Endpoints, Time), Time);
+        public CloudBuilder Builder(string sourceDirectory, Engine.Git.GitInfo git) => new(new StorageApi(Http, Endpoints), new CloudBuildApi(Http, Endpoints, Time), Time, sourceDirectory, git);
     }
 
     private sealed class StaticToken(string token) : ITokenSource

@@ -1,6 +1,7 @@
 using DeployMatrix.CloudRun.Api;
 using DeployMatrix.Core.Analysis;
-using DeployMatrix.Core.Planning;
+using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Resolution;
 using DeployMatrix.Engine.Platform;
 
 namespace DeployMatrix.CloudRun;
@@ -10,17 +11,24 @@ namespace DeployMatrix.CloudRun;
 /// (pinning traffic where it was for the seed's no-traffic production deploys), traffic is a patch of
 /// revision targets, and the migration job is updated, run and read like <c>gcloud run jobs</c> does.
 /// </summary>
-public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, TimeProvider time) : IPlatform
+public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, SecretManagerApi secrets, TimeProvider time) : IPlatform
 {
+    /// <summary>The template annotation that carries the tag a revision was deployed with; Cloud Run keeps a template's annotations on its revisions.</summary>
+    public const string TagAnnotation = "deploymatrix.dev/tag";
+
     private DateTimeOffset? _metricsOrigin;
+
+    public PlatformKind Kind => PlatformKind.CloudRun;
+
+    public IMaintenanceMode Maintenance => new Maintenance.CloudRunMaintenance(run, secrets);
 
     /// <summary>
     /// Cloud Run pulls the image itself and fails the deploy's operation when it is missing, with the
     /// registry's message; checking it here too would need the registry's own API and credentials.
     /// </summary>
-    public Task<string> ResolveImageAsync(TargetRef target, string image, CancellationToken cancellationToken) => Task.FromResult(image);
+    public Task<string> ResolveImageAsync(ResolvedTarget target, string image, CancellationToken cancellationToken) => Task.FromResult(image);
 
-    public async Task<RevisionInfo> DeployRevisionAsync(TargetRef target, string image, bool noTraffic, CancellationToken cancellationToken)
+    public async Task<RevisionInfo> DeployRevisionAsync(ResolvedTarget target, string image, string? tag, bool noTraffic, CancellationToken cancellationToken)
     {
         var service = await RequireServiceAsync(target, cancellationToken);
         var template = service.Template ?? new RevisionTemplate();
@@ -35,17 +43,17 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, TimeP
         // makes Cloud Run refuse it if someone changed the service since it was read.
         var updated = await run.UpdateServiceAsync(service with
         {
-            Template = template with { Revision = null, Containers = containers },
+            Template = template with { Revision = null, Containers = containers, Annotations = WithTag(template.Annotations, tag) },
             Traffic = traffic,
         }, cancellationToken);
         var created = Short(updated.LatestCreatedRevision) ?? throw new PlatformException($"Cloud Run reported no new revision of {target.Service}");
         var revision = (await run.ListRevisionsAsync(updated.Name!, cancellationToken)).FirstOrDefault(r => Short(r.Name) == created);
         var ready = updated.LatestReadyRevision == updated.LatestCreatedRevision;
         return new RevisionInfo(created, revision?.Containers?.FirstOrDefault()?.Image ?? image, ready ? "ready" : "failed",
-            ready ? null : updated.TerminalCondition?.Message);
+            ready ? null : updated.TerminalCondition?.Message, tag);
     }
 
-    public async Task<ServiceStatus> GetServiceAsync(TargetRef target, CancellationToken cancellationToken)
+    public async Task<ServiceStatus> GetServiceAsync(ResolvedTarget target, CancellationToken cancellationToken)
     {
         var service = await RequireServiceAsync(target, cancellationToken);
         var revisions = await run.ListRevisionsAsync(service.Name!, cancellationToken);
@@ -54,15 +62,18 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, TimeP
         return new ServiceStatus(
             target.Service,
             service.Template?.Containers?.FirstOrDefault()?.Image,
-            [.. revisions.Select(r => new RevisionInfo(Short(r.Name)!, r.Containers?.FirstOrDefault()?.Image ?? "", Ready(r) ? "ready" : "not ready", Tag: TagOf(r.Containers?.FirstOrDefault()?.Image)))],
+            [.. revisions.Select(r => new RevisionInfo(Short(r.Name)!, r.Containers?.FirstOrDefault()?.Image ?? "", Ready(r) ? "ready" : "not ready", Tag: TagOf(r))
+            {
+                Percent = traffic.Where(t => t.Revision == Short(r.Name)).Sum(t => t.Percent),
+                CreatedAt = r.CreateTime,
+            })],
             traffic,
             Short(service.LatestCreatedRevision),
             Short(service.LatestReadyRevision),
-            traffic.OrderByDescending(t => t.Percent).FirstOrDefault()?.Revision,
             service.Uri is null ? null : new Uri(service.Uri));
     }
 
-    public async Task SetTrafficAsync(TargetRef target, IReadOnlyList<TrafficAssignment> splits, CancellationToken cancellationToken)
+    public async Task SetTrafficAsync(ResolvedTarget target, IReadOnlyList<TrafficAssignment> splits, CancellationToken cancellationToken)
     {
         var service = await RequireServiceAsync(target, cancellationToken);
         await run.UpdateServiceAsync(service with
@@ -71,23 +82,23 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, TimeP
         }, cancellationToken);
     }
 
-    public Task UpdateJobImageAsync(TargetRef target, string job, string image, CancellationToken cancellationToken) =>
+    public Task UpdateJobImageAsync(ResolvedTarget target, string job, string image, CancellationToken cancellationToken) =>
         run.UpdateJobImageAsync(RunApi.JobName(target.Project!, target.Region!, job), image, cancellationToken);
 
-    public async Task<string?> GetJobImageAsync(TargetRef target, string job, CancellationToken cancellationToken) =>
+    public async Task<string?> GetJobImageAsync(ResolvedTarget target, string job, CancellationToken cancellationToken) =>
         (await run.GetJobAsync(RunApi.JobName(target.Project!, target.Region!, job), cancellationToken)).Template?.Template?.Containers?.FirstOrDefault()?.Image;
 
     /// <summary>Runs the job with the command its container defines on Cloud Run (the local platform's migrate command is for local artifacts).</summary>
-    public async Task<JobExecution> ExecuteJobAsync(TargetRef target, string job, IReadOnlyList<string> command, CancellationToken cancellationToken) =>
+    public async Task<JobExecution> ExecuteJobAsync(ResolvedTarget target, string job, IReadOnlyList<string> command, CancellationToken cancellationToken) =>
         Execution(await run.RunJobAsync(RunApi.JobName(target.Project!, target.Region!, job), cancellationToken));
 
-    public async Task<JobExecution?> GetLatestExecutionAsync(TargetRef target, string job, CancellationToken cancellationToken)
+    public async Task<JobExecution?> GetLatestExecutionAsync(ResolvedTarget target, string job, CancellationToken cancellationToken)
     {
         var latest = (await run.GetJobAsync(RunApi.JobName(target.Project!, target.Region!, job), cancellationToken)).LatestCreatedExecution?.Name;
         return latest is null ? null : Execution(await run.GetExecutionAsync(latest, cancellationToken));
     }
 
-    public async Task<Uri> UrlAsync(TargetRef target, string? revision, CancellationToken cancellationToken)
+    public async Task<Uri> UrlAsync(ResolvedTarget target, string? revision, CancellationToken cancellationToken)
     {
         var service = await RequireServiceAsync(target, cancellationToken);
         return service.Uri is { } uri ? new Uri(uri) : throw new PlatformException($"{target.Service} has no URL yet");
@@ -98,14 +109,14 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, TimeP
     /// reads differ by what happened between them (what the canary analysis takes). Cloud Monitoring
     /// shows Cloud Run's samples a minute or two late; windows of minutes (the seed's ten) absorb that.
     /// </summary>
-    public Task<IReadOnlyDictionary<string, RevisionSample>> GetRevisionMetricsAsync(TargetRef target, CancellationToken cancellationToken)
+    public Task<IReadOnlyDictionary<string, RevisionSample>> GetRevisionMetricsAsync(ResolvedTarget target, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         _metricsOrigin ??= now;
         return monitoring.RevisionSamplesAsync(target.Project!, target.Region!, target.Service, _metricsOrigin.Value, now, cancellationToken);
     }
 
-    private Task<RunService> RequireServiceAsync(TargetRef target, CancellationToken cancellationToken) =>
+    private Task<RunService> RequireServiceAsync(ResolvedTarget target, CancellationToken cancellationToken) =>
         run.RequireServiceAsync(target.Project!, target.Region!, target.Service, cancellationToken);
 
     /// <summary>An execution, with where its logs are: the console link Cloud Run gives, and the Cloud Logging query to read them in a terminal.</summary>
@@ -126,6 +137,26 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, TimeP
         revision.Conditions?.Any(c => c.Type == "Ready" && c.State == "CONDITION_SUCCEEDED") == true;
 
     private static string? Short(string? name) => name?.Split('/')[^1];
+
+    /// <summary>The template annotations with the tag a new revision is deployed with (an untagged deploy drops an old tag).</summary>
+    internal static IReadOnlyDictionary<string, string>? WithTag(IReadOnlyDictionary<string, string>? annotations, string? tag)
+    {
+        var result = new Dictionary<string, string>(annotations ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        result.Remove(TagAnnotation);
+        if (tag is not null)
+        {
+            result[TagAnnotation] = tag;
+        }
+
+        return result.Count == 0 ? null : result;
+    }
+
+    /// <summary>
+    /// The tag a revision was deployed with: the annotation DeployMatrix wrote. A revision deployed by
+    /// other means (gcloud, the console) has none; its image's tag is the best there is.
+    /// </summary>
+    internal static string? TagOf(RunRevision revision) =>
+        revision.Annotations?.GetValueOrDefault(TagAnnotation) ?? TagOf(revision.Containers?.FirstOrDefault()?.Image);
 
     /// <summary>The tag of an image reference (<c>…/runtime:abc1234</c> → <c>abc1234</c>); null for a digest or no tag.</summary>
     private static string? TagOf(string? image)

@@ -2,7 +2,7 @@ namespace DeployMatrix.State;
 
 public sealed record ArtifactRecord(string Digest, string Lane, string Path, long Size);
 
-public sealed record ServiceRecord(string Env, string Service, string Lane, int? Port, string? StableRevision);
+public sealed record ServiceRecord(string Env, string Service, string Lane, int? Port);
 
 public static class RevisionStatus
 {
@@ -32,5 +32,3 @@ public static class ExecutionStatus
 }
 
 public sealed record ExecutionRecord(long Id, string Env, string Job, string Image, string Digest, string Status, int? ExitCode, string LogPath, string StartedAt, string? EndedAt);
-
-public sealed record JournalRecord(long Id, string At, string Actor, string? Lane, string? Env, string Action, string? Step, string Status, string? Detail);

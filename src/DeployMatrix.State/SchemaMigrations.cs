@@ -54,6 +54,15 @@ internal static class SchemaMigrations
             previous_traffic TEXT,
             PRIMARY KEY (env, service));
         """,
+        """
+        ALTER TABLE journal ADD COLUMN operation INTEGER;
+        ALTER TABLE journal ADD COLUMN pid INTEGER;
+        ALTER TABLE journal ADD COLUMN audit_id INTEGER;
+        CREATE INDEX journal_operation ON journal (operation);
+        CREATE TABLE stable_revisions (
+            platform TEXT NOT NULL, env TEXT NOT NULL, service TEXT NOT NULL, revision TEXT NOT NULL, recorded_at TEXT NOT NULL,
+            PRIMARY KEY (platform, env, service));
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

@@ -12,7 +12,7 @@ public sealed partial class StateStore
     {
         var prev = Query("SELECT hash FROM audit ORDER BY id DESC LIMIT 1", r => r.GetString(0)).FirstOrDefault() ?? AuditGenesis;
         var record = seal(prev, Now);
-        using var command = Command(
+        var id = Scalar<long>(
             """
             INSERT INTO audit (at, actor, action, lane, env, inputs, result, receipt, receipt_hash, prev_hash, hash)
             VALUES ($at, $actor, $action, $lane, $env, $inputs, $result, $receipt, $rh, $prev, $hash) RETURNING id
@@ -20,7 +20,7 @@ public sealed partial class StateStore
             ("$at", record.At), ("$actor", record.Actor), ("$action", record.Action), ("$lane", record.Lane), ("$env", record.Env),
             ("$inputs", record.Inputs), ("$result", record.Result), ("$receipt", record.Receipt), ("$rh", record.ReceiptHash),
             ("$prev", record.PrevHash), ("$hash", record.Hash));
-        return record with { Id = (long)command.ExecuteScalar()! };
+        return record with { Id = id };
     });
 
     /// <summary>The hash the first record chains to.</summary>

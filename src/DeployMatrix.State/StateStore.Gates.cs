@@ -6,10 +6,9 @@ public sealed partial class StateStore
 {
     public long RecordGate(string from, string to, string tag, bool go, string evidence)
     {
-        using var command = Command(
+        return Scalar<long>(
             "INSERT INTO gates (at, from_env, to_env, tag, go, evidence) VALUES ($t, $f, $to, $tag, $go, $e) RETURNING id",
             ("$t", Now), ("$f", from), ("$to", to), ("$tag", tag), ("$go", go ? 1 : 0), ("$e", evidence));
-        return (long)command.ExecuteScalar()!;
     }
 
     /// <summary>The most recent gate run for a tag between two environments; only its verdict counts.</summary>

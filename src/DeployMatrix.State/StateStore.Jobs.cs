@@ -15,10 +15,9 @@ public sealed partial class StateStore
 
     public long StartExecution(string env, string job, string image, string digest, string logPath)
     {
-        using var command = Command(
+        return Scalar<long>(
             "INSERT INTO executions (env, job, image, digest, status, log_path, started_at) VALUES ($e, $j, $i, $d, 'running', $log, $t) RETURNING id",
             ("$e", env), ("$j", job), ("$i", image), ("$d", digest), ("$log", logPath), ("$t", Now));
-        return (long)command.ExecuteScalar()!;
     }
 
     public void FinishExecution(long id, int exitCode) =>

@@ -23,7 +23,7 @@ public sealed partial class StateStore
 
     public void Unlock(string scope) => Execute("DELETE FROM locks WHERE scope = $s AND pid = $p", ("$s", scope), ("$p", Environment.ProcessId));
 
-    /// <summary>Whether a process with this id still runs (a lock or rollout owner that died left it behind).</summary>
+    /// <summary>Whether a process with this id still runs on this machine (a lock or rollout owner that died left it behind).</summary>
     public static bool IsAlive(int pid)
     {
         try

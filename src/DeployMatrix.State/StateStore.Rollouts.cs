@@ -2,77 +2,48 @@ using System.Globalization;
 
 namespace DeployMatrix.State;
 
-public static class RolloutStatus
-{
-    public const string Running = "running";
-    public const string Paused = "paused";
-    public const string Succeeded = "succeeded";
-    public const string Failed = "failed";
-    public const string Aborted = "aborted";
-
-    /// <summary>Stopped by an error (the platform went away); traffic may still be split.</summary>
-    public const string Held = "held";
-
-    public static bool IsFinished(string status) => status is Succeeded or Failed or Aborted;
-}
-
-/// <summary>What a person asked a running rollout to do; the process driving it acts on it.</summary>
-public static class RolloutControl
-{
-    public const string Pause = "pause";
-    public const string Abort = "abort";
-    public const string Promote = "promote";
-}
-
-public sealed record RolloutControlRequest(string Control, string Actor, string? Reason);
+/// <summary>A person's request left for the process driving a rollout (its name as the engine writes it).</summary>
+public sealed record RolloutControlRow(string Control, string Actor, string? Reason);
 
 /// <summary>
-/// One rollout as journaled: enough to resume it in another process (the stages and window it started
-/// with, the stage it stood at) and to tell who drives it (<see cref="OwnerPid"/>).
+/// One rollout as stored: enough to resume it in another process (the stages and window it started
+/// with, the stage it stood at) and to tell who drives it (<see cref="OwnerPid"/>). What the status
+/// words mean is the engine's business.
 /// </summary>
 public sealed record RolloutRecord(long Id, string Lane, string Env, string Stable, string Canary, string Status, int Stage, string? Reason,
-    string StartedAt, string UpdatedAt, IReadOnlyList<int> Stages, int StageIndex, long WindowMs, int? OwnerPid)
-{
-    /// <summary>Running by the record, but the process that drove it is gone (killed, crashed).</summary>
-    public bool Interrupted => Status == RolloutStatus.Running && (OwnerPid is not { } pid || !StateStore.IsAlive(pid));
-
-    public bool DrivenElsewhere => Status == RolloutStatus.Running && OwnerPid is { } pid && pid != Environment.ProcessId && StateStore.IsAlive(pid);
-
-    /// <summary>The status as people should read it.</summary>
-    public string Shown => Interrupted ? "interrupted" : Status;
-}
+    string StartedAt, string UpdatedAt, IReadOnlyList<int> Stages, int StageIndex, long WindowMs, int? OwnerPid);
 
 public sealed partial class StateStore
 {
     private const string RolloutColumns = "id, lane, env, stable, canary, status, stage, reason, started_at, updated_at, stages, stage_index, window_ms, owner_pid";
 
-    public long StartRollout(string lane, string env, string stable, string canary, IReadOnlyList<int> stages, TimeSpan window)
-    {
-        using var command = Command(
+    /// <summary>Records a new rollout driven by this process, with status <paramref name="status"/> at its first stage.</summary>
+    public long StartRollout(string lane, string env, string stable, string canary, IReadOnlyList<int> stages, TimeSpan window, string status) =>
+        Scalar<long>(
             "INSERT INTO rollouts (lane, env, stable, canary, status, stage, started_at, updated_at, stages, stage_index, window_ms, owner_pid) " +
-            "VALUES ($l, $e, $s, $c, 'running', $st, $t, $t, $stages, 0, $w, $pid) RETURNING id",
-            ("$l", lane), ("$e", env), ("$s", stable), ("$c", canary), ("$st", stages[0]), ("$t", Now),
+            "VALUES ($l, $e, $s, $c, $status, $st, $t, $t, $stages, 0, $w, $pid) RETURNING id",
+            ("$l", lane), ("$e", env), ("$s", stable), ("$c", canary), ("$status", status), ("$st", stages[0]), ("$t", Now),
             ("$stages", string.Join(',', stages.Select(s => s.ToString(CultureInfo.InvariantCulture)))), ("$w", (long)window.TotalMilliseconds), ("$pid", Environment.ProcessId));
-        return (long)command.ExecuteScalar()!;
-    }
 
-    /// <summary>Records progress; a rollout that is no longer running has no owner.</summary>
-    public void UpdateRollout(long id, string status, int stageIndex, int stage, string? reason) =>
+    /// <summary>Records progress; with <paramref name="driven"/> false the rollout has no owner any more (it stopped or ended).</summary>
+    public void UpdateRollout(long id, string status, int stageIndex, int stage, string? reason, bool driven) =>
         Execute("UPDATE rollouts SET status = $s, stage_index = $i, stage = $st, reason = $r, updated_at = $t, " +
-                "owner_pid = CASE WHEN $s = 'running' THEN owner_pid ELSE NULL END WHERE id = $id",
-            ("$id", id), ("$s", status), ("$i", stageIndex), ("$st", stage), ("$r", reason), ("$t", Now));
+                "owner_pid = CASE WHEN $driven THEN owner_pid ELSE NULL END WHERE id = $id",
+            ("$id", id), ("$s", status), ("$i", stageIndex), ("$st", stage), ("$r", reason), ("$t", Now), ("$driven", driven));
 
-    /// <summary>Makes this process the rollout's driver, unless a live process already drives it.</summary>
-    public bool ClaimRollout(long id) => Write(() =>
+    /// <summary>
+    /// Makes this process the rollout's driver, setting <paramref name="status"/>, when <paramref name="mayClaim"/>
+    /// agrees with the row as it is inside the transaction (so two processes cannot both take it over).
+    /// </summary>
+    public bool ClaimRollout(long id, string status, Func<RolloutRecord, bool> mayClaim) => Write(() =>
     {
-        var record = Rollout(id);
-        if (record is null || RolloutStatus.IsFinished(record.Status) || record.DrivenElsewhere)
+        if (Rollout(id) is not { } record || !mayClaim(record))
         {
             return false;
         }
 
-        Execute("UPDATE rollouts SET status = 'running', owner_pid = $pid, control = NULL, control_reason = NULL, control_actor = NULL, updated_at = $t WHERE id = $id",
-            ("$id", id), ("$pid", Environment.ProcessId), ("$t", Now));
+        Execute("UPDATE rollouts SET status = $s, owner_pid = $pid, control = NULL, control_reason = NULL, control_actor = NULL, updated_at = $t WHERE id = $id",
+            ("$id", id), ("$s", status), ("$pid", Environment.ProcessId), ("$t", Now));
         return true;
     });
 
@@ -82,10 +53,10 @@ public sealed partial class StateStore
             ("$id", id), ("$c", control), ("$a", actor), ("$r", reason));
 
     /// <summary>The pending request for this rollout, if any, cleared as it is taken.</summary>
-    public RolloutControlRequest? TakeRolloutControl(long id) => Write(() =>
+    public RolloutControlRow? TakeRolloutControl(long id) => Write(() =>
     {
         var request = Query("SELECT control, control_actor, control_reason FROM rollouts WHERE id = $id AND control IS NOT NULL",
-            r => new RolloutControlRequest(r.GetString(0), r.GetString(1), NullableString(r, 2)), ("$id", id)).FirstOrDefault();
+            r => new RolloutControlRow(r.GetString(0), r.GetString(1), NullableString(r, 2)), ("$id", id)).FirstOrDefault();
         if (request is not null)
         {
             Execute("UPDATE rollouts SET control = NULL, control_actor = NULL, control_reason = NULL WHERE id = $id", ("$id", id));

@@ -10,10 +10,10 @@ public sealed partial class StateStore
     });
 
     public ServiceRecord? FindService(string env, string service) =>
-        Query("SELECT env, service, lane, port, stable_revision FROM services WHERE env = $e AND service = $s", ReadService, ("$e", env), ("$s", service)).FirstOrDefault();
+        Query("SELECT env, service, lane, port FROM services WHERE env = $e AND service = $s", ReadService, ("$e", env), ("$s", service)).FirstOrDefault();
 
     public IReadOnlyList<ServiceRecord> Services() =>
-        Query("SELECT env, service, lane, port, stable_revision FROM services ORDER BY env, service", ReadService);
+        Query("SELECT env, service, lane, port FROM services ORDER BY env, service", ReadService);
 
     /// <summary>Reserves the next revision number of a service (Cloud Run style: SERVICE-00042-xyz).</summary>
     public int NextRevisionNumber(string env, string service) => Write(() =>
@@ -56,7 +56,7 @@ public sealed partial class StateStore
         Query("SELECT revision, percent FROM traffic WHERE env = $e AND service = $s AND percent > 0 ORDER BY percent DESC, revision",
             r => new TrafficSplitRecord(r.GetString(0), r.GetInt32(1)), ("$e", env), ("$s", service));
 
-    /// <summary>Replaces a service's split; a revision at 100% becomes the stable revision that rollback returns to.</summary>
+    /// <summary>Replaces a service's split on the local platform.</summary>
     public void SetTraffic(string env, string service, IReadOnlyList<TrafficSplitRecord> splits) => Write(() =>
     {
         Execute("DELETE FROM traffic WHERE env = $e AND service = $s", ("$e", env), ("$s", service));
@@ -64,19 +64,25 @@ public sealed partial class StateStore
         {
             Execute("INSERT INTO traffic (env, service, revision, percent) VALUES ($e, $s, $r, $p)", ("$e", env), ("$s", service), ("$r", split.Revision), ("$p", split.Percent));
         }
-
-        if (splits.SingleOrDefault(s => s.Percent == 100) is { } full)
-        {
-            Execute("UPDATE services SET stable_revision = $r WHERE env = $e AND service = $s", ("$e", env), ("$s", service), ("$r", full.Revision));
-        }
-
-        return 0;
     });
+
+    /// <summary>Records the stable revision of a service on a platform (the engine decides what it is; see its StableRevision).</summary>
+    public void RecordStable(string platform, string env, string service, string revision) => Execute(
+        """
+        INSERT INTO stable_revisions (platform, env, service, revision, recorded_at) VALUES ($p, $e, $s, $r, $t)
+        ON CONFLICT (platform, env, service) DO UPDATE SET revision = $r, recorded_at = $t
+        """,
+        ("$p", platform), ("$e", env), ("$s", service), ("$r", revision), ("$t", Now));
+
+    /// <summary>The recorded stable revision of a service on a platform, or null.</summary>
+    public string? FindStable(string platform, string env, string service) =>
+        Query("SELECT revision FROM stable_revisions WHERE platform = $p AND env = $e AND service = $s", r => r.GetString(0),
+            ("$p", platform), ("$e", env), ("$s", service)).FirstOrDefault();
 
     private const string RevisionColumns = "name, env, service, lane, image, digest, tag, launch, status, desired, port, pid, reason, created_at, ready_at";
 
     private static ServiceRecord ReadService(Microsoft.Data.Sqlite.SqliteDataReader r) =>
-        new(r.GetString(0), r.GetString(1), r.GetString(2), NullableInt(r, 3), NullableString(r, 4));
+        new(r.GetString(0), r.GetString(1), r.GetString(2), NullableInt(r, 3));
 
     private static RevisionRecord ReadRevision(Microsoft.Data.Sqlite.SqliteDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), NullableString(r, 6), r.GetString(7),

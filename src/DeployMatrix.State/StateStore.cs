@@ -3,14 +3,20 @@ using Microsoft.Data.Sqlite;
 namespace DeployMatrix.State;
 
 /// <summary>
-/// The local state: desired state, revisions, traffic, jobs and the journal, in one SQLite file
-/// (<c>.deploymatrix/state.db</c>). Several processes (CLIs and the agent) share it: WAL mode and a
-/// busy timeout make them wait for each other instead of failing.
+/// The state of a matrix's releases: the local platform's desired state (revisions, traffic, jobs), and
+/// for both platforms the journal, audit chain, gates, rollouts, stable revisions and maintenance, in one
+/// SQLite file (<c>.deploymatrix/state.db</c>). Several processes (CLIs and the agent) share it: WAL
+/// mode and a busy timeout make them wait for each other instead of failing. Thread-safe.
 /// </summary>
 public sealed partial class StateStore : IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly TimeProvider _time;
+
+    // One connection serves the whole process; threads (parallel gate checks, a rollout's control poll)
+    // take turns on it. The lock is re-entrant, so a write transaction may call other methods.
+    private readonly Lock _sync = new();
+    private int _depth;
 
     private StateStore(SqliteConnection connection, TimeProvider time)
     {
@@ -28,28 +34,75 @@ public sealed partial class StateStore : IDisposable
         return new StateStore(connection, time);
     }
 
-    public int SchemaVersion => SchemaMigrations.CurrentVersion(_connection);
-
-    private string Now => _time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture);
-
-    /// <summary>Runs <paramref name="work"/> in one write transaction taken up front (BEGIN IMMEDIATE), so read-modify-write cannot interleave across processes.</summary>
-    public T Write<T>(Func<T> work)
+    public int SchemaVersion
     {
-        Exec(_connection, "BEGIN IMMEDIATE");
-        try
+        get
         {
-            var result = work();
-            Exec(_connection, "COMMIT");
-            return result;
-        }
-        catch
-        {
-            Exec(_connection, "ROLLBACK");
-            throw;
+            lock (_sync)
+            {
+                return SchemaMigrations.CurrentVersion(_connection);
+            }
         }
     }
 
-    public void Dispose() => _connection.Dispose();
+    private string Now => _time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in one write transaction taken up front (BEGIN IMMEDIATE), so
+    /// read-modify-write cannot interleave across processes. Called inside another, it joins that one:
+    /// everything commits together or not at all.
+    /// </summary>
+    public T Write<T>(Func<T> work)
+    {
+        lock (_sync)
+        {
+            if (_depth > 0)
+            {
+                _depth++;
+                try
+                {
+                    return work();
+                }
+                finally
+                {
+                    _depth--;
+                }
+            }
+
+            Exec(_connection, "BEGIN IMMEDIATE");
+            _depth = 1;
+            try
+            {
+                var result = work();
+                Exec(_connection, "COMMIT");
+                return result;
+            }
+            catch
+            {
+                Exec(_connection, "ROLLBACK");
+                throw;
+            }
+            finally
+            {
+                _depth = 0;
+            }
+        }
+    }
+
+    /// <summary>A write transaction with nothing to return.</summary>
+    public void Write(Action work) => Write(() =>
+    {
+        work();
+        return 0;
+    });
+
+    public void Dispose()
+    {
+        lock (_sync)
+        {
+            _connection.Dispose();
+        }
+    }
 
     internal SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)
     {
@@ -65,21 +118,36 @@ public sealed partial class StateStore : IDisposable
 
     internal int Execute(string sql, params (string Name, object? Value)[] parameters)
     {
-        using var command = Command(sql, parameters);
-        return command.ExecuteNonQuery();
+        lock (_sync)
+        {
+            using var command = Command(sql, parameters);
+            return command.ExecuteNonQuery();
+        }
+    }
+
+    internal T Scalar<T>(string sql, params (string Name, object? Value)[] parameters)
+    {
+        lock (_sync)
+        {
+            using var command = Command(sql, parameters);
+            return (T)command.ExecuteScalar()!;
+        }
     }
 
     internal List<T> Query<T>(string sql, Func<SqliteDataReader, T> map, params (string Name, object? Value)[] parameters)
     {
-        using var command = Command(sql, parameters);
-        using var reader = command.ExecuteReader();
-        var rows = new List<T>();
-        while (reader.Read())
+        lock (_sync)
         {
-            rows.Add(map(reader));
-        }
+            using var command = Command(sql, parameters);
+            using var reader = command.ExecuteReader();
+            var rows = new List<T>();
+            while (reader.Read())
+            {
+                rows.Add(map(reader));
+            }
 
-        return rows;
+            return rows;
+        }
     }
 
     internal static void Exec(SqliteConnection connection, string sql)

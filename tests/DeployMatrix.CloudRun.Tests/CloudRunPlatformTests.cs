@@ -1,7 +1,7 @@
 using DeployMatrix.CloudRun.Tests.Support;
 using DeployMatrix.Tests.GoogleDouble;
 using DeployMatrix.Core.Model;
-using DeployMatrix.Core.Planning;
+using DeployMatrix.Core.Resolution;
 using DeployMatrix.Engine.Drift;
 using DeployMatrix.Engine.Platform;
 
@@ -10,7 +10,16 @@ namespace DeployMatrix.CloudRun.Tests;
 /// <summary>The platform port on Cloud Run: the seed's deploy, traffic and migration rules, against the double.</summary>
 public sealed class CloudRunPlatformTests : IAsyncLifetime
 {
-    private static readonly TargetRef Runtime = new("runtime", "production", PlatformKind.CloudRun, "runtime", "openagentsgemini", "us-central1");
+    private static readonly ResolvedTarget Runtime = new()
+    {
+        Lane = "runtime",
+        Environment = "production",
+        Platform = PlatformKind.CloudRun,
+        Service = "runtime",
+        Project = "openagentsgemini",
+        Region = "us-central1",
+        Rollout = RolloutPolicy.Default,
+    };
     private const string OldImage = "us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime:aaa1111";
     private const string NewImage = "us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime:bbb2222";
     private DoubleConnection _connection = null!;
@@ -32,7 +41,7 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
     {
         var before = await _platform.GetServiceAsync(Runtime, CancellationToken.None);
 
-        var revision = await _platform.DeployRevisionAsync(Runtime, NewImage, noTraffic: true, CancellationToken.None);
+        var revision = await _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic: true, CancellationToken.None);
         var after = await _platform.GetServiceAsync(Runtime, CancellationToken.None);
 
         Assert.Equal(NewImage, revision.Image);
@@ -50,7 +59,7 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
     public async Task ACanarySplit_ThenARollback_AreWhatCloudRunServes()
     {
         var stable = (await _platform.GetServiceAsync(Runtime, CancellationToken.None)).LatestReadyRevision!;
-        var canary = (await _platform.DeployRevisionAsync(Runtime, NewImage, noTraffic: true, CancellationToken.None)).Name;
+        var canary = (await _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic: true, CancellationToken.None)).Name;
 
         await _platform.SetTrafficAsync(Runtime, [new TrafficAssignment(stable, 95), new TrafficAssignment(canary, 5)], CancellationToken.None);
         var split = (await _platform.GetServiceAsync(Runtime, CancellationToken.None)).Traffic;
@@ -64,7 +73,7 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
     [Fact]
     public async Task TheMandatoryMigration_RunsTheSameImage_AndTheDriftCheckAgrees()
     {
-        await _platform.DeployRevisionAsync(Runtime, NewImage, noTraffic: true, CancellationToken.None);
+        await _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic: true, CancellationToken.None);
         var drifted = await DriftCheck.RunAsync(_platform, Runtime, "runtime-migrate", NewImage, CancellationToken.None);
 
         await _platform.UpdateJobImageAsync(Runtime, "runtime-migrate", NewImage, CancellationToken.None);
@@ -96,7 +105,7 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
     public async Task RevisionMetrics_AreCloudMonitoringsRequestCountsAndLatencies_SinceTheFirstRead()
     {
         var stable = (await _platform.GetServiceAsync(Runtime, CancellationToken.None)).LatestReadyRevision!;
-        var canary = (await _platform.DeployRevisionAsync(Runtime, NewImage, noTraffic: true, CancellationToken.None)).Name;
+        var canary = (await _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic: true, CancellationToken.None)).Name;
         await _platform.SetTrafficAsync(Runtime, [new TrafficAssignment(stable, 80), new TrafficAssignment(canary, 20)], CancellationToken.None);
         _double.RevisionBehaviour[canary] = (0.10, 40);
         _double.RevisionBehaviour[stable] = (0, 4);
@@ -121,7 +130,7 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
     {
         var missing = Runtime with { Service = "nope" };
 
-        var error = await Assert.ThrowsAsync<PlatformException>(() => _platform.DeployRevisionAsync(missing, NewImage, noTraffic: true, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<PlatformException>(() => _platform.DeployRevisionAsync(missing, NewImage, "t", noTraffic: true, CancellationToken.None));
 
         Assert.Equal("Cloud Run service nope does not exist in openagentsgemini/us-central1; create it once (gcloud run deploy) before DeployMatrix manages its revisions", error.Message);
     }

@@ -65,13 +65,23 @@ public sealed partial class CloudRunDouble
         var short_ = serviceName.Split('/')[^1];
         var number = Interlocked.Increment(ref _counter);
         var revision = $"{short_}-{number:00000}-{(char)('a' + (number % 26))}{(char)('a' + (number * 7 % 26))}{(char)('a' + (number * 13 % 26))}";
-        _revisions[serviceName].Add(new JsonObject
+        var created = new JsonObject
         {
             ["name"] = $"{serviceName}/revisions/{revision}",
             ["createTime"] = "2026-11-26T12:00:00Z",
             ["containers"] = Containers(service),
             ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["state"] = "CONDITION_SUCCEEDED" }),
-        });
+        };
+        // As Cloud Run does, a revision keeps its template's annotations and labels.
+        foreach (var key in new[] { "annotations", "labels" })
+        {
+            if (service["template"]?[key] is JsonObject map)
+            {
+                created[key] = map.DeepClone();
+            }
+        }
+
+        _revisions[serviceName].Add(created);
         service["latestCreatedRevision"] = $"{serviceName}/revisions/{revision}";
     }
 

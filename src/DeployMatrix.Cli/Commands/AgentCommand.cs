@@ -1,10 +1,11 @@
 using System.CommandLine;
 using DeployMatrix.Cli.Common;
-using DeployMatrix.Cli.Local;
+using DeployMatrix.Cli.Composition;
 using DeployMatrix.Core;
+using DeployMatrix.Engine.Operations;
+using DeployMatrix.Engine.Processes;
 using DeployMatrix.Local;
 using DeployMatrix.Local.Agent;
-using DeployMatrix.Local.Supervisor;
 
 namespace DeployMatrix.Cli.Commands;
 
@@ -38,10 +39,7 @@ internal static class AgentCommand
     private static async Task<int> StartAsync(ParseResult result, CliContext context, CancellationToken ct)
     {
         var paths = PathsOf(result, context, out var matrixPath);
-        if (MatrixSource.LoadValid(result, context) is null)
-        {
-            return ExitCodes.BadInput;
-        }
+        MatrixSource.Load(result, context);
 
         using (var running = await AgentClient.ConnectAsync(paths, ct))
         {
@@ -52,7 +50,7 @@ internal static class AgentCommand
             }
         }
 
-        using var client = await AgentLauncher.StartAsync(matrixPath, paths, context.Time, ct);
+        using var client = await AgentLauncher.StartAsync(matrixPath, paths, WorkspaceFactory.Processes(context), context.Time, ct);
         context.Out.WriteLine($"agent started (pid {client.Info.Pid}) at {client.Info.Url}; log: {MatrixSource.Display(paths.AgentLog, context)}");
         return ExitCodes.Ok;
     }
@@ -77,7 +75,7 @@ internal static class AgentCommand
 
         if (Signals.IsAlive(pid))
         {
-            throw new CommandFailure($"the agent (pid {pid}) did not stop within 60 s; see {paths.AgentLog}", ExitCodes.Failed);
+            throw new OperationException($"the agent (pid {pid}) did not stop within 60 s; see {paths.AgentLog}");
         }
 
         context.Out.WriteLine($"agent stopped (pid {pid})");

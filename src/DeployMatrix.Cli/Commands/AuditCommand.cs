@@ -1,81 +1,80 @@
 using System.CommandLine;
 using DeployMatrix.Cli.Common;
-using DeployMatrix.Cli.Local;
-using DeployMatrix.Core;
-using DeployMatrix.Engine.Audit;
+using DeployMatrix.Cli.Composition;
+using DeployMatrix.Engine.Operations;
 
 namespace DeployMatrix.Cli.Commands;
 
-/// <summary><c>deploymatrix history [LANE]</c> and <c>deploymatrix audit verify</c>: the hash-chained audit log.</summary>
+/// <summary><c>deploymatrix history [LANE]</c> and <c>deploymatrix audit verify</c>: the hash-chained audit log and the journal behind it.</summary>
 internal static class AuditCommand
 {
     public static Command CreateHistory(CliContext context)
     {
         var lane = new Argument<string?>("LANE") { Description = "Only this lane's records.", Arity = ArgumentArity.ZeroOrOne };
         var limit = new Option<int>("--limit", "-n") { Description = "How many of the newest records to show (default 50).", HelpName = "N", DefaultValueFactory = _ => 50 };
-        var command = new Command("history", "List the audit log, newest last: who (OS user), when, what, inputs, result and receipt of every build, deploy, traffic change, rollback, migration, gate and override.");
+        var steps = new Option<bool>("--steps") { Description = "Under each record, the steps its operation journaled (started, succeeded or failed, with their details)." };
+        var command = new Command("history", "List the audit log, newest last: who (OS user), when, what, inputs, result and receipt of every build, deploy, traffic change, rollback, migration, gate and override; then any operation that began and never ended (still running, or interrupted), with the step it was at.");
         command.Arguments.Add(lane);
         command.Options.Add(limit);
-        command.SetAction(result => History(result, context, result.GetValue(lane), result.GetValue(limit)));
+        command.Options.Add(steps);
+        command.SetAction(result =>
+        {
+            using var ws = WorkspaceFactory.Open(result, context);
+            var history = new AuditOperation(ws).History(result.GetValue(lane), result.GetValue(limit), result.GetValue(steps));
+            if (GlobalOptions.Json(result))
+            {
+                Json.Write(context.Out, history.Entries.Select(e => e.Record));
+                return 0;
+            }
+
+            Print(history, context);
+            return 0;
+        });
         return command;
     }
 
     public static Command CreateAudit(CliContext context)
     {
         var verify = new Command("verify", "Recompute the audit log's hash chain and every receipt's hash; name the first tampered record (exit 1).");
-        verify.SetAction(result => Verify(result, context));
+        verify.SetAction(result =>
+        {
+            using var ws = WorkspaceFactory.Open(result, context);
+            var (problem, count) = new AuditOperation(ws).Verify();
+            if (problem is not null)
+            {
+                context.Out.WriteLine($"audit log broken at record #{problem.RecordId}: {problem.Reason}");
+                return 1;
+            }
+
+            context.Out.WriteLine($"audit log intact: {count} record{(count == 1 ? "" : "s")}, every receipt unchanged");
+            return 0;
+        });
         var command = new Command("audit", "Check the tamper-evident audit log.");
         command.Subcommands.Add(verify);
         return command;
     }
 
-    private static int History(ParseResult result, CliContext context, string? lane, int limit)
+    private static void Print(History history, CliContext context)
     {
-        var matrix = MatrixSource.LoadValid(result, context);
-        if (matrix is null)
-        {
-            return ExitCodes.BadInput;
-        }
-
-        using var session = LocalSession.Open(matrix, context);
-        var records = session.State.AuditRecords().Where(r => lane is null || r.Lane == lane).TakeLast(Math.Max(1, limit)).ToList();
-        if (GlobalOptions.Json(result))
-        {
-            Json.Write(context.Out, records);
-            return ExitCodes.Ok;
-        }
-
-        foreach (var r in records)
+        foreach (var (r, steps) in history.Entries)
         {
             var where = r.Lane is null && r.Env is null ? "" : $" {r.Lane ?? "-"}{(r.Env is null ? "" : $" ({r.Env})")}";
             context.Out.WriteLine($"#{r.Id} {r.At} {r.Actor} {r.Action}{where}: {r.Result}  {r.Inputs}{(r.Receipt is null ? "" : $"  receipt {MatrixSource.Display(r.Receipt, context)}")}");
+            foreach (var step in steps.Where(s => s.Status != "started"))
+            {
+                context.Out.WriteLine($"    {step.At} {step.Step}: {step.Status}{(step.Detail is null ? "" : $" — {step.Detail}")}");
+            }
         }
 
-        if (records.Count == 0)
+        if (history.Entries.Count == 0)
         {
             context.Out.WriteLine("no audit records yet");
         }
 
-        return ExitCodes.Ok;
-    }
-
-    private static int Verify(ParseResult result, CliContext context)
-    {
-        var matrix = MatrixSource.LoadValid(result, context);
-        if (matrix is null)
+        foreach (var open in history.Unfinished)
         {
-            return ExitCodes.BadInput;
+            var at = open.LastStep is { } last ? $" at '{last.Step}' ({last.Status})" : "";
+            context.Out.WriteLine($"{(open.Running ? "RUNNING" : "INTERRUPTED")} {open.Start.At} {open.Start.Actor} {open.Start.Action} {open.Start.Lane ?? "-"}{(open.Start.Env is null ? "" : $" ({open.Start.Env})")}{at}: pid {open.Start.Pid}{(open.Running ? " is still working" : " ended without recording an end")}");
         }
-
-        using var session = LocalSession.Open(matrix, context);
-        var count = session.State.AuditRecords().Count;
-        if (new AuditLog(session.State).Verify() is { } problem)
-        {
-            context.Out.WriteLine($"audit log broken at record #{problem.RecordId}: {problem.Reason}");
-            return ExitCodes.Failed;
-        }
-
-        context.Out.WriteLine($"audit log intact: {count} record{(count == 1 ? "" : "s")}, every receipt unchanged");
-        return ExitCodes.Ok;
     }
 }

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using DeployMatrix.Cli.Common;
-using DeployMatrix.Cli.Local;
-using DeployMatrix.Core.Planning;
+using DeployMatrix.Cli.Composition;
+using DeployMatrix.Engine.Operations;
 
 namespace DeployMatrix.Cli.Commands;
 
@@ -10,38 +10,26 @@ internal static class DeployCommand
 {
     public static Command Create(CliContext context)
     {
-        var lane = new Argument<string>("LANE") { Description = "The lane to deploy." };
-        var env = ExecutionOptions.Env();
+        var target = new TargetArguments("The lane to deploy.");
         var tag = ExecutionOptions.Tag();
         var noTraffic = new Option<bool>("--no-traffic") { Description = "Create the revision without moving traffic, whatever the environment does by default." };
-        var overrideGate = new Option<bool>("--override-gate") { Description = "Deploy to the gate's target environment without a passing gate for this tag; needs --reason, and is journaled." };
-        var reason = new Option<string?>("--reason") { Description = "Why the gate is overridden (recorded in the journal).", HelpName = "TEXT" };
+        var gate = new GateOverrideOptions("Deploy to the gate's target environment without a passing gate for this tag; needs --reason, and is recorded.");
+        var freeze = new FreezeOptions();
         var command = new Command("deploy", "Deploy a new revision of the lane's image: wait for readiness, verify it runs the requested image, run a mandatory migration and the drift check, smoke-check it, then give it all traffic — except where the environment (production) deploys with no traffic. The gate's target environment takes only tags that passed the gate.");
-        command.Arguments.Add(lane);
-        command.Options.Add(env);
+        target.AddTo(command);
         command.Options.Add(ExecutionOptions.Executor);
         command.Options.Add(tag);
         command.Options.Add(noTraffic);
-        command.Options.Add(overrideGate);
-        command.Options.Add(reason);
-        var freeze = new FreezeOptions();
+        gate.AddTo(command);
         freeze.AddTo(command);
-        command.SetAction((result, ct) => Execute.PlanAndRunAsync(result, context, matrix => new PlanRequest
+        command.SetAction(async (result, ct) =>
         {
-            Lane = result.GetValue(lane)!,
-            Environment = result.GetValue(env),
-            Tag = Execute.ValidTag(result.GetValue(tag)) ?? Execute.DefaultTag(matrix, refuseDirty: false),
-            Action = PlanAction.Deploy,
-            NoTraffic = result.GetValue(noTraffic),
-        }, ct, GateOverride(result.GetValue(overrideGate), result.GetValue(reason)), freeze.Ticket(result)));
+            var (lane, env) = target.Read(result);
+            var options = ExecutionOptions.Change(result, context) with { GateOverride = gate.Read(result), ChangeTicket = freeze.Ticket(result) };
+            using var ws = WorkspaceFactory.Open(result, context);
+            var outcome = await new DeployOperation(ws).RunAsync(lane, env, ExecutionOptions.ValidTag(result.GetValue(tag)), result.GetValue(noTraffic), options, new ConsoleReporter(context.Out), ct);
+            return PlanOutput.Print(outcome, context);
+        });
         return command;
     }
-
-    internal static string? GateOverride(bool overrideGate, string? reason) => (overrideGate, reason) switch
-    {
-        (false, null) => null,
-        (true, { Length: > 0 } text) => text,
-        (true, _) => throw new UsageException("--override-gate needs --reason \"why\"; the reason is recorded"),
-        (false, _) => throw new UsageException("--reason goes with --override-gate"),
-    };
 }

@@ -29,11 +29,7 @@ internal static class GuardCommand
             }
         }
 
-        var matrix = MatrixSource.LoadValid(result, context, searchFrom: root);
-        if (matrix is null)
-        {
-            return ExitCodes.BadInput;
-        }
+        var matrix = MatrixSource.Load(result, context, searchFrom: root);
 
         root ??= matrix.BaseDirectory;
         var findings = RepositoryGuard.Scan(matrix, root);

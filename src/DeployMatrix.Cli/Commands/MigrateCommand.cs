@@ -1,7 +1,7 @@
 using System.CommandLine;
 using DeployMatrix.Cli.Common;
-using DeployMatrix.Cli.Local;
-using DeployMatrix.Core.Planning;
+using DeployMatrix.Cli.Composition;
+using DeployMatrix.Engine.Operations;
 
 namespace DeployMatrix.Cli.Commands;
 
@@ -10,31 +10,26 @@ internal static class MigrateCommand
 {
     public static Command Create(CliContext context)
     {
-        var lane = new Argument<string>("LANE") { Description = "The lane whose migration job runs." };
-        var env = ExecutionOptions.Env();
+        var target = new TargetArguments("The lane whose migration job runs.");
         var tag = ExecutionOptions.Tag();
         tag.Description = "Point the job at this tag's image first (default: the service's current image, as --rerun).";
         var rerun = new Option<bool>("--rerun") { Description = "Re-run the migration for the service's current image (the rerun helper); the default when no --tag is given." };
         var command = new Command("migrate", "Point the lane's migration job at an image, run it once and wait, then check drift. Exits with the job's status and says where its log is.");
-        command.Arguments.Add(lane);
-        command.Options.Add(env);
+        target.AddTo(command);
         command.Options.Add(ExecutionOptions.Executor);
         command.Options.Add(tag);
         command.Options.Add(rerun);
-        command.SetAction((result, ct) =>
+        command.SetAction(async (result, ct) =>
         {
             if (result.GetValue(rerun) && result.GetValue(tag) is not null)
             {
                 throw new UsageException("--rerun uses the service's current image; drop --tag, or drop --rerun to migrate a given tag");
             }
 
-            return Execute.PlanAndRunAsync(result, context, _ => new PlanRequest
-            {
-                Lane = result.GetValue(lane)!,
-                Environment = result.GetValue(env),
-                Tag = Execute.ValidTag(result.GetValue(tag)),
-                Action = PlanAction.Migrate,
-            }, ct);
+            var (lane, env) = target.Read(result);
+            using var ws = WorkspaceFactory.Open(result, context);
+            var outcome = await new MigrateOperation(ws).RunAsync(lane, env, ExecutionOptions.ValidTag(result.GetValue(tag)), ExecutionOptions.Change(result, context), new ConsoleReporter(context.Out), ct);
+            return PlanOutput.Print(outcome, context);
         });
         return command;
     }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DeployMatrix.Cli.Common;
+using DeployMatrix.Cli.Composition;
 using DeployMatrix.Core;
 using DeployMatrix.Core.Diagnostics;
 using DeployMatrix.Core.Model;
@@ -33,36 +34,27 @@ internal static class PlanCommand
             command.Options.Add(option);
         }
 
-        command.SetAction(result => Run(result, context));
+        command.SetAction((result, ct) => RunAsync(result, context, ct));
         return command;
     }
 
-    private static int Run(ParseResult result, CliContext context)
+    private static async Task<int> RunAsync(ParseResult result, CliContext context, CancellationToken ct)
     {
-        if (result.GetValue(Tag) is { } given && ImageTags.Validate(given) is { } tagError)
-        {
-            throw new UsageException(tagError);
-        }
-
-        var matrix = MatrixSource.LoadValid(result, context);
-        if (matrix is null)
-        {
-            return ExitCodes.BadInput;
-        }
-
+        var given = ExecutionOptions.ValidTag(result.GetValue(Tag));
+        var matrix = MatrixSource.Load(result, context);
         var action = result.GetValue(Action) is { } name ? PlanActions.ByName[name] : (PlanAction?)null;
         RejectStrayArgs(matrix, action, result);
         var request = new PlanRequest
         {
             Lane = result.GetValue(Lane)!,
             Environment = result.GetValue(Env),
-            Tag = result.GetValue(Tag) ?? DefaultTag(matrix, action, result.GetValue(Lane)!),
+            Tag = given ?? await DefaultTagAsync(matrix, action, result.GetValue(Lane)!, context, ct),
             Action = action,
             Percent = result.GetValue(Percent),
             Stable = result.GetValue(Stable),
             Canary = result.GetValue(Canary),
             Args = result.GetValue(Args) ?? [],
-            Platform = ExecutionOptions.PlatformOf(result), // the global --platform: plan as the commands would run
+            Platform = ExecutionOptions.PlatformOf(result, context), // the global --platform: plan as the commands would run
         };
 
         var planned = Planner.Plan(matrix, request);
@@ -93,7 +85,7 @@ internal static class PlanCommand
     {
         var args = result.GetValue(Args) ?? [];
         var lane = result.GetValue(Lane)!;
-        var effective = action ?? (matrix.FindLane(lane) is { Kind: LaneKind.Binary, Targets.Count: 0 } ? PlanAction.Run : PlanAction.Deploy);
+        var effective = action ?? (matrix.FindLane(lane) is { } known ? Planner.DefaultAction(known) : PlanAction.Deploy);
         if (args.Length == 0 || effective == PlanAction.Run)
         {
             return;
@@ -105,17 +97,22 @@ internal static class PlanCommand
         throw new UsageException($"unexpected argument '{first}' for {PlanActions.Name(effective)}{hint} (arguments after '--' belong to --action run)");
     }
 
-    /// <summary>Build and deploy default to the short SHA of HEAD; migrate without a tag is the rerun helper.</summary>
-    private static string? DefaultTag(Matrix matrix, PlanAction? action, string lane)
+    /// <summary>
+    /// Build and deploy default to the tag the commands would use — the short SHA of HEAD, with -dirty on
+    /// a dirty tree — so the plan shows what will run; migrate without a tag is the rerun helper.
+    /// </summary>
+    private static async Task<string?> DefaultTagAsync(Matrix matrix, PlanAction? action, string lane, CliContext context, CancellationToken ct)
     {
-        var effective = action ?? (matrix.FindLane(lane) is { Kind: LaneKind.Binary, Targets.Count: 0 } ? PlanAction.Run : PlanAction.Deploy);
-        return effective is PlanAction.Build or PlanAction.Deploy ? GitInfo.ShortHead(matrix.BaseDirectory) : null;
+        var effective = action ?? (matrix.FindLane(lane) is { } known ? Planner.DefaultAction(known) : PlanAction.Deploy);
+        return effective is PlanAction.Build or PlanAction.Deploy
+            ? await new GitInfo(WorkspaceFactory.Processes(context)).DefaultTagAsync(matrix.BaseDirectory, refuseDirty: false, ct)
+            : null;
     }
 
     private static void PrintText(Plan plan, TextWriter output)
     {
         var where = plan.Environment is null ? "" : $" → {plan.Environment}";
-        var platform = plan.Platform is { } p ? $" on {MatrixPlatforms.Name(p)}" : "";
+        var platform = plan.Platform is { } p ? $" on {PlatformNames.Name(p)}" : "";
         var tag = plan.Tag is null ? "" : $", tag {plan.Tag}";
         output.WriteLine($"plan: {PlanActions.Name(plan.Action)} {plan.Lane}{where}{platform}{tag}");
         for (var i = 0; i < plan.Steps.Count; i++)
@@ -128,10 +125,4 @@ internal static class PlanCommand
             output.WriteLine($"note: {note}");
         }
     }
-}
-
-/// <summary>Platform names as the matrix writes them.</summary>
-internal static class MatrixPlatforms
-{
-    public static string Name(PlatformKind kind) => kind == PlatformKind.CloudRun ? "cloudrun" : "local";
 }

@@ -28,11 +28,7 @@ internal static class RenderCommand
             throw new UsageException("--check and --out exclude each other: check a committed map, or write a new one");
         }
 
-        var matrix = MatrixSource.LoadValid(result, context, file);
-        if (matrix is null)
-        {
-            return ExitCodes.BadInput;
-        }
+        var matrix = MatrixSource.Load(result, context, file);
 
         var map = DeployMapRenderer.Render(matrix);
         if (output is not null)

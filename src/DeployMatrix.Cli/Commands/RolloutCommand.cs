@@ -1,12 +1,8 @@
 using System.CommandLine;
 using DeployMatrix.Cli.Common;
-using DeployMatrix.Cli.Local;
-using DeployMatrix.Core;
+using DeployMatrix.Cli.Composition;
 using DeployMatrix.Core.Model;
-using DeployMatrix.Core.Planning;
-using DeployMatrix.Engine.Drift;
-using DeployMatrix.Engine.Execution;
-using DeployMatrix.Engine.Gate;
+using DeployMatrix.Engine.Operations;
 using DeployMatrix.Engine.Rollout;
 
 namespace DeployMatrix.Cli.Commands;
@@ -19,112 +15,46 @@ internal static class RolloutCommand
 {
     public static Command Create(CliContext context)
     {
-        var lane = new Argument<string>("LANE") { Description = "The lane to roll out." };
-        var env = ExecutionOptions.Env();
+        var target = new TargetArguments("The lane to roll out.");
         var tag = ExecutionOptions.Tag();
-        tag.Description = "Deploy this tag first as a no-traffic canary (default: roll out the latest ready revision).";
-        var overrideGate = new Option<bool>("--override-gate") { Description = "Roll out to the gate's target environment a canary whose tag has no passing gate; needs --reason, and is audited." };
-        var reason = new Option<string?>("--reason") { Description = "Why the gate is overridden (recorded).", HelpName = "TEXT" };
-        var window = new Option<string?>("--window") { Description = "The analysis window per stage, e.g. 30s (default: the lane's rollout window, 10m unless set).", HelpName = "DURATION" };
+        tag.Description = "Deploy this tag first as a no-traffic canary, holding the lane's lock for the deploy and the rollout (default: roll out the latest ready revision).";
+        var gate = new GateOverrideOptions("Roll out to the gate's target environment a canary whose tag has no passing gate; needs --reason, and is recorded once.");
+        var window = new Option<string?>("--window") { Description = $"The analysis window per stage, {Durations.Format(RolloutPolicy.MinWindow)}..{Durations.Format(RolloutPolicy.MaxWindow)} as in the matrix, e.g. 30s (default: the lane's rollout window, 10m unless set).", HelpName = "DURATION" };
         var command = new Command("rollout", "Move traffic from the stable revision to the canary stage by stage (default 0, 5, 25, 50, 100). Each stage waits its window, then compares canary with stable (5xx rate, p95 regression, Fisher exact test on errors, Mann-Whitney on latency); a failed stage sends all traffic back to stable at once. Too little traffic extends the window, then rolls back or holds by the lane's on-inconclusive policy — never passes. A mandatory migration must have run with the canary's image first. The rollout is journaled: if this process dies, 'rollout status' shows where it stood and 'rollout resume' continues it.");
-        command.Arguments.Add(lane);
-        command.Options.Add(env);
+        target.AddTo(command);
         command.Options.Add(tag);
         command.Options.Add(window);
-        command.Options.Add(overrideGate);
-        command.Options.Add(reason);
+        gate.AddTo(command);
         foreach (var sub in RolloutControlCommands.Create(context))
         {
             command.Subcommands.Add(sub);
         }
 
-        command.SetAction((result, ct) => RunAsync(result, context, result.GetValue(lane)!, result.GetValue(env)!, Execute.ValidTag(result.GetValue(tag)), result.GetValue(window),
-            DeployCommand.GateOverride(result.GetValue(overrideGate), result.GetValue(reason)), ct));
+        command.SetAction(async (result, ct) =>
+        {
+            var (lane, env) = target.Read(result);
+            var request = new RolloutStartRequest(lane, env)
+            {
+                Tag = ExecutionOptions.ValidTag(result.GetValue(tag)),
+                Window = result.GetValue(window) is { } text ? Durations.Parse(text) ?? throw new UsageException($"--window '{text}' is not a duration; write it like 30s, 10m or 1h") : null,
+                GateOverride = gate.Read(result),
+            };
+            using var ws = WorkspaceFactory.Open(result, context);
+            var outcome = await new RolloutOperation(ws).RunAsync(request, new ConsoleReporter(context.Out), deployed => PlanOutput.Print(deployed, context),
+                context.Out.WriteLine, Driver(context), ct);
+            return outcome is null ? 0 : Ended(outcome, lane, env, context);
+        });
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult result, CliContext context, string laneName, string env, string? tag, string? windowText, string? gateOverride, CancellationToken ct)
+    /// <summary>A live view at a person's terminal, plain lines in pipes and CI.</summary>
+    public static RolloutDriver Driver(CliContext context) => run => context.Live
+        ? new LiveRolloutReporter().RunAsync(run)
+        : run(new PlainRolloutReporter(context.Out));
+
+    /// <summary>Says how a rollout run ended and what to do next; returns its exit code.</summary>
+    public static int Ended(RolloutOutcome outcome, string lane, string env, CliContext context)
     {
-        TimeSpan? window = null;
-        if (windowText is not null)
-        {
-            window = Durations.Parse(windowText) is { } parsed && parsed > TimeSpan.Zero
-                ? parsed
-                : throw new UsageException($"--window '{windowText}' is not a duration; write it like 30s, 10m or 1h");
-        }
-
-        if (tag is not null)
-        {
-            var deployed = await Execute.PlanAndRunAsync(result, context, _ => new PlanRequest
-            {
-                Lane = laneName, Environment = env, Tag = tag, Action = PlanAction.Deploy, NoTraffic = true,
-            }, ct, gateOverride);
-            if (deployed != ExitCodes.Ok)
-            {
-                return deployed;
-            }
-        }
-
-        return await Execute.WithTargetAsync(result, context, laneName, env, "rollout", async scope =>
-        {
-            var (matrix, lane, target, session, platform) = (scope.Matrix, scope.Lane, scope.Target, scope.Session, scope.Platform);
-            Execute.RefuseInMaintenance(session, target, "a rollout");
-            if (session.State.LatestRollout(laneName, env) is { } open && !State.RolloutStatus.IsFinished(open.Status))
-            {
-                throw new CommandFailure($"rollout #{open.Id} of {laneName} in {env} is {open.Shown} at {open.Stage}%; finish it first: deploymatrix rollout resume|promote|abort {laneName} --env {env}", ExitCodes.Failed);
-            }
-
-            var service = await platform.GetServiceAsync(target, ct);
-            var canary = service.LatestReadyRevision ?? throw new CommandFailure($"{target.Service} has no ready revision in {env}; deploy one first", ExitCodes.Failed);
-            // The canary's tag must have passed the gate into this environment, as a deploy's must.
-            var canaryTag = service.Revisions.FirstOrDefault(r => r.Name == canary)?.Tag ?? "";
-            if (PromotionRule.Check(matrix, env, canaryTag, session.State, gateOverride, LocalSession.Actor, laneName) is { } refusal)
-            {
-                throw new CommandFailure(refusal, ExitCodes.Failed);
-            }
-
-            var stable = service.Traffic.OrderByDescending(t => t.Percent).FirstOrDefault()?.Revision ?? service.StableRevision
-                ?? throw new CommandFailure($"{target.Service} has no revision serving traffic to compare against; give one all traffic first (deploymatrix traffic {laneName} --env {env} --to REV=100)", ExitCodes.Failed);
-            if (canary == stable)
-            {
-                context.Out.WriteLine($"{canary} already serves {env}; nothing to roll out");
-                return ExitCodes.Ok;
-            }
-
-            if (lane.Migration is { Mandatory: true } migration)
-            {
-                var report = await DriftCheck.RunAsync(platform, target, migration.JobFor(lane.FindTarget(env)!)!, service.Image!, ct);
-                if (!report.Ok)
-                {
-                    throw new CommandFailure($"the mandatory migration has not succeeded with the canary's image ({report.Problem}); run: deploymatrix migrate {laneName} --env {env}", ExitCodes.Failed);
-                }
-            }
-
-            context.Out.WriteLine($"rollout of {laneName} in {env}: {stable} → {canary}");
-            var request = new RolloutRequest(target, stable, canary, lane.Rollout ?? matrix.Defaults.Rollout) { Window = window, Tag = canaryTag };
-            return await DriveAsync(context, scope, (runner, c) => runner.StartAsync(request, c), ct);
-        }, ct);
-    }
-
-    /// <summary>Runs a rollout in this process with the right reporter, then says how it ended and what to do next.</summary>
-    public static async Task<int> DriveAsync(CliContext context, TargetScope scope, Func<RolloutRunner, CancellationToken, Task<RolloutOutcome>> run, CancellationToken ct)
-    {
-        var receipts = new ReceiptWriter(scope.Session.Paths.Receipts, context.Time);
-        RolloutRunner Runner(IRolloutReporter reporter) => new(scope.Platform, scope.Session.State, context.Time, reporter, LocalSession.Actor, receipts);
-        RolloutOutcome outcome;
-        try
-        {
-            outcome = context.Live
-                ? await new LiveRolloutReporter().RunAsync(reporter => run(Runner(reporter), ct))
-                : await run(Runner(new PlainRolloutReporter(context.Out)), ct);
-        }
-        catch (Engine.Platform.PlatformException e)
-        {
-            throw new CommandFailure($"rollout held: {e.Message}; once the platform answers, continue with: deploymatrix rollout resume {scope.Lane.Name} --env {scope.Target.Environment}", ExitCodes.Failed);
-        }
-
-        var lane = scope.Lane.Name;
-        var env = scope.Target.Environment;
         var receipt = outcome.Receipt is null ? "" : $" (receipt {MatrixSource.Display(outcome.Receipt, context)})";
         switch (outcome.End)
         {

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using DeployMatrix.Cli.Common;
-using DeployMatrix.Cli.Local;
-using DeployMatrix.Core.Planning;
+using DeployMatrix.Cli.Composition;
+using DeployMatrix.Engine.Operations;
 
 namespace DeployMatrix.Cli.Commands;
 
@@ -11,41 +11,36 @@ internal static class TrafficCommand
 {
     public static Command Create(CliContext context)
     {
-        var lane = new Argument<string>("LANE") { Description = "The lane whose traffic moves." };
-        var env = ExecutionOptions.Env();
+        var target = new TargetArguments("The lane whose traffic moves.");
         var to = new Option<string>("--to") { Description = "The whole split: revisions with integer percents summing to 100, e.g. svc-00001-abc=90,svc-00002-def=10; LATEST names the latest ready revision.", HelpName = "REV=PCT,…", Required = true };
         var command = new Command("traffic", "Set a service's traffic split at once. Requests in flight finish where they went; revisions that lose all traffic drain, then stop.");
-        command.Arguments.Add(lane);
-        command.Options.Add(env);
+        target.AddTo(command);
         command.Options.Add(ExecutionOptions.Executor);
         command.Options.Add(to);
-        command.SetAction((result, ct) => Execute.PlanAndRunAsync(result, context, _ => new PlanRequest
+        command.SetAction(async (result, ct) =>
         {
-            Lane = result.GetValue(lane)!,
-            Environment = result.GetValue(env),
-            Action = PlanAction.SetTraffic,
-            Splits = ParseSplits(result.GetValue(to)!),
-        }, ct));
+            var (lane, env) = target.Read(result);
+            var splits = ParseSplits(result.GetValue(to)!);
+            using var ws = WorkspaceFactory.Open(result, context);
+            return PlanOutput.Print(await new TrafficOperation(ws).RunAsync(lane, env, splits, ExecutionOptions.Change(result, context), new ConsoleReporter(context.Out), ct), context);
+        });
         return command;
     }
 
     public static Command CreateRollback(CliContext context)
     {
-        var lane = new Argument<string>("LANE") { Description = "The lane to roll back." };
-        var env = ExecutionOptions.Env();
-        var to = new Option<string?>("--to") { Description = "The revision to send all traffic to (default: the last revision that held 100%).", HelpName = "REV" };
+        var target = new TargetArguments("The lane to roll back.");
+        var to = new Option<string?>("--to") { Description = "The revision to send all traffic to (default: the stable revision — the one that served all traffic before the latest change).", HelpName = "REV" };
         var command = new Command("rollback", "Send all traffic to the stable revision at once.");
-        command.Arguments.Add(lane);
-        command.Options.Add(env);
+        target.AddTo(command);
         command.Options.Add(ExecutionOptions.Executor);
         command.Options.Add(to);
-        command.SetAction((result, ct) => Execute.PlanAndRunAsync(result, context, _ => new PlanRequest
+        command.SetAction(async (result, ct) =>
         {
-            Lane = result.GetValue(lane)!,
-            Environment = result.GetValue(env),
-            Action = PlanAction.Rollback,
-            Stable = result.GetValue(to),
-        }, ct));
+            var (lane, env) = target.Read(result);
+            using var ws = WorkspaceFactory.Open(result, context);
+            return PlanOutput.Print(await new RollbackOperation(ws).RunAsync(lane, env, result.GetValue(to), ExecutionOptions.Change(result, context), new ConsoleReporter(context.Out), ct), context);
+        });
         return command;
     }
 

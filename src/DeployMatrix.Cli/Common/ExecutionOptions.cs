@@ -1,5 +1,7 @@
 using System.CommandLine;
 using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Planning;
+using DeployMatrix.Engine.Operations;
 
 namespace DeployMatrix.Cli.Common;
 
@@ -38,6 +40,13 @@ internal static class ExecutionOptions
         HelpName = "api|gcloud",
     };
 
+    /// <summary>The tag a user gave, checked against the OCI tag grammar; null when none was given.</summary>
+    public static string? ValidTag(string? tag) =>
+        tag is not null && ImageTags.Validate(tag) is { } error ? throw new UsageException(error) : tag;
+
+    /// <summary>How a change runs: through gcloud when asked (<c>--executor</c>, <c>$DEPLOYMATRIX_EXECUTOR</c>).</summary>
+    public static ChangeOptions Change(ParseResult result, CliContext context) => new() { Gcloud = UsesGcloud(result, context) };
+
     /// <summary>True when the command was asked to run through gcloud.</summary>
     public static bool UsesGcloud(ParseResult result, CliContext context)
     {
@@ -50,15 +59,53 @@ internal static class ExecutionOptions
         };
     }
 
-    public static PlatformKind? PlatformOf(ParseResult result)
+    public static PlatformKind? PlatformOf(ParseResult result, CliContext context)
     {
-        var name = result.GetValue(Platform) ?? Environment.GetEnvironmentVariable("DEPLOYMATRIX_PLATFORM");
+        var name = result.GetValue(Platform) ?? context.Env("DEPLOYMATRIX_PLATFORM");
         return name switch
         {
             null or "" => null,
-            "local" => PlatformKind.Local,
-            "cloudrun" => PlatformKind.CloudRun,
+            _ when PlatformNames.ByName.TryGetValue(name, out var kind) => kind,
             _ => throw new UsageException($"DEPLOYMATRIX_PLATFORM is '{name}'; use local or cloudrun"),
         };
     }
+}
+
+/// <summary>LANE and <c>--env</c>: the target a command acts on, declared once for every command that takes one.</summary>
+internal sealed class TargetArguments(string laneDescription)
+{
+    public Argument<string> Lane { get; } = new("LANE") { Description = laneDescription };
+
+    public Option<string> Env { get; } = ExecutionOptions.Env();
+
+    public void AddTo(Command command)
+    {
+        command.Arguments.Add(Lane);
+        command.Options.Add(Env);
+    }
+
+    public (string Lane, string Env) Read(ParseResult result) => (result.GetValue(Lane)!, result.GetValue(Env)!);
+}
+
+/// <summary><c>--override-gate --reason</c>: the explicit, recorded way past the promotion gate; both or neither.</summary>
+internal sealed class GateOverrideOptions(string overrideDescription)
+{
+    public Option<bool> Override { get; } = new("--override-gate") { Description = overrideDescription };
+
+    public Option<string?> Reason { get; } = new("--reason") { Description = "Why the gate is overridden (recorded).", HelpName = "TEXT" };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Override);
+        command.Options.Add(Reason);
+    }
+
+    /// <summary>The reason when overriding, null when not; a flag without the other is a usage error.</summary>
+    public string? Read(ParseResult result) => (result.GetValue(Override), result.GetValue(Reason)) switch
+    {
+        (false, null) => null,
+        (true, { Length: > 0 } text) => text,
+        (true, _) => throw new UsageException("--override-gate needs --reason \"why\"; the reason is recorded"),
+        (false, _) => throw new UsageException("--reason goes with --override-gate"),
+    };
 }

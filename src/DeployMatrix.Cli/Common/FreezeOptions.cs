@@ -1,7 +1,4 @@
 using System.CommandLine;
-using DeployMatrix.Cli.Local;
-using DeployMatrix.Core.Model;
-using DeployMatrix.Engine.Audit;
 
 namespace DeployMatrix.Cli.Common;
 
@@ -26,9 +23,4 @@ internal sealed class FreezeOptions
         (true, _) => throw new UsageException("--unfreeze needs --change-ticket ID: unfreezing a legacy lane or command is audited against a ticket"),
         (false, _) => throw new UsageException("--change-ticket goes with --unfreeze"),
     };
-
-    /// <summary>Records an unfreeze before anything runs, so even a failed attempt is on the record.</summary>
-    public static void Audit(LocalSession session, Lane lane, string? env, string ticket, string what) =>
-        new AuditLog(session.State).Append(LocalSession.Actor, "unfreeze", lane.Name, env,
-            new Dictionary<string, string?> { ["change_ticket"] = ticket, ["what"] = what }, "allowed", null);
 }

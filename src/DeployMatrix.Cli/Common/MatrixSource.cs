@@ -25,18 +25,18 @@ internal static class MatrixSource
         return path;
     }
 
-    /// <summary>Loads a valid matrix or returns null after printing every diagnostic (the caller exits 2).</summary>
-    public static Matrix? LoadValid(ParseResult result, CliContext context, string? positional = null, string? searchFrom = null)
+    /// <summary>Loads a valid matrix; an invalid one has every diagnostic printed and ends the command with exit 2 (<see cref="InvalidMatrix"/>).</summary>
+    public static Matrix Load(ParseResult result, CliContext context, string? positional = null, string? searchFrom = null)
     {
         var path = Locate(result, context, positional, searchFrom);
         var loaded = MatrixLoader.Load(path, Display(path, context));
         if (loaded.Ok)
         {
-            return loaded.Matrix;
+            return loaded.Matrix!;
         }
 
         PrintDiagnostics(loaded, context.Err);
-        return null;
+        throw new InvalidMatrix();
     }
 
     public static void PrintDiagnostics(LoadResult loaded, TextWriter err)

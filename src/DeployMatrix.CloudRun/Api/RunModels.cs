@@ -45,6 +45,9 @@ public sealed record RevisionTemplate
 
     public string? Revision { get; init; }
 
+    /// <summary>Metadata Cloud Run keeps on the revisions made from this template (DeployMatrix writes the tag a revision was deployed with).</summary>
+    public IReadOnlyDictionary<string, string>? Annotations { get; init; }
+
     public IReadOnlyList<RunContainer>? Containers { get; init; }
 }
 
@@ -124,6 +127,9 @@ public sealed record RunCondition
 public sealed record RunRevision
 {
     public string? Name { get; init; }
+
+    /// <summary>The annotations of the template the revision was made from.</summary>
+    public IReadOnlyDictionary<string, string>? Annotations { get; init; }
 
     public string? CreateTime { get; init; }
 

@@ -14,13 +14,28 @@ public sealed record BuildReport(string Id, string Status, string? LogUrl, strin
 /// source, upload it to <c>gs://PROJECT_cloudbuild/source/</c> (the bucket gcloud uses, created on first
 /// use), create the build from the config, follow it to the end, and check it pushed the lane's image.
 /// </summary>
-public sealed class CloudBuilder(StorageApi storage, CloudBuildApi builds, TimeProvider time)
+public sealed class CloudBuilder(StorageApi storage, CloudBuildApi builds, TimeProvider time, string sourceDirectory, Engine.Git.GitInfo git) : IImageBuilder
 {
-    public async Task<BuildReport> BuildAsync(BuildImage step, string sourceDirectory, Action<string> say, CancellationToken ct)
+    /// <summary>The engine's build port: the lines a person reads, and the facts the audit record keeps.</summary>
+    public async Task<BuildOutcome> BuildAsync(Step step, Action<string> say, CancellationToken cancellationToken)
+    {
+        var cloud = step as BuildImage ?? throw new PlatformException($"Cloud Run builds with Cloud Build, not '{step.KindName}'", 2);
+        say($"building {cloud.Lane} with Cloud Build ({cloud.Config}, {string.Join(',', cloud.Substitutions.Select(p => $"{p.Key}={p.Value}"))}) in {cloud.Project} …");
+        var report = await BuildAsync(cloud, line => say($"  {line}"), cancellationToken);
+        foreach (var image in report.Images)
+        {
+            say($"pushed {image.Name}{(image.Digest is null ? "" : $"@{image.Digest}")}");
+        }
+
+        say($"build {report.Id} succeeded; logs: {report.LogUrl}");
+        return new BuildOutcome(cloud.Image ?? cloud.Lane, new Dictionary<string, string?> { ["build"] = report.Id, ["log_url"] = report.LogUrl, ["source"] = report.Source });
+    }
+
+    public async Task<BuildReport> BuildAsync(BuildImage step, Action<string> say, CancellationToken ct)
     {
         var project = step.Project ?? throw new PlatformException($"lane '{step.Lane}' names no Google Cloud project; set 'project' in the matrix's defaults or the lane's targets", 2);
         var build = BuildConfigReader.Read(Path.Combine(sourceDirectory, step.Config), step.Substitutions);
-        var files = SourceArchive.Files(sourceDirectory);
+        var files = await SourceArchive.FilesAsync(sourceDirectory, git, ct);
         var archive = SourceArchive.Pack(sourceDirectory, files);
 
         var bucket = $"{project}_cloudbuild";

@@ -15,15 +15,15 @@ public static class SourceArchive
     public const string IgnoreFile = ".gcloudignore";
 
     /// <summary>The folder's files to send, relative, with '/' separators, sorted.</summary>
-    public static IReadOnlyList<string> Files(string directory)
+    public static async Task<IReadOnlyList<string>> FilesAsync(string directory, GitInfo git, CancellationToken ct)
     {
-        var listed = Git(directory, "ls-files", "-z", "--cached", "--others", "--exclude-standard");
+        var listed = await GitAsync(git, directory, ct, "ls-files", "-z", "--cached", "--others", "--exclude-standard");
         IEnumerable<string> files = listed ?? Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(directory, f).Replace('\\', '/'))
             .Where(f => !f.StartsWith(".git/", StringComparison.Ordinal));
         if (listed is not null && File.Exists(Path.Combine(directory, IgnoreFile)))
         {
-            var ignored = Git(directory, "ls-files", "-z", "--cached", "--others", "--ignored", $"--exclude-from={IgnoreFile}")!.ToHashSet(StringComparer.Ordinal);
+            var ignored = (await GitAsync(git, directory, ct, "ls-files", "-z", "--cached", "--others", "--ignored", $"--exclude-from={IgnoreFile}"))!.ToHashSet(StringComparer.Ordinal);
             files = files.Where(f => !ignored.Contains(f));
         }
 
@@ -50,6 +50,6 @@ public static class SourceArchive
     }
 
     /// <summary>git's NUL-separated answer, or null when the folder is not in a git work tree (or git is missing: the folder is packed as it is).</summary>
-    private static List<string>? Git(string directory, params string[] arguments) =>
-        GitInfo.Run(directory, arguments) is { } output ? [.. output.Split('\0', StringSplitOptions.RemoveEmptyEntries)] : null;
+    private static async Task<List<string>?> GitAsync(GitInfo git, string directory, CancellationToken ct, params string[] arguments) =>
+        await git.RunAsync(directory, ct, arguments) is { } output ? [.. output.Split('\0', StringSplitOptions.RemoveEmptyEntries)] : null;
 }

@@ -4,6 +4,7 @@ using DeployMatrix.Core.Planning;
 using DeployMatrix.Engine.Drift;
 using DeployMatrix.Engine.Execution;
 using DeployMatrix.Engine.Platform;
+using DeployMatrix.Engine.Processes;
 
 namespace DeployMatrix.CloudRun.Gcloud;
 
@@ -13,7 +14,7 @@ namespace DeployMatrix.CloudRun.Gcloud;
 /// output is read the way the scripts read it — images compared, the drift check's six conditions
 /// judged on the three reads. Every command run is journaled in the step's detail.
 /// </summary>
-public sealed partial class GcloudStepRunner(Func<IReadOnlyList<string>, CancellationToken, Task<CommandResult>> run) : IStepRunner
+public sealed partial class GcloudStepRunner(Func<IReadOnlyList<string>, CancellationToken, Task<ProcessResult>> run) : IStepRunner
 {
     public async Task<string?> RunAsync(Step step, StepContext context, CancellationToken ct)
     {
@@ -115,9 +116,9 @@ public sealed partial class GcloudStepRunner(Func<IReadOnlyList<string>, Cancell
         }
     }
 
-    private async Task<List<CommandResult>> RunAllAsync(Step step, StepContext context, CancellationToken ct, bool allowFailure = false)
+    private async Task<List<ProcessResult>> RunAllAsync(Step step, StepContext context, CancellationToken ct, bool allowFailure = false)
     {
-        var results = new List<CommandResult>();
+        var results = new List<ProcessResult>();
         foreach (var command in GcloudCommands.For(step))
         {
             results.Add(await RunCommandAsync(Substituted(command, context), ct, allowFailure));
@@ -126,7 +127,7 @@ public sealed partial class GcloudStepRunner(Func<IReadOnlyList<string>, Cancell
         return results;
     }
 
-    private async Task<CommandResult> RunCommandAsync(IReadOnlyList<string> command, CancellationToken ct, bool allowFailure = false)
+    private async Task<ProcessResult> RunCommandAsync(IReadOnlyList<string> command, CancellationToken ct, bool allowFailure = false)
     {
         var result = await run(command, ct);
         return result.ExitCode == 0 || allowFailure
@@ -134,7 +135,10 @@ public sealed partial class GcloudStepRunner(Func<IReadOnlyList<string>, Cancell
             : throw new PlatformException($"{ShellRenderer.Join(command)} exited {result.ExitCode}: {result.LastError}");
     }
 
-    /// <summary>STABLE and CANARY named from one read of the service; LATEST is gcloud's own word.</summary>
+    /// <summary>
+    /// STABLE and CANARY named from one read of the service; LATEST is gcloud's own word. STABLE is the
+    /// engine's stable revision (<see cref="StableRevision"/>): the recorded one, else the one with most traffic.
+    /// </summary>
     private async Task<List<TrafficSplit>> ResolveAsync(SetTraffic step, StepContext context, CancellationToken ct)
     {
         JsonElement? status = null;
@@ -142,6 +146,10 @@ public sealed partial class GcloudStepRunner(Func<IReadOnlyList<string>, Cancell
         {
             using var document = JsonDocument.Parse((await RunCommandAsync(describe, ct)).Stdout);
             status = document.RootElement.GetProperty("status").Clone();
+            if (context.BeginsAChange)
+            {
+                context.ChangeBegins(Traffic(status.Value));
+            }
         }
 
         return [.. step.Splits.Select(split => split with
@@ -150,7 +158,8 @@ public sealed partial class GcloudStepRunner(Func<IReadOnlyList<string>, Cancell
             {
                 RevisionRole.New => RevisionRef.Named(context.NewRevision ?? throw new PlatformException("no revision was deployed by this plan")),
                 RevisionRole.Canary => RevisionRef.Named(LatestReady(status!.Value)),
-                RevisionRole.Stable => RevisionRef.Named(Stable(status!.Value, step.Target.Service)),
+                RevisionRole.Stable => RevisionRef.Named(context.StableOf(Traffic(status!.Value), [])
+                    ?? throw new PlatformException($"{step.Target.Service} serves no revision; name one with --to")),
                 _ => split.Revision,
             },
         })];
@@ -161,19 +170,17 @@ public sealed partial class GcloudStepRunner(Func<IReadOnlyList<string>, Cancell
             ? latest
             : throw new PlatformException("the service has no ready revision; deploy it first");
 
-    private static string Stable(JsonElement status, string service)
-    {
-        var serving = status.TryGetProperty("traffic", out var traffic) ? traffic.EnumerateArray()
-            .Select(t => (Revision: t.TryGetProperty("latestRevision", out var l) && l.GetBoolean() ? LatestReady(status) : t.GetProperty("revisionName").GetString(),
-                Percent: t.TryGetProperty("percent", out var p) ? p.GetInt32() : 0))
-            .Where(t => t.Percent > 0)
-            .OrderByDescending(t => t.Percent)
-            .FirstOrDefault().Revision : null;
-        return serving ?? throw new PlatformException($"{service} serves no revision; name one with --to");
-    }
+    /// <summary>The split in gcloud's (v1) service status: LATEST entries named by the latest ready revision.</summary>
+    private static List<TrafficAssignment> Traffic(JsonElement status) => status.TryGetProperty("traffic", out var traffic)
+        ? [.. traffic.EnumerateArray()
+            .Select(t => new TrafficAssignment(
+                t.TryGetProperty("latestRevision", out var l) && l.GetBoolean() ? LatestReady(status) : t.GetProperty("revisionName").GetString()!,
+                t.TryGetProperty("percent", out var p) ? p.GetInt32() : 0))
+            .Where(t => t.Percent > 0)]
+        : [];
 
     /// <summary>The newest execution from <c>gcloud run jobs executions list --limit 1 --format json</c> (Cloud Run's v1 Execution).</summary>
-    private static JobExecution? LatestExecution(CommandResult listed)
+    private static JobExecution? LatestExecution(ProcessResult listed)
     {
         if (listed.ExitCode != 0)
         {
@@ -208,7 +215,7 @@ public sealed partial class GcloudStepRunner(Func<IReadOnlyList<string>, Cancell
             : throw new PlatformException($"{Commands(smoke, context)} printed no URL ('{url}')");
     }
 
-    private static string? Text(CommandResult result) => result.ExitCode == 0 && result.Stdout.Trim() is { Length: > 0 } text ? text : null;
+    private static string? Text(ProcessResult result) => result.ExitCode == 0 && result.Stdout.Trim() is { Length: > 0 } text ? text : null;
 
     private static string Image(string image, StepContext context) =>
         image == ImageRefs.ServiceCurrent ? context.ResolvedImage ?? throw new PlatformException("the service's current image was not resolved") : image;

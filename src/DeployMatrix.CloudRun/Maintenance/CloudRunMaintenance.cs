@@ -2,13 +2,16 @@ using System.Text;
 using System.Text.Json;
 using DeployMatrix.CloudRun.Api;
 using DeployMatrix.Core.Maintenance;
-using DeployMatrix.Core.Planning;
+using DeployMatrix.Core.Resolution;
 using DeployMatrix.Engine.Platform;
 
 namespace DeployMatrix.CloudRun.Maintenance;
 
-/// <summary>What a service looked like before maintenance, to put back on disable.</summary>
-public sealed record ServiceSnapshot(string? Image, IReadOnlyList<TrafficTarget> Traffic);
+/// <summary>What a service looked like before maintenance, to put back on disable: its template's image and tag, and the split.</summary>
+public sealed record ServiceSnapshot(string? Image, IReadOnlyList<TrafficTarget> Traffic)
+{
+    public string? Tag { get; init; }
+}
 
 /// <summary>
 /// Maintenance mode on Cloud Run, where no proxy of ours stands in front: the service is told through
@@ -18,7 +21,7 @@ public sealed record ServiceSnapshot(string? Image, IReadOnlyList<TrafficTarget>
 /// Enabling serves a maintenance revision of the image that served most traffic, with all traffic;
 /// disabling restores the template's image and the exact split from before.
 /// </summary>
-public sealed class CloudRunMaintenance(RunApi run, SecretManagerApi secrets)
+public sealed class CloudRunMaintenance(RunApi run, SecretManagerApi secrets) : IMaintenanceMode
 {
     public const string Flag = "DEPLOYMATRIX_MAINTENANCE";
     public const string MessageVariable = "DEPLOYMATRIX_MAINTENANCE_MESSAGE";
@@ -30,17 +33,18 @@ public sealed class CloudRunMaintenance(RunApi run, SecretManagerApi secrets)
 
     public static string SecretId(string service) => $"{service}-maintenance-token";
 
-    /// <returns>The snapshot to restore on disable (JSON), and the secret holding the token.</returns>
-    public async Task<(string Snapshot, string Secret)> EnableAsync(TargetRef target, string message, int retryAfterSeconds, CancellationToken ct)
+    /// <returns>The snapshot to restore on disable (JSON), and where the token is: the secret, and how to read it.</returns>
+    public async Task<MaintenanceStarted> EnableAsync(ResolvedTarget target, string message, int retryAfterSeconds, CancellationToken cancellationToken)
     {
-        var secret = await EnsureSecretAsync(target, ct);
-        var service = await run.RequireServiceAsync(target.Project!, target.Region!, target.Service, ct);
+        var secret = await EnsureSecretAsync(target, cancellationToken);
+        var service = await run.RequireServiceAsync(target.Project!, target.Region!, target.Service, cancellationToken);
         var containers = Containers(service);
-        var snapshot = JsonSerializer.Serialize(new ServiceSnapshot(containers[0].Image, service.Traffic ?? []), GoogleHttp.Json);
-        var serving = await ServingImageAsync(service, ct) ?? containers[0].Image;
+        var snapshot = JsonSerializer.Serialize(
+            new ServiceSnapshot(containers[0].Image, service.Traffic ?? []) { Tag = service.Template?.Annotations?.GetValueOrDefault(CloudRunPlatform.TagAnnotation) }, GoogleHttp.Json);
+        var serving = await ServingRevisionAsync(service, cancellationToken);
         containers[0] = containers[0] with
         {
-            Image = serving,
+            Image = serving?.Containers?.FirstOrDefault()?.Image ?? containers[0].Image,
             Env =
             [
                 .. Without(containers[0].Env),
@@ -51,51 +55,58 @@ public sealed class CloudRunMaintenance(RunApi run, SecretManagerApi secrets)
                 new EnvVar { Name = TokenVariable, ValueSource = new EnvVarSource(new SecretKeySelector(secret, "latest")) },
             ],
         };
+        // The maintenance revision serves the image that served, so it carries that revision's tag.
+        var tag = serving is null ? null : CloudRunPlatform.TagOf(serving);
         await run.UpdateServiceAsync(service with
         {
-            Template = service.Template! with { Revision = null, Containers = containers },
+            Template = service.Template! with { Revision = null, Containers = containers, Annotations = CloudRunPlatform.WithTag(service.Template.Annotations, tag) },
             Traffic = [new TrafficTarget { Type = TrafficTarget.ToLatest, Percent = 100 }],
-        }, ct);
-        return (snapshot, secret);
+        }, cancellationToken);
+        return new MaintenanceStarted(snapshot, $"Secret Manager secret {secret} (read it with: gcloud secrets versions access latest --secret {secret.Split('/')[^1]} --project {target.Project})");
     }
 
-    public async Task DisableAsync(TargetRef target, string? snapshotJson, CancellationToken ct)
+    public async Task DisableAsync(ResolvedTarget target, string? snapshot, CancellationToken cancellationToken)
     {
-        var service = await run.RequireServiceAsync(target.Project!, target.Region!, target.Service, ct);
-        var snapshot = snapshotJson is null ? null : JsonSerializer.Deserialize<ServiceSnapshot>(snapshotJson, GoogleHttp.Json);
+        var service = await run.RequireServiceAsync(target.Project!, target.Region!, target.Service, cancellationToken);
+        var before = snapshot is null ? null : JsonSerializer.Deserialize<ServiceSnapshot>(snapshot, GoogleHttp.Json);
         var containers = Containers(service);
-        containers[0] = containers[0] with { Image = snapshot?.Image ?? containers[0].Image, Env = Without(containers[0].Env) };
+        containers[0] = containers[0] with { Image = before?.Image ?? containers[0].Image, Env = Without(containers[0].Env) };
+        var annotations = before is null ? service.Template!.Annotations : CloudRunPlatform.WithTag(service.Template!.Annotations, before.Tag);
         await run.UpdateServiceAsync(service with
         {
-            Template = service.Template! with { Revision = null, Containers = containers },
-            Traffic = snapshot?.Traffic is { Count: > 0 } traffic ? traffic : [new TrafficTarget { Type = TrafficTarget.ToLatest, Percent = 100 }],
-        }, ct);
+            Template = service.Template! with { Revision = null, Containers = containers, Annotations = annotations },
+            Traffic = before?.Traffic is { Count: > 0 } traffic ? traffic : [new TrafficTarget { Type = TrafficTarget.ToLatest, Percent = 100 }],
+        }, cancellationToken);
     }
+
+    /// <summary>The service itself answers 503 from its environment: nothing of ours to apply.</summary>
+    public Task<string?> ApplyAsync(ResolvedTarget target, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
 
     /// <summary>Whether the service's template has maintenance on (what new revisions will do).</summary>
-    public async Task<bool> IsEnabledAsync(TargetRef target, CancellationToken ct)
+    public async Task<bool?> IsEnabledAsync(ResolvedTarget target, CancellationToken cancellationToken)
     {
-        var service = await run.RequireServiceAsync(target.Project!, target.Region!, target.Service, ct);
+        var service = await run.RequireServiceAsync(target.Project!, target.Region!, target.Service, cancellationToken);
         return Containers(service)[0].Env?.Any(e => e.Name == Flag && e.Value == "1") == true;
     }
 
-    private async Task<string> EnsureSecretAsync(TargetRef target, CancellationToken ct)
+    private async Task<string> EnsureSecretAsync(ResolvedTarget target, CancellationToken cancellationToken)
     {
         var name = SecretManagerApi.SecretName(target.Project!, SecretId(target.Service));
-        if (await secrets.GetSecretAsync(name, ct) is null)
+        if (await secrets.GetSecretAsync(name, cancellationToken) is null)
         {
-            await secrets.CreateSecretAsync(target.Project!, SecretId(target.Service), new Dictionary<string, string> { ["managed-by"] = "deploymatrix" }, ct);
-            await secrets.AddVersionAsync(name, Encoding.UTF8.GetBytes(BypassCookie.NewToken()), ct);
+            await secrets.CreateSecretAsync(target.Project!, SecretId(target.Service), new Dictionary<string, string> { ["managed-by"] = "deploymatrix" }, cancellationToken);
+            await secrets.AddVersionAsync(name, Encoding.UTF8.GetBytes(BypassCookie.NewToken()), cancellationToken);
         }
 
         return name;
     }
 
-    private async Task<string?> ServingImageAsync(RunService service, CancellationToken ct)
+    /// <summary>The revision serving the most traffic now: what users see, so what the maintenance revision runs.</summary>
+    private async Task<RunRevision?> ServingRevisionAsync(RunService service, CancellationToken cancellationToken)
     {
         var serving = (service.TrafficStatuses ?? []).Where(t => t.Percent > 0).OrderByDescending(t => t.Percent).FirstOrDefault()?.Revision;
-        var revisions = await run.ListRevisionsAsync(service.Name!, ct);
-        return revisions.FirstOrDefault(r => r.Name?.Split('/')[^1] == serving)?.Containers?.FirstOrDefault()?.Image;
+        var revisions = await run.ListRevisionsAsync(service.Name!, cancellationToken);
+        return revisions.FirstOrDefault(r => r.Name?.Split('/')[^1] == serving);
     }
 
     private static List<RunContainer> Containers(RunService service) =>

@@ -14,11 +14,7 @@ internal sealed partial class MatrixReader
     private static readonly string[] DefaultsKeys = ["platform", "project", "region", "rollout"];
     private static readonly string[] EnvironmentKeys = ["no-traffic", "description"];
 
-    internal static readonly IReadOnlyDictionary<string, PlatformKind> Platforms = new Dictionary<string, PlatformKind>
-    {
-        ["local"] = PlatformKind.Local,
-        ["cloudrun"] = PlatformKind.CloudRun,
-    };
+    internal static readonly IReadOnlyDictionary<string, PlatformKind> Platforms = PlatformNames.ByName;
 
     private readonly DiagnosticBag _diagnostics;
     private readonly string _path;

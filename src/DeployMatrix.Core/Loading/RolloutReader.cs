@@ -17,7 +17,7 @@ internal static class RolloutReader
     public static RolloutPolicy Read(MapReader r, RolloutPolicy baseline)
     {
         var stages = r.Has("stages") ? ReadStages(r) : baseline.Stages;
-        var window = r.Duration("window", TimeSpan.FromSeconds(1), TimeSpan.FromHours(24)) ?? baseline.Window;
+        var window = r.Duration("window", RolloutPolicy.MinWindow, RolloutPolicy.MaxWindow) ?? baseline.Window;
         var gates = baseline.Gates;
         if (r.Mapping("gates") is { } gatesNode)
         {

@@ -63,9 +63,6 @@ public sealed record Lane
     public SourcePos Pos { get; init; }
 
     public Target? FindTarget(string environment) => Targets.FirstOrDefault(t => t.Environment == environment);
-
-    /// <summary>The image for a tag: the target's template if it has one, else the lane's.</summary>
-    public string? ImageFor(Target target, string tag) => (target.Image ?? Image)?.Replace(TagPlaceholder, tag, StringComparison.Ordinal);
 }
 
 /// <summary>A lane in one environment, on one platform.</summary>

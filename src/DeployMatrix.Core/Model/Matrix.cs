@@ -63,6 +63,18 @@ public enum PlatformKind
     CloudRun,
 }
 
+/// <summary>Platform names as the matrix, the command line, receipts and the state store write them.</summary>
+public static class PlatformNames
+{
+    public static readonly IReadOnlyDictionary<string, PlatformKind> ByName = new Dictionary<string, PlatformKind>(StringComparer.Ordinal)
+    {
+        ["local"] = PlatformKind.Local,
+        ["cloudrun"] = PlatformKind.CloudRun,
+    };
+
+    public static string Name(PlatformKind kind) => kind == PlatformKind.CloudRun ? "cloudrun" : "local";
+}
+
 /// <summary>An environment such as staging or production.</summary>
 public sealed record EnvironmentConfig
 {

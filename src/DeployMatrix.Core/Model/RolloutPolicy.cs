@@ -5,6 +5,18 @@ public sealed record RolloutPolicy
 {
     public static readonly RolloutPolicy Default = new();
 
+    /// <summary>The shortest analysis window a stage may have (1 s): the matrix and <c>rollout --window</c> are held to the same bounds.</summary>
+    public static readonly TimeSpan MinWindow = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest analysis window a stage may have (24 h).</summary>
+    public static readonly TimeSpan MaxWindow = TimeSpan.FromHours(24);
+
+    /// <summary>Why a window is out of bounds, or null when it is within <see cref="MinWindow"/>..<see cref="MaxWindow"/>.</summary>
+    public static string? CheckWindow(TimeSpan window) =>
+        window < MinWindow || window > MaxWindow
+            ? $"{Durations.Format(window)} is outside {Durations.Format(MinWindow)}..{Durations.Format(MaxWindow)}"
+            : null;
+
     /// <value>The default stages are 0, 5, 25, 50, 100 (the seed's A–E).</value>
     public IReadOnlyList<int> Stages { get; init; } = [0, 5, 25, 50, 100];
 

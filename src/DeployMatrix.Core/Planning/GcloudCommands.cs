@@ -1,3 +1,5 @@
+using DeployMatrix.Core.Resolution;
+
 namespace DeployMatrix.Core.Planning;
 
 /// <summary>

@@ -1,4 +1,6 @@
+using System.Text.Json.Serialization;
 using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Resolution;
 
 namespace DeployMatrix.Core.Planning;
 
@@ -76,6 +78,10 @@ public sealed record Plan
     public string? Tag { get; init; }
 
     public PlatformKind? Platform { get; init; }
+
+    /// <summary>The target the plan acts on, as resolved (null for builds and runs, which have none); what platforms take.</summary>
+    [JsonIgnore]
+    public ResolvedTarget? Target { get; init; }
 
     public required IReadOnlyList<Step> Steps { get; init; }
 

@@ -1,5 +1,5 @@
-using DeployMatrix.Core.Diagnostics;
 using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Resolution;
 using DeployMatrix.Core.Validation;
 
 namespace DeployMatrix.Core.Planning;
@@ -7,23 +7,28 @@ namespace DeployMatrix.Core.Planning;
 /// <summary>
 /// Turns a lane, an environment, a tag and an action into the ordered steps that will run. Pure: the
 /// same matrix and request always give the same plan; revisions known only at run time stay as roles.
+/// What a target is comes from <see cref="TargetResolver"/>; this decides only which steps run.
 /// </summary>
 public static class Planner
 {
+    /// <summary>What a lane does when no action is named: a binary lane without targets runs, everything else deploys.</summary>
+    public static PlanAction DefaultAction(Lane lane) =>
+        lane.Kind == LaneKind.Binary && lane.Targets.Count == 0 ? PlanAction.Run : PlanAction.Deploy;
+
     public static PlanResult Plan(Matrix matrix, PlanRequest request)
     {
         var lane = matrix.FindLane(request.Lane);
         if (lane is null)
         {
-            return PlanResult.BadInput($"unknown lane '{request.Lane}'{DidYouMean.Hint(request.Lane, matrix.Lanes.Select(l => l.Name))}");
+            return PlanResult.BadInput(TargetResolver.UnknownLane(matrix, request.Lane));
         }
 
         if (lane.Status == LaneStatus.Legacy && !request.Unfreeze)
         {
-            return PlanResult.Frozen($"lane '{lane.Name}' is a frozen legacy lane{(lane.Description is null ? "" : $" ({lane.Description})")}; use a canonical lane: {string.Join(", ", matrix.CanonicalLanes.Select(l => l.Name))}");
+            return PlanResult.Frozen(Frozen(matrix, lane));
         }
 
-        var action = request.Action ?? (lane.Kind == LaneKind.Binary && lane.Targets.Count == 0 ? PlanAction.Run : PlanAction.Deploy);
+        var action = request.Action ?? DefaultAction(lane);
         if (action == PlanAction.Run)
         {
             return PlanRun(matrix, lane, request);
@@ -31,7 +36,7 @@ public static class Planner
 
         if (action == PlanAction.Build && request.Environment is null)
         {
-            return PlanBuild(lane, request, request.Platform ?? (lane.Targets.Count > 0 ? lane.Targets[0].Platform : matrix.Defaults.Platform));
+            return PlanBuild(lane, request, TargetResolver.BuildPlatform(matrix, lane, request.Platform));
         }
 
         if (lane.Targets.Count == 0)
@@ -44,28 +49,29 @@ public static class Planner
             return PlanResult.BadInput($"--env is required for {PlanActions.Name(action)}; lane '{lane.Name}' has {string.Join(", ", lane.Targets.Select(t => t.Environment))}");
         }
 
-        var target = lane.FindTarget(request.Environment);
-        if (target is null)
+        var resolved = TargetResolver.Resolve(matrix, lane.Name, request.Environment, request.Platform);
+        if (resolved.Target is not { } target)
         {
-            return PlanResult.BadInput($"lane '{lane.Name}' has no target for environment '{request.Environment}'{DidYouMean.Hint(request.Environment, lane.Targets.Select(t => t.Environment))}");
+            return PlanResult.BadInput(resolved.Error!);
         }
 
-        var platform = request.Platform ?? target.Platform;
-        var where = new TargetRef(lane.Name, target.Environment, platform, target.Service, target.Project, target.Region);
-        var environment = matrix.FindEnvironment(target.Environment)!;
         return action switch
         {
-            PlanAction.Build => PlanBuild(lane, request, platform),
-            PlanAction.Deploy => PlanDeploy(lane, target, where, environment, request),
-            PlanAction.Migrate => PlanMigrate(lane, target, where, request),
-            PlanAction.SetTraffic => PlanSetTraffic(where, request),
-            PlanAction.Rollback => Success(where, request, PlanAction.Rollback,
-                [new SetTraffic(where, [new TrafficSplit(RevisionOrRole(request.Stable, RevisionRef.Stable), 100)])],
-                request.Stable is null ? ["STABLE is the last revision that held 100% of traffic (resolved when the step runs); pass --stable REV to pin it."] : []),
-            PlanAction.Status => Success(where, request, PlanAction.Status, [new DescribeStatus(where)]),
+            PlanAction.Build => PlanBuild(lane, request, target.Platform),
+            PlanAction.Deploy => PlanDeploy(target, request),
+            PlanAction.Migrate => PlanMigrate(target, request),
+            PlanAction.SetTraffic => PlanSetTraffic(target, request),
+            PlanAction.Rollback => Success(target, request, PlanAction.Rollback,
+                [new SetTraffic(target.Ref, [new TrafficSplit(RevisionOrRole(request.Stable, RevisionRef.Stable), 100)])],
+                request.Stable is null ? ["STABLE is the stable revision, the one that served all traffic before the latest change (resolved when the step runs); pass --stable REV to pin it."] : []),
+            PlanAction.Status => Success(target, request, PlanAction.Status, [new DescribeStatus(target.Ref)]),
             _ => throw new InvalidOperationException($"unplanned action {action}"),
         };
     }
+
+    /// <summary>Why a legacy lane is refused (exit 78), naming the canonical lanes to use instead.</summary>
+    public static string Frozen(Matrix matrix, Lane lane) =>
+        $"lane '{lane.Name}' is a frozen legacy lane{(lane.Description is null ? "" : $" ({lane.Description})")}; use a canonical lane: {string.Join(", ", matrix.CanonicalLanes.Select(l => l.Name))}";
 
     private static PlanResult PlanBuild(Lane lane, PlanRequest request, PlatformKind platform)
     {
@@ -88,8 +94,7 @@ public static class Planner
                 substitutions[key] = value;
             }
 
-            // The project the build runs in: the environment's when one is named, else the lane's first.
-            var project = (request.Environment is { } env ? lane.FindTarget(env)?.Project : null) ?? lane.Targets.FirstOrDefault(t => t.Project is not null)?.Project;
+            var project = TargetResolver.BuildProject(lane, request.Environment);
             step = new BuildImage(lane.Name, request.Tag!, lane.Image?.Replace(Lane.TagPlaceholder, request.Tag, StringComparison.Ordinal), cloud.Config.Path, substitutions, project);
         }
         else
@@ -105,30 +110,31 @@ public static class Planner
         return PlanResult.Success(new Plan { Lane = lane.Name, Action = PlanAction.Build, Environment = request.Environment, Tag = request.Tag, Platform = platform, Steps = [step] });
     }
 
-    private static PlanResult PlanDeploy(Lane lane, Target target, TargetRef where, EnvironmentConfig environment, PlanRequest request)
+    private static PlanResult PlanDeploy(ResolvedTarget target, PlanRequest request)
     {
         if (RequireTag(request, PlanAction.Deploy) is { } error)
         {
             return error;
         }
 
-        var image = ImageOf(lane, target, where, request.Tag!);
-        var local = where.Platform == PlatformKind.Local;
+        var where = target.Ref;
+        var image = target.ImageFor(request.Tag!);
+        var local = target.Platform == PlatformKind.Local;
 
         // The local platform always starts a revision without traffic and moves traffic only once it is
         // proven; Cloud Run's own deploy routes traffic unless told not to (the seed's staging flow).
-        var noTraffic = environment.NoTraffic || request.NoTraffic;
+        var noTraffic = target.NoTraffic || request.NoTraffic;
         var steps = new List<Step> { new DeployRevision(where, image, NoTraffic: local || noTraffic), new VerifyServiceImage(where, image) };
-        if (lane.Migration is { Mandatory: true } migration)
+        if (target.MigrationMandatory)
         {
-            steps.AddRange(MigrationSteps(lane, migration, target, where, image));
+            steps.AddRange(MigrationSteps(target, image));
         }
 
         var smokeable = local || !noTraffic;
         if (smokeable)
         {
             var revision = local ? RevisionRef.New : RevisionRef.Named(where.Service);
-            steps.AddRange(lane.Smoke.Select(s => new RunSmokeCheck(where, revision, s.Path, s.Expect, s.Contains)));
+            steps.AddRange(target.Smoke.Select(s => new RunSmokeCheck(where, revision, s.Path, s.Expect, s.Contains)));
         }
 
         if (local && !noTraffic)
@@ -137,17 +143,17 @@ public static class Planner
         }
 
         steps.Add(new WriteReceipt(where, "deploy", image));
-        var notes = environment.NoTraffic
-            ? new[] { $"'{environment.Name}' deploys take no traffic; move it with: rollout {lane.Name} --env {environment.Name}" }
+        var notes = target.NoTraffic
+            ? new[] { $"'{target.Environment}' deploys take no traffic; move it with: rollout {target.Lane} --env {target.Environment}" }
             : [];
-        return Success(where, request, PlanAction.Deploy, steps, notes);
+        return Success(target, request, PlanAction.Deploy, steps, notes);
     }
 
-    private static PlanResult PlanMigrate(Lane lane, Target target, TargetRef where, PlanRequest request)
+    private static PlanResult PlanMigrate(ResolvedTarget target, PlanRequest request)
     {
-        if (lane.Migration is not { } migration)
+        if (target.Job is null)
         {
-            return PlanResult.BadInput($"lane '{lane.Name}' has no migration job");
+            return PlanResult.BadInput($"lane '{target.Lane}' has no migration job");
         }
 
         // Without --tag this is the seed's rerun helper: the migration runs the service's current image.
@@ -155,34 +161,34 @@ public static class Planner
         string image;
         if (request.Tag is null)
         {
-            steps.Add(new ResolveServiceImage(where));
+            steps.Add(new ResolveServiceImage(target.Ref));
             image = ImageRefs.ServiceCurrent;
         }
         else
         {
-            image = ImageOf(lane, target, where, request.Tag);
+            image = target.ImageFor(request.Tag);
         }
 
-        steps.AddRange(MigrationSteps(lane, migration, target, where, image));
-        steps.Add(new WriteReceipt(where, "migrate", image));
-        return Success(where, request, PlanAction.Migrate, steps);
+        steps.AddRange(MigrationSteps(target, image));
+        steps.Add(new WriteReceipt(target.Ref, "migrate", image));
+        return Success(target, request, PlanAction.Migrate, steps);
     }
 
-    private static IEnumerable<Step> MigrationSteps(Lane lane, MigrationConfig migration, Target target, TargetRef where, string image)
+    private static IEnumerable<Step> MigrationSteps(ResolvedTarget target, string image)
     {
-        var job = migration.JobFor(target)!;
-        var command = migration.Command?.Words ?? [];
-        yield return new UpdateJobImage(where, job, image);
-        yield return new VerifyJobImage(where, job, image);
-        yield return new ExecuteJob(where, job, image, command);
-        yield return new CheckDrift(where, job, image);
+        var job = target.Job!;
+        yield return new UpdateJobImage(target.Ref, job, image);
+        yield return new VerifyJobImage(target.Ref, job, image);
+        yield return new ExecuteJob(target.Ref, job, image, target.MigrationCommand);
+        yield return new CheckDrift(target.Ref, job, image);
     }
 
-    private static PlanResult PlanSetTraffic(TargetRef where, PlanRequest request)
+    private static PlanResult PlanSetTraffic(ResolvedTarget target, PlanRequest request)
     {
+        var where = target.Ref;
         if (request.Splits is { } explicitSplits)
         {
-            return PlanExplicitTraffic(where, request, explicitSplits);
+            return PlanExplicitTraffic(target, request, explicitSplits);
         }
 
         if (request.Percent is not { } percent)
@@ -205,14 +211,15 @@ public static class Planner
         var notes = new List<string>();
         if (request.Stable is null || request.Canary is null)
         {
-            notes.Add("STABLE is the revision serving traffic and CANARY the latest ready revision, resolved when the step runs; pass --stable/--canary to pin them.");
+            notes.Add("STABLE is the stable revision (the one that served all traffic before the latest change) and CANARY the latest ready revision, resolved when the step runs; pass --stable/--canary to pin them.");
         }
 
-        return Success(where, request, PlanAction.SetTraffic, [new SetTraffic(where, [new TrafficSplit(stable, 100 - percent), new TrafficSplit(canary, percent)])], notes);
+        return Success(target, request, PlanAction.SetTraffic, [new SetTraffic(where, [new TrafficSplit(stable, 100 - percent), new TrafficSplit(canary, percent)])], notes);
     }
 
-    private static PlanResult PlanExplicitTraffic(TargetRef where, PlanRequest request, IReadOnlyList<(string Revision, int Percent)> splits)
+    private static PlanResult PlanExplicitTraffic(ResolvedTarget target, PlanRequest request, IReadOnlyList<(string Revision, int Percent)> splits)
     {
+        var where = target.Ref;
         if (splits.Count == 0 || splits.Any(s => s.Percent is < 0 or > 100) || splits.Sum(s => s.Percent) != 100)
         {
             return PlanResult.BadInput($"traffic percents must be integers 0..100 that sum to 100, e.g. --to {where.Service}-00002-abc=90,{where.Service}-00003-def=10");
@@ -223,7 +230,7 @@ public static class Planner
             return PlanResult.BadInput($"revision '{twice.Key}' appears twice in --to; name each revision once");
         }
 
-        return Success(where, request, PlanAction.SetTraffic, [new SetTraffic(where, [.. splits.Select(s => new TrafficSplit(s.Revision == "LATEST" ? RevisionRef.Latest : RevisionRef.Named(s.Revision), s.Percent))])]);
+        return Success(target, request, PlanAction.SetTraffic, [new SetTraffic(where, [.. splits.Select(s => new TrafficSplit(s.Revision == "LATEST" ? RevisionRef.Latest : RevisionRef.Named(s.Revision), s.Percent))])]);
     }
 
     private static PlanResult PlanRun(Matrix matrix, Lane lane, PlanRequest request)
@@ -255,22 +262,9 @@ public static class Planner
             return PlanResult.Frozen($"the command uses forbidden legacy command '{forbidden.Command}' ({forbidden.Why})");
         }
 
-        var env = new Dictionary<string, string>(lane.Env, StringComparer.Ordinal);
-        if (request.Environment is not null && lane.FindTarget(request.Environment) is { } target)
-        {
-            foreach (var (key, value) in target.Env)
-            {
-                env[key] = value;
-            }
-        }
-
+        var env = TargetResolver.Env(lane, request.Environment is null ? null : lane.FindTarget(request.Environment));
         return PlanResult.Success(new Plan { Lane = lane.Name, Action = PlanAction.Run, Environment = request.Environment, Steps = [new RunBinary(lane.Name, words, env)] });
     }
-
-    private static string ImageOf(Lane lane, Target target, TargetRef where, string tag) =>
-        where.Platform == PlatformKind.Local
-            ? $"local://{lane.Name}:{tag}"
-            : lane.ImageFor(target, tag)!;
 
     private static RevisionRef RevisionOrRole(string? name, RevisionRef role) => name is null ? role : RevisionRef.Named(name);
 
@@ -279,14 +273,15 @@ public static class Planner
             ? PlanResult.BadInput($"{PlanActions.Name(action)} needs an image tag: --tag TAG (the short git SHA, e.g. --tag $(git rev-parse --short HEAD))")
             : null;
 
-    private static PlanResult Success(TargetRef where, PlanRequest request, PlanAction action, IReadOnlyList<Step> steps, IReadOnlyList<string>? notes = null) =>
+    private static PlanResult Success(ResolvedTarget target, PlanRequest request, PlanAction action, IReadOnlyList<Step> steps, IReadOnlyList<string>? notes = null) =>
         PlanResult.Success(new Plan
         {
-            Lane = where.Lane,
+            Lane = target.Lane,
             Action = action,
-            Environment = where.Environment,
+            Environment = target.Environment,
             Tag = request.Tag,
-            Platform = where.Platform,
+            Platform = target.Platform,
+            Target = target,
             Steps = steps,
             Notes = notes ?? [],
         });

@@ -60,7 +60,7 @@ public static partial class ShellRenderer
                 lines.Insert(0, $"# {step.Describe()}");
                 break;
             case SetTraffic traffic when GcloudCommands.Resolve(traffic) is { } resolve:
-                lines.Insert(0, $"# STABLE (most traffic now) and CANARY (latest ready) are read first with: {Join(resolve)}");
+                lines.Insert(0, $"# STABLE (the stable revision: the one that served all traffic before the latest change, else the one with most traffic now) and CANARY (latest ready) are read first with: {Join(resolve)}");
                 break;
         }
 

@@ -1,15 +1,8 @@
 using System.Text.Json.Serialization;
 using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Resolution;
 
 namespace DeployMatrix.Core.Planning;
-
-/// <summary>Which lane, in which environment, on which platform a step acts on.</summary>
-public sealed record TargetRef(string Lane, string Environment, PlatformKind Platform, string Service, string? Project, string? Region)
-{
-    public override string ToString() => Platform == PlatformKind.CloudRun
-        ? $"{Service} ({Environment}, cloudrun {Project}/{Region})"
-        : $"{Service} ({Environment}, local)";
-}
 
 public enum RevisionRole
 {

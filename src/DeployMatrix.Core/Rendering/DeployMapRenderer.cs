@@ -3,6 +3,7 @@ using System.Text;
 using DeployMatrix.Core.Loading;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Planning;
+using DeployMatrix.Core.Resolution;
 
 namespace DeployMatrix.Core.Rendering;
 
@@ -147,7 +148,7 @@ public static class DeployMapRenderer
         md.Line($"     - Deploy: `deploymatrix deploy {lane.Name} --env {target.Environment} --tag {Tag}`");
         Commands(md, Plan(matrix, lane, target, PlanAction.Deploy), "       ");
 
-        var rollout = lane.Rollout ?? matrix.Defaults.Rollout;
+        var rollout = TargetResolver.RolloutOf(matrix, lane);
         if (environment.NoTraffic && lane.Kind == LaneKind.Service)
         {
             md.Line($"     - Rollout/rollback: `deploymatrix rollout {lane.Name} --env {target.Environment} --tag {Tag}` — stages {string.Join(" → ", rollout.Stages)}, {Values.Format(rollout.Window)} per stage; "

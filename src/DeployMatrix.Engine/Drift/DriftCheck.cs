@@ -1,4 +1,4 @@
-using DeployMatrix.Core.Planning;
+using DeployMatrix.Core.Resolution;
 using DeployMatrix.Engine.Platform;
 
 namespace DeployMatrix.Engine.Drift;
@@ -9,7 +9,7 @@ namespace DeployMatrix.Engine.Drift;
 /// </summary>
 public static class DriftCheck
 {
-    public static async Task<DriftReport> RunAsync(IPlatform platform, TargetRef target, string job, string expectedImage, CancellationToken cancellationToken)
+    public static async Task<DriftReport> RunAsync(IPlatform platform, ResolvedTarget target, string job, string expectedImage, CancellationToken cancellationToken)
     {
         var service = await TryAsync<ServiceStatus>(async () => await platform.GetServiceAsync(target, cancellationToken));
         var jobImage = await TryAsync(() => platform.GetJobImageAsync(target, job, cancellationToken));

@@ -1,5 +1,5 @@
 using System.Globalization;
-using DeployMatrix.Core.Planning;
+using DeployMatrix.Core.Resolution;
 using DeployMatrix.Engine.Execution;
 using DeployMatrix.Engine.Platform;
 
@@ -30,7 +30,7 @@ public sealed class DrillRunner(IPlatform platform, TimeProvider time)
         ("status-post", "record traffic and revisions after the drill", null),
     ];
 
-    public async Task<DrillResult> RunAsync(TargetRef target, string stable, string canary, IReadOnlyList<int> percents, TimeSpan dwell, string outDir, CancellationToken ct)
+    public async Task<DrillResult> RunAsync(ResolvedTarget target, string stable, string canary, IReadOnlyList<int> percents, TimeSpan dwell, string outDir, CancellationToken ct)
     {
         Directory.CreateDirectory(Path.Combine(outDir, "logs"));
         var start = time.GetUtcNow();

@@ -1,9 +1,7 @@
 using DeployMatrix.Core;
+using DeployMatrix.Engine.Recording;
 
 namespace DeployMatrix.Engine.Execution;
-
-/// <summary>One step's outcome as the executor records it (journal, receipt, output).</summary>
-public sealed record StepOutcome(int Index, string Kind, string Description, bool Ok, string? Detail, DateTimeOffset StartedAt, DateTimeOffset EndedAt);
 
 /// <summary>How a plan ended: the exit code a command returns, why, and where the receipt is.</summary>
 public sealed record ExecutionResult(int ExitCode, string? Error, IReadOnlyList<StepOutcome> Steps, string? ReceiptPath, IReadOnlyDictionary<string, string> Facts)

@@ -1,84 +1,98 @@
 using DeployMatrix.Core;
+using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Planning;
 using DeployMatrix.Engine.Platform;
-using DeployMatrix.State;
+using DeployMatrix.Engine.Recording;
 
 namespace DeployMatrix.Engine.Execution;
 
 /// <summary>
-/// Runs a plan's steps in order on a platform. Every step is journaled before and after it runs; the
-/// first failure stops the plan with that step's exit code, and the receipt says what happened.
+/// Runs a plan's steps in order. Every step is journaled before and after it runs; the first failure
+/// stops the plan with that step's exit code, and the receipt says what happened. A plan stopped by a
+/// signal journals that it was interrupted at its step. The end — receipt, journal and audit record —
+/// is written by the recorder in one go.
 /// </summary>
-public sealed class PlanExecutor(IStepRunner runner, StateStore state, TimeProvider time, ReceiptWriter receipts, IExecutionReporter reporter)
+public sealed class PlanExecutor(IStepRunner runner, Recorder recorder, TimeProvider time, IExecutionReporter reporter)
 {
-    /// <summary>An executor that runs steps through a platform's API (the local agent, Cloud Run's Admin API).</summary>
-    public PlanExecutor(IPlatform platform, StateStore state, TimeProvider time, ReceiptWriter receipts, IExecutionReporter reporter)
-        : this(new PlatformStepRunner(platform), state, time, receipts, reporter)
-    {
-    }
+    /// <summary>The stable revision recorded for the plan's target when it starts (see <see cref="StableRevision"/>).</summary>
+    public string? RecordedStable { get; init; }
 
-    public async Task<ExecutionResult> RunAsync(Plan plan, string actor, CancellationToken cancellationToken)
+    /// <summary>Records a new stable revision as a change begins (the workspace writes it to the store).</summary>
+    public Action<string> RecordStable { get; init; } = _ => { };
+
+    public async Task<ExecutionResult> RunAsync(Plan plan, CancellationToken cancellationToken)
     {
-        var context = new StepContext(plan);
+        var context = new StepContext(plan) { RecordedStable = RecordedStable };
+        context.ChangeBegins = before =>
+        {
+            if (StableRevision.ToRecord(before) is { } serving)
+            {
+                RecordStable(serving);
+                context.RecordedStable = serving;
+            }
+        };
         var outcomes = new List<StepOutcome>();
         var action = PlanActions.Name(plan.Action);
-        state.Journal(actor, plan.Lane, plan.Environment, action, null, "started", $"tag {plan.Tag}");
-        int exitCode = ExitCodes.Ok;
+        var log = recorder.Begin(action, plan.Lane, plan.Environment, plan.Tag is null ? null : $"tag {plan.Tag}");
+        var exitCode = ExitCodes.Ok;
         string? error = null;
-        for (var i = 0; i < plan.Steps.Count; i++)
+        try
         {
-            var step = plan.Steps[i];
-            var description = step.Describe();
-            reporter.StepStarted(i + 1, plan.Steps.Count, description);
-            state.Journal(actor, plan.Lane, plan.Environment, action, description, "started", null);
-            var started = time.GetUtcNow();
-            string? detail;
-            try
+            for (var i = 0; i < plan.Steps.Count && error is null; i++)
             {
-                detail = step is WriteReceipt write
-                    ? context.ReceiptPath = receipts.Write(write.Target, write.Action, plan.Tag, outcomes, context.Facts, null)
-                    : await runner.RunAsync(step, context, cancellationToken);
-            }
-            catch (PlatformException e)
-            {
-                (exitCode, error) = (e.ExitCode, e.Message);
-                detail = e.Message;
-            }
+                var step = plan.Steps[i];
+                var description = step.Describe();
+                reporter.StepStarted(i + 1, plan.Steps.Count, description);
+                log.Step(description, "started", null);
+                var started = time.GetUtcNow();
+                string? detail;
+                try
+                {
+                    detail = step is WriteReceipt write
+                        ? context.ReceiptPath = recorder.Receipts.Write(write.Target, write.Action, plan.Tag, outcomes, context.Facts, null)
+                        : await runner.RunAsync(step, context, cancellationToken);
+                }
+                catch (PlatformException e)
+                {
+                    (exitCode, error, detail) = (e.ExitCode, e.Message, e.Message);
+                }
 
-            var outcome = new StepOutcome(i + 1, StepKind(step), description, error is null, detail, started, time.GetUtcNow());
-            outcomes.Add(outcome);
-            state.Journal(actor, plan.Lane, plan.Environment, action, description, outcome.Ok ? "succeeded" : "failed", detail);
-            reporter.StepFinished(outcome);
-            if (error is not null)
-            {
-                break;
+                var outcome = new StepOutcome(i + 1, step.KindName, description, error is null, detail, started, time.GetUtcNow());
+                outcomes.Add(outcome);
+                log.Step(description, outcome.Ok ? "succeeded" : "failed", detail);
+                reporter.StepFinished(outcome);
             }
         }
+        catch (OperationCanceledException)
+        {
+            // Stopped by a signal: the journal says where, and the audit chain that it was interrupted.
+            var at = outcomes.Count < plan.Steps.Count ? plan.Steps[outcomes.Count].Describe() : "the end";
+            log.End("interrupted", Inputs(plan, context), $"interrupted at: {at}");
+            throw;
+        }
 
-        state.Journal(actor, plan.Lane, plan.Environment, action, null, error is null ? "succeeded" : "failed", error);
         var receipt = context.ReceiptPath;
         if (error is not null && plan.Steps.OfType<WriteReceipt>().FirstOrDefault() is { } receiptStep)
         {
             // A failed plan still leaves a receipt: it is the evidence of what was tried.
-            receipt = receipts.Write(receiptStep.Target, receiptStep.Action, plan.Tag, outcomes, context.Facts, error);
+            receipt = recorder.Receipts.Write(receiptStep.Target, receiptStep.Action, plan.Tag, outcomes, context.Facts, error);
         }
 
-        var inputs = new Dictionary<string, string?>(StringComparer.Ordinal)
-        {
-            ["tag"] = plan.Tag,
-            ["platform"] = plan.Platform?.ToString().ToLowerInvariant(),
-            ["revision"] = context.NewRevision,
-            ["traffic"] = context.Facts.GetValueOrDefault("traffic_after"),
-        };
-        new Audit.AuditLog(state).Append(actor, action, plan.Lane, plan.Environment, inputs, error is null ? "succeeded" : $"failed: {error}", receipt);
+        log.End(error is null ? "succeeded" : "failed", Inputs(plan, context), error is null ? "succeeded" : $"failed: {error}", receipt, error);
         return new ExecutionResult(exitCode, error, outcomes, receipt, context.Facts);
     }
+
+    private static Dictionary<string, string?> Inputs(Plan plan, StepContext context) => new(StringComparer.Ordinal)
+    {
+        ["tag"] = plan.Tag,
+        ["platform"] = plan.Platform is { } platform ? PlatformNames.Name(platform) : null,
+        ["revision"] = context.NewRevision,
+        ["traffic"] = context.Facts.GetValueOrDefault("traffic_after"),
+    };
 
     public static string FormatTraffic(IEnumerable<TrafficAssignment> traffic)
     {
         var text = string.Join(",", traffic.Where(t => t.Percent > 0).Select(t => $"{t.Revision}={t.Percent}"));
         return text.Length == 0 ? "none" : text;
     }
-
-    private static string StepKind(Step step) => step.KindName;
 }

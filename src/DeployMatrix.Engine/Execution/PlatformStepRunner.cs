@@ -1,6 +1,7 @@
 using System.Globalization;
 using DeployMatrix.Core;
 using DeployMatrix.Core.Planning;
+using DeployMatrix.Core.Resolution;
 using DeployMatrix.Engine.Drift;
 using DeployMatrix.Engine.Platform;
 
@@ -18,20 +19,22 @@ public sealed class PlatformStepRunner(IPlatform platform) : IStepRunner
 {
     public async Task<string?> RunAsync(Step step, StepContext context, CancellationToken ct)
     {
+        var target = context.Target;
         switch (step)
         {
             case DeployRevision deploy:
             {
-                var image = await ImageAsync(context, deploy.Target, deploy.Image, ct);
-                var before = await platform.GetServiceAsync(deploy.Target, ct);
+                var image = await ImageAsync(context, deploy.Image, ct);
+                var before = await platform.GetServiceAsync(target, ct);
                 context.Facts["traffic_before"] = PlanExecutor.FormatTraffic(before.Traffic);
+                context.ChangeBegins(before.Traffic);
                 // The seed's deploy report names the revision to roll back to.
-                if ((before.Traffic.OrderByDescending(t => t.Percent).FirstOrDefault()?.Revision ?? before.StableRevision) is { } stable)
+                if (context.StableOf(before.Traffic, before.Revisions) is { } stable)
                 {
                     context.Facts["rollback_to"] = stable;
                 }
 
-                var revision = await platform.DeployRevisionAsync(deploy.Target, image, deploy.NoTraffic, ct);
+                var revision = await platform.DeployRevisionAsync(target, image, context.Plan.Tag, deploy.NoTraffic, ct);
                 context.NewRevision = revision.Name;
                 context.Facts["revision"] = revision.Name;
                 context.Facts["image"] = image;
@@ -40,8 +43,8 @@ public sealed class PlatformStepRunner(IPlatform platform) : IStepRunner
 
             case VerifyServiceImage verify:
             {
-                var expected = await ImageAsync(context, verify.Target, verify.Image, ct);
-                var service = await platform.GetServiceAsync(verify.Target, ct);
+                var expected = await ImageAsync(context, verify.Image, ct);
+                var service = await platform.GetServiceAsync(target, ct);
                 var latest = service.Revisions.FirstOrDefault(r => r.Name == (context.NewRevision ?? service.LatestCreatedRevision));
                 context.Facts["deployed_image"] = latest?.Image ?? "";
                 if (latest?.Image != expected)
@@ -54,29 +57,29 @@ public sealed class PlatformStepRunner(IPlatform platform) : IStepRunner
 
             case ResolveServiceImage resolve:
             {
-                var service = await platform.GetServiceAsync(resolve.Target, ct);
+                var service = await platform.GetServiceAsync(target, ct);
                 context.ResolvedImage = service.Image ?? throw new PlatformException($"{resolve.Target.Service} has no current image; deploy it first");
                 return context.ResolvedImage;
             }
 
             case UpdateJobImage update:
             {
-                var image = await ImageAsync(context, update.Target, update.Image, ct);
-                await platform.UpdateJobImageAsync(update.Target, update.Job, image, ct);
+                var image = await ImageAsync(context, update.Image, ct);
+                await platform.UpdateJobImageAsync(target, update.Job, image, ct);
                 context.Facts["migrate_job"] = update.Job;
                 return image;
             }
 
             case VerifyJobImage verifyJob:
             {
-                var expected = await ImageAsync(context, verifyJob.Target, verifyJob.Image, ct);
-                var actual = await platform.GetJobImageAsync(verifyJob.Target, verifyJob.Job, ct);
+                var expected = await ImageAsync(context, verifyJob.Image, ct);
+                var actual = await platform.GetJobImageAsync(target, verifyJob.Job, ct);
                 return actual == expected ? actual : throw new PlatformException($"job {verifyJob.Job} is set to {actual ?? "nothing"}, not {expected}");
             }
 
             case ExecuteJob execute:
             {
-                var execution = await platform.ExecuteJobAsync(execute.Target, execute.Job, execute.Command, ct);
+                var execution = await platform.ExecuteJobAsync(target, execute.Job, execute.Command, ct);
                 context.Facts["migrate_execution"] = execution.Name;
                 if (!execution.Succeeded)
                 {
@@ -90,8 +93,8 @@ public sealed class PlatformStepRunner(IPlatform platform) : IStepRunner
 
             case CheckDrift drift:
             {
-                var expected = await ImageAsync(context, drift.Target, drift.Image, ct);
-                var report = await DriftCheck.RunAsync(platform, drift.Target, drift.Job, expected, ct);
+                var expected = await ImageAsync(context, drift.Image, ct);
+                var report = await DriftCheck.RunAsync(platform, target, drift.Job, expected, ct);
                 context.Facts["drift"] = report.Ok ? "none" : report.Problem!;
                 return report.Ok ? "service, job and latest execution run the same image" : throw new PlatformException($"drift: {report.Problem}");
             }
@@ -99,26 +102,33 @@ public sealed class PlatformStepRunner(IPlatform platform) : IStepRunner
             case RunSmokeCheck smoke:
             {
                 var revision = smoke.Revision.Role == RevisionRole.New ? context.NewRevision : null;
-                var url = new Uri(await platform.UrlAsync(smoke.Target, revision, ct), smoke.Path);
+                var url = new Uri(await platform.UrlAsync(target, revision, ct), smoke.Path);
                 return await SmokeProbe.GetAsync(url, smoke.Expect, smoke.Contains, ct);
             }
 
             case SetTraffic traffic:
             {
+                var before = await platform.GetServiceAsync(target, ct);
+                context.Facts["traffic_before"] = PlanExecutor.FormatTraffic(before.Traffic);
+                if (context.BeginsAChange && context.Plan.Action != PlanAction.Deploy)
+                {
+                    context.ChangeBegins(before.Traffic);
+                }
+
                 var splits = new List<TrafficAssignment>();
                 foreach (var split in traffic.Splits)
                 {
-                    splits.Add(new TrafficAssignment(await ResolveAsync(split.Revision, traffic.Target, context, ct), split.Percent));
+                    splits.Add(new TrafficAssignment(Resolve(split.Revision, target, before, context), split.Percent));
                 }
 
-                await platform.SetTrafficAsync(traffic.Target, splits, ct);
+                await platform.SetTrafficAsync(target, splits, ct);
                 context.Facts["traffic_after"] = PlanExecutor.FormatTraffic(splits);
                 return PlanExecutor.FormatTraffic(splits);
             }
 
             case DescribeStatus status:
             {
-                var service = await platform.GetServiceAsync(status.Target, ct);
+                var service = await platform.GetServiceAsync(target, ct);
                 return $"traffic {PlanExecutor.FormatTraffic(service.Traffic)}; latest created {service.LatestCreatedRevision}, latest ready {service.LatestReadyRevision}";
             }
 
@@ -127,29 +137,25 @@ public sealed class PlatformStepRunner(IPlatform platform) : IStepRunner
         }
     }
 
-    private async Task<string> ResolveAsync(RevisionRef reference, TargetRef target, StepContext context, CancellationToken ct)
+    /// <summary>A plan's revision role named, from the service as it was read just before the traffic step.</summary>
+    private static string Resolve(RevisionRef reference, ResolvedTarget target, ServiceStatus service, StepContext context)
     {
         if (reference.Name is { } name)
         {
             return name;
         }
 
-        if (reference.Role == RevisionRole.New)
-        {
-            return context.NewRevision ?? throw new PlatformException("no revision was deployed by this plan");
-        }
-
-        var service = await platform.GetServiceAsync(target, ct);
         return reference.Role switch
         {
-            RevisionRole.Stable => service.StableRevision ?? service.Traffic.OrderByDescending(t => t.Percent).FirstOrDefault()?.Revision
-                ?? throw new PlatformException($"{target.Service} has no stable revision yet (none has held 100% of traffic); name one with --to"),
+            RevisionRole.New => context.NewRevision ?? throw new PlatformException("no revision was deployed by this plan"),
+            RevisionRole.Stable => context.StableOf(service.Traffic, service.Revisions)
+                ?? throw new PlatformException($"{target.Service} has no stable revision yet (none has served traffic); name one with --to"),
             _ => service.LatestReadyRevision ?? throw new PlatformException($"{target.Service} has no ready revision; deploy it first"),
         };
     }
 
     /// <summary>The exact image for a plan image (cached: one plan deploys one image).</summary>
-    private async Task<string> ImageAsync(StepContext context, TargetRef target, string image, CancellationToken ct)
+    private async Task<string> ImageAsync(StepContext context, string image, CancellationToken ct)
     {
         if (image == ImageRefs.ServiceCurrent)
         {
@@ -158,7 +164,7 @@ public sealed class PlatformStepRunner(IPlatform platform) : IStepRunner
 
         if (!context.Images.TryGetValue(image, out var resolved))
         {
-            resolved = await platform.ResolveImageAsync(target, image, ct);
+            resolved = await platform.ResolveImageAsync(context.Target, image, ct);
             context.Images[image] = resolved;
         }
 

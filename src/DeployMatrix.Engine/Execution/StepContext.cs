@@ -1,11 +1,16 @@
 using DeployMatrix.Core.Planning;
+using DeployMatrix.Core.Resolution;
+using DeployMatrix.Engine.Platform;
 
 namespace DeployMatrix.Engine.Execution;
 
-/// <summary>What earlier steps of a plan learned that later steps need.</summary>
+/// <summary>What earlier steps of a plan learned that later steps need, and what the plan acts on.</summary>
 public sealed class StepContext(Plan plan)
 {
     public Plan Plan { get; } = plan;
+
+    /// <summary>The plan's target as resolved; what platform calls take.</summary>
+    public ResolvedTarget Target => Plan.Target ?? throw new InvalidOperationException($"a {PlanActions.Name(Plan.Action)} plan has no target");
 
     /// <summary>The revision this plan's deploy step created.</summary>
     public string? NewRevision { get; set; }
@@ -15,6 +20,15 @@ public sealed class StepContext(Plan plan)
 
     public string? ReceiptPath { get; set; }
 
+    /// <summary>The stable revision the state store recorded for the target when the plan started (see <see cref="StableRevision"/>).</summary>
+    public string? RecordedStable { get; set; }
+
+    /// <summary>
+    /// Called by a step that is about to move traffic, with the split before it: a change begins, so the
+    /// revision holding all traffic becomes the recorded stable revision. A rollback does not call it.
+    /// </summary>
+    public Action<IReadOnlyList<TrafficAssignment>> ChangeBegins { get; set; } = _ => { };
+
     /// <summary>Facts for the receipt (revision, images, traffic before and after, drift, …).</summary>
     public Dictionary<string, string> Facts { get; } = new(StringComparer.Ordinal);
 
@@ -23,4 +37,11 @@ public sealed class StepContext(Plan plan)
 
     /// <summary>Plan images resolved to exact images (a platform may pin a tag to a digest).</summary>
     public Dictionary<string, string> Images { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Whether this plan is a change that begins now (deploy, traffic), rather than a return to stable (rollback) or none.</summary>
+    public bool BeginsAChange => Plan.Action is PlanAction.Deploy or PlanAction.SetTraffic;
+
+    /// <summary>The stable revision of the service as it stands (<see cref="StableRevision.Of"/>).</summary>
+    public string? StableOf(IReadOnlyList<TrafficAssignment> traffic, IReadOnlyList<RevisionInfo> revisions) =>
+        StableRevision.Of(RecordedStable, traffic, revisions);
 }

@@ -1,36 +1,49 @@
 using System.Text;
 using DeployMatrix.Core.Model;
-using DeployMatrix.Core.Planning;
+using DeployMatrix.Core.Resolution;
 using DeployMatrix.Engine.Platform;
+using DeployMatrix.Engine.Processes;
 
 namespace DeployMatrix.Engine.Gate;
 
-/// <summary>What a check may use, and its log: everything written goes through the redactor first.</summary>
-internal sealed class CheckContext(Matrix matrix, IPlatform? platform, State.StateStore? state, Redactor redactor, string logPath, PlatformKind? platformOverride)
-{
-    public State.StateStore? State { get; } = state;
+/// <summary>What the gate's checks run with (shared by all of one run).</summary>
+internal sealed record GateServices(
+    Matrix Matrix,
+    IPlatform? Platform,
+    Func<string, string, ResolvedTarget> Resolve,
+    Func<string, string, Rollout.Rollout?> LatestRollout,
+    IProcessRunner Processes,
+    Func<string, string?> Env,
+    Redactor Redactor);
 
+/// <summary>What one check may use, and its log: everything written goes through the redactor first.</summary>
+internal sealed class CheckContext(GateServices services, string logPath)
+{
     private readonly StringBuilder _log = new();
 
-    public Matrix Matrix { get; } = matrix;
+    public Matrix Matrix => services.Matrix;
 
-    public IPlatform? Platform { get; } = platform;
+    /// <summary>The platform the gate checks deployed lanes on; null when none can be reached (the local agent is not running).</summary>
+    public IPlatform? Platform => services.Platform;
 
-    public Redactor Redactor { get; } = redactor;
+    public Redactor Redactor => services.Redactor;
+
+    public IProcessRunner Processes => services.Processes;
 
     public string LogPath { get; } = logPath;
+
+    /// <summary>An environment variable's value (a bearer token); never logged.</summary>
+    public string? Env(string name) => services.Env(name);
 
     public void Log(string line) => _log.Append(Redactor.Apply(line)).Append('\n');
 
     public void Flush() => File.WriteAllText(LogPath, _log.ToString());
 
     /// <summary>The lane's target in an environment, on the platform the run uses.</summary>
-    public TargetRef TargetOf(string laneName, string env)
-    {
-        var lane = Matrix.FindLane(laneName)!;
-        var target = lane.FindTarget(env)!;
-        return new TargetRef(lane.Name, env, platformOverride ?? target.Platform, target.Service, target.Project, target.Region);
-    }
+    public ResolvedTarget TargetOf(string lane, string env) => services.Resolve(lane, env);
+
+    /// <summary>The lane's latest rollout in an environment, or null.</summary>
+    public Rollout.Rollout? LatestRollout(string lane, string env) => services.LatestRollout(lane, env);
 }
 
 /// <summary>A check could not run (a missing token, no platform): it is skipped, which a required check turns into a no-go.</summary>
@@ -38,3 +51,28 @@ internal sealed class CheckSkipped(string reason) : Exception(reason);
 
 /// <summary>A check ran and did not pass.</summary>
 internal sealed class CheckFailed(string reason) : Exception(reason);
+
+/// <summary>One kind of gate check (YARP's health-check policies, Polly's strategies: one small interface, a class per kind).</summary>
+internal interface IGateCheck
+{
+    /// <summary>The command line the evidence shows for the check (what a person would run).</summary>
+    string CommandOf(CheckSpec spec);
+
+    /// <summary>Runs the check: returns its passing detail, or throws <see cref="CheckFailed"/> / <see cref="CheckSkipped"/>.</summary>
+    Task<string> RunAsync(CheckSpec spec, CheckContext context, CancellationToken ct);
+}
+
+/// <summary>The check for each kind of spec.</summary>
+internal static class GateChecks
+{
+    public static IGateCheck For(CheckSpec spec) => spec switch
+    {
+        HttpCheckSpec => new HttpCheck(),
+        BudgetCheckSpec => new BudgetCheck(),
+        CommandCheckSpec => new CommandCheck(),
+        LaneCheckSpec { CheckType: LaneCheckSpec.Drift } => new DriftGateCheck(),
+        LaneCheckSpec => new CanaryStatusCheck(),
+        GuardCheckSpec => new GuardCheck(),
+        _ => throw new InvalidOperationException($"no check for '{spec.Type}'"),
+    };
+}

@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
 using DeployMatrix.Core.Model;
-using DeployMatrix.Engine.Platform;
 
 namespace DeployMatrix.Engine.Gate;
 
@@ -9,7 +7,7 @@ namespace DeployMatrix.Engine.Gate;
 /// Runs the gate's checks (in parallel, each bounded) and writes the evidence: results.tsv, results.json,
 /// SUMMARY.md and one log per check under <c>evidence/TIMESTAMP/</c>. Any required failure or skip is a no-go.
 /// </summary>
-public sealed class GateRunner(Matrix matrix, IPlatform? platform, State.StateStore? state, Redactor redactor, TimeProvider time, PlatformKind? platformOverride = null)
+internal sealed class GateRunner(GateServices services, TimeProvider time)
 {
     /// <value>The default is four checks at a time.</value>
     public int Parallelism { get; init; } = 4;
@@ -23,17 +21,9 @@ public sealed class GateRunner(Matrix matrix, IPlatform? platform, State.StateSt
         var dir = Path.Combine(evidenceRoot, started.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture));
         Directory.CreateDirectory(Path.Combine(dir, "logs"));
         using var slots = new SemaphoreSlim(Parallelism);
-        // Checks that read the state store (drift, canary status) share one connection: one at a time.
-        using var stateSlot = new SemaphoreSlim(1);
         var tasks = gate.Checks.Select(async check =>
         {
-            var usesState = check.Spec is LaneCheckSpec;
             await slots.WaitAsync(ct);
-            if (usesState)
-            {
-                await stateSlot.WaitAsync(ct);
-            }
-
             try
             {
                 var result = await RunCheckAsync(check, dir, ct);
@@ -42,34 +32,30 @@ public sealed class GateRunner(Matrix matrix, IPlatform? platform, State.StateSt
             }
             finally
             {
-                if (usesState)
-                {
-                    stateSlot.Release();
-                }
-
                 slots.Release();
             }
         });
         var results = await Task.WhenAll(tasks);
         var report = new GateReport(gate.From, gate.To, tag, GateReport.IsGo(results), results, dir,
             started.ToString("O", CultureInfo.InvariantCulture), time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture));
-        EvidenceWriter.Write(report, gate, matrix, redactor);
+        EvidenceWriter.Write(report, gate, services.Matrix, services.Redactor);
         return report;
     }
 
     private async Task<CheckResult> RunCheckAsync(GateCheck check, string dir, CancellationToken ct)
     {
         var log = Path.Combine(dir, "logs", $"{check.Id}.log");
-        var context = new CheckContext(matrix, platform, state, redactor, log, platformOverride);
-        var command = redactor.Apply(Checks.CommandOf(check, context));
-        var watch = Stopwatch.StartNew();
+        var context = new CheckContext(services, log);
+        var kind = GateChecks.For(check.Spec);
+        var command = services.Redactor.Apply(kind.CommandOf(check.Spec));
+        var started = time.GetTimestamp();
         string status;
         string reason;
-        using var bound = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        bound.CancelAfter(check.Spec is CommandCheckSpec c ? c.Timeout + TimeSpan.FromSeconds(5) : CheckTimeout);
+        using var timer = new CancellationTokenSource(check.Spec is CommandCheckSpec c ? c.Timeout + TimeSpan.FromSeconds(5) : CheckTimeout, time);
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(ct, timer.Token);
         try
         {
-            reason = await Checks.RunAsync(check, context, bound.Token);
+            reason = await kind.RunAsync(check.Spec, context, bound.Token);
             status = CheckStatus.Passed;
         }
         catch (CheckFailed e)
@@ -87,6 +73,6 @@ public sealed class GateRunner(Matrix matrix, IPlatform? platform, State.StateSt
 
         context.Log($"=> {status}: {reason}");
         context.Flush();
-        return new CheckResult(check.Id, check.Required, status, check.Description ?? check.Spec.Type, log, command, redactor.Apply(reason), watch.Elapsed.TotalMilliseconds);
+        return new CheckResult(check.Id, check.Required, status, check.Description ?? check.Spec.Type, log, command, services.Redactor.Apply(reason), time.GetElapsedTime(started).TotalMilliseconds);
     }
 }

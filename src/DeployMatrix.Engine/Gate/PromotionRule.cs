@@ -4,13 +4,14 @@ using DeployMatrix.State;
 namespace DeployMatrix.Engine.Gate;
 
 /// <summary>
-/// Production cannot receive a tag that did not pass the gate: a deploy to the gate's 'to' environment
-/// needs the latest gate run for that tag to be a go, unless an override with a reason is recorded.
+/// Production cannot receive a tag that did not pass the gate: a deploy (or a rollout) to the gate's
+/// 'to' environment needs the latest gate run for that tag to be a go, unless a person overrides it
+/// with a reason, which the operation records once.
 /// </summary>
 public static class PromotionRule
 {
-    /// <returns>null when the deploy may go ahead, else why not and the command that fixes it.</returns>
-    public static string? Check(Matrix matrix, string environment, string tag, StateStore state, string? overrideReason, string actor, string lane)
+    /// <returns>null when the tag may go to <paramref name="environment"/>, else why not and the command that fixes it.</returns>
+    public static string? Check(Matrix matrix, string environment, string tag, StateStore state)
     {
         if (matrix.Gate is not { } gate || gate.To != environment)
         {
@@ -20,14 +21,6 @@ public static class PromotionRule
         var latest = state.LatestGate(gate.From, gate.To, tag);
         if (latest is { Go: true })
         {
-            return null;
-        }
-
-        if (overrideReason is not null)
-        {
-            state.Journal(actor, lane, environment, "gate-override", null, "recorded", $"tag {tag}: {overrideReason}");
-            new Audit.AuditLog(state).Append(actor, "gate-override", lane, environment,
-                new Dictionary<string, string?> { ["tag"] = tag, ["reason"] = overrideReason, ["gate"] = $"{gate.From}->{gate.To}" }, "recorded", null);
             return null;
         }
 

@@ -1,4 +1,6 @@
-using System.Diagnostics;
+using DeployMatrix.Core;
+using DeployMatrix.Engine.Operations;
+using DeployMatrix.Engine.Processes;
 
 namespace DeployMatrix.Engine.Git;
 
@@ -6,48 +8,54 @@ namespace DeployMatrix.Engine.Git;
 /// Asks git about the matrix's repository: HEAD for the default image tag (the seed's
 /// <c>git rev-parse --short HEAD</c>), whether the tree is dirty, and which files a build sends.
 /// </summary>
-public static class GitInfo
+public sealed class GitInfo(IProcessRunner processes)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     /// <summary>The short SHA of HEAD in <paramref name="directory"/>'s repository, or null outside a repository.</summary>
-    public static string? ShortHead(string directory) => Run(directory, "rev-parse", "--short", "HEAD")?.Trim() is { Length: > 0 } sha ? sha : null;
+    public async Task<string?> ShortHeadAsync(string directory, CancellationToken ct) =>
+        (await RunAsync(directory, ct, "rev-parse", "--short", "HEAD"))?.Trim() is { Length: > 0 } sha ? sha : null;
 
     /// <summary>Whether the work tree has changes (tracked or untracked, ignored files aside); null outside a repository.</summary>
-    public static bool? IsDirty(string directory) => Run(directory, "status", "--porcelain") is { } status ? status.Trim().Length > 0 : null;
+    public async Task<bool?> IsDirtyAsync(string directory, CancellationToken ct) =>
+        await RunAsync(directory, ct, "status", "--porcelain") is { } status ? status.Trim().Length > 0 : null;
+
+    /// <summary>
+    /// The tag a build or deploy uses when none is given: the short SHA of HEAD, with <c>-dirty</c> when
+    /// the work tree has uncommitted changes (what was built is then not what HEAD describes). Plan,
+    /// build, deploy and gate all take it from here, so they name the same tag.
+    /// </summary>
+    /// <returns>Null outside a git work tree (there is no default tag).</returns>
+    /// <exception cref="OperationException">The tree is dirty and <paramref name="refuseDirty"/> (exit 2, naming the fixes).</exception>
+    public async Task<string?> DefaultTagAsync(string directory, bool refuseDirty, CancellationToken ct)
+    {
+        if (await ShortHeadAsync(directory, ct) is not { } sha)
+        {
+            return null;
+        }
+
+        if (await IsDirtyAsync(directory, ct) != true)
+        {
+            return sha;
+        }
+
+        return refuseDirty
+            ? throw new OperationException($"the work tree has uncommitted changes, so HEAD ({sha}) does not describe what would be built; commit them, pass --tag TAG, or pass --allow-dirty (tag {sha}-dirty)", ExitCodes.BadInput)
+            : $"{sha}-dirty";
+    }
 
     /// <summary>
     /// What git prints to standard output, as is; null outside a work tree, when git is missing, when it
     /// fails, or when it takes longer than a minute.
     /// </summary>
-    public static string? Run(string directory, params string[] args)
+    public async Task<string?> RunAsync(string directory, CancellationToken ct, params string[] args)
     {
-        var start = new ProcessStartInfo("git") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
         try
         {
-            using var git = Process.Start(start);
-            if (git is null)
-            {
-                return null;
-            }
-
-            // Both pipes are drained, so git never blocks on a full one.
-            var output = git.StandardOutput.ReadToEndAsync();
-            _ = git.StandardError.ReadToEndAsync();
-            if (!git.WaitForExit(Timeout))
-            {
-                git.Kill(entireProcessTree: true);
-                return null;
-            }
-
-            return git.ExitCode == 0 ? output.Result : null;
+            var result = await processes.RunAsync(new ProcessSpec { Program = "git", Args = args, WorkingDirectory = directory, Timeout = Timeout }, ct);
+            return result is { ExitCode: 0, TimedOut: false } ? result.Stdout : null;
         }
-        catch (System.ComponentModel.Win32Exception)
+        catch (ProcessStartException)
         {
             return null;
         }

@@ -1,59 +1,72 @@
-using DeployMatrix.Core.Planning;
+using DeployMatrix.Core.Analysis;
+using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Resolution;
 
 namespace DeployMatrix.Engine.Platform;
 
 /// <summary>
 /// What a platform must do for plans to run on it. The local platform and Cloud Run implement the same
-/// port, so one executor and one step list serve both.
+/// port, so one executor and one step list serve both. Every call takes the resolved target: a platform
+/// never reads the matrix.
 /// </summary>
 public interface IPlatform
 {
+    PlatformKind Kind { get; }
+
+    /// <summary>Maintenance mode as this platform keeps it (the local proxy, or the service itself on Cloud Run).</summary>
+    IMaintenanceMode Maintenance { get; }
+
     /// <summary>Turns the plan's image (a template filled with the tag) into the exact image to deploy, or fails when it does not exist.</summary>
-    Task<string> ResolveImageAsync(TargetRef target, string image, CancellationToken cancellationToken);
+    Task<string> ResolveImageAsync(ResolvedTarget target, string image, CancellationToken cancellationToken);
 
-    /// <summary>Creates a revision that runs <paramref name="image"/>; with <paramref name="noTraffic"/> traffic is untouched.</summary>
-    Task<RevisionInfo> DeployRevisionAsync(TargetRef target, string image, bool noTraffic, CancellationToken cancellationToken);
+    /// <summary>
+    /// Creates a revision that runs <paramref name="image"/> and records <paramref name="tag"/> as the tag
+    /// it was deployed with (status and receipts read it back; nothing guesses a tag from an image). With
+    /// <paramref name="noTraffic"/> traffic is untouched.
+    /// </summary>
+    Task<RevisionInfo> DeployRevisionAsync(ResolvedTarget target, string image, string? tag, bool noTraffic, CancellationToken cancellationToken);
 
-    Task<ServiceStatus> GetServiceAsync(TargetRef target, CancellationToken cancellationToken);
+    /// <summary>What runs now: revisions (newest first), traffic, latest created and latest ready revision, URL.</summary>
+    Task<ServiceStatus> GetServiceAsync(ResolvedTarget target, CancellationToken cancellationToken);
 
-    /// <summary>Sets the whole split at once (percents sum to 100).</summary>
-    Task SetTrafficAsync(TargetRef target, IReadOnlyList<TrafficAssignment> splits, CancellationToken cancellationToken);
+    /// <summary>Sets the whole split at once (integer percents that sum to 100).</summary>
+    Task SetTrafficAsync(ResolvedTarget target, IReadOnlyList<TrafficAssignment> splits, CancellationToken cancellationToken);
 
-    Task UpdateJobImageAsync(TargetRef target, string job, string image, CancellationToken cancellationToken);
+    Task UpdateJobImageAsync(ResolvedTarget target, string job, string image, CancellationToken cancellationToken);
 
-    Task<string?> GetJobImageAsync(TargetRef target, string job, CancellationToken cancellationToken);
+    Task<string?> GetJobImageAsync(ResolvedTarget target, string job, CancellationToken cancellationToken);
 
     /// <summary>Runs the job once with its current image and waits for it to finish.</summary>
-    Task<JobExecution> ExecuteJobAsync(TargetRef target, string job, IReadOnlyList<string> command, CancellationToken cancellationToken);
+    Task<JobExecution> ExecuteJobAsync(ResolvedTarget target, string job, IReadOnlyList<string> command, CancellationToken cancellationToken);
 
     /// <summary>The job's most recent execution, or null when it never ran.</summary>
-    Task<JobExecution?> GetLatestExecutionAsync(TargetRef target, string job, CancellationToken cancellationToken);
+    Task<JobExecution?> GetLatestExecutionAsync(ResolvedTarget target, string job, CancellationToken cancellationToken);
 
     /// <summary>Where a revision (or, with null, the service) answers HTTP.</summary>
-    Task<Uri> UrlAsync(TargetRef target, string? revision, CancellationToken cancellationToken);
+    Task<Uri> UrlAsync(ResolvedTarget target, string? revision, CancellationToken cancellationToken);
 
     /// <summary>Cumulative request counters per revision since it started (canary analysis takes differences between two reads).</summary>
-    Task<IReadOnlyDictionary<string, Core.Analysis.RevisionSample>> GetRevisionMetricsAsync(TargetRef target, CancellationToken cancellationToken);
+    Task<IReadOnlyDictionary<string, RevisionSample>> GetRevisionMetricsAsync(ResolvedTarget target, CancellationToken cancellationToken);
 }
 
-public sealed record TrafficAssignment(string Revision, int Percent);
-
-public sealed record RevisionInfo(string Name, string Image, string Status, string? Reason = null, string? Tag = null);
-
-public sealed record ServiceStatus(
-    string Service,
-    string? Image,
-    IReadOnlyList<RevisionInfo> Revisions,
-    IReadOnlyList<TrafficAssignment> Traffic,
-    string? LatestCreatedRevision,
-    string? LatestReadyRevision,
-    string? StableRevision,
-    Uri? Url);
-
-public sealed record JobExecution(string Name, string Image, bool Succeeded, int? ExitCode, string? LogLocation);
-
-/// <summary>A platform call failed for a reason the user should read; <see cref="ExitCode"/> is what the command exits with.</summary>
-public sealed class PlatformException(string message, int exitCode = 1) : Exception(message)
+/// <summary>Opens platforms for an operation; the composition root knows how (the local agent, Google's credentials).</summary>
+public interface IPlatformProvider
 {
-    public int ExitCode { get; } = exitCode;
+    /// <summary>The platform, ready to use: the local agent reached, or Google's credentials proven to yield a token.</summary>
+    /// <exception cref="PlatformException">It cannot be reached (the agent is not running: exit 1; no credentials: exit 2).</exception>
+    Task<IPlatform> OpenAsync(PlatformKind kind, CancellationToken cancellationToken);
+
+    /// <summary>Builds images for this platform: a local build stored by content, or a Cloud Build. Needs no running agent.</summary>
+    Task<IImageBuilder> BuilderAsync(PlatformKind kind, CancellationToken cancellationToken);
 }
+
+/// <summary>Builds a lane's image from a plan's build step.</summary>
+public interface IImageBuilder
+{
+    /// <param name="say">Progress for people, one line at a time.</param>
+    /// <exception cref="PlatformException">The build failed; the message names its log.</exception>
+    Task<BuildOutcome> BuildAsync(Core.Planning.Step step, Action<string> say, CancellationToken cancellationToken);
+}
+
+/// <summary>What a build produced: the image as the platform names it and facts for the audit record (log URL, build id…).</summary>
+public sealed record BuildOutcome(string Image, IReadOnlyDictionary<string, string?> Facts);

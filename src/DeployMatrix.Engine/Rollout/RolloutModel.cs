@@ -1,22 +1,29 @@
 using DeployMatrix.Core;
 using DeployMatrix.Core.Analysis;
 using DeployMatrix.Core.Model;
-using DeployMatrix.Core.Planning;
+using DeployMatrix.Core.Resolution;
 
 namespace DeployMatrix.Engine.Rollout;
 
-/// <summary>What to roll out: a canary revision against the stable one, by a lane's policy.</summary>
-public sealed record RolloutRequest(TargetRef Target, string Stable, string Canary, RolloutPolicy Policy)
+/// <summary>What to roll out: a canary revision against the stable one, by a policy (the target's, unless given).</summary>
+public sealed record RolloutRequest(ResolvedTarget Target, string Stable, string Canary)
 {
-    /// <value>The default is the policy's window; tests and drills pass seconds.</value>
+    /// <value>The default is the target's rollout policy.</value>
+    public RolloutPolicy Policy { get; init; } = Target.Rollout;
+
+    /// <value>The default is the policy's window; a command's <c>--window</c> or a test passes another.</value>
     public TimeSpan? Window { get; init; }
 
     /// <summary>The canary's tag, for the receipt.</summary>
     public string? Tag { get; init; }
 }
 
+/// <summary>A person's request, with who asked and why.</summary>
+public sealed record RolloutControlRequest(RolloutControl Control, string Actor, string? Reason);
+
 public sealed record StageOutcome(int Percent, Verdict Verdict, string Explanation);
 
+/// <summary>How this process's run of a rollout ended.</summary>
 public enum RolloutEnd
 {
     Succeeded,
@@ -32,7 +39,7 @@ public enum RolloutEnd
 }
 
 /// <summary>How a rollout run ended, why, and where its receipt is (none while paused).</summary>
-public sealed record RolloutOutcome(RolloutEnd End, string? Reason, IReadOnlyList<StageOutcome> Stages, string? Receipt)
+public sealed record RolloutOutcome(long Id, RolloutEnd End, string? Reason, IReadOnlyList<StageOutcome> Stages, string? Receipt)
 {
     public bool Succeeded => End == RolloutEnd.Succeeded;
 

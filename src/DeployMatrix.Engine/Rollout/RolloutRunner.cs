@@ -1,9 +1,8 @@
 using System.Globalization;
 using DeployMatrix.Core.Analysis;
-using DeployMatrix.Core.Model;
-using DeployMatrix.Engine.Audit;
-using DeployMatrix.Engine.Execution;
+using DeployMatrix.Engine.Operations;
 using DeployMatrix.Engine.Platform;
+using DeployMatrix.Engine.Recording;
 using DeployMatrix.State;
 
 namespace DeployMatrix.Engine.Rollout;
@@ -12,7 +11,7 @@ namespace DeployMatrix.Engine.Rollout;
 /// Walks the canary through the policy's stages: set the split, wait the window, compare canary with
 /// stable on what was measured in that window, then advance — or send everything back to stable at
 /// once. An inconclusive window is extended (bounded) and then rolls back or holds by policy; it never
-/// passes.
+/// passes. Every state change goes through <see cref="RolloutStates.Next"/>.
 /// </summary>
 /// <remarks>
 /// The rollout is a journaled state machine in the state store: the stage it works on is recorded
@@ -20,8 +19,9 @@ namespace DeployMatrix.Engine.Rollout;
 /// from (the stage's split is set again and its window run again). While a window runs, the driver
 /// reads requests left by other processes (pause, abort, promote) every <see cref="ControlPoll"/>.
 /// </remarks>
-public sealed class RolloutRunner(IPlatform platform, StateStore state, TimeProvider time, IRolloutReporter reporter, string actor, ReceiptWriter receipts)
+public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder recorder, TimeProvider time, IRolloutReporter reporter, Func<int, bool> isAlive)
 {
+    /// <summary>How often a running window looks for a person's request: 0.2 s, so pause and abort act at once.</summary>
     public static readonly TimeSpan ControlPoll = TimeSpan.FromMilliseconds(200);
 
     // Live figures once a second: cheap locally, and within Cloud Monitoring's read quota.
@@ -30,105 +30,143 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, TimeProv
     public Task<RolloutOutcome> StartAsync(RolloutRequest request, CancellationToken ct)
     {
         var window = request.Window ?? request.Policy.Window;
-        var id = state.StartRollout(request.Target.Lane, request.Target.Environment, request.Stable, request.Canary, request.Policy.Stages, window);
-        Record(request, $"rollout #{id}", $"started: {request.Stable} → {request.Canary}, stages {string.Join(", ", request.Policy.Stages)}");
-        return DriveAsync(id, request with { Window = window }, 0, ct);
+        request = request with { Window = window };
+        var log = recorder.Begin("rollout", request.Target.Lane, request.Target.Environment);
+        var id = state.StartRollout(request.Target.Lane, request.Target.Environment, request.Stable, request.Canary, request.Policy.Stages, window,
+            RolloutStates.Name(RolloutState.Running));
+        Note(log, request, $"rollout #{id}", $"started: {request.Stable} → {request.Canary}, stages {string.Join(", ", request.Policy.Stages)}");
+        return DriveAsync(new Run(id, log, request), 0, ct);
     }
 
     /// <summary>Continues a paused, held or interrupted rollout from the stage it stood at, with the stages and window it started with.</summary>
-    public Task<RolloutOutcome> ResumeAsync(RolloutRecord record, RolloutRequest request, CancellationToken ct)
+    /// <exception cref="OperationException">It ended, or a live process drives it.</exception>
+    public Task<RolloutOutcome> ResumeAsync(Rollout rollout, RolloutRequest request, CancellationToken ct)
     {
-        Claim(record);
-        Record(request, $"rollout #{record.Id}", $"resumed at {record.Stage}% (was {record.Shown})");
-        return DriveAsync(record.Id, Recorded(record, request), record.StageIndex, ct);
+        var run = Claim(rollout, RolloutEvent.Resume, Recorded(rollout, request));
+        Note(run.Log, run.Request, $"rollout #{rollout.Id}", $"resumed at {rollout.Stage}% (was {rollout.Shown})");
+        return DriveAsync(run, rollout.StageIndex, ct);
     }
 
     /// <summary>Carries out a person's request on a rollout no live process drives (paused, held, interrupted).</summary>
-    public Task<RolloutOutcome> ApplyAsync(RolloutRecord record, RolloutRequest request, RolloutControlRequest control, CancellationToken ct)
+    /// <exception cref="OperationException">It ended, or a live process drives it.</exception>
+    public Task<RolloutOutcome> ApplyAsync(Rollout rollout, RolloutRequest request, RolloutControlRequest control, CancellationToken ct)
     {
-        Claim(record);
-        return ActAsync(record.Id, Recorded(record, request), record.StageIndex, control, [], ct);
+        var run = Claim(rollout, RolloutStates.EventOf(control.Control), Recorded(rollout, request));
+        return GuardAsync(run, rollout.StageIndex, () => ActAsync(run, rollout.StageIndex, control, [], ct));
     }
 
-    private void Claim(RolloutRecord record)
-    {
-        if (!state.ClaimRollout(record.Id))
-        {
-            throw new InvalidOperationException($"rollout #{record.Id} is {record.Shown} and cannot be taken over");
-        }
-    }
+    /// <summary>One process's run of a rollout: its id, its journal and what it rolls out.</summary>
+    private sealed record Run(long Id, OperationLog Log, RolloutRequest Request);
 
-    private static RolloutRequest Recorded(RolloutRecord record, RolloutRequest request) => request with
+    private Run Claim(Rollout rollout, RolloutEvent happened, RolloutRequest request)
     {
-        Stable = record.Stable,
-        Canary = record.Canary,
-        Policy = request.Policy with { Stages = record.Stages },
-        Window = TimeSpan.FromMilliseconds(record.WindowMs),
-    };
-
-    private async Task<RolloutOutcome> DriveAsync(long id, RolloutRequest request, int from, CancellationToken ct)
-    {
-        var stages = new List<StageOutcome>();
-        var stageList = request.Policy.Stages;
-        var index = from;
+        // Checked against the machine first: a finished rollout cannot be resumed or acted on.
         try
         {
-            for (; index < stageList.Count; index++)
-            {
-                var percent = stageList[index];
-                // Recorded before traffic moves: a crash from here on resumes this stage.
-                state.UpdateRollout(id, RolloutStatus.Running, index, percent, null);
-                await SetSplitAsync(request, percent, ct);
-                Record(request, Stage(percent), "traffic set");
-                reporter.Progress(new RolloutProgress(id, percent, index, stageList, request.Stable, request.Canary, null, null, null));
-                if (state.TakeRolloutControl(id) is { } early)
-                {
-                    return await ActAsync(id, request, index, early, stages, ct);
-                }
+            RolloutStates.Next(rollout.State, happened);
+        }
+        catch (InvalidRolloutTransition)
+        {
+            throw new OperationException($"rollout #{rollout.Id} already ended ({rollout.Shown}); nothing to {happened.ToString().ToLowerInvariant()}");
+        }
 
-                if (percent is 0 or 100)
-                {
-                    stages.Add(new StageOutcome(percent, Verdict.Pass, percent == 0 ? "canary ready with no traffic" : "canary takes all traffic"));
-                    reporter.Stage(percent, stages[^1].Explanation);
-                    continue;
-                }
+        var claimed = state.ClaimRollout(rollout.Id, RolloutStates.Name(RolloutState.Running), row =>
+        {
+            var current = Rollout.From(row, isAlive);
+            return !current.Finished && !current.DrivenElsewhere;
+        });
+        if (!claimed)
+        {
+            throw new OperationException($"rollout #{rollout.Id} is {rollout.Shown}{(rollout.Row.OwnerPid is { } pid ? $" in pid {pid}" : "")} and cannot be taken over");
+        }
 
-                var (result, control) = await AnalyseStageAsync(id, request, index, ct);
-                if (control is not null)
-                {
-                    return await ActAsync(id, request, index, control, stages, ct);
-                }
+        return new Run(rollout.Id, recorder.Begin("rollout", rollout.Lane, rollout.Env), request);
+    }
 
-                var explanation = result!.Verdict == Verdict.Pass ? string.Join("; ", result.Findings.Select(f => $"{f.Metric}: {f.Explanation}")) : result.Explain();
-                stages.Add(new StageOutcome(percent, result.Verdict, explanation));
-                Record(request, Stage(percent), $"{result.Verdict.ToString().ToLowerInvariant()}: {explanation}");
-                reporter.Stage(percent, $"{result.Verdict.ToString().ToUpperInvariant()}: {explanation}");
-                if (result.Verdict == Verdict.Inconclusive && request.Policy.OnInconclusive == InconclusiveAction.Hold)
-                {
-                    var held = $"stage {percent}% stayed inconclusive: {result.Explain()}; holding the split for a person";
-                    state.UpdateRollout(id, RolloutStatus.Paused, index, percent, held);
-                    Record(request, Stage(percent), $"paused: {held}");
-                    return new RolloutOutcome(RolloutEnd.Paused, held, stages, null);
-                }
+    private static RolloutRequest Recorded(Rollout rollout, RolloutRequest request) => request with
+    {
+        Stable = rollout.Stable,
+        Canary = rollout.Canary,
+        Policy = request.Policy with { Stages = rollout.Stages },
+        Window = rollout.Window,
+    };
 
-                if (result.Verdict != Verdict.Pass)
-                {
-                    await platform.SetTrafficAsync(request.Target, [new TrafficAssignment(request.Stable, 100)], ct);
-                    var reason = $"stage {percent}% {(result.Verdict == Verdict.Fail ? "failed" : "stayed inconclusive")}: {result.Explain()}; rolled back to {request.Stable}";
-                    return Finish(id, request, index, RolloutEnd.Failed, reason, stages);
-                }
-            }
+    private Task<RolloutOutcome> DriveAsync(Run run, int from, CancellationToken ct) =>
+        GuardAsync(run, from, () => StagesAsync(run, from, ct));
 
-            return Finish(id, request, stageList.Count - 1, RolloutEnd.Succeeded, null, stages);
+    /// <summary>A platform failure or a signal holds the rollout where it stood (traffic possibly split), so the gate blocks promotion until a person acts.</summary>
+    private async Task<RolloutOutcome> GuardAsync(Run run, int index, Func<Task<RolloutOutcome>> work)
+    {
+        var stages = run.Request.Policy.Stages;
+        try
+        {
+            return await work();
         }
         catch (Exception e) when (e is PlatformException or OperationCanceledException)
         {
-            // Interrupted with traffic possibly split: held, so the gate's canary-status check blocks
-            // promotion until a person resumes or aborts it.
-            var at = Math.Min(index, stageList.Count - 1);
-            state.UpdateRollout(id, RolloutStatus.Held, at, stageList[at], e.Message);
+            var row = state.Rollout(run.Id);
+            var at = Math.Clamp(row?.StageIndex ?? index, 0, stages.Count - 1);
+            var held = RolloutStates.Next(RolloutState.Running, RolloutEvent.Interrupted);
+            var why = e is OperationCanceledException ? "stopped by a signal" : e.Message;
+            run.Log.Stop(RolloutStates.Name(held), why, () => state.UpdateRollout(run.Id, RolloutStates.Name(held), at, stages[at], why, driven: false));
             throw;
         }
+    }
+
+    private async Task<RolloutOutcome> StagesAsync(Run run, int from, CancellationToken ct)
+    {
+        var request = run.Request;
+        var stages = new List<StageOutcome>();
+        var stageList = request.Policy.Stages;
+        for (var index = from; index < stageList.Count; index++)
+        {
+            var percent = stageList[index];
+            // Recorded before traffic moves: a crash from here on resumes this stage.
+            state.UpdateRollout(run.Id, RolloutStates.Name(RolloutState.Running), index, percent, null, driven: true);
+            await SetSplitAsync(request, percent, ct);
+            Note(run.Log, request, Stage(percent), "traffic set");
+            reporter.Progress(new RolloutProgress(run.Id, percent, index, stageList, request.Stable, request.Canary, null, null, null));
+            if (Take(run.Id) is { } early)
+            {
+                return await ActAsync(run, index, early, stages, ct);
+            }
+
+            if (percent is 0 or 100)
+            {
+                stages.Add(new StageOutcome(percent, Verdict.Pass, percent == 0 ? "canary ready with no traffic" : "canary takes all traffic"));
+                reporter.Stage(percent, stages[^1].Explanation);
+                continue;
+            }
+
+            var (result, control) = await AnalyseStageAsync(run.Id, request, index, ct);
+            if (control is not null)
+            {
+                return await ActAsync(run, index, control, stages, ct);
+            }
+
+            var explanation = result!.Verdict == Verdict.Pass ? string.Join("; ", result.Findings.Select(f => $"{f.Metric}: {f.Explanation}")) : result.Explain();
+            stages.Add(new StageOutcome(percent, result.Verdict, explanation));
+            Note(run.Log, request, Stage(percent), $"{result.Verdict.ToString().ToLowerInvariant()}: {explanation}");
+            reporter.Stage(percent, $"{result.Verdict.ToString().ToUpperInvariant()}: {explanation}");
+            if (result.Verdict == Verdict.Pass)
+            {
+                continue;
+            }
+
+            var next = RolloutStates.Next(RolloutState.Running, result.Verdict == Verdict.Fail ? RolloutEvent.StageFailed : RolloutEvent.StageInconclusive, request.Policy.OnInconclusive);
+            if (next == RolloutState.Paused)
+            {
+                var held = $"stage {percent}% stayed inconclusive: {result.Explain()}; holding the split for a person";
+                Pause(run, index, percent, held);
+                return new RolloutOutcome(run.Id, RolloutEnd.Paused, held, stages, null);
+            }
+
+            await platform.SetTrafficAsync(request.Target, [new TrafficAssignment(request.Stable, 100)], ct);
+            var reason = $"stage {percent}% {(result.Verdict == Verdict.Fail ? "failed" : "stayed inconclusive")}: {result.Explain()}; rolled back to {request.Stable}";
+            return Finish(run, index, next, reason, stages);
+        }
+
+        return Finish(run, stageList.Count - 1, RolloutStates.Next(RolloutState.Running, RolloutEvent.Completed), null, stages);
     }
 
     /// <summary>Waits the window (extending it while inconclusive) and analyses; or returns the request a person left meanwhile.</summary>
@@ -147,7 +185,7 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, TimeProv
             {
                 var left = ends - time.GetUtcNow();
                 await Task.Delay(left < ControlPoll ? left : ControlPoll, time, ct);
-                if (state.TakeRolloutControl(id) is { } control)
+                if (Take(id) is { } control)
                 {
                     return (null, control);
                 }
@@ -180,50 +218,51 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, TimeProv
     }
 
     /// <summary>Carries out pause, abort or promote at the stage the rollout stands at.</summary>
-    private async Task<RolloutOutcome> ActAsync(long id, RolloutRequest request, int index, RolloutControlRequest control, List<StageOutcome> stages, CancellationToken ct)
+    private async Task<RolloutOutcome> ActAsync(Run run, int index, RolloutControlRequest control, List<StageOutcome> stages, CancellationToken ct)
     {
+        var request = run.Request;
         var percent = request.Policy.Stages[Math.Min(index, request.Policy.Stages.Count - 1)];
         var why = control.Reason is null ? "" : $": {control.Reason}";
+        var next = RolloutStates.Next(RolloutState.Running, RolloutStates.EventOf(control.Control));
         switch (control.Control)
         {
             case RolloutControl.Pause:
                 var paused = $"paused by {control.Actor} at {percent}%{why}";
-                state.UpdateRollout(id, RolloutStatus.Paused, index, percent, paused);
-                Record(request, Stage(percent), paused);
+                Pause(run, index, percent, paused);
                 reporter.Stage(percent, paused);
-                return new RolloutOutcome(RolloutEnd.Paused, paused, stages, null);
+                return new RolloutOutcome(run.Id, RolloutEnd.Paused, paused, stages, null);
             case RolloutControl.Abort:
                 await platform.SetTrafficAsync(request.Target, [new TrafficAssignment(request.Stable, 100)], ct);
-                return Finish(id, request, index, RolloutEnd.Aborted, $"aborted by {control.Actor} at {percent}%{why}; all traffic back on {request.Stable}", stages);
-            case RolloutControl.Promote:
+                return Finish(run, index, next, $"aborted by {control.Actor} at {percent}%{why}; all traffic back on {request.Stable}", stages);
+            default:
                 await platform.SetTrafficAsync(request.Target, [new TrafficAssignment(request.Canary, 100)], ct);
                 var skipped = request.Policy.Stages.Skip(index + 1).Where(s => s != 100).ToList();
                 var note = skipped.Count == 0 ? "" : $", skipping {string.Join(", ", skipped.Select(s => $"{s}%"))}";
-                return Finish(id, request, request.Policy.Stages.Count - 1, RolloutEnd.Succeeded, $"promoted by {control.Actor} at {percent}%{note}{why}", stages);
-            default:
-                throw new InvalidOperationException($"unknown rollout control '{control.Control}'");
+                return Finish(run, request.Policy.Stages.Count - 1, next, $"promoted by {control.Actor} at {percent}%{note}{why}", stages);
         }
     }
 
-    private RolloutOutcome Finish(long id, RolloutRequest request, int index, RolloutEnd end, string? reason, List<StageOutcome> stages)
+    private void Pause(Run run, int index, int percent, string reason)
     {
+        var paused = RolloutStates.Name(RolloutState.Paused);
+        Note(run.Log, run.Request, Stage(percent), $"paused: {reason}", () => state.UpdateRollout(run.Id, paused, index, percent, reason, driven: false));
+        run.Log.Stop(paused, reason);
+    }
+
+    private RolloutOutcome Finish(Run run, int index, RolloutState end, string? reason, List<StageOutcome> stages)
+    {
+        var request = run.Request;
         var percent = request.Policy.Stages[index];
-        var status = end switch
-        {
-            RolloutEnd.Succeeded => RolloutStatus.Succeeded,
-            RolloutEnd.Aborted => RolloutStatus.Aborted,
-            _ => RolloutStatus.Failed,
-        };
-        state.UpdateRollout(id, status, index, percent, reason);
+        var status = RolloutStates.Name(end);
         var facts = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["rollout_id"] = id.ToString(CultureInfo.InvariantCulture),
+            ["rollout_id"] = run.Id.ToString(CultureInfo.InvariantCulture),
             ["stable_revision"] = request.Stable,
             ["canary_revision"] = request.Canary,
             ["rollout_status"] = status,
             ["stopped_at_stage"] = percent.ToString(CultureInfo.InvariantCulture),
         };
-        if (end != RolloutEnd.Succeeded)
+        if (end != RolloutState.Succeeded)
         {
             facts["rollback_to"] = request.Stable;
         }
@@ -234,13 +273,19 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, TimeProv
 
         var now = time.GetUtcNow();
         var steps = stages.Select((s, i) => new StepOutcome(i + 1, "rollout-stage", Stage(s.Percent), s.Verdict == Verdict.Pass, s.Explanation, now, now)).ToList();
-        var receipt = receipts.Write(request.Target, "rollout", request.Tag, steps, facts, end == RolloutEnd.Succeeded ? null : reason);
-        var detail = end == RolloutEnd.Succeeded ? $"succeeded{(reason is null ? "" : $" ({reason})")}" : $"{status}: {reason}";
-        state.Journal(actor, request.Target.Lane, request.Target.Environment, "rollout", $"rollout #{id}", status, detail);
-        new AuditLog(state).Append(actor, "rollout", request.Target.Lane, request.Target.Environment,
-            new Dictionary<string, string?> { ["rollout"] = id.ToString(CultureInfo.InvariantCulture), ["stable"] = request.Stable, ["canary"] = request.Canary }, detail, receipt);
-        return new RolloutOutcome(end, reason, stages, receipt);
+        var receipt = recorder.Receipts.Write(request.Target.Ref, "rollout", request.Tag, steps, facts, end == RolloutState.Succeeded ? null : reason);
+        var detail = end == RolloutState.Succeeded ? $"succeeded{(reason is null ? "" : $" ({reason})")}" : $"{status}: {reason}";
+        run.Log.End(status, Inputs(run.Id, request), detail, receipt, alsoInTransaction: () => state.UpdateRollout(run.Id, status, index, percent, reason, driven: false));
+        return new RolloutOutcome(run.Id, end switch
+        {
+            RolloutState.Succeeded => RolloutEnd.Succeeded,
+            RolloutState.Aborted => RolloutEnd.Aborted,
+            _ => RolloutEnd.Failed,
+        }, reason, stages, receipt);
     }
+
+    private RolloutControlRequest? Take(long id) =>
+        state.TakeRolloutControl(id) is { } row ? new RolloutControlRequest(RolloutStates.ParseControl(row.Control), row.Actor, row.Reason) : null;
 
     private Task SetSplitAsync(RolloutRequest request, int percent, CancellationToken ct) =>
         platform.SetTrafficAsync(request.Target, percent switch
@@ -252,8 +297,22 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, TimeProv
 
     private static string Stage(int percent) => string.Create(CultureInfo.InvariantCulture, $"stage {percent}%");
 
+    private static Dictionary<string, string?> Inputs(long id, RolloutRequest request) => new(StringComparer.Ordinal)
+    {
+        ["rollout"] = id.ToString(CultureInfo.InvariantCulture),
+        ["stable"] = request.Stable,
+        ["canary"] = request.Canary,
+    };
+
+    /// <summary>A stage's journal row and its audit record ("rollout-stage"), with the rollout row when it changes, in one transaction.</summary>
+    private static void Note(OperationLog log, RolloutRequest request, string step, string detail, Action? row = null)
+    {
+        var inputs = new Dictionary<string, string?>(StringComparer.Ordinal) { ["stage"] = step, ["stable"] = request.Stable, ["canary"] = request.Canary };
+        log.Note(step, detail, "rollout-stage", inputs, row);
+    }
+
     /// <summary>What a revision handled between two reads of its cumulative counters.</summary>
-    private static RevisionSample Delta(IReadOnlyDictionary<string, RevisionSample> after, IReadOnlyDictionary<string, RevisionSample> before, string revision)
+    internal static RevisionSample Delta(IReadOnlyDictionary<string, RevisionSample> after, IReadOnlyDictionary<string, RevisionSample> before, string revision)
     {
         if (!after.TryGetValue(revision, out var end))
         {
@@ -267,12 +326,5 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, TimeProv
 
         var histogram = end.Histogram.Select((count, i) => count - (i < start.Histogram.Count ? start.Histogram[i] : 0)).ToArray();
         return new RevisionSample(revision, end.Requests - start.Requests, end.Failed - start.Failed, histogram, end.BucketBoundsMs);
-    }
-
-    private void Record(RolloutRequest request, string step, string detail)
-    {
-        state.Journal(actor, request.Target.Lane, request.Target.Environment, "rollout", step, "recorded", detail);
-        new AuditLog(state).Append(actor, "rollout-stage", request.Target.Lane, request.Target.Environment,
-            new Dictionary<string, string?> { ["stage"] = step, ["stable"] = request.Stable, ["canary"] = request.Canary }, detail, null);
     }
 }

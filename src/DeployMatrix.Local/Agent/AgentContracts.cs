@@ -17,7 +17,7 @@ public sealed record RevisionView(
     string CreatedAt, string? ReadyAt, int Percent, bool Running, MetricsSnapshot? Metrics);
 
 public sealed record ServiceView(
-    string Env, string Service, string Lane, int? ListenerPort, string? Url, string? StableRevision,
+    string Env, string Service, string Lane, int? ListenerPort, string? Url,
     string? LatestCreatedRevision, string? LatestReadyRevision, string? Image,
     IReadOnlyList<TrafficEntry> Traffic, IReadOnlyList<RevisionView> Revisions, string? MaintenanceSince = null);
 

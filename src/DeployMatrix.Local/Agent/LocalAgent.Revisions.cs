@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text.Json;
+using DeployMatrix.Engine.Processes;
 using DeployMatrix.Local.Proxy;
 using DeployMatrix.Local.Supervisor;
 using DeployMatrix.State;
@@ -8,13 +9,13 @@ namespace DeployMatrix.Local.Agent;
 
 public sealed partial class LocalAgent
 {
-    private sealed record RunningRevision(string Name, ManagedProcess Process, RevisionEndpoint Endpoint, CancellationTokenSource Drain);
+    private sealed record RunningRevision(string Name, ChildProcess Process, RevisionEndpoint Endpoint, CancellationTokenSource Drain);
 
     /// <summary>Starts a revision's process on a free port and waits for readiness; on failure the revision is marked failed and stopped.</summary>
     private async Task StartRevisionAsync(RevisionRecord revision, CancellationToken cancellationToken)
     {
         var launch = JsonSerializer.Deserialize<LaunchSpec>(revision.Launch)!;
-        var port = ManagedProcess.FreePort();
+        var port = Ports.Free();
         var dataDir = paths.DataDir(revision.Env, revision.Service);
         Directory.CreateDirectory(dataDir);
         var env = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -27,12 +28,12 @@ public sealed partial class LocalAgent
             ["DEPLOYMATRIX_ENV"] = revision.Env,
             ["DEPLOYMATRIX_DATA_DIR"] = dataDir,
         };
-        ManagedProcess process;
+        ChildProcess process;
         try
         {
-            process = ManagedProcess.Start(launch, env, paths.RevisionLog(revision.Name));
+            process = _processes.Start(launch.Process(env, paths.RevisionLog(revision.Name), options.StopGrace));
         }
-        catch (InvalidOperationException e)
+        catch (ProcessStartException e)
         {
             Locked(() => state.UpdateRevision(revision.Name, RevisionStatus.Failed, null, null, e.Message));
             Locked(() => state.SetDesired(revision.Name, "stop"));

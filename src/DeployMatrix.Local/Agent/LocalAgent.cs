@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
+using DeployMatrix.Engine.Processes;
 using DeployMatrix.Local.Proxy;
 using DeployMatrix.State;
 
@@ -24,8 +25,9 @@ public sealed record AgentOptions
 /// the desired state in the store, and on start brings back every revision that should run with the
 /// exact traffic split it had.
 /// </summary>
-public sealed partial class LocalAgent(LocalPaths paths, StateStore state, TimeProvider time, AgentOptions options) : IAsyncDisposable
+public sealed partial class LocalAgent(LocalPaths paths, StateStore state, TimeProvider time, AgentOptions options, IProcessRunner? processes = null) : IAsyncDisposable
 {
+    private readonly IProcessRunner _processes = processes ?? new ProcessRunner(time);
     private readonly ConcurrentDictionary<string, ServiceProxy> _proxies = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RunningRevision> _running = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _serviceLocks = new(StringComparer.Ordinal);
@@ -138,7 +140,7 @@ public sealed partial class LocalAgent(LocalPaths paths, StateStore state, TimeP
         var latestReady = revisions.LastOrDefault(r => r.ReadyAt is not null);
         _proxies.TryGetValue(Key(env, service), out var proxy);
         return new ServiceView(env, service, record.Lane, proxy?.Port ?? record.Port, proxy is null ? null : $"http://127.0.0.1:{proxy.Port}",
-            record.StableRevision, (revisions.Count > 0 ? revisions[^1].Name : null), latestReady?.Name, latestReady?.Image,
+            (revisions.Count > 0 ? revisions[^1].Name : null), latestReady?.Name, latestReady?.Image,
             [.. traffic.Select(t => new TrafficEntry(t.Revision, t.Percent))], views, proxy?.Maintenance is null ? null : Locked(() => state.FindMaintenance(env, service))?.Since);
     }
 

@@ -1,58 +1,61 @@
-using System.Diagnostics;
 using DeployMatrix.Core.Planning;
 using DeployMatrix.Engine.Platform;
+using DeployMatrix.Engine.Processes;
 using DeployMatrix.State;
 
 namespace DeployMatrix.Local.Artifacts;
 
-/// <summary>Runs a lane's local build command in the matrix's folder and stores what it produced.</summary>
-public sealed class LocalBuilder(LocalPaths paths, ArtifactStore store, string matrixDirectory)
+/// <summary>Runs a lane's local build command in the matrix's folder and stores what it produced, by content, under its tag.</summary>
+public sealed class LocalBuilder(LocalPaths paths, ArtifactStore store, string matrixDirectory, IProcessRunner processes) : IImageBuilder
 {
-    public async Task<ArtifactRecord> BuildAsync(BuildArtifact step, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <value>The default bound for one build is 30 minutes.</value>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(30);
+
+    public async Task<BuildOutcome> BuildAsync(Step step, Action<string> say, CancellationToken cancellationToken)
+    {
+        var build = step as BuildArtifact ?? throw new PlatformException($"the local platform builds with a local command, not '{step.KindName}'", 2);
+        say($"building {build.Lane} ({string.Join(' ', build.Command)}) …");
+        var artifact = await BuildAsync(build, cancellationToken);
+        var image = ArtifactStore.ImageName(build.Lane, artifact.Digest);
+        say($"built {image} ({artifact.Size} bytes), tagged {build.Lane}:{build.Tag}");
+        return new BuildOutcome(image, new Dictionary<string, string?>());
+    }
+
+    /// <exception cref="PlatformException">The command cannot run, fails, runs too long, or leaves no artifact; the message names the log.</exception>
+    public async Task<ArtifactRecord> BuildAsync(BuildArtifact step, CancellationToken cancellationToken)
     {
         var log = paths.BuildLog(step.Lane, step.Tag);
-        Directory.CreateDirectory(Path.GetDirectoryName(log)!);
-        var start = new ProcessStartInfo(step.Command[0])
+        if (File.Exists(log))
         {
-            WorkingDirectory = matrixDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in step.Command.Skip(1))
-        {
-            start.ArgumentList.Add(arg);
+            File.Delete(log);
         }
 
-        using var process = new Process { StartInfo = start };
-        await using var writer = new StreamWriter(log, append: false);
+        ProcessResult result;
         try
         {
-            process.Start();
+            result = await processes.RunAsync(new ProcessSpec
+            {
+                Program = step.Command[0],
+                Args = [.. step.Command.Skip(1)],
+                WorkingDirectory = matrixDirectory,
+                LogPath = log,
+                Capture = false,
+                Timeout = Timeout,
+            }, cancellationToken);
         }
-        catch (System.ComponentModel.Win32Exception e)
+        catch (ProcessStartException e)
         {
-            throw new PlatformException($"cannot run the build command '{step.Command[0]}' of lane {step.Lane}: {e.Message}");
-        }
-
-        var output = Pump(process.StandardOutput, writer);
-        var errors = Pump(process.StandardError, writer);
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timer.CancelAfter(timeout);
-        try
-        {
-            await process.WaitForExitAsync(timer.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new PlatformException($"the build of lane {step.Lane} did not finish within {timeout.TotalMinutes:0} minutes; log: {log}");
+            throw new PlatformException($"cannot run the build command '{step.Command[0]}' of lane {step.Lane}: {e.Reason}");
         }
 
-        await Task.WhenAll(output, errors);
-        if (process.ExitCode != 0)
+        if (result.TimedOut)
         {
-            throw new PlatformException($"the build of lane {step.Lane} failed with exit code {process.ExitCode}; log: {log}");
+            throw new PlatformException($"the build of lane {step.Lane} did not finish within {Timeout.TotalMinutes:0} minutes; log: {log}");
+        }
+
+        if (result.ExitCode != 0)
+        {
+            throw new PlatformException($"the build of lane {step.Lane} failed with exit code {result.ExitCode}; log: {log}");
         }
 
         var artifact = Path.Combine(matrixDirectory, step.Artifact);
@@ -62,16 +65,5 @@ public sealed class LocalBuilder(LocalPaths paths, ArtifactStore store, string m
         }
 
         return store.Store(step.Lane, step.Tag, artifact);
-    }
-
-    private static async Task Pump(StreamReader reader, StreamWriter writer)
-    {
-        while (await reader.ReadLineAsync() is { } line)
-        {
-            lock (writer)
-            {
-                writer.WriteLine(line);
-            }
-        }
     }
 }

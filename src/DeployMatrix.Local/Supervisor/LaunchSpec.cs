@@ -1,3 +1,5 @@
+using DeployMatrix.Engine.Processes;
+
 namespace DeployMatrix.Local.Supervisor;
 
 /// <summary>Everything needed to (re)start a revision or job process; stored with the revision so a restarted agent can start it again.</summary>
@@ -13,4 +15,40 @@ public sealed record LaunchSpec
 
     /// <value>The readiness path; the default is <c>/readyz</c>.</value>
     public string Probe { get; init; } = "/readyz";
+
+    /// <summary>
+    /// The child to start: this launch with the platform's own variables added (PORT, DEPLOYMATRIX_*), its
+    /// output appended to <paramref name="logPath"/>. The agent's own runtime tuning is not the child's business.
+    /// </summary>
+    public ProcessSpec Process(IReadOnlyDictionary<string, string> extraEnv, string logPath, TimeSpan stopGrace)
+    {
+        var env = new Dictionary<string, string?>(StringComparer.Ordinal) { [Proxy.ServiceProxy.InlineCompletionsVariable] = null };
+        foreach (var (key, value) in Env.Concat(extraEnv))
+        {
+            env[key] = value;
+        }
+
+        return new ProcessSpec
+        {
+            Program = Executable,
+            Args = Args,
+            WorkingDirectory = WorkingDirectory,
+            Env = env,
+            LogPath = logPath,
+            Capture = false,
+            StopGrace = stopGrace,
+        };
+    }
+}
+
+/// <summary>Loopback ports for new processes.</summary>
+public static class Ports
+{
+    /// <summary>A free loopback port. Another process could take it before ours binds; readiness will tell.</summary>
+    public static int Free()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
 }

@@ -1,3 +1,5 @@
+using DeployMatrix.Engine.Processes;
+
 namespace DeployMatrix.Local.Supervisor;
 
 /// <summary>Polls a revision's readiness path until it answers 2xx, the process exits, or time runs out.</summary>
@@ -6,7 +8,7 @@ public static class Readiness
     private static readonly HttpClient Client = new(new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(1) }) { Timeout = TimeSpan.FromSeconds(2) };
 
     /// <returns>null when ready, else why not.</returns>
-    public static async Task<string?> WaitAsync(ManagedProcess process, int port, string probe, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<string?> WaitAsync(ChildProcess process, int port, string probe, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
         var result = await PollAsync(process, port, probe, timeout, time, cancellationToken);
         // The last probe may have completed on a socket event thread (the agent runs with inline
@@ -15,7 +17,7 @@ public static class Readiness
         return result;
     }
 
-    private static async Task<string?> PollAsync(ManagedProcess process, int port, string probe, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<string?> PollAsync(ChildProcess process, int port, string probe, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
         var deadline = time.GetUtcNow() + timeout;
         string last = "no answer yet";

@@ -43,7 +43,7 @@ public sealed class PlanCommandTests
 
         Assert.Equal(0, run.ExitCode);
         Assert.Equal(
-            "# STABLE (most traffic now) and CANARY (latest ready) are read first with: gcloud run services describe openagents-control-service --project openagentsgemini --region us-central1 --format json\n"
+            "# STABLE (the stable revision: the one that served all traffic before the latest change, else the one with most traffic now) and CANARY (latest ready) are read first with: gcloud run services describe openagents-control-service --project openagentsgemini --region us-central1 --format json\n"
             + "gcloud run services update-traffic openagents-control-service --project openagentsgemini --region us-central1 --to-revisions STABLE=75,CANARY=25\n",
             run.Out);
     }

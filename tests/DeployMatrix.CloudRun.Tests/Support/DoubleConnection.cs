@@ -19,7 +19,7 @@ public sealed class DoubleConnection : IAsyncDisposable
         _google = new GoogleHttp(_http, new FixedToken(), firstRetryDelay: TimeSpan.FromMilliseconds(10));
         _endpoints = GoogleEndpoints.All(fake.BaseUri);
         Run = RunApi();
-        Platform = new CloudRunPlatform(Run, new MonitoringApi(_google, _endpoints), TimeProvider.System);
+        Platform = new CloudRunPlatform(Run, new MonitoringApi(_google, _endpoints), new SecretManagerApi(_google, _endpoints), TimeProvider.System);
     }
 
     public CloudRunDouble Fake { get; }
@@ -37,11 +37,13 @@ public sealed class DoubleConnection : IAsyncDisposable
         OperationTimeout = operationTimeout ?? TimeSpan.FromMinutes(1),
     };
 
-    /// <summary>Cloud Build through the double, polling in milliseconds.</summary>
-    public Build.CloudBuilder Builder(TimeSpan? buildTimeout = null) => new(
+    /// <summary>Cloud Build of <paramref name="source"/> through the double, polling in milliseconds.</summary>
+    public Build.CloudBuilder Builder(string source, TimeSpan? buildTimeout = null) => new(
         new StorageApi(_google, _endpoints),
         new CloudBuildApi(_google, _endpoints, TimeProvider.System) { FirstPoll = TimeSpan.FromMilliseconds(10), BuildTimeout = buildTimeout ?? TimeSpan.FromMinutes(1) },
-        TimeProvider.System);
+        TimeProvider.System,
+        source,
+        new Engine.Git.GitInfo(new Engine.Processes.ProcessRunner(TimeProvider.System)));
 
     public async ValueTask DisposeAsync()
     {

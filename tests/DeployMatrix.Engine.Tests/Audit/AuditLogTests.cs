@@ -1,4 +1,4 @@
-using DeployMatrix.Engine.Audit;
+using DeployMatrix.Engine.Recording;
 using DeployMatrix.State;
 using DeployMatrix.Tests.Support;
 using Microsoft.Data.Sqlite;

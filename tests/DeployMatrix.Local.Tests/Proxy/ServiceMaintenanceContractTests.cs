@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using DeployMatrix.Core.Maintenance;
+using DeployMatrix.Engine.Processes;
 using DeployMatrix.Local.Supervisor;
 using DeployMatrix.Tests.Support;
 
@@ -18,13 +19,13 @@ public sealed class ServiceMaintenanceContractTests : IAsyncLifetime
     private const string Scope = "production/openagents-control-service";
     private readonly TempDir _dir = new();
     private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false, UseCookies = false }) { Timeout = TimeSpan.FromSeconds(10) };
-    private ManagedProcess _service = null!;
+    private ChildProcess _service = null!;
     private int _port;
 
     public async Task InitializeAsync()
     {
-        _port = ManagedProcess.FreePort();
-        _service = ManagedProcess.Start(new LaunchSpec { Executable = ExampleBinaries.ControlService, WorkingDirectory = _dir.Path }, new Dictionary<string, string>
+        _port = Ports.Free();
+        _service = new ProcessRunner(TimeProvider.System).Start(new LaunchSpec { Executable = ExampleBinaries.ControlService, WorkingDirectory = _dir.Path }.Process(new Dictionary<string, string>
         {
             ["PORT"] = _port.ToString(CultureInfo.InvariantCulture),
             ["DEPLOYMATRIX_MAINTENANCE"] = "1",
@@ -32,7 +33,7 @@ public sealed class ServiceMaintenanceContractTests : IAsyncLifetime
             ["DEPLOYMATRIX_MAINTENANCE_RETRY_AFTER"] = "45",
             ["DEPLOYMATRIX_MAINTENANCE_SCOPE"] = Scope,
             ["DEPLOYMATRIX_MAINTENANCE_TOKEN"] = Token,
-        }, Path.Combine(_dir.Path, "service.log"));
+        }, Path.Combine(_dir.Path, "service.log"), TimeSpan.FromSeconds(5)));
         Assert.Null(await Readiness.WaitAsync(_service, _port, "/readyz", TimeSpan.FromSeconds(20), TimeProvider.System, CancellationToken.None));
     }
 

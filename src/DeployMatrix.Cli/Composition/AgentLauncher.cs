@@ -1,38 +1,32 @@
-using System.Diagnostics;
-using DeployMatrix.Core;
+using DeployMatrix.Engine.Operations;
+using DeployMatrix.Engine.Processes;
 using DeployMatrix.Local;
 using DeployMatrix.Local.Agent;
 using DeployMatrix.Local.Proxy;
 
-namespace DeployMatrix.Cli.Local;
+namespace DeployMatrix.Cli.Composition;
 
 /// <summary>Starts the agent as a daemon (its own session, output to agent.log) and waits until it answers.</summary>
 internal static class AgentLauncher
 {
-    public static async Task<AgentClient> StartAsync(string matrixPath, LocalPaths paths, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<AgentClient> StartAsync(string matrixPath, LocalPaths paths, IProcessRunner processes, TimeProvider time, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(paths.AgentLog)!);
         File.Delete(paths.AgentJson);
         var (exe, prefix) = SelfCommand();
         // setsid detaches the agent from this terminal's session; sh only redirects its output. The agent's
         // arguments are passed as positional parameters, never spliced into the script text.
-        var start = new ProcessStartInfo("setsid")
+        var started = await processes.RunAsync(new ProcessSpec
         {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var arg in new[] { "--fork", "sh", "-c", "exec \"$@\" >>\"$LOG\" 2>&1 </dev/null", "sh", exe }.Concat(prefix).Concat(["agent", "run", "--file", matrixPath]))
+            Program = "setsid",
+            Args = ["--fork", "sh", "-c", "exec \"$@\" >>\"$LOG\" 2>&1 </dev/null", "sh", exe, .. prefix, "agent", "run", "--file", matrixPath],
+            WorkingDirectory = paths.Root,
+            Env = new Dictionary<string, string?> { ["LOG"] = paths.AgentLog, [ServiceProxy.InlineCompletionsVariable] = "1" },
+            Timeout = TimeSpan.FromSeconds(30),
+        }, cancellationToken);
+        if (started.ExitCode != 0)
         {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["LOG"] = paths.AgentLog;
-        start.Environment[ServiceProxy.InlineCompletionsVariable] = "1";
-        using (var process = Process.Start(start) ?? throw new CommandFailure("cannot start the agent process", ExitCodes.Failed))
-        {
-            await process.WaitForExitAsync(cancellationToken);
+            throw new OperationException($"cannot start the agent process: {started.LastError}");
         }
 
         var deadline = time.GetUtcNow() + TimeSpan.FromSeconds(30);
@@ -46,7 +40,7 @@ internal static class AgentLauncher
             await Task.Delay(TimeSpan.FromMilliseconds(100), time, cancellationToken);
         }
 
-        throw new CommandFailure($"the agent did not come up within 30 s; see {paths.AgentLog}", ExitCodes.Failed);
+        throw new OperationException($"the agent did not come up within 30 s; see {paths.AgentLog}");
     }
 
     /// <summary>How to run this program again: its apphost, else 'dotnet deploymatrix.dll' (also when hosted by another process, as in tests).</summary>

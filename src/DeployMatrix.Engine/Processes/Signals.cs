@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace DeployMatrix.Local.Supervisor;
+namespace DeployMatrix.Engine.Processes;
 
 /// <summary>POSIX signals to other processes; .NET only offers SIGKILL (Process.Kill).</summary>
 public static partial class Signals

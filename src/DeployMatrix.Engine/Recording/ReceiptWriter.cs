@@ -1,18 +1,24 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using DeployMatrix.Core.Planning;
+using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Resolution;
 
-namespace DeployMatrix.Engine.Execution;
+namespace DeployMatrix.Engine.Recording;
+
+/// <summary>One step as a receipt and the journal keep it.</summary>
+public sealed record StepOutcome(int Index, string Kind, string Description, bool Ok, string? Detail, DateTimeOffset StartedAt, DateTimeOffset EndedAt);
 
 /// <summary>
 /// Writes the receipt JSON of a plan or a rollout: the seed's runtime receipt fields (timestamp, project, region,
-/// service, migrate_job, image, deployed_image) plus the steps and what they found.
+/// service, migrate_job, image, deployed_image) plus the steps and what they found
+/// (<c>schema/receipt.schema.json</c> documents every field).
 /// </summary>
 public sealed class ReceiptWriter(string directory, TimeProvider time)
 {
     public const string Schema = "deploymatrix.receipt.v1";
 
+    /// <returns>The receipt's path: <c>receipts/TIMESTAMP-LANE-ENV-ACTION.json</c>.</returns>
     public string Write(TargetRef target, string action, string? tag, IReadOnlyList<StepOutcome> steps, IReadOnlyDictionary<string, string> facts, string? error)
     {
         Directory.CreateDirectory(directory);
@@ -24,7 +30,7 @@ public sealed class ReceiptWriter(string directory, TimeProvider time)
             ["action"] = action,
             ["lane"] = target.Lane,
             ["environment"] = target.Environment,
-            ["platform"] = target.Platform.ToString().ToLowerInvariant(),
+            ["platform"] = PlatformNames.Name(target.Platform),
             ["project"] = target.Project,
             ["region"] = target.Region,
             ["service"] = target.Service,

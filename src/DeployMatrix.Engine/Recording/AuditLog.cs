@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using DeployMatrix.State;
 
-namespace DeployMatrix.Engine.Audit;
+namespace DeployMatrix.Engine.Recording;
 
 /// <summary>
 /// The tamper-evident audit log: every mutation appends a record whose SHA-256 covers its fields, the

@@ -1,0 +1,32 @@
+using DeployMatrix.Engine.Execution;
+using DeployMatrix.Engine.Recording;
+
+namespace DeployMatrix.Cli.Common;
+
+/// <summary>Prints each step as it runs: "[2/7] verify that … ok".</summary>
+internal sealed class ConsoleReporter(TextWriter output) : IExecutionReporter
+{
+    public void StepStarted(int index, int count, string description) => output.Write($"[{index}/{count}] {description} … ");
+
+    public void StepFinished(StepOutcome outcome) =>
+        output.WriteLine(outcome.Ok ? $"ok{(outcome.Detail is null ? "" : $" ({outcome.Detail})")}" : "FAILED");
+}
+
+/// <summary>How a plan verb's result reads: its receipt, then its error as one line; its exit code.</summary>
+internal static class PlanOutput
+{
+    public static int Print(ExecutionResult outcome, CliContext context)
+    {
+        if (outcome.ReceiptPath is { } receipt)
+        {
+            context.Out.WriteLine($"receipt: {MatrixSource.Display(receipt, context)}");
+        }
+
+        if (!outcome.Ok)
+        {
+            context.Err.WriteLine($"deploymatrix: {outcome.Error}");
+        }
+
+        return outcome.ExitCode;
+    }
+}

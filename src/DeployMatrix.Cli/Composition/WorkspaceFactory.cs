@@ -1,0 +1,60 @@
+using System.CommandLine;
+using DeployMatrix.Cli.Common;
+using DeployMatrix.CloudRun.Gcloud;
+using DeployMatrix.Core.Model;
+using DeployMatrix.Engine.Processes;
+using DeployMatrix.Engine.Recording;
+using DeployMatrix.Engine.Workspaces;
+using DeployMatrix.Local;
+using DeployMatrix.State;
+
+namespace DeployMatrix.Cli.Composition;
+
+/// <summary>
+/// The composition root: the one place that builds the state store, the platforms, the recorder and the
+/// process runner a command's operation runs with. Commands get a <see cref="Workspace"/> and never
+/// build these themselves.
+/// </summary>
+internal static class WorkspaceFactory
+{
+    /// <summary>The workspace of the matrix the command means (printing its diagnostics and exiting 2 when it is not valid).</summary>
+    public static Workspace Open(ParseResult result, CliContext context) => Open(MatrixSource.Load(result, context), result, context);
+
+    public static Workspace Open(Matrix matrix, ParseResult result, CliContext context)
+    {
+        var paths = LocalPaths.For(matrix.BaseDirectory);
+        var state = StateStore.Open(paths.StateDb, context.Time);
+        var processes = new ProcessRunner(context.Time);
+        var platforms = new Platforms(matrix.BaseDirectory, paths, state, processes, context);
+        var verbose = result.GetValue(GlobalOptions.Verbose);
+        return new Workspace
+        {
+            Matrix = matrix,
+            State = state,
+            Time = context.Time,
+            Recorder = new Recorder(state, new ReceiptWriter(paths.Receipts, context.Time), Environment.UserName),
+            Processes = processes,
+            Platforms = platforms,
+            Paths = new WorkspacePaths(paths.Root),
+            // gcloud's lines as they come: the caller's sink (a build streams its log), else stderr with -v.
+            Gcloud = sink => new GcloudStepRunner(new GcloudProcess(processes, matrix.BaseDirectory, context.Env, line =>
+            {
+                if (sink is not null)
+                {
+                    sink(line.Text);
+                }
+                else if (verbose)
+                {
+                    context.Err.WriteLine($"  gcloud: {line.Text}");
+                }
+            }).RunAsync),
+            PlatformOverride = ExecutionOptions.PlatformOf(result, context),
+            LockWait = TimeSpan.FromSeconds(result.GetValue(ExecutionOptions.LockWait)),
+            Env = context.Env,
+            Resources = [platforms],
+        };
+    }
+
+    /// <summary>The process runner commands use outside a workspace (plan's git, the agent's launcher).</summary>
+    public static IProcessRunner Processes(CliContext context) => new ProcessRunner(context.Time);
+}

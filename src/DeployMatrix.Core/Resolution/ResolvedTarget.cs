@@ -1,0 +1,79 @@
+using DeployMatrix.Core.Model;
+
+namespace DeployMatrix.Core.Resolution;
+
+/// <summary>Which lane, in which environment, on which platform: the identity of a target as steps, receipts and platforms name it.</summary>
+public sealed record TargetRef(string Lane, string Environment, PlatformKind Platform, string Service, string? Project, string? Region)
+{
+    public override string ToString() => Platform == PlatformKind.CloudRun
+        ? $"{Service} ({Environment}, cloudrun {Project}/{Region})"
+        : $"{Service} ({Environment}, local)";
+}
+
+/// <summary>
+/// One lane in one environment with everything decided: the matrix's defaults, the lane and the target
+/// merged once by <see cref="TargetResolver"/>. Platforms and engine operations take this and never read
+/// the matrix themselves.
+/// </summary>
+public sealed record ResolvedTarget
+{
+    public required string Lane { get; init; }
+
+    public required string Environment { get; init; }
+
+    /// <summary>Where the target runs: the target's platform, or the one a command asked for (<c>--platform</c>).</summary>
+    public required PlatformKind Platform { get; init; }
+
+    /// <summary>The platform's service name (Cloud Run service, local service).</summary>
+    public required string Service { get; init; }
+
+    /// <summary>The Google Cloud project (Cloud Run targets; null on the local platform unless written).</summary>
+    public string? Project { get; init; }
+
+    public string? Region { get; init; }
+
+    /// <summary>The image template with <c>&lt;TAG&gt;</c>: the target's, else the lane's; null for a lane without one.</summary>
+    public string? ImageTemplate { get; init; }
+
+    /// <summary>The migration job's name in this environment (the target's <c>job</c>, else the lane's); null without a migration.</summary>
+    public string? Job { get; init; }
+
+    /// <summary>Deploys run the migration job with the same image, and a rollout waits for it to have succeeded.</summary>
+    public bool MigrationMandatory { get; init; }
+
+    /// <summary>The arguments that make the local artifact migrate (the matrix's <c>migration.command</c>); empty when none.</summary>
+    public IReadOnlyList<string> MigrationCommand { get; init; } = [];
+
+    /// <summary>The local platform's stable listener port (1..65535), or null for any free port.</summary>
+    public int? Port { get; init; }
+
+    /// <value>The readiness path; the default is <c>/readyz</c> (the seed's canonical probe).</value>
+    public string Probe { get; init; } = "/readyz";
+
+    /// <summary>Environment variables for revisions, jobs and runs: the lane's, overridden by the target's.</summary>
+    public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>What a served binary lane passes its artifact: the words after <c>--</c> in its canonical command (e.g. <c>serve</c>).</summary>
+    public IReadOnlyList<string> ServeArgs { get; init; } = [];
+
+    /// <summary>The canary policy: the lane's (its fields over the defaults'), else the matrix defaults'.</summary>
+    public required RolloutPolicy Rollout { get; init; }
+
+    /// <summary>The environment's rule: a deploy creates a revision without traffic (the seed's production).</summary>
+    public bool NoTraffic { get; init; }
+
+    public IReadOnlyList<SmokeCheck> Smoke { get; init; } = [];
+
+    public TargetRef Ref => new(Lane, Environment, Platform, Service, Project, Region);
+
+    /// <summary>
+    /// The image a tag names here: on the local platform the lane's stored artifact (<c>local://LANE:TAG</c>),
+    /// on Cloud Run the image template with the tag in place of <c>&lt;TAG&gt;</c>.
+    /// </summary>
+    public string ImageFor(string tag) => Platform == PlatformKind.Local
+        ? $"local://{Lane}:{tag}"
+        : ImageTemplate?.Replace(Model.Lane.TagPlaceholder, tag, StringComparison.Ordinal)
+            ?? throw new InvalidOperationException($"lane '{Lane}' has no image template for {Environment}; validation requires one for Cloud Run");
+
+    public override string ToString() => Ref.ToString();
+}

@@ -1,0 +1,106 @@
+using DeployMatrix.Core.Diagnostics;
+using DeployMatrix.Core.Model;
+
+namespace DeployMatrix.Core.Resolution;
+
+/// <summary>A target, or why there is none and the exit code that reason deserves.</summary>
+public sealed record Resolution(ResolvedTarget? Target, string? Error, int ExitCode)
+{
+    public static Resolution Found(ResolvedTarget target) => new(target, null, ExitCodes.Ok);
+
+    public static Resolution BadInput(string error) => new(null, error, ExitCodes.BadInput);
+}
+
+/// <summary>
+/// The one place where the matrix's defaults, a lane and its target merge into what a command acts on
+/// (<see cref="ResolvedTarget"/>): platform, project, region, service, job, port, probe, env, serve
+/// arguments, image template, rollout policy and the environment's traffic rule. Pure.
+/// </summary>
+public static class TargetResolver
+{
+    /// <summary>The lane's target in <paramref name="environment"/>, or a one-line error with the fix (exit 2).</summary>
+    /// <param name="platform">Run on this platform instead of the target's (<c>--platform local</c> rehearses Cloud Run lanes).</param>
+    public static Resolution Resolve(Matrix matrix, string laneName, string environment, PlatformKind? platform = null)
+    {
+        if (matrix.FindLane(laneName) is not { } lane)
+        {
+            return Resolution.BadInput(UnknownLane(matrix, laneName));
+        }
+
+        if (lane.Targets.Count == 0)
+        {
+            return Resolution.BadInput($"lane '{lane.Name}' has no targets, so it has nothing deployed in '{environment}'");
+        }
+
+        return lane.FindTarget(environment) is { } target
+            ? Resolution.Found(Resolve(matrix, lane, target, platform))
+            : Resolution.BadInput($"lane '{lane.Name}' has no target for environment '{environment}'{DidYouMean.Hint(environment, lane.Targets.Select(t => t.Environment))}");
+    }
+
+    public static ResolvedTarget Resolve(Matrix matrix, Lane lane, Target target, PlatformKind? platform = null) => new()
+    {
+        Lane = lane.Name,
+        Environment = target.Environment,
+        Platform = platform ?? target.Platform,
+        Service = target.Service,
+        Project = target.Project,
+        Region = target.Region,
+        ImageTemplate = target.Image ?? lane.Image,
+        Job = lane.Migration?.JobFor(target),
+        MigrationMandatory = lane.Migration?.Mandatory == true,
+        MigrationCommand = lane.Migration?.Command?.Words ?? [],
+        Port = target.Port,
+        Probe = lane.Probe,
+        Env = Env(lane, target),
+        ServeArgs = ServeArgs(lane),
+        Rollout = RolloutOf(matrix, lane),
+        NoTraffic = matrix.FindEnvironment(target.Environment)?.NoTraffic == true,
+        Smoke = lane.Smoke,
+    };
+
+    /// <summary>Every target of every lane the matrix names, in file order (lanes, then their targets).</summary>
+    public static IEnumerable<ResolvedTarget> All(Matrix matrix, PlatformKind? platform = null) =>
+        matrix.Lanes.SelectMany(lane => lane.Targets.Select(target => Resolve(matrix, lane, target, platform)));
+
+    /// <summary>The lane's canary policy: its own (already merged field by field over the defaults when read), else the defaults'.</summary>
+    public static RolloutPolicy RolloutOf(Matrix matrix, Lane lane) => lane.Rollout ?? matrix.Defaults.Rollout;
+
+    /// <summary>The lane's variables, overridden by the target's when there is one (a binary lane run without an environment has none).</summary>
+    public static IReadOnlyDictionary<string, string> Env(Lane lane, Target? target)
+    {
+        var env = new Dictionary<string, string>(lane.Env, StringComparer.Ordinal);
+        foreach (var (key, value) in target?.Env ?? new Dictionary<string, string>())
+        {
+            env[key] = value;
+        }
+
+        return env;
+    }
+
+    /// <summary>
+    /// Where a build runs when no environment is named: the platform asked for, else the lane's first
+    /// target's, else the matrix default.
+    /// </summary>
+    public static PlatformKind BuildPlatform(Matrix matrix, Lane lane, PlatformKind? platform) =>
+        platform ?? (lane.Targets.Count > 0 ? lane.Targets[0].Platform : matrix.Defaults.Platform);
+
+    /// <summary>The project a Cloud Build runs in: the named environment's target's, else the lane's first that has one.</summary>
+    public static string? BuildProject(Lane lane, string? environment) =>
+        (environment is null ? null : lane.FindTarget(environment)?.Project) ?? lane.Targets.FirstOrDefault(t => t.Project is not null)?.Project;
+
+    public static string UnknownLane(Matrix matrix, string laneName) =>
+        $"unknown lane '{laneName}'{DidYouMean.Hint(laneName, matrix.Lanes.Select(l => l.Name))}";
+
+    /// <summary>A served binary lane runs its artifact with the words after '--' in its canonical command (e.g. 'serve').</summary>
+    private static IReadOnlyList<string> ServeArgs(Lane lane)
+    {
+        if (lane.Run is null)
+        {
+            return [];
+        }
+
+        var words = lane.Run.Words.ToList();
+        var separator = words.IndexOf("--");
+        return separator < 0 ? [] : words[(separator + 1)..];
+    }
+}

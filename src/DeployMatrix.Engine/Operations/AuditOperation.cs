@@ -1,0 +1,35 @@
+using DeployMatrix.Engine.Recording;
+using DeployMatrix.State;
+using DeployMatrix.Engine.Workspaces;
+
+namespace DeployMatrix.Engine.Operations;
+
+/// <summary>One audit record with the journaled steps of the operation that wrote it (empty for a decision with no steps).</summary>
+public sealed record HistoryEntry(AuditRecord Record, IReadOnlyList<JournalRecord> Steps);
+
+/// <summary>An operation that began and recorded no end: still running (its process is alive), or interrupted (killed, crashed).</summary>
+public sealed record UnfinishedOperation(JournalRecord Start, JournalRecord? LastStep, bool Running);
+
+/// <summary>The history a matrix's releases left: the audit chain and the journal behind it.</summary>
+public sealed record History(IReadOnlyList<HistoryEntry> Entries, IReadOnlyList<UnfinishedOperation> Unfinished);
+
+/// <summary><c>history</c> and <c>audit verify</c>: read the audit log and the journal; check the hash chain and every receipt.</summary>
+public sealed class AuditOperation(Workspace ws)
+{
+    /// <param name="lane">Only this lane's records; null: all.</param>
+    /// <param name="limit">How many of the newest records (at least 1).</param>
+    /// <param name="steps">Read each record's journaled steps too.</param>
+    public History History(string? lane, int limit, bool steps)
+    {
+        var records = ws.State.AuditRecords().Where(r => lane is null || r.Lane == lane).TakeLast(Math.Max(1, limit)).ToList();
+        var entries = records.Select(r => new HistoryEntry(r, steps ? [.. ws.State.OperationOf(r.Id).Where(j => j.Step is not null)] : [])).ToList();
+        var unfinished = ws.State.UnfinishedOperations()
+            .Where(j => lane is null || j.Lane == lane)
+            .Select(j => new UnfinishedOperation(j, ws.State.LastStep(j.Id), j.Pid is { } pid && ws.IsAlive(pid)))
+            .ToList();
+        return new History(entries, unfinished);
+    }
+
+    /// <returns>The first broken record and why, or null when the chain and every receipt are intact; and how many records there are.</returns>
+    public (AuditProblem? Problem, int Count) Verify() => (new AuditLog(ws.State).Verify(), ws.State.AuditRecords().Count);
+}

@@ -1,0 +1,42 @@
+using DeployMatrix.Core.Planning;
+using DeployMatrix.Engine.Execution;
+using DeployMatrix.Engine.Workspaces;
+
+namespace DeployMatrix.Engine.Operations;
+
+/// <summary>
+/// <c>deploy</c>: a new revision of the lane's image, verified, migrated and drift-checked when the lane's
+/// migration is mandatory, smoke-checked, then given all traffic — except where the environment deploys
+/// with no traffic. The gate's target environment takes only tags that passed the gate.
+/// </summary>
+public sealed class DeployOperation(Workspace ws)
+{
+    /// <param name="tag">The image tag; null: the default tag (the short SHA of HEAD, <c>-dirty</c> on a dirty tree).</param>
+    /// <exception cref="OperationException">Bad input (2), a frozen lane (78), maintenance or an ungated tag (1).</exception>
+    public async Task<ExecutionResult> RunAsync(string lane, string env, string? tag, bool noTraffic, ChangeOptions options, IExecutionReporter reporter, CancellationToken ct)
+    {
+        tag ??= await ws.Git.DefaultTagAsync(ws.Matrix.BaseDirectory, refuseDirty: false, ct);
+        return await PlanRun.RunAsync(ws, new PlanRequest { Lane = lane, Environment = env, Tag = tag, Action = PlanAction.Deploy, NoTraffic = noTraffic }, options, reporter, ct);
+    }
+}
+
+/// <summary><c>traffic</c>: the whole split at once (integer percents summing to 100; LATEST is the latest ready revision).</summary>
+public sealed class TrafficOperation(Workspace ws)
+{
+    public Task<ExecutionResult> RunAsync(string lane, string env, IReadOnlyList<(string Revision, int Percent)> splits, ChangeOptions options, IExecutionReporter reporter, CancellationToken ct) =>
+        PlanRun.RunAsync(ws, new PlanRequest { Lane = lane, Environment = env, Action = PlanAction.SetTraffic, Splits = splits }, options, reporter, ct);
+}
+
+/// <summary><c>rollback</c>: all traffic to the stable revision (see <see cref="Platform.StableRevision"/>), or to a named one.</summary>
+public sealed class RollbackOperation(Workspace ws)
+{
+    public Task<ExecutionResult> RunAsync(string lane, string env, string? to, ChangeOptions options, IExecutionReporter reporter, CancellationToken ct) =>
+        PlanRun.RunAsync(ws, new PlanRequest { Lane = lane, Environment = env, Action = PlanAction.Rollback, Stable = to }, options, reporter, ct);
+}
+
+/// <summary><c>migrate</c>: the migration job pointed at an image (default: the service's current one, the rerun helper), run once, then the drift check.</summary>
+public sealed class MigrateOperation(Workspace ws)
+{
+    public Task<ExecutionResult> RunAsync(string lane, string env, string? tag, ChangeOptions options, IExecutionReporter reporter, CancellationToken ct) =>
+        PlanRun.RunAsync(ws, new PlanRequest { Lane = lane, Environment = env, Tag = tag, Action = PlanAction.Migrate }, options, reporter, ct);
+}

@@ -1,0 +1,47 @@
+using System.Globalization;
+using DeployMatrix.Engine.Drill;
+using DeployMatrix.Engine.Workspaces;
+
+namespace DeployMatrix.Engine.Operations;
+
+/// <summary>A finished drill: its steps and where its report is.</summary>
+public sealed record DrillRun(DrillResult Result, string Directory);
+
+/// <summary>
+/// <c>drill canary</c>: the seed's canary drill on the lane's target — traffic shifted from the stable
+/// revision to the latest ready one step by step, then rolled back — with its report, holding the lock.
+/// </summary>
+public sealed class DrillOperation(Workspace ws)
+{
+    /// <summary>The steps a drill would run, for <c>--dry-run</c>; the lane and environment are checked all the same.</summary>
+    public IReadOnlyList<(string Id, string Description, int? Percent)> Steps(string lane, string env, IReadOnlyList<int> percents)
+    {
+        ws.Resolve(lane, env);
+        return DrillRunner.StepsFor(percents);
+    }
+
+    /// <param name="outDir">The report's folder; null: <c>.deploymatrix/drills/TIMESTAMP/</c>.</param>
+    /// <param name="say">Lines for people as the drill starts.</param>
+    public async Task<DrillRun> RunAsync(string lane, string env, IReadOnlyList<int> percents, TimeSpan dwell, string? outDir, Action<string> say, CancellationToken ct)
+    {
+        var target = ws.Resolve(lane, env);
+        var platform = await ws.Platforms.OpenAsync(target.Platform, ct);
+        using var held = await ws.Locks.AcquireAsync(lane, env, "drill", ct);
+        ReleaseRules.RefuseInMaintenance(ws, target, "a drill");
+        var service = await platform.GetServiceAsync(target, ct);
+        ws.ChangeBegins(target, service.Traffic);
+        var stable = ws.StableOf(target, service)
+            ?? throw new OperationException($"{target.Service} has no revision serving traffic in {env}; a drill needs a stable revision");
+        var canary = service.LatestReadyRevision is { } latest && latest != stable
+            ? latest
+            : throw new OperationException($"{target.Service} has no ready canary besides {stable}; deploy one with: deploymatrix deploy {lane} --env {env} --no-traffic");
+        var dir = outDir ?? Path.Combine(ws.Paths.Drills, ws.Time.GetUtcNow().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture));
+        say($"drill canary {lane} ({env}): stable {stable}, canary {canary}");
+        var result = await new DrillRunner(platform, ws.Time).RunAsync(target, stable, canary, percents, dwell, dir, ct);
+        DrillReport.Write(dir, target.Ref, result, ws.Time.GetUtcNow());
+        ws.Recorder.Record("drill", lane, env,
+            new Dictionary<string, string?> { ["stable"] = stable, ["canary"] = canary, ["steps"] = string.Join(',', percents) },
+            result.Passed ? "pass" : "fail", Path.Combine(dir, "summary.json"));
+        return new DrillRun(result, dir);
+    }
+}

@@ -1,0 +1,108 @@
+using System.Globalization;
+using DeployMatrix.Core;
+using DeployMatrix.Core.Maintenance;
+using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Resolution;
+using DeployMatrix.State;
+using DeployMatrix.Engine.Workspaces;
+
+namespace DeployMatrix.Engine.Operations;
+
+/// <summary>What a maintenance command did, in sentences for people; <see cref="Ok"/> false when the state disagrees with the platform.</summary>
+public sealed record MaintenanceResult(bool Ok, IReadOnlyList<string> Lines);
+
+/// <summary>
+/// <c>maintenance enable|disable|status</c>: 503 for everything but health probes and holders of a
+/// bypass cookie, while work is done behind the service. The state store keeps the record (so traffic
+/// changes are refused meanwhile); the platform makes it so — the local proxy, or the service itself on
+/// Cloud Run. The bypass token is created by the platform, kept where only its owner reads it, and never printed.
+/// </summary>
+public sealed class MaintenanceOperation(Workspace ws)
+{
+    /// <summary>The default Retry-After, 300 s.</summary>
+    public const int DefaultRetryAfter = 300;
+
+    /// <exception cref="OperationException">A Retry-After outside 1..86400 s (exit 2), or a service never deployed (exit 1).</exception>
+    public async Task<MaintenanceResult> EnableAsync(string lane, string env, string? message, int retryAfter, CancellationToken ct)
+    {
+        if (retryAfter is < 1 or > 86400)
+        {
+            throw new OperationException($"--retry-after {retryAfter} is out of range; give seconds from 1 to 86400", ExitCodes.BadInput);
+        }
+
+        var target = ws.Resolve(lane, env);
+        var platform = await ws.Platforms.OpenAsync(target.Platform, ct);
+        using var held = await ws.Locks.AcquireAsync(lane, env, "maintenance enable", ct);
+        if (ws.State.FindMaintenance(target.Environment, target.Service) is { } already)
+        {
+            return new MaintenanceResult(true, [$"{target} is already in maintenance since {already.Since} (by {already.Actor}); nothing changed"]);
+        }
+
+        message ??= $"{target.Service} is down for maintenance; please try again later.";
+        var started = await platform.Maintenance.EnableAsync(target, message, retryAfter, ct);
+        ws.State.SetMaintenance(new MaintenanceRecord(target.Environment, target.Service, target.Lane, PlatformNames.Name(target.Platform),
+            ws.Time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture), ws.Actor, message, retryAfter, started.Snapshot));
+        string? url;
+        try
+        {
+            url = await platform.Maintenance.ApplyAsync(target, ct);
+        }
+        catch
+        {
+            // The platform did not take it: the state must not say maintenance is on.
+            ws.State.ClearMaintenance(target.Environment, target.Service);
+            throw;
+        }
+
+        Audit(target, "maintenance-enable", new Dictionary<string, string?> { ["message"] = message, ["retry_after"] = retryAfter.ToString(CultureInfo.InvariantCulture) });
+        return new MaintenanceResult(true,
+        [
+            $"{target} is in maintenance: requests get 503 (Retry-After {retryAfter}), /healthz and /readyz still answer",
+            $"bypass token: in {started.TokenLocation}; it is never printed",
+            $"bypass cookie ({(int)BypassCookie.Ttl.TotalSeconds} s): send the token as {BypassCookie.TokenHeader} to {url ?? "the service"}{BypassCookie.Path}",
+        ]);
+    }
+
+    public async Task<MaintenanceResult> DisableAsync(string lane, string env, CancellationToken ct)
+    {
+        var target = ws.Resolve(lane, env);
+        var platform = await ws.Platforms.OpenAsync(target.Platform, ct);
+        using var held = await ws.Locks.AcquireAsync(lane, env, "maintenance disable", ct);
+        var record = ws.State.FindMaintenance(target.Environment, target.Service);
+        if (record is null && await platform.Maintenance.IsEnabledAsync(target, ct) != true)
+        {
+            return new MaintenanceResult(true, [$"{target} is not in maintenance; nothing changed"]);
+        }
+
+        await platform.Maintenance.DisableAsync(target, record?.PreviousTraffic, ct);
+        ws.State.ClearMaintenance(target.Environment, target.Service);
+        await platform.Maintenance.ApplyAsync(target, ct);
+        Audit(target, "maintenance-disable", new Dictionary<string, string?> { ["since"] = record?.Since });
+        return new MaintenanceResult(true, [$"{target} serves requests again{(record is null ? "" : $" (maintenance since {record.Since})")}"]);
+    }
+
+    public async Task<MaintenanceResult> StatusAsync(string lane, string env, CancellationToken ct)
+    {
+        var target = ws.Resolve(lane, env);
+        var platform = await ws.Platforms.OpenAsync(target.Platform, ct);
+        var record = ws.State.FindMaintenance(target.Environment, target.Service);
+        if (await platform.Maintenance.IsEnabledAsync(target, ct) is { } live && live != (record is not null))
+        {
+            return new MaintenanceResult(false,
+                [$"{target}: maintenance is {(live ? "on" : "off")} in the service's template, but this folder's state says {(record is null ? "off" : "on")}; run 'maintenance disable' or 'enable' to settle it"]);
+        }
+
+        return new MaintenanceResult(true,
+        [
+            record is null
+                ? $"{target}: serving (not in maintenance)"
+                : $"{target}: in maintenance since {record.Since} by {record.Actor} — \"{record.Message}\" (Retry-After {record.RetryAfter})",
+        ]);
+    }
+
+    private void Audit(ResolvedTarget target, string action, Dictionary<string, string?> inputs)
+    {
+        inputs["platform"] = PlatformNames.Name(target.Platform);
+        ws.Recorder.Record(action, target.Lane, target.Environment, inputs, "succeeded");
+    }
+}

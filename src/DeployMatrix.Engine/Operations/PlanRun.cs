@@ -1,0 +1,82 @@
+using DeployMatrix.Core;
+using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Planning;
+using DeployMatrix.Engine.Execution;
+using DeployMatrix.Engine.Workspaces;
+
+namespace DeployMatrix.Engine.Operations;
+
+/// <summary>How a change is carried out: who runs its steps, and the audited ways past the freeze and the gate.</summary>
+public sealed record ChangeOptions
+{
+    /// <summary>Run a Cloud Run plan through gcloud (the commands <c>plan --format shell</c> prints) instead of the APIs.</summary>
+    public bool Gcloud { get; init; }
+
+    /// <summary>The change ticket of an explicit unfreeze (<c>--unfreeze --change-ticket</c>); audited before anything runs.</summary>
+    public string? ChangeTicket { get; init; }
+
+    /// <summary>Why a deploy to the gate's target environment may skip the gate (<c>--override-gate --reason</c>); recorded.</summary>
+    public string? GateOverride { get; init; }
+}
+
+/// <summary>
+/// The shared path of the plan verbs (deploy, traffic, rollback, migrate): plan, apply the release
+/// rules, take the lane's lock, run the steps, record. The rules are checked holding the lock, so the
+/// state they read cannot change before the plan runs.
+/// </summary>
+internal static class PlanRun
+{
+    public static async Task<ExecutionResult> RunAsync(Workspace ws, PlanRequest request, ChangeOptions options, IExecutionReporter reporter, CancellationToken ct)
+    {
+        var plan = Plan(ws, request, options);
+        var runner = await RunnerAsync(ws, plan, options, ct);
+        using var held = await ws.Locks.AcquireAsync(plan.Lane, plan.Environment!, PlanActions.Name(plan.Action), ct);
+        return await RunLockedAsync(ws, plan, runner, options, reporter, overridden: null, ct);
+    }
+
+    /// <summary>Plans the request on the workspace's platform; a plan that cannot be made is an <see cref="OperationException"/> with its exit code.</summary>
+    public static Plan Plan(Workspace ws, PlanRequest request, ChangeOptions options)
+    {
+        var planned = Planner.Plan(ws.Matrix, request with { Platform = ws.PlatformOverride, Unfreeze = options.ChangeTicket is not null });
+        var plan = planned.Plan ?? throw ReleaseRules.Refused(planned);
+        if (options.Gcloud && plan.Platform != PlatformKind.CloudRun)
+        {
+            throw new OperationException("--executor gcloud carries out Cloud Run targets; this one is on the local platform (drop --executor, or add --platform cloudrun)", ExitCodes.BadInput);
+        }
+
+        return plan;
+    }
+
+    public static async Task<IStepRunner> RunnerAsync(Workspace ws, Plan plan, ChangeOptions options, CancellationToken ct) =>
+        options.Gcloud
+            ? (ws.Gcloud ?? throw new OperationException("this build has no gcloud executor", ExitCodes.BadInput))(null)
+            : new PlatformStepRunner(await ws.Platforms.OpenAsync(plan.Platform!.Value, ct));
+
+    /// <summary>Runs a plan whose lane lock the caller holds: the rules, then the steps.</summary>
+    /// <param name="overridden">Tags this operation already overrode the gate for (a compound operation records one override).</param>
+    public static async Task<ExecutionResult> RunLockedAsync(Workspace ws, Plan plan, IStepRunner runner, ChangeOptions options, IExecutionReporter reporter, ISet<string>? overridden, CancellationToken ct)
+    {
+        var target = plan.Target!;
+        if (options.ChangeTicket is { } ticket && ws.Matrix.FindLane(plan.Lane) is { Status: LaneStatus.Legacy } legacy)
+        {
+            ReleaseRules.RecordUnfreeze(ws, legacy, plan.Environment, ticket, $"{PlanActions.Name(plan.Action)} of legacy lane {legacy.Name}");
+        }
+
+        if (plan.Action is PlanAction.Deploy or PlanAction.SetTraffic or PlanAction.Rollback)
+        {
+            ReleaseRules.RefuseInMaintenance(ws, target, PlanActions.Name(plan.Action));
+        }
+
+        if (plan.Action == PlanAction.Deploy)
+        {
+            ReleaseRules.RequirePromotion(ws, target, plan.Tag!, options.GateOverride, overridden);
+        }
+
+        var executor = new PlanExecutor(runner, ws.Recorder, ws.Time, reporter)
+        {
+            RecordedStable = ws.RecordedStable(target),
+            RecordStable = revision => ws.State.RecordStable(PlatformNames.Name(target.Platform), target.Environment, target.Service, revision),
+        };
+        return await executor.RunAsync(plan, ct);
+    }
+}

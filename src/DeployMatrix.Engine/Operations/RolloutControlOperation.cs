@@ -1,0 +1,118 @@
+using DeployMatrix.Core.Resolution;
+using DeployMatrix.Engine.Platform;
+using DeployMatrix.Engine.Rollout;
+using DeployMatrix.Engine.Workspaces;
+
+namespace DeployMatrix.Engine.Operations;
+
+/// <summary>The latest rollout of a lane with the traffic now and what a person can do next.</summary>
+public sealed record RolloutStatusView(Rollout.Rollout Rollout, IReadOnlyList<TrafficAssignment> Traffic, string? Next);
+
+/// <summary>What a person's request did: the rollout after it, and whether it took effect.</summary>
+public sealed record RolloutControlResult(Rollout.Rollout Rollout, string Message, bool Done, string? Receipt);
+
+/// <summary>
+/// <c>rollout status|pause|resume|abort|promote</c>: look at the latest rollout and step in. A rollout
+/// driven by a live process gets a request it acts on within <see cref="RolloutRunner.ControlPoll"/>;
+/// one nobody drives (paused, held, or interrupted because its process died) is acted on here, holding
+/// the lane's lock.
+/// </summary>
+public sealed class RolloutControlOperation(Workspace ws)
+{
+    /// <value>How long a request waits for the driving process to act on it; the default is 30 seconds.</value>
+    public TimeSpan AckTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    public async Task<RolloutStatusView> StatusAsync(string lane, string env, CancellationToken ct)
+    {
+        var target = ws.Resolve(lane, env);
+        var rollout = Require(target);
+        var service = await (await ws.Platforms.OpenAsync(target.Platform, ct)).GetServiceAsync(target, ct);
+        var next = rollout.Shown switch
+        {
+            "running" => $"driven by pid {rollout.Row.OwnerPid}; step in with: deploymatrix rollout pause|promote|abort {rollout.Lane} --env {rollout.Env}",
+            "paused" or "held" or "interrupted" => $"deploymatrix rollout resume|promote|abort {rollout.Lane} --env {rollout.Env}",
+            _ => null,
+        };
+        return new RolloutStatusView(rollout, service.Traffic, next);
+    }
+
+    /// <summary>Continues a paused, held or interrupted rollout from its stage, in this process.</summary>
+    public async Task<RolloutOutcome> ResumeAsync(string lane, string env, Action<string> say, RolloutDriver drive, CancellationToken ct)
+    {
+        var target = ws.Resolve(lane, env);
+        var platform = await ws.Platforms.OpenAsync(target.Platform, ct);
+        using var held = await ws.Locks.AcquireAsync(lane, env, "rollout resume", ct);
+        var rollout = Require(target);
+        if (rollout.Finished)
+        {
+            throw new OperationException($"rollout #{rollout.Id} already ended ({rollout.Shown}); nothing to resume");
+        }
+
+        if (rollout.DrivenElsewhere)
+        {
+            throw new OperationException($"rollout #{rollout.Id} is running in pid {rollout.Row.OwnerPid}; nothing to resume");
+        }
+
+        say($"resuming rollout #{rollout.Id} of {rollout.Lane} in {rollout.Env} at {rollout.Stage}% ({rollout.Shown}): {rollout.Stable} → {rollout.Canary}");
+        var request = await RequestAsync(platform, target, rollout, ct);
+        return await RolloutOperation.DriveAsync(ws, platform, target, drive, runner => runner.ResumeAsync(rollout, request, ct));
+    }
+
+    /// <summary>Pause, abort or promote: a request to the live driver, or carried out here when nobody drives the rollout.</summary>
+    public async Task<RolloutControlResult> ControlAsync(string lane, string env, RolloutControl control, string? reason, IRolloutReporter reporter, CancellationToken ct)
+    {
+        var target = ws.Resolve(lane, env);
+        var rollout = Require(target);
+        var name = RolloutStates.Name(control);
+        if (rollout.Finished)
+        {
+            throw new OperationException($"rollout #{rollout.Id} already ended ({rollout.Shown}); nothing to {name}");
+        }
+
+        if (rollout.DrivenElsewhere)
+        {
+            // The driving process acts on the request at its next poll; wait until it has.
+            ws.State.RequestRolloutControl(rollout.Id, name, ws.Actor, reason);
+            var deadline = ws.Time.GetUtcNow() + AckTimeout;
+            while (Reload(rollout) is { State: RolloutState.Running, DrivenElsewhere: true })
+            {
+                if (ws.Time.GetUtcNow() >= deadline)
+                {
+                    throw new OperationException($"rollout #{rollout.Id} (pid {rollout.Row.OwnerPid}) did not act on '{name}' within {AckTimeout.TotalSeconds:0}s; the request stays recorded");
+                }
+
+                await Task.Delay(RolloutRunner.ControlPoll, ws.Time, ct);
+            }
+
+            var after = Reload(rollout);
+            return new RolloutControlResult(after, $"{after.Shown} at {after.Stage}% — {after.Reason}", after.State != RolloutState.Running, null);
+        }
+
+        if (control == RolloutControl.Pause && rollout.State == RolloutState.Paused)
+        {
+            return new RolloutControlResult(rollout, $"already paused at {rollout.Stage}%", true, null);
+        }
+
+        var platform = await ws.Platforms.OpenAsync(target.Platform, ct);
+        using var held = await ws.Locks.AcquireAsync(lane, env, $"rollout {name}", ct);
+        var request = await RequestAsync(platform, target, rollout, ct);
+        var runner = new RolloutRunner(platform, ws.State, ws.Recorder, ws.Time, reporter, ws.IsAlive);
+        var outcome = await runner.ApplyAsync(rollout, request, new RolloutControlRequest(control, ws.Actor, reason), ct);
+        return new RolloutControlResult(Reload(rollout), outcome.Reason ?? name, true, outcome.Receipt);
+    }
+
+    /// <summary>The lane's latest rollout in the target's environment, or null.</summary>
+    internal static Rollout.Rollout? Latest(Workspace ws, ResolvedTarget target) =>
+        ws.State.LatestRollout(target.Lane, target.Environment) is { } row ? Rollout.Rollout.From(row, ws.IsAlive) : null;
+
+    private Rollout.Rollout Require(ResolvedTarget target) =>
+        Latest(ws, target) ?? throw new OperationException($"no rollout of {target.Lane} in {target.Environment} yet; start one with: deploymatrix rollout {target.Lane} --env {target.Environment}");
+
+    private Rollout.Rollout Reload(Rollout.Rollout rollout) => Rollout.Rollout.From(ws.State.Rollout(rollout.Id)!, ws.IsAlive);
+
+    private static async Task<RolloutRequest> RequestAsync(IPlatform platform, ResolvedTarget target, Rollout.Rollout rollout, CancellationToken ct)
+    {
+        var service = await platform.GetServiceAsync(target, ct);
+        return new RolloutRequest(target, rollout.Stable, rollout.Canary) { Tag = service.Revisions.FirstOrDefault(r => r.Name == rollout.Canary)?.Tag };
+    }
+}

@@ -1,0 +1,111 @@
+using DeployMatrix.Core;
+using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Planning;
+using DeployMatrix.Core.Resolution;
+using DeployMatrix.Engine.Drift;
+using DeployMatrix.Engine.Execution;
+using DeployMatrix.Engine.Platform;
+using DeployMatrix.Engine.Rollout;
+using DeployMatrix.Engine.Workspaces;
+
+namespace DeployMatrix.Engine.Operations;
+
+/// <summary>Runs a rollout with the reporter the caller chooses (a live view at a terminal, plain lines elsewhere).</summary>
+public delegate Task<RolloutOutcome> RolloutDriver(Func<IRolloutReporter, Task<RolloutOutcome>> run);
+
+/// <summary>What <c>rollout</c> is asked to do.</summary>
+public sealed record RolloutStartRequest(string Lane, string Env)
+{
+    /// <summary>Deploy this tag first, with no traffic, as the canary (under the same lock); null: the latest ready revision is the canary.</summary>
+    public string? Tag { get; init; }
+
+    /// <summary>The analysis window per stage instead of the policy's; held to the matrix's bounds (<see cref="RolloutPolicy.CheckWindow"/>).</summary>
+    public TimeSpan? Window { get; init; }
+
+    /// <summary>Why a canary whose tag has no passing gate may go to the gate's target environment; recorded once.</summary>
+    public string? GateOverride { get; init; }
+}
+
+/// <summary>
+/// <c>rollout</c>: the canary moves from the stable revision through the lane's stages with analysis. With
+/// a tag it is deployed first; the deploy and the rollout hold the lane's lock together, so nothing else
+/// changes the lane in between, and a gate override is recorded once for both.
+/// </summary>
+public sealed class RolloutOperation(Workspace ws)
+{
+    /// <param name="say">Lines for people before the rollout runs ("rollout of … : stable → canary").</param>
+    /// <param name="deployed">Called with the deploy's result when a tag was deployed first (its receipt).</param>
+    /// <returns>How the rollout ended, or null when there was nothing to roll out (the canary already serves).</returns>
+    /// <exception cref="OperationException">Refused (maintenance, an open rollout, no gate, no migration), the deploy failed, or the platform failed under it (held).</exception>
+    public async Task<RolloutOutcome?> RunAsync(RolloutStartRequest request, IExecutionReporter deployReporter, Action<ExecutionResult> deployed, Action<string> say, RolloutDriver drive, CancellationToken ct)
+    {
+        if (request.Window is { } window && RolloutPolicy.CheckWindow(window) is { } problem)
+        {
+            throw new OperationException($"--window {problem}; give the analysis window per stage, e.g. 30s or 10m", ExitCodes.BadInput);
+        }
+
+        var target = ws.Resolve(request.Lane, request.Env);
+        var platform = await ws.Platforms.OpenAsync(target.Platform, ct);
+        using var held = await ws.Locks.AcquireAsync(request.Lane, request.Env, "rollout", ct);
+        // Refused before anything changes: a deploy of the canary is not left behind by a rollout that cannot start.
+        ReleaseRules.RefuseInMaintenance(ws, target, "a rollout");
+        if (RolloutControlOperation.Latest(ws, target) is { Finished: false } open)
+        {
+            throw new OperationException($"rollout #{open.Id} of {target.Lane} in {target.Environment} is {open.Shown} at {open.Stage}%; finish it first: deploymatrix rollout resume|promote|abort {target.Lane} --env {target.Environment}");
+        }
+
+        var overridden = new HashSet<string>(StringComparer.Ordinal);
+        if (request.Tag is { } tag)
+        {
+            var options = new ChangeOptions { GateOverride = request.GateOverride };
+            var plan = PlanRun.Plan(ws, new PlanRequest { Lane = request.Lane, Environment = request.Env, Tag = tag, Action = PlanAction.Deploy, NoTraffic = true }, options);
+            var result = await PlanRun.RunLockedAsync(ws, plan, new PlatformStepRunner(platform), options, deployReporter, overridden, ct);
+            deployed(result);
+            if (!result.Ok)
+            {
+                throw new OperationException(result.Error!, result.ExitCode);
+            }
+        }
+
+        var service = await platform.GetServiceAsync(target, ct);
+        var canary = service.LatestReadyRevision ?? throw new OperationException($"{target.Service} has no ready revision in {target.Environment}; deploy one first");
+        var canaryRevision = service.Revisions.FirstOrDefault(r => r.Name == canary);
+        // The canary's tag must have passed the gate into this environment, as a deploy's must.
+        ReleaseRules.RequirePromotion(ws, target, canaryRevision?.Tag ?? "", request.GateOverride, overridden);
+        ws.ChangeBegins(target, service.Traffic);
+        var stable = ws.StableOf(target, service)
+            ?? throw new OperationException($"{target.Service} has no revision serving traffic to compare against; give one all traffic first (deploymatrix traffic {target.Lane} --env {target.Environment} --to REV=100)");
+        if (canary == stable)
+        {
+            say($"{canary} already serves {target.Environment}; nothing to roll out");
+            return null;
+        }
+
+        if (target.MigrationMandatory && target.Job is { } job)
+        {
+            var image = canaryRevision?.Image ?? service.Image!;
+            var report = await DriftCheck.RunAsync(platform, target, job, image, ct);
+            if (!report.Ok)
+            {
+                throw new OperationException($"the mandatory migration has not succeeded with the canary's image ({report.Problem}); run: deploymatrix migrate {target.Lane} --env {target.Environment}");
+            }
+        }
+
+        say($"rollout of {target.Lane} in {target.Environment}: {stable} → {canary}");
+        var rollout = new RolloutRequest(target, stable, canary) { Window = request.Window, Tag = canaryRevision?.Tag };
+        return await DriveAsync(ws, platform, target, drive, runner => runner.StartAsync(rollout, ct));
+    }
+
+    /// <summary>Runs a rollout in this process; a platform failure under it leaves it held, with the way to continue.</summary>
+    internal static async Task<RolloutOutcome> DriveAsync(Workspace ws, IPlatform platform, ResolvedTarget target, RolloutDriver drive, Func<RolloutRunner, Task<RolloutOutcome>> run)
+    {
+        try
+        {
+            return await drive(reporter => run(new RolloutRunner(platform, ws.State, ws.Recorder, ws.Time, reporter, ws.IsAlive)));
+        }
+        catch (PlatformException e)
+        {
+            throw new OperationException($"rollout held: {e.Message}; once the platform answers, continue with: deploymatrix rollout resume {target.Lane} --env {target.Environment}");
+        }
+    }
+}

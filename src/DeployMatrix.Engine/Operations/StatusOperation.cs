@@ -1,0 +1,56 @@
+using DeployMatrix.Core;
+using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Resolution;
+using DeployMatrix.Engine.Platform;
+using DeployMatrix.Engine.Workspaces;
+
+namespace DeployMatrix.Engine.Operations;
+
+/// <summary>One service as <c>status</c> shows it: what its platform reports, with the stable revision and maintenance from the state store.</summary>
+public sealed record ServiceView(
+    string Service, string Lane, string Env, string Platform, string? Url, int? ListenerPort,
+    IReadOnlyList<TrafficAssignment> Traffic, string? LatestCreatedRevision, string? LatestReadyRevision, string? StableRevision,
+    string? Image, IReadOnlyList<RevisionInfo> Revisions, string? MaintenanceSince);
+
+/// <summary><c>status</c>: every service of the matrix (or of one lane, one environment) as its platform reports it.</summary>
+public sealed class StatusOperation(Workspace ws)
+{
+    /// <returns>The deployed services, lanes in file order; a target never deployed (no revisions) is left out.</returns>
+    /// <exception cref="OperationException">An unknown lane (exit 2).</exception>
+    /// <exception cref="PlatformException">A platform cannot be reached or refused the read.</exception>
+    public async Task<IReadOnlyList<ServiceView>> RunAsync(string? lane, string? env, CancellationToken ct)
+    {
+        if (lane is not null && ws.Matrix.FindLane(lane) is null)
+        {
+            throw new OperationException(TargetResolver.UnknownLane(ws.Matrix, lane), ExitCodes.BadInput);
+        }
+
+        var platforms = new Dictionary<PlatformKind, IPlatform>();
+        var views = new List<ServiceView>();
+        foreach (var target in TargetResolver.All(ws.Matrix, ws.PlatformOverride).Where(t => (lane is null || t.Lane == lane) && (env is null || t.Environment == env)))
+        {
+            if (ws.Matrix.FindLane(target.Lane) is { Status: LaneStatus.Legacy })
+            {
+                continue;
+            }
+
+            if (!platforms.TryGetValue(target.Platform, out var platform))
+            {
+                platforms[target.Platform] = platform = await ws.Platforms.OpenAsync(target.Platform, ct);
+            }
+
+            var service = await platform.GetServiceAsync(target, ct);
+            if (service.Revisions.Count > 0 || target.Platform == PlatformKind.CloudRun)
+            {
+                views.Add(View(target, service));
+            }
+        }
+
+        return views;
+    }
+
+    private ServiceView View(ResolvedTarget target, ServiceStatus service) => new(
+        service.Service, target.Lane, target.Environment, PlatformNames.Name(target.Platform), service.Url?.ToString(), service.ListenerPort,
+        service.Traffic, service.LatestCreatedRevision, service.LatestReadyRevision, ws.StableOf(target, service), service.Image, service.Revisions,
+        service.MaintenanceSince ?? ws.State.FindMaintenance(target.Environment, target.Service)?.Since);
+}

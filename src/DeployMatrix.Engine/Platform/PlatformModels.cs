@@ -1,0 +1,62 @@
+using DeployMatrix.Core;
+
+namespace DeployMatrix.Engine.Platform;
+
+/// <summary>A revision's share of traffic, an integer percent 0..100.</summary>
+public sealed record TrafficAssignment(string Revision, int Percent);
+
+/// <summary>
+/// One revision as its platform reports it. <see cref="Tag"/> is the tag it was deployed with (kept by the
+/// platform with the revision); the rest is what a person needs in <c>status</c>.
+/// </summary>
+public sealed record RevisionInfo(string Name, string Image, string Status, string? Reason = null, string? Tag = null)
+{
+    /// <summary>The image's content digest (<c>sha256:…</c>) where the platform knows it.</summary>
+    public string? Digest { get; init; }
+
+    /// <summary>Its share of the service's traffic now, percent.</summary>
+    public int Percent { get; init; }
+
+    /// <summary>Whether a process (or an instance) runs it now; a drained revision is stopped.</summary>
+    public bool Running { get; init; } = true;
+
+    /// <summary>The local platform's loopback port of this revision.</summary>
+    public int? Port { get; init; }
+
+    public int? Pid { get; init; }
+
+    public string? CreatedAt { get; init; }
+
+    public string? ReadyAt { get; init; }
+
+    /// <summary>What the platform measured since the revision started, where it measures.</summary>
+    public RevisionCounters? Metrics { get; init; }
+}
+
+/// <summary>A revision's request counters: requests, 5xx answers (and failures to deliver), and the p95 latency in ms.</summary>
+public sealed record RevisionCounters(long Requests, long Failed, double P95Ms);
+
+/// <summary>A service as its platform reports it; revisions newest first.</summary>
+public sealed record ServiceStatus(
+    string Service,
+    string? Image,
+    IReadOnlyList<RevisionInfo> Revisions,
+    IReadOnlyList<TrafficAssignment> Traffic,
+    string? LatestCreatedRevision,
+    string? LatestReadyRevision,
+    Uri? Url)
+{
+    /// <summary>Null when the platform has no such service yet (never deployed).</summary>
+    public static ServiceStatus None(string service) => new(service, null, [], [], null, null, null);
+
+    /// <summary>The local platform's listener port.</summary>
+    public int? ListenerPort { get; init; }
+
+    /// <summary>Since when the platform itself serves maintenance (the local proxy's view).</summary>
+    public string? MaintenanceSince { get; init; }
+}
+
+public sealed record JobExecution(string Name, string Image, bool Succeeded, int? ExitCode, string? LogLocation);
+
+/// <summary>A platform call failed for a reason the user should read; <see cref="Operations.OperationException.ExitCode"/> is what the command exits with.</summary>
+public sealed class PlatformException(string message, int exitCode = ExitCodes.Failed) : Operations.OperationException(message, exitCode);

@@ -1,0 +1,102 @@
+using DeployMatrix.State;
+
+namespace DeployMatrix.Engine.Recording;
+
+/// <summary>
+/// The one writer of what happened: journal rows, audit records, receipts and the rows that go with them
+/// (a rollout's, a gate's). An operation opens its journal with <see cref="Begin"/>, journals its steps,
+/// and ends with one call that writes its receipt, then its journal end, its audit record and any row
+/// of its own in one store transaction — so the audit chain never names a step the journal lacks, and a
+/// crash leaves either all of an ending or none of it. <c>history</c> reads the journal back.
+/// </summary>
+public sealed class Recorder(StateStore state, ReceiptWriter receipts, string actor)
+{
+    /// <summary>Who acts: the OS user running the command.</summary>
+    public string Actor => actor;
+
+    public ReceiptWriter Receipts => receipts;
+
+    /// <summary>Opens an operation's journal (its start row, with this process's pid).</summary>
+    public OperationLog Begin(string action, string? lane, string? env, string? detail = null) =>
+        new(state, actor, action, lane, env, state.BeginOperation(actor, lane, env, action, detail));
+
+    /// <summary>
+    /// A decision with no steps of its own (an unfreeze, a gate override, a maintenance switch): its journal
+    /// rows and its audit record, in one transaction.
+    /// </summary>
+    /// <param name="inputs">What was asked; never secrets.</param>
+    /// <param name="evidence">A file the audit record covers by hash (a receipt, a gate's results, a drill's summary).</param>
+    /// <param name="detail">The journal's words for it (default: the result).</param>
+    public AuditRecord Record(string action, string? lane, string? env, IReadOnlyDictionary<string, string?> inputs, string result, string? evidence = null, string? detail = null) =>
+        state.Write(() => Begin(action, lane, env, detail).End(result, inputs, result, evidence, detail));
+}
+
+/// <summary>One operation's journal: its steps as they run, and its end with the audit record.</summary>
+public sealed class OperationLog
+{
+    private readonly StateStore _state;
+    private readonly string _actor;
+    private readonly string _action;
+    private readonly string? _lane;
+    private readonly string? _env;
+
+    internal OperationLog(StateStore state, string actor, string action, string? lane, string? env, long id)
+    {
+        _state = state;
+        _actor = actor;
+        _action = action;
+        _lane = lane;
+        _env = env;
+        Id = id;
+    }
+
+    public long Id { get; }
+
+    public bool Ended { get; private set; }
+
+    /// <summary>Journals a step: "started" before it runs, its outcome after; or a moment worth keeping ("recorded").</summary>
+    public void Step(string step, string status, string? detail) =>
+        _state.Journal(Id, _actor, _lane, _env, _action, step, status, detail);
+
+    /// <summary>A step that is also an audit record of its own (a rollout's stage), written together.</summary>
+    public AuditRecord Note(string step, string detail, string auditAction, IReadOnlyDictionary<string, string?> inputs, Action? alsoInTransaction = null) =>
+        _state.Write(() =>
+        {
+            Step(step, "recorded", detail);
+            alsoInTransaction?.Invoke();
+            return new AuditLog(_state).Append(_actor, auditAction, _lane, _env, inputs, detail, null);
+        });
+
+    /// <summary>
+    /// Ends this process's part in an operation that goes on without it (a rollout paused or held for a
+    /// person): the journal's end row, with <paramref name="alsoInTransaction"/>; the audit record comes
+    /// when the operation itself ends.
+    /// </summary>
+    public void Stop(string status, string? detail, Action? alsoInTransaction = null)
+    {
+        Ended = true;
+        _state.Write(() =>
+        {
+            alsoInTransaction?.Invoke();
+            _state.Journal(Id, _actor, _lane, _env, _action, null, status, detail);
+        });
+    }
+
+    /// <summary>
+    /// Ends the operation: the journal's end row and the audit record (covering <paramref name="evidence"/>
+    /// by hash), with <paramref name="alsoInTransaction"/>, in one transaction.
+    /// </summary>
+    /// <param name="status">The journal's word for the end (succeeded, failed, go, no-go…).</param>
+    /// <param name="result">The audit record's result (e.g. "succeeded" or "failed: why").</param>
+    public AuditRecord End(string status, IReadOnlyDictionary<string, string?> inputs, string result, string? evidence = null, string? detail = null, Action? alsoInTransaction = null)
+    {
+        Ended = true;
+        return _state.Write(() =>
+        {
+            alsoInTransaction?.Invoke();
+            var audit = new AuditLog(_state).Append(_actor, _action, _lane, _env, inputs, result, evidence);
+            _state.Journal(Id, _actor, _lane, _env, _action, null, status, detail ?? result, audit.Id);
+            return audit;
+        });
+    }
+}
