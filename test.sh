@@ -21,7 +21,7 @@ if ! dotnet build "$root/DeployMatrix.slnx" --nologo -v q; then
   echo "0 passed, 0 failed"
   exit 1
 fi
-for project in "$root"/tests/*/*.Tests.csproj; do
+for project in "$root"/tests/*/*Tests.csproj; do
   name=$(basename "$project" .csproj)
   dotnet test "$project" --no-build --nologo --logger "trx;LogFileName=$name.trx" --results-directory "$results" "$@" || status=1
 done

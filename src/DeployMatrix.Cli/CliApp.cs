@@ -53,15 +53,11 @@ internal static class CliApp
     public static RootCommand Build(CliContext context)
     {
         var root = new RootCommand("DeployMatrix: the deploy matrix as code. Validate, render and plan every lane's build, deploy, migration, traffic and rollback from one YAML file.");
-        root.Options.Add(GlobalOptions.File);
-        root.Options.Add(GlobalOptions.Verbose);
-        root.Options.Add(GlobalOptions.Output);
+        context.Options.AddTo(root);
         root.Subcommands.Add(ValidateCommand.Create(context));
         root.Subcommands.Add(RenderCommand.Create(context));
         root.Subcommands.Add(PlanCommand.Create(context));
         root.Subcommands.Add(GuardCommand.Create(context));
-        root.Options.Add(ExecutionOptions.Platform);
-        root.Options.Add(ExecutionOptions.LockWait);
         root.Subcommands.Add(AgentCommand.Create(context));
         root.Subcommands.Add(BuildCommand.Create(context));
         root.Subcommands.Add(DeployCommand.Create(context));

@@ -6,6 +6,9 @@ internal sealed record CliContext(TextWriter Out, TextWriter Err, string Working
     /// <summary>Output goes to a person's terminal, so long-running commands may redraw a live view.</summary>
     public bool Live { get; init; }
 
+    /// <summary>The global options of this run's command tree.</summary>
+    public Common.GlobalOptions Options { get; } = new();
+
     /// <summary>Reads an environment variable (credentials, endpoints); tests pass their own.</summary>
     public Func<string, string?> Env { get; init; } = Environment.GetEnvironmentVariable;
 }

@@ -18,7 +18,7 @@ public sealed partial class StateStore
     {
         var id = Scalar<long>(
             "INSERT INTO journal (at, actor, lane, env, action, step, status, detail, pid) VALUES ($t, $a, $l, $e, $act, NULL, 'started', $d, $pid) RETURNING id",
-            ("$t", Now), ("$a", actor), ("$l", lane), ("$e", env), ("$act", action), ("$d", detail), ("$pid", Environment.ProcessId));
+            ("$t", Now), ("$a", actor), ("$l", lane), ("$e", env), ("$act", action), ("$d", detail), ("$pid", Owner.Pid));
         Execute("UPDATE journal SET operation = $id WHERE id = $id", ("$id", id));
         return id;
     });

@@ -17,13 +17,13 @@ public sealed partial class StateStore
 {
     private const string RolloutColumns = "id, lane, env, stable, canary, status, stage, reason, started_at, updated_at, stages, stage_index, window_ms, owner_pid";
 
-    /// <summary>Records a new rollout driven by this process, with status <paramref name="status"/> at its first stage.</summary>
+    /// <summary>Records a new rollout driven by the store's owner, with status <paramref name="status"/> at its first stage.</summary>
     public long StartRollout(string lane, string env, string stable, string canary, IReadOnlyList<int> stages, TimeSpan window, string status) =>
         Scalar<long>(
             "INSERT INTO rollouts (lane, env, stable, canary, status, stage, started_at, updated_at, stages, stage_index, window_ms, owner_pid) " +
             "VALUES ($l, $e, $s, $c, $status, $st, $t, $t, $stages, 0, $w, $pid) RETURNING id",
             ("$l", lane), ("$e", env), ("$s", stable), ("$c", canary), ("$status", status), ("$st", stages[0]), ("$t", Now),
-            ("$stages", string.Join(',', stages.Select(s => s.ToString(CultureInfo.InvariantCulture)))), ("$w", (long)window.TotalMilliseconds), ("$pid", Environment.ProcessId));
+            ("$stages", string.Join(',', stages.Select(s => s.ToString(CultureInfo.InvariantCulture)))), ("$w", (long)window.TotalMilliseconds), ("$pid", Owner.Pid));
 
     /// <summary>Records progress; with <paramref name="driven"/> false the rollout has no owner any more (it stopped or ended).</summary>
     public void UpdateRollout(long id, string status, int stageIndex, int stage, string? reason, bool driven) =>
@@ -32,7 +32,7 @@ public sealed partial class StateStore
             ("$id", id), ("$s", status), ("$i", stageIndex), ("$st", stage), ("$r", reason), ("$t", Now), ("$driven", driven));
 
     /// <summary>
-    /// Makes this process the rollout's driver, setting <paramref name="status"/>, when <paramref name="mayClaim"/>
+    /// Makes the store's owner the rollout's driver, setting <paramref name="status"/>, when <paramref name="mayClaim"/>
     /// agrees with the row as it is inside the transaction (so two processes cannot both take it over).
     /// </summary>
     public bool ClaimRollout(long id, string status, Func<RolloutRecord, bool> mayClaim) => Write(() =>
@@ -43,7 +43,7 @@ public sealed partial class StateStore
         }
 
         Execute("UPDATE rollouts SET status = $s, owner_pid = $pid, control = NULL, control_reason = NULL, control_actor = NULL, updated_at = $t WHERE id = $id",
-            ("$id", id), ("$s", status), ("$pid", Environment.ProcessId), ("$t", Now));
+            ("$id", id), ("$s", status), ("$pid", Owner.Pid), ("$t", Now));
         return true;
     });
 

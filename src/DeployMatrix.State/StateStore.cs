@@ -18,20 +18,25 @@ public sealed partial class StateStore : IDisposable
     private readonly Lock _sync = new();
     private int _depth;
 
-    private StateStore(SqliteConnection connection, TimeProvider time)
+    private StateStore(SqliteConnection connection, TimeProvider time, StoreOwner owner)
     {
         _connection = connection;
         _time = time;
+        Owner = owner;
     }
 
-    public static StateStore Open(string path, TimeProvider time)
+    /// <summary>Who this store acts for: the process that takes locks, drives rollouts and journals operations.</summary>
+    public StoreOwner Owner { get; }
+
+    /// <param name="owner">The owning process (default: this one); tests pass another to act as a second process.</param>
+    public static StateStore Open(string path, TimeProvider time, StoreOwner? owner = null)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, DefaultTimeout = 30 }.ToString());
         connection.Open();
         Exec(connection, "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;");
         SchemaMigrations.Apply(connection);
-        return new StateStore(connection, time);
+        return new StateStore(connection, time, owner ?? StoreOwner.ThisProcess);
     }
 
     public int SchemaVersion
@@ -160,4 +165,13 @@ public sealed partial class StateStore : IDisposable
     internal static string? NullableString(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 
     internal static int? NullableInt(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt32(i);
+}
+
+/// <summary>
+/// The process a store acts for (<see cref="Pid"/>) and how it tells whether another recorded process still
+/// runs on this machine: a lock or a rollout whose owner is gone may be taken over.
+/// </summary>
+public sealed record StoreOwner(int Pid, Func<int, bool> IsAlive)
+{
+    public static readonly StoreOwner ThisProcess = new(Environment.ProcessId, StateStore.IsAlive);
 }

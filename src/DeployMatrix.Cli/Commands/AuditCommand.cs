@@ -21,7 +21,7 @@ internal static class AuditCommand
         {
             using var ws = WorkspaceFactory.Open(result, context);
             var history = new AuditOperation(ws).History(result.GetValue(lane), result.GetValue(limit), result.GetValue(steps));
-            if (GlobalOptions.Json(result))
+            if (context.Options.Json(result))
             {
                 Json.Write(context.Out, history.Entries.Select(e => e.Record));
                 return 0;

@@ -17,7 +17,7 @@ internal static class BuildCommand
         command.Arguments.Add(lane);
         command.Options.Add(tag);
         command.Options.Add(allowDirty);
-        command.Options.Add(ExecutionOptions.Executor);
+        command.Options.Add(context.Options.Executor);
         command.SetAction(async (result, ct) =>
         {
             var gcloud = ExecutionOptions.UsesGcloud(result, context);

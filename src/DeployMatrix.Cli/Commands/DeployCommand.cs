@@ -17,7 +17,7 @@ internal static class DeployCommand
         var freeze = new FreezeOptions();
         var command = new Command("deploy", "Deploy a new revision of the lane's image: wait for readiness, verify it runs the requested image, run a mandatory migration and the drift check, smoke-check it, then give it all traffic — except where the environment (production) deploys with no traffic. The gate's target environment takes only tags that passed the gate.");
         target.AddTo(command);
-        command.Options.Add(ExecutionOptions.Executor);
+        command.Options.Add(context.Options.Executor);
         command.Options.Add(tag);
         command.Options.Add(noTraffic);
         gate.AddTo(command);

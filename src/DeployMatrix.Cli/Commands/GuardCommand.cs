@@ -33,7 +33,7 @@ internal static class GuardCommand
 
         root ??= matrix.BaseDirectory;
         var findings = RepositoryGuard.Scan(matrix, root);
-        if (GlobalOptions.Json(result))
+        if (context.Options.Json(result))
         {
             Json.Write(context.Out, new { Root = MatrixSource.Display(root, context), Clean = findings.Count == 0, Findings = findings });
         }

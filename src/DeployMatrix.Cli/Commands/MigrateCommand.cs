@@ -16,7 +16,7 @@ internal static class MigrateCommand
         var rerun = new Option<bool>("--rerun") { Description = "Re-run the migration for the service's current image (the rerun helper); the default when no --tag is given." };
         var command = new Command("migrate", "Point the lane's migration job at an image, run it once and wait, then check drift. Exits with the job's status and says where its log is.");
         target.AddTo(command);
-        command.Options.Add(ExecutionOptions.Executor);
+        command.Options.Add(context.Options.Executor);
         command.Options.Add(tag);
         command.Options.Add(rerun);
         command.SetAction(async (result, ct) =>

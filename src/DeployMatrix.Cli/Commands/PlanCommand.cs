@@ -12,48 +12,63 @@ namespace DeployMatrix.Cli.Commands;
 /// <summary><c>deploymatrix plan LANE --env ENV --tag TAG [--action …]</c>: the exact steps, printed, not run.</summary>
 internal static class PlanCommand
 {
-    private static readonly Argument<string> Lane = new("LANE") { Description = "The lane to plan." };
-    private static readonly Argument<string[]> Args = new("ARGS") { Description = "For --action run: the arguments after '--' that replace <command>.", Arity = ArgumentArity.ZeroOrMore };
-    private static readonly Option<string?> Env = new("--env", "-e") { Description = "The environment (staging, production, …).", HelpName = "ENV" };
-    private static readonly Option<string?> Tag = new("--tag", "-t") { Description = "The image tag. Default for build and deploy: the short git SHA of the matrix's repository. Without it, migrate is the rerun helper (the service's current image).", HelpName = "TAG" };
-    private static readonly Option<string?> Action = new("--action", "-a") { Description = "What to plan. Default: deploy for services, run for binaries.", HelpName = "build|deploy|migrate|set-traffic|rollback|status|run" };
-    private static readonly Option<int?> Percent = new("--percent", "-p") { Description = "For set-traffic: the canary's share, an integer 0..100 (stable gets the rest).", HelpName = "N" };
-    private static readonly Option<string?> Stable = new("--stable") { Description = "For set-traffic and rollback: the stable revision (default: resolved when the step runs).", HelpName = "REV" };
-    private static readonly Option<string?> Canary = new("--canary") { Description = "For set-traffic: the canary revision (default: the latest ready revision).", HelpName = "REV" };
-    private static readonly Option<string> Format = new("--format") { Description = "text: numbered steps; shell: the exact commands the executor runs (gcloud for Cloud Run).", HelpName = "text|shell", DefaultValueFactory = _ => "text" };
+    /// <summary>The command's arguments and options, one set per command tree.</summary>
+    private sealed class Options
+    {
+        public Argument<string> Lane { get; } = new("LANE") { Description = "The lane to plan." };
+
+        public Argument<string[]> Args { get; } = new("ARGS") { Description = "For --action run: the arguments after '--' that replace <command>.", Arity = ArgumentArity.ZeroOrMore };
+
+        public Option<string?> Env { get; } = new("--env", "-e") { Description = "The environment (staging, production, …).", HelpName = "ENV" };
+
+        public Option<string?> Tag { get; } = new("--tag", "-t") { Description = "The image tag. Default for build and deploy: the short git SHA of the matrix's repository, with -dirty on a dirty tree (as build and deploy use it). Without it, migrate is the rerun helper (the service's current image).", HelpName = "TAG" };
+
+        public Option<string?> Action { get; } = new("--action", "-a") { Description = "What to plan. Default: deploy for services, run for binaries.", HelpName = "build|deploy|migrate|set-traffic|rollback|status|run" };
+
+        public Option<int?> Percent { get; } = new("--percent", "-p") { Description = "For set-traffic: the canary's share, an integer 0..100 (stable gets the rest).", HelpName = "N" };
+
+        public Option<string?> Stable { get; } = new("--stable") { Description = "For set-traffic and rollback: the stable revision (default: resolved when the step runs).", HelpName = "REV" };
+
+        public Option<string?> Canary { get; } = new("--canary") { Description = "For set-traffic: the canary revision (default: the latest ready revision).", HelpName = "REV" };
+
+        public Option<string> Format { get; } = new("--format") { Description = "text: numbered steps; shell: the exact commands the executor runs (gcloud for Cloud Run).", HelpName = "text|shell", DefaultValueFactory = _ => "text" };
+
+        public Option[] All => [Env, Tag, Action, Percent, Stable, Canary, Format];
+    }
 
     public static Command Create(CliContext context)
     {
-        Action.AcceptOnlyFromAmong([.. PlanActions.ByName.Keys]);
-        Format.AcceptOnlyFromAmong("text", "shell");
+        var o = new Options();
+        o.Action.AcceptOnlyFromAmong([.. PlanActions.ByName.Keys]);
+        o.Format.AcceptOnlyFromAmong("text", "shell");
         var command = new Command("plan", "Print the ordered steps an action will run for a lane in an environment, as text, JSON (--output json) or shell commands (--format shell). Nothing is executed.");
-        command.Arguments.Add(Lane);
-        command.Arguments.Add(Args);
-        foreach (var option in new Option[] { Env, Tag, Action, Percent, Stable, Canary, Format })
+        command.Arguments.Add(o.Lane);
+        command.Arguments.Add(o.Args);
+        foreach (var option in o.All)
         {
             command.Options.Add(option);
         }
 
-        command.SetAction((result, ct) => RunAsync(result, context, ct));
+        command.SetAction((result, ct) => RunAsync(o, result, context, ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult result, CliContext context, CancellationToken ct)
+    private static async Task<int> RunAsync(Options o, ParseResult result, CliContext context, CancellationToken ct)
     {
-        var given = ExecutionOptions.ValidTag(result.GetValue(Tag));
+        var given = ExecutionOptions.ValidTag(result.GetValue(o.Tag));
         var matrix = MatrixSource.Load(result, context);
-        var action = result.GetValue(Action) is { } name ? PlanActions.ByName[name] : (PlanAction?)null;
-        RejectStrayArgs(matrix, action, result);
+        var action = result.GetValue(o.Action) is { } name ? PlanActions.ByName[name] : (PlanAction?)null;
+        RejectStrayArgs(o, matrix, action, result);
         var request = new PlanRequest
         {
-            Lane = result.GetValue(Lane)!,
-            Environment = result.GetValue(Env),
-            Tag = given ?? await DefaultTagAsync(matrix, action, result.GetValue(Lane)!, context, ct),
+            Lane = result.GetValue(o.Lane)!,
+            Environment = result.GetValue(o.Env),
+            Tag = given ?? await DefaultTagAsync(matrix, action, result.GetValue(o.Lane)!, context, ct),
             Action = action,
-            Percent = result.GetValue(Percent),
-            Stable = result.GetValue(Stable),
-            Canary = result.GetValue(Canary),
-            Args = result.GetValue(Args) ?? [],
+            Percent = result.GetValue(o.Percent),
+            Stable = result.GetValue(o.Stable),
+            Canary = result.GetValue(o.Canary),
+            Args = result.GetValue(o.Args) ?? [],
             Platform = ExecutionOptions.PlatformOf(result, context), // the global --platform: plan as the commands would run
         };
 
@@ -64,11 +79,11 @@ internal static class PlanCommand
             return planned.ExitCode;
         }
 
-        if (GlobalOptions.Json(result))
+        if (context.Options.Json(result))
         {
             Json.Write(context.Out, plan);
         }
-        else if (result.GetValue(Format) == "shell")
+        else if (result.GetValue(o.Format) == "shell")
         {
             context.Out.Write(ShellRenderer.Render(plan));
         }
@@ -81,10 +96,10 @@ internal static class PlanCommand
     }
 
     /// <summary>Extra words belong only to <c>run</c>; elsewhere they are a typo (e.g. <c>--evn</c>) and must not be ignored.</summary>
-    private static void RejectStrayArgs(Matrix matrix, PlanAction? action, ParseResult result)
+    private static void RejectStrayArgs(Options o, Matrix matrix, PlanAction? action, ParseResult result)
     {
-        var args = result.GetValue(Args) ?? [];
-        var lane = result.GetValue(Lane)!;
+        var args = result.GetValue(o.Args) ?? [];
+        var lane = result.GetValue(o.Lane)!;
         var effective = action ?? (matrix.FindLane(lane) is { } known ? Planner.DefaultAction(known) : PlanAction.Deploy);
         if (args.Length == 0 || effective == PlanAction.Run)
         {
@@ -92,7 +107,7 @@ internal static class PlanCommand
         }
 
         var first = args[0];
-        var options = new Option[] { Env, Tag, Action, Percent, Stable, Canary, Format }.SelectMany(o => o.Aliases.Prepend(o.Name)).ToList();
+        var options = o.All.SelectMany(option => option.Aliases.Prepend(option.Name)).ToList();
         var hint = first.StartsWith('-') && DidYouMean.Closest(first, options) is { } closest ? $"; did you mean '{closest}'?" : "";
         throw new UsageException($"unexpected argument '{first}' for {PlanActions.Name(effective)}{hint} (arguments after '--' belong to --action run)");
     }

@@ -54,7 +54,7 @@ internal static class RolloutControlCommands
     private static async Task<int> StatusAsync(RolloutControlOperation operation, ParseResult result, CliContext context, string lane, string env, string? reason, CancellationToken ct)
     {
         var (rollout, traffic, next) = await operation.StatusAsync(lane, env, ct);
-        if (GlobalOptions.Json(result))
+        if (context.Options.Json(result))
         {
             Json.Write(context.Out, new
             {

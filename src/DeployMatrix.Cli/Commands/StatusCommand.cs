@@ -20,7 +20,7 @@ internal static class StatusCommand
         {
             using var ws = WorkspaceFactory.Open(result, context);
             var services = await new StatusOperation(ws).RunAsync(result.GetValue(lane), result.GetValue(env), ct);
-            if (GlobalOptions.Json(result))
+            if (context.Options.Json(result))
             {
                 Json.Write(context.Out, services);
             }
@@ -29,7 +29,7 @@ internal static class StatusCommand
                 context.Out.WriteLine("nothing deployed yet" + (result.GetValue(lane) is { } l ? $" for {l}" : "") + (result.GetValue(env) is { } e ? $" in {e}" : ""));
             }
 
-            foreach (var service in GlobalOptions.Json(result) ? [] : services)
+            foreach (var service in context.Options.Json(result) ? [] : services)
             {
                 Print(service, context.Out);
             }

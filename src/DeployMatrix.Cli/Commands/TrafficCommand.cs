@@ -15,7 +15,7 @@ internal static class TrafficCommand
         var to = new Option<string>("--to") { Description = "The whole split: revisions with integer percents summing to 100, e.g. svc-00001-abc=90,svc-00002-def=10; LATEST names the latest ready revision.", HelpName = "REV=PCT,…", Required = true };
         var command = new Command("traffic", "Set a service's traffic split at once. Requests in flight finish where they went; revisions that lose all traffic drain, then stop.");
         target.AddTo(command);
-        command.Options.Add(ExecutionOptions.Executor);
+        command.Options.Add(context.Options.Executor);
         command.Options.Add(to);
         command.SetAction(async (result, ct) =>
         {
@@ -33,7 +33,7 @@ internal static class TrafficCommand
         var to = new Option<string?>("--to") { Description = "The revision to send all traffic to (default: the stable revision — the one that served all traffic before the latest change).", HelpName = "REV" };
         var command = new Command("rollback", "Send all traffic to the stable revision at once.");
         target.AddTo(command);
-        command.Options.Add(ExecutionOptions.Executor);
+        command.Options.Add(context.Options.Executor);
         command.Options.Add(to);
         command.SetAction(async (result, ct) =>
         {

@@ -22,7 +22,7 @@ internal static class ValidateCommand
     {
         var path = MatrixSource.Locate(result, context, file);
         var loaded = MatrixLoader.Load(path, MatrixSource.Display(path, context));
-        if (GlobalOptions.Json(result))
+        if (context.Options.Json(result))
         {
             Json.Write(context.Out, new
             {

@@ -1,24 +1,36 @@
 using System.CommandLine;
+using DeployMatrix.Core.Model;
 
 namespace DeployMatrix.Cli.Common;
 
-/// <summary>Options every command accepts.</summary>
-internal static class GlobalOptions
+/// <summary>
+/// The options every command accepts, and the executor option of the commands that run plans. One set per
+/// command tree: an option knows the commands it belongs to, so trees built side by side (tests running
+/// in parallel) never share one.
+/// </summary>
+internal sealed class GlobalOptions
 {
-    public static readonly Option<string?> File = new("--file", "-f")
+    public GlobalOptions()
+    {
+        Output.AcceptOnlyFromAmong("text", "json");
+        Platform.AcceptOnlyFromAmong([.. PlatformNames.ByName.Keys]);
+        Executor.AcceptOnlyFromAmong("api", "gcloud");
+    }
+
+    public Option<string?> File { get; } = new("--file", "-f")
     {
         Description = "The matrix file. Default: the nearest deploymatrix.yaml in the current folder or its parents.",
         HelpName = "PATH",
         Recursive = true,
     };
 
-    public static readonly Option<bool> Verbose = new("--verbose", "-v")
+    public Option<bool> Verbose { get; } = new("--verbose", "-v")
     {
-        Description = "Say which matrix file is used and what happens.",
+        Description = "Say which matrix file is used and what happens (gcloud's output as it comes, with --executor gcloud).",
         Recursive = true,
     };
 
-    public static readonly Option<string> Output = new("--output", "-o")
+    public Option<string> Output { get; } = new("--output", "-o")
     {
         Description = "Output for people (text) or machines (json).",
         HelpName = "text|json",
@@ -26,7 +38,36 @@ internal static class GlobalOptions
         Recursive = true,
     };
 
-    static GlobalOptions() => Output.AcceptOnlyFromAmong("text", "json");
+    public Option<string?> Platform { get; } = new("--platform")
+    {
+        Description = "Run every target on this platform instead of the matrix's: 'local' rehearses Cloud Run lanes on this machine. Default: $DEPLOYMATRIX_PLATFORM, else the matrix.",
+        HelpName = "local|cloudrun",
+        Recursive = true,
+    };
 
-    public static bool Json(ParseResult result) => result.GetValue(Output) == "json";
+    public Option<int> LockWait { get; } = new("--lock-wait")
+    {
+        Description = "Seconds to wait when another command holds the same lane and environment (default 10).",
+        HelpName = "SECONDS",
+        DefaultValueFactory = _ => 10,
+        Recursive = true,
+    };
+
+    /// <summary>Who carries out a Cloud Run plan: Google's APIs (default), or the gcloud CLI as the seed's scripts did. Added to the commands that run plans.</summary>
+    public Option<string?> Executor { get; } = new("--executor")
+    {
+        Description = "For Cloud Run targets: 'api' calls Google's APIs; 'gcloud' runs exactly the gcloud commands 'plan --format shell' prints. Default: $DEPLOYMATRIX_EXECUTOR, else api.",
+        HelpName = "api|gcloud",
+    };
+
+    public void AddTo(RootCommand root)
+    {
+        root.Options.Add(File);
+        root.Options.Add(Verbose);
+        root.Options.Add(Output);
+        root.Options.Add(Platform);
+        root.Options.Add(LockWait);
+    }
+
+    public bool Json(ParseResult result) => result.GetValue(Output) == "json";
 }

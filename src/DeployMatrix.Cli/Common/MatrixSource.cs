@@ -10,14 +10,14 @@ internal static class MatrixSource
     /// <summary>Locates the matrix: a positional FILE, else --file, else the nearest deploymatrix.yaml from <paramref name="searchFrom"/>.</summary>
     public static string Locate(ParseResult result, CliContext context, string? positional = null, string? searchFrom = null)
     {
-        var explicitPath = positional ?? result.GetValue(GlobalOptions.File);
+        var explicitPath = positional ?? result.GetValue(context.Options.File);
         var (path, error) = MatrixLocator.Locate(explicitPath, searchFrom ?? context.WorkingDirectory);
         if (path is null)
         {
             throw new UsageException(error!);
         }
 
-        if (result.GetValue(GlobalOptions.Verbose))
+        if (result.GetValue(context.Options.Verbose))
         {
             context.Err.WriteLine($"using matrix {path}");
         }

@@ -26,7 +26,7 @@ internal static class WorkspaceFactory
         var state = StateStore.Open(paths.StateDb, context.Time);
         var processes = new ProcessRunner(context.Time);
         var platforms = new Platforms(matrix.BaseDirectory, paths, state, processes, context);
-        var verbose = result.GetValue(GlobalOptions.Verbose);
+        var verbose = result.GetValue(context.Options.Verbose);
         return new Workspace
         {
             Matrix = matrix,
@@ -49,7 +49,7 @@ internal static class WorkspaceFactory
                 }
             }).RunAsync),
             PlatformOverride = ExecutionOptions.PlatformOf(result, context),
-            LockWait = TimeSpan.FromSeconds(result.GetValue(ExecutionOptions.LockWait)),
+            LockWait = TimeSpan.FromSeconds(result.GetValue(context.Options.LockWait)),
             Env = context.Env,
             Resources = [platforms],
         };

@@ -25,7 +25,7 @@ public sealed class AuditOperation(Workspace ws)
         var entries = records.Select(r => new HistoryEntry(r, steps ? [.. ws.State.OperationOf(r.Id).Where(j => j.Step is not null)] : [])).ToList();
         var unfinished = ws.State.UnfinishedOperations()
             .Where(j => lane is null || j.Lane == lane)
-            .Select(j => new UnfinishedOperation(j, ws.State.LastStep(j.Id), j.Pid is { } pid && ws.IsAlive(pid)))
+            .Select(j => new UnfinishedOperation(j, ws.State.LastStep(j.Id), j.Pid is { } pid && ws.State.Owner.IsAlive(pid)))
             .ToList();
         return new History(entries, unfinished);
     }

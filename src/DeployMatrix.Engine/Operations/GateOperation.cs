@@ -34,7 +34,7 @@ public sealed class GateOperation(Workspace ws)
             ws.Matrix,
             platform,
             (lane, env) => ws.Resolve(lane, env),
-            (lane, env) => ws.State.LatestRollout(lane, env) is { } row ? Rollout.Rollout.From(row, ws.IsAlive) : null,
+            (lane, env) => ws.State.LatestRollout(lane, env) is { } row ? Rollout.Rollout.From(row, ws.State.Owner) : null,
             ws.Processes,
             ws.Env,
             new Redactor());

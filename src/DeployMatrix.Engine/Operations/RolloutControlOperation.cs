@@ -96,19 +96,19 @@ public sealed class RolloutControlOperation(Workspace ws)
         var platform = await ws.Platforms.OpenAsync(target.Platform, ct);
         using var held = await ws.Locks.AcquireAsync(lane, env, $"rollout {name}", ct);
         var request = await RequestAsync(platform, target, rollout, ct);
-        var runner = new RolloutRunner(platform, ws.State, ws.Recorder, ws.Time, reporter, ws.IsAlive);
+        var runner = new RolloutRunner(platform, ws.State, ws.Recorder, ws.Time, reporter);
         var outcome = await runner.ApplyAsync(rollout, request, new RolloutControlRequest(control, ws.Actor, reason), ct);
         return new RolloutControlResult(Reload(rollout), outcome.Reason ?? name, true, outcome.Receipt);
     }
 
     /// <summary>The lane's latest rollout in the target's environment, or null.</summary>
     internal static Rollout.Rollout? Latest(Workspace ws, ResolvedTarget target) =>
-        ws.State.LatestRollout(target.Lane, target.Environment) is { } row ? Rollout.Rollout.From(row, ws.IsAlive) : null;
+        ws.State.LatestRollout(target.Lane, target.Environment) is { } row ? Rollout.Rollout.From(row, ws.State.Owner) : null;
 
     private Rollout.Rollout Require(ResolvedTarget target) =>
         Latest(ws, target) ?? throw new OperationException($"no rollout of {target.Lane} in {target.Environment} yet; start one with: deploymatrix rollout {target.Lane} --env {target.Environment}");
 
-    private Rollout.Rollout Reload(Rollout.Rollout rollout) => Rollout.Rollout.From(ws.State.Rollout(rollout.Id)!, ws.IsAlive);
+    private Rollout.Rollout Reload(Rollout.Rollout rollout) => Rollout.Rollout.From(ws.State.Rollout(rollout.Id)!, ws.State.Owner);
 
     private static async Task<RolloutRequest> RequestAsync(IPlatform platform, ResolvedTarget target, Rollout.Rollout rollout, CancellationToken ct)
     {

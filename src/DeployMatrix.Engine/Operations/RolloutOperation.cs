@@ -101,7 +101,7 @@ public sealed class RolloutOperation(Workspace ws)
     {
         try
         {
-            return await drive(reporter => run(new RolloutRunner(platform, ws.State, ws.Recorder, ws.Time, reporter, ws.IsAlive)));
+            return await drive(reporter => run(new RolloutRunner(platform, ws.State, ws.Recorder, ws.Time, reporter)));
         }
         catch (PlatformException e)
         {

@@ -53,9 +53,23 @@ public sealed class ReceiptWriter(string directory, TimeProvider time)
             ["started_at"] = s.StartedAt.ToString("O", CultureInfo.InvariantCulture),
             ["ended_at"] = s.EndedAt.ToString("O", CultureInfo.InvariantCulture),
         })]);
-        var name = $"{now.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture)}-{target.Lane}-{target.Environment}-{action}.json";
-        var path = Path.Combine(directory, name);
-        File.WriteAllText(path, receipt.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        return path;
+        var stem = $"{now.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture)}-{target.Lane}-{target.Environment}-{action}";
+        var text = receipt.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
+        // A receipt is never overwritten (the audit chain holds its hash): two in one millisecond get -2, -3, …
+        for (var n = 1; ; n++)
+        {
+            var path = Path.Combine(directory, n == 1 ? $"{stem}.json" : $"{stem}-{n}.json");
+            try
+            {
+                using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
+                using var writer = new StreamWriter(file);
+                writer.Write(text);
+                return path;
+            }
+            catch (IOException) when (File.Exists(path) && n < 1000)
+            {
+                // Taken; try the next name.
+            }
+        }
     }
 }

@@ -74,12 +74,12 @@ public sealed class OperationLog
     /// </summary>
     public void Stop(string status, string? detail, Action? alsoInTransaction = null)
     {
-        Ended = true;
         _state.Write(() =>
         {
             alsoInTransaction?.Invoke();
             _state.Journal(Id, _actor, _lane, _env, _action, null, status, detail);
         });
+        Ended = true;
     }
 
     /// <summary>
@@ -90,13 +90,14 @@ public sealed class OperationLog
     /// <param name="result">The audit record's result (e.g. "succeeded" or "failed: why").</param>
     public AuditRecord End(string status, IReadOnlyDictionary<string, string?> inputs, string result, string? evidence = null, string? detail = null, Action? alsoInTransaction = null)
     {
-        Ended = true;
-        return _state.Write(() =>
+        var audit = _state.Write(() =>
         {
             alsoInTransaction?.Invoke();
             var audit = new AuditLog(_state).Append(_actor, _action, _lane, _env, inputs, result, evidence);
             _state.Journal(Id, _actor, _lane, _env, _action, null, status, detail ?? result, audit.Id);
             return audit;
         });
+        Ended = true;
+        return audit;
     }
 }

@@ -19,7 +19,7 @@ namespace DeployMatrix.Engine.Rollout;
 /// from (the stage's split is set again and its window run again). While a window runs, the driver
 /// reads requests left by other processes (pause, abort, promote) every <see cref="ControlPoll"/>.
 /// </remarks>
-public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder recorder, TimeProvider time, IRolloutReporter reporter, Func<int, bool> isAlive)
+public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder recorder, TimeProvider time, IRolloutReporter reporter)
 {
     /// <summary>How often a running window looks for a person's request: 0.2 s, so pause and abort act at once.</summary>
     public static readonly TimeSpan ControlPoll = TimeSpan.FromMilliseconds(200);
@@ -72,7 +72,7 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
 
         var claimed = state.ClaimRollout(rollout.Id, RolloutStates.Name(RolloutState.Running), row =>
         {
-            var current = Rollout.From(row, isAlive);
+            var current = Rollout.From(row, state.Owner);
             return !current.Finished && !current.DrivenElsewhere;
         });
         if (!claimed)

@@ -125,7 +125,7 @@ public static class RolloutStates
 /// A rollout as the engine reads it from its stored row: its state, and whether a live process drives it
 /// (<see cref="DrivenElsewhere"/>) or its driver died (<see cref="Interrupted"/>).
 /// </summary>
-public sealed record Rollout(RolloutRecord Row, RolloutState State, bool OwnerAlive)
+public sealed record Rollout(RolloutRecord Row, RolloutState State, bool OwnerAlive, bool OwnedHere)
 {
     public long Id => Row.Id;
 
@@ -151,13 +151,14 @@ public sealed record Rollout(RolloutRecord Row, RolloutState State, bool OwnerAl
     public bool Interrupted => State == RolloutState.Running && !OwnerAlive;
 
     /// <summary>Running, driven by another live process: requests go to it.</summary>
-    public bool DrivenElsewhere => State == RolloutState.Running && OwnerAlive && Row.OwnerPid != Environment.ProcessId;
+    public bool DrivenElsewhere => State == RolloutState.Running && OwnerAlive && !OwnedHere;
 
     public bool Finished => RolloutStates.IsFinished(State);
 
     /// <summary>The state as people read it: "interrupted" for a running rollout whose driver died.</summary>
     public string Shown => Interrupted ? "interrupted" : RolloutStates.Name(State);
 
-    public static Rollout From(RolloutRecord row, Func<int, bool> isAlive) =>
-        new(row, RolloutStates.Parse(row.Status), row.OwnerPid is { } pid && isAlive(pid));
+    /// <param name="owner">The process reading it: its own rollouts are not driven elsewhere.</param>
+    public static Rollout From(RolloutRecord row, StoreOwner owner) =>
+        new(row, RolloutStates.Parse(row.Status), row.OwnerPid is { } pid && owner.IsAlive(pid), row.OwnerPid == owner.Pid);
 }

@@ -60,9 +60,6 @@ public sealed class Workspace : IDisposable
     /// <summary>Reads an environment variable (a gate check's bearer token); tests pass their own.</summary>
     public Func<string, string?> Env { get; init; } = Environment.GetEnvironmentVariable;
 
-    /// <summary>Liveness of another process on this machine (a lock's or a rollout's owner); tests pass their own.</summary>
-    public Func<int, bool> IsAlive { get; init; } = StateStore.IsAlive;
-
     public string Actor => Recorder.Actor;
 
     public GitInfo Git => new(Processes);

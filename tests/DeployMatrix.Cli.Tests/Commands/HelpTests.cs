@@ -1,4 +1,4 @@
-using DeployMatrix.Cli.Tests.Support;
+using DeployMatrix.Tests.Support;
 
 namespace DeployMatrix.Cli.Tests.Commands;
 

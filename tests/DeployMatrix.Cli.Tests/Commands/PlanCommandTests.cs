@@ -1,5 +1,5 @@
 using System.Text.Json;
-using DeployMatrix.Cli.Tests.Support;
+using DeployMatrix.Tests.Support;
 
 namespace DeployMatrix.Cli.Tests.Commands;
 

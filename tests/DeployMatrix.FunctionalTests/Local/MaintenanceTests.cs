@@ -1,30 +1,32 @@
 using System.Net;
 using DeployMatrix.Core.Maintenance;
+using DeployMatrix.FunctionalTests.Support;
 
-namespace DeployMatrix.Cli.Tests.Local;
+namespace DeployMatrix.FunctionalTests.Local;
 
 /// <summary>
 /// <c>maintenance</c> on the local platform, end to end: the example's real service behind the agent's
 /// proxy, the bypass token in a 0600 file and never in any output, traffic changes refused meanwhile,
 /// and everything audited.
 /// </summary>
-[Collection(LocalExampleCollection.Name)]
-public sealed class MaintenanceTests(LocalExampleFixture example)
+public sealed class MaintenanceTests : ExampleTest
 {
+    protected override ExampleStage Stage => ExampleStage.Agent;
+
     private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false, UseCookies = false }) { Timeout = TimeSpan.FromSeconds(10) };
 
     [Fact]
     public async Task Enable_Answers503_ButHealthAndBypassCookieHolders_ThenDisable_ServesAgain()
     {
-        var deploy = example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1");
+        var deploy = Example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1");
         Assert.True(deploy.ExitCode == 0, deploy.ToString());
-        var url = $"http://127.0.0.1:{example.Ports["runtime-staging"]}";
+        var url = $"http://127.0.0.1:{Example.Ports["runtime-staging"]}";
 
-        var enable = example.Cli("maintenance", "enable", "runtime", "--env", "staging", "--message", "migrating the ledger", "--retry-after", "60");
+        var enable = Example.Cli("maintenance", "enable", "runtime", "--env", "staging", "--message", "migrating the ledger", "--retry-after", "60");
         try
         {
             Assert.True(enable.ExitCode == 0, enable.ToString());
-            var tokenFile = Path.Combine(example.Dir, ".deploymatrix", "secrets", "maintenance-staging-runtime-staging.token");
+            var tokenFile = Path.Combine(Example.Dir, ".deploymatrix", "secrets", "maintenance-staging-runtime-staging.token");
             var token = File.ReadAllText(tokenFile).Trim();
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(tokenFile));
             Assert.DoesNotContain(token, enable.Out + enable.Err, StringComparison.Ordinal);
@@ -43,37 +45,37 @@ public sealed class MaintenanceTests(LocalExampleFixture example)
             using var through = new HttpRequestMessage(HttpMethod.Get, $"{url}/api/v1/runtime/status") { Headers = { { "Cookie", cookie } } };
             Assert.Equal(HttpStatusCode.OK, (await Http.SendAsync(through)).StatusCode);
 
-            Assert.Contains("MAINTENANCE since", example.Cli("status", "runtime", "--env", "staging").Out, StringComparison.Ordinal);
-            var status = example.Cli("maintenance", "status", "runtime", "--env", "staging");
+            Assert.Contains("MAINTENANCE since", Example.Cli("status", "runtime", "--env", "staging").Out, StringComparison.Ordinal);
+            var status = Example.Cli("maintenance", "status", "runtime", "--env", "staging");
             Assert.Contains("in maintenance since", status.Out, StringComparison.Ordinal);
             Assert.Contains("\"migrating the ledger\"", status.Out, StringComparison.Ordinal);
 
             // Traffic stays where it is until maintenance ends; migrations may run.
-            var refused = example.Cli("rollback", "runtime", "--env", "staging");
+            var refused = Example.Cli("rollback", "runtime", "--env", "staging");
             Assert.Equal(1, refused.ExitCode);
             Assert.Contains("is in maintenance since", refused.Err, StringComparison.Ordinal);
             Assert.Contains("deploymatrix maintenance disable runtime --env staging", refused.Err, StringComparison.Ordinal);
-            var again = example.Cli("maintenance", "enable", "runtime", "--env", "staging");
+            var again = Example.Cli("maintenance", "enable", "runtime", "--env", "staging");
             Assert.Contains("already in maintenance", again.Out, StringComparison.Ordinal);
 
             // An agent killed with SIGKILL comes back still in maintenance, and the cookie still works.
-            var pid = int.Parse(File.ReadAllText(Path.Combine(example.Dir, ".deploymatrix", "agent.pid")), System.Globalization.CultureInfo.InvariantCulture);
+            var pid = int.Parse(File.ReadAllText(Path.Combine(Example.Dir, ".deploymatrix", "agent.pid")), System.Globalization.CultureInfo.InvariantCulture);
             System.Diagnostics.Process.GetProcessById(pid).Kill();
             await Task.Delay(300);
-            Assert.Equal(0, example.Cli("agent", "start").ExitCode);
+            Assert.Equal(0, Example.Cli("agent", "start").ExitCode);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, (await Http.GetAsync(new Uri($"{url}/api/v1/runtime/status"))).StatusCode);
             using var afterRestart = new HttpRequestMessage(HttpMethod.Get, $"{url}/api/v1/runtime/status") { Headers = { { "Cookie", cookie } } };
             Assert.Equal(HttpStatusCode.OK, (await Http.SendAsync(afterRestart)).StatusCode);
         }
         finally
         {
-            var disable = example.Cli("maintenance", "disable", "runtime", "--env", "staging");
+            var disable = Example.Cli("maintenance", "disable", "runtime", "--env", "staging");
             Assert.True(disable.ExitCode == 0, disable.ToString());
         }
 
         Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync(new Uri($"{url}/api/v1/runtime/status"))).StatusCode);
-        Assert.Contains("serving (not in maintenance)", example.Cli("maintenance", "status", "runtime", "--env", "staging").Out, StringComparison.Ordinal);
-        var history = example.Cli("history", "runtime").Out;
+        Assert.Contains("serving (not in maintenance)", Example.Cli("maintenance", "status", "runtime", "--env", "staging").Out, StringComparison.Ordinal);
+        var history = Example.Cli("history", "runtime").Out;
         Assert.Contains("maintenance-enable", history, StringComparison.Ordinal);
         Assert.Contains("maintenance-disable", history, StringComparison.Ordinal);
     }
@@ -81,18 +83,18 @@ public sealed class MaintenanceTests(LocalExampleFixture example)
     [Fact]
     public void Enable_OnAServiceNeverDeployed_IsOneLine_AndChangesNothing()
     {
-        // No test of the collection deploys the served binary lane to production.
-        var run = example.Cli("maintenance", "enable", "lightning-wallet-executor", "--env", "production");
+        // This workspace never deployed the served binary lane to production.
+        var run = Example.Cli("maintenance", "enable", "lightning-wallet-executor", "--env", "production");
 
         Assert.Equal(1, run.ExitCode);
         Assert.Equal("deploymatrix: lightning-wallet-executor has not been deployed to production; deploy it first", run.Err.Trim());
-        Assert.Contains("serving (not in maintenance)", example.Cli("maintenance", "status", "lightning-wallet-executor", "--env", "production").Out, StringComparison.Ordinal);
+        Assert.Contains("serving (not in maintenance)", Example.Cli("maintenance", "status", "lightning-wallet-executor", "--env", "production").Out, StringComparison.Ordinal);
     }
 
     [Fact]
     public void ARetryAfterOutOfRange_IsBadInput()
     {
-        var run = example.Cli("maintenance", "enable", "runtime", "--env", "staging", "--retry-after", "0");
+        var run = Example.Cli("maintenance", "enable", "runtime", "--env", "staging", "--retry-after", "0");
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("--retry-after 0 is out of range", run.Err, StringComparison.Ordinal);

@@ -1,22 +1,24 @@
 using System.Text.Json;
 using System.Xml.Linq;
+using DeployMatrix.FunctionalTests.Support;
 using DeployMatrix.Tests.Support;
 
-namespace DeployMatrix.Cli.Tests.Local;
+namespace DeployMatrix.FunctionalTests.Local;
 
-[Collection(LocalExampleCollection.Name)]
-public sealed class DrillTests(LocalExampleFixture example)
+public sealed class DrillTests : ExampleTest
 {
+    protected override ExampleStage Stage => ExampleStage.Agent;
+
     private const string Lane = "openagents-control-service";
 
     [Fact]
     public void CanaryDrill_ShiftsRollsBackAndWritesTheSeedsReport()
     {
-        Assert.Equal(0, example.Cli("deploy", Lane, "--env", "staging", "--tag", "t1").ExitCode);
-        Assert.Equal(0, example.Cli("deploy", Lane, "--env", "staging", "--tag", "t1", "--no-traffic").ExitCode);
+        Assert.Equal(0, Example.Cli("deploy", Lane, "--env", "staging", "--tag", "t1").ExitCode);
+        Assert.Equal(0, Example.Cli("deploy", Lane, "--env", "staging", "--tag", "t1", "--no-traffic").ExitCode);
         using var outDir = new TempDir();
 
-        var run = example.Cli("drill", "canary", Lane, "--env", "staging", "--steps", "5,50", "--dwell", "300ms", "--out", outDir.Path);
+        var run = Example.Cli("drill", "canary", Lane, "--env", "staging", "--steps", "5,50", "--dwell", "300ms", "--out", outDir.Path);
 
         Assert.True(run.ExitCode == 0, run.ToString());
         var lines = File.ReadAllLines(Path.Combine(outDir.Path, "step-results.jsonl"));
@@ -43,7 +45,7 @@ public sealed class DrillTests(LocalExampleFixture example)
         var svg = XDocument.Parse(File.ReadAllText(Path.Combine(outDir.Path, "timeline.svg")));
         Assert.Equal(4, svg.Descendants(XName.Get("polyline", "http://www.w3.org/2000/svg")).Count());
         Assert.Contains("(timeline.svg)", File.ReadAllText(Path.Combine(outDir.Path, "SUMMARY.md")), StringComparison.Ordinal);
-        var status = JsonDocument.Parse(example.Cli("status", Lane, "--env", "staging", "-o", "json").Out).RootElement[0];
+        var status = JsonDocument.Parse(Example.Cli("status", Lane, "--env", "staging", "-o", "json").Out).RootElement[0];
         Assert.Equal(summary.GetProperty("stable_revision").GetString(), status.GetProperty("traffic")[0].GetProperty("revision").GetString());
         Assert.Equal(100, status.GetProperty("traffic")[0].GetProperty("percent").GetInt32());
     }
@@ -53,7 +55,7 @@ public sealed class DrillTests(LocalExampleFixture example)
     {
         using var outDir = new TempDir();
 
-        var run = example.Cli("drill", "canary", Lane, "--env", "staging", "--dry-run", "--out", outDir.Path);
+        var run = Example.Cli("drill", "canary", Lane, "--env", "staging", "--dry-run", "--out", outDir.Path);
 
         Assert.Equal(0, run.ExitCode);
         Assert.Equal(["status-pre", "traffic-5", "traffic-25", "traffic-50", "traffic-100", "rollback", "status-post"],
@@ -64,7 +66,7 @@ public sealed class DrillTests(LocalExampleFixture example)
     [Fact]
     public void BadSteps_AreAUsageError()
     {
-        var run = example.Cli("drill", "canary", Lane, "--env", "staging", "--steps", "5,150");
+        var run = Example.Cli("drill", "canary", Lane, "--env", "staging", "--steps", "5,150");
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("not a percent 1..100", Assert.Single(run.ErrLines), StringComparison.Ordinal);

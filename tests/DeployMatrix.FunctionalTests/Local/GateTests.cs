@@ -1,17 +1,18 @@
 using System.Text.Json;
+using DeployMatrix.FunctionalTests.Support;
+using DeployMatrix.Tests.Support;
 
-namespace DeployMatrix.Cli.Tests.Local;
+namespace DeployMatrix.FunctionalTests.Local;
 
 /// <summary>The release gate against the example's real staging services, and the promotion rule.</summary>
-[Collection(LocalExampleCollection.Name)]
-public sealed class GateTests(LocalExampleFixture example)
+public sealed class GateTests : ExampleTest
 {
     private const string Smoke = "path: /api/v1/control/status, contains: '\"status\"' }";
 
     [Fact]
     public void AllRequiredChecksPass_IsGo_WithEvidenceInTheSeedsShape()
     {
-        var run = example.Cli("gate", "--tag", "g-ok");
+        var run = Example.Cli("gate", "--tag", "g-ok");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         var evidence = Evidence(run);
@@ -30,9 +31,9 @@ public sealed class GateTests(LocalExampleFixture example)
     [Fact]
     public void OneRequiredFailure_IsNoGo()
     {
-        var file = example.Variant("gate-fail.yaml", Smoke, "path: /api/v1/control/status, contains: 'no such text' }");
+        var file = Example.Variant("gate-fail.yaml", Smoke, "path: /api/v1/control/status, contains: 'no such text' }");
 
-        var run = example.Cli("--file", file, "gate", "--tag", "g-fail");
+        var run = Example.Cli("--file", file, "gate", "--tag", "g-fail");
 
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("✗ control-staging-smoke", run.Out, StringComparison.Ordinal);
@@ -42,9 +43,9 @@ public sealed class GateTests(LocalExampleFixture example)
     [Fact]
     public void RequiredCheckThatCannotRun_IsSkipped_AndSkippingIsNoGo()
     {
-        var file = example.Variant("gate-skip.yaml", Smoke, "path: /api/v1/control/status, token-env: DM_GATE_TOKEN_THAT_IS_NOT_SET }");
+        var file = Example.Variant("gate-skip.yaml", Smoke, "path: /api/v1/control/status, token-env: DM_GATE_TOKEN_THAT_IS_NOT_SET }");
 
-        var run = example.Cli("--file", file, "gate", "--tag", "g-skip");
+        var run = Example.Cli("--file", file, "gate", "--tag", "g-skip");
 
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("- control-staging-smoke        required skipped environment variable DM_GATE_TOKEN_THAT_IS_NOT_SET", run.Out, StringComparison.Ordinal);
@@ -53,11 +54,11 @@ public sealed class GateTests(LocalExampleFixture example)
     [Fact]
     public void OptionalFailure_IsReported_ButStillGo_AndBudgetsFailOnBytes()
     {
-        var file = example.Variant("gate-optional.yaml",
+        var file = Example.Variant("gate-optional.yaml",
             "budget: { lane: openagents-control-service, env: staging, path: /, max-bytes: 12000, max-ttfb: 500ms }",
             "required: false\n      budget: { lane: openagents-control-service, env: staging, path: /, max-bytes: 100, max-ttfb: 500ms }");
 
-        var run = example.Cli("--file", file, "gate", "--tag", "g-optional");
+        var run = Example.Cli("--file", file, "gate", "--tag", "g-optional");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Contains("✗ control-perf-budget          optional failed  / is 209 bytes, over the budget of 100", run.Out, StringComparison.Ordinal);
@@ -84,11 +85,11 @@ public sealed class GateTests(LocalExampleFixture example)
                 await stream.WriteAsync("HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"u8.ToArray());
             }
         });
-        var file = example.Variant($"gate-{name}.yaml",
+        var file = Example.Variant($"gate-{name}.yaml",
             "budget: { lane: openagents-control-service, env: staging, path: /, max-bytes: 12000, max-ttfb: 500ms }",
             $"budget: {{ url: 'http://127.0.0.1:{port}/', max-bytes: 12000, max-ttfb: 200ms, samples: {delaysMs.Length - 1} }}");
 
-        var run = example.Cli("--file", file, "gate", "--tag", $"g-{name}");
+        var run = Example.Cli("--file", file, "gate", "--tag", $"g-{name}");
         await server;
 
         Assert.True(run.ExitCode == exitCode, run.ToString());
@@ -100,13 +101,13 @@ public sealed class GateTests(LocalExampleFixture example)
     [Fact]
     public void ProductionDeploy_WithoutAPassingGate_IsRefused_AndAnOverrideIsRecorded()
     {
-        Assert.Equal(1, example.Cli("--file", example.Variant("gate-fail2.yaml", Smoke, "path: /nope, contains: x }"), "gate", "--tag", "t1-unchecked").ExitCode);
+        Assert.Equal(1, Example.Cli("--file", Example.Variant("gate-fail2.yaml", Smoke, "path: /nope, contains: x }"), "gate", "--tag", "t1-unchecked").ExitCode);
 
-        var refused = example.Cli("deploy", "runtime", "--env", "production", "--tag", "t1-unchecked");
-        var never = example.Cli("deploy", "runtime", "--env", "production", "--tag", "t1-never-gated");
-        Assert.Equal(0, example.Cli("build", "runtime", "--tag", "t2-hotfix").ExitCode);
-        var overridden = example.Cli("deploy", "runtime", "--env", "production", "--tag", "t2-hotfix", "--override-gate", "--reason", "hotfix INC-42");
-        var noReason = example.Cli("deploy", "runtime", "--env", "production", "--tag", "t2-hotfix", "--override-gate");
+        var refused = Example.Cli("deploy", "runtime", "--env", "production", "--tag", "t1-unchecked");
+        var never = Example.Cli("deploy", "runtime", "--env", "production", "--tag", "t1-never-gated");
+        Assert.Equal(0, Example.Cli("build", "runtime", "--tag", "t2-hotfix").ExitCode);
+        var overridden = Example.Cli("deploy", "runtime", "--env", "production", "--tag", "t2-hotfix", "--override-gate", "--reason", "hotfix INC-42");
+        var noReason = Example.Cli("deploy", "runtime", "--env", "production", "--tag", "t2-hotfix", "--override-gate");
 
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("failed the gate", refused.Err, StringComparison.Ordinal);
@@ -115,7 +116,7 @@ public sealed class GateTests(LocalExampleFixture example)
         Assert.Contains("has not been through the gate", never.Err, StringComparison.Ordinal);
         Assert.True(overridden.ExitCode == 0, overridden.ToString());
         Assert.Equal(2, noReason.ExitCode);
-        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(example.Dir, ".deploymatrix", "state.db")};Pooling=false");
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(Example.Dir, ".deploymatrix", "state.db")};Pooling=false");
         db.Open();
         using var query = db.CreateCommand();
         query.CommandText = "SELECT detail FROM journal WHERE action = 'gate-override' ORDER BY id DESC LIMIT 1";
@@ -125,10 +126,10 @@ public sealed class GateTests(LocalExampleFixture example)
     [Fact]
     public void Rollout_OfAnUngatedCanary_IsRefused()
     {
-        Assert.Equal(0, example.Cli("build", "runtime", "--tag", "t3-ungated").ExitCode);
-        Assert.Equal(0, example.Cli("deploy", "runtime", "--env", "production", "--tag", "t3-ungated", "--override-gate", "--reason", "test setup").ExitCode);
+        Assert.Equal(0, Example.Cli("build", "runtime", "--tag", "t3-ungated").ExitCode);
+        Assert.Equal(0, Example.Cli("deploy", "runtime", "--env", "production", "--tag", "t3-ungated", "--override-gate", "--reason", "test setup").ExitCode);
 
-        var run = example.Cli("rollout", "runtime", "--env", "production", "--window", "1s");
+        var run = Example.Cli("rollout", "runtime", "--env", "production", "--window", "1s");
 
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("tag t3-ungated has not been through the gate", run.Err, StringComparison.Ordinal);
@@ -137,7 +138,7 @@ public sealed class GateTests(LocalExampleFixture example)
     [Fact]
     public void ProductionDeploy_OfAGatedTag_IsAllowed()
     {
-        var run = example.Cli("deploy", "openagents-control-service", "--env", "production", "--tag", "t1");
+        var run = Example.Cli("deploy", "openagents-control-service", "--env", "production", "--tag", "t1");
 
         Assert.True(run.ExitCode == 0, run.ToString());
     }
@@ -149,15 +150,15 @@ public sealed class GateTests(LocalExampleFixture example)
         Environment.SetEnvironmentVariable("DM_GATE_TEST_TOKEN", Secret);
         try
         {
-            var file = example.Variant("gate-token.yaml", Smoke, "path: /api/v1/control/status, token-env: DM_GATE_TEST_TOKEN }");
+            var file = Example.Variant("gate-token.yaml", Smoke, "path: /api/v1/control/status, token-env: DM_GATE_TEST_TOKEN }");
 
-            var run = example.Cli("--file", file, "gate", "--tag", "g-token");
-            var deploy = example.Cli("--file", file, "deploy", "runtime", "--env", "staging", "--tag", "t1");
+            var run = Example.Cli("--file", file, "gate", "--tag", "g-token");
+            var deploy = Example.Cli("--file", file, "deploy", "runtime", "--env", "staging", "--tag", "t1");
 
             Assert.True(run.ExitCode == 0, run.ToString());
             Assert.True(deploy.ExitCode == 0, deploy.ToString());
             Assert.DoesNotContain(Secret, run.Out + run.Err + deploy.Out + deploy.Err, StringComparison.Ordinal);
-            foreach (var path in Directory.GetFiles(Path.Combine(example.Dir, ".deploymatrix"), "*", SearchOption.AllDirectories).Where(p => !p.Contains("/artifacts/", StringComparison.Ordinal)))
+            foreach (var path in Directory.GetFiles(Path.Combine(Example.Dir, ".deploymatrix"), "*", SearchOption.AllDirectories).Where(p => !p.Contains("/artifacts/", StringComparison.Ordinal)))
             {
                 using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
                 using var reader = new StreamReader(stream);
@@ -170,9 +171,9 @@ public sealed class GateTests(LocalExampleFixture example)
         }
     }
 
-    private string Evidence(Support.CliRun run)
+    private string Evidence(CliRun run)
     {
         var line = run.Out.Split('\n').Single(l => l.Contains(": evidence in ", StringComparison.Ordinal));
-        return Path.Combine(example.Dir, line[(line.IndexOf("evidence in ", StringComparison.Ordinal) + "evidence in ".Length)..].Trim());
+        return Path.Combine(Example.Dir, line[(line.IndexOf("evidence in ", StringComparison.Ordinal) + "evidence in ".Length)..].Trim());
     }
 }

@@ -1,9 +1,8 @@
 using System.Text.Json;
-using DeployMatrix.Cli.Tests.Support;
 using DeployMatrix.Tests.GoogleDouble;
 using DeployMatrix.Tests.Support;
 
-namespace DeployMatrix.Cli.Tests.CloudRun;
+namespace DeployMatrix.FunctionalTests.CloudRun;
 
 /// <summary>
 /// A copy of the example with its Cloud Run services and migration jobs in the double (each at

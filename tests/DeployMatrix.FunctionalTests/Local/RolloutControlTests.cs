@@ -1,16 +1,18 @@
 using System.Diagnostics;
 using System.Text.Json;
+using DeployMatrix.FunctionalTests.Support;
 using DeployMatrix.Tests.Support;
 
-namespace DeployMatrix.Cli.Tests.Local;
+namespace DeployMatrix.FunctionalTests.Local;
 
 /// <summary>
 /// People stepping into rollouts, and rollouts surviving kill -9: the rollout runs in a real process
 /// (the root launcher), driven and killed from here while a load client keeps requests flowing.
 /// </summary>
-[Collection(LocalExampleCollection.Name)]
-public sealed class RolloutControlTests(LocalExampleFixture example)
+public sealed class RolloutControlTests : ExampleTest
 {
+    protected override ExampleStage Stage => ExampleStage.Agent;
+
     private const string Lane = "openagents-control-service";
 
     [Theory]
@@ -32,7 +34,7 @@ public sealed class RolloutControlTests(LocalExampleFixture example)
         Assert.Equal("interrupted", status.GetProperty("status").GetString());
         Assert.Equal(stage, status.GetProperty("stage").GetInt32());
 
-        var resumed = example.Cli("--file", file, "rollout", "resume", Lane, "--env", "staging");
+        var resumed = Example.Cli("--file", file, "rollout", "resume", Lane, "--env", "staging");
         await load.StopAsync();
 
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
@@ -49,21 +51,21 @@ public sealed class RolloutControlTests(LocalExampleFixture example)
         using (driver = StartRollout(file, "3s"))
         {
             await WaitForStageAsync(driver, 25);
-            var agentPid = int.Parse(File.ReadAllText(Path.Combine(example.Dir, ".deploymatrix", "agent.pid")), System.Globalization.CultureInfo.InvariantCulture);
+            var agentPid = int.Parse(File.ReadAllText(Path.Combine(Example.Dir, ".deploymatrix", "agent.pid")), System.Globalization.CultureInfo.InvariantCulture);
             Process.GetProcessById(agentPid).Kill();
             Assert.True(driver.WaitForExit(TimeSpan.FromSeconds(60)), "the rollout did not notice the agent was gone");
             Assert.Equal(1, driver.ExitCode);
             Assert.Contains("rollout held: ", await driver.StandardError.ReadToEndAsync(), StringComparison.Ordinal);
         }
 
-        Assert.Equal(0, example.Cli("agent", "start").ExitCode);
+        Assert.Equal(0, Example.Cli("agent", "start").ExitCode);
         var status = RolloutStatus();
         Assert.Equal("held", status.GetProperty("status").GetString());
         Assert.Equal(25, status.GetProperty("stage").GetInt32());
         // The restarted agent restored the split the rollout left.
         Assert.Equal([75, 25], status.GetProperty("traffic").EnumerateArray().Select(t => t.GetProperty("percent").GetInt32()).Order().Reverse());
 
-        var resumed = example.Cli("--file", file, "rollout", "resume", Lane, "--env", "staging");
+        var resumed = Example.Cli("--file", file, "rollout", "resume", Lane, "--env", "staging");
         await load.StopAsync();
 
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
@@ -78,11 +80,11 @@ public sealed class RolloutControlTests(LocalExampleFixture example)
         using var driver = StartRollout(file, "3s");
         await WaitForStageAsync(driver, 5);
 
-        var pause = example.Cli("rollout", "pause", Lane, "--env", "staging", "--reason", "checking dashboards");
+        var pause = Example.Cli("rollout", "pause", Lane, "--env", "staging", "--reason", "checking dashboards");
         Assert.True(driver.WaitForExit(TimeSpan.FromSeconds(30)));
         var driverErr = await driver.StandardError.ReadToEndAsync();
         var paused = RolloutStatus();
-        var resumed = example.Cli("--file", file, "rollout", "resume", Lane, "--env", "staging");
+        var resumed = Example.Cli("--file", file, "rollout", "resume", Lane, "--env", "staging");
         await load.StopAsync();
 
         Assert.True(pause.ExitCode == 0, pause.ToString());
@@ -105,7 +107,7 @@ public sealed class RolloutControlTests(LocalExampleFixture example)
         using (var driver = StartRollout(file, "3s"))
         {
             await WaitForStageAsync(driver, 5);
-            var abort = example.Cli("rollout", "abort", Lane, "--env", "staging", "--reason", "wrong build");
+            var abort = Example.Cli("rollout", "abort", Lane, "--env", "staging", "--reason", "wrong build");
             Assert.True(driver.WaitForExit(TimeSpan.FromSeconds(30)));
 
             Assert.True(abort.ExitCode == 0, abort.ToString());
@@ -118,8 +120,8 @@ public sealed class RolloutControlTests(LocalExampleFixture example)
         using (var driver = StartRollout(file, "3s"))
         {
             await WaitForStageAsync(driver, 25);
-            var noReason = example.Cli("rollout", "promote", Lane, "--env", "staging");
-            var promote = example.Cli("rollout", "promote", Lane, "--env", "staging", "--reason", "hotfix INC-7");
+            var noReason = Example.Cli("rollout", "promote", Lane, "--env", "staging");
+            var promote = Example.Cli("rollout", "promote", Lane, "--env", "staging", "--reason", "hotfix INC-7");
             Assert.True(driver.WaitForExit(TimeSpan.FromSeconds(30)));
 
             Assert.Equal(2, noReason.ExitCode);
@@ -133,7 +135,7 @@ public sealed class RolloutControlTests(LocalExampleFixture example)
         await load.StopAsync();
         Assert.Empty(load.Failures);
         Assert.Equal([(canary, 100)], Traffic());
-        Assert.Contains("promoted by", example.Cli("history", Lane).Out, StringComparison.Ordinal);
+        Assert.Contains("promoted by", Example.Cli("history", Lane).Out, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -144,7 +146,7 @@ public sealed class RolloutControlTests(LocalExampleFixture example)
         // script(1) gives the CLI a real pseudo-terminal, as a person's shell would.
         var start = new ProcessStartInfo("script")
         {
-            WorkingDirectory = example.Dir,
+            WorkingDirectory = Example.Dir,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
@@ -180,7 +182,7 @@ public sealed class RolloutControlTests(LocalExampleFixture example)
     {
         var (file, _) = PrepareCanary("max-extensions: 0", $"on-inconclusive: {policy}");
 
-        var run = example.Cli("--file", file, "rollout", Lane, "--env", "staging", "--window", "1s");
+        var run = Example.Cli("--file", file, "rollout", Lane, "--env", "staging", "--window", "1s");
 
         Assert.True(run.ExitCode == 1, run.ToString());
         Assert.True(run.Out.Contains("[  5%] INCONCLUSIVE: ", StringComparison.Ordinal), run.ToString());
@@ -189,24 +191,24 @@ public sealed class RolloutControlTests(LocalExampleFixture example)
         Assert.Equal(status, RolloutStatus().GetProperty("status").GetString());
         if (status == "paused")
         {
-            Assert.Equal(0, example.Cli("rollout", "abort", Lane, "--env", "staging").ExitCode);
+            Assert.Equal(0, Example.Cli("rollout", "abort", Lane, "--env", "staging").ExitCode);
         }
     }
 
     [Fact]
     public async Task CanaryFiftyPercentSlowerAtP95_IsRolledBack_NamingTheNumbers()
     {
-        var file = example.Variant("rollout-slow-base.yaml", "staging: { service: openagents-control-service-staging,",
+        var file = Example.Variant("rollout-slow-base.yaml", "staging: { service: openagents-control-service-staging,",
             "staging: { env: { FAULT_DELAY_MS: \"20\" }, service: openagents-control-service-staging,");
         file = Rewrite(file, "min-requests: 100", "min-requests: 20");
         var slow = Rewrite(file, "FAULT_DELAY_MS: \"20\"", "FAULT_DELAY_MS: \"30\"", "rollout-slow-canary.yaml");
-        Assert.Equal(0, example.Cli("--file", file, "deploy", Lane, "--env", "staging", "--tag", "t1").ExitCode);
-        Assert.Equal(0, example.Cli("--file", slow, "deploy", Lane, "--env", "staging", "--tag", "t1", "--no-traffic").ExitCode);
+        Assert.Equal(0, Example.Cli("--file", file, "deploy", Lane, "--env", "staging", "--tag", "t1").ExitCode);
+        Assert.Equal(0, Example.Cli("--file", slow, "deploy", Lane, "--env", "staging", "--tag", "t1", "--no-traffic").ExitCode);
 
-        Support.CliRun run;
+        CliRun run;
         await using (var load = new LoadClient(Url(), workers: 16, limit: TimeSpan.FromMinutes(2)))
         {
-            run = example.Cli("--file", file, "rollout", Lane, "--env", "staging", "--window", "4s");
+            run = Example.Cli("--file", file, "rollout", Lane, "--env", "staging", "--window", "4s");
             await load.StopAsync();
         }
 
@@ -222,19 +224,19 @@ public sealed class RolloutControlTests(LocalExampleFixture example)
         var status = RolloutStatus();
         Assert.Equal("succeeded", status.GetProperty("status").GetString());
         var id = status.GetProperty("id").GetInt64();
-        var history = example.Cli("history", Lane).Out;
+        var history = Example.Cli("history", Lane).Out;
         foreach (var stage in new[] { 0, 5, 25, 50, 100 })
         {
             Assert.Contains($"stage {stage}%", history, StringComparison.Ordinal);
         }
 
-        var receipts = Directory.GetFiles(Path.Combine(example.Dir, ".deploymatrix", "receipts"), "*-rollout.json")
+        var receipts = Directory.GetFiles(Path.Combine(Example.Dir, ".deploymatrix", "receipts"), "*-rollout.json")
             .Select(f => JsonDocument.Parse(File.ReadAllText(f)).RootElement)
             .Where(r => r.GetProperty("rollout_id").GetString() == id.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .ToList();
         Assert.Single(receipts);
         Assert.Equal("succeeded", receipts[0].GetProperty("rollout_status").GetString());
-        Assert.Equal(0, example.Cli("audit", "verify").ExitCode);
+        Assert.Equal(0, Example.Cli("audit", "verify").ExitCode);
         if (load is not null)
         {
             Assert.Empty(load.Failures);
@@ -245,20 +247,20 @@ public sealed class RolloutControlTests(LocalExampleFixture example)
     /// <param name="policy">More keys for the defaults' rollout policy, e.g. "on-inconclusive: hold".</param>
     private (string File, string Canary) PrepareCanary(params string[] policy)
     {
-        var file = example.Variant("rollout-control.yaml", "      min-requests: 100\n",
+        var file = Example.Variant("rollout-control.yaml", "      min-requests: 100\n",
             "      min-requests: 20\n" + string.Concat(policy.Select(p => $"    {p}\n")));
-        Assert.Equal(0, example.Cli("--file", file, "deploy", Lane, "--env", "staging", "--tag", "t1").ExitCode);
-        Assert.Equal(0, example.Cli("--file", file, "deploy", Lane, "--env", "staging", "--tag", "t1", "--no-traffic").ExitCode);
-        var status = example.Cli("status", Lane, "--env", "staging", "--output", "json");
+        Assert.Equal(0, Example.Cli("--file", file, "deploy", Lane, "--env", "staging", "--tag", "t1").ExitCode);
+        Assert.Equal(0, Example.Cli("--file", file, "deploy", Lane, "--env", "staging", "--tag", "t1", "--no-traffic").ExitCode);
+        var status = Example.Cli("status", Lane, "--env", "staging", "--output", "json");
         return (file, JsonDocument.Parse(status.Out).RootElement[0].GetProperty("latest_created_revision").GetString()!);
     }
 
     private string Rewrite(string file, string find, string replace, string? name = null)
     {
-        var text = File.ReadAllText(Path.Combine(example.Dir, file));
+        var text = File.ReadAllText(Path.Combine(Example.Dir, file));
         Assert.Contains(find, text, StringComparison.Ordinal);
         name ??= file;
-        File.WriteAllText(Path.Combine(example.Dir, name), text.Replace(find, replace, StringComparison.Ordinal));
+        File.WriteAllText(Path.Combine(Example.Dir, name), text.Replace(find, replace, StringComparison.Ordinal));
         return name;
     }
 
@@ -266,7 +268,7 @@ public sealed class RolloutControlTests(LocalExampleFixture example)
     {
         var start = new ProcessStartInfo(Path.Combine(RepoPaths.Root, "deploymatrix"))
         {
-            WorkingDirectory = example.Dir,
+            WorkingDirectory = Example.Dir,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
@@ -290,7 +292,7 @@ public sealed class RolloutControlTests(LocalExampleFixture example)
                 Assert.Fail($"the rollout process exited ({driver.ExitCode}) before {stage}%: {await driver.StandardError.ReadToEndAsync()}");
             }
 
-            var run = example.Cli("rollout", "status", Lane, "--env", "staging", "--output", "json");
+            var run = Example.Cli("rollout", "status", Lane, "--env", "staging", "--output", "json");
             if (run.ExitCode == 0)
             {
                 var status = JsonDocument.Parse(run.Out).RootElement;
@@ -309,19 +311,19 @@ public sealed class RolloutControlTests(LocalExampleFixture example)
 
     private JsonElement RolloutStatus()
     {
-        var run = example.Cli("rollout", "status", Lane, "--env", "staging", "--output", "json");
+        var run = Example.Cli("rollout", "status", Lane, "--env", "staging", "--output", "json");
         Assert.True(run.ExitCode == 0, run.ToString());
         return JsonDocument.Parse(run.Out).RootElement.Clone();
     }
 
     private List<(string Revision, int Percent)> Traffic()
     {
-        var run = example.Cli("status", Lane, "--env", "staging", "--output", "json");
+        var run = Example.Cli("status", Lane, "--env", "staging", "--output", "json");
         return [.. JsonDocument.Parse(run.Out).RootElement[0].GetProperty("traffic").EnumerateArray()
             .Select(t => (t.GetProperty("revision").GetString()!, t.GetProperty("percent").GetInt32()))];
     }
 
-    private Uri Url() => new($"http://127.0.0.1:{example.Ports["openagents-control-service-staging"]}/api/v1/control/status");
+    private Uri Url() => new($"http://127.0.0.1:{Example.Ports["openagents-control-service-staging"]}/api/v1/control/status");
 
     private LoadClient Load(bool tolerateFailures = false) => new(Url(), workers: tolerateFailures ? 2 : 4, limit: TimeSpan.FromMinutes(4));
 }

@@ -1,10 +1,9 @@
 using System.Text.Json;
-using DeployMatrix.Cli.Tests.Support;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Tests.GoogleDouble;
 using DeployMatrix.Tests.Support;
 
-namespace DeployMatrix.Cli.Tests.CloudRun;
+namespace DeployMatrix.FunctionalTests.CloudRun;
 
 /// <summary>
 /// <c>--executor gcloud</c>: the example's Cloud Run plans carried out by invoking gcloud (a recording
@@ -23,7 +22,7 @@ public sealed class GcloudExecutorTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        File.Copy(Path.Combine(RepoPaths.Root, "tests", "DeployMatrix.Cli.Tests", "CloudRun", "fake-gcloud"), Path.Combine(_bin.Path, "gcloud"));
+        File.Copy(Path.Combine(RepoPaths.Root, "tests", "DeployMatrix.FunctionalTests", "CloudRun", "fake-gcloud"), Path.Combine(_bin.Path, "gcloud"));
         File.SetUnixFileMode(Path.Combine(_bin.Path, "gcloud"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         Directory.CreateDirectory(State);
         // The deployed services answer their smoke checks here (any path outside Google's APIs answers 200).

@@ -1,7 +1,8 @@
 using System.Text.Json;
+using DeployMatrix.Tests.Support;
 using Microsoft.AspNetCore.Http;
 
-namespace DeployMatrix.Cli.Tests.CloudRun;
+namespace DeployMatrix.FunctionalTests.CloudRun;
 
 /// <summary>
 /// The whole seed on Cloud Run, one release after another, against the double: Cloud Build, staging,
@@ -88,7 +89,7 @@ public sealed class CloudRunSeedTests : CloudRunExampleTests
     private List<(string Revision, int Percent)> Traffic(string lane) =>
         [.. Status(lane, "production").GetProperty("traffic").EnumerateArray().Select(t => (t.GetProperty("revision").GetString()!, t.GetProperty("percent").GetInt32()))];
 
-    private static Support.CliRun Ok(Support.CliRun run)
+    private static CliRun Ok(CliRun run)
     {
         Assert.True(run.ExitCode == 0, run.ToString());
         return run;

@@ -1,25 +1,28 @@
 using System.Text.Json;
+using DeployMatrix.FunctionalTests.Support;
 using DeployMatrix.Tests.Support;
 
-namespace DeployMatrix.Cli.Tests.Local;
+namespace DeployMatrix.FunctionalTests.Local;
 
 /// <summary>Canary rollouts on the local platform, under a constant load through the real proxy.</summary>
-[Collection(LocalExampleCollection.Name)]
-public sealed class RolloutTests(LocalExampleFixture example)
+public sealed class RolloutTests : ExampleTest
 {
+    protected override ExampleStage Stage => ExampleStage.Agent;
+
     private const string Lane = "openagents-control-service";
 
     [Fact]
     public async Task HealthyCanary_GoesTo100Percent_WithoutAFailedRequest()
     {
-        var file = example.Variant("rollout.yaml", "min-requests: 100", "min-requests: 20");
-        Assert.Equal(0, example.Cli("--file", file, "deploy", Lane, "--env", "staging", "--tag", "t1", "--no-traffic").ExitCode);
+        var file = Example.Variant("rollout.yaml", "min-requests: 100", "min-requests: 20");
+        Assert.Equal(0, Example.Cli("--file", file, "deploy", Lane, "--env", "staging", "--tag", "t1").ExitCode);
+        Assert.Equal(0, Example.Cli("--file", file, "deploy", Lane, "--env", "staging", "--tag", "t1", "--no-traffic").ExitCode);
         var canary = Service().GetProperty("latest_created_revision").GetString()!;
 
         RolloutRun run;
-        await using (var load = new LoadClient(new Uri($"http://127.0.0.1:{example.Ports["openagents-control-service-staging"]}/api/v1/control/status"), workers: 4, limit: TimeSpan.FromMinutes(2)))
+        await using (var load = new LoadClient(new Uri($"http://127.0.0.1:{Example.Ports["openagents-control-service-staging"]}/api/v1/control/status"), workers: 4, limit: TimeSpan.FromMinutes(2)))
         {
-            run = new RolloutRun(example.Cli("--file", file, "rollout", Lane, "--env", "staging", "--window", "1s"));
+            run = new RolloutRun(Example.Cli("--file", file, "rollout", Lane, "--env", "staging", "--window", "1s"));
             await load.StopAsync();
             Assert.Empty(load.Failures);
             Assert.True(load.Ok > 500, $"only {load.Ok} requests");
@@ -36,17 +39,17 @@ public sealed class RolloutTests(LocalExampleFixture example)
     [Fact]
     public async Task CanaryWithFivePercentServerErrors_IsRolledBackAtTheFivePercentStage()
     {
-        var file = example.Variant("rollout.yaml", "min-requests: 100", "min-requests: 20");
-        var faulty = example.Variant("rollout-faulty.yaml", "staging: { service: openagents-control-service-staging,",
+        var file = Example.Variant("rollout.yaml", "min-requests: 100", "min-requests: 20");
+        var faulty = Example.Variant("rollout-faulty.yaml", "staging: { service: openagents-control-service-staging,",
             "staging: { env: { FAULT_5XX_PERCENT: \"5\" }, service: openagents-control-service-staging,");
-        Assert.Equal(0, example.Cli("--file", file, "deploy", Lane, "--env", "staging", "--tag", "t1").ExitCode);
+        Assert.Equal(0, Example.Cli("--file", file, "deploy", Lane, "--env", "staging", "--tag", "t1").ExitCode);
         var stable = Service().GetProperty("latest_created_revision").GetString()!;
-        Assert.Equal(0, example.Cli("--file", faulty, "deploy", Lane, "--env", "staging", "--tag", "t1", "--no-traffic").ExitCode);
+        Assert.Equal(0, Example.Cli("--file", faulty, "deploy", Lane, "--env", "staging", "--tag", "t1", "--no-traffic").ExitCode);
 
         RolloutRun run;
-        await using (var load = new LoadClient(new Uri($"http://127.0.0.1:{example.Ports["openagents-control-service-staging"]}/api/v1/control/status"), workers: 4, limit: TimeSpan.FromMinutes(2)))
+        await using (var load = new LoadClient(new Uri($"http://127.0.0.1:{Example.Ports["openagents-control-service-staging"]}/api/v1/control/status"), workers: 4, limit: TimeSpan.FromMinutes(2)))
         {
-            run = new RolloutRun(example.Cli("--file", file, "rollout", Lane, "--env", "staging", "--window", "2s"));
+            run = new RolloutRun(Example.Cli("--file", file, "rollout", Lane, "--env", "staging", "--window", "2s"));
             await load.StopAsync();
         }
 
@@ -58,21 +61,21 @@ public sealed class RolloutTests(LocalExampleFixture example)
         var traffic = Service().GetProperty("traffic");
         Assert.Equal(1, traffic.GetArrayLength());
         Assert.Equal(stable, traffic[0].GetProperty("revision").GetString());
-        Assert.Contains("rollout-stage", example.Cli("history", Lane).Out, StringComparison.Ordinal);
+        Assert.Contains("rollout-stage", Example.Cli("history", Lane).Out, StringComparison.Ordinal);
 
         // The gate's canary-status check now blocks promotion of this lane.
-        var gateFile = example.Variant("gate-canary.yaml", "canary-status: { lane: runtime, env: production }", "canary-status: { lane: openagents-control-service, env: staging }");
-        var gate = example.Cli("--file", gateFile, "gate", "--tag", "g-canary");
+        var gateFile = Example.Variant("gate-canary.yaml", "canary-status: { lane: runtime, env: production }", "canary-status: { lane: openagents-control-service, env: staging }");
+        var gate = Example.Cli("--file", gateFile, "gate", "--tag", "g-canary");
         Assert.Equal(1, gate.ExitCode);
         Assert.Contains("✗ runtime-canary-status        required failed  the latest rollout of openagents-control-service in staging is failed at 5%", gate.Out, StringComparison.Ordinal);
     }
 
     private JsonElement Service()
     {
-        var run = example.Cli("status", Lane, "--env", "staging", "--output", "json");
+        var run = Example.Cli("status", Lane, "--env", "staging", "--output", "json");
         Assert.True(run.ExitCode == 0, run.ToString());
         return JsonDocument.Parse(run.Out).RootElement[0].Clone();
     }
 
-    private sealed record RolloutRun(Support.CliRun Cli);
+    private sealed record RolloutRun(CliRun Cli);
 }

@@ -1,7 +1,6 @@
-using DeployMatrix.Cli.Tests.Support;
 using DeployMatrix.Tests.Support;
 
-namespace DeployMatrix.Cli.Tests.Local;
+namespace DeployMatrix.FunctionalTests.Local;
 
 public sealed class NoAgentTests
 {

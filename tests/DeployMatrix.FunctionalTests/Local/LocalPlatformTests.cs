@@ -1,26 +1,26 @@
 using System.Diagnostics;
 using System.Text.Json;
-using DeployMatrix.Cli.Tests.Support;
+using DeployMatrix.FunctionalTests.Support;
+using DeployMatrix.Tests.Support;
 
-namespace DeployMatrix.Cli.Tests.Local;
+namespace DeployMatrix.FunctionalTests.Local;
 
 /// <summary>The CLI on the local platform, end to end: real agent process, real services, real state.</summary>
-[Collection(LocalExampleCollection.Name)]
-public sealed class LocalPlatformTests(LocalExampleFixture example)
+public sealed class LocalPlatformTests : ExampleTest
 {
     private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
 
     [Fact]
     public async Task DeployToStaging_RunsTheMigration_GivesTheRevisionAllTraffic_AndWritesAReceipt()
     {
-        var run = example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1");
+        var run = Example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         var revision = Service("runtime", "staging").GetProperty("latest_ready_revision").GetString()!;
-        var body = await Http.GetStringAsync(new Uri($"http://127.0.0.1:{example.Ports["runtime-staging"]}/api/v1/runtime/status"));
+        var body = await Http.GetStringAsync(new Uri($"http://127.0.0.1:{Example.Ports["runtime-staging"]}/api/v1/runtime/status"));
         Assert.Contains(revision, body, StringComparison.Ordinal);
         Assert.Contains("\"schema_version\":\"3\"", body, StringComparison.Ordinal);
-        var receipt = JsonDocument.Parse(File.ReadAllText(Path.Combine(example.Dir, run.Out.Split("receipt: ")[1].Trim()))).RootElement;
+        var receipt = JsonDocument.Parse(File.ReadAllText(Path.Combine(Example.Dir, run.Out.Split("receipt: ")[1].Trim()))).RootElement;
         Assert.Equal("succeeded", receipt.GetProperty("result").GetString());
         Assert.Equal("runtime-staging", receipt.GetProperty("service").GetString());
         Assert.Equal("runtime-migrate-staging", receipt.GetProperty("migrate_job").GetString());
@@ -34,19 +34,19 @@ public sealed class LocalPlatformTests(LocalExampleFixture example)
     [Fact]
     public async Task DeployToProduction_TakesNoTraffic_UntilTrafficMovesIt_AndRollbackReturns()
     {
-        var first = example.Cli("deploy", "openagents-control-service", "--env", "production", "--tag", "t1");
+        var first = Example.Cli("deploy", "openagents-control-service", "--env", "production", "--tag", "t1");
         Assert.True(first.ExitCode == 0, first.ToString());
         var firstRevision = Service("openagents-control-service", "production").GetProperty("latest_created_revision").GetString()!;
         Assert.Equal(0, Service("openagents-control-service", "production").GetProperty("traffic").GetArrayLength());
-        Assert.Equal(0, example.Cli("traffic", "openagents-control-service", "--env", "production", "--to", $"{firstRevision}=100").ExitCode);
+        Assert.Equal(0, Example.Cli("traffic", "openagents-control-service", "--env", "production", "--to", $"{firstRevision}=100").ExitCode);
 
-        var second = example.Cli("deploy", "openagents-control-service", "--env", "production", "--tag", "t1");
+        var second = Example.Cli("deploy", "openagents-control-service", "--env", "production", "--tag", "t1");
         Assert.True(second.ExitCode == 0, second.ToString());
         var secondRevision = Service("openagents-control-service", "production").GetProperty("latest_created_revision").GetString()!;
-        var url = new Uri($"http://127.0.0.1:{example.Ports["openagents-control-service"]}/api/v1/control/status");
+        var url = new Uri($"http://127.0.0.1:{Example.Ports["openagents-control-service"]}/api/v1/control/status");
         Assert.Contains(firstRevision, await Http.GetStringAsync(url), StringComparison.Ordinal);
 
-        Assert.Equal(0, example.Cli("traffic", "openagents-control-service", "--env", "production", "--to", $"{firstRevision}=50,{secondRevision}=50").ExitCode);
+        Assert.Equal(0, Example.Cli("traffic", "openagents-control-service", "--env", "production", "--to", $"{firstRevision}=50,{secondRevision}=50").ExitCode);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < 10; i++)
         {
@@ -54,7 +54,7 @@ public sealed class LocalPlatformTests(LocalExampleFixture example)
         }
 
         Assert.Equal(2, seen.Count);
-        var rollback = example.Cli("rollback", "openagents-control-service", "--env", "production");
+        var rollback = Example.Cli("rollback", "openagents-control-service", "--env", "production");
         Assert.True(rollback.ExitCode == 0, rollback.ToString());
         Assert.Contains($"{firstRevision}=100", rollback.Out, StringComparison.Ordinal);
         Assert.Contains(firstRevision, await Http.GetStringAsync(url), StringComparison.Ordinal);
@@ -63,10 +63,10 @@ public sealed class LocalPlatformTests(LocalExampleFixture example)
     [Fact]
     public void MigrationFailure_StopsTheDeployWithTheJobsExitCode_AndTrafficStays()
     {
-        Assert.Equal(0, example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1").ExitCode);
+        Assert.Equal(0, Example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1").ExitCode);
         var before = Service("runtime", "staging").GetProperty("traffic").ToString();
 
-        var run = example.Cli("--file", "faulty.yaml", "deploy", "runtime", "--env", "staging", "--tag", "t1");
+        var run = Example.Cli("--file", "faulty.yaml", "deploy", "runtime", "--env", "staging", "--tag", "t1");
 
         Assert.Equal(3, run.ExitCode);
         Assert.Contains("migration job runtime-migrate-staging failed", run.Err, StringComparison.Ordinal);
@@ -77,9 +77,9 @@ public sealed class LocalPlatformTests(LocalExampleFixture example)
     [Fact]
     public void MigrateRerun_RunsTheServicesCurrentImage()
     {
-        Assert.Equal(0, example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1").ExitCode);
+        Assert.Equal(0, Example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1").ExitCode);
 
-        var run = example.Cli("migrate", "runtime", "--env", "staging", "--rerun");
+        var run = Example.Cli("migrate", "runtime", "--env", "staging", "--rerun");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Contains("read the current image of runtime-staging … ok (local://runtime@sha256:", run.Out, StringComparison.Ordinal);
@@ -96,10 +96,10 @@ public sealed class LocalPlatformTests(LocalExampleFixture example)
     [InlineData(new[] { "deploy", "openagents-web", "--env", "staging", "--tag", "t1" }, 78, "frozen legacy lane")]
     public void BadInput_IsOneLineWithTheFix_AndChangesNothing(string[] args, int exitCode, string message)
     {
-        Assert.Equal(0, example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1").ExitCode);
+        Assert.Equal(0, Example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1").ExitCode);
         var before = Snapshot(Service("runtime", "staging"));
 
-        var run = example.Cli(args);
+        var run = Example.Cli(args);
 
         Assert.Equal(exitCode, run.ExitCode);
         Assert.Contains(message, run.ErrLines.Last(), StringComparison.Ordinal);
@@ -110,21 +110,21 @@ public sealed class LocalPlatformTests(LocalExampleFixture example)
     [Fact]
     public void CloudRunTarget_WithoutUsableCredentials_StopsBeforeAnythingChanges()
     {
-        var history = example.Cli("history").Out;
-        var environment = new Dictionary<string, string> { ["GOOGLE_APPLICATION_CREDENTIALS"] = Path.Combine(example.Dir, "no-such-key.json") };
+        var history = Example.Cli("history").Out;
+        var environment = new Dictionary<string, string> { ["GOOGLE_APPLICATION_CREDENTIALS"] = Path.Combine(Example.Dir, "no-such-key.json") };
 
-        var run = CliRun.Invoke(example.Dir, environment, "deploy", "runtime", "--env", "staging", "--tag", "t1");
+        var run = CliRun.Invoke(Example.Dir, environment, "deploy", "runtime", "--env", "staging", "--tag", "t1");
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("no usable Google credentials", Assert.Single(run.ErrLines), StringComparison.Ordinal);
-        Assert.Equal(history, example.Cli("history").Out);
+        Assert.Equal(history, Example.Cli("history").Out);
     }
 
     [Fact]
     public async Task ConcurrentMutation_WaitsForTheLock_OrFailsNamingTheHolder()
     {
         using var holder = Process.Start(new ProcessStartInfo("sleep", "30") { UseShellExecute = false })!;
-        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(example.Dir, ".deploymatrix", "state.db")};Pooling=false"))
+        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(Example.Dir, ".deploymatrix", "state.db")};Pooling=false"))
         {
             db.Open();
             using var insert = db.CreateCommand();
@@ -133,12 +133,12 @@ public sealed class LocalPlatformTests(LocalExampleFixture example)
             insert.ExecuteNonQuery();
         }
 
-        var refused = example.Cli("--lock-wait", "1", "deploy", "runtime", "--env", "staging", "--tag", "t1");
+        var refused = Example.Cli("--lock-wait", "1", "deploy", "runtime", "--env", "staging", "--tag", "t1");
 
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("is locked by alice deploy runtime --env staging", refused.Err, StringComparison.Ordinal);
 
-        var waiter = Task.Run(() => example.Cli("--lock-wait", "30", "deploy", "runtime", "--env", "staging", "--tag", "t1"));
+        var waiter = Task.Run(() => Example.Cli("--lock-wait", "30", "deploy", "runtime", "--env", "staging", "--tag", "t1"));
         await Task.Delay(1000);
         Assert.False(waiter.IsCompleted);
         holder.Kill();
@@ -150,20 +150,20 @@ public sealed class LocalPlatformTests(LocalExampleFixture example)
     [Fact]
     public async Task AgentKilledWithSigkill_RestartsEveryRevisionWithTheExactSplit()
     {
-        Assert.Equal(0, example.Cli("deploy", "openagents-control-service", "--env", "staging", "--tag", "t1").ExitCode);
-        Assert.Equal(0, example.Cli("deploy", "openagents-control-service", "--env", "staging", "--tag", "t1", "--no-traffic").ExitCode);
+        Assert.Equal(0, Example.Cli("deploy", "openagents-control-service", "--env", "staging", "--tag", "t1").ExitCode);
+        Assert.Equal(0, Example.Cli("deploy", "openagents-control-service", "--env", "staging", "--tag", "t1", "--no-traffic").ExitCode);
         var service = Service("openagents-control-service", "staging");
         var newest = service.GetProperty("latest_created_revision").GetString()!;
         var serving = service.GetProperty("traffic")[0].GetProperty("revision").GetString()!;
-        Assert.Equal(0, example.Cli("traffic", "openagents-control-service", "--env", "staging", "--to", $"{serving}=70,{newest}=30").ExitCode);
+        Assert.Equal(0, Example.Cli("traffic", "openagents-control-service", "--env", "staging", "--to", $"{serving}=70,{newest}=30").ExitCode);
 
-        var pid = int.Parse(File.ReadAllText(Path.Combine(example.Dir, ".deploymatrix", "agent.pid")), System.Globalization.CultureInfo.InvariantCulture);
+        var pid = int.Parse(File.ReadAllText(Path.Combine(Example.Dir, ".deploymatrix", "agent.pid")), System.Globalization.CultureInfo.InvariantCulture);
         Process.GetProcessById(pid).Kill();
         await Task.Delay(300);
-        var restart = example.Cli("agent", "start");
+        var restart = Example.Cli("agent", "start");
         Assert.True(restart.ExitCode == 0, restart.ToString());
 
-        var url = new Uri($"http://127.0.0.1:{example.Ports["openagents-control-service-staging"]}/api/v1/control/status");
+        var url = new Uri($"http://127.0.0.1:{Example.Ports["openagents-control-service-staging"]}/api/v1/control/status");
         var newestCount = 0;
         for (var i = 0; i < 200; i++)
         {
@@ -176,20 +176,20 @@ public sealed class LocalPlatformTests(LocalExampleFixture example)
     [Fact]
     public async Task ServedBinaryLane_DeploysLikeAService_RunningItsServeCommand()
     {
-        var run = example.Cli("deploy", "lightning-wallet-executor", "--env", "staging", "--tag", "t1");
+        var run = Example.Cli("deploy", "lightning-wallet-executor", "--env", "staging", "--tag", "t1");
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        var body = await Http.GetStringAsync(new Uri($"http://127.0.0.1:{example.Ports["lightning-wallet-executor-staging"]}/status"));
+        var body = await Http.GetStringAsync(new Uri($"http://127.0.0.1:{Example.Ports["lightning-wallet-executor-staging"]}/status"));
         Assert.Contains("\"service\":\"lightning-wallet-executor-staging\"", body, StringComparison.Ordinal);
     }
 
     [Fact]
     public void EveryReceipt_FollowsTheDocumentedSchema()
     {
-        Assert.Equal(0, example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1").ExitCode);
+        Assert.Equal(0, Example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1").ExitCode);
         var schema = Json.Schema.JsonSchema.FromText(File.ReadAllText(Path.Combine(DeployMatrix.Tests.Support.RepoPaths.Root, "schema", "receipt.schema.json")));
 
-        var receipts = Directory.GetFiles(Path.Combine(example.Dir, ".deploymatrix", "receipts"), "*.json");
+        var receipts = Directory.GetFiles(Path.Combine(Example.Dir, ".deploymatrix", "receipts"), "*.json");
 
         Assert.NotEmpty(receipts);
         foreach (var receipt in receipts)
@@ -203,10 +203,10 @@ public sealed class LocalPlatformTests(LocalExampleFixture example)
     [Fact]
     public void EveryMutation_IsInTheAuditLog_AndTheChainVerifies()
     {
-        Assert.Equal(0, example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1").ExitCode);
+        Assert.Equal(0, Example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1").ExitCode);
 
-        var history = example.Cli("history", "runtime");
-        var verify = example.Cli("audit", "verify");
+        var history = Example.Cli("history", "runtime");
+        var verify = Example.Cli("audit", "verify");
 
         Assert.Contains("build runtime: succeeded", history.Out, StringComparison.Ordinal);
         Assert.Contains("deploy runtime (staging): succeeded", history.Out, StringComparison.Ordinal);
@@ -218,9 +218,9 @@ public sealed class LocalPlatformTests(LocalExampleFixture example)
     [Fact]
     public void Status_ShowsRevisionsTrafficAndLatestRevisions()
     {
-        Assert.Equal(0, example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1").ExitCode);
+        Assert.Equal(0, Example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1").ExitCode);
 
-        var run = example.Cli("status", "runtime", "--env", "staging");
+        var run = Example.Cli("status", "runtime", "--env", "staging");
 
         Assert.Equal(0, run.ExitCode);
         Assert.StartsWith("runtime-staging (runtime, staging) on http://127.0.0.1:", run.Out, StringComparison.Ordinal);
@@ -234,7 +234,7 @@ public sealed class LocalPlatformTests(LocalExampleFixture example)
 
     private JsonElement Service(string lane, string env)
     {
-        var run = example.Cli("status", lane, "--env", env, "--output", "json");
+        var run = Example.Cli("status", lane, "--env", env, "--output", "json");
         Assert.True(run.ExitCode == 0, run.ToString());
         return JsonDocument.Parse(run.Out).RootElement[0].Clone();
     }

@@ -1,6 +1,4 @@
-using DeployMatrix.Tests.Support;
-
-namespace DeployMatrix.Cli.Tests.Support;
+namespace DeployMatrix.Tests.Support;
 
 /// <summary>Runs the real command tree in-process on real files, capturing what a terminal would show.</summary>
 public sealed record CliRun(int ExitCode, string Out, string Err)
@@ -12,13 +10,13 @@ public sealed record CliRun(int ExitCode, string Out, string Err)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var context = new CliContext(output, error, workingDirectory, TimeProvider.System);
+        var context = new Cli.CliContext(output, error, workingDirectory, TimeProvider.System);
         if (environment is not null)
         {
             context = context with { Env = name => environment.GetValueOrDefault(name) };
         }
 
-        var code = CliApp.Run(args, context);
+        var code = Cli.CliApp.Run(args, context);
         return new CliRun(code, output.ToString(), error.ToString());
     }
 

@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using DeployMatrix.Cli.Tests.Support;
 using DeployMatrix.Tests.GoogleDouble;
+using DeployMatrix.Tests.Support;
 
-namespace DeployMatrix.Cli.Tests.CloudRun;
+namespace DeployMatrix.FunctionalTests.CloudRun;
 
 /// <summary>
 /// The example matrix's Cloud Run targets, driven by the real commands against the Cloud Run double

@@ -1,0 +1,106 @@
+using DeployMatrix.Core;
+using DeployMatrix.Engine.Operations;
+using DeployMatrix.Engine.Processes;
+using DeployMatrix.Engine.Tests.Support;
+
+namespace DeployMatrix.Engine.Tests.Operations;
+
+/// <summary>Status, build, run, drill and the audit: the operations around the plan verbs.</summary>
+public sealed class ReadAndRunOperationTests : IDisposable
+{
+    /// <summary>The test matrix with a binary lane that runs a shell command with the caller's words.</summary>
+    private static readonly string Matrix = EngineHarness.Matrix.Replace("  old:\n", """
+          ops:
+            kind: binary
+            run: sh -c <command>
+            build: { local: { command: "true", artifact: ops } }
+            env: { OPS_MODE: lane }
+            targets:
+              staging: { service: ops-staging, env: { OPS_MODE: staging } }
+          old:
+
+        """, StringComparison.Ordinal);
+
+    private readonly EngineHarness _h = new(Matrix);
+
+    [Fact]
+    public async Task Status_ShowsEachDeployedService_WithItsStableRevision_AndRefusesAnUnknownLane()
+    {
+        var stable = _h.Platform.Seed("web-staging", "local://web@sha256:web-t1", "t1");
+        _h.State.SetMaintenance(new State.MaintenanceRecord("staging", "web-staging", "web", "local", "since-then", "alice", "m", 300, null));
+
+        var all = await new StatusOperation(_h.Workspace).RunAsync(null, null, CancellationToken.None);
+        var unknown = await Assert.ThrowsAsync<OperationException>(() => new StatusOperation(_h.Workspace).RunAsync("wbe", null, CancellationToken.None));
+
+        var view = Assert.Single(all);
+        Assert.Equal(("web-staging", "web", "staging", "local", stable, "since-then"), (view.Service, view.Lane, view.Env, view.Platform, view.StableRevision, view.MaintenanceSince));
+        Assert.Equal(stable, view.LatestReadyRevision);
+        Assert.Equal((ExitCodes.BadInput, "unknown lane 'wbe' (did you mean 'web'?)"), (unknown.ExitCode, unknown.Message));
+    }
+
+    [Fact]
+    public async Task Build_StoresTheImageUnderItsTag_AndAuditsIt_AndAFrozenLaneIsRefused()
+    {
+        var lines = new List<string>();
+
+        var built = await new BuildOperation(_h.Workspace).RunAsync("web", "t9", allowDirty: false, gcloud: false, lines.Add, CancellationToken.None);
+        var frozen = await Assert.ThrowsAsync<OperationException>(() => new BuildOperation(_h.Workspace).RunAsync("old", "t9", false, false, lines.Add, CancellationToken.None));
+        var gcloud = await Assert.ThrowsAsync<OperationException>(() => new BuildOperation(_h.Workspace).RunAsync("web", "t9", false, gcloud: true, lines.Add, CancellationToken.None));
+
+        Assert.Equal(("web", "t9", "local://web@sha256:built-t9"), (built.Lane, built.Tag, built.Image));
+        Assert.Equal(["built local://web@sha256:built-t9"], lines);
+        var audit = Assert.Single(_h.State.AuditRecords());
+        Assert.Equal(("build", "succeeded"), (audit.Action, audit.Result));
+        Assert.Equal("{\"command\":\"true\",\"image\":\"local://web@sha256:built-t9\",\"log\":\"build-t9.log\",\"tag\":\"t9\"}", audit.Inputs);
+        Assert.Equal(ExitCodes.FrozenLegacy, frozen.ExitCode);
+        Assert.Equal((ExitCodes.BadInput, "--executor gcloud builds for Cloud Run; add --platform cloudrun"), (gcloud.ExitCode, gcloud.Message));
+    }
+
+    [Fact]
+    public async Task Run_StreamsABinaryLanesLines_WithItsEnvironment_AndReturnsItsExitCode()
+    {
+        var lines = new List<ProcessLine>();
+
+        var code = await new RunOperation(_h.Workspace).RunAsync("ops", ["echo $OPS_MODE; echo oops >&2; exit 4"], "staging", null, lines.Add, CancellationToken.None);
+        var laneOnly = await new RunOperation(_h.Workspace).RunAsync("ops", ["echo $OPS_MODE"], null, null, lines.Add, CancellationToken.None);
+
+        Assert.Equal((4, 0), (code, laneOnly));
+        // Each stream's lines in their order (two pipes have no order between them).
+        Assert.Equal(["staging", "lane"], lines.Where(l => !l.IsError).Select(l => l.Text));
+        Assert.Equal(["oops"], lines.Where(l => l.IsError).Select(l => l.Text));
+        Assert.Empty(_h.State.AuditRecords());
+    }
+
+    [Fact]
+    public async Task ADrill_ShiftsAndRollsBack_AndAuditsItsSummary()
+    {
+        var stable = _h.Platform.Seed("web-staging", "local://web@sha256:web-t1", "t1");
+        _h.Platform.Images["local://web:t2"] = "local://web@sha256:web-t2";
+        await new DeployOperation(_h.Workspace).RunAsync("web", "staging", "t2", noTraffic: true, new ChangeOptions(), _h.Reporter, CancellationToken.None);
+        var canary = _h.Platform.Latest("web-staging");
+        var said = new List<string>();
+        var dir = Path.Combine(_h.Dir, "drill");
+
+        var run = await _h.RunAsync(new DrillOperation(_h.Workspace).RunAsync("web", "staging", [5, 50], TimeSpan.FromSeconds(1), dir, said.Add, CancellationToken.None));
+
+        Assert.True(run.Result.Passed);
+        Assert.Equal($"drill canary web (staging): stable {stable}, canary {canary}", Assert.Single(said));
+        Assert.Equal(["status-pre", "traffic-5", "traffic-50", "rollback", "status-post"], run.Result.Steps.Select(s => s.StepId));
+        Assert.Equal([new Engine.Platform.TrafficAssignment(stable, 100)], _h.Platform.Traffic("web-staging"));
+        Assert.True(File.Exists(Path.Combine(dir, "summary.json")));
+        Assert.Equal(("drill", "pass"), (_h.State.AuditRecords()[^1].Action, _h.State.AuditRecords()[^1].Result));
+        Assert.Equal(["status-pre", "traffic-5"], new DrillOperation(_h.Workspace).Steps("web", "staging", [5]).Take(2).Select(s => s.Id));
+    }
+
+    [Fact]
+    public async Task ADrill_NeedsACanaryBesidesTheStable()
+    {
+        var stable = _h.Platform.Seed("web-staging", "local://web@sha256:web-t1", "t1");
+
+        var refused = await Assert.ThrowsAsync<OperationException>(() => new DrillOperation(_h.Workspace).RunAsync("web", "staging", [5], TimeSpan.Zero, null, _ => { }, CancellationToken.None));
+
+        Assert.Equal($"web-staging has no ready canary besides {stable}; deploy one with: deploymatrix deploy web --env staging --no-traffic", refused.Message);
+    }
+
+    public void Dispose() => _h.Dispose();
+}

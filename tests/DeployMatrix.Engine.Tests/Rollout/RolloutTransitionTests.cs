@@ -1,0 +1,251 @@
+using DeployMatrix.Engine.Operations;
+using DeployMatrix.Engine.Platform;
+using DeployMatrix.Engine.Rollout;
+using DeployMatrix.Engine.Tests.Support;
+using DeployMatrix.State;
+
+namespace DeployMatrix.Engine.Tests.Rollout;
+
+/// <summary>
+/// Every transition of a rollout, driven through the engine's operation on the in-memory platform and a
+/// fake clock: stage pass, fail, inconclusive (extended, then rolled back or held), pause, resume, abort,
+/// promote, and interruption by the platform or a signal.
+/// </summary>
+public sealed class RolloutTransitionTests : IDisposable
+{
+    private const string Lane = "web";
+    private const string Env = "staging";
+    private const string StableImage = "local://web@sha256:web-t1";
+    private const string CanaryImage = "local://web@sha256:web-t2";
+    private readonly EngineHarness _h = new(setUp: p => p.RequestsPerSecond = 1000);
+    private readonly string _stable;
+
+    public RolloutTransitionTests() => _stable = _h.Platform.Seed("web-staging", StableImage, "t1");
+
+    [Fact]
+    public async Task AHealthyCanary_PassesEveryStage_AndTakesAllTraffic()
+    {
+        var outcome = await RollOutAsync();
+
+        Assert.Equal(RolloutEnd.Succeeded, outcome.End);
+        var canary = Canary();
+        Assert.Equal([new TrafficAssignment(canary, 100)], _h.Platform.Traffic("web-staging"));
+        Assert.Equal("succeeded", Row(outcome.Id).Status);
+        // 0% and 100% pass by being set; 5, 25 and 50 pass their analysis.
+        Assert.Equal([0, 5, 25, 50, 100], outcome.Stages.Select(s => s.Percent));
+        Assert.All(outcome.Stages, s => Assert.Equal(Core.Analysis.Verdict.Pass, s.Verdict));
+        Assert.Contains(_h.Platform.Calls, c => c == $"SetTraffic web-staging {_stable}=95,{canary}=5");
+        Assert.Contains(_h.Platform.Calls, c => c == $"SetTraffic web-staging {_stable}=50,{canary}=50");
+        Assert.True(File.Exists(outcome.Receipt));
+        Assert.Equal(_stable, _h.Workspace.RecordedStable(_h.Workspace.Resolve(Lane, Env)));
+        Assert.Contains(_h.State.AuditRecords(), r => r.Action == "rollout" && r.Result == "succeeded");
+    }
+
+    [Fact]
+    public async Task AnErringCanary_FailsAtFivePercent_AndAllTrafficGoesBackToStable_AtOnce()
+    {
+        _h.Platform.Behaviours[CanaryImage] = new Behaviour(ErrorRate: 0.2);
+
+        var outcome = await RollOutAsync();
+
+        Assert.Equal(RolloutEnd.Failed, outcome.End);
+        Assert.Equal([new TrafficAssignment(_stable, 100)], _h.Platform.Traffic("web-staging"));
+        Assert.Contains("stage 5% failed", outcome.Reason, StringComparison.Ordinal);
+        Assert.Contains($"rolled back to {_stable}", outcome.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(_h.Platform.Calls, c => c.EndsWith("=25", StringComparison.Ordinal));
+        Assert.Equal("failed", Row(outcome.Id).Status);
+        Assert.Null(Row(outcome.Id).OwnerPid);
+    }
+
+    [Fact]
+    public async Task ASlowerCanary_FailsOnLatency()
+    {
+        _h.Platform.Behaviours[StableImage] = new Behaviour(LatencyMs: 10);
+        _h.Platform.Behaviours[CanaryImage] = new Behaviour(LatencyMs: 50);
+
+        var outcome = await RollOutAsync();
+
+        Assert.Equal(RolloutEnd.Failed, outcome.End);
+        Assert.Contains("p95 latency", outcome.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TooLittleTraffic_IsExtended_ThenRolledBack_NeverPassed()
+    {
+        _h.Platform.RequestsPerSecond = 10;
+
+        var outcome = await RollOutAsync();
+
+        Assert.Equal(RolloutEnd.Failed, outcome.End);
+        Assert.Contains("stage 5% stayed inconclusive", outcome.Reason, StringComparison.Ordinal);
+        Assert.Equal(2, _h.Reporter.Lines.Count(l => l.StartsWith("[5%] inconclusive, extending the window", StringComparison.Ordinal)));
+        Assert.Equal([new TrafficAssignment(_stable, 100)], _h.Platform.Traffic("web-staging"));
+    }
+
+    [Fact]
+    public async Task TooLittleTraffic_UnderTheHoldPolicy_PausesForAPerson_KeepingTheSplit()
+    {
+        using var h = new EngineHarness(EngineHarness.Matrix.Replace("max-extensions: 2", "max-extensions: 0\n    on-inconclusive: hold", StringComparison.Ordinal), p => p.RequestsPerSecond = 10);
+        var stable = h.Platform.Seed("web-staging", StableImage, "t1");
+
+        var outcome = await RollOutAsync(h);
+
+        Assert.Equal(RolloutEnd.Paused, outcome.End);
+        Assert.Contains("holding the split for a person", outcome.Reason, StringComparison.Ordinal);
+        Assert.Equal(2, h.Platform.Traffic("web-staging").Count);
+        Assert.Equal("paused", h.State.Rollout(outcome.Id)!.Status);
+        Assert.Null(outcome.Receipt);
+        Assert.Contains(stable, h.Platform.Traffic("web-staging").Select(t => t.Revision));
+    }
+
+    [Fact]
+    public async Task APauseRequest_DuringAWindow_HoldsTheSplit_AndResumeFinishes()
+    {
+        var run = Start();
+        await _h.AdvanceUntilAsync(() => Latest() is { Stage: 25 }, run);
+        _h.State.RequestRolloutControl(Latest()!.Id, "pause", "alice", "checking dashboards");
+
+        var paused = await _h.RunAsync(run);
+
+        Assert.Equal(RolloutEnd.Paused, paused!.End);
+        Assert.Equal("paused by alice at 25%: checking dashboards", paused.Reason);
+        Assert.Equal(25, _h.Platform.Traffic("web-staging").Single(t => t.Revision == Canary()).Percent);
+
+        var resumed = await _h.RunAsync(new RolloutControlOperation(_h.Workspace).ResumeAsync(Lane, Env, _ => { }, Drive, CancellationToken.None));
+
+        Assert.Equal(RolloutEnd.Succeeded, resumed.End);
+        Assert.Equal(paused.Id, resumed.Id);
+        // Resumed at its stage: 25% set again, and nothing before it.
+        Assert.Equal([25, 50, 100], resumed.Stages.Select(s => s.Percent));
+    }
+
+    [Fact]
+    public async Task AbortAndPromote_OfARollout_NobodyDrives_AreCarriedOutByTheCommand()
+    {
+        var run = Start();
+        await _h.AdvanceUntilAsync(() => Latest() is { Stage: 5 }, run);
+        _h.State.RequestRolloutControl(Latest()!.Id, "pause", "alice", null);
+        await _h.RunAsync(run);
+        var control = new RolloutControlOperation(_h.Workspace);
+
+        var aborted = await control.ControlAsync(Lane, Env, RolloutControl.Abort, "wrong build", _h.Reporter, CancellationToken.None);
+
+        Assert.True(aborted.Done);
+        Assert.Equal(RolloutState.Aborted, aborted.Rollout.State);
+        Assert.Equal($"aborted by tester at 5%: wrong build; all traffic back on {_stable}", aborted.Message);
+        Assert.Equal([new TrafficAssignment(_stable, 100)], _h.Platform.Traffic("web-staging"));
+        var again = await Assert.ThrowsAsync<OperationException>(() => control.ControlAsync(Lane, Env, RolloutControl.Promote, "late", _h.Reporter, CancellationToken.None));
+        Assert.Contains("already ended (aborted)", again.Message, StringComparison.Ordinal);
+
+        var second = Start(tag: null);
+        await _h.AdvanceUntilAsync(() => Latest() is { Status: "running", Stage: 25 }, second);
+        _h.State.RequestRolloutControl(Latest()!.Id, "promote", "bob", "hotfix INC-7");
+        var promoted = await _h.RunAsync(second);
+
+        Assert.Equal(RolloutEnd.Succeeded, promoted!.End);
+        Assert.Equal("promoted by bob at 25%, skipping 50%: hotfix INC-7", promoted.Reason);
+        Assert.Equal([new TrafficAssignment(Canary(), 100)], _h.Platform.Traffic("web-staging"));
+    }
+
+    [Fact]
+    public async Task ThePlatformGoingAway_HoldsTheRollout_AndResumeContinuesItsStage()
+    {
+        var run = Start();
+        await _h.AdvanceUntilAsync(() => Latest() is { Stage: 25 }, run);
+        _h.Platform.Down = "the agent is not running";
+
+        var error = await Assert.ThrowsAsync<OperationException>(() => _h.RunAsync(run));
+
+        Assert.StartsWith("rollout held: the agent is not running; once the platform answers, continue with: deploymatrix rollout resume web --env staging", error.Message, StringComparison.Ordinal);
+        var held = Latest()!;
+        Assert.Equal(("held", 25), (held.Status, held.Stage));
+        Assert.Equal("the agent is not running", held.Reason);
+        Assert.Null(held.OwnerPid);
+
+        _h.Platform.Down = null;
+        var resumed = await _h.RunAsync(new RolloutControlOperation(_h.Workspace).ResumeAsync(Lane, Env, _ => { }, Drive, CancellationToken.None));
+
+        Assert.Equal(RolloutEnd.Succeeded, resumed.End);
+        Assert.Equal([25, 50, 100], resumed.Stages.Select(s => s.Percent));
+    }
+
+    [Fact]
+    public async Task ASignal_HoldsTheRollout_Too()
+    {
+        using var stop = new CancellationTokenSource();
+        var run = Start(ct: stop.Token);
+        await _h.AdvanceUntilAsync(() => Latest() is { Stage: 5 }, run);
+
+        await stop.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _h.RunAsync(run));
+        Assert.Equal(("held", "stopped by a signal"), (Latest()!.Status, Latest()!.Reason));
+    }
+
+    [Fact]
+    public async Task ARolloutWhoseDriverDied_IsInterrupted_AndResumeTakesItOver()
+    {
+        var run = Start();
+        await _h.AdvanceUntilAsync(() => Latest() is { Stage: 25 }, run);
+        _h.State.RequestRolloutControl(Latest()!.Id, "pause", "alice", null);
+        await _h.RunAsync(run);
+        // As a process killed mid-window leaves it: running, owned by a pid that is gone.
+        _h.State.ClaimRollout(Latest()!.Id, "running", _ => true);
+        var elsewhere = _h.Open(new StoreOwner(int.MaxValue, _ => false));
+
+        var status = await new RolloutControlOperation(elsewhere).StatusAsync(Lane, Env, CancellationToken.None);
+        var resumed = await _h.RunAsync(new RolloutControlOperation(elsewhere).ResumeAsync(Lane, Env, _ => { }, Drive, CancellationToken.None));
+
+        Assert.Equal("interrupted", status.Rollout.Shown);
+        Assert.Equal($"deploymatrix rollout resume|promote|abort {Lane} --env {Env}", status.Next);
+        Assert.Equal(RolloutEnd.Succeeded, resumed.End);
+    }
+
+    [Fact]
+    public async Task ARolloutDrivenByALiveProcess_CannotBeResumedOrStartedAgain()
+    {
+        var run = Start();
+        await _h.AdvanceUntilAsync(() => Latest() is { Stage: 5 }, run);
+        // Another command on this machine sees this process as the live driver.
+        var other = _h.Open(new StoreOwner(int.MaxValue, _ => true), lockWait: TimeSpan.Zero);
+        var fromOther = new RolloutControlOperation(other) { AckTimeout = TimeSpan.Zero };
+
+        var resume = await Assert.ThrowsAsync<OperationException>(() => fromOther.ResumeAsync(Lane, Env, _ => { }, Drive, CancellationToken.None));
+        _h.State.RequestRolloutControl(Latest()!.Id, "abort", "alice", null);
+        await _h.RunAsync(run);
+
+        Assert.Contains("is locked by tester rollout web --env staging", resume.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ANewRollout_IsRefused_WhileTheLastOneHasNotEnded()
+    {
+        var run = Start();
+        await _h.AdvanceUntilAsync(() => Latest() is { Stage: 5 }, run);
+        _h.State.RequestRolloutControl(Latest()!.Id, "pause", "alice", null);
+        await _h.RunAsync(run);
+
+        var refused = await Assert.ThrowsAsync<OperationException>(() => Start(tag: null));
+
+        Assert.Equal($"rollout #{Latest()!.Id} of web in staging is paused at 5%; finish it first: deploymatrix rollout resume|promote|abort web --env staging", refused.Message);
+    }
+
+    private Task<RolloutOutcome?> Start(string? tag = "t2", CancellationToken ct = default) => Start(_h, tag, ct);
+
+    private static Task<RolloutOutcome?> Start(EngineHarness h, string? tag, CancellationToken ct) =>
+        new RolloutOperation(h.Workspace).RunAsync(new RolloutStartRequest(Lane, Env) { Tag = tag }, h.Reporter, _ => { }, _ => { }, run => run(h.Reporter), ct);
+
+    private async Task<RolloutOutcome> RollOutAsync() => await RollOutAsync(_h);
+
+    private static async Task<RolloutOutcome> RollOutAsync(EngineHarness h) => (await h.RunAsync(Start(h, "t2", CancellationToken.None)))!;
+
+    private Task<RolloutOutcome> Drive(Func<IRolloutReporter, Task<RolloutOutcome>> run) => run(_h.Reporter);
+
+    private string Canary() => _h.Platform.Latest("web-staging");
+
+    private RolloutRecord? Latest() => _h.State.LatestRollout(Lane, Env);
+
+    private RolloutRecord Row(long id) => _h.State.Rollout(id)!;
+
+    public void Dispose() => _h.Dispose();
+}

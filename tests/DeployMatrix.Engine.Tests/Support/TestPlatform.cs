@@ -1,0 +1,256 @@
+using DeployMatrix.Core.Analysis;
+using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Resolution;
+using DeployMatrix.Engine.Platform;
+
+namespace DeployMatrix.Engine.Tests.Support;
+
+/// <summary>How a revision behaves under the simulated load: its share of failing answers and its latency.</summary>
+public sealed record Behaviour(double ErrorRate = 0, double LatencyMs = 10);
+
+/// <summary>
+/// The platform port in memory, for the engine's unit tests: services with revisions and traffic, jobs
+/// and executions, and a load simulated on the injected clock — <see cref="RequestsPerSecond"/> requests
+/// spread over the split each fake second, failing and taking as long as each revision's
+/// <see cref="Behaviour"/> says. Deterministic: the same clock gives the same figures.
+/// </summary>
+public sealed class TestPlatform(TimeProvider time, PlatformKind kind = PlatformKind.Local) : IPlatform
+{
+    /// <summary>Latency buckets (upper bounds, ms) of the simulated histograms.</summary>
+    public static readonly IReadOnlyList<double> Bounds = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
+
+    private readonly Dictionary<string, Service> _services = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long Requests, double Failed, long[] Histogram)> _counters = new(StringComparer.Ordinal);
+    private DateTimeOffset? _lastRead;
+    private int _counter;
+
+    public PlatformKind Kind => kind;
+
+    public TestMaintenance Maintenance { get; } = new();
+
+    IMaintenanceMode IPlatform.Maintenance => Maintenance;
+
+    /// <value>The default is 100 requests per fake second.</value>
+    public double RequestsPerSecond { get; set; } = 100;
+
+    /// <summary>Per image: how its revisions answer.</summary>
+    public Dictionary<string, Behaviour> Behaviours { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Images whose revisions never become ready.</summary>
+    public HashSet<string> Unready { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Jobs whose executions fail, with the exit code they fail with.</summary>
+    public Dictionary<string, int> FailingJobs { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Images that resolve (the registry, or the local artifact store): a tag resolves to a digest.</summary>
+    public Dictionary<string, string> Images { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Set to make every call fail from now on, as a platform that went away.</summary>
+    public string? Down { get; set; }
+
+    /// <summary>Every call, in order ("SetTraffic svc a=90,b=10").</summary>
+    public List<string> Calls { get; } = [];
+
+    /// <summary>Where smoke checks reach a revision (or the service, for null); a test serves real HTTP there.</summary>
+    public Uri BaseUrl { get; set; } = new("http://127.0.0.1:9/");
+
+    public IReadOnlyList<TrafficAssignment> Traffic(string service) => Get(service).Traffic;
+
+    /// <summary>The newest revision of a service.</summary>
+    public string Latest(string service) => Get(service).Revisions[^1].Name;
+
+    /// <summary>Adds a service with one ready revision of <paramref name="image"/> serving all traffic; returns that revision.</summary>
+    public string Seed(string service, string image, string? tag = null)
+    {
+        var revision = Create(service, image, tag, ready: true);
+        Get(service).Traffic = [new TrafficAssignment(revision, 100)];
+        return revision;
+    }
+
+    public Task<string> ResolveImageAsync(ResolvedTarget target, string image, CancellationToken cancellationToken)
+    {
+        Check("ResolveImage " + image);
+        return Task.FromResult(Images.TryGetValue(image, out var exact) ? exact : throw new PlatformException($"no image {image}", 2));
+    }
+
+    public Task<RevisionInfo> DeployRevisionAsync(ResolvedTarget target, string image, string? tag, bool noTraffic, CancellationToken cancellationToken)
+    {
+        Check($"Deploy {target.Service} {image} tag={tag} noTraffic={noTraffic}");
+        var ready = !Unready.Contains(image);
+        var name = Create(target.Service, image, tag, ready);
+        if (!noTraffic && ready)
+        {
+            Get(target.Service).Traffic = [new TrafficAssignment(name, 100)];
+        }
+
+        return Task.FromResult(Info(target.Service, name));
+    }
+
+    public Task<ServiceStatus> GetServiceAsync(ResolvedTarget target, CancellationToken cancellationToken)
+    {
+        Check("GetService " + target.Service);
+        if (!_services.TryGetValue(target.Service, out var service))
+        {
+            return Task.FromResult(ServiceStatus.None(target.Service));
+        }
+
+        var latestReady = service.Revisions.LastOrDefault(r => r.Ready);
+        return Task.FromResult(new ServiceStatus(
+            target.Service, service.Revisions.LastOrDefault()?.Image, [.. service.Revisions.Select(r => Info(target.Service, r.Name)).Reverse()], service.Traffic,
+            service.Revisions.LastOrDefault()?.Name, latestReady?.Name, BaseUrl));
+    }
+
+    public Task SetTrafficAsync(ResolvedTarget target, IReadOnlyList<TrafficAssignment> splits, CancellationToken cancellationToken)
+    {
+        Check($"SetTraffic {target.Service} {string.Join(",", splits.Select(s => $"{s.Revision}={s.Percent}"))}");
+        var service = Get(target.Service);
+        if (splits.Sum(s => s.Percent) != 100 || splits.Any(s => service.Revisions.All(r => r.Name != s.Revision)))
+        {
+            throw new PlatformException($"bad split {string.Join(",", splits.Select(s => $"{s.Revision}={s.Percent}"))}", 2);
+        }
+
+        Accumulate();
+        service.Traffic = [.. splits.Where(s => s.Percent > 0)];
+        return Task.CompletedTask;
+    }
+
+    public Task UpdateJobImageAsync(ResolvedTarget target, string job, string image, CancellationToken cancellationToken)
+    {
+        Check($"UpdateJob {job} {image}");
+        Jobs[job] = image;
+        return Task.CompletedTask;
+    }
+
+    public Dictionary<string, string> Jobs { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, List<JobExecution>> Executions { get; } = new(StringComparer.Ordinal);
+
+    public Task<string?> GetJobImageAsync(ResolvedTarget target, string job, CancellationToken cancellationToken)
+    {
+        Check("GetJob " + job);
+        return Task.FromResult(Jobs.GetValueOrDefault(job));
+    }
+
+    public Task<JobExecution> ExecuteJobAsync(ResolvedTarget target, string job, IReadOnlyList<string> command, CancellationToken cancellationToken)
+    {
+        Check($"Execute {job} {string.Join(' ', command)}");
+        var list = Executions.TryGetValue(job, out var found) ? found : Executions[job] = [];
+        var failing = FailingJobs.TryGetValue(job, out var code);
+        var execution = new JobExecution($"{job}-{list.Count + 1:00000}", Jobs.GetValueOrDefault(job) ?? "", !failing, failing ? code : 0, $"logs/{job}");
+        list.Add(execution);
+        return Task.FromResult(execution);
+    }
+
+    public Task<JobExecution?> GetLatestExecutionAsync(ResolvedTarget target, string job, CancellationToken cancellationToken)
+    {
+        Check("GetLatestExecution " + job);
+        return Task.FromResult(Executions.TryGetValue(job, out var list) ? list.LastOrDefault() : null);
+    }
+
+    public Task<Uri> UrlAsync(ResolvedTarget target, string? revision, CancellationToken cancellationToken)
+    {
+        Check($"Url {target.Service} {revision}");
+        return Task.FromResult(BaseUrl);
+    }
+
+    public Task<IReadOnlyDictionary<string, RevisionSample>> GetRevisionMetricsAsync(ResolvedTarget target, CancellationToken cancellationToken)
+    {
+        Check("Metrics " + target.Service);
+        Accumulate();
+        IReadOnlyDictionary<string, RevisionSample> samples = _counters.ToDictionary(
+            c => c.Key, c => new RevisionSample(c.Key, c.Value.Requests, (long)c.Value.Failed, [.. c.Value.Histogram], Bounds), StringComparer.Ordinal);
+        return Task.FromResult(samples);
+    }
+
+    /// <summary>Adds what the load did since the last read: requests over the split, failures and latencies by behaviour.</summary>
+    private void Accumulate()
+    {
+        var now = time.GetUtcNow();
+        var elapsed = _lastRead is { } last ? (now - last).TotalSeconds : 0;
+        _lastRead = now;
+        foreach (var service in _services.Values)
+        {
+            foreach (var split in service.Traffic)
+            {
+                var revision = service.Revisions.First(r => r.Name == split.Revision);
+                var behaviour = Behaviours.GetValueOrDefault(revision.Image) ?? new Behaviour();
+                var requests = (long)Math.Round(RequestsPerSecond * elapsed * split.Percent / 100.0);
+                var counter = _counters.TryGetValue(revision.Name, out var c) ? c : (0L, 0.0, new long[Bounds.Count]);
+                var bucket = Math.Max(0, Bounds.ToList().FindIndex(b => behaviour.LatencyMs <= b));
+                counter.Item3[bucket] += requests;
+                _counters[revision.Name] = (counter.Item1 + requests, counter.Item2 + (requests * behaviour.ErrorRate), counter.Item3);
+            }
+        }
+    }
+
+    private string Create(string service, string image, string? tag, bool ready)
+    {
+        var name = $"{service}-{++_counter:00000}-abc";
+        Get(service, create: true).Revisions.Add(new Revision(name, image, tag, ready));
+        return name;
+    }
+
+    private RevisionInfo Info(string service, string name)
+    {
+        var s = Get(service);
+        var r = s.Revisions.First(r => r.Name == name);
+        return new RevisionInfo(r.Name, r.Image, r.Ready ? "ready" : "failed", r.Ready ? null : "never ready", r.Tag)
+        {
+            Percent = s.Traffic.FirstOrDefault(t => t.Revision == name)?.Percent ?? 0,
+        };
+    }
+
+    private Service Get(string service, bool create = false) =>
+        _services.TryGetValue(service, out var found) ? found
+            : create ? _services[service] = new Service() : throw new PlatformException($"no service {service}", 2);
+
+    private void Check(string call)
+    {
+        lock (Calls)
+        {
+            Calls.Add(call);
+        }
+
+        if (Down is { } why)
+        {
+            throw new PlatformException(why);
+        }
+    }
+
+    private sealed record Revision(string Name, string Image, string? Tag, bool Ready);
+
+    private sealed class Service
+    {
+        public List<Revision> Revisions { get; } = [];
+
+        public IReadOnlyList<TrafficAssignment> Traffic { get; set; } = [];
+    }
+}
+
+/// <summary>Maintenance as a platform would keep it, recording what the engine asked.</summary>
+public sealed class TestMaintenance : IMaintenanceMode
+{
+    public List<string> Calls { get; } = [];
+
+    public bool? Enabled { get; set; }
+
+    public Task<MaintenanceStarted> EnableAsync(ResolvedTarget target, string message, int retryAfterSeconds, CancellationToken cancellationToken)
+    {
+        Calls.Add($"enable {target.Service} {message} {retryAfterSeconds}");
+        return Task.FromResult(new MaintenanceStarted("snapshot-1", "the test's vault"));
+    }
+
+    public Task DisableAsync(ResolvedTarget target, string? snapshot, CancellationToken cancellationToken)
+    {
+        Calls.Add($"disable {target.Service} {snapshot}");
+        return Task.CompletedTask;
+    }
+
+    public Task<string?> ApplyAsync(ResolvedTarget target, CancellationToken cancellationToken)
+    {
+        Calls.Add($"apply {target.Service}");
+        return Task.FromResult<string?>("http://127.0.0.1:1");
+    }
+
+    public Task<bool?> IsEnabledAsync(ResolvedTarget target, CancellationToken cancellationToken) => Task.FromResult(Enabled);
+}

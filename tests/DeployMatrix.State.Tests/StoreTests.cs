@@ -1,0 +1,211 @@
+using DeployMatrix.Tests.Support;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Time.Testing;
+
+namespace DeployMatrix.State.Tests;
+
+/// <summary>The state store on a real SQLite file: schema, transactions, and the rows each part of DeployMatrix keeps.</summary>
+public sealed class StoreTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-11-30T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+    private readonly List<StateStore> _stores = [];
+
+    private string Db => Path.Combine(_dir.Path, "nested", "state.db");
+
+    private StateStore Open(StoreOwner? owner = null)
+    {
+        var store = StateStore.Open(Db, _time, owner);
+        _stores.Add(store);
+        return store;
+    }
+
+    [Fact]
+    public void Opening_CreatesTheFolderAndTheSchema_AndOpeningAgainChangesNothing()
+    {
+        var first = Open();
+        var version = first.SchemaVersion;
+        first.Journal(first.BeginOperation("a", null, null, "gate", null), "a", null, null, "gate", null, "go", null);
+
+        var second = Open();
+
+        Assert.Equal(7, version);
+        Assert.Equal(version, second.SchemaVersion);
+        Assert.Equal(2, second.JournalEntries().Count);
+        Assert.Equal(StoreOwner.ThisProcess, second.Owner);
+    }
+
+    [Fact]
+    public void AWrite_IsAllOrNothing_AndOneInsideAnotherJoinsIt()
+    {
+        var store = Open();
+
+        Assert.Throws<InvalidOperationException>(() => store.Write(() =>
+        {
+            store.RecordGate("staging", "production", "t1", go: true, "e1");
+            store.Write(() => store.RecordStable("local", "staging", "svc", "svc-1"));
+            throw new InvalidOperationException("stop");
+        }));
+        store.Write(() =>
+        {
+            store.RecordGate("staging", "production", "t2", go: true, "e2");
+            store.Write(() => store.RecordStable("local", "staging", "svc", "svc-2"));
+        });
+
+        Assert.Null(store.LatestGate("staging", "production", "t1"));
+        Assert.NotNull(store.LatestGate("staging", "production", "t2"));
+        Assert.Equal("svc-2", store.FindStable("local", "staging", "svc"));
+    }
+
+    [Fact]
+    public async Task ThreadsShareTheStore_WithoutLosingARow()
+    {
+        var store = Open();
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(() =>
+        {
+            for (var j = 0; j < 25; j++)
+            {
+                var op = store.BeginOperation("t", "lane", "env", "deploy", $"{i}/{j}");
+                store.Journal(op, "t", "lane", "env", "deploy", null, "succeeded", null);
+            }
+        })));
+
+        Assert.Equal(400, store.JournalEntries(1000).Count);
+        Assert.Empty(store.UnfinishedOperations());
+    }
+
+    [Fact]
+    public void ALock_IsHeldByItsOwner_TakenOverFromTheDead_AndReleasedOnlyByItsHolder()
+    {
+        var alive = Open(new StoreOwner(1001, _ => true));
+        var other = Open(new StoreOwner(1002, pid => pid != 1003));
+        var afterDeath = Open(new StoreOwner(1004, pid => pid != 1002));
+
+        Assert.Null(alive.TryLock("web/staging", "alice deploy"));
+        Assert.Null(alive.TryLock("web/staging", "alice deploy again"));
+        Assert.Equal("alice deploy again (pid 1001) since 2026-11-30T10:00:00.0000000+00:00", other.TryLock("web/staging", "bob traffic"));
+        other.Unlock("web/staging");
+        Assert.NotNull(other.TryLock("web/staging", "bob traffic"));
+        alive.Unlock("web/staging");
+        Assert.Null(other.TryLock("web/staging", "bob traffic"));
+        Assert.Null(afterDeath.TryLock("web/staging", "carol rollback"));
+        Assert.Null(other.TryLock("api/staging", "bob traffic"));
+    }
+
+    [Fact]
+    public void ARollout_IsStarted_Updated_Claimed_AndSteered()
+    {
+        var driver = Open(new StoreOwner(2001, _ => true));
+        var id = driver.StartRollout("web", "staging", "s", "c", [0, 5, 100], TimeSpan.FromSeconds(30), "running");
+        _time.Advance(TimeSpan.FromSeconds(1));
+        driver.UpdateRollout(id, "running", 1, 5, null, driven: true);
+        var running = driver.Rollout(id)!;
+        driver.UpdateRollout(id, "paused", 1, 5, "paused by alice", driven: false);
+        var paused = driver.LatestRollout("web", "staging")!;
+        var other = Open(new StoreOwner(2002, _ => true));
+        var refused = other.ClaimRollout(id, "running", row => row.Status != "paused");
+        var claimed = other.ClaimRollout(id, "running", _ => true);
+        other.RequestRolloutControl(id, "abort", "bob", "wrong build");
+
+        Assert.Equal((2001, 1, 5, 30_000L), (running.OwnerPid, running.StageIndex, running.Stage, running.WindowMs));
+        Assert.Equal([0, 5, 100], running.Stages);
+        Assert.Equal("2026-11-30T10:00:01.0000000+00:00", running.UpdatedAt);
+        Assert.Equal(("paused", (int?)null, "paused by alice"), (paused.Status, paused.OwnerPid, paused.Reason));
+        Assert.False(refused);
+        Assert.True(claimed);
+        Assert.Equal(2002, other.Rollout(id)!.OwnerPid);
+        Assert.Equal(new RolloutControlRow("abort", "bob", "wrong build"), other.TakeRolloutControl(id));
+        Assert.Null(other.TakeRolloutControl(id));
+        Assert.Null(other.LatestRollout("api", "staging"));
+    }
+
+    [Fact]
+    public void TheJournal_GroupsAnOperationsRows_AndFindsTheOnesThatNeverEnded()
+    {
+        var store = Open(new StoreOwner(3001, _ => true));
+        var ended = store.BeginOperation("alice", "web", "staging", "deploy", "tag t1");
+        store.Journal(ended, "alice", "web", "staging", "deploy", "deploy a revision", "started", null);
+        var audit = store.AppendAudit((prev, at) => new AuditRecord(0, at, "alice", "deploy", "web", "staging", "{}", "succeeded", null, null, prev, "h1"));
+        store.Journal(ended, "alice", "web", "staging", "deploy", null, "succeeded", null, audit.Id);
+        var open = store.BeginOperation("bob", "api", "production", "rollout", null);
+        store.Journal(open, "bob", "api", "production", "rollout", "stage 5%", "recorded", "traffic set");
+
+        Assert.Equal([ended, ended, ended], store.OperationOf(audit.Id).Select(r => r.Operation));
+        Assert.Empty(store.OperationOf(audit.Id + 1));
+        var unfinished = Assert.Single(store.UnfinishedOperations());
+        Assert.Equal((open, 3001, "bob"), (unfinished.Id, unfinished.Pid, unfinished.Actor));
+        Assert.Equal("stage 5%", store.LastStep(open)!.Step);
+        Assert.Null(store.LastStep(open + 100));
+    }
+
+    [Fact]
+    public void TheAuditChain_LinksEachRecordToTheOneBefore()
+    {
+        var store = Open();
+
+        var first = store.AppendAudit((prev, at) => new AuditRecord(0, at, "a", "gate", null, null, "{}", "go", null, null, prev, "hash-1"));
+        var second = store.AppendAudit((prev, at) => new AuditRecord(0, at, "a", "gate", null, null, "{}", "go", null, null, prev, "hash-2"));
+
+        Assert.Equal(StateStore.AuditGenesis, first.PrevHash);
+        Assert.Equal("hash-1", second.PrevHash);
+        Assert.Equal([first.Id, second.Id], store.AuditRecords().Select(r => r.Id));
+    }
+
+    [Fact]
+    public void Gates_Artifacts_Jobs_Services_Traffic_Stable_AndMaintenance_RoundTrip()
+    {
+        var store = Open();
+        store.RecordGate("staging", "production", "t1", go: false, "e1");
+        store.RecordGate("staging", "production", "t1", go: true, "e2");
+        store.PutArtifact(new ArtifactRecord("sha256:aa", "web", "/a", 10), "t1");
+        store.PutArtifact(new ArtifactRecord("sha256:aa", "web", "/a", 10), "t2");
+        store.PutJob(new JobRecord("staging", "web-migrate", "web", "web-staging", "img-1", "sha256:aa"));
+        store.PutJob(new JobRecord("staging", "web-migrate", "web", "web-staging", "img-2", "sha256:bb"));
+        var execution = store.StartExecution("staging", "web-migrate", "img-2", "sha256:bb", "log");
+        store.FinishExecution(execution, 3);
+        store.EnsureService("staging", "web-staging", "web", 8080);
+        store.EnsureService("staging", "web-staging", "web", null);
+        var number = store.NextRevisionNumber("staging", "web-staging");
+        store.SetTraffic("staging", "web-staging", [new TrafficSplitRecord("web-staging-1", 90), new TrafficSplitRecord("web-staging-2", 10), new TrafficSplitRecord("web-staging-3", 0)]);
+        store.RecordStable("cloudrun", "staging", "web-staging", "web-staging-7");
+        store.SetMaintenance(new MaintenanceRecord("staging", "web-staging", "web", "local", "now", "alice", "m", 60, "snap"));
+
+        Assert.Equal(("e2", true), (store.LatestGate("staging", "production", "t1")!.Evidence, store.LatestGate("staging", "production", "t1")!.Go));
+        Assert.Equal("sha256:aa", store.FindArtifact("web", "t2")!.Digest);
+        Assert.Equal(2, store.TagsOf("web", "sha256:aa").Count);
+        Assert.Equal("/a", store.FindArtifactByDigest("sha256:aa")!.Path);
+        Assert.Equal("img-2", store.FindJob("staging", "web-migrate")!.Image);
+        Assert.Equal(("failed", (int?)3), (store.Executions("staging", "web-migrate")[0].Status, store.Executions("staging", "web-migrate")[0].ExitCode));
+        Assert.Equal(8080, store.FindService("staging", "web-staging")!.Port);
+        Assert.Equal((1, 2), (number, store.NextRevisionNumber("staging", "web-staging")));
+        Assert.Equal([("web-staging-1", 90), ("web-staging-2", 10)], store.Traffic("staging", "web-staging").Select(t => (t.Revision, t.Percent)));
+        Assert.Equal("web-staging-7", store.FindStable("cloudrun", "staging", "web-staging"));
+        Assert.Null(store.FindStable("local", "staging", "web-staging"));
+        Assert.Equal("snap", store.FindMaintenance("staging", "web-staging")!.PreviousTraffic);
+        store.ClearMaintenance("staging", "web-staging");
+        Assert.Empty(store.Maintenance());
+    }
+
+    [Fact]
+    public void TheFile_IsSharedByConnections_InWalMode()
+    {
+        Open();
+        using var connection = new SqliteConnection($"Data Source={Db};Pooling=false");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode";
+
+        Assert.Equal("wal", command.ExecuteScalar());
+    }
+
+    public void Dispose()
+    {
+        foreach (var store in _stores)
+        {
+            store.Dispose();
+        }
+
+        _dir.Dispose();
+    }
+}
