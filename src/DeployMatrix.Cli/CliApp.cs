@@ -4,7 +4,7 @@ using DeployMatrix.Cli.Commands;
 using DeployMatrix.Cli.Common;
 using DeployMatrix.Core;
 using DeployMatrix.Core.Diagnostics;
-using DeployMatrix.Engine.Operations;
+using DeployMatrix.Engine;
 
 namespace DeployMatrix.Cli;
 

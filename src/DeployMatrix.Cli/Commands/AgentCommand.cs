@@ -2,7 +2,7 @@ using System.CommandLine;
 using DeployMatrix.Cli.Common;
 using DeployMatrix.Cli.Composition;
 using DeployMatrix.Core;
-using DeployMatrix.Engine.Operations;
+using DeployMatrix.Engine;
 using DeployMatrix.Engine.Processes;
 using DeployMatrix.Local;
 using DeployMatrix.Local.Agent;

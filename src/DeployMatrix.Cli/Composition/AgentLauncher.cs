@@ -1,4 +1,4 @@
-using DeployMatrix.Engine.Operations;
+using DeployMatrix.Engine;
 using DeployMatrix.Engine.Processes;
 using DeployMatrix.Local;
 using DeployMatrix.Local.Agent;

@@ -250,7 +250,7 @@ internal static class Values
     /// <summary>Durations are written with a unit: <c>500ms</c>, <c>30s</c>, <c>10m</c>, <c>1h</c>, or combined <c>1m30s</c>.</summary>
     public static TimeSpan? Duration(YNode node, string what, TimeSpan min, TimeSpan max, DiagnosticBag diagnostics)
     {
-        if (node is not YScalar scalar || ParseDuration(scalar.Value) is not { } value)
+        if (node is not YScalar scalar || Durations.Parse(scalar.Value) is not { } value)
         {
             diagnostics.Add(node.Pos, "type", $"{what} must be a duration such as 30s, 10m or 1h, not {Describe(node)}");
             return null;
@@ -258,7 +258,7 @@ internal static class Values
 
         if (value < min || value > max)
         {
-            diagnostics.Add(node.Pos, "range", $"{what} is {Format(value)}, outside {Format(min)}..{Format(max)}");
+            diagnostics.Add(node.Pos, "range", $"{what} is {Durations.Format(value)}, outside {Durations.Format(min)}..{Durations.Format(max)}");
             return null;
         }
 
@@ -295,83 +295,6 @@ internal static class Values
         }
 
         return value;
-    }
-
-    public static TimeSpan? ParseDuration(string text)
-    {
-        var total = TimeSpan.Zero;
-        var i = 0;
-        text = text.Trim();
-        if (text.Length == 0)
-        {
-            return null;
-        }
-
-        while (i < text.Length)
-        {
-            var start = i;
-            while (i < text.Length && (char.IsAsciiDigit(text[i]) || text[i] == '.'))
-            {
-                i++;
-            }
-
-            if (i == start || !double.TryParse(text.AsSpan(start, i - start), NumberStyles.Float, CultureInfo.InvariantCulture, out var amount))
-            {
-                return null;
-            }
-
-            var unitStart = i;
-            while (i < text.Length && char.IsAsciiLetter(text[i]))
-            {
-                i++;
-            }
-
-            TimeSpan? part = text[unitStart..i] switch
-            {
-                "ms" => TimeSpan.FromMilliseconds(amount),
-                "s" => TimeSpan.FromSeconds(amount),
-                "m" => TimeSpan.FromMinutes(amount),
-                "h" => TimeSpan.FromHours(amount),
-                _ => null,
-            };
-            if (part is null)
-            {
-                return null;
-            }
-
-            total += part.Value;
-        }
-
-        return total;
-    }
-
-    /// <summary>Formats a duration the way the matrix writes it (10m, 30s, 1h30m, 500ms).</summary>
-    public static string Format(TimeSpan value)
-    {
-        if (value < TimeSpan.FromSeconds(1))
-        {
-            return $"{value.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}ms";
-        }
-
-        var parts = new List<string>();
-        if (value.Hours + (value.Days * 24) > 0)
-        {
-            parts.Add($"{(value.Days * 24) + value.Hours}h");
-        }
-
-        if (value.Minutes > 0)
-        {
-            parts.Add($"{value.Minutes}m");
-        }
-
-        if (value.Seconds > 0 || value.Milliseconds > 0)
-        {
-            parts.Add(value.Milliseconds > 0
-                ? $"{(value.Seconds + (value.Milliseconds / 1000.0)).ToString(CultureInfo.InvariantCulture)}s"
-                : $"{value.Seconds}s");
-        }
-
-        return string.Concat(parts);
     }
 
     private static string Describe(YNode node) => node is YScalar s && !s.IsNull ? $"'{s.Value}'" : node.Describe();

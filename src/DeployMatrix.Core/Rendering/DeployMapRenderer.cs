@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using DeployMatrix.Core.Loading;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Planning;
 using DeployMatrix.Core.Resolution;
@@ -151,7 +150,7 @@ public static class DeployMapRenderer
         var rollout = TargetResolver.RolloutOf(matrix, lane);
         if (environment.NoTraffic && lane.Kind == LaneKind.Service)
         {
-            md.Line($"     - Rollout/rollback: `deploymatrix rollout {lane.Name} --env {target.Environment} --tag {Tag}` — stages {string.Join(" → ", rollout.Stages)}, {Values.Format(rollout.Window)} per stage; "
+            md.Line($"     - Rollout/rollback: `deploymatrix rollout {lane.Name} --env {target.Environment} --tag {Tag}` — stages {string.Join(" → ", rollout.Stages)}, {Durations.Format(rollout.Window)} per stage; "
                 + $"gates: 5xx < {Number(rollout.Gates.Max5xxRatePercent)}%, p95 regression ≤ {Number(rollout.Gates.MaxP95RegressionPercent)}%, at least {rollout.Gates.MinRequests} requests per revision");
             md.Line($"       - Set traffic: `deploymatrix traffic {lane.Name} --env {target.Environment} --to STABLE=<100-P>,CANARY=<P>`");
             md.Line($"       - Roll back: `deploymatrix rollback {lane.Name} --env {target.Environment}`");

@@ -1,5 +1,4 @@
 using DeployMatrix.Core;
-using DeployMatrix.Engine.Operations;
 using DeployMatrix.Engine.Processes;
 
 namespace DeployMatrix.Engine.Git;

@@ -58,5 +58,5 @@ public sealed record ServiceStatus(
 
 public sealed record JobExecution(string Name, string Image, bool Succeeded, int? ExitCode, string? LogLocation);
 
-/// <summary>A platform call failed for a reason the user should read; <see cref="Operations.OperationException.ExitCode"/> is what the command exits with.</summary>
-public sealed class PlatformException(string message, int exitCode = ExitCodes.Failed) : Operations.OperationException(message, exitCode);
+/// <summary>A platform call failed for a reason the user should read; <see cref="OperationException.ExitCode"/> is what the command exits with.</summary>
+public sealed class PlatformException(string message, int exitCode = ExitCodes.Failed) : OperationException(message, exitCode);

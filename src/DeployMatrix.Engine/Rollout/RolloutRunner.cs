@@ -1,6 +1,5 @@
 using System.Globalization;
 using DeployMatrix.Core.Analysis;
-using DeployMatrix.Engine.Operations;
 using DeployMatrix.Engine.Platform;
 using DeployMatrix.Engine.Recording;
 using DeployMatrix.State;

@@ -1,4 +1,3 @@
-using DeployMatrix.Engine.Operations;
 using DeployMatrix.State;
 
 namespace DeployMatrix.Engine.Workspaces;

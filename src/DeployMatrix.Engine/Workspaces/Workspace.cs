@@ -3,7 +3,6 @@ using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Resolution;
 using DeployMatrix.Engine.Execution;
 using DeployMatrix.Engine.Git;
-using DeployMatrix.Engine.Operations;
 using DeployMatrix.Engine.Platform;
 using DeployMatrix.Engine.Processes;
 using DeployMatrix.Engine.Recording;

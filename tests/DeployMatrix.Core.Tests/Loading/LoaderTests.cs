@@ -136,7 +136,7 @@ public sealed class LoaderTests
     [InlineData("500ms", 0.5)]
     public void Durations_AreReadWithTheirUnits(string text, double seconds)
     {
-        Assert.Equal(TimeSpan.FromSeconds(seconds), Values.ParseDuration(text));
+        Assert.Equal(TimeSpan.FromSeconds(seconds), Core.Model.Durations.Parse(text));
     }
 
     [Theory]
@@ -146,6 +146,6 @@ public sealed class LoaderTests
     [InlineData("")]
     public void Durations_WithoutAUnit_AreRejected(string text)
     {
-        Assert.Null(Values.ParseDuration(text));
+        Assert.Null(Core.Model.Durations.Parse(text));
     }
 }

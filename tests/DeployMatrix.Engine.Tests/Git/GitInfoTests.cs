@@ -1,6 +1,5 @@
 using DeployMatrix.Core;
 using DeployMatrix.Engine.Git;
-using DeployMatrix.Engine.Operations;
 using DeployMatrix.Engine.Processes;
 using DeployMatrix.Tests.Support;
 

@@ -1,4 +1,3 @@
-using DeployMatrix.Engine.Operations;
 using DeployMatrix.Engine.Tests.Support;
 using DeployMatrix.State;
 

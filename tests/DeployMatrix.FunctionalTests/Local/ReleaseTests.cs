@@ -96,15 +96,22 @@ public sealed class ReleaseTests : ExampleTest
     }
 
     /// <summary>The id of the last journal row that opens or ends an operation of <paramref name="action"/> with <paramref name="status"/>.</summary>
-    private long Journal(string action, string status)
+    private long Journal(string action, string status) =>
+        (long)Sql("SELECT MAX(id) FROM journal WHERE action = $a AND status = $s AND step IS NULL", ("$a", action), ("$s", status))!;
+
+    /// <summary>One value read from the workspace's state, as another program would read it.</summary>
+    private object? Sql(string sql, params (string Name, object Value)[] parameters)
     {
         using var db = new SqliteConnection($"Data Source={Path.Combine(Example.Dir, ".deploymatrix", "state.db")};Pooling=false");
         db.Open();
         using var query = db.CreateCommand();
-        query.CommandText = "SELECT MAX(id) FROM journal WHERE action = $a AND status = $s AND step IS NULL";
-        query.Parameters.AddWithValue("$a", action);
-        query.Parameters.AddWithValue("$s", status);
-        return (long)query.ExecuteScalar()!;
+        query.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            query.Parameters.AddWithValue(name, value);
+        }
+
+        return query.ExecuteScalar();
     }
 
     /// <summary>Waits (bounded) until someone holds the lane's staging lock; returns the holder.</summary>
@@ -113,16 +120,9 @@ public sealed class ReleaseTests : ExampleTest
         var watch = Stopwatch.StartNew();
         while (watch.Elapsed < TimeSpan.FromMinutes(4))
         {
-            using (var db = new SqliteConnection($"Data Source={Path.Combine(Example.Dir, ".deploymatrix", "state.db")};Pooling=false"))
+            if (Sql("SELECT holder FROM locks WHERE scope = $s", ("$s", $"{Lane}/staging")) is string holder)
             {
-                db.Open();
-                using var query = db.CreateCommand();
-                query.CommandText = "SELECT holder FROM locks WHERE scope = $s";
-                query.Parameters.AddWithValue("$s", $"{Lane}/staging");
-                if (query.ExecuteScalar() is string holder)
-                {
-                    return holder;
-                }
+                return holder;
             }
 
             await Task.Delay(20);
@@ -147,13 +147,7 @@ public sealed class ReleaseTests : ExampleTest
     {
         var run = Ok(Example.Cli("plan", Lane, "--env", "staging", "--tag", tag, "--output", "json"));
         Assert.Contains($"local://{Lane}:{tag}", run.Out, StringComparison.Ordinal);
-        using var db = new SqliteConnection($"Data Source={Path.Combine(Example.Dir, ".deploymatrix", "state.db")};Pooling=false");
-        db.Open();
-        using var query = db.CreateCommand();
-        query.CommandText = "SELECT digest FROM artifact_tags WHERE lane = $l AND tag = $t";
-        query.Parameters.AddWithValue("$l", Lane);
-        query.Parameters.AddWithValue("$t", tag);
-        return (string)query.ExecuteScalar()!;
+        return (string)Sql("SELECT digest FROM artifact_tags WHERE lane = $l AND tag = $t", ("$l", Lane), ("$t", tag))!;
     }
 
     private string Git(params string[] args)

@@ -1,6 +1,6 @@
 using DeployMatrix.Core;
 
-namespace DeployMatrix.Engine.Operations;
+namespace DeployMatrix.Engine;
 
 /// <summary>
 /// An operation refused or failed for a reason people can act on: the message is one line with the fix,
