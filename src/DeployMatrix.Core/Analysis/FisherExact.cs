@@ -7,26 +7,20 @@ namespace DeployMatrix.Core.Analysis;
 /// </summary>
 public static class FisherExact
 {
-    /// <returns>P(canary failures ≥ observed | both margins fixed), the hypergeometric upper tail.</returns>
+    /// <returns>P(canary failures ≥ observed | both margins fixed), the hypergeometric upper tail; 1 when nothing failed or the canary had no requests.</returns>
+    /// <remarks>
+    /// Every table summed is possible: from the observed count up, the canary's successes (canaryTotal − k)
+    /// never exceed all successes, since the stable's are not negative.
+    /// </remarks>
     public static double CanaryWorse(long canaryFailed, long canaryTotal, long stableFailed, long stableTotal)
     {
         var failed = canaryFailed + stableFailed;
         var total = canaryTotal + stableTotal;
-        if (canaryTotal == 0 || failed == 0)
-        {
-            return 1;
-        }
-
         var denominator = Statistics.LogChoose(total, canaryTotal);
         var upper = Math.Min(failed, canaryTotal);
         var p = 0.0;
         for (var k = canaryFailed; k <= upper; k++)
         {
-            if (canaryTotal - k > total - failed)
-            {
-                continue;
-            }
-
             p += Math.Exp(Statistics.LogChoose(failed, k) + Statistics.LogChoose(total - failed, canaryTotal - k) - denominator);
         }
 

@@ -47,9 +47,10 @@ public static class MannWhitney
         return FromGroups(groups, allowExact: !hasTies);
     }
 
-    /// <summary>From two histograms with the same buckets in ascending order; equal buckets are ties.</summary>
+    /// <summary>From two histograms with the same buckets in ascending order; equal buckets are ties (so no exact p).</summary>
+    /// <remarks>An empty bucket adds nothing to U or to the tie correction, so buckets are taken as they are.</remarks>
     public static MannWhitneyResult FromHistograms(IReadOnlyList<long> first, IReadOnlyList<long> second) =>
-        FromGroups([.. first.Zip(second).Where(p => p.First + p.Second > 0).Select(p => (p.First, p.Second))], allowExact: false);
+        FromGroups([.. first.Zip(second)], allowExact: false);
 
     private static MannWhitneyResult FromGroups(IReadOnlyList<(long First, long Second)> groups, bool allowExact)
     {

@@ -17,11 +17,7 @@ public static class Statistics
     /// <summary>ln(n!) by summation for small n and Stirling's series beyond, exact to double precision for our sizes.</summary>
     public static double LogFactorial(long n)
     {
-        if (n < 2)
-        {
-            return 0;
-        }
-
+        // ln 0! = ln 1! = 0: the sum below is empty for them.
         if (n < 256)
         {
             var sum = 0.0;
@@ -38,36 +34,4 @@ public static class Statistics
     }
 
     public static double LogChoose(long n, long k) => LogFactorial(n) - LogFactorial(k) - LogFactorial(n - k);
-
-    /// <summary>P(X ≥ k) for X ~ Binomial(n, p), summed exactly in log space.</summary>
-    public static double BinomialUpperTail(long k, long n, double p)
-    {
-        if (k <= 0)
-        {
-            return 1;
-        }
-
-        if (k > n)
-        {
-            return 0;
-        }
-
-        if (p <= 0)
-        {
-            return 0;
-        }
-
-        if (p >= 1)
-        {
-            return 1;
-        }
-
-        var total = 0.0;
-        for (var i = k; i <= n; i++)
-        {
-            total += Math.Exp(LogChoose(n, i) + (i * Math.Log(p)) + ((n - i) * Math.Log(1 - p)));
-        }
-
-        return Math.Min(1, total);
-    }
 }
