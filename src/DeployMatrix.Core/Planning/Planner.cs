@@ -55,6 +55,12 @@ public static class Planner
             return PlanResult.BadInput(resolved.Error!);
         }
 
+        // A lane rehearsed on Cloud Run needs an image there; a lane of local artifacts has none.
+        if (target.Platform == PlatformKind.CloudRun && target.ImageTemplate is null && action is PlanAction.Deploy or PlanAction.Migrate)
+        {
+            return PlanResult.BadInput($"lane '{lane.Name}' has no image for Cloud Run in '{target.Environment}' (its artifacts are local); give it 'image' with {Lane.TagPlaceholder}, or plan it with --platform local");
+        }
+
         return action switch
         {
             PlanAction.Build => PlanBuild(lane, request, target.Platform),
