@@ -52,7 +52,7 @@ public sealed class PlanGoldenTests
                 .Append(string.Join(",", TargetResolver.Env(lane, null).Select(p => $"{p.Key}={p.Value}"))).Append('\n');
         }
 
-        Golden.Match($"targets-{name}.txt", text.ToString());
+        GoldenFile.Match($"targets-{name}.txt", text.ToString());
     }
 
     [Theory]
@@ -81,13 +81,13 @@ public sealed class PlanGoldenTests
 
         Describe(text, matrix, new PlanRequest { Lane = matrix.Lanes[0].Name, Environment = "qa", Tag = "t1" }, withJson: false);
         Describe(text, matrix, new PlanRequest { Lane = "nope", Environment = "staging", Tag = "t1" }, withJson: false);
-        Golden.Match($"plans-{name}.txt", text.ToString());
+        GoldenFile.Match($"plans-{name}.txt", text.ToString());
     }
 
     [Theory]
     [MemberData(nameof(Matrices))]
     public void TheRenderedMap_IsAsOnRecord(string name) =>
-        Golden.Match($"map-{name}.md", DeployMapRenderer.Render(Load(name)));
+        GoldenFile.Match($"map-{name}.md", DeployMapRenderer.Render(Load(name)));
 
     [Fact]
     public void TheExamplesCommittedMap_IsItsRendering()

@@ -45,6 +45,9 @@ public sealed class TestPlatform(TimeProvider time, PlatformKind kind = Platform
     /// <summary>Images that resolve (the registry, or the local artifact store): a tag resolves to a digest.</summary>
     public Dictionary<string, string> Images { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Turns a split away with the message it returns (null: take it).</summary>
+    public Func<IReadOnlyList<TrafficAssignment>, string?> RefuseTraffic { get; set; } = _ => null;
+
     /// <summary>Set to make every call fail from now on, as a platform that went away.</summary>
     public string? Down { get; set; }
 
@@ -104,6 +107,11 @@ public sealed class TestPlatform(TimeProvider time, PlatformKind kind = Platform
     {
         Check($"SetTraffic {target.Service} {string.Join(",", splits.Select(s => $"{s.Revision}={s.Percent}"))}");
         var service = Get(target.Service);
+        if (RefuseTraffic(splits) is { } refusal)
+        {
+            throw new PlatformException(refusal);
+        }
+
         if (splits.Sum(s => s.Percent) != 100 || splits.Any(s => service.Revisions.All(r => r.Name != s.Revision)))
         {
             throw new PlatformException($"bad split {string.Join(",", splits.Select(s => $"{s.Revision}={s.Percent}"))}", 2);
