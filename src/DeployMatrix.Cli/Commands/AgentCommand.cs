@@ -2,8 +2,6 @@ using System.CommandLine;
 using DeployMatrix.Cli.Common;
 using DeployMatrix.Cli.Composition;
 using DeployMatrix.Core;
-using DeployMatrix.Engine;
-using DeployMatrix.Engine.Processes;
 using DeployMatrix.Local;
 using DeployMatrix.Local.Agent;
 
@@ -40,60 +38,30 @@ internal static class AgentCommand
     {
         var paths = PathsOf(result, context, out var matrixPath);
         MatrixSource.Load(result, context);
-
-        using (var running = await AgentClient.ConnectAsync(paths, ct))
-        {
-            if (running is not null)
-            {
-                context.Out.WriteLine($"agent already running (pid {running.Info.Pid}) at {running.Info.Url}");
-                return ExitCodes.Ok;
-            }
-        }
-
-        using var client = await AgentLauncher.StartAsync(matrixPath, paths, WorkspaceFactory.Processes(context), context.Time, ct);
-        context.Out.WriteLine($"agent started (pid {client.Info.Pid}) at {client.Info.Url}; log: {MatrixSource.Display(paths.AgentLog, context)}");
+        var (info, started) = await AgentDaemon.StartAsync(matrixPath, paths, WorkspaceFactory.Processes(context), context.Time, ct);
+        context.Out.WriteLine(started
+            ? $"agent started (pid {info.Pid}) at {info.Url}; log: {MatrixSource.Display(paths.AgentLog, context)}"
+            : $"agent already running (pid {info.Pid}) at {info.Url}");
         return ExitCodes.Ok;
     }
 
     private static async Task<int> StopAsync(ParseResult result, CliContext context, CancellationToken ct)
     {
-        var paths = PathsOf(result, context, out _);
-        using var client = await AgentClient.ConnectAsync(paths, ct);
-        if (client is null)
-        {
-            context.Out.WriteLine("agent is not running");
-            return ExitCodes.Ok;
-        }
-
-        var pid = client.Info.Pid;
-        await client.ShutdownAsync(ct);
-        var deadline = context.Time.GetUtcNow() + TimeSpan.FromSeconds(60);
-        while (Signals.IsAlive(pid) && context.Time.GetUtcNow() < deadline)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(100), context.Time, ct);
-        }
-
-        if (Signals.IsAlive(pid))
-        {
-            throw new OperationException($"the agent (pid {pid}) did not stop within 60 s; see {paths.AgentLog}");
-        }
-
-        context.Out.WriteLine($"agent stopped (pid {pid})");
+        var pid = await AgentDaemon.StopAsync(PathsOf(result, context, out _), context.Time, ct);
+        context.Out.WriteLine(pid is null ? "agent is not running" : $"agent stopped (pid {pid})");
         return ExitCodes.Ok;
     }
 
     private static async Task<int> StatusAsync(ParseResult result, CliContext context, CancellationToken ct)
     {
-        var paths = PathsOf(result, context, out _);
-        using var client = await AgentClient.ConnectAsync(paths, ct);
-        if (client is null)
+        if (await AgentDaemon.StatusAsync(PathsOf(result, context, out _), ct) is not { } agent)
         {
             context.Out.WriteLine("agent is not running; start it with: deploymatrix agent start");
             return ExitCodes.Failed;
         }
 
-        var services = await client.ServicesAsync(ct);
-        context.Out.WriteLine($"agent running (pid {client.Info.Pid}) at {client.Info.Url} since {client.Info.StartedAt}; {services.Count} service{(services.Count == 1 ? "" : "s")}");
+        var (info, services) = (agent.Info, agent.Services);
+        context.Out.WriteLine($"agent running (pid {info.Pid}) at {info.Url} since {info.StartedAt}; {services.Count} service{(services.Count == 1 ? "" : "s")}");
         foreach (var service in services)
         {
             context.Out.WriteLine($"  {service.Service} ({service.Env}) on {service.Url ?? "no listener"}: {string.Join(",", service.Traffic.Select(t => $"{t.Revision}={t.Percent}"))}");
