@@ -38,7 +38,7 @@ internal static class AgentCommand
     {
         var paths = PathsOf(result, context, out var matrixPath);
         MatrixSource.Load(result, context);
-        var (info, started) = await AgentDaemon.StartAsync(matrixPath, paths, WorkspaceFactory.Processes(context), context.Time, ct);
+        var (info, started) = await AgentDaemon.StartAsync(SelfCommand.Of("agent", "run", "--file", matrixPath), paths, WorkspaceFactory.Processes(context), context.Time, ct);
         context.Out.WriteLine(started
             ? $"agent started (pid {info.Pid}) at {info.Url}; log: {MatrixSource.Display(paths.AgentLog, context)}"
             : $"agent already running (pid {info.Pid}) at {info.Url}");

@@ -1,16 +1,14 @@
 using DeployMatrix.Engine;
 using DeployMatrix.Engine.Processes;
-using DeployMatrix.Local;
-using DeployMatrix.Local.Agent;
 using DeployMatrix.Local.Proxy;
 
-namespace DeployMatrix.Cli.Composition;
+namespace DeployMatrix.Local.Agent;
 
 /// <summary>
 /// The local platform's agent as the <c>agent</c> commands see it: started as a daemon (its own session,
 /// output to agent.log), stopped politely, asked what it serves.
 /// </summary>
-internal static class AgentDaemon
+public static class AgentDaemon
 {
     /// <summary>How long the agent gets to stop once asked: its revisions drain and get their grace period first.</summary>
     private static readonly TimeSpan StopPatience = TimeSpan.FromSeconds(60);
@@ -19,9 +17,10 @@ internal static class AgentDaemon
     public sealed record Running(AgentInfo Info, IReadOnlyList<ServiceView> Services);
 
     /// <summary>Starts the agent unless one already answers.</summary>
+    /// <param name="command">The agent's command line: the program and its arguments (e.g. <c>deploymatrix agent run --file M</c>).</param>
     /// <returns>The agent's pid and URL, and whether this call started it.</returns>
     /// <exception cref="OperationException">The process cannot be started or does not answer within 30 s.</exception>
-    public static async Task<(AgentInfo Info, bool Started)> StartAsync(string matrixPath, LocalPaths paths, IProcessRunner processes, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<(AgentInfo Info, bool Started)> StartAsync(IReadOnlyList<string> command, LocalPaths paths, IProcessRunner processes, TimeProvider time, CancellationToken cancellationToken)
     {
         using (var running = await AgentClient.ConnectAsync(paths, cancellationToken))
         {
@@ -31,7 +30,7 @@ internal static class AgentDaemon
             }
         }
 
-        using var client = await LaunchAsync(matrixPath, paths, processes, time, cancellationToken);
+        using var client = await LaunchAsync(command, paths, processes, time, cancellationToken);
         return (client.Info, true);
     }
 
@@ -66,17 +65,16 @@ internal static class AgentDaemon
         return client is null ? null : new Running(client.Info, await client.ServicesAsync(cancellationToken));
     }
 
-    private static async Task<AgentClient> LaunchAsync(string matrixPath, LocalPaths paths, IProcessRunner processes, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<AgentClient> LaunchAsync(IReadOnlyList<string> command, LocalPaths paths, IProcessRunner processes, TimeProvider time, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(paths.AgentLog)!);
         File.Delete(paths.AgentJson);
-        var (exe, prefix) = SelfCommand();
         // setsid detaches the agent from this terminal's session; sh only redirects its output. The agent's
         // arguments are passed as positional parameters, never spliced into the script text.
         var started = await processes.RunAsync(new ProcessSpec
         {
             Program = "setsid",
-            Args = ["--fork", "sh", "-c", "exec \"$@\" >>\"$LOG\" 2>&1 </dev/null", "sh", exe, .. prefix, "agent", "run", "--file", matrixPath],
+            Args = ["--fork", "sh", "-c", "exec \"$@\" >>\"$LOG\" 2>&1 </dev/null", "sh", .. command],
             WorkingDirectory = paths.Root,
             Env = new Dictionary<string, string?> { ["LOG"] = paths.AgentLog, [ServiceProxy.InlineCompletionsVariable] = "1" },
             Timeout = TimeSpan.FromSeconds(30),
@@ -98,18 +96,5 @@ internal static class AgentDaemon
         }
 
         throw new OperationException($"the agent did not come up within 30 s; see {paths.AgentLog}");
-    }
-
-    /// <summary>How to run this program again: its apphost, else 'dotnet deploymatrix.dll' (also when hosted by another process, as in tests).</summary>
-    private static (string Exe, string[] Prefix) SelfCommand()
-    {
-        var processPath = Environment.ProcessPath ?? "dotnet";
-        if (Path.GetFileName(processPath) == "deploymatrix")
-        {
-            return (processPath, []);
-        }
-
-        var dotnet = Path.GetFileNameWithoutExtension(processPath) == "dotnet" ? processPath : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
-        return (dotnet, [typeof(AgentDaemon).Assembly.Location]);
     }
 }
