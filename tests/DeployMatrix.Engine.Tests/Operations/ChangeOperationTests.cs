@@ -207,10 +207,10 @@ public sealed class ChangeOperationTests : IAsyncLifetime
         Assert.False(_h.Workspace.Locks.Holds("api", "staging"));
     }
 
-    private Task<Execution.ExecutionResult> Deploy(string lane, string env, string tag, ChangeOptions? options = null) =>
+    private Task<Engine.Execution.ExecutionResult> Deploy(string lane, string env, string tag, ChangeOptions? options = null) =>
         new DeployOperation(_h.Workspace).RunAsync(lane, env, tag, noTraffic: false, options ?? new ChangeOptions(), _h.Reporter, CancellationToken.None);
 
-    private Task<Execution.ExecutionResult> Traffic(string lane, string env, params (string Revision, int Percent)[] splits) =>
+    private Task<Engine.Execution.ExecutionResult> Traffic(string lane, string env, params (string Revision, int Percent)[] splits) =>
         new TrafficOperation(_h.Workspace).RunAsync(lane, env, splits, new ChangeOptions(), _h.Reporter, CancellationToken.None);
 
     private static (string?, string?, string?) Inputs(string json, string a, string b, string c)
@@ -219,5 +219,5 @@ public sealed class ChangeOperationTests : IAsyncLifetime
         return (inputs.GetProperty(a).GetString(), inputs.GetProperty(b).GetString(), inputs.GetProperty(c).GetString());
     }
 
-    private static JsonElement Receipt(Execution.ExecutionResult result) => JsonDocument.Parse(File.ReadAllText(result.ReceiptPath!)).RootElement;
+    private static JsonElement Receipt(Engine.Execution.ExecutionResult result) => JsonDocument.Parse(File.ReadAllText(result.ReceiptPath!)).RootElement;
 }

@@ -1,0 +1,42 @@
+using DeployMatrix.Engine.Execution;
+using DeployMatrix.Engine.Platform;
+using DeployMatrix.Engine.Tests.Support;
+
+namespace DeployMatrix.Engine.Tests.Execution;
+
+/// <summary>A smoke check's one request against a real HTTP service: the status, the body, no answer at all.</summary>
+public sealed class SmokeProbeTests : IAsyncLifetime
+{
+    private LoopbackService _web = null!;
+
+    public async Task InitializeAsync()
+    {
+        _web = await LoopbackService.StartAsync();
+        _web.Answers["/readyz"] = (200, "ready: yes", null);
+        _web.Answers["/boom"] = (503, "down", null);
+    }
+
+    public async Task DisposeAsync() => await _web.DisposeAsync();
+
+    [Fact]
+    public async Task TheExpectedStatus_AndBody_Pass()
+    {
+        Assert.Equal("GET /readyz → 200", await SmokeProbe.GetAsync(Url("/readyz"), 200, null, CancellationToken.None));
+        Assert.Equal("GET /readyz → 200", await SmokeProbe.GetAsync(Url("/readyz"), 200, "ready: yes", CancellationToken.None));
+        Assert.Equal("GET /boom → 503", await SmokeProbe.GetAsync(Url("/boom"), 503, "down", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task AnotherStatus_AMissingPiece_OrNoAnswer_FailTheStep_SayingWhy()
+    {
+        var status = await Assert.ThrowsAsync<PlatformException>(() => SmokeProbe.GetAsync(Url("/boom"), 200, null, CancellationToken.None));
+        var body = await Assert.ThrowsAsync<PlatformException>(() => SmokeProbe.GetAsync(Url("/readyz"), 200, "Ready", CancellationToken.None));
+        var closed = await Assert.ThrowsAsync<PlatformException>(() => SmokeProbe.GetAsync(new Uri("http://127.0.0.1:1/healthz"), 200, null, CancellationToken.None));
+
+        Assert.Equal("smoke check GET /boom answered 503, expected 200", status.Message);
+        Assert.Equal("smoke check GET /readyz answered without 'Ready'", body.Message);
+        Assert.StartsWith("smoke check GET http://127.0.0.1:1/healthz failed: ", closed.Message, StringComparison.Ordinal);
+    }
+
+    private Uri Url(string path) => new(_web.Url, path);
+}
