@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using DeployMatrix.Cli.Common;
-using DeployMatrix.Cli.Composition;
 using DeployMatrix.Engine.Operations;
 
 namespace DeployMatrix.Cli.Commands;
@@ -11,37 +10,24 @@ internal static class TrafficCommand
 {
     public static Command Create(CliContext context)
     {
-        var target = new TargetArguments("The lane whose traffic moves.");
         var to = new Option<string>("--to") { Description = "The whole split: revisions with integer percents summing to 100, e.g. svc-00001-abc=90,svc-00002-def=10; LATEST names the latest ready revision.", HelpName = "REV=PCT,…", Required = true };
-        var command = new Command("traffic", "Set a service's traffic split at once. Requests in flight finish where they went; revisions that lose all traffic drain, then stop.");
-        target.AddTo(command);
-        command.Options.Add(context.Options.Executor);
-        command.Options.Add(to);
-        command.SetAction(async (result, ct) =>
-        {
-            var (lane, env) = target.Read(result);
-            var splits = ParseSplits(result.GetValue(to)!);
-            using var ws = WorkspaceFactory.Open(result, context);
-            return PlanOutput.Print(await new TrafficOperation(ws).RunAsync(lane, env, splits, ExecutionOptions.Change(result, context), new ConsoleReporter(context.Out), ct), context);
-        });
-        return command;
+        return ChangeCommand.Create(context, "traffic", "Set a service's traffic split at once. Requests in flight finish where they went; revisions that lose all traffic drain, then stop.",
+            "The lane whose traffic moves.", [to], (result, options) =>
+            {
+                var splits = ParseSplits(result.GetValue(to)!);
+                return (ws, lane, env, reporter, ct) => new TrafficOperation(ws).RunAsync(lane, env, splits, options, reporter, ct);
+            });
     }
 
     public static Command CreateRollback(CliContext context)
     {
-        var target = new TargetArguments("The lane to roll back.");
         var to = new Option<string?>("--to") { Description = "The revision to send all traffic to (default: the stable revision — the one that served all traffic before the latest change).", HelpName = "REV" };
-        var command = new Command("rollback", "Send all traffic to the stable revision at once.");
-        target.AddTo(command);
-        command.Options.Add(context.Options.Executor);
-        command.Options.Add(to);
-        command.SetAction(async (result, ct) =>
-        {
-            var (lane, env) = target.Read(result);
-            using var ws = WorkspaceFactory.Open(result, context);
-            return PlanOutput.Print(await new RollbackOperation(ws).RunAsync(lane, env, result.GetValue(to), ExecutionOptions.Change(result, context), new ConsoleReporter(context.Out), ct), context);
-        });
-        return command;
+        return ChangeCommand.Create(context, "rollback", "Send all traffic to the stable revision at once.",
+            "The lane to roll back.", [to], (result, options) =>
+            {
+                var revision = result.GetValue(to);
+                return (ws, lane, env, reporter, ct) => new RollbackOperation(ws).RunAsync(lane, env, revision, options, reporter, ct);
+            });
     }
 
     /// <summary>Parses REV=PCT pairs; anything else is a usage error naming the bad part.</summary>

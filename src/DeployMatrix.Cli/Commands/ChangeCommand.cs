@@ -1,0 +1,42 @@
+using System.CommandLine;
+using DeployMatrix.Cli.Common;
+using DeployMatrix.Cli.Composition;
+using DeployMatrix.Engine.Execution;
+using DeployMatrix.Engine.Operations;
+using DeployMatrix.Engine.Workspaces;
+
+namespace DeployMatrix.Cli.Commands;
+
+/// <summary>
+/// The set-up the commands that change a platform share (deploy, migrate, traffic, rollback): LANE and
+/// --env, --executor, every argument read and checked before anything opens (bad input leaves no state
+/// behind), then one workspace, one engine operation, its outcome printed.
+/// </summary>
+internal static class ChangeCommand
+{
+    /// <summary>The engine operation a command runs once its arguments are read.</summary>
+    public delegate Task<ExecutionResult> Operation(Workspace ws, string lane, string env, IExecutionReporter reporter, CancellationToken ct);
+
+    /// <param name="options">The command's own options, after LANE, --env and --executor.</param>
+    /// <param name="read">Reads and checks those options (throws <see cref="UsageException"/>) and returns the operation to run.</param>
+    public static Command Create(CliContext context, string name, string description, string laneDescription, IEnumerable<Option> options, Func<ParseResult, ChangeOptions, Operation> read)
+    {
+        var target = new TargetArguments(laneDescription);
+        var command = new Command(name, description);
+        target.AddTo(command);
+        command.Options.Add(context.Options.Executor);
+        foreach (var option in options)
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (result, ct) =>
+        {
+            var (lane, env) = target.Read(result);
+            var operation = read(result, ExecutionOptions.Change(result, context));
+            using var ws = WorkspaceFactory.Open(result, context);
+            return PlanOutput.Print(await operation(ws, lane, env, new ConsoleReporter(context.Out), ct), context);
+        });
+        return command;
+    }
+}
