@@ -226,7 +226,7 @@ public static class Planner
     private static PlanResult PlanExplicitTraffic(ResolvedTarget target, PlanRequest request, IReadOnlyList<(string Revision, int Percent)> splits)
     {
         var where = target.Ref;
-        if (splits.Count == 0 || splits.Any(s => s.Percent is < 0 or > 100) || splits.Sum(s => s.Percent) != 100)
+        if (splits.Any(s => s.Percent is < 0 or > 100) || splits.Sum(s => s.Percent) != 100)
         {
             return PlanResult.BadInput($"traffic percents must be integers 0..100 that sum to 100, e.g. --to {where.Service}-00002-abc=90,{where.Service}-00003-def=10");
         }

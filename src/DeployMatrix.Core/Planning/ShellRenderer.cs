@@ -53,8 +53,11 @@ public static partial class ShellRenderer
                 lines[0] = $"URL=$({lines[0]})";
                 lines.Add($"#   then GET $URL{smoke.Path} (done natively), expecting {smoke.Expect}{(smoke.Contains is null ? "" : $" and '{smoke.Contains}' in the body")}");
                 break;
-            case VerifyServiceImage or VerifyJobImage:
-                lines.Add($"#   must print {step switch { VerifyServiceImage v => v.Image, VerifyJobImage j => j.Image, _ => "" }}");
+            case VerifyServiceImage service:
+                lines.Add($"#   must print {service.Image}");
+                break;
+            case VerifyJobImage job:
+                lines.Add($"#   must print {job.Image}");
                 break;
             case CheckDrift:
                 lines.Insert(0, $"# {step.Describe()}");
@@ -80,13 +83,7 @@ public static partial class ShellRenderer
         return keepPlaceholders && PlaceholderWord().IsMatch(word) ? word : CommandWords.Quote(word);
     }
 
-    private static bool IsLocal(Step step) => step switch
-    {
-        BuildArtifact => true,
-        BuildImage or RunBinary => false,
-        TargetStep t => t.Target.Platform == PlatformKind.Local,
-        _ => false,
-    };
+    private static bool IsLocal(Step step) => step is BuildArtifact or TargetStep { Target.Platform: PlatformKind.Local };
 
     /// <summary>A word with a documentation placeholder such as &lt;TAG&gt; that a reader substitutes.</summary>
     [GeneratedRegex(@"^[A-Za-z0-9_./:=,@%+-]*<[A-Za-z]+>[A-Za-z0-9_./:=,@%+-]*$")]

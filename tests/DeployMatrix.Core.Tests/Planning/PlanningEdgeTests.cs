@@ -1,0 +1,178 @@
+using DeployMatrix.Core.Loading;
+using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Planning;
+
+namespace DeployMatrix.Core.Tests.Planning;
+
+/// <summary>The planner at its edges: bounds met exactly, one revision pinned and one not, arguments in the first word, what shell output says.</summary>
+public sealed class PlanningEdgeTests
+{
+    private const string Yaml = """
+        matrix: { title: Edges, status: active, updated: 2026-01-01 }
+        environments: [staging, production]
+        defaults: { project: p, region: us-central1 }
+        lanes:
+          api:
+            description: the public API
+            image: us-docker.pkg.dev/p/r/api:<TAG>
+            build:
+              cloudbuild: { config: cloudbuild.yaml, substitutions: { _Z: last, _A: first, _M: middle } }
+            targets:
+              staging: { platform: cloudrun, service: api-staging }
+              production: { platform: cloudrun, service: api }
+            smoke: [{ path: /readyz, contains: ready }]
+          any:
+            kind: binary
+            run: <command>
+            build:
+              local: { command: cargo build, artifact: target/debug/any }
+            env: { MODE: lane }
+            targets:
+              staging: { env: { MODE: staging } }
+          old:
+            status: legacy
+        """;
+
+    private static readonly Matrix Matrix = Load();
+
+    [Fact]
+    public void ExplicitTraffic_TakesEveryBoundExactly_AndRefusesPercentsThatOnlySumTo100()
+    {
+        Assert.Null(Traffic(("a", 0), ("b", 100)).Error);
+        Assert.Null(Traffic(("a", 100)).Error);
+        Assert.StartsWith("traffic percents must be integers 0..100 that sum to 100", Traffic(("a", 101), ("b", -1)).Error, StringComparison.Ordinal);
+        Assert.StartsWith("traffic percents must be integers 0..100 that sum to 100", Traffic().Error, StringComparison.Ordinal);
+        Assert.Equal("revision 'a' appears twice in --to; name each revision once", Traffic(("a", 50), ("a", 50)).Error);
+    }
+
+    [Fact]
+    public void ACanaryShift_WithOneRevisionPinned_StillNotesTheOtherIsResolvedWhenItRuns()
+    {
+        var bothPinned = Plan(new PlanRequest { Lane = "api", Environment = "production", Action = PlanAction.SetTraffic, Percent = 5, Stable = "s", Canary = "c" });
+        var stablePinned = Plan(new PlanRequest { Lane = "api", Environment = "production", Action = PlanAction.SetTraffic, Percent = 5, Stable = "s" });
+        var canaryPinned = Plan(new PlanRequest { Lane = "api", Environment = "production", Action = PlanAction.SetTraffic, Percent = 5, Canary = "c" });
+
+        Assert.Empty(bothPinned.Notes);
+        Assert.StartsWith("STABLE is the stable revision", Assert.Single(stablePinned.Notes), StringComparison.Ordinal);
+        Assert.StartsWith("STABLE is the stable revision", Assert.Single(canaryPinned.Notes), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Gcloud_ReadsTheServiceFirst_WhenAnyRevisionIsARole_AndNotWhenEveryOneIsNamed()
+    {
+        var target = Plan(new PlanRequest { Lane = "api", Environment = "production", Action = PlanAction.Status }).Target!.Ref;
+
+        var mixed = GcloudCommands.Resolve(new SetTraffic(target, [new TrafficSplit(RevisionRef.Named("s"), 90), new TrafficSplit(RevisionRef.Canary, 10)]));
+        var named = GcloudCommands.Resolve(new SetTraffic(target, [new TrafficSplit(RevisionRef.Named("s"), 90), new TrafficSplit(RevisionRef.Named("c"), 10)]));
+
+        Assert.Equal("gcloud run services describe api --project p --region us-central1 --format json", string.Join(' ', mixed!));
+        Assert.Null(named);
+    }
+
+    [Fact]
+    public void ACloudBuild_PassesTheTagFirst_ThenTheSubstitutionsByName()
+    {
+        var build = Assert.IsType<BuildImage>(Assert.Single(Plan(new PlanRequest { Lane = "api", Environment = "staging", Action = PlanAction.Build, Tag = "abc1234" }).Steps));
+
+        Assert.Equal(["_TAG", "_A", "_M", "_Z"], build.Substitutions.Keys);
+        Assert.Contains("--substitutions _TAG=abc1234,_A=first,_M=middle,_Z=last", string.Join(' ', GcloudCommands.For(build)[0]), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ALaneWithoutALocalBuild_CannotBeBuiltForTheLocalPlatform()
+    {
+        var result = Planner.Plan(Matrix, new PlanRequest { Lane = "api", Action = PlanAction.Build, Tag = "abc1234", Platform = PlatformKind.Local });
+
+        Assert.Equal((ExitCodes.BadInput, "lane 'api' has no 'build.local' command, so it cannot be built for the local platform"), (result.ExitCode, result.Error));
+    }
+
+    [Fact]
+    public void Run_PutsTheArgumentsWhereThePlaceholderStands_EvenAsTheFirstWord()
+    {
+        var run = Assert.IsType<RunBinary>(Assert.Single(Plan(new PlanRequest { Lane = "any", Action = PlanAction.Run, Args = ["echo", "hi"] }).Steps));
+        var none = Planner.Plan(Matrix, new PlanRequest { Lane = "any", Action = PlanAction.Run });
+
+        Assert.Equal(["echo", "hi"], run.Command);
+        Assert.Equal(ExitCodes.BadInput, none.ExitCode);
+    }
+
+    [Fact]
+    public void Run_InAnEnvironment_TakesTheTargetsEnv_OverTheLanes()
+    {
+        var inStaging = Assert.IsType<RunBinary>(Assert.Single(Plan(new PlanRequest { Lane = "any", Environment = "staging", Action = PlanAction.Run, Args = ["x"] }).Steps));
+        var nowhere = Assert.IsType<RunBinary>(Assert.Single(Plan(new PlanRequest { Lane = "any", Action = PlanAction.Run, Args = ["x"] }).Steps));
+
+        Assert.Equal("staging", inStaging.Env["MODE"]);
+        Assert.Equal("lane", nowhere.Env["MODE"]);
+    }
+
+    [Fact]
+    public void AFrozenLane_IsNamed_WithItsDescriptionWhenItHasOne()
+    {
+        Assert.Equal("lane 'old' is a frozen legacy lane; use a canonical lane: api, any", Planner.Frozen(Matrix, Matrix.Lanes.Single(l => l.Name == "old")));
+        Assert.Equal("lane 'api' is a frozen legacy lane (the public API); use a canonical lane: api, any", Planner.Frozen(Matrix, Matrix.Lanes.Single(l => l.Name == "api")));
+    }
+
+    [Fact]
+    public void TheShellForm_SaysWhatTheSmokeCheckExpects_InTheBodyToo()
+    {
+        var steps = Plan(new PlanRequest { Lane = "api", Environment = "staging", Action = PlanAction.Deploy, Tag = "abc1234" }).Steps;
+        var smoke = Assert.Single(steps.OfType<RunSmokeCheck>());
+
+        Assert.Equal("#   then GET $URL/readyz (done natively), expecting 200 and 'ready' in the body", ShellRenderer.Lines(smoke)[^1]);
+        Assert.Equal("#   then GET $URL/readyz (done natively), expecting 200", ShellRenderer.Lines(smoke with { Contains = null })[^1]);
+    }
+
+    [Theory]
+    [InlineData("abc1234", true)]
+    [InlineData("v1.2.3-rc_1", true)]
+    [InlineData("_x", true)]
+    [InlineData(".x", false)]
+    [InlineData("-x", false)]
+    [InlineData("a/b", false)]
+    [InlineData("", false)]
+    public void ImageTags_FollowTheOciGrammar(string tag, bool valid)
+    {
+        var error = ImageTags.Validate(tag);
+
+        Assert.Equal(valid, error is null);
+        if (!valid)
+        {
+            Assert.Equal($"tag '{tag}' is not a valid image tag; use letters, digits, '_', '.', '-' (at most 128, not starting with '.' or '-'), e.g. the short git SHA", error);
+        }
+    }
+
+    [Fact]
+    public void ImageTags_AreAtMost128Characters()
+    {
+        Assert.Null(ImageTags.Validate(new string('a', 128)));
+        Assert.NotNull(ImageTags.Validate(new string('a', 129)));
+    }
+
+    private static PlanResult Traffic(params (string Revision, int Percent)[] splits) =>
+        Planner.Plan(Matrix, new PlanRequest { Lane = "api", Environment = "production", Action = PlanAction.SetTraffic, Splits = splits });
+
+    private static Plan Plan(PlanRequest request)
+    {
+        var result = Planner.Plan(Matrix, request);
+        Assert.True(result.Plan is not null, result.Error);
+        return result.Plan!;
+    }
+
+    private static Matrix Load()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"dm-edges-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "cloudbuild.yaml"), "steps: [{ name: gcr.io/cloud-builders/docker, args: [build, -t, $_IMAGE, .] }]\nimages: [$_IMAGE]\n");
+        try
+        {
+            var loaded = MatrixLoader.Parse(Path.Combine(dir, "deploymatrix.yaml"), Yaml);
+            Assert.True(loaded.Matrix is not null, string.Join("\n", loaded.Diagnostics));
+            return loaded.Matrix!;
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
