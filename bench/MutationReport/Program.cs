@@ -5,31 +5,42 @@ using System.Text.Json;
 // per project and per folder, how many mutants the tests killed, which survived, and the score:
 // (killed + timeout) / (killed + timeout + survived + no coverage), as Stryker counts it; mutants that
 // do not compile and ignored ones are not counted. With --survivors FOLDER,… the survivors of those
-// folders are listed, one per line, to be killed by a test or explained.
+// folders are listed, one per line, to be killed by a test or explained. With --update PARTIAL.json
+// (one report only), the files a later run limited by --mutate measured replace the same files of the
+// first report: a few files measured again after their tests changed, without a whole new run.
 //
 //   dotnet run --project bench/MutationReport -- artifacts/mutation/core/reports/mutation-report.json … [--survivors Analysis,Planning]
+//   dotnet run --project bench/MutationReport -- FULL.json --update PARTIAL.json [--survivors Rollout]
 var reports = args.TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();
-var survivorFolders = args.SkipWhile(a => a != "--survivors").Skip(1).FirstOrDefault()?.Split(',') ?? [];
-if (reports.Count == 0)
+var survivorFolders = Option("--survivors")?.Split(',') ?? [];
+var updates = args.Select((a, i) => (a, i)).Where(p => p.a == "--update" && p.i + 1 < args.Length).Select(p => args[p.i + 1]).ToList();
+if (reports.Count == 0 || (updates.Count > 0 && reports.Count != 1))
 {
-    Console.Error.WriteLine("usage: MutationReport REPORT.json… [--survivors FOLDER,…]");
+    Console.Error.WriteLine("usage: MutationReport REPORT.json… [--survivors FOLDER,…] | MutationReport REPORT.json --update PARTIAL.json… [--survivors FOLDER,…]");
     return 2;
 }
 
 var failing = false;
 foreach (var report in reports)
 {
-    using var document = JsonDocument.Parse(File.ReadAllText(report));
-    var files = document.RootElement.GetProperty("files").EnumerateObject().ToList();
-    var root = CommonFolder(files.Select(f => f.Name).ToList());
+    var files = FilesOf(report);
+    foreach (var update in updates)
+    {
+        foreach (var (name, mutants) in FilesOf(update).Where(f => f.Value.Any(m => Counts.IsCounted(m.GetProperty("status").GetString()))))
+        {
+            files[name] = mutants;
+        }
+    }
+
+    var root = CommonFolder([.. files.Keys]);
     var rows = new Dictionary<string, Counts>(StringComparer.Ordinal);
     var survivors = new List<string>();
     foreach (var file in files)
     {
-        var relative = Path.GetRelativePath(root, file.Name);
+        var relative = Path.GetRelativePath(root, file.Key);
         var folder = relative.Contains('/', StringComparison.Ordinal) ? relative[..relative.IndexOf('/', StringComparison.Ordinal)] : "(root)";
         var counts = rows.TryGetValue(folder, out var c) ? c : rows[folder] = new Counts();
-        foreach (var mutant in file.Value.GetProperty("mutants").EnumerateArray())
+        foreach (var mutant in file.Value)
         {
             var status = mutant.GetProperty("status").GetString();
             counts.Add(status);
@@ -59,6 +70,13 @@ foreach (var report in reports)
 
 return failing ? 1 : 0;
 
+string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+
+// Each source file's mutants, by path. The documents stay open for the program's short life.
+static Dictionary<string, IReadOnlyList<JsonElement>> FilesOf(string report) =>
+    JsonDocument.Parse(File.ReadAllText(report)).RootElement.GetProperty("files").EnumerateObject()
+        .ToDictionary(f => f.Name, f => (IReadOnlyList<JsonElement>)[.. f.Value.GetProperty("mutants").EnumerateArray()], StringComparer.Ordinal);
+
 static string CommonFolder(IReadOnlyList<string> paths)
 {
     var prefix = Path.GetDirectoryName(paths[0])!;
@@ -86,6 +104,9 @@ internal sealed class Counts
     public int Counted => Detected + Survived + NoCoverage;
 
     public double Score => Counted == 0 ? 0 : 100.0 * Detected / Counted;
+
+    /// <summary>Whether a status counts toward the score (compile errors and ignored mutants do not).</summary>
+    public static bool IsCounted(string? status) => status is "Killed" or "Timeout" or "Survived" or "NoCoverage";
 
     public void Add(string? status)
     {
