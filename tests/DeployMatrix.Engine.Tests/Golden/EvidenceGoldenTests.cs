@@ -75,6 +75,38 @@ public sealed partial class EvidenceGoldenTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARolloutsTrail_IsOnRecord_WhatItSaid_JournaledAndAudited()
+    {
+        _h.Platform.Seed("web-staging", "local://web@sha256:web-t1", "t1");
+        _h.Platform.Behaviours["local://web@sha256:web-t3"] = new Behaviour(ErrorRate: 0.2);
+        var rollouts = new RolloutOperation(_h.Workspace);
+
+        var passed = await _h.RunAsync(rollouts.RunAsync(new RolloutStartRequest("web", "staging") { Tag = "t2" }, _h.Reporter, _ => { }, _ => { }, r => r(_h.Reporter), CancellationToken.None));
+        var failed = await _h.RunAsync(rollouts.RunAsync(new RolloutStartRequest("web", "staging") { Tag = "t3" }, _h.Reporter, _ => { }, _ => { }, r => r(_h.Reporter), CancellationToken.None));
+
+        var trail = new StringBuilder("=== said\n");
+        foreach (var line in _h.Reporter.Lines)
+        {
+            trail.Append(line).Append('\n');
+        }
+
+        trail.Append("=== journal\n");
+        foreach (var j in _h.State.JournalEntries(1000).Where(j => j.Action is "rollout" or "rollout-stage").OrderBy(j => j.Id))
+        {
+            trail.Append($"{j.Operation} {j.Action} {j.Lane}/{j.Env} step={j.Step} status={j.Status} audit={j.AuditId} {j.Detail}\n");
+        }
+
+        trail.Append("=== audit\n");
+        foreach (var a in _h.State.AuditRecords().Where(a => a.Action is "rollout" or "rollout-stage"))
+        {
+            trail.Append($"{a.Id} {a.Action} {a.Lane}/{a.Env} {a.Result} {a.Inputs} receipt={(a.Receipt is null ? "-" : Path.GetFileName(a.Receipt))}\n");
+        }
+
+        trail.Append("=== receipts\n").Append(File.ReadAllText(passed!.Receipt!)).Append(File.ReadAllText(failed!.Receipt!));
+        GoldenFile.Match("rollout-trail.txt", Normalize(trail.ToString()));
+    }
+
+    [Fact]
     public async Task AGatesEvidence_IsOnRecord()
     {
         _h.Platform.Seed("web-staging", "local://web@sha256:web-t1", "t1");
@@ -121,7 +153,7 @@ public sealed partial class EvidenceGoldenTests : IAsyncLifetime
     [GeneratedRegex(@"Date: .+ GMT")]
     private static partial Regex HttpDate();
 
-    [GeneratedRegex(@"2026-11-30T10:\d\d:\d\d\.\d{7}\+00:00")]
+    [GeneratedRegex(@"2026-11-30T10:\d\d:\d\d\.\d{7}(\+|\\u002B)00:00|20261130T10\d{7}Z")]
     private static partial Regex Timestamp();
 
     [GeneratedRegex(@"points=""[^""]*""")]
