@@ -230,6 +230,54 @@ public sealed class RolloutTransitionTests : IDisposable
         Assert.Equal($"rollout #{Latest()!.Id} of web in staging is paused at 5%; finish it first: deploymatrix rollout resume|promote|abort web --env staging", refused.Message);
     }
 
+    [Fact]
+    public async Task AWindowGivenByTheCommand_IsTheOneEveryStageWaits_AndIsRecorded()
+    {
+        var outcome = await _h.RunAsync(new RolloutOperation(_h.Workspace).RunAsync(new RolloutStartRequest(Lane, Env) { Tag = "t2", Window = TimeSpan.FromSeconds(20) },
+            _h.Reporter, _ => { }, _ => { }, run => run(_h.Reporter), CancellationToken.None));
+
+        Assert.Equal(RolloutEnd.Succeeded, outcome!.End);
+        Assert.Equal(20_000, Row(outcome.Id).WindowMs);
+        Assert.Equal(["[5%] canary at 5%, analysing for 20 s", "[25%] canary at 25%, analysing for 20 s", "[50%] canary at 50%, analysing for 20 s"],
+            _h.Reporter.Lines.Where(l => l.Contains("analysing", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task TheRunner_RefusesWhatItCannotClaim_EvenWhenTheCallerReadAnOlderState()
+    {
+        var run = Start();
+        await _h.AdvanceUntilAsync(() => Latest() is { Stage: 5 }, run);
+        _h.State.RequestRolloutControl(Latest()!.Id, "pause", "alice", null);
+        await _h.RunAsync(run);
+        var pausedRow = Latest()!;
+        var paused = Engine.Rollout.Rollout.From(pausedRow, _h.State.Owner);
+        var runner = new RolloutRunner(_h.Platform, _h.State, _h.Workspace.Recorder, _h.Time, _h.Reporter);
+        var request = new RolloutRequest(_h.Workspace.Resolve(Lane, Env), paused.Stable, paused.Canary);
+        // Another process aborted it after this one read it as paused.
+        _h.State.UpdateRollout(pausedRow.Id, "aborted", pausedRow.StageIndex, pausedRow.Stage, "by bob", driven: false);
+
+        var raced = await Assert.ThrowsAsync<OperationException>(() => runner.ResumeAsync(paused, request, CancellationToken.None));
+        var ended = await Assert.ThrowsAsync<OperationException>(() => runner.ResumeAsync(Engine.Rollout.Rollout.From(Latest()!, _h.State.Owner), request, CancellationToken.None));
+
+        Assert.Equal($"rollout #{pausedRow.Id} is paused and cannot be taken over", raced.Message);
+        Assert.Equal($"rollout #{pausedRow.Id} already ended (aborted); nothing to resume", ended.Message);
+        Assert.Equal("aborted", Latest()!.Status);
+    }
+
+    [Fact]
+    public async Task AResumedRollout_SaysWhereItResumed_InItsJournal()
+    {
+        var run = Start();
+        await _h.AdvanceUntilAsync(() => Latest() is { Stage: 25 }, run);
+        _h.State.RequestRolloutControl(Latest()!.Id, "pause", "alice", "look at logs");
+        var paused = await _h.RunAsync(run);
+        var resumed = await _h.RunAsync(new RolloutControlOperation(_h.Workspace).ResumeAsync(Lane, Env, _ => { }, r => r(_h.Reporter), CancellationToken.None));
+
+        Assert.Equal("paused by alice at 25%: look at logs", paused!.Reason);
+        Assert.Equal(RolloutEnd.Succeeded, resumed!.End);
+        Assert.Contains(_h.State.JournalEntries(1000), j => j.Step == $"rollout #{paused.Id}" && j.Detail == "resumed at 25% (was paused)");
+    }
+
     private Task<RolloutOutcome?> Start(string? tag = "t2", CancellationToken ct = default) => Start(_h, tag, ct);
 
     private static Task<RolloutOutcome?> Start(EngineHarness h, string? tag, CancellationToken ct) =>
