@@ -240,6 +240,26 @@ public sealed class RolloutTransitionTests : IDisposable
         Assert.Equal(20_000, Row(outcome.Id).WindowMs);
         Assert.Equal(["[5%] canary at 5%, analysing for 20 s", "[25%] canary at 25%, analysing for 20 s", "[50%] canary at 50%, analysing for 20 s"],
             _h.Reporter.Lines.Where(l => l.Contains("analysing", StringComparison.Ordinal)));
+        // The live figures come once a second: 20 of a 20 s window, each with the time left.
+        var figures = _h.Reporter.Progress.Where(p => p.Percent == 5 && p.CanarySample is not null).ToList();
+        Assert.Equal(20, figures.Count);
+        Assert.Equal(TimeSpan.FromSeconds(19), figures[0].TimeLeft);
+        Assert.Equal(TimeSpan.Zero, figures[^1].TimeLeft);
+    }
+
+    [Fact]
+    public async Task APromotionAtTheLastAnalysedStage_SkipsNothing_AndItsReasonIsOnTheReceiptAndTheRecord()
+    {
+        var run = Start();
+        await _h.AdvanceUntilAsync(() => Latest() is { Status: "running", Stage: 50 }, run);
+        _h.State.RequestRolloutControl(Latest()!.Id, "promote", "bob", null);
+
+        var promoted = await _h.RunAsync(run);
+
+        Assert.Equal("promoted by bob at 50%", promoted!.Reason);
+        Assert.Contains("\"rollout_reason\": \"promoted by bob at 50%\"", File.ReadAllText(promoted.Receipt!), StringComparison.Ordinal);
+        Assert.DoesNotContain("rollback_to", File.ReadAllText(promoted.Receipt!), StringComparison.Ordinal);
+        Assert.Contains(_h.State.JournalEntries(1000), j => j.Action == "rollout" && j.Status == "succeeded" && j.Detail == "succeeded (promoted by bob at 50%)");
     }
 
     [Fact]
@@ -250,6 +270,9 @@ public sealed class RolloutTransitionTests : IDisposable
         _h.State.RequestRolloutControl(Latest()!.Id, "pause", "alice", null);
         await _h.RunAsync(run);
         var pausedRow = Latest()!;
+        Assert.Equal("paused by alice at 5%", pausedRow.Reason);
+        Assert.Contains("[5%] paused by alice at 5%", _h.Reporter.Lines);
+        Assert.Contains(_h.State.JournalEntries(1000), j => j.Step == "stage 5%" && j.Detail == "paused: paused by alice at 5%");
         var paused = Engine.Rollout.Rollout.From(pausedRow, _h.State.Owner);
         var runner = new RolloutRunner(_h.Platform, _h.State, _h.Workspace.Recorder, _h.Time, _h.Reporter);
         var request = new RolloutRequest(_h.Workspace.Resolve(Lane, Env), paused.Stable, paused.Canary);
