@@ -83,6 +83,20 @@ public sealed class RolloutTransitionTests : IDisposable
     }
 
     [Fact]
+    public async Task AFailedStage_UnderTheHoldPolicy_StillRollsBack_HoldIsOnlyForInconclusive()
+    {
+        using var h = new EngineHarness(EngineHarness.Matrix.Replace("max-extensions: 2", "max-extensions: 0\n    on-inconclusive: hold", StringComparison.Ordinal), p => p.RequestsPerSecond = 1000);
+        var stable = h.Platform.Seed("web-staging", StableImage, "t1");
+        h.Platform.Behaviours[CanaryImage] = new Behaviour(ErrorRate: 0.2);
+
+        var outcome = await RollOutAsync(h);
+
+        Assert.Equal(RolloutEnd.Failed, outcome.End);
+        Assert.Equal([new TrafficAssignment(stable, 100)], h.Platform.Traffic("web-staging"));
+        Assert.Equal("failed", h.State.Rollout(outcome.Id)!.Status);
+    }
+
+    [Fact]
     public async Task TooLittleTraffic_UnderTheHoldPolicy_PausesForAPerson_KeepingTheSplit()
     {
         using var h = new EngineHarness(EngineHarness.Matrix.Replace("max-extensions: 2", "max-extensions: 0\n    on-inconclusive: hold", StringComparison.Ordinal), p => p.RequestsPerSecond = 10);
