@@ -114,16 +114,10 @@ public sealed class GuardPartsTests
     [Fact]
     public void AScan_SkipsBuildAndVendorFolders_TheMatrixItself_AndOddPackageFiles()
     {
-        using var repo = new TempDir();
-        repo.Write("deploymatrix.yaml", """
-            matrix: { title: T, status: active, updated: 2026-01-01 }
-            environments: [staging]
-            lanes:
-              ops: { kind: binary, run: ops-cli <command> }
-            legacy:
-              commands: [{ command: php artisan, why: legacy }]
-              assets: ["**/artisan"]
-              archived: [archive/]
+        using var repo = RepoWithLegacy("""
+            commands: [{ command: php artisan, why: legacy }]
+            assets: ["**/artisan"]
+            archived: [archive/]
             """);
         foreach (var skipped in new[] { ".git", "node_modules", "target", "bin", "obj", "artifacts", ".deploymatrix", "vendor", ".venv" })
         {
@@ -149,15 +143,9 @@ public sealed class GuardPartsTests
     [Fact]
     public void AnAssetFinding_NamesItsPattern_AndEveryArchivedPath()
     {
-        using var repo = new TempDir();
-        repo.Write("deploymatrix.yaml", """
-            matrix: { title: T, status: active, updated: 2026-01-01 }
-            environments: [staging]
-            lanes:
-              ops: { kind: binary, run: ops-cli <command> }
-            legacy:
-              assets: ["**/artisan", "*.php"]
-              archived: [archive/a/, archive/b/]
+        using var repo = RepoWithLegacy("""
+            assets: ["**/artisan", "*.php"]
+            archived: [archive/a/, archive/b/]
             """);
         repo.Write("app/index.php", "<?php\n");
         repo.Write("archive/b/index.php", "<?php\n");
@@ -168,5 +156,14 @@ public sealed class GuardPartsTests
             "app/index.php:1: legacy deploy asset outside the archived paths (matches '*.php'); move it under archive/a/ or archive/b/",
             finding.ToString());
         Assert.Equal(("*.php", FindingKind.LegacyAsset), (finding.Subject, finding.Kind));
+    }
+
+    /// <summary>A scratch repository whose matrix has one binary lane and the given <c>legacy:</c> section (its lines, unindented).</summary>
+    private static TempDir RepoWithLegacy(string legacy)
+    {
+        var repo = new TempDir();
+        repo.Write("deploymatrix.yaml", "matrix: { title: T, status: active, updated: 2026-01-01 }\nenvironments: [staging]\nlanes:\n  ops: { kind: binary, run: ops-cli <command> }\nlegacy:\n"
+            + string.Concat(legacy.Split('\n').Select(line => $"  {line}\n")));
+        return repo;
     }
 }
