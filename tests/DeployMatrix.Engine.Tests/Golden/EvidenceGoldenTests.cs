@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.RegularExpressions;
 using DeployMatrix.Engine.Operations;
 using DeployMatrix.Engine.Tests.Support;
 using DeployMatrix.Tests.Support;
@@ -11,7 +9,7 @@ namespace DeployMatrix.Engine.Tests.Golden;
 /// report (results, summary, Markdown, timeline), receipts of a deploy and a rollout, and a gate's evidence.
 /// Folder names, ports and durations vary from run to run and are replaced by placeholders.
 /// </summary>
-public sealed partial class EvidenceGoldenTests : IAsyncLifetime
+public sealed class EvidenceGoldenTests : IAsyncLifetime
 {
     private readonly EngineHarness _h = new(setUp: p => p.RequestsPerSecond = 1000);
     private LoopbackService _web = null!;
@@ -71,7 +69,7 @@ public sealed partial class EvidenceGoldenTests : IAsyncLifetime
         var deploy = await new DeployOperation(_h.Workspace).RunAsync("api", "staging", "t2", false, new ChangeOptions(), _h.Reporter, CancellationToken.None);
         var rollout = await _h.RunAsync(new RolloutOperation(_h.Workspace).RunAsync(new RolloutStartRequest("web", "staging") { Tag = "t2" }, _h.Reporter, _ => { }, _ => { }, r => r(_h.Reporter), CancellationToken.None));
 
-        GoldenFile.Match("receipts.txt", Normalize(File.ReadAllText(deploy.ReceiptPath!) + File.ReadAllText(rollout!.Receipt!)));
+        GoldenFile.Match("receipts.txt", new Trail(_h.Dir).File(deploy.ReceiptPath!).File(rollout!.Receipt!).ToString());
     }
 
     [Fact]
@@ -84,26 +82,12 @@ public sealed partial class EvidenceGoldenTests : IAsyncLifetime
         var passed = await _h.RunAsync(rollouts.RunAsync(new RolloutStartRequest("web", "staging") { Tag = "t2" }, _h.Reporter, _ => { }, _ => { }, r => r(_h.Reporter), CancellationToken.None));
         var failed = await _h.RunAsync(rollouts.RunAsync(new RolloutStartRequest("web", "staging") { Tag = "t3" }, _h.Reporter, _ => { }, _ => { }, r => r(_h.Reporter), CancellationToken.None));
 
-        var trail = new StringBuilder("=== said\n");
-        foreach (var line in _h.Reporter.Lines)
-        {
-            trail.Append(line).Append('\n');
-        }
-
-        trail.Append("=== journal\n");
-        foreach (var j in _h.State.JournalEntries(1000).Where(j => j.Action is "rollout" or "rollout-stage").OrderBy(j => j.Id))
-        {
-            trail.Append($"{j.Operation} {j.Action} {j.Lane}/{j.Env} step={j.Step} status={j.Status} audit={j.AuditId} {j.Detail}\n");
-        }
-
-        trail.Append("=== audit\n");
-        foreach (var a in _h.State.AuditRecords().Where(a => a.Action is "rollout" or "rollout-stage"))
-        {
-            trail.Append($"{a.Id} {a.Action} {a.Lane}/{a.Env} {a.Result} {a.Inputs} receipt={(a.Receipt is null ? "-" : Path.GetFileName(a.Receipt))}\n");
-        }
-
-        trail.Append("=== receipts\n").Append(File.ReadAllText(passed!.Receipt!)).Append(File.ReadAllText(failed!.Receipt!));
-        GoldenFile.Match("rollout-trail.txt", Normalize(trail.ToString()));
+        var trail = new Trail(_h.Dir)
+            .Section("said").Lines(_h.Reporter.Lines)
+            .Section("journal").Journal(_h.State, j => j.Action is "rollout" or "rollout-stage")
+            .Section("audit").Audit(_h.State, a => a.Action is "rollout" or "rollout-stage")
+            .Section("receipts").File(passed!.Receipt!).File(failed!.Receipt!);
+        GoldenFile.Match("rollout-trail.txt", trail.ToString());
     }
 
     [Fact]
@@ -116,52 +100,5 @@ public sealed partial class EvidenceGoldenTests : IAsyncLifetime
         GoldenFile.Match("gate-evidence.txt", Files(report.EvidenceDirectory, "results.tsv", "results.json", "SUMMARY.md", "logs/web-health.log"));
     }
 
-    private string Files(string dir, params string[] names)
-    {
-        var text = new StringBuilder();
-        foreach (var name in names)
-        {
-            text.Append("=== ").Append(name).Append('\n').Append(File.ReadAllText(Path.Combine(dir, name)));
-        }
-
-        return Normalize(text.ToString());
-    }
-
-    /// <summary>
-    /// What varies between runs out of the engine's hands: the scratch folder, loopback ports, the HTTP
-    /// date, and how far the fake clock had moved when the engine read it (the test moves it in steps
-    /// alongside), with the timeline's coordinates that follow from it.
-    /// </summary>
-    private string Normalize(string text)
-    {
-        text = text.Replace(_h.Dir, "<DIR>", StringComparison.Ordinal);
-        text = Duration().Replace(text, "${key}<MS>");
-        text = Port().Replace(text, "127.0.0.1:<PORT>");
-        text = HttpDate().Replace(text, "Date: <DATE>");
-        text = Timestamp().Replace(text, "<T>");
-        text = Points().Replace(text, "points=\"<POINTS>\"");
-        text = AxisLabel().Replace(text, "text-anchor=\"end\"><N></text>");
-        return Seconds().Replace(text, "><S> s<");
-    }
-
-    [GeneratedRegex(@"127\.0\.0\.1:\d+")]
-    private static partial Regex Port();
-
-    [GeneratedRegex(@"(?<key>""duration_ms"": )[\d.]+")]
-    private static partial Regex Duration();
-
-    [GeneratedRegex(@"Date: .+ GMT")]
-    private static partial Regex HttpDate();
-
-    [GeneratedRegex(@"2026-11-30T10:\d\d:\d\d\.\d{7}(\+|\\u002B)00:00|20261130T10\d{7}Z")]
-    private static partial Regex Timestamp();
-
-    [GeneratedRegex(@"points=""[^""]*""")]
-    private static partial Regex Points();
-
-    [GeneratedRegex(@"text-anchor=""end"">[\d.]+</text>")]
-    private static partial Regex AxisLabel();
-
-    [GeneratedRegex(@">[\d.]+ s<")]
-    private static partial Regex Seconds();
+    private string Files(string dir, params string[] names) => new Trail(_h.Dir).Files(dir, names).ToString();
 }

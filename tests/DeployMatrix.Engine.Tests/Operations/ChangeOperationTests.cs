@@ -110,6 +110,24 @@ public sealed class ChangeOperationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnUnfrozenLegacyLane_Deploys_AndTheUnfreezeIsAuditedBeforeTheDeploy()
+    {
+        using var h = new EngineHarness(EngineHarness.Matrix.Replace(
+            "    description: the old checkout\n",
+            "    description: the old checkout\n    build: { local: { command: \"true\", artifact: old } }\n    targets:\n      staging: { service: old-staging }\n",
+            StringComparison.Ordinal));
+        h.Platform.Images["local://old:t1"] = "local://old@sha256:old-t1";
+
+        var frozen = await Assert.ThrowsAsync<OperationException>(() => new DeployOperation(h.Workspace).RunAsync("old", "staging", "t1", false, new ChangeOptions(), h.Reporter, CancellationToken.None));
+        var unfrozen = await new DeployOperation(h.Workspace).RunAsync("old", "staging", "t1", false, new ChangeOptions { ChangeTicket = "CHG-9" }, h.Reporter, CancellationToken.None);
+
+        Assert.Equal(ExitCodes.FrozenLegacy, frozen.ExitCode);
+        Assert.True(unfrozen.Ok, unfrozen.Error);
+        Assert.Equal([("unfreeze", "allowed"), ("deploy", "succeeded")], h.State.AuditRecords().Select(r => (r.Action, r.Result)));
+        Assert.Equal("{\"change_ticket\":\"CHG-9\",\"what\":\"deploy of legacy lane old\"}", h.State.AuditRecords()[0].Inputs);
+    }
+
+    [Fact]
     public async Task BadInput_IsRefusedBeforeAnythingRuns()
     {
         var lane = await Assert.ThrowsAsync<OperationException>(() => Deploy("apj", "staging", "t1"));

@@ -97,7 +97,9 @@ public sealed class EngineHarness : IDisposable
     public bool PlatformReachable { get; set; } = true;
 
     /// <summary>A workspace on the same state, as another command would open it; with <paramref name="owner"/>, as another process.</summary>
-    public Workspace Open(StoreOwner? owner = null, TimeSpan? lockWait = null)
+    /// <param name="platform">As <c>--platform</c>: every target on this platform.</param>
+    /// <param name="gcloud">The gcloud executor the workspace runs <c>--executor gcloud</c> with.</param>
+    public Workspace Open(StoreOwner? owner = null, TimeSpan? lockWait = null, PlatformKind? platform = null, Func<Action<string>?, IStepRunner>? gcloud = null)
     {
         var state = StateStore.Open(Path.Combine(_dir.Path, ".deploymatrix", "state.db"), Time, owner);
         var workspace = new Workspace
@@ -111,6 +113,8 @@ public sealed class EngineHarness : IDisposable
             Paths = new WorkspacePaths(Path.Combine(_dir.Path, ".deploymatrix")),
             LockWait = lockWait ?? TimeSpan.FromSeconds(10),
             Env = _env,
+            PlatformOverride = platform,
+            Gcloud = gcloud,
         };
         _workspaces.Add(workspace);
         return workspace;
@@ -165,12 +169,18 @@ public sealed class EngineHarness : IDisposable
         public Task<IImageBuilder> BuilderAsync(PlatformKind kind, CancellationToken cancellationToken) => Task.FromResult<IImageBuilder>(new TestBuilder(harness.Platform));
     }
 
-    /// <summary>A build that stores the image under its tag, as the local artifact store does.</summary>
+    /// <summary>A build that stores the image under its tag, as the local artifact store does; the tag "broken" fails.</summary>
     private sealed class TestBuilder(TestPlatform platform) : IImageBuilder
     {
         public Task<BuildOutcome> BuildAsync(Core.Planning.Step step, Action<string> say, CancellationToken cancellationToken)
         {
             var build = (Core.Planning.BuildArtifact)step;
+            if (build.Tag == "broken")
+            {
+                say("compiling … error");
+                throw new PlatformException($"the build of {build.Lane} failed (exit 101); log: build-broken.log", 101);
+            }
+
             var image = $"local://{build.Lane}@sha256:built-{build.Tag}";
             platform.Images[$"local://{build.Lane}:{build.Tag}"] = image;
             say($"built {image}");

@@ -36,8 +36,14 @@ public sealed class TestPlatform(TimeProvider time, PlatformKind kind = Platform
     /// <summary>Per image: how its revisions answer.</summary>
     public Dictionary<string, Behaviour> Behaviours { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Per image asked for: the image its revision runs instead, as when a tag moved under a deploy.</summary>
+    public Dictionary<string, string> Runs { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Images whose revisions never become ready.</summary>
     public HashSet<string> Unready { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Jobs that keep their image when told to change it, as one a concurrent change reset.</summary>
+    public HashSet<string> StuckJobs { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Jobs whose executions fail, with the exit code they fail with.</summary>
     public Dictionary<string, int> FailingJobs { get; } = new(StringComparer.Ordinal);
@@ -80,7 +86,7 @@ public sealed class TestPlatform(TimeProvider time, PlatformKind kind = Platform
     {
         Check($"Deploy {target.Service} {image} tag={tag} noTraffic={noTraffic}");
         var ready = !Unready.Contains(image);
-        var name = Create(target.Service, image, tag, ready);
+        var name = Create(target.Service, Runs.GetValueOrDefault(image, image), tag, ready);
         if (!noTraffic && ready)
         {
             Get(target.Service).Traffic = [new TrafficAssignment(name, 100)];
@@ -125,7 +131,11 @@ public sealed class TestPlatform(TimeProvider time, PlatformKind kind = Platform
     public Task UpdateJobImageAsync(ResolvedTarget target, string job, string image, CancellationToken cancellationToken)
     {
         Check($"UpdateJob {job} {image}");
-        Jobs[job] = image;
+        if (!StuckJobs.Contains(job))
+        {
+            Jobs[job] = image;
+        }
+
         return Task.CompletedTask;
     }
 
@@ -242,6 +252,9 @@ public sealed class TestMaintenance : IMaintenanceMode
 
     public bool? Enabled { get; set; }
 
+    /// <summary>Set to make applying maintenance fail with this message.</summary>
+    public string? ApplyFails { get; set; }
+
     public Task<MaintenanceStarted> EnableAsync(ResolvedTarget target, string message, int retryAfterSeconds, CancellationToken cancellationToken)
     {
         Calls.Add($"enable {target.Service} {message} {retryAfterSeconds}");
@@ -257,6 +270,11 @@ public sealed class TestMaintenance : IMaintenanceMode
     public Task<string?> ApplyAsync(ResolvedTarget target, CancellationToken cancellationToken)
     {
         Calls.Add($"apply {target.Service}");
+        if (ApplyFails is { } why)
+        {
+            throw new PlatformException(why);
+        }
+
         return Task.FromResult<string?>("http://127.0.0.1:1");
     }
 
