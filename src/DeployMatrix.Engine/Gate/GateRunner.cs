@@ -1,5 +1,6 @@
 using System.Globalization;
 using DeployMatrix.Core.Model;
+using DeployMatrix.Engine.Recording;
 
 namespace DeployMatrix.Engine.Gate;
 
@@ -18,7 +19,7 @@ internal sealed class GateRunner(GateServices services, TimeProvider time)
     public async Task<GateReport> RunAsync(GateConfig gate, string tag, string evidenceRoot, Action<CheckResult>? onResult, CancellationToken ct)
     {
         var started = time.GetUtcNow();
-        var dir = Path.Combine(evidenceRoot, started.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture));
+        var dir = RunFolder.Create(evidenceRoot, started.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture));
         Directory.CreateDirectory(Path.Combine(dir, "logs"));
         using var slots = new SemaphoreSlim(Parallelism);
         var tasks = gate.Checks.Select(async check =>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using DeployMatrix.Engine.Drill;
+using DeployMatrix.Engine.Recording;
 using DeployMatrix.Engine.Workspaces;
 
 namespace DeployMatrix.Engine.Operations;
@@ -35,7 +36,7 @@ public sealed class DrillOperation(Workspace ws)
         var canary = service.LatestReadyRevision is { } latest && latest != stable
             ? latest
             : throw new OperationException($"{target.Service} has no ready canary besides {stable}; deploy one with: deploymatrix deploy {lane} --env {env} --no-traffic");
-        var dir = outDir ?? Path.Combine(ws.Paths.Drills, ws.Time.GetUtcNow().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture));
+        var dir = outDir ?? RunFolder.Create(ws.Paths.Drills, ws.Time.GetUtcNow().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture));
         say($"drill canary {lane} ({env}): stable {stable}, canary {canary}");
         var result = await new DrillRunner(platform, ws.Time).RunAsync(target, stable, canary, percents, dwell, dir, ct);
         DrillReport.Write(dir, target.Ref, result, ws.Time.GetUtcNow());

@@ -3,6 +3,7 @@ using DeployMatrix.Core;
 using DeployMatrix.Engine.Gate;
 using DeployMatrix.Engine.Operations;
 using DeployMatrix.Engine.Tests.Support;
+using DeployMatrix.Tests.Support;
 
 namespace DeployMatrix.Engine.Tests.Gate;
 
@@ -67,6 +68,30 @@ public sealed class GateOperationTests : IAsyncLifetime
         Assert.Contains("Every required check passed.", File.ReadAllText(Path.Combine(report.EvidenceDirectory, "SUMMARY.md")), StringComparison.Ordinal);
         Assert.Contains("contract ok", File.ReadAllText(Path.Combine(report.EvidenceDirectory, "logs", "contract.log")), StringComparison.Ordinal);
         Assert.Contains($"GET /status auth=Bearer {Token}", _web.Requests);
+    }
+
+    [Fact]
+    public async Task TheEvidenceOfEveryKindOfCheck_PassingAndFailing_IsOnRecord()
+    {
+        var go = await RunAsync();
+        _web.Answers["/"] = (200, new string('x', 500), null);
+        _web.Answers["/status"] = (200, "{\"status\":\"degraded\"}", null);
+        _h.Platform.Jobs["api-migrate-staging"] = "local://api@sha256:other";
+        var id = _h.State.StartRollout("api", "production", "a", "b", [0, 5, 100], TimeSpan.FromSeconds(10), "running");
+        _h.State.UpdateRollout(id, "failed", 1, 5, "stage 5% failed", driven: false);
+        File.WriteAllText(Path.Combine(_h.Dir, "deploy.sh"), "#!/bin/sh\nphp artisan migrate\n");
+        var noGo = await RunAsync("t2");
+
+        // Two gates in one tick of the clock: each keeps its own evidence.
+        Assert.NotEqual(go.EvidenceDirectory, noGo.EvidenceDirectory);
+        var trail = new Trail(_h.Dir);
+        foreach (var report in new[] { go, noGo })
+        {
+            var logs = Directory.GetFiles(Path.Combine(report.EvidenceDirectory, "logs")).Select(f => "logs/" + Path.GetFileName(f)).Order(StringComparer.Ordinal);
+            trail.Section($"evidence of {(report.Go ? "a go" : "a no-go")}").Files(report.EvidenceDirectory, ["results.tsv", "results.json", "SUMMARY.md", .. logs]);
+        }
+
+        GoldenFile.Match("gate-evidence-full.txt", trail.ToString());
     }
 
     [Fact]

@@ -8,7 +8,6 @@ using DeployMatrix.Engine.Rollout;
 using DeployMatrix.Engine.Workspaces;
 using DeployMatrix.State;
 using DeployMatrix.Tests.Support;
-using Microsoft.Extensions.Time.Testing;
 
 namespace DeployMatrix.Engine.Tests.Support;
 
@@ -79,7 +78,7 @@ public sealed class EngineHarness : IDisposable
         Workspace = Open();
     }
 
-    public FakeTimeProvider Time { get; } = new(DateTimeOffset.Parse("2026-11-30T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+    public SteppedClock Time { get; } = new(DateTimeOffset.Parse("2026-11-30T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
 
     public Core.Model.Matrix LoadedMatrix { get; }
 
@@ -120,12 +119,15 @@ public sealed class EngineHarness : IDisposable
         return workspace;
     }
 
-    /// <summary>Moves the fake clock in steps, giving the engine real time to act between them, until <paramref name="task"/> ends (bounded).</summary>
+    /// <summary>
+    /// Moves the fake clock in steps, only while the engine waits on it (<see cref="SteppedClock.Waited"/>), giving
+    /// it real time to act between them, until <paramref name="task"/> ends (bounded).
+    /// </summary>
     public async Task<T> RunAsync<T>(Task<T> task, TimeSpan? step = null, Func<bool>? pauseWhen = null)
     {
         for (var i = 0; i < 20_000 && !task.IsCompleted; i++)
         {
-            if (pauseWhen?.Invoke() != true)
+            if (pauseWhen?.Invoke() != true && Time.Waited)
             {
                 Time.Advance(step ?? TimeSpan.FromMilliseconds(200));
             }
@@ -137,13 +139,17 @@ public sealed class EngineHarness : IDisposable
         return await task;
     }
 
-    /// <summary>Moves the clock until <paramref name="done"/> holds (bounded), while <paramref name="running"/> goes on.</summary>
+    /// <summary>Moves the clock, only while the engine waits on it, until <paramref name="done"/> holds (bounded), while <paramref name="running"/> goes on.</summary>
     public async Task AdvanceUntilAsync(Func<bool> done, Task running, TimeSpan? step = null)
     {
         for (var i = 0; i < 20_000 && !done(); i++)
         {
             Assert.False(running.IsFaulted, running.Exception?.ToString());
-            Time.Advance(step ?? TimeSpan.FromMilliseconds(200));
+            if (Time.Waited)
+            {
+                Time.Advance(step ?? TimeSpan.FromMilliseconds(200));
+            }
+
             await Task.WhenAny(running, Task.Delay(2));
         }
 

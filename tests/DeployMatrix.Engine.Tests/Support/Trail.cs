@@ -72,6 +72,7 @@ public sealed partial class Trail(string dir)
     {
         text = text.Replace(dir, "<DIR>", StringComparison.Ordinal);
         text = Duration().Replace(text, "${key}<MS>");
+        text = FirstByte().Replace(text, "${what} <MS> ms");
         text = Port().Replace(text, "127.0.0.1:<PORT>");
         text = HttpDate().Replace(text, "Date: <DATE>");
         text = Timestamp().Replace(text, "<T>");
@@ -85,6 +86,9 @@ public sealed partial class Trail(string dir)
 
     [GeneratedRegex(@"(?<key>""duration_ms"": )[\d.]+")]
     private static partial Regex Duration();
+
+    [GeneratedRegex(@"(?<what>first byte after|max) [\d.]+ ms")]
+    private static partial Regex FirstByte();
 
     [GeneratedRegex(@"Date: .+ GMT")]
     private static partial Regex HttpDate();
