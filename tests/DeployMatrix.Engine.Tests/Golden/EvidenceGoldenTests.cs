@@ -58,6 +58,7 @@ public sealed class EvidenceGoldenTests : IAsyncLifetime
         Assert.Equal([new Engine.Platform.TrafficAssignment(stable, 100)], _h.Platform.Traffic("web-staging"));
         Assert.Equal(("drill", "fail"), (_h.State.AuditRecords()[^1].Action, _h.State.AuditRecords()[^1].Result));
         Assert.Contains("| `traffic-25` | fail | quota exceeded |", File.ReadAllText(Path.Combine(dir, "SUMMARY.md")), StringComparison.Ordinal);
+        GoldenFile.Match("drill-report-failed.txt", Files(dir, "step-results.jsonl", "summary.json", "SUMMARY.md", "timeline.svg"));
     }
 
     [Fact]
