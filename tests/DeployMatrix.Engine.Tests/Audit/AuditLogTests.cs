@@ -42,6 +42,10 @@ public sealed class AuditLogTests : IDisposable
 
         Assert.NotNull(problem);
         Assert.Equal(2, problem.RecordId);
+        Assert.Equal(
+            column == "prev_hash" ? "its link to the previous record does not match (a record before it was removed or changed)"
+                : "its content does not match its hash (the record was edited)",
+            problem.Reason);
     }
 
     [Fact]
@@ -52,7 +56,39 @@ public sealed class AuditLogTests : IDisposable
         var problem = _log.Verify();
 
         Assert.Equal(3, problem!.RecordId);
-        Assert.Contains("receipt", problem.Reason, StringComparison.Ordinal);
+        Assert.Equal($"its receipt {Path.Combine(_dir.Path, "receipts", "r3.json")} was changed after it was recorded", problem.Reason);
+    }
+
+    [Fact]
+    public void ARemovedReceipt_IsFound_AtTheRecordThatNamesIt()
+    {
+        File.Delete(Path.Combine(_dir.Path, "receipts", "r2.json"));
+
+        var problem = _log.Verify();
+
+        Assert.Equal((2L, $"its receipt {Path.Combine(_dir.Path, "receipts", "r2.json")} is missing"), (problem!.RecordId, problem.Reason));
+    }
+
+    [Fact]
+    public void AReceiptNotWritten_IsRecordedWithNoHash_AndTheChainStillVerifiesWithoutIt()
+    {
+        var record = _log.Append("alice", "deploy", "runtime", "staging", new Dictionary<string, string?>(), "failed", Path.Combine(_dir.Path, "receipts", "never.json"));
+        var none = _log.Append("alice", "gate-override", null, null, new Dictionary<string, string?>(), "recorded", null);
+
+        Assert.Null(record.ReceiptHash);
+        Assert.Null(none.ReceiptHash);
+        Assert.Equal((4L, $"its receipt {Path.Combine(_dir.Path, "receipts", "never.json")} is missing"), (_log.Verify()!.RecordId, _log.Verify()!.Reason));
+    }
+
+    [Fact]
+    public void AnAbsentFieldAndAnEmptyOne_HashApart_AsDoTextsShiftedBetweenFields()
+    {
+        var record = _state.AuditRecords()[0];
+
+        Assert.NotEqual(AuditLog.HashOf(record with { Lane = null }), AuditLog.HashOf(record with { Lane = "" }));
+        Assert.NotEqual(AuditLog.HashOf(record with { Lane = "ab", Env = "c" }), AuditLog.HashOf(record with { Lane = "a", Env = "bc" }));
+        Assert.Equal(64, AuditLog.HashOf(record).Length);
+        Assert.Equal(AuditLog.HashOf(record), AuditLog.HashOf(record with { Hash = "anything" }));
     }
 
     [Fact]
@@ -60,7 +96,7 @@ public sealed class AuditLogTests : IDisposable
     {
         Sql("DELETE FROM audit WHERE id = 2");
 
-        Assert.Equal(3, _log.Verify()!.RecordId);
+        Assert.Equal((3L, "its link to the previous record does not match (a record before it was removed or changed)"), (_log.Verify()!.RecordId, _log.Verify()!.Reason));
     }
 
     [Fact]
