@@ -102,5 +102,34 @@ public sealed class ReadAndRunOperationTests : IDisposable
         Assert.Equal($"web-staging has no ready canary besides {stable}; deploy one with: deploymatrix deploy web --env staging --no-traffic", refused.Message);
     }
 
+    [Fact]
+    public async Task DrillsWithoutAFolder_EachGetTheirOwn_UnderDrills_EvenInOneTick()
+    {
+        _h.Platform.Seed("web-staging", "local://web@sha256:web-t1", "t1");
+        await new DeployOperation(_h.Workspace).RunAsync("web", "staging", "t2", noTraffic: true, new ChangeOptions(), _h.Reporter, CancellationToken.None);
+        var drills = new DrillOperation(_h.Workspace);
+
+        var first = await drills.RunAsync("web", "staging", [50], TimeSpan.Zero, null, _ => { }, CancellationToken.None);
+        var second = await drills.RunAsync("web", "staging", [50], TimeSpan.Zero, null, _ => { }, CancellationToken.None);
+
+        var root = Path.Combine(_h.Dir, ".deploymatrix", "drills", "20261130T100000Z");
+        Assert.Equal((root, root + "-2"), (first.Directory, second.Directory));
+        Assert.True(File.Exists(Path.Combine(first.Directory, "summary.json")) && File.Exists(Path.Combine(second.Directory, "summary.json")));
+    }
+
+    [Fact]
+    public async Task ALegacyLane_IsFrozenForEveryOperationOnATarget()
+    {
+        var refusals = new[]
+        {
+            await Assert.ThrowsAsync<OperationException>(() => new MaintenanceOperation(_h.Workspace).EnableAsync("old", "staging", null, 60, CancellationToken.None)),
+            await Assert.ThrowsAsync<OperationException>(() => new DrillOperation(_h.Workspace).RunAsync("old", "staging", [5], TimeSpan.Zero, null, _ => { }, CancellationToken.None)),
+            await Assert.ThrowsAsync<OperationException>(() => new RolloutControlOperation(_h.Workspace).StatusAsync("old", "staging", CancellationToken.None)),
+        };
+
+        Assert.All(refusals, r => Assert.Equal(ExitCodes.FrozenLegacy, r.ExitCode));
+        Assert.All(refusals, r => Assert.StartsWith("lane 'old' is a frozen legacy lane (the old checkout)", r.Message, StringComparison.Ordinal));
+    }
+
     public void Dispose() => _h.Dispose();
 }

@@ -156,5 +156,11 @@ public sealed class ProcessRunnerTests : IDisposable
         Env = env ?? new Dictionary<string, string?>(),
     };
 
+    [Fact]
+    public void ACommand_IsWrittenForMessages_ProgramFirst()
+    {
+        Assert.Equal("sh -c exit 3", new ProcessSpec { Program = "sh", Args = ["-c", "exit 3"], WorkingDirectory = "." }.ToString());
+    }
+
     public void Dispose() => _dir.Dispose();
 }
