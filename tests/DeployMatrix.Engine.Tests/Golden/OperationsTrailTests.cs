@@ -150,7 +150,7 @@ public sealed class OperationsTrailTests : IAsyncLifetime
 
         await Step("status while it runs", async () => Status(await other.StatusAsync("web", "staging", CancellationToken.None)));
         await Step("pause from another command; the driver acts on it", async () => Control(await _h.RunAsync(other.ControlAsync("web", "staging", RolloutControl.Pause, "checking dashboards", _h.Reporter, CancellationToken.None))));
-        await Step("the run ends paused", async () => _trail.Line($"-> {(await run)?.End}: {(await run)?.Reason}"));
+        await Step("the run ends paused", async () => _trail.Line($"-> {(await run)?.End}, exit {(await run)?.ExitCode}: {(await run)?.Reason}"));
         await Step("status while paused", async () => Status(await control.StatusAsync("web", "staging", CancellationToken.None)));
         await Step("pause again", async () => Control(await control.ControlAsync("web", "staging", RolloutControl.Pause, null, _h.Reporter, CancellationToken.None)));
         // As a process that claimed the rollout and stopped answering leaves it: running, its owner alive.
@@ -161,7 +161,7 @@ public sealed class OperationsTrailTests : IAsyncLifetime
         await Step("resume", async () =>
         {
             var outcome = await _h.RunAsync(control.ResumeAsync("web", "staging", s => _trail.Line($"said: {s}"), r => r(_h.Reporter), CancellationToken.None));
-            _trail.Line($"-> {outcome.End}: {outcome.Reason}");
+            _trail.Line($"-> {outcome.End}, exit {outcome.ExitCode}: {outcome.Reason}");
         });
         await Step("resume what has ended", async () => await control.ResumeAsync("web", "staging", _ => { }, r => r(_h.Reporter), CancellationToken.None));
         await Step("status when it has ended", async () => Status(await control.StatusAsync("web", "staging", CancellationToken.None)));
