@@ -67,6 +67,11 @@ internal sealed class GateRunner(GateServices services, TimeProvider time)
         {
             (status, reason) = (CheckStatus.Skipped, e.Message);
         }
+        catch (Platform.PlatformException e)
+        {
+            // The platform went away under the check: nothing was checked, and a required skip is a no-go.
+            (status, reason) = (CheckStatus.Skipped, $"the platform did not answer: {e.Message}");
+        }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
             (status, reason) = (CheckStatus.Failed, "timed out");

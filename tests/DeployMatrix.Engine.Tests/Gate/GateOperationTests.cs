@@ -32,7 +32,7 @@ public sealed class GateOperationTests : IAsyncLifetime
     {
         _h = new EngineHarness(Matrix, env: name => _env.GetValueOrDefault(name));
         _web = await LoopbackService.StartAsync();
-        _web.Answers["/healthz"] = (200, "ok", null);
+        _web.Answers["/healthz"] = (200, "ok", "Content-Type: text/plain");
         _web.Answers["/status"] = (200, "{\"status\":\"ok\"}", "Cache-Control: no-cache");
         _web.Answers["/"] = (200, new string('x', 50), null);
         _h.Platform.BaseUrl = _web.Url;
@@ -160,6 +160,22 @@ public sealed class GateOperationTests : IAsyncLifetime
         Assert.Equal((CheckStatus.Skipped, "no platform to find web (staging) on"), Result(report, "web-health"));
         Assert.Equal((CheckStatus.Skipped, "no platform to check drift on"), Result(report, "api-drift"));
         Assert.Equal(CheckStatus.Passed, Result(report, "contract").Status);
+    }
+
+    [Fact]
+    public async Task ARedirect_IsAnAnswer_NotFollowed_AndAPlatformThatStopsAnswering_SkipsItsChecks_NeverEndsTheGate()
+    {
+        _web.Answers["/healthz"] = (302, "", "Location: /elsewhere");
+        _web.Answers["/elsewhere"] = (200, "ok", null);
+        var redirected = await RunAsync();
+        _h.Platform.Down = "the agent stopped answering";
+        var unreachable = await RunAsync("t2");
+
+        Assert.Equal((CheckStatus.Failed, "/healthz answered 302, expected 200"), Result(redirected, "web-health"));
+        Assert.DoesNotContain(_web.Requests, r => r.StartsWith("GET /elsewhere", StringComparison.Ordinal));
+        Assert.Equal((CheckStatus.Skipped, "cannot reach web (staging): the agent stopped answering"), Result(unreachable, "web-health"));
+        Assert.Equal((CheckStatus.Skipped, "the platform did not answer: the agent stopped answering"), Result(unreachable, "api-drift"));
+        Assert.False(unreachable.Go);
     }
 
     [Fact]
