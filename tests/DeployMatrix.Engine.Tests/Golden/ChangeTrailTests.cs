@@ -43,8 +43,10 @@ public sealed class ChangeTrailTests : IAsyncLifetime
         await Step("migrate api staging (the service's image again)", () => new MigrateOperation(_h.Workspace).RunAsync("api", "staging", null, none, _h.Reporter, CancellationToken.None));
         _h.Platform.FailingJobs["api-migrate-staging"] = 3;
         await Step("migrate api staging t3, the job exits 3", () => new MigrateOperation(_h.Workspace).RunAsync("api", "staging", "t3", none, _h.Reporter, CancellationToken.None));
-        _h.Platform.FailingJobs["api-migrate-staging"] = 300;
+        _h.Platform.FailingJobs["api-migrate-staging"] = 256;
         await Step("migrate api staging t3, the job ends with a code no process exits with", () => new MigrateOperation(_h.Workspace).RunAsync("api", "staging", "t3", none, _h.Reporter, CancellationToken.None));
+        _h.Platform.FailingJobs["api-migrate-staging"] = 0;
+        await Step("migrate api staging t3, the job fails yet says exit 0", () => new MigrateOperation(_h.Workspace).RunAsync("api", "staging", "t3", none, _h.Reporter, CancellationToken.None));
         _h.Platform.FailingJobs.Clear();
         await Step("migrate api staging t1, which the service does not run", () => new MigrateOperation(_h.Workspace).RunAsync("api", "staging", "t1", none, _h.Reporter, CancellationToken.None));
         _h.Platform.StuckJobs.Add("api-migrate-staging");

@@ -44,6 +44,8 @@ public sealed class ChangeOperationTests : IAsyncLifetime
             ],
             result.Steps.Select(s => s.Kind));
         Assert.Contains("Execute api-migrate-staging migrate", _h.Platform.Calls);
+        // The smoke check reaches the new revision itself, before it has traffic.
+        Assert.Contains($"Url api-staging {revision}", _h.Platform.Calls);
         Assert.Contains("GET /healthz auth=", _service.Requests);
         var receipt = Receipt(result);
         Assert.Equal("t2", receipt.GetProperty("tag").GetString());
