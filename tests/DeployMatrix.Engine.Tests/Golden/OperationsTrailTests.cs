@@ -168,7 +168,8 @@ public sealed class OperationsTrailTests : IAsyncLifetime
         await Step("status of api, which never had one", async () => Status(await control.StatusAsync("api", "staging", CancellationToken.None)));
 
         _trail.Line($"traffic: {PlanExecutor.FormatTraffic(_h.Platform.Traffic("web-staging"))} (stable was {stable})");
-        GoldenFile.Match("rollout-control-trail.txt", _trail.Section("audit").Audit(_h.State, a => a.Action == "rollout").ToString().Replace($"pid {Environment.ProcessId}", "pid <PID>", StringComparison.Ordinal));
+        _trail.Section("journal").Journal(_h.State, j => j.Action == "rollout");
+        GoldenFile.Match("rollout-control-trail.txt", _trail.Section("audit").Audit(_h.State, a => a.Action is "rollout" or "rollout-stage").ToString().Replace($"pid {Environment.ProcessId}", "pid <PID>", StringComparison.Ordinal));
     }
 
     private void Views(IReadOnlyList<ServiceView> views) =>

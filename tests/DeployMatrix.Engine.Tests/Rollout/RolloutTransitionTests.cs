@@ -262,6 +262,17 @@ public sealed class RolloutTransitionTests : IDisposable
     }
 
     [Fact]
+    public async Task AWindowThatIsNoWholeNumberOfPolls_EndsOnTime_NotAtTheNextPoll()
+    {
+        // 1.1 s at 1,000 requests a second: 1,100 requests, 55 to the canary — under min-requests, so the window is
+        // extended once: 2,200 in all, 110 to the canary. Waiting a full poll past each end would count 2,400.
+        var outcome = await _h.RunAsync(new RolloutOperation(_h.Workspace).RunAsync(new RolloutStartRequest(Lane, Env) { Tag = "t2", Window = TimeSpan.FromMilliseconds(1100) },
+            _h.Reporter, _ => { }, _ => { }, run => run(_h.Reporter), CancellationToken.None), step: TimeSpan.FromMilliseconds(50));
+
+        Assert.EndsWith("n canary=110, stable=2090", outcome!.Stages.Single(s => s.Percent == 5).Explanation, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task APromotionAtTheLastAnalysedStage_SkipsNothing_AndItsReasonIsOnTheReceiptAndTheRecord()
     {
         var run = Start();
