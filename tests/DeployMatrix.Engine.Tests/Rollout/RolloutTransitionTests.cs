@@ -152,12 +152,14 @@ public sealed class RolloutTransitionTests : IDisposable
         Assert.Contains("already ended (aborted)", again.Message, StringComparison.Ordinal);
 
         var second = Start(tag: null);
-        await _h.AdvanceUntilAsync(() => Latest() is { Status: "running", Stage: 25 }, second);
+        await _h.AdvanceUntilAsync(() => Latest() is { Status: "running", Stage: 5 }, second);
         _h.State.RequestRolloutControl(Latest()!.Id, "promote", "bob", "hotfix INC-7");
         var promoted = await _h.RunAsync(second);
 
         Assert.Equal(RolloutEnd.Succeeded, promoted!.End);
-        Assert.Equal("promoted by bob at 25%, skipping 50%: hotfix INC-7", promoted.Reason);
+        Assert.Equal("promoted by bob at 5%, skipping 25%, 50%: hotfix INC-7", promoted.Reason);
+        // A promotion succeeds: its reason is kept, as a fact, never as an error.
+        Assert.Contains("\"result\": \"succeeded\"", File.ReadAllText(promoted.Receipt!), StringComparison.Ordinal);
         Assert.Equal([new TrafficAssignment(Canary(), 100)], _h.Platform.Traffic("web-staging"));
     }
 
