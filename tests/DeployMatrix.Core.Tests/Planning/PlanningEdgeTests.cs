@@ -41,6 +41,8 @@ public sealed class PlanningEdgeTests
         Assert.Null(Traffic(("a", 0), ("b", 100)).Error);
         Assert.Null(Traffic(("a", 100)).Error);
         Assert.StartsWith("traffic percents must be integers 0..100 that sum to 100", Traffic(("a", 101), ("b", -1)).Error, StringComparison.Ordinal);
+        // One share out of range is enough, even beside one in range and with the sum right.
+        Assert.StartsWith("traffic percents must be integers 0..100 that sum to 100", Traffic(("a", 110), ("b", -20), ("c", 10)).Error, StringComparison.Ordinal);
         Assert.StartsWith("traffic percents must be integers 0..100 that sum to 100", Traffic().Error, StringComparison.Ordinal);
         Assert.Equal("revision 'a' appears twice in --to; name each revision once", Traffic(("a", 50), ("a", 50)).Error);
     }
