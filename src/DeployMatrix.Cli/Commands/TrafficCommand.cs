@@ -22,7 +22,7 @@ internal static class TrafficCommand
     public static Command CreateRollback(CliContext context)
     {
         var to = new Option<string?>("--to") { Description = "The revision to send all traffic to (default: the stable revision — the one that served all traffic before the latest change).", HelpName = "REV" };
-        return ChangeCommand.Create(context, "rollback", "Send all traffic to the stable revision at once.",
+        return ChangeCommand.Create(context, "rollback", "Send all traffic to the stable revision at once (the one that served all traffic before the latest change); exit 1 when that would change nothing.",
             "The lane to roll back.", [to], (result, options) =>
             {
                 var revision = result.GetValue(to);

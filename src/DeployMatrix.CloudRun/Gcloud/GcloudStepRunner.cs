@@ -158,8 +158,7 @@ public sealed partial class GcloudStepRunner(Func<IReadOnlyList<string>, Cancell
             {
                 RevisionRole.New => RevisionRef.Named(context.NewRevision ?? throw new PlatformException("no revision was deployed by this plan")),
                 RevisionRole.Canary => RevisionRef.Named(LatestReady(status!.Value)),
-                RevisionRole.Stable => RevisionRef.Named(context.StableOf(Traffic(status!.Value), [])
-                    ?? throw new PlatformException($"{step.Target.Service} serves no revision; name one with --to")),
+                RevisionRole.Stable => RevisionRef.Named(context.RollbackTarget(Traffic(status!.Value), [])),
                 _ => split.Revision,
             },
         })];

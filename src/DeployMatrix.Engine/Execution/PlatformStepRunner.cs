@@ -148,8 +148,7 @@ public sealed class PlatformStepRunner(IPlatform platform) : IStepRunner
         return reference.Role switch
         {
             RevisionRole.New => context.NewRevision ?? throw new PlatformException("no revision was deployed by this plan"),
-            RevisionRole.Stable => context.StableOf(service.Traffic, service.Revisions)
-                ?? throw new PlatformException($"{target.Service} has no stable revision yet (none has served traffic); name one with --to"),
+            RevisionRole.Stable => context.RollbackTarget(service.Traffic, service.Revisions),
             _ => service.LatestReadyRevision ?? throw new PlatformException($"{target.Service} has no ready revision; deploy it first"),
         };
     }

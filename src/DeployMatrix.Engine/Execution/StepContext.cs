@@ -41,6 +41,14 @@ public sealed class StepContext(Plan plan)
     /// <summary>Whether this plan is a change that begins now (deploy, traffic), rather than a return to stable (rollback) or none.</summary>
     public bool BeginsAChange => Plan.Action is PlanAction.Deploy or PlanAction.SetTraffic;
 
+    /// <summary>Where a rollback with no revision named sends all traffic (<see cref="StableRevision.RollbackTarget"/>).</summary>
+    /// <exception cref="PlatformException">Nothing to roll back to, or the rollback would change nothing (exit 1), naming the revisions <c>--to</c> could take.</exception>
+    public string RollbackTarget(IReadOnlyList<TrafficAssignment> traffic, IReadOnlyList<RevisionInfo> revisions)
+    {
+        var (revision, refusal) = StableRevision.RollbackTarget(Target.Service, RecordedStable, traffic, revisions);
+        return revision ?? throw new PlatformException(refusal!);
+    }
+
     /// <summary>The stable revision of the service as it stands (<see cref="StableRevision.Of"/>).</summary>
     public string? StableOf(IReadOnlyList<TrafficAssignment> traffic, IReadOnlyList<RevisionInfo> revisions) =>
         StableRevision.Of(RecordedStable, traffic, revisions);

@@ -68,6 +68,7 @@ public sealed class ChangeTrailTests : IAsyncLifetime
         await Step("traffic web staging all to the latest", () => new TrafficOperation(_h.Workspace).RunAsync("web", "staging", [("LATEST", 100)], none, _h.Reporter, CancellationToken.None));
         await Step("traffic web staging 50/50 (the latest became stable)", () => new TrafficOperation(_h.Workspace).RunAsync("web", "staging", [(webStable, 50), ("LATEST", 50)], none, _h.Reporter, CancellationToken.None));
         await Step("rollback web staging to the stable revision", () => new RollbackOperation(_h.Workspace).RunAsync("web", "staging", null, none, _h.Reporter, CancellationToken.None));
+        await Step("rollback web staging again, nothing to roll back", () => new RollbackOperation(_h.Workspace).RunAsync("web", "staging", null, none, _h.Reporter, CancellationToken.None));
         await Step("rollback web staging to a revision that does not exist", () => new RollbackOperation(_h.Workspace).RunAsync("web", "staging", "web-staging-00099-abc", none, _h.Reporter, CancellationToken.None));
         _h.Platform.Runs["local://web@sha256:web-t3"] = "local://web@sha256:web-t1";
         await Step("deploy web staging t3, the revision runs another image", () => new DeployOperation(_h.Workspace).RunAsync("web", "staging", "t3", false, none, _h.Reporter, CancellationToken.None));

@@ -188,9 +188,12 @@ public sealed class ChangeOperationTests : IAsyncLifetime
         Assert.True(back.Ok, back.Error);
         Assert.Equal([new TrafficAssignment(first, 100)], _h.Platform.Traffic("web-staging"));
         Assert.Equal($"{first}=100", back.Facts["traffic_after"]);
-        // A rollback is not a change of its own: rolling back again stays where it is.
-        await new RollbackOperation(_h.Workspace).RunAsync("web", "staging", null, new ChangeOptions(), _h.Reporter, CancellationToken.None);
+        // A rollback is not a change of its own: rolling back again would change nothing, and says so.
+        var again = await new RollbackOperation(_h.Workspace).RunAsync("web", "staging", null, new ChangeOptions(), _h.Reporter, CancellationToken.None);
         Assert.Equal([new TrafficAssignment(first, 100)], _h.Platform.Traffic("web-staging"));
+        Assert.Equal(
+            (ExitCodes.Failed, $"{first}, the stable revision, already serves all traffic of web-staging: nothing to roll back; name another with --to (revisions that can: {_h.Platform.Latest("web-staging")})"),
+            (again.ExitCode, again.Error));
     }
 
     [Fact]

@@ -32,4 +32,27 @@ public sealed class StableRevisionTests
         Assert.Null(StableRevision.ToRecord([new("svc-1", 95), new("svc-2", 5)]));
         Assert.Null(StableRevision.ToRecord([]));
     }
+
+    [Fact]
+    public void ARollback_GoesToTheStableRevision_WhenItCanServe_AndRefusesToChangeNothing()
+    {
+        RevisionInfo stopped = new("svc-3", "img", "stopped");
+        RevisionInfo failed = new("svc-4", "img", "failed", "exit 3 before ready");
+
+        Assert.Equal(("svc-1", null), StableRevision.RollbackTarget("svc", "svc-1", [new("svc-2", 100)], [B, A]));
+        Assert.Equal(("svc-1", null), StableRevision.RollbackTarget("svc", "svc-1", [new("svc-1", 90), new("svc-2", 10)], [B, A]));
+        Assert.Equal(("svc-3", null), StableRevision.RollbackTarget("svc", "svc-3", [new("svc-2", 100)], [stopped, B, A]));
+        Assert.Equal(
+            (null, "svc-1, the stable revision, already serves all traffic of svc: nothing to roll back; name another with --to (revisions that can: svc-2)"),
+            StableRevision.RollbackTarget("svc", "svc-1", [new("svc-1", 100)], [B, A]));
+        Assert.Equal(
+            (null, "svc-2, the stable revision, already serves all traffic of svc: nothing to roll back; name another with --to (revisions that can: svc-1)"),
+            StableRevision.RollbackTarget("svc", null, [new("svc-2", 100)], [B, A, failed]));
+        Assert.Equal(
+            (null, "the stable revision svc-4 of svc cannot serve (failed: exit 3 before ready); name another with --to (no other revision can serve)"),
+            StableRevision.RollbackTarget("svc", "svc-4", [new("svc-2", 100)], [B, failed]));
+        Assert.Equal(
+            (null, "svc has no stable revision: none served all its traffic before the latest change; name one with --to (revisions that can: svc-2, svc-1)"),
+            StableRevision.RollbackTarget("svc", null, [], [B, A]));
+    }
 }

@@ -55,6 +55,9 @@ public sealed class RolloutTransitionTests : IDisposable
         Assert.DoesNotContain(_h.Platform.Calls, c => c.EndsWith("=25", StringComparison.Ordinal));
         Assert.Equal("failed", Row(outcome.Id).Status);
         Assert.Null(Row(outcome.Id).OwnerPid);
+        // The rollout already rolled back: a rollback now would change nothing, and says so.
+        var rollback = await new RollbackOperation(_h.Workspace).RunAsync(Lane, Env, null, new ChangeOptions(), _h.Reporter, CancellationToken.None);
+        Assert.Equal((1, $"{_stable}, the stable revision, already serves all traffic of web-staging: nothing to roll back; name another with --to (revisions that can: {Canary()})"), (rollback.ExitCode, rollback.Error));
     }
 
     [Fact]

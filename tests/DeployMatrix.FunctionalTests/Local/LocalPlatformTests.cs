@@ -61,6 +61,29 @@ public sealed class LocalPlatformTests : ExampleTest
     }
 
     [Fact]
+    public async Task Rollback_AfterADeployThatTookAllTraffic_ReturnsToTheRevisionBefore_AndASecondChangesNothing()
+    {
+        // Every answer but the probes is 500: the smoke checks (probes only) pass, and staging gives it all traffic.
+        var erring = Example.Variant("runtime-500.yaml", "staging: { service: runtime-staging,", "staging: { env: { FAULT_5XX_PERCENT: \"100\" }, service: runtime-staging,");
+        Assert.Equal(0, Example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1").ExitCode);
+        var good = Service("runtime", "staging").GetProperty("latest_ready_revision").GetString()!;
+        var bad = Example.Cli("--file", erring, "deploy", "runtime", "--env", "staging", "--tag", "t1");
+        Assert.True(bad.ExitCode == 0, bad.ToString());
+        var url = new Uri($"http://127.0.0.1:{Example.Ports["runtime-staging"]}/api/v1/runtime/status");
+        Assert.Equal(System.Net.HttpStatusCode.InternalServerError, (await Http.GetAsync(url)).StatusCode);
+
+        var rollback = Example.Cli("rollback", "runtime", "--env", "staging");
+        var again = Example.Cli("rollback", "runtime", "--env", "staging");
+
+        Assert.True(rollback.ExitCode == 0, rollback.ToString());
+        Assert.Contains($"{good}=100", rollback.Out, StringComparison.Ordinal);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await Http.GetAsync(url)).StatusCode);
+        Assert.True(again.ExitCode == 1, again.ToString());
+        Assert.Contains($"{good}, the stable revision, already serves all traffic of runtime-staging: nothing to roll back; name another with --to (revisions that can: ", again.ToString(), StringComparison.Ordinal);
+        Assert.Equal(0, Example.Cli("audit", "verify").ExitCode);
+    }
+
+    [Fact]
     public void MigrationFailure_StopsTheDeployWithTheJobsExitCode_AndTrafficStays()
     {
         Assert.Equal(0, Example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1").ExitCode);
