@@ -31,7 +31,9 @@ public static class StableRevision
         var stable = Of(recorded, traffic, revisions);
         var serving = ToRecord(traffic);
         var others = revisions.Where(r => r.Name != serving && CanServe(r)).Select(r => r.Name).ToList();
-        var choice = others.Count == 0 ? "no other revision can serve" : $"revisions that can: {string.Join(", ", others)}";
+        var choice = revisions.Count == 0 ? "its revisions were not listed; 'status' shows them"
+            : others.Count == 0 ? "no other revision can serve"
+            : $"revisions that can: {string.Join(", ", others)}";
         if (stable is null)
         {
             return (null, $"{service} has no stable revision: none served all its traffic before the latest change; name one with --to ({choice})");

@@ -54,5 +54,8 @@ public sealed class StableRevisionTests
         Assert.Equal(
             (null, "svc has no stable revision: none served all its traffic before the latest change; name one with --to (revisions that can: svc-2, svc-1)"),
             StableRevision.RollbackTarget("svc", null, [], [B, A]));
+        Assert.Equal(
+            (null, "svc-1, the stable revision, already serves all traffic of svc: nothing to roll back; name another with --to (its revisions were not listed; 'status' shows them)"),
+            StableRevision.RollbackTarget("svc", "svc-1", [new("svc-1", 100)], []));
     }
 }

@@ -31,6 +31,24 @@ public sealed class CloudRunCliTests : CloudRunExampleTests
     }
 
     [Fact]
+    public void AStagingRollback_ReturnsToTheRevisionBeforeTheDeploy_AndASecondChangesNothing()
+    {
+        var before = Status("runtime", "staging").GetProperty("traffic")[0].GetProperty("revision").GetString()!;
+        Assert.Equal(0, Cli("deploy", "runtime", "--env", "staging", "--tag", "bbb2222").ExitCode);
+        var deployed = Status("runtime", "staging");
+        Assert.Equal(deployed.GetProperty("latest_created_revision").GetString(), deployed.GetProperty("traffic")[0].GetProperty("revision").GetString());
+
+        var rollback = Cli("rollback", "runtime", "--env", "staging");
+        var again = Cli("rollback", "runtime", "--env", "staging");
+
+        Assert.True(rollback.ExitCode == 0, rollback.ToString());
+        var back = Status("runtime", "staging").GetProperty("traffic");
+        Assert.Equal((1, before), (back.GetArrayLength(), back[0].GetProperty("revision").GetString()));
+        Assert.True(again.ExitCode == 1, again.ToString());
+        Assert.Contains($"{before}, the stable revision, already serves all traffic of runtime-staging: nothing to roll back", again.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Build_SubmitsTheLanesCloudBuildConfigWithTheTag_AndPrintsTheLogUrlAndTheDigest()
     {
         var run = Cli("build", "runtime", "--tag", "bbb2222");

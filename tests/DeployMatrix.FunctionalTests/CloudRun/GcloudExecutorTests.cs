@@ -94,6 +94,13 @@ public sealed class GcloudExecutorTests : IAsyncLifetime
             [Words("gcloud run services describe runtime --project openagentsgemini --region us-central1 --format json"),
              Words("gcloud run services update-traffic runtime --project openagentsgemini --region us-central1 --to-revisions runtime-00001-abc=100")],
             Calls().Skip(calls));
+
+        // The same rule as through the APIs: a rollback that would change nothing fails, moving nothing.
+        calls = Calls().Count;
+        var again = Cli("rollback", "runtime", "--env", "production", "--executor", "gcloud");
+        Assert.True(again.ExitCode == 1, again.ToString());
+        Assert.Contains("runtime-00001-abc, the stable revision, already serves all traffic of runtime: nothing to roll back; name another with --to (its revisions were not listed; 'status' shows them)", again.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(Calls().Skip(calls), c => c.Contains("update-traffic", StringComparer.Ordinal));
     }
 
     [Fact]
