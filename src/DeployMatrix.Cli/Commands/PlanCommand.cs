@@ -6,6 +6,7 @@ using DeployMatrix.Core.Diagnostics;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Planning;
 using DeployMatrix.Engine.Git;
+using DeployMatrix.Engine.Operations;
 
 namespace DeployMatrix.Cli.Commands;
 
@@ -79,16 +80,38 @@ internal static class PlanCommand
             return planned.ExitCode;
         }
 
+        // A rollback plan names the revision this folder's state records as stable, as the rollback would.
+        string? pinned = null;
+        if (plan.Action == PlanAction.Rollback && request.Stable is null && plan.Environment is { } env)
+        {
+            using var workspace = WorkspaceFactory.OpenExisting(matrix, result, context);
+            if (workspace is not null && new RollbackOperation(workspace).RecordedTarget(plan.Lane, env) is { } recorded)
+            {
+                pinned = recorded;
+                plan = Planner.Plan(matrix, request with { Stable = recorded }).Plan!;
+            }
+        }
+
         if (context.Options.Json(result))
         {
             Json.Write(context.Out, plan);
         }
         else if (result.GetValue(o.Format) == "shell")
         {
+            if (pinned is not null)
+            {
+                context.Out.WriteLine($"# {pinned} is the stable revision this folder's state records (the one that served all traffic before the latest change)");
+            }
+
             context.Out.Write(ShellRenderer.Render(plan));
         }
         else
         {
+            if (pinned is not null)
+            {
+                context.Out.WriteLine($"note: {pinned} is the stable revision this folder's state records (the one that served all traffic before the latest change)");
+            }
+
             PrintText(plan, context.Out);
         }
 

@@ -55,6 +55,10 @@ internal static class WorkspaceFactory
         };
     }
 
+    /// <summary>The workspace of a matrix whose folder already keeps state, or null: read-only commands never create <c>.deploymatrix/</c>.</summary>
+    public static Workspace? OpenExisting(Matrix matrix, ParseResult result, CliContext context) =>
+        File.Exists(LocalPaths.For(matrix.BaseDirectory).StateDb) ? Open(matrix, result, context) : null;
+
     /// <summary>The process runner commands use outside a workspace (plan's git, the agent's launcher).</summary>
     public static IProcessRunner Processes(CliContext context) => new ProcessRunner(context.Time);
 }

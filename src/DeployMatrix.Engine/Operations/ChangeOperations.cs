@@ -32,6 +32,14 @@ public sealed class RollbackOperation(Workspace ws)
 {
     public Task<ExecutionResult> RunAsync(string lane, string env, string? to, ChangeOptions options, IExecutionReporter reporter, CancellationToken ct) =>
         PlanRun.RunAsync(ws, new PlanRequest { Lane = lane, Environment = env, Action = PlanAction.Rollback, Stable = to }, options, reporter, ct);
+
+    /// <summary>
+    /// The stable revision this folder's state records for the lane's target — where a rollback run from
+    /// here would go — so a plan printed for elsewhere (<c>plan --format shell</c>) can name it; null when
+    /// none is recorded.
+    /// </summary>
+    /// <exception cref="OperationException">No such lane or target (exit 2), or a frozen legacy lane (exit 78).</exception>
+    public string? RecordedTarget(string lane, string env) => ws.RecordedStable(ws.Resolve(lane, env));
 }
 
 /// <summary><c>migrate</c>: the migration job pointed at an image (default: the service's current one, the rerun helper), run once, then the drift check.</summary>

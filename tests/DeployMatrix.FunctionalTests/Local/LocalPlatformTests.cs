@@ -72,6 +72,11 @@ public sealed class LocalPlatformTests : ExampleTest
         var url = new Uri($"http://127.0.0.1:{Example.Ports["runtime-staging"]}/api/v1/runtime/status");
         Assert.Equal(System.Net.HttpStatusCode.InternalServerError, (await Http.GetAsync(url)).StatusCode);
 
+        // The plan of a rollback names where it would go, as this folder's state records it.
+        var plan = Example.Cli("plan", "runtime", "--env", "staging", "--action", "rollback", "--format", "shell");
+        Assert.Contains($"# {good} is the stable revision this folder's state records", plan.Out, StringComparison.Ordinal);
+        Assert.Contains($"set traffic of runtime-staging: {good} 100%", plan.Out, StringComparison.Ordinal);
+
         var rollback = Example.Cli("rollback", "runtime", "--env", "staging");
         var again = Example.Cli("rollback", "runtime", "--env", "staging");
 
