@@ -20,6 +20,9 @@ public sealed class ChildProcess : IAsyncDisposable
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
     private readonly Lock _gate = new();
+
+    // Both pipes' pumps hand lines on; this keeps it to one line at a time, as ProcessSpec.OnLine promises.
+    private readonly Lock _lines = new();
     private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _logClosed;
 
@@ -220,7 +223,13 @@ public sealed class ChildProcess : IAsyncDisposable
             }
         }
 
-        _spec.OnLine?.Invoke(new ProcessLine(isError, text));
+        if (_spec.OnLine is { } onLine)
+        {
+            lock (_lines)
+            {
+                onLine(new ProcessLine(isError, text));
+            }
+        }
     }
 
     /// <summary>The program on the PATH the child sees (which may differ from this process's own).</summary>
