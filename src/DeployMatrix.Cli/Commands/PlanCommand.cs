@@ -87,7 +87,7 @@ internal static class PlanCommand
             using var workspace = WorkspaceFactory.OpenExisting(matrix, result, context);
             if (workspace is not null && new RollbackOperation(workspace).RecordedTarget(plan.Lane, env) is { } recorded)
             {
-                pinned = recorded;
+                pinned = $"{recorded} is the stable revision this folder's state records (the one that served all traffic before the latest change)";
                 plan = Planner.Plan(matrix, request with { Stable = recorded }).Plan!;
             }
         }
@@ -100,7 +100,7 @@ internal static class PlanCommand
         {
             if (pinned is not null)
             {
-                context.Out.WriteLine($"# {pinned} is the stable revision this folder's state records (the one that served all traffic before the latest change)");
+                context.Out.WriteLine($"# {pinned}");
             }
 
             context.Out.Write(ShellRenderer.Render(plan));
@@ -109,7 +109,7 @@ internal static class PlanCommand
         {
             if (pinned is not null)
             {
-                context.Out.WriteLine($"note: {pinned} is the stable revision this folder's state records (the one that served all traffic before the latest change)");
+                context.Out.WriteLine($"note: {pinned}");
             }
 
             PrintText(plan, context.Out);
