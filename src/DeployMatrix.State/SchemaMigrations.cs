@@ -63,6 +63,20 @@ internal static class SchemaMigrations
             platform TEXT NOT NULL, env TEXT NOT NULL, service TEXT NOT NULL, revision TEXT NOT NULL, recorded_at TEXT NOT NULL,
             PRIMARY KEY (platform, env, service));
         """,
+        // Tags bound to content per platform (a release is its digest, not its name); gate verdicts keep
+        // what they checked and can be voided by a re-tag. The local registry's tags move here.
+        """
+        CREATE TABLE tag_bindings (
+            platform TEXT NOT NULL, lane TEXT NOT NULL, tag TEXT NOT NULL, digest TEXT, image TEXT NOT NULL, bound_at TEXT NOT NULL,
+            PRIMARY KEY (platform, lane, tag));
+        INSERT INTO tag_bindings (platform, lane, tag, digest, image, bound_at)
+            SELECT 'local', lane, tag, digest, 'local://' || lane || '@' || digest, created_at FROM artifact_tags;
+        DROP TABLE artifact_tags;
+        CREATE TABLE gate_releases (
+            gate_id INTEGER NOT NULL REFERENCES gates(id), lane TEXT NOT NULL, env TEXT NOT NULL, revision TEXT, digest TEXT, image TEXT,
+            PRIMARY KEY (gate_id, lane));
+        ALTER TABLE gates ADD COLUMN voided TEXT;
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

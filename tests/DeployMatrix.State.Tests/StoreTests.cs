@@ -29,7 +29,7 @@ public sealed class StoreTests : IDisposable
 
         var second = Open();
 
-        Assert.Equal(7, version);
+        Assert.Equal(8, version);
         Assert.Equal(version, second.SchemaVersion);
         Assert.Equal(2, second.JournalEntries().Count);
         Assert.Equal(StoreOwner.ThisProcess, second.Owner);
@@ -158,8 +158,10 @@ public sealed class StoreTests : IDisposable
         var store = Open();
         store.RecordGate("staging", "production", "t1", go: false, "e1");
         store.RecordGate("staging", "production", "t1", go: true, "e2");
-        store.PutArtifact(new ArtifactRecord("sha256:aa", "web", "/a", 10), "t1");
-        store.PutArtifact(new ArtifactRecord("sha256:aa", "web", "/a", 10), "t2");
+        store.PutArtifact(new ArtifactRecord("sha256:aa", "web", "/a", 10));
+        store.PutArtifact(new ArtifactRecord("sha256:aa", "web", "/a", 10));
+        store.BindTag("local", "web", "t1", "sha256:aa", "local://web@sha256:aa");
+        store.BindTag("local", "web", "t2", "sha256:aa", "local://web@sha256:aa");
         store.PutJob(new JobRecord("staging", "web-migrate", "web", "web-staging", "img-1", "sha256:aa"));
         store.PutJob(new JobRecord("staging", "web-migrate", "web", "web-staging", "img-2", "sha256:bb"));
         var execution = store.StartExecution("staging", "web-migrate", "img-2", "sha256:bb", "log");
@@ -173,7 +175,8 @@ public sealed class StoreTests : IDisposable
 
         Assert.Equal(("e2", true), (store.LatestGate("staging", "production", "t1")!.Evidence, store.LatestGate("staging", "production", "t1")!.Go));
         Assert.Equal("sha256:aa", store.FindArtifact("web", "t2")!.Digest);
-        Assert.Equal(2, store.TagsOf("web", "sha256:aa").Count);
+        Assert.Equal(2, store.TagsOf("local", "web", "sha256:aa").Count);
+        Assert.Empty(store.TagsOf("cloudrun", "web", "sha256:aa"));
         Assert.Equal("/a", store.FindArtifactByDigest("sha256:aa")!.Path);
         Assert.Equal("img-2", store.FindJob("staging", "web-migrate")!.Image);
         Assert.Equal(("failed", (int?)3), (store.Executions("staging", "web-migrate")[0].Status, store.Executions("staging", "web-migrate")[0].ExitCode));
@@ -185,6 +188,28 @@ public sealed class StoreTests : IDisposable
         Assert.Equal("snap", store.FindMaintenance("staging", "web-staging")!.PreviousTraffic);
         store.ClearMaintenance("staging", "web-staging");
         Assert.Empty(store.Maintenance());
+    }
+
+    [Fact]
+    public void ATag_IsBoundOnce_ARebindRepointsIt_AndVoidsEveryVerdictForIt()
+    {
+        var store = Open();
+        var first = store.BindTag("local", "web", "v1", "sha256:aa", "local://web@sha256:aa");
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var second = store.BindTag("local", "web", "v1", "sha256:bb", "local://web@sha256:bb");
+        var otherPlatform = store.BindTag("cloudrun", "web", "v1", null, "reg/web:v1");
+        var go = store.RecordGate("staging", "production", "v1", go: true, "e1", [new GateRelease("web", "staging", "web-1", "sha256:aa", "local://web@sha256:aa")]);
+        store.RecordGate("staging", "production", "v2", go: true, "e2");
+
+        var voided = store.RebindTag("local", "web", "v1", "sha256:bb", "local://web@sha256:bb", "re-tagged: rebuilt");
+
+        Assert.Equal(first, second);
+        Assert.Equal(("cloudrun", (string?)null), (otherPlatform.Platform, otherPlatform.Digest));
+        Assert.Equal(1, voided);
+        Assert.Equal("sha256:bb", store.FindTag("local", "web", "v1")!.Digest);
+        Assert.Equal("re-tagged: rebuilt", store.LatestGate("staging", "production", "v1")!.Voided);
+        Assert.Null(store.LatestGate("staging", "production", "v2")!.Voided);
+        Assert.Equal([new GateRelease("web", "staging", "web-1", "sha256:aa", "local://web@sha256:aa")], store.GateReleases(go));
     }
 
     [Fact]

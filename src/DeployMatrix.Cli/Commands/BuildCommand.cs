@@ -12,17 +12,28 @@ internal static class BuildCommand
     {
         var lane = new Argument<string>("LANE") { Description = "The lane to build." };
         var tag = ExecutionOptions.Tag();
-        var allowDirty = new Option<bool>("--allow-dirty") { Description = "Build from a work tree with uncommitted changes (the default tag gets a -dirty suffix)." };
-        var command = new Command("build", "Build the lane's image. Local platform: run its build command and store the output content-addressed as local://LANE@sha256:…, tagged TAG (identical output, same digest). Cloud Run (--platform cloudrun): upload the source to gs://PROJECT_cloudbuild, run its Cloud Build config with _TAG=TAG, follow it to the end and print the log URL.");
+        var allowDirty = new Option<bool>("--allow-dirty") { Description = "Build from a work tree with uncommitted changes (the default tag is SHA-dirty-TREE, TREE naming the tree's content)." };
+        var forceRetag = new Option<bool>("--force-retag") { Description = "Re-point a tag already bound to other content at this build's; needs --reason, is recorded, and voids every gate verdict for the tag." };
+        var reason = new Option<string?>("--reason") { Description = "Why the tag is re-pointed (recorded).", HelpName = "TEXT" };
+        var command = new Command("build", "Build the lane's image and bind TAG to its content. Local platform: run its build command and store the output content-addressed as local://LANE@sha256:… (identical output, same digest). Cloud Run (--platform cloudrun): upload the source to gs://PROJECT_cloudbuild, run its Cloud Build config with _TAG=TAG, follow it to the end and print the log URL and the pushed digest. A tag names one content per lane: building it again with other content is refused (exit 2, naming both digests) unless --force-retag --reason; on Cloud Run a bound tag is refused before the build, which would re-push it.");
         command.Arguments.Add(lane);
         command.Options.Add(tag);
         command.Options.Add(allowDirty);
+        command.Options.Add(forceRetag);
+        command.Options.Add(reason);
         command.Options.Add(context.Options.Executor);
         command.SetAction(async (result, ct) =>
         {
+            var retagReason = (result.GetValue(forceRetag), result.GetValue(reason)) switch
+            {
+                (false, null) => null,
+                (true, { Length: > 0 } text) => text,
+                (true, _) => throw new UsageException("--force-retag needs --reason \"why\"; the reason is recorded"),
+                (false, _) => throw new UsageException("--reason goes with --force-retag"),
+            };
             var gcloud = ExecutionOptions.UsesGcloud(result, context);
             using var ws = WorkspaceFactory.Open(result, context);
-            await new BuildOperation(ws).RunAsync(result.GetValue(lane)!, ExecutionOptions.ValidTag(result.GetValue(tag)), result.GetValue(allowDirty), gcloud, context.Out.WriteLine, ct);
+            await new BuildOperation(ws).RunAsync(result.GetValue(lane)!, ExecutionOptions.ValidTag(result.GetValue(tag)), result.GetValue(allowDirty), gcloud, retagReason, context.Out.WriteLine, ct);
             return 0;
         });
         return command;

@@ -15,7 +15,7 @@ internal static class GateCommand
         var from = new Option<string?>("--from") { Description = "The environment being validated (default: the matrix gate's 'from').", HelpName = "ENV" };
         var to = new Option<string?>("--to") { Description = "The environment the tag would be promoted to (default: the gate's 'to').", HelpName = "ENV" };
         var tag = ExecutionOptions.Tag();
-        tag.Description = "The tag this gate decides on (default: the short git SHA of the matrix's repository, with -dirty on a dirty tree).";
+        tag.Description = "The tag this gate decides on (default: the short git SHA of the matrix's repository, with -dirty-TREE on a dirty tree, TREE naming its content).";
         var command = new Command("gate", "Run the release gate's checks (in parallel, each bounded) and decide go/no-go: any required failure or required skip is a no-go (exit 1). Evidence goes to .deploymatrix/evidence/TIMESTAMP/ (results.tsv, results.json, SUMMARY.md, one log per check); a go lets deploys to the 'to' environment take this tag.");
         command.Options.Add(from);
         command.Options.Add(to);

@@ -22,7 +22,7 @@ internal static class PlanCommand
 
         public Option<string?> Env { get; } = new("--env", "-e") { Description = "The environment (staging, production, …).", HelpName = "ENV" };
 
-        public Option<string?> Tag { get; } = new("--tag", "-t") { Description = "The image tag. Default for build and deploy: the short git SHA of the matrix's repository, with -dirty on a dirty tree (as build and deploy use it). Without it, migrate is the rerun helper (the service's current image).", HelpName = "TAG" };
+        public Option<string?> Tag { get; } = new("--tag", "-t") { Description = "The image tag. Default for build and deploy: the short git SHA of the matrix's repository, with -dirty-TREE on a dirty tree, TREE naming its content (as build and deploy use it). Without it, migrate is the rerun helper (the service's current image).", HelpName = "TAG" };
 
         public Option<string?> Action { get; } = new("--action", "-a") { Description = "What to plan. Default: deploy for services, run for binaries.", HelpName = "build|deploy|migrate|set-traffic|rollback|status|run" };
 
@@ -136,7 +136,7 @@ internal static class PlanCommand
     }
 
     /// <summary>
-    /// Build and deploy default to the tag the commands would use — the short SHA of HEAD, with -dirty on
+    /// Build and deploy default to the tag the commands would use — the short SHA of HEAD, with -dirty-TREE on
     /// a dirty tree — so the plan shows what will run; migrate without a tag is the rerun helper.
     /// </summary>
     private static async Task<string?> DefaultTagAsync(Matrix matrix, PlanAction? action, string lane, CliContext context, CancellationToken ct)

@@ -28,7 +28,12 @@ public sealed class CloudBuilder(StorageApi storage, CloudBuildApi builds, TimeP
         }
 
         say($"build {report.Id} succeeded; logs: {report.LogUrl}");
-        return new BuildOutcome(cloud.Image ?? cloud.Lane, new Dictionary<string, string?> { ["build"] = report.Id, ["log_url"] = report.LogUrl, ["source"] = report.Source });
+        // The digest Cloud Build reports for the lane's image (Build.results.images[].digest) is what the tag is bound to.
+        var pushed = report.Images.FirstOrDefault(i => i.Name == cloud.Image) ?? (report.Images.Count == 1 ? report.Images[0] : null);
+        return new BuildOutcome(cloud.Image ?? cloud.Lane, new Dictionary<string, string?> { ["build"] = report.Id, ["log_url"] = report.LogUrl, ["source"] = report.Source })
+        {
+            Digest = pushed?.Digest,
+        };
     }
 
     public async Task<BuildReport> BuildAsync(BuildImage step, Action<string> say, CancellationToken ct)

@@ -14,7 +14,8 @@ internal sealed record GateServices(
     Func<string, string, Rollout.Rollout?> LatestRollout,
     IProcessRunner Processes,
     Func<string, string?> Env,
-    Redactor Redactor);
+    Redactor Redactor,
+    Func<ResolvedTarget, string, Releases.ReleaseContent?> ContentOf);
 
 /// <summary>What one check may use, and its log: everything written goes through the redactor first.</summary>
 internal sealed class CheckContext(GateServices services, string logPath)

@@ -13,5 +13,8 @@ public sealed record CheckResult(string CheckId, bool Required, string Status, s
 /// <summary>The gate's verdict: go only when no required check failed or was skipped.</summary>
 public sealed record GateReport(string From, string To, string Tag, bool Go, IReadOnlyList<CheckResult> Results, string EvidenceDirectory, string StartedAt, string EndedAt)
 {
+    /// <summary>What the 'from' environment was found serving, per gated lane (revision and digest): what the verdict is stored against.</summary>
+    public IReadOnlyList<State.GateRelease> Releases { get; init; } = [];
+
     public static bool IsGo(IEnumerable<CheckResult> results) => results.All(r => !r.Required || r.Status == CheckStatus.Passed);
 }

@@ -37,6 +37,7 @@ internal static class EvidenceWriter
                 failed = report.Results.Count(r => r.Status == CheckStatus.Failed),
                 skipped = report.Results.Count(r => r.Status == CheckStatus.Skipped),
             },
+            releases = report.Releases.Select(r => new { lane = r.Lane, env = r.Env, revision = r.Revision, digest = r.Digest, image = r.Image }),
             checks = report.Results.Select(r => new
             {
                 check_id = r.CheckId,
@@ -61,6 +62,15 @@ internal static class EvidenceWriter
         if (gate.Doc is { } doc)
         {
             md.Append(CultureInfo.InvariantCulture, $"- Validation document: `{doc.Path}`\n");
+        }
+
+        if (report.Releases.Count > 0)
+        {
+            md.Append(CultureInfo.InvariantCulture, $"\nWhat {report.From} served at 100%, and this verdict is for:\n\n| lane | revision | digest | image |\n|---|---|---|---|\n");
+            foreach (var r in report.Releases)
+            {
+                md.Append(CultureInfo.InvariantCulture, $"| {r.Lane} | `{r.Revision}` | `{r.Digest ?? "unknown"}` | `{r.Image}` |\n");
+            }
         }
 
         md.Append("\n| check | required | status | reason | log |\n|---|---|---|---|---|\n");

@@ -1,12 +1,15 @@
 using System.Globalization;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Engine.Recording;
+using DeployMatrix.State;
 
 namespace DeployMatrix.Engine.Gate;
 
 /// <summary>
-/// Runs the gate's checks (in parallel, each bounded) and writes the evidence: results.tsv, results.json,
-/// SUMMARY.md and one log per check under <c>evidence/TIMESTAMP/</c>. Any required failure or skip is a no-go.
+/// Runs the gate: first whether the 'from' environment serves the tag's content (<see cref="ServedReleaseCheck"/>;
+/// when it does not, the other checks are not run), then the gate's checks (in parallel, each bounded),
+/// and writes the evidence: results.tsv, results.json, SUMMARY.md and one log per check under
+/// <c>evidence/TIMESTAMP/</c>. Any required failure or skip is a no-go.
 /// </summary>
 internal sealed class GateRunner(GateServices services, TimeProvider time)
 {
@@ -21,13 +24,40 @@ internal sealed class GateRunner(GateServices services, TimeProvider time)
         var started = time.GetUtcNow();
         var dir = RunFolder.Create(evidenceRoot, started.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture));
         Directory.CreateDirectory(Path.Combine(dir, "logs"));
+
+        // First: does the 'from' environment run what the tag names? Checks of anything else would vouch for other content.
+        var releases = new List<GateRelease>();
+        var served = await Task.WhenAll(ServedReleaseCheck.GatedLanes(gate, services.Matrix).Select(lane =>
+            RunCheckAsync(ServedReleaseCheck.IdOf(lane), true, $"{gate.From} serves tag {tag} of {lane} at 100%", $"deploymatrix status {lane} --env {gate.From}", dir, async (context, token) =>
+            {
+                var (detail, release) = await ServedReleaseCheck.RunAsync(lane, gate.From, tag, services, context, token);
+                lock (releases)
+                {
+                    releases.Add(release);
+                }
+
+                return detail;
+            }, null, ct)));
+        foreach (var result in served)
+        {
+            onResult?.Invoke(result);
+        }
+
+        // Checks against other content than the tag's would be evidence for nothing; a platform that cannot be read
+        // (a skip) blocks the verdict on its own, and the other checks still say what they can.
+        var notServed = served.Where(r => r.Status == CheckStatus.Failed).Select(r => r.CheckId).ToList();
         using var slots = new SemaphoreSlim(Parallelism);
         var tasks = gate.Checks.Select(async check =>
         {
             await slots.WaitAsync(ct);
             try
             {
-                var result = await RunCheckAsync(check, dir, ct);
+                var kind = GateChecks.For(check.Spec);
+                var result = await RunCheckAsync(check.Id, check.Required, check.Description ?? check.Spec.Type, services.Redactor.Apply(kind.CommandOf(check.Spec)), dir,
+                    (context, token) => notServed.Count > 0
+                        ? throw new CheckSkipped($"not run: {gate.From} does not serve tag {tag} ({string.Join(", ", notServed)})")
+                        : kind.RunAsync(check.Spec, context, token),
+                    check.Spec is CommandCheckSpec c ? c.Timeout + TimeSpan.FromSeconds(5) : null, ct);
                 onResult?.Invoke(result);
                 return result;
             }
@@ -36,27 +66,29 @@ internal sealed class GateRunner(GateServices services, TimeProvider time)
                 slots.Release();
             }
         });
-        var results = await Task.WhenAll(tasks);
+        var results = (IReadOnlyList<CheckResult>)[.. served, .. await Task.WhenAll(tasks)];
         var report = new GateReport(gate.From, gate.To, tag, GateReport.IsGo(results), results, dir,
-            started.ToString("O", CultureInfo.InvariantCulture), time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture));
+            started.ToString("O", CultureInfo.InvariantCulture), time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture))
+        {
+            Releases = [.. releases.OrderBy(r => r.Lane, StringComparer.Ordinal)],
+        };
         EvidenceWriter.Write(report, gate, services.Matrix, services.Redactor);
         return report;
     }
 
-    private async Task<CheckResult> RunCheckAsync(GateCheck check, string dir, CancellationToken ct)
+    private async Task<CheckResult> RunCheckAsync(
+        string id, bool required, string description, string command, string dir, Func<CheckContext, CancellationToken, Task<string>> run, TimeSpan? timeout, CancellationToken ct)
     {
-        var log = Path.Combine(dir, "logs", $"{check.Id}.log");
+        var log = Path.Combine(dir, "logs", $"{id}.log");
         var context = new CheckContext(services, log);
-        var kind = GateChecks.For(check.Spec);
-        var command = services.Redactor.Apply(kind.CommandOf(check.Spec));
         var started = time.GetTimestamp();
         string status;
         string reason;
-        using var timer = new CancellationTokenSource(check.Spec is CommandCheckSpec c ? c.Timeout + TimeSpan.FromSeconds(5) : CheckTimeout, time);
+        using var timer = new CancellationTokenSource(timeout ?? CheckTimeout, time);
         using var bound = CancellationTokenSource.CreateLinkedTokenSource(ct, timer.Token);
         try
         {
-            reason = await kind.RunAsync(check.Spec, context, bound.Token);
+            reason = await run(context, bound.Token);
             status = CheckStatus.Passed;
         }
         catch (CheckFailed e)
@@ -79,6 +111,6 @@ internal sealed class GateRunner(GateServices services, TimeProvider time)
 
         context.Log($"=> {status}: {reason}");
         context.Flush();
-        return new CheckResult(check.Id, check.Required, status, check.Description ?? check.Spec.Type, log, command, services.Redactor.Apply(reason), time.GetElapsedTime(started).TotalMilliseconds);
+        return new CheckResult(id, required, status, description, log, command, services.Redactor.Apply(reason), time.GetElapsedTime(started).TotalMilliseconds);
     }
 }

@@ -11,7 +11,7 @@ namespace DeployMatrix.Engine.Operations;
 /// </summary>
 public sealed class DeployOperation(Workspace ws)
 {
-    /// <param name="tag">The image tag; null: the default tag (the short SHA of HEAD, <c>-dirty</c> on a dirty tree).</param>
+    /// <param name="tag">The image tag; null: the default tag (the short SHA of HEAD, <c>SHA-dirty-TREE</c> on a dirty tree).</param>
     /// <exception cref="OperationException">Bad input (2), a frozen lane (78), maintenance or an ungated tag (1).</exception>
     public async Task<ExecutionResult> RunAsync(string lane, string env, string? tag, bool noTraffic, ChangeOptions options, IExecutionReporter reporter, CancellationToken ct)
     {

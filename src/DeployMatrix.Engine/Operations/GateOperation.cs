@@ -2,20 +2,23 @@ using DeployMatrix.Core;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Engine.Gate;
 using DeployMatrix.Engine.Platform;
+using DeployMatrix.Engine.Releases;
 using DeployMatrix.Engine.Workspaces;
 
 namespace DeployMatrix.Engine.Operations;
 
 /// <summary>
-/// <c>gate</c>: the matrix gate's checks in parallel (each bounded) against what runs now, and the
-/// go/no-go that the promotion rule reads: any required failure or required skip is a no-go. Evidence
+/// <c>gate</c>: first whether the 'from' environment serves the tag's content at 100% for every gated
+/// lane, then the matrix gate's checks in parallel (each bounded) against what runs now, and the
+/// go/no-go that the promotion rule reads, stored against the digests found: any required failure or
+/// required skip is a no-go. Evidence
 /// goes to <c>.deploymatrix/evidence/TIMESTAMP/</c>; the verdict and its audit record are written together.
 /// </summary>
 public sealed class GateOperation(Workspace ws)
 {
     /// <param name="from">The environment validated; must be the gate's (null: the gate's).</param>
     /// <param name="to">The environment promoted to; must be the gate's (null: the gate's).</param>
-    /// <param name="tag">The tag decided on; null: the default tag (the short SHA of HEAD, <c>-dirty</c> on a dirty tree).</param>
+    /// <param name="tag">The tag decided on; null: the default tag (the short SHA of HEAD, <c>SHA-dirty-TREE</c> on a dirty tree).</param>
     /// <param name="say">Notes for people (a platform that cannot be reached, so its checks are skipped).</param>
     /// <param name="onResult">Each check's result as it ends (from the check's thread).</param>
     /// <exception cref="OperationException">No gate, or other environments than the gate's (exit 2).</exception>
@@ -37,14 +40,19 @@ public sealed class GateOperation(Workspace ws)
             (lane, env) => ws.State.LatestRollout(lane, env) is { } row ? Rollout.Rollout.From(row, ws.State.Owner) : null,
             ws.Processes,
             ws.Env,
-            new Redactor());
+            new Redactor(),
+            (target, t) => ReleaseContent.Of(ws.State, target, t));
         starting(gate, tag);
         var report = await new GateRunner(services, ws.Time).RunAsync(gate, tag, ws.Paths.Evidence, onResult, ct);
         var verdict = report.Go ? "go" : "no-go";
         var log = ws.Recorder.Begin("gate", null, gate.To, $"tag {tag}");
-        log.End(verdict, new Dictionary<string, string?> { ["tag"] = tag, ["from"] = gate.From, ["to"] = gate.To, ["evidence"] = report.EvidenceDirectory },
+        log.End(verdict, new Dictionary<string, string?>
+            {
+                ["tag"] = tag, ["from"] = gate.From, ["to"] = gate.To, ["evidence"] = report.EvidenceDirectory,
+                ["releases"] = string.Join(' ', report.Releases.Select(r => $"{r.Lane}={r.Revision}@{r.Digest ?? r.Image}")),
+            },
             verdict, Path.Combine(report.EvidenceDirectory, "results.json"), $"tag {tag}; evidence {report.EvidenceDirectory}",
-            () => ws.State.RecordGate(gate.From, gate.To, tag, report.Go, report.EvidenceDirectory));
+            () => ws.State.RecordGate(gate.From, gate.To, tag, report.Go, report.EvidenceDirectory, report.Releases));
         return report;
     }
 

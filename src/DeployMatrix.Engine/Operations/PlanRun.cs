@@ -2,6 +2,7 @@ using DeployMatrix.Core;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Planning;
 using DeployMatrix.Engine.Execution;
+using DeployMatrix.Engine.Releases;
 using DeployMatrix.Engine.Workspaces;
 
 namespace DeployMatrix.Engine.Operations;
@@ -69,7 +70,7 @@ internal static class PlanRun
 
         if (plan.Action == PlanAction.Deploy)
         {
-            ReleaseRules.RequirePromotion(ws, target, plan.Tag!, options.GateOverride, overridden);
+            ReleaseRules.RequirePromotion(ws, target, plan.Tag!, ReleaseContent.Of(ws.State, target, plan.Tag!), options.GateOverride, overridden);
         }
 
         var executor = new PlanExecutor(runner, ws.Recorder, ws.Time, reporter)

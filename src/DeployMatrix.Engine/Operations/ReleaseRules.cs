@@ -2,6 +2,7 @@ using DeployMatrix.Core;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Resolution;
 using DeployMatrix.Engine.Gate;
+using DeployMatrix.Engine.Releases;
 using DeployMatrix.Engine.Workspaces;
 
 namespace DeployMatrix.Engine.Operations;
@@ -29,15 +30,16 @@ internal static class ReleaseRules
     }
 
     /// <summary>
-    /// The promotion rule (<see cref="PromotionRule"/>) for a tag going to <paramref name="target"/>'s
-    /// environment. Overridden with a reason, the override is recorded (journal and audit) — once per
-    /// operation: a tag already overridden by it passes without a second record.
+    /// The promotion rule (<see cref="PromotionRule"/>) for a release (<paramref name="content"/>, tagged
+    /// <paramref name="tag"/>) going to <paramref name="target"/>'s environment. Overridden with a reason,
+    /// the override is recorded (journal and audit) — once per operation: a tag already overridden by it
+    /// passes without a second record.
     /// </summary>
     /// <returns>Whether the tag went through on an override.</returns>
-    /// <exception cref="OperationException">The tag has no passing gate and no override (exit 1).</exception>
-    public static bool RequirePromotion(Workspace ws, ResolvedTarget target, string tag, string? overrideReason, ISet<string>? overridden = null)
+    /// <exception cref="OperationException">The release has no passing gate and no override (exit 1).</exception>
+    public static bool RequirePromotion(Workspace ws, ResolvedTarget target, string tag, ReleaseContent? content, string? overrideReason, ISet<string>? overridden = null)
     {
-        if (PromotionRule.Check(ws.Matrix, target.Environment, tag, ws.State) is not { } refusal)
+        if (PromotionRule.Check(ws.Matrix, target.Environment, target.Lane, tag, content, ws.State) is not { } refusal)
         {
             return false;
         }
@@ -51,7 +53,7 @@ internal static class ReleaseRules
         {
             var gate = ws.Matrix.Gate!;
             ws.Recorder.Record("gate-override", target.Lane, target.Environment,
-                new Dictionary<string, string?> { ["tag"] = tag, ["reason"] = overrideReason, ["gate"] = $"{gate.From}->{gate.To}" }, "recorded", detail: $"tag {tag}: {overrideReason}");
+                new Dictionary<string, string?> { ["tag"] = tag, ["reason"] = overrideReason, ["gate"] = $"{gate.From}->{gate.To}", ["digest"] = content?.Digest }, "recorded", detail: $"tag {tag}: {overrideReason}");
         }
 
         return true;

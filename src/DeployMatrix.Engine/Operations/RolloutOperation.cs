@@ -5,6 +5,7 @@ using DeployMatrix.Core.Resolution;
 using DeployMatrix.Engine.Drift;
 using DeployMatrix.Engine.Execution;
 using DeployMatrix.Engine.Platform;
+using DeployMatrix.Engine.Releases;
 using DeployMatrix.Engine.Rollout;
 using DeployMatrix.Engine.Workspaces;
 
@@ -71,7 +72,8 @@ public sealed class RolloutOperation(Workspace ws)
         var canary = service.LatestReadyRevision ?? throw new OperationException($"{target.Service} has no ready revision in {target.Environment}; deploy one first");
         var canaryRevision = service.Revisions.FirstOrDefault(r => r.Name == canary);
         // The canary's tag must have passed the gate into this environment, as a deploy's must.
-        ReleaseRules.RequirePromotion(ws, target, canaryRevision?.Tag ?? "", request.GateOverride, overridden);
+        ReleaseRules.RequirePromotion(ws, target, canaryRevision?.Tag ?? "",
+            canaryRevision is null ? null : new ReleaseContent(canaryRevision.Digest, canaryRevision.Image), request.GateOverride, overridden);
         ws.ChangeBegins(target, service.Traffic);
         var stable = ws.StableOf(target, service)
             ?? throw new OperationException($"{target.Service} has no revision serving traffic to compare against; give one all traffic first (deploymatrix traffic {target.Lane} --env {target.Environment} --to REV=100)");

@@ -69,4 +69,8 @@ public interface IImageBuilder
 }
 
 /// <summary>What a build produced: the image as the platform names it and facts for the audit record (log URL, build id…).</summary>
-public sealed record BuildOutcome(string Image, IReadOnlyDictionary<string, string?> Facts);
+public sealed record BuildOutcome(string Image, IReadOnlyDictionary<string, string?> Facts)
+{
+    /// <summary>The content's digest (<c>sha256:…</c>): the local artifact's, or the image Cloud Build pushed; null where the builder cannot tell.</summary>
+    public string? Digest { get; init; }
+}

@@ -4,14 +4,15 @@ using DeployMatrix.State;
 namespace DeployMatrix.Local.Artifacts;
 
 /// <summary>
-/// Build outputs stored by content: <c>artifacts/sha256/HEX</c>, named <c>local://LANE@sha256:HEX</c>
-/// and tagged per lane. The same bytes always get the same digest and are stored once.
+/// Build outputs stored by content: <c>artifacts/sha256/HEX</c>, named <c>local://LANE@sha256:HEX</c>.
+/// The same bytes always get the same digest and are stored once. Tags are the engine's to bind
+/// (<see cref="StateStore.BindTag"/>, platform <c>local</c>): storing content never moves a tag.
 /// </summary>
 public sealed class ArtifactStore(LocalPaths paths, StateStore state)
 {
     public const string Scheme = "local://";
 
-    public ArtifactRecord Store(string lane, string tag, string file)
+    public ArtifactRecord Store(string lane, string file)
     {
         string digest;
         using (var stream = File.OpenRead(file))
@@ -30,7 +31,7 @@ public sealed class ArtifactStore(LocalPaths paths, StateStore state)
         }
 
         var record = new ArtifactRecord(digest, lane, target, new FileInfo(target).Length);
-        state.PutArtifact(record, tag);
+        state.PutArtifact(record);
         return record;
     }
 

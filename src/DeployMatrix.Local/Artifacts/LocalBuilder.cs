@@ -5,7 +5,7 @@ using DeployMatrix.State;
 
 namespace DeployMatrix.Local.Artifacts;
 
-/// <summary>Runs a lane's local build command in the matrix's folder and stores what it produced, by content, under its tag.</summary>
+/// <summary>Runs a lane's local build command in the matrix's folder and stores what it produced, by content (the engine binds the tag).</summary>
 public sealed class LocalBuilder(LocalPaths paths, ArtifactStore store, string matrixDirectory, IProcessRunner processes) : IImageBuilder
 {
     /// <value>The default bound for one build is 30 minutes.</value>
@@ -17,8 +17,8 @@ public sealed class LocalBuilder(LocalPaths paths, ArtifactStore store, string m
         say($"building {build.Lane} ({string.Join(' ', build.Command)}) …");
         var artifact = await BuildAsync(build, cancellationToken);
         var image = ArtifactStore.ImageName(build.Lane, artifact.Digest);
-        say($"built {image} ({artifact.Size} bytes), tagged {build.Lane}:{build.Tag}");
-        return new BuildOutcome(image, new Dictionary<string, string?>());
+        say($"built {image} ({artifact.Size} bytes)");
+        return new BuildOutcome(image, new Dictionary<string, string?>()) { Digest = artifact.Digest };
     }
 
     /// <exception cref="PlatformException">The command cannot run, fails, runs too long, or leaves no artifact; the message names the log.</exception>
@@ -64,6 +64,6 @@ public sealed class LocalBuilder(LocalPaths paths, ArtifactStore store, string m
             throw new PlatformException($"the build of lane {step.Lane} succeeded but did not produce {step.Artifact}; check 'build.local.artifact' in the matrix");
         }
 
-        return store.Store(step.Lane, step.Tag, artifact);
+        return store.Store(step.Lane, artifact);
     }
 }

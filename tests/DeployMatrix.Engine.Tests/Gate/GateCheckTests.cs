@@ -159,7 +159,7 @@ public sealed class GateCheckTests : IAsyncLifetime
     private async Task<string> RunAsync(CheckSpec spec, string? log = null)
     {
         var services = new GateServices(_h.LoadedMatrix, _h.Platform, (_, _) => throw new InvalidOperationException("no lane endpoints here"), (_, _) => null,
-            new ProcessRunner(TimeProvider.System), name => _env.GetValueOrDefault(name), _redactor);
+            new ProcessRunner(TimeProvider.System), name => _env.GetValueOrDefault(name), _redactor, (_, _) => null);
         var context = new CheckContext(services, log ?? Path.Combine(_h.Dir, "check.log"));
         try
         {

@@ -36,9 +36,9 @@ public sealed class GateOperationTests : IAsyncLifetime
         _web.Answers["/status"] = (200, "{\"status\":\"ok\"}", "Cache-Control: no-cache");
         _web.Answers["/"] = (200, new string('x', 50), null);
         _h.Platform.BaseUrl = _web.Url;
-        _h.Platform.Seed("web-staging", "local://web@sha256:web-t1", "t1");
+        _h.Release("web-staging", "web", "t1");
         // The API's service, job and last execution all run one image: no drift.
-        _h.Platform.Seed("api-staging", "local://api@sha256:api-t1", "t1");
+        _h.Release("api-staging", "api", "t1");
         _h.Platform.Jobs["api-migrate-staging"] = "local://api@sha256:api-t1";
         _h.Platform.Executions["api-migrate-staging"] = [new("api-migrate-staging-00001", "local://api@sha256:api-t1", true, 0, "log")];
     }
@@ -55,7 +55,7 @@ public sealed class GateOperationTests : IAsyncLifetime
         var report = await RunAsync();
 
         Assert.True(report.Go, string.Join("\n", report.Results.Select(r => $"{r.CheckId} {r.Status} {r.Reason}")));
-        Assert.Equal(7, report.Results.Count);
+        Assert.Equal(9, report.Results.Count);
         Assert.All(report.Results, r => Assert.Equal(CheckStatus.Passed, r.Status));
         Assert.True(_h.State.LatestGate("staging", "production", "t1")!.Go);
         var audit = Assert.Single(_h.State.AuditRecords());
@@ -64,7 +64,11 @@ public sealed class GateOperationTests : IAsyncLifetime
         Assert.Equal("check_id\trequired\tstatus\tdescription\tlog_path\tcommand", File.ReadLines(Path.Combine(report.EvidenceDirectory, "results.tsv")).First());
         Assert.Contains("web-health\ttrue\tpassed\tweb answers\tlogs/web-health.log\tGET web (staging) /healthz", File.ReadAllText(Path.Combine(report.EvidenceDirectory, "results.tsv")), StringComparison.Ordinal);
         var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(report.EvidenceDirectory, "results.json"))).RootElement;
-        Assert.Equal(("go", 7), (json.GetProperty("decision").GetString(), json.GetProperty("totals").GetProperty("passed").GetInt32()));
+        Assert.Equal(("go", 9), (json.GetProperty("decision").GetString(), json.GetProperty("totals").GetProperty("passed").GetInt32()));
+        Assert.Equal(
+            ["api api-staging-00002-abc sha256:api-t1", "web web-staging-00001-abc sha256:web-t1"],
+            json.GetProperty("releases").EnumerateArray().Select(r => $"{r.GetProperty("lane")} {r.GetProperty("revision")} {r.GetProperty("digest")}"));
+        Assert.Equal(["api", "web"], _h.State.GateReleases(_h.State.LatestGate("staging", "production", "t1")!.Id).Select(r => r.Lane));
         Assert.Contains("Every required check passed.", File.ReadAllText(Path.Combine(report.EvidenceDirectory, "SUMMARY.md")), StringComparison.Ordinal);
         Assert.Contains("contract ok", File.ReadAllText(Path.Combine(report.EvidenceDirectory, "logs", "contract.log")), StringComparison.Ordinal);
         Assert.Contains($"GET /status auth=Bearer {Token}", _web.Requests);
@@ -80,7 +84,7 @@ public sealed class GateOperationTests : IAsyncLifetime
         var id = _h.State.StartRollout("api", "production", "a", "b", [0, 5, 100], TimeSpan.FromSeconds(10), "running");
         _h.State.UpdateRollout(id, "failed", 1, 5, "stage 5% failed", driven: false);
         File.WriteAllText(Path.Combine(_h.Dir, "deploy.sh"), "#!/bin/sh\nphp artisan migrate\n");
-        var noGo = await RunAsync("t2");
+        var noGo = await RunAsync();
 
         // Two gates in one tick of the clock: each keeps its own evidence.
         Assert.NotEqual(go.EvidenceDirectory, noGo.EvidenceDirectory);
@@ -115,10 +119,10 @@ public sealed class GateOperationTests : IAsyncLifetime
         _web.Answers["/"] = (200, new string('x', 500), null);
         var optionalOnly = await RunAsync();
         _env.Remove("WEB_TOKEN");
-        var skipped = await RunAsync("t2");
+        var skipped = await RunAsync();
         _env["WEB_TOKEN"] = Token;
         _web.Answers["/status"] = (200, "{\"status\":\"degraded\"}", null);
-        var failed = await RunAsync("t3");
+        var failed = await RunAsync();
 
         Assert.True(optionalOnly.Go);
         Assert.Equal((CheckStatus.Failed, "/ is 500 bytes, over the budget of 100"), Result(optionalOnly, "web-budget"));
@@ -126,7 +130,7 @@ public sealed class GateOperationTests : IAsyncLifetime
         Assert.Equal((CheckStatus.Skipped, "environment variable WEB_TOKEN (the bearer token) is not set"), Result(skipped, "web-status"));
         Assert.False(failed.Go);
         Assert.Equal((CheckStatus.Failed, "/status answered without '\"ok\"'"), Result(failed, "web-status"));
-        Assert.False(_h.State.LatestGate("staging", "production", "t3")!.Go);
+        Assert.False(_h.State.LatestGate("staging", "production", "t1")!.Go);
         Assert.Contains("No-go: `web-status` failed.", File.ReadAllText(Path.Combine(failed.EvidenceDirectory, "SUMMARY.md")), StringComparison.Ordinal);
     }
 
@@ -169,13 +173,43 @@ public sealed class GateOperationTests : IAsyncLifetime
         _web.Answers["/elsewhere"] = (200, "ok", null);
         var redirected = await RunAsync();
         _h.Platform.Down = "the agent stopped answering";
-        var unreachable = await RunAsync("t2");
+        var unreachable = await RunAsync();
 
         Assert.Equal((CheckStatus.Failed, "/healthz answered 302, expected 200"), Result(redirected, "web-health"));
         Assert.DoesNotContain(_web.Requests, r => r.StartsWith("GET /elsewhere", StringComparison.Ordinal));
         Assert.Equal((CheckStatus.Skipped, "cannot reach web (staging): the agent stopped answering"), Result(unreachable, "web-health"));
         Assert.Equal((CheckStatus.Skipped, "the platform did not answer: the agent stopped answering"), Result(unreachable, "api-drift"));
         Assert.False(unreachable.Go);
+    }
+
+    [Fact]
+    public async Task AGate_ApprovesOnlyWhatTheFromEnvironmentServesAtOneHundredPercent_ItsOtherChecksWouldVouchForOtherContent()
+    {
+        // t2 of web is built but staging still runs t1: the case where a gate approved a name.
+        var notDeployed = await RunAsync("t2");
+        var neverBuilt = await RunAsync("t9");
+        // t2 deployed to web beside t1, split 95/5, as a canary would leave it.
+        var canary = _h.Release("web-staging", "web", "t2");
+        var split95 = await new TrafficOperation(_h.Workspace).RunAsync("web", "staging", [("web-staging-00001-abc", 95), (canary, 5)], new ChangeOptions(), _h.Reporter, CancellationToken.None);
+        _h.Release("api-staging", "api", "t2");
+        var split = await RunAsync("t2");
+
+        Assert.False(notDeployed.Go);
+        Assert.Equal(
+            (CheckStatus.Failed, "web-staging (staging) runs web-staging-00001-abc (tag t1, sha256:web-t1)=100%, not tag t2 (sha256:web-t2); deploy it there first"),
+            Result(notDeployed, "serves-tag-web"));
+        Assert.Equal((CheckStatus.Skipped, "not run: staging does not serve tag t2 (serves-tag-api, serves-tag-web)"), Result(notDeployed, "web-health"));
+        Assert.DoesNotContain(_web.Requests, r => r.Contains("/healthz", StringComparison.Ordinal));
+        Assert.Equal(
+            (CheckStatus.Failed, "tag t9 was never built for web on local; web-staging (staging) runs web-staging-00001-abc (tag t1, sha256:web-t1)=100%"),
+            Result(neverBuilt, "serves-tag-web"));
+        Assert.False(split.Go);
+        Assert.Equal(
+            (CheckStatus.Failed, $"web-staging (staging) splits traffic web-staging-00001-abc (tag t1, sha256:web-t1)=95%, {canary} (tag t2, sha256:web-t2)=5%; the gate approves only a release serving 100%"),
+            Result(split, "serves-tag-web"));
+        Assert.Equal(CheckStatus.Passed, Result(split, "serves-tag-api").Status);
+        Assert.Equal(["api"], _h.State.GateReleases(_h.State.LatestGate("staging", "production", "t2")!.Id).Select(r => r.Lane));
+        Assert.True(split95.Ok, split95.Error);
     }
 
     [Fact]

@@ -5,7 +5,7 @@ using DeployMatrix.Tests.Support;
 
 namespace DeployMatrix.Engine.Tests.Git;
 
-/// <summary>The default tag from a real git repository: the short SHA of HEAD, marked -dirty when the tree has changes.</summary>
+/// <summary>The default tag from a real git repository: the short SHA of HEAD, marked -dirty-TREE (naming the content) when the tree has changes.</summary>
 public sealed class GitInfoTests : IDisposable
 {
     private readonly TempDir _repo = new();
@@ -23,12 +23,27 @@ public sealed class GitInfoTests : IDisposable
         var clean = await _git.DefaultTagAsync(_repo.Path, refuseDirty: true, CancellationToken.None);
         _repo.Write("a.txt", "two");
         var dirty = await _git.DefaultTagAsync(_repo.Path, refuseDirty: false, CancellationToken.None);
+        var again = await _git.DefaultTagAsync(_repo.Path, refuseDirty: false, CancellationToken.None);
         var refused = await Assert.ThrowsAsync<OperationException>(() => _git.DefaultTagAsync(_repo.Path, refuseDirty: true, CancellationToken.None));
+        _repo.Write(".gitignore", "out/\n");
+        var ignoreAdded = await _git.DefaultTagAsync(_repo.Path, refuseDirty: false, CancellationToken.None);
+        _repo.Write("out/build.bin", "ignored output");
+        var ignoredWritten = await _git.DefaultTagAsync(_repo.Path, refuseDirty: false, CancellationToken.None);
+        _repo.Write("b.txt", "new file");
+        var untracked = await _git.DefaultTagAsync(_repo.Path, refuseDirty: false, CancellationToken.None);
+        _repo.Write("a.txt", "three");
+        var edited = await _git.DefaultTagAsync(_repo.Path, refuseDirty: false, CancellationToken.None);
 
         Assert.Equal(sha, clean);
-        Assert.Equal($"{sha}-dirty", dirty);
+        Assert.Matches($"^{sha}-dirty-[0-9a-f]{{8}}$", dirty);
+        Assert.Equal(dirty, again);
         Assert.Equal(ExitCodes.BadInput, refused.ExitCode);
-        Assert.Equal($"the work tree has uncommitted changes, so HEAD ({sha}) does not describe what would be built; commit them, pass --tag TAG, or pass --allow-dirty (tag {sha}-dirty)", refused.Message);
+        Assert.Equal($"the work tree has uncommitted changes, so HEAD ({sha}) does not describe what would be built; commit them, pass --tag TAG, or pass --allow-dirty (tag {dirty})", refused.Message);
+        // Every change of content is a new tag; ignored files are not content.
+        Assert.Equal(ignoreAdded, ignoredWritten);
+        Assert.Equal(5, new[] { dirty, ignoreAdded, untracked, edited, clean }.Distinct().Count());
+        // The real index is untouched: nothing was staged.
+        Assert.Equal("", await GitAsync("diff", "--cached", "--name-only"));
         Assert.True(await _git.IsDirtyAsync(_repo.Path, CancellationToken.None));
     }
 

@@ -87,7 +87,7 @@ public sealed class OperationsTrailTests : IAsyncLifetime
             {
                 try
                 {
-                    var built = await builds.RunAsync(lane, tag, allowDirty: false, gcloud: false, said.Add, CancellationToken.None);
+                    var built = await builds.RunAsync(lane, tag, allowDirty: false, gcloud: false, retagReason: null, said.Add, CancellationToken.None);
                     _trail.Lines(said).Line($"-> {built.Lane} {built.Tag} {built.Image}");
                 }
                 catch (OperationException)

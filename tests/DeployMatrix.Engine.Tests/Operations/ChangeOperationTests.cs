@@ -87,7 +87,7 @@ public sealed class ChangeOperationTests : IAsyncLifetime
         _h.State.RecordGate("staging", "production", "t2", go: false, "evidence/1");
         var failed = await Assert.ThrowsAsync<OperationException>(() => Deploy("web", "production", "t2"));
         var overridden = await Deploy("web", "production", "t2", new ChangeOptions { GateOverride = "hotfix INC-42" });
-        _h.State.RecordGate("staging", "production", "t3", go: true, "evidence/2");
+        _h.State.RecordGate("staging", "production", "t3", go: true, "evidence/2", [new("web", "staging", "web-staging-00009-abc", "sha256:web-t3", "local://web@sha256:web-t3")]);
         var gated = await Deploy("web", "production", "t3");
 
         Assert.Equal(ExitCodes.Failed, never.ExitCode);
@@ -99,6 +99,27 @@ public sealed class ChangeOperationTests : IAsyncLifetime
         var record = Assert.Single(_h.State.AuditRecords(), r => r.Action == "gate-override");
         Assert.Equal(("staging->production", "hotfix INC-42", "t2"), Inputs(record.Inputs, "gate", "reason", "tag"));
         Assert.DoesNotContain(_h.State.AuditRecords(), r => r.Action == "deploy" && r.Inputs.Contains("\"tag\":\"t2\"", StringComparison.Ordinal) && r.Result != "succeeded");
+    }
+
+    [Fact]
+    public async Task APromotion_ComparesDigests_NotNames_AndNeedsTheGateToHaveCheckedTheLane()
+    {
+        // The gate approved t2 of web as sha256:other (what staging ran); t2 names sha256:web-t2 here.
+        _h.State.RecordGate("staging", "production", "t2", go: true, "evidence/1", [new("web", "staging", "web-staging-00001-abc", "sha256:other", "local://web@sha256:other")]);
+        var otherContent = await Assert.ThrowsAsync<OperationException>(() => Deploy("web", "production", "t2"));
+        var uncheckedLane = await Assert.ThrowsAsync<OperationException>(() => Deploy("api", "production", "t2"));
+        _h.State.RecordGate("staging", "production", "t3", go: true, "evidence/2", [new("web", "staging", "web-staging-00002-abc", "sha256:web-t3", "local://web@sha256:web-t3")]);
+        _h.State.RebindTag("local", "web", "t3", "sha256:rebuilt", "local://web@sha256:rebuilt", "re-tagged sha256:web-t3 -> sha256:rebuilt: rebuilt");
+        var voided = await Assert.ThrowsAsync<OperationException>(() => Deploy("web", "production", "t3"));
+
+        Assert.Equal(
+            "tag t2 of lane web names sha256:web-t2, but the gate approved sha256:other (web-staging-00001-abc in staging, evidence: evidence/1); only what ran in staging is promoted — run: deploymatrix gate --from staging --to production --tag t2 (or pass --override-gate --reason \"…\")",
+            otherContent.Message);
+        Assert.StartsWith("the gate's GO for tag t2 (", uncheckedLane.Message, StringComparison.Ordinal);
+        Assert.EndsWith(") did not check lane api: no check of the gate names it in staging; add one to the matrix's gate and run it again, or pass --override-gate --reason \"…\"", uncheckedLane.Message, StringComparison.Ordinal);
+        Assert.Contains("was voided: re-tagged sha256:web-t3 -> sha256:rebuilt: rebuilt;", voided.Message, StringComparison.Ordinal);
+        Assert.All([otherContent, uncheckedLane, voided], e => Assert.Equal(ExitCodes.Failed, e.ExitCode));
+        Assert.DoesNotContain(_h.Platform.Calls, c => c.StartsWith("Deploy web ", StringComparison.Ordinal) || c.StartsWith("Deploy api ", StringComparison.Ordinal));
     }
 
     [Fact]

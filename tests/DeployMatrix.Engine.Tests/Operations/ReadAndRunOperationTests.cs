@@ -43,17 +43,45 @@ public sealed class ReadAndRunOperationTests : IDisposable
     {
         var lines = new List<string>();
 
-        var built = await new BuildOperation(_h.Workspace).RunAsync("web", "t9", allowDirty: false, gcloud: false, lines.Add, CancellationToken.None);
-        var frozen = await Assert.ThrowsAsync<OperationException>(() => new BuildOperation(_h.Workspace).RunAsync("old", "t9", false, false, lines.Add, CancellationToken.None));
-        var gcloud = await Assert.ThrowsAsync<OperationException>(() => new BuildOperation(_h.Workspace).RunAsync("web", "t9", false, gcloud: true, lines.Add, CancellationToken.None));
+        var built = await new BuildOperation(_h.Workspace).RunAsync("web", "t9", allowDirty: false, gcloud: false, retagReason: null, lines.Add, CancellationToken.None);
+        var frozen = await Assert.ThrowsAsync<OperationException>(() => new BuildOperation(_h.Workspace).RunAsync("old", "t9", false, false, null, lines.Add, CancellationToken.None));
+        var gcloud = await Assert.ThrowsAsync<OperationException>(() => new BuildOperation(_h.Workspace).RunAsync("web", "t9", false, gcloud: true, null, lines.Add, CancellationToken.None));
 
         Assert.Equal(("web", "t9", "local://web@sha256:built-t9"), (built.Lane, built.Tag, built.Image));
-        Assert.Equal(["built local://web@sha256:built-t9"], lines);
+        Assert.Equal(["built local://web@sha256:built-t9", "tagged t9: sha256:built-t9"], lines);
         var audit = Assert.Single(_h.State.AuditRecords());
         Assert.Equal(("build", "succeeded"), (audit.Action, audit.Result));
-        Assert.Equal("{\"command\":\"true\",\"image\":\"local://web@sha256:built-t9\",\"log\":\"build-t9.log\",\"tag\":\"t9\"}", audit.Inputs);
+        Assert.Equal("{\"command\":\"true\",\"digest\":\"sha256:built-t9\",\"image\":\"local://web@sha256:built-t9\",\"log\":\"build-t9.log\",\"tag\":\"t9\"}", audit.Inputs);
         Assert.Equal(ExitCodes.FrozenLegacy, frozen.ExitCode);
         Assert.Equal((ExitCodes.BadInput, "--executor gcloud builds for Cloud Run; add --platform cloudrun"), (gcloud.ExitCode, gcloud.Message));
+    }
+
+    [Fact]
+    public async Task ATag_NamesOneContent_ARebuildWithOtherContentIsRefused_AndForceRetagVoidsItsVerdicts()
+    {
+        var lines = new List<string>();
+        var builds = new BuildOperation(_h.Workspace);
+        await builds.RunAsync("web", "t9", false, false, null, lines.Add, CancellationToken.None);
+        var same = await builds.RunAsync("web", "t9", false, false, null, lines.Add, CancellationToken.None);
+        _h.State.RecordGate("staging", "production", "t9", go: true, "evidence/1", [new("web", "staging", "web-staging-1", "sha256:built-t9", "local://web@sha256:built-t9")]);
+        _h.Platform.BuildsAs["t9"] = "changed";
+        var refused = await Assert.ThrowsAsync<OperationException>(() => builds.RunAsync("web", "t9", false, false, null, lines.Add, CancellationToken.None));
+        var bound = _h.State.FindTag("local", "web", "t9")!.Digest;
+        lines.Clear();
+        var retagged = await builds.RunAsync("web", "t9", false, false, "rebuilt after a toolchain fix", lines.Add, CancellationToken.None);
+
+        Assert.Equal("sha256:built-t9", same.Digest);
+        Assert.Equal(ExitCodes.BadInput, refused.ExitCode);
+        Assert.Matches(@"^tag t9 of lane web is bound to sha256:built-t9 \(since [^)]+\), and this build made sha256:changed; a tag names one content — build another tag, or re-point this one with --force-retag --reason ""…"" \(voids the tag's gate verdicts\)$", refused.Message);
+        Assert.Equal("sha256:built-t9", bound);
+        Assert.Equal("sha256:changed", retagged.Digest);
+        Assert.Equal("sha256:changed", _h.State.FindTag("local", "web", "t9")!.Digest);
+        Assert.Equal("tag t9 re-pointed from sha256:built-t9 to sha256:changed; 1 gate verdict(s) for it voided", lines[^1]);
+        Assert.StartsWith("re-tagged sha256:built-t9 -> sha256:changed: rebuilt after a toolchain fix", _h.State.LatestGate("staging", "production", "t9")!.Voided, StringComparison.Ordinal);
+        Assert.Equal(["build:succeeded", "build:succeeded", "build:refused", "retag:recorded", "build:succeeded"], _h.State.AuditRecords().Select(r => $"{r.Action}:{r.Result.Split(':')[0]}"));
+        var retag = _h.State.AuditRecords().Single(r => r.Action == "retag");
+        Assert.Contains("\"from\":\"sha256:built-t9\"", retag.Inputs, StringComparison.Ordinal);
+        Assert.Contains("\"voided_verdicts\":\"1\"", retag.Inputs, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -76,6 +76,12 @@ public sealed class EngineHarness : IDisposable
 
         setUp?.Invoke(Platform);
         Workspace = Open();
+        // Built, as far as the engine can tell: each of those tags is bound to its content.
+        foreach (var (tagged, image) in Platform.Images)
+        {
+            var at = tagged.LastIndexOf(':');
+            State.BindTag("local", tagged["local://".Length..at], tagged[(at + 1)..], TestPlatform.DigestOf(image), image);
+        }
     }
 
     public SteppedClock Time { get; } = new(DateTimeOffset.Parse("2026-11-30T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
@@ -91,6 +97,19 @@ public sealed class EngineHarness : IDisposable
     public StateStore State => Workspace.State;
 
     public RecordingReporter Reporter { get; } = new();
+
+    /// <summary>
+    /// A built release serving <paramref name="service"/>: <paramref name="tag"/> of <paramref name="lane"/> bound to
+    /// <c>local://LANE@sha256:LANE-TAG</c>, resolvable, and a new revision of it taking all traffic.
+    /// </summary>
+    /// <returns>The revision.</returns>
+    public string Release(string service, string lane, string tag)
+    {
+        var image = $"local://{lane}@sha256:{lane}-{tag}";
+        State.BindTag("local", lane, tag, $"sha256:{lane}-{tag}", image);
+        Platform.Images[$"local://{lane}:{tag}"] = image;
+        return Platform.Seed(service, image, tag);
+    }
 
     /// <summary>False: opening the platform fails as a local agent that is not running does.</summary>
     public bool PlatformReachable { get; set; } = true;
@@ -187,10 +206,10 @@ public sealed class EngineHarness : IDisposable
                 throw new PlatformException($"the build of {build.Lane} failed (exit 101); log: build-broken.log", 101);
             }
 
-            var image = $"local://{build.Lane}@sha256:built-{build.Tag}";
+            var image = $"local://{build.Lane}@sha256:{platform.BuildsAs.GetValueOrDefault(build.Tag, $"built-{build.Tag}")}";
             platform.Images[$"local://{build.Lane}:{build.Tag}"] = image;
             say($"built {image}");
-            return Task.FromResult(new BuildOutcome(image, new Dictionary<string, string?> { ["log"] = $"build-{build.Tag}.log" }));
+            return Task.FromResult(new BuildOutcome(image, new Dictionary<string, string?> { ["log"] = $"build-{build.Tag}.log" }) { Digest = TestPlatform.DigestOf(image) });
         }
     }
 }

@@ -51,6 +51,9 @@ public sealed class TestPlatform(TimeProvider time, PlatformKind kind = Platform
     /// <summary>Images that resolve (the registry, or the local artifact store): a tag resolves to a digest.</summary>
     public Dictionary<string, string> Images { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Per tag: what a build of it makes (the digest's hex; default <c>built-TAG</c>), as a rebuild of changed sources would.</summary>
+    public Dictionary<string, string> BuildsAs { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Turns a split away with the message it returns (null: take it).</summary>
     public Func<IReadOnlyList<TrafficAssignment>, string?> RefuseTraffic { get; set; } = _ => null;
 
@@ -75,6 +78,9 @@ public sealed class TestPlatform(TimeProvider time, PlatformKind kind = Platform
         Get(service).Traffic = [new TrafficAssignment(revision, 100)];
         return revision;
     }
+
+    /// <summary>The digest an image by digest names (<c>…@sha256:x</c>), as the local platform reports it; null for an image by tag.</summary>
+    public static string? DigestOf(string image) => image.LastIndexOf('@') is var at and > 0 ? image[(at + 1)..] : null;
 
     public Task<string> ResolveImageAsync(ResolvedTarget target, string image, CancellationToken cancellationToken)
     {
@@ -215,6 +221,7 @@ public sealed class TestPlatform(TimeProvider time, PlatformKind kind = Platform
         return new RevisionInfo(r.Name, r.Image, r.Ready ? "ready" : "failed", r.Ready ? null : "never ready", r.Tag)
         {
             Percent = s.Traffic.FirstOrDefault(t => t.Revision == name)?.Percent ?? 0,
+            Digest = DigestOf(r.Image),
         };
     }
 

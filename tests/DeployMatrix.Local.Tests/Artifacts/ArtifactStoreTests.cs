@@ -15,8 +15,10 @@ public sealed class ArtifactStoreTests
         var first = dir.Write("out/app-1", "binary bytes");
         var second = dir.Write("out/app-2", "binary bytes");
 
-        var a = store.Store("app", "t1", first);
-        var b = store.Store("app", "t2", second);
+        var a = store.Store("app", first);
+        var b = store.Store("app", second);
+        state.BindTag("local", "app", "t1", a.Digest, ArtifactStore.ImageName("app", a.Digest));
+        state.BindTag("local", "app", "t2", b.Digest, ArtifactStore.ImageName("app", b.Digest));
 
         Assert.Equal(a.Digest, b.Digest);
         Assert.StartsWith("sha256:", a.Digest, StringComparison.Ordinal);
@@ -28,16 +30,18 @@ public sealed class ArtifactStoreTests
     }
 
     [Fact]
-    public void DifferentOutput_GetsADifferentDigest_AndTheTagMoves()
+    public void DifferentOutput_GetsADifferentDigest_AndStoringItMovesNoTag()
     {
         using var dir = new TempDir();
         using var state = StateStore.Open(Path.Combine(dir.Path, "state.db"), TimeProvider.System);
         var store = new ArtifactStore(new LocalPaths(dir.Path), state);
 
-        var a = store.Store("app", "t1", dir.Write("a", "one"));
-        var b = store.Store("app", "t1", dir.Write("b", "two"));
+        var a = store.Store("app", dir.Write("a", "one"));
+        state.BindTag("local", "app", "t1", a.Digest, ArtifactStore.ImageName("app", a.Digest));
+        var b = store.Store("app", dir.Write("b", "two"));
 
         Assert.NotEqual(a.Digest, b.Digest);
-        Assert.Equal(b.Digest, store.Resolve("local://app:t1")!.Digest);
+        Assert.Equal(a.Digest, store.Resolve("local://app:t1")!.Digest);
+        Assert.Equal(b.Digest, store.Resolve($"local://app@{b.Digest}")!.Digest);
     }
 }

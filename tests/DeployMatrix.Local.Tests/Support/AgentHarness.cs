@@ -37,7 +37,7 @@ internal sealed class AgentHarness : IAsyncDisposable
     /// <summary>Deploys the example control service as a new revision of <paramref name="service"/>.</summary>
     public async Task<RevisionView> DeployControlAsync(string service, int listenerPort, Dictionary<string, string>? env = null, string tag = "t1")
     {
-        var artifact = Artifacts.Store("control", tag, ExampleBinaries.ControlService);
+        var artifact = Artifacts.Store("control", ExampleBinaries.ControlService);
         var launch = new LaunchSpec
         {
             Executable = artifact.Path,
