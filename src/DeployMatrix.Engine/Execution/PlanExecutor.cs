@@ -20,9 +20,17 @@ public sealed class PlanExecutor(IStepRunner runner, Recorder recorder, TimeProv
     /// <summary>Records a new stable revision as a change begins (the workspace writes it to the store).</summary>
     public Action<string> RecordStable { get; init; } = _ => { };
 
+    /// <summary>Facts known before the first step (the content digest the plan's tag is bound to); steps may refine them.</summary>
+    public IReadOnlyDictionary<string, string> Facts { get; init; } = new Dictionary<string, string>();
+
     public async Task<ExecutionResult> RunAsync(Plan plan, CancellationToken cancellationToken)
     {
         var context = new StepContext(plan) { RecordedStable = RecordedStable };
+        foreach (var (key, value) in Facts)
+        {
+            context.Facts[key] = value;
+        }
+
         context.ChangeBegins = before =>
         {
             if (StableRevision.ToRecord(before) is { } serving)

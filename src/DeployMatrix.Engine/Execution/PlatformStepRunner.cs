@@ -38,6 +38,11 @@ public sealed class PlatformStepRunner(IPlatform platform) : IStepRunner
                 context.NewRevision = revision.Name;
                 context.Facts["revision"] = revision.Name;
                 context.Facts["image"] = image;
+                if (revision.Digest is { } digest)
+                {
+                    // What the platform says the revision runs outranks what the tag was bound to.
+                    context.Facts["digest"] = digest;
+                }
                 return $"revision {revision.Name}";
             }
 

@@ -68,13 +68,15 @@ internal static class PlanRun
             ReleaseRules.RefuseInMaintenance(ws, target, PlanActions.Name(plan.Action));
         }
 
+        var content = plan.Tag is { } tag ? ReleaseContent.Of(ws.State, target, tag) : null;
         if (plan.Action == PlanAction.Deploy)
         {
-            ReleaseRules.RequirePromotion(ws, target, plan.Tag!, ReleaseContent.Of(ws.State, target, plan.Tag!), options.GateOverride, overridden);
+            ReleaseRules.RequirePromotion(ws, target, plan.Tag!, content, options.GateOverride, overridden);
         }
 
         var executor = new PlanExecutor(runner, ws.Recorder, ws.Time, reporter)
         {
+            Facts = content?.Digest is { } digest ? new Dictionary<string, string> { ["digest"] = digest } : new Dictionary<string, string>(),
             RecordedStable = ws.RecordedStable(target),
             RecordStable = revision => ws.State.RecordStable(PlatformNames.Name(target.Platform), target.Environment, target.Service, revision),
         };

@@ -113,6 +113,7 @@ public sealed class RolloutControlOperation(Workspace ws)
     private static async Task<RolloutRequest> RequestAsync(IPlatform platform, ResolvedTarget target, Rollout.Rollout rollout, CancellationToken ct)
     {
         var service = await platform.GetServiceAsync(target, ct);
-        return new RolloutRequest(target, rollout.Stable, rollout.Canary) { Tag = service.Revisions.FirstOrDefault(r => r.Name == rollout.Canary)?.Tag };
+        var canary = service.Revisions.FirstOrDefault(r => r.Name == rollout.Canary);
+        return new RolloutRequest(target, rollout.Stable, rollout.Canary) { Tag = canary?.Tag, Digest = canary?.Digest };
     }
 }

@@ -94,7 +94,7 @@ public sealed class RolloutOperation(Workspace ws)
         }
 
         say($"rollout of {target.Lane} in {target.Environment}: {stable} → {canary}");
-        var rollout = new RolloutRequest(target, stable, canary) { Window = request.Window, Tag = canaryRevision?.Tag };
+        var rollout = new RolloutRequest(target, stable, canary) { Window = request.Window, Tag = canaryRevision?.Tag, Digest = canaryRevision?.Digest };
         return await DriveAsync(ws, platform, target, drive, runner => runner.StartAsync(rollout, ct));
     }
 

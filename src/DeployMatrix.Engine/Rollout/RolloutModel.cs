@@ -16,6 +16,9 @@ public sealed record RolloutRequest(ResolvedTarget Target, string Stable, string
 
     /// <summary>The canary's tag, for the receipt.</summary>
     public string? Tag { get; init; }
+
+    /// <summary>The canary's content digest (<c>sha256:…</c>) where the platform reports it, for the receipt.</summary>
+    public string? Digest { get; init; }
 }
 
 /// <summary>A person's request, with who asked and why.</summary>

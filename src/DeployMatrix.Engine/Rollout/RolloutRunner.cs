@@ -261,6 +261,11 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
             ["rollout_status"] = status,
             ["stopped_at_stage"] = percent.ToString(CultureInfo.InvariantCulture),
         };
+        if (request.Digest is { } digest)
+        {
+            facts["digest"] = digest;
+        }
+
         if (end != RolloutState.Succeeded)
         {
             facts["rollback_to"] = request.Stable;
