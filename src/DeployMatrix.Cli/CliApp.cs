@@ -24,7 +24,10 @@ internal static class CliApp
 
         try
         {
-            return await result.InvokeAsync(new InvocationConfiguration { Output = context.Out, Error = context.Err, EnableDefaultExceptionHandler = false });
+            // Signals are the command's to handle (Interruption), so it can stop at a step boundary and write its record.
+            return await result.InvokeAsync(
+                new InvocationConfiguration { Output = context.Out, Error = context.Err, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null },
+                context.Interruption.Token);
         }
         catch (UsageException e)
         {
@@ -43,10 +46,10 @@ internal static class CliApp
             context.Err.WriteLine($"deploymatrix: {e.Message}");
             return e.ExitCode;
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException e)
         {
-            context.Err.WriteLine("deploymatrix: cancelled");
-            return 130;
+            context.Err.WriteLine($"deploymatrix: {(e.Message.StartsWith("cancelled", StringComparison.Ordinal) ? e.Message : "cancelled")}");
+            return context.Interruption.ExitCode ?? 130;
         }
     }
 

@@ -11,4 +11,7 @@ internal sealed record CliContext(TextWriter Out, TextWriter Err, string Working
 
     /// <summary>Reads an environment variable (credentials, endpoints); tests pass their own.</summary>
     public Func<string, string?> Env { get; init; } = Environment.GetEnvironmentVariable;
+
+    /// <summary>SIGINT/SIGTERM: what cancels the command and the exit code it then ends with.</summary>
+    public Common.Interruption Interruption { get; init; } = Common.Interruption.None();
 }

@@ -89,7 +89,7 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
         (await run.GetJobAsync(RunApi.JobName(target.Project!, target.Region!, job), cancellationToken)).Template?.Template?.Containers?.FirstOrDefault()?.Image;
 
     /// <summary>Runs the job with the command its container defines on Cloud Run (the local platform's migrate command is for local artifacts).</summary>
-    public async Task<JobExecution> ExecuteJobAsync(ResolvedTarget target, string job, IReadOnlyList<string> command, CancellationToken cancellationToken) =>
+    public async Task<JobExecution> ExecuteJobAsync(ResolvedTarget target, string job, IReadOnlyList<string> command, JobRun jobRun, CancellationToken cancellationToken) =>
         Execution(await run.RunJobAsync(RunApi.JobName(target.Project!, target.Region!, job), cancellationToken));
 
     public async Task<JobExecution?> GetLatestExecutionAsync(ResolvedTarget target, string job, CancellationToken cancellationToken)

@@ -29,6 +29,19 @@ public static class ExecutionStatus
     public const string Running = "running";
     public const string Succeeded = "succeeded";
     public const string Failed = "failed";
+
+    /// <summary>Stopped on purpose: the command that started it was cancelled.</summary>
+    public const string Cancelled = "cancelled";
 }
 
-public sealed record ExecutionRecord(long Id, string Env, string Job, string Image, string Digest, string Status, int? ExitCode, string LogPath, string StartedAt, string? EndedAt);
+public sealed record ExecutionRecord(long Id, string Env, string Job, string Image, string Digest, string Status, int? ExitCode, string LogPath, string StartedAt, string? EndedAt)
+{
+    /// <summary>The process that owns the execution (the local agent).</summary>
+    public int? OwnerPid { get; init; }
+
+    /// <summary>The execution's own process.</summary>
+    public int? Pid { get; init; }
+
+    /// <summary>Why it ended as it did, when not by its own exit (cancelled, its owner vanished).</summary>
+    public string? Reason { get; init; }
+}

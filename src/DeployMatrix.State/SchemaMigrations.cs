@@ -77,6 +77,12 @@ internal static class SchemaMigrations
             PRIMARY KEY (gate_id, lane));
         ALTER TABLE gates ADD COLUMN voided TEXT;
         """,
+        // Job executions are owned by the local agent: its pid, the execution's, and why it ended as it did.
+        """
+        ALTER TABLE executions ADD COLUMN owner_pid INTEGER;
+        ALTER TABLE executions ADD COLUMN pid INTEGER;
+        ALTER TABLE executions ADD COLUMN reason TEXT;
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

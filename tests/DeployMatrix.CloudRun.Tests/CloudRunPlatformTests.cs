@@ -77,7 +77,7 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
         var drifted = await DriftCheck.RunAsync(_platform, Runtime, "runtime-migrate", NewImage, CancellationToken.None);
 
         await _platform.UpdateJobImageAsync(Runtime, "runtime-migrate", NewImage, CancellationToken.None);
-        var execution = await _platform.ExecuteJobAsync(Runtime, "runtime-migrate", [], CancellationToken.None);
+        var execution = await _platform.ExecuteJobAsync(Runtime, "runtime-migrate", [], JobRun.Default, CancellationToken.None);
         var clean = await DriftCheck.RunAsync(_platform, Runtime, "runtime-migrate", NewImage, CancellationToken.None);
 
         Assert.False(drifted.Ok);
@@ -93,7 +93,7 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
         _double.FailingJobs["runtime-migrate"] = true;
         await _platform.UpdateJobImageAsync(Runtime, "runtime-migrate", OldImage, CancellationToken.None);
 
-        var execution = await _platform.ExecuteJobAsync(Runtime, "runtime-migrate", [], CancellationToken.None);
+        var execution = await _platform.ExecuteJobAsync(Runtime, "runtime-migrate", [], JobRun.Default, CancellationToken.None);
         var drift = await DriftCheck.RunAsync(_platform, Runtime, "runtime-migrate", OldImage, CancellationToken.None);
 
         Assert.False(execution.Succeeded);

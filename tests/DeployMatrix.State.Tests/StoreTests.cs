@@ -29,7 +29,7 @@ public sealed class StoreTests : IDisposable
 
         var second = Open();
 
-        Assert.Equal(8, version);
+        Assert.Equal(9, version);
         Assert.Equal(version, second.SchemaVersion);
         Assert.Equal(2, second.JournalEntries().Count);
         Assert.Equal(StoreOwner.ThisProcess, second.Owner);
@@ -164,8 +164,13 @@ public sealed class StoreTests : IDisposable
         store.BindTag("local", "web", "t2", "sha256:aa", "local://web@sha256:aa");
         store.PutJob(new JobRecord("staging", "web-migrate", "web", "web-staging", "img-1", "sha256:aa"));
         store.PutJob(new JobRecord("staging", "web-migrate", "web", "web-staging", "img-2", "sha256:bb"));
-        var execution = store.StartExecution("staging", "web-migrate", "img-2", "sha256:bb", "log");
-        store.FinishExecution(execution, 3);
+        var (execution, _) = store.StartExecution("staging", "web-migrate", "img-2", "sha256:bb", id => $"log-{id}", ownerPid: 42);
+        var (second, blockedBy) = store.StartExecution("staging", "web-migrate", "img-2", "sha256:bb", id => $"log-{id}");
+        var running = store.RunningExecutions();
+        store.FinishExecution(execution!.Value, 3);
+        store.FinishExecution(execution.Value, 0, ExecutionStatus.Cancelled, "late");
+        var (third, _) = store.StartExecution("staging", "web-migrate", "img-2", "sha256:bb", id => $"log-{id}");
+        store.FinishExecution(third!.Value, null, ExecutionStatus.Cancelled, "the command that started it was cancelled");
         store.EnsureService("staging", "web-staging", "web", 8080);
         store.EnsureService("staging", "web-staging", "web", null);
         var number = store.NextRevisionNumber("staging", "web-staging");
@@ -179,7 +184,13 @@ public sealed class StoreTests : IDisposable
         Assert.Empty(store.TagsOf("cloudrun", "web", "sha256:aa"));
         Assert.Equal("/a", store.FindArtifactByDigest("sha256:aa")!.Path);
         Assert.Equal("img-2", store.FindJob("staging", "web-migrate")!.Image);
-        Assert.Equal(("failed", (int?)3), (store.Executions("staging", "web-migrate")[0].Status, store.Executions("staging", "web-migrate")[0].ExitCode));
+        // One execution of a job at a time; an ended one does not change again.
+        Assert.Null(second);
+        Assert.Equal((execution.Value, (int?)42, $"log-{execution}"), (blockedBy!.Id, blockedBy.OwnerPid, blockedBy.LogPath));
+        Assert.Equal([execution.Value], running.Select(r => r.Id));
+        Assert.Equal(("failed", (int?)3), (store.FindExecution(execution.Value)!.Status, store.FindExecution(execution.Value)!.ExitCode));
+        Assert.Equal(("cancelled", "the command that started it was cancelled"), (store.Executions("staging", "web-migrate")[0].Status, store.Executions("staging", "web-migrate")[0].Reason));
+        Assert.Empty(store.RunningExecutions());
         Assert.Equal(8080, store.FindService("staging", "web-staging")!.Port);
         Assert.Equal((1, 2), (number, store.NextRevisionNumber("staging", "web-staging")));
         Assert.Equal([("web-staging-1", 90), ("web-staging-2", 10)], store.Traffic("staging", "web-staging").Select(t => (t.Revision, t.Percent)));

@@ -14,7 +14,7 @@ internal static class DeployCommand
         var gate = new GateOverrideOptions("Deploy to the gate's target environment without a passing gate for this tag; needs --reason, and is recorded.");
         var freeze = new FreezeOptions();
         return ChangeCommand.Create(context, "deploy", "Deploy a new revision of the lane's image: wait for readiness, verify it runs the requested image, run a mandatory migration and the drift check, smoke-check it, then give it all traffic — except where the environment (production) deploys with no traffic. The gate's target environment takes only tags that passed the gate.",
-            "The lane to deploy.", [tag, noTraffic, gate.Override, gate.Reason, freeze.Unfreeze, freeze.ChangeTicket], (result, options) =>
+            "The lane to deploy.", [tag, noTraffic, gate.Override, gate.Reason, freeze.Unfreeze, freeze.ChangeTicket, context.Options.WaitOnCancel], (result, options) =>
             {
                 var changes = options with { GateOverride = gate.Read(result), ChangeTicket = freeze.Ticket(result) };
                 var (validTag, withoutTraffic) = (ExecutionOptions.ValidTag(result.GetValue(tag)), result.GetValue(noTraffic));

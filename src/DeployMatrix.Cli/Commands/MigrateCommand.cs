@@ -13,7 +13,7 @@ internal static class MigrateCommand
         tag.Description = "Point the job at this tag's image first (default: the service's current image, as --rerun).";
         var rerun = new Option<bool>("--rerun") { Description = "Re-run the migration for the service's current image (the rerun helper); the default when no --tag is given." };
         return ChangeCommand.Create(context, "migrate", "Point the lane's migration job at an image, run it once and wait, then check drift. Exits with the job's status and says where its log is.",
-            "The lane whose migration job runs.", [tag, rerun], (result, options) =>
+            "The lane whose migration job runs.", [tag, rerun, context.Options.WaitOnCancel], (result, options) =>
             {
                 if (result.GetValue(rerun) && result.GetValue(tag) is not null)
                 {

@@ -17,7 +17,11 @@ internal static class ExecutionOptions
         tag is not null && ImageTags.Validate(tag) is { } error ? throw new UsageException(error) : tag;
 
     /// <summary>How a change runs: through gcloud when asked (<c>--executor</c>, <c>$DEPLOYMATRIX_EXECUTOR</c>).</summary>
-    public static ChangeOptions Change(ParseResult result, CliContext context) => new() { Gcloud = UsesGcloud(result, context) };
+    public static ChangeOptions Change(ParseResult result, CliContext context) => new()
+    {
+        Gcloud = UsesGcloud(result, context),
+        WaitOnCancel = result.CommandResult.Command.Options.Contains(context.Options.WaitOnCancel) && result.GetValue(context.Options.WaitOnCancel),
+    };
 
     /// <summary>True when the command was asked to run through gcloud.</summary>
     public static bool UsesGcloud(ParseResult result, CliContext context)

@@ -47,10 +47,16 @@ internal sealed class GlobalOptions
 
     public Option<int> LockWait { get; } = new("--lock-wait")
     {
-        Description = "Seconds to wait when another command holds the same lane and environment (default 10).",
+        Description = "Seconds to wait when another command holds the same lane and environment, or another execution of the same job runs (default 10).",
         HelpName = "SECONDS",
         DefaultValueFactory = _ => 10,
         Recursive = true,
+    };
+
+    /// <summary>Added to the commands that may run a job execution (deploy, migrate, rollout).</summary>
+    public Option<bool> WaitOnCancel { get; } = new("--wait-on-cancel")
+    {
+        Description = "On SIGINT/SIGTERM, let a running migration execution finish instead of stopping it; the command still stops before its next step.",
     };
 
     /// <summary>Who carries out a Cloud Run plan: Google's APIs (default), or the gcloud CLI as the seed's scripts did. Added to the commands that run plans.</summary>

@@ -31,7 +31,7 @@ internal sealed class Platforms(string matrixDirectory, LocalPaths paths, StateS
         var agent = await AgentClient.ConnectAsync(paths, cancellationToken)
             ?? throw new PlatformException($"the local agent is not running for {MatrixSource.Display(matrixDirectory, context)}; start it with: deploymatrix agent start");
         _opened.Add(agent);
-        return new LocalPlatform(paths, state, new ArtifactStore(paths, state), agent, processes, matrixDirectory);
+        return new LocalPlatform(paths, state, new ArtifactStore(paths, state), agent, context.Time, matrixDirectory);
     }
 
     public async Task<IImageBuilder> BuilderAsync(PlatformKind kind, CancellationToken cancellationToken) => kind == PlatformKind.CloudRun

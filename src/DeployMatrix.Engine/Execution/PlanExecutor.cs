@@ -8,9 +8,10 @@ namespace DeployMatrix.Engine.Execution;
 
 /// <summary>
 /// Runs a plan's steps in order. Every step is journaled before and after it runs; the first failure
-/// stops the plan with that step's exit code, and the receipt says what happened. A plan stopped by a
-/// signal journals that it was interrupted at its step. The end — receipt, journal and audit record —
-/// is written by the recorder in one go.
+/// stops the plan with that step's exit code, and the receipt says what happened. Cancelled (SIGINT,
+/// SIGTERM), a plan stops at the next step boundary — a running job execution is stopped or awaited —
+/// and ends <c>cancelled</c> with its receipt and audit record, then throws <see cref="OperationCanceledException"/>.
+/// The end — receipt, journal and audit record — is written by the recorder in one go.
 /// </summary>
 public sealed class PlanExecutor(IStepRunner runner, Recorder recorder, TimeProvider time, IExecutionReporter reporter)
 {
@@ -23,9 +24,12 @@ public sealed class PlanExecutor(IStepRunner runner, Recorder recorder, TimeProv
     /// <summary>Facts known before the first step (the content digest the plan's tag is bound to); steps may refine them.</summary>
     public IReadOnlyDictionary<string, string> Facts { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>How the plan's job executions wait for another and end on cancel.</summary>
+    public JobRun JobRun { get; init; } = JobRun.Default;
+
     public async Task<ExecutionResult> RunAsync(Plan plan, CancellationToken cancellationToken)
     {
-        var context = new StepContext(plan) { RecordedStable = RecordedStable };
+        var context = new StepContext(plan) { RecordedStable = RecordedStable, JobRun = JobRun };
         foreach (var (key, value) in Facts)
         {
             context.Facts[key] = value;
@@ -44,46 +48,58 @@ public sealed class PlanExecutor(IStepRunner runner, Recorder recorder, TimeProv
         var log = recorder.Begin(action, plan.Lane, plan.Environment, plan.Tag is null ? null : $"tag {plan.Tag}");
         var exitCode = ExitCodes.Ok;
         string? error = null;
-        try
+        string? cancelled = null;
+        for (var i = 0; i < plan.Steps.Count && error is null && cancelled is null; i++)
         {
-            for (var i = 0; i < plan.Steps.Count && error is null; i++)
+            var step = plan.Steps[i];
+            var description = step.Describe();
+            if (cancellationToken.IsCancellationRequested)
             {
-                var step = plan.Steps[i];
-                var description = step.Describe();
-                reporter.StepStarted(i + 1, plan.Steps.Count, description);
-                log.Step(description, "started", null);
-                var started = time.GetUtcNow();
-                string? detail;
-                try
-                {
-                    detail = step is WriteReceipt write
-                        ? context.ReceiptPath = recorder.Receipts.Write(write.Target, write.Action, plan.Tag, outcomes, context.Facts, null)
-                        : await runner.RunAsync(step, context, cancellationToken);
-                }
-                catch (PlatformException e)
-                {
-                    (exitCode, error, detail) = (e.ExitCode, e.Message, e.Message);
-                }
-
-                var outcome = new StepOutcome(i + 1, step.KindName, description, error is null, detail, started, time.GetUtcNow());
-                outcomes.Add(outcome);
-                log.Step(description, outcome.Ok ? "succeeded" : "failed", detail);
-                reporter.StepFinished(outcome);
+                // Stopped between steps: the next one never starts.
+                cancelled = $"cancelled before step {i + 1}: {description}";
+                break;
             }
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopped by a signal: the journal says where, and the audit chain that it was interrupted.
-            var at = outcomes.Count < plan.Steps.Count ? plan.Steps[outcomes.Count].Describe() : "the end";
-            log.End("interrupted", Inputs(plan, context), $"interrupted at: {at}");
-            throw;
+
+            reporter.StepStarted(i + 1, plan.Steps.Count, description);
+            log.Step(description, "started", null);
+            var started = time.GetUtcNow();
+            string? detail;
+            try
+            {
+                // A step runs to its end once started (each is bounded), so a cancel stops the plan at a step
+                // boundary; only a job execution, which may run for long, is stopped — or awaited — mid-step.
+                detail = step is WriteReceipt write
+                    ? context.ReceiptPath = recorder.Receipts.Write(write.Target, write.Action, plan.Tag, outcomes, context.Facts, null)
+                    : await runner.RunAsync(step, context, step is ExecuteJob ? cancellationToken : CancellationToken.None);
+            }
+            catch (PlatformException e)
+            {
+                (exitCode, error, detail) = (e.ExitCode, e.Message, e.Message);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                cancelled = $"cancelled during step {i + 1}: {description}{(context.Facts.GetValueOrDefault("migrate_execution") is { } execution ? $" (execution {execution} cancelled)" : "")}";
+                detail = cancelled;
+            }
+
+            var outcome = new StepOutcome(i + 1, step.KindName, description, error is null && cancelled is null, detail, started, time.GetUtcNow());
+            outcomes.Add(outcome);
+            log.Step(description, outcome.Ok ? "succeeded" : cancelled is null ? "failed" : "cancelled", detail);
+            reporter.StepFinished(outcome);
         }
 
+        var end = error ?? cancelled;
         var receipt = context.ReceiptPath;
-        if (error is not null && plan.Steps.OfType<WriteReceipt>().FirstOrDefault() is { } receiptStep)
+        if (end is not null && plan.Steps.OfType<WriteReceipt>().FirstOrDefault() is { } receiptStep)
         {
-            // A failed plan still leaves a receipt: it is the evidence of what was tried.
-            receipt = recorder.Receipts.Write(receiptStep.Target, receiptStep.Action, plan.Tag, outcomes, context.Facts, error);
+            // A failed or cancelled plan still leaves a receipt: it is the evidence of what was tried.
+            receipt = recorder.Receipts.Write(receiptStep.Target, receiptStep.Action, plan.Tag, outcomes, context.Facts, end);
+        }
+
+        if (cancelled is not null)
+        {
+            log.End("cancelled", Inputs(plan, context), cancelled, receipt, cancelled);
+            throw new OperationCanceledException(cancelled, cancellationToken);
         }
 
         log.End(error is null ? "succeeded" : "failed", Inputs(plan, context), error is null ? "succeeded" : $"failed: {error}", receipt, error);

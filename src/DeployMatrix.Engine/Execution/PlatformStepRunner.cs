@@ -84,7 +84,7 @@ public sealed class PlatformStepRunner(IPlatform platform) : IStepRunner
 
             case ExecuteJob execute:
             {
-                var execution = await platform.ExecuteJobAsync(target, execute.Job, execute.Command, ct);
+                var execution = await platform.ExecuteJobAsync(target, execute.Job, execute.Command, context.JobRun, ct);
                 context.Facts["migrate_execution"] = execution.Name;
                 if (!execution.Succeeded)
                 {

@@ -12,6 +12,9 @@ public sealed class StepContext(Plan plan)
     /// <summary>The plan's target as resolved; what platform calls take.</summary>
     public ResolvedTarget Target => Plan.Target ?? throw new InvalidOperationException($"a {PlanActions.Name(Plan.Action)} plan has no target");
 
+    /// <summary>How the plan's job executions wait for another and end on cancel.</summary>
+    public JobRun JobRun { get; init; } = JobRun.Default;
+
     /// <summary>The revision this plan's deploy step created.</summary>
     public string? NewRevision { get; set; }
 

@@ -2,6 +2,7 @@ using DeployMatrix.Core;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Planning;
 using DeployMatrix.Engine.Execution;
+using DeployMatrix.Engine.Platform;
 using DeployMatrix.Engine.Releases;
 using DeployMatrix.Engine.Workspaces;
 
@@ -18,6 +19,9 @@ public sealed record ChangeOptions
 
     /// <summary>Why a deploy to the gate's target environment may skip the gate (<c>--override-gate --reason</c>); recorded.</summary>
     public string? GateOverride { get; init; }
+
+    /// <summary>On cancel, let a running job execution finish instead of stopping it (<c>--wait-on-cancel</c>).</summary>
+    public bool WaitOnCancel { get; init; }
 }
 
 /// <summary>
@@ -76,6 +80,7 @@ internal static class PlanRun
 
         var executor = new PlanExecutor(runner, ws.Recorder, ws.Time, reporter)
         {
+            JobRun = new JobRun(ws.LockWait, options.WaitOnCancel),
             Facts = content?.Digest is { } digest ? new Dictionary<string, string> { ["digest"] = digest } : new Dictionary<string, string>(),
             RecordedStable = ws.RecordedStable(target),
             RecordStable = revision => ws.State.RecordStable(PlatformNames.Name(target.Platform), target.Environment, target.Service, revision),

@@ -36,8 +36,14 @@ public interface IPlatform
 
     Task<string?> GetJobImageAsync(ResolvedTarget target, string job, CancellationToken cancellationToken);
 
-    /// <summary>Runs the job once with its current image and waits for it to finish.</summary>
-    Task<JobExecution> ExecuteJobAsync(ResolvedTarget target, string job, IReadOnlyList<string> command, CancellationToken cancellationToken);
+    /// <summary>
+    /// Runs the job once with its current image and waits for it to finish. One execution of a job runs
+    /// at a time: while another runs, this waits up to <see cref="JobRun.Wait"/>, then fails naming it.
+    /// Cancelled, it stops the execution (which ends cancelled) and throws <see cref="OperationCanceledException"/>
+    /// once it has ended — or, with <see cref="JobRun.WaitOnCancel"/>, lets it finish first.
+    /// </summary>
+    /// <exception cref="PlatformException">Another execution still runs after the wait (exit 1), or the job cannot run.</exception>
+    Task<JobExecution> ExecuteJobAsync(ResolvedTarget target, string job, IReadOnlyList<string> command, JobRun jobRun, CancellationToken cancellationToken);
 
     /// <summary>The job's most recent execution, or null when it never ran.</summary>
     Task<JobExecution?> GetLatestExecutionAsync(ResolvedTarget target, string job, CancellationToken cancellationToken);
@@ -73,4 +79,13 @@ public sealed record BuildOutcome(string Image, IReadOnlyDictionary<string, stri
 {
     /// <summary>The content's digest (<c>sha256:…</c>): the local artifact's, or the image Cloud Build pushed; null where the builder cannot tell.</summary>
     public string? Digest { get; init; }
+}
+
+/// <summary>How a job execution is started and ended.</summary>
+/// <param name="Wait">How long to wait for a running execution of the same job to end (the command's <c>--lock-wait</c>).</param>
+/// <param name="WaitOnCancel">On cancel, let the execution finish instead of stopping it (<c>--wait-on-cancel</c>).</param>
+public sealed record JobRun(TimeSpan Wait, bool WaitOnCancel = false)
+{
+    /// <summary>No wait for another execution; stop this one on cancel.</summary>
+    public static JobRun Default { get; } = new(TimeSpan.Zero);
 }

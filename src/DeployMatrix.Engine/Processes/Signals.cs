@@ -8,6 +8,8 @@ public static partial class Signals
     public const int SigInt = 2;
     public const int SigTerm = 15;
 
+    public const int SigKill = 9;
+
     public static bool Send(int pid, int signal) => Kill(pid, signal) == 0;
 
     public static bool IsAlive(int pid) => Kill(pid, 0) == 0;

@@ -85,6 +85,17 @@ public sealed class AgentClient : IDisposable
     public Task<ServiceView> ApplyMaintenanceAsync(string env, string service, CancellationToken ct) =>
         SendAsync<ServiceView>(HttpMethod.Put, $"/v1/services/{Uri.EscapeDataString(env)}/{Uri.EscapeDataString(service)}/maintenance", null, ct);
 
+    /// <exception cref="AgentException">An execution of the job runs (409), or it cannot start (400).</exception>
+    public Task<ExecutionView> StartExecutionAsync(StartExecutionRequest request, CancellationToken ct) =>
+        SendAsync<ExecutionView>(HttpMethod.Post, "/v1/executions", request, ct);
+
+    public Task<ExecutionView> ExecutionAsync(long id, CancellationToken ct) =>
+        SendAsync<ExecutionView>(HttpMethod.Get, $"/v1/executions/{id}", null, ct);
+
+    /// <summary>Stops the execution and waits until it has ended (SIGINT, the agent's grace period, then killed).</summary>
+    public Task<ExecutionView> CancelExecutionAsync(long id, string reason, CancellationToken ct) =>
+        SendAsync<ExecutionView>(HttpMethod.Post, $"/v1/executions/{id}/cancel", new CancelExecutionRequest(reason), ct);
+
     public async Task ShutdownAsync(CancellationToken ct) => await SendAsync<JsonElement>(HttpMethod.Post, "/v1/shutdown", null, ct);
 
     private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken ct)

@@ -28,3 +28,15 @@ public sealed class AgentException(int status, string message) : Exception(messa
 {
     public int Status { get; } = status;
 }
+
+/// <summary>
+/// Starts one execution of a job: its artifact, command and environment. <see cref="Extra"/> are the
+/// platform's variables (DEPLOYMATRIX_*); <see cref="DataDir"/> is created first.
+/// </summary>
+public sealed record StartExecutionRequest(string Env, string Job, string Image, string Digest, LaunchSpec Launch, IReadOnlyDictionary<string, string> Extra, string DataDir);
+
+/// <summary>One execution as the agent reports it; <see cref="Status"/> is running, succeeded, failed or cancelled.</summary>
+public sealed record ExecutionView(long Id, string Name, string Env, string Job, string Image, string Status, int? ExitCode, string Log, string StartedAt, string? EndedAt, string? Reason);
+
+/// <summary>Why an execution is stopped (recorded with it).</summary>
+public sealed record CancelExecutionRequest(string Reason);

@@ -95,6 +95,18 @@ public static class AgentServer
         });
         app.MapPut("/v1/services/{env}/{service}/maintenance", (HttpContext c, string env, string service) =>
             Write(c, 200, agent.ApplyMaintenance(env, service)));
+        app.MapPost("/v1/executions", async (HttpContext c) =>
+        {
+            var request = await Read<StartExecutionRequest>(c);
+            await Write(c, 201, agent.StartExecution(request));
+        });
+        app.MapGet("/v1/executions/{id:long}", (HttpContext c, long id) =>
+            agent.ExecutionOf(id) is { } view ? Write(c, 200, view) : Write(c, 404, new AgentError($"no execution {id}")));
+        app.MapPost("/v1/executions/{id:long}/cancel", async (HttpContext c, long id) =>
+        {
+            var request = await Read<CancelExecutionRequest>(c);
+            await (await agent.CancelExecutionAsync(id, request.Reason) is { } view ? Write(c, 200, view) : Write(c, 404, new AgentError($"no execution {id}")));
+        });
         app.MapPost("/v1/shutdown", (HttpContext c, IHostApplicationLifetime lifetime) =>
         {
             lifetime.StopApplication();

@@ -21,7 +21,7 @@ public sealed record AgentOptions
 }
 
 /// <summary>
-/// The local platform's runtime: owns the revision processes and the services' proxy listeners, keeps
+/// The local platform's runtime: owns the revision and job processes and the services' proxy listeners, keeps
 /// the desired state in the store, and on start brings back every revision that should run with the
 /// exact traffic split it had.
 /// </summary>
@@ -39,6 +39,7 @@ public sealed partial class LocalAgent(LocalPaths paths, StateStore state, TimeP
     /// <summary>Restores what should run: kills processes a crashed agent left behind, restarts revisions, re-applies splits.</summary>
     public async Task ReconcileAsync(CancellationToken cancellationToken)
     {
+        ReconcileExecutions();
         var toRun = Locked(() => state.RevisionsToRun());
         foreach (var revision in toRun)
         {
@@ -224,7 +225,12 @@ public sealed partial class LocalAgent(LocalPaths paths, StateStore state, TimeP
         }
 
         _stopping = true;
-        await Task.WhenAll(_running.Values.Select(r => r.Process.StopAsync(options.StopGrace)));
+        await Task.WhenAll(_running.Values.Select(r => r.Process.StopAsync(options.StopGrace))
+            .Concat(_executions.Values.Select(async e =>
+            {
+                await e.Process.StopAsync(options.StopGrace);
+                await e.Finished;
+            })));
         _running.Clear();
         foreach (var proxy in _proxies.Values)
         {

@@ -3,7 +3,6 @@ using DeployMatrix.Core.Analysis;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Resolution;
 using DeployMatrix.Engine.Platform;
-using DeployMatrix.Engine.Processes;
 using DeployMatrix.Local.Agent;
 using DeployMatrix.Local.Artifacts;
 using DeployMatrix.Local.Proxy;
@@ -14,14 +13,18 @@ namespace DeployMatrix.Local.Platform;
 
 /// <summary>
 /// The local platform behind the engine's port: revisions and traffic go through the agent, artifacts
-/// and jobs through the store on this machine. Migration jobs run here, in the caller's process, with
-/// the same artifact and data folder as the service. Everything about a target comes resolved; the
+/// through the store on this machine, job executions through the agent, which owns their processes (a
+/// dying command cannot orphan one) and runs one per job at a time, with the same artifact and data
+/// folder as the service. Everything about a target comes resolved; the
 /// platform never reads the matrix. Processes run in <paramref name="workingDirectory"/> (the matrix's folder).
 /// </summary>
-public sealed class LocalPlatform(LocalPaths paths, StateStore state, ArtifactStore artifacts, AgentClient agent, IProcessRunner processes, string workingDirectory) : IPlatform
+public sealed class LocalPlatform(LocalPaths paths, StateStore state, ArtifactStore artifacts, AgentClient agent, TimeProvider time, string workingDirectory) : IPlatform
 {
     /// <value>The default bound for a migration job is 30 minutes.</value>
     public TimeSpan JobTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How often a running execution is asked about (the agent owns it; this process only follows it).</summary>
+    private static readonly TimeSpan ExecutionPoll = TimeSpan.FromMilliseconds(100);
 
     public PlatformKind Kind => PlatformKind.Local;
 
@@ -95,14 +98,10 @@ public sealed class LocalPlatform(LocalPaths paths, StateStore state, ArtifactSt
     public Task<string?> GetJobImageAsync(ResolvedTarget target, string job, CancellationToken cancellationToken) =>
         Task.FromResult(state.FindJob(target.Environment, job)?.Image);
 
-    public async Task<JobExecution> ExecuteJobAsync(ResolvedTarget target, string job, IReadOnlyList<string> command, CancellationToken cancellationToken)
+    public async Task<JobExecution> ExecuteJobAsync(ResolvedTarget target, string job, IReadOnlyList<string> command, JobRun jobRun, CancellationToken cancellationToken)
     {
         var record = state.FindJob(target.Environment, job) ?? throw new PlatformException($"job {job} has no image yet; point it at one first");
         var artifact = artifacts.Resolve(record.Image) ?? throw new PlatformException($"job {job} runs {record.Image}, which is no longer stored");
-        var id = state.StartExecution(target.Environment, job, record.Image, artifact.Digest, "");
-        var log = paths.JobLog(target.Environment, job, id);
-        var dataDir = paths.DataDir(target.Environment, target.Service);
-        Directory.CreateDirectory(dataDir);
         var launch = new LaunchSpec { Executable = artifact.Path, Args = command, Env = target.Env, WorkingDirectory = workingDirectory };
         var extra = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -110,22 +109,69 @@ public sealed class LocalPlatform(LocalPaths paths, StateStore state, ArtifactSt
             ["DEPLOYMATRIX_JOB"] = job,
             ["DEPLOYMATRIX_IMAGE"] = record.Image,
             ["DEPLOYMATRIX_ENV"] = target.Environment,
-            ["DEPLOYMATRIX_DATA_DIR"] = dataDir,
+            ["DEPLOYMATRIX_DATA_DIR"] = paths.DataDir(target.Environment, target.Service),
         };
-        int exitCode;
+        var request = new StartExecutionRequest(target.Environment, job, record.Image, artifact.Digest, launch, extra, paths.DataDir(target.Environment, target.Service));
+        var execution = await StartAsync(request, jobRun.Wait, cancellationToken);
         try
         {
-            var result = await processes.RunAsync(launch.Process(extra, log, TimeSpan.FromSeconds(5)) with { Timeout = JobTimeout }, cancellationToken);
-            exitCode = result.ExitCode;
+            execution = await UntilEndedAsync(execution, JobTimeout, cancellationToken);
         }
-        catch (ProcessStartException e)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            state.FinishExecution(id, 127);
-            throw new PlatformException($"migration job {job} cannot start: {e.Reason}");
+            // The command was cancelled: the execution is stopped (or, asked to, awaited), never left running unowned.
+            _ = jobRun.WaitOnCancel
+                ? await UntilEndedAsync(execution, JobTimeout, CancellationToken.None)
+                : await Call(() => agent.CancelExecutionAsync(execution.Id, "the command that started it was cancelled", CancellationToken.None));
+            throw;
         }
 
-        state.FinishExecution(id, exitCode);
-        return new JobExecution(ExecutionName(job, id), record.Image, exitCode == 0, exitCode, log);
+        if (execution.Status == ExecutionStatus.Running)
+        {
+            await Call(() => agent.CancelExecutionAsync(execution.Id, $"it ran longer than {JobTimeout.TotalMinutes:0} minutes", CancellationToken.None));
+            throw new PlatformException($"migration job {job} ran longer than {JobTimeout.TotalMinutes:0} minutes and was stopped (execution {execution.Name}); logs: {execution.Log}");
+        }
+
+        return new JobExecution(execution.Name, record.Image, execution.Status == ExecutionStatus.Succeeded, execution.ExitCode, execution.Log);
+    }
+
+    /// <summary>Starts the execution through the agent; while another execution of the job runs, retries until <paramref name="wait"/> has passed.</summary>
+    private async Task<ExecutionView> StartAsync(StartExecutionRequest request, TimeSpan wait, CancellationToken ct)
+    {
+        var deadline = time.GetUtcNow() + wait;
+        while (true)
+        {
+            try
+            {
+                return await agent.StartExecutionAsync(request, ct);
+            }
+            catch (AgentException e) when (e.Status == 409)
+            {
+                if (time.GetUtcNow() >= deadline)
+                {
+                    throw new PlatformException(wait > TimeSpan.Zero ? $"{e.Message}; waited {wait.TotalSeconds:0} s (--lock-wait)" : $"{e.Message}; wait for it with --lock-wait SECONDS");
+                }
+
+                await Task.Delay(ExecutionPoll, time, ct);
+            }
+            catch (AgentException e)
+            {
+                throw new PlatformException(e.Message, e.Status is >= 400 and < 500 ? ExitCodes.BadInput : ExitCodes.Failed);
+            }
+        }
+    }
+
+    /// <summary>Follows the execution until it ends or <paramref name="bound"/> has passed; returns it as last seen.</summary>
+    private async Task<ExecutionView> UntilEndedAsync(ExecutionView execution, TimeSpan bound, CancellationToken ct)
+    {
+        var deadline = time.GetUtcNow() + bound;
+        while (execution.Status == ExecutionStatus.Running && time.GetUtcNow() < deadline)
+        {
+            await Task.Delay(ExecutionPoll, time, ct);
+            execution = await Call(() => agent.ExecutionAsync(execution.Id, ct));
+        }
+
+        return execution;
     }
 
     public Task<JobExecution?> GetLatestExecutionAsync(ResolvedTarget target, string job, CancellationToken cancellationToken)
@@ -133,7 +179,7 @@ public sealed class LocalPlatform(LocalPaths paths, StateStore state, ArtifactSt
         var latest = state.Executions(target.Environment, job, 1).FirstOrDefault();
         return Task.FromResult(latest is null
             ? null
-            : new JobExecution(ExecutionName(job, latest.Id), latest.Image, latest.Status == ExecutionStatus.Succeeded, latest.ExitCode, paths.JobLog(latest.Env, job, latest.Id)));
+            : new JobExecution(LocalAgent.ExecutionName(job, latest.Id), latest.Image, latest.Status == ExecutionStatus.Succeeded, latest.ExitCode, paths.JobLog(latest.Env, job, latest.Id)));
     }
 
     public async Task<Uri> UrlAsync(ResolvedTarget target, string? revision, CancellationToken cancellationToken)
@@ -163,8 +209,6 @@ public sealed class LocalPlatform(LocalPaths paths, StateStore state, ArtifactSt
 
         return samples;
     }
-
-    private static string ExecutionName(string job, long id) => $"{job}-{id:D5}";
 
     private static string TagOf(string image) => image[(image.LastIndexOf(':') + 1)..];
 

@@ -155,7 +155,7 @@ public sealed class TestPlatform(TimeProvider time, PlatformKind kind = Platform
         return Task.FromResult(Jobs.GetValueOrDefault(job));
     }
 
-    public Task<JobExecution> ExecuteJobAsync(ResolvedTarget target, string job, IReadOnlyList<string> command, CancellationToken cancellationToken)
+    public Task<JobExecution> ExecuteJobAsync(ResolvedTarget target, string job, IReadOnlyList<string> command, JobRun jobRun, CancellationToken cancellationToken)
     {
         Check($"Execute {job} {string.Join(' ', command)}");
         var list = Executions.TryGetValue(job, out var found) ? found : Executions[job] = [];

@@ -12,13 +12,14 @@ public sealed class GateTests : ExampleTest
     [Fact]
     public void AllRequiredChecksPass_IsGo_WithEvidenceInTheSeedsShape()
     {
-        var run = Example.Cli("gate", "--tag", "g-ok");
+        var run = Example.Cli("gate", "--tag", "t1");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         var evidence = Evidence(run);
         var tsv = File.ReadAllLines(Path.Combine(evidence, "results.tsv"));
         Assert.Equal("check_id\trequired\tstatus\tdescription\tlog_path\tcommand", tsv[0]);
-        Assert.Equal(9, tsv.Length);
+        Assert.Equal(11, tsv.Length);
+        Assert.Contains(tsv, l => l.StartsWith("serves-tag-runtime\ttrue\tpassed\t", StringComparison.Ordinal));
         Assert.Contains(tsv, l => l.StartsWith("runtime-migration-drift\ttrue\tpassed\t", StringComparison.Ordinal));
         Assert.Contains(tsv, l => l.StartsWith("runtime-canary-status\ttrue\tpassed\t", StringComparison.Ordinal));
         var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(evidence, "results.json"))).RootElement;
@@ -33,7 +34,7 @@ public sealed class GateTests : ExampleTest
     {
         var file = Example.Variant("gate-fail.yaml", Smoke, "path: /api/v1/control/status, contains: 'no such text' }");
 
-        var run = Example.Cli("--file", file, "gate", "--tag", "g-fail");
+        var run = Example.Cli("--file", file, "gate", "--tag", "t1");
 
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("✗ control-staging-smoke", run.Out, StringComparison.Ordinal);
@@ -45,7 +46,7 @@ public sealed class GateTests : ExampleTest
     {
         var file = Example.Variant("gate-skip.yaml", Smoke, "path: /api/v1/control/status, token-env: DM_GATE_TOKEN_THAT_IS_NOT_SET }");
 
-        var run = Example.Cli("--file", file, "gate", "--tag", "g-skip");
+        var run = Example.Cli("--file", file, "gate", "--tag", "t1");
 
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("- control-staging-smoke        required skipped environment variable DM_GATE_TOKEN_THAT_IS_NOT_SET", run.Out, StringComparison.Ordinal);
@@ -58,7 +59,7 @@ public sealed class GateTests : ExampleTest
             "budget: { lane: openagents-control-service, env: staging, path: /, max-bytes: 12000, max-ttfb: 500ms }",
             "required: false\n      budget: { lane: openagents-control-service, env: staging, path: /, max-bytes: 100, max-ttfb: 500ms }");
 
-        var run = Example.Cli("--file", file, "gate", "--tag", "g-optional");
+        var run = Example.Cli("--file", file, "gate", "--tag", "t1");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Contains("✗ control-perf-budget          optional failed  / is 209 bytes, over the budget of 100", run.Out, StringComparison.Ordinal);
@@ -89,7 +90,7 @@ public sealed class GateTests : ExampleTest
             "budget: { lane: openagents-control-service, env: staging, path: /, max-bytes: 12000, max-ttfb: 500ms }",
             $"budget: {{ url: 'http://127.0.0.1:{port}/', max-bytes: 12000, max-ttfb: 200ms, samples: {delaysMs.Length - 1} }}");
 
-        var run = Example.Cli("--file", file, "gate", "--tag", $"g-{name}");
+        var run = Example.Cli("--file", file, "gate", "--tag", "t1");
         await server;
 
         Assert.True(run.ExitCode == exitCode, run.ToString());
@@ -152,7 +153,7 @@ public sealed class GateTests : ExampleTest
         {
             var file = Example.Variant("gate-token.yaml", Smoke, "path: /api/v1/control/status, token-env: DM_GATE_TEST_TOKEN }");
 
-            var run = Example.Cli("--file", file, "gate", "--tag", "g-token");
+            var run = Example.Cli("--file", file, "gate", "--tag", "t1");
             var deploy = Example.Cli("--file", file, "deploy", "runtime", "--env", "staging", "--tag", "t1");
 
             Assert.True(run.ExitCode == 0, run.ToString());

@@ -1,0 +1,145 @@
+using System.Text.Json;
+using DeployMatrix.Engine.Processes;
+using DeployMatrix.FunctionalTests.Support;
+using Microsoft.Data.Sqlite;
+
+namespace DeployMatrix.FunctionalTests.Local;
+
+/// <summary>
+/// A deploy interrupted during its mandatory migration, as a person (Ctrl-C), CI (SIGTERM) or the kernel
+/// (SIGKILL) interrupts it, with the CLI as its own process and the example runtime's real migration
+/// slowed by FAULT_MIGRATE_DELAY_MS: the agent owns the execution, so nothing is orphaned, no second
+/// execution runs beside the first, and the schema ledger never moves backwards.
+/// </summary>
+public sealed class CancellationTests : ExampleTest
+{
+    private const string Slow = "slow.yaml";
+
+    protected override ExampleStage Stage => ExampleStage.Agent;
+
+    [Theory]
+    [InlineData(Signals.SigInt, 130)]
+    [InlineData(Signals.SigTerm, 143)]
+    public async Task ASignalDuringTheMigration_StopsTheExecution_WritesTheReceiptAndAuditRecord_AndReleasesTheLock(int signal, int exitCode)
+    {
+        SlowMigrations(1500);
+        using var cli = CliProcess.Start(Example.Dir, "--platform", "local", "--file", Slow, "deploy", "runtime", "--env", "staging", "--tag", "t1");
+        var execution = await RunningExecutionAsync();
+        cli.Signal(signal);
+        var code = await cli.ExitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(code == exitCode, $"exit {code}\n{cli.Out}\n{cli.Err}");
+        Assert.Contains("deploymatrix: cancelled during step", cli.Err, StringComparison.Ordinal);
+        var ended = Execution(execution);
+        Assert.Equal(("cancelled", "the command that started it was cancelled"), (ended.Status, ended.Reason));
+        Assert.False(ended.Pid is { } pid && Signals.IsAlive(pid), "the migration process still runs");
+        var receipt = JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(Path.Combine(Example.Dir, ".deploymatrix", "receipts"), "*runtime-staging-deploy*.json").Single())).RootElement;
+        Assert.StartsWith("cancelled during step", receipt.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("cancelled", Example.Cli("history", "--limit", "3").Out, StringComparison.Ordinal);
+        Assert.Equal(0, Example.Cli("audit", "verify").ExitCode);
+        // Traffic is as it was before: the new revision took none.
+        Assert.DoesNotContain("=100", Example.Cli("status", "runtime", "--env", "staging").Out.Split('\n').Where(l => l.Contains("traffic", StringComparison.Ordinal)), StringComparer.Ordinal);
+
+        // The lock was released: the next deploy runs at once and completes what the first began.
+        SlowMigrations(0);
+        var again = Example.Cli("--file", Slow, "deploy", "runtime", "--env", "staging", "--tag", "t1", "--lock-wait", "0");
+        Assert.True(again.ExitCode == 0, again.ToString());
+        AssertLedgerComplete();
+    }
+
+    [Fact]
+    public async Task SigkillDuringTheMigration_LeavesTheAgentsExecutionRunning_TheNextDeployWaitsForIt_AndTheLedgerNeverMovesBackwards()
+    {
+        SlowMigrations(1200);
+        using var cli = CliProcess.Start(Example.Dir, "--platform", "local", "--file", Slow, "deploy", "runtime", "--env", "staging", "--tag", "t1");
+        var first = await RunningExecutionAsync();
+        cli.Signal(Signals.SigKill);
+        await cli.ExitAsync(TimeSpan.FromSeconds(10));
+
+        // Without a wait it is refused, naming the execution; with one it runs after the first has ended.
+        var refused = Example.Cli("--file", Slow, "deploy", "runtime", "--env", "staging", "--tag", "t1", "--lock-wait", "0");
+        var waited = Example.Cli("--file", Slow, "deploy", "runtime", "--env", "staging", "--tag", "t1", "--lock-wait", "30");
+
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains($"execution runtime-migrate-staging-{first:D5} of job runtime-migrate-staging is running since", refused.Err, StringComparison.Ordinal);
+        Assert.True(waited.ExitCode == 0, waited.ToString());
+        var executions = Executions();
+        var (orphaned, rerun) = (executions.Single(e => e.Id == first), executions[^1]);
+        Assert.Equal("succeeded", orphaned.Status);
+        Assert.True(string.CompareOrdinal(rerun.StartedAt, orphaned.EndedAt) >= 0, $"{rerun.StartedAt} began before {orphaned.EndedAt}");
+        Assert.DoesNotContain(executions, e => e.Status == "running");
+        AssertLedgerComplete();
+        Assert.Equal(0, Example.Cli("audit", "verify").ExitCode);
+    }
+
+    [Fact]
+    public async Task AnExecutionWhoseAgentVanished_IsReconciledToFailed_ItsProcessStopped_AndItsLogKept()
+    {
+        SlowMigrations(3000);
+        using var cli = CliProcess.Start(Example.Dir, "--platform", "local", "--file", Slow, "deploy", "runtime", "--env", "staging", "--tag", "t1");
+        var execution = await RunningExecutionAsync();
+        var agent = int.Parse(File.ReadAllText(Path.Combine(Example.Dir, ".deploymatrix", "agent.pid")), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(Signals.Send(agent, Signals.SigKill));
+        await cli.ExitAsync(TimeSpan.FromSeconds(60));
+        var restarted = Example.Cli("agent", "start");
+        Assert.True(restarted.ExitCode == 0, restarted.ToString());
+
+        var ended = Execution(execution);
+        Assert.Equal("failed", ended.Status);
+        Assert.StartsWith($"its owner (agent pid {agent}) vanished", ended.Reason, StringComparison.Ordinal);
+        Assert.False(ended.Pid is { } pid && Signals.IsAlive(pid), "the orphaned migration still runs");
+        Assert.Contains("runtime-migrate: applied", File.ReadAllText(ended.Log), StringComparison.Ordinal);
+    }
+
+    private void SlowMigrations(int ms)
+    {
+        var text = File.ReadAllText(Path.Combine(Example.Dir, "deploymatrix.yaml"));
+        const string Find = "staging: { service: runtime-staging,";
+        Assert.Contains(Find, text, StringComparison.Ordinal);
+        File.WriteAllText(Path.Combine(Example.Dir, Slow), text.Replace(Find, $"staging: {{ env: {{ FAULT_MIGRATE_DELAY_MS: \"{ms}\" }}, service: runtime-staging,", StringComparison.Ordinal));
+    }
+
+    /// <summary>Waits (bounded) until the migration's execution runs and has applied at least one migration.</summary>
+    private async Task<long> RunningExecutionAsync()
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            if (Executions().FirstOrDefault(e => e.Status == "running") is { } running && File.Exists(running.Log)
+                && File.ReadAllText(running.Log).Contains("runtime-migrate: applied", StringComparison.Ordinal))
+            {
+                return running.Id;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail("the migration never started");
+        return 0;
+    }
+
+    private void AssertLedgerComplete()
+    {
+        var ledger = File.ReadAllLines(Path.Combine(Example.Dir, ".deploymatrix", "data", "staging", "runtime-staging", "schema_migrations.tsv")).Skip(1).Select(l => int.Parse(l.Split('\t')[0], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal([1, 2, 3], ledger);
+    }
+
+    private sealed record Row(long Id, string Status, string? Reason, int? Pid, string Log, string StartedAt, string? EndedAt);
+
+    private Row Execution(long id) => Executions().Single(e => e.Id == id);
+
+    private List<Row> Executions()
+    {
+        using var db = new SqliteConnection($"Data Source={Path.Combine(Example.Dir, ".deploymatrix", "state.db")};Pooling=false");
+        db.Open();
+        using var query = db.CreateCommand();
+        query.CommandText = "SELECT id, status, reason, pid, log_path, started_at, ended_at FROM executions WHERE job = 'runtime-migrate-staging' ORDER BY id";
+        using var r = query.ExecuteReader();
+        var rows = new List<Row>();
+        while (r.Read())
+        {
+            rows.Add(new Row(r.GetInt64(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.IsDBNull(3) ? null : r.GetInt32(3), r.GetString(4), r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6)));
+        }
+
+        return rows;
+    }
+}
