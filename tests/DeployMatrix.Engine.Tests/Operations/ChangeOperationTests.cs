@@ -230,10 +230,10 @@ public sealed class ChangeOperationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ADeployStoppedByASignal_JournalsWhereItStopped_AndAuditsTheInterruption()
+    public async Task ADeployStoppedByASignal_FinishesItsStep_StopsBeforeTheNext_AndRecordsTheCancel()
     {
-        _h.Platform.Seed("api-staging", "local://api@sha256:api-t1", "t1");
-        _service.Delay = TimeSpan.FromSeconds(30);
+        var stable = _h.Platform.Seed("api-staging", "local://api@sha256:api-t1", "t1");
+        _service.Delay = TimeSpan.FromSeconds(1);
         using var stop = new CancellationTokenSource();
 
         var deploy = new DeployOperation(_h.Workspace).RunAsync("api", "staging", "t2", false, new ChangeOptions(), _h.Reporter, stop.Token);
@@ -244,9 +244,13 @@ public sealed class ChangeOperationTests : IAsyncLifetime
 
         await stop.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => deploy);
+        var cancelled = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => deploy);
         var audit = _h.State.AuditRecords().Single();
-        Assert.Equal("interrupted at: smoke check GET /healthz on the new revision expects 200", audit.Result);
+        // The smoke check it was in ran to its end; the traffic step never started.
+        Assert.Equal("cancelled before step 8: set traffic of api-staging: new revision 100%", cancelled.Message);
+        Assert.Equal(("cancelled", cancelled.Message), (audit.Result.Split(':')[0].Split(' ')[0], audit.Result));
+        Assert.Contains("\"error\": \"cancelled before step 8", File.ReadAllText(audit.Receipt!), StringComparison.Ordinal);
+        Assert.Equal([new TrafficAssignment(stable, 100)], _h.Platform.Traffic("api-staging"));
         Assert.Empty(_h.State.UnfinishedOperations());
         Assert.False(_h.Workspace.Locks.Holds("api", "staging"));
     }

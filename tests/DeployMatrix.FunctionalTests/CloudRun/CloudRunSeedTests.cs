@@ -45,7 +45,12 @@ public sealed class CloudRunSeedTests : CloudRunExampleTests
         Assert.Equal([(canary, 100)], Traffic("runtime"));
 
         // The next release errs at its first stage: rolled back to the revision above, and the gate turns no-go.
+        // The gate approves what staging serves: both gated lanes at ccc3333, not a name.
         Ok(Cli("deploy", "runtime", "--env", "staging", "--tag", "ccc3333"));
+        var halfReleased = Cli("gate", "--tag", "ccc3333");
+        Assert.Equal(1, halfReleased.ExitCode);
+        Assert.Contains("✗ serves-tag-openagents-control-service required failed  openagents-control-service-staging (staging) runs ", halfReleased.Out, StringComparison.Ordinal);
+        Ok(Cli("deploy", "openagents-control-service", "--env", "staging", "--tag", "ccc3333"));
         Ok(Cli("gate", "--tag", "ccc3333"));
         Ok(Cli("deploy", "runtime", "--env", "production", "--tag", "ccc3333"));
         var failing = Status("runtime", "production").GetProperty("latest_created_revision").GetString()!;
@@ -54,9 +59,9 @@ public sealed class CloudRunSeedTests : CloudRunExampleTests
         Assert.True(rollout.ExitCode == 1, rollout.ToString());
         Assert.Contains("rolled back", rollout.ToString(), StringComparison.Ordinal);
         Assert.Equal([(canary, 100)], Traffic("runtime"));
-        var noGo = Cli("gate", "--tag", "ddd4444");
+        var noGo = Cli("gate", "--tag", "ccc3333");
         Assert.Equal(1, noGo.ExitCode);
-        Assert.Contains("runtime-canary-status", noGo.Out, StringComparison.Ordinal);
+        Assert.Contains("✗ runtime-canary-status", noGo.Out, StringComparison.Ordinal);
         Assert.Contains("NO-GO: evidence in ", noGo.Out, StringComparison.Ordinal);
 
         // The seed's drill: stages the latest revision as a canary and rolls it back, with a report.

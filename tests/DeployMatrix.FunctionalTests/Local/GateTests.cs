@@ -100,6 +100,38 @@ public sealed class GateTests : ExampleTest
     }
 
     [Fact]
+    public void AStagingSplit_IsANoGo_NamingWhatServes_AndAVerdictNamesTheRevisionAndDigestItSaw()
+    {
+        const string Control = "openagents-control-service";
+        var first = Revision(Control);
+        Assert.Equal(0, Example.Cli("deploy", Control, "--env", "staging", "--tag", "t1").ExitCode);
+        var second = Revision(Control);
+        Assert.Equal(0, Example.Cli("traffic", Control, "--env", "staging", "--to", $"{first}=95,{second}=5").ExitCode);
+
+        var split = Example.Cli("gate", "--tag", "t1");
+        Assert.Equal(0, Example.Cli("traffic", Control, "--env", "staging", "--to", $"{second}=100").ExitCode);
+        var whole = Example.Cli("gate", "--tag", "t1");
+
+        Assert.Equal(1, split.ExitCode);
+        Assert.Contains($"✗ serves-tag-{Control} required failed  {Control}-staging (staging) splits traffic {first} (tag t1, sha256:", split.Out, StringComparison.Ordinal);
+        Assert.Contains("=95%, " + second + " (tag t1, sha256:", split.Out, StringComparison.Ordinal);
+        Assert.Contains("the gate approves only a release serving 100%", split.Out, StringComparison.Ordinal);
+        Assert.True(whole.ExitCode == 0, whole.ToString());
+        var releases = JsonDocument.Parse(File.ReadAllText(Path.Combine(Evidence(whole), "results.json"))).RootElement.GetProperty("releases");
+        var control = releases.EnumerateArray().Single(r => r.GetProperty("lane").GetString() == Control);
+        Assert.Equal(second, control.GetProperty("revision").GetString());
+        Assert.StartsWith("sha256:", control.GetProperty("digest").GetString(), StringComparison.Ordinal);
+        Assert.Contains($"| {Control} | `{second}` | `sha256:", File.ReadAllText(Path.Combine(Evidence(whole), "SUMMARY.md")), StringComparison.Ordinal);
+        Assert.Equal(0, Example.Cli("audit", "verify").ExitCode);
+    }
+
+    private string Revision(string lane)
+    {
+        var status = Example.Cli("status", lane, "--env", "staging", "--output", "json");
+        return JsonDocument.Parse(status.Out).RootElement[0].GetProperty("latest_created_revision").GetString()!;
+    }
+
+    [Fact]
     public void ProductionDeploy_WithoutAPassingGate_IsRefused_AndAnOverrideIsRecorded()
     {
         Assert.Equal(1, Example.Cli("--file", Example.Variant("gate-fail2.yaml", Smoke, "path: /nope, contains: x }"), "gate", "--tag", "t1-unchecked").ExitCode);

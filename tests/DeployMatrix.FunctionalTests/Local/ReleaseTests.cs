@@ -20,6 +20,8 @@ public sealed class ReleaseTests : ExampleTest
         Ok(Example.Cli("build", Lane, "--tag", "ta"));
         Ok(Example.Cli("build", Lane, "--tag", "tb"));
         Assert.Equal(Digest("ta"), Digest("tb"));
+        // ta names the content staging runs for both gated lanes (t1's bytes), so the gate may approve it.
+        Ok(Example.Cli("build", "runtime", "--tag", "ta"));
         Ok(Example.Cli("gate", "--tag", "ta"));
 
         var ta = Ok(Example.Cli("deploy", Lane, "--env", "production", "--tag", "ta"));
@@ -60,11 +62,16 @@ public sealed class ReleaseTests : ExampleTest
         Ok(Example.Cli("build", Lane, "--allow-dirty"));
         var deploy = Ok(Example.Cli("deploy", Lane, "--env", "staging"));
 
-        Assert.StartsWith($"plan: deploy {Lane} → staging on local, tag {sha}-dirty", plan.Out, StringComparison.Ordinal);
+        // The dirty tag names the tree's content: one tag for plan, build and deploy of this tree.
+        var dirty = System.Text.RegularExpressions.Regex.Match(plan.Out, $"tag ({sha}-dirty-[0-9a-f]{{8}})").Groups[1].Value;
+        Assert.StartsWith($"plan: deploy {Lane} → staging on local, tag {sha}-dirty-", plan.Out, StringComparison.Ordinal);
         Assert.Equal(2, refused.ExitCode);
-        Assert.Contains("pass --allow-dirty (tag " + sha + "-dirty)", refused.Err, StringComparison.Ordinal);
-        Assert.Equal($"{sha}-dirty", Receipt(deploy).GetProperty("tag").GetString());
-        Assert.Contains($"deploy local://{Lane}:{sha}-dirty as a new revision", deploy.Out, StringComparison.Ordinal);
+        Assert.Contains($"pass --allow-dirty (tag {dirty})", refused.Err, StringComparison.Ordinal);
+        Assert.Equal(dirty, Receipt(deploy).GetProperty("tag").GetString());
+        Assert.Contains($"deploy local://{Lane}:{dirty} as a new revision", deploy.Out, StringComparison.Ordinal);
+        // Edited again, the tree is other content with another tag.
+        File.AppendAllText(Path.Combine(Example.Dir, "deploymatrix.yaml"), "# a second change\n");
+        Assert.DoesNotContain(dirty, Ok(Example.Cli("plan", Lane, "--env", "staging")).Out, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -147,7 +154,7 @@ public sealed class ReleaseTests : ExampleTest
     {
         var run = Ok(Example.Cli("plan", Lane, "--env", "staging", "--tag", tag, "--output", "json"));
         Assert.Contains($"local://{Lane}:{tag}", run.Out, StringComparison.Ordinal);
-        return (string)Sql("SELECT digest FROM artifact_tags WHERE lane = $l AND tag = $t", ("$l", Lane), ("$t", tag))!;
+        return (string)Sql("SELECT digest FROM tag_bindings WHERE platform = 'local' AND lane = $l AND tag = $t", ("$l", Lane), ("$t", tag))!;
     }
 
     private string Git(params string[] args)

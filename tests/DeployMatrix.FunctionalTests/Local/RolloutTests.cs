@@ -64,10 +64,13 @@ public sealed class RolloutTests : ExampleTest
         Assert.Contains("rollout-stage", Example.Cli("history", Lane).Out, StringComparison.Ordinal);
 
         // The gate's canary-status check now blocks promotion of this lane.
+        // The gate checks only what staging serves: the runtime, also gated, goes there too.
+        var runtime = Example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1");
+        Assert.True(runtime.ExitCode == 0, runtime.ToString());
         var gateFile = Example.Variant("gate-canary.yaml", "canary-status: { lane: runtime, env: production }", "canary-status: { lane: openagents-control-service, env: staging }");
-        var gate = Example.Cli("--file", gateFile, "gate", "--tag", "g-canary");
-        Assert.Equal(1, gate.ExitCode);
-        Assert.Contains("✗ runtime-canary-status        required failed  the latest rollout of openagents-control-service in staging is failed at 5%", gate.Out, StringComparison.Ordinal);
+        var gate = Example.Cli("--file", gateFile, "gate", "--tag", "t1");
+        Assert.True(gate.ExitCode == 1, gate.ToString());
+        Assert.True(gate.Out.Contains("✗ runtime-canary-status        required failed  the latest rollout of openagents-control-service in staging is failed at 5%", StringComparison.Ordinal), gate.ToString());
     }
 
     private JsonElement Service()
