@@ -89,8 +89,27 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
         (await run.GetJobAsync(RunApi.JobName(target.Project!, target.Region!, job), cancellationToken)).Template?.Template?.Containers?.FirstOrDefault()?.Image;
 
     /// <summary>Runs the job with the command its container defines on Cloud Run (the local platform's migrate command is for local artifacts).</summary>
-    public async Task<JobExecution> ExecuteJobAsync(ResolvedTarget target, string job, IReadOnlyList<string> command, JobRun jobRun, CancellationToken cancellationToken) =>
-        Execution(await run.RunJobAsync(RunApi.JobName(target.Project!, target.Region!, job), cancellationToken));
+    /// <remarks>
+    /// One execution at a time: while the job's latest execution has no <c>completionTime</c> (Run Admin
+    /// API v2, <c>Job.latestCreatedExecution</c>), this polls every 2 s up to <see cref="JobRun.Wait"/>, then fails naming it.
+    /// </remarks>
+    public async Task<JobExecution> ExecuteJobAsync(ResolvedTarget target, string job, IReadOnlyList<string> command, JobRun jobRun, CancellationToken cancellationToken)
+    {
+        var name = RunApi.JobName(target.Project!, target.Region!, job);
+        var deadline = time.GetUtcNow() + jobRun.Wait;
+        while ((await run.GetJobAsync(name, cancellationToken)).LatestCreatedExecution is { CompletionTime: null, Name: { } running } latest)
+        {
+            if (time.GetUtcNow() >= deadline)
+            {
+                var waited = jobRun.Wait > TimeSpan.Zero ? $"waited {jobRun.Wait.TotalSeconds:0} s (--lock-wait)" : "wait for it with --lock-wait SECONDS";
+                throw new PlatformException($"execution {Short(running)} of job {job} is running since {latest.CreateTime}; one execution of a job runs at a time — {waited}");
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(2), time, cancellationToken);
+        }
+
+        return Execution(await run.RunJobAsync(name, cancellationToken));
+    }
 
     public async Task<JobExecution?> GetLatestExecutionAsync(ResolvedTarget target, string job, CancellationToken cancellationToken)
     {

@@ -88,6 +88,27 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARunningExecutionOfTheJob_BlocksANewOne_NamingIt_UntilItHasCompleted()
+    {
+        var job = _double.Job(Api.RunApi.JobName(Runtime.Project!, Runtime.Region!, "runtime-migrate"));
+        // Another client's execution, still running: Cloud Run reports it without a completionTime.
+        job["latestCreatedExecution"] = new System.Text.Json.Nodes.JsonObject
+        {
+            ["name"] = $"{Api.RunApi.JobName(Runtime.Project!, Runtime.Region!, "runtime-migrate")}/executions/runtime-migrate-elsewhere",
+            ["createTime"] = "2026-11-26T11:00:00Z",
+            ["completionStatus"] = "EXECUTION_RUNNING",
+        };
+
+        var blocked = await Assert.ThrowsAsync<PlatformException>(() => _platform.ExecuteJobAsync(Runtime, "runtime-migrate", [], JobRun.Default, CancellationToken.None));
+        job["latestCreatedExecution"]!["completionTime"] = "2026-11-26T11:05:00Z";
+        var ran = await _platform.ExecuteJobAsync(Runtime, "runtime-migrate", [], JobRun.Default, CancellationToken.None);
+
+        Assert.Equal("execution runtime-migrate-elsewhere of job runtime-migrate is running since 2026-11-26T11:00:00Z; one execution of a job runs at a time — wait for it with --lock-wait SECONDS", blocked.Message);
+        Assert.True(ran.Succeeded);
+        Assert.NotEqual("runtime-migrate-elsewhere", ran.Name);
+    }
+
+    [Fact]
     public async Task AFailedMigration_IsReported_WithWhereItsLogsAre()
     {
         _double.FailingJobs["runtime-migrate"] = true;

@@ -38,7 +38,7 @@ public sealed class TagRules(Workspace ws, PlatformKind platform, string lane, s
     /// <exception cref="OperationException">The tag is bound to other content and no reason was given (exit 2, naming both digests).</exception>
     public string Bind(BuildOutcome outcome, string? retagReason, IDictionary<string, string?> inputs)
     {
-        var image = platform == PlatformKind.Local ? outcome.Image : outcome.Image.Contains(':', StringComparison.Ordinal) ? outcome.Image : $"{outcome.Image}:{tag}";
+        var image = outcome.Image;
         var earlier = ws.State.FindTag(_platform, lane, tag);
         if (retagReason is not null && earlier is not null && earlier.Digest != outcome.Digest)
         {

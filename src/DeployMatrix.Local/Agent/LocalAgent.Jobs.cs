@@ -106,31 +106,11 @@ public sealed partial class LocalAgent
     {
         foreach (var orphan in Locked(() => state.RunningExecutions()))
         {
-            var killed = orphan.Pid is { } pid && KillIfRunning(pid, orphan.Digest);
+            // The artifact is stored under its digest's hex, so the process's command line names it.
+            var killed = orphan.Pid is { } pid && KillIfRunning(pid, orphan.Digest.Replace("sha256:", "", StringComparison.Ordinal));
             var owner = orphan.OwnerPid is { } o ? $"agent pid {o}" : "the command that started it";
             Locked(() => state.FinishExecution(orphan.Id, null, ExecutionStatus.Failed,
                 $"its owner ({owner}) vanished{(killed ? "; the process it left was stopped" : "")}; log kept at {orphan.LogPath}"));
-        }
-    }
-
-    /// <summary>Kills the process only if it still runs the execution's artifact (stored under its digest): a pid may have been reused.</summary>
-    private static bool KillIfRunning(int pid, string digest)
-    {
-        try
-        {
-            if (!Signals.IsAlive(pid) || !File.ReadAllText($"/proc/{pid}/cmdline").Contains(digest.Replace("sha256:", "", StringComparison.Ordinal), StringComparison.Ordinal))
-            {
-                return false;
-            }
-
-            using var process = System.Diagnostics.Process.GetProcessById(pid);
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit(TimeSpan.FromSeconds(5));
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-            return false;
         }
     }
 

@@ -183,25 +183,35 @@ public sealed partial class LocalAgent
     /// <summary>After a crash of the agent its children live on; a recorded pid still running our artifact is killed before a clean restart.</summary>
     private static void KillOrphan(RevisionRecord revision)
     {
-        if (revision.Pid is not { } pid || !Signals.IsAlive(pid))
+        if (revision.Pid is { } pid)
         {
-            return;
+            KillIfRunning(pid, JsonSerializer.Deserialize<LaunchSpec>(revision.Launch)!.Executable);
         }
+    }
 
-        var launch = JsonSerializer.Deserialize<LaunchSpec>(revision.Launch)!;
+    /// <summary>
+    /// Kills a process a dead agent left behind — only if its command line still names <paramref name="marker"/>
+    /// (its artifact's path): the pid may since have been given to another process.
+    /// </summary>
+    /// <returns>Whether a process was killed.</returns>
+    private static bool KillIfRunning(int pid, string marker)
+    {
         try
         {
-            var cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
-            if (cmdline.Contains(launch.Executable, StringComparison.Ordinal))
+            if (!Signals.IsAlive(pid) || !File.ReadAllText($"/proc/{pid}/cmdline").Contains(marker, StringComparison.Ordinal))
             {
-                using var orphan = System.Diagnostics.Process.GetProcessById(pid);
-                orphan.Kill(entireProcessTree: true);
-                orphan.WaitForExit(TimeSpan.FromSeconds(5));
+                return false;
             }
+
+            using var orphan = System.Diagnostics.Process.GetProcessById(pid);
+            orphan.Kill(entireProcessTree: true);
+            orphan.WaitForExit(TimeSpan.FromSeconds(5));
+            return true;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
         {
             // Gone already, or not ours.
+            return false;
         }
     }
 }

@@ -59,6 +59,11 @@ public sealed class CloudRunSeedTests : CloudRunExampleTests
         Assert.True(rollout.ExitCode == 1, rollout.ToString());
         Assert.Contains("rolled back", rollout.ToString(), StringComparison.Ordinal);
         Assert.Equal([(canary, 100)], Traffic("runtime"));
+        // The rollout returned to the last good revision itself: a rollback now would change nothing, and says so.
+        var rollback = Cli("rollback", "runtime", "--env", "production");
+        Assert.Equal(1, rollback.ExitCode);
+        Assert.Contains($"{canary}, the stable revision, already serves all traffic of runtime: nothing to roll back; name another with --to (revisions that can: ", rollback.Err, StringComparison.Ordinal);
+        Assert.Equal([(canary, 100)], Traffic("runtime"));
         var noGo = Cli("gate", "--tag", "ccc3333");
         Assert.Equal(1, noGo.ExitCode);
         Assert.Contains("✗ runtime-canary-status", noGo.Out, StringComparison.Ordinal);

@@ -23,7 +23,7 @@ public sealed class CancellationTests : ExampleTest
     public async Task ASignalDuringTheMigration_StopsTheExecution_WritesTheReceiptAndAuditRecord_AndReleasesTheLock(int signal, int exitCode)
     {
         SlowMigrations(1500);
-        using var cli = CliProcess.Start(Example.Dir, "--platform", "local", "--file", Slow, "deploy", "runtime", "--env", "staging", "--tag", "t1");
+        await using var cli = CliProcess.Start(Example.Dir, "--platform", "local", "--file", Slow, "deploy", "runtime", "--env", "staging", "--tag", "t1");
         var execution = await RunningExecutionAsync();
         cli.Signal(signal);
         var code = await cli.ExitAsync(TimeSpan.FromSeconds(30));
@@ -32,13 +32,15 @@ public sealed class CancellationTests : ExampleTest
         Assert.Contains("deploymatrix: cancelled during step", cli.Err, StringComparison.Ordinal);
         var ended = Execution(execution);
         Assert.Equal(("cancelled", "the command that started it was cancelled"), (ended.Status, ended.Reason));
-        Assert.False(ended.Pid is { } pid && Signals.IsAlive(pid), "the migration process still runs");
+        Assert.False(Signals.IsAlive(ended.Pid ?? throw new InvalidOperationException("no pid recorded")), "the migration process still runs");
         var receipt = JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(Path.Combine(Example.Dir, ".deploymatrix", "receipts"), "*runtime-staging-deploy*.json").Single())).RootElement;
         Assert.StartsWith("cancelled during step", receipt.GetProperty("error").GetString(), StringComparison.Ordinal);
         Assert.Contains("cancelled", Example.Cli("history", "--limit", "3").Out, StringComparison.Ordinal);
         Assert.Equal(0, Example.Cli("audit", "verify").ExitCode);
-        // Traffic is as it was before: the new revision took none.
-        Assert.DoesNotContain("=100", Example.Cli("status", "runtime", "--env", "staging").Out.Split('\n').Where(l => l.Contains("traffic", StringComparison.Ordinal)), StringComparer.Ordinal);
+        // Traffic is as it was before (none): the revision the deploy created took none, and it exists.
+        var status = JsonDocument.Parse(Example.Cli("status", "runtime", "--env", "staging", "--output", "json").Out).RootElement[0];
+        Assert.Equal(0, status.GetProperty("traffic").GetArrayLength());
+        Assert.Equal(1, status.GetProperty("revisions").GetArrayLength());
 
         // The lock was released: the next deploy runs at once and completes what the first began.
         SlowMigrations(0);
@@ -51,7 +53,7 @@ public sealed class CancellationTests : ExampleTest
     public async Task SigkillDuringTheMigration_LeavesTheAgentsExecutionRunning_TheNextDeployWaitsForIt_AndTheLedgerNeverMovesBackwards()
     {
         SlowMigrations(1200);
-        using var cli = CliProcess.Start(Example.Dir, "--platform", "local", "--file", Slow, "deploy", "runtime", "--env", "staging", "--tag", "t1");
+        await using var cli = CliProcess.Start(Example.Dir, "--platform", "local", "--file", Slow, "deploy", "runtime", "--env", "staging", "--tag", "t1");
         var first = await RunningExecutionAsync();
         cli.Signal(Signals.SigKill);
         await cli.ExitAsync(TimeSpan.FromSeconds(10));
@@ -76,7 +78,7 @@ public sealed class CancellationTests : ExampleTest
     public async Task AnExecutionWhoseAgentVanished_IsReconciledToFailed_ItsProcessStopped_AndItsLogKept()
     {
         SlowMigrations(3000);
-        using var cli = CliProcess.Start(Example.Dir, "--platform", "local", "--file", Slow, "deploy", "runtime", "--env", "staging", "--tag", "t1");
+        await using var cli = CliProcess.Start(Example.Dir, "--platform", "local", "--file", Slow, "deploy", "runtime", "--env", "staging", "--tag", "t1");
         var execution = await RunningExecutionAsync();
         var agent = int.Parse(File.ReadAllText(Path.Combine(Example.Dir, ".deploymatrix", "agent.pid")), System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(Signals.Send(agent, Signals.SigKill));
@@ -87,7 +89,7 @@ public sealed class CancellationTests : ExampleTest
         var ended = Execution(execution);
         Assert.Equal("failed", ended.Status);
         Assert.StartsWith($"its owner (agent pid {agent}) vanished", ended.Reason, StringComparison.Ordinal);
-        Assert.False(ended.Pid is { } pid && Signals.IsAlive(pid), "the orphaned migration still runs");
+        Assert.False(Signals.IsAlive(ended.Pid ?? throw new InvalidOperationException("no pid recorded")), "the orphaned migration still runs");
         Assert.Contains("runtime-migrate: applied", File.ReadAllText(ended.Log), StringComparison.Ordinal);
     }
 

@@ -102,6 +102,35 @@ public sealed class ReleaseTests : ExampleTest
         Assert.Equal("set-traffic", actions[ended + 1]);
     }
 
+    [Fact]
+    public void ARebuildWithOtherContent_CannotMoveATag_ForceRetagCan_AndItVoidsTheGatesGo()
+    {
+        // The fixture's gate gave t1 a GO; a build whose output differs every time is "other content".
+        var rebuilt = Example.Variant("rebuilt.yaml",
+            "command: cargo build --release --manifest-path apps/openagents.com/service/Cargo.toml\n        artifact: target/release/openagents-control-service",
+            "command: sh -c \"date +%s%N > target/rebuilt.bin\"\n        artifact: target/rebuilt.bin");
+        var bound = Digest("t1");
+
+        var refused = Example.Cli("--file", rebuilt, "build", Lane, "--tag", "t1");
+        var afterRefusal = Digest("t1");
+        var noReason = Example.Cli("--file", rebuilt, "build", Lane, "--tag", "t1", "--force-retag");
+        var retagged = Ok(Example.Cli("--file", rebuilt, "build", Lane, "--tag", "t1", "--force-retag", "--reason", "toolchain fix"));
+        var promoted = Example.Cli("deploy", Lane, "--env", "production", "--tag", "t1");
+
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains($"tag t1 of lane {Lane} is bound to {bound} (since ", refused.Err, StringComparison.Ordinal);
+        Assert.Matches("and this build made sha256:[0-9a-f]{64}; a tag names one content", refused.Err);
+        Assert.Equal(bound, afterRefusal);
+        Assert.Equal(2, noReason.ExitCode);
+        Assert.NotEqual(bound, Digest("t1"));
+        Assert.Contains($"tag t1 re-pointed from {bound} to {Digest("t1")}; 1 gate verdict(s) for it voided", retagged.Out, StringComparison.Ordinal);
+        Assert.Equal(1, promoted.ExitCode);
+        Assert.Contains("the gate's GO for tag t1 (", promoted.Err, StringComparison.Ordinal);
+        Assert.Contains($"was voided: re-tagged {bound} -> {Digest("t1")}: toolchain fix", promoted.Err, StringComparison.Ordinal);
+        Assert.Equal(1L, Sql("SELECT COUNT(*) FROM audit WHERE action = 'retag'"));
+        Assert.Equal(0, Example.Cli("audit", "verify").ExitCode);
+    }
+
     /// <summary>The id of the last journal row that opens or ends an operation of <paramref name="action"/> with <paramref name="status"/>.</summary>
     private long Journal(string action, string status) =>
         (long)Sql("SELECT MAX(id) FROM journal WHERE action = $a AND status = $s AND step IS NULL", ("$a", action), ("$s", status))!;
