@@ -92,6 +92,8 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
     /// <remarks>
     /// One execution at a time: while the job's latest execution has no <c>completionTime</c> (Run Admin
     /// API v2, <c>Job.latestCreatedExecution</c>), this polls every 2 s up to <see cref="JobRun.Wait"/>, then fails naming it.
+    /// Cancelled, it cancels the execution it started (or awaits it, <see cref="JobRun.WaitOnCancel"/>), then throws
+    /// <see cref="ExecutionCancelledException"/>.
     /// </remarks>
     public async Task<JobExecution> ExecuteJobAsync(ResolvedTarget target, string job, IReadOnlyList<string> command, JobRun jobRun, CancellationToken cancellationToken)
     {
@@ -108,7 +110,7 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
             await Task.Delay(TimeSpan.FromSeconds(2), time, cancellationToken);
         }
 
-        return Execution(await run.RunJobAsync(name, cancellationToken));
+        return Execution(await run.RunJobAsync(name, cancellationToken, jobRun.WaitOnCancel));
     }
 
     public async Task<JobExecution?> GetLatestExecutionAsync(ResolvedTarget target, string job, CancellationToken cancellationToken)

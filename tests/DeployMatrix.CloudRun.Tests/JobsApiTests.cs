@@ -49,10 +49,72 @@ public sealed class JobsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ACancelledRun_CancelsItsExecution_OnCloudRun_AndSaysSo()
+    {
+        _double.RunningJobs["runtime-migrate"] = true;
+        using var cancel = new CancellationTokenSource();
+
+        var run = _api.RunJobAsync(Job, cancel.Token);
+        var started = await UntilStartedAsync();
+        await cancel.CancelAsync();
+        var error = await Assert.ThrowsAsync<Engine.Platform.ExecutionCancelledException>(() => run);
+
+        Assert.Equal(($"execution {started.Split('/')[^1]} stopped", started), (error.Message, Assert.Single(_double.CancelledExecutions)));
+        var execution = await _api.GetExecutionAsync(started, CancellationToken.None);
+        Assert.Equal((1, "CANCELLED"), (execution.CancelledCount, execution.Conditions!.Single().ExecutionReason));
+        Assert.Equal("EXECUTION_CANCELLED", (await _api.GetJobAsync(Job, CancellationToken.None)).LatestCreatedExecution!.CompletionStatus);
+    }
+
+    [Fact]
+    public async Task ACancelledRun_WithWaitOnCancel_AwaitsItsExecution_AndCancelsNothing()
+    {
+        _double.RunningJobs["runtime-migrate"] = true;
+        using var cancel = new CancellationTokenSource();
+
+        var run = _api.RunJobAsync(Job, cancel.Token, waitOnCancel: true);
+        var started = await UntilStartedAsync();
+        await cancel.CancelAsync();
+        await Task.Delay(100);
+        Assert.False(run.IsCompleted, "it waits for the execution, which is still running");
+        _double.RunningJobs.Clear();
+        var error = await Assert.ThrowsAsync<Engine.Platform.ExecutionCancelledException>(() => run);
+
+        Assert.Equal($"execution {started.Split('/')[^1]} awaited: it succeeded", error.Message);
+        Assert.Empty(_double.CancelledExecutions);
+        Assert.Equal(1, (await _api.GetExecutionAsync(started, CancellationToken.None)).SucceededCount);
+    }
+
+    [Fact]
+    public async Task AFinishedExecution_CannotBeCancelled()
+    {
+        var execution = await _api.RunJobAsync(Job, CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<Engine.Platform.PlatformException>(() => _api.CancelExecutionAsync(execution.Name!, CancellationToken.None));
+
+        Assert.Contains("has already completed", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AMissingJob_SaysHowToCreateIt()
     {
         var error = await Assert.ThrowsAsync<Engine.Platform.PlatformException>(() => _api.GetJobAsync(Job + "-nope", CancellationToken.None));
 
         Assert.Contains("does not exist; create it once (gcloud run jobs create)", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>The execution the run started, once the double has it (bounded: 5 s).</summary>
+    private async Task<string> UntilStartedAsync()
+    {
+        for (var i = 0; i < 500; i++)
+        {
+            if (_double.Job(Job)["latestCreatedExecution"]?["name"]?.GetValue<string>() is { } name)
+            {
+                return name;
+            }
+
+            await Task.Delay(10);
+        }
+
+        throw new TimeoutException("the run never started an execution");
     }
 }

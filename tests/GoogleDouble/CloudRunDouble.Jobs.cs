@@ -12,6 +12,14 @@ public sealed partial class CloudRunDouble
     /// <summary>Jobs whose runs fail (their container exits non-zero).</summary>
     public ConcurrentDictionary<string, bool> FailingJobs { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Jobs whose executions keep running (their operation stays not done) until removed from here or cancelled.</summary>
+    public ConcurrentDictionary<string, bool> RunningJobs { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The executions cancelled through <c>executions:cancel</c>, by full name.</summary>
+    public ConcurrentQueue<string> CancelledExecutions { get; } = new();
+
+    public JsonObject Execution(string name) => _executions[name];
+
     public void AddJob(string project, string region, string job, string image)
     {
         var name = $"projects/{project}/locations/{region}/jobs/{job}";
@@ -70,6 +78,17 @@ public sealed partial class CloudRunDouble
         job["latestCreatedExecution"] = new JsonObject { ["name"] = execution, ["createTime"] = "2026-11-26T12:00:00Z", ["completionStatus"] = "EXECUTION_RUNNING" };
         return StartOperation(name, Packed(record, "Execution"), done =>
         {
+            if (record["cancelledCount"] is not null)
+            {
+                done["error"] = new JsonObject { ["code"] = 1, ["message"] = $"Execution {execution.Split('/')[^1]} was cancelled." };
+                return done;
+            }
+
+            if (RunningJobs.ContainsKey(short_))
+            {
+                return null;
+            }
+
             record["completionTime"] = "2026-11-26T12:01:00Z";
             record["succeededCount"] = fails ? 0 : 1;
             record["failedCount"] = fails ? 1 : 0;
@@ -90,6 +109,45 @@ public sealed partial class CloudRunDouble
                 done["response"] = Packed(record, "Execution");
             }
 
+            return done;
+        });
+    }
+
+    /// <summary>
+    /// Cancels a running execution (Run Admin API v2, <c>Executions.CancelExecution</c>): its one task
+    /// reaches phase Cancelled, its Completed condition fails with execution reason CANCELLED, and the
+    /// job's latest execution reads EXECUTION_CANCELLED. A finished execution cannot be cancelled.
+    /// </summary>
+    private JsonObject? CancelExecution(string name, out string? refused)
+    {
+        refused = null;
+        if (!_executions.TryGetValue(name, out var record))
+        {
+            return null;
+        }
+
+        if (record["completionTime"] is not null)
+        {
+            refused = $"Execution {name.Split('/')[^1]} has already completed.";
+            return null;
+        }
+
+        record["completionTime"] = "2026-11-26T12:00:30Z";
+        record["cancelledCount"] = 1;
+        record["conditions"] = new JsonArray(new JsonObject
+        {
+            ["type"] = "Completed",
+            ["state"] = "CONDITION_FAILED",
+            ["executionReason"] = "CANCELLED",
+            ["message"] = "The execution was cancelled.",
+        });
+        var job = _jobs[name[..name.IndexOf("/executions/", StringComparison.Ordinal)]];
+        job["latestCreatedExecution"]!["completionTime"] = "2026-11-26T12:00:30Z";
+        job["latestCreatedExecution"]!["completionStatus"] = "EXECUTION_CANCELLED";
+        CancelledExecutions.Enqueue(name);
+        return StartOperation(name, Packed(record, "Execution"), done =>
+        {
+            done["response"] = Packed(record, "Execution");
             return done;
         });
     }

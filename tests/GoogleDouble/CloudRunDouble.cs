@@ -30,7 +30,7 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
     private readonly ProtoCatalog _catalog;
     private readonly ConcurrentDictionary<string, JsonObject> _services = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, List<JsonObject>> _revisions = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, (JsonObject Operation, int PollsLeft, Func<JsonObject, JsonObject> Finish)> _operations = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (JsonObject Operation, int PollsLeft, Func<JsonObject, JsonObject?> Finish)> _operations = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<(HttpStatusCode Status, string Reason)> _faults = new();
     private int _counter;
 
@@ -215,6 +215,15 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
             case "google.cloud.secretmanager.v1.SecretManagerService.AddSecretVersion":
                 answer = AddSecretVersion(resource[..resource.LastIndexOf(':')], body!.AsObject());
                 break;
+            case "google.cloud.run.v2.Executions.CancelExecution":
+                answer = CancelExecution(resource[..resource.LastIndexOf(':')], out var notRunning);
+                if (notRunning is not null)
+                {
+                    await ErrorAsync(context, HttpStatusCode.BadRequest, "FAILED_PRECONDITION", notRunning);
+                    return;
+                }
+
+                break;
             case "google.cloud.run.v2.Executions.GetExecution":
                 answer = _executions.TryGetValue(resource, out var execution) ? execution.DeepClone() : null;
                 break;
@@ -301,11 +310,11 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
 
         var done = entry.Operation.DeepClone().AsObject();
         done["done"] = true;
-        return entry.Finish(done);
+        return entry.Finish(done) ?? entry.Operation.DeepClone().AsObject(); // (null: still running)
     }
 
-    /// <summary>An operation on a resource that is done after <see cref="PollsPerOperation"/> polls, finished by <paramref name="finish"/>.</summary>
-    private JsonObject StartOperation(string resource, JsonObject metadata, Func<JsonObject, JsonObject> finish)
+    /// <summary>An operation on a resource that is done after <see cref="PollsPerOperation"/> polls, finished by <paramref name="finish"/> (null while it still runs).</summary>
+    private JsonObject StartOperation(string resource, JsonObject metadata, Func<JsonObject, JsonObject?> finish)
     {
         var parts = resource.Split('/');
         var id = $"projects/{parts[1]}/locations/{parts[3]}/operations/{Guid.NewGuid():N}";
@@ -313,8 +322,12 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
         if (PollsPerOperation <= 0)
         {
             // Done at once: for tests of whole commands, where polling is not the subject.
-            operation["done"] = true;
-            return finish(operation);
+            var now = operation.DeepClone().AsObject();
+            now["done"] = true;
+            if (finish(now) is { } finished)
+            {
+                return finished;
+            }
         }
 
         _operations[id] = (operation, PollsPerOperation, finish);

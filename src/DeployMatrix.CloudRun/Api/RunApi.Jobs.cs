@@ -26,19 +26,74 @@ public sealed partial class RunApi
     }
 
     /// <summary>Runs the job once and waits for its execution to finish (the seed's <c>gcloud run jobs execute --wait</c>).</summary>
-    public async Task<RunExecution> RunJobAsync(string name, CancellationToken ct)
+    /// <param name="waitOnCancel">When <paramref name="ct"/> is cancelled: true awaits the execution; false cancels it (<c>executions:cancel</c>).</param>
+    /// <exception cref="ExecutionCancelledException"><paramref name="ct"/> was cancelled; says what became of the execution.</exception>
+    public async Task<RunExecution> RunJobAsync(string name, CancellationToken ct, bool waitOnCancel = false)
     {
         var operation = await http.SendAsync<Operation>(HttpMethod.Post, Url($"{name}:run"), new RunJobRequest { Name = name }, ct);
-        var done = await WaitAsync(operation, ct, allowError: true);
-        if (done.Response?.Deserialize<RunExecution>(GoogleHttp.Json) is { } execution)
+        Operation done;
+        try
         {
-            return execution;
+            done = await WaitAsync(operation, ct, allowError: true);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The execution runs on Google's side whatever happens to this process: stop it, or see it through.
+            var execution = operation.Metadata?.Deserialize<RunExecution>(GoogleHttp.Json)?.Name
+                ?? (await GetJobAsync(name, CancellationToken.None)).LatestCreatedExecution?.Name;
+            if (execution is null)
+            {
+                throw;
+            }
+
+            var outcome = waitOnCancel ? await AwaitAsync(operation, execution) : await CancelAsync(execution);
+            throw new ExecutionCancelledException(execution.Split('/')[^1], outcome, ct);
+        }
+
+        if (done.Response?.Deserialize<RunExecution>(GoogleHttp.Json) is { } succeeded)
+        {
+            return succeeded;
         }
 
         // A failed execution ends the operation with an error; the execution itself says how it failed.
         var latest = (await GetJobAsync(name, ct)).LatestCreatedExecution?.Name
             ?? throw new PlatformException($"job {name} did not start: {done.Error?.Message}");
         return await http.GetAsync<RunExecution>(Url(latest), ct);
+    }
+
+    /// <summary>Cancels a running execution and waits until Cloud Run reports it ended (Run Admin API v2, <c>Executions.CancelExecution</c>).</summary>
+    /// <exception cref="PlatformException">Cloud Run refused or did not finish the cancel.</exception>
+    public async Task<RunExecution?> CancelExecutionAsync(string execution, CancellationToken ct)
+    {
+        var operation = await http.SendAsync<Operation>(HttpMethod.Post, Url($"{execution}:cancel"), new CancelExecutionRequest { Name = execution }, ct);
+        var done = await WaitAsync(operation, ct);
+        return done.Response?.Deserialize<RunExecution>(GoogleHttp.Json);
+    }
+
+    private async Task<string> CancelAsync(string execution)
+    {
+        try
+        {
+            await CancelExecutionAsync(execution, CancellationToken.None);
+            return "stopped";
+        }
+        catch (PlatformException e)
+        {
+            return $"could not be stopped ({e.Message}); stop it with: gcloud run jobs executions cancel {execution.Split('/')[^1]} --region {execution.Split('/')[3]}";
+        }
+    }
+
+    private async Task<string> AwaitAsync(Operation operation, string execution)
+    {
+        try
+        {
+            var done = await WaitAsync(operation, CancellationToken.None, allowError: true);
+            return done.Error is null ? "awaited: it succeeded" : $"awaited: it failed ({done.Error.Message})";
+        }
+        catch (PlatformException e)
+        {
+            return $"awaited without an end ({e.Message}); follow it with: gcloud run jobs executions describe {execution.Split('/')[^1]} --region {execution.Split('/')[3]}";
+        }
     }
 
     public Task<RunExecution> GetExecutionAsync(string name, CancellationToken ct) => http.GetAsync<RunExecution>(Url(name), ct);

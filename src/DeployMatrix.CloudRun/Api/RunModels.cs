@@ -122,6 +122,9 @@ public sealed record RunCondition
     public string? Message { get; init; }
 
     public string? Reason { get; init; }
+
+    /// <summary>Why an execution's condition is as it is (<c>CANCELLED</c>, <c>NON_ZERO_EXIT_CODE</c>…; Run Admin API v2, Condition.execution_reason).</summary>
+    public string? ExecutionReason { get; init; }
 }
 
 public sealed record RunRevision
@@ -155,6 +158,9 @@ public sealed record Operation
     public bool Done { get; init; }
 
     public OperationError? Error { get; init; }
+
+    /// <summary>What the operation is about while it runs: for <c>jobs:run</c> the Execution it started (operation_info metadata_type).</summary>
+    public JsonElement? Metadata { get; init; }
 
     public JsonElement? Response { get; init; }
 }
@@ -222,9 +228,18 @@ public sealed record RunExecution
 
     public int? FailedCount { get; init; }
 
+    /// <summary>Tasks that reached phase Cancelled (Run Admin API v2, Execution.cancelled_count).</summary>
+    public int? CancelledCount { get; init; }
+
     public IReadOnlyList<RunCondition>? Conditions { get; init; }
 
     public string? LogUri { get; init; }
+}
+
+/// <summary>google.cloud.run.v2.CancelExecutionRequest: the body of <c>executions/*:cancel</c> (its name is in the path).</summary>
+public sealed record CancelExecutionRequest
+{
+    public string? Name { get; init; }
 }
 
 public sealed record RunJobRequest

@@ -70,19 +70,7 @@ public sealed partial class GcloudStepRunner(Func<IReadOnlyList<string>, Cancell
             }
 
             case ExecuteJob execute:
-            {
-                var result = await RunAllAsync(step, context, ct, allowFailure: true);
-                var execution = ExecutionName().Match(result[0].Stderr + result[0].Stdout) is { Success: true } m ? m.Groups[1].Value : null;
-                if (execution is not null)
-                {
-                    context.Facts["migrate_execution"] = execution;
-                }
-
-                return result[0].ExitCode == 0
-                    ? $"{Commands(step, context)} → execution {execution ?? "?"} succeeded"
-                    : throw new PlatformException(
-                        $"migration job {execute.Job} failed ({Commands(step, context)} exited {result[0].ExitCode}: {result[0].LastError}); logs: gcloud run jobs executions describe {execution ?? "EXECUTION"} --project {execute.Target.Project} --region {execute.Target.Region}");
-            }
+                return await ExecuteJobAsync(execute, context, ct);
 
             case CheckDrift drift:
             {

@@ -32,7 +32,7 @@ public static class GcloudCommands
         [
             [.. Run("services describe", c.Target.Service, c.Target), "--format", ServiceImageFormat],
             [.. Run("jobs describe", c.Job, c.Target), "--format", JobImageFormat],
-            ["gcloud", "run", "jobs", "executions", "list", "--job", c.Job, "--project", c.Target.Project!, "--region", c.Target.Region!, "--limit", "1", "--format", "json"],
+            LatestExecution(c.Target, c.Job),
         ],
         SetTraffic s =>
         [
@@ -53,6 +53,14 @@ public static class GcloudCommands
         step.Splits.Any(s => s.Revision.Role is RevisionRole.Stable or RevisionRole.Canary)
             ? [.. Run("services describe", step.Target.Service, step.Target), "--format", "json"]
             : null;
+
+    /// <summary>The job's newest execution as JSON (Cloud Run's v1 Execution; no <c>status.completionTime</c> while it runs).</summary>
+    public static IReadOnlyList<string> LatestExecution(TargetRef target, string job) =>
+        ["gcloud", "run", "jobs", "executions", "list", "--job", job, "--project", target.Project!, "--region", target.Region!, "--limit", "1", "--format", "json"];
+
+    /// <summary>Stops a running execution (what a cancelled command does to the execution it started).</summary>
+    public static IReadOnlyList<string> CancelExecution(TargetRef target, string execution) =>
+        ["gcloud", "run", "jobs", "executions", "cancel", execution, "--project", target.Project!, "--region", target.Region!];
 
     private static string[] Run(string verb, string name, TargetRef target) =>
         ["gcloud", "run", .. verb.Split(' '), name, "--project", target.Project!, "--region", target.Region!];

@@ -76,9 +76,10 @@ public sealed class PlanExecutor(IStepRunner runner, Recorder recorder, TimeProv
             {
                 (exitCode, error, detail) = (e.ExitCode, e.Message, e.Message);
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
             {
-                cancelled = $"cancelled during step {i + 1}: {description}{(context.Facts.GetValueOrDefault("migrate_execution") is { } execution ? $" (execution {execution} cancelled)" : "")}";
+                // The platform says what became of a running execution (stopped, awaited, left running).
+                cancelled = $"cancelled during step {i + 1}: {description}{(e is ExecutionCancelledException job ? $" ({job.Message})" : "")}";
                 detail = cancelled;
             }
 

@@ -84,7 +84,17 @@ public sealed class PlatformStepRunner(IPlatform platform) : IStepRunner
 
             case ExecuteJob execute:
             {
-                var execution = await platform.ExecuteJobAsync(target, execute.Job, execute.Command, context.JobRun, ct);
+                JobExecution execution;
+                try
+                {
+                    execution = await platform.ExecuteJobAsync(target, execute.Job, execute.Command, context.JobRun, ct);
+                }
+                catch (ExecutionCancelledException e)
+                {
+                    context.Facts["migrate_execution"] = e.Execution; // the receipt names what was stopped or awaited
+                    throw;
+                }
+
                 context.Facts["migrate_execution"] = execution.Name;
                 if (!execution.Succeeded)
                 {

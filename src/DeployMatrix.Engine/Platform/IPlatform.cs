@@ -89,3 +89,17 @@ public sealed record JobRun(TimeSpan Wait, bool WaitOnCancel = false)
     /// <summary>No wait for another execution; stop this one on cancel.</summary>
     public static JobRun Default { get; } = new(TimeSpan.Zero);
 }
+
+/// <summary>
+/// A job execution's command was cancelled: thrown by <see cref="IPlatform.ExecuteJobAsync"/> once the
+/// execution was stopped, awaited (<see cref="JobRun.WaitOnCancel"/>) or, failing both, left to finish.
+/// </summary>
+/// <param name="execution">The execution's short name (<c>runtime-migrate-x7k2p</c>, <c>migrate-00003</c>).</param>
+/// <param name="outcome">What became of it, for people: "stopped", "awaited: it succeeded", "could not be stopped: …".</param>
+public sealed class ExecutionCancelledException(string execution, string outcome, CancellationToken token)
+    : OperationCanceledException($"execution {execution} {outcome}", token)
+{
+    public string Execution { get; } = execution;
+
+    public string Outcome { get; } = outcome;
+}

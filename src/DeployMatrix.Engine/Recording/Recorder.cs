@@ -69,15 +69,18 @@ public sealed class OperationLog
 
     /// <summary>
     /// Ends this process's part in an operation that goes on without it (a rollout paused or held for a
-    /// person): the journal's end row, with <paramref name="alsoInTransaction"/>; the audit record comes
-    /// when the operation itself ends.
+    /// person): the journal's end row, with <paramref name="alsoInTransaction"/>; the operation's own audit
+    /// record comes when it ends.
     /// </summary>
-    public void Stop(string status, string? detail, Action? alsoInTransaction = null)
+    /// <param name="auditInputs">When set, the stop is also an audit record of its own (<c>ACTION-STATUS</c>, e.g.
+    /// <c>rollout-held</c>), so <c>history</c> shows a command a signal or a failure stopped.</param>
+    public void Stop(string status, string? detail, Action? alsoInTransaction = null, IReadOnlyDictionary<string, string?>? auditInputs = null)
     {
         _state.Write(() =>
         {
             alsoInTransaction?.Invoke();
-            _state.Journal(Id, _actor, _lane, _env, _action, null, status, detail);
+            var audit = auditInputs is null ? null : new AuditLog(_state).Append(_actor, $"{_action}-{status}", _lane, _env, auditInputs, $"{status}: {detail}", null);
+            _state.Journal(Id, _actor, _lane, _env, _action, null, status, detail, audit?.Id);
         });
         Ended = true;
     }

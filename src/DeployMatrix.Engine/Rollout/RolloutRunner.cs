@@ -107,7 +107,7 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
             var at = Math.Clamp(row?.StageIndex ?? index, 0, stages.Count - 1);
             var held = RolloutStates.Next(RolloutState.Running, RolloutEvent.Interrupted);
             var why = e is OperationCanceledException ? "stopped by a signal" : e.Message;
-            run.Log.Stop(RolloutStates.Name(held), why, () => state.UpdateRollout(run.Id, RolloutStates.Name(held), at, stages[at], why, driven: false));
+            run.Log.Stop(RolloutStates.Name(held), why, () => state.UpdateRollout(run.Id, RolloutStates.Name(held), at, stages[at], why, driven: false), Inputs(run.Id, run.Request));
             throw;
         }
     }

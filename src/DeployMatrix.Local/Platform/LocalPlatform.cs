@@ -120,10 +120,10 @@ public sealed class LocalPlatform(LocalPaths paths, StateStore state, ArtifactSt
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The command was cancelled: the execution is stopped (or, asked to, awaited), never left running unowned.
-            _ = jobRun.WaitOnCancel
+            var ended = jobRun.WaitOnCancel
                 ? await UntilEndedAsync(execution, JobTimeout, CancellationToken.None)
                 : await Call(() => agent.CancelExecutionAsync(execution.Id, "the command that started it was cancelled", CancellationToken.None));
-            throw;
+            throw new ExecutionCancelledException(execution.Name, jobRun.WaitOnCancel ? $"awaited: it {Ended(ended)}" : "stopped", cancellationToken);
         }
 
         if (execution.Status == ExecutionStatus.Running)
@@ -134,6 +134,13 @@ public sealed class LocalPlatform(LocalPaths paths, StateStore state, ArtifactSt
 
         return new JobExecution(execution.Name, record.Image, execution.Status == ExecutionStatus.Succeeded, execution.ExitCode, execution.Log);
     }
+
+    private static string Ended(ExecutionView execution) => execution.Status switch
+    {
+        ExecutionStatus.Succeeded => "succeeded",
+        ExecutionStatus.Running => "is still running",
+        _ => $"{execution.Status} (exit {execution.ExitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"})",
+    };
 
     /// <summary>Starts the execution through the agent; while another execution of the job runs, retries until <paramref name="wait"/> has passed.</summary>
     private async Task<ExecutionView> StartAsync(StartExecutionRequest request, TimeSpan wait, CancellationToken ct)

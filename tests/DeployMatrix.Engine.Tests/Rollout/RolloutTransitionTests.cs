@@ -199,6 +199,8 @@ public sealed class RolloutTransitionTests : IDisposable
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _h.RunAsync(run));
         Assert.Equal(("held", "stopped by a signal"), (Latest()!.Status, Latest()!.Reason));
+        var record = _h.State.AuditRecords()[^1];
+        Assert.Equal(("rollout-held", "held: stopped by a signal"), (record.Action, record.Result));
     }
 
     [Fact]

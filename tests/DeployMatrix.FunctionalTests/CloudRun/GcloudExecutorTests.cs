@@ -166,6 +166,40 @@ public sealed class GcloudExecutorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ASigintDuringTheMigration_CancelsTheRunningExecution_NotJustGcloud()
+    {
+        File.WriteAllText(Path.Combine(State, "slow-job-runtime-migrate-staging"), "");
+        await using var cli = Support.CliProcess.Start(_dir.Path, _env, "deploy", "runtime", "--env", "staging", "--tag", "bbb2222", "--executor", "gcloud");
+        await UntilRunningAsync(cli, "runtime-migrate-staging");
+        cli.Signal(Engine.Processes.Signals.SigInt);
+        var code = await cli.ExitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(code == 130, $"exit {code}\n{cli.Out}\n{cli.Err}");
+        var execution = Read("execution-runtime-migrate-staging");
+        Assert.Contains(Calls(), c => c.SequenceEqual(["gcloud", "run", "jobs", "executions", "cancel", execution, "--project", "openagentsgemini", "--region", "us-central1"]));
+        Assert.True(File.Exists(Path.Combine(State, "cancelled-runtime-migrate-staging")));
+        var receipt = JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(Path.Combine(_dir.Path, ".deploymatrix", "receipts"), "*runtime-staging-deploy*.json").Single())).RootElement;
+        Assert.EndsWith($"(execution {execution} stopped)", receipt.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WithWaitOnCancel_ASigtermLetsGcloudSeeTheExecutionThrough()
+    {
+        File.WriteAllText(Path.Combine(State, "slow-job-runtime-migrate-staging"), "");
+        await using var cli = Support.CliProcess.Start(_dir.Path, _env, "deploy", "runtime", "--env", "staging", "--tag", "bbb2222", "--executor", "gcloud", "--wait-on-cancel");
+        await UntilRunningAsync(cli, "runtime-migrate-staging");
+        cli.Signal(Engine.Processes.Signals.SigTerm);
+        await Task.Delay(500);
+        File.Delete(Path.Combine(State, "slow-job-runtime-migrate-staging")); // the execution ends by itself
+        var code = await cli.ExitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(code == 143, $"exit {code}\n{cli.Out}\n{cli.Err}");
+        Assert.DoesNotContain(Calls(), c => c.Contains("cancel"));
+        var receipt = JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(Path.Combine(_dir.Path, ".deploymatrix", "receipts"), "*runtime-staging-deploy*.json").Single())).RootElement;
+        Assert.EndsWith($"(execution {Read("execution-runtime-migrate-staging")} awaited: it succeeded)", receipt.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TheGcloudExecutor_RefusesLocalTargets_InOneLine()
     {
         var run = Cli("deploy", "runtime", "--env", "staging", "--tag", "bbb2222", "--executor", "gcloud", "--platform", "local");
@@ -173,6 +207,17 @@ public sealed class GcloudExecutorTests : IAsyncLifetime
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("--executor gcloud carries out Cloud Run targets", run.Err, StringComparison.Ordinal);
         Assert.Empty(Calls());
+    }
+
+    /// <summary>Until the stand-in's execution of <paramref name="job"/> runs (bounded: 60 s).</summary>
+    private async Task UntilRunningAsync(Support.CliProcess cli, string job)
+    {
+        for (var i = 0; i < 600 && !File.Exists(Path.Combine(State, $"running-{job}")); i++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.True(File.Exists(Path.Combine(State, $"running-{job}")), $"the deploy never started the migration\n{cli.Out}\n{cli.Err}");
     }
 
     private CliRun Cli(params string[] args) => CliRun.Invoke(_dir.Path, _env, args);

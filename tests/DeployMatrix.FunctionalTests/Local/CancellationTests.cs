@@ -35,6 +35,8 @@ public sealed class CancellationTests : ExampleTest
         Assert.False(Signals.IsAlive(ended.Pid ?? throw new InvalidOperationException("no pid recorded")), "the migration process still runs");
         var receipt = JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(Path.Combine(Example.Dir, ".deploymatrix", "receipts"), "*runtime-staging-deploy*.json").Single())).RootElement;
         Assert.StartsWith("cancelled during step", receipt.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.EndsWith($"(execution runtime-migrate-staging-{execution:D5} stopped)", receipt.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal($"runtime-migrate-staging-{execution:D5}", receipt.GetProperty("migrate_execution").GetString());
         Assert.Contains("cancelled", Example.Cli("history", "--limit", "3").Out, StringComparison.Ordinal);
         Assert.Equal(0, Example.Cli("audit", "verify").ExitCode);
         // Traffic is as it was before (none): the revision the deploy created took none, and it exists.
@@ -47,6 +49,23 @@ public sealed class CancellationTests : ExampleTest
         var again = Example.Cli("--file", Slow, "deploy", "runtime", "--env", "staging", "--tag", "t1", "--lock-wait", "0");
         Assert.True(again.ExitCode == 0, again.ToString());
         AssertLedgerComplete();
+    }
+
+    [Fact]
+    public async Task WithWaitOnCancel_ASigintLetsTheMigrationFinish_ThenStopsBeforeTheNextStep()
+    {
+        SlowMigrations(1500);
+        await using var cli = CliProcess.Start(Example.Dir, "--platform", "local", "--file", Slow, "deploy", "runtime", "--env", "staging", "--tag", "t1", "--wait-on-cancel");
+        var execution = await RunningExecutionAsync();
+        cli.Signal(Signals.SigInt);
+        var code = await cli.ExitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(code == 130, $"exit {code}\n{cli.Out}\n{cli.Err}");
+        Assert.Equal("succeeded", Execution(execution).Status);
+        var receipt = JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(Path.Combine(Example.Dir, ".deploymatrix", "receipts"), "*runtime-staging-deploy*.json").Single())).RootElement;
+        Assert.EndsWith($"(execution runtime-migrate-staging-{execution:D5} awaited: it succeeded)", receipt.GetProperty("error").GetString(), StringComparison.Ordinal);
+        AssertLedgerComplete();
+        Assert.Equal(0, Example.Cli("audit", "verify").ExitCode);
     }
 
     [Fact]

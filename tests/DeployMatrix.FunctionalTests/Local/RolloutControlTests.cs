@@ -42,6 +42,36 @@ public sealed class RolloutControlTests : ExampleTest
         AssertEndedLikeAnUninterruptedRun(canary, load);
     }
 
+    [Theory]
+    [InlineData(Engine.Processes.Signals.SigInt, 130)]
+    [InlineData(Engine.Processes.Signals.SigTerm, 143)]
+    public async Task ASignalAtAStage_HoldsTheRolloutAtThatStagesSplit_AndResumeEndsLikeAnUninterruptedRun(int signal, int exitCode)
+    {
+        var (file, canary) = PrepareCanary();
+        await using var load = Load();
+        using (var driver = StartRollout(file, "3s"))
+        {
+            await WaitForStageAsync(driver, 25);
+            Assert.True(Engine.Processes.Signals.Send(driver.Id, signal));
+            Assert.True(driver.WaitForExit(TimeSpan.FromSeconds(30)), "the rollout did not stop on the signal");
+            Assert.True(driver.ExitCode == exitCode, $"exit {driver.ExitCode}: {await driver.StandardError.ReadToEndAsync()}");
+        }
+
+        // The journal's last safe state: held at the stage it had reached, with that stage's split.
+        var status = RolloutStatus();
+        Assert.Equal(("held", 25), (status.GetProperty("status").GetString(), status.GetProperty("stage").GetInt32()));
+        Assert.Equal([75, 25], status.GetProperty("traffic").EnumerateArray().Select(t => t.GetProperty("percent").GetInt32()).Order().Reverse());
+        var history = Example.Cli("history", "--limit", "3").Out;
+        Assert.True(history.Contains("stopped by a signal", StringComparison.Ordinal), history);
+        Assert.Equal(0, Example.Cli("audit", "verify").ExitCode);
+
+        var resumed = Example.Cli("--file", file, "rollout", "resume", Lane, "--env", "staging");
+        await load.StopAsync();
+
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        AssertEndedLikeAnUninterruptedRun(canary, load);
+    }
+
     [Fact]
     public async Task AgentKilledAtAStage_HoldsTheRollout_AndResumeAfterRestartFinishesIt()
     {

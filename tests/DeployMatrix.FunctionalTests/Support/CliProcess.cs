@@ -16,12 +16,15 @@ public sealed class CliProcess : IAsyncDisposable
 
     public string Err => _child.Stderr;
 
-    public static CliProcess Start(string workingDirectory, params string[] args) => new(new ProcessRunner(TimeProvider.System).Start(new ProcessSpec
+    public static CliProcess Start(string workingDirectory, params string[] args) => Start(workingDirectory, new Dictionary<string, string>(), args);
+
+    /// <param name="env">Added to the CLI's environment (e.g. the Google API double's address and token).</param>
+    public static CliProcess Start(string workingDirectory, IReadOnlyDictionary<string, string> env, params string[] args) => new(new ProcessRunner(TimeProvider.System).Start(new ProcessSpec
     {
         Program = "dotnet",
         Args = [typeof(Cli.CliApp).Assembly.Location, .. args],
         WorkingDirectory = workingDirectory,
-        Env = new Dictionary<string, string?> { ["CI"] = "true" },
+        Env = new Dictionary<string, string?>(env.Select(e => KeyValuePair.Create(e.Key, (string?)e.Value))) { ["CI"] = "true" },
     }));
 
     public void Signal(int signal) => Assert.True(Signals.Send(_child.Pid, signal), $"cannot signal {_child.Pid}");
