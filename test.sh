@@ -4,6 +4,14 @@
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+# A background job of a non-interactive shell starts with SIGINT ignored, and an ignored signal stays
+# ignored in every child (POSIX), so the tests that stop processes with SIGINT would fail. Start again
+# with SIGINT at its default (bash cannot reset a signal ignored on entry; perl can, and exec keeps it).
+if [ $(( 0x$(awk '/^SigIgn:/ { print $2 }' /proc/self/status) & 2 )) -ne 0 ] && [ -z "${DEPLOYMATRIX_SIGINT_RESET:-}" ]; then
+  DEPLOYMATRIX_SIGINT_RESET=1 exec perl -e '$SIG{INT} = "DEFAULT"; exec @ARGV or die "exec: $!"' "$0" "$@"
+fi
+
 results="$root/artifacts/test-results"
 rm -rf "$results"
 
