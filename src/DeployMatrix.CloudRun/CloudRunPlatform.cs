@@ -37,33 +37,86 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
         // The new revision gets no traffic when asked (the seed's production rule): the split is pinned
         // to the revisions that serve now. Otherwise the latest revision takes all of it.
         IReadOnlyList<TrafficTarget> traffic = noTraffic
-            ? [.. (service.TrafficStatuses ?? []).Where(t => t.Percent > 0).Select(t => new TrafficTarget { Type = TrafficTarget.ToRevision, Revision = t.Revision, Percent = t.Percent })]
+            ? [.. Serving(service).Select(t => new TrafficTarget { Type = TrafficTarget.ToRevision, Revision = t.Revision, Percent = t.Percent })]
             : [new TrafficTarget { Type = TrafficTarget.ToLatest, Percent = 100 }];
         // The whole service goes back, as gcloud sends it: a patch replaces what it names, and the etag
         // makes Cloud Run refuse it if someone changed the service since it was read.
-        var updated = await run.UpdateServiceAsync(service with
+        RunService updated;
+        try
         {
-            Template = template with { Revision = null, Containers = containers, Annotations = WithTag(template.Annotations, tag) },
-            Traffic = traffic,
-        }, cancellationToken);
+            updated = await run.UpdateServiceAsync(service with
+            {
+                Template = template with { Revision = null, Containers = containers, Annotations = WithTag(template.Annotations, tag) },
+                Traffic = traffic,
+            }, cancellationToken);
+        }
+        catch (PlatformException e)
+        {
+            if (await FailedRevisionAsync(service, cancellationToken) is not { } failed)
+            {
+                throw;
+            }
+
+            // A revision that never became ready: Cloud Run kept routing as before; say why, in its words.
+            throw new PlatformException($"revision {Short(failed.Name)} of {target.Service} did not become ready, so it takes no traffic: {FailedCondition(failed) ?? e.Message}");
+        }
+
         var created = Short(updated.LatestCreatedRevision) ?? throw new PlatformException($"Cloud Run reported no new revision of {target.Service}");
         var revision = (await run.ListRevisionsAsync(updated.Name!, cancellationToken)).FirstOrDefault(r => Short(r.Name) == created);
         var ready = updated.LatestReadyRevision == updated.LatestCreatedRevision;
-        return new RevisionInfo(created, revision?.Containers?.FirstOrDefault()?.Image ?? image, ready ? "ready" : "failed",
-            ready ? null : updated.TerminalCondition?.Message, tag);
+        var runs = revision?.Containers?.FirstOrDefault()?.Image ?? image;
+        return new RevisionInfo(created, runs, ready ? "ready" : "failed", ready ? null : updated.TerminalCondition?.Message, tag) { Digest = DigestOf(runs) };
     }
+
+    /// <summary>The revision an update created, when it is not ready (read again after the update failed).</summary>
+    private async Task<RunRevision?> FailedRevisionAsync(RunService before, CancellationToken cancellationToken)
+    {
+        var after = await run.GetServiceAsync(before.Name!, cancellationToken);
+        if (after?.LatestCreatedRevision is not { } created || created == before.LatestCreatedRevision)
+        {
+            return null;
+        }
+
+        var revision = (await run.ListRevisionsAsync(before.Name!, cancellationToken)).FirstOrDefault(r => r.Name == created);
+        return revision is not null && !Ready(revision) ? revision : null;
+    }
+
+    internal static string? FailedCondition(RunRevision revision) =>
+        revision.Conditions?.FirstOrDefault(c => c.Type == "Ready" && c.State != "CONDITION_SUCCEEDED")?.Message;
+
+    /// <summary>
+    /// What serves now, every entry naming its revision: a LATEST status (or a REVISION one without a
+    /// name) has none, and means the latest ready revision (Run Admin API v2, TrafficTargetStatus); an
+    /// empty list means all traffic to it (Service.traffic). A pin built from these never leaves a
+    /// nameless entry that would hand the next revision all traffic.
+    /// </summary>
+    internal static IReadOnlyList<TrafficAssignment> Serving(RunService service)
+    {
+        var latest = Short(service.LatestReadyRevision);
+        var statuses = service.TrafficStatuses is { Count: > 0 } listed
+            ? listed
+            : [new TrafficTargetStatus { Type = TrafficTarget.ToLatest, Percent = 100 }];
+        return [.. statuses.Where(t => t.Percent > 0)
+            .Select(t => new TrafficAssignment(t.Revision ?? latest ?? throw new PlatformException($"{Short(service.Name)} routes to its latest ready revision, and it has none"), t.Percent ?? 0))
+            .GroupBy(t => t.Revision, StringComparer.Ordinal)
+            .Select(g => new TrafficAssignment(g.Key, g.Sum(t => t.Percent)))];
+    }
+
+    /// <summary>The digest of a reference by digest (<c>REPO@sha256:…</c>, what a revision reports); null for a tag.</summary>
+    internal static string? DigestOf(string? image) =>
+        image?.IndexOf('@', StringComparison.Ordinal) is int at and >= 0 ? image[(at + 1)..] : null;
 
     public async Task<ServiceStatus> GetServiceAsync(ResolvedTarget target, CancellationToken cancellationToken)
     {
         var service = await RequireServiceAsync(target, cancellationToken);
         var revisions = await run.ListRevisionsAsync(service.Name!, cancellationToken);
-        var traffic = (service.TrafficStatuses ?? []).Where(t => t.Percent > 0)
-            .Select(t => new TrafficAssignment(t.Revision ?? Short(service.LatestReadyRevision)!, t.Percent ?? 0)).ToList();
+        var traffic = service.LatestReadyRevision is null && service.TrafficStatuses is not { Count: > 0 } ? [] : Serving(service);
         return new ServiceStatus(
             target.Service,
             service.Template?.Containers?.FirstOrDefault()?.Image,
-            [.. revisions.Select(r => new RevisionInfo(Short(r.Name)!, r.Containers?.FirstOrDefault()?.Image ?? "", Ready(r) ? "ready" : "not ready", Tag: TagOf(r))
+            [.. revisions.Select(r => new RevisionInfo(Short(r.Name)!, r.Containers?.FirstOrDefault()?.Image ?? "", Ready(r) ? "ready" : "not ready", Ready(r) ? null : FailedCondition(r), TagOf(r))
             {
+                Digest = DigestOf(r.Containers?.FirstOrDefault()?.Image),
                 Percent = traffic.Where(t => t.Revision == Short(r.Name)).Sum(t => t.Percent),
                 CreatedAt = r.CreateTime,
             })],

@@ -33,12 +33,13 @@ public sealed partial class StateStore
 
     /// <summary>
     /// Binds a tag to content unless it is bound already, in one transaction (two builds racing for one
-    /// tag: the first binds, the second reads the first's binding).
+    /// tag: the first binds, the second reads the first's binding). A binding whose digest was unknown (a
+    /// gcloud build) takes the digest when one is learnt (what the platform resolved the tag to).
     /// </summary>
     /// <returns>The binding in force afterwards: this one, or the earlier one when the tag was bound.</returns>
     public TagBinding BindTag(string platform, string lane, string tag, string? digest, string image) => Write(() =>
     {
-        Execute("INSERT INTO tag_bindings (platform, lane, tag, digest, image, bound_at) VALUES ($p, $l, $tag, $d, $i, $t) ON CONFLICT (platform, lane, tag) DO NOTHING",
+        Execute("INSERT INTO tag_bindings (platform, lane, tag, digest, image, bound_at) VALUES ($p, $l, $tag, $d, $i, $t) ON CONFLICT (platform, lane, tag) DO UPDATE SET digest = excluded.digest WHERE tag_bindings.digest IS NULL AND excluded.digest IS NOT NULL",
             ("$p", platform), ("$l", lane), ("$tag", tag), ("$d", digest), ("$i", image), ("$t", Now));
         return FindTag(platform, lane, tag)!;
     });

@@ -44,7 +44,7 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
         var revision = await _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic: true, CancellationToken.None);
         var after = await _platform.GetServiceAsync(Runtime, CancellationToken.None);
 
-        Assert.Equal(NewImage, revision.Image);
+        Assert.Equal((NewImage.Replace(":bbb2222", "@", StringComparison.Ordinal) + _double.DigestOf(NewImage), _double.DigestOf(NewImage)), (revision.Image, revision.Digest));
         Assert.Equal("ready", revision.Status);
         Assert.Equal(revision.Name, after.LatestCreatedRevision);
         Assert.Equal([new TrafficAssignment(before.LatestReadyRevision!, 100)], after.Traffic);
@@ -53,6 +53,37 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
         Assert.Equal(1, template["scaling"]!["minInstanceCount"]!.GetValue<int>());
         Assert.Equal("RUST_LOG", template["containers"]![0]!["env"]![0]!["name"]!.GetValue<string>());
         Assert.Equal("512Mi", template["containers"]![0]!["resources"]!["limits"]!["memory"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task OnAServiceFollowingLatest_ANoTrafficDeploy_PinsTheRevisionThatServes_ByName()
+    {
+        // As gcloud run deploy leaves a service: traffic follows LATEST, and its status names no revision.
+        var service = _double.Service("projects/openagentsgemini/locations/us-central1/services/runtime");
+        Assert.Null(service["trafficStatuses"]![0]!["revision"]);
+        var serving = (await _platform.GetServiceAsync(Runtime, CancellationToken.None)).LatestReadyRevision!;
+
+        await _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic: true, CancellationToken.None);
+
+        Assert.Equal([new TrafficAssignment(serving, 100)], (await _platform.GetServiceAsync(Runtime, CancellationToken.None)).Traffic);
+        Assert.Equal(serving, service["traffic"]![0]!["revision"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ARevisionThatNeverBecomesReady_FailsTheDeploy_NamingItsCondition_AndTrafficStaysWhereItWas(bool noTraffic)
+    {
+        var before = await _platform.GetServiceAsync(Runtime, CancellationToken.None);
+        _double.FailingImages.Add(NewImage);
+
+        var error = await Assert.ThrowsAsync<PlatformException>(() => _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic, CancellationToken.None));
+        var after = await _platform.GetServiceAsync(Runtime, CancellationToken.None);
+
+        Assert.Matches("^revision runtime-\\d{5}-[a-z]{3} of runtime did not become ready, so it takes no traffic: Revision '.*' is not ready and cannot serve traffic. The user-provided container failed to start", error.Message);
+        Assert.Equal(before.Traffic, after.Traffic);
+        Assert.Equal(before.LatestReadyRevision, after.LatestReadyRevision);
+        Assert.Equal("not ready", after.Revisions.Single(r => r.Name == after.LatestCreatedRevision).Status);
     }
 
     [Fact]

@@ -41,7 +41,8 @@ public sealed class RunApiTests : IAsyncLifetime
         Assert.Equal(after.LatestCreatedRevision, after.LatestReadyRevision);
         Assert.Equal(image, after.Template!.Containers![0].Image);
         Assert.Equal(2, revisions.Count);
-        Assert.Equal(image, revisions.Single(r => r.Name == after.LatestCreatedRevision).Containers![0].Image);
+        // The template keeps the tag; the revision reports what Cloud Run resolved it to.
+        Assert.Equal($"us-central1-docker.pkg.dev/openagentsgemini/openagents-control-service/control@{_double.DigestOf(image)}", revisions.Single(r => r.Name == after.LatestCreatedRevision).Containers![0].Image);
         // Traffic stayed on the old revision: the seed's production no-traffic deploy.
         Assert.Equal(before.LatestReadyRevision!.Split('/')[^1], after.TrafficStatuses!.Single().Revision);
         Assert.Equal(2, _double.Calls.Count(c => c.Contains("/operations/", StringComparison.Ordinal)));

@@ -170,10 +170,11 @@ public sealed partial class CloudRunDouble
             {
                 stored["results"] = new JsonObject
                 {
-                    ["images"] = new JsonArray([.. stored["images"]!.AsArray().Select(i => (JsonNode?)new JsonObject
+                    ["images"] = new JsonArray([.. stored["images"]!.AsArray().Select(i =>
                     {
-                        ["name"] = i!.GetValue<string>(),
-                        ["digest"] = "sha256:" + Convert.ToHexStringLower(SHA256.HashData([.. Encoding.UTF8.GetBytes(i.GetValue<string>()), .. archive])),
+                        var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData([.. Encoding.UTF8.GetBytes(i!.GetValue<string>()), .. archive]));
+                        Push(i.GetValue<string>(), digest); // the build pushed it: the tag names this digest now
+                        return (JsonNode?)new JsonObject { ["name"] = i.GetValue<string>(), ["digest"] = digest };
                     })]),
                 };
                 done["response"] = Packed(stored, "google.devtools.cloudbuild.v1.Build");

@@ -29,6 +29,8 @@ public sealed partial class CloudRunDouble
 
         if (patch["traffic"] is JsonArray traffic)
         {
+            // "If traffic is empty or not provided, defaults to 100% traffic to the latest Ready Revision" (Service.traffic).
+            traffic = traffic.Count == 0 ? [new JsonObject { ["type"] = Latest, ["percent"] = 100 }] : traffic;
             var known = _revisions[name].Select(r => r["name"]!.GetValue<string>().Split('/')[^1]).ToHashSet(StringComparer.Ordinal);
             var sum = traffic.Sum(t => t!["percent"]?.GetValue<int>() ?? 0);
             var unknown = traffic.Select(t => t!["revision"]?.GetValue<string>()).FirstOrDefault(r => r is not null && !known.Contains(r) && !created);
@@ -47,20 +49,24 @@ public sealed partial class CloudRunDouble
             service["traffic"] = traffic.DeepClone();
         }
 
-        if (created)
-        {
-            CreateRevision(name, service);
-        }
-
+        var failed = created ? CreateRevision(name, service) : null;
         return StartOperation(name, Packed(service, "Service"), done =>
         {
             Settle(name);
+            if (failed is not null)
+            {
+                // The update ends in error when its revision cannot become ready; the service reports why.
+                done["error"] = new JsonObject { ["code"] = 9, ["message"] = failed };
+                return done;
+            }
+
             done["response"] = Packed(_services[name], "Service");
             return done;
         });
     }
 
-    private void CreateRevision(string serviceName, JsonObject service)
+    /// <summary>Creates the template's revision; returns why it cannot become ready, or null when it is.</summary>
+    private string? CreateRevision(string serviceName, JsonObject service)
     {
         var short_ = serviceName.Split('/')[^1];
         var number = Interlocked.Increment(ref _counter);
@@ -70,8 +76,15 @@ public sealed partial class CloudRunDouble
             ["name"] = $"{serviceName}/revisions/{revision}",
             ["createTime"] = "2026-11-26T12:00:00Z",
             ["containers"] = Containers(service),
-            ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["state"] = "CONDITION_SUCCEEDED" }),
         };
+        var image = service["template"]!["containers"]![0]!["image"]!.GetValue<string>();
+        var failure = FailingImages.Contains(image)
+            ? $"Revision '{revision}' is not ready and cannot serve traffic. The user-provided container failed to start and listen on the port defined provided by the PORT=8080 environment variable within the allocated timeout. This can happen when the container port is misconfigured or if the timeout is too short."
+            : null;
+        // A revision that cannot start reports it in its Ready condition (Run Admin API v2, Revision.conditions).
+        created["conditions"] = new JsonArray(failure is null
+            ? new JsonObject { ["type"] = "Ready", ["state"] = "CONDITION_SUCCEEDED" }
+            : new JsonObject { ["type"] = "Ready", ["state"] = "CONDITION_FAILED", ["revisionReason"] = "HEALTH_CHECK_CONTAINER_ERROR", ["message"] = failure });
         // As Cloud Run does, a revision keeps its template's annotations and labels.
         foreach (var key in new[] { "annotations", "labels" })
         {
@@ -83,31 +96,74 @@ public sealed partial class CloudRunDouble
 
         _revisions[serviceName].Add(created);
         service["latestCreatedRevision"] = $"{serviceName}/revisions/{revision}";
+        return failure;
     }
 
+    /// <summary>The template's containers as the revision reports them: each image resolved to its digest at creation.</summary>
     private JsonNode Containers(JsonObject service)
     {
         var containers = service["template"]!["containers"]!.DeepClone();
-        if (RevisionImage is { } rewrite && containers[0]?["image"] is { } image)
+        foreach (var container in containers.AsArray())
         {
-            containers[0]!["image"] = rewrite(image.GetValue<string>());
+            if (container?["image"] is { } image)
+            {
+                container["image"] = ResolvedImage(image.GetValue<string>());
+            }
         }
 
         return containers;
     }
 
-    /// <summary>The service as Cloud Run reports it once an operation finished: ready revision, resolved traffic.</summary>
+    /// <summary>
+    /// The service as Cloud Run reports it once an operation finished. A revision that is not ready never
+    /// becomes latestReadyRevision, and LATEST keeps routing to the last ready one; a traffic list that
+    /// gives a failed revision traffic is not applied (the routing stays as it was) and the service's
+    /// terminal condition says why. LATEST statuses carry no revision name, as Cloud Run reports them.
+    /// </summary>
     private void Settle(string name)
     {
         var service = _services[name];
-        service["latestReadyRevision"] = service["latestCreatedRevision"]!.DeepClone();
+        var ready = _revisions[name].Where(r => r["conditions"]![0]!["state"]!.GetValue<string>() == "CONDITION_SUCCEEDED").Select(r => r["name"]!.GetValue<string>()).ToHashSet(StringComparer.Ordinal);
+        var created = service["latestCreatedRevision"]!.GetValue<string>();
         service["observedGeneration"] = service["generation"]!.DeepClone();
-        var latest = service["latestReadyRevision"]!.GetValue<string>().Split('/')[^1];
-        service["trafficStatuses"] = new JsonArray([.. service["traffic"]!.AsArray().Select(t => (JsonNode)new JsonObject
+        if (!ready.Contains(created))
         {
-            ["type"] = t!["type"]!.DeepClone(),
-            ["revision"] = t["type"]!.GetValue<string>() == "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST" ? latest : t["revision"]!.DeepClone(),
-            ["percent"] = t["percent"]!.DeepClone(),
+            var failed = _revisions[name].Single(r => r["name"]!.GetValue<string>() == created)["conditions"]![0]!["message"]!.DeepClone();
+            service["terminalCondition"] = new JsonObject { ["type"] = "Ready", ["state"] = "CONDITION_FAILED", ["message"] = failed };
+            var routesToFailed = service["traffic"]!.AsArray().Any(t => t!["revision"]?.GetValue<string>() == created.Split('/')[^1] && t["percent"]?.GetValue<int>() > 0);
+            if (routesToFailed && service["trafficStatuses"] is not null)
+            {
+                return;
+            }
+        }
+        else
+        {
+            service["latestReadyRevision"] = created;
+            service["terminalCondition"] = new JsonObject { ["type"] = "Ready", ["state"] = "CONDITION_SUCCEEDED" };
+        }
+
+        service["trafficStatuses"] = new JsonArray([.. service["traffic"]!.AsArray().Select(t =>
+        {
+            // A REVISION target without a name is served as the latest ready revision.
+            var latest = t!["type"]?.GetValue<string>() == Latest || t["revision"] is null;
+            var status = new JsonObject { ["type"] = latest ? Latest : t["type"]!.DeepClone() };
+            if (!latest)
+            {
+                status["revision"] = t["revision"]!.DeepClone();
+            }
+
+            status["percent"] = t["percent"]?.DeepClone() ?? 0;
+            if (t["tag"] is { } tag)
+            {
+                status["tag"] = tag.DeepClone();
+            }
+
+            return (JsonNode)status;
         })]);
     }
+
+    private const string Latest = "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST";
+
+    /// <summary>Images whose revisions never become ready (their container fails its startup probe).</summary>
+    public HashSet<string> FailingImages { get; } = new(StringComparer.Ordinal);
 }

@@ -46,9 +46,6 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
 
     public ConcurrentQueue<string> Calls { get; } = new();
 
-    /// <summary>When set, a new revision runs the image this returns instead (e.g. a tag moved while the deploy ran).</summary>
-    public Func<string, string>? RevisionImage { get; set; }
-
     /// <summary>The deployed services' own answers (their uri points at this double); by default every path answers 200 "ok".</summary>
     public Func<HttpContext, Task>? App { get; set; }
 

@@ -18,8 +18,9 @@ public sealed record ServiceSnapshot(string? Image, IReadOnlyList<TrafficTarget>
 /// its environment (<see cref="Variables"/>) and answers 503 itself, keeping health probes and holders of
 /// a valid bypass cookie (<see cref="BypassCookie"/>) let through. The bypass token lives in a Secret
 /// Manager secret the revision reads as an environment variable; it is created once and never read back.
-/// Enabling serves a maintenance revision of the image that served most traffic, with all traffic;
-/// disabling restores the template's image and the exact split from before.
+/// Enabling serves a maintenance revision of the content that served most traffic (by digest, as the
+/// revision reports it), with all traffic; disabling restores the template's image and the split from
+/// before, revisions named. An enable whose revision fails restores both at once.
 /// </summary>
 public sealed class CloudRunMaintenance(RunApi run, SecretManagerApi secrets) : IMaintenanceMode
 {
@@ -39,8 +40,10 @@ public sealed class CloudRunMaintenance(RunApi run, SecretManagerApi secrets) : 
         var secret = await EnsureSecretAsync(target, cancellationToken);
         var service = await run.RequireServiceAsync(target.Project!, target.Region!, target.Service, cancellationToken);
         var containers = Containers(service);
-        var snapshot = JsonSerializer.Serialize(
-            new ServiceSnapshot(containers[0].Image, service.Traffic ?? []) { Tag = service.Template?.Annotations?.GetValueOrDefault(CloudRunPlatform.TagAnnotation) }, GoogleHttp.Json);
+        // The split as revisions by name: a LATEST entry put back later would route to whatever is latest then.
+        var pins = CloudRunPlatform.Serving(service).Select(t => new TrafficTarget { Type = TrafficTarget.ToRevision, Revision = t.Revision, Percent = t.Percent }).ToList();
+        var before = new ServiceSnapshot(containers[0].Image, pins) { Tag = service.Template?.Annotations?.GetValueOrDefault(CloudRunPlatform.TagAnnotation) };
+        var snapshot = JsonSerializer.Serialize(before, GoogleHttp.Json);
         var serving = await ServingRevisionAsync(service, cancellationToken);
         containers[0] = containers[0] with
         {
@@ -57,18 +60,33 @@ public sealed class CloudRunMaintenance(RunApi run, SecretManagerApi secrets) : 
         };
         // The maintenance revision serves the image that served, so it carries that revision's tag.
         var tag = serving is null ? null : CloudRunPlatform.TagOf(serving);
-        await run.UpdateServiceAsync(service with
+        try
         {
-            Template = service.Template! with { Revision = null, Containers = containers, Annotations = CloudRunPlatform.WithTag(service.Template.Annotations, tag) },
-            Traffic = [new TrafficTarget { Type = TrafficTarget.ToLatest, Percent = 100 }],
-        }, cancellationToken);
+            await run.UpdateServiceAsync(service with
+            {
+                Template = service.Template! with { Revision = null, Containers = containers, Annotations = CloudRunPlatform.WithTag(service.Template.Annotations, tag) },
+                Traffic = [new TrafficTarget { Type = TrafficTarget.ToLatest, Percent = 100 }],
+            }, cancellationToken);
+        }
+        catch (PlatformException e)
+        {
+            // Template and traffic changed in one request that failed (the maintenance revision did not
+            // become ready): LATEST would now route to the newest ready revision — in production, possibly a
+            // no-traffic canary. Put the template and the split back before saying so.
+            await RestoreAsync(target, before, CancellationToken.None);
+            throw new PlatformException($"maintenance was not enabled, and {target.Service}'s template and traffic are as they were: {e.Message}");
+        }
+
         return new MaintenanceStarted(snapshot, $"Secret Manager secret {secret} (read it with: gcloud secrets versions access latest --secret {secret.Split('/')[^1]} --project {target.Project})");
     }
 
-    public async Task DisableAsync(ResolvedTarget target, string? snapshot, CancellationToken cancellationToken)
+    public Task DisableAsync(ResolvedTarget target, string? snapshot, CancellationToken cancellationToken) =>
+        RestoreAsync(target, snapshot is null ? null : JsonSerializer.Deserialize<ServiceSnapshot>(snapshot, GoogleHttp.Json), cancellationToken);
+
+    /// <summary>The template's image and tag and the split from <paramref name="before"/>, without maintenance's variables.</summary>
+    private async Task RestoreAsync(ResolvedTarget target, ServiceSnapshot? before, CancellationToken cancellationToken)
     {
         var service = await run.RequireServiceAsync(target.Project!, target.Region!, target.Service, cancellationToken);
-        var before = snapshot is null ? null : JsonSerializer.Deserialize<ServiceSnapshot>(snapshot, GoogleHttp.Json);
         var containers = Containers(service);
         containers[0] = containers[0] with { Image = before?.Image ?? containers[0].Image, Env = Without(containers[0].Env) };
         var annotations = before is null ? service.Template!.Annotations : CloudRunPlatform.WithTag(service.Template!.Annotations, before.Tag);
@@ -104,7 +122,7 @@ public sealed class CloudRunMaintenance(RunApi run, SecretManagerApi secrets) : 
     /// <summary>The revision serving the most traffic now: what users see, so what the maintenance revision runs.</summary>
     private async Task<RunRevision?> ServingRevisionAsync(RunService service, CancellationToken cancellationToken)
     {
-        var serving = (service.TrafficStatuses ?? []).Where(t => t.Percent > 0).OrderByDescending(t => t.Percent).FirstOrDefault()?.Revision;
+        var serving = CloudRunPlatform.Serving(service).OrderByDescending(t => t.Percent).FirstOrDefault()?.Revision;
         var revisions = await run.ListRevisionsAsync(service.Name!, cancellationToken);
         return revisions.FirstOrDefault(r => r.Name?.Split('/')[^1] == serving);
     }

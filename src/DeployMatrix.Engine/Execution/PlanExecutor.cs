@@ -29,7 +29,7 @@ public sealed class PlanExecutor(IStepRunner runner, Recorder recorder, TimeProv
 
     public async Task<ExecutionResult> RunAsync(Plan plan, CancellationToken cancellationToken)
     {
-        var context = new StepContext(plan) { RecordedStable = RecordedStable, JobRun = JobRun };
+        var context = new StepContext(plan) { RecordedStable = RecordedStable, JobRun = JobRun, BoundDigest = Facts.GetValueOrDefault("digest") };
         foreach (var (key, value) in Facts)
         {
             context.Facts[key] = value;

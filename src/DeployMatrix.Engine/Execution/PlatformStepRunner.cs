@@ -52,12 +52,13 @@ public sealed class PlatformStepRunner(IPlatform platform) : IStepRunner
                 var service = await platform.GetServiceAsync(target, ct);
                 var latest = service.Revisions.FirstOrDefault(r => r.Name == (context.NewRevision ?? service.LatestCreatedRevision));
                 context.Facts["deployed_image"] = latest?.Image ?? "";
-                if (latest?.Image != expected)
+                if (RevisionImageCheck.Mismatch(latest, expected, context.BoundDigest) is { } mismatch)
                 {
-                    throw new PlatformException($"{verify.Target.Service} runs {latest?.Image ?? "nothing"}, not the requested {expected}");
+                    throw new PlatformException($"{verify.Target.Service} {mismatch}");
                 }
 
-                return latest.Image;
+                context.Facts["deployed_image"] = expected;
+                return latest!.Image == expected ? expected : $"{expected} ({latest.Image})";
             }
 
             case ResolveServiceImage resolve:

@@ -15,6 +15,9 @@ public sealed class StepContext(Plan plan)
     /// <summary>How the plan's job executions wait for another and end on cancel.</summary>
     public JobRun JobRun { get; init; } = JobRun.Default;
 
+    /// <summary>The digest the plan's tag is bound to (<c>sha256:…</c>), which a new revision must run; null when unknown.</summary>
+    public string? BoundDigest { get; init; }
+
     /// <summary>The revision this plan's deploy step created.</summary>
     public string? NewRevision { get; set; }
 

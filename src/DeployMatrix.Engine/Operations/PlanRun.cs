@@ -85,6 +85,15 @@ internal static class PlanRun
             RecordedStable = ws.RecordedStable(target),
             RecordStable = revision => ws.State.RecordStable(PlatformNames.Name(target.Platform), target.Environment, target.Service, revision),
         };
-        return await executor.RunAsync(plan, ct);
+        var result = await executor.RunAsync(plan, ct);
+        if (plan.Action == PlanAction.Deploy && result.ExitCode == ExitCodes.Ok && content?.Digest is null
+            && result.Facts.GetValueOrDefault("digest") is { } resolved && result.Facts.GetValueOrDefault("deployed_image") is { } image)
+        {
+            // A tag built elsewhere (gcloud, another CI) is bound to what the platform resolved it to at
+            // its first deploy: from then on, other content under the tag is refused like a rebuild.
+            ws.State.BindTag(PlatformNames.Name(target.Platform), target.Lane, plan.Tag!, resolved, image);
+        }
+
+        return result;
     }
 }

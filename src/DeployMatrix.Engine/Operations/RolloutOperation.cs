@@ -85,7 +85,11 @@ public sealed class RolloutOperation(Workspace ws)
 
         if (target.MigrationMandatory && target.Job is { } job)
         {
-            var image = canaryRevision?.Image ?? service.Image!;
+            // The canary as deployed: a platform that reports revisions by digest (Cloud Run) made the
+            // latest created revision from the service's current template, whose image is the tag's.
+            var fromTemplate = canaryRevision?.Digest is not null && service.LatestCreatedRevision == canary && service.Image is not null
+                && RevisionImageCheck.Repository(service.Image) == RevisionImageCheck.Repository(canaryRevision.Image);
+            var image = fromTemplate ? service.Image! : canaryRevision?.Image ?? service.Image!;
             var report = await DriftCheck.RunAsync(platform, target, job, image, ct);
             if (!report.Ok)
             {

@@ -86,7 +86,7 @@ public sealed class CloudRunCliTests : CloudRunExampleTests
         var deploy = Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "maintenance test");
         Assert.True(deploy.ExitCode == 0, deploy.ToString());
         var split = Google.Service(Name)["traffic"]!.ToJsonString();
-        var servingImage = $"{Registry}/runtime/runtime:aaa1111";
+        var servingImage = $"{Registry}/runtime/runtime@{Google.DigestOf($"{Registry}/runtime/runtime:aaa1111")}"; // by digest, as the serving revision reports it
 
         var enable = Cli("maintenance", "enable", "runtime", "--env", "production", "--message", "ledger migration");
 
@@ -192,18 +192,55 @@ public sealed class CloudRunCliTests : CloudRunExampleTests
     }
 
     [Fact]
-    public void ARevisionRunningAnotherImage_FailsTheDeploy_BeforeTheMigration_AndTrafficStaysPut()
+    public void ATagPushedAgainOutsideDeployMatrix_FailsTheDeploy_BeforeTheMigration_AndTrafficStaysPut()
     {
+        Assert.Equal(0, Cli("build", "runtime", "--tag", "bbb2222").ExitCode); // binds the tag to what Cloud Build pushed
         var before = Status("runtime", "production").GetProperty("traffic").ToString();
-        Google.RevisionImage = image => image.Replace(":bbb2222", ":ccc3333", StringComparison.Ordinal);
+        var bound = Google.DigestOf($"{Registry}/runtime/runtime:bbb2222");
+        var other = "sha256:" + new string('e', 64);
+        Google.Push($"{Registry}/runtime/runtime:bbb2222", other); // Cloud Run resolves the tag to this now
 
         var run = Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "test");
 
         Assert.Equal(1, run.ExitCode);
-        Assert.Contains($"runs {Registry}/runtime/runtime:ccc3333, not the requested {Registry}/runtime/runtime:bbb2222", run.Err, StringComparison.Ordinal);
+        Assert.Contains($"runs {Registry}/runtime/runtime@{other}, not the content {Registry}/runtime/runtime:bbb2222 is bound to ({bound})", run.Err, StringComparison.Ordinal);
         Assert.Equal(before, Status("runtime", "production").GetProperty("traffic").ToString());
         var job = Google.Job("projects/openagentsgemini/locations/us-central1/jobs/runtime-migrate");
         Assert.Equal($"{Registry}/runtime/runtime:aaa1111", job["template"]!["template"]!["containers"]![0]!["image"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void ATagBuiltElsewhere_IsBoundAtItsFirstDeploy_ToTheDigestCloudRunResolvedItTo()
+    {
+        var image = $"{Registry}/runtime/runtime:bbb2222";
+        var first = Google.DigestOf(image); // pushed by another CI, never built here
+        Assert.Equal(0, Cli("deploy", "runtime", "--env", "staging", "--tag", "bbb2222").ExitCode);
+        Google.Push(image, "sha256:" + new string('d', 64));
+
+        var run = Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "test");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains($"not the content {image} is bound to ({first})", run.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AMaintenanceEnableWhoseRevisionFails_PutsTheTemplateAndTheSplitBack()
+    {
+        const string Name = "projects/openagentsgemini/locations/us-central1/services/runtime";
+        Assert.Equal(0, Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "maintenance test").ExitCode);
+        var split = Status("runtime", "production").GetProperty("traffic").ToString();
+        // The maintenance revision runs what serves; this time it cannot start.
+        Google.FailingImages.Add($"{Registry}/runtime/runtime@{Google.DigestOf($"{Registry}/runtime/runtime:aaa1111")}");
+
+        var enable = Cli("maintenance", "enable", "runtime", "--env", "production", "--message", "ledger migration");
+
+        Assert.Equal(1, enable.ExitCode);
+        Assert.Contains("maintenance was not enabled, and runtime's template and traffic are as they were: ", enable.Err, StringComparison.Ordinal);
+        Assert.Equal(split, Status("runtime", "production").GetProperty("traffic").ToString()); // not LATEST's newest ready revision (the no-traffic canary)
+        var container = Google.Service(Name)["template"]!["containers"]![0]!;
+        Assert.Equal($"{Registry}/runtime/runtime:bbb2222", container["image"]!.GetValue<string>());
+        Assert.DoesNotContain(container["env"]!.AsArray(), e => e!["name"]!.GetValue<string>().StartsWith("DEPLOYMATRIX_", StringComparison.Ordinal));
+        Assert.Contains("serving (not in maintenance)", Cli("maintenance", "status", "runtime", "--env", "production").Out, StringComparison.Ordinal);
     }
 
     [Fact]
