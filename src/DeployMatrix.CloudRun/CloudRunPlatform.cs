@@ -202,9 +202,24 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
         return new JobExecution(
             name,
             execution.Template?.Containers?.FirstOrDefault()?.Image ?? "",
-            execution.SucceededCount > 0 && execution.FailedCount is null or 0,
+            Succeeded(execution),
             null,
-            execution.LogUri is { } uri ? $"{uri} (or: {query})" : query);
+            execution.LogUri is { } uri ? $"{uri} (or: {query})" : query) { Tasks = Tasks(execution) };
+    }
+
+    /// <summary>
+    /// An execution succeeded when it completed and every one of its tasks succeeded: a task cancelled
+    /// or failed (after its retries) leaves the migration incomplete, whatever the others did.
+    /// </summary>
+    internal static bool Succeeded(RunExecution execution) =>
+        execution.CompletionTime is not null && (execution.SucceededCount ?? 0) == (execution.TaskCount ?? 1)
+        && execution.FailedCount is null or 0 && execution.CancelledCount is null or 0;
+
+    private static string Tasks(RunExecution execution)
+    {
+        var ended = new[] { ("failed", execution.FailedCount), ("cancelled", execution.CancelledCount), ("running", execution.RunningCount), ("retried", execution.RetriedCount) }
+            .Where(c => c.Item2 > 0).Select(c => $"{c.Item2} {c.Item1}");
+        return string.Join(", ", [$"{execution.SucceededCount ?? 0} of {execution.TaskCount ?? 1} tasks succeeded", .. ended]);
     }
 
     private static bool Ready(RunRevision revision) =>

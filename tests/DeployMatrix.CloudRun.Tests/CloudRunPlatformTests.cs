@@ -118,6 +118,20 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
         Assert.True(clean.Ok, clean.Problem);
     }
 
+    [Theory]
+    [InlineData(1, 0, 1, "1 of 2 tasks succeeded, 1 cancelled")]
+    [InlineData(1, 1, 0, "1 of 2 tasks succeeded, 1 failed, 1 retried")]
+    [InlineData(2, 0, 0, null)]
+    public async Task AMigrationSucceeds_OnlyWhenEveryTaskSucceeded(int succeeded, int failed, int cancelled, string? failure)
+    {
+        _double.AddJob("openagentsgemini", "us-central1", "runtime-migrate-two", "us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime:aaa1111", taskCount: 2);
+        _double.TaskOutcomes["runtime-migrate-two"] = (succeeded, failed, cancelled);
+
+        var execution = await _platform.ExecuteJobAsync(Runtime, "runtime-migrate-two", [], JobRun.Default, CancellationToken.None);
+
+        Assert.Equal((failure is null, failure ?? "2 of 2 tasks succeeded"), (execution.Succeeded, execution.Tasks));
+    }
+
     [Fact]
     public async Task ARunningExecutionOfTheJob_BlocksANewOne_NamingIt_UntilItHasCompleted()
     {

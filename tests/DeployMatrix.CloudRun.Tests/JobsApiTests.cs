@@ -85,6 +85,28 @@ public sealed class JobsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AFailedRun_IsReadAsItsOwnExecution_NotTheJobsLatest()
+    {
+        // Two runs side by side (Cloud Run allows it): the first fails, the second, started later, succeeds.
+        _double.RunningJobs["runtime-migrate"] = true;
+        _double.TaskOutcomes["runtime-migrate"] = (0, 1, 0);
+        var first = _api.RunJobAsync(Job, CancellationToken.None);
+        var firstName = await UntilStartedAsync();
+        _double.TaskOutcomes["runtime-migrate"] = (1, 0, 0);
+        var second = _connection.RunApi().RunJobAsync(Job, CancellationToken.None);
+        while ((await _api.GetJobAsync(Job, CancellationToken.None)).LatestCreatedExecution!.Name == firstName)
+        {
+            await Task.Delay(10);
+        }
+
+        _double.RunningJobs.Clear();
+        var (failed, succeeded) = (await first, await second);
+
+        Assert.Equal((firstName, 1), (failed.Name, failed.FailedCount));
+        Assert.Equal(1, succeeded.SucceededCount);
+    }
+
+    [Fact]
     public async Task AFinishedExecution_CannotBeCancelled()
     {
         var execution = await _api.RunJobAsync(Job, CancellationToken.None);

@@ -50,15 +50,18 @@ public sealed partial class RunApi
             throw new ExecutionCancelledException(execution.Split('/')[^1], outcome, ct);
         }
 
-        if (done.Response?.Deserialize<RunExecution>(GoogleHttp.Json) is { } succeeded)
+        if (done.Response?.Deserialize<RunExecution>(GoogleHttp.Json) is { } ended)
         {
-            return succeeded;
+            return ended; // (a cancelled execution ends its operation without an error: its counts say so)
         }
 
         // A failed execution ends the operation with an error; the execution itself says how it failed.
-        var latest = (await GetJobAsync(name, ct)).LatestCreatedExecution?.Name
+        // It is the one this run started, named in the operation's metadata: another run may have
+        // started since, so the job's latest execution need not be it.
+        var own = operation.Metadata?.Deserialize<RunExecution>(GoogleHttp.Json)?.Name
+            ?? done.Metadata?.Deserialize<RunExecution>(GoogleHttp.Json)?.Name
             ?? throw new PlatformException($"job {name} did not start: {done.Error?.Message}");
-        return await http.GetAsync<RunExecution>(Url(latest), ct);
+        return await http.GetAsync<RunExecution>(Url(own), ct);
     }
 
     /// <summary>Cancels a running execution and waits until Cloud Run reports it ended (Run Admin API v2, <c>Executions.CancelExecution</c>).</summary>

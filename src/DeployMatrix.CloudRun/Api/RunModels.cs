@@ -224,9 +224,17 @@ public sealed record RunExecution
 
     public TaskTemplate? Template { get; init; }
 
+    /// <summary>How many tasks the execution runs (Execution.task_count); each must succeed for it to succeed.</summary>
+    public int? TaskCount { get; init; }
+
+    public int? RunningCount { get; init; }
+
     public int? SucceededCount { get; init; }
 
     public int? FailedCount { get; init; }
+
+    /// <summary>Task attempts that failed and were retried (Execution.retried_count).</summary>
+    public int? RetriedCount { get; init; }
 
     /// <summary>Tasks that reached phase Cancelled (Run Admin API v2, Execution.cancelled_count).</summary>
     public int? CancelledCount { get; init; }

@@ -183,8 +183,10 @@ public sealed partial class GcloudStepRunner(Func<IReadOnlyList<string>, Cancell
         var execution = document.RootElement[0];
         var image = execution.GetProperty("spec").GetProperty("template").GetProperty("spec").GetProperty("containers")[0].GetProperty("image").GetString()!;
         var status = execution.TryGetProperty("status", out var s) ? s : default;
-        var succeeded = status.ValueKind == JsonValueKind.Object && status.TryGetProperty("succeededCount", out var count) && count.GetInt32() > 0
-            && !(status.TryGetProperty("failedCount", out var failed) && failed.GetInt32() > 0);
+        // Every task must have succeeded (Cloud Run's v1 Execution: spec.taskCount, status.*Count); a cancelled or failed one fails it.
+        var tasks = execution.TryGetProperty("spec", out var spec) && spec.TryGetProperty("taskCount", out var taskCount) ? taskCount.GetInt32() : 1;
+        int Count(string field) => status.ValueKind == JsonValueKind.Object && status.TryGetProperty(field, out var count) ? count.GetInt32() : 0;
+        var succeeded = Count("succeededCount") == tasks && Count("failedCount") == 0 && Count("cancelledCount") == 0;
         return new JobExecution(execution.GetProperty("metadata").GetProperty("name").GetString()!, image, succeeded, succeeded ? 0 : null, null);
     }
 

@@ -100,7 +100,7 @@ public sealed class PlatformStepRunner(IPlatform platform) : IStepRunner
                 if (!execution.Succeeded)
                 {
                     throw new PlatformException(
-                        $"migration job {execute.Job} failed (execution {execution.Name}, exit {execution.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}); logs: {execution.LogLocation}",
+                        $"migration job {execute.Job} failed (execution {execution.Name}, {execution.Tasks ?? $"exit {execution.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}"}); logs: {execution.LogLocation}",
                         execution.ExitCode is > 0 and < 256 ? execution.ExitCode.Value : ExitCodes.Failed);
                 }
 

@@ -56,7 +56,11 @@ public sealed record ServiceStatus(
     public string? MaintenanceSince { get; init; }
 }
 
-public sealed record JobExecution(string Name, string Image, bool Succeeded, int? ExitCode, string? LogLocation);
+public sealed record JobExecution(string Name, string Image, bool Succeeded, int? ExitCode, string? LogLocation)
+{
+    /// <summary>How its tasks ended, where the platform counts them ("1 of 2 tasks succeeded, 1 cancelled"); null for one process.</summary>
+    public string? Tasks { get; init; }
+}
 
 /// <summary>A platform call failed for a reason the user should read; <see cref="OperationException.ExitCode"/> is what the command exits with.</summary>
 public sealed class PlatformException(string message, int exitCode = ExitCodes.Failed) : OperationException(message, exitCode);
