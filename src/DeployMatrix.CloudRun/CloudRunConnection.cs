@@ -37,7 +37,7 @@ public static class CloudRunConnection
             ? new StaticToken(token)
             : new ApplicationDefaultToken(environment("GOOGLE_APPLICATION_CREDENTIALS") is { Length: > 0 } keyFile ? keyFile : null);
         _ = await tokens.GetAccessTokenAsync(cancellationToken);
-        return new Connection(new GoogleHttp(Http, tokens), endpoints, time);
+        return new Connection(new GoogleHttp(Http, tokens, time: time), endpoints, time);
     }
 
     private sealed record Connection(GoogleHttp Http, GoogleEndpoints Endpoints, TimeProvider Time)

@@ -31,23 +31,27 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
     public async Task<RevisionInfo> DeployRevisionAsync(ResolvedTarget target, string image, string? tag, bool noTraffic, CancellationToken cancellationToken)
     {
         var service = await RequireServiceAsync(target, cancellationToken);
-        var template = service.Template ?? new RevisionTemplate();
-        var containers = (template.Containers ?? [new RunContainer()]).ToList();
-        containers[0] = containers[0] with { Image = image };
-        // The new revision gets no traffic when asked (the seed's production rule): the split is pinned
-        // to the revisions that serve now. Otherwise the latest revision takes all of it.
-        IReadOnlyList<TrafficTarget> traffic = noTraffic
-            ? [.. Serving(service).Select(t => new TrafficTarget { Type = TrafficTarget.ToRevision, Revision = t.Revision, Percent = t.Percent })]
-            : [new TrafficTarget { Type = TrafficTarget.ToLatest, Percent = 100 }];
         // The whole service goes back, as gcloud sends it: a patch replaces what it names, and the etag
-        // makes Cloud Run refuse it if someone changed the service since it was read.
+        // makes Cloud Run refuse it if someone changed the service since it was read (then it is read
+        // again, and the pin below is made from what serves then).
         RunService updated;
         try
         {
-            updated = await run.UpdateServiceAsync(service with
+            updated = await run.ChangeServiceAsync(service.Name!, current =>
             {
-                Template = template with { Revision = null, Containers = containers, Annotations = WithTag(template.Annotations, tag) },
-                Traffic = traffic,
+                var template = current.Template ?? new RevisionTemplate();
+                var containers = (template.Containers ?? [new RunContainer()]).ToList();
+                containers[0] = containers[0] with { Image = image };
+                // The new revision gets no traffic when asked (the seed's production rule): the split is
+                // pinned to the revisions that serve now. Otherwise the latest revision takes all of it.
+                IReadOnlyList<TrafficTarget> traffic = noTraffic
+                    ? [.. Serving(current).Select(t => new TrafficTarget { Type = TrafficTarget.ToRevision, Revision = t.Revision, Percent = t.Percent })]
+                    : [new TrafficTarget { Type = TrafficTarget.ToLatest, Percent = 100 }];
+                return current with
+                {
+                    Template = template with { Revision = null, Containers = containers, Annotations = WithTag(template.Annotations, tag) },
+                    Traffic = traffic,
+                };
             }, cancellationToken);
         }
         catch (PlatformException e)
@@ -129,7 +133,7 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
     public async Task SetTrafficAsync(ResolvedTarget target, IReadOnlyList<TrafficAssignment> splits, CancellationToken cancellationToken)
     {
         var service = await RequireServiceAsync(target, cancellationToken);
-        await run.UpdateServiceAsync(service with
+        await run.ChangeServiceAsync(service.Name!, current => current with
         {
             Traffic = [.. splits.Where(s => s.Percent > 0).Select(s => new TrafficTarget { Type = TrafficTarget.ToRevision, Revision = s.Revision, Percent = s.Percent })],
         }, cancellationToken);

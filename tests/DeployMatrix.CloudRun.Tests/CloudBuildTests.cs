@@ -107,7 +107,7 @@ public sealed class CloudBuildTests : IAsyncLifetime, IDisposable
     {
         _connection.Fake.BuildFailure = _ => "Build step 0 \"gcr.io/cloud-builders/docker\" failed: step exited with non-zero status: 1";
 
-        var error = await Assert.ThrowsAsync<PlatformException>(() => _connection.Builder(_source.Path).BuildAsync(Step(), _ => { }, CancellationToken.None));
+        var error = await Assert.ThrowsAnyAsync<PlatformException>(() => _connection.Builder(_source.Path).BuildAsync(Step(), _ => { }, CancellationToken.None));
 
         Assert.Equal(1, error.ExitCode);
         Assert.Matches(@"^build [0-9a-f-]{36} ended FAILURE: Build step 0 .* failed: step exited with non-zero status: 1; logs: https://console\.cloud\.google\.com/cloud-build/builds/", error.Message);
@@ -116,7 +116,7 @@ public sealed class CloudBuildTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task ABuildThatDoesNotPushTheLanesImage_Fails()
     {
-        var error = await Assert.ThrowsAsync<PlatformException>(() =>
+        var error = await Assert.ThrowsAnyAsync<PlatformException>(() =>
             _connection.Builder(_source.Path).BuildAsync(Step() with { Image = "us-central1-docker.pkg.dev/openagentsgemini/other/other:abc1234" }, _ => { }, CancellationToken.None));
 
         Assert.Contains("succeeded but pushed us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime:abc1234", error.Message, StringComparison.Ordinal);
@@ -128,7 +128,7 @@ public sealed class CloudBuildTests : IAsyncLifetime, IDisposable
     {
         var step = Step() with { Substitutions = new Dictionary<string, string> { ["_TAG"] = "abc1234", ["_REGION"] = "us-central1" } };
 
-        var error = await Assert.ThrowsAsync<PlatformException>(() => _connection.Builder(_source.Path).BuildAsync(step, _ => { }, CancellationToken.None));
+        var error = await Assert.ThrowsAnyAsync<PlatformException>(() => _connection.Builder(_source.Path).BuildAsync(step, _ => { }, CancellationToken.None));
 
         Assert.Contains("POST /v1/projects/openagentsgemini/builds → 400 INVALID_ARGUMENT: invalid value for 'build.substitutions': key in the template \"_REGION\" is not matched", error.Message, StringComparison.Ordinal);
     }
@@ -138,7 +138,7 @@ public sealed class CloudBuildTests : IAsyncLifetime, IDisposable
     {
         _source.Write("apps/runtime/deploy/cloudbuild.yaml", "steps:\n  - name: [unclosed\n");
 
-        var error = await Assert.ThrowsAsync<PlatformException>(() => _connection.Builder(_source.Path).BuildAsync(Step(), _ => { }, CancellationToken.None));
+        var error = await Assert.ThrowsAnyAsync<PlatformException>(() => _connection.Builder(_source.Path).BuildAsync(Step(), _ => { }, CancellationToken.None));
 
         Assert.Equal(2, error.ExitCode);
         Assert.Matches(@"cloudbuild\.yaml:\d+:\d+: ", error.Message);
@@ -150,7 +150,7 @@ public sealed class CloudBuildTests : IAsyncLifetime, IDisposable
     {
         _connection.Fake.PollsPerOperation = 1_000_000;
 
-        var error = await Assert.ThrowsAsync<PlatformException>(() => _connection.Builder(_source.Path, TimeSpan.FromMilliseconds(300)).BuildAsync(Step(), _ => { }, CancellationToken.None));
+        var error = await Assert.ThrowsAnyAsync<PlatformException>(() => _connection.Builder(_source.Path, TimeSpan.FromMilliseconds(300)).BuildAsync(Step(), _ => { }, CancellationToken.None));
 
         Assert.Matches("^build operation operations/build/openagentsgemini/.+ did not finish within 0.3 s", error.Message);
     }

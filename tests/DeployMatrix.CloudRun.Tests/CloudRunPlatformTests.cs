@@ -77,13 +77,48 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
         var before = await _platform.GetServiceAsync(Runtime, CancellationToken.None);
         _double.FailingImages.Add(NewImage);
 
-        var error = await Assert.ThrowsAsync<PlatformException>(() => _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic, CancellationToken.None));
+        var error = await Assert.ThrowsAnyAsync<PlatformException>(() => _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic, CancellationToken.None));
         var after = await _platform.GetServiceAsync(Runtime, CancellationToken.None);
 
         Assert.Matches("^revision runtime-\\d{5}-[a-z]{3} of runtime did not become ready, so it takes no traffic: Revision '.*' is not ready and cannot serve traffic. The user-provided container failed to start", error.Message);
         Assert.Equal(before.Traffic, after.Traffic);
         Assert.Equal(before.LatestReadyRevision, after.LatestReadyRevision);
         Assert.Equal("not ready", after.Revisions.Single(r => r.Name == after.LatestCreatedRevision).Status);
+    }
+
+    [Fact]
+    public async Task ADeployRefusedForAStaleEtag_IsMadeAgainOnWhatTheServiceIsNow()
+    {
+        const string Name = "projects/openagentsgemini/locations/us-central1/services/runtime";
+        _double.ConcurrentChanges[Name] = 1; // someone changes the service between the deploy's read and its patch
+
+        var revision = await _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic: true, CancellationToken.None);
+
+        Assert.Equal("ready", revision.Status);
+        Assert.Equal(2, _double.Calls.Count(c => c == $"PATCH /v2/{Name}"));
+    }
+
+    [Fact]
+    public async Task AServiceThatKeepsChanging_FailsTheDeploy_NamingCloudRunsRefusal()
+    {
+        const string Name = "projects/openagentsgemini/locations/us-central1/services/runtime";
+        _double.ConcurrentChanges[Name] = 10;
+
+        var error = await Assert.ThrowsAnyAsync<PlatformException>(() => _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic: true, CancellationToken.None));
+
+        Assert.Contains("→ 409 ABORTED: Resource 'runtime' has been modified.", error.Message, StringComparison.Ordinal);
+        Assert.Equal(3, _double.Calls.Count(c => c == $"PATCH /v2/{Name}"));
+    }
+
+    [Fact]
+    public async Task AJobImageUpdateRefusedForAStaleEtag_IsRetried()
+    {
+        _double.AddJob("openagentsgemini", "us-central1", "runtime-migrate-etag", "us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime:aaa1111");
+        _double.ConcurrentChanges["projects/openagentsgemini/locations/us-central1/jobs/runtime-migrate-etag"] = 1;
+
+        await _platform.UpdateJobImageAsync(Runtime, "runtime-migrate-etag", NewImage, CancellationToken.None);
+
+        Assert.Equal(NewImage, await _platform.GetJobImageAsync(Runtime, "runtime-migrate-etag", CancellationToken.None));
     }
 
     [Fact]
@@ -144,7 +179,7 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
             ["completionStatus"] = "EXECUTION_RUNNING",
         };
 
-        var blocked = await Assert.ThrowsAsync<PlatformException>(() => _platform.ExecuteJobAsync(Runtime, "runtime-migrate", [], JobRun.Default, CancellationToken.None));
+        var blocked = await Assert.ThrowsAnyAsync<PlatformException>(() => _platform.ExecuteJobAsync(Runtime, "runtime-migrate", [], JobRun.Default, CancellationToken.None));
         job["latestCreatedExecution"]!["completionTime"] = "2026-11-26T11:05:00Z";
         var ran = await _platform.ExecuteJobAsync(Runtime, "runtime-migrate", [], JobRun.Default, CancellationToken.None);
 
@@ -196,7 +231,7 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
     {
         var missing = Runtime with { Service = "nope" };
 
-        var error = await Assert.ThrowsAsync<PlatformException>(() => _platform.DeployRevisionAsync(missing, NewImage, "t", noTraffic: true, CancellationToken.None));
+        var error = await Assert.ThrowsAnyAsync<PlatformException>(() => _platform.DeployRevisionAsync(missing, NewImage, "t", noTraffic: true, CancellationToken.None));
 
         Assert.Equal("Cloud Run service nope does not exist in openagentsgemini/us-central1; create it once (gcloud run deploy) before DeployMatrix manages its revisions", error.Message);
     }

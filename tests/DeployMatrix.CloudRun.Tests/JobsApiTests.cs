@@ -111,7 +111,7 @@ public sealed class JobsApiTests : IAsyncLifetime
     {
         var execution = await _api.RunJobAsync(Job, CancellationToken.None);
 
-        var error = await Assert.ThrowsAsync<Engine.Platform.PlatformException>(() => _api.CancelExecutionAsync(execution.Name!, CancellationToken.None));
+        var error = await Assert.ThrowsAnyAsync<Engine.Platform.PlatformException>(() => _api.CancelExecutionAsync(execution.Name!, CancellationToken.None));
 
         Assert.Contains("has already completed", error.Message, StringComparison.Ordinal);
     }
@@ -119,7 +119,7 @@ public sealed class JobsApiTests : IAsyncLifetime
     [Fact]
     public async Task AMissingJob_SaysHowToCreateIt()
     {
-        var error = await Assert.ThrowsAsync<Engine.Platform.PlatformException>(() => _api.GetJobAsync(Job + "-nope", CancellationToken.None));
+        var error = await Assert.ThrowsAnyAsync<Engine.Platform.PlatformException>(() => _api.GetJobAsync(Job + "-nope", CancellationToken.None));
 
         Assert.Contains("does not exist; create it once (gcloud run jobs create)", error.Message, StringComparison.Ordinal);
     }

@@ -48,6 +48,42 @@ public sealed class RunApiTests : IAsyncLifetime
         Assert.Equal(2, _double.Calls.Count(c => c.Contains("/operations/", StringComparison.Ordinal)));
     }
 
+    [Fact]
+    public async Task ARevisionNameSentBackWithAChangedTemplate_IsRefused()
+    {
+        var before = (await _api.GetServiceAsync(Name, CancellationToken.None))!;
+        var existing = before.LatestCreatedRevision!.Split('/')[^1];
+
+        var error = await Assert.ThrowsAsync<GoogleApiException>(() => _api.UpdateServiceAsync(before with
+        {
+            Template = before.Template! with { Revision = existing, Containers = [new RunContainer { Image = "us-central1-docker.pkg.dev/openagentsgemini/x/y:z" }] },
+        }, CancellationToken.None));
+
+        Assert.Equal(System.Net.HttpStatusCode.Conflict, error.Status);
+        Assert.Contains($"ALREADY_EXISTS: Revision named '{existing}' with different configuration already exists.", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, null, null)]
+    [InlineData(7, null, 7)]
+    [InlineData(600, null, 60)]
+    [InlineData(null, 30, 30)]
+    public void RetryAfter_IsHonouredInSecondsOrAsADate_AndBounded(int? seconds, int? dateInSeconds, int? expected)
+    {
+        var now = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
+        using var response = new HttpResponseMessage(System.Net.HttpStatusCode.TooManyRequests);
+        if (seconds is not null)
+        {
+            response.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(seconds.Value));
+        }
+        else if (dateInSeconds is not null)
+        {
+            response.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(now.AddSeconds(dateInSeconds.Value));
+        }
+
+        Assert.Equal(expected is null ? null : TimeSpan.FromSeconds(expected.Value), GoogleHttp.RetryAfter(response, now));
+    }
+
     [Theory]
     [InlineData(HttpStatusCode.TooManyRequests)]
     [InlineData(HttpStatusCode.ServiceUnavailable)]
@@ -66,7 +102,7 @@ public sealed class RunApiTests : IAsyncLifetime
     {
         _double.FailNext(HttpStatusCode.Forbidden, "Permission 'run.services.update' denied on resource (or it may not exist).");
 
-        var error = await Assert.ThrowsAsync<PlatformException>(() => _api.UpdateServiceAsync(new RunService { Name = Name, Traffic = [] }, CancellationToken.None));
+        var error = await Assert.ThrowsAnyAsync<PlatformException>(() => _api.UpdateServiceAsync(new RunService { Name = Name, Traffic = [] }, CancellationToken.None));
 
         Assert.Equal(
             $"PATCH /v2/{Name} → 403 PERMISSION_DENIED: Permission 'run.services.update' denied on resource (or it may not exist). (the account lacks a role; see README, Deploying to Cloud Run)",
@@ -79,7 +115,7 @@ public sealed class RunApiTests : IAsyncLifetime
     {
         var before = (await _api.GetServiceAsync(Name, CancellationToken.None))!;
 
-        var error = await Assert.ThrowsAsync<PlatformException>(() => _api.UpdateServiceAsync(new RunService
+        var error = await Assert.ThrowsAnyAsync<PlatformException>(() => _api.UpdateServiceAsync(new RunService
         {
             Name = Name,
             Traffic = [new TrafficTarget { Type = TrafficTarget.ToRevision, Revision = before.LatestReadyRevision!.Split('/')[^1], Percent = 90 }],
@@ -95,7 +131,7 @@ public sealed class RunApiTests : IAsyncLifetime
 
         _double.PollsPerOperation = int.MaxValue;
         var patient = _connection.RunApi(operationTimeout: TimeSpan.FromMilliseconds(300));
-        var error = await Assert.ThrowsAsync<PlatformException>(() => patient.UpdateServiceAsync(new RunService { Name = Name, Traffic = [new TrafficTarget { Type = TrafficTarget.ToLatest, Percent = 100 }] }, CancellationToken.None));
+        var error = await Assert.ThrowsAnyAsync<PlatformException>(() => patient.UpdateServiceAsync(new RunService { Name = Name, Traffic = [new TrafficTarget { Type = TrafficTarget.ToLatest, Percent = 100 }] }, CancellationToken.None));
 
         Assert.Contains("did not finish within", error.Message, StringComparison.Ordinal);
     }

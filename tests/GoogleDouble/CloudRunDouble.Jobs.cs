@@ -35,6 +35,7 @@ public sealed partial class CloudRunDouble
                 ["template"] = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["image"] = image }), ["maxRetries"] = 0 },
             },
         };
+        Touch(_jobs[name]);
     }
 
     public JsonObject Job(string name) => _jobs[name];
@@ -50,6 +51,8 @@ public sealed partial class CloudRunDouble
         {
             job["template"] = template.DeepClone();
         }
+
+        Touch(job);
 
         return StartOperation(name, Packed(job, "Job"), done =>
         {

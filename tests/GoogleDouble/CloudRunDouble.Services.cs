@@ -49,6 +49,7 @@ public sealed partial class CloudRunDouble
             service["traffic"] = traffic.DeepClone();
         }
 
+        Touch(service);
         var failed = created ? CreateRevision(name, service) : null;
         return StartOperation(name, Packed(service, "Service"), done =>
         {

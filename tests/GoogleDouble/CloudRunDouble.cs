@@ -88,6 +88,7 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
             ["uri"] = _app.Urls.First(), // the service's own requests land on this double too
         };
         _revisions[name] = [];
+        Touch(_services[name]);
         CreateRevision(name, _services[name]);
         Settle(name);
     }
@@ -158,7 +159,13 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
                 answer = _services.TryGetValue(resource, out var service) ? service.DeepClone() : null;
                 break;
             case "google.cloud.run.v2.Services.UpdateService":
-                answer = Update(resource, body!.AsObject(), out var invalid);
+                if (Conflict(resource, body!.AsObject()) is { } conflict)
+                {
+                    await ErrorAsync(context, HttpStatusCode.Conflict, conflict.Status, conflict.Message);
+                    return;
+                }
+
+                answer = Update(resource, body.AsObject(), out var invalid);
                 if (invalid is not null)
                 {
                     await ErrorAsync(context, HttpStatusCode.BadRequest, "INVALID_ARGUMENT", invalid);
@@ -179,6 +186,12 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
                 answer = _jobs.TryGetValue(resource, out var job) ? job.DeepClone() : null;
                 break;
             case "google.cloud.run.v2.Jobs.UpdateJob":
+                if (Conflict(resource, body!.AsObject()) is { } stale)
+                {
+                    await ErrorAsync(context, HttpStatusCode.Conflict, stale.Status, stale.Message);
+                    return;
+                }
+
                 answer = UpdateJob(resource, body!.AsObject());
                 break;
             case "google.cloud.run.v2.Jobs.RunJob":

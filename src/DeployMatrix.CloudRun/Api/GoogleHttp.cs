@@ -22,14 +22,17 @@ public sealed class GoogleHttp
 
     private readonly HttpClient _http;
     private readonly ITokenSource _tokens;
+    private readonly TimeProvider _time;
     private readonly ResiliencePipeline<HttpResponseMessage> _readRetries;
     private readonly ResiliencePipeline<HttpResponseMessage> _writeRetries;
 
     /// <param name="firstRetryDelay">The default is 500 ms, doubling (with jitter) for each of up to 5 retries; tests pass milliseconds.</param>
-    public GoogleHttp(HttpClient http, ITokenSource tokens, TimeSpan? firstRetryDelay = null)
+    /// <param name="time">The clock a <c>Retry-After</c> date is read against; the system's by default.</param>
+    public GoogleHttp(HttpClient http, ITokenSource tokens, TimeSpan? firstRetryDelay = null, TimeProvider? time = null)
     {
         _http = http;
         _tokens = tokens;
+        _time = time ?? TimeProvider.System;
         var delay = firstRetryDelay ?? TimeSpan.FromMilliseconds(500);
         // Mutations are retried only where Google says the request was not applied: 429 (quota) and 503
         // (unavailable). Reads are retried on any 5xx as well.
@@ -89,7 +92,7 @@ public sealed class GoogleHttp
             ? (await response.Content.ReadFromJsonAsync<T>(Json, ct))!
             : throw await ErrorAsync(method, url, response, ct);
 
-    private static ResiliencePipeline<HttpResponseMessage> Pipeline(TimeSpan firstDelay, Func<HttpStatusCode, bool> retryable) =>
+    private ResiliencePipeline<HttpResponseMessage> Pipeline(TimeSpan firstDelay, Func<HttpStatusCode, bool> retryable) =>
         new ResiliencePipelineBuilder<HttpResponseMessage>()
             .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
             {
@@ -100,6 +103,7 @@ public sealed class GoogleHttp
                 ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
                     .Handle<HttpRequestException>()
                     .HandleResult(r => retryable(r.StatusCode)),
+                DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result, _time.GetUtcNow())),
             })
             .Build();
 
@@ -125,8 +129,29 @@ public sealed class GoogleHttp
             HttpStatusCode.Forbidden => " (the account lacks a role; see README, Deploying to Cloud Run)",
             _ => "",
         };
-        return new PlatformException($"{method} {url.AbsolutePath} → {(int)response.StatusCode} {message.ReplaceLineEndings(" ")}{hint}");
+        return new GoogleApiException($"{method} {url.AbsolutePath} → {(int)response.StatusCode} {message.ReplaceLineEndings(" ")}{hint}", response.StatusCode);
+    }
+
+    /// <summary>
+    /// How long to wait before the next retry: what the answer's <c>Retry-After</c> asks
+    /// (RFC 9110 §10.2.3, seconds or a date; at most 60 s), else null for the pipeline's own backoff.
+    /// </summary>
+    internal static TimeSpan? RetryAfter(HttpResponseMessage? response, DateTimeOffset now)
+    {
+        var asked = response?.Headers.RetryAfter switch
+        {
+            { Delta: { } delta } => delta,
+            { Date: { } date } => date - now,
+            _ => (TimeSpan?)null,
+        };
+        return asked is null ? null : TimeSpan.FromTicks(Math.Clamp(asked.Value.Ticks, 0, TimeSpan.FromSeconds(60).Ticks));
     }
 
     private sealed record Upload(byte[] Content, string ContentType);
+}
+
+/// <summary>Google answered with an error; <see cref="Status"/> is its HTTP status (409 is a concurrent change: ABORTED or ALREADY_EXISTS).</summary>
+public sealed class GoogleApiException(string message, HttpStatusCode status) : PlatformException(message)
+{
+    public HttpStatusCode Status { get; } = status;
 }

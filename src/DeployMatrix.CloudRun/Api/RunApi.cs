@@ -24,6 +24,32 @@ public sealed partial class RunApi(GoogleHttp http, GoogleEndpoints endpoints, T
         await GetServiceAsync(ServiceName(project, region, service), ct)
         ?? throw new PlatformException($"Cloud Run service {service} does not exist in {project}/{region}; create it once (gcloud run deploy) before DeployMatrix manages its revisions");
 
+    /// <summary>
+    /// Reads the service, applies <paramref name="change"/> and patches it with the etag it was read with;
+    /// when Cloud Run refuses that as stale (409: someone changed the service in between), reads it again
+    /// and applies the change to what is there now, up to <see cref="ConflictAttempts"/> times.
+    /// </summary>
+    /// <param name="change">The service to send, from the service as read (it keeps the read's etag).</param>
+    /// <exception cref="PlatformException">The service is missing, or it kept changing under every attempt (naming the last refusal).</exception>
+    public async Task<RunService> ChangeServiceAsync(string name, Func<RunService, RunService> change, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var current = await GetServiceAsync(name, ct) ?? throw new PlatformException($"Cloud Run service {name} does not exist");
+            try
+            {
+                return await UpdateServiceAsync(change(current), ct);
+            }
+            catch (GoogleApiException e) when (e.Status == System.Net.HttpStatusCode.Conflict && attempt < ConflictAttempts)
+            {
+                // Stale etag: the change is made again on what the service is now.
+            }
+        }
+    }
+
+    /// <value>The default is 3: one read and patch, and two more after concurrent changes.</value>
+    public int ConflictAttempts { get; init; } = 3;
+
     /// <summary>Patches the service (its template, its traffic, or both) and waits until Cloud Run has applied it.</summary>
     public async Task<RunService> UpdateServiceAsync(RunService service, CancellationToken ct)
     {

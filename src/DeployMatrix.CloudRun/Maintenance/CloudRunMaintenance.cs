@@ -87,13 +87,16 @@ public sealed class CloudRunMaintenance(RunApi run, SecretManagerApi secrets) : 
     private async Task RestoreAsync(ResolvedTarget target, ServiceSnapshot? before, CancellationToken cancellationToken)
     {
         var service = await run.RequireServiceAsync(target.Project!, target.Region!, target.Service, cancellationToken);
-        var containers = Containers(service);
-        containers[0] = containers[0] with { Image = before?.Image ?? containers[0].Image, Env = Without(containers[0].Env) };
-        var annotations = before is null ? service.Template!.Annotations : CloudRunPlatform.WithTag(service.Template!.Annotations, before.Tag);
-        await run.UpdateServiceAsync(service with
+        await run.ChangeServiceAsync(service.Name!, current =>
         {
-            Template = service.Template! with { Revision = null, Containers = containers, Annotations = annotations },
-            Traffic = before?.Traffic is { Count: > 0 } traffic ? traffic : [new TrafficTarget { Type = TrafficTarget.ToLatest, Percent = 100 }],
+            var containers = Containers(current);
+            containers[0] = containers[0] with { Image = before?.Image ?? containers[0].Image, Env = Without(containers[0].Env) };
+            var annotations = before is null ? current.Template!.Annotations : CloudRunPlatform.WithTag(current.Template!.Annotations, before.Tag);
+            return current with
+            {
+                Template = current.Template! with { Revision = null, Containers = containers, Annotations = annotations },
+                Traffic = before?.Traffic is { Count: > 0 } traffic ? traffic : [new TrafficTarget { Type = TrafficTarget.ToLatest, Percent = 100 }],
+            };
         }, cancellationToken);
     }
 

@@ -63,4 +63,4 @@ public sealed record JobExecution(string Name, string Image, bool Succeeded, int
 }
 
 /// <summary>A platform call failed for a reason the user should read; <see cref="OperationException.ExitCode"/> is what the command exits with.</summary>
-public sealed class PlatformException(string message, int exitCode = ExitCodes.Failed) : OperationException(message, exitCode);
+public class PlatformException(string message, int exitCode = ExitCodes.Failed) : OperationException(message, exitCode);
