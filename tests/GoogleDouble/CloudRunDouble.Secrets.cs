@@ -13,6 +13,13 @@ public sealed partial class CloudRunDouble
 
     public IReadOnlyCollection<string> Secrets => [.. _secrets.Keys];
 
+    /// <summary>A secret with no version yet (what an enable interrupted between creating it and adding its version leaves).</summary>
+    public void AddSecret(string name)
+    {
+        _secrets[name] = new JsonObject { ["name"] = name, ["replication"] = new JsonObject { ["automatic"] = new JsonObject() }, ["createTime"] = "2026-11-26T12:00:00Z" };
+        SecretVersions[name] = [];
+    }
+
     private JsonObject? GetSecret(string name) => _secrets.TryGetValue(name, out var secret) ? secret.DeepClone().AsObject() : null;
 
     private JsonObject CreateSecret(string parent, string secretId, JsonObject body, out string? invalid)
@@ -40,6 +47,99 @@ public sealed partial class CloudRunDouble
 
         versions.Add(Convert.FromBase64String(body["payload"]!["data"]!.GetValue<string>()));
         return new JsonObject { ["name"] = $"{secretName}/versions/{versions.Count}", ["createTime"] = "2026-11-26T12:00:00Z", ["state"] = "ENABLED" };
+    }
+
+    private readonly ConcurrentDictionary<string, JsonObject> _secretPolicies = new(StringComparer.Ordinal);
+
+    /// <summary>Service accounts granted secret access on the whole project (the "project or higher level" grant).</summary>
+    public HashSet<string> ProjectSecretAccessors { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>When set, setIamPolicy is refused with 403 (the caller lacks secretmanager.secrets.setIamPolicy).</summary>
+    public bool DenySetIamPolicy { get; set; }
+
+    /// <summary>The members holding <paramref name="role"/> on a secret.</summary>
+    public IReadOnlyList<string> SecretMembers(string secret, string role) =>
+        _secretPolicies.TryGetValue(secret, out var policy)
+            ? [.. policy["bindings"]!.AsArray().Where(b => b!["role"]!.GetValue<string>() == role).SelectMany(b => b!["members"]!.AsArray().Select(m => m!.GetValue<string>()))]
+            : [];
+
+    /// <summary>A version of a secret; <c>latest</c> is the newest. Null when there is none (404).</summary>
+    private JsonObject? GetSecretVersion(string name)
+    {
+        var secret = name[..name.IndexOf("/versions/", StringComparison.Ordinal)];
+        if (!SecretVersions.TryGetValue(secret, out var versions) || versions.Count == 0)
+        {
+            return null;
+        }
+
+        var id = name.Split('/')[^1];
+        var number = id == "latest" ? versions.Count : int.TryParse(id, out var n) && n >= 1 && n <= versions.Count ? n : 0;
+        return number == 0 ? null : new JsonObject { ["name"] = $"{secret}/versions/{number}", ["createTime"] = "2026-11-26T12:00:00Z", ["state"] = "ENABLED" };
+    }
+
+    /// <summary>The secret's IAM policy (google.iam.v1.Policy): bindings, and an etag (bytes, base64) that changes with each write.</summary>
+    private JsonObject? GetSecretPolicy(string secret) =>
+        _secrets.ContainsKey(secret) ? _secretPolicies.GetOrAdd(secret, _ => NewPolicy([])).DeepClone().AsObject() : null;
+
+    /// <summary>Writes a secret's policy; a stale etag is refused (409 ABORTED), as IAM's read-modify-write requires.</summary>
+    private JsonObject? SetSecretPolicy(string secret, JsonObject body, out (System.Net.HttpStatusCode Status, string Code, string Message)? refused)
+    {
+        refused = null;
+        if (!_secrets.ContainsKey(secret))
+        {
+            return null;
+        }
+
+        var current = _secretPolicies.GetOrAdd(secret, _ => NewPolicy([]));
+        var asked = body["policy"]!.AsObject();
+        if (DenySetIamPolicy)
+        {
+            refused = (System.Net.HttpStatusCode.Forbidden, "PERMISSION_DENIED", $"Permission 'secretmanager.secrets.setIamPolicy' denied for resource '{secret}' (or it may not exist).");
+            return null;
+        }
+
+        if (asked["etag"]?.GetValue<string>() is { } etag && etag != current["etag"]!.GetValue<string>())
+        {
+            refused = (System.Net.HttpStatusCode.Conflict, "ABORTED", "There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.");
+            return null;
+        }
+
+        var stored = NewPolicy(asked["bindings"]?.AsArray() ?? []);
+        _secretPolicies[secret] = stored;
+        return stored.DeepClone().AsObject();
+    }
+
+    private static JsonObject NewPolicy(JsonArray bindings) => new()
+    {
+        ["version"] = 1,
+        ["bindings"] = bindings.DeepClone(),
+        ["etag"] = Convert.ToBase64String(Guid.NewGuid().ToByteArray()),
+    };
+
+    /// <summary>
+    /// Why a revision of this template cannot start for its secrets, or null: a referenced secret with no
+    /// version, or one its service account may not read ("Permission denied on secret … for Revision
+    /// service account …", the revision's Ready condition). Access counts when granted on the secret or the project.
+    /// </summary>
+    private string? SecretAccessProblem(string project, JsonObject template)
+    {
+        var account = template["serviceAccount"]?.GetValue<string>() ?? $"123456789012-compute@developer.gserviceaccount.com";
+        var env = template["containers"]?.AsArray().SelectMany(c => c?["env"]?.AsArray() ?? []) ?? [];
+        foreach (var reference in env.Select(e => e?["valueSource"]?["secretKeyRef"]?["secret"]?.GetValue<string>()).OfType<string>())
+        {
+            var secret = reference.StartsWith("projects/", StringComparison.Ordinal) ? reference : $"projects/{project}/secrets/{reference}";
+            if (!SecretVersions.TryGetValue(secret, out var versions) || versions.Count == 0)
+            {
+                return $"spec.template.spec.containers[0].env.value_source.secret_key_ref: Secret {secret}/versions/latest was not found";
+            }
+
+            if (!ProjectSecretAccessors.Contains(account) && !SecretMembers(secret, "roles/secretmanager.secretAccessor").Contains($"serviceAccount:{account}"))
+            {
+                return $"spec.template.spec.containers[0].env.value_source.secret_key_ref.secret: Permission denied on secret: {secret}/versions/latest for Revision service account {account}. The service account used must be granted the 'Secret Manager Secret Accessor' role (roles/secretmanager.secretAccessor) at the secret, project or higher level.";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Cloud Run refuses a template whose environment names a secret that does not exist.</summary>

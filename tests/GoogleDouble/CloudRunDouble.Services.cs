@@ -77,11 +77,12 @@ public sealed partial class CloudRunDouble
             ["name"] = $"{serviceName}/revisions/{revision}",
             ["createTime"] = "2026-11-26T12:00:00Z",
             ["containers"] = Containers(service),
+            ["serviceAccount"] = service["template"]!["serviceAccount"]?.DeepClone() ?? "123456789012-compute@developer.gserviceaccount.com",
         };
         var image = service["template"]!["containers"]![0]!["image"]!.GetValue<string>();
         var failure = FailingImages.Contains(image)
             ? $"Revision '{revision}' is not ready and cannot serve traffic. The user-provided container failed to start and listen on the port defined provided by the PORT=8080 environment variable within the allocated timeout. This can happen when the container port is misconfigured or if the timeout is too short."
-            : null;
+            : SecretAccessProblem(serviceName.Split('/')[1], service["template"]!.AsObject()) is { } secrets ? $"Revision '{revision}' is not ready and cannot serve traffic. {secrets}" : null;
         // A revision that cannot start reports it in its Ready condition (Run Admin API v2, Revision.conditions).
         created["conditions"] = new JsonArray(failure is null
             ? new JsonObject { ["type"] = "Ready", ["state"] = "CONDITION_SUCCEEDED" }

@@ -225,6 +225,21 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
             case "google.cloud.secretmanager.v1.SecretManagerService.AddSecretVersion":
                 answer = AddSecretVersion(resource[..resource.LastIndexOf(':')], body!.AsObject());
                 break;
+            case "google.cloud.secretmanager.v1.SecretManagerService.GetSecretVersion":
+                answer = GetSecretVersion(resource);
+                break;
+            case "google.cloud.secretmanager.v1.SecretManagerService.GetIamPolicy":
+                answer = GetSecretPolicy(resource[..resource.LastIndexOf(':')]);
+                break;
+            case "google.cloud.secretmanager.v1.SecretManagerService.SetIamPolicy" or "google.iam.v1.IAMPolicy.SetIamPolicy":
+                answer = SetSecretPolicy(resource[..resource.LastIndexOf(':')], body!.AsObject(), out var policyRefused);
+                if (policyRefused is { } no)
+                {
+                    await ErrorAsync(context, no.Status, no.Code, no.Message);
+                    return;
+                }
+
+                break;
             case "google.cloud.run.v2.Executions.CancelExecution":
                 answer = CancelExecution(resource[..resource.LastIndexOf(':')], out var notRunning);
                 if (notRunning is not null)

@@ -45,6 +45,9 @@ public sealed record RevisionTemplate
 
     public string? Revision { get; init; }
 
+    /// <summary>The identity the revisions run as; unset means the project's default compute service account.</summary>
+    public string? ServiceAccount { get; init; }
+
     /// <summary>Metadata Cloud Run keeps on the revisions made from this template (DeployMatrix writes the tag a revision was deployed with).</summary>
     public IReadOnlyDictionary<string, string>? Annotations { get; init; }
 
@@ -141,6 +144,9 @@ public sealed record RunRevision
     public IReadOnlyList<RunCondition>? Conditions { get; init; }
 
     public string? LogUri { get; init; }
+
+    /// <summary>The identity it runs as (output: the template's, or the default compute service account).</summary>
+    public string? ServiceAccount { get; init; }
 }
 
 public sealed record ListRevisionsResponse

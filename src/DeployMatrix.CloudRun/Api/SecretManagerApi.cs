@@ -15,8 +15,58 @@ public sealed class SecretManagerApi(GoogleHttp http, GoogleEndpoints endpoints)
     public Task<SecretVersion> AddVersionAsync(string secretName, byte[] data, CancellationToken ct) =>
         http.SendAsync<SecretVersion>(HttpMethod.Post, Url($"{secretName}:addVersion"), new AddSecretVersionRequest(new SecretPayload(Convert.ToBase64String(data))), ct);
 
+    /// <summary>A version (<c>…/versions/latest</c> is the newest enabled one), or null when there is none.</summary>
+    public Task<SecretVersion?> GetVersionAsync(string versionName, CancellationToken ct) => http.GetOrNullAsync<SecretVersion>(Url(versionName), ct);
+
+    /// <summary>
+    /// Grants <paramref name="member"/> (<c>serviceAccount:…</c>) <paramref name="role"/> on the secret, keeping
+    /// every other binding: the policy is read, the member added, and written back with the etag it was
+    /// read with; a concurrent change (409) is read again, up to 3 times (IAM's read-modify-write, google.iam.v1).
+    /// </summary>
+    /// <returns>False when the member held the role already.</returns>
+    public async Task<bool> GrantAsync(string secretName, string role, string member, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var policy = await http.GetAsync<IamPolicy>(Url($"{secretName}:getIamPolicy"), ct);
+            var bindings = (policy.Bindings ?? []).ToList();
+            var index = bindings.FindIndex(b => b.Role == role);
+            if (index >= 0 && bindings[index].Members?.Contains(member) == true)
+            {
+                return false;
+            }
+
+            bindings = index >= 0
+                ? [.. bindings.Select((b, i) => i == index ? b with { Members = [.. b.Members ?? [], member] } : b)]
+                : [.. bindings, new IamBinding(role, [member])];
+            try
+            {
+                await http.SendAsync<IamPolicy>(HttpMethod.Post, Url($"{secretName}:setIamPolicy"), new SetIamPolicyRequest(policy with { Bindings = bindings }), ct);
+                return true;
+            }
+            catch (GoogleApiException e) when (e.Status == System.Net.HttpStatusCode.Conflict && attempt < 3)
+            {
+                // The policy changed since it was read: add the member to what it is now.
+            }
+        }
+    }
+
     private Uri Url(string path) => new(endpoints.SecretManager, $"v1/{path}");
 }
+
+/// <summary>google.iam.v1.Policy: who holds which role; <see cref="Etag"/> guards read-modify-write.</summary>
+public sealed record IamPolicy
+{
+    public int? Version { get; init; }
+
+    public IReadOnlyList<IamBinding>? Bindings { get; init; }
+
+    public string? Etag { get; init; }
+}
+
+public sealed record IamBinding(string Role, IReadOnlyList<string>? Members);
+
+public sealed record SetIamPolicyRequest(IamPolicy Policy);
 
 public sealed record Secret
 {

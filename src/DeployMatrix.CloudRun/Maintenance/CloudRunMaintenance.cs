@@ -37,8 +37,8 @@ public sealed class CloudRunMaintenance(RunApi run, SecretManagerApi secrets) : 
     /// <returns>The snapshot to restore on disable (JSON), and where the token is: the secret, and how to read it.</returns>
     public async Task<MaintenanceStarted> EnableAsync(ResolvedTarget target, string message, int retryAfterSeconds, CancellationToken cancellationToken)
     {
-        var secret = await EnsureSecretAsync(target, cancellationToken);
         var service = await run.RequireServiceAsync(target.Project!, target.Region!, target.Service, cancellationToken);
+        var secret = await EnsureSecretAsync(target, service, cancellationToken);
         var containers = Containers(service);
         // The split as revisions by name: a LATEST entry put back later would route to whatever is latest then.
         var pins = CloudRunPlatform.Serving(service).Select(t => new TrafficTarget { Type = TrafficTarget.ToRevision, Revision = t.Revision, Percent = t.Percent }).ToList();
@@ -110,17 +110,48 @@ public sealed class CloudRunMaintenance(RunApi run, SecretManagerApi secrets) : 
         return Containers(service)[0].Env?.Any(e => e.Name == Flag && e.Value == "1") == true;
     }
 
-    private async Task<string> EnsureSecretAsync(ResolvedTarget target, CancellationToken cancellationToken)
+    /// <summary>
+    /// The token's secret, ready for the revision to read: created once, given a version if it has none
+    /// (an enable interrupted between the two), and readable by the identity the service runs as —
+    /// Cloud Run resolves a secret reference as the revision's service account when it creates the
+    /// revision, and the revision fails without roles/secretmanager.secretAccessor on it.
+    /// </summary>
+    /// <exception cref="PlatformException">The grant cannot be made with these credentials; the message is the exact command for someone who can.</exception>
+    private async Task<string> EnsureSecretAsync(ResolvedTarget target, RunService service, CancellationToken cancellationToken)
     {
         var name = SecretManagerApi.SecretName(target.Project!, SecretId(target.Service));
         if (await secrets.GetSecretAsync(name, cancellationToken) is null)
         {
             await secrets.CreateSecretAsync(target.Project!, SecretId(target.Service), new Dictionary<string, string> { ["managed-by"] = "deploymatrix" }, cancellationToken);
+        }
+
+        if (await secrets.GetVersionAsync($"{name}/versions/latest", cancellationToken) is null)
+        {
             await secrets.AddVersionAsync(name, Encoding.UTF8.GetBytes(BypassCookie.NewToken()), cancellationToken);
+        }
+
+        var account = service.Template?.ServiceAccount
+            ?? (await run.ListRevisionsAsync(service.Name!, cancellationToken)).LastOrDefault(r => r.Name == service.LatestReadyRevision)?.ServiceAccount;
+        var grant = $"gcloud secrets add-iam-policy-binding {SecretId(target.Service)} --project {target.Project} --role {SecretAccessor} --member serviceAccount:{account ?? "SERVICE_ACCOUNT"}";
+        if (account is null)
+        {
+            throw new PlatformException($"cannot tell which service account {target.Service} runs as, so maintenance cannot let it read its token; grant it, then enable again: {grant}");
+        }
+
+        try
+        {
+            await secrets.GrantAsync(name, SecretAccessor, $"serviceAccount:{account}", cancellationToken);
+        }
+        catch (GoogleApiException e) when (e.Status is System.Net.HttpStatusCode.Forbidden)
+        {
+            throw new PlatformException($"{target.Service} runs as {account}, which must read the maintenance token, and these credentials cannot grant that (secretmanager.secrets.setIamPolicy); ask someone who can to run: {grant}");
         }
 
         return name;
     }
+
+    /// <summary>The role a revision's service account needs to read a secret it references (Secret Manager's IAM roles).</summary>
+    public const string SecretAccessor = "roles/secretmanager.secretAccessor";
 
     /// <summary>The revision serving the most traffic now: what users see, so what the maintenance revision runs.</summary>
     private async Task<RunRevision?> ServingRevisionAsync(RunService service, CancellationToken cancellationToken)

@@ -97,6 +97,8 @@ public sealed class CloudRunCliTests : CloudRunExampleTests
         Assert.Equal(43, token.Length);
         Assert.DoesNotContain(token, enable.Out + enable.Err, StringComparison.Ordinal);
         Assert.Contains("gcloud secrets versions access latest --secret runtime-maintenance-token --project openagentsgemini", enable.Out, StringComparison.Ordinal);
+        // The revision reads the token as the service's own identity, so that identity was granted access to it.
+        Assert.Equal(["serviceAccount:runtime@openagentsgemini.iam.gserviceaccount.com"], Google.SecretMembers(secret, "roles/secretmanager.secretAccessor"));
         var service = Google.Service(Name);
         var container = service["template"]!["containers"]![0]!;
         Assert.Equal(servingImage, container["image"]!.GetValue<string>()); // what served, not the no-traffic revision's image
@@ -241,6 +243,37 @@ public sealed class CloudRunCliTests : CloudRunExampleTests
         Assert.Equal($"{Registry}/runtime/runtime:bbb2222", container["image"]!.GetValue<string>());
         Assert.DoesNotContain(container["env"]!.AsArray(), e => e!["name"]!.GetValue<string>().StartsWith("DEPLOYMATRIX_", StringComparison.Ordinal));
         Assert.Contains("serving (not in maintenance)", Cli("maintenance", "status", "runtime", "--env", "production").Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AFirstMaintenanceEnable_ThatCannotGrantSecretAccess_NamesTheExactGrant_AndChangesNoService()
+    {
+        const string Name = "projects/openagentsgemini/locations/us-central1/services/runtime";
+        var before = Google.Service(Name).ToJsonString();
+        Google.DenySetIamPolicy = true;
+
+        var enable = Cli("maintenance", "enable", "runtime", "--env", "production", "--message", "ledger migration");
+
+        Assert.Equal(1, enable.ExitCode);
+        Assert.Contains("runtime runs as runtime@openagentsgemini.iam.gserviceaccount.com, which must read the maintenance token, and these credentials cannot grant that (secretmanager.secrets.setIamPolicy); ask someone who can to run: gcloud secrets add-iam-policy-binding runtime-maintenance-token --project openagentsgemini --role roles/secretmanager.secretAccessor --member serviceAccount:runtime@openagentsgemini.iam.gserviceaccount.com", enable.Err, StringComparison.Ordinal);
+        Assert.Equal(before, Google.Service(Name).ToJsonString());
+
+        // Once someone made the grant, enabling works.
+        Google.ProjectSecretAccessors.Add("runtime@openagentsgemini.iam.gserviceaccount.com");
+        Google.DenySetIamPolicy = false;
+        Assert.Equal(0, Cli("maintenance", "enable", "runtime", "--env", "production", "--message", "ledger migration").ExitCode);
+    }
+
+    [Fact]
+    public void ATokenSecretLeftWithoutAVersion_IsGivenOne_AndMaintenanceStarts()
+    {
+        const string Secret = "projects/openagentsgemini/secrets/runtime-maintenance-token";
+        Google.AddSecret(Secret); // an earlier enable stopped between creating the secret and adding its version
+
+        var enable = Cli("maintenance", "enable", "runtime", "--env", "production", "--message", "ledger migration");
+
+        Assert.True(enable.ExitCode == 0, enable.ToString());
+        Assert.Equal(43, Assert.Single(Google.SecretVersions[Secret]).Length);
     }
 
     [Fact]
