@@ -52,6 +52,37 @@ public static class CloudRunConnection
         public Task<string> GetAccessTokenAsync(CancellationToken cancellationToken) => Task.FromResult(token);
     }
 
+    /// <summary>The credential file kinds Application Default Credentials accepts (JsonCredentialParameters), by their <c>type</c>.</summary>
+    private static readonly string[] CredentialFileTypes =
+    [
+        JsonCredentialParameters.ServiceAccountCredentialType,
+        JsonCredentialParameters.ExternalAccountCredentialType,
+        JsonCredentialParameters.AuthorizedUserCredentialType,
+        JsonCredentialParameters.ImpersonatedServiceAccountCredentialType,
+        JsonCredentialParameters.ExternalAccountAuthorizedUserCredentialType,
+    ];
+
+    /// <summary>
+    /// A GOOGLE_APPLICATION_CREDENTIALS file of any kind ADC accepts: a service-account key, a Workload
+    /// Identity Federation configuration (keyless CI), user credentials, or an impersonation file. The
+    /// kind is read from the file and named to Google's loader, which refuses anything else.
+    /// </summary>
+    private static async Task<GoogleCredential> FromFileAsync(string path, CancellationToken cancellationToken)
+    {
+        string? type;
+        using (var document = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(path, cancellationToken)))
+        {
+            type = document.RootElement.TryGetProperty("type", out var value) ? value.GetString() : null;
+        }
+
+        if (type is null || !CredentialFileTypes.Contains(type))
+        {
+            throw new InvalidOperationException($"its type is {type ?? "missing"}, not one of {string.Join(", ", CredentialFileTypes)}");
+        }
+
+        return await CredentialFactory.FromFileAsync(path, type, cancellationToken);
+    }
+
     /// <summary>Application Default Credentials, scoped for Cloud Platform; loaded once, refreshed by the library.</summary>
     private sealed class ApplicationDefaultToken(string? keyFile) : ITokenSource
     {
@@ -65,9 +96,7 @@ public static class CloudRunConnection
                 {
                     var credential = keyFile is null
                         ? await GoogleCredential.GetApplicationDefaultAsync(cancellationToken)
-                        : await CredentialFactory.FromFileAsync<ServiceAccountCredential>(keyFile, cancellationToken) is { } account
-                            ? account.ToGoogleCredential()
-                            : throw new InvalidOperationException($"{keyFile} is not a service-account key");
+                        : await FromFileAsync(keyFile, cancellationToken);
                     _credential = credential.CreateScoped("https://www.googleapis.com/auth/cloud-platform");
                 }
 
@@ -76,7 +105,7 @@ public static class CloudRunConnection
             catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException or Newtonsoft.Json.JsonException)
             {
                 var why = keyFile is null ? "none found" : $"cannot use {keyFile}: {e.Message.Split(". ")[0].TrimEnd('.')}";
-                throw new PlatformException($"no usable Google credentials ({why}); set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file, run 'gcloud auth application-default login', or set GOOGLE_OAUTH_ACCESS_TOKEN", 2);
+                throw new PlatformException($"no usable Google credentials ({why}); set GOOGLE_APPLICATION_CREDENTIALS to a credentials file (service-account key, workload identity federation, user or impersonation), run 'gcloud auth application-default login', or set GOOGLE_OAUTH_ACCESS_TOKEN", 2);
             }
             catch (Google.Apis.Auth.OAuth2.Responses.TokenResponseException e)
             {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
@@ -10,9 +11,15 @@ public sealed partial class CloudRunDouble
     /// Google's OAuth 2 token endpoint for service-account keys (RFC 7523 JWT bearer grant): a key file
     /// whose token_uri points here gets <see cref="Token"/> for a well-formed signed assertion.
     /// </summary>
-    private static async Task TokenAsync(HttpContext context)
+    private async Task TokenAsync(HttpContext context)
     {
         var form = await context.Request.ReadFormAsync();
+        if (form["grant_type"] == "urn:ietf:params:oauth:grant-type:token-exchange")
+        {
+            await ExchangeAsync(context, form);
+            return;
+        }
+
         var assertion = form["assertion"].ToString().Split('.');
         if (form["grant_type"] != "urn:ietf:params:oauth:grant-type:jwt-bearer" || assertion.Length != 3)
         {
@@ -30,6 +37,44 @@ public sealed partial class CloudRunDouble
         }
 
         await context.Response.WriteAsJsonAsync(new { access_token = Token, expires_in = 3600, token_type = "Bearer" });
+    }
+
+    /// <summary>The external subject tokens the double's STS accepts (what a CI's OIDC provider issued).</summary>
+    public HashSet<string> TrustedSubjectTokens { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The token exchanges the STS answered, by subject token type and audience.</summary>
+    public ConcurrentQueue<string> Exchanges { get; } = new();
+
+    /// <summary>
+    /// Google's Security Token Service (<c>sts.googleapis.com/v1/token</c>) for Workload Identity Federation:
+    /// an RFC 8693 token exchange of an external subject token for a Google access token. The form must
+    /// carry the pool provider as audience (<c>//iam.googleapis.com/…/providers/…</c>), a trusted subject
+    /// token of the declared type, an access token as the requested type, and the cloud-platform scope.
+    /// </summary>
+    private async Task ExchangeAsync(HttpContext context, IFormCollection form)
+    {
+        var problem = form["audience"].ToString().StartsWith("//iam.googleapis.com/", StringComparison.Ordinal) && form["audience"].ToString().Contains("/providers/", StringComparison.Ordinal)
+            ? form["requested_token_type"] != "urn:ietf:params:oauth:token-type:access_token" ? "requested_token_type must be an access token"
+            : string.IsNullOrEmpty(form["subject_token_type"]) ? "subject_token_type is required"
+            : !TrustedSubjectTokens.Contains(form["subject_token"].ToString()) ? "The subject token is not trusted by the provider."
+            : !form["scope"].ToString().Contains("https://www.googleapis.com/auth/cloud-platform", StringComparison.Ordinal) ? "Missing the cloud-platform scope."
+            : null
+            : "The audience must name a workload identity pool provider.";
+        if (problem is not null)
+        {
+            context.Response.StatusCode = 400;
+            await context.Response.WriteAsJsonAsync(new { error = "invalid_request", error_description = problem });
+            return;
+        }
+
+        Exchanges.Enqueue($"{form["subject_token_type"]} for {form["audience"]}");
+        await context.Response.WriteAsJsonAsync(new
+        {
+            access_token = Token,
+            issued_token_type = "urn:ietf:params:oauth:token-type:access_token",
+            token_type = "Bearer",
+            expires_in = 3600,
+        });
     }
 
     private static string Pad(string base64) => base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');

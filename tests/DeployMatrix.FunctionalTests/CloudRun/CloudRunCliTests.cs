@@ -303,6 +303,46 @@ public sealed class CloudRunCliTests : CloudRunExampleTests
     }
 
     [Fact]
+    public void AWorkloadIdentityFederationFile_ExchangesTheCisTokenAtSts_KeylessCi()
+    {
+        // What google-github-actions/auth writes for keyless CI: no key, an OIDC token in a file, exchanged at STS.
+        var oidc = Path.Combine(Dir.Path, "oidc-token");
+        File.WriteAllText(oidc, "eyJhbGciOiJSUzI1NiJ9.ci-run-42.signature");
+        Google.TrustedSubjectTokens.Add("eyJhbGciOiJSUzI1NiJ9.ci-run-42.signature");
+        var config = Path.Combine(Dir.Path, "wif.json");
+        const string Audience = "//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/ci/providers/github";
+        File.WriteAllText(config, JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["type"] = "external_account",
+            ["audience"] = Audience,
+            ["subject_token_type"] = "urn:ietf:params:oauth:token-type:jwt",
+            ["token_url"] = new Uri(Google.BaseUri, "token").ToString(),
+            ["credential_source"] = new Dictionary<string, string> { ["file"] = oidc },
+        }));
+        Env.Remove("GOOGLE_OAUTH_ACCESS_TOKEN");
+        Env["GOOGLE_APPLICATION_CREDENTIALS"] = config;
+
+        var run = Cli("status", "runtime", "--env", "staging", "--output", "json");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal($"urn:ietf:params:oauth:token-type:jwt for {Audience}", Assert.Single(Google.Exchanges));
+    }
+
+    [Fact]
+    public void ACredentialsFileOfAnotherKind_IsRefusedInOneLine_NamingTheKindsAccepted()
+    {
+        var config = Path.Combine(Dir.Path, "odd.json");
+        File.WriteAllText(config, """{"type": "gdch_service_account"}""");
+        Env.Remove("GOOGLE_OAUTH_ACCESS_TOKEN");
+        Env["GOOGLE_APPLICATION_CREDENTIALS"] = config;
+
+        var run = Cli("status", "runtime", "--env", "staging");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains($"no usable Google credentials (cannot use {config}: its type is gdch_service_account, not one of service_account, external_account, authorized_user, impersonated_service_account, external_account_authorized_user)", run.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AServiceAccountKey_GetsItsTokenFromTheKeysTokenEndpoint()
     {
         using var rsa = RSA.Create(2048);
