@@ -37,14 +37,14 @@ public static class CloudRunConnection
             ? new StaticToken(token)
             : new ApplicationDefaultToken(environment("GOOGLE_APPLICATION_CREDENTIALS") is { Length: > 0 } keyFile ? keyFile : null);
         _ = await tokens.GetAccessTokenAsync(cancellationToken);
-        return new Connection(new GoogleHttp(Http, tokens, time: time), endpoints, time);
+        return new Connection(new GoogleHttp(Http, tokens, time: time), tokens, endpoints, time);
     }
 
-    private sealed record Connection(GoogleHttp Http, GoogleEndpoints Endpoints, TimeProvider Time)
+    private sealed record Connection(GoogleHttp Http, ITokenSource Tokens, GoogleEndpoints Endpoints, TimeProvider Time)
     {
         public CloudRunPlatform Platform() => new(new RunApi(Http, Endpoints, Time), new MonitoringApi(Http, Endpoints), new SecretManagerApi(Http, Endpoints), Time);
 
-        public CloudBuilder Builder(string sourceDirectory, Engine.Git.GitInfo git) => new(new StorageApi(Http, Endpoints), new CloudBuildApi(Http, Endpoints, Time), Time, sourceDirectory, git);
+        public CloudBuilder Builder(string sourceDirectory, Engine.Git.GitInfo git) => new(new StorageApi(Tokens, Endpoints), new CloudBuildApi(Http, Endpoints, Time), Time, sourceDirectory, git);
     }
 
     private sealed class StaticToken(string token) : ITokenSource

@@ -52,6 +52,29 @@ public sealed class CloudBuildTests : IAsyncLifetime, IDisposable
     public void Dispose() => _source.Dispose();
 
     [Fact]
+    public async Task TheSourceUpload_IsResumable_AndCarriesItsChecksum_WhichCloudStorageChecks()
+    {
+        var report = await _connection.Builder(_source.Path).BuildAsync(Step(), _ => { }, CancellationToken.None);
+
+        Assert.Contains(_connection.Fake.Calls, c => c.StartsWith("POST /upload/storage/v1/b/openagentsgemini_cloudbuild/o?", StringComparison.Ordinal) && c.Contains("uploadType=resumable", StringComparison.Ordinal));
+        Assert.Contains("crc32c", Assert.Single(_connection.Fake.ChecksumsSent).Split(','));
+        Assert.True(_connection.Fake.Objects.ContainsKey(report.Source["gs://".Length..]));
+    }
+
+    [Fact]
+    public async Task ASourceArchiveChangedOnTheWay_IsRefusedByCloudStorage_AndNoBuildStarts()
+    {
+        _connection.Fake.CorruptUploads = true;
+
+        var error = await Assert.ThrowsAnyAsync<PlatformException>(() => _connection.Builder(_source.Path).BuildAsync(Step(), _ => { }, CancellationToken.None));
+
+        Assert.Contains("Cloud Storage refused uploading gs://openagentsgemini_cloudbuild/source/", error.Message, StringComparison.Ordinal);
+        Assert.Contains("doesn't match calculated CRC32C", error.Message, StringComparison.Ordinal);
+        Assert.Empty(_connection.Fake.Objects);
+        Assert.Empty(_connection.Fake.Builds);
+    }
+
+    [Fact]
     public async Task ABuild_UploadsTheSourceAsGcloudPacksIt_SendsTheConfigWithTag_AndReportsTheLogUrlAndDigest()
     {
         var lines = new List<string>();

@@ -56,13 +56,6 @@ public sealed class GoogleHttp
         return await ReadAsync<T>(method, url, response, ct);
     }
 
-    /// <summary>Sends raw bytes (a media upload) and reads the JSON answer.</summary>
-    public async Task<T> UploadAsync<T>(Uri url, byte[] content, string contentType, CancellationToken ct)
-    {
-        using var response = await SendRawAsync(HttpMethod.Post, url, new Upload(content, contentType), ct);
-        return await ReadAsync<T>(HttpMethod.Post, url, response, ct);
-    }
-
     private async Task<HttpResponseMessage> SendRawAsync(HttpMethod method, Uri url, object? body, CancellationToken ct)
     {
         try
@@ -74,7 +67,6 @@ public sealed class GoogleHttp
                 request.Content = body switch
                 {
                     null => null,
-                    Upload upload => new ByteArrayContent(upload.Content) { Headers = { ContentType = new MediaTypeHeaderValue(upload.ContentType) } },
                     _ => JsonContent.Create(body, body.GetType(), options: Json),
                 };
 
@@ -147,7 +139,6 @@ public sealed class GoogleHttp
         return asked is null ? null : TimeSpan.FromTicks(Math.Clamp(asked.Value.Ticks, 0, TimeSpan.FromSeconds(60).Ticks));
     }
 
-    private sealed record Upload(byte[] Content, string ContentType);
 }
 
 /// <summary>Google answered with an error; <see cref="Status"/> is its HTTP status (409 is a concurrent change: ABORTED or ALREADY_EXISTS).</summary>

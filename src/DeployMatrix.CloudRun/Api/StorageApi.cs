@@ -1,17 +1,74 @@
+using System.Net;
+using DeployMatrix.Engine.Platform;
+using Google.Apis.Auth.OAuth2;
+using Google.Cloud.Storage.V1;
+
 namespace DeployMatrix.CloudRun.Api;
 
-/// <summary>Cloud Storage JSON API: the source upload a Cloud Build needs, into a bucket created on first use.</summary>
-public sealed class StorageApi(GoogleHttp http, GoogleEndpoints endpoints)
+/// <summary>
+/// Cloud Storage through Google's own client (Google.Cloud.Storage.V1): the source upload a Cloud Build
+/// needs, into a bucket created on first use. The library uploads resumably and sends the content's
+/// CRC32C with it, so Cloud Storage refuses an object that did not arrive as it was sent.
+/// </summary>
+public sealed class StorageApi(ITokenSource tokens, GoogleEndpoints endpoints)
 {
-    public Task<StorageBucket?> GetBucketAsync(string bucket, CancellationToken ct) =>
-        http.GetOrNullAsync<StorageBucket>(new Uri(endpoints.Storage, $"storage/v1/b/{Uri.EscapeDataString(bucket)}"), ct);
+    public async Task<StorageBucket?> GetBucketAsync(string bucket, CancellationToken ct)
+    {
+        var client = await ClientAsync(ct);
+        try
+        {
+            var found = await client.GetBucketAsync(bucket, cancellationToken: ct);
+            return new StorageBucket { Name = found.Name, Location = found.Location };
+        }
+        catch (Google.GoogleApiException e) when (e.HttpStatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        catch (Google.GoogleApiException e)
+        {
+            throw Failure("reading bucket " + bucket, e);
+        }
+    }
 
-    public Task<StorageBucket> CreateBucketAsync(string project, string bucket, CancellationToken ct) =>
-        http.SendAsync<StorageBucket>(HttpMethod.Post, new Uri(endpoints.Storage, $"storage/v1/b?project={Uri.EscapeDataString(project)}"), new StorageBucket { Name = bucket }, ct);
+    public async Task<StorageBucket> CreateBucketAsync(string project, string bucket, CancellationToken ct)
+    {
+        var client = await ClientAsync(ct);
+        try
+        {
+            var created = await client.CreateBucketAsync(project, bucket, cancellationToken: ct);
+            return new StorageBucket { Name = created.Name, Location = created.Location };
+        }
+        catch (Google.GoogleApiException e)
+        {
+            throw Failure("creating bucket " + bucket, e);
+        }
+    }
 
-    /// <summary>A simple media upload (one request): source archives are small enough.</summary>
-    public Task<StorageObject> UploadAsync(string bucket, string name, byte[] content, string contentType, CancellationToken ct) =>
-        http.UploadAsync<StorageObject>(
-            new Uri(endpoints.Storage, $"upload/storage/v1/b/{Uri.EscapeDataString(bucket)}/o?uploadType=media&name={Uri.EscapeDataString(name)}"),
-            content, contentType, ct);
+    /// <summary>Uploads <paramref name="content"/> as <c>gs://BUCKET/NAME</c>, resumably, with its CRC32C for Cloud Storage to check.</summary>
+    /// <exception cref="PlatformException">Storage refused it (e.g. 400 when what arrived does not match the checksum).</exception>
+    public async Task<StorageObject> UploadAsync(string bucket, string name, byte[] content, string contentType, CancellationToken ct)
+    {
+        var client = await ClientAsync(ct);
+        try
+        {
+            using var stream = new MemoryStream(content, writable: false);
+            var stored = await client.UploadObjectAsync(bucket, name, contentType, stream,
+                new UploadObjectOptions { UploadValidationMode = UploadValidationMode.RejectAndThrow }, ct);
+            return new StorageObject { Bucket = stored.Bucket, Name = stored.Name, Generation = stored.Generation?.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        }
+        catch (Google.GoogleApiException e)
+        {
+            throw Failure($"uploading gs://{bucket}/{name}", e);
+        }
+    }
+
+    /// <summary>A client on a token fresh from the connection's credentials (an upload is over in minutes, well within its life).</summary>
+    private async Task<StorageClient> ClientAsync(CancellationToken ct) => await new StorageClientBuilder
+    {
+        BaseUri = new Uri(endpoints.Storage, "storage/v1/").ToString(),
+        Credential = GoogleCredential.FromAccessToken(await tokens.GetAccessTokenAsync(ct)),
+    }.BuildAsync(ct);
+
+    private static PlatformException Failure(string what, Google.GoogleApiException e) =>
+        new($"Cloud Storage refused {what}: {(int)e.HttpStatusCode} {e.Error?.Message ?? e.Message}".ReplaceLineEndings(" "));
 }
