@@ -32,7 +32,11 @@ public static class CloudRunConnection
 
     private static async Task<Connection> OpenAsync(Func<string, string?> environment, TimeProvider time, CancellationToken cancellationToken)
     {
-        var endpoints = environment(EndpointVariable) is { Length: > 0 } url ? GoogleEndpoints.All(new Uri(url.EndsWith('/') ? url : url + "/")) : GoogleEndpoints.Production;
+        var endpoints = environment(EndpointVariable) is { Length: > 0 } url
+            ? Uri.TryCreate(url.EndsWith('/') ? url : url + "/", UriKind.Absolute, out var baseUri) && baseUri.Scheme is "http" or "https"
+                ? GoogleEndpoints.All(baseUri)
+                : throw new PlatformException($"{EndpointVariable} is '{url}', not an http(s) URL; set it to the base URL every Google API is reached at, or unset it", 2)
+            : GoogleEndpoints.Production;
         ITokenSource tokens = environment(TokenVariable) is { Length: > 0 } token
             ? new StaticToken(token)
             : new ApplicationDefaultToken(environment("GOOGLE_APPLICATION_CREDENTIALS") is { Length: > 0 } keyFile ? keyFile : null);
@@ -100,17 +104,42 @@ public static class CloudRunConnection
                     _credential = credential.CreateScoped("https://www.googleapis.com/auth/cloud-platform");
                 }
 
-                return await _credential.GetAccessTokenForRequestAsync(cancellationToken: cancellationToken);
+                var token = await _credential.GetAccessTokenForRequestAsync(cancellationToken: cancellationToken);
+                return string.IsNullOrEmpty(token)
+                    ? throw new PlatformException("Google's token endpoint answered without an access token; check the credentials' token_url/token_uri", 2)
+                    : token;
             }
-            catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException or Newtonsoft.Json.JsonException)
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                var why = keyFile is null ? "none found" : $"cannot use {keyFile}: {e.Message.Split(". ")[0].TrimEnd('.')}";
-                throw new PlatformException($"no usable Google credentials ({why}); set GOOGLE_APPLICATION_CREDENTIALS to a credentials file (service-account key, workload identity federation, user or impersonation), run 'gcloud auth application-default login', or set GOOGLE_OAUTH_ACCESS_TOKEN", 2);
+                throw;
+            }
+            catch (PlatformException)
+            {
+                throw;
             }
             catch (Google.Apis.Auth.OAuth2.Responses.TokenResponseException e)
             {
-                throw new PlatformException($"Google refused the credentials: {e.Error?.Error} {e.Error?.ErrorDescription}".TrimEnd(), 2);
+                throw new PlatformException(Short($"Google refused the credentials: {e.Error?.Error} {e.Error?.ErrorDescription}".TrimEnd()), 2);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                throw new PlatformException(Short($"could not reach the credentials' token endpoint to get an access token: {e.Message}"));
+            }
+            catch (Exception e)
+            {
+                // Google's loader and its credential kinds throw many exception types for one bad file
+                // (a missing subject-token file, a key that is not a key, a field of the wrong kind):
+                // each is a user's input problem, said in one line.
+                var why = keyFile is null
+                    ? $"Application Default Credentials: {FirstSentence(e.Message)}"
+                    : $"cannot use {keyFile}: {(Directory.Exists(keyFile) ? "it is a directory" : FirstSentence(e.Message))}";
+                throw new PlatformException($"no usable Google credentials ({why}); set GOOGLE_APPLICATION_CREDENTIALS to a credentials file (service-account key, workload identity federation, user or impersonation), run 'gcloud auth application-default login', or set GOOGLE_OAUTH_ACCESS_TOKEN", 2);
             }
         }
+
+        private static string FirstSentence(string message) => Short(message.ReplaceLineEndings(" ").Split(". ")[0].TrimEnd('.'));
+
+        /// <summary>At most 200 characters: an endpoint's description may echo what it was sent (a signed assertion).</summary>
+        private static string Short(string text) => text.Length > 200 ? text[..200] + "…" : text;
     }
 }

@@ -44,8 +44,11 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
                 containers[0] = containers[0] with { Image = image };
                 // The new revision gets no traffic when asked (the seed's production rule): the split is
                 // pinned to the revisions that serve now. Otherwise the latest revision takes all of it.
-                IReadOnlyList<TrafficTarget> traffic = noTraffic
-                    ? [.. Serving(current).Select(t => new TrafficTarget { Type = TrafficTarget.ToRevision, Revision = t.Revision, Percent = t.Percent })]
+                // When nothing serves (no revision ever became ready), there is no split to keep: the new
+                // revision is the only one that can serve, so it follows LATEST as Cloud Run requires.
+                var pins = noTraffic ? Serving(current) : [];
+                IReadOnlyList<TrafficTarget> traffic = pins.Count > 0
+                    ? [.. pins.Select(t => new TrafficTarget { Type = TrafficTarget.ToRevision, Revision = t.Revision, Percent = t.Percent })]
                     : [new TrafficTarget { Type = TrafficTarget.ToLatest, Percent = 100 }];
                 return current with
                 {
@@ -56,7 +59,7 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
         }
         catch (PlatformException e)
         {
-            if (await FailedRevisionAsync(service, cancellationToken) is not { } failed)
+            if (await run.FailedRevisionAsync(service, cancellationToken) is not { } failed)
             {
                 throw;
             }
@@ -70,19 +73,6 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
         var ready = updated.LatestReadyRevision == updated.LatestCreatedRevision;
         var runs = revision?.Containers?.FirstOrDefault()?.Image ?? image;
         return new RevisionInfo(created, runs, ready ? "ready" : "failed", ready ? null : updated.TerminalCondition?.Message, tag) { Digest = DigestOf(runs) };
-    }
-
-    /// <summary>The revision an update created, when it is not ready (read again after the update failed).</summary>
-    private async Task<RunRevision?> FailedRevisionAsync(RunService before, CancellationToken cancellationToken)
-    {
-        var after = await run.GetServiceAsync(before.Name!, cancellationToken);
-        if (after?.LatestCreatedRevision is not { } created || created == before.LatestCreatedRevision)
-        {
-            return null;
-        }
-
-        var revision = (await run.ListRevisionsAsync(before.Name!, cancellationToken)).FirstOrDefault(r => r.Name == created);
-        return revision is not null && !Ready(revision) ? revision : null;
     }
 
     internal static string? FailedCondition(RunRevision revision) =>
@@ -100,8 +90,9 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
         var statuses = service.TrafficStatuses is { Count: > 0 } listed
             ? listed
             : [new TrafficTargetStatus { Type = TrafficTarget.ToLatest, Percent = 100 }];
-        return [.. statuses.Where(t => t.Percent > 0)
-            .Select(t => new TrafficAssignment(t.Revision ?? latest ?? throw new PlatformException($"{Short(service.Name)} routes to its latest ready revision, and it has none"), t.Percent ?? 0))
+        // With no ready revision at all, a LATEST entry routes nowhere: nothing serves.
+        return [.. statuses.Where(t => t.Percent > 0 && (t.Revision ?? latest) is not null)
+            .Select(t => new TrafficAssignment((t.Revision ?? latest)!, t.Percent ?? 0))
             .GroupBy(t => t.Revision, StringComparer.Ordinal)
             .Select(g => new TrafficAssignment(g.Key, g.Sum(t => t.Percent)))];
     }
@@ -114,7 +105,7 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
     {
         var service = await RequireServiceAsync(target, cancellationToken);
         var revisions = await run.ListRevisionsAsync(service.Name!, cancellationToken);
-        var traffic = service.LatestReadyRevision is null && service.TrafficStatuses is not { Count: > 0 } ? [] : Serving(service);
+        var traffic = Serving(service);
         return new ServiceStatus(
             target.Service,
             service.Template?.Containers?.FirstOrDefault()?.Image,

@@ -87,6 +87,22 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AServiceWhoseOnlyRevisionFailed_IsShownServingNothing_AndADeployRepairsIt()
+    {
+        _double.FailingImages.Add("us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime:broken");
+        _double.AddService("openagentsgemini", "us-central1", "runtime-new", "us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime:broken");
+        var target = Runtime with { Service = "runtime-new" };
+
+        var broken = await _platform.GetServiceAsync(target, CancellationToken.None);
+        var revision = await _platform.DeployRevisionAsync(target, NewImage, "t", noTraffic: true, CancellationToken.None);
+        var repaired = await _platform.GetServiceAsync(target, CancellationToken.None);
+
+        Assert.Empty(broken.Traffic);
+        Assert.StartsWith("Revision '", broken.Revisions.Single().Reason, StringComparison.Ordinal);
+        Assert.Equal([new TrafficAssignment(revision.Name, 100)], repaired.Traffic);
+    }
+
+    [Fact]
     public async Task ADeployRefusedForAStaleEtag_IsMadeAgainOnWhatTheServiceIsNow()
     {
         const string Name = "projects/openagentsgemini/locations/us-central1/services/runtime";

@@ -58,10 +58,22 @@ public sealed partial class CloudRunDouble
     public bool DenySetIamPolicy { get; set; }
 
     /// <summary>The members holding <paramref name="role"/> on a secret.</summary>
-    public IReadOnlyList<string> SecretMembers(string secret, string role) =>
+    /// <param name="unconditionalOnly">Only bindings without a condition (a condition may never hold, e.g. an expired grant).</param>
+    public IReadOnlyList<string> SecretMembers(string secret, string role, bool unconditionalOnly = false) =>
         _secretPolicies.TryGetValue(secret, out var policy)
-            ? [.. policy["bindings"]!.AsArray().Where(b => b!["role"]!.GetValue<string>() == role).SelectMany(b => b!["members"]!.AsArray().Select(m => m!.GetValue<string>()))]
+            ? [.. policy["bindings"]!.AsArray().Where(b => b!["role"]!.GetValue<string>() == role && (!unconditionalOnly || b["condition"] is null)).SelectMany(b => b!["members"]!.AsArray().Select(m => m!.GetValue<string>()))]
             : [];
+
+    /// <summary>Sets a secret's policy as someone else left it (e.g. with a conditional binding).</summary>
+    public void SetSecretPolicy(string secret, JsonArray bindings)
+    {
+        var policy = NewPolicy(bindings);
+        policy["version"] = 3;
+        _secretPolicies[secret] = policy;
+    }
+
+    /// <summary>The secret's bindings as stored.</summary>
+    public JsonArray SecretBindings(string secret) => _secretPolicies[secret]["bindings"]!.AsArray();
 
     /// <summary>A version of a secret; <c>latest</c> is the newest. Null when there is none (404).</summary>
     private JsonObject? GetSecretVersion(string name)
@@ -78,8 +90,30 @@ public sealed partial class CloudRunDouble
     }
 
     /// <summary>The secret's IAM policy (google.iam.v1.Policy): bindings, and an etag (bytes, base64) that changes with each write.</summary>
-    private JsonObject? GetSecretPolicy(string secret) =>
-        _secrets.ContainsKey(secret) ? _secretPolicies.GetOrAdd(secret, _ => NewPolicy([])).DeepClone().AsObject() : null;
+    /// <remarks>
+    /// Asked for a version below 3, a policy with conditions comes back without them and as version 1
+    /// ("Policy versions": a client that cannot read conditions must not see, and so not write back,
+    /// a conditional binding as if it were unconditional — Google marks such members; the double drops the condition, as a careless write-back would).
+    /// </remarks>
+    private JsonObject? GetSecretPolicy(string secret, int requestedVersion)
+    {
+        if (!_secrets.ContainsKey(secret))
+        {
+            return null;
+        }
+
+        var policy = _secretPolicies.GetOrAdd(secret, _ => NewPolicy([])).DeepClone().AsObject();
+        if (requestedVersion < 3)
+        {
+            policy["version"] = 1;
+            foreach (var binding in policy["bindings"]!.AsArray())
+            {
+                binding!.AsObject().Remove("condition");
+            }
+        }
+
+        return policy;
+    }
 
     /// <summary>Writes a secret's policy; a stale etag is refused (409 ABORTED), as IAM's read-modify-write requires.</summary>
     private JsonObject? SetSecretPolicy(string secret, JsonObject body, out (System.Net.HttpStatusCode Status, string Code, string Message)? refused)
@@ -105,6 +139,7 @@ public sealed partial class CloudRunDouble
         }
 
         var stored = NewPolicy(asked["bindings"]?.AsArray() ?? []);
+        stored["version"] = asked["version"]?.DeepClone() ?? 1;
         _secretPolicies[secret] = stored;
         return stored.DeepClone().AsObject();
     }
@@ -133,7 +168,7 @@ public sealed partial class CloudRunDouble
                 return $"spec.template.spec.containers[0].env.value_source.secret_key_ref: Secret {secret}/versions/latest was not found";
             }
 
-            if (!ProjectSecretAccessors.Contains(account) && !SecretMembers(secret, "roles/secretmanager.secretAccessor").Contains($"serviceAccount:{account}"))
+            if (!ProjectSecretAccessors.Contains(account) && !SecretMembers(secret, "roles/secretmanager.secretAccessor", unconditionalOnly: true).Contains($"serviceAccount:{account}"))
             {
                 return $"spec.template.spec.containers[0].env.value_source.secret_key_ref.secret: Permission denied on secret: {secret}/versions/latest for Revision service account {account}. The service account used must be granted the 'Secret Manager Secret Accessor' role (roles/secretmanager.secretAccessor) at the secret, project or higher level.";
             }

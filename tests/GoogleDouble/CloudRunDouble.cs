@@ -229,7 +229,7 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
                 answer = GetSecretVersion(resource);
                 break;
             case "google.cloud.secretmanager.v1.SecretManagerService.GetIamPolicy":
-                answer = GetSecretPolicy(resource[..resource.LastIndexOf(':')]);
+                answer = GetSecretPolicy(resource[..resource.LastIndexOf(':')], int.TryParse(request.Query["options.requestedPolicyVersion"], out var version) ? version : 0);
                 break;
             case "google.cloud.secretmanager.v1.SecretManagerService.SetIamPolicy" or "google.iam.v1.IAMPolicy.SetIamPolicy":
                 answer = SetSecretPolicy(resource[..resource.LastIndexOf(':')], body!.AsObject(), out var policyRefused);

@@ -36,8 +36,10 @@ public sealed class GoogleHttp
         var delay = firstRetryDelay ?? TimeSpan.FromMilliseconds(500);
         // Mutations are retried only where Google says the request was not applied: 429 (quota) and 503
         // (unavailable). Reads are retried on any 5xx as well.
-        _readRetries = Pipeline(delay, s => (int)s >= 500 || s == HttpStatusCode.TooManyRequests);
-        _writeRetries = Pipeline(delay, s => s is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable);
+        // A write whose connection broke may have been applied (a job run, an IAM policy), so only reads
+        // are retried on a broken connection.
+        _readRetries = Pipeline(delay, s => (int)s >= 500 || s == HttpStatusCode.TooManyRequests, retryBrokenConnections: true);
+        _writeRetries = Pipeline(delay, s => s is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable, retryBrokenConnections: false);
     }
 
     public Task<T> GetAsync<T>(Uri url, CancellationToken ct) => SendAsync<T>(HttpMethod.Get, url, null, ct);
@@ -77,6 +79,11 @@ public sealed class GoogleHttp
         {
             throw new PlatformException($"{url.Host} did not answer: {e.Message}");
         }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // HttpClient's own timeout, not the command being cancelled.
+            throw new PlatformException($"{url.Host} did not answer {method} {url.AbsolutePath} within {_http.Timeout.TotalSeconds:0} s");
+        }
     }
 
     private static async Task<T> ReadAsync<T>(HttpMethod method, Uri url, HttpResponseMessage response, CancellationToken ct) =>
@@ -84,7 +91,7 @@ public sealed class GoogleHttp
             ? (await response.Content.ReadFromJsonAsync<T>(Json, ct))!
             : throw await ErrorAsync(method, url, response, ct);
 
-    private ResiliencePipeline<HttpResponseMessage> Pipeline(TimeSpan firstDelay, Func<HttpStatusCode, bool> retryable) =>
+    private ResiliencePipeline<HttpResponseMessage> Pipeline(TimeSpan firstDelay, Func<HttpStatusCode, bool> retryable, bool retryBrokenConnections) =>
         new ResiliencePipelineBuilder<HttpResponseMessage>()
             .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
             {
@@ -93,7 +100,7 @@ public sealed class GoogleHttp
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
-                    .Handle<HttpRequestException>()
+                    .Handle<HttpRequestException>(_ => retryBrokenConnections)
                     .HandleResult(r => retryable(r.StatusCode)),
                 DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result, _time.GetUtcNow())),
             })

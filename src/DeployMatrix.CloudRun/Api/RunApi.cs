@@ -76,6 +76,19 @@ public sealed partial class RunApi(GoogleHttp http, GoogleEndpoints endpoints, T
         return revisions;
     }
 
+    /// <summary>The revision an update created after <paramref name="before"/> was read, when it is not ready (read again after the update failed); null otherwise.</summary>
+    public async Task<RunRevision?> FailedRevisionAsync(RunService before, CancellationToken ct)
+    {
+        var after = await GetServiceAsync(before.Name!, ct);
+        if (after?.LatestCreatedRevision is not { } created || created == before.LatestCreatedRevision)
+        {
+            return null;
+        }
+
+        var revision = (await ListRevisionsAsync(before.Name!, ct)).FirstOrDefault(r => r.Name == created);
+        return revision is not null && revision.Conditions?.Any(c => c.Type == "Ready" && c.State == "CONDITION_SUCCEEDED") != true ? revision : null;
+    }
+
     /// <summary>Polls a long-running operation until it is done (backing off from 1 s to 10 s), or fails after <see cref="OperationTimeout"/>.</summary>
     /// <param name="allowError">Return a finished operation that failed instead of throwing (a job execution that failed).</param>
     public async Task<Operation> WaitAsync(Operation operation, CancellationToken ct, bool allowError = false)

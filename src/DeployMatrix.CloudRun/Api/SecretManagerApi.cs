@@ -28,14 +28,17 @@ public sealed class SecretManagerApi(GoogleHttp http, GoogleEndpoints endpoints)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var policy = await http.GetAsync<IamPolicy>(Url($"{secretName}:getIamPolicy"), ct);
+            // Version 3 shows conditional bindings as they are; a lower version would hide their conditions,
+            // and writing such a read back would make a conditional grant unconditional.
+            var policy = await http.GetAsync<IamPolicy>(Url($"{secretName}:getIamPolicy?options.requestedPolicyVersion=3"), ct);
             var bindings = (policy.Bindings ?? []).ToList();
-            var index = bindings.FindIndex(b => b.Role == role);
+            var index = bindings.FindIndex(b => b.Role == role && b.Condition is null);
             if (index >= 0 && bindings[index].Members?.Contains(member) == true)
             {
                 return false;
             }
 
+            // Added to the role's unconditional binding (or a new one); conditional bindings are left as they are.
             bindings = index >= 0
                 ? [.. bindings.Select((b, i) => i == index ? b with { Members = [.. b.Members ?? [], member] } : b)]
                 : [.. bindings, new IamBinding(role, [member])];
@@ -54,9 +57,12 @@ public sealed class SecretManagerApi(GoogleHttp http, GoogleEndpoints endpoints)
     private Uri Url(string path) => new(endpoints.SecretManager, $"v1/{path}");
 }
 
-/// <summary>google.iam.v1.Policy: who holds which role; <see cref="Etag"/> guards read-modify-write.</summary>
+/// <summary>google.iam.v1.Policy: who holds which role; <see cref="Etag"/> guards read-modify-write. Fields not named here are kept as read.</summary>
 public sealed record IamPolicy
 {
+    [System.Text.Json.Serialization.JsonExtensionData]
+    public Dictionary<string, System.Text.Json.JsonElement>? Extra { get; init; }
+
     public int? Version { get; init; }
 
     public IReadOnlyList<IamBinding>? Bindings { get; init; }
@@ -64,7 +70,14 @@ public sealed record IamPolicy
     public string? Etag { get; init; }
 }
 
-public sealed record IamBinding(string Role, IReadOnlyList<string>? Members);
+/// <summary>google.iam.v1.Binding; a <see cref="Condition"/> (google.type.Expr) limits when it applies.</summary>
+public sealed record IamBinding(string Role, IReadOnlyList<string>? Members)
+{
+    [System.Text.Json.Serialization.JsonExtensionData]
+    public Dictionary<string, System.Text.Json.JsonElement>? Extra { get; init; }
+
+    public System.Text.Json.JsonElement? Condition { get; init; }
+}
 
 public sealed record SetIamPolicyRequest(IamPolicy Policy);
 

@@ -28,6 +28,10 @@ public sealed class StorageApi(ITokenSource tokens, GoogleEndpoints endpoints)
         {
             throw Failure("reading bucket " + bucket, e);
         }
+        catch (Exception e) when (Unreachable(e, ct))
+        {
+            throw NotReached("reading bucket " + bucket, e);
+        }
     }
 
     public async Task<StorageBucket> CreateBucketAsync(string project, string bucket, CancellationToken ct)
@@ -41,6 +45,10 @@ public sealed class StorageApi(ITokenSource tokens, GoogleEndpoints endpoints)
         catch (Google.GoogleApiException e)
         {
             throw Failure("creating bucket " + bucket, e);
+        }
+        catch (Exception e) when (Unreachable(e, ct))
+        {
+            throw NotReached("creating bucket " + bucket, e);
         }
     }
 
@@ -60,6 +68,10 @@ public sealed class StorageApi(ITokenSource tokens, GoogleEndpoints endpoints)
         {
             throw Failure($"uploading gs://{bucket}/{name}", e);
         }
+        catch (Exception e) when (Unreachable(e, ct))
+        {
+            throw NotReached($"uploading gs://{bucket}/{name}", e);
+        }
     }
 
     /// <summary>A client on a token fresh from the connection's credentials (an upload is over in minutes, well within its life).</summary>
@@ -68,6 +80,12 @@ public sealed class StorageApi(ITokenSource tokens, GoogleEndpoints endpoints)
         BaseUri = new Uri(endpoints.Storage, "storage/v1/").ToString(),
         Credential = GoogleCredential.FromAccessToken(await tokens.GetAccessTokenAsync(ct)),
     }.BuildAsync(ct);
+
+    /// <summary>A broken connection, or the client's own timeout (not the command being cancelled).</summary>
+    private static bool Unreachable(Exception e, CancellationToken ct) => e is HttpRequestException || (e is TaskCanceledException && !ct.IsCancellationRequested);
+
+    private PlatformException NotReached(string what, Exception e) =>
+        new($"{endpoints.Storage.Host} did not answer while {what}: {(e is TaskCanceledException ? "timed out" : e.Message)}".ReplaceLineEndings(" "));
 
     private static PlatformException Failure(string what, Google.GoogleApiException e) =>
         new($"Cloud Storage refused {what}: {(int)e.HttpStatusCode} {e.Error?.Message ?? e.Message}".ReplaceLineEndings(" "));

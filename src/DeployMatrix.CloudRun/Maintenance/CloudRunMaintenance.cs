@@ -68,13 +68,33 @@ public sealed class CloudRunMaintenance(RunApi run, SecretManagerApi secrets) : 
                 Traffic = [new TrafficTarget { Type = TrafficTarget.ToLatest, Percent = 100 }],
             }, cancellationToken);
         }
+        catch (GoogleApiException e) when (e.Status == System.Net.HttpStatusCode.Conflict)
+        {
+            // Someone changed the service since it was read: nothing was applied, and what they did stays.
+            throw new PlatformException($"maintenance was not enabled: {target.Service} changed while it was being enabled, and Cloud Run refused the stale update ({e.Message}); nothing was changed — look at the service, then enable again");
+        }
         catch (PlatformException e)
         {
-            // Template and traffic changed in one request that failed (the maintenance revision did not
-            // become ready): LATEST would now route to the newest ready revision — in production, possibly a
-            // no-traffic canary. Put the template and the split back before saying so.
-            await RestoreAsync(target, before, CancellationToken.None);
-            throw new PlatformException($"maintenance was not enabled, and {target.Service}'s template and traffic are as they were: {e.Message}");
+            if (await run.FailedRevisionAsync(service, CancellationToken.None) is not { } failed)
+            {
+                throw; // not applied: nothing to put back
+            }
+
+            // Template and traffic changed in one request whose revision did not become ready: LATEST would
+            // now route to the newest ready revision — in production, possibly a no-traffic canary. Put the
+            // template and the split back before saying so.
+            var why = CloudRunPlatform.FailedCondition(failed) ?? e.Message;
+            try
+            {
+                await RestoreAsync(target, before, CancellationToken.None);
+            }
+            catch (PlatformException restore)
+            {
+                var split = string.Join(",", pins.Select(p => $"{p.Revision}={p.Percent}"));
+                throw new PlatformException($"maintenance was not enabled (its revision did not become ready: {why}), and putting {target.Service} back failed too ({restore.Message}): it may follow LATEST with maintenance's variables — set its traffic back with: deploymatrix traffic {target.Lane} --env {target.Environment} --to {split}");
+            }
+
+            throw new PlatformException($"maintenance was not enabled, and {target.Service}'s template and traffic are as they were: {why}");
         }
 
         return new MaintenanceStarted(snapshot, $"Secret Manager secret {secret} (read it with: gcloud secrets versions access latest --secret {secret.Split('/')[^1]} --project {target.Project})");

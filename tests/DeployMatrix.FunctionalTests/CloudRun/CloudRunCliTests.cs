@@ -265,6 +265,27 @@ public sealed class CloudRunCliTests : CloudRunExampleTests
     }
 
     [Fact]
+    public void TheSecretGrant_KeepsAConditionalBindingOfTheSameRole_AsItWas()
+    {
+        const string Secret = "projects/openagentsgemini/secrets/runtime-maintenance-token";
+        Google.AddSecret(Secret);
+        var expired = new System.Text.Json.Nodes.JsonObject
+        {
+            ["role"] = "roles/secretmanager.secretAccessor",
+            ["members"] = new System.Text.Json.Nodes.JsonArray("user:contractor@example.com"),
+            ["condition"] = new System.Text.Json.Nodes.JsonObject { ["title"] = "until 2020", ["expression"] = "request.time < timestamp('2020-01-01T00:00:00Z')" },
+        };
+        Google.SetSecretPolicy(Secret, [expired.DeepClone()]);
+
+        var enable = Cli("maintenance", "enable", "runtime", "--env", "production", "--message", "ledger migration");
+
+        Assert.True(enable.ExitCode == 0, enable.ToString());
+        var bindings = Google.SecretBindings(Secret);
+        Assert.Contains(bindings, b => System.Text.Json.Nodes.JsonNode.DeepEquals(b, expired));
+        Assert.Contains(bindings, b => b!["condition"] is null && b["members"]!.AsArray().Select(m => m!.GetValue<string>()).SequenceEqual(["serviceAccount:runtime@openagentsgemini.iam.gserviceaccount.com"]));
+    }
+
+    [Fact]
     public void ATokenSecretLeftWithoutAVersion_IsGivenOne_AndMaintenanceStarts()
     {
         const string Secret = "projects/openagentsgemini/secrets/runtime-maintenance-token";
@@ -326,6 +347,62 @@ public sealed class CloudRunCliTests : CloudRunExampleTests
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal($"urn:ietf:params:oauth:token-type:jwt for {Audience}", Assert.Single(Google.Exchanges));
+    }
+
+    [Theory]
+    [InlineData(false, 2, "no usable Google credentials (cannot use ")]
+    [InlineData(true, 1, "could not reach the credentials' token endpoint to get an access token: ")]
+    public void ABrokenWorkloadIdentityFile_IsOneLine_BadInputOrUnreachable(bool subjectTokenExists, int exitCode, string message)
+    {
+        var oidc = Path.Combine(Dir.Path, "oidc-token");
+        if (subjectTokenExists)
+        {
+            File.WriteAllText(oidc, "token");
+        }
+
+        var config = Path.Combine(Dir.Path, "wif.json");
+        File.WriteAllText(config, JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["type"] = "external_account",
+            ["audience"] = "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/ci/providers/github",
+            ["subject_token_type"] = "urn:ietf:params:oauth:token-type:jwt",
+            ["token_url"] = "http://127.0.0.1:9/token", // nothing listens there
+            ["credential_source"] = new Dictionary<string, string> { ["file"] = oidc },
+        }));
+        Env.Remove("GOOGLE_OAUTH_ACCESS_TOKEN");
+        Env["GOOGLE_APPLICATION_CREDENTIALS"] = config;
+
+        var run = Cli("status", "runtime", "--env", "staging");
+
+        Assert.True(run.ExitCode == exitCode, run.ToString());
+        Assert.Contains(message, run.Err, StringComparison.Ordinal);
+        Assert.Single(run.Err.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void AnApiUrlThatIsNotAUrl_IsBadInput_InOneLine()
+    {
+        Env["DEPLOYMATRIX_GOOGLE_API_URL"] = "not a url";
+
+        var run = Cli("status", "runtime", "--env", "staging");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("DEPLOYMATRIX_GOOGLE_API_URL is 'not a url', not an http(s) URL", run.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AMaintenanceEnableRacingAnotherChange_ChangesNothing_AndSaysSo()
+    {
+        const string Name = "projects/openagentsgemini/locations/us-central1/services/runtime";
+        Google.ConcurrentChanges[Name] = 1;
+        var template = Google.Service(Name)["template"]!.ToJsonString();
+
+        var enable = Cli("maintenance", "enable", "runtime", "--env", "production", "--message", "ledger migration");
+
+        Assert.Equal(1, enable.ExitCode);
+        Assert.Contains("maintenance was not enabled: runtime changed while it was being enabled", enable.Err, StringComparison.Ordinal);
+        Assert.Equal(template, Google.Service(Name)["template"]!.ToJsonString());
+        Assert.Contains("serving (not in maintenance)", Cli("maintenance", "status", "runtime", "--env", "production").Out, StringComparison.Ordinal);
     }
 
     [Fact]
