@@ -76,7 +76,7 @@ public sealed partial class RunApi(GoogleHttp http, GoogleEndpoints endpoints, T
         return revisions;
     }
 
-    /// <summary>The revision an update created after <paramref name="before"/> was read, when it is not ready (read again after the update failed); null otherwise.</summary>
+    /// <summary>The revision an update created after <paramref name="before"/> was read, when its Ready condition failed (read again after the update failed); null otherwise.</summary>
     public async Task<RunRevision?> FailedRevisionAsync(RunService before, CancellationToken ct)
     {
         var after = await GetServiceAsync(before.Name!, ct);
@@ -86,7 +86,8 @@ public sealed partial class RunApi(GoogleHttp http, GoogleEndpoints endpoints, T
         }
 
         var revision = (await ListRevisionsAsync(before.Name!, ct)).FirstOrDefault(r => r.Name == created);
-        return revision is not null && revision.Conditions?.Any(c => c.Type == "Ready" && c.State == "CONDITION_SUCCEEDED") != true ? revision : null;
+        // Failed, not merely still becoming ready (an operation that timed out may leave one reconciling).
+        return revision?.Conditions?.Any(c => c.Type == "Ready" && c.State == "CONDITION_FAILED") == true ? revision : null;
     }
 
     /// <summary>Polls a long-running operation until it is done (backing off from 1 s to 10 s), or fails after <see cref="OperationTimeout"/>.</summary>

@@ -140,22 +140,23 @@ public sealed class CloudRunMaintenance(RunApi run, SecretManagerApi secrets) : 
     private async Task<string> EnsureSecretAsync(ResolvedTarget target, RunService service, CancellationToken cancellationToken)
     {
         var name = SecretManagerApi.SecretName(target.Project!, SecretId(target.Service));
-        if (await secrets.GetSecretAsync(name, cancellationToken) is null)
-        {
-            await secrets.CreateSecretAsync(target.Project!, SecretId(target.Service), new Dictionary<string, string> { ["managed-by"] = "deploymatrix" }, cancellationToken);
-        }
-
-        if (await secrets.GetVersionAsync($"{name}/versions/latest", cancellationToken) is null)
-        {
-            await secrets.AddVersionAsync(name, Encoding.UTF8.GetBytes(BypassCookie.NewToken()), cancellationToken);
-        }
-
         var account = service.Template?.ServiceAccount
             ?? (await run.ListRevisionsAsync(service.Name!, cancellationToken)).LastOrDefault(r => r.Name == service.LatestReadyRevision)?.ServiceAccount;
         var grant = $"gcloud secrets add-iam-policy-binding {SecretId(target.Service)} --project {target.Project} --role {SecretAccessor} --member serviceAccount:{account ?? "SERVICE_ACCOUNT"}";
         if (account is null)
         {
             throw new PlatformException($"cannot tell which service account {target.Service} runs as, so maintenance cannot let it read its token; grant it, then enable again: {grant}");
+        }
+
+        if (await secrets.GetSecretAsync(name, cancellationToken) is null)
+        {
+            await secrets.CreateSecretAsync(target.Project!, SecretId(target.Service), new Dictionary<string, string> { ["managed-by"] = "deploymatrix" }, cancellationToken);
+        }
+
+        // "latest" must be a version the revision can read: none (an interrupted enable) or a disabled one gets a new one.
+        if (await secrets.GetVersionAsync($"{name}/versions/latest", cancellationToken) is not { State: "ENABLED" })
+        {
+            await secrets.AddVersionAsync(name, Encoding.UTF8.GetBytes(BypassCookie.NewToken()), cancellationToken);
         }
 
         try
