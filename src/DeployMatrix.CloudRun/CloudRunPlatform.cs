@@ -35,10 +35,12 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
         // makes Cloud Run refuse it if someone changed the service since it was read (then it is read
         // again, and the pin below is made from what serves then).
         RunService updated;
+        var sent = service; // the read the last attempt was made from (a stale etag makes another)
         try
         {
             updated = await run.ChangeServiceAsync(service.Name!, current =>
             {
+                sent = current;
                 var template = current.Template ?? new RevisionTemplate();
                 var containers = (template.Containers ?? [new RunContainer()]).ToList();
                 containers[0] = containers[0] with { Image = image };
@@ -59,7 +61,7 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
         }
         catch (PlatformException e)
         {
-            if (await run.FailedRevisionAsync(service, cancellationToken) is not { } failed)
+            if (await run.FailedRevisionAsync(sent, cancellationToken) is not { } failed)
             {
                 throw;
             }
