@@ -91,9 +91,11 @@ public sealed partial class CloudRunDouble
 
     /// <summary>The secret's IAM policy (google.iam.v1.Policy): bindings, and an etag (bytes, base64) that changes with each write.</summary>
     /// <remarks>
-    /// Asked for a version below 3, a policy with conditions comes back without them and as version 1
-    /// ("Policy versions": a client that cannot read conditions must not see, and so not write back,
-    /// a conditional binding as if it were unconditional — Google marks such members; the double drops the condition, as a careless write-back would).
+    /// IAM returns conditions only to a client that asks for policy version 3 ("Policy versions" in IAM's
+    /// documentation). Asked for less, the double answers version 1 without the conditions, so a client
+    /// that writes such a read back turns a conditional grant into an unconditional one — the mistake
+    /// the request for version 3 prevents. (Google itself marks such members rather than dropping the
+    /// condition; the double makes the mistake visible in the stored policy.)
     /// </remarks>
     private JsonObject? GetSecretPolicy(string secret, int requestedVersion)
     {
