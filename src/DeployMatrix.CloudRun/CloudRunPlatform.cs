@@ -74,7 +74,7 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
         var revision = (await run.ListRevisionsAsync(updated.Name!, cancellationToken)).FirstOrDefault(r => Short(r.Name) == created);
         var ready = updated.LatestReadyRevision == updated.LatestCreatedRevision;
         var runs = revision?.Containers?.FirstOrDefault()?.Image ?? image;
-        return new RevisionInfo(created, runs, ready ? "ready" : "failed", ready ? null : updated.TerminalCondition?.Message, tag) { Digest = DigestOf(runs) };
+        return new RevisionInfo(created, runs, ready ? "ready" : "failed", ready ? null : updated.TerminalCondition?.Message, tag) { Digest = ImageReference.Parse(runs).Digest };
     }
 
     internal static string? FailedCondition(RunRevision revision) =>
@@ -99,10 +99,6 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
             .Select(g => new TrafficAssignment(g.Key, g.Sum(t => t.Percent)))];
     }
 
-    /// <summary>The digest of a reference by digest (<c>REPO@sha256:…</c>, what a revision reports); null for a tag.</summary>
-    internal static string? DigestOf(string? image) =>
-        image?.IndexOf('@', StringComparison.Ordinal) is int at and >= 0 ? image[(at + 1)..] : null;
-
     public async Task<ServiceStatus> GetServiceAsync(ResolvedTarget target, CancellationToken cancellationToken)
     {
         var service = await RequireServiceAsync(target, cancellationToken);
@@ -113,7 +109,7 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
             service.Template?.Containers?.FirstOrDefault()?.Image,
             [.. revisions.Select(r => new RevisionInfo(Short(r.Name)!, r.Containers?.FirstOrDefault()?.Image ?? "", Ready(r) ? "ready" : "not ready", Ready(r) ? null : FailedCondition(r), TagOf(r))
             {
-                Digest = DigestOf(r.Containers?.FirstOrDefault()?.Image),
+                Digest = r.Containers?.FirstOrDefault()?.Image is { } image ? ImageReference.Parse(image).Digest : null,
                 Percent = traffic.Where(t => t.Revision == Short(r.Name)).Sum(t => t.Percent),
                 CreatedAt = r.CreateTime,
             })],
@@ -242,13 +238,7 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
     /// other means (gcloud, the console) has none; its image's tag is the best there is.
     /// </summary>
     internal static string? TagOf(RunRevision revision) =>
-        revision.Annotations?.GetValueOrDefault(TagAnnotation) ?? TagOf(revision.Containers?.FirstOrDefault()?.Image);
+        revision.Annotations?.GetValueOrDefault(TagAnnotation)
+        ?? (revision.Containers?.FirstOrDefault()?.Image is { } image && ImageReference.Parse(image) is { Digest: null, Tag: { } tag } ? tag : null);
 
-    /// <summary>The tag of an image reference (<c>…/runtime:abc1234</c> → <c>abc1234</c>); null for a digest or no tag.</summary>
-    private static string? TagOf(string? image)
-    {
-        var name = image?.Split('@')[0];
-        var colon = name?.LastIndexOf(':') ?? -1;
-        return image is null || image.Contains('@', StringComparison.Ordinal) || colon <= name!.LastIndexOf('/') ? null : name[(colon + 1)..];
-    }
 }

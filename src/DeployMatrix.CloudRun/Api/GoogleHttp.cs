@@ -132,6 +132,27 @@ public sealed class GoogleHttp
     }
 
     /// <summary>
+    /// Optimistic concurrency, as Google's APIs do it: <paramref name="readModifyWrite"/> reads a resource,
+    /// changes it and writes it back with the etag it was read with; a 409 (the resource changed in
+    /// between: ABORTED, or IAM's concurrent policy change) makes it run again on a fresh read, up to
+    /// <paramref name="attempts"/> times, then the last refusal is thrown.
+    /// </summary>
+    public static async Task<T> ReadModifyWriteAsync<T>(Func<Task<T>> readModifyWrite, int attempts = 3)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await readModifyWrite();
+            }
+            catch (GoogleApiException e) when (e.Status == HttpStatusCode.Conflict && attempt < attempts)
+            {
+                // Stale: made again on what the resource is now.
+            }
+        }
+    }
+
+    /// <summary>
     /// How long to wait before the next retry: what the answer's <c>Retry-After</c> asks
     /// (RFC 9110 §10.2.3, seconds or a date; at most 60 s), else null for the pipeline's own backoff.
     /// </summary>

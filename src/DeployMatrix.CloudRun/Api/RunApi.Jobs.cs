@@ -14,29 +14,18 @@ public sealed partial class RunApi
 
     /// <summary>Sets the image of the job's first container (the seed's <c>gcloud run jobs update --image</c>) and waits until applied.</summary>
     /// <remarks>Sent with the etag it was read with; a stale one (409) is read again and retried, as <see cref="ChangeServiceAsync"/> does.</remarks>
-    public async Task<RunJob> UpdateJobImageAsync(string name, string image, CancellationToken ct)
-    {
-        for (var attempt = 1; ; attempt++)
+    public Task<RunJob> UpdateJobImageAsync(string name, string image, CancellationToken ct) =>
+        GoogleHttp.ReadModifyWriteAsync(async () =>
         {
             var job = await GetJobAsync(name, ct);
             var task = job.Template?.Template ?? new TaskTemplate();
             var containers = (task.Containers ?? [new RunContainer()]).ToList();
             containers[0] = containers[0] with { Image = image };
             var patched = job with { Template = (job.Template ?? new ExecutionTemplate()) with { Template = task with { Containers = containers } }, LatestCreatedExecution = null };
-            Operation operation;
-            try
-            {
-                operation = await http.SendAsync<Operation>(HttpMethod.Patch, Url(name), patched, ct);
-            }
-            catch (GoogleApiException e) when (e.Status == System.Net.HttpStatusCode.Conflict && attempt < ConflictAttempts)
-            {
-                continue;
-            }
-
+            var operation = await http.SendAsync<Operation>(HttpMethod.Patch, Url(name), patched, ct);
             var done = await WaitAsync(operation, ct);
             return done.Response?.Deserialize<RunJob>(GoogleHttp.Json) ?? throw new PlatformException($"operation {operation.Name} finished without the job");
-        }
-    }
+        }, ConflictAttempts);
 
     /// <summary>Runs the job once and waits for its execution to finish (the seed's <c>gcloud run jobs execute --wait</c>).</summary>
     /// <param name="waitOnCancel">When <paramref name="ct"/> is cancelled: true awaits the execution; false cancels it (<c>executions:cancel</c>).</param>

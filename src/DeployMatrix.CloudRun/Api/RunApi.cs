@@ -31,21 +31,12 @@ public sealed partial class RunApi(GoogleHttp http, GoogleEndpoints endpoints, T
     /// </summary>
     /// <param name="change">The service to send, from the service as read (it keeps the read's etag).</param>
     /// <exception cref="PlatformException">The service is missing, or it kept changing under every attempt (naming the last refusal).</exception>
-    public async Task<RunService> ChangeServiceAsync(string name, Func<RunService, RunService> change, CancellationToken ct)
-    {
-        for (var attempt = 1; ; attempt++)
+    public Task<RunService> ChangeServiceAsync(string name, Func<RunService, RunService> change, CancellationToken ct) =>
+        GoogleHttp.ReadModifyWriteAsync(async () =>
         {
             var current = await GetServiceAsync(name, ct) ?? throw new PlatformException($"Cloud Run service {name} does not exist");
-            try
-            {
-                return await UpdateServiceAsync(change(current), ct);
-            }
-            catch (GoogleApiException e) when (e.Status == System.Net.HttpStatusCode.Conflict && attempt < ConflictAttempts)
-            {
-                // Stale etag: the change is made again on what the service is now.
-            }
-        }
-    }
+            return await UpdateServiceAsync(change(current), ct);
+        }, ConflictAttempts);
 
     /// <value>The default is 3: one read and patch, and two more after concurrent changes.</value>
     public int ConflictAttempts { get; init; } = 3;

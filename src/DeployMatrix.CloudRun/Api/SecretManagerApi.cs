@@ -24,9 +24,8 @@ public sealed class SecretManagerApi(GoogleHttp http, GoogleEndpoints endpoints)
     /// read with; a concurrent change (409) is read again, up to 3 times (IAM's read-modify-write, google.iam.v1).
     /// </summary>
     /// <returns>False when the member held the role already.</returns>
-    public async Task<bool> GrantAsync(string secretName, string role, string member, CancellationToken ct)
-    {
-        for (var attempt = 1; ; attempt++)
+    public Task<bool> GrantAsync(string secretName, string role, string member, CancellationToken ct) =>
+        GoogleHttp.ReadModifyWriteAsync(async () =>
         {
             // Version 3 shows conditional bindings as they are; a lower version would hide their conditions,
             // and writing such a read back would make a conditional grant unconditional.
@@ -42,17 +41,9 @@ public sealed class SecretManagerApi(GoogleHttp http, GoogleEndpoints endpoints)
             bindings = index >= 0
                 ? [.. bindings.Select((b, i) => i == index ? b with { Members = [.. b.Members ?? [], member] } : b)]
                 : [.. bindings, new IamBinding(role, [member])];
-            try
-            {
-                await http.SendAsync<IamPolicy>(HttpMethod.Post, Url($"{secretName}:setIamPolicy"), new SetIamPolicyRequest(policy with { Bindings = bindings }), ct);
-                return true;
-            }
-            catch (GoogleApiException e) when (e.Status == System.Net.HttpStatusCode.Conflict && attempt < 3)
-            {
-                // The policy changed since it was read: add the member to what it is now.
-            }
-        }
-    }
+            await http.SendAsync<IamPolicy>(HttpMethod.Post, Url($"{secretName}:setIamPolicy"), new SetIamPolicyRequest(policy with { Bindings = bindings }), ct);
+            return true;
+        });
 
     private Uri Url(string path) => new(endpoints.SecretManager, $"v1/{path}");
 }

@@ -88,7 +88,7 @@ public sealed class RolloutOperation(Workspace ws)
             // The canary as deployed: a platform that reports revisions by digest (Cloud Run) made the
             // latest created revision from the service's current template, whose image is the tag's.
             var fromTemplate = canaryRevision?.Digest is not null && service.LatestCreatedRevision == canary && service.Image is not null
-                && RevisionImageCheck.Repository(service.Image) == RevisionImageCheck.Repository(canaryRevision.Image);
+                && ImageReference.Parse(service.Image).Repository == ImageReference.Parse(canaryRevision.Image).Repository;
             var image = fromTemplate ? service.Image! : canaryRevision?.Image ?? service.Image!;
             var report = await DriftCheck.RunAsync(platform, target, job, image, ct);
             if (!report.Ok)

@@ -20,7 +20,7 @@ public static class RevisionImageCheck
         }
 
         var sameReference = revision.Image == expected;
-        var resolvedFromIt = revision.Digest is not null && !expected.Contains('@', StringComparison.Ordinal) && Repository(revision.Image) == Repository(expected);
+        var resolvedFromIt = revision.Digest is not null && !expected.Contains('@', StringComparison.Ordinal) && ImageReference.Parse(revision.Image).Repository == ImageReference.Parse(expected).Repository;
         if (!sameReference && !resolvedFromIt)
         {
             return $"runs {revision.Image}, not the requested {expected}";
@@ -29,13 +29,5 @@ public static class RevisionImageCheck
         return boundDigest is not null && revision.Digest is not null && revision.Digest != boundDigest
             ? $"runs {revision.Image}, not the content {expected} is bound to ({boundDigest}); the tag was pushed again outside DeployMatrix"
             : null;
-    }
-
-    /// <summary>A reference without its tag or digest (<c>us-docker.pkg.dev/p/r/img:abc</c> → <c>us-docker.pkg.dev/p/r/img</c>).</summary>
-    public static string Repository(string image)
-    {
-        var name = image.Split('@')[0];
-        var colon = name.LastIndexOf(':');
-        return colon > name.LastIndexOf('/') ? name[..colon] : name;
     }
 }

@@ -37,11 +37,12 @@ public sealed class RevisionImageCheckTests
     public void NoRevision_Fails() => Assert.Equal($"runs nothing, not the requested {Tagged}", RevisionImageCheck.Mismatch(null, Tagged, null));
 
     [Theory]
-    [InlineData("host:5000/a/b:tag", "host:5000/a/b")]
-    [InlineData("host:5000/a/b@sha256:00", "host:5000/a/b")]
-    [InlineData("host:5000/a/b", "host:5000/a/b")]
-    public void TheRepository_IsTheReferenceWithoutTagOrDigest(string image, string repository) =>
-        Assert.Equal(repository, RevisionImageCheck.Repository(image));
+    [InlineData("host:5000/a/b:tag", "host:5000/a/b", "tag", null)]
+    [InlineData("host:5000/a/b@sha256:00", "host:5000/a/b", null, "sha256:00")]
+    [InlineData("host:5000/a/b:tag@sha256:00", "host:5000/a/b", "tag", "sha256:00")]
+    [InlineData("host:5000/a/b", "host:5000/a/b", null, null)]
+    public void AReference_SplitsIntoRepositoryTagAndDigest(string image, string repository, string? tag, string? digest) =>
+        Assert.Equal(new ImageReference(repository, tag, digest), ImageReference.Parse(image));
 
-    private static string? CloudRunDigest(string image) => image.Contains('@', StringComparison.Ordinal) ? image.Split('@')[1] : null;
+    private static string? CloudRunDigest(string image) => ImageReference.Parse(image).Digest;
 }

@@ -54,8 +54,7 @@ public sealed class CloudRunCancellationTests : CloudRunExampleTests
         Assert.EndsWith($"(execution {execution.Split('/')[^1]} awaited: it succeeded)", StagingReceipt().GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
-    private JsonElement StagingReceipt() =>
-        JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(Path.Combine(Dir.Path, ".deploymatrix", "receipts"), "*runtime-staging-deploy*.json").Single())).RootElement;
+    private JsonElement StagingReceipt() => ReceiptFiles.Only(Dir.Path, "runtime", "staging", "deploy");
 
     /// <summary>The staging job's execution once the deploy has started it (bounded: 60 s).</summary>
     private async Task<string> RunningExecutionAsync(CliProcess cli)

@@ -178,7 +178,7 @@ public sealed class GcloudExecutorTests : IAsyncLifetime
         var execution = Read("execution-runtime-migrate-staging");
         Assert.Contains(Calls(), c => c.SequenceEqual(["gcloud", "run", "jobs", "executions", "cancel", execution, "--project", "openagentsgemini", "--region", "us-central1"]));
         Assert.True(File.Exists(Path.Combine(State, "cancelled-runtime-migrate-staging")));
-        var receipt = JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(Path.Combine(_dir.Path, ".deploymatrix", "receipts"), "*runtime-staging-deploy*.json").Single())).RootElement;
+        var receipt = Support.ReceiptFiles.Only(_dir.Path, "runtime", "staging", "deploy");
         Assert.EndsWith($"(execution {execution} stopped)", receipt.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
@@ -195,7 +195,7 @@ public sealed class GcloudExecutorTests : IAsyncLifetime
 
         Assert.True(code == 143, $"exit {code}\n{cli.Out}\n{cli.Err}");
         Assert.DoesNotContain(Calls(), c => c.Contains("cancel"));
-        var receipt = JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(Path.Combine(_dir.Path, ".deploymatrix", "receipts"), "*runtime-staging-deploy*.json").Single())).RootElement;
+        var receipt = Support.ReceiptFiles.Only(_dir.Path, "runtime", "staging", "deploy");
         Assert.EndsWith($"(execution {Read("execution-runtime-migrate-staging")} awaited: it succeeded)", receipt.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 

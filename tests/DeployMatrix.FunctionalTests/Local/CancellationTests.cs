@@ -23,7 +23,7 @@ public sealed class CancellationTests : ExampleTest
     public async Task ASignalDuringTheMigration_StopsTheExecution_WritesTheReceiptAndAuditRecord_AndReleasesTheLock(int signal, int exitCode)
     {
         SlowMigrations(1500);
-        await using var cli = CliProcess.Start(Example.Dir, "--platform", "local", "--file", Slow, "deploy", "runtime", "--env", "staging", "--tag", "t1");
+        await using var cli = SlowDeploy();
         var execution = await RunningExecutionAsync();
         cli.Signal(signal);
         var code = await cli.ExitAsync(TimeSpan.FromSeconds(30));
@@ -33,7 +33,7 @@ public sealed class CancellationTests : ExampleTest
         var ended = Execution(execution);
         Assert.Equal(("cancelled", "the command that started it was cancelled"), (ended.Status, ended.Reason));
         Assert.False(Signals.IsAlive(ended.Pid ?? throw new InvalidOperationException("no pid recorded")), "the migration process still runs");
-        var receipt = JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(Path.Combine(Example.Dir, ".deploymatrix", "receipts"), "*runtime-staging-deploy*.json").Single())).RootElement;
+        var receipt = ReceiptFiles.Only(Example.Dir, "runtime", "staging", "deploy");
         Assert.StartsWith("cancelled during step", receipt.GetProperty("error").GetString(), StringComparison.Ordinal);
         Assert.EndsWith($"(execution runtime-migrate-staging-{execution:D5} stopped)", receipt.GetProperty("error").GetString(), StringComparison.Ordinal);
         Assert.Equal($"runtime-migrate-staging-{execution:D5}", receipt.GetProperty("migrate_execution").GetString());
@@ -55,14 +55,14 @@ public sealed class CancellationTests : ExampleTest
     public async Task WithWaitOnCancel_ASigintLetsTheMigrationFinish_ThenStopsBeforeTheNextStep()
     {
         SlowMigrations(1500);
-        await using var cli = CliProcess.Start(Example.Dir, "--platform", "local", "--file", Slow, "deploy", "runtime", "--env", "staging", "--tag", "t1", "--wait-on-cancel");
+        await using var cli = SlowDeploy("--wait-on-cancel");
         var execution = await RunningExecutionAsync();
         cli.Signal(Signals.SigInt);
         var code = await cli.ExitAsync(TimeSpan.FromSeconds(30));
 
         Assert.True(code == 130, $"exit {code}\n{cli.Out}\n{cli.Err}");
         Assert.Equal("succeeded", Execution(execution).Status);
-        var receipt = JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(Path.Combine(Example.Dir, ".deploymatrix", "receipts"), "*runtime-staging-deploy*.json").Single())).RootElement;
+        var receipt = ReceiptFiles.Only(Example.Dir, "runtime", "staging", "deploy");
         Assert.EndsWith($"(execution runtime-migrate-staging-{execution:D5} awaited: it succeeded)", receipt.GetProperty("error").GetString(), StringComparison.Ordinal);
         AssertLedgerComplete();
         Assert.Equal(0, Example.Cli("audit", "verify").ExitCode);
@@ -72,7 +72,7 @@ public sealed class CancellationTests : ExampleTest
     public async Task SigkillDuringTheMigration_LeavesTheAgentsExecutionRunning_TheNextDeployWaitsForIt_AndTheLedgerNeverMovesBackwards()
     {
         SlowMigrations(1200);
-        await using var cli = CliProcess.Start(Example.Dir, "--platform", "local", "--file", Slow, "deploy", "runtime", "--env", "staging", "--tag", "t1");
+        await using var cli = SlowDeploy();
         var first = await RunningExecutionAsync();
         cli.Signal(Signals.SigKill);
         await cli.ExitAsync(TimeSpan.FromSeconds(10));
@@ -97,7 +97,7 @@ public sealed class CancellationTests : ExampleTest
     public async Task AnExecutionWhoseAgentVanished_IsReconciledToFailed_ItsProcessStopped_AndItsLogKept()
     {
         SlowMigrations(3000);
-        await using var cli = CliProcess.Start(Example.Dir, "--platform", "local", "--file", Slow, "deploy", "runtime", "--env", "staging", "--tag", "t1");
+        await using var cli = SlowDeploy();
         var execution = await RunningExecutionAsync();
         var agent = int.Parse(File.ReadAllText(Path.Combine(Example.Dir, ".deploymatrix", "agent.pid")), System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(Signals.Send(agent, Signals.SigKill));
@@ -121,6 +121,10 @@ public sealed class CancellationTests : ExampleTest
     }
 
     /// <summary>Waits (bounded) until the migration's execution runs and has applied at least one migration.</summary>
+    /// <summary>The slowed staging deploy of the runtime at t1, as its own process.</summary>
+    private CliProcess SlowDeploy(params string[] extra) =>
+        CliProcess.Start(Example.Dir, ["--platform", "local", "--file", Slow, "deploy", "runtime", "--env", "staging", "--tag", "t1", .. extra]);
+
     private async Task<long> RunningExecutionAsync()
     {
         for (var i = 0; i < 300; i++)
