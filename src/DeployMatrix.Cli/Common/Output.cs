@@ -9,7 +9,7 @@ internal sealed class ConsoleReporter(TextWriter output) : IExecutionReporter
     public void StepStarted(int index, int count, string description) => output.Write($"[{index}/{count}] {description} … ");
 
     public void StepFinished(StepOutcome outcome) =>
-        output.WriteLine(outcome.Ok ? $"ok{(outcome.Detail is null ? "" : $" ({outcome.Detail})")}" : "FAILED");
+        output.WriteLine(outcome.Ok ? $"ok{(outcome.Detail is null ? "" : $" ({outcome.Detail})")}" : outcome.Cancelled ? "CANCELLED" : "FAILED");
 }
 
 /// <summary>How a plan verb's result reads: its receipt, then its error as one line; its exit code.</summary>

@@ -83,7 +83,7 @@ public sealed class PlanExecutor(IStepRunner runner, Recorder recorder, TimeProv
                 detail = cancelled;
             }
 
-            var outcome = new StepOutcome(i + 1, step.KindName, description, error is null && cancelled is null, detail, started, time.GetUtcNow());
+            var outcome = new StepOutcome(i + 1, step.KindName, description, error is null && cancelled is null, detail, started, time.GetUtcNow()) { Cancelled = cancelled is not null };
             outcomes.Add(outcome);
             log.Step(description, outcome.Ok ? "succeeded" : cancelled is null ? "failed" : "cancelled", detail);
             reporter.StepFinished(outcome);
@@ -94,7 +94,7 @@ public sealed class PlanExecutor(IStepRunner runner, Recorder recorder, TimeProv
         if (end is not null && plan.Steps.OfType<WriteReceipt>().FirstOrDefault() is { } receiptStep)
         {
             // A failed or cancelled plan still leaves a receipt: it is the evidence of what was tried.
-            receipt = recorder.Receipts.Write(receiptStep.Target, receiptStep.Action, plan.Tag, outcomes, context.Facts, end);
+            receipt = recorder.Receipts.Write(receiptStep.Target, receiptStep.Action, plan.Tag, outcomes, context.Facts, end, cancelled: cancelled is not null);
         }
 
         if (cancelled is not null)

@@ -7,7 +7,11 @@ using DeployMatrix.Core.Resolution;
 namespace DeployMatrix.Engine.Recording;
 
 /// <summary>One step as a receipt and the journal keep it.</summary>
-public sealed record StepOutcome(int Index, string Kind, string Description, bool Ok, string? Detail, DateTimeOffset StartedAt, DateTimeOffset EndedAt);
+public sealed record StepOutcome(int Index, string Kind, string Description, bool Ok, string? Detail, DateTimeOffset StartedAt, DateTimeOffset EndedAt)
+{
+    /// <summary>The step was stopped by a cancel (SIGINT, SIGTERM), not failed by what it found.</summary>
+    public bool Cancelled { get; init; }
+}
 
 /// <summary>
 /// Writes the receipt JSON of a plan or a rollout: the seed's runtime receipt fields (timestamp, project, region,
@@ -19,7 +23,7 @@ public sealed class ReceiptWriter(string directory, TimeProvider time)
     public const string Schema = "deploymatrix.receipt.v1";
 
     /// <returns>The receipt's path: <c>receipts/TIMESTAMP-LANE-ENV-ACTION.json</c>.</returns>
-    public string Write(TargetRef target, string action, string? tag, IReadOnlyList<StepOutcome> steps, IReadOnlyDictionary<string, string> facts, string? error)
+    public string Write(TargetRef target, string action, string? tag, IReadOnlyList<StepOutcome> steps, IReadOnlyDictionary<string, string> facts, string? error, bool cancelled = false)
     {
         Directory.CreateDirectory(directory);
         var now = time.GetUtcNow();
@@ -35,7 +39,7 @@ public sealed class ReceiptWriter(string directory, TimeProvider time)
             ["region"] = target.Region,
             ["service"] = target.Service,
             ["tag"] = tag,
-            ["result"] = error is null ? "succeeded" : "failed",
+            ["result"] = error is null ? "succeeded" : cancelled ? "cancelled" : "failed",
             ["error"] = error,
         };
         foreach (var (key, value) in facts.OrderBy(f => f.Key, StringComparer.Ordinal))
@@ -48,7 +52,7 @@ public sealed class ReceiptWriter(string directory, TimeProvider time)
             ["index"] = s.Index,
             ["kind"] = s.Kind,
             ["description"] = s.Description,
-            ["status"] = s.Ok ? "succeeded" : "failed",
+            ["status"] = s.Ok ? "succeeded" : s.Cancelled ? "cancelled" : "failed",
             ["detail"] = s.Detail,
             ["started_at"] = s.StartedAt.ToString("O", CultureInfo.InvariantCulture),
             ["ended_at"] = s.EndedAt.ToString("O", CultureInfo.InvariantCulture),

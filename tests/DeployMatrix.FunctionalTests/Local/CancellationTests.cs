@@ -37,6 +37,8 @@ public sealed class CancellationTests : ExampleTest
         Assert.StartsWith("cancelled during step", receipt.GetProperty("error").GetString(), StringComparison.Ordinal);
         Assert.EndsWith($"(execution runtime-migrate-staging-{execution:D5} stopped)", receipt.GetProperty("error").GetString(), StringComparison.Ordinal);
         Assert.Equal($"runtime-migrate-staging-{execution:D5}", receipt.GetProperty("migrate_execution").GetString());
+        Assert.Equal(("cancelled", "cancelled"), (receipt.GetProperty("result").GetString(), receipt.GetProperty("steps").EnumerateArray().Last().GetProperty("status").GetString()));
+        Assert.Contains("execute migration job runtime-migrate-staging and wait for it … CANCELLED", cli.Out, StringComparison.Ordinal);
         Assert.Contains("cancelled", Example.Cli("history", "--limit", "3").Out, StringComparison.Ordinal);
         Assert.Equal(0, Example.Cli("audit", "verify").ExitCode);
         // Traffic is as it was before (none): the revision the deploy created took none, and it exists.
@@ -120,11 +122,11 @@ public sealed class CancellationTests : ExampleTest
         File.WriteAllText(Path.Combine(Example.Dir, Slow), text.Replace(Find, $"staging: {{ env: {{ FAULT_MIGRATE_DELAY_MS: \"{ms}\" }}, service: runtime-staging,", StringComparison.Ordinal));
     }
 
-    /// <summary>Waits (bounded) until the migration's execution runs and has applied at least one migration.</summary>
     /// <summary>The slowed staging deploy of the runtime at t1, as its own process.</summary>
     private CliProcess SlowDeploy(params string[] extra) =>
         CliProcess.Start(Example.Dir, ["--platform", "local", "--file", Slow, "deploy", "runtime", "--env", "staging", "--tag", "t1", .. extra]);
 
+    /// <summary>Waits (bounded) until the migration's execution runs and has applied at least one migration.</summary>
     private async Task<long> RunningExecutionAsync()
     {
         for (var i = 0; i < 300; i++)
