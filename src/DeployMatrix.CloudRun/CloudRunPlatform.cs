@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using DeployMatrix.CloudRun.Api;
 using DeployMatrix.Core.Analysis;
 using DeployMatrix.Core.Model;
@@ -16,7 +17,7 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
     /// <summary>The template annotation that carries the tag a revision was deployed with; Cloud Run keeps a template's annotations on its revisions.</summary>
     public const string TagAnnotation = "deploymatrix.dev/tag";
 
-    private DateTimeOffset? _metricsOrigin;
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _metricsOrigins = new(StringComparer.Ordinal);
 
     public PlatformKind Kind => PlatformKind.CloudRun;
 
@@ -171,16 +172,23 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
         return service.Uri is { } uri ? new Uri(uri) : throw new PlatformException($"{target.Service} has no URL yet");
     }
 
+    public MetricsCadence MetricsCadence => MetricsCadence.CloudMonitoring;
+
     /// <summary>
-    /// Counters per revision from Cloud Monitoring, summed from this platform's first read to now, so two
-    /// reads differ by what happened between them (what the canary analysis takes). Cloud Monitoring
-    /// shows Cloud Run's samples a minute or two late; windows of minutes (the seed's ten) absorb that.
+    /// Counters per revision from Cloud Monitoring, summed over whole 60 s periods from the first instant
+    /// this platform was asked for (per service) to <paramref name="until"/>, so two reads differ by the
+    /// periods between them (what the canary analysis takes). Both ends are period boundaries, so every
+    /// sample lies wholly inside or outside the sum and a later read never counts less.
     /// </summary>
-    public Task<IReadOnlyDictionary<string, RevisionSample>> GetRevisionMetricsAsync(ResolvedTarget target, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, RevisionSample>> GetRevisionMetricsAsync(ResolvedTarget target, DateTimeOffset until, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        _metricsOrigin ??= now;
-        return monitoring.RevisionSamplesAsync(target.Project!, target.Region!, target.Service, _metricsOrigin.Value, now, cancellationToken);
+        var key = $"{target.Project}/{target.Region}/{target.Service}";
+        var cadence = MetricsCadence;
+        until = cadence.PeriodEndBefore(until);
+        var origin = _metricsOrigins.GetOrAdd(key, until);
+        return until <= origin
+            ? new Dictionary<string, RevisionSample>(StringComparer.Ordinal)
+            : await monitoring.RevisionSamplesAsync(target.Project!, target.Region!, target.Service, origin, until, cancellationToken);
     }
 
     private Task<RunService> RequireServiceAsync(ResolvedTarget target, CancellationToken cancellationToken) =>

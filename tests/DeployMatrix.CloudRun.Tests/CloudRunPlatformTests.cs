@@ -1,9 +1,11 @@
+using System.Globalization;
 using DeployMatrix.CloudRun.Tests.Support;
 using DeployMatrix.Tests.GoogleDouble;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Resolution;
 using DeployMatrix.Engine.Drift;
 using DeployMatrix.Engine.Platform;
+using Microsoft.Extensions.Time.Testing;
 
 namespace DeployMatrix.CloudRun.Tests;
 
@@ -219,27 +221,34 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task RevisionMetrics_AreCloudMonitoringsRequestCountsAndLatencies_SinceTheFirstRead()
+    public async Task RevisionMetrics_AreWholeSixtySecondPeriods_VisibleOnlyOnceCloudMonitoringShowsThem()
     {
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-30T12:00:30Z", CultureInfo.InvariantCulture));
+        _double.Clock = clock;
         var stable = (await _platform.GetServiceAsync(Runtime, CancellationToken.None)).LatestReadyRevision!;
         var canary = (await _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic: true, CancellationToken.None)).Name;
         await _platform.SetTrafficAsync(Runtime, [new TrafficAssignment(stable, 80), new TrafficAssignment(canary, 20)], CancellationToken.None);
         _double.RevisionBehaviour[canary] = (0.10, 40);
         _double.RevisionBehaviour[stable] = (0, 4);
+        _double.SimulateLoad("projects/openagentsgemini/locations/us-central1/services/runtime", perSecond: 100);
+        var cadence = _platform.MetricsCadence;
+        var origin = cadence.PeriodStartFrom(clock.GetUtcNow());
 
-        var first = await _platform.GetRevisionMetricsAsync(Runtime, CancellationToken.None);
-        _double.SimulateLoad("projects/openagentsgemini/locations/us-central1/services/runtime", perTick: 100);
-        await Task.Delay(500);
-        var later = await _platform.GetRevisionMetricsAsync(Runtime, CancellationToken.None);
+        var first = await _platform.GetRevisionMetricsAsync(Runtime, origin, CancellationToken.None);
+        clock.Advance(TimeSpan.FromMinutes(6)); // 12:06:30: the samples up to 12:04:00 are visible (150 s)
+        var later = await _platform.GetRevisionMetricsAsync(Runtime, origin.AddMinutes(3), CancellationToken.None);
+        var early = await _platform.GetRevisionMetricsAsync(Runtime, origin.AddMinutes(4), CancellationToken.None);
 
+        Assert.Equal(DateTimeOffset.Parse("2026-11-30T12:01:00Z", CultureInfo.InvariantCulture), origin);
         Assert.Empty(first);
-        var c = later[canary];
-        var s = later[stable];
-        Assert.InRange(c.Requests * 100.0 / (c.Requests + s.Requests), 19, 21);
-        Assert.InRange(c.Failed * 100.0 / c.Requests, 9, 11);
-        Assert.Equal(0, s.Failed);
-        Assert.InRange(c.P95Ms, 40, 60); // the bucket holding 40 ms
-        Assert.InRange(s.P95Ms, 4, 6);
+        // 12:01:00–12:04:00, three whole periods at 100 requests a second: exactly 20% of 18 000 to the canary.
+        Assert.Equal((3600L, 360L), (later[canary].Requests, later[canary].Failed));
+        Assert.Equal((14400L, 0L), (later[stable].Requests, later[stable].Failed));
+        Assert.InRange(later[canary].P95Ms, 40, 60); // the bucket holding 40 ms
+        Assert.InRange(later[stable].P95Ms, 4, 6);
+        // The period ending 12:05 is not visible before 12:07:30: asking for it counts nothing of it yet.
+        Assert.Equal(later[canary].Requests, early[canary].Requests);
+        Assert.All(_double.MetricsQueries, q => Assert.Equal(q.To - q.From, q.Alignment));
     }
 
     [Fact]

@@ -162,6 +162,7 @@ public sealed partial class CloudRunDouble
 
             return (JsonNode)status;
         })]);
+        RecordRouting(name, service);
     }
 
     private const string Latest = "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST";

@@ -198,7 +198,13 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
                 answer = RunJob(resource[..resource.LastIndexOf(':')]);
                 break;
             case "google.monitoring.v3.MetricService.ListTimeSeries":
-                answer = TimeSeries(request);
+                answer = TimeSeries(request, out var badQuery);
+                if (badQuery is not null)
+                {
+                    await ErrorAsync(context, HttpStatusCode.BadRequest, "INVALID_ARGUMENT", badQuery);
+                    return;
+                }
+
                 break;
             case "google.devtools.cloudbuild.v1.CloudBuild.CreateBuild":
                 answer = CreateBuild(resource.Split('/')[1], body!.AsObject(), out var badBuild);
@@ -383,8 +389,6 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _load.CancelAsync();
         await _app.DisposeAsync();
-        _load.Dispose();
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using DeployMatrix.Cli.Common;
 using DeployMatrix.Cli.Composition;
+using DeployMatrix.Core.Analysis;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Engine.Operations;
 using DeployMatrix.Engine.Rollout;
@@ -19,7 +20,7 @@ internal static class RolloutCommand
         var tag = ExecutionOptions.Tag();
         tag.Description = "Deploy this tag first as a no-traffic canary, holding the lane's lock for the deploy and the rollout (default: roll out the latest ready revision).";
         var gate = new GateOverrideOptions("Roll out to the gate's target environment a canary whose tag has no passing gate; needs --reason, and is recorded once.");
-        var window = new Option<string?>("--window") { Description = $"The analysis window per stage, {Durations.Format(RolloutPolicy.MinWindow)}..{Durations.Format(RolloutPolicy.MaxWindow)} as in the matrix, e.g. 30s (default: the lane's rollout window, 10m unless set).", HelpName = "DURATION" };
+        var window = new Option<string?>("--window") { Description = $"The analysis window per stage, {Durations.Format(RolloutPolicy.MinWindow)}..{Durations.Format(RolloutPolicy.MaxWindow)} as in the matrix, e.g. 30s; on Cloud Run at least {Durations.Format(MetricsCadence.CloudMonitoring.MinimumWindow)} (Cloud Monitoring's whole 60 s periods, shown up to 3 minutes late). Default: the lane's rollout window, 10m unless set.", HelpName = "DURATION" };
         var command = new Command("rollout", "Move traffic from the stable revision to the canary stage by stage (default 0, 5, 25, 50, 100). Each stage waits its window, then compares canary with stable (5xx rate, p95 regression, Fisher exact test on errors, Mann-Whitney on latency); a failed stage sends all traffic back to stable at once. Too little traffic extends the window, then rolls back or holds by the lane's on-inconclusive policy — never passes. A mandatory migration must have run with the canary's image first. The rollout is journaled: if this process dies, 'rollout status' shows where it stood and 'rollout resume' continues it.");
         target.AddTo(command);
         command.Options.Add(tag);

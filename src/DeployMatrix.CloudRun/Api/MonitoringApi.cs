@@ -32,13 +32,20 @@ public sealed class MonitoringApi(GoogleHttp http, GoogleEndpoints endpoints)
         foreach (var series in latencies)
         {
             var revision = series.Resource?.Labels?.GetValueOrDefault("revision_name") ?? "";
-            if (series.Points?.FirstOrDefault()?.Value?.DistributionValue is not { } distribution || !samples.TryGetValue(revision, out var sample))
+            if (!samples.TryGetValue(revision, out var sample))
             {
                 continue;
             }
 
-            var (bounds, histogram) = Buckets(distribution);
-            samples[revision] = sample with { Histogram = histogram, BucketBoundsMs = bounds };
+            // One point per aligned period: their histograms add up (Cloud Run's buckets are the same in each).
+            foreach (var distribution in (series.Points ?? []).Select(p => p.Value?.DistributionValue).OfType<Distribution>())
+            {
+                var (bounds, histogram) = Buckets(distribution);
+                long[] sum = sample.Histogram.Count == histogram.Length ? [.. histogram.Zip(sample.Histogram, (a, b) => a + b)] : histogram;
+                sample = sample with { Histogram = sum, BucketBoundsMs = bounds };
+            }
+
+            samples[revision] = sample;
         }
 
         return samples;

@@ -17,7 +17,7 @@ internal static class RolloutReader
     public static RolloutPolicy Read(MapReader r, RolloutPolicy baseline)
     {
         var stages = r.Has("stages") ? ReadStages(r) : baseline.Stages;
-        var window = r.Duration("window", RolloutPolicy.MinWindow, RolloutPolicy.MaxWindow) ?? baseline.Window;
+        var written = r.Duration("window", RolloutPolicy.MinWindow, RolloutPolicy.MaxWindow);
         var gates = baseline.Gates;
         if (r.Mapping("gates") is { } gatesNode)
         {
@@ -33,7 +33,8 @@ internal static class RolloutReader
         return new RolloutPolicy
         {
             Stages = stages,
-            Window = window,
+            Window = written ?? baseline.Window,
+            WindowPos = written is null ? baseline.WindowPos : r.PosOf("window"),
             Gates = gates,
             MaxExtensions = (int?)r.Integer("max-extensions", 0, 10) ?? baseline.MaxExtensions,
             OnInconclusive = r.Enum("on-inconclusive", InconclusiveActions) ?? baseline.OnInconclusive,

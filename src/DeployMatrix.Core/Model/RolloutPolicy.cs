@@ -1,3 +1,5 @@
+using DeployMatrix.Core.Diagnostics;
+
 namespace DeployMatrix.Core.Model;
 
 /// <summary>Canary stages and the gates each stage's analysis window must pass (the seed's runbook).</summary>
@@ -22,6 +24,10 @@ public sealed record RolloutPolicy
 
     /// <value>The default window is 10 minutes.</value>
     public TimeSpan Window { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Where the matrix wrote the window (null: the default), for rules that judge it against a platform.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public SourcePos? WindowPos { get; init; }
 
     public RolloutGates Gates { get; init; } = new();
 

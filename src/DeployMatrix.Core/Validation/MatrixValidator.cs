@@ -1,3 +1,4 @@
+using DeployMatrix.Core.Analysis;
 using DeployMatrix.Core.Diagnostics;
 using DeployMatrix.Core.Model;
 
@@ -20,6 +21,7 @@ public static class MatrixValidator
             }
 
             LaneRules.CheckShape(lane, diagnostics);
+            LaneRules.CheckRolloutWindow(matrix, lane, diagnostics);
             FileRules.CheckLane(matrix, lane, diagnostics);
         }
 
@@ -105,6 +107,26 @@ internal static class LaneRules
         }
 
         CheckMigration(lane, d);
+    }
+
+    /// <summary>
+    /// A lane that rolls out on Cloud Run needs windows Cloud Monitoring can judge: whole 60 s periods,
+    /// visible minutes late (<see cref="MetricsCadence.CloudMonitoring"/>). Reported where the window is
+    /// written (the lane's or the defaults'), or at the lane when it is the default.
+    /// </summary>
+    public static void CheckRolloutWindow(Matrix matrix, Lane lane, DiagnosticBag d)
+    {
+        if (!lane.Targets.Any(t => t.Platform == PlatformKind.CloudRun))
+        {
+            return;
+        }
+
+        var policy = lane.Rollout ?? matrix.Defaults.Rollout;
+        if (MetricsCadence.CloudMonitoring.CheckWindow(policy.Window, "Cloud Run") is { } problem)
+        {
+            var minimum = Durations.Format(MetricsCadence.CloudMonitoring.MinimumWindow);
+            d.Add(policy.WindowPos ?? lane.Pos, "window", $"lane '{lane.Name}' rolls out on Cloud Run: {problem}; set 'window: {minimum}' or longer");
+        }
     }
 
     private static void CheckMigration(Lane lane, DiagnosticBag d)

@@ -36,7 +36,7 @@ public sealed class DrillRunner(IPlatform platform, TimeProvider time)
         var start = time.GetUtcNow();
         var steps = new List<DrillStep>();
         var samples = new List<DrillSample>();
-        var previous = await platform.GetRevisionMetricsAsync(target, ct);
+        var previous = await MetricsNowAsync(target, ct);
         foreach (var (id, description, percent) in StepsFor(percents))
         {
             var log = Path.Combine(outDir, "logs", $"{id}.log");
@@ -83,7 +83,7 @@ public sealed class DrillRunner(IPlatform platform, TimeProvider time)
                 (status, reason) = ("fail", e.Message);
             }
 
-            var now = await platform.GetRevisionMetricsAsync(target, ct);
+            var now = await MetricsNowAsync(target, ct);
             var traffic = (await platform.GetServiceAsync(target, ct)).Traffic.ToDictionary(t => t.Revision, t => t.Percent, StringComparer.Ordinal);
             samples.Add(new DrillSample((time.GetUtcNow() - start).TotalSeconds, traffic, ErrorRates(now, previous)));
             previous = now;
@@ -94,6 +94,10 @@ public sealed class DrillRunner(IPlatform platform, TimeProvider time)
 
         return new DrillResult(steps, samples, stable, canary);
     }
+
+    /// <summary>What the platform's metrics show now: live counters, or Cloud Monitoring's visible periods (minutes behind, so a short dwell shows none).</summary>
+    private Task<IReadOnlyDictionary<string, Core.Analysis.RevisionSample>> MetricsNowAsync(ResolvedTarget target, CancellationToken ct) =>
+        platform.GetRevisionMetricsAsync(target, platform.MetricsCadence.VisibleUntil(time.GetUtcNow()), ct);
 
     private static Dictionary<string, double> ErrorRates(IReadOnlyDictionary<string, Core.Analysis.RevisionSample> now, IReadOnlyDictionary<string, Core.Analysis.RevisionSample> before)
     {

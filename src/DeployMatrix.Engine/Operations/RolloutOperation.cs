@@ -1,4 +1,5 @@
 using DeployMatrix.Core;
+using DeployMatrix.Core.Analysis;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Planning;
 using DeployMatrix.Core.Resolution;
@@ -20,7 +21,7 @@ public sealed record RolloutStartRequest(string Lane, string Env)
     /// <summary>Deploy this tag first, with no traffic, as the canary (under the same lock); null: the latest ready revision is the canary.</summary>
     public string? Tag { get; init; }
 
-    /// <summary>The analysis window per stage instead of the policy's; held to the matrix's bounds (<see cref="RolloutPolicy.CheckWindow"/>).</summary>
+    /// <summary>The analysis window per stage instead of the policy's; held to the matrix's bounds (<see cref="RolloutPolicy.CheckWindow"/>) and, on Cloud Run, to <see cref="MetricsCadence.MinimumWindow"/>.</summary>
     public TimeSpan? Window { get; init; }
 
     /// <summary>Why a canary whose tag has no passing gate may go to the gate's target environment; recorded once.</summary>
@@ -46,6 +47,11 @@ public sealed class RolloutOperation(Workspace ws)
         }
 
         var target = ws.Resolve(request.Lane, request.Env);
+        if (request.Window is { } given && target.Platform == PlatformKind.CloudRun && MetricsCadence.CloudMonitoring.CheckWindow(given, "Cloud Run") is { } tooShort)
+        {
+            throw new OperationException($"--window: {tooShort}; give --window {Durations.Format(MetricsCadence.CloudMonitoring.MinimumWindow)} or longer", ExitCodes.BadInput);
+        }
+
         var platform = await ws.Platforms.OpenAsync(target.Platform, ct);
         using var held = await ws.Locks.AcquireAsync(request.Lane, request.Env, "rollout", ct);
         // Refused before anything changes: a deploy of the canary is not left behind by a rollout that cannot start.

@@ -51,8 +51,17 @@ public interface IPlatform
     /// <summary>Where a revision (or, with null, the service) answers HTTP.</summary>
     Task<Uri> UrlAsync(ResolvedTarget target, string? revision, CancellationToken cancellationToken);
 
-    /// <summary>Cumulative request counters per revision since it started (canary analysis takes differences between two reads).</summary>
-    Task<IReadOnlyDictionary<string, RevisionSample>> GetRevisionMetricsAsync(ResolvedTarget target, CancellationToken cancellationToken);
+    /// <summary>How this platform's request metrics can be read: live, or in whole periods visible some time after they end.</summary>
+    MetricsCadence MetricsCadence { get; }
+
+    /// <summary>
+    /// Request counters per revision, cumulative from a fixed origin up to <paramref name="until"/> (canary
+    /// analysis takes differences between two reads). With a periodic <see cref="MetricsCadence"/>,
+    /// <paramref name="until"/> is a period boundary no later than <see cref="Core.Analysis.MetricsCadence.VisibleUntil"/>
+    /// of now, and the origin is the first <paramref name="until"/> this platform was asked for; live counters
+    /// are read as they stand (since each revision started) and <paramref name="until"/> is now.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, RevisionSample>> GetRevisionMetricsAsync(ResolvedTarget target, DateTimeOffset until, CancellationToken cancellationToken);
 }
 
 /// <summary>Opens platforms for an operation; the composition root knows how (the local agent, Google's credentials).</summary>

@@ -123,6 +123,7 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
             // Recorded before traffic moves: a crash from here on resumes this stage.
             state.UpdateRollout(run.Id, RolloutStates.Name(RolloutState.Running), index, percent, null, driven: true);
             await SetSplitAsync(request, percent, ct);
+            var splitAt = time.GetUtcNow();
             Note(run.Log, request, Stage(percent), "traffic set");
             reporter.Progress(new RolloutProgress(run.Id, percent, index, stageList, request.Stable, request.Canary, null, null, null));
             if (Take(run.Id) is { } early)
@@ -137,13 +138,13 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
                 continue;
             }
 
-            var (result, control) = await AnalyseStageAsync(run.Id, request, index, ct);
+            var (result, control, judged) = await AnalyseStageAsync(run.Id, request, index, splitAt, ct);
             if (control is not null)
             {
                 return await ActAsync(run, index, control, stages, ct);
             }
 
-            var explanation = result!.Verdict == Verdict.Pass ? string.Join("; ", result.Findings.Select(f => $"{f.Metric}: {f.Explanation}")) : result.Explain();
+            var explanation = (result!.Verdict == Verdict.Pass ? string.Join("; ", result.Findings.Select(f => $"{f.Metric}: {f.Explanation}")) : result.Explain()) + judged;
             stages.Add(new StageOutcome(percent, result.Verdict, explanation));
             Note(run.Log, request, Stage(percent), $"{result.Verdict.ToString().ToLowerInvariant()}: {explanation}");
             reporter.Stage(percent, $"{result.Verdict.ToString().ToUpperInvariant()}: {explanation}");
@@ -168,53 +169,100 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
         return Finish(run, stageList.Count - 1, RolloutStates.Next(RolloutState.Running, RolloutEvent.Completed), null, stages);
     }
 
-    /// <summary>Waits the window (extending it while inconclusive) and analyses; or returns the request a person left meanwhile.</summary>
-    private async Task<(AnalysisResult? Result, RolloutControlRequest? Control)> AnalyseStageAsync(long id, RolloutRequest request, int index, CancellationToken ct)
+    /// <summary>
+    /// Waits the window (extending it while inconclusive) and analyses; or returns the request a person left meanwhile.
+    /// The stage is judged on what the platform's metrics can vouch for (<see cref="MetricsCadence"/>): from the
+    /// first period boundary after the split was set to the last one inside the window, read once visible —
+    /// on Cloud Monitoring the split is held up to its delay past the window, so the last minutes are judged too.
+    /// </summary>
+    private async Task<(AnalysisResult? Result, RolloutControlRequest? Control, string Judged)> AnalyseStageAsync(long id, RolloutRequest request, int index, DateTimeOffset splitAt, CancellationToken ct)
     {
         var percent = request.Policy.Stages[index];
         var window = request.Window ?? request.Policy.Window;
-        var before = await platform.GetRevisionMetricsAsync(request.Target, ct);
+        var cadence = platform.MetricsCadence;
+        var from = cadence.PeriodStartFrom(splitAt);
+        IReadOnlyDictionary<string, RevisionSample>? before = null;
+        var seen = from;
+        var ends = splitAt;
         var extensions = 0;
         while (true)
         {
-            reporter.Stage(percent, string.Create(CultureInfo.InvariantCulture, $"canary at {percent}%, analysing for {window.TotalSeconds:0.#} s"));
-            var ends = time.GetUtcNow() + window;
+            ends += window;
+            var until = cadence.PeriodEndBefore(ends);
+            reporter.Stage(percent, string.Create(CultureInfo.InvariantCulture, $"canary at {percent}%, analysing for {window.TotalSeconds:0.#} s{Judged(cadence, from, until)}"));
             var polls = 0;
-            while (time.GetUtcNow() < ends)
+            var waitingNoted = false;
+            while (true)
             {
-                var left = ends - time.GetUtcNow();
+                var now = time.GetUtcNow();
+                var visible = cadence.VisibleUntil(now);
+                if (before is null && visible >= from)
+                {
+                    before = await platform.GetRevisionMetricsAsync(request.Target, from, ct);
+                }
+
+                if (now >= ends && visible >= until)
+                {
+                    break;
+                }
+
+                if (now >= ends && !waitingNoted)
+                {
+                    waitingNoted = true;
+                    reporter.Stage(percent, string.Create(CultureInfo.InvariantCulture,
+                        $"window over; holding the split until the metrics up to {until:HH:mm:ss}Z are visible (up to {cadence.Delay.TotalSeconds:0} s)"));
+                }
+
+                // Waits for the window's end, then for its last period to become visible.
+                var next = now < ends ? ends : until + cadence.Delay;
+                var left = next - now;
                 await Task.Delay(left < ControlPoll ? left : ControlPoll, time, ct);
                 if (Take(id) is { } control)
                 {
-                    return (null, control);
+                    return (null, control, "");
                 }
 
-                if (++polls % ProgressEvery != 0)
+                // Live counters are looked at every second; periodic ones when another period became visible.
+                var upTo = cadence.IsLive ? time.GetUtcNow() : Min(cadence.VisibleUntil(time.GetUtcNow()), until);
+                if (before is null || (cadence.IsLive ? ++polls % ProgressEvery != 0 : upTo <= seen))
                 {
                     continue;
                 }
 
-                var now = await platform.GetRevisionMetricsAsync(request.Target, ct);
-                var (stableSoFar, canarySoFar) = (Delta(now, before, request.Stable), Delta(now, before, request.Canary));
+                seen = upTo;
+                var current = await platform.GetRevisionMetricsAsync(request.Target, upTo, ct);
+                var (stableSoFar, canarySoFar) = (Delta(current, before, request.Stable), Delta(current, before, request.Canary));
                 reporter.Progress(new RolloutProgress(id, percent, index, request.Policy.Stages, request.Stable, request.Canary,
-                    stableSoFar, canarySoFar, ends - time.GetUtcNow()));
+                    stableSoFar, canarySoFar, Max(ends - time.GetUtcNow(), TimeSpan.Zero)));
                 // A canary that clearly errs is not given the rest of the window to hurt users.
                 if (CanaryAnalysis.EarlyFailure(canarySoFar, stableSoFar, request.Policy.Gates) is { } early)
                 {
-                    return (early, null);
+                    return (early, null, Judged(cadence, from, Min(upTo, until)));
                 }
             }
 
-            var after = await platform.GetRevisionMetricsAsync(request.Target, ct);
+            // A window shorter than one whole period (refused on Cloud Run by validate) has nothing to judge.
+            before ??= new Dictionary<string, RevisionSample>(StringComparer.Ordinal);
+            var after = until > from || cadence.IsLive ? await platform.GetRevisionMetricsAsync(request.Target, until, ct) : before;
             var result = CanaryAnalysis.Analyze(Delta(after, before, request.Canary), Delta(after, before, request.Stable), request.Policy.Gates);
             if (result.Verdict != Verdict.Inconclusive || extensions++ >= request.Policy.MaxExtensions)
             {
-                return (result, null);
+                return (result, null, Judged(cadence, from, until));
             }
 
             reporter.Stage(percent, $"inconclusive, extending the window ({result.Explain()})");
         }
     }
+
+    /// <summary>"; judged on 12:01:00Z–12:04:00Z (3 whole 60 s periods)" for periodic metrics; nothing for live ones.</summary>
+    private static string Judged(MetricsCadence cadence, DateTimeOffset from, DateTimeOffset until) => cadence.IsLive
+        ? ""
+        : string.Create(CultureInfo.InvariantCulture,
+            $"; judged on {from:HH:mm:ss}Z–{until:HH:mm:ss}Z ({Math.Max(0, (long)((until - from) / cadence.Period))} whole {cadence.Period.TotalSeconds:0} s periods)");
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     /// <summary>Carries out pause, abort or promote at the stage the rollout stands at.</summary>
     private async Task<RolloutOutcome> ActAsync(Run run, int index, RolloutControlRequest control, List<StageOutcome> stages, CancellationToken ct)

@@ -202,7 +202,10 @@ public sealed class LocalPlatform(LocalPaths paths, StateStore state, ArtifactSt
         return new Uri($"http://127.0.0.1:{port}");
     }
 
-    public async Task<IReadOnlyDictionary<string, RevisionSample>> GetRevisionMetricsAsync(ResolvedTarget target, CancellationToken cancellationToken)
+    /// <summary>The proxy counts every exchange as it ends: live counters, readable at any instant.</summary>
+    public MetricsCadence MetricsCadence => MetricsCadence.Live;
+
+    public async Task<IReadOnlyDictionary<string, RevisionSample>> GetRevisionMetricsAsync(ResolvedTarget target, DateTimeOffset until, CancellationToken cancellationToken)
     {
         var view = await Call(() => agent.ServiceAsync(target.Environment, target.Service, cancellationToken));
         var samples = new Dictionary<string, RevisionSample>(StringComparer.Ordinal);

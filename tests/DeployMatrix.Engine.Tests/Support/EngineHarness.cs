@@ -142,21 +142,8 @@ public sealed class EngineHarness : IDisposable
     /// Moves the fake clock in steps, only while the engine waits on it (<see cref="SteppedClock.Waited"/>), giving
     /// it real time to act between them, until <paramref name="task"/> ends (bounded).
     /// </summary>
-    public async Task<T> RunAsync<T>(Task<T> task, TimeSpan? step = null, Func<bool>? pauseWhen = null)
-    {
-        for (var i = 0; i < 20_000 && !task.IsCompleted; i++)
-        {
-            if (pauseWhen?.Invoke() != true && Time.Waited)
-            {
-                Time.Advance(step ?? TimeSpan.FromMilliseconds(200));
-            }
-
-            await Task.WhenAny(task, Task.Delay(2));
-        }
-
-        Assert.True(task.IsCompleted, "the operation did not end");
-        return await task;
-    }
+    public Task<T> RunAsync<T>(Task<T> task, TimeSpan? step = null, Func<bool>? pauseWhen = null) =>
+        Time.RunAsync(task, step ?? TimeSpan.FromMilliseconds(200), pauseWhen);
 
     /// <summary>Moves the clock, only while the engine waits on it, until <paramref name="done"/> holds (bounded), while <paramref name="running"/> goes on.</summary>
     public async Task AdvanceUntilAsync(Func<bool> done, Task running, TimeSpan? step = null)

@@ -177,7 +177,9 @@ public sealed class TestPlatform(TimeProvider time, PlatformKind kind = Platform
         return Task.FromResult(BaseUrl);
     }
 
-    public Task<IReadOnlyDictionary<string, RevisionSample>> GetRevisionMetricsAsync(ResolvedTarget target, CancellationToken cancellationToken)
+    public MetricsCadence MetricsCadence => MetricsCadence.Live;
+
+    public Task<IReadOnlyDictionary<string, RevisionSample>> GetRevisionMetricsAsync(ResolvedTarget target, DateTimeOffset until, CancellationToken cancellationToken)
     {
         Check("Metrics " + target.Service);
         Accumulate();

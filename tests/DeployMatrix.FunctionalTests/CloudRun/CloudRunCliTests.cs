@@ -105,14 +105,15 @@ public sealed class CloudRunCliTests : CloudRunExampleTests
     [InlineData(0.05, 1, "rollout failed — stage 5% failed: 5xx rate: canary ")]
     public void Rollout_JudgesTheCanaryOnCloudMonitoringsRequestMetrics(double canaryErrorRate, int exitCode, string expected)
     {
+        UseFakeClock();
         Assert.Equal(0, Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "test").ExitCode);
         var status = Status("runtime", "production");
         var stable = status.GetProperty("traffic")[0].GetProperty("revision").GetString()!;
         var canary = status.GetProperty("latest_created_revision").GetString()!;
         Google.RevisionBehaviour[canary] = (canaryErrorRate, 4);
-        Google.SimulateLoad("projects/openagentsgemini/locations/us-central1/services/runtime", perTick: 100);
+        Google.SimulateLoad("projects/openagentsgemini/locations/us-central1/services/runtime", perSecond: 100);
 
-        var rollout = Cli("rollout", "runtime", "--env", "production", "--window", "1s", "--override-gate", "--reason", "test");
+        var rollout = Cli("rollout", "runtime", "--env", "production", "--window", "3m", "--override-gate", "--reason", "test");
 
         Assert.True(rollout.ExitCode == exitCode, rollout.ToString());
         Assert.True(rollout.ToString().Contains(expected, StringComparison.Ordinal), rollout.ToString());
@@ -127,7 +128,7 @@ public sealed class CloudRunCliTests : CloudRunExampleTests
     {
         Assert.Equal(0, Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "test").ExitCode);
         var stable = Status("runtime", "production").GetProperty("traffic")[0].GetProperty("revision").GetString()!;
-        Google.SimulateLoad("projects/openagentsgemini/locations/us-central1/services/runtime", perTick: 50);
+        Google.SimulateLoad("projects/openagentsgemini/locations/us-central1/services/runtime", perSecond: 5000);
         var report = Path.Combine(Dir.Path, "drill");
 
         var run = Cli("drill", "canary", "runtime", "--env", "production", "--steps", "5,50", "--dwell", "300ms", "--out", report);

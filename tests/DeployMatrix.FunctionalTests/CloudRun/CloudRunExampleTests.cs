@@ -44,7 +44,30 @@ public abstract class CloudRunExampleTests : IAsyncLifetime
         Dir.Dispose();
     }
 
-    protected CliRun Cli(params string[] args) => CliRun.Invoke(Dir.Path, Env, ["--platform", "cloudrun", .. args]);
+    /// <summary>The fake clock the commands and the double's Cloud Monitoring run on, once <see cref="UseFakeClock"/> was called.</summary>
+    protected SteppedClock? Clock { get; private set; }
+
+    /// <summary>
+    /// Runs the commands and the double's metrics on a fake clock from here on (12:00:00Z), moved a second
+    /// at a time while a command waits: minutes of Cloud Monitoring's delay pass in moments, the same way each run.
+    /// </summary>
+    protected void UseFakeClock()
+    {
+        Clock = new SteppedClock(DateTimeOffset.Parse("2026-11-30T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        Google.Clock = Clock;
+    }
+
+    protected CliRun Cli(params string[] args)
+    {
+        string[] all = ["--platform", "cloudrun", .. args];
+        if (Clock is not { } clock)
+        {
+            return CliRun.Invoke(Dir.Path, Env, all);
+        }
+
+        // Off the test's synchronization context: the clock is stepped while the command blocks a thread.
+        return Task.Run(() => clock.RunAsync(Task.Run(() => CliRun.Invoke(Dir.Path, Env, clock, all)), TimeSpan.FromSeconds(1))).GetAwaiter().GetResult();
+    }
 
     protected JsonElement Status(string lane, string env)
     {

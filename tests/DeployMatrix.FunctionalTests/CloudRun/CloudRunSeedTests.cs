@@ -16,6 +16,7 @@ public sealed class CloudRunSeedTests : CloudRunExampleTests
     [Fact]
     public void TheSeedsReleasePath_RunsOnCloudRun_FromBuildToCanaryToDrill()
     {
+        UseFakeClock(); // Cloud Monitoring's minutes of delay pass in moments
         ServeTheExampleApps();
 
         // Build both service lanes on Cloud Build, then staging takes them (with the runtime's migration).
@@ -40,8 +41,8 @@ public sealed class CloudRunSeedTests : CloudRunExampleTests
         var canary = Status("runtime", "production").GetProperty("latest_created_revision").GetString()!;
 
         // The canary takes the stages on Cloud Monitoring's numbers and ends with all traffic.
-        Google.SimulateLoad(Runtime, perTick: 100);
-        Assert.Contains("rollout complete", Ok(Cli("rollout", "runtime", "--env", "production", "--window", "1s")).Out, StringComparison.Ordinal);
+        Google.SimulateLoad(Runtime, perSecond: 100);
+        Assert.Contains("rollout complete", Ok(Cli("rollout", "runtime", "--env", "production", "--window", "3m")).Out, StringComparison.Ordinal);
         Assert.Equal([(canary, 100)], Traffic("runtime"));
 
         // The next release errs at its first stage: rolled back to the revision above, and the gate turns no-go.
@@ -55,7 +56,7 @@ public sealed class CloudRunSeedTests : CloudRunExampleTests
         Ok(Cli("deploy", "runtime", "--env", "production", "--tag", "ccc3333"));
         var failing = Status("runtime", "production").GetProperty("latest_created_revision").GetString()!;
         Google.RevisionBehaviour[failing] = (0.05, 4);
-        var rollout = Cli("rollout", "runtime", "--env", "production", "--window", "1s");
+        var rollout = Cli("rollout", "runtime", "--env", "production", "--window", "3m");
         Assert.True(rollout.ExitCode == 1, rollout.ToString());
         Assert.Contains("rolled back", rollout.ToString(), StringComparison.Ordinal);
         Assert.Equal([(canary, 100)], Traffic("runtime"));

@@ -6,11 +6,15 @@ public sealed record CliRun(int ExitCode, string Out, string Err)
     public static CliRun Invoke(string workingDirectory, params string[] args) => Invoke(workingDirectory, null, args);
 
     /// <param name="environment">Variables the command sees (credentials, endpoints); null: the process's own.</param>
-    public static CliRun Invoke(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static CliRun Invoke(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        Invoke(workingDirectory, environment, TimeProvider.System, args);
+
+    /// <param name="time">The clock the commands run on (a fake one moved by the test).</param>
+    public static CliRun Invoke(string workingDirectory, IReadOnlyDictionary<string, string>? environment, TimeProvider time, params string[] args)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var context = new Cli.CliContext(output, error, workingDirectory, TimeProvider.System);
+        var context = new Cli.CliContext(output, error, workingDirectory, time);
         if (environment is not null)
         {
             context = context with { Env = name => environment.GetValueOrDefault(name) };

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 
-namespace DeployMatrix.Engine.Tests.Support;
+namespace DeployMatrix.Tests.Support;
 
 /// <summary>
 /// A fake clock that knows whether the engine is waiting on it: a one-shot timer is waiting from the moment
@@ -14,6 +14,27 @@ public sealed class SteppedClock(DateTimeOffset start) : FakeTimeProvider(start)
 
     /// <summary>Whether a timer is pending: someone waits on this clock, so moving it is what they wait for.</summary>
     public bool Waited => Volatile.Read(ref _waiting) > 0;
+
+    /// <summary>
+    /// Moves the clock by <paramref name="step"/>, only while something waits on it (and
+    /// <paramref name="pauseWhen"/> does not hold), giving the code real time to act between steps, until
+    /// <paramref name="task"/> ends (bounded: 20 000 steps).
+    /// </summary>
+    public async Task<T> RunAsync<T>(Task<T> task, TimeSpan step, Func<bool>? pauseWhen = null)
+    {
+        for (var i = 0; i < 20_000 && !task.IsCompleted; i++)
+        {
+            if (pauseWhen?.Invoke() != true && Waited)
+            {
+                Advance(step);
+            }
+
+            await Task.WhenAny(task, Task.Delay(2)).ConfigureAwait(false);
+        }
+
+        Assert.True(task.IsCompleted, "the operation did not end");
+        return await task.ConfigureAwait(false);
+    }
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
