@@ -1,4 +1,5 @@
 using DeployMatrix.CloudRun.Api;
+using DeployMatrix.Core.Model;
 using DeployMatrix.CloudRun.Build;
 using DeployMatrix.Engine.Platform;
 using Google.Apis.Auth.OAuth2;
@@ -32,16 +33,26 @@ public static class CloudRunConnection
 
     private static async Task<Connection> OpenAsync(Func<string, string?> environment, TimeProvider time, CancellationToken cancellationToken)
     {
-        var endpoints = environment(EndpointVariable) is { Length: > 0 } url
-            ? Uri.TryCreate(url.EndsWith('/') ? url : url + "/", UriKind.Absolute, out var baseUri) && baseUri.Scheme is "http" or "https"
-                ? GoogleEndpoints.All(baseUri)
-                : throw new PlatformException($"{EndpointVariable} is '{url}', not an http(s) URL; set it to the base URL every Google API is reached at, or unset it", 2)
-            : GoogleEndpoints.Production;
+        var endpoints = environment(EndpointVariable) is { Length: > 0 } url ? Endpoints(url) : GoogleEndpoints.Production;
         ITokenSource tokens = environment(TokenVariable) is { Length: > 0 } token
             ? new StaticToken(token)
             : new ApplicationDefaultToken(environment("GOOGLE_APPLICATION_CREDENTIALS") is { Length: > 0 } keyFile ? keyFile : null);
         _ = await tokens.GetAccessTokenAsync(cancellationToken);
         return new Connection(new GoogleHttp(Http, tokens, time: time), tokens, endpoints, time);
+    }
+
+    /// <summary>Every Google API at one base URL: https, or http on loopback only (a test double) — the access token goes with every call.</summary>
+    /// <exception cref="PlatformException">Not an http(s) URL, or cleartext to another machine (exit code 2).</exception>
+    private static GoogleEndpoints Endpoints(string url)
+    {
+        if (!Uri.TryCreate(url.EndsWith('/') ? url : url + "/", UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
+        {
+            throw new PlatformException($"{EndpointVariable} is '{url}', not an http(s) URL; set it to the base URL every Google API is reached at, or unset it", 2);
+        }
+
+        return Loopback.CleartextProblem(baseUri) is { } problem
+            ? throw new PlatformException($"{EndpointVariable}: {problem}", 2)
+            : GoogleEndpoints.All(baseUri);
     }
 
     private sealed record Connection(GoogleHttp Http, ITokenSource Tokens, GoogleEndpoints Endpoints, TimeProvider Time)

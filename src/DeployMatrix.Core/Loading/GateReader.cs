@@ -135,7 +135,14 @@ internal static partial class GateReader
                     d.Add(h.PosOf("header"), "type", $"'header' in {where} is written 'name: value', e.g. 'cache-control: no-cache'");
                 }
 
-                return Endpoint(h) is { } endpoint
+                var tokenEnv = h.String("token-env");
+                var target = Endpoint(h);
+                if (tokenEnv is not null && target?.Url is { } url && Loopback.CleartextProblem(new Uri(url)) is { } cleartext)
+                {
+                    d.Add(h.PosOf("url"), "cleartext", $"{where} sends the bearer token from ${tokenEnv}, but {cleartext}");
+                }
+
+                return target is { } endpoint
                     ? new HttpCheckSpec
                     {
                         Endpoint = endpoint,
@@ -143,7 +150,7 @@ internal static partial class GateReader
                         Expect = (int?)h.Integer("expect", 100, 599) ?? 200,
                         Contains = h.String("contains"),
                         Header = header,
-                        TokenEnv = h.String("token-env"),
+                        TokenEnv = tokenEnv,
                     }
                     : null;
             }
@@ -210,6 +217,12 @@ internal static partial class GateReader
         if (lane is null || env is null || path is null)
         {
             r.Diagnostics.Add(r.Pos, "check-target", $"{r.Context} needs 'lane', 'env' and 'path', or a 'url'");
+            return null;
+        }
+
+        if (path.StartsWith("//", StringComparison.Ordinal) || path.Contains('\\', StringComparison.Ordinal))
+        {
+            r.Diagnostics.Add(r.PosOf("path"), "path", $"'path' in {r.Context} must be a path on the lane's service, not '{path}': '//' or '\\' would name another host (write 'url' for another host)");
             return null;
         }
 

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Rendering;
 
 namespace DeployMatrix.Core.Planning;
 
@@ -18,7 +19,7 @@ public static partial class ShellRenderer
         {
             // The service URL is read once per plan, by its first smoke check (as the gcloud executor does).
             var lines = step is RunSmokeCheck smoke && !urlsRead.Add(smoke.Target.Service)
-                ? [$"# GET $URL{smoke.Path} (done natively), expecting {smoke.Expect}"]
+                ? [UntrustedText.ShellComment($"GET $URL{smoke.Path} (done natively), expecting {smoke.Expect}")]
                 : Lines(step, keepPlaceholders);
             foreach (var line in lines)
             {
@@ -34,13 +35,13 @@ public static partial class ShellRenderer
     {
         if (IsLocal(step))
         {
-            return step is BuildArtifact b ? [Join(b.Command, keepPlaceholders)] : [$"# {step.Describe()}"];
+            return step is BuildArtifact b ? [Join(b.Command, keepPlaceholders)] : [UntrustedText.ShellComment(step.Describe())];
         }
 
         var commands = GcloudCommands.For(step);
         if (commands.Count == 0)
         {
-            return [$"# {step.Describe()}"];
+            return [UntrustedText.ShellComment(step.Describe())];
         }
 
         var lines = commands.Select(c => Join(c, keepPlaceholders)).ToList();
@@ -51,19 +52,19 @@ public static partial class ShellRenderer
                 break;
             case RunSmokeCheck smoke:
                 lines[0] = $"URL=$({lines[0]})";
-                lines.Add($"#   then GET $URL{smoke.Path} (done natively), expecting {smoke.Expect}{(smoke.Contains is null ? "" : $" and '{smoke.Contains}' in the body")}");
+                lines.Add(UntrustedText.ShellComment($"  then GET $URL{smoke.Path} (done natively), expecting {smoke.Expect}{(smoke.Contains is null ? "" : $" and '{smoke.Contains}' in the body")}"));
                 break;
             case VerifyServiceImage service:
-                lines.Add($"#   must print {service.Image}");
+                lines.Add(UntrustedText.ShellComment($"  must print {service.Image}"));
                 break;
             case VerifyJobImage job:
-                lines.Add($"#   must print {job.Image}");
+                lines.Add(UntrustedText.ShellComment($"  must print {job.Image}"));
                 break;
             case CheckDrift:
-                lines.Insert(0, $"# {step.Describe()}");
+                lines.Insert(0, UntrustedText.ShellComment(step.Describe()));
                 break;
             case SetTraffic traffic when GcloudCommands.Resolve(traffic) is { } resolve:
-                lines.Insert(0, $"# STABLE (the stable revision: the one that served all traffic before the latest change, else the one with most traffic now) and CANARY (latest ready) are read first with: {Join(resolve)}");
+                lines.Insert(0, UntrustedText.ShellComment($"STABLE (the stable revision: the one that served all traffic before the latest change, else the one with most traffic now) and CANARY (latest ready) are read first with: {Join(resolve)}"));
                 break;
         }
 

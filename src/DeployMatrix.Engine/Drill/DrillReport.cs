@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using DeployMatrix.Core.Rendering;
 using DeployMatrix.Core.Resolution;
 
 namespace DeployMatrix.Engine.Drill;
@@ -52,13 +53,13 @@ public static class DrillReport
     private static string Markdown(TargetRef target, DrillResult result, DateTimeOffset generatedAt)
     {
         var md = new StringBuilder();
-        md.Append(CultureInfo.InvariantCulture, $"# Canary drill: {target.Service} ({target.Environment}) — {(result.Passed ? "PASS" : "FAIL")}\n\n");
-        md.Append(CultureInfo.InvariantCulture, $"- Generated: {generatedAt:O}\n- Stable revision: `{result.Stable}`\n- Canary revision: `{result.Canary}`\n");
+        md.Append(CultureInfo.InvariantCulture, $"# Canary drill: {UntrustedText.Markdown(target.Service)} ({UntrustedText.Markdown(target.Environment)}) — {(result.Passed ? "PASS" : "FAIL")}\n\n");
+        md.Append(CultureInfo.InvariantCulture, $"- Generated: {generatedAt:O}\n- Stable revision: {UntrustedText.MarkdownCode(result.Stable)}\n- Canary revision: {UntrustedText.MarkdownCode(result.Canary)}\n");
         md.Append("\n![Traffic and error rate per revision over the drill](timeline.svg)\n\n");
         md.Append("| step | status | reason | command | log |\n|---|---|---|---|---|\n");
         foreach (var s in result.Steps)
         {
-            md.Append(CultureInfo.InvariantCulture, $"| `{s.StepId}` | {s.Status} | {s.Reason.Replace("|", "\\|", StringComparison.Ordinal)} | `{s.Command}` | [{s.LogPath}]({s.LogPath}) |\n");
+            md.Append(CultureInfo.InvariantCulture, $"| {UntrustedText.MarkdownCode(s.StepId)} | {s.Status} | {UntrustedText.Markdown(s.Reason)} | {UntrustedText.MarkdownCode(s.Command)} | [{UntrustedText.Markdown(s.LogPath)}]({s.LogPath}) |\n");
         }
 
         return md.ToString();

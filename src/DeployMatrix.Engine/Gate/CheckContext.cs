@@ -1,3 +1,4 @@
+using DeployMatrix.Core.Rendering;
 using System.Text;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Resolution;
@@ -36,7 +37,15 @@ internal sealed class CheckContext(GateServices services, string logPath)
     /// <summary>An environment variable's value (a bearer token); never logged.</summary>
     public string? Env(string name) => services.Env(name);
 
-    public void Log(string line) => _log.Append(Redactor.Apply(line)).Append('\n');
+    /// <summary>One line of the check's log: secrets redacted, then controls escaped, so nothing in it forges another line.</summary>
+    public void Log(string line) => _log.Append(UntrustedText.OneLine(Redactor.Apply(line))).Append('\n');
+
+    /// <summary>A block of lines (an answer's body): secrets redacted first, then cut to <paramref name="maxChars"/>, with escape sequences escaped.</summary>
+    public void LogBlock(string text, int maxChars)
+    {
+        var redacted = Redactor.Apply(text);
+        _log.Append(UntrustedText.Lines(redacted.Length > maxChars ? redacted[..maxChars] + "\n…" : redacted)).Append('\n');
+    }
 
     public void Flush() => File.WriteAllText(LogPath, _log.ToString());
 

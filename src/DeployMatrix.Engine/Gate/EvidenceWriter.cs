@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Rendering;
 
 namespace DeployMatrix.Engine.Gate;
 
@@ -57,36 +58,41 @@ internal static class EvidenceWriter
     private static string Summary(GateReport report, GateConfig gate, Matrix matrix)
     {
         var md = new StringBuilder();
-        md.Append(CultureInfo.InvariantCulture, $"# Release gate {report.From} → {report.To}: {(report.Go ? "GO" : "NO-GO")}\n\n");
-        md.Append(CultureInfo.InvariantCulture, $"- Matrix: {matrix.Info.Title}\n- Tag: `{report.Tag}`\n- Started: {report.StartedAt}\n- Ended: {report.EndedAt}\n");
+        md.Append(CultureInfo.InvariantCulture, $"# Release gate {Md(report.From)} → {Md(report.To)}: {(report.Go ? "GO" : "NO-GO")}\n\n");
+        md.Append(CultureInfo.InvariantCulture, $"- Matrix: {Md(matrix.Info.Title)}\n- Tag: {Code(report.Tag)}\n- Started: {report.StartedAt}\n- Ended: {report.EndedAt}\n");
         if (gate.Doc is { } doc)
         {
-            md.Append(CultureInfo.InvariantCulture, $"- Validation document: `{doc.Path}`\n");
+            md.Append(CultureInfo.InvariantCulture, $"- Validation document: {Code(doc.Path)}\n");
         }
 
         if (report.Releases.Count > 0)
         {
-            md.Append(CultureInfo.InvariantCulture, $"\nWhat {report.From} served at 100%, and this verdict is for:\n\n| lane | revision | digest | image |\n|---|---|---|---|\n");
+            md.Append(CultureInfo.InvariantCulture, $"\nWhat {Md(report.From)} served at 100%, and this verdict is for:\n\n| lane | revision | digest | image |\n|---|---|---|---|\n");
             foreach (var r in report.Releases)
             {
-                md.Append(CultureInfo.InvariantCulture, $"| {r.Lane} | `{r.Revision}` | `{r.Digest ?? "unknown"}` | `{r.Image}` |\n");
+                md.Append(CultureInfo.InvariantCulture, $"| {Md(r.Lane)} | {Code(r.Revision ?? "")} | {Code(r.Digest ?? "unknown")} | {Code(r.Image ?? "")} |\n");
             }
         }
 
         md.Append("\n| check | required | status | reason | log |\n|---|---|---|---|---|\n");
         foreach (var r in report.Results)
         {
-            md.Append(CultureInfo.InvariantCulture, $"| `{r.CheckId}` | {(r.Required ? "yes" : "no")} | {r.Status} | {r.Reason.Replace("|", "\\|", StringComparison.Ordinal)} | [{Path.GetFileName(r.LogPath)}]({Relative(r.LogPath, report)}) |\n");
+            md.Append(CultureInfo.InvariantCulture, $"| {Code(r.CheckId)} | {(r.Required ? "yes" : "no")} | {r.Status} | {Md(r.Reason)} | [{Md(Path.GetFileName(r.LogPath))}]({Relative(r.LogPath, report)}) |\n");
         }
 
         var blocking = report.Results.Where(r => r.Required && r.Status != CheckStatus.Passed).ToList();
         md.Append('\n').Append(blocking.Count == 0
             ? "Every required check passed.\n"
-            : $"No-go: {string.Join(", ", blocking.Select(b => $"`{b.CheckId}` {b.Status}"))}. A required failure or skip blocks promotion.\n");
+            : $"No-go: {string.Join(", ", blocking.Select(b => $"{Code(b.CheckId)} {b.Status}"))}. A required failure or skip blocks promotion.\n");
         return md.ToString();
     }
 
     private static string Relative(string path, GateReport report) => Path.GetRelativePath(report.EvidenceDirectory, path);
 
-    private static string Clean(string text) => text.Replace('\t', ' ').Replace('\n', ' ');
+    /// <summary>A TSV field: one line, tabs escaped with the rest of the controls.</summary>
+    private static string Clean(string text) => UntrustedText.OneLine(text);
+
+    private static string Md(string text) => UntrustedText.Markdown(text);
+
+    private static string Code(string text) => UntrustedText.MarkdownCode(text);
 }

@@ -1,4 +1,5 @@
 using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Rendering;
 
 namespace DeployMatrix.Engine.Gate;
 
@@ -23,14 +24,31 @@ internal static class GateHttp
         }
 
         var target = context.TargetOf(endpoint.Lane!, endpoint.Env!);
+        Uri service;
         try
         {
-            return new Uri(await context.Platform.UrlAsync(target, null, ct), endpoint.Path);
+            service = await context.Platform.UrlAsync(target, null, ct);
         }
         catch (Platform.PlatformException e)
         {
             throw new CheckSkipped($"cannot reach {endpoint.Lane} ({endpoint.Env}): {e.Message}");
         }
+
+        return OnService(service, endpoint.Path!);
+    }
+
+    /// <summary>
+    /// The path on the service's own scheme and host. Resolved as a URI reference (RFC 3986 §5.2) a path
+    /// such as <c>//other:8080/x</c> names another host — and a bearer token would follow it there — so
+    /// anything that leaves the service is refused.
+    /// </summary>
+    /// <exception cref="CheckFailed">The path leads off the service.</exception>
+    internal static Uri OnService(Uri service, string path)
+    {
+        var url = new Uri(service, path);
+        return url.Scheme == service.Scheme && url.Authority == service.Authority
+            ? url
+            : throw new CheckFailed($"path '{UntrustedText.OneLine(path)}' leads to {url.GetLeftPart(UriPartial.Authority)}, not to the service at {service.GetLeftPart(UriPartial.Authority)}; a path must stay on the lane's service");
     }
 
     /// <exception cref="CheckFailed">No answer (refused, timed out, TLS).</exception>
@@ -46,15 +64,30 @@ internal static class GateHttp
         }
     }
 
+    /// <summary>
+    /// The answer in the check's log: status, headers and the body's first 4000 characters. Headers that
+    /// can carry a credential (<c>Set-Cookie</c>, anything naming a token, key, secret or authorization)
+    /// are named but their values dropped; the body is redacted before it is cut, so no part of a known
+    /// secret survives the cut.
+    /// </summary>
     public static void LogResponse(HttpResponseMessage response, string body, CheckContext context)
     {
         context.Log($"HTTP {(int)response.StatusCode}");
         foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
         {
-            context.Log($"{name}: {string.Join(", ", values)}");
+            context.Log(CarriesCredential(name) ? $"{name}: (value not logged: it may carry a credential)" : $"{name}: {string.Join(", ", values)}");
         }
 
         context.Log("");
-        context.Log(body.Length > 4000 ? body[..4000] + "\n…" : body);
+        context.LogBlock(body, 4000);
+    }
+
+    /// <summary>Whether a header's value may be a credential (RFC 6265 cookies, RFC 9110 §11 authorization, vendors' token and key headers).</summary>
+    internal static bool CarriesCredential(string header)
+    {
+        var name = header.ToLowerInvariant();
+        return name is "set-cookie" or "set-cookie2" or "cookie" or "authorization" or "proxy-authorization" or "authentication-info" or "proxy-authentication-info"
+            || name.Contains("token", StringComparison.Ordinal) || name.Contains("secret", StringComparison.Ordinal)
+            || name.Contains("api-key", StringComparison.Ordinal) || name.Contains("apikey", StringComparison.Ordinal) || name.Contains("session", StringComparison.Ordinal);
     }
 }

@@ -22,6 +22,11 @@ internal sealed class HttpCheck : IGateCheck
             }
 
             context.Redactor.Add(token);
+            if (Loopback.CleartextProblem(url) is { } cleartext)
+            {
+                throw new CheckFailed($"the bearer token from ${tokenEnv} was not sent: {cleartext}");
+            }
+
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             context.Log($"{spec.Method} {url} with a bearer token from ${tokenEnv}");
         }

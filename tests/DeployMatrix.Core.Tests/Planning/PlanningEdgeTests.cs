@@ -125,6 +125,18 @@ public sealed class PlanningEdgeTests
         Assert.Equal("#   then GET $URL/readyz (done natively), expecting 200", ShellRenderer.Lines(smoke with { Contains = null })[^1]);
     }
 
+    [Fact]
+    public void TheShellForm_KeepsAnExpectedBodyWithANewline_InsideItsComment()
+    {
+        var steps = Plan(new PlanRequest { Lane = "api", Environment = "staging", Action = PlanAction.Deploy, Tag = "abc1234" }).Steps;
+        var smoke = Assert.Single(steps.OfType<RunSmokeCheck>()) with { Contains = "ok\nrm -rf \"$HOME\"\r\u001b[2K" };
+
+        var lines = string.Join('\n', ShellRenderer.Lines(smoke)).Split('\n');
+
+        Assert.Equal("#   then GET $URL/readyz (done natively), expecting 200 and 'ok\\nrm -rf \"$HOME\"\\r\\u001b[2K' in the body", lines[^1]);
+        Assert.DoesNotContain(lines, l => l.StartsWith("rm", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("abc1234", true)]
     [InlineData("v1.2.3-rc_1", true)]

@@ -1,7 +1,6 @@
 using DeployMatrix.Core.Diagnostics;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Engine.Gate;
-using DeployMatrix.Engine.Processes;
 using DeployMatrix.Engine.Tests.Support;
 
 namespace DeployMatrix.Engine.Tests.Gate;
@@ -156,18 +155,6 @@ public sealed class GateCheckTests : IAsyncLifetime
 
     private async Task<string> FailsAsync(CheckSpec spec, string? log = null) => (await Assert.ThrowsAsync<CheckFailed>(() => RunAsync(spec, log))).Message;
 
-    private async Task<string> RunAsync(CheckSpec spec, string? log = null)
-    {
-        var services = new GateServices(_h.LoadedMatrix, _h.Platform, (_, _) => throw new InvalidOperationException("no lane endpoints here"), (_, _) => null,
-            new ProcessRunner(TimeProvider.System), name => _env.GetValueOrDefault(name), _redactor, (_, _) => null);
-        var context = new CheckContext(services, log ?? Path.Combine(_h.Dir, "check.log"));
-        try
-        {
-            return await GateChecks.For(spec).RunAsync(spec, context, CancellationToken.None);
-        }
-        finally
-        {
-            context.Flush();
-        }
-    }
+    private Task<string> RunAsync(CheckSpec spec, string? log = null) =>
+        GateCheckRun.RunAsync(_h, spec, _env, _redactor, log ?? Path.Combine(_h.Dir, "check.log"));
 }

@@ -92,6 +92,17 @@ public sealed class CloudRunCredentialsTests : CloudRunExampleTests
     }
 
     [Fact]
+    public void AnApiUrlInCleartextToAnotherMachine_IsRefused_BeforeTheTokenGoesAnywhere()
+    {
+        Env["DEPLOYMATRIX_GOOGLE_API_URL"] = "http://192.0.2.1/";
+
+        var run = Cli("status", "runtime", "--env", "staging");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("deploymatrix: DEPLOYMATRIX_GOOGLE_API_URL: http://192.0.2.1 is plain http to another machine, where anyone on the way reads the credential; use https (http is for loopback only)", run.Err.Trim());
+    }
+
+    [Fact]
     public void ACredentialsFileOfAnotherKind_IsRefusedInOneLine_NamingTheKindsAccepted()
     {
         var config = Path.Combine(Dir.Path, "odd.json");
