@@ -1,6 +1,7 @@
 using System.CommandLine;
 using DeployMatrix.Cli.Common;
 using DeployMatrix.Cli.Composition;
+using DeployMatrix.Core.Rendering;
 using DeployMatrix.Engine.Operations;
 
 namespace DeployMatrix.Cli.Commands;
@@ -59,10 +60,11 @@ internal static class AuditCommand
         foreach (var (r, steps) in history.Entries)
         {
             var where = r.Lane is null && r.Env is null ? "" : $" {r.Lane ?? "-"}{(r.Env is null ? "" : $" ({r.Env})")}";
-            context.Out.WriteLine($"#{r.Id} {r.At} {r.Actor} {r.Action}{where}: {r.Result}  {r.Inputs}{(r.Receipt is null ? "" : $"  receipt {MatrixSource.Display(r.Receipt, context)}")}");
+            // Actors, inputs and details are what people and platforms wrote: one line each, no escape sequences.
+            context.Out.WriteLine(UntrustedText.OneLine($"#{r.Id} {r.At} {r.Actor} {r.Action}{where}: {r.Result}  {r.Inputs}{(r.Receipt is null ? "" : $"  receipt {MatrixSource.Display(r.Receipt, context)}")}"));
             foreach (var step in steps.Where(s => s.Status != "started"))
             {
-                context.Out.WriteLine($"    {step.At} {step.Step}: {step.Status}{(step.Detail is null ? "" : $" — {step.Detail}")}");
+                context.Out.WriteLine(UntrustedText.OneLine($"    {step.At} {step.Step}: {step.Status}{(step.Detail is null ? "" : $" — {step.Detail}")}"));
             }
         }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using DeployMatrix.Cli.Common;
 using DeployMatrix.Cli.Composition;
+using DeployMatrix.Core.Rendering;
 using DeployMatrix.Engine.Operations;
 using DeployMatrix.Engine.Rollout;
 
@@ -70,7 +71,7 @@ internal static class RolloutControlCommands
         context.Out.WriteLine($"  started {rollout.Row.StartedAt}, updated {rollout.Row.UpdatedAt}");
         if (rollout.Reason is not null)
         {
-            context.Out.WriteLine($"  reason: {rollout.Reason}");
+            context.Out.WriteLine($"  reason: {UntrustedText.OneLine(rollout.Reason)}");
         }
 
         context.Out.WriteLine($"  traffic now: {(traffic.Count == 0 ? "none" : string.Join(", ", traffic.Select(t => $"{t.Revision} {t.Percent}%")))}");
