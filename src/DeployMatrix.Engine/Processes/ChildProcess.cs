@@ -78,6 +78,12 @@ public sealed class ChildProcess : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
+        if (!spec.InheritEnvironment)
+        {
+            // ProcessStartInfo starts from this process's environment; a revision or job must not see it.
+            start.Environment.Clear();
+        }
+
         foreach (var (key, value) in spec.Env)
         {
             if (value is null)
