@@ -18,6 +18,9 @@ public sealed record RevisionRecord(
     string Status, string Desired, int? Port, int? Pid, string? Reason, string CreatedAt, string? ReadyAt)
 {
     public bool ShouldRun => Desired == "run";
+
+    /// <summary>When <see cref="Pid"/> started (clock ticks since boot); with it, what names the process (a pid alone may be reused).</summary>
+    public long? PidStartTime { get; init; }
 }
 
 public sealed record TrafficSplitRecord(string Revision, int Percent);
@@ -41,6 +44,9 @@ public sealed record ExecutionRecord(long Id, string Env, string Job, string Ima
 
     /// <summary>The execution's own process.</summary>
     public int? Pid { get; init; }
+
+    /// <summary>When <see cref="Pid"/> started (clock ticks since boot); with it, what names the process (a pid alone may be reused).</summary>
+    public long? PidStartTime { get; init; }
 
     /// <summary>Why it ended as it did, when not by its own exit (cancelled, its owner vanished).</summary>
     public string? Reason { get; init; }

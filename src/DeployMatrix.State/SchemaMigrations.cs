@@ -83,6 +83,12 @@ internal static class SchemaMigrations
         ALTER TABLE executions ADD COLUMN pid INTEGER;
         ALTER TABLE executions ADD COLUMN reason TEXT;
         """,
+        // A pid alone does not name a process once it may have been reused: its start time (clock ticks
+        // since boot, /proc/PID/stat field 22) is recorded with it.
+        """
+        ALTER TABLE revisions ADD COLUMN pid_start_time INTEGER;
+        ALTER TABLE executions ADD COLUMN pid_start_time INTEGER;
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

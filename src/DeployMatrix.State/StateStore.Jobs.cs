@@ -30,8 +30,9 @@ public sealed partial class StateStore
         return (id, null);
     });
 
-    /// <summary>Records the execution's process, once it started.</summary>
-    public void SetExecutionPid(long id, int pid) => Execute("UPDATE executions SET pid = $p WHERE id = $id", ("$id", id), ("$p", pid));
+    /// <summary>Records the execution's process once it started: its pid and when it started (clock ticks since boot), which together name it.</summary>
+    public void SetExecutionPid(long id, int pid, long? startTime) =>
+        Execute("UPDATE executions SET pid = $p, pid_start_time = $s WHERE id = $id", ("$id", id), ("$p", pid), ("$s", startTime));
 
     /// <summary>Ends an execution: succeeded on exit 0, failed otherwise — or <paramref name="status"/> (cancelled) with why.</summary>
     public void FinishExecution(long id, int? exitCode, string? status = null, string? reason = null) =>
@@ -53,7 +54,7 @@ public sealed partial class StateStore
     public IReadOnlyList<ExecutionRecord> Executions(string env, string job, int limit = 20) =>
         Query($"{SelectExecutions} WHERE env = $e AND job = $j ORDER BY id DESC LIMIT $n", ReadExecution, ("$e", env), ("$j", job), ("$n", limit));
 
-    private const string SelectExecutions = "SELECT id, env, job, image, digest, status, exit_code, log_path, started_at, ended_at, owner_pid, pid, reason FROM executions";
+    private const string SelectExecutions = "SELECT id, env, job, image, digest, status, exit_code, log_path, started_at, ended_at, owner_pid, pid, reason, pid_start_time FROM executions";
 
     private static ExecutionRecord ReadExecution(Microsoft.Data.Sqlite.SqliteDataReader r) =>
         new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), NullableInt(r, 6), r.GetString(7), r.GetString(8), NullableString(r, 9))
@@ -61,5 +62,6 @@ public sealed partial class StateStore
             OwnerPid = NullableInt(r, 10),
             Pid = NullableInt(r, 11),
             Reason = NullableString(r, 12),
+            PidStartTime = r.IsDBNull(13) ? null : r.GetInt64(13),
         };
 }

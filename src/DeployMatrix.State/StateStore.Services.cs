@@ -32,11 +32,12 @@ public sealed partial class StateStore
         ("$t", revision.Tag), ("$launch", revision.Launch), ("$status", revision.Status), ("$desired", revision.Desired), ("$port", revision.Port),
         ("$pid", revision.Pid), ("$reason", revision.Reason), ("$at", Now));
 
-    public void UpdateRevision(string name, string status, int? port, int? pid, string? reason)
+    /// <param name="pidStartTime">When <paramref name="pid"/> started (clock ticks since boot), so a later agent can tell it from a reused pid.</param>
+    public void UpdateRevision(string name, string status, int? port, int? pid, string? reason, long? pidStartTime = null)
     {
         var readyAt = status == RevisionStatus.Ready ? Now : null;
-        Execute("UPDATE revisions SET status = $st, port = $port, pid = $pid, reason = $r, ready_at = COALESCE($ready, ready_at) WHERE name = $n",
-            ("$n", name), ("$st", status), ("$port", port), ("$pid", pid), ("$r", reason), ("$ready", readyAt));
+        Execute("UPDATE revisions SET status = $st, port = $port, pid = $pid, pid_start_time = $ps, reason = $r, ready_at = COALESCE($ready, ready_at) WHERE name = $n",
+            ("$n", name), ("$st", status), ("$port", port), ("$pid", pid), ("$ps", pid is null ? null : pidStartTime), ("$r", reason), ("$ready", readyAt));
     }
 
     public void SetDesired(string name, string desired) =>
@@ -79,12 +80,15 @@ public sealed partial class StateStore
         Query("SELECT revision FROM stable_revisions WHERE platform = $p AND env = $e AND service = $s", r => r.GetString(0),
             ("$p", platform), ("$e", env), ("$s", service)).FirstOrDefault();
 
-    private const string RevisionColumns = "name, env, service, lane, image, digest, tag, launch, status, desired, port, pid, reason, created_at, ready_at";
+    private const string RevisionColumns = "name, env, service, lane, image, digest, tag, launch, status, desired, port, pid, reason, created_at, ready_at, pid_start_time";
 
     private static ServiceRecord ReadService(Microsoft.Data.Sqlite.SqliteDataReader r) =>
         new(r.GetString(0), r.GetString(1), r.GetString(2), NullableInt(r, 3));
 
     private static RevisionRecord ReadRevision(Microsoft.Data.Sqlite.SqliteDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), NullableString(r, 6), r.GetString(7),
-        r.GetString(8), r.GetString(9), NullableInt(r, 10), NullableInt(r, 11), NullableString(r, 12), r.GetString(13), NullableString(r, 14));
+        r.GetString(8), r.GetString(9), NullableInt(r, 10), NullableInt(r, 11), NullableString(r, 12), r.GetString(13), NullableString(r, 14))
+    {
+        PidStartTime = r.IsDBNull(15) ? null : r.GetInt64(15),
+    };
 }

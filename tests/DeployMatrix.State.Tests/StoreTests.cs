@@ -29,7 +29,7 @@ public sealed class StoreTests : IDisposable
 
         var second = Open();
 
-        Assert.Equal(9, version);
+        Assert.Equal(10, version);
         Assert.Equal(version, second.SchemaVersion);
         Assert.Equal(2, second.JournalEntries().Count);
         Assert.Equal(StoreOwner.ThisProcess, second.Owner);

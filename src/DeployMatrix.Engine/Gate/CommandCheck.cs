@@ -17,6 +17,7 @@ internal sealed class CommandCheck : IGateCheck
         ProcessResult result;
         try
         {
+            // A gate command is the operator's own tool (contract tests, smoke binaries): it keeps the operator's environment.
             result = await context.Processes.RunAsync(new ProcessSpec
             {
                 Program = words[0],

@@ -28,6 +28,8 @@ public sealed class RunOperation(Workspace ws)
 
         try
         {
+            // A binary lane runs in the operator's terminal, as the operator's tool: it keeps the operator's
+            // environment with the lane's env on top (unlike a revision or job, which the agent starts clean).
             var result = await ws.Processes.RunAsync(new ProcessSpec
             {
                 Program = step.Command[0],

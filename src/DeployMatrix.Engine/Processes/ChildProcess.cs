@@ -35,6 +35,9 @@ public sealed class ChildProcess : IAsyncDisposable
 
     public int Pid { get; private set; }
 
+    /// <summary>When the child started (<see cref="ProcessStartTime"/>): with <see cref="Pid"/>, what names it after a restart; null if it was gone at once.</summary>
+    public long? StartTime { get; private set; }
+
     /// <summary>Completes with the exit code when the child has exited and its output is read.</summary>
     public Task<int> Exited => _exited.Task;
 
@@ -78,6 +81,12 @@ public sealed class ChildProcess : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
+        if (!spec.InheritEnvironment)
+        {
+            // ProcessStartInfo starts from this process's environment; a revision or job must not see it.
+            start.Environment.Clear();
+        }
+
         foreach (var (key, value) in spec.Env)
         {
             if (value is null)
@@ -111,6 +120,7 @@ public sealed class ChildProcess : IAsyncDisposable
         }
 
         child.Pid = process.Id;
+        child.StartTime = ProcessStartTime.Of(process.Id);
         // Children read nothing from us; an open stdin would let one wait forever for input.
         process.StandardInput.Close();
         _ = child.WatchAsync();

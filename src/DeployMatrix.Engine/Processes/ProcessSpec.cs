@@ -14,8 +14,17 @@ public sealed record ProcessSpec
 
     public required string WorkingDirectory { get; init; }
 
-    /// <summary>Variables set on top of the inherited environment; a null value removes the variable.</summary>
+    /// <summary>Variables set on top of the inherited environment (see <see cref="InheritEnvironment"/>); a null value removes the variable.</summary>
     public IReadOnlyDictionary<string, string?> Env { get; init; } = new Dictionary<string, string?>();
+
+    /// <summary>
+    /// True (the default): the child starts with this process's whole environment and <see cref="Env"/> on
+    /// top — right for the operator's own tools (build commands, gate <c>command:</c> checks, git, a binary
+    /// lane's <c>run</c>, the agent itself), which need the operator's credentials and settings. False: the
+    /// child sees <see cref="Env"/> and nothing else — how a revision or job starts, as on Cloud Run (the local
+    /// platform's allow-list is <c>DeployMatrix.Local.Supervisor.RevisionEnvironment</c>).
+    /// </summary>
+    public bool InheritEnvironment { get; init; } = true;
 
     /// <summary>Called with every line the child prints, as it arrives (from any thread, one line at a time).</summary>
     public Action<ProcessLine>? OnLine { get; init; }

@@ -25,12 +25,12 @@ public sealed partial class LocalAgent
         public string? CancelledBecause { get; set; }
     }
 
-    /// <exception cref="AgentException">An execution of the job is running (409), or the artifact is missing (400).</exception>
+    /// <exception cref="AgentException">An execution of the job is running (409), or the artifact is not a stored one matching its digest (400).</exception>
     public ExecutionView StartExecution(StartExecutionRequest request)
     {
-        if (!File.Exists(request.Launch.Executable))
+        if (_artifacts.CheckLaunchable(request.Launch.Executable, request.Digest) is { } refused)
         {
-            throw new AgentException(400, $"artifact {request.Image} is missing at {request.Launch.Executable}; build it again");
+            throw new AgentException(400, $"artifact {request.Image} cannot be launched: {refused}");
         }
 
         var (id, running) = Locked(() => state.StartExecution(request.Env, request.Job, request.Image, request.Digest, n => paths.JobLog(request.Env, request.Job, n), Environment.ProcessId));
@@ -53,7 +53,7 @@ public sealed partial class LocalAgent
             throw new AgentException(400, $"job {request.Job} cannot start: {e.Reason}");
         }
 
-        Locked(() => state.SetExecutionPid(id.Value, child.Pid));
+        Locked(() => state.SetExecutionPid(id.Value, child.Pid, child.StartTime));
         var execution = new RunningExecution(id.Value, child);
         _executions[id.Value] = execution;
         execution.Finished = FinishWhenExitedAsync(execution);
@@ -106,8 +106,7 @@ public sealed partial class LocalAgent
     {
         foreach (var orphan in Locked(() => state.RunningExecutions()))
         {
-            // The artifact is stored under its digest's hex, so the process's command line names it.
-            var killed = orphan.Pid is { } pid && KillIfRunning(pid, orphan.Digest.Replace("sha256:", "", StringComparison.Ordinal));
+            var killed = orphan.Pid is { } pid && orphan.PidStartTime is { } started && KillIfSame(pid, started);
             var owner = orphan.OwnerPid is { } o ? $"agent pid {o}" : "the command that started it";
             Locked(() => state.FinishExecution(orphan.Id, null, ExecutionStatus.Failed,
                 $"its owner ({owner}) vanished{(killed ? "; the process it left was stopped" : "")}; log kept at {orphan.LogPath}"));

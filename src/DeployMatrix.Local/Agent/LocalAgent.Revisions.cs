@@ -15,6 +15,16 @@ public sealed partial class LocalAgent
     private async Task StartRevisionAsync(RevisionRecord revision, CancellationToken cancellationToken)
     {
         var launch = JsonSerializer.Deserialize<LaunchSpec>(revision.Launch)!;
+        if (_artifacts.CheckLaunchable(launch.Executable, revision.Digest) is { } refused)
+        {
+            // state.db names what to run; it is not trusted to: the revision fails, visibly, and is not retried.
+            var reason = $"refused to launch: {refused}";
+            Console.Error.WriteLine($"deploymatrix agent: revision {revision.Name}: {reason}");
+            Locked(() => state.UpdateRevision(revision.Name, RevisionStatus.Failed, null, null, reason));
+            Locked(() => state.SetDesired(revision.Name, "stop"));
+            throw new AgentException(422, $"revision {revision.Name} {reason}");
+        }
+
         var port = Ports.Free();
         var dataDir = paths.DataDir(revision.Env, revision.Service);
         Directory.CreateDirectory(dataDir);
@@ -40,7 +50,7 @@ public sealed partial class LocalAgent
             throw new AgentException(422, $"revision {revision.Name} failed to start: {e.Message}");
         }
 
-        Locked(() => state.UpdateRevision(revision.Name, RevisionStatus.Starting, port, process.Pid, null));
+        Locked(() => state.UpdateRevision(revision.Name, RevisionStatus.Starting, port, process.Pid, null, process.StartTime));
         var problem = await Readiness.WaitAsync(process, port, launch.Probe, options.ReadinessTimeout, time, cancellationToken);
         if (problem is not null)
         {
@@ -50,7 +60,7 @@ public sealed partial class LocalAgent
             throw new AgentException(422, $"revision {revision.Name} failed readiness: {problem}; traffic is unchanged; log: {paths.RevisionLog(revision.Name)}");
         }
 
-        Locked(() => state.UpdateRevision(revision.Name, RevisionStatus.Ready, port, process.Pid, null));
+        Locked(() => state.UpdateRevision(revision.Name, RevisionStatus.Ready, port, process.Pid, null, process.StartTime));
         var running = new RunningRevision(revision.Name, process, new RevisionEndpoint(revision.Name, port), new CancellationTokenSource());
         _running[revision.Name] = running;
         _ = WatchAsync(revision, running);
@@ -180,25 +190,27 @@ public sealed partial class LocalAgent
             running is not null, running?.Endpoint.Metrics.Snapshot());
     }
 
-    /// <summary>After a crash of the agent its children live on; a recorded pid still running our artifact is killed before a clean restart.</summary>
+    /// <summary>After a crash of the agent its children live on; the recorded process, if it still runs, is killed before a clean restart.</summary>
     private static void KillOrphan(RevisionRecord revision)
     {
-        if (revision.Pid is { } pid)
+        if (revision.Pid is { } pid && revision.PidStartTime is { } started)
         {
-            KillIfRunning(pid, JsonSerializer.Deserialize<LaunchSpec>(revision.Launch)!.Executable);
+            KillIfSame(pid, started);
         }
     }
 
     /// <summary>
-    /// Kills a process a dead agent left behind — only if its command line still names <paramref name="marker"/>
-    /// (its artifact's path): the pid may since have been given to another process.
+    /// Kills a process a dead agent left behind — only if <paramref name="pid"/> is still that process, the
+    /// one that started at <paramref name="startTime"/> (<see cref="ProcessStartTime"/>): the pid may since
+    /// have been given to another process, whatever its command line says. A row recorded without a start
+    /// time names no process for sure and kills nothing.
     /// </summary>
     /// <returns>Whether a process was killed.</returns>
-    private static bool KillIfRunning(int pid, string marker)
+    private static bool KillIfSame(int pid, long startTime)
     {
         try
         {
-            if (!Signals.IsAlive(pid) || !File.ReadAllText($"/proc/{pid}/cmdline").Contains(marker, StringComparison.Ordinal))
+            if (!ProcessStartTime.IsSame(pid, startTime))
             {
                 return false;
             }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
 using DeployMatrix.Engine.Processes;
+using DeployMatrix.Local.Artifacts;
 using DeployMatrix.Local.Proxy;
 using DeployMatrix.State;
 
@@ -28,6 +29,7 @@ public sealed record AgentOptions
 public sealed partial class LocalAgent(LocalPaths paths, StateStore state, TimeProvider time, AgentOptions options, IProcessRunner? processes = null) : IAsyncDisposable
 {
     private readonly IProcessRunner _processes = processes ?? new ProcessRunner(time);
+    private readonly ArtifactStore _artifacts = new(paths, state);
     private readonly ConcurrentDictionary<string, ServiceProxy> _proxies = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RunningRevision> _running = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _serviceLocks = new(StringComparer.Ordinal);
@@ -79,9 +81,9 @@ public sealed partial class LocalAgent(LocalPaths paths, StateStore state, TimeP
     public async Task<RevisionView> CreateRevisionAsync(CreateRevisionRequest request, CancellationToken cancellationToken) =>
         await WithServiceLock(request.Env, request.Service, async () =>
         {
-            if (!File.Exists(request.Launch.Executable))
+            if (_artifacts.CheckLaunchable(request.Launch.Executable, request.Digest) is { } refused)
             {
-                throw new AgentException(400, $"artifact {request.Image} is missing at {request.Launch.Executable}; build it again");
+                throw new AgentException(400, $"artifact {request.Image} cannot be launched: {refused}");
             }
 
             Locked(() => state.EnsureService(request.Env, request.Service, request.Lane, request.ListenerPort));

@@ -37,6 +37,49 @@ public sealed class ArtifactStore(LocalPaths paths, StateStore state)
 
     public static string ImageName(string lane, string digest) => $"{Scheme}{lane}@{digest}";
 
+    /// <summary>
+    /// Whether <paramref name="executable"/> may be launched as the artifact <paramref name="digest"/>
+    /// (<c>sha256:</c> and 64 lowercase hex digits): it must be the file this store keeps under that digest
+    /// (<c>artifacts/sha256/HEX</c>, a regular file, not a link) and its content must still hash to it. A row
+    /// of state.db names what to run but is not trusted as code: one rewritten to point elsewhere (say
+    /// <c>/bin/sh</c>), or a stored file changed since it was built, is refused. The file is read whole once.
+    /// </summary>
+    /// <returns>null when it may be launched, else why not, in one line.</returns>
+    public string? CheckLaunchable(string executable, string digest)
+    {
+        const string prefix = "sha256:";
+        var hex = digest.StartsWith(prefix, StringComparison.Ordinal) ? digest[prefix.Length..] : "";
+        if (hex.Length != 64 || !hex.All(char.IsAsciiHexDigitLower))
+        {
+            return $"'{digest}' is not a sha256 digest of a stored artifact";
+        }
+
+        var stored = Path.Combine(paths.Artifacts, "sha256", hex);
+        if (!string.Equals(Path.GetFullPath(executable), Path.GetFullPath(stored), StringComparison.Ordinal))
+        {
+            return $"{executable} is not the stored artifact of {digest} ({stored})";
+        }
+
+        var file = new FileInfo(stored);
+        if (!file.Exists)
+        {
+            return $"the stored artifact of {digest} is missing at {stored}; build it again";
+        }
+
+        if (file.LinkTarget is not null)
+        {
+            return $"the stored artifact {stored} is a link (to {file.LinkTarget}), not the built file; build it again";
+        }
+
+        string actual;
+        using (var stream = new FileStream(stored, FileMode.Open, FileAccess.Read, FileShare.Read))
+        {
+            actual = prefix + Convert.ToHexStringLower(SHA256.HashData(stream));
+        }
+
+        return actual == digest ? null : $"the stored artifact {stored} was changed after it was built (its content is {actual}, not {digest}); build it again";
+    }
+
     /// <summary>Resolves <c>local://LANE:TAG</c> or <c>local://LANE@sha256:…</c> to a stored artifact, or null.</summary>
     public ArtifactRecord? Resolve(string image)
     {

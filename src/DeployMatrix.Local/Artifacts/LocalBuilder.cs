@@ -33,6 +33,8 @@ public sealed class LocalBuilder(LocalPaths paths, ArtifactStore store, string m
         ProcessResult result;
         try
         {
+            // The build command is the operator's own tool: it keeps the operator's environment (registry
+            // logins, toolchains); only what the build produces runs as a revision, on a clean environment.
             result = await processes.RunAsync(new ProcessSpec
             {
                 Program = step.Command[0],

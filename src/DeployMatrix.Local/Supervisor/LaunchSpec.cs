@@ -17,23 +17,20 @@ public sealed record LaunchSpec
     public string Probe { get; init; } = "/readyz";
 
     /// <summary>
-    /// The child to start: this launch with the platform's own variables added (PORT, DEPLOYMATRIX_*), its
-    /// output appended to <paramref name="logPath"/>. The agent's own runtime tuning is not the child's business.
+    /// The child to start: this launch's variables and the platform's own (<paramref name="extraEnv"/>: PORT,
+    /// DEPLOYMATRIX_*) on an otherwise empty environment (<see cref="RevisionEnvironment"/>), its output
+    /// appended to <paramref name="logPath"/>.
     /// </summary>
     public ProcessSpec Process(IReadOnlyDictionary<string, string> extraEnv, string logPath, TimeSpan stopGrace)
     {
-        var env = new Dictionary<string, string?>(StringComparer.Ordinal) { [Proxy.ServiceProxy.InlineCompletionsVariable] = null };
-        foreach (var (key, value) in Env.Concat(extraEnv))
-        {
-            env[key] = value;
-        }
-
+        var env = RevisionEnvironment.Build(Env, extraEnv, Environment.GetEnvironmentVariable);
         return new ProcessSpec
         {
             Program = Executable,
             Args = Args,
             WorkingDirectory = WorkingDirectory,
             Env = env,
+            InheritEnvironment = false,
             LogPath = logPath,
             Capture = false,
             StopGrace = stopGrace,

@@ -144,6 +144,39 @@ public sealed class ProcessRunnerTests : IDisposable
         Assert.True((await run.WaitAsync(TimeSpan.FromSeconds(20))).TimedOut);
     }
 
+    [Fact]
+    public async Task WithoutInheritance_TheChildSeesOnlyTheGivenVariables()
+    {
+        Environment.SetEnvironmentVariable("DM_TEST_AGENT_SECRET", "present");
+
+        var result = await _runner.RunAsync(new ProcessSpec
+        {
+            Program = "/usr/bin/env",
+            WorkingDirectory = _dir.Path,
+            Env = new Dictionary<string, string?> { ["ONLY"] = "this" },
+            InheritEnvironment = false,
+        }, CancellationToken.None);
+
+        Assert.Equal("ONLY=this\n", result.Stdout);
+    }
+
+    [Fact]
+    public async Task AStartedChild_IsNamedByPidAndStartTime_EvenWhenItsNameHoldsParenthesesAndSpaces()
+    {
+        var odd = Path.Combine(_dir.Path, "a) b (c");
+        File.Copy("/bin/sleep", odd);
+        File.SetUnixFileMode(odd, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        await using var child = _runner.Start(new ProcessSpec { Program = odd, Args = ["30"], WorkingDirectory = _dir.Path, StopGrace = TimeSpan.Zero });
+
+        var started = child.StartTime ?? throw new InvalidOperationException("no start time");
+
+        Assert.True(ProcessStartTime.IsSame(child.Pid, started));
+        Assert.False(ProcessStartTime.IsSame(child.Pid, started + 1));
+        Assert.True(ProcessStartTime.Of(Environment.ProcessId) < started);
+        await child.StopAsync(TimeSpan.Zero);
+        Assert.Null(ProcessStartTime.Of(child.Pid));
+    }
+
     private ProcessSpec Sh(string script, Action<ProcessLine>? onLine = null, string? log = null, bool capture = true, TimeSpan? timeout = null, IReadOnlyDictionary<string, string?>? env = null) => new()
     {
         Program = "sh",
