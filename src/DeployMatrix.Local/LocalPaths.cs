@@ -25,9 +25,16 @@ public sealed record LocalPaths(string Root)
 
     public string RunLog(string lane) => Path.Combine(Root, "logs", "runs", $"{lane}.log");
 
-    /// <summary>The maintenance bypass token of a service (mode 0600; never printed, never sent to the agent).</summary>
-    public string MaintenanceToken(string env, string service) => Path.Combine(Root, "secrets", $"maintenance-{env}-{service}.token");
+    /// <summary>
+    /// The maintenance bypass token of a service (mode 0600; never printed, never sent to the agent): a folder
+    /// per environment, so no two (environment, service) pairs share a file (<c>a</c>+<c>b-c</c> and <c>a-b</c>+<c>c</c> did).
+    /// </summary>
+    /// <exception cref="ArgumentException">A name that is not one plain path segment.</exception>
+    public string MaintenanceToken(string env, string service) => Path.Combine(Root, "secrets", "maintenance", Segment(env), Segment(service) + ".token");
 
     /// <summary>A service's data folder, shared by its revisions and its migration job across deploys.</summary>
     public string DataDir(string env, string service) => Path.Combine(Root, "data", env, service);
+
+    private static string Segment(string name) =>
+        name.Length > 0 && name is not ("." or "..") && name.IndexOfAny(['/', '\\', '\0']) < 0 ? name : throw new ArgumentException($"'{name}' is not a valid name", nameof(name));
 }

@@ -13,19 +13,29 @@ public sealed partial class CloudRunDouble
 
     public IReadOnlyCollection<string> Secrets => [.. _secrets.Keys];
 
-    /// <summary>A secret with no version yet (what an enable interrupted between creating it and adding its version leaves).</summary>
-    public void AddSecret(string name)
+    /// <summary>A secret made by someone else, with no version yet (or, labelled as DeployMatrix's, what an enable interrupted between creating it and adding its version leaves).</summary>
+    public void AddSecret(string name, IReadOnlyDictionary<string, string>? labels = null)
     {
-        _secrets[name] = new JsonObject { ["name"] = name, ["replication"] = new JsonObject { ["automatic"] = new JsonObject() }, ["createTime"] = "2026-11-26T12:00:00Z" };
+        var secret = new JsonObject { ["name"] = name, ["replication"] = new JsonObject { ["automatic"] = new JsonObject() }, ["createTime"] = "2026-11-26T12:00:00Z" };
+        if (labels is not null)
+        {
+            secret["labels"] = new JsonObject([.. labels.Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value))]);
+        }
+
+        _secrets[name] = secret;
         SecretVersions[name] = [];
     }
+
+    /// <summary>The labels a secret carries (google.cloud.secretmanager.v1.Secret.labels).</summary>
+    public IReadOnlyDictionary<string, string> SecretLabels(string name) =>
+        _secrets[name]["labels"]?.AsObject().ToDictionary(l => l.Key, l => l.Value!.GetValue<string>()) ?? [];
 
     private JsonObject? GetSecret(string name) => _secrets.TryGetValue(name, out var secret) ? secret.DeepClone().AsObject() : null;
 
     private JsonObject CreateSecret(string parent, string secretId, JsonObject body, out string? invalid)
     {
         var name = $"{parent}/secrets/{secretId}";
-        invalid = _secrets.ContainsKey(name) ? $"Secret [{name}] already exists." : body["replication"] is null ? "Replication is required." : null;
+        invalid = _secrets.ContainsKey(name) ? $"Secret [{name}] already exists." : body["replication"] is null ? "Replication is required." : InvalidLabels(body["labels"]?.AsObject());
         var secret = body.DeepClone().AsObject();
         secret["name"] = name;
         secret["createTime"] = "2026-11-26T12:00:00Z";
@@ -36,6 +46,35 @@ public sealed partial class CloudRunDouble
         }
 
         return secret;
+    }
+
+    /// <summary>
+    /// Secret Manager's rule for labels (Secret.labels in google/cloud/secretmanager/v1/resources.proto): at
+    /// most 64; keys 1–63 characters matching <c>[\p{Ll}\p{Lo}][\p{Ll}\p{Lo}\p{N}_-]{0,62}</c>, values
+    /// 0–63 matching <c>[\p{Ll}\p{Lo}\p{N}_-]{0,63}</c>.
+    /// </summary>
+    private static string? InvalidLabels(JsonObject? labels)
+    {
+        if (labels is null)
+        {
+            return null;
+        }
+
+        if (labels.Count > 64)
+        {
+            return "A secret may have at most 64 labels.";
+        }
+
+        foreach (var (key, value) in labels)
+        {
+            var text = value?.GetValueKind() == System.Text.Json.JsonValueKind.String ? value.GetValue<string>() : null;
+            if (!System.Text.RegularExpressions.Regex.IsMatch(key, @"^[\p{Ll}\p{Lo}][\p{Ll}\p{Lo}\p{N}_-]{0,62}$") || text is null || !System.Text.RegularExpressions.Regex.IsMatch(text, @"^[\p{Ll}\p{Lo}\p{N}_-]{0,63}$"))
+            {
+                return $"Invalid label: {key}.";
+            }
+        }
+
+        return null;
     }
 
     private JsonObject? AddSecretVersion(string secretName, JsonObject body)

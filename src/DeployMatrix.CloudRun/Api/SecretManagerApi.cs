@@ -1,6 +1,7 @@
 namespace DeployMatrix.CloudRun.Api;
 
 /// <summary>Secret Manager v1: the calls maintenance mode needs to keep a bypass token it never reads back.</summary>
+/// <remarks>A secret's <see cref="Secret.Labels"/> are part of the Secret resource (google.cloud.secretmanager.v1.Secret.labels), read back with it.</remarks>
 public sealed class SecretManagerApi(GoogleHttp http, GoogleEndpoints endpoints)
 {
     public static string SecretName(string project, string secretId) => $"projects/{project}/secrets/{secretId}";
@@ -12,11 +13,9 @@ public sealed class SecretManagerApi(GoogleHttp http, GoogleEndpoints endpoints)
         http.SendAsync<Secret>(HttpMethod.Post, Url($"projects/{project}/secrets?secretId={Uri.EscapeDataString(secretId)}"),
             new Secret { Replication = new Replication(new AutomaticReplication()), Labels = labels }, ct);
 
+    /// <returns>The new version; its name ends in its number (<c>…/versions/N</c>).</returns>
     public Task<SecretVersion> AddVersionAsync(string secretName, byte[] data, CancellationToken ct) =>
         http.SendAsync<SecretVersion>(HttpMethod.Post, Url($"{secretName}:addVersion"), new AddSecretVersionRequest(new SecretPayload(Convert.ToBase64String(data))), ct);
-
-    /// <summary>A version (<c>…/versions/latest</c> is the newest enabled one), or null when there is none.</summary>
-    public Task<SecretVersion?> GetVersionAsync(string versionName, CancellationToken ct) => http.GetOrNullAsync<SecretVersion>(Url(versionName), ct);
 
     /// <summary>
     /// Grants <paramref name="member"/> (<c>serviceAccount:…</c>) <paramref name="role"/> on the secret, keeping

@@ -17,7 +17,8 @@ public sealed record ServiceSnapshot(string? Image, IReadOnlyList<TrafficTarget>
 /// Maintenance mode on Cloud Run, where no proxy of ours stands in front: the service is told through
 /// its environment (<see cref="Variables"/>) and answers 503 itself, keeping health probes and holders of
 /// a valid bypass cookie (<see cref="BypassCookie"/>) let through. The bypass token lives in a Secret
-/// Manager secret the revision reads as an environment variable; it is created once and never read back.
+/// Manager secret of DeployMatrix's own (labelled so), a new version on every enable, which the revision
+/// reads as an environment variable; it is never read back.
 /// Enabling serves a maintenance revision of the content that served most traffic (by digest, as the
 /// revision reports it), with all traffic; disabling restores the template's image and the split from
 /// before, revisions named. An enable whose revision fails restores both at once.
@@ -38,7 +39,7 @@ public sealed class CloudRunMaintenance(RunApi run, SecretManagerApi secrets) : 
     public async Task<MaintenanceStarted> EnableAsync(ResolvedTarget target, string message, int retryAfterSeconds, CancellationToken cancellationToken)
     {
         var service = await run.RequireServiceAsync(target.Project!, target.Region!, target.Service, cancellationToken);
-        var secret = await EnsureSecretAsync(target, service, cancellationToken);
+        var (secret, version) = await EnsureSecretAsync(target, service, cancellationToken);
         var containers = Containers(service);
         // The split as revisions by name: a LATEST entry put back later would route to whatever is latest then.
         var pins = CloudRunPlatform.Serving(service).Select(t => new TrafficTarget { Type = TrafficTarget.ToRevision, Revision = t.Revision, Percent = t.Percent }).ToList();
@@ -55,7 +56,7 @@ public sealed class CloudRunMaintenance(RunApi run, SecretManagerApi secrets) : 
                 new EnvVar { Name = MessageVariable, Value = message },
                 new EnvVar { Name = RetryAfterVariable, Value = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) },
                 new EnvVar { Name = ScopeVariable, Value = $"{target.Environment}/{target.Service}" },
-                new EnvVar { Name = TokenVariable, ValueSource = new EnvVarSource(new SecretKeySelector(secret, "latest")) },
+                new EnvVar { Name = TokenVariable, ValueSource = new EnvVarSource(new SecretKeySelector(secret, version)) },
             ],
         };
         // The maintenance revision serves the image that served, so it carries that revision's tag.
@@ -131,13 +132,18 @@ public sealed class CloudRunMaintenance(RunApi run, SecretManagerApi secrets) : 
     }
 
     /// <summary>
-    /// The token's secret, ready for the revision to read: created once, given a version if it has none
-    /// (an enable interrupted between the two), and readable by the identity the service runs as —
-    /// Cloud Run resolves a secret reference as the revision's service account when it creates the
-    /// revision, and the revision fails without roles/secretmanager.secretAccessor on it.
+    /// The token's secret with a new version for this maintenance, readable by the identity the service
+    /// runs as. The secret is DeployMatrix's own — created here with the label <see cref="ManagedByLabel"/>
+    /// (Secret Manager labels) — and an existing secret of that name without the label is someone
+    /// else's: it is refused, never trusted (whoever made it may read every version through its IAM
+    /// policy). Every enable adds a new random token as a new version and the revision reads exactly that
+    /// version, so cookies from an earlier maintenance, or a leaked token, stop working. Cloud Run resolves
+    /// a secret reference as the revision's service account when it creates the revision, and the
+    /// revision fails without roles/secretmanager.secretAccessor on it.
     /// </summary>
-    /// <exception cref="PlatformException">The grant cannot be made with these credentials; the message is the exact command for someone who can.</exception>
-    private async Task<string> EnsureSecretAsync(ResolvedTarget target, RunService service, CancellationToken cancellationToken)
+    /// <returns>The secret's name and the version the revision reads.</returns>
+    /// <exception cref="PlatformException">The secret is not DeployMatrix's, or the grant cannot be made with these credentials (the message is the exact command for someone who can).</exception>
+    private async Task<(string Secret, string Version)> EnsureSecretAsync(ResolvedTarget target, RunService service, CancellationToken cancellationToken)
     {
         var name = SecretManagerApi.SecretName(target.Project!, SecretId(target.Service));
         var account = service.Template?.ServiceAccount
@@ -148,17 +154,19 @@ public sealed class CloudRunMaintenance(RunApi run, SecretManagerApi secrets) : 
             throw new PlatformException($"cannot tell which service account {target.Service} runs as, so maintenance cannot let it read its token; grant it, then enable again: {grant}");
         }
 
-        if (await secrets.GetSecretAsync(name, cancellationToken) is null)
+        if (await secrets.GetSecretAsync(name, cancellationToken) is { } existing)
         {
-            await secrets.CreateSecretAsync(target.Project!, SecretId(target.Service), new Dictionary<string, string> { ["managed-by"] = "deploymatrix" }, cancellationToken);
+            if (existing.Labels?.GetValueOrDefault(ManagedByLabel) != ManagedBy)
+            {
+                throw new PlatformException($"Secret Manager secret {name} exists but DeployMatrix did not create it (it has no label {ManagedByLabel}={ManagedBy}), so it is not trusted with the maintenance token; find out whose it is, delete it (gcloud secrets delete {SecretId(target.Service)} --project {target.Project}) if it is not in use, then enable again");
+            }
+        }
+        else
+        {
+            await secrets.CreateSecretAsync(target.Project!, SecretId(target.Service), new Dictionary<string, string> { [ManagedByLabel] = ManagedBy }, cancellationToken);
         }
 
-        // "latest" must be a version the revision can read: none (an interrupted enable) or a disabled one gets a new one.
-        if (await secrets.GetVersionAsync($"{name}/versions/latest", cancellationToken) is not { State: "ENABLED" })
-        {
-            await secrets.AddVersionAsync(name, Encoding.UTF8.GetBytes(BypassCookie.NewToken()), cancellationToken);
-        }
-
+        var version = await secrets.AddVersionAsync(name, Encoding.UTF8.GetBytes(BypassCookie.NewToken()), cancellationToken);
         try
         {
             await secrets.GrantAsync(name, SecretAccessor, $"serviceAccount:{account}", cancellationToken);
@@ -168,8 +176,14 @@ public sealed class CloudRunMaintenance(RunApi run, SecretManagerApi secrets) : 
             throw new PlatformException($"{target.Service} runs as {account}, which must read the maintenance token, and these credentials cannot grant that (secretmanager.secrets.setIamPolicy); ask someone who can to run: {grant}");
         }
 
-        return name;
+        return (name, version.Name?.Split('/')[^1] ?? "latest");
     }
+
+    /// <summary>The Secret Manager label (key and value) that marks a secret as created by DeployMatrix.</summary>
+    public const string ManagedByLabel = "managed-by";
+
+    /// <inheritdoc cref="ManagedByLabel"/>
+    public const string ManagedBy = "deploymatrix";
 
     /// <summary>The role a revision's service account needs to read a secret it references (Secret Manager's IAM roles).</summary>
     public const string SecretAccessor = "roles/secretmanager.secretAccessor";

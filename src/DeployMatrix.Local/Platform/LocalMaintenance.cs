@@ -1,15 +1,16 @@
-using DeployMatrix.Core.Maintenance;
 using DeployMatrix.Core.Resolution;
 using DeployMatrix.Engine.Platform;
 using DeployMatrix.Local.Agent;
+using DeployMatrix.Local.Maintenance;
 
 namespace DeployMatrix.Local.Platform;
 
 /// <summary>
 /// Maintenance mode on the local platform: the agent's proxy answers 503 (health probes and bypass-cookie
 /// holders excepted) while the store records maintenance. The bypass token is a file only its owner can
-/// read (0600 in a 0700 folder), created once and kept across enable and disable so cookies stay valid;
-/// it is never sent to the agent and never printed.
+/// read (0600 in a 0700 folder), replaced by a new random one on every enable so cookies from an earlier
+/// maintenance (or a leaked one) stop working (<see cref="MaintenanceTokenFile"/>); it is never sent to
+/// the agent and never printed.
 /// </summary>
 public sealed class LocalMaintenance(LocalPaths paths, AgentClient agent, string matrixDirectory) : IMaintenanceMode
 {
@@ -18,13 +19,13 @@ public sealed class LocalMaintenance(LocalPaths paths, AgentClient agent, string
         _ = await LocalPlatform.Call(() => agent.ServiceAsync(target.Environment, target.Service, cancellationToken))
             ?? throw new PlatformException($"{target.Service} has not been deployed to {target.Environment}; deploy it first");
         var path = paths.MaintenanceToken(target.Environment, target.Service);
-        if (!File.Exists(path))
+        try
         {
-            var folder = Path.GetDirectoryName(path)!;
-            Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            using var file = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite });
-            using var writer = new StreamWriter(file);
-            writer.Write(BypassCookie.NewToken());
+            MaintenanceTokenFile.Rotate(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new PlatformException($"cannot write the maintenance bypass token {Path.GetRelativePath(matrixDirectory, path)}: {e.Message}");
         }
 
         return new MaintenanceStarted(null, Path.GetRelativePath(matrixDirectory, path));

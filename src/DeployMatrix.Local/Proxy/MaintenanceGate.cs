@@ -10,8 +10,11 @@ public sealed record ProxyAnswer(int Status, string Reason, IReadOnlyList<string
 /// Maintenance mode in front of a service: health probes pass, the bypass endpoint trades the secret
 /// token for a signed cookie, requests with a valid cookie pass, everything else gets a 503 with
 /// Retry-After. Only consulted while maintenance is on, so the forwarding path stays untouched.
+/// With no well-formed token (null: its file is missing or damaged) nobody gets through — the gate fails closed.
 /// </summary>
-public sealed class MaintenanceGate(string token, string scope, string message, int retryAfterSeconds, TimeProvider time)
+/// <param name="token">The bypass token, or null when there is none usable.</param>
+/// <param name="scope">The service's identity the cookie is signed for, <c>env/service</c>.</param>
+public sealed class MaintenanceGate(string? token, string scope, string message, int retryAfterSeconds, TimeProvider time)
 {
     private static readonly string[] Allowed = ["/healthz", "/readyz"];
 
@@ -31,12 +34,12 @@ public sealed class MaintenanceGate(string token, string scope, string message, 
         var headers = Headers(text, lineEnd);
         if (path == BypassCookie.Path)
         {
-            return BypassCookie.TokenMatches(token, headers.GetValueOrDefault(BypassCookie.TokenHeader.ToLowerInvariant()))
+            return token is not null && BypassCookie.TokenMatches(token, headers.GetValueOrDefault(BypassCookie.TokenHeader.ToLowerInvariant()))
                 ? new ProxyAnswer(204, "No Content", [$"set-cookie: {BypassCookie.SetCookie(BypassCookie.Issue(token, scope, time.GetUtcNow()))}", "cache-control: no-store"], "")
                 : new ProxyAnswer(403, "Forbidden", ["cache-control: no-store"], "deploymatrix: wrong or missing bypass token\n");
         }
 
-        if (headers.TryGetValue("cookie", out var cookies) && BypassCookie.IsValid(token, scope, CookieValue(cookies), time.GetUtcNow()))
+        if (token is not null && headers.TryGetValue("cookie", out var cookies) && BypassCookie.IsValid(token, scope, CookieValue(cookies), time.GetUtcNow()))
         {
             return null;
         }

@@ -6,6 +6,9 @@ namespace DeployMatrix.FunctionalTests.CloudRun;
 /// </summary>
 public sealed class CloudRunMaintenanceTests : CloudRunExampleTests
 {
+    /// <summary>The label DeployMatrix puts on the token's secret when it creates it.</summary>
+    private static readonly Dictionary<string, string> Ours = new(StringComparer.Ordinal) { ["managed-by"] = "deploymatrix" };
+
     [Fact]
     public void Maintenance_KeepsTheTokenInSecretManager_TellsTheServiceThroughItsEnvironment_AndDisableRestoresTheSplit()
     {
@@ -35,6 +38,8 @@ public sealed class CloudRunMaintenanceTests : CloudRunExampleTests
         Assert.Equal("ledger migration", env["DEPLOYMATRIX_MAINTENANCE_MESSAGE"]["value"]!.GetValue<string>());
         Assert.Equal("production/runtime", env["DEPLOYMATRIX_MAINTENANCE_SCOPE"]["value"]!.GetValue<string>());
         Assert.Equal(secret, env["DEPLOYMATRIX_MAINTENANCE_TOKEN"]["valueSource"]!["secretKeyRef"]!["secret"]!.GetValue<string>());
+        Assert.Equal("1", env["DEPLOYMATRIX_MAINTENANCE_TOKEN"]["valueSource"]!["secretKeyRef"]!["version"]!.GetValue<string>()); // exactly this enable's token
+        Assert.Equal("deploymatrix", Google.SecretLabels(secret)["managed-by"]);
         Assert.Equal("TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", service["traffic"]![0]!["type"]!.GetValue<string>());
         Assert.Contains("in maintenance since", Cli("maintenance", "status", "runtime", "--env", "production").Out, StringComparison.Ordinal);
         var refused = Cli("traffic", "runtime", "--env", "production", "--to", "runtime-00001-abc=100");
@@ -50,7 +55,43 @@ public sealed class CloudRunMaintenanceTests : CloudRunExampleTests
         Assert.DoesNotContain(container["env"]!.AsArray(), e => e!["name"]!.GetValue<string>().StartsWith("DEPLOYMATRIX_", StringComparison.Ordinal));
         Assert.Equal(split, service["traffic"]!.ToJsonString());
         Assert.Contains("serving (not in maintenance)", Cli("maintenance", "status", "runtime", "--env", "production").Out, StringComparison.Ordinal);
-        Assert.Single(Google.SecretVersions[secret]); // enabling again would reuse the token, not mint another
+        Assert.Single(Google.SecretVersions[secret]);
+    }
+
+    [Fact]
+    public void EveryEnable_MintsANewTokenVersion_AndTheMaintenanceRevisionReadsThatOne()
+    {
+        const string Name = "projects/openagentsgemini/locations/us-central1/services/runtime";
+        const string Secret = "projects/openagentsgemini/secrets/runtime-maintenance-token";
+        Assert.Equal(0, Cli("maintenance", "enable", "runtime", "--env", "production").ExitCode);
+        Assert.Equal(0, Cli("maintenance", "disable", "runtime", "--env", "production").ExitCode);
+
+        var again = Cli("maintenance", "enable", "runtime", "--env", "production");
+
+        Assert.True(again.ExitCode == 0, again.ToString());
+        var versions = Google.SecretVersions[Secret];
+        Assert.Equal(2, versions.Count);
+        Assert.NotEqual(versions[0], versions[1]); // the first maintenance's token (and its cookies) no longer let anyone through
+        var token = Google.Service(Name)["template"]!["containers"]![0]!["env"]!.AsArray().Single(e => e!["name"]!.GetValue<string>() == "DEPLOYMATRIX_MAINTENANCE_TOKEN")!;
+        Assert.Equal("2", token["valueSource"]!["secretKeyRef"]!["version"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void ASecretOfTheSameNameThatDeployMatrixDidNotCreate_IsRefused_AndNothingChanges()
+    {
+        const string Name = "projects/openagentsgemini/locations/us-central1/services/runtime";
+        const string Secret = "projects/openagentsgemini/secrets/runtime-maintenance-token";
+        Google.AddSecret(Secret); // someone else's, unlabelled: whoever made it may read every version
+        var before = Google.Service(Name).ToJsonString();
+
+        var enable = Cli("maintenance", "enable", "runtime", "--env", "production");
+
+        Assert.Equal(1, enable.ExitCode);
+        Assert.Equal("deploymatrix: Secret Manager secret projects/openagentsgemini/secrets/runtime-maintenance-token exists but DeployMatrix did not create it (it has no label managed-by=deploymatrix), so it is not trusted with the maintenance token; find out whose it is, delete it (gcloud secrets delete runtime-maintenance-token --project openagentsgemini) if it is not in use, then enable again", enable.Err.Trim());
+        Assert.Empty(Google.SecretVersions[Secret]); // no token was put where someone else reads it
+        Assert.Empty(Google.SecretMembers(Secret, "roles/secretmanager.secretAccessor"));
+        Assert.Equal(before, Google.Service(Name).ToJsonString());
+        Assert.Contains("serving (not in maintenance)", Cli("maintenance", "status", "runtime", "--env", "production").Out, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -96,7 +137,7 @@ public sealed class CloudRunMaintenanceTests : CloudRunExampleTests
     public void TheSecretGrant_KeepsAConditionalBindingOfTheSameRole_AsItWas()
     {
         const string Secret = "projects/openagentsgemini/secrets/runtime-maintenance-token";
-        Google.AddSecret(Secret);
+        Google.AddSecret(Secret, Ours);
         var expired = new System.Text.Json.Nodes.JsonObject
         {
             ["role"] = "roles/secretmanager.secretAccessor",
@@ -117,7 +158,7 @@ public sealed class CloudRunMaintenanceTests : CloudRunExampleTests
     public void ATokenSecretLeftWithoutAVersion_IsGivenOne_AndMaintenanceStarts()
     {
         const string Secret = "projects/openagentsgemini/secrets/runtime-maintenance-token";
-        Google.AddSecret(Secret); // an earlier enable stopped between creating the secret and adding its version
+        Google.AddSecret(Secret, Ours); // an earlier enable stopped between creating the secret and adding its version
 
         var enable = Cli("maintenance", "enable", "runtime", "--env", "production", "--message", "ledger migration");
 

@@ -26,11 +26,11 @@ public sealed class MaintenanceTests : ExampleTest
         try
         {
             Assert.True(enable.ExitCode == 0, enable.ToString());
-            var tokenFile = Path.Combine(Example.Dir, ".deploymatrix", "secrets", "maintenance-staging-runtime-staging.token");
+            var tokenFile = Path.Combine(Example.Dir, ".deploymatrix", "secrets", "maintenance", "staging", "runtime-staging.token");
             var token = File.ReadAllText(tokenFile).Trim();
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(tokenFile));
             Assert.DoesNotContain(token, enable.Out + enable.Err, StringComparison.Ordinal);
-            Assert.Contains("maintenance-staging-runtime-staging.token", enable.Out, StringComparison.Ordinal);
+            Assert.Contains(Path.Combine("secrets", "maintenance", "staging", "runtime-staging.token"), enable.Out, StringComparison.Ordinal);
 
             using (var blocked = await Http.GetAsync(new Uri($"{url}/api/v1/runtime/status")))
             {
@@ -78,6 +78,53 @@ public sealed class MaintenanceTests : ExampleTest
         var history = Example.Cli("history", "runtime").Out;
         Assert.Contains("maintenance-enable", history, StringComparison.Ordinal);
         Assert.Contains("maintenance-disable", history, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AZeroByteTokenFile_IsReplacedOnEnable_AndEachEnableRevokesTheCookiesOfTheLast()
+    {
+        Assert.Equal(0, Example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1").ExitCode);
+        var url = $"http://127.0.0.1:{Example.Ports["runtime-staging"]}";
+        var tokenFile = Path.Combine(Example.Dir, ".deploymatrix", "secrets", "maintenance", "staging", "runtime-staging.token");
+        Directory.CreateDirectory(Path.GetDirectoryName(tokenFile)!);
+        File.WriteAllBytes(tokenFile, []); // what an interrupted first enable left
+
+        try
+        {
+            Assert.Equal(0, Example.Cli("maintenance", "enable", "runtime", "--env", "staging").ExitCode);
+            var first = File.ReadAllText(tokenFile);
+            Assert.Matches("^[A-Za-z0-9_-]{43}$", first);
+            Assert.Equal(HttpStatusCode.Forbidden, (await BypassAsync(url, "")).StatusCode);
+            var cookie = (await BypassAsync(url, first)).Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+            Assert.Equal(HttpStatusCode.OK, await StatusWithCookieAsync(url, cookie));
+
+            Assert.Equal(0, Example.Cli("maintenance", "disable", "runtime", "--env", "staging").ExitCode);
+            Assert.Equal(0, Example.Cli("maintenance", "enable", "runtime", "--env", "staging").ExitCode);
+
+            var second = File.ReadAllText(tokenFile);
+            Assert.NotEqual(first, second);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, await StatusWithCookieAsync(url, cookie)); // the earlier maintenance's cookie is dead
+            Assert.Equal(HttpStatusCode.Forbidden, (await BypassAsync(url, first)).StatusCode);
+            Assert.Equal(HttpStatusCode.NoContent, (await BypassAsync(url, second)).StatusCode);
+        }
+        finally
+        {
+            Example.Cli("maintenance", "disable", "runtime", "--env", "staging");
+        }
+    }
+
+    private static async Task<HttpResponseMessage> BypassAsync(string url, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{url}{BypassCookie.Path}");
+        request.Headers.TryAddWithoutValidation(BypassCookie.TokenHeader, token);
+        return await Http.SendAsync(request);
+    }
+
+    private static async Task<HttpStatusCode> StatusWithCookieAsync(string url, string cookie)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{url}/api/v1/runtime/status") { Headers = { { "Cookie", cookie } } };
+        using var response = await Http.SendAsync(request);
+        return response.StatusCode;
     }
 
     [Fact]

@@ -15,7 +15,7 @@ namespace DeployMatrix.Local.Tests.Proxy;
 /// </summary>
 public sealed class MaintenanceGateTests : IAsyncLifetime
 {
-    private const string Token = "test-bypass-token-4b1d9e";
+    private const string Token = "Gw3xT9kQ2mV7pL4sN8rB1cZ6hJ0dF5yA3eU9iO2wK7q"; // 43 base64url characters, as BypassCookie.NewToken makes
     private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-11-26T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
     private readonly HttpClient _client = new(new SocketsHttpHandler { UseProxy = false, UseCookies = false }) { Timeout = TimeSpan.FromSeconds(20) };
     private WebApplication _upstream = null!;
@@ -65,7 +65,7 @@ public sealed class MaintenanceGateTests : IAsyncLifetime
         var cookie = setCookie.Split(';')[0];
 
         Assert.Equal(HttpStatusCode.NoContent, bypass.StatusCode);
-        Assert.Matches(@"^deploymatrix_bypass=\d+\.[A-Za-z0-9_-]{43}; Max-Age=900; Path=/; Secure; HttpOnly; SameSite=Lax$", setCookie);
+        Assert.Matches(@"^deploymatrix_bypass=\d+\.[A-Za-z0-9_-]{43}; Max-Age=900; Path=/; Secure; HttpOnly; SameSite=Strict$", setCookie);
         Assert.DoesNotContain(Token, setCookie, StringComparison.Ordinal);
         using (var through = await GetAsync("/api/orders", ("Cookie", $"theme=dark; {cookie}")))
         {
@@ -92,11 +92,13 @@ public sealed class MaintenanceGateTests : IAsyncLifetime
         var expires = long.Parse(valid.Split('.')[0], System.Globalization.CultureInfo.InvariantCulture);
         var forged = new[]
         {
-            BypassCookie.Issue("another-token", "staging/svc", _time.GetUtcNow()), // signed with a guessed token
+            BypassCookie.Issue(BypassCookie.NewToken(), "staging/svc", _time.GetUtcNow()), // signed with a guessed token
             BypassCookie.Issue(Token, "production/svc", _time.GetUtcNow()),       // another service's cookie
             $"{expires + 86400}.{valid.Split('.')[1]}",                             // expiry pushed out, old signature
             valid[..^2] + "AA",                                                      // signature bytes changed
             "not-a-cookie",
+            $"{expires + 86400}.{Sign(Token, "staging/svc", expires + 86400)}",  // signed with the token, but claiming a day
+            $"{expires + 86400}.{Sign("", "staging/svc", expires + 86400)}",     // signed with the empty key
         };
 
         Assert.Equal(HttpStatusCode.Forbidden, wrong.StatusCode);
@@ -106,6 +108,35 @@ public sealed class MaintenanceGateTests : IAsyncLifetime
             using var response = await GetAsync("/api/orders", ("Cookie", $"{BypassCookie.Name}={cookie}"));
             Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, cookie);
         }
+    }
+
+    [Theory]
+    [InlineData(null)] // no usable token file
+    [InlineData("")]   // a zero-byte token file
+    public async Task WithNoToken_NobodyGetsThrough_NotEvenWithAnEmptyHeaderOrAnEmptyKeyCookie(string? token)
+    {
+        _proxy.Maintenance = new MaintenanceGate(token, "staging/svc", "down for a schema change", 120, _time);
+        var expires = _time.GetUtcNow().AddYears(5).ToUnixTimeSeconds();
+
+        using var empty = await GetAsync(BypassCookie.Path, (BypassCookie.TokenHeader, ""));
+        using var forged = await GetAsync("/api/orders", ("Cookie", $"{BypassCookie.Name}={expires}.{Sign("", "staging/svc", expires)}"));
+        using var health = await GetAsync("/healthz");
+
+        Assert.Equal(HttpStatusCode.Forbidden, empty.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, forged.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+    }
+
+    [Fact]
+    public async Task ACookieForOneService_IsRefusedByAnother_EvenUnderTheSameToken()
+    {
+        // Browsers send 127.0.0.1's cookies to every port: what keeps them apart is the service signed into them.
+        var forA = BypassCookie.Issue(Token, "staging/a", _time.GetUtcNow());
+        _proxy.Maintenance = new MaintenanceGate(Token, "staging/b", "down", 120, _time);
+
+        using var response = await GetAsync("/api/orders", ("Cookie", $"{BypassCookie.Name}={forA}"));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
     }
 
     [Fact]
@@ -128,4 +159,9 @@ public sealed class MaintenanceGateTests : IAsyncLifetime
 
         return await _client.SendAsync(request);
     }
+
+    /// <summary>A signature computed here from the published construction, as a forger would.</summary>
+    private static string Sign(string key, string scope, long expires) =>
+        Convert.ToBase64String(System.Security.Cryptography.HMACSHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key), System.Text.Encoding.UTF8.GetBytes($"{scope}:{expires}")))
+            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

@@ -15,7 +15,7 @@ namespace DeployMatrix.Local.Tests.Proxy;
 /// </summary>
 public sealed class ServiceMaintenanceContractTests : IAsyncLifetime
 {
-    private const string Token = "contract-token-0c9a77";
+    private const string Token = "c0ntractT0ken-9a77_Qx4vB8nM2kL6pR0sT3wY5zA1"; // 43 base64url characters, as BypassCookie.NewToken makes
     private const string Scope = "production/openagents-control-service";
     private readonly TempDir _dir = new();
     private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false, UseCookies = false }) { Timeout = TimeSpan.FromSeconds(10) };
@@ -25,16 +25,7 @@ public sealed class ServiceMaintenanceContractTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _port = Ports.Free();
-        _service = new ProcessRunner(TimeProvider.System).Start(new LaunchSpec { Executable = ExampleBinaries.ControlService, WorkingDirectory = _dir.Path }.Process(new Dictionary<string, string>
-        {
-            ["PORT"] = _port.ToString(CultureInfo.InvariantCulture),
-            ["DEPLOYMATRIX_MAINTENANCE"] = "1",
-            ["DEPLOYMATRIX_MAINTENANCE_MESSAGE"] = "ledger migration",
-            ["DEPLOYMATRIX_MAINTENANCE_RETRY_AFTER"] = "45",
-            ["DEPLOYMATRIX_MAINTENANCE_SCOPE"] = Scope,
-            ["DEPLOYMATRIX_MAINTENANCE_TOKEN"] = Token,
-        }, Path.Combine(_dir.Path, "service.log"), TimeSpan.FromSeconds(5)));
-        Assert.Null(await Readiness.WaitAsync(_service, _port, "/readyz", TimeSpan.FromSeconds(20), TimeProvider.System, CancellationToken.None));
+        _service = await StartAsync(_dir, _port, Token);
     }
 
     public async Task DisposeAsync()
@@ -60,7 +51,7 @@ public sealed class ServiceMaintenanceContractTests : IAsyncLifetime
         using var bypass = await GetAsync(BypassCookie.Path, (BypassCookie.TokenHeader, Token));
         var setCookie = Assert.Single(bypass.Headers.GetValues("Set-Cookie"));
         Assert.Equal(HttpStatusCode.NoContent, bypass.StatusCode);
-        Assert.Matches(@"^deploymatrix_bypass=\d+\.[A-Za-z0-9_-]{43}; Max-Age=900; Path=/; Secure; HttpOnly; SameSite=Lax$", setCookie);
+        Assert.Matches(@"^deploymatrix_bypass=\d+\.[A-Za-z0-9_-]{43}; Max-Age=900; Path=/; Secure; HttpOnly; SameSite=Strict$", setCookie);
         var issued = setCookie.Split(';')[0]["deploymatrix_bypass=".Length..];
         Assert.True(BypassCookie.IsValid(Token, Scope, issued, TimeProvider.System.GetUtcNow()), $"the service's cookie {issued} is not valid by the proxy's rules");
         Assert.Equal(HttpStatusCode.OK, (await GetAsync("/api/v1/control/status", ("Cookie", $"a=b; deploymatrix_bypass={issued}"))).StatusCode);
@@ -70,13 +61,69 @@ public sealed class ServiceMaintenanceContractTests : IAsyncLifetime
         foreach (var refused in new[]
         {
             BypassCookie.Issue(Token, "staging/openagents-control-service", TimeProvider.System.GetUtcNow()), // another scope
-            BypassCookie.Issue("another-token", Scope, TimeProvider.System.GetUtcNow()),
+            BypassCookie.Issue(BypassCookie.NewToken(), Scope, TimeProvider.System.GetUtcNow()),
             BypassCookie.Issue(Token, Scope, TimeProvider.System.GetUtcNow().AddSeconds(-901)),               // expired
             signedHere[..^2] + "AA",
         })
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, (await GetAsync("/api/v1/control/status", ("Cookie", $"deploymatrix_bypass={refused}"))).StatusCode);
         }
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("short-token")]
+    public async Task WithAnEmptyOrShortToken_TheServiceKeepsTheMaintenancePage_AndLetsNobodyThrough(string token)
+    {
+        // It used to take a missing token for "not in maintenance" and serve everyone: it must fail closed.
+        using var dir = new TempDir();
+        var port = Ports.Free();
+        await using var service = await StartAsync(dir, port, token);
+        var expires = TimeProvider.System.GetUtcNow().AddSeconds(600).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var emptyKeyCookie = Convert.ToBase64String(System.Security.Cryptography.HMACSHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token), System.Text.Encoding.UTF8.GetBytes($"{Scope}:{expires}")))
+            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await StatusAsync(port, "/api/v1/control/status"));
+        Assert.Equal(HttpStatusCode.Forbidden, await StatusAsync(port, BypassCookie.Path, (BypassCookie.TokenHeader, token)));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await StatusAsync(port, "/api/v1/control/status", ("Cookie", $"deploymatrix_bypass={expires}.{emptyKeyCookie}")));
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(port, "/healthz"));
+    }
+
+    [Fact]
+    public async Task ACookieClaimingMoreThan900Seconds_IsRefused_EvenSignedWithTheToken()
+    {
+        var expires = TimeProvider.System.GetUtcNow().AddDays(365).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var signature = Convert.ToBase64String(System.Security.Cryptography.HMACSHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Token), System.Text.Encoding.UTF8.GetBytes($"{Scope}:{expires}")))
+            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await StatusAsync(_port, "/api/v1/control/status", ("Cookie", $"deploymatrix_bypass={expires}.{signature}")));
+    }
+
+    private static async Task<ChildProcess> StartAsync(TempDir dir, int port, string token)
+    {
+        var service = new ProcessRunner(TimeProvider.System).Start(new LaunchSpec { Executable = ExampleBinaries.ControlService, WorkingDirectory = dir.Path }.Process(new Dictionary<string, string>
+        {
+            ["PORT"] = port.ToString(CultureInfo.InvariantCulture),
+            ["DEPLOYMATRIX_MAINTENANCE"] = "1",
+            ["DEPLOYMATRIX_MAINTENANCE_MESSAGE"] = "ledger migration",
+            ["DEPLOYMATRIX_MAINTENANCE_RETRY_AFTER"] = "45",
+            ["DEPLOYMATRIX_MAINTENANCE_SCOPE"] = Scope,
+            ["DEPLOYMATRIX_MAINTENANCE_TOKEN"] = token,
+        }, Path.Combine(dir.Path, "service.log"), TimeSpan.FromSeconds(5)));
+        Assert.Null(await Readiness.WaitAsync(service, port, "/readyz", TimeSpan.FromSeconds(20), TimeProvider.System, CancellationToken.None));
+        return service;
+    }
+
+    private async Task<HttpStatusCode> StatusAsync(int port, string path, params (string Name, string Value)[] headers)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}{path}");
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        using var response = await _http.SendAsync(request);
+        return response.StatusCode;
     }
 
     private async Task<HttpResponseMessage> GetAsync(string path, params (string Name, string Value)[] headers)

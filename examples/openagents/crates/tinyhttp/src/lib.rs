@@ -139,8 +139,10 @@ where
     let handler = Arc::new(handler);
     let faults = Arc::new(Faults::from_env());
     let maintenance = Arc::new(maintenance::Maintenance::from_env());
-    if maintenance.is_some() {
-        eprintln!("{}: in maintenance (DEPLOYMATRIX_MAINTENANCE=1)", name);
+    match maintenance.as_ref() {
+        Some(m) if m.bypassable() => eprintln!("{}: in maintenance (DEPLOYMATRIX_MAINTENANCE=1)", name),
+        Some(_) => eprintln!("{}: in maintenance (DEPLOYMATRIX_MAINTENANCE=1) with no usable bypass token or scope: nobody gets through", name),
+        None => {}
     }
     for stream in listener.incoming().flatten() {
         let handler = Arc::clone(&handler);

@@ -6,7 +6,10 @@
 //! - every request but the probes gets 503 with Retry-After, except with a valid bypass cookie;
 //! - `GET /__deploymatrix/bypass` with the token in `X-DeployMatrix-Bypass-Token` answers 204 and sets
 //!   `deploymatrix_bypass=EXPIRES.SIG` (SIG = base64url HMAC-SHA256 of `SCOPE:EXPIRES` keyed with the
-//!   token), Max-Age 900, Secure, HttpOnly, SameSite=Lax.
+//!   token), Max-Age 900, Secure, HttpOnly, SameSite=Strict;
+//! - a cookie is valid until EXPIRES, and only if EXPIRES is at most 900 s away (nothing issued here lasts longer);
+//! - fail closed: with maintenance on and no usable token (missing, empty, shorter than 43 base64url
+//!   characters) or no scope, the maintenance page stays and nobody gets through — never maintenance off.
 use std::env;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -16,28 +19,42 @@ pub const COOKIE: &str = "deploymatrix_bypass";
 pub const TOKEN_HEADER: &str = "x-deploymatrix-bypass-token";
 pub const BYPASS_PATH: &str = "/__deploymatrix/bypass";
 const TTL_SECONDS: u64 = 900;
+/// 32 random bytes in unpadded base64url, what DeployMatrix writes; anything shorter is no key.
+const MIN_TOKEN_LENGTH: usize = 43;
 
 pub struct Maintenance {
-    token: String,
+    /// None when the token is unusable: then no bypass is possible.
+    token: Option<String>,
     scope: String,
     message: String,
     retry_after: String,
 }
 
 impl Maintenance {
-    /// Some when `DEPLOYMATRIX_MAINTENANCE=1` and a token is set (without one nobody could get through).
+    /// Some when `DEPLOYMATRIX_MAINTENANCE=1`, whatever the token: a missing or damaged token keeps
+    /// maintenance on with no way through, never turns it off.
     pub fn from_env() -> Option<Maintenance> {
         if env::var("DEPLOYMATRIX_MAINTENANCE").map(|v| v == "1").unwrap_or(false) {
-            let token = env::var("DEPLOYMATRIX_MAINTENANCE_TOKEN").ok().filter(|t| !t.is_empty())?;
-            Some(Maintenance {
-                token,
-                scope: env::var("DEPLOYMATRIX_MAINTENANCE_SCOPE").unwrap_or_default(),
-                message: env::var("DEPLOYMATRIX_MAINTENANCE_MESSAGE").unwrap_or_else(|_| "down for maintenance".to_string()),
-                retry_after: env::var("DEPLOYMATRIX_MAINTENANCE_RETRY_AFTER").unwrap_or_else(|_| "300".to_string()),
-            })
+            Some(Maintenance::new(
+                env::var("DEPLOYMATRIX_MAINTENANCE_TOKEN").ok(),
+                env::var("DEPLOYMATRIX_MAINTENANCE_SCOPE").unwrap_or_default(),
+                env::var("DEPLOYMATRIX_MAINTENANCE_MESSAGE").unwrap_or_else(|_| "down for maintenance".to_string()),
+                env::var("DEPLOYMATRIX_MAINTENANCE_RETRY_AFTER").unwrap_or_else(|_| "300".to_string()),
+            ))
         } else {
             None
         }
+    }
+
+    fn new(token: Option<String>, scope: String, message: String, retry_after: String) -> Maintenance {
+        let usable = |t: &String| t.len() >= MIN_TOKEN_LENGTH && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        let token = if scope.is_empty() { None } else { token.filter(usable) };
+        Maintenance { token, scope, message, retry_after }
+    }
+
+    /// Whether anyone can get through (a usable token and a scope); false keeps everyone on the maintenance page.
+    pub fn bypassable(&self) -> bool {
+        self.token.is_some()
     }
 
     /// None to serve the request; otherwise the answer instead.
@@ -45,14 +62,15 @@ impl Maintenance {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         if request.path == BYPASS_PATH {
             let presented = request.header(TOKEN_HEADER).unwrap_or("");
-            return Some(if constant_time_eq(presented.as_bytes(), self.token.as_bytes()) {
-                let expires = (now + TTL_SECONDS).to_string();
-                let value = format!("{}.{}", expires, self.sign(&expires));
-                Response::text(204, "")
-                    .with_header("set-cookie", &format!("{}={}; Max-Age={}; Path=/; Secure; HttpOnly; SameSite=Lax", COOKIE, value, TTL_SECONDS))
-                    .with_header("cache-control", "no-store")
-            } else {
-                Response::text(403, "wrong or missing bypass token\n").with_header("cache-control", "no-store")
+            return Some(match &self.token {
+                Some(token) if constant_time_eq(presented.as_bytes(), token.as_bytes()) => {
+                    let expires = (now + TTL_SECONDS).to_string();
+                    let value = format!("{}.{}", expires, sign(token, &self.scope, &expires));
+                    Response::text(204, "")
+                        .with_header("set-cookie", &format!("{}={}; Max-Age={}; Path=/; Secure; HttpOnly; SameSite=Strict", COOKIE, value, TTL_SECONDS))
+                        .with_header("cache-control", "no-store")
+                }
+                _ => Response::text(403, "wrong or missing bypass token\n").with_header("cache-control", "no-store"),
             });
         }
         let cookie = request
@@ -73,18 +91,22 @@ impl Maintenance {
     }
 
     fn valid(&self, value: &str, now: u64) -> bool {
+        let token = match &self.token {
+            Some(token) => token,
+            None => return false,
+        };
         match value.split_once('.') {
             Some((expires, sig)) => {
-                let fresh = expires.parse::<u64>().map(|e| e > now).unwrap_or(false) && expires.bytes().all(|b| b.is_ascii_digit());
-                fresh && constant_time_eq(self.sign(expires).as_bytes(), sig.as_bytes())
+                let fresh = expires.bytes().all(|b| b.is_ascii_digit()) && expires.parse::<u64>().map(|e| e > now && e <= now + TTL_SECONDS).unwrap_or(false);
+                fresh && constant_time_eq(sign(token, &self.scope, expires).as_bytes(), sig.as_bytes())
             }
             None => false,
         }
     }
+}
 
-    fn sign(&self, expires: &str) -> String {
-        base64url(&hmac_sha256(self.token.as_bytes(), format!("{}:{}", self.scope, expires).as_bytes()))
-    }
+fn sign(token: &str, scope: &str, expires: &str) -> String {
+    base64url(&hmac_sha256(token.as_bytes(), format!("{}:{}", scope, expires).as_bytes()))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -175,5 +197,31 @@ mod tests {
         // RFC 4231, test case 2.
         assert_eq!(hex(&hmac_sha256(b"Jefe", b"what do ya want for nothing?")), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
         assert_eq!(base64url(&[0xfb, 0xff]), "-_8");
+    }
+
+    #[test]
+    fn an_empty_or_short_token_or_no_scope_leaves_no_way_through() {
+        let good = "q6Lk0pZ3mN8vR2xW5yT1aB4cD7eF9gH0jK2lM3nP5rS".to_string();
+        let m = |t: Option<&str>, scope: &str| Maintenance::new(t.map(str::to_string), scope.to_string(), String::new(), "1".to_string());
+        assert!(m(Some(&good), "staging/web").bypassable());
+        assert!(!m(None, "staging/web").bypassable());
+        assert!(!m(Some(""), "staging/web").bypassable());
+        assert!(!m(Some(&good[..42]), "staging/web").bypassable());
+        assert!(!m(Some(&format!("{} ", &good[..43])), "staging/web").bypassable());
+        assert!(!m(Some(&good), "").bypassable());
+        // A cookie signed with the empty key is nothing, whatever it claims.
+        let empty = m(Some(""), "staging/web");
+        assert!(!empty.valid(&format!("2000000000.{}", sign("", "staging/web", "2000000000")), 1_900_000_000));
+    }
+
+    #[test]
+    fn a_cookie_claiming_more_than_900_seconds_is_refused() {
+        let token = "q6Lk0pZ3mN8vR2xW5yT1aB4cD7eF9gH0jK2lM3nP5rS";
+        let m = Maintenance::new(Some(token.to_string()), "staging/web".to_string(), String::new(), "1".to_string());
+        let now = 1_800_000_000u64;
+        let cookie = |e: u64| format!("{}.{}", e, sign(token, "staging/web", &e.to_string()));
+        assert!(m.valid(&cookie(now + 900), now));
+        assert!(!m.valid(&cookie(now + 901), now));
+        assert!(!m.valid(&cookie(now), now));
     }
 }
