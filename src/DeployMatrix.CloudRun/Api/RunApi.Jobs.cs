@@ -32,7 +32,11 @@ public sealed partial class RunApi
     /// <exception cref="ExecutionCancelledException"><paramref name="ct"/> was cancelled; says what became of the execution.</exception>
     public async Task<RunExecution> RunJobAsync(string name, CancellationToken ct, bool waitOnCancel = false)
     {
-        var operation = await http.SendAsync<Operation>(HttpMethod.Post, Url($"{name}:run"), new RunJobRequest { Name = name }, ct);
+        // Once sent, the run is not abandoned half-way: a cancel that lands while the answer is on its way
+        // would lose the name of the execution it started, which then runs on unseen. Cancelled from the
+        // answer on, the execution it names is stopped (or awaited) below.
+        ct.ThrowIfCancellationRequested();
+        var operation = await http.SendAsync<Operation>(HttpMethod.Post, Url($"{name}:run"), new RunJobRequest { Name = name }, CancellationToken.None);
         Operation done;
         try
         {
