@@ -1,7 +1,7 @@
 using System.CommandLine;
 using DeployMatrix.Cli.Common;
 using DeployMatrix.Cli.Composition;
-using DeployMatrix.Core.Rendering;
+using DeployMatrix.Core.Text;
 using DeployMatrix.Engine.Operations;
 using DeployMatrix.Engine.Rollout;
 

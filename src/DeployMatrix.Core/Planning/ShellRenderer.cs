@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using DeployMatrix.Core.Model;
-using DeployMatrix.Core.Rendering;
+using DeployMatrix.Core.Text;
 
 namespace DeployMatrix.Core.Planning;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using DeployMatrix.Core.Rendering;
+using DeployMatrix.Core.Text;
 using DeployMatrix.Core.Resolution;
 
 namespace DeployMatrix.Engine.Drill;

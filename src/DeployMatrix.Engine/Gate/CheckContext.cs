@@ -1,4 +1,4 @@
-using DeployMatrix.Core.Rendering;
+using DeployMatrix.Core.Text;
 using System.Text;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Resolution;

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using DeployMatrix.Core.Model;
-using DeployMatrix.Core.Rendering;
+using DeployMatrix.Core.Text;
 
 namespace DeployMatrix.Engine.Gate;
 

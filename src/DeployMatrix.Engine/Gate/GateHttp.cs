@@ -1,5 +1,5 @@
 using DeployMatrix.Core.Model;
-using DeployMatrix.Core.Rendering;
+using DeployMatrix.Core.Text;
 
 namespace DeployMatrix.Engine.Gate;
 

@@ -22,7 +22,7 @@ public sealed record ProcessSpec
     /// top — right for the operator's own tools (build commands, gate <c>command:</c> checks, git, a binary
     /// lane's <c>run</c>, the agent itself), which need the operator's credentials and settings. False: the
     /// child sees <see cref="Env"/> and nothing else — how a revision or job starts, as on Cloud Run (the local
-    /// platform's allow-list is <c>DeployMatrix.Local.Supervisor.RevisionEnvironment</c>).
+    /// platform's allow-list is its revision environment).
     /// </summary>
     public bool InheritEnvironment { get; init; } = true;
 

@@ -1,6 +1,6 @@
-using DeployMatrix.Core.Rendering;
+using DeployMatrix.Core.Text;
 
-namespace DeployMatrix.Core.Tests.Rendering;
+namespace DeployMatrix.Core.Tests.Text;
 
 /// <summary>Text from outside stays on its line and inside its Markdown cell or code span, and sends no terminal escape.</summary>
 public sealed class UntrustedTextTests

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace DeployMatrix.Core.Rendering;
+namespace DeployMatrix.Core.Text;
 
 /// <summary>
 /// Text that came from outside (a reason typed by a person, a platform's error message, a revision's
