@@ -38,7 +38,7 @@ internal sealed class CheckContext(GateServices services, string logPath)
 
     public void Log(string line) => _log.Append(Redactor.Apply(line)).Append('\n');
 
-    public void Flush() => File.WriteAllText(LogPath, _log.ToString());
+    public void Flush() => Files.SafeFile.Write(LogPath, _log.ToString());
 
     /// <summary>The lane's target in an environment, on the platform the run uses.</summary>
     public ResolvedTarget TargetOf(string lane, string env) => services.Resolve(lane, env);
