@@ -24,6 +24,14 @@ public sealed class RunApiTests : IAsyncLifetime
     public async Task DisposeAsync() => await _connection.DisposeAsync();
 
     [Fact]
+    public void ResourceNames_EscapeEachPart_SoANameCannotAddPathSegmentsOrAQuery()
+    {
+        Assert.Equal("projects/p%2F..%2Fx/locations/us-central1/services/api%3Fa%3Db", RunApi.ServiceName("p/../x", "us-central1", "api?a=b"));
+        Assert.Equal("projects/p/locations/r%2F..%2F..%2Fv1/jobs/..%2F..%2Fx", RunApi.JobName("p", "r/../../v1", "../../x"));
+        Assert.Equal(Name, RunApi.ServiceName("openagentsgemini", "us-central1", "openagents-control-service"));
+    }
+
+    [Fact]
     public async Task PatchingTheImage_CreatesARevision_AfterPollingTheOperation()
     {
         var before = (await _api.GetServiceAsync(Name, CancellationToken.None))!;

@@ -14,7 +14,7 @@ internal static class DrillCommand
     {
         var target = new TargetArguments("The lane to drill.");
         var steps = new Option<string>("--steps") { Description = "Canary percents to shift through, in order (default 5,25,50,100).", HelpName = "N,N,…", DefaultValueFactory = _ => "5,25,50,100" };
-        var output = new Option<string?>("--out") { Description = "Where the report goes (default .deploymatrix/drills/TIMESTAMP/).", HelpName = "DIR" };
+        var output = new Option<string?>("--out") { Description = "Where the report goes (default .deploymatrix/drills/TIMESTAMP/); a folder that is a symbolic link is refused.", HelpName = "DIR" };
         var dwell = new Option<string>("--dwell") { Description = "How long each traffic step holds before the next (default 5s).", HelpName = "DURATION", DefaultValueFactory = _ => "5s" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the steps and their commands; change nothing." };
         var canary = new Command("canary", "Shift traffic from the stable revision to the latest ready one step by step, roll back, and report: step-results.jsonl, summary.json, SUMMARY.md, one log per step and timeline.svg (traffic and error rate per revision). A failed step is recorded and the drill goes on; exit 1 if any step failed.");

@@ -33,7 +33,9 @@ internal static class RenderCommand
         var map = DeployMapRenderer.Render(matrix);
         if (output is not null)
         {
-            File.WriteAllText(Path.GetFullPath(output, context.WorkingDirectory), map);
+            // A document meant to be committed: readable by all (0644), but still never written through a link.
+            Engine.Files.SafeFile.Write(Path.GetFullPath(output, context.WorkingDirectory), map,
+                Engine.Files.SafeFile.OwnerOnly | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
             context.Err.WriteLine($"wrote {output}");
             return ExitCodes.Ok;
         }

@@ -19,7 +19,7 @@ internal sealed class GlobalOptions
 
     public Option<string?> File { get; } = new("--file", "-f")
     {
-        Description = "The matrix file. Default: the nearest deploymatrix.yaml in the current folder or its parents.",
+        Description = "The matrix file. Default: the nearest deploymatrix.yaml in the current folder or its parents up to the repository root or $HOME (one owned by another user is refused).",
         HelpName = "PATH",
         Recursive = true,
     };

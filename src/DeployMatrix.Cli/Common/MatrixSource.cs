@@ -1,6 +1,7 @@
 using System.CommandLine;
 using DeployMatrix.Core.Loading;
 using DeployMatrix.Core.Model;
+using DeployMatrix.Engine.Files;
 
 namespace DeployMatrix.Cli.Common;
 
@@ -11,7 +12,7 @@ internal static class MatrixSource
     public static string Locate(ParseResult result, CliContext context, string? positional = null, string? searchFrom = null)
     {
         var explicitPath = positional ?? result.GetValue(context.Options.File);
-        var (path, error) = MatrixLocator.Locate(explicitPath, searchFrom ?? context.WorkingDirectory);
+        var (path, error) = MatrixLocator.Locate(explicitPath, searchFrom ?? context.WorkingDirectory, context.Env("HOME"), FileOwner.IsCurrentUser);
         if (path is null)
         {
             throw new UsageException(error!);

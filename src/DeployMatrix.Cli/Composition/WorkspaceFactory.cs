@@ -2,6 +2,9 @@ using System.CommandLine;
 using DeployMatrix.Cli.Common;
 using DeployMatrix.CloudRun.Gcloud;
 using DeployMatrix.Core.Model;
+using DeployMatrix.Core;
+using DeployMatrix.Engine;
+using DeployMatrix.Engine.Files;
 using DeployMatrix.Engine.Processes;
 using DeployMatrix.Engine.Recording;
 using DeployMatrix.Engine.Workspaces;
@@ -23,6 +26,7 @@ internal static class WorkspaceFactory
     public static Workspace Open(Matrix matrix, ParseResult result, CliContext context)
     {
         var paths = LocalPaths.For(matrix.BaseDirectory);
+        OpenStateFolder(paths.Root);
         var state = StateStore.Open(paths.StateDb, context.Time);
         var processes = new ProcessRunner(context.Time);
         var platforms = new Platforms(matrix.BaseDirectory, paths, state, processes, context);
@@ -53,6 +57,19 @@ internal static class WorkspaceFactory
             Env = context.Env,
             Resources = [platforms],
         };
+    }
+
+    /// <summary>Creates .deploymatrix/ owner-only with its .gitignore; one that is a symbolic link is refused (exit 2).</summary>
+    public static void OpenStateFolder(string root)
+    {
+        try
+        {
+            StateFolder.Ensure(root);
+        }
+        catch (IOException e)
+        {
+            throw new OperationException(e.Message, ExitCodes.BadInput);
+        }
     }
 
     /// <summary>The workspace of a matrix whose folder already keeps state, or null: read-only commands never create <c>.deploymatrix/</c>.</summary>

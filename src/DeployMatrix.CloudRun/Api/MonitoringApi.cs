@@ -69,7 +69,7 @@ public sealed class MonitoringApi(GoogleHttp http, GoogleEndpoints endpoints)
         string? page = null;
         do
         {
-            var url = new Uri(endpoints.Monitoring, $"v3/projects/{project}/timeSeries?{string.Join('&', query)}{(page is null ? "" : $"&pageToken={Uri.EscapeDataString(page)}")}");
+            var url = new Uri(endpoints.Monitoring, $"v3/projects/{Uri.EscapeDataString(project)}/timeSeries?{string.Join('&', query)}{(page is null ? "" : $"&pageToken={Uri.EscapeDataString(page)}")}");
             var response = await http.GetAsync<ListTimeSeriesResponse>(url, ct);
             series.AddRange(response.TimeSeries ?? []);
             page = string.IsNullOrEmpty(response.NextPageToken) ? null : response.NextPageToken;

@@ -6,7 +6,9 @@ namespace DeployMatrix.CloudRun.Api;
 /// <summary>Cloud Run jobs: the seed's migration job — image update, run and wait, executions.</summary>
 public sealed partial class RunApi
 {
-    public static string JobName(string project, string region, string job) => $"projects/{project}/locations/{region}/jobs/{job}";
+    /// <summary>The resource name; each part escaped as a URL segment (names are validated at load; this is the second line of defence).</summary>
+    public static string JobName(string project, string region, string job) =>
+        $"projects/{Uri.EscapeDataString(project)}/locations/{Uri.EscapeDataString(region)}/jobs/{Uri.EscapeDataString(job)}";
 
     public async Task<RunJob> GetJobAsync(string name, CancellationToken ct) =>
         await http.GetOrNullAsync<RunJob>(Url(name), ct)

@@ -15,7 +15,9 @@ public sealed partial class RunApi(GoogleHttp http, GoogleEndpoints endpoints, T
     /// <value>The default first poll comes after 1 s; later polls back off to 10 s.</value>
     public TimeSpan FirstPoll { get; init; } = TimeSpan.FromSeconds(1);
 
-    public static string ServiceName(string project, string region, string service) => $"projects/{project}/locations/{region}/services/{service}";
+    /// <summary>The resource name; each part escaped as a URL segment (names are validated at load; this is the second line of defence).</summary>
+    public static string ServiceName(string project, string region, string service) =>
+        $"projects/{Uri.EscapeDataString(project)}/locations/{Uri.EscapeDataString(region)}/services/{Uri.EscapeDataString(service)}";
 
     public Task<RunService?> GetServiceAsync(string name, CancellationToken ct) => http.GetOrNullAsync<RunService>(Url(name), ct);
 

@@ -8,6 +8,9 @@ public enum FindingKind
 {
     ForbiddenCommand,
     LegacyAsset,
+
+    /// <summary>A script past <see cref="RepositoryGuard.MaxScriptBytes"/>: not read, so it fails the guard rather than hide a command.</summary>
+    TooLarge,
 }
 
 /// <summary>One thing the guard found, printed as <c>path:line: message</c>.</summary>
@@ -19,20 +22,30 @@ public sealed record GuardFinding(string Path, int Line, FindingKind Kind, strin
 /// <summary>
 /// Scans a repository's scripts, CI workflows, Makefiles, package.json scripts and Dockerfiles for
 /// forbidden legacy commands, and its tree for legacy assets outside the archived paths.
+/// It reads the disk (kept here rather than behind an interface: the scan is its only IO) and reads
+/// regular files only: symbolic links are neither followed nor read (a link to <c>/dev/zero</c> would
+/// never end), and FIFOs, sockets and devices — which report a size of 0 — are never opened (opening a
+/// FIFO blocks until a writer comes, past any timeout).
 /// </summary>
 public static class RepositoryGuard
 {
+    /// <summary>The largest script read, 1 MiB; a larger one is a <see cref="FindingKind.TooLarge"/> finding, not skipped, so padding cannot hide a command.</summary>
+    public const int MaxScriptBytes = 1 << 20;
+
     private static readonly HashSet<string> SkippedDirectories =
         [".git", "node_modules", "target", "bin", "obj", "artifacts", ".deploymatrix", "vendor", ".venv"];
 
     /// <param name="root">The folder to scan.</param>
     /// <param name="matrix">Supplies the forbidden commands, asset patterns and archived paths (relative to the matrix's folder).</param>
-    public static IReadOnlyList<GuardFinding> Scan(Matrix matrix, string root)
+    /// <param name="ct">Stops the scan between files and reads (a gate check's timeout).</param>
+    /// <exception cref="OperationCanceledException"><paramref name="ct"/> was cancelled.</exception>
+    public static IReadOnlyList<GuardFinding> Scan(Matrix matrix, string root, CancellationToken ct = default)
     {
         var findings = new List<GuardFinding>();
         var assets = matrix.Legacy.Assets.Select(Glob.ToRegex).ToList();
-        foreach (var file in Files(root))
+        foreach (var (file, readable) in Files(root))
         {
+            ct.ThrowIfCancellationRequested();
             var relative = Path.GetRelativePath(matrix.BaseDirectory, file).Replace('\\', '/');
             var display = Path.GetRelativePath(root, file).Replace('\\', '/');
             if (matrix.Legacy.Archived.Any(a => relative.StartsWith(a, StringComparison.Ordinal)) ||
@@ -48,27 +61,60 @@ public static class RepositoryGuard
                     $"legacy deploy asset outside the archived paths (matches '{asset}'); move it under {string.Join(" or ", matrix.Legacy.Archived)}"));
             }
 
-            if (ScriptKinds.Classify(file) is { } kind && matrix.Legacy.Commands.Count > 0)
+            if (readable && ScriptKinds.Classify(file) is { } kind && matrix.Legacy.Commands.Count > 0)
             {
-                findings.AddRange(ScanCommands(matrix.Legacy, file, display, kind));
+                if (ReadScript(file, ct) is not { } lines)
+                {
+                    findings.Add(new GuardFinding(display, 1, FindingKind.TooLarge, display,
+                        $"script larger than {MaxScriptBytes / (1 << 20)} MiB is not scanned for legacy commands; split it or move it under {string.Join(" or ", matrix.Legacy.Archived)}"));
+                    continue;
+                }
+
+                findings.AddRange(ScanCommands(matrix.Legacy, lines, display, kind));
             }
         }
 
         return [.. findings.OrderBy(f => f.Path, StringComparer.Ordinal).ThenBy(f => f.Line)];
     }
 
-    private static IEnumerable<GuardFinding> ScanCommands(LegacyPolicy policy, string file, string display, ScriptKind kind)
+    /// <summary>The lines of a regular file of at most <see cref="MaxScriptBytes"/>; null when it is larger; empty when it cannot be read.</summary>
+    private static string[]? ReadScript(string file, CancellationToken ct)
     {
-        string[] lines;
         try
         {
-            lines = File.ReadAllLines(file);
-        }
-        catch (IOException)
-        {
-            yield break;
-        }
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            // Read one byte past the cap: the file may have grown since it was listed.
+            var buffer = new byte[MaxScriptBytes + 1];
+            var length = 0;
+            int read;
+            while (length < buffer.Length && (read = stream.Read(buffer, length, buffer.Length - length)) > 0)
+            {
+                ct.ThrowIfCancellationRequested();
+                length += read;
+            }
 
+            if (length > MaxScriptBytes)
+            {
+                return null;
+            }
+
+            using var reader = new StreamReader(new MemoryStream(buffer, 0, length));
+            var lines = new List<string>();
+            while (reader.ReadLine() is { } line)
+            {
+                lines.Add(line);
+            }
+
+            return [.. lines];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
+    private static IEnumerable<GuardFinding> ScanCommands(LegacyPolicy policy, string[] lines, string display, ScriptKind kind)
+    {
         var candidates = kind == ScriptKind.PackageJson ? PackageScripts(lines) : lines.Select((l, i) => (Line: i + 1, Text: l));
         foreach (var (line, text) in candidates)
         {
@@ -139,17 +185,18 @@ public static class RepositoryGuard
         return line.Trim();
     }
 
-    private static IEnumerable<string> Files(string root)
+    /// <summary>Every entry under <paramref name="root"/> but folders; readable: a regular file with content (not a link, FIFO, socket or device).</summary>
+    private static IEnumerable<(string Path, bool Readable)> Files(string root)
     {
         var pending = new Stack<string>();
         pending.Push(root);
         while (pending.Count > 0)
         {
             var dir = pending.Pop();
-            IEnumerable<string> entries;
+            IEnumerable<FileSystemInfo> entries;
             try
             {
-                entries = Directory.EnumerateFileSystemEntries(dir).Order(StringComparer.Ordinal).ToList();
+                entries = new DirectoryInfo(dir).EnumerateFileSystemInfos().OrderBy(e => e.FullName, StringComparer.Ordinal).ToList();
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -158,16 +205,19 @@ public static class RepositoryGuard
 
             foreach (var entry in entries)
             {
-                if (Directory.Exists(entry))
+                // Attributes and LinkTarget come from lstat: a link is seen as a link, never as what it points at.
+                var link = entry.LinkTarget is not null || (entry.Attributes & FileAttributes.ReparsePoint) != 0;
+                if (entry is DirectoryInfo)
                 {
-                    if (!SkippedDirectories.Contains(Path.GetFileName(entry)) && (File.GetAttributes(entry) & FileAttributes.ReparsePoint) == 0)
+                    if (!link && !SkippedDirectories.Contains(entry.Name))
                     {
-                        pending.Push(entry);
+                        pending.Push(entry.FullName);
                     }
                 }
                 else
                 {
-                    yield return entry;
+                    // FIFOs, sockets and devices report a size of 0, as an empty file does: none has a line to scan.
+                    yield return (entry.FullName, !link && entry is FileInfo { Length: > 0 });
                 }
             }
         }

@@ -97,8 +97,8 @@ internal sealed partial class MatrixReader
         return new Defaults
         {
             Platform = r.Enum("platform", Platforms) ?? PlatformKind.Local,
-            Project = r.String("project"),
-            Region = r.String("region"),
+            Project = CheckProjectAndRegion(r, "project", _diagnostics),
+            Region = CheckProjectAndRegion(r, "region", _diagnostics),
             Rollout = r.Mapping("rollout") is { } rollout
                 ? RolloutReader.Read(new MapReader(rollout, "'defaults.rollout'", _diagnostics, RolloutReader.Keys), RolloutPolicy.Default)
                 : RolloutPolicy.Default,
@@ -188,6 +188,30 @@ internal sealed partial class MatrixReader
 
         diagnostics.Add(pos, "name", $"{what} name '{name}' must be lowercase letters, digits and hyphens, start with a letter, at most 63 characters");
         return false;
+    }
+
+    /// <summary>
+    /// A project id or region as Google spells them (<c>my-project-1</c>, <c>us-central1</c>): lowercase letters,
+    /// digits and hyphens, starting with a letter, at most 30 characters — they become URL path segments and
+    /// gcloud arguments. Google's project ids also need 6 characters; that is left to Google to refuse.
+    /// </summary>
+    /// <returns>The value when it is valid, else null (with a diagnostic at it).</returns>
+    internal static string? CheckProjectAndRegion(MapReader r, string key, DiagnosticBag diagnostics)
+    {
+        if (r.String(key) is not { } value)
+        {
+            return null;
+        }
+
+        if (NamePattern().IsMatch(value) && value.Length <= 30)
+        {
+            return value;
+        }
+
+        diagnostics.Add(r.PosOf(key), "name", key == "project"
+            ? $"project id '{value}' must be lowercase letters, digits and hyphens, start with a letter, at most 30 characters (e.g. my-project-1)"
+            : $"region '{value}' must be lowercase letters, digits and hyphens, start with a letter (e.g. us-central1)");
+        return null;
     }
 
     [GeneratedRegex("^[a-z]([a-z0-9-]*[a-z0-9])?$")]

@@ -11,10 +11,23 @@ namespace DeployMatrix.Core.Yaml;
 /// </summary>
 public static partial class YamlTreeReader
 {
+    /// <summary>
+    /// The deepest nesting a matrix may have, counting aliases at the depth they are used. Reading (and every
+    /// later walk of the tree) recurses once per level, so an unbounded depth lets a small file (60 KB of
+    /// <c>[</c>) overflow the stack and kill the process; a real matrix is under 10 levels deep.
+    /// </summary>
+    public const int MaxDepth = 64;
+
+    /// <summary>Stops reading at the first node past <see cref="MaxDepth"/>; caught in <see cref="Read"/>.</summary>
+    private sealed class TooDeep(SourcePos pos) : Exception
+    {
+        public SourcePos Pos { get; } = pos;
+    }
+
     /// <summary>Parses one YAML document. Returns null (with diagnostics) when the text is not valid YAML.</summary>
     public static YNode? Read(string text, DiagnosticBag diagnostics)
     {
-        var anchors = new Dictionary<string, YNode>(StringComparer.Ordinal);
+        var anchors = new Dictionary<string, (YNode Node, int Height)>(StringComparer.Ordinal);
         var parser = new Parser(new StringReader(text));
         try
         {
@@ -26,7 +39,7 @@ public static partial class YamlTreeReader
             }
 
             parser.Consume<DocumentStart>();
-            var root = ReadNode(parser, anchors, diagnostics);
+            var root = ReadNode(parser, anchors, diagnostics, 1, out _);
             parser.Consume<DocumentEnd>();
             if (parser.Accept<DocumentStart>(out var second))
             {
@@ -34,6 +47,11 @@ public static partial class YamlTreeReader
             }
 
             return root;
+        }
+        catch (TooDeep e)
+        {
+            diagnostics.Add(e.Pos, "yaml", $"nesting deeper than {MaxDepth} levels");
+            return null;
         }
         catch (YamlException e)
         {
@@ -50,17 +68,27 @@ public static partial class YamlTreeReader
         }
     }
 
-    private static YNode ReadNode(IParser parser, Dictionary<string, YNode> anchors, DiagnosticBag diagnostics)
+    /// <param name="depth">The level of the node about to be read (the document's root is 1).</param>
+    /// <param name="height">How many levels the node read spans (a scalar: 1).</param>
+    private static YNode ReadNode(IParser parser, Dictionary<string, (YNode Node, int Height)> anchors, DiagnosticBag diagnostics, int depth, out int height)
     {
         if (parser.TryConsume<AnchorAlias>(out var alias))
         {
             if (anchors.TryGetValue(alias.Value.Value, out var target))
             {
-                return target;
+                // An alias puts its whole anchored tree here: its levels count from this depth.
+                height = target.Height;
+                return depth + height - 1 > MaxDepth ? throw new TooDeep(PosOf(alias)) : target.Node;
             }
 
             diagnostics.Add(PosOf(alias), "yaml", $"unknown alias '*{alias.Value.Value}'");
+            height = 1;
             return new YScalar(PosOf(alias), "", Plain: true);
+        }
+
+        if (depth > MaxDepth)
+        {
+            throw new TooDeep(parser.Current is { } deep ? PosOf(deep) : new SourcePos(1, 1));
         }
 
         YNode node;
@@ -71,41 +99,47 @@ public static partial class YamlTreeReader
             var plain = scalar.Style == ScalarStyle.Plain && scalar.Tag.IsEmpty;
             node = new YScalar(PosOf(scalar), scalar.Value, plain);
             anchor = scalar.Anchor;
+            height = 1;
         }
         else if (parser.TryConsume<SequenceStart>(out var seqStart))
         {
             var items = new List<YNode>();
+            var inner = 0;
             while (!parser.TryConsume<SequenceEnd>(out _))
             {
-                items.Add(ReadNode(parser, anchors, diagnostics));
+                items.Add(ReadNode(parser, anchors, diagnostics, depth + 1, out var itemHeight));
+                inner = Math.Max(inner, itemHeight);
             }
 
             node = new YSequence(PosOf(seqStart), items);
             anchor = seqStart.Anchor;
+            height = inner + 1;
         }
         else
         {
             var mapStart = parser.Consume<MappingStart>();
-            node = ReadMapping(parser, anchors, diagnostics, PosOf(mapStart));
+            node = ReadMapping(parser, anchors, diagnostics, PosOf(mapStart), depth, out height);
             anchor = mapStart.Anchor;
         }
 
         if (!anchor.IsEmpty)
         {
-            anchors[anchor.Value] = node;
+            anchors[anchor.Value] = (node, height);
         }
 
         return node;
     }
 
-    private static YMapping ReadMapping(IParser parser, Dictionary<string, YNode> anchors, DiagnosticBag diagnostics, SourcePos pos)
+    private static YMapping ReadMapping(IParser parser, Dictionary<string, (YNode Node, int Height)> anchors, DiagnosticBag diagnostics, SourcePos pos, int depth, out int height)
     {
         var pairs = new List<YPair>();
         var seen = new Dictionary<string, SourcePos>(StringComparer.Ordinal);
+        var inner = 0;
         while (!parser.TryConsume<MappingEnd>(out _))
         {
-            var keyNode = ReadNode(parser, anchors, diagnostics);
-            var value = ReadNode(parser, anchors, diagnostics);
+            var keyNode = ReadNode(parser, anchors, diagnostics, depth + 1, out var keyHeight);
+            var value = ReadNode(parser, anchors, diagnostics, depth + 1, out var valueHeight);
+            inner = Math.Max(inner, Math.Max(keyHeight, valueHeight));
             if (keyNode is not YScalar key)
             {
                 diagnostics.Add(keyNode.Pos, "yaml", $"a key must be a plain word, not {keyNode.Describe()}");
@@ -128,6 +162,7 @@ public static partial class YamlTreeReader
             pairs.Add(new YPair(key, value));
         }
 
+        height = inner + 1;
         return new YMapping(pos, pairs);
     }
 

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using DeployMatrix.Core.Text;
 using DeployMatrix.Core.Resolution;
+using DeployMatrix.Engine.Files;
 
 namespace DeployMatrix.Engine.Drill;
 
@@ -17,7 +18,7 @@ public static class DrillReport
     public static void Write(string outDir, TargetRef target, DrillResult result, DateTimeOffset generatedAt)
     {
         var lines = result.Steps.Select(s => JsonSerializer.Serialize(StepJson(s), Compact));
-        File.WriteAllText(Path.Combine(outDir, "step-results.jsonl"), string.Join('\n', lines) + "\n");
+        SafeFile.Write(Path.Combine(outDir, "step-results.jsonl"), string.Join('\n', lines) + "\n");
         var passed = result.Steps.Count(s => s.Status == "pass");
         var summary = new Dictionary<string, object?>
         {
@@ -33,9 +34,9 @@ public static class DrillReport
             ["overall_status"] = result.Passed ? "pass" : "fail",
             ["steps"] = result.Steps.Select(StepJson).ToList(),
         };
-        File.WriteAllText(Path.Combine(outDir, "summary.json"), JsonSerializer.Serialize(summary, Indented) + "\n");
-        File.WriteAllText(Path.Combine(outDir, "timeline.svg"), TimelineSvg.Render(result));
-        File.WriteAllText(Path.Combine(outDir, "SUMMARY.md"), Markdown(target, result, generatedAt));
+        SafeFile.Write(Path.Combine(outDir, "summary.json"), JsonSerializer.Serialize(summary, Indented) + "\n");
+        SafeFile.Write(Path.Combine(outDir, "timeline.svg"), TimelineSvg.Render(result));
+        SafeFile.Write(Path.Combine(outDir, "SUMMARY.md"), Markdown(target, result, generatedAt));
     }
 
     private static Dictionary<string, object?> StepJson(DrillStep s) => new()

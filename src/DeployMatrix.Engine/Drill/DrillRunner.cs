@@ -1,6 +1,7 @@
 using System.Globalization;
 using DeployMatrix.Core.Resolution;
 using DeployMatrix.Engine.Execution;
+using DeployMatrix.Engine.Files;
 using DeployMatrix.Engine.Platform;
 
 namespace DeployMatrix.Engine.Drill;
@@ -32,7 +33,8 @@ public sealed class DrillRunner(IPlatform platform, TimeProvider time)
 
     public async Task<DrillResult> RunAsync(ResolvedTarget target, string stable, string canary, IReadOnlyList<int> percents, TimeSpan dwell, string outDir, CancellationToken ct)
     {
-        Directory.CreateDirectory(Path.Combine(outDir, "logs"));
+        SafeFile.RefuseLinkedFolder(outDir);
+        SafeFile.CreateFolder(Path.Combine(outDir, "logs"));
         var start = time.GetUtcNow();
         var steps = new List<DrillStep>();
         var samples = new List<DrillSample>();
@@ -88,7 +90,7 @@ public sealed class DrillRunner(IPlatform platform, TimeProvider time)
             samples.Add(new DrillSample((time.GetUtcNow() - start).TotalSeconds, traffic, ErrorRates(now, previous)));
             previous = now;
             lines.Add($"=> {status}: {reason}");
-            await File.WriteAllLinesAsync(log, lines, ct);
+            SafeFile.Write(log, string.Concat(lines.Select(l => l + "\n")));
             steps.Add(new DrillStep(id, description, command, status, reason, Stamp(started), Stamp(time.GetUtcNow()), Path.GetRelativePath(outDir, log)));
         }
 

@@ -47,7 +47,7 @@ internal sealed class CheckContext(GateServices services, string logPath)
         _log.Append(UntrustedText.Lines(redacted.Length > maxChars ? redacted[..maxChars] + "\n…" : redacted)).Append('\n');
     }
 
-    public void Flush() => File.WriteAllText(LogPath, _log.ToString());
+    public void Flush() => Files.SafeFile.Write(LogPath, _log.ToString());
 
     /// <summary>The lane's target in an environment, on the platform the run uses.</summary>
     public ResolvedTarget TargetOf(string lane, string env) => services.Resolve(lane, env);

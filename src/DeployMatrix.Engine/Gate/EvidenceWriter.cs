@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Text;
+using DeployMatrix.Engine.Files;
 
 namespace DeployMatrix.Engine.Gate;
 
@@ -21,7 +22,7 @@ internal static class EvidenceWriter
             tsv.Append(CultureInfo.InvariantCulture, $"{Clean(r.CheckId)}\t{(r.Required ? "true" : "false")}\t{r.Status}\t{Clean(r.Description)}\t{Relative(r.LogPath, report)}\t{Clean(r.Command)}\n");
         }
 
-        File.WriteAllText(Path.Combine(report.EvidenceDirectory, "results.tsv"), redactor.Apply(tsv.ToString()));
+        SafeFile.Write(Path.Combine(report.EvidenceDirectory, "results.tsv"), redactor.Apply(tsv.ToString()));
         var json = JsonSerializer.Serialize(new
         {
             schema = Schema,
@@ -51,8 +52,8 @@ internal static class EvidenceWriter
                 duration_ms = Math.Round(r.DurationMs, 1),
             }),
         }, Indented);
-        File.WriteAllText(Path.Combine(report.EvidenceDirectory, "results.json"), redactor.Apply(json) + "\n");
-        File.WriteAllText(Path.Combine(report.EvidenceDirectory, "SUMMARY.md"), redactor.Apply(Summary(report, gate, matrix)));
+        SafeFile.Write(Path.Combine(report.EvidenceDirectory, "results.json"), redactor.Apply(json) + "\n");
+        SafeFile.Write(Path.Combine(report.EvidenceDirectory, "SUMMARY.md"), redactor.Apply(Summary(report, gate, matrix)));
     }
 
     private static string Summary(GateReport report, GateConfig gate, Matrix matrix)

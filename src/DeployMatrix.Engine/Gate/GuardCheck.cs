@@ -12,7 +12,7 @@ internal sealed class GuardCheck : IGateCheck
     {
         var spec = (GuardCheckSpec)check;
         var root = Path.GetFullPath(Path.Combine(context.Matrix.BaseDirectory, spec.Dir));
-        var findings = RepositoryGuard.Scan(context.Matrix, root);
+        var findings = RepositoryGuard.Scan(context.Matrix, root, ct);
         foreach (var finding in findings)
         {
             context.Log(finding.ToString());

@@ -1,4 +1,5 @@
 using System.Globalization;
+using DeployMatrix.Core;
 using DeployMatrix.Engine.Drill;
 using DeployMatrix.Engine.Recording;
 using DeployMatrix.Engine.Workspaces;
@@ -26,6 +27,11 @@ public sealed class DrillOperation(Workspace ws)
     public async Task<DrillRun> RunAsync(string lane, string env, IReadOnlyList<int> percents, TimeSpan dwell, string? outDir, Action<string> say, CancellationToken ct)
     {
         var target = ws.Resolve(lane, env);
+        if (outDir is not null)
+        {
+            RefuseLinks(outDir);
+        }
+
         var platform = await ws.Platforms.OpenAsync(target.Platform, ct);
         using var held = await ws.Locks.AcquireAsync(lane, env, "drill", ct);
         ReleaseRules.RefuseInMaintenance(ws, target, "a drill");
@@ -44,5 +50,17 @@ public sealed class DrillOperation(Workspace ws)
             new Dictionary<string, string?> { ["stable"] = stable, ["canary"] = canary, ["steps"] = string.Join(',', percents) },
             result.Passed ? "pass" : "fail", Path.Combine(dir, "summary.json"));
         return new DrillRun(result, dir);
+    }
+
+    /// <summary>Refused before anything changes: a linked report folder would put the report wherever it points.</summary>
+    private static void RefuseLinks(string outDir)
+    {
+        foreach (var folder in new[] { outDir, Path.Combine(outDir, "logs") })
+        {
+            if (new DirectoryInfo(folder).LinkTarget is not null)
+            {
+                throw new OperationException($"--out: {folder} is a symbolic link; give a real folder for the drill's report", ExitCodes.BadInput);
+            }
+        }
     }
 }

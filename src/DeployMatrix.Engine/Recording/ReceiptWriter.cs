@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Resolution;
+using DeployMatrix.Engine.Files;
 
 namespace DeployMatrix.Engine.Recording;
 
@@ -25,7 +26,7 @@ public sealed class ReceiptWriter(string directory, TimeProvider time)
     /// <returns>The receipt's path: <c>receipts/TIMESTAMP-LANE-ENV-ACTION.json</c>.</returns>
     public string Write(TargetRef target, string action, string? tag, IReadOnlyList<StepOutcome> steps, IReadOnlyDictionary<string, string> facts, string? error, bool cancelled = false)
     {
-        Directory.CreateDirectory(directory);
+        SafeFile.CreateFolder(directory);
         var now = time.GetUtcNow();
         var receipt = new JsonObject
         {
@@ -59,21 +60,17 @@ public sealed class ReceiptWriter(string directory, TimeProvider time)
         })]);
         var stem = $"{now.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture)}-{target.Lane}-{target.Environment}-{action}";
         var text = receipt.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
-        // A receipt is never overwritten (the audit chain holds its hash): two in one millisecond get -2, -3, …
-        for (var n = 1; ; n++)
+        // A receipt is never overwritten (the audit chain holds its hash): two in one millisecond get -2, -3, …;
+        // a name taken by anything, a planted link included, is passed over, never written through.
+        for (var n = 1; n <= 1000; n++)
         {
             var path = Path.Combine(directory, n == 1 ? $"{stem}.json" : $"{stem}-{n}.json");
-            try
+            if (SafeFile.TryCreateNew(path, text))
             {
-                using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
-                using var writer = new StreamWriter(file);
-                writer.Write(text);
                 return path;
             }
-            catch (IOException) when (File.Exists(path) && n < 1000)
-            {
-                // Taken; try the next name.
-            }
         }
+
+        throw new IOException($"more than 1000 receipts named {stem} in {directory}");
     }
 }

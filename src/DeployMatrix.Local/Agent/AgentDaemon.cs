@@ -1,4 +1,5 @@
 using DeployMatrix.Engine;
+using DeployMatrix.Engine.Files;
 using DeployMatrix.Engine.Processes;
 using DeployMatrix.Local.Proxy;
 
@@ -67,6 +68,7 @@ public static class AgentDaemon
 
     private static async Task<AgentClient> LaunchAsync(IReadOnlyList<string> command, LocalPaths paths, IProcessRunner processes, TimeProvider time, CancellationToken cancellationToken)
     {
+        StateFolder.Ensure(paths.Root);
         Directory.CreateDirectory(Path.GetDirectoryName(paths.AgentLog)!);
         File.Delete(paths.AgentJson);
         // setsid detaches the agent from this terminal's session; sh only redirects its output. The agent's

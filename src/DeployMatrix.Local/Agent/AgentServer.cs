@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using DeployMatrix.Engine.Files;
 using DeployMatrix.State;
 
 namespace DeployMatrix.Local.Agent;
@@ -20,7 +21,7 @@ public static class AgentServer
 {
     public static async Task<int> RunAsync(LocalPaths paths, AgentOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(paths.Root);
+        StateFolder.Ensure(paths.Root);
         var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -37,8 +38,9 @@ public static class AgentServer
         await app.StartAsync(cancellationToken);
 
         var info = new AgentInfo(app.Urls.First(), token, Environment.ProcessId, time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture), paths.Root);
-        WriteSecret(paths.AgentJson, JsonSerializer.Serialize(info, AgentJson.Options));
-        await File.WriteAllTextAsync(paths.AgentPid, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
+        // Mode 0600 before any byte of the token is written, and never through a link planted at its name.
+        SafeFile.Write(paths.AgentJson, JsonSerializer.Serialize(info, AgentJson.Options));
+        SafeFile.Write(paths.AgentPid, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         try
         {
             await app.WaitForShutdownAsync(cancellationToken);
@@ -123,23 +125,5 @@ public static class AgentServer
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
         return context.Response.WriteAsync(JsonSerializer.Serialize(body, AgentJson.Options));
-    }
-
-    /// <summary>Creates the file readable by its owner only before any byte of the secret is written.</summary>
-    private static void WriteSecret(string path, string content)
-    {
-        var temp = path + ".tmp";
-        using (var stream = new FileStream(temp, new FileStreamOptions
-        {
-            Mode = FileMode.Create,
-            Access = FileAccess.Write,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        }))
-        using (var writer = new StreamWriter(stream))
-        {
-            writer.Write(content);
-        }
-
-        File.Move(temp, path, overwrite: true);
     }
 }

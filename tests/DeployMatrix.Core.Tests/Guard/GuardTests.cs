@@ -87,4 +87,57 @@ public sealed class GuardTests
 
         Assert.Empty(RepositoryGuard.Scan(matrix, matrix.BaseDirectory));
     }
+
+    [Fact]
+    public async Task Guard_ReadsRegularFilesOnly_NotLinksFifosOrDevices()
+    {
+        using var repo = new TempDir();
+        repo.Write("deploymatrix.yaml", Matrix);
+        using var outside = new TempDir();
+        var real = Path.Combine(outside.Path, "deploy.sh");
+        File.WriteAllText(real, "php artisan migrate\n");
+        Directory.CreateDirectory(Path.Combine(repo.Path, "scripts"));
+        File.CreateSymbolicLink(Path.Combine(repo.Path, "scripts", "zero.sh"), "/dev/zero");
+        File.CreateSymbolicLink(Path.Combine(repo.Path, "scripts", "linked.sh"), real);
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [Path.Combine(repo.Path, "scripts", "pipe.sh")]))
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        repo.Write("scripts/ok.sh", "echo fine\nmix test\n");
+        var matrix = MatrixLoader.Load(Path.Combine(repo.Path, "deploymatrix.yaml")).Matrix!;
+
+        // Bounded only so a regression fails instead of hanging the run: the old scan never returned.
+        var findings = await Task.Run(() => RepositoryGuard.Scan(matrix, repo.Path)).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(["scripts/ok.sh:2: mix test"], findings.Select(f => $"{f.Path}:{f.Line}: {f.Subject}"));
+    }
+
+    [Fact]
+    public void Guard_AScriptPastOneMiB_IsAFindingNotAHidingPlace()
+    {
+        using var repo = new TempDir();
+        repo.Write("deploymatrix.yaml", Matrix);
+        repo.Write("scripts/big.sh", new string('#', RepositoryGuard.MaxScriptBytes) + "\nphp artisan migrate\n");
+        repo.Write("scripts/edge.sh", new string('#', RepositoryGuard.MaxScriptBytes - 14) + "\nmix test\n");
+
+        var findings = RepositoryGuard.Scan(MatrixLoader.Load(Path.Combine(repo.Path, "deploymatrix.yaml")).Matrix!, repo.Path);
+
+        Assert.Equal(
+            ["scripts/big.sh:1: TooLarge", "scripts/edge.sh:2: ForbiddenCommand"],
+            findings.Select(f => $"{f.Path}:{f.Line}: {f.Kind}"));
+        Assert.Equal("scripts/big.sh:1: script larger than 1 MiB is not scanned for legacy commands; split it or move it under archive/laravel/", findings[0].ToString());
+    }
+
+    [Fact]
+    public void Guard_StopsWhenCancelled()
+    {
+        using var repo = new TempDir();
+        repo.Write("deploymatrix.yaml", Matrix);
+        repo.Write("scripts/a.sh", "mix test\n");
+
+        Assert.Throws<OperationCanceledException>(() =>
+            RepositoryGuard.Scan(MatrixLoader.Load(Path.Combine(repo.Path, "deploymatrix.yaml")).Matrix!, repo.Path, new CancellationToken(canceled: true)));
+    }
 }

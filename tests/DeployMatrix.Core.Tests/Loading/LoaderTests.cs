@@ -128,6 +128,59 @@ public sealed class LoaderTests
         Assert.Contains("does not exist", MatrixLocator.Locate("missing.yaml", dir.Path).Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Locator_DoesNotClimbAboveTheRepositoryRoot_SoAMatrixPlantedAboveItIsIgnored()
+    {
+        using var dir = new TempDir();
+        dir.Write("deploymatrix.yaml", "planted in a shared parent");
+        Directory.CreateDirectory(Path.Combine(dir.Path, "repo", ".git"));
+        var src = Directory.CreateDirectory(Path.Combine(dir.Path, "repo", "src")).FullName;
+
+        var (path, error) = MatrixLocator.Locate(null, src);
+
+        Assert.Null(path);
+        Assert.StartsWith("no deploymatrix.yaml in ", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Locator_StopsAtAWorktreesDotGitFile_AndStillFindsTheMatrixAtTheRoot()
+    {
+        using var dir = new TempDir();
+        dir.Write("deploymatrix.yaml", "planted in a shared parent");
+        dir.Write("repo/.git", "gitdir: /elsewhere");
+        Directory.CreateDirectory(Path.Combine(dir.Path, "repo", "src"));
+
+        Assert.Null(MatrixLocator.Locate(null, Path.Combine(dir.Path, "repo", "src")).Path);
+        var own = dir.Write("repo/deploymatrix.yaml", "the repository's");
+        Assert.Equal(own, MatrixLocator.Locate(null, Path.Combine(dir.Path, "repo", "src")).Path);
+    }
+
+    [Fact]
+    public void Locator_DoesNotClimbAboveHome_OutsideAnyRepository()
+    {
+        using var dir = new TempDir();
+        dir.Write("deploymatrix.yaml", "planted above home");
+        var home = Directory.CreateDirectory(Path.Combine(dir.Path, "home", "alice")).FullName;
+        var work = Directory.CreateDirectory(Path.Combine(home, "scratch")).FullName;
+
+        Assert.Null(MatrixLocator.Locate(null, work, home).Path);
+        Assert.Null(MatrixLocator.Locate(null, work, home + "/").Path);
+        Assert.Equal(Path.Combine(dir.Path, "deploymatrix.yaml"), MatrixLocator.Locate(null, work).Path);
+    }
+
+    [Fact]
+    public void Locator_RefusesADiscoveredMatrixTheUserDoesNotOwn_ButTakesANamedOne()
+    {
+        using var dir = new TempDir();
+        var planted = dir.Write("deploymatrix.yaml", "someone else's");
+
+        var (path, error) = MatrixLocator.Locate(null, dir.Path, ownedByUser: _ => false);
+
+        Assert.Null(path);
+        Assert.Equal($"refusing {planted}: it is owned by another user, and a matrix's build and gate commands run as you; pass --file {planted} if you trust it", error);
+        Assert.Equal(planted, MatrixLocator.Locate(planted, dir.Path, ownedByUser: _ => false).Path);
+    }
+
     [Theory]
     [InlineData("10m", 600)]
     [InlineData("30s", 30)]

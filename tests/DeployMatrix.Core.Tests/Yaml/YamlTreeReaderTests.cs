@@ -151,4 +151,29 @@ public sealed class YamlTreeReaderTests
 
         Assert.Equal(plain, ((YScalar)root.Get("v")!).Plain);
     }
+
+    [Fact]
+    public void NestingPast64Levels_IsOneDiagnostic_AtTheFirstLevelTooDeep()
+    {
+        Assert.Null(Read("a: " + new string('[', 30000) + new string(']', 30000) + "\n"));
+        Assert.Equal("1:67 yaml: nesting deeper than 64 levels", Problems());
+    }
+
+    [Fact]
+    public void NestingOf64Levels_IsRead()
+    {
+        Assert.NotNull(Read("a: " + new string('[', 63) + new string(']', 63) + "\n"));
+        Assert.Empty(_diagnostics.Items);
+    }
+
+    [Fact]
+    public void AnAlias_CountsTheLevelsItBrings_SoAnchorsCannotStackPastTheBound()
+    {
+        // Each anchor is 40 levels of its own and uses the one before it at its deepest level.
+        var text = "a: &a " + new string('[', 40) + new string(']', 40) + "\n" +
+                   "b: &b " + new string('[', 39) + "*a" + new string(']', 39) + "\n";
+
+        Assert.Null(Read(text));
+        Assert.Equal("2:46 yaml: nesting deeper than 64 levels", Problems());
+    }
 }

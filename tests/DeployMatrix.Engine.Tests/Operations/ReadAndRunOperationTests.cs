@@ -121,6 +121,46 @@ public sealed class ReadAndRunOperationTests : IDisposable
     }
 
     [Fact]
+    public async Task ADrillsReport_ReplacesLinksPlantedInItsFolder_AndNeverWritesThroughThem()
+    {
+        _h.Platform.Seed("web-staging", "local://web@sha256:web-t1", "t1");
+        _h.Platform.Images["local://web:t2"] = "local://web@sha256:web-t2";
+        await new DeployOperation(_h.Workspace).RunAsync("web", "staging", "t2", noTraffic: true, new ChangeOptions(), _h.Reporter, CancellationToken.None);
+        var dir = Path.Combine(_h.Dir, "drill");
+        Directory.CreateDirectory(Path.Combine(dir, "logs"));
+        var victim = Path.Combine(_h.Dir, "victim.txt");
+        File.WriteAllText(victim, "victim");
+        File.CreateSymbolicLink(Path.Combine(dir, "summary.json"), victim);
+        File.CreateSymbolicLink(Path.Combine(dir, "logs", "rollback.log"), victim);
+
+        await _h.RunAsync(new DrillOperation(_h.Workspace).RunAsync("web", "staging", [5], TimeSpan.Zero, dir, _ => { }, CancellationToken.None));
+
+        Assert.Equal("victim", File.ReadAllText(victim));
+        Assert.Null(new FileInfo(Path.Combine(dir, "summary.json")).LinkTarget);
+        Assert.Null(new FileInfo(Path.Combine(dir, "logs", "rollback.log")).LinkTarget);
+        Assert.Contains("\"overall_status\"", File.ReadAllText(Path.Combine(dir, "summary.json")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ADrill_IntoAReportFolderThatIsALink_IsRefusedBeforeAnythingChanges()
+    {
+        var stable = _h.Platform.Seed("web-staging", "local://web@sha256:web-t1", "t1");
+        _h.Platform.Images["local://web:t2"] = "local://web@sha256:web-t2";
+        await new DeployOperation(_h.Workspace).RunAsync("web", "staging", "t2", noTraffic: true, new ChangeOptions(), _h.Reporter, CancellationToken.None);
+        var elsewhere = Directory.CreateDirectory(Path.Combine(_h.Dir, "elsewhere")).FullName;
+        var dir = Path.Combine(_h.Dir, "drill");
+        Directory.CreateSymbolicLink(dir, elsewhere);
+        var audits = _h.State.AuditRecords().Count;
+
+        var refused = await Assert.ThrowsAsync<OperationException>(() => new DrillOperation(_h.Workspace).RunAsync("web", "staging", [5], TimeSpan.Zero, dir, _ => { }, CancellationToken.None));
+
+        Assert.Equal(($"--out: {dir} is a symbolic link; give a real folder for the drill's report", 2), (refused.Message, refused.ExitCode));
+        Assert.Empty(Directory.GetFileSystemEntries(elsewhere));
+        Assert.Equal([new Engine.Platform.TrafficAssignment(stable, 100)], _h.Platform.Traffic("web-staging"));
+        Assert.Equal(audits, _h.State.AuditRecords().Count);
+    }
+
+    [Fact]
     public async Task ADrill_NeedsACanaryBesidesTheStable()
     {
         var stable = _h.Platform.Seed("web-staging", "local://web@sha256:web-t1", "t1");

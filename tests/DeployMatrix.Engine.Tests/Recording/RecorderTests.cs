@@ -108,6 +108,29 @@ public sealed class RecorderTests : IDisposable
     }
 
     [Fact]
+    public void ReceiptsInOneMillisecond_AllKeep_PassingOverPlantedLinks_AndTheAuditChainVerifies()
+    {
+        var target = new TargetRef("api", "production", PlatformKind.CloudRun, "api", "acme", "europe-west1");
+        var folder = Path.Combine(_h.Dir, ".deploymatrix", "receipts");
+        Directory.CreateDirectory(folder);
+        var victim = Path.Combine(_h.Dir, "victim.txt");
+        File.WriteAllText(victim, "victim");
+        File.CreateSymbolicLink(Path.Combine(folder, "20261130T100000000Z-api-production-deploy.json"), victim);
+        File.CreateSymbolicLink(Path.Combine(folder, "20261130T100000000Z-api-production-deploy-2.json"), Path.Combine(_h.Dir, "nowhere"));
+
+        var first = Recorder.Receipts.Write(target, "deploy", "t1", [], new Dictionary<string, string>(), null);
+        var second = Recorder.Receipts.Write(target, "deploy", "t2", [], new Dictionary<string, string>(), null);
+        Recorder.Record("deploy", "api", "production", new Dictionary<string, string?>(), "succeeded", first);
+        Recorder.Record("deploy", "api", "production", new Dictionary<string, string?>(), "succeeded", second);
+
+        Assert.Equal(["20261130T100000000Z-api-production-deploy-3.json", "20261130T100000000Z-api-production-deploy-4.json"], new[] { first, second }.Select(Path.GetFileName));
+        Assert.Equal(("victim", false), (File.ReadAllText(victim), File.Exists(Path.Combine(_h.Dir, "nowhere"))));
+        Assert.Contains("\"t1\"", File.ReadAllText(first), StringComparison.Ordinal);
+        Assert.Contains("\"t2\"", File.ReadAllText(second), StringComparison.Ordinal);
+        Assert.Null(new AuditLog(_h.State).Verify());
+    }
+
+    [Fact]
     public void AReceipt_HasTheSeedsFieldsAndTheSteps()
     {
         var target = new TargetRef("api", "production", PlatformKind.CloudRun, "api", "acme", "europe-west1");
