@@ -1,6 +1,6 @@
-using System.Security.Cryptography;
 using System.Text;
 using DeployMatrix.Core.Maintenance;
+using DeployMatrix.Engine.Files;
 
 namespace DeployMatrix.Local.Maintenance;
 
@@ -14,9 +14,6 @@ namespace DeployMatrix.Local.Maintenance;
 /// </summary>
 public static class MaintenanceTokenFile
 {
-    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-    private const UnixFileMode OwnerOnlyFolder = OwnerOnly | UnixFileMode.UserExecute;
-
     /// <summary>Longer than any token this tool writes; a bigger file is not a token and is not read whole.</summary>
     private const int MaxBytes = 1024;
 
@@ -25,25 +22,9 @@ public static class MaintenanceTokenFile
     /// <exception cref="UnauthorizedAccessException">The folder is not ours to write.</exception>
     public static void Rotate(string path)
     {
-        var folder = Path.GetDirectoryName(path)!;
-        Directory.CreateDirectory(folder, OwnerOnlyFolder);
-        File.SetUnixFileMode(folder, OwnerOnlyFolder); // a folder left wider by hand is narrowed before a secret goes in
-        var temp = Path.Combine(folder, $".{Path.GetFileName(path)}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}.tmp");
-        try
-        {
-            using (var file = new FileStream(temp, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = OwnerOnly }))
-            {
-                file.Write(Encoding.ASCII.GetBytes(BypassCookie.NewToken()));
-                file.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, path, overwrite: true); // rename(2): atomic, and replaces a link at path rather than following it
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+        var folder = SafeFile.CreateFolder(Path.GetDirectoryName(path)!);
+        File.SetUnixFileMode(folder, SafeFile.OwnerOnlyFolder); // a folder left wider by hand is narrowed before a secret goes in
+        SafeFile.Write(path, BypassCookie.NewToken());
     }
 
     /// <summary>
@@ -56,7 +37,8 @@ public static class MaintenanceTokenFile
         try
         {
             var info = new FileInfo(path);
-            if (!info.Exists || info.LinkTarget is not null || info.Length > MaxBytes)
+            // Empty covers what is not a regular file too (a FIFO, a device): never opened, so never blocks.
+            if (!info.Exists || info.LinkTarget is not null || info.Length is 0 or > MaxBytes)
             {
                 return null;
             }
