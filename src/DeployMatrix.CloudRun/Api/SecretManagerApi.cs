@@ -4,13 +4,13 @@ namespace DeployMatrix.CloudRun.Api;
 /// <remarks>A secret's <see cref="Secret.Labels"/> are part of the Secret resource (google.cloud.secretmanager.v1.Secret.labels), read back with it.</remarks>
 public sealed class SecretManagerApi(GoogleHttp http, GoogleEndpoints endpoints)
 {
-    public static string SecretName(string project, string secretId) => $"projects/{project}/secrets/{secretId}";
+    public static string SecretName(string project, string secretId) => $"projects/{Uri.EscapeDataString(project)}/secrets/{Uri.EscapeDataString(secretId)}";
 
     public Task<Secret?> GetSecretAsync(string name, CancellationToken ct) => http.GetOrNullAsync<Secret>(Url(name), ct);
 
     /// <summary>A secret replicated automatically, labelled as DeployMatrix's.</summary>
     public Task<Secret> CreateSecretAsync(string project, string secretId, IReadOnlyDictionary<string, string> labels, CancellationToken ct) =>
-        http.SendAsync<Secret>(HttpMethod.Post, Url($"projects/{project}/secrets?secretId={Uri.EscapeDataString(secretId)}"),
+        http.SendAsync<Secret>(HttpMethod.Post, Url($"projects/{Uri.EscapeDataString(project)}/secrets?secretId={Uri.EscapeDataString(secretId)}"),
             new Secret { Replication = new Replication(new AutomaticReplication()), Labels = labels }, ct);
 
     /// <returns>The new version; its name ends in its number (<c>…/versions/N</c>).</returns>
