@@ -12,7 +12,7 @@ internal static class MatrixSource
     public static string Locate(ParseResult result, CliContext context, string? positional = null, string? searchFrom = null)
     {
         var explicitPath = positional ?? result.GetValue(context.Options.File);
-        var (path, error) = MatrixLocator.Locate(explicitPath, searchFrom ?? context.WorkingDirectory, context.Env("HOME"), FileOwner.IsCurrentUser);
+        var (path, error) = MatrixLocator.Locate(explicitPath, searchFrom ?? context.WorkingDirectory, context.Env("HOME"), FileOwner.IsCurrentUsers);
         if (path is null)
         {
             throw new UsageException(error!);

@@ -41,7 +41,7 @@ public static class MatrixLocator
             {
                 return ownedByUser is null || ownedByUser(candidate)
                     ? (candidate, null)
-                    : (null, $"refusing {candidate}: it is owned by another user, and a matrix's build and gate commands run as you; pass --file {candidate} if you trust it");
+                    : (null, $"refusing {candidate}: it (or its folder, or a link to it) is owned by another user, and a matrix's build and gate commands run as you; pass --file {candidate} if you trust it");
             }
 
             // .git is a folder in a clone and a file in a worktree or submodule.

@@ -6,6 +6,7 @@ namespace DeployMatrix.Engine.Files;
 public static partial class FileOwner
 {
     private const int AtFdCwd = -100;
+    private const int AtSymlinkNoFollow = 0x100;
     private const uint StatxUid = 0x8;
 
     // struct statx is laid out the same on every Linux architecture (unlike struct stat): stx_uid at byte 20.
@@ -13,19 +14,27 @@ public static partial class FileOwner
     private const int UidOffset = 20;
 
     /// <summary>
-    /// Whether the effective user owns <paramref name="path"/> (symbolic links followed: the file that would be
-    /// read). False when it cannot be examined. On systems without <c>statx</c> (not Linux) it answers true:
-    /// the check is not available there.
+    /// Whether the effective user owns <paramref name="path"/> itself — a symbolic link is judged as the
+    /// link, not as what it points to, since whoever made the link chose the target — and the folder it is
+    /// in (relative paths in a matrix resolve from there, so whoever owns the folder decides what runs, as
+    /// git's <c>safe.directory</c> rule says). False when either cannot be examined. On systems without
+    /// <c>statx</c> (not Linux) it answers true: the check is not available there.
     /// </summary>
-    public static bool IsCurrentUser(string path)
+    public static bool IsCurrentUsers(string path)
     {
         if (!OperatingSystem.IsLinux())
         {
             return true;
         }
 
+        var full = Path.GetFullPath(path);
+        return Owned(full) && Path.GetDirectoryName(full) is { } folder && Owned(folder);
+    }
+
+    private static bool Owned(string path)
+    {
         var buffer = new byte[StatxSize];
-        return Statx(AtFdCwd, Path.GetFullPath(path), 0, StatxUid, buffer) == 0 &&
+        return Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxUid, buffer) == 0 &&
                BitConverter.ToUInt32(buffer, UidOffset) == GetEuid();
     }
 

@@ -10,13 +10,13 @@ public sealed class FileOwnerTests
     {
         using var dir = new TempDir();
 
-        Assert.True(FileOwner.IsCurrentUser(dir.Write("deploymatrix.yaml", "x")));
+        Assert.True(FileOwner.IsCurrentUsers(dir.Write("deploymatrix.yaml", "x")));
     }
 
     [Fact]
     public void AFileThatCannotBeExamined_IsNotOwned()
     {
-        Assert.False(FileOwner.IsCurrentUser("/nonexistent/deploymatrix.yaml"));
+        Assert.False(FileOwner.IsCurrentUsers("/nonexistent/deploymatrix.yaml"));
     }
 
     [Fact]
@@ -29,6 +29,51 @@ public sealed class FileOwnerTests
         chown.WaitForExit();
         var othersFile = chown.ExitCode == 0 ? file : "/proc/1/cmdline";
 
-        Assert.False(FileOwner.IsCurrentUser(othersFile));
+        Assert.False(FileOwner.IsCurrentUsers(othersFile));
+    }
+
+    [Fact]
+    public void ALinkAnotherUserMade_ToThisUsersMatrix_IsNotOwned()
+    {
+        using var dir = new TempDir();
+        var file = dir.Write("real.yaml", "x");
+        var link = Path.Combine(dir.Path, "deploymatrix.yaml");
+        File.CreateSymbolicLink(link, file);
+
+        Assert.True(FileOwner.IsCurrentUsers(file));
+        Assert.Equal(!GiveAway("-h", link), FileOwner.IsCurrentUsers(link));
+    }
+
+    [Fact]
+    public void ThisUsersFile_InAFolderAnotherUserOwns_IsNotOwned()
+    {
+        using var dir = new TempDir();
+        var folder = Directory.CreateDirectory(Path.Combine(dir.Path, "theirs")).FullName;
+        var file = Path.Combine(folder, "deploymatrix.yaml");
+        File.WriteAllText(file, "x");
+
+        // Not root: a file of ours directly in /tmp (a folder root owns) stands for it.
+        var ours = GiveAway(null, folder) ? file : Path.Combine(Path.GetTempPath(), $"dm-owner-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(ours, "x");
+        try
+        {
+            Assert.False(FileOwner.IsCurrentUsers(ours));
+        }
+        finally
+        {
+            if (ours != file)
+            {
+                File.Delete(ours);
+            }
+        }
+    }
+
+    /// <summary>Gives a path to nobody (uid 65534); only root can. Returns whether it did.</summary>
+    private static bool GiveAway(string? flag, string path)
+    {
+        string[] args = flag is null ? ["65534", path] : [flag, "65534", path];
+        using var chown = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("chown", args) { RedirectStandardError = true })!;
+        chown.WaitForExit();
+        return chown.ExitCode == 0;
     }
 }
