@@ -86,10 +86,25 @@ public sealed class GoogleHttp
         }
     }
 
-    private static async Task<T> ReadAsync<T>(HttpMethod method, Uri url, HttpResponseMessage response, CancellationToken ct) =>
-        response.IsSuccessStatusCode
-            ? (await response.Content.ReadFromJsonAsync<T>(Json, ct))!
-            : throw await ErrorAsync(method, url, response, ct);
+    /// <exception cref="PlatformException">An error answer, or a success that is not the JSON Google's API gives (a proxy's page, a wrong URL).</exception>
+    private static async Task<T> ReadAsync<T>(HttpMethod method, Uri url, HttpResponseMessage response, CancellationToken ct)
+    {
+        if (!response.IsSuccessStatusCode)
+        {
+            throw await ErrorAsync(method, url, response, ct);
+        }
+
+        try
+        {
+            return await response.Content.ReadFromJsonAsync<T>(Json, ct)
+                ?? throw new PlatformException($"{url.Host} answered {method} {url.AbsolutePath} with an empty body, not the JSON Google's API gives");
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or NotSupportedException)
+        {
+            var type = response.Content.Headers.ContentType?.MediaType ?? "no content type";
+            throw new PlatformException($"{url.Host} answered {method} {url.AbsolutePath} with {type}, not the JSON Google's API gives; is {url.GetLeftPart(UriPartial.Authority)} Google's API (check {CloudRunConnection.EndpointVariable})?");
+        }
+    }
 
     private ResiliencePipeline<HttpResponseMessage> Pipeline(TimeSpan firstDelay, Func<HttpStatusCode, bool> retryable, bool retryBrokenConnections) =>
         new ResiliencePipelineBuilder<HttpResponseMessage>()

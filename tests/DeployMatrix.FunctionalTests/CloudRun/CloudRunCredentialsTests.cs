@@ -92,6 +92,20 @@ public sealed class CloudRunCredentialsTests : CloudRunExampleTests
     }
 
     [Fact]
+    public void AnApiUrlThatAnswersSomethingElse_FailsInOneLine_NamingTheVariable()
+    {
+        // Under this path the double answers as a deployed service would: 200 "ok", plain text.
+        Env["DEPLOYMATRIX_GOOGLE_API_URL"] = new Uri(Google.BaseUri, "not-google/").ToString();
+
+        var run = Cli("status", "runtime", "--env", "staging");
+
+        Assert.True(run.ExitCode == 1, run.ToString());
+        Assert.Contains("not the JSON Google's API gives; is http://127.0.0.1:", run.Err, StringComparison.Ordinal);
+        Assert.Contains("(check DEPLOYMATRIX_GOOGLE_API_URL)?", run.Err, StringComparison.Ordinal);
+        Assert.Single(run.Err.Trim().Split('\n'));
+    }
+
+    [Fact]
     public void AnApiUrlInCleartextToAnotherMachine_IsRefused_BeforeTheTokenGoesAnywhere()
     {
         Env["DEPLOYMATRIX_GOOGLE_API_URL"] = "http://192.0.2.1/";
