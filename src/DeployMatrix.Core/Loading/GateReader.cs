@@ -207,7 +207,14 @@ internal static partial class GateReader
 
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
             {
-                r.Diagnostics.Add(r.PosOf("url"), "check-target", $"'url' in {r.Context} must be an absolute http(s) URL, not '{url}'");
+                r.Diagnostics.Add(r.PosOf("url"), "check-target", $"'url' in {r.Context} must be an absolute http(s) URL, not '{(url.Contains('@', StringComparison.Ordinal) ? "(a URL with user information, not shown)" : url)}'");
+                return null;
+            }
+
+            if (uri.UserInfo.Length > 0)
+            {
+                // Not echoed: the URL holds a password, and diagnostics go to terminals and CI logs.
+                r.Diagnostics.Add(r.PosOf("url"), "check-target", $"'url' in {r.Context} carries a user name or password, which would be written to logs and evidence; remove it and give a token with 'token-env'");
                 return null;
             }
 

@@ -177,7 +177,7 @@ public sealed class LoaderTests
         var (path, error) = MatrixLocator.Locate(null, dir.Path, ownedByUser: _ => false);
 
         Assert.Null(path);
-        Assert.Equal($"refusing {planted}: it is owned by another user, and a matrix's build and gate commands run as you; pass --file {planted} if you trust it", error);
+        Assert.Equal($"refusing {planted}: it (or its folder, or a link to it) is owned by another user, and a matrix's build and gate commands run as you; pass --file {planted} if you trust it", error);
         Assert.Equal(planted, MatrixLocator.Locate(planted, dir.Path, ownedByUser: _ => false).Path);
     }
 
