@@ -5,6 +5,7 @@ using DeployMatrix.Cli.Common;
 using DeployMatrix.Core;
 using DeployMatrix.Core.Diagnostics;
 using DeployMatrix.Engine;
+using DeployMatrix.Core.Text;
 
 namespace DeployMatrix.Cli;
 
@@ -31,7 +32,7 @@ internal static class CliApp
         }
         catch (UsageException e)
         {
-            context.Err.WriteLine($"deploymatrix: {e.Message}");
+            context.Err.WriteLine($"deploymatrix: {UntrustedText.OneLine(e.Message)}");
             return ExitCodes.BadInput;
         }
         catch (InvalidMatrix)
@@ -43,7 +44,7 @@ internal static class CliApp
         {
             // An operation refused or failed (platform failures included): one line the user can act on,
             // and the exit code that goes with it.
-            context.Err.WriteLine($"deploymatrix: {e.Message}");
+            context.Err.WriteLine($"deploymatrix: {UntrustedText.OneLine(e.Message)}");
             return e.ExitCode;
         }
         catch (OperationCanceledException e)

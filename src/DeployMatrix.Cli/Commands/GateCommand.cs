@@ -4,6 +4,7 @@ using DeployMatrix.Cli.Common;
 using DeployMatrix.Cli.Composition;
 using DeployMatrix.Engine.Gate;
 using DeployMatrix.Engine.Operations;
+using DeployMatrix.Core.Text;
 
 namespace DeployMatrix.Cli.Commands;
 
@@ -31,7 +32,7 @@ internal static class GateCommand
                 {
                     lock (context.Out)
                     {
-                        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {Mark(r.Status)} {r.CheckId,-28} {(r.Required ? "required" : "optional"),-8} {r.Status,-7} {r.Reason} ({r.DurationMs:0} ms)"));
+                        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {Mark(r.Status)} {r.CheckId,-28} {(r.Required ? "required" : "optional"),-8} {r.Status,-7} {UntrustedText.OneLine(r.Reason)} ({r.DurationMs:0} ms)"));
                     }
                 },
                 ct);

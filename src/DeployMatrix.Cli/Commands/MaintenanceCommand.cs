@@ -2,6 +2,7 @@ using System.CommandLine;
 using DeployMatrix.Cli.Common;
 using DeployMatrix.Cli.Composition;
 using DeployMatrix.Engine.Operations;
+using DeployMatrix.Core.Text;
 
 namespace DeployMatrix.Cli.Commands;
 
@@ -48,7 +49,7 @@ internal static class MaintenanceCommand
             var done = await action(new MaintenanceOperation(ws), lane, env, result, ct);
             foreach (var line in done.Lines)
             {
-                context.Out.WriteLine(line);
+                context.Out.WriteLine(UntrustedText.OneLine(line)); // (a message is what someone typed)
             }
 
             return done.Ok ? 0 : 1;

@@ -7,6 +7,7 @@ using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Planning;
 using DeployMatrix.Engine.Git;
 using DeployMatrix.Engine.Operations;
+using DeployMatrix.Core.Text;
 
 namespace DeployMatrix.Cli.Commands;
 
@@ -76,7 +77,7 @@ internal static class PlanCommand
         var planned = Planner.Plan(matrix, request);
         if (planned.Plan is not { } plan)
         {
-            context.Err.WriteLine($"deploymatrix: {planned.Error}");
+            context.Err.WriteLine($"deploymatrix: {UntrustedText.OneLine(planned.Error ?? "")}");
             return planned.ExitCode;
         }
 

@@ -5,6 +5,7 @@ using DeployMatrix.Core.Analysis;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Engine.Operations;
 using DeployMatrix.Engine.Rollout;
+using DeployMatrix.Core.Text;
 
 namespace DeployMatrix.Cli.Commands;
 
@@ -63,10 +64,10 @@ internal static class RolloutCommand
                 context.Out.WriteLine($"rollout complete{(outcome.Reason is null ? "" : $" — {outcome.Reason}")}: the canary takes 100%; the stable revision drains{receipt}");
                 break;
             case RolloutEnd.Paused:
-                context.Err.WriteLine($"deploymatrix: rollout {outcome.Reason}; continue with: deploymatrix rollout resume|promote|abort {lane} --env {env}");
+                context.Err.WriteLine($"deploymatrix: rollout {UntrustedText.OneLine(outcome.Reason ?? "")}; continue with: deploymatrix rollout resume|promote|abort {lane} --env {env}");
                 break;
             default:
-                context.Err.WriteLine($"deploymatrix: rollout {(outcome.End == RolloutEnd.Aborted ? "aborted" : "failed")} — {outcome.Reason}{receipt}");
+                context.Err.WriteLine($"deploymatrix: rollout {(outcome.End == RolloutEnd.Aborted ? "aborted" : "failed")} — {UntrustedText.OneLine(outcome.Reason ?? "")}{receipt}");
                 break;
         }
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using DeployMatrix.Core.Loading;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Engine.Files;
+using DeployMatrix.Core.Text;
 
 namespace DeployMatrix.Cli.Common;
 
@@ -44,7 +45,7 @@ internal static class MatrixSource
     {
         foreach (var diagnostic in loaded.Diagnostics)
         {
-            err.WriteLine(diagnostic);
+            err.WriteLine(UntrustedText.OneLine(diagnostic.ToString()));
         }
 
         err.WriteLine($"{loaded.Diagnostics.Count} error{(loaded.Diagnostics.Count == 1 ? "" : "s")} in {loaded.Path}");

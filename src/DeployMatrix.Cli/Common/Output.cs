@@ -1,5 +1,6 @@
 using DeployMatrix.Engine.Execution;
 using DeployMatrix.Engine.Recording;
+using DeployMatrix.Core.Text;
 
 namespace DeployMatrix.Cli.Common;
 
@@ -24,7 +25,7 @@ internal static class PlanOutput
 
         if (!outcome.Ok)
         {
-            context.Err.WriteLine($"deploymatrix: {outcome.Error}");
+            context.Err.WriteLine($"deploymatrix: {UntrustedText.OneLine(outcome.Error ?? "")}");
         }
 
         return outcome.ExitCode;

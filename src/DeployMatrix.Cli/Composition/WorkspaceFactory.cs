@@ -10,6 +10,7 @@ using DeployMatrix.Engine.Recording;
 using DeployMatrix.Engine.Workspaces;
 using DeployMatrix.Local;
 using DeployMatrix.State;
+using DeployMatrix.Core.Text;
 
 namespace DeployMatrix.Cli.Composition;
 
@@ -49,7 +50,7 @@ internal static class WorkspaceFactory
                 }
                 else if (verbose)
                 {
-                    context.Err.WriteLine($"  gcloud: {line.Text}");
+                    context.Err.WriteLine($"  gcloud: {UntrustedText.OneLine(line.Text)}");
                 }
             }).RunAsync),
             PlatformOverride = ExecutionOptions.PlatformOf(result, context),

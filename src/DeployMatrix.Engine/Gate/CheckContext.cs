@@ -44,7 +44,9 @@ internal sealed class CheckContext(GateServices services, string logPath)
     public void LogBlock(string text, int maxChars)
     {
         var redacted = Redactor.Apply(text);
-        _log.Append(UntrustedText.Lines(redacted.Length > maxChars ? redacted[..maxChars] + "\n…" : redacted)).Append('\n');
+        // Indented: no line of an answer can pass for the check's own lines ("=> passed: …").
+        var shown = UntrustedText.Lines(redacted.Length > maxChars ? redacted[..maxChars] + "\n…" : redacted);
+        _log.Append(string.Join('\n', shown.Split('\n').Select(line => "  " + line))).Append('\n');
     }
 
     public void Flush() => Files.SafeFile.Write(LogPath, _log.ToString());

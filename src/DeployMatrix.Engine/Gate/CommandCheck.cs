@@ -24,7 +24,7 @@ internal sealed class CommandCheck : IGateCheck
                 Args = [.. words.Skip(1)],
                 WorkingDirectory = context.Matrix.BaseDirectory,
                 Timeout = spec.Timeout,
-                OnLine = line => context.Log(line.Text),
+                OnLine = line => context.Log("  " + line.Text), // indented, as an answer's body: output cannot forge the verdict line
                 Capture = false,
             }, ct);
         }

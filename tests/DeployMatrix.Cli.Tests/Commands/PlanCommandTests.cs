@@ -78,6 +78,17 @@ public sealed class PlanCommandTests
     }
 
     [Fact]
+    public void Plan_ABadTagWithNewlinesAndEscapes_IsRefusedOnOneLine_ShownEscaped()
+    {
+        var run = Plan("runtime", "--env", "production", "--tag", "abc\nforged line\u001b[2J");
+
+        Assert.Equal(2, run.ExitCode);
+        var line = Assert.Single(run.ErrLines);
+        Assert.Contains(@"abc\nforged line\u001b[2J", line, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', run.Err);
+    }
+
+    [Fact]
     public void Plan_LegacyLane_Exits78()
     {
         var run = Plan("openagents-web", "--env", "production", "--tag", "abc1234");

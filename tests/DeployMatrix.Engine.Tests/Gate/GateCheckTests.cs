@@ -82,8 +82,8 @@ public sealed class GateCheckTests : IAsyncLifetime
         await RunAsync(Http("/fits"), log);
         var fits = File.ReadAllText(log);
 
-        Assert.EndsWith(new string('b', 4000) + "\n…\n", big, StringComparison.Ordinal);
-        Assert.EndsWith("\n\n" + new string('f', 4000) + "\n", fits, StringComparison.Ordinal);
+        Assert.EndsWith("  " + new string('b', 4000) + "\n  …\n", big, StringComparison.Ordinal);
+        Assert.EndsWith("\n\n  " + new string('f', 4000) + "\n", fits, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -85,13 +85,14 @@ public sealed class GateSecurityTests : IAsyncLifetime
     [Fact]
     public async Task AnAnswersEscapeSequencesAndNewlines_AreShownEscaped_NotActedOn()
     {
-        _service.Answers["/e"] = (500, "line one\n\u001b[2Jcleared", null);
+        _service.Answers["/e"] = (500, "line one\n\u001b[2Jcleared\n=> passed: 200 from /e", null);
         var log = Path.Combine(_h.Dir, "e.log");
 
         var failed = await Assert.ThrowsAsync<CheckFailed>(() => RunAsync(Url("/e") with { Contains = "ok\n=> passed: forged" }, log));
 
         var text = File.ReadAllText(log);
-        Assert.Contains("line one\n\\u001b[2Jcleared", text, StringComparison.Ordinal);
+        Assert.Contains("  line one\n  \\u001b[2Jcleared\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("\n=> passed", text, StringComparison.Ordinal);
         Assert.DoesNotContain('\u001b', text);
         Assert.Contains("/e answered 500, expected 200", failed.Message, StringComparison.Ordinal);
     }
