@@ -50,9 +50,9 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
                 // When nothing serves (no revision ever became ready), there is no split to keep: the new
                 // revision is the only one that can serve, so it follows LATEST as Cloud Run requires.
                 var pins = noTraffic ? Serving(current) : [];
-                IReadOnlyList<TrafficTarget> traffic = pins.Count > 0
+                IReadOnlyList<TrafficTarget> traffic = KeepingTags(pins.Count > 0
                     ? [.. pins.Select(t => new TrafficTarget { Type = TrafficTarget.ToRevision, Revision = t.Revision, Percent = t.Percent })]
-                    : [new TrafficTarget { Type = TrafficTarget.ToLatest, Percent = 100 }];
+                    : [new TrafficTarget { Type = TrafficTarget.ToLatest, Percent = 100 }], current.Traffic);
                 return current with
                 {
                     Template = template with { Revision = null, Containers = containers, Annotations = WithTag(template.Annotations, tag) },
@@ -125,8 +125,36 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
         var service = await RequireServiceAsync(target, cancellationToken);
         await run.ChangeServiceAsync(service.Name!, current => current with
         {
-            Traffic = [.. splits.Where(s => s.Percent > 0).Select(s => new TrafficTarget { Type = TrafficTarget.ToRevision, Revision = s.Revision, Percent = s.Percent })],
+            Traffic = KeepingTags([.. splits.Where(s => s.Percent > 0).Select(s => new TrafficTarget { Type = TrafficTarget.ToRevision, Revision = s.Revision, Percent = s.Percent })], current.Traffic),
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// The new split with every traffic tag the service had kept: a tag gives its revision (or LATEST) a
+    /// URL of its own (Run Admin API v2, TrafficTarget.tag) that a team may use for previews or QA, and a
+    /// traffic list sent without it removes it. A tagged revision in the split carries its tag there;
+    /// one outside it stays as a 0% entry with the tag.
+    /// </summary>
+    internal static IReadOnlyList<TrafficTarget> KeepingTags(IReadOnlyList<TrafficTarget> split, IReadOnlyList<TrafficTarget>? current)
+    {
+        var result = split.ToList();
+        foreach (var tagged in (current ?? []).Where(t => !string.IsNullOrEmpty(t.Tag)))
+        {
+            var latest = tagged.Type == TrafficTarget.ToLatest || tagged.Revision is null;
+            var same = result.FindIndex(t => t.Tag is null && (latest
+                ? t.Type == TrafficTarget.ToLatest
+                : t.Type != TrafficTarget.ToLatest && string.Equals(Short(t.Revision), Short(tagged.Revision), StringComparison.Ordinal)));
+            if (same >= 0)
+            {
+                result[same] = result[same] with { Tag = tagged.Tag };
+            }
+            else
+            {
+                result.Add(new TrafficTarget { Type = latest ? TrafficTarget.ToLatest : TrafficTarget.ToRevision, Revision = latest ? null : tagged.Revision, Percent = 0, Tag = tagged.Tag });
+            }
+        }
+
+        return result;
     }
 
     public Task UpdateJobImageAsync(ResolvedTarget target, string job, string image, CancellationToken cancellationToken) =>

@@ -252,6 +252,37 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ATagSomeoneElseSet_SurvivesDeploysAndEverySplit()
+    {
+        const string name = "projects/openagentsgemini/locations/us-central1/services/runtime";
+        var stable = (await _platform.GetServiceAsync(Runtime, CancellationToken.None)).LatestReadyRevision!;
+        // A QA tag on the serving revision, as `gcloud run services update-traffic --set-tags qa=REV` leaves it.
+        _double.Service(name)["traffic"] = new System.Text.Json.Nodes.JsonArray(
+            new System.Text.Json.Nodes.JsonObject { ["type"] = "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", ["percent"] = 100 },
+            new System.Text.Json.Nodes.JsonObject { ["type"] = "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", ["revision"] = stable, ["percent"] = 0, ["tag"] = "qa" });
+
+        var canary = (await _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic: true, CancellationToken.None)).Name;
+        var afterDeploy = QaTag();
+        await _platform.SetTrafficAsync(Runtime, [new TrafficAssignment(stable, 90), new TrafficAssignment(canary, 10)], CancellationToken.None);
+        var afterSplit = QaTag();
+        await _platform.SetTrafficAsync(Runtime, [new TrafficAssignment(canary, 100)], CancellationToken.None);
+        var afterPromote = QaTag();
+        await _platform.DeployRevisionAsync(Runtime, OldImage, "u", noTraffic: false, CancellationToken.None);
+        var afterTrafficDeploy = QaTag();
+
+        Assert.Equal((stable, 100), afterDeploy);
+        Assert.Equal((stable, 90), afterSplit);
+        Assert.Equal((stable, 0), afterPromote);
+        Assert.Equal((stable, 0), afterTrafficDeploy);
+
+        (string Revision, int Percent) QaTag()
+        {
+            var entry = Assert.Single(_double.Service(name)["traffic"]!.AsArray(), t => t!["tag"]?.GetValue<string>() == "qa")!;
+            return (entry["revision"]!.GetValue<string>(), entry["percent"]?.GetValue<int>() ?? 0);
+        }
+    }
+
+    [Fact]
     public async Task AServiceThatDoesNotExist_IsOneLineWithTheFix()
     {
         var missing = Runtime with { Service = "nope" };
