@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using DeployMatrix.Core.Diagnostics;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Yaml;
@@ -5,7 +6,7 @@ using DeployMatrix.Core.Yaml;
 namespace DeployMatrix.Core.Loading;
 
 /// <summary>Reads the <c>lanes</c> mapping: one lane per key, targets resolved against the defaults.</summary>
-internal sealed class LaneReader
+internal sealed partial class LaneReader
 {
     private static readonly string[] LaneKeys =
         ["kind", "status", "description", "image", "build", "targets", "migration", "rollout", "probe", "smoke", "runbooks", "env", "run"];
@@ -161,9 +162,10 @@ internal sealed class LaneReader
                 var c = new MapReader(m, $"'cloudbuild' of {r.Context}", _diagnostics, CloudBuildKeys);
                 var config = c.String("config", required: true);
                 var substitutions = c.StringMap("substitutions");
-                foreach (var key in substitutions.Keys.Where(k => !k.StartsWith('_') || k == "_TAG"))
+                // Cloud Build's rule for user substitutions: "_[A-Z0-9_]+" (cloud.google.com/build/docs/configuring-builds/substitute-variable-values).
+                foreach (var key in substitutions.Keys.Where(k => !UserSubstitution().IsMatch(k) || k == "_TAG"))
                 {
-                    _diagnostics.Add(c.PosOf("substitutions"), "substitution", $"substitution '{key}' in {c.Context} must start with '_' and must not be _TAG (set from --tag)");
+                    _diagnostics.Add(c.PosOf("substitutions"), "substitution", $"substitution '{key}' in {c.Context} must start with '_' and hold only upper-case letters, digits and '_' (Cloud Build's _[A-Z0-9_]+), and must not be _TAG (set from --tag)");
                 }
 
                 cloud = config is null ? null : new CloudBuildConfig { Config = new FileRef(config, c.PosOf("config")), Substitutions = substitutions };
@@ -239,4 +241,7 @@ internal sealed class LaneReader
 
         return path;
     }
+
+    [GeneratedRegex("^_[A-Z0-9_]+$")]
+    private static partial Regex UserSubstitution();
 }
