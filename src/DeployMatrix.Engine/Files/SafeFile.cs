@@ -22,7 +22,15 @@ public static class SafeFile
     /// <exception cref="IOException">The folder is missing or is a symbolic link, or the write failed (the target is then unchanged).</exception>
     public static void Write(string path, string content, UnixFileMode mode = OwnerOnly)
     {
-        var temp = WriteTemp(path, Encoding.UTF8.GetBytes(content), mode);
+        using var bytes = new MemoryStream(Encoding.UTF8.GetBytes(content));
+        Write(path, bytes, mode);
+    }
+
+    /// <summary>Replaces (or creates) <paramref name="path"/> with what <paramref name="content"/> holds from its position on (a copied file).</summary>
+    /// <exception cref="IOException">The folder is missing or is a symbolic link, or the write failed (the target is then unchanged).</exception>
+    public static void Write(string path, Stream content, UnixFileMode mode = OwnerOnly)
+    {
+        var temp = WriteTemp(path, content, mode);
         try
         {
             File.Move(temp, path, overwrite: true);
@@ -47,7 +55,8 @@ public static class SafeFile
             return false;
         }
 
-        var temp = WriteTemp(path, Encoding.UTF8.GetBytes(content), mode);
+        using var bytes = new MemoryStream(Encoding.UTF8.GetBytes(content));
+        var temp = WriteTemp(path, bytes, mode);
         try
         {
             // Without overwrite, .NET moves by link(2) then unlink(2): link fails when the name exists.
@@ -90,7 +99,7 @@ public static class SafeFile
         }
     }
 
-    private static string WriteTemp(string path, byte[] bytes, UnixFileMode mode)
+    private static string WriteTemp(string path, Stream content, UnixFileMode mode)
     {
         var full = Path.GetFullPath(path);
         var folder = Path.GetDirectoryName(full)!;
@@ -108,7 +117,7 @@ public static class SafeFile
         {
             using (stream)
             {
-                stream.Write(bytes);
+                content.CopyTo(stream);
                 stream.Flush(flushToDisk: true);
             }
         }

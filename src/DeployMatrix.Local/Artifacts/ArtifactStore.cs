@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using DeployMatrix.Engine.Files;
 using DeployMatrix.State;
 
 namespace DeployMatrix.Local.Artifacts;
@@ -14,20 +15,14 @@ public sealed class ArtifactStore(LocalPaths paths, StateStore state)
 
     public ArtifactRecord Store(string lane, string file)
     {
-        string digest;
-        using (var stream = File.OpenRead(file))
-        {
-            digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(stream));
-        }
-
+        var digest = DigestOf(file);
         var target = Path.Combine(paths.Artifacts, "sha256", digest["sha256:".Length..]);
         if (!File.Exists(target))
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            var temp = target + $".{Environment.ProcessId}.tmp";
-            File.Copy(file, temp, overwrite: true);
-            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-            File.Move(temp, target, overwrite: true);
+            // Through a new randomly named file, never a planted link; stored read-and-execute only, as built.
+            using var source = File.OpenRead(file);
+            SafeFile.CreateFolder(Path.GetDirectoryName(target)!);
+            SafeFile.Write(target, source, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         }
 
         var record = new ArtifactRecord(digest, lane, target, new FileInfo(target).Length);
@@ -71,12 +66,7 @@ public sealed class ArtifactStore(LocalPaths paths, StateStore state)
             return $"the stored artifact {stored} is a link (to {file.LinkTarget}), not the built file; build it again";
         }
 
-        string actual;
-        using (var stream = new FileStream(stored, FileMode.Open, FileAccess.Read, FileShare.Read))
-        {
-            actual = prefix + Convert.ToHexStringLower(SHA256.HashData(stream));
-        }
-
+        var actual = DigestOf(stored);
         return actual == digest ? null : $"the stored artifact {stored} was changed after it was built (its content is {actual}, not {digest}); build it again";
     }
 
@@ -104,5 +94,12 @@ public sealed class ArtifactStore(LocalPaths paths, StateStore state)
 
         var found = state.FindArtifact(rest[..colon], rest[(colon + 1)..]);
         return found is not null && File.Exists(found.Path) ? found : null;
+    }
+
+    /// <summary>A file's content digest, <c>sha256:</c> and 64 lowercase hex digits (the OCI form).</summary>
+    private static string DigestOf(string file)
+    {
+        using var stream = File.OpenRead(file);
+        return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 }
