@@ -29,7 +29,7 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
     /// </summary>
     public Task<string> ResolveImageAsync(ResolvedTarget target, string image, CancellationToken cancellationToken) => Task.FromResult(image);
 
-    public async Task<RevisionInfo> DeployRevisionAsync(ResolvedTarget target, string image, string? tag, bool noTraffic, CancellationToken cancellationToken)
+    public async Task<RevisionInfo> DeployRevisionAsync(ResolvedTarget target, string image, string? tag, bool noTraffic, string? trafficTag, CancellationToken cancellationToken)
     {
         var service = await RequireServiceAsync(target, cancellationToken);
         // The whole service goes back, as gcloud sends it: a patch replaces what it names, and the etag
@@ -50,12 +50,24 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
                 // When nothing serves (no revision ever became ready), there is no split to keep: the new
                 // revision is the only one that can serve, so it follows LATEST as Cloud Run requires.
                 var pins = noTraffic ? Serving(current) : [];
-                IReadOnlyList<TrafficTarget> traffic = KeepingTags(pins.Count > 0
+                IReadOnlyList<TrafficTarget> split = pins.Count > 0
                     ? [.. pins.Select(t => new TrafficTarget { Type = TrafficTarget.ToRevision, Revision = t.Revision, Percent = t.Percent })]
-                    : [new TrafficTarget { Type = TrafficTarget.ToLatest, Percent = 100 }], current.Traffic);
+                    : [new TrafficTarget { Type = TrafficTarget.ToLatest, Percent = 100 }];
+                // A tagged deploy names its revision itself, as gcloud's --tag does (SERVICE-GENERATION-xyz),
+                // so the tag can point at it in the same update; a tag of that name elsewhere moves to it.
+                string? named = null;
+                var others = current.Traffic;
+                if (trafficTag is not null)
+                {
+                    named = RevisionName(target.Service, (current.Generation ?? 0) + 1);
+                    split = [.. split, new TrafficTarget { Type = TrafficTarget.ToRevision, Revision = named, Percent = 0, Tag = trafficTag }];
+                    others = others?.Where(t => t.Tag != trafficTag).ToList();
+                }
+
+                IReadOnlyList<TrafficTarget> traffic = KeepingTags(split, others);
                 return current with
                 {
-                    Template = template with { Revision = null, Containers = containers, Annotations = WithTag(template.Annotations, tag) },
+                    Template = template with { Revision = named, Containers = containers, Annotations = WithTag(template.Annotations, tag) },
                     Traffic = traffic,
                 };
             }, cancellationToken);
@@ -117,7 +129,11 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
             traffic,
             Short(service.LatestCreatedRevision),
             Short(service.LatestReadyRevision),
-            service.Uri is null ? null : new Uri(service.Uri));
+            service.Uri is null ? null : new Uri(service.Uri))
+        {
+            Tags = [.. (service.TrafficStatuses ?? []).Where(t => !string.IsNullOrEmpty(t.Tag))
+                .Select(t => new TrafficTag(t.Tag!, Short(t.Revision), t.Uri is null ? null : new Uri(t.Uri)))],
+        };
     }
 
     public async Task SetTrafficAsync(ResolvedTarget target, IReadOnlyList<TrafficAssignment> splits, CancellationToken cancellationToken)
@@ -157,8 +173,8 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
         return result;
     }
 
-    public Task UpdateJobImageAsync(ResolvedTarget target, string job, string image, CancellationToken cancellationToken) =>
-        run.UpdateJobImageAsync(RunApi.JobName(target.Project!, target.Region!, job), image, cancellationToken);
+    public Task UpdateJobImageAsync(ResolvedTarget target, string job, string image, string? entrypoint, IReadOnlyList<string> args, CancellationToken cancellationToken) =>
+        run.UpdateJobImageAsync(RunApi.JobName(target.Project!, target.Region!, job), image, entrypoint is null ? null : [entrypoint], args.Count == 0 ? null : args, cancellationToken);
 
     public async Task<string?> GetJobImageAsync(ResolvedTarget target, string job, CancellationToken cancellationToken) =>
         (await run.GetJobAsync(RunApi.JobName(target.Project!, target.Region!, job), cancellationToken)).Template?.Template?.Containers?.FirstOrDefault()?.Image;
@@ -194,11 +210,39 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
         return latest is null ? null : Execution(await run.GetExecutionAsync(latest, cancellationToken));
     }
 
+    /// <summary>The service's URL, or a revision's own: the URL of a traffic tag on it (Run Admin API v2, <c>TrafficTargetStatus.uri</c>), the release's tag first.</summary>
     public async Task<Uri> UrlAsync(ResolvedTarget target, string? revision, CancellationToken cancellationToken)
     {
         var service = await RequireServiceAsync(target, cancellationToken);
-        return service.Uri is { } uri ? new Uri(uri) : throw new PlatformException($"{target.Service} has no URL yet");
+        if (revision is null)
+        {
+            return service.Uri is { } uri ? new Uri(uri) : throw new PlatformException($"{target.Service} has no URL yet");
+        }
+
+        var tagged = (service.TrafficStatuses ?? [])
+            .Where(t => !string.IsNullOrEmpty(t.Tag) && !string.IsNullOrEmpty(t.Uri) && Short(t.Revision) == revision)
+            .OrderBy(t => Core.Planning.TrafficTags.IsOurs(t.Tag!) ? 0 : 1)
+            .FirstOrDefault();
+        return tagged is not null
+            ? new Uri(tagged.Uri!)
+            : throw new PlatformException($"revision {revision} of {target.Service} has no traffic tag, so no URL of its own to check it on before it takes traffic; give it one with: gcloud run services update-traffic {target.Service} --project {target.Project} --region {target.Region} --update-tags {Core.Planning.TrafficTags.Prefix}check={revision}");
     }
+
+    public async Task RemoveTrafficTagsAsync(ResolvedTarget target, IReadOnlyList<string> tags, CancellationToken cancellationToken)
+    {
+        var service = await RequireServiceAsync(target, cancellationToken);
+        // A removed tag's entry goes with it when it carried no traffic; an entry with a share stays, untagged.
+        await run.ChangeServiceAsync(service.Name!, current => current with
+        {
+            Traffic = [.. (current.Traffic ?? [])
+                .Where(t => !(t.Tag is { } tag && tags.Contains(tag) && (t.Percent ?? 0) == 0))
+                .Select(t => t.Tag is { } tag && tags.Contains(tag) ? t with { Tag = null } : t)],
+        }, cancellationToken);
+    }
+
+    /// <summary>A revision name as gcloud makes one for a tagged deploy: the service, the next generation in five digits, three random letters.</summary>
+    internal static string RevisionName(string service, long generation) =>
+        $"{service}-{generation:00000}-{new string([.. Enumerable.Range(0, 3).Select(_ => (char)('a' + System.Security.Cryptography.RandomNumberGenerator.GetInt32(26)))])}";
 
     public MetricsCadence MetricsCadence => MetricsCadence.CloudMonitoring;
 

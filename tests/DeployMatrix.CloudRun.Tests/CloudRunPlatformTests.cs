@@ -43,7 +43,7 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
     {
         var before = await _platform.GetServiceAsync(Runtime, CancellationToken.None);
 
-        var revision = await _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic: true, CancellationToken.None);
+        var revision = await _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic: true, null, CancellationToken.None);
         var after = await _platform.GetServiceAsync(Runtime, CancellationToken.None);
 
         Assert.Equal((NewImage.Replace(":bbb2222", "@", StringComparison.Ordinal) + _double.DigestOf(NewImage), _double.DigestOf(NewImage)), (revision.Image, revision.Digest));
@@ -65,7 +65,7 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
         Assert.Null(service["trafficStatuses"]![0]!["revision"]);
         var serving = (await _platform.GetServiceAsync(Runtime, CancellationToken.None)).LatestReadyRevision!;
 
-        await _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic: true, CancellationToken.None);
+        await _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic: true, null, CancellationToken.None);
 
         Assert.Equal([new TrafficAssignment(serving, 100)], (await _platform.GetServiceAsync(Runtime, CancellationToken.None)).Traffic);
         Assert.Equal(serving, service["traffic"]![0]!["revision"]!.GetValue<string>());
@@ -79,7 +79,7 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
         var before = await _platform.GetServiceAsync(Runtime, CancellationToken.None);
         _double.FailingImages.Add(NewImage);
 
-        var error = await Assert.ThrowsAnyAsync<PlatformException>(() => _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic, CancellationToken.None));
+        var error = await Assert.ThrowsAnyAsync<PlatformException>(() => _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic, null, CancellationToken.None));
         var after = await _platform.GetServiceAsync(Runtime, CancellationToken.None);
 
         Assert.Matches("^revision runtime-\\d{5}-[a-z]{3} of runtime did not become ready, so it takes no traffic: Revision '.*' is not ready and cannot serve traffic. The user-provided container failed to start", error.Message);
@@ -96,7 +96,7 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
         var target = Runtime with { Service = "runtime-new" };
 
         var broken = await _platform.GetServiceAsync(target, CancellationToken.None);
-        var revision = await _platform.DeployRevisionAsync(target, NewImage, "t", noTraffic: true, CancellationToken.None);
+        var revision = await _platform.DeployRevisionAsync(target, NewImage, "t", noTraffic: true, null, CancellationToken.None);
         var repaired = await _platform.GetServiceAsync(target, CancellationToken.None);
 
         Assert.Empty(broken.Traffic);
@@ -110,7 +110,7 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
         const string Name = "projects/openagentsgemini/locations/us-central1/services/runtime";
         _double.ConcurrentChanges[Name] = 1; // someone changes the service between the deploy's read and its patch
 
-        var revision = await _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic: true, CancellationToken.None);
+        var revision = await _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic: true, null, CancellationToken.None);
 
         Assert.Equal("ready", revision.Status);
         Assert.Equal(2, _double.Calls.Count(c => c == $"PATCH /v2/{Name}"));
@@ -122,7 +122,7 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
         const string Name = "projects/openagentsgemini/locations/us-central1/services/runtime";
         _double.ConcurrentChanges[Name] = 10;
 
-        var error = await Assert.ThrowsAnyAsync<PlatformException>(() => _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic: true, CancellationToken.None));
+        var error = await Assert.ThrowsAnyAsync<PlatformException>(() => _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic: true, null, CancellationToken.None));
 
         Assert.Contains("→ 409 ABORTED: Resource 'runtime' has been modified.", error.Message, StringComparison.Ordinal);
         Assert.Equal(3, _double.Calls.Count(c => c == $"PATCH /v2/{Name}"));
@@ -134,7 +134,7 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
         _double.AddJob("openagentsgemini", "us-central1", "runtime-migrate-etag", "us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime:aaa1111");
         _double.ConcurrentChanges["projects/openagentsgemini/locations/us-central1/jobs/runtime-migrate-etag"] = 1;
 
-        await _platform.UpdateJobImageAsync(Runtime, "runtime-migrate-etag", NewImage, CancellationToken.None);
+        await _platform.UpdateJobImageAsync(Runtime, "runtime-migrate-etag", NewImage, null, [], CancellationToken.None);
 
         Assert.Equal(NewImage, await _platform.GetJobImageAsync(Runtime, "runtime-migrate-etag", CancellationToken.None));
     }
@@ -143,7 +143,7 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
     public async Task ACanarySplit_ThenARollback_AreWhatCloudRunServes()
     {
         var stable = (await _platform.GetServiceAsync(Runtime, CancellationToken.None)).LatestReadyRevision!;
-        var canary = (await _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic: true, CancellationToken.None)).Name;
+        var canary = (await _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic: true, null, CancellationToken.None)).Name;
 
         await _platform.SetTrafficAsync(Runtime, [new TrafficAssignment(stable, 95), new TrafficAssignment(canary, 5)], CancellationToken.None);
         var split = (await _platform.GetServiceAsync(Runtime, CancellationToken.None)).Traffic;
@@ -157,10 +157,10 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
     [Fact]
     public async Task TheMandatoryMigration_RunsTheSameImage_AndTheDriftCheckAgrees()
     {
-        await _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic: true, CancellationToken.None);
+        await _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic: true, null, CancellationToken.None);
         var drifted = await DriftCheck.RunAsync(_platform, Runtime, "runtime-migrate", NewImage, CancellationToken.None);
 
-        await _platform.UpdateJobImageAsync(Runtime, "runtime-migrate", NewImage, CancellationToken.None);
+        await _platform.UpdateJobImageAsync(Runtime, "runtime-migrate", NewImage, null, [], CancellationToken.None);
         var execution = await _platform.ExecuteJobAsync(Runtime, "runtime-migrate", [], JobRun.Default, CancellationToken.None);
         var clean = await DriftCheck.RunAsync(_platform, Runtime, "runtime-migrate", NewImage, CancellationToken.None);
 
@@ -210,7 +210,7 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
     public async Task AFailedMigration_IsReported_WithWhereItsLogsAre()
     {
         _double.FailingJobs["runtime-migrate"] = true;
-        await _platform.UpdateJobImageAsync(Runtime, "runtime-migrate", OldImage, CancellationToken.None);
+        await _platform.UpdateJobImageAsync(Runtime, "runtime-migrate", OldImage, null, [], CancellationToken.None);
 
         var execution = await _platform.ExecuteJobAsync(Runtime, "runtime-migrate", [], JobRun.Default, CancellationToken.None);
         var drift = await DriftCheck.RunAsync(_platform, Runtime, "runtime-migrate", OldImage, CancellationToken.None);
@@ -226,7 +226,7 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
         var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-30T12:00:30Z", CultureInfo.InvariantCulture));
         _double.Clock = clock;
         var stable = (await _platform.GetServiceAsync(Runtime, CancellationToken.None)).LatestReadyRevision!;
-        var canary = (await _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic: true, CancellationToken.None)).Name;
+        var canary = (await _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic: true, null, CancellationToken.None)).Name;
         await _platform.SetTrafficAsync(Runtime, [new TrafficAssignment(stable, 80), new TrafficAssignment(canary, 20)], CancellationToken.None);
         _double.RevisionBehaviour[canary] = (0.10, 40);
         _double.RevisionBehaviour[stable] = (0, 4);
@@ -261,13 +261,13 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
             new System.Text.Json.Nodes.JsonObject { ["type"] = "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", ["percent"] = 100 },
             new System.Text.Json.Nodes.JsonObject { ["type"] = "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", ["revision"] = stable, ["percent"] = 0, ["tag"] = "qa" });
 
-        var canary = (await _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic: true, CancellationToken.None)).Name;
+        var canary = (await _platform.DeployRevisionAsync(Runtime, NewImage, "t", noTraffic: true, null, CancellationToken.None)).Name;
         var afterDeploy = QaTag();
         await _platform.SetTrafficAsync(Runtime, [new TrafficAssignment(stable, 90), new TrafficAssignment(canary, 10)], CancellationToken.None);
         var afterSplit = QaTag();
         await _platform.SetTrafficAsync(Runtime, [new TrafficAssignment(canary, 100)], CancellationToken.None);
         var afterPromote = QaTag();
-        await _platform.DeployRevisionAsync(Runtime, OldImage, "u", noTraffic: false, CancellationToken.None);
+        await _platform.DeployRevisionAsync(Runtime, OldImage, "u", noTraffic: false, null, CancellationToken.None);
         var afterTrafficDeploy = QaTag();
 
         Assert.Equal((stable, 100), afterDeploy);
@@ -287,7 +287,7 @@ public sealed class CloudRunPlatformTests : IAsyncLifetime
     {
         var missing = Runtime with { Service = "nope" };
 
-        var error = await Assert.ThrowsAnyAsync<PlatformException>(() => _platform.DeployRevisionAsync(missing, NewImage, "t", noTraffic: true, CancellationToken.None));
+        var error = await Assert.ThrowsAnyAsync<PlatformException>(() => _platform.DeployRevisionAsync(missing, NewImage, "t", noTraffic: true, null, CancellationToken.None));
 
         Assert.Equal("Cloud Run service nope does not exist in openagentsgemini/us-central1; create it once (gcloud run deploy) before DeployMatrix manages its revisions", error.Message);
     }

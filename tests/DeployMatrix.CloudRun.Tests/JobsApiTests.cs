@@ -25,7 +25,7 @@ public sealed class JobsApiTests : IAsyncLifetime
     [Fact]
     public async Task TheJobRunsTheImageItWasUpdatedTo_AndItsExecutionSucceeds()
     {
-        var updated = await _api.UpdateJobImageAsync(Job, Image, CancellationToken.None);
+        var updated = await _api.UpdateJobImageAsync(Job, Image, null, null, CancellationToken.None);
         var execution = await _api.RunJobAsync(Job, CancellationToken.None);
         var job = await _api.GetJobAsync(Job, CancellationToken.None);
 

@@ -20,8 +20,25 @@ public sealed partial class CloudRunDouble
             return null;
         }
 
+        var shortName = name.Split('/')[^1];
         if (patch["template"] is JsonObject changed && !JsonNode.DeepEquals(changed, service["template"]))
         {
+            // A named revision must carry the service's name first and be new (Run Admin API v2, RevisionTemplate.revision).
+            if (changed["revision"]?.GetValue<string>() is { } named)
+            {
+                if (!named.StartsWith(shortName + "-", StringComparison.Ordinal))
+                {
+                    invalid = $"spec.template.metadata.name: Revision name '{named}' must be prefixed by the service name '{shortName}-'.";
+                    return null;
+                }
+
+                if (_revisions[name].Any(r => r["name"]!.GetValue<string>().EndsWith("/" + named, StringComparison.Ordinal)))
+                {
+                    invalid = $"Revision named '{named}' with different configuration already exists.";
+                    return null;
+                }
+            }
+
             service["template"] = changed.DeepClone();
             service["generation"] = (long.Parse(service["generation"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
             created = true;
@@ -33,7 +50,9 @@ public sealed partial class CloudRunDouble
             traffic = traffic.Count == 0 ? [new JsonObject { ["type"] = Latest, ["percent"] = 100 }] : traffic;
             var known = _revisions[name].Select(r => r["name"]!.GetValue<string>().Split('/')[^1]).ToHashSet(StringComparer.Ordinal);
             var sum = traffic.Sum(t => t!["percent"]?.GetValue<int>() ?? 0);
-            var unknown = traffic.Select(t => t!["revision"]?.GetValue<string>()).FirstOrDefault(r => r is not null && !known.Contains(r) && !created);
+            // A revision this update creates may be named in its traffic: by its template name, or any name when unnamed.
+            var creating = created ? service["template"]!["revision"]?.GetValue<string>() : null;
+            var unknown = traffic.Select(t => t!["revision"]?.GetValue<string>()).FirstOrDefault(r => r is not null && !known.Contains(r) && !(created && (creating is null || r == creating)));
             if (sum != 100)
             {
                 invalid = $"Traffic targets must add up to 100 percent, got {sum}.";
@@ -43,6 +62,12 @@ public sealed partial class CloudRunDouble
             if (unknown is not null)
             {
                 invalid = $"Revision named '{unknown}' does not exist.";
+                return null;
+            }
+
+            if (TagProblem(shortName, traffic) is { } badTag)
+            {
+                invalid = badTag;
                 return null;
             }
 
@@ -71,7 +96,8 @@ public sealed partial class CloudRunDouble
     {
         var short_ = serviceName.Split('/')[^1];
         var number = Interlocked.Increment(ref _counter);
-        var revision = $"{short_}-{number:00000}-{(char)('a' + (number % 26))}{(char)('a' + (number * 7 % 26))}{(char)('a' + (number * 13 % 26))}";
+        var revision = service["template"]!["revision"]?.GetValue<string>()
+            ?? $"{short_}-{number:00000}-{(char)('a' + (number % 26))}{(char)('a' + (number * 7 % 26))}{(char)('a' + (number * 13 % 26))}";
         var created = new JsonObject
         {
             ["name"] = $"{serviceName}/revisions/{revision}",
@@ -155,9 +181,10 @@ public sealed partial class CloudRunDouble
             }
 
             status["percent"] = t["percent"]?.DeepClone() ?? 0;
-            if (t["tag"] is { } tag)
+            if (t["tag"]?.GetValue<string>() is { Length: > 0 } tag)
             {
-                status["tag"] = tag.DeepClone();
+                status["tag"] = tag;
+                status["uri"] = TagUrl(name, tag);
             }
 
             return (JsonNode)status;

@@ -85,8 +85,8 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
                 }),
             },
             ["traffic"] = new JsonArray(new JsonObject { ["type"] = "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", ["percent"] = 100 }),
-            ["uri"] = _app.Urls.First(), // the service's own requests land on this double too
         };
+        _services[name]["uri"] = ServiceUrl(name); // the service's own requests land on a listener of this double
         _revisions[name] = [];
         Touch(_services[name]);
         CreateRevision(name, _services[name]);
@@ -119,9 +119,11 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
             return;
         }
 
+
         if (!request.Path.StartsWithSegments("/v1") && !request.Path.StartsWithSegments("/v2") && !request.Path.StartsWithSegments("/v3"))
         {
-            // Not Google's API: the deployed service itself (its uri points here), for smoke checks.
+            // Not Google's API: a plain web server (200 "ok"), for tests that need one that is not a Cloud
+            // Run service (the stand-in gcloud's URLs). Services answer on their own listeners (Routes).
             Calls.Enqueue($"app {request.Method} {request.Path}");
             await (App?.Invoke(context) ?? context.Response.WriteAsync("ok"));
             return;
@@ -390,5 +392,6 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _app.DisposeAsync();
+        await StopListenersAsync();
     }
 }

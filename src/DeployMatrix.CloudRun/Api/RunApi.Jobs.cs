@@ -16,13 +16,15 @@ public sealed partial class RunApi
 
     /// <summary>Sets the image of the job's first container (the seed's <c>gcloud run jobs update --image</c>) and waits until applied.</summary>
     /// <remarks>Sent with the etag it was read with; a stale one (409) is read again and retried, as <see cref="ChangeServiceAsync"/> does.</remarks>
-    public Task<RunJob> UpdateJobImageAsync(string name, string image, CancellationToken ct) =>
+    /// <param name="command">The container's command (its entrypoint); null keeps the job's.</param>
+    /// <param name="args">The container's arguments; null keeps the job's.</param>
+    public Task<RunJob> UpdateJobImageAsync(string name, string image, IReadOnlyList<string>? command, IReadOnlyList<string>? args, CancellationToken ct) =>
         GoogleHttp.ReadModifyWriteAsync(async () =>
         {
             var job = await GetJobAsync(name, ct);
             var task = job.Template?.Template ?? new TaskTemplate();
             var containers = (task.Containers ?? [new RunContainer()]).ToList();
-            containers[0] = containers[0] with { Image = image };
+            containers[0] = containers[0] with { Image = image, Command = command ?? containers[0].Command, Args = args ?? containers[0].Args };
             var patched = job with { Template = (job.Template ?? new ExecutionTemplate()) with { Template = task with { Containers = containers } }, LatestCreatedExecution = null };
             var operation = await http.SendAsync<Operation>(HttpMethod.Patch, Url(name), patched, ct);
             var done = await WaitAsync(operation, ct);

@@ -114,6 +114,9 @@ public sealed record TrafficTargetStatus
     public int? Percent { get; init; }
 
     public string? Tag { get; init; }
+
+    /// <summary>The tag's own URL (<c>https://TAG---SERVICE-….run.app</c>), for a tagged entry.</summary>
+    public string? Uri { get; init; }
 }
 
 public sealed record RunCondition

@@ -26,7 +26,10 @@ public sealed partial class GcloudStepRunner
             throw await CancelRunningAsync(execute, context, ct);
         }
 
-        var execution = ExecutionName().Match(result.Stderr + result.Stdout) is { Success: true } m ? m.Groups[1].Value : null;
+        // --format 'value(metadata.name)' prints the execution's name alone on stdout (the seed's helper reads
+        // its last line); a failed run prints nothing there, and gcloud names it on stderr ("Execution [NAME]").
+        var execution = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault()
+            ?? (ExecutionName().Match(result.Stderr) is { Success: true } m ? m.Groups[1].Value : null);
         if (execution is not null)
         {
             context.Facts["migrate_execution"] = execution;

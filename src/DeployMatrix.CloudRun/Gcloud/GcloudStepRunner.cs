@@ -88,13 +88,16 @@ public sealed partial class GcloudStepRunner(Func<IReadOnlyList<string>, Cancell
             {
                 var resolved = traffic with { Splits = [.. await ResolveAsync(traffic, context, ct)] };
                 await RunCommandAsync(GcloudCommands.For(resolved)[0], ct);
-                var after = string.Join(",", resolved.Splits.Where(s => s.Percent > 0).Select(s => $"{s.Revision}={s.Percent}"));
+                var after = string.Join(",", resolved.Splits.Where(s => s.Percent > 0).Select(s => $"{(s.Revision.Role == RevisionRole.New ? context.NewRevision ?? s.Revision.Tag : s.Revision.ToString())}={s.Percent}"));
                 context.Facts["traffic_after"] = after;
                 return after;
             }
 
             case DescribeStatus:
                 return (await RunAllAsync(step, context, ct))[0].Stdout.TrimEnd();
+
+            case RemoveTrafficTags tidy:
+                return await RemoveTagsAsync(tidy, context, ct);
 
             case RunSmokeCheck smoke:
                 return await SmokeAsync(smoke, context, ct);
@@ -144,6 +147,8 @@ public sealed partial class GcloudStepRunner(Func<IReadOnlyList<string>, Cancell
         {
             Revision = split.Revision.Role switch
             {
+                // Moved by its tag (--to-tags), which gcloud resolves itself.
+                RevisionRole.New when split.Revision.Tag is not null => split.Revision,
                 RevisionRole.New => RevisionRef.Named(context.NewRevision ?? throw new PlatformException("no revision was deployed by this plan")),
                 RevisionRole.Canary => RevisionRef.Named(LatestReady(status!.Value)),
                 RevisionRole.Stable => RevisionRef.Named(context.RollbackTarget(Traffic(status!.Value), [])),
@@ -190,19 +195,56 @@ public sealed partial class GcloudStepRunner(Func<IReadOnlyList<string>, Cancell
         return new JobExecution(execution.GetProperty("metadata").GetProperty("name").GetString()!, image, succeeded, succeeded ? 0 : null, null);
     }
 
-    /// <summary>The service URL as gcloud describes it (read once per plan), then the check's request made natively (the seed used curl).</summary>
+    /// <summary>
+    /// The release's tag URL (or the service's) as gcloud describes it (read once per plan), then the check's
+    /// request made natively (the seed used curl).
+    /// </summary>
     private async Task<string> SmokeAsync(RunSmokeCheck smoke, StepContext context, CancellationToken ct)
     {
-        if (!context.ServiceUrls.TryGetValue(smoke.Target.Service, out var url))
+        var key = $"{smoke.Target.Service}#{smoke.TrafficTag}";
+        if (!context.ServiceUrls.TryGetValue(key, out var url))
         {
             url = (await RunAllAsync(smoke, context, ct))[0].Stdout.Trim();
-            context.ServiceUrls[smoke.Target.Service] = url;
+            context.ServiceUrls[key] = url;
+        }
+
+        if (url.Length == 0 && smoke.TrafficTag is { } tag)
+        {
+            throw new PlatformException($"{Commands(smoke, context)} printed no URL: the service has no traffic tag {tag}, so the new revision cannot be checked before it takes traffic");
         }
 
         return Uri.TryCreate(url.TrimEnd('/') + "/", UriKind.Absolute, out var root)
             ? await SmokeProbe.GetAsync(new Uri(root, smoke.Path.TrimStart('/')), smoke.Expect, smoke.Contains, ct)
             : throw new PlatformException($"{Commands(smoke, context)} printed no URL ('{url}')");
     }
+
+    /// <summary>The release tags beyond the newest releases (<see cref="ReleaseTagTidy"/>), read from the service's v1 status, then removed in one update.</summary>
+    private async Task<string> RemoveTagsAsync(RemoveTrafficTags tidy, StepContext context, CancellationToken ct)
+    {
+        var describe = GcloudCommands.Resolve(tidy);
+        using var document = JsonDocument.Parse((await RunCommandAsync(describe, ct)).Stdout);
+        var status = document.RootElement.GetProperty("status");
+        var entries = status.TryGetProperty("traffic", out var traffic) ? traffic.EnumerateArray().ToList() : [];
+        string? Revision(JsonElement t) => t.TryGetProperty("revisionName", out var r) ? r.GetString() : null;
+        var tags = entries.Where(t => t.TryGetProperty("tag", out _))
+            .Select(t => new TrafficTag(t.GetProperty("tag").GetString()!, Revision(t), null)).ToList();
+        // gcloud's v1 status lists no revisions; their names carry the generation that made them (SERVICE-00042-xyz).
+        var newestFirst = entries.Select(Revision).OfType<string>().Distinct(StringComparer.Ordinal)
+            .OrderByDescending(Generation).ToList();
+        var remove = ReleaseTagTidy.ToRemove(tags, newestFirst, [.. Traffic(status).Select(t => t.Revision)], tidy.Keep);
+        if (remove.Count == 0)
+        {
+            return $"{ShellRenderer.Join(describe)} → no release tags beyond the newest {tidy.Keep} releases";
+        }
+
+        var command = GcloudCommands.For(tidy)[0].Select(w => w == GcloudCommands.OldTags ? string.Join(',', remove) : w).ToList();
+        await RunCommandAsync(command, ct);
+        context.Facts["tags_removed"] = string.Join(",", remove);
+        return $"{ShellRenderer.Join(command)} → removed {string.Join(", ", remove)}";
+    }
+
+    private static long Generation(string revision) =>
+        revision.Split('-') is { Length: >= 3 } parts && long.TryParse(parts[^2], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : -1;
 
     private static string? Text(ProcessResult result) => result.ExitCode == 0 && result.Stdout.Trim() is { Length: > 0 } text ? text : null;
 

@@ -66,7 +66,8 @@ public sealed class CloudRunMaintenance(RunApi run, SecretManagerApi secrets) : 
             await run.UpdateServiceAsync(service with
             {
                 Template = service.Template! with { Revision = null, Containers = containers, Annotations = CloudRunPlatform.WithTag(service.Template.Annotations, tag) },
-                Traffic = [new TrafficTarget { Type = TrafficTarget.ToLatest, Percent = 100 }],
+                // Every traffic tag stays: the team's and the releases' URLs outlive maintenance.
+                Traffic = CloudRunPlatform.KeepingTags([new TrafficTarget { Type = TrafficTarget.ToLatest, Percent = 100 }], service.Traffic),
             }, cancellationToken);
         }
         catch (GoogleApiException e) when (e.Status == System.Net.HttpStatusCode.Conflict)
@@ -116,7 +117,7 @@ public sealed class CloudRunMaintenance(RunApi run, SecretManagerApi secrets) : 
             return current with
             {
                 Template = current.Template! with { Revision = null, Containers = containers, Annotations = annotations },
-                Traffic = before?.Traffic is { Count: > 0 } traffic ? traffic : [new TrafficTarget { Type = TrafficTarget.ToLatest, Percent = 100 }],
+                Traffic = CloudRunPlatform.KeepingTags(before?.Traffic is { Count: > 0 } traffic ? traffic : [new TrafficTarget { Type = TrafficTarget.ToLatest, Percent = 100 }], current.Traffic),
             };
         }, cancellationToken);
     }

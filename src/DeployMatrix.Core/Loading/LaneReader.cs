@@ -15,7 +15,7 @@ internal sealed partial class LaneReader
     private static readonly string[] BuildKeys = ["cloudbuild", "local"];
     private static readonly string[] CloudBuildKeys = ["config", "substitutions"];
     private static readonly string[] LocalBuildKeys = ["command", "artifact"];
-    private static readonly string[] MigrationKeys = ["job", "mandatory", "command"];
+    private static readonly string[] MigrationKeys = ["job", "mandatory", "command", "entrypoint"];
     private static readonly string[] SmokeKeys = ["path", "expect", "contains"];
 
     private static readonly Dictionary<string, LaneKind> Kinds = new() { ["service"] = LaneKind.Service, ["binary"] = LaneKind.Binary };
@@ -200,6 +200,7 @@ internal sealed partial class LaneReader
         Job = r.String("job") is { } job && MatrixReader.CheckName(job, r.PosOf("job"), "job", r.Diagnostics) ? job : null,
         Mandatory = r.Bool("mandatory") ?? false,
         Command = r.String("command") is { } command ? new CommandText(command, r.PosOf("command")) : null,
+        Entrypoint = r.String("entrypoint"),
         Pos = r.Pos,
     };
 

@@ -126,8 +126,14 @@ public sealed record MigrationConfig
     /// <summary>Deploys of this lane must run the job, and a rollout cannot start before it succeeded.</summary>
     public bool Mandatory { get; init; }
 
-    /// <summary>Arguments given to the lane's artifact to run the migration (local platform).</summary>
+    /// <summary>
+    /// Arguments given to the lane's program to run the migration: the local artifact's arguments, and on
+    /// Cloud Run the job container's arguments (<c>gcloud run jobs update --args</c>, as the seed's migrate helper sets them).
+    /// </summary>
     public CommandText? Command { get; init; }
+
+    /// <summary>The job container's command on Cloud Run (<c>gcloud run jobs update --command</c>); null keeps the image's entrypoint.</summary>
+    public string? Entrypoint { get; init; }
 
     public SourcePos Pos { get; init; }
 

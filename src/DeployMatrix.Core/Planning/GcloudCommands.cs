@@ -13,6 +13,18 @@ public static class GcloudCommands
     public const string UrlFormat = "value(status.url)";
     public const string StatusFormat = "yaml(status.traffic,status.latestCreatedRevisionName,status.latestReadyRevisionName)";
 
+    /// <summary>What <c>gcloud run jobs execute --wait</c> prints on stdout: the execution's name (the seed's migrate helper reads it so).</summary>
+    public const string ExecutionFormat = "value(metadata.name)";
+
+    /// <summary>The placeholder a tag removal carries until the tags to remove are read from the service (as STABLE is for traffic).</summary>
+    public const string OldTags = "OLD_TAGS";
+
+    /// <summary>
+    /// The URL of the traffic entry tagged <paramref name="tag"/>, exactly (gcloud's projection: <c>filter("tag=…")</c>
+    /// matches the whole value, <c>map().extract(url).flatten()</c> prints it bare); empty when no entry has the tag.
+    /// </summary>
+    public static string TagUrlFormat(string tag) => $"value(status.traffic.filter(\"tag={tag}\").map().extract(url).flatten())";
+
     /// <summary>The commands one step runs on Cloud Run, in order; empty for steps done natively (receipts). A smoke check reads the service URL; its request is plain HTTP.</summary>
     public static IReadOnlyList<IReadOnlyList<string>> For(Step step) => step switch
     {
@@ -20,26 +32,42 @@ public static class GcloudCommands
         [
             ["gcloud", "builds", "submit", "--config", b.Config, "--substitutions", string.Join(',', b.Substitutions.Select(p => $"{p.Key}={p.Value}")), "."],
         ],
+        // As the seed's deploy script: --quiet (never a prompt), then the tag flow's --no-traffic --tag.
         DeployRevision d =>
         [
-            [.. Run("deploy", d.Target.Service, d.Target), "--image", d.Image, .. d.NoTraffic ? new[] { "--no-traffic" } : []],
+            [.. Run("deploy", d.Target.Service, d.Target), "--image", d.Image, "--quiet", .. d.NoTraffic ? new[] { "--no-traffic" } : [], .. d.TrafficTag is { } tag ? new[] { "--tag", tag } : []],
         ],
         VerifyServiceImage or ResolveServiceImage => [[.. Run("services describe", ((TargetStep)step).Target.Service, ((TargetStep)step).Target), "--format", ServiceImageFormat]],
-        UpdateJobImage u => [[.. Run("jobs update", u.Job, u.Target), "--image", u.Image]],
+        // As the seed's migrate helper: the image with the container's command and arguments, --quiet.
+        UpdateJobImage u =>
+        [
+            [
+                .. Run("jobs update", u.Job, u.Target), "--image", u.Image,
+                .. u.Entrypoint is { } entrypoint ? new[] { "--command", entrypoint } : [],
+                .. u.Args is { Count: > 0 } args ? new[] { "--args", GcloudList.Join(args) } : [],
+                "--quiet",
+            ],
+        ],
         VerifyJobImage j => [[.. Run("jobs describe", j.Job, j.Target), "--format", JobImageFormat]],
-        ExecuteJob e => [[.. Run("jobs execute", e.Job, e.Target), "--wait"]],
+        ExecuteJob e => [[.. Run("jobs execute", e.Job, e.Target), "--wait", "--format", ExecutionFormat]],
         CheckDrift c =>
         [
             [.. Run("services describe", c.Target.Service, c.Target), "--format", ServiceImageFormat],
             [.. Run("jobs describe", c.Job, c.Target), "--format", JobImageFormat],
             LatestExecution(c.Target, c.Job),
         ],
+        // The release's own revision is moved by its tag (known when the plan is made); others by name or role.
+        SetTraffic s when s.Splits is [{ Revision: { Role: RevisionRole.New, Tag: { } tag } } only] =>
+        [
+            [.. Run("services update-traffic", s.Target.Service, s.Target), "--to-tags", $"{tag}={only.Percent}"],
+        ],
         SetTraffic s =>
         [
             [.. Run("services update-traffic", s.Target.Service, s.Target), "--to-revisions", string.Join(',', s.Splits.Select(x => $"{x.Revision}={x.Percent}"))],
         ],
         DescribeStatus s => [[.. Run("services describe", s.Target.Service, s.Target), "--format", StatusFormat]],
-        RunSmokeCheck k => [[.. Run("services describe", k.Target.Service, k.Target), "--format", UrlFormat]],
+        RemoveTrafficTags r => [[.. Run("services update-traffic", r.Target.Service, r.Target), "--remove-tags", OldTags]],
+        RunSmokeCheck k => [[.. Run("services describe", k.Target.Service, k.Target), "--format", k.TrafficTag is { } t ? TagUrlFormat(t) : UrlFormat]],
         RunBinary r => [r.Command],
         _ => [],
     };
@@ -53,6 +81,9 @@ public static class GcloudCommands
         step.Splits.Any(s => s.Revision.Role is RevisionRole.Stable or RevisionRole.Canary)
             ? [.. Run("services describe", step.Target.Service, step.Target), "--format", "json"]
             : null;
+
+    /// <summary>The read that names the tags a <see cref="RemoveTrafficTags"/> step removes: the service as JSON (its <c>status.traffic</c> tags and revisions).</summary>
+    public static IReadOnlyList<string> Resolve(RemoveTrafficTags step) => [.. Run("services describe", step.Target.Service, step.Target), "--format", "json"];
 
     /// <summary>The job's newest execution as JSON (Cloud Run's v1 Execution; no <c>status.completionTime</c> while it runs).</summary>
     public static IReadOnlyList<string> LatestExecution(TargetRef target, string job) =>

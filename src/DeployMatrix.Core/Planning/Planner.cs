@@ -125,29 +125,24 @@ public static class Planner
 
         var where = target.Ref;
         var image = target.ImageFor(request.Tag!);
-        var local = target.Platform == PlatformKind.Local;
 
-        // The local platform always starts a revision without traffic and moves traffic only once it is
-        // proven; Cloud Run's own deploy routes traffic unless told not to (the seed's staging flow).
+        // One order on every platform: the revision starts with no traffic and a tag URL of its own, is
+        // migrated and smoke-checked there, and only then takes the traffic its environment gives a deploy.
         var noTraffic = target.NoTraffic || request.NoTraffic;
-        var steps = new List<Step> { new DeployRevision(where, image, NoTraffic: local || noTraffic), new VerifyServiceImage(where, image) };
+        var tag = TrafficTags.For(where.Service, request.Tag!);
+        var steps = new List<Step> { new DeployRevision(where, image, NoTraffic: true, tag), new VerifyServiceImage(where, image) };
         if (target.MigrationMandatory)
         {
             steps.AddRange(MigrationSteps(target, image));
         }
 
-        var smokeable = local || !noTraffic;
-        if (smokeable)
+        steps.AddRange(target.Smoke.Select(s => new RunSmokeCheck(where, RevisionRef.New, s.Path, s.Expect, s.Contains, tag)));
+        if (!noTraffic)
         {
-            var revision = local ? RevisionRef.New : RevisionRef.Named(where.Service);
-            steps.AddRange(target.Smoke.Select(s => new RunSmokeCheck(where, revision, s.Path, s.Expect, s.Contains)));
+            steps.Add(new SetTraffic(where, [new TrafficSplit(RevisionRef.NewTagged(tag), 100)]));
         }
 
-        if (local && !noTraffic)
-        {
-            steps.Add(new SetTraffic(where, [new TrafficSplit(RevisionRef.New, 100)]));
-        }
-
+        steps.Add(new RemoveTrafficTags(where, TrafficTags.DefaultKeep));
         steps.Add(new WriteReceipt(where, "deploy", image));
         var notes = target.NoTraffic
             ? new[] { $"'{target.Environment}' deploys take no traffic; move it with: rollout {target.Lane} --env {target.Environment}" }
@@ -183,7 +178,7 @@ public static class Planner
     private static IEnumerable<Step> MigrationSteps(ResolvedTarget target, string image)
     {
         var job = target.Job!;
-        yield return new UpdateJobImage(target.Ref, job, image);
+        yield return new UpdateJobImage(target.Ref, job, image, target.MigrationEntrypoint, target.MigrationCommand);
         yield return new VerifyJobImage(target.Ref, job, image);
         yield return new ExecuteJob(target.Ref, job, image, target.MigrationCommand);
         yield return new CheckDrift(target.Ref, job, image);

@@ -17,8 +17,8 @@ public static partial class ShellRenderer
         var urlsRead = new HashSet<string>(StringComparer.Ordinal);
         foreach (var step in plan.Steps)
         {
-            // The service URL is read once per plan, by its first smoke check (as the gcloud executor does).
-            var lines = step is RunSmokeCheck smoke && !urlsRead.Add(smoke.Target.Service)
+            // The URL (the new revision's tag URL, or the service's) is read once per plan, by its first smoke check (as the gcloud executor does).
+            var lines = step is RunSmokeCheck smoke && !urlsRead.Add($"{smoke.Target.Service}#{smoke.TrafficTag}")
                 ? [UntrustedText.ShellComment($"GET $URL{smoke.Path} (done natively), expecting {smoke.Expect}")]
                 : Lines(step, keepPlaceholders);
             foreach (var line in lines)
@@ -62,6 +62,9 @@ public static partial class ShellRenderer
                 break;
             case CheckDrift:
                 lines.Insert(0, UntrustedText.ShellComment(step.Describe()));
+                break;
+            case RemoveTrafficTags tidy:
+                lines.Insert(0, UntrustedText.ShellComment($"OLD_TAGS: the {TrafficTags.Prefix}… tags beyond the newest {tidy.Keep} releases that serve no traffic, read first with: {Join(GcloudCommands.Resolve(tidy))}; nothing runs when there are none"));
                 break;
             case SetTraffic traffic when GcloudCommands.Resolve(traffic) is { } resolve:
                 lines.Insert(0, UntrustedText.ShellComment($"STABLE (the stable revision: the one that served all traffic before the latest change, else the one with most traffic now) and CANARY (latest ready) are read first with: {Join(resolve)}"));

@@ -32,6 +32,14 @@ public sealed record RevisionRef(RevisionRole Role, string? Name = null)
 
     public static RevisionRef Named(string name) => new(RevisionRole.Named, name);
 
+    /// <summary>The plan's new revision, known by its traffic tag too (so gcloud can move traffic by the tag: <c>--to-tags</c>).</summary>
+    public static RevisionRef NewTagged(string tag) => new(RevisionRole.New) { Tag = tag };
+
+    /// <summary>The traffic tag the revision carries, where the plan knows it.</summary>
+    [JsonPropertyName("tag")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Tag { get; init; }
+
     /// <summary>How the revision is written in commands: its name, or the role in capitals until resolved.</summary>
     public override string ToString() => Name ?? Role.ToString().ToUpperInvariant();
 }
@@ -51,6 +59,7 @@ public sealed record TrafficSplit(RevisionRef Revision, int Percent);
 [JsonDerivedType(typeof(ExecuteJob), "execute-job")]
 [JsonDerivedType(typeof(CheckDrift), "check-drift")]
 [JsonDerivedType(typeof(SetTraffic), "set-traffic")]
+[JsonDerivedType(typeof(RemoveTrafficTags), "remove-tags")]
 [JsonDerivedType(typeof(DescribeStatus), "describe-status")]
 [JsonDerivedType(typeof(RunBinary), "run-binary")]
 [JsonDerivedType(typeof(WriteReceipt), "write-receipt")]
@@ -92,9 +101,14 @@ public sealed record BuildArtifact(string Lane, string Tag, IReadOnlyList<string
     public override string Describe() => $"build {Lane} locally and store {Artifact} as local://{Lane}@sha256:… tagged {Tag}";
 }
 
-public sealed record DeployRevision(TargetRef Target, string Image, bool NoTraffic) : TargetStep(Target)
+/// <summary>
+/// Creates the release's revision with no traffic and the traffic tag <paramref name="TrafficTag"/>
+/// (<see cref="TrafficTags.For"/>), so it has a URL of its own for the checks that run before any user reaches it.
+/// </summary>
+public sealed record DeployRevision(TargetRef Target, string Image, bool NoTraffic, string? TrafficTag = null) : TargetStep(Target)
 {
-    public override string Describe() => $"deploy {Image} as a new revision of {Target}{(NoTraffic ? " with no traffic" : "")}";
+    public override string Describe() =>
+        $"deploy {Image} as a new revision of {Target}{(NoTraffic ? " with no traffic" : "")}{(TrafficTag is null ? "" : $", tagged {TrafficTag}")}";
 }
 
 /// <summary>Fails the plan unless the service's latest revision runs exactly the requested image.</summary>
@@ -109,15 +123,26 @@ public sealed record ResolveServiceImage(TargetRef Target) : TargetStep(Target)
     public override string Describe() => $"read the current image of {Target.Service}";
 }
 
-public sealed record RunSmokeCheck(TargetRef Target, RevisionRef Revision, string Path, int Expect, string? Contains) : TargetStep(Target)
+/// <summary>A GET that must answer <paramref name="Expect"/>: on the new revision's own URL (its traffic tag's, <paramref name="TrafficTag"/>), or on the service's.</summary>
+public sealed record RunSmokeCheck(TargetRef Target, RevisionRef Revision, string Path, int Expect, string? Contains, string? TrafficTag = null) : TargetStep(Target)
 {
     public override string Describe() =>
-        $"smoke check GET {Path} on {(Revision.Role == RevisionRole.New ? "the new revision" : Target.Service)} expects {Expect}{(Contains is null ? "" : $" and body containing '{Contains}'")}";
+        $"smoke check GET {Path} on {(Revision.Role == RevisionRole.New ? "the new revision's own URL" : Target.Service)} expects {Expect}{(Contains is null ? "" : $" and body containing '{Contains}'")}";
 }
 
-public sealed record UpdateJobImage(TargetRef Target, string Job, string Image) : TargetStep(Target)
+/// <summary>
+/// Points the migration job at the release's image, with the container's command (<paramref name="Entrypoint"/>,
+/// null keeps the image's) and arguments (<paramref name="Args"/>, empty keeps the job's) as the seed's migrate helper sets them.
+/// </summary>
+public sealed record UpdateJobImage(TargetRef Target, string Job, string Image, string? Entrypoint = null, IReadOnlyList<string>? Args = null) : TargetStep(Target)
 {
-    public override string Describe() => $"point migration job {Job} at {Image}";
+    public override string Describe()
+    {
+        var args = string.Join(' ', (Args ?? []).Select(CommandWords.Quote));
+        var runs = Entrypoint is { } entrypoint ? $" running {CommandWords.Quote(entrypoint)}{(args.Length > 0 ? " " + args : "")}"
+            : args.Length > 0 ? $" with arguments {args}" : "";
+        return $"point migration job {Job} at {Image}{runs}";
+    }
 }
 
 public sealed record VerifyJobImage(TargetRef Target, string Job, string Image) : TargetStep(Target)
@@ -150,6 +175,16 @@ public sealed record SetTraffic(TargetRef Target, IReadOnlyList<TrafficSplit> Sp
         RevisionRole.Latest => "latest ready revision",
         _ => r.Name!,
     };
+}
+
+/// <summary>
+/// Removes the traffic tags DeployMatrix created beyond the newest <paramref name="Keep"/> releases; the tags of
+/// revisions that serve traffic and every tag it did not create stay.
+/// </summary>
+public sealed record RemoveTrafficTags(TargetRef Target, int Keep) : TargetStep(Target)
+{
+    public override string Describe() =>
+        $"remove the release tags ({TrafficTags.Prefix}…) of {Target.Service} beyond the newest {Keep} releases, keeping the serving revisions' and every other tag";
 }
 
 public sealed record DescribeStatus(TargetRef Target) : TargetStep(Target)

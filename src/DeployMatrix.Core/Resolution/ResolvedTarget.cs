@@ -44,6 +44,9 @@ public sealed record ResolvedTarget
     /// <summary>The arguments that make the local artifact migrate (the matrix's <c>migration.command</c>); empty when none.</summary>
     public IReadOnlyList<string> MigrationCommand { get; init; } = [];
 
+    /// <summary>The migration job container's command on Cloud Run (<c>--command</c>); null keeps the image's entrypoint.</summary>
+    public string? MigrationEntrypoint { get; init; }
+
     /// <summary>The local platform's stable listener port (1..65535), or null for any free port.</summary>
     public int? Port { get; init; }
 

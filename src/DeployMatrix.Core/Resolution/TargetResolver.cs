@@ -49,6 +49,7 @@ public static class TargetResolver
         Job = lane.Migration?.JobFor(target),
         MigrationMandatory = lane.Migration?.Mandatory == true,
         MigrationCommand = lane.Migration?.Command?.Words ?? [],
+        MigrationEntrypoint = lane.Migration?.Entrypoint,
         Port = target.Port,
         Probe = lane.Probe,
         Env = Env(lane, target),

@@ -104,6 +104,11 @@ internal static class LaneRules
             {
                 d.Add(target.Pos, "missing-key", $"Cloud Run target '{target.Environment}' of lane '{lane.Name}' needs an image; set 'image' on the lane (with {Lane.TagPlaceholder})");
             }
+
+            if (Planning.TrafficTags.Problem(target.Service) is { } tagless)
+            {
+                d.Add(target.Pos, "service-name", $"Cloud Run target '{target.Environment}' of lane '{lane.Name}': {tagless}");
+            }
         }
 
         CheckMigration(lane, d);

@@ -34,7 +34,7 @@ public sealed class PlatformStepRunner(IPlatform platform) : IStepRunner
                     context.Facts["rollback_to"] = stable;
                 }
 
-                var revision = await platform.DeployRevisionAsync(target, image, context.Plan.Tag, deploy.NoTraffic, ct);
+                var revision = await platform.DeployRevisionAsync(target, image, context.Plan.Tag, deploy.NoTraffic, deploy.TrafficTag, ct);
                 context.NewRevision = revision.Name;
                 context.Facts["revision"] = revision.Name;
                 context.Facts["image"] = image;
@@ -71,7 +71,7 @@ public sealed class PlatformStepRunner(IPlatform platform) : IStepRunner
             case UpdateJobImage update:
             {
                 var image = await ImageAsync(context, update.Image, ct);
-                await platform.UpdateJobImageAsync(target, update.Job, image, ct);
+                await platform.UpdateJobImageAsync(target, update.Job, image, update.Entrypoint, update.Args ?? [], ct);
                 context.Facts["migrate_job"] = update.Job;
                 return image;
             }
@@ -140,6 +140,20 @@ public sealed class PlatformStepRunner(IPlatform platform) : IStepRunner
                 await platform.SetTrafficAsync(target, splits, ct);
                 context.Facts["traffic_after"] = PlanExecutor.FormatTraffic(splits);
                 return PlanExecutor.FormatTraffic(splits);
+            }
+
+            case RemoveTrafficTags tidy:
+            {
+                var service = await platform.GetServiceAsync(target, ct);
+                var remove = ReleaseTagTidy.ToRemove(service.Tags, [.. service.Revisions.Select(r => r.Name)], [.. service.Traffic.Where(t => t.Percent > 0).Select(t => t.Revision)], tidy.Keep);
+                if (remove.Count == 0)
+                {
+                    return $"no release tags beyond the newest {tidy.Keep} releases";
+                }
+
+                await platform.RemoveTrafficTagsAsync(target, remove, ct);
+                context.Facts["tags_removed"] = string.Join(",", remove);
+                return $"removed {string.Join(", ", remove)}";
             }
 
             case DescribeStatus status:

@@ -22,17 +22,27 @@ public interface IPlatform
     /// <summary>
     /// Creates a revision that runs <paramref name="image"/> and records <paramref name="tag"/> as the tag
     /// it was deployed with (status and receipts read it back; nothing guesses a tag from an image). With
-    /// <paramref name="noTraffic"/> traffic is untouched.
+    /// <paramref name="noTraffic"/> traffic is untouched (except for a service nothing serves yet, whose
+    /// first revision must take it). <paramref name="trafficTag"/> gives the revision a URL of its own
+    /// (<see cref="UrlAsync"/>) from the moment it exists; every other tag the service has is kept.
     /// </summary>
-    Task<RevisionInfo> DeployRevisionAsync(ResolvedTarget target, string image, string? tag, bool noTraffic, CancellationToken cancellationToken);
+    Task<RevisionInfo> DeployRevisionAsync(ResolvedTarget target, string image, string? tag, bool noTraffic, string? trafficTag, CancellationToken cancellationToken);
 
     /// <summary>What runs now: revisions (newest first), traffic, latest created and latest ready revision, URL.</summary>
     Task<ServiceStatus> GetServiceAsync(ResolvedTarget target, CancellationToken cancellationToken);
 
-    /// <summary>Sets the whole split at once (integer percents that sum to 100).</summary>
+    /// <summary>Sets the whole split at once (integer percents that sum to 100); every traffic tag stays where it is.</summary>
     Task SetTrafficAsync(ResolvedTarget target, IReadOnlyList<TrafficAssignment> splits, CancellationToken cancellationToken);
 
-    Task UpdateJobImageAsync(ResolvedTarget target, string job, string image, CancellationToken cancellationToken);
+    /// <summary>Removes these traffic tags (their URLs stop answering); the split and every other tag stay.</summary>
+    Task RemoveTrafficTagsAsync(ResolvedTarget target, IReadOnlyList<string> tags, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Points the job at <paramref name="image"/>; on Cloud Run also sets its container's command
+    /// (<paramref name="entrypoint"/>, null keeps it) and arguments (<paramref name="args"/>, empty keeps them).
+    /// The local platform runs the artifact with the arguments <see cref="ExecuteJobAsync"/> gets.
+    /// </summary>
+    Task UpdateJobImageAsync(ResolvedTarget target, string job, string image, string? entrypoint, IReadOnlyList<string> args, CancellationToken cancellationToken);
 
     Task<string?> GetJobImageAsync(ResolvedTarget target, string job, CancellationToken cancellationToken);
 
@@ -48,7 +58,11 @@ public interface IPlatform
     /// <summary>The job's most recent execution, or null when it never ran.</summary>
     Task<JobExecution?> GetLatestExecutionAsync(ResolvedTarget target, string job, CancellationToken cancellationToken);
 
-    /// <summary>Where a revision (or, with null, the service) answers HTTP.</summary>
+    /// <summary>
+    /// Where a revision answers HTTP on its own — Cloud Run's tag URL of the revision, the local revision's
+    /// port — or, with null, where the service answers (by its split).
+    /// </summary>
+    /// <exception cref="PlatformException">The revision has no URL of its own (on Cloud Run: no traffic tag).</exception>
     Task<Uri> UrlAsync(ResolvedTarget target, string? revision, CancellationToken cancellationToken);
 
     /// <summary>How this platform's request metrics can be read: live, or in whole periods visible some time after they end.</summary>

@@ -52,9 +52,15 @@ public sealed record ServiceStatus(
     /// <summary>The local platform's listener port.</summary>
     public int? ListenerPort { get; init; }
 
+    /// <summary>The service's traffic tags: each names a revision (null: the latest ready one) and gives it a URL of its own.</summary>
+    public IReadOnlyList<TrafficTag> Tags { get; init; } = [];
+
     /// <summary>Since when the platform itself serves maintenance (the local proxy's view).</summary>
     public string? MaintenanceSince { get; init; }
 }
+
+/// <summary>A traffic tag (Run Admin API v2, <c>TrafficTarget.tag</c>): a URL of its own for <paramref name="Revision"/> (null: the latest ready revision).</summary>
+public sealed record TrafficTag(string Tag, string? Revision, Uri? Url);
 
 public sealed record JobExecution(string Name, string Image, bool Succeeded, int? ExitCode, string? LogLocation)
 {

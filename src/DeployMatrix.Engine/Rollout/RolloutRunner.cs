@@ -131,9 +131,23 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
                 return await ActAsync(run, index, early, stages, ct);
             }
 
+            if (percent == 0 && await CheckCanaryAloneAsync(request, ct) is { } refused)
+            {
+                // Failed before any user reached it: back to stable (which still serves everything).
+                stages.Add(new StageOutcome(percent, Verdict.Fail, refused));
+                Note(run.Log, request, Stage(percent), $"fail: {refused}");
+                reporter.Stage(percent, $"FAIL: {refused}");
+                await platform.SetTrafficAsync(request.Target, [new TrafficAssignment(request.Stable, 100)], ct);
+                return Finish(run, index, RolloutStates.Next(RolloutState.Running, RolloutEvent.StageFailed, request.Policy.OnInconclusive),
+                    $"stage 0% failed: {refused}; rolled back to {request.Stable}", stages);
+            }
+
             if (percent is 0 or 100)
             {
-                stages.Add(new StageOutcome(percent, Verdict.Pass, percent == 0 ? "canary ready with no traffic" : "canary takes all traffic"));
+                var passed = percent == 0
+                    ? $"canary ready with no traffic{(request.Target.Smoke.Count > 0 ? $"; its own URL passed {request.Target.Smoke.Count} smoke check(s)" : "")}"
+                    : "canary takes all traffic";
+                stages.Add(new StageOutcome(percent, Verdict.Pass, passed));
                 reporter.Stage(percent, stages[^1].Explanation);
                 continue;
             }
@@ -167,6 +181,33 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
         }
 
         return Finish(run, stageList.Count - 1, RolloutStates.Next(RolloutState.Running, RolloutEvent.Completed), null, stages);
+    }
+
+    /// <summary>
+    /// The 0% stage's check: the lane's smoke checks on the canary's own URL (Cloud Run's tag URL, the local
+    /// revision's port), before any user request can reach it. Returns why it failed, or null.
+    /// </summary>
+    private async Task<string?> CheckCanaryAloneAsync(RolloutRequest request, CancellationToken ct)
+    {
+        if (request.Target.Smoke.Count == 0)
+        {
+            return null;
+        }
+
+        var url = await platform.UrlAsync(request.Target, request.Canary, ct);
+        foreach (var smoke in request.Target.Smoke)
+        {
+            try
+            {
+                await Execution.SmokeProbe.GetAsync(new Uri(url, smoke.Path), smoke.Expect, smoke.Contains, ct);
+            }
+            catch (PlatformException e)
+            {
+                return $"canary {request.Canary} failed its smoke check on its own URL before taking traffic: {e.Message}";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>

@@ -81,6 +81,10 @@ public sealed class AgentClient : IDisposable
     public Task<ServiceView> SetTrafficAsync(string env, string service, IReadOnlyList<TrafficEntry> splits, CancellationToken ct) =>
         SendAsync<ServiceView>(HttpMethod.Put, $"/v1/services/{Uri.EscapeDataString(env)}/{Uri.EscapeDataString(service)}/traffic", new TrafficRequest(splits), ct);
 
+    /// <summary>Stops these revisions of the service once they serve nothing (drained first), closing their own URLs.</summary>
+    public Task<ServiceView> StopRevisionsAsync(string env, string service, IReadOnlyList<string> revisions, CancellationToken ct) =>
+        SendAsync<ServiceView>(HttpMethod.Post, $"/v1/services/{Uri.EscapeDataString(env)}/{Uri.EscapeDataString(service)}/stop", new StopRevisionsRequest(revisions), ct);
+
     /// <summary>Has the agent apply the service's maintenance state (set in the state store first).</summary>
     public Task<ServiceView> ApplyMaintenanceAsync(string env, string service, CancellationToken ct) =>
         SendAsync<ServiceView>(HttpMethod.Put, $"/v1/services/{Uri.EscapeDataString(env)}/{Uri.EscapeDataString(service)}/maintenance", null, ct);

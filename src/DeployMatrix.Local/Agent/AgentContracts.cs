@@ -10,6 +10,9 @@ public sealed record CreateRevisionRequest(string Lane, string Env, string Servi
 
 public sealed record TrafficRequest(IReadOnlyList<TrafficEntry> Splits);
 
+/// <summary>Revisions whose own URL (their port) should close: each is stopped once it serves no traffic.</summary>
+public sealed record StopRevisionsRequest(IReadOnlyList<string> Revisions);
+
 public sealed record TrafficEntry(string Revision, int Percent);
 
 public sealed record RevisionView(

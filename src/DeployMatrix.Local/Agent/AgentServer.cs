@@ -95,6 +95,12 @@ public static class AgentServer
             await agent.SetTrafficAsync(env, service, request.Splits, c.RequestAborted);
             await Write(c, 200, agent.GetService(env, service));
         });
+        app.MapPost("/v1/services/{env}/{service}/stop", async (HttpContext c, string env, string service) =>
+        {
+            var request = await Read<StopRevisionsRequest>(c);
+            agent.StopRevisions(env, service, request.Revisions);
+            await Write(c, 200, agent.GetService(env, service));
+        });
         app.MapPut("/v1/services/{env}/{service}/maintenance", (HttpContext c, string env, string service) =>
             Write(c, 200, agent.ApplyMaintenance(env, service)));
         app.MapPost("/v1/executions", async (HttpContext c) =>

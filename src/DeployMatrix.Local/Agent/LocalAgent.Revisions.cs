@@ -103,6 +103,16 @@ public sealed partial class LocalAgent
         }
     }
 
+    /// <summary>Stops the named revisions of the service that serve no traffic (a revision with a share keeps running).</summary>
+    public void StopRevisions(string env, string service, IReadOnlyList<string> revisions)
+    {
+        var own = Locked(() => state.Revisions(env, service)).Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var revision in revisions.Where(own.Contains))
+        {
+            StartDrain(revision);
+        }
+    }
+
     /// <summary>Once a revision has lost its traffic, waits for its in-flight requests, then stops it.</summary>
     private void StartDrain(string revision)
     {
@@ -133,7 +143,7 @@ public sealed partial class LocalAgent
             {
                 var record = Locked(() => state.FindRevision(revision));
                 var traffic = record is null ? [] : Locked(() => state.Traffic(record.Env, record.Service));
-                if (record is null || traffic.Any(t => t.Revision == revision))
+                if (record is null || traffic.Any(t => t.Revision == revision && t.Percent > 0))
                 {
                     return 0;
                 }

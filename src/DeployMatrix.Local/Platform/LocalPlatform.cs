@@ -1,6 +1,7 @@
 using DeployMatrix.Core;
 using DeployMatrix.Core.Analysis;
 using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Planning;
 using DeployMatrix.Core.Resolution;
 using DeployMatrix.Engine.Platform;
 using DeployMatrix.Local.Agent;
@@ -37,7 +38,11 @@ public sealed class LocalPlatform(LocalPaths paths, StateStore state, ArtifactSt
         return Task.FromResult(ArtifactStore.ImageName(artifact.Lane, artifact.Digest));
     }
 
-    public async Task<RevisionInfo> DeployRevisionAsync(ResolvedTarget target, string image, string? tag, bool noTraffic, CancellationToken cancellationToken)
+    /// <remarks>
+    /// A local revision always starts without traffic, and its own URL is its port (<see cref="UrlAsync"/>) for
+    /// as long as it runs; <paramref name="trafficTag"/> names that URL in <c>status</c> (<see cref="ServiceStatus.Tags"/>).
+    /// </remarks>
+    public async Task<RevisionInfo> DeployRevisionAsync(ResolvedTarget target, string image, string? tag, bool noTraffic, string? trafficTag, CancellationToken cancellationToken)
     {
         var artifact = artifacts.Resolve(image) ?? throw new PlatformException($"no local artifact {image}", ExitCodes.BadInput);
         var launch = new LaunchSpec
@@ -82,13 +87,28 @@ public sealed class LocalPlatform(LocalPaths paths, StateStore state, ArtifactSt
         {
             ListenerPort = view.ListenerPort,
             MaintenanceSince = view.MaintenanceSince,
+            // A running revision's own URL is its port; it is named by its release's tag, as on Cloud Run.
+            Tags = [.. view.Revisions.Where(r => r is { Running: true, Port: not null, Tag: not null })
+                .Select(r => new TrafficTag(TrafficTags.For(view.Service, r.Tag!), r.Name, new Uri($"http://127.0.0.1:{r.Port}")))],
         };
+    }
+
+    /// <summary>A local revision's own URL closes when it stops: the tagged revisions that serve nothing are stopped (drained first).</summary>
+    public async Task RemoveTrafficTagsAsync(ResolvedTarget target, IReadOnlyList<string> tags, CancellationToken cancellationToken)
+    {
+        var service = await GetServiceAsync(target, cancellationToken);
+        var revisions = service.Tags.Where(t => tags.Contains(t.Tag) && t.Revision is not null).Select(t => t.Revision!).ToList();
+        if (revisions.Count > 0)
+        {
+            await Call(() => agent.StopRevisionsAsync(target.Environment, target.Service, revisions, cancellationToken));
+        }
     }
 
     public async Task SetTrafficAsync(ResolvedTarget target, IReadOnlyList<TrafficAssignment> splits, CancellationToken cancellationToken) =>
         await Call(() => agent.SetTrafficAsync(target.Environment, target.Service, [.. splits.Select(s => new TrafficEntry(s.Revision, s.Percent))], cancellationToken));
 
-    public Task UpdateJobImageAsync(ResolvedTarget target, string job, string image, CancellationToken cancellationToken)
+    /// <remarks>The local job runs the artifact itself with the arguments its execution gets; <paramref name="entrypoint"/> and <paramref name="args"/> are Cloud Run's.</remarks>
+    public Task UpdateJobImageAsync(ResolvedTarget target, string job, string image, string? entrypoint, IReadOnlyList<string> args, CancellationToken cancellationToken)
     {
         var artifact = artifacts.Resolve(image) ?? throw new PlatformException($"no local artifact {image}", ExitCodes.BadInput);
         state.PutJob(new JobRecord(target.Environment, job, target.Lane, target.Service, image, artifact.Digest));

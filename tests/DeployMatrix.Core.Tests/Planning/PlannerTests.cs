@@ -110,9 +110,29 @@ public sealed class PlannerTests
         Assert.Equal("local://runtime:t1", deploy.Image);
         var kinds = plan.Steps.Select(s => s.GetType()).ToList();
         Assert.True(kinds.IndexOf(typeof(ExecuteJob)) < kinds.IndexOf(typeof(RunSmokeCheck)));
-        var traffic = Assert.IsType<SetTraffic>(plan.Steps[^2]);
-        Assert.Equal([new TrafficSplit(RevisionRef.New, 100)], traffic.Splits);
+        var traffic = Assert.IsType<SetTraffic>(plan.Steps[^3]);
+        Assert.Equal([new TrafficSplit(RevisionRef.NewTagged("dm-t1"), 100)], traffic.Splits);
+        Assert.IsType<RemoveTrafficTags>(plan.Steps[^2]);
         Assert.Equal(["runtime-migrate"], ((ExecuteJob)plan.Steps[kinds.IndexOf(typeof(ExecuteJob))]).Command);
+    }
+
+    /// <summary>The local platform rehearses exactly what Cloud Run will do: the same steps in the same order, only the platform's words differ.</summary>
+    [Theory]
+    [InlineData("runtime", "staging")]
+    [InlineData("runtime", "production")]
+    [InlineData("openagents-control-service", "staging")]
+    [InlineData("openagents-control-service", "production")]
+    public void LocalAndCloudRunDeploys_HaveTheSameStepsInTheSameOrder(string lane, string env)
+    {
+        var local = Plan(new PlanRequest { Lane = lane, Environment = env, Tag = "t1", Platform = PlatformKind.Local }).Plan!;
+        var cloud = Plan(new PlanRequest { Lane = lane, Environment = env, Tag = "t1", Platform = PlatformKind.CloudRun }).Plan!;
+
+        Assert.Equal(PlatformKind.Local, local.Platform);
+        Assert.Equal(PlatformKind.CloudRun, cloud.Platform);
+        Assert.Equal(cloud.Steps.Select(s => s.KindName), local.Steps.Select(s => s.KindName));
+        Assert.Equal(
+            cloud.Steps.Select(s => s switch { DeployRevision d => $"{d.NoTraffic} {d.TrafficTag}", RunSmokeCheck k => $"{k.Path} {k.Revision.Role} {k.TrafficTag}", SetTraffic t => string.Join(',', t.Splits), _ => "" }),
+            local.Steps.Select(s => s switch { DeployRevision d => $"{d.NoTraffic} {d.TrafficTag}", RunSmokeCheck k => $"{k.Path} {k.Revision.Role} {k.TrafficTag}", SetTraffic t => string.Join(',', t.Splits), _ => "" }));
     }
 
     [Fact]

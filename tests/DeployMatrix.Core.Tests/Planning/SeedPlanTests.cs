@@ -22,28 +22,38 @@ public sealed class SeedPlanTests
     }
 
     [Fact]
-    public void ProductionDeploy_CreatesARevisionWithNoTrafficAndVerifiesTheImage()
+    public void ProductionDeploy_CreatesATaggedRevisionWithNoTraffic_AndSmokeChecksItsTagUrl()
     {
         var image = SeedFacts.ControlImage.Replace("<TAG>", Tag, StringComparison.Ordinal);
 
         var commands = Shell("openagents-control-service", "production", PlanAction.Deploy);
 
         Assert.Equal(
-            Words($"gcloud run deploy openagents-control-service --project openagentsgemini --region us-central1 --image {image} --no-traffic"),
+            Words($"gcloud run deploy openagents-control-service --project openagentsgemini --region us-central1 --image {image} --quiet --no-traffic --tag dm-abc1234"),
             commands[0]);
         Assert.Equal(
             ["gcloud", "run", "services", "describe", "openagents-control-service", "--project", "openagentsgemini", "--region", "us-central1", "--format", "value(spec.template.spec.containers[0].image)"],
             commands[1]);
-        Assert.Equal(2, commands.Count);
+        Assert.StartsWith("URL=$", string.Join(' ', commands[2]), StringComparison.Ordinal);
+        Assert.Contains(
+            "URL=$(gcloud run services describe openagents-control-service --project openagentsgemini --region us-central1 --format 'value(status.traffic.filter(\"tag=dm-abc1234\").map().extract(url).flatten())')\n",
+            Render("openagents-control-service", "production"), StringComparison.Ordinal);
+        Assert.Equal(Words("gcloud run services update-traffic openagents-control-service --project openagentsgemini --region us-central1 --remove-tags OLD_TAGS"), commands[3]);
+        Assert.Equal(4, commands.Count);
     }
 
     [Fact]
-    public void StagingDeploy_TargetsTheStagingServiceAndTakesTraffic()
+    public void StagingDeploy_MovesTrafficByTheTag_OnlyAfterTheSmokeChecks()
     {
         var commands = Shell("openagents-control-service", "staging", PlanAction.Deploy);
+        var verbs = commands.Select(c => string.Join(' ', c.Take(4))).ToList();
 
         Assert.Equal("openagents-control-service-staging", commands[0][3]);
-        Assert.DoesNotContain("--no-traffic", commands[0]);
+        Assert.Contains("--no-traffic", commands[0]);
+        var smoke = commands.FindIndex(c => c[0] == "URL=$");
+        var move = commands.FindIndex(c => c.Contains("--to-tags"));
+        Assert.True(smoke > 0 && move > smoke, string.Join('\n', verbs));
+        Assert.Equal(Words("gcloud run services update-traffic openagents-control-service-staging --project openagentsgemini --region us-central1 --to-tags dm-abc1234=100"), commands[move]);
     }
 
     [Theory]
@@ -99,23 +109,28 @@ public sealed class SeedPlanTests
         var commands = Shell("runtime", "production", PlanAction.Deploy);
         var verbs = commands.Select(c => string.Join(' ', c.Take(4))).ToList();
 
-        Assert.Equal(Words($"gcloud run deploy runtime --project openagentsgemini --region us-central1 --image {image} --no-traffic"), commands[0]);
+        Assert.Equal(Words($"gcloud run deploy runtime --project openagentsgemini --region us-central1 --image {image} --quiet --no-traffic --tag dm-abc1234"), commands[0]);
         var update = verbs.IndexOf("gcloud run jobs update");
         var execute = verbs.IndexOf("gcloud run jobs execute");
         Assert.True(update > 0 && execute > update, string.Join('\n', verbs));
-        Assert.Equal(Words($"gcloud run jobs update runtime-migrate --project openagentsgemini --region us-central1 --image {image}"), commands[update]);
-        Assert.Equal(Words("gcloud run jobs execute runtime-migrate --project openagentsgemini --region us-central1 --wait"), commands[execute]);
+        // The seed's migrate helper: the image with the job's command and arguments, --quiet; the execution's name read with --format.
+        Assert.Equal(Words($"gcloud run jobs update runtime-migrate --project openagentsgemini --region us-central1 --image {image} --command /usr/local/bin/runtime --args runtime-migrate --quiet"), commands[update]);
+        Assert.Equal(
+            ["gcloud", "run", "jobs", "execute", "runtime-migrate", "--project", "openagentsgemini", "--region", "us-central1", "--wait", "--format", "value(metadata.name)"],
+            commands[execute]);
     }
 
     [Fact]
-    public void RuntimeDeploy_StepsAreTypedInTheSeedsOrder()
+    public void RuntimeDeploy_StepsAreTypedInTheSeedsOrder_ThenChecksTheTaggedRevision()
     {
         var plan = Planner.Plan(Example, new PlanRequest { Lane = "runtime", Environment = "production", Tag = Tag }).Plan!;
 
         Assert.Equal(
-            [typeof(DeployRevision), typeof(VerifyServiceImage), typeof(UpdateJobImage), typeof(VerifyJobImage), typeof(ExecuteJob), typeof(CheckDrift), typeof(WriteReceipt)],
+            [typeof(DeployRevision), typeof(VerifyServiceImage), typeof(UpdateJobImage), typeof(VerifyJobImage), typeof(ExecuteJob), typeof(CheckDrift),
+             typeof(RunSmokeCheck), typeof(RunSmokeCheck), typeof(RemoveTrafficTags), typeof(WriteReceipt)],
             plan.Steps.Select(s => s.GetType()));
         Assert.True(((DeployRevision)plan.Steps[0]).NoTraffic);
+        Assert.All(plan.Steps.OfType<RunSmokeCheck>(), s => Assert.Equal("dm-abc1234", s.TrafficTag));
     }
 
     [Fact]
@@ -126,7 +141,7 @@ public sealed class SeedPlanTests
 
         Assert.IsType<ResolveServiceImage>(plan.Steps[0]);
         Assert.StartsWith("IMAGE=$(gcloud run services describe runtime ", shell, StringComparison.Ordinal);
-        Assert.Contains("gcloud run jobs update runtime-migrate --project openagentsgemini --region us-central1 --image \"$IMAGE\"\n", shell, StringComparison.Ordinal);
+        Assert.Contains("gcloud run jobs update runtime-migrate --project openagentsgemini --region us-central1 --image \"$IMAGE\" --command /usr/local/bin/runtime --args runtime-migrate --quiet\n", shell, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -149,4 +164,7 @@ public sealed class SeedPlanTests
     }
 
     private static IReadOnlyList<string> Words(string line) => CommandWords.Split(line);
+
+    private static string Render(string lane, string env) =>
+        ShellRenderer.Render(Planner.Plan(Example, new PlanRequest { Lane = lane, Environment = env, Tag = Tag, Action = PlanAction.Deploy }).Plan!);
 }

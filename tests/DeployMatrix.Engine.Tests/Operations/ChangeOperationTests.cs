@@ -29,6 +29,41 @@ public sealed class ChangeOperationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReleaseTags_AreTidiedBeyondTheNewestFive_NeverTheServingOnesNorATeamsTag()
+    {
+        var first = _h.Platform.Seed("api-staging", "local://api@sha256:api-t1", "t1");
+        _h.Platform.TagRevision("api-staging", "qa", first);
+        _h.Platform.TagRevision("api-staging", "dm-t1", first);
+        for (var i = 2; i <= 8; i++)
+        {
+            Built("api", $"t{i}");
+            Assert.True((await Deploy("api", "staging", $"t{i}")).Ok);
+        }
+
+        // Staging deploys take all traffic: t8 serves; t4..t8 are the newest five; t1's revision keeps its team tag only.
+        var tags = _h.Platform.Tags("api-staging");
+        Assert.Equal(["dm-t4", "dm-t5", "dm-t6", "dm-t7", "dm-t8", "qa"], tags.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(first, tags["qa"]);
+        // One release falls out of the newest five per deploy from the sixth release on.
+        Assert.Equal(["RemoveTags api-staging dm-t1", "RemoveTags api-staging dm-t2", "RemoveTags api-staging dm-t3"], _h.Platform.Calls.Where(c => c.StartsWith("RemoveTags", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task ReleaseTags_OfTheServingRevision_StayWhateverItsAge()
+    {
+        var stable = _h.Platform.Seed("api", "local://api@sha256:api-t1", "t1");
+        _h.Platform.TagRevision("api", "dm-t1", stable);
+        for (var i = 2; i <= 8; i++)
+        {
+            Built("api", $"t{i}");
+            Assert.True((await Deploy("api", "production", $"t{i}", new ChangeOptions { GateOverride = "tag tidying under test" })).Ok);
+        }
+
+        // Production deploys take no traffic: t1 still serves everything and keeps its tag URL.
+        Assert.Equal(["dm-t1", "dm-t4", "dm-t5", "dm-t6", "dm-t7", "dm-t8"], _h.Platform.Tags("api").Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task AStagingDeploy_Migrates_ChecksDrift_Smokes_ThenGivesTheNewRevisionAllTraffic()
     {
         var old = _h.Platform.Seed("api-staging", "local://api@sha256:api-t1", "t1");
@@ -40,7 +75,7 @@ public sealed class ChangeOperationTests : IAsyncLifetime
         Assert.Equal([new TrafficAssignment(revision, 100)], _h.Platform.Traffic("api-staging"));
         Assert.Equal(
             [
-                "deploy-revision", "verify-service-image", "update-job-image", "verify-job-image", "execute-job", "check-drift", "smoke-check", "set-traffic", "write-receipt",
+                "deploy-revision", "verify-service-image", "update-job-image", "verify-job-image", "execute-job", "check-drift", "smoke-check", "set-traffic", "remove-tags", "write-receipt",
             ],
             result.Steps.Select(s => s.Kind));
         Assert.Contains("Execute api-migrate-staging migrate", _h.Platform.Calls);
@@ -56,8 +91,8 @@ public sealed class ChangeOperationTests : IAsyncLifetime
         var audit = _h.State.AuditRecords().Single(r => r.Action == "deploy");
         Assert.Equal(result.ReceiptPath, audit.Receipt);
         Assert.Contains("\"tag\":\"t2\"", audit.Inputs, StringComparison.Ordinal);
-        // Each of the nine steps journaled before and after it ran, under the operation the audit record ends.
-        Assert.Equal(18, _h.State.OperationOf(audit.Id).Count(j => j.Step is not null));
+        // Each of the ten steps journaled before and after it ran, under the operation the audit record ends.
+        Assert.Equal(20, _h.State.OperationOf(audit.Id).Count(j => j.Step is not null));
     }
 
     [Fact]
@@ -253,6 +288,14 @@ public sealed class ChangeOperationTests : IAsyncLifetime
         Assert.Equal([new TrafficAssignment(stable, 100)], _h.Platform.Traffic("api-staging"));
         Assert.Empty(_h.State.UnfinishedOperations());
         Assert.False(_h.Workspace.Locks.Holds("api", "staging"));
+    }
+
+    /// <summary>The tag built: bound to its content and resolvable.</summary>
+    private void Built(string lane, string tag)
+    {
+        var image = $"local://{lane}@sha256:{lane}-{tag}";
+        _h.State.BindTag("local", lane, tag, $"sha256:{lane}-{tag}", image);
+        _h.Platform.Images[$"local://{lane}:{tag}"] = image;
     }
 
     private Task<Engine.Execution.ExecutionResult> Deploy(string lane, string env, string tag, ChangeOptions? options = null) =>

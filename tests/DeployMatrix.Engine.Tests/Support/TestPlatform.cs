@@ -68,6 +68,12 @@ public sealed class TestPlatform(TimeProvider time, PlatformKind kind = Platform
 
     public IReadOnlyList<TrafficAssignment> Traffic(string service) => Get(service).Traffic;
 
+    /// <summary>The service's traffic tags: tag → revision.</summary>
+    public IReadOnlyDictionary<string, string> Tags(string service) => Get(service).Tags;
+
+    /// <summary>Gives a revision a traffic tag, as a team (or an earlier deploy) would.</summary>
+    public void TagRevision(string service, string tag, string revision) => Get(service).Tags[tag] = revision;
+
     /// <summary>The newest revision of a service.</summary>
     public string Latest(string service) => Get(service).Revisions[^1].Name;
 
@@ -88,11 +94,16 @@ public sealed class TestPlatform(TimeProvider time, PlatformKind kind = Platform
         return Task.FromResult(Images.TryGetValue(image, out var exact) ? exact : throw new PlatformException($"no image {image}", 2));
     }
 
-    public Task<RevisionInfo> DeployRevisionAsync(ResolvedTarget target, string image, string? tag, bool noTraffic, CancellationToken cancellationToken)
+    public Task<RevisionInfo> DeployRevisionAsync(ResolvedTarget target, string image, string? tag, bool noTraffic, string? trafficTag, CancellationToken cancellationToken)
     {
         Check($"Deploy {target.Service} {image} tag={tag} noTraffic={noTraffic}");
         var ready = !Unready.Contains(image);
         var name = Create(target.Service, Runs.GetValueOrDefault(image, image), tag, ready);
+        if (trafficTag is not null)
+        {
+            Get(target.Service).Tags[trafficTag] = name;
+        }
+
         if (!noTraffic && ready)
         {
             Get(target.Service).Traffic = [new TrafficAssignment(name, 100)];
@@ -112,7 +123,21 @@ public sealed class TestPlatform(TimeProvider time, PlatformKind kind = Platform
         var latestReady = service.Revisions.LastOrDefault(r => r.Ready);
         return Task.FromResult(new ServiceStatus(
             target.Service, service.Revisions.LastOrDefault()?.Image, [.. service.Revisions.Select(r => Info(target.Service, r.Name)).Reverse()], service.Traffic,
-            service.Revisions.LastOrDefault()?.Name, latestReady?.Name, BaseUrl));
+            service.Revisions.LastOrDefault()?.Name, latestReady?.Name, BaseUrl)
+        {
+            Tags = [.. service.Tags.Select(t => new TrafficTag(t.Key, t.Value, BaseUrl))],
+        });
+    }
+
+    public Task RemoveTrafficTagsAsync(ResolvedTarget target, IReadOnlyList<string> tags, CancellationToken cancellationToken)
+    {
+        Check($"RemoveTags {target.Service} {string.Join(",", tags)}");
+        foreach (var tag in tags)
+        {
+            Get(target.Service).Tags.Remove(tag);
+        }
+
+        return Task.CompletedTask;
     }
 
     public Task SetTrafficAsync(ResolvedTarget target, IReadOnlyList<TrafficAssignment> splits, CancellationToken cancellationToken)
@@ -134,7 +159,7 @@ public sealed class TestPlatform(TimeProvider time, PlatformKind kind = Platform
         return Task.CompletedTask;
     }
 
-    public Task UpdateJobImageAsync(ResolvedTarget target, string job, string image, CancellationToken cancellationToken)
+    public Task UpdateJobImageAsync(ResolvedTarget target, string job, string image, string? entrypoint, IReadOnlyList<string> args, CancellationToken cancellationToken)
     {
         Check($"UpdateJob {job} {image}");
         if (!StuckJobs.Contains(job))
@@ -251,6 +276,9 @@ public sealed class TestPlatform(TimeProvider time, PlatformKind kind = Platform
         public List<Revision> Revisions { get; } = [];
 
         public IReadOnlyList<TrafficAssignment> Traffic { get; set; } = [];
+
+        /// <summary>Traffic tag → revision.</summary>
+        public Dictionary<string, string> Tags { get; } = new(StringComparer.Ordinal);
     }
 }
 

@@ -228,11 +228,16 @@ public sealed class GcloudExecutorTests : IAsyncLifetime
         JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir.Path, run.Out.Split('\n').Single(l => l.StartsWith("receipt: ", StringComparison.Ordinal))["receipt: ".Length..].Trim()))).RootElement;
 
     /// <summary>The commands a shell plan runs: its lines without comments, with VAR=$(…) captures unwrapped.</summary>
+    /// <summary>
+    /// The commands the shell plan runs, as the executor runs them on a service with no old release tags:
+    /// the tag removal's read of the service (<c>--format json</c>), and no removal since there is nothing to remove.
+    /// </summary>
     private static List<IReadOnlyList<string>> Commands(string shell) =>
         [.. shell.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Where(l => !l.StartsWith('#'))
             .Select(l => l.Contains("=$(", StringComparison.Ordinal) ? l[(l.IndexOf("=$(", StringComparison.Ordinal) + 3)..^1] : l)
-            .Select(Words)];
+            .Select(Words)
+            .Select(c => c.Contains("OLD_TAGS") ? (IReadOnlyList<string>)[.. c.Take(3), "describe", .. c.Skip(4).TakeWhile(w => w != "--remove-tags"), "--format", "json"] : c)];
 
     /// <summary>What the stand-in gcloud was called with, in order (each call's arguments, NUL-separated).</summary>
     private List<IReadOnlyList<string>> Calls() =>
