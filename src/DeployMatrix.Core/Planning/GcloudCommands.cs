@@ -18,7 +18,7 @@ public static class GcloudCommands
     {
         BuildImage b =>
         [
-            ["gcloud", "builds", "submit", "--config", b.Config, "--substitutions", string.Join(',', b.Substitutions.Select(p => $"{p.Key}={p.Value}")), "."],
+            ["gcloud", "builds", "submit", "--config", b.Config, "--substitutions", GcloudList.Dict(b.Substitutions), "."],
         ],
         DeployRevision d =>
         [
