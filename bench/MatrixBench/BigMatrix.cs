@@ -10,7 +10,7 @@ internal static class BigMatrix
     {
         Directory.CreateDirectory(Path.Combine(root, "deploy"));
         Directory.CreateDirectory(Path.Combine(root, "docs"));
-        File.WriteAllText(Path.Combine(root, "deploy", "cloudbuild.yaml"), "steps: []\n");
+        File.WriteAllText(Path.Combine(root, "deploy", "cloudbuild.yaml"), "steps: [{ name: gcr.io/cloud-builders/docker, args: [build, -t, \"app:$_TAG\", .] }]\n");
         File.WriteAllText(Path.Combine(root, "docs", "RUNBOOK.md"), "# runbook\n");
         File.WriteAllText(Path.Combine(root, "docs", "GATE.md"), "# gate\n");
 

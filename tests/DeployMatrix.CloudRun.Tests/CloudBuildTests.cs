@@ -99,6 +99,19 @@ public sealed class CloudBuildTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task AValueHoldingGcloudsListSeparator_IsSentAsIs_ForGcloudsEscapingBelongsToItsCommandLineOnly()
+    {
+        _source.Write("apps/runtime/deploy/cloudbuild.yaml", Config.Replace("-f, apps/runtime/Dockerfile", "--build-arg, \"FEATURES=${_FEATURES}\", -f, apps/runtime/Dockerfile", StringComparison.Ordinal));
+        var step = Step() with { Substitutions = new Dictionary<string, string> { ["_TAG"] = "abc1234", ["_FEATURES"] = "a,b=c|d" } };
+
+        await _connection.Builder(_source.Path).BuildAsync(step, _ => { }, CancellationToken.None);
+
+        var build = Assert.Single(_connection.Fake.Builds);
+        Assert.Equal("a,b=c|d", build["substitutions"]!["_FEATURES"]!.GetValue<string>());
+        Assert.Equal("^;^_TAG=abc1234;_FEATURES=a,b=c|d", GcloudCommands.For(step)[0][6]); // the same map on gcloud's command line
+    }
+
+    [Fact]
     public async Task QuotaAndUnavailableAnswers_AreRetried_AndTheBuildGoesThrough()
     {
         _connection.Fake.FailNext(System.Net.HttpStatusCode.TooManyRequests, "Quota exceeded for quota metric 'Build requests'.");

@@ -16,8 +16,8 @@ internal static class DrillCommand
         var steps = new Option<string>("--steps") { Description = "Canary percents to shift through, in order (default 5,25,50,100).", HelpName = "N,N,…", DefaultValueFactory = _ => "5,25,50,100" };
         var output = new Option<string?>("--out") { Description = "Where the report goes (default .deploymatrix/drills/TIMESTAMP/); a folder that is a symbolic link is refused.", HelpName = "DIR" };
         var dwell = new Option<string>("--dwell") { Description = "How long each traffic step holds before the next (default 5s).", HelpName = "DURATION", DefaultValueFactory = _ => "5s" };
-        var dryRun = new Option<bool>("--dry-run") { Description = "Print the steps and their commands; change nothing." };
-        var canary = new Command("canary", "Shift traffic from the stable revision to the latest ready one step by step, roll back, and report: step-results.jsonl, summary.json, SUMMARY.md, one log per step and timeline.svg (traffic and error rate per revision). A failed step is recorded and the drill goes on; exit 1 if any step failed.");
+        var dryRun = new Option<bool>("--dry-run") { Description = "Run nothing and change nothing (the platform is not even asked): write the same report, every step with the command it would run and its log holding that command and the platform's (gcloud's on Cloud Run), with \"dry_run\": true in summary.json." };
+        var canary = new Command("canary", "Shift traffic from the stable revision to the latest ready one step by step, roll back, and report: step-results.jsonl, summary.json, SUMMARY.md, one log per step and timeline.svg (traffic and error rate per revision). A failed step is recorded and the drill goes on; exit 1 if any step failed. --dry-run writes the same report without running a step.");
         target.AddTo(canary);
         canary.Options.Add(steps);
         canary.Options.Add(output);
@@ -30,18 +30,20 @@ internal static class DrillCommand
             var hold = ParseDwell(result.GetValue(dwell)!);
             using var ws = WorkspaceFactory.Open(result, context);
             var drill = new DrillOperation(ws);
+            var dir = result.GetValue(output) is { } given ? Path.GetFullPath(given, context.WorkingDirectory) : null;
             if (result.GetValue(dryRun))
             {
                 // Still a real check of the lane and environment: a dry run of a typo must not look fine.
-                foreach (var (id, description, _) in drill.Steps(lane, env, percents))
+                var preview = drill.DryRun(lane, env, percents, dir);
+                foreach (var step in preview.Result.Steps)
                 {
-                    context.Out.WriteLine($"{id,-14} {description}");
+                    context.Out.WriteLine($"  {step.StepId,-14} {step.Command}");
                 }
 
+                context.Out.WriteLine($"DRY RUN: nothing was run or changed; report in {MatrixSource.Display(preview.Directory, context)}");
                 return 0;
             }
 
-            var dir = result.GetValue(output) is { } given ? Path.GetFullPath(given, context.WorkingDirectory) : null;
             var run = await drill.RunAsync(lane, env, percents, hold, dir, context.Out.WriteLine, ct);
             foreach (var step in run.Result.Steps)
             {

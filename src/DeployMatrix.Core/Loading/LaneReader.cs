@@ -1,12 +1,12 @@
-using System.Text.RegularExpressions;
 using DeployMatrix.Core.Diagnostics;
 using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Validation;
 using DeployMatrix.Core.Yaml;
 
 namespace DeployMatrix.Core.Loading;
 
 /// <summary>Reads the <c>lanes</c> mapping: one lane per key, targets resolved against the defaults.</summary>
-internal sealed partial class LaneReader
+internal sealed class LaneReader
 {
     private static readonly string[] LaneKeys =
         ["kind", "status", "description", "image", "build", "targets", "migration", "rollout", "probe", "smoke", "runbooks", "env", "run"];
@@ -162,13 +162,18 @@ internal sealed partial class LaneReader
                 var c = new MapReader(m, $"'cloudbuild' of {r.Context}", _diagnostics, CloudBuildKeys);
                 var config = c.String("config", required: true);
                 var substitutions = c.StringMap("substitutions");
-                // Cloud Build's rule for user substitutions: "_[A-Z0-9_]+" (cloud.google.com/build/docs/configuring-builds/substitute-variable-values).
-                foreach (var key in substitutions.Keys.Where(k => !UserSubstitution().IsMatch(k) || k == "_TAG"))
+                foreach (var key in substitutions.Keys.Where(k => !CloudBuildRules.IsUserKey(k)))
                 {
                     _diagnostics.Add(c.PosOf("substitutions"), "substitution", $"substitution '{key}' in {c.Context} must start with '_' and hold only upper-case letters, digits and '_' (Cloud Build's _[A-Z0-9_]+), and must not be _TAG (set from --tag)");
                 }
 
-                cloud = config is null ? null : new CloudBuildConfig { Config = new FileRef(config, c.PosOf("config")), Substitutions = substitutions };
+                var positions = new Dictionary<string, SourcePos>(StringComparer.Ordinal);
+                foreach (var pair in (c.Node("substitutions") as YMapping)?.Pairs ?? [])
+                {
+                    positions[pair.Key.Value] = pair.Key.Pos;
+                }
+
+                cloud = config is null ? null : new CloudBuildConfig { Config = new FileRef(config, c.PosOf("config")), Substitutions = substitutions, SubstitutionPositions = positions };
                 break;
             case { } other and not YScalar:
                 r.TypeError("cloudbuild", other, "a config path or a mapping");
@@ -242,7 +247,4 @@ internal sealed partial class LaneReader
 
         return path;
     }
-
-    [GeneratedRegex("^_[A-Z0-9_]+$")]
-    private static partial Regex UserSubstitution();
 }

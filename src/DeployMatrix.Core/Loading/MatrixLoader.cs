@@ -46,10 +46,43 @@ public static class MatrixLoader
         var matrix = MatrixReader.Read(Path.GetFullPath(path), root, diagnostics);
         if (matrix is not null)
         {
-            MatrixValidator.Validate(matrix, diagnostics);
+            MatrixValidator.Validate(matrix, diagnostics, ReadBuildConfigs(matrix, diagnostics));
         }
 
         var sorted = diagnostics.Sorted();
         return new LoadResult(diagnostics.File, sorted.Count == 0 ? matrix : null, sorted);
+    }
+
+    /// <summary>
+    /// The text of every Cloud Build config the lanes name, for the substitution rules, which are pure. A
+    /// config that is absent or absolute is left out (the file rules report it); one that exists and cannot
+    /// be read is reported here.
+    /// </summary>
+    private static Dictionary<string, string> ReadBuildConfigs(Matrix matrix, DiagnosticBag diagnostics)
+    {
+        var texts = new Dictionary<string, string>(StringComparer.Ordinal);
+        var tried = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var lane in matrix.Lanes)
+        {
+            if (lane.Build?.CloudBuild?.Config is not { } config || Path.IsPathRooted(config.Path) || !tried.Add(config.Path))
+            {
+                continue;
+            }
+
+            var full = Path.Combine(matrix.BaseDirectory, config.Path);
+            try
+            {
+                if (File.Exists(full))
+                {
+                    texts[config.Path] = File.ReadAllText(full);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                diagnostics.Add(config.Pos, "io", $"cannot read the Cloud Build config '{config.Path}' of lane '{lane.Name}': {e.Message}");
+            }
+        }
+
+        return texts;
     }
 }

@@ -108,6 +108,9 @@ public sealed record CloudBuildConfig
 
     /// <summary>Extra substitutions; <c>_TAG</c> is always set to the tag.</summary>
     public IReadOnlyDictionary<string, string> Substitutions { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Where each key of <see cref="Substitutions"/> is written, so a rule about one key points at it.</summary>
+    public IReadOnlyDictionary<string, SourcePos> SubstitutionPositions { get; init; } = new Dictionary<string, SourcePos>();
 }
 
 public sealed record LocalBuildConfig

@@ -30,7 +30,7 @@ public static class GcloudCommands
     {
         BuildImage b =>
         [
-            ["gcloud", "builds", "submit", "--config", b.Config, "--substitutions", string.Join(',', b.Substitutions.Select(p => $"{p.Key}={p.Value}")), "."],
+            ["gcloud", "builds", "submit", "--config", b.Config, "--substitutions", GcloudList.Dict(b.Substitutions), "."],
         ],
         // As the seed's deploy script: --quiet (never a prompt), then the tag flow's --no-traffic --tag.
         DeployRevision d =>

@@ -10,7 +10,8 @@ namespace DeployMatrix.Core.Validation;
 /// </summary>
 public static class MatrixValidator
 {
-    public static void Validate(Matrix matrix, DiagnosticBag diagnostics)
+    /// <param name="buildConfigs">The text of each Cloud Build config the lanes name, by the path the matrix gives; one that could not be read is absent.</param>
+    public static void Validate(Matrix matrix, DiagnosticBag diagnostics, IReadOnlyDictionary<string, string> buildConfigs)
     {
         foreach (var lane in matrix.Lanes)
         {
@@ -23,6 +24,10 @@ public static class MatrixValidator
             LaneRules.CheckShape(lane, diagnostics);
             LaneRules.CheckRolloutWindow(matrix, lane, diagnostics);
             FileRules.CheckLane(matrix, lane, diagnostics);
+            if (lane.Build?.CloudBuild is { } cloud && buildConfigs.TryGetValue(cloud.Config.Path, out var configText))
+            {
+                CloudBuildRules.Check(lane, cloud, configText, diagnostics);
+            }
         }
 
         TargetRules.CheckUniqueness(matrix, diagnostics);

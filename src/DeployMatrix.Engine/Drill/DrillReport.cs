@@ -29,7 +29,7 @@ public static class DrillReport
             ["service"] = target.Service,
             ["stable_revision"] = result.Stable,
             ["canary_revision"] = result.Canary,
-            ["dry_run"] = false,
+            ["dry_run"] = result.DryRun,
             ["totals"] = new Dictionary<string, int> { ["step_count"] = result.Steps.Count, ["passed"] = passed, ["failed"] = result.Steps.Count - passed },
             ["overall_status"] = result.Passed ? "pass" : "fail",
             ["steps"] = result.Steps.Select(StepJson).ToList(),
@@ -54,8 +54,12 @@ public static class DrillReport
     private static string Markdown(TargetRef target, DrillResult result, DateTimeOffset generatedAt)
     {
         var md = new StringBuilder();
-        md.Append(CultureInfo.InvariantCulture, $"# Canary drill: {UntrustedText.Markdown(target.Service)} ({UntrustedText.Markdown(target.Environment)}) — {(result.Passed ? "PASS" : "FAIL")}\n\n");
+        md.Append(CultureInfo.InvariantCulture, $"# Canary drill: {UntrustedText.Markdown(target.Service)} ({UntrustedText.Markdown(target.Environment)}) — {(result.DryRun ? "DRY RUN" : result.Passed ? "PASS" : "FAIL")}\n\n");
         md.Append(CultureInfo.InvariantCulture, $"- Generated: {generatedAt:O}\n- Stable revision: {UntrustedText.MarkdownCode(result.Stable)}\n- Canary revision: {UntrustedText.MarkdownCode(result.Canary)}\n");
+        if (result.DryRun)
+        {
+            md.Append("- Dry run: nothing was run and nothing changed; each step's log holds the commands it would run. A revision in capitals is named when the drill runs: STABLE the stable revision, CANARY the latest ready one\n");
+        }
         md.Append("\n![Traffic and error rate per revision over the drill](timeline.svg)\n\n");
         md.Append("| step | status | reason | command | log |\n|---|---|---|---|---|\n");
         foreach (var s in result.Steps)

@@ -12,7 +12,8 @@ public sealed record DrillStep(string StepId, string Description, string Command
 /// <summary>Traffic and failure rate per revision at one moment, for the timeline.</summary>
 public sealed record DrillSample(double Seconds, IReadOnlyDictionary<string, int> Traffic, IReadOnlyDictionary<string, double> ErrorRatePercent);
 
-public sealed record DrillResult(IReadOnlyList<DrillStep> Steps, IReadOnlyList<DrillSample> Samples, string Stable, string Canary)
+/// <param name="DryRun">True for <c>--dry-run</c>: the steps were written, not run.</param>
+public sealed record DrillResult(IReadOnlyList<DrillStep> Steps, IReadOnlyList<DrillSample> Samples, string Stable, string Canary, bool DryRun = false)
 {
     public bool Passed => Steps.All(s => s.Status == "pass");
 }
@@ -31,6 +32,22 @@ public sealed class DrillRunner(IPlatform platform, TimeProvider time)
         ("status-post", "record traffic and revisions after the drill", null),
     ];
 
+    /// <summary>The command a step stands for, as step-results.jsonl records it: a status read (no percent), the rollback (0) or a split.</summary>
+    public static string CommandFor(ResolvedTarget target, int? percent, string stable, string canary) => percent switch
+    {
+        null => $"deploymatrix status {target.Lane} --env {target.Environment}",
+        0 => $"deploymatrix rollback {target.Lane} --env {target.Environment} --to {stable}",
+        _ => $"deploymatrix traffic {target.Lane} --env {target.Environment} --to {stable}={100 - percent},{canary}={percent}",
+    };
+
+    /// <summary>The split a traffic step sets: all to stable at 0, all to canary at 100, else both.</summary>
+    public static IReadOnlyList<(T Revision, int Percent)> SplitFor<T>(int percent, T stable, T canary) => percent switch
+    {
+        0 => [(stable, 100)],
+        100 => [(canary, 100)],
+        _ => [(stable, 100 - percent), (canary, percent)],
+    };
+
     public async Task<DrillResult> RunAsync(ResolvedTarget target, string stable, string canary, IReadOnlyList<int> percents, TimeSpan dwell, string outDir, CancellationToken ct)
     {
         SafeFile.RefuseLinkedFolder(outDir);
@@ -45,20 +62,12 @@ public sealed class DrillRunner(IPlatform platform, TimeProvider time)
             var started = time.GetUtcNow();
             var lines = new List<string>();
             string status = "pass", reason = "ok";
-            var command = percent switch
-            {
-                null => $"deploymatrix status {target.Lane} --env {target.Environment}",
-                0 => $"deploymatrix rollback {target.Lane} --env {target.Environment} --to {stable}",
-                _ => $"deploymatrix traffic {target.Lane} --env {target.Environment} --to {stable}={100 - percent},{canary}={percent}",
-            };
+            var command = CommandFor(target, percent, stable, canary);
             try
             {
                 if (percent is { } p)
                 {
-                    IReadOnlyList<TrafficAssignment> split = p == 0
-                        ? [new TrafficAssignment(stable, 100)]
-                        : p == 100 ? [new TrafficAssignment(canary, 100)] : [new TrafficAssignment(stable, 100 - p), new TrafficAssignment(canary, p)];
-                    await platform.SetTrafficAsync(target, split, ct);
+                    await platform.SetTrafficAsync(target, [.. SplitFor(p, stable, canary).Select(s => new TrafficAssignment(s.Revision, s.Percent))], ct);
                     var service = await platform.GetServiceAsync(target, ct);
                     var actual = service.Traffic.FirstOrDefault(t => t.Revision == (p == 0 ? stable : canary))?.Percent ?? 0;
                     var expected = p == 0 ? 100 : p;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using DeployMatrix.Core;
+using DeployMatrix.Core.Planning;
 using DeployMatrix.Engine.Drill;
 using DeployMatrix.Engine.Recording;
 using DeployMatrix.Engine.Workspaces;
@@ -15,11 +16,26 @@ public sealed record DrillRun(DrillResult Result, string Directory);
 /// </summary>
 public sealed class DrillOperation(Workspace ws)
 {
-    /// <summary>The steps a drill would run, for <c>--dry-run</c>; the lane and environment are checked all the same.</summary>
-    public IReadOnlyList<(string Id, string Description, int? Percent)> Steps(string lane, string env, IReadOnlyList<int> percents)
+    /// <summary>
+    /// <c>--dry-run</c>: the whole report, every step with the command it would run, in the folder a drill
+    /// would use — and nothing else: no platform is opened, no lock taken, nothing journaled or audited.
+    /// The lane and environment are checked all the same.
+    /// </summary>
+    /// <param name="outDir">The report's folder; null: <c>.deploymatrix/drills/TIMESTAMP/</c>.</param>
+    public DrillRun DryRun(string lane, string env, IReadOnlyList<int> percents, string? outDir)
     {
-        ws.Resolve(lane, env);
-        return DrillRunner.StepsFor(percents);
+        var target = ws.Resolve(lane, env);
+        if (outDir is not null)
+        {
+            RefuseLinks(outDir);
+        }
+
+        // The revision a rollback would return to, as far as this folder's state knows without asking the platform.
+        var stable = ws.RecordedStable(target) is { } recorded ? RevisionRef.Named(recorded) : RevisionRef.Stable;
+        var dir = outDir ?? NewFolder();
+        var result = DrillDryRun.Write(target, stable, percents, dir, ws.Time.GetUtcNow());
+        DrillReport.Write(dir, target.Ref, result, ws.Time.GetUtcNow());
+        return new DrillRun(result, dir);
     }
 
     /// <param name="outDir">The report's folder; null: <c>.deploymatrix/drills/TIMESTAMP/</c>.</param>
@@ -42,7 +58,7 @@ public sealed class DrillOperation(Workspace ws)
         var canary = service.LatestReadyRevision is { } latest && latest != stable
             ? latest
             : throw new OperationException($"{target.Service} has no ready canary besides {stable}; deploy one with: deploymatrix deploy {lane} --env {env} --no-traffic");
-        var dir = outDir ?? RunFolder.Create(ws.Paths.Drills, ws.Time.GetUtcNow().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture));
+        var dir = outDir ?? NewFolder();
         say($"drill canary {lane} ({env}): stable {stable}, canary {canary}");
         var result = await new DrillRunner(platform, ws.Time).RunAsync(target, stable, canary, percents, dwell, dir, ct);
         DrillReport.Write(dir, target.Ref, result, ws.Time.GetUtcNow());
@@ -51,6 +67,8 @@ public sealed class DrillOperation(Workspace ws)
             result.Passed ? "pass" : "fail", Path.Combine(dir, "summary.json"));
         return new DrillRun(result, dir);
     }
+
+    private string NewFolder() => RunFolder.Create(ws.Paths.Drills, ws.Time.GetUtcNow().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture));
 
     /// <summary>Refused before anything changes: a linked report folder would put the report wherever it points.</summary>
     private static void RefuseLinks(string outDir)

@@ -177,7 +177,7 @@ public sealed class PlanningEdgeTests
     {
         var dir = Path.Combine(Path.GetTempPath(), $"dm-edges-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, "cloudbuild.yaml"), "steps: [{ name: gcr.io/cloud-builders/docker, args: [build, -t, $_IMAGE, .] }]\nimages: [$_IMAGE]\n");
+        File.WriteAllText(Path.Combine(dir, "cloudbuild.yaml"), "steps: [{ name: gcr.io/cloud-builders/docker, args: [build, --build-arg, \"ORDER=$_A $_M $_Z\", -t, \"api:$_TAG\", .] }]\n");
         try
         {
             var loaded = MatrixLoader.Parse(Path.Combine(dir, "deploymatrix.yaml"), Yaml);

@@ -42,6 +42,18 @@ public sealed class EvidenceGoldenTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ADryRunDrillsReport_IsOnRecord()
+    {
+        _h.Platform.Seed("web-staging", "local://web@sha256:web-t1", "t1");
+        await new DeployOperation(_h.Workspace).RunAsync("web", "staging", "t2", noTraffic: true, new ChangeOptions(), _h.Reporter, CancellationToken.None);
+        var dir = Path.Combine(_h.Dir, "drill");
+
+        new DrillOperation(_h.Workspace).DryRun("web", "staging", [5, 100], dir);
+
+        GoldenFile.Match("drill-report-dry-run.txt", Files(dir, "step-results.jsonl", "summary.json", "SUMMARY.md", "logs/status-pre.log", "logs/traffic-5.log", "logs/rollback.log"));
+    }
+
+    [Fact]
     public async Task AFailedDrillStep_IsRecorded_AndTheDrillGoesOn()
     {
         var stable = _h.Platform.Seed("web-staging", "local://web@sha256:web-t1", "t1");

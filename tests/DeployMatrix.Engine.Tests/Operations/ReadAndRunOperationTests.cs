@@ -117,7 +117,49 @@ public sealed class ReadAndRunOperationTests : IDisposable
         Assert.Equal([new Engine.Platform.TrafficAssignment(stable, 100)], _h.Platform.Traffic("web-staging"));
         Assert.True(File.Exists(Path.Combine(dir, "summary.json")));
         Assert.Equal(("drill", "pass"), (_h.State.AuditRecords()[^1].Action, _h.State.AuditRecords()[^1].Result));
-        Assert.Equal(["status-pre", "traffic-5"], new DrillOperation(_h.Workspace).Steps("web", "staging", [5]).Take(2).Select(s => s.Id));
+    }
+
+    [Fact]
+    public async Task ADryRunDrill_WritesTheWholeReportWithEveryCommand_AndNeitherCallsNorChangesAnything()
+    {
+        var stable = _h.Platform.Seed("web-staging", "local://web@sha256:web-t1", "t1");
+        _h.Platform.Images["local://web:t2"] = "local://web@sha256:web-t2";
+        await new DeployOperation(_h.Workspace).RunAsync("web", "staging", "t2", noTraffic: true, new ChangeOptions(), _h.Reporter, CancellationToken.None);
+        var before = (Calls: _h.Platform.Calls.Count, Traffic: string.Join(',', _h.Platform.Traffic("web-staging")), Audits: _h.State.AuditRecords().Count, Journal: _h.State.JournalEntries().Count, Stable: _h.Workspace.RecordedStable(_h.Workspace.Resolve("web", "staging")));
+        _h.PlatformReachable = false; // opening a platform would fail the dry run
+        var dir = Path.Combine(_h.Dir, "drill");
+
+        var run = new DrillOperation(_h.Workspace).DryRun("web", "staging", [5, 100], dir);
+
+        Assert.Equal([
+            ("status-pre", "deploymatrix status web --env staging"),
+            ("traffic-5", $"deploymatrix traffic web --env staging --to {stable}=95,CANARY=5"),
+            ("traffic-100", $"deploymatrix traffic web --env staging --to {stable}=0,CANARY=100"),
+            ("rollback", $"deploymatrix rollback web --env staging --to {stable}"),
+            ("status-post", "deploymatrix status web --env staging"),
+        ], run.Result.Steps.Select(s => (s.StepId, s.Command)));
+        Assert.All(run.Result.Steps, s => Assert.Equal(("pass", "dry run: not run"), (s.Status, s.Reason)));
+        var lines = File.ReadAllLines(Path.Combine(dir, "step-results.jsonl"));
+        Assert.Equal(run.Result.Steps.Select(s => s.Command), lines.Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("command").GetString()));
+        var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "summary.json"))).RootElement;
+        Assert.True(summary.GetProperty("dry_run").GetBoolean());
+        Assert.Equal((5, "pass", stable, "CANARY"), (summary.GetProperty("totals").GetProperty("step_count").GetInt32(), summary.GetProperty("overall_status").GetString(), summary.GetProperty("stable_revision").GetString(), summary.GetProperty("canary_revision").GetString()));
+        Assert.StartsWith("# Canary drill: web-staging (staging) — DRY RUN", File.ReadAllText(Path.Combine(dir, "SUMMARY.md")), StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(dir, "timeline.svg")));
+        var log = File.ReadAllLines(Path.Combine(dir, "logs", "traffic-5.log"));
+        Assert.Equal(["dry run: not run; nothing was changed", $"$ deploymatrix traffic web --env staging --to {stable}=95,CANARY=5", "what it does on the local platform:"], log[..3]);
+        Assert.Equal(before, (_h.Platform.Calls.Count, string.Join(',', _h.Platform.Traffic("web-staging")), _h.State.AuditRecords().Count, _h.State.JournalEntries().Count, _h.Workspace.RecordedStable(_h.Workspace.Resolve("web", "staging"))));
+    }
+
+    [Fact]
+    public void ADryRunDrill_OfAnUnknownLane_IsRefused_AndWritesNothing()
+    {
+        var dir = Path.Combine(_h.Dir, "drill");
+
+        var refused = Assert.Throws<OperationException>(() => new DrillOperation(_h.Workspace).DryRun("wbe", "staging", [5], dir));
+
+        Assert.Equal(ExitCodes.BadInput, refused.ExitCode);
+        Assert.False(Directory.Exists(dir));
     }
 
     [Fact]

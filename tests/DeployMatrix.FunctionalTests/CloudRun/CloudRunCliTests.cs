@@ -145,6 +145,28 @@ public sealed class CloudRunCliTests : CloudRunExampleTests
     }
 
     [Fact]
+    public void ADryRunDrill_WritesTheReportWithTheGcloudCommands_AndSendsGoogleNothing()
+    {
+        Assert.Equal(0, Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "test").ExitCode);
+        var stable = Status("runtime", "production").GetProperty("traffic")[0].GetProperty("revision").GetString()!;
+        var calls = Google.Calls.Count;
+        var report = Path.Combine(Dir.Path, "drill");
+
+        var run = Cli("drill", "canary", "runtime", "--env", "production", "--steps", "5", "--dry-run", "--out", report);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(calls, Google.Calls.Count);
+        Assert.Contains($"  traffic-5      deploymatrix traffic runtime --env production --to {stable}=95,CANARY=5", run.Out, StringComparison.Ordinal);
+        var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "summary.json"))).RootElement;
+        Assert.True(summary.GetProperty("dry_run").GetBoolean());
+        Assert.Equal(("openagentsgemini", "us-central1", "runtime"), (summary.GetProperty("project").GetString(), summary.GetProperty("region").GetString(), summary.GetProperty("service").GetString()));
+        var log = File.ReadAllText(Path.Combine(report, "logs", "traffic-5.log"));
+        Assert.Contains($"gcloud run services update-traffic runtime --project openagentsgemini --region us-central1 --to-revisions {stable}=95,CANARY=5", log, StringComparison.Ordinal);
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(report, "step-results.jsonl")).Length); // status-pre, traffic-5, rollback, status-post
+        Assert.Equal(stable, Status("runtime", "production").GetProperty("traffic")[0].GetProperty("revision").GetString());
+    }
+
+    [Fact]
     public void ATagPushedAgainOutsideDeployMatrix_FailsTheDeploy_BeforeTheMigration_AndTrafficStaysPut()
     {
         Assert.Equal(0, Cli("build", "runtime", "--tag", "bbb2222").ExitCode); // binds the tag to what Cloud Build pushed

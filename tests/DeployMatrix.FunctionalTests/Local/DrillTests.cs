@@ -51,16 +51,41 @@ public sealed class DrillTests : ExampleTest
     }
 
     [Fact]
-    public void DryRun_PrintsTheStepsAndChangesNothing()
+    public void DryRun_WritesTheWholeReport_AndChangesNothing()
     {
+        Assert.Equal(0, Example.Cli("deploy", Lane, "--env", "staging", "--tag", "t1").ExitCode);
+        Assert.Equal(0, Example.Cli("deploy", Lane, "--env", "staging", "--tag", "t1", "--no-traffic").ExitCode);
+        var before = Serving();
+        var history = Example.Cli("history", Lane, "-o", "json").Out;
         using var outDir = new TempDir();
 
         var run = Example.Cli("drill", "canary", Lane, "--env", "staging", "--dry-run", "--out", outDir.Path);
 
-        Assert.Equal(0, run.ExitCode);
+        Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal(["status-pre", "traffic-5", "traffic-25", "traffic-50", "traffic-100", "rollback", "status-post"],
-            run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[0]));
-        Assert.Empty(Directory.GetFileSystemEntries(outDir.Path));
+            run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).SkipLast(1).Select(l => l.TrimStart().Split(' ')[0]));
+        Assert.StartsWith("DRY RUN: nothing was run or changed; report in ", run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1], StringComparison.Ordinal);
+        var lines = File.ReadAllLines(Path.Combine(outDir.Path, "step-results.jsonl"));
+        Assert.Equal(7, lines.Length);
+        foreach (var line in lines)
+        {
+            var step = JsonDocument.Parse(line).RootElement;
+            var log = File.ReadAllText(Path.Combine(outDir.Path, step.GetProperty("log_path").GetString()!));
+            Assert.Contains($"$ {step.GetProperty("command").GetString()}", log, StringComparison.Ordinal);
+        }
+
+        var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir.Path, "summary.json"))).RootElement;
+        Assert.True(summary.GetProperty("dry_run").GetBoolean());
+        Assert.True(File.Exists(Path.Combine(outDir.Path, "SUMMARY.md")) && File.Exists(Path.Combine(outDir.Path, "timeline.svg")));
+        Assert.Equal(before, Serving());
+        Assert.Equal(history, Example.Cli("history", Lane, "-o", "json").Out);
+    }
+
+    /// <summary>What the service serves: its split, and its stable and latest ready revisions.</summary>
+    private string Serving()
+    {
+        var status = JsonDocument.Parse(Example.Cli("status", Lane, "--env", "staging", "-o", "json").Out).RootElement[0];
+        return $"{status.GetProperty("traffic")} {status.GetProperty("stable_revision")} {status.GetProperty("latest_ready_revision")}";
     }
 
     [Fact]
