@@ -44,7 +44,7 @@ public static class GcloudCommands
             [
                 .. Run("jobs update", u.Job, u.Target), "--image", u.Image,
                 .. u.Entrypoint is { } entrypoint ? new[] { "--command", entrypoint } : [],
-                .. u.Args is { Count: > 0 } args ? new[] { "--args", GcloudList.Join(args) } : [],
+                .. u.Args is { Count: > 0 } args ? new[] { "--args", GcloudList.List(args) } : [],
                 "--quiet",
             ],
         ],
