@@ -77,8 +77,9 @@ public static class GcloudCommands
     /// LATEST): the service as JSON, whose <c>status.traffic</c> names the stable revision and whose
     /// <c>status.latestReadyRevisionName</c> is the canary. Null when the step names its revisions.
     /// </summary>
+    /// <remarks>A deploy's move to its new revision reads it too: the split serving before is what a later rollback returns to.</remarks>
     public static IReadOnlyList<string>? Resolve(SetTraffic step) =>
-        step.Splits.Any(s => s.Revision.Role is RevisionRole.Stable or RevisionRole.Canary)
+        step.Splits.Any(s => s.Revision.Role is RevisionRole.Stable or RevisionRole.Canary or RevisionRole.New)
             ? [.. Run("services describe", step.Target.Service, step.Target), "--format", "json"]
             : null;
 

@@ -66,6 +66,9 @@ public static partial class ShellRenderer
             case RemoveTrafficTags tidy:
                 lines.Insert(0, UntrustedText.ShellComment($"OLD_TAGS: the {TrafficTags.Prefix}… tags beyond the newest {tidy.Keep} releases that serve no traffic, read first with: {Join(GcloudCommands.Resolve(tidy))}; nothing runs when there are none"));
                 break;
+            case SetTraffic traffic when GcloudCommands.Resolve(traffic) is { } resolve && traffic.Splits.All(t => t.Revision.Role == RevisionRole.New):
+                lines.Insert(0, UntrustedText.ShellComment($"the split serving before (the revision a rollback returns to) is read first with: {Join(resolve)}"));
+                break;
             case SetTraffic traffic when GcloudCommands.Resolve(traffic) is { } resolve:
                 lines.Insert(0, UntrustedText.ShellComment($"STABLE (the stable revision: the one that served all traffic before the latest change, else the one with most traffic now) and CANARY (latest ready) are read first with: {Join(resolve)}"));
                 break;

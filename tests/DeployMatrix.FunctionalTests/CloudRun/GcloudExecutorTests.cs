@@ -230,14 +230,21 @@ public sealed class GcloudExecutorTests : IAsyncLifetime
     /// <summary>The commands a shell plan runs: its lines without comments, with VAR=$(…) captures unwrapped.</summary>
     /// <summary>
     /// The commands the shell plan runs, as the executor runs them on a service with no old release tags:
-    /// the tag removal's read of the service (<c>--format json</c>), and no removal since there is nothing to remove.
+    /// the reads its comments name (<c>--format json</c>) before a move by tag, and for the tag removal the
+    /// read alone, since there is nothing to remove.
     /// </summary>
     private static List<IReadOnlyList<string>> Commands(string shell) =>
         [.. shell.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Where(l => !l.StartsWith('#'))
             .Select(l => l.Contains("=$(", StringComparison.Ordinal) ? l[(l.IndexOf("=$(", StringComparison.Ordinal) + 3)..^1] : l)
             .Select(Words)
-            .Select(c => c.Contains("OLD_TAGS") ? (IReadOnlyList<string>)[.. c.Take(3), "describe", .. c.Skip(4).TakeWhile(w => w != "--remove-tags"), "--format", "json"] : c)];
+            .SelectMany(c => c.Contains("OLD_TAGS") ? [Describe(c, "--remove-tags")]
+                : c.Contains("--to-tags") ? [Describe(c, "--to-tags"), c] // the split serving before is read first
+                : new[] { c })];
+
+    /// <summary>The service read (<c>--format json</c>) that names what an update-traffic line acts on.</summary>
+    private static IReadOnlyList<string> Describe(IReadOnlyList<string> update, string flag) =>
+        [.. update.Take(3), "describe", .. update.Skip(4).TakeWhile(w => w != flag), "--format", "json"];
 
     /// <summary>What the stand-in gcloud was called with, in order (each call's arguments, NUL-separated).</summary>
     private List<IReadOnlyList<string>> Calls() =>
