@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
@@ -20,6 +21,12 @@ public sealed partial class CloudRunDouble
             return;
         }
 
+        if (form["grant_type"] == "refresh_token")
+        {
+            await RefreshAsync(context, form);
+            return;
+        }
+
         var assertion = form["assertion"].ToString().Split('.');
         if (form["grant_type"] != "urn:ietf:params:oauth:grant-type:jwt-bearer" || assertion.Length != 3)
         {
@@ -29,6 +36,12 @@ public sealed partial class CloudRunDouble
         }
 
         var claims = JsonDocument.Parse(Convert.FromBase64String(Pad(assertion[1].Replace('-', '+').Replace('_', '/')))).RootElement;
+        if (claims.TryGetProperty("target_audience", out _))
+        {
+            await MintIdTokenAsync(context, claims);
+            return;
+        }
+
         if (!claims.TryGetProperty("scope", out var scope) || !scope.GetString()!.Contains("https://www.googleapis.com/auth/cloud-platform", StringComparison.Ordinal))
         {
             context.Response.StatusCode = 400;
@@ -37,6 +50,55 @@ public sealed partial class CloudRunDouble
         }
 
         await context.Response.WriteAsJsonAsync(new { access_token = Token, expires_in = 3600, token_type = "Bearer" });
+    }
+
+    /// <summary>
+    /// The refresh token grant (RFC 6749 §6) of user credentials (<c>authorized_user</c> files, what
+    /// <c>gcloud auth application-default login</c> writes): the client and its refresh token give an access token.
+    /// </summary>
+    private static async Task RefreshAsync(HttpContext context, IFormCollection form)
+    {
+        if (string.IsNullOrEmpty(form["client_id"]) || string.IsNullOrEmpty(form["client_secret"]) || string.IsNullOrEmpty(form["refresh_token"]))
+        {
+            context.Response.StatusCode = 400;
+            await context.Response.WriteAsJsonAsync(new { error = "invalid_request", error_description = "Missing required parameter: refresh_token, client_id or client_secret" });
+            return;
+        }
+
+        await context.Response.WriteAsJsonAsync(new { access_token = Token, expires_in = 3599, scope = "https://www.googleapis.com/auth/cloud-platform", token_type = "Bearer" });
+    }
+
+    /// <summary>Writes a service-account key file (a fresh RSA key) whose <c>token_uri</c> is this double, and returns its path.</summary>
+    public string WriteServiceAccountKey(string directory, string email)
+    {
+        using var rsa = RSA.Create(2048);
+        var path = Path.Combine(directory, $"{email.Split('@')[0]}-key.json");
+        File.WriteAllText(path, JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["type"] = "service_account",
+            ["project_id"] = email.Split('@')[1].Split('.')[0],
+            ["private_key_id"] = "k1",
+            ["private_key"] = rsa.ExportPkcs8PrivateKeyPem(),
+            ["client_email"] = email,
+            ["client_id"] = "1",
+            ["token_uri"] = new Uri(BaseUri, "token").ToString(),
+        }));
+        return path;
+    }
+
+    /// <summary>Writes user credentials (an <c>authorized_user</c> file, as <c>gcloud auth application-default login</c> does) whose token endpoint is this double, and returns its path.</summary>
+    public string WriteUserCredentials(string directory)
+    {
+        var path = Path.Combine(directory, "application_default_credentials.json");
+        File.WriteAllText(path, JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["type"] = "authorized_user",
+            ["client_id"] = "double-client.apps.googleusercontent.com",
+            ["client_secret"] = "double-client-secret",
+            ["refresh_token"] = "1//user-refresh-token",
+            ["token_uri"] = new Uri(BaseUri, "token").ToString(),
+        }));
+        return path;
     }
 
     /// <summary>The external subject tokens the double's STS accepts (what a CI's OIDC provider issued).</summary>

@@ -123,7 +123,11 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
         {
             // Not Google's API: the deployed service itself (its uri points here), for smoke checks.
             Calls.Enqueue($"app {request.Method} {request.Path}");
-            await (App?.Invoke(context) ?? context.Response.WriteAsync("ok"));
+            if (await InvokerAllowedAsync(context))
+            {
+                await (App?.Invoke(context) ?? context.Response.WriteAsync("ok"));
+            }
+
             return;
         }
 
@@ -172,6 +176,9 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
                     return;
                 }
 
+                break;
+            case "google.cloud.run.v2.Services.GetIamPolicy":
+                answer = GetServicePolicy(resource[..resource.LastIndexOf(':')]);
                 break;
             case "google.cloud.run.v2.Revisions.ListRevisions":
                 var parent = resource[..resource.LastIndexOf("/revisions", StringComparison.Ordinal)];
