@@ -115,7 +115,7 @@ public sealed class InvokerCredentialsTests : IAsyncLifetime
     public async Task CredentialsThatCannotMint_OnAPrivateService_FailInOneLine_NamingTheRoleAndTheFix()
     {
         _double.MakePrivate(Service, $"serviceAccount:{Deployer}");
-        var user = CloudRunConnection.Credentials(Env(_double.WriteUserCredentials(_dir.Path)));
+        var user = CloudRunConnection.Credentials(Env(CloudRunDouble.WriteUserCredentials(_dir.Path)));
 
         var bare = await Assert.ThrowsAsync<PlatformException>(() => _connection.Platform.InvokerCredentialsAsync(Runtime, ServiceUrl, CancellationToken.None));
         var gcloudLogin = await Assert.ThrowsAsync<PlatformException>(() => _connection.PlatformWith(user, _time).InvokerCredentialsAsync(Runtime, ServiceUrl, CancellationToken.None));

@@ -21,12 +21,6 @@ public sealed partial class CloudRunDouble
             return;
         }
 
-        if (form["grant_type"] == "refresh_token")
-        {
-            await RefreshAsync(context, form);
-            return;
-        }
-
         var assertion = form["assertion"].ToString().Split('.');
         if (form["grant_type"] != "urn:ietf:params:oauth:grant-type:jwt-bearer" || assertion.Length != 3)
         {
@@ -52,22 +46,6 @@ public sealed partial class CloudRunDouble
         await context.Response.WriteAsJsonAsync(new { access_token = Token, expires_in = 3600, token_type = "Bearer" });
     }
 
-    /// <summary>
-    /// The refresh token grant (RFC 6749 §6) of user credentials (<c>authorized_user</c> files, what
-    /// <c>gcloud auth application-default login</c> writes): the client and its refresh token give an access token.
-    /// </summary>
-    private static async Task RefreshAsync(HttpContext context, IFormCollection form)
-    {
-        if (string.IsNullOrEmpty(form["client_id"]) || string.IsNullOrEmpty(form["client_secret"]) || string.IsNullOrEmpty(form["refresh_token"]))
-        {
-            context.Response.StatusCode = 400;
-            await context.Response.WriteAsJsonAsync(new { error = "invalid_request", error_description = "Missing required parameter: refresh_token, client_id or client_secret" });
-            return;
-        }
-
-        await context.Response.WriteAsJsonAsync(new { access_token = Token, expires_in = 3599, scope = "https://www.googleapis.com/auth/cloud-platform", token_type = "Bearer" });
-    }
-
     /// <summary>Writes a service-account key file (a fresh RSA key) whose <c>token_uri</c> is this double, and returns its path.</summary>
     public string WriteServiceAccountKey(string directory, string email)
     {
@@ -86,8 +64,12 @@ public sealed partial class CloudRunDouble
         return path;
     }
 
-    /// <summary>Writes user credentials (an <c>authorized_user</c> file, as <c>gcloud auth application-default login</c> does) whose token endpoint is this double, and returns its path.</summary>
-    public string WriteUserCredentials(string directory)
+    /// <summary>
+    /// Writes user credentials (an <c>authorized_user</c> file, as <c>gcloud auth application-default login</c>
+    /// does) and returns its path. Google's library refreshes them at Google's own token endpoint whatever the
+    /// file says, so they get no access token here: they serve tests where the kind of credential is the subject.
+    /// </summary>
+    public static string WriteUserCredentials(string directory)
     {
         var path = Path.Combine(directory, "application_default_credentials.json");
         File.WriteAllText(path, JsonSerializer.Serialize(new Dictionary<string, string>
@@ -96,7 +78,6 @@ public sealed partial class CloudRunDouble
             ["client_id"] = "double-client.apps.googleusercontent.com",
             ["client_secret"] = "double-client-secret",
             ["refresh_token"] = "1//user-refresh-token",
-            ["token_uri"] = new Uri(BaseUri, "token").ToString(),
         }));
         return path;
     }

@@ -1,3 +1,4 @@
+using System.Net.Http.Headers;
 using DeployMatrix.Engine.Execution;
 using DeployMatrix.Engine.Platform;
 using DeployMatrix.Engine.Tests.Support;
@@ -36,6 +37,17 @@ public sealed class SmokeProbeTests : IAsyncLifetime
         Assert.Equal("smoke check GET /boom answered 503, expected 200", status.Message);
         Assert.Equal("smoke check GET /readyz answered without 'Ready'", body.Message);
         Assert.StartsWith("smoke check GET http://127.0.0.1:1/healthz failed: ", closed.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheInvokersCredentials_GoWithTheRequest_ButNotWithARedirect()
+    {
+        _web.Answers["/moved"] = (302, "", "Location: /readyz");
+
+        var passed = await SmokeProbe.GetAsync(Url("/moved"), 200, "ready", new AuthenticationHeaderValue("Bearer", "id-token-for-the-service"), CancellationToken.None);
+
+        Assert.Equal("GET /moved → 200", passed);
+        Assert.Equal(["GET /moved auth=Bearer id-token-for-the-service", "GET /readyz auth="], _web.Requests);
     }
 
     private Uri Url(string path) => new(_web.Url, path);

@@ -181,6 +181,9 @@ public sealed class TestPlatform(TimeProvider time, PlatformKind kind = Platform
     /// <summary>What every service wants of a caller (as a private Cloud Run service wants its ID token); null lets anyone in.</summary>
     public AuthenticationHeaderValue? Invoker { get; set; }
 
+    /// <summary>Why credentials cannot be made (as for user credentials on a private Cloud Run service); null: they can.</summary>
+    public string? InvokerRefused { get; set; }
+
     /// <summary>The URLs credentials were asked for, in order.</summary>
     public List<Uri> InvokerUrls { get; } = [];
 
@@ -191,7 +194,7 @@ public sealed class TestPlatform(TimeProvider time, PlatformKind kind = Platform
             InvokerUrls.Add(url);
         }
 
-        return Task.FromResult(Invoker);
+        return InvokerRefused is { } why ? throw new PlatformException(why) : Task.FromResult(Invoker);
     }
 
     public MetricsCadence MetricsCadence => MetricsCadence.Live;
