@@ -4,7 +4,6 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using DeployMatrix.CloudRun.Invoker;
 using DeployMatrix.CloudRun.Tests.Support;
-using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Resolution;
 using DeployMatrix.Engine.Platform;
 using DeployMatrix.Tests.GoogleDouble;
@@ -22,16 +21,7 @@ public sealed class InvokerCredentialsTests : IAsyncLifetime
 {
     private const string Service = "projects/openagentsgemini/locations/us-central1/services/runtime";
     private const string Deployer = "deployer@openagentsgemini.iam.gserviceaccount.com";
-    private static readonly ResolvedTarget Runtime = new()
-    {
-        Lane = "runtime",
-        Environment = "production",
-        Platform = PlatformKind.CloudRun,
-        Service = "runtime",
-        Project = "openagentsgemini",
-        Region = "us-central1",
-        Rollout = RolloutPolicy.Default,
-    };
+    private static readonly ResolvedTarget Runtime = Targets.Runtime;
 
     private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false });
     private readonly TempDir _dir = new();
