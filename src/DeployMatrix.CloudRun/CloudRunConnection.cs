@@ -118,7 +118,7 @@ public static class CloudRunConnection
         return await CredentialFactory.FromFileAsync(path, type, cancellationToken);
     }
 
-    /// <summary>Application Default Credentials, scoped for Cloud Platform; loaded once, refreshed by the library.</summary>
+    /// <summary>Application Default Credentials: access tokens scoped for Cloud Platform, ID tokens for a service's audience; loaded once, refreshed by the library.</summary>
     private sealed class ApplicationDefaultToken(string? keyFile) : Credential
     {
         private GoogleCredential? _credential;
@@ -164,9 +164,14 @@ public static class CloudRunConnection
                 : new IdToken(token, IdToken.ExpiryOf(token));
         }, cancellationToken);
 
-        private static IdTokensUnavailableException Unavailable(GoogleCredential credential) => new(credential.UnderlyingCredential is UserCredential
-            ? "user credentials (gcloud auth application-default login)"
-            : $"these credentials ({credential.UnderlyingCredential.GetType().Name})");
+        /// <summary>What the credentials are, for people: in Google.Apis.Auth only service accounts (a key, impersonation, the metadata server) mint ID tokens.</summary>
+        private static IdTokensUnavailableException Unavailable(GoogleCredential credential) => new(credential.UnderlyingCredential switch
+        {
+            UserCredential => "user credentials (gcloud auth application-default login)",
+            ExternalAccountCredential => "a workload identity federation configuration (external_account)",
+            ExternalAccountAuthorizedUserCredential => "workforce identity user credentials (external_account_authorized_user)",
+            var other => $"these credentials ({other.GetType().Name})",
+        });
 
         private async Task<GoogleCredential> LoadAsync(CancellationToken cancellationToken) =>
             _credential ??= keyFile is null

@@ -106,9 +106,15 @@ public sealed class InvokerCredentialsTests : IAsyncLifetime
     {
         _double.MakePrivate(Service, $"serviceAccount:{Deployer}");
         var user = CloudRunConnection.Credentials(Env(CloudRunDouble.WriteUserCredentials(_dir.Path)));
+        var keylessCi = Path.Combine(_dir.Path, "wif.json");
+        File.WriteAllText(keylessCi, """
+            {"type": "external_account", "audience": "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/ci/providers/github",
+             "subject_token_type": "urn:ietf:params:oauth:token-type:jwt", "token_url": "http://127.0.0.1:9/token", "credential_source": {"file": "oidc-token"}}
+            """);
 
         var bare = await Assert.ThrowsAsync<PlatformException>(() => _connection.Platform.InvokerCredentialsAsync(Runtime, ServiceUrl, CancellationToken.None));
         var gcloudLogin = await Assert.ThrowsAsync<PlatformException>(() => _connection.PlatformWith(user, _time).InvokerCredentialsAsync(Runtime, ServiceUrl, CancellationToken.None));
+        var federated = await Assert.ThrowsAsync<PlatformException>(() => _connection.PlatformWith(CloudRunConnection.Credentials(Env(keylessCi)), _time).InvokerCredentialsAsync(Runtime, ServiceUrl, CancellationToken.None));
 
         Assert.Equal(
             "Cloud Run service runtime requires authentication (no roles/run.invoker for allUsers), and a fixed access token cannot mint the ID token it takes; "
@@ -116,7 +122,8 @@ public sealed class InvokerCredentialsTests : IAsyncLifetime
             + "(gcloud auth application-default login --impersonate-service-account=SA_EMAIL), or the attached service account on Google Cloud",
             bare.Message);
         Assert.Contains(", and user credentials (gcloud auth application-default login) cannot mint the ID token it takes; use a service account", gcloudLogin.Message, StringComparison.Ordinal);
-        Assert.Equal((1, 1), (bare.ExitCode, gcloudLogin.ExitCode));
+        Assert.Contains(", and a workload identity federation configuration (external_account) cannot mint the ID token it takes; use a service account", federated.Message, StringComparison.Ordinal);
+        Assert.Equal((1, 1, 1), (bare.ExitCode, gcloudLogin.ExitCode, federated.ExitCode));
         Assert.Empty(_double.IdTokensMinted);
     }
 
