@@ -1,6 +1,7 @@
 using DeployMatrix.CloudRun.Api;
 using DeployMatrix.Core.Model;
 using DeployMatrix.CloudRun.Build;
+using DeployMatrix.CloudRun.Invoker;
 using DeployMatrix.Engine.Platform;
 using Google.Apis.Auth.OAuth2;
 
@@ -34,12 +35,15 @@ public static class CloudRunConnection
     private static async Task<Connection> OpenAsync(Func<string, string?> environment, TimeProvider time, CancellationToken cancellationToken)
     {
         var endpoints = environment(EndpointVariable) is { Length: > 0 } url ? Endpoints(url) : GoogleEndpoints.Production;
-        ITokenSource tokens = environment(TokenVariable) is { Length: > 0 } token
-            ? new StaticToken(token)
-            : new ApplicationDefaultToken(environment("GOOGLE_APPLICATION_CREDENTIALS") is { Length: > 0 } keyFile ? keyFile : null);
+        var tokens = Credentials(environment);
         _ = await tokens.GetAccessTokenAsync(cancellationToken);
         return new Connection(new GoogleHttp(Http, tokens, time: time), tokens, endpoints, time);
     }
+
+    /// <summary>The credentials the environment names (first found wins: an access token, a credentials file, ADC); they mint access tokens and, where they can, ID tokens.</summary>
+    internal static Credential Credentials(Func<string, string?> environment) => environment(TokenVariable) is { Length: > 0 } token
+        ? new StaticToken(token)
+        : new ApplicationDefaultToken(environment("GOOGLE_APPLICATION_CREDENTIALS") is { Length: > 0 } keyFile ? keyFile : null);
 
     /// <summary>Every Google API at one base URL: https, or http on loopback only (a test double) — the access token goes with every call.</summary>
     /// <exception cref="PlatformException">Not an http(s) URL, or cleartext to another machine (exit code 2).</exception>
@@ -55,16 +59,32 @@ public static class CloudRunConnection
             : GoogleEndpoints.All(baseUri);
     }
 
-    private sealed record Connection(GoogleHttp Http, ITokenSource Tokens, GoogleEndpoints Endpoints, TimeProvider Time)
+    private sealed record Connection(GoogleHttp Http, Credential Tokens, GoogleEndpoints Endpoints, TimeProvider Time)
     {
-        public CloudRunPlatform Platform() => new(new RunApi(Http, Endpoints, Time), new MonitoringApi(Http, Endpoints), new SecretManagerApi(Http, Endpoints), Time);
+        public CloudRunPlatform Platform()
+        {
+            var run = new RunApi(Http, Endpoints, Time);
+            return new(run, new MonitoringApi(Http, Endpoints), new SecretManagerApi(Http, Endpoints), new InvokerCredentials(run, Tokens, Time), Time);
+        }
 
         public CloudBuilder Builder(string sourceDirectory, Engine.Git.GitInfo git) => new(new StorageApi(Tokens, Endpoints), new CloudBuildApi(Http, Endpoints, Time), Time, sourceDirectory, git);
     }
 
-    private sealed class StaticToken(string token) : ITokenSource
+    /// <summary>Credentials that give access tokens for Google's APIs and ID tokens for services (where they can).</summary>
+    internal abstract class Credential : ITokenSource, IIdTokenSource
     {
-        public Task<string> GetAccessTokenAsync(CancellationToken cancellationToken) => Task.FromResult(token);
+        public abstract Task<string> GetAccessTokenAsync(CancellationToken cancellationToken);
+
+        public abstract Task<IdToken> GetIdTokenAsync(string audience, CancellationToken cancellationToken);
+    }
+
+    /// <summary>An access token as given: it says nothing of who it belongs to, so no ID token can be had from it.</summary>
+    private sealed class StaticToken(string token) : Credential
+    {
+        public override Task<string> GetAccessTokenAsync(CancellationToken cancellationToken) => Task.FromResult(token);
+
+        public override Task<IdToken> GetIdTokenAsync(string audience, CancellationToken cancellationToken) =>
+            throw new IdTokensUnavailableException($"an access token ({TokenVariable})");
     }
 
     /// <summary>The credential file kinds Application Default Credentials accepts (JsonCredentialParameters), by their <c>type</c>.</summary>
@@ -98,33 +118,79 @@ public static class CloudRunConnection
         return await CredentialFactory.FromFileAsync(path, type, cancellationToken);
     }
 
-    /// <summary>Application Default Credentials, scoped for Cloud Platform; loaded once, refreshed by the library.</summary>
-    private sealed class ApplicationDefaultToken(string? keyFile) : ITokenSource
+    /// <summary>Application Default Credentials: access tokens scoped for Cloud Platform, ID tokens for a service's audience; loaded once, refreshed by the library.</summary>
+    private sealed class ApplicationDefaultToken(string? keyFile) : Credential
     {
-        private ITokenAccess? _credential;
+        private GoogleCredential? _credential;
+        private ITokenAccess? _scoped;
 
-        public async Task<string> GetAccessTokenAsync(CancellationToken cancellationToken)
+        public override Task<string> GetAccessTokenAsync(CancellationToken cancellationToken) => GuardedAsync("an access token", async () =>
+        {
+            _scoped ??= (await LoadAsync(cancellationToken)).CreateScoped("https://www.googleapis.com/auth/cloud-platform");
+            var token = await _scoped.GetAccessTokenForRequestAsync(cancellationToken: cancellationToken);
+            return string.IsNullOrEmpty(token)
+                ? throw new PlatformException("Google's token endpoint answered without an access token; check the credentials' token_url/token_uri", 2)
+                : token;
+        }, cancellationToken);
+
+        /// <summary>
+        /// An ID token for <paramref name="audience"/> through Google.Apis.Auth's OIDC support: a service-account
+        /// key signs a request to its token endpoint (JWT bearer grant with <c>target_audience</c>), an
+        /// impersonation file asks IAM Credentials' <c>generateIdToken</c>, the metadata server mints one for the
+        /// attached service account. User credentials cannot.
+        /// </summary>
+        public override Task<IdToken> GetIdTokenAsync(string audience, CancellationToken cancellationToken) => GuardedAsync("an ID token", async () =>
+        {
+            var credential = await LoadAsync(cancellationToken);
+            if (credential.UnderlyingCredential is not IOidcTokenProvider)
+            {
+                throw Unavailable(credential);
+            }
+
+            string token;
+            try
+            {
+                var oidc = await credential.GetOidcTokenAsync(OidcTokenOptions.FromTargetAudience(audience), cancellationToken);
+                token = await oidc.GetAccessTokenAsync(cancellationToken);
+            }
+            catch (InvalidOperationException)
+            {
+                // The library's word for a credential of a kind that cannot (an impersonation whose source cannot).
+                throw Unavailable(credential);
+            }
+
+            return string.IsNullOrEmpty(token)
+                ? throw new PlatformException("Google's token endpoint answered without an ID token; check the credentials' token_uri", 2)
+                : new IdToken(token, IdToken.ExpiryOf(token));
+        }, cancellationToken);
+
+        /// <summary>What the credentials are, for people: in Google.Apis.Auth only service accounts (a key, impersonation, the metadata server) mint ID tokens.</summary>
+        private static IdTokensUnavailableException Unavailable(GoogleCredential credential) => new(credential.UnderlyingCredential switch
+        {
+            UserCredential => "user credentials (gcloud auth application-default login)",
+            ExternalAccountCredential => "a workload identity federation configuration (external_account)",
+            ExternalAccountAuthorizedUserCredential => "workforce identity user credentials (external_account_authorized_user)",
+            var other => $"these credentials ({other.GetType().Name})",
+        });
+
+        private async Task<GoogleCredential> LoadAsync(CancellationToken cancellationToken) =>
+            _credential ??= keyFile is null
+                ? await GoogleCredential.GetApplicationDefaultAsync(cancellationToken)
+                : await FromFileAsync(keyFile, cancellationToken);
+
+        /// <summary>Runs a token request, turning what Google's library throws into one line with its exit code.</summary>
+        /// <param name="what">What is asked for ("an access token"), for the message when the endpoint cannot be reached.</param>
+        private async Task<T> GuardedAsync<T>(string what, Func<Task<T>> request, CancellationToken cancellationToken)
         {
             try
             {
-                if (_credential is null)
-                {
-                    var credential = keyFile is null
-                        ? await GoogleCredential.GetApplicationDefaultAsync(cancellationToken)
-                        : await FromFileAsync(keyFile, cancellationToken);
-                    _credential = credential.CreateScoped("https://www.googleapis.com/auth/cloud-platform");
-                }
-
-                var token = await _credential.GetAccessTokenForRequestAsync(cancellationToken: cancellationToken);
-                return string.IsNullOrEmpty(token)
-                    ? throw new PlatformException("Google's token endpoint answered without an access token; check the credentials' token_url/token_uri", 2)
-                    : token;
+                return await request();
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 throw;
             }
-            catch (PlatformException)
+            catch (Exception e) when (e is PlatformException or IdTokensUnavailableException)
             {
                 throw;
             }
@@ -134,7 +200,7 @@ public static class CloudRunConnection
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
-                throw new PlatformException(Short($"could not reach the credentials' token endpoint to get an access token: {e.Message}"));
+                throw new PlatformException(Short($"could not reach the credentials' token endpoint to get {what}: {e.Message}"));
             }
             catch (Exception e)
             {

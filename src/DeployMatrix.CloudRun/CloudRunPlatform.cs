@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Net.Http.Headers;
 using DeployMatrix.CloudRun.Api;
+using DeployMatrix.CloudRun.Invoker;
 using DeployMatrix.Core.Analysis;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Resolution;
@@ -12,7 +14,7 @@ namespace DeployMatrix.CloudRun;
 /// (pinning traffic where it was for the seed's no-traffic production deploys), traffic is a patch of
 /// revision targets, and the migration job is updated, run and read like <c>gcloud run jobs</c> does.
 /// </summary>
-public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, SecretManagerApi secrets, TimeProvider time) : IPlatform
+public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, SecretManagerApi secrets, InvokerCredentials invoker, TimeProvider time) : IPlatform
 {
     /// <summary>The template annotation that carries the tag a revision was deployed with; Cloud Run keeps a template's annotations on its revisions.</summary>
     public const string TagAnnotation = "deploymatrix.dev/tag";
@@ -243,6 +245,10 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
     /// <summary>A revision name as gcloud makes one for a tagged deploy: the service, the next generation in five digits, three random letters.</summary>
     internal static string RevisionName(string service, long generation) =>
         $"{service}-{generation:00000}-{new string([.. Enumerable.Range(0, 3).Select(_ => (char)('a' + System.Security.Cryptography.RandomNumberGenerator.GetInt32(26)))])}";
+
+    /// <summary>A Google-signed ID token for the service when it requires authentication (see <see cref="InvokerCredentials"/>), else null.</summary>
+    public async Task<AuthenticationHeaderValue?> InvokerCredentialsAsync(ResolvedTarget target, Uri url, CancellationToken cancellationToken) =>
+        await invoker.ForAsync(await RequireServiceAsync(target, cancellationToken), url, cancellationToken);
 
     public MetricsCadence MetricsCadence => MetricsCadence.CloudMonitoring;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using DeployMatrix.CloudRun.Tests.Support;
 using DeployMatrix.Tests.GoogleDouble;
-using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Resolution;
 using DeployMatrix.Engine.Drift;
 using DeployMatrix.Engine.Platform;
@@ -12,16 +11,7 @@ namespace DeployMatrix.CloudRun.Tests;
 /// <summary>The platform port on Cloud Run: the seed's deploy, traffic and migration rules, against the double.</summary>
 public sealed class CloudRunPlatformTests : IAsyncLifetime
 {
-    private static readonly ResolvedTarget Runtime = new()
-    {
-        Lane = "runtime",
-        Environment = "production",
-        Platform = PlatformKind.CloudRun,
-        Service = "runtime",
-        Project = "openagentsgemini",
-        Region = "us-central1",
-        Rollout = RolloutPolicy.Default,
-    };
+    private static readonly ResolvedTarget Runtime = Targets.Runtime;
     private const string OldImage = "us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime:aaa1111";
     private const string NewImage = "us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime:bbb2222";
     private DoubleConnection _connection = null!;

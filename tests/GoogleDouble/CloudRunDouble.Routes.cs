@@ -83,6 +83,11 @@ public sealed partial class CloudRunDouble
         context.Items["revision"] = revision;
         context.Items["image"] = image;
         Calls.Enqueue($"app {context.Request.Method} {context.Request.Path}");
+        if (!await InvokerAllowedAsync(context))
+        {
+            return; // refused by Cloud Run's invoker check: the revision never saw it
+        }
+
         Served.Enqueue(new ServedRequest(service.Split('/')[^1], revision, tag, context.Request.Path.Value ?? "/"));
         await (App?.Invoke(context) ?? context.Response.WriteAsync("ok"));
     }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
@@ -29,6 +30,12 @@ public sealed partial class CloudRunDouble
         }
 
         var claims = JsonDocument.Parse(Convert.FromBase64String(Pad(assertion[1].Replace('-', '+').Replace('_', '/')))).RootElement;
+        if (claims.TryGetProperty("target_audience", out _))
+        {
+            await MintIdTokenAsync(context, claims);
+            return;
+        }
+
         if (!claims.TryGetProperty("scope", out var scope) || !scope.GetString()!.Contains("https://www.googleapis.com/auth/cloud-platform", StringComparison.Ordinal))
         {
             context.Response.StatusCode = 400;
@@ -37,6 +44,42 @@ public sealed partial class CloudRunDouble
         }
 
         await context.Response.WriteAsJsonAsync(new { access_token = Token, expires_in = 3600, token_type = "Bearer" });
+    }
+
+    /// <summary>Writes a service-account key file (a fresh RSA key) whose <c>token_uri</c> is this double, and returns its path.</summary>
+    public string WriteServiceAccountKey(string directory, string email)
+    {
+        using var rsa = RSA.Create(2048);
+        var path = Path.Combine(directory, $"{email.Split('@')[0]}-key.json");
+        File.WriteAllText(path, JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["type"] = "service_account",
+            ["project_id"] = email.Split('@')[1].Split('.')[0],
+            ["private_key_id"] = "k1",
+            ["private_key"] = rsa.ExportPkcs8PrivateKeyPem(),
+            ["client_email"] = email,
+            ["client_id"] = "1",
+            ["token_uri"] = new Uri(BaseUri, "token").ToString(),
+        }));
+        return path;
+    }
+
+    /// <summary>
+    /// Writes user credentials (an <c>authorized_user</c> file, as <c>gcloud auth application-default login</c>
+    /// does) and returns its path. Google's library refreshes them at Google's own token endpoint whatever the
+    /// file says, so they get no access token here: they serve tests where the kind of credential is the subject.
+    /// </summary>
+    public static string WriteUserCredentials(string directory)
+    {
+        var path = Path.Combine(directory, "application_default_credentials.json");
+        File.WriteAllText(path, JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["type"] = "authorized_user",
+            ["client_id"] = "double-client.apps.googleusercontent.com",
+            ["client_secret"] = "double-client-secret",
+            ["refresh_token"] = "1//user-refresh-token",
+        }));
+        return path;
     }
 
     /// <summary>The external subject tokens the double's STS accepts (what a CI's OIDC provider issued).</summary>

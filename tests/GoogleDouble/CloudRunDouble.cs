@@ -125,7 +125,11 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
             // Not Google's API: a plain web server (200 "ok"), for tests that need one that is not a Cloud
             // Run service (the stand-in gcloud's URLs). Services answer on their own listeners (Routes).
             Calls.Enqueue($"app {request.Method} {request.Path}");
-            await (App?.Invoke(context) ?? context.Response.WriteAsync("ok"));
+            if (await InvokerAllowedAsync(context))
+            {
+                await (App?.Invoke(context) ?? context.Response.WriteAsync("ok"));
+            }
+
             return;
         }
 
@@ -174,6 +178,9 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
                     return;
                 }
 
+                break;
+            case "google.cloud.run.v2.Services.GetIamPolicy":
+                answer = GetServicePolicy(resource[..resource.LastIndexOf(':')]);
                 break;
             case "google.cloud.run.v2.Revisions.ListRevisions":
                 var parent = resource[..resource.LastIndexOf("/revisions", StringComparison.Ordinal)];

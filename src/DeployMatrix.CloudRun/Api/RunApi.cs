@@ -27,6 +27,13 @@ public sealed partial class RunApi(GoogleHttp http, GoogleEndpoints endpoints, T
         ?? throw new PlatformException($"Cloud Run service {service} does not exist in {project}/{region}; create it once (gcloud run deploy) before DeployMatrix manages its revisions");
 
     /// <summary>
+    /// The service's IAM policy (<c>GET /v2/{resource=projects/*/locations/*/services/*}:getIamPolicy</c>,
+    /// google.iam.v1.Policy), at version 3 so conditional bindings show their conditions.
+    /// </summary>
+    public Task<IamPolicy> GetServiceIamPolicyAsync(string name, CancellationToken ct) =>
+        http.GetAsync<IamPolicy>(Url($"{name}:getIamPolicy?options.requestedPolicyVersion=3"), ct);
+
+    /// <summary>
     /// Reads the service, applies <paramref name="change"/> and patches it with the etag it was read with;
     /// when Cloud Run refuses that as stale (409: someone changed the service in between), reads it again
     /// and applies the change to what is there now, up to <see cref="ConflictAttempts"/> times.

@@ -31,6 +31,12 @@ public sealed record RunService
 
     public string? Uri { get; init; }
 
+    /// <summary>Every URL that serves the service (the deterministic one and <see cref="Uri"/>); output only.</summary>
+    public IReadOnlyList<string>? Urls { get; init; }
+
+    /// <summary>True when Cloud Run lets every caller in without its invoker IAM check (<c>--no-invoker-iam-check</c>).</summary>
+    public bool? InvokerIamDisabled { get; init; }
+
     public bool? Reconciling { get; init; }
 
     public string? Etag { get; init; }

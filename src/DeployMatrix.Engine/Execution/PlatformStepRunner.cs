@@ -119,7 +119,7 @@ public sealed class PlatformStepRunner(IPlatform platform) : IStepRunner
             {
                 var revision = smoke.Revision.Role == RevisionRole.New ? context.NewRevision : null;
                 var url = new Uri(await platform.UrlAsync(target, revision, ct), smoke.Path);
-                return await SmokeProbe.GetAsync(url, smoke.Expect, smoke.Contains, ct);
+                return await SmokeProbe.GetAsync(url, smoke.Expect, smoke.Contains, await platform.InvokerCredentialsAsync(target, url, ct), ct);
             }
 
             case SetTraffic traffic:

@@ -1,3 +1,4 @@
+using System.Net.Http.Headers;
 using DeployMatrix.Engine.Platform;
 
 namespace DeployMatrix.Engine.Execution;
@@ -7,11 +8,17 @@ public static class SmokeProbe
 {
     private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
 
-    public static async Task<string> GetAsync(Uri url, int expect, string? contains, CancellationToken ct)
+    /// <param name="authorization">
+    /// What the platform wants of a caller (<see cref="IPlatform.InvokerCredentialsAsync"/>), or null. It is
+    /// sent in this request's header only — never logged or reported — and .NET drops it on a redirect.
+    /// </param>
+    public static async Task<string> GetAsync(Uri url, int expect, string? contains, AuthenticationHeaderValue? authorization, CancellationToken ct)
     {
         try
         {
-            using var response = await Http.GetAsync(url, ct);
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.Authorization = authorization;
+            using var response = await Http.SendAsync(request, ct);
             var body = await response.Content.ReadAsStringAsync(ct);
             if ((int)response.StatusCode != expect)
             {

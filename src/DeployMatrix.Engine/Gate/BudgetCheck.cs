@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Http.Headers;
 using DeployMatrix.Core.Model;
 
 namespace DeployMatrix.Engine.Gate;
@@ -13,19 +14,21 @@ internal sealed class BudgetCheck : IGateCheck
     {
         var spec = (BudgetCheckSpec)check;
         var url = await GateHttp.UrlAsync(spec.Endpoint, context, ct);
-        context.Log($"GET {url} (budget: {spec.MaxBytes?.ToString(CultureInfo.InvariantCulture) ?? "-"} bytes, {spec.MaxTtfb?.TotalMilliseconds.ToString(CultureInfo.InvariantCulture) ?? "-"} ms to first byte, median of {spec.Samples})");
+        var invoker = await GateHttp.InvokerAsync(spec.Endpoint, url, context, ct);
+        context.Log($"GET {url}{(invoker is null ? "" : " with the service's invoker ID token")} (budget: {spec.MaxBytes?.ToString(CultureInfo.InvariantCulture) ?? "-"} bytes, {spec.MaxTtfb?.TotalMilliseconds.ToString(CultureInfo.InvariantCulture) ?? "-"} ms to first byte, median of {spec.Samples})");
         // One untimed request first: the first request of a process pays for JIT and the connection pool,
         // which is this tool's cost, not the service's time to first byte.
         using (var warmUp = new HttpRequestMessage(HttpMethod.Get, url))
-        using (var ignored = await GateHttp.SendAsync(warmUp, context, ct))
         {
+            GateHttp.Authorize(warmUp, invoker);
+            using var ignored = await GateHttp.SendAsync(warmUp, context, ct);
         }
 
         var times = new List<TimeSpan>(spec.Samples);
         long bytes = 0;
         for (var i = 0; i < spec.Samples; i++)
         {
-            var (ttfb, size, status) = await TimeOneAsync(url, context, ct);
+            var (ttfb, size, status) = await TimeOneAsync(url, invoker, context, ct);
             context.Log(string.Create(CultureInfo.InvariantCulture, $"sample {i + 1}: status {status}, {size} bytes, first byte after {ttfb.TotalMilliseconds:0.0} ms"));
             times.Add(ttfb);
             bytes = Math.Max(bytes, size);
@@ -46,9 +49,10 @@ internal sealed class BudgetCheck : IGateCheck
         return string.Create(CultureInfo.InvariantCulture, $"{bytes} bytes, first byte after {median.TotalMilliseconds:0} ms (median of {times.Count}, max {times[^1].TotalMilliseconds:0} ms)");
     }
 
-    private static async Task<(TimeSpan Ttfb, long Bytes, int Status)> TimeOneAsync(Uri url, CheckContext context, CancellationToken ct)
+    private static async Task<(TimeSpan Ttfb, long Bytes, int Status)> TimeOneAsync(Uri url, AuthenticationHeaderValue? invoker, CheckContext context, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        GateHttp.Authorize(request, invoker);
         var watch = Stopwatch.StartNew();
         using var response = await GateHttp.SendAsync(request, context, ct, HttpCompletionOption.ResponseHeadersRead);
         await using var stream = await response.Content.ReadAsStreamAsync(ct);

@@ -1,5 +1,7 @@
+using System.Net.Http.Headers;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Text;
+using DeployMatrix.Engine.Platform;
 
 namespace DeployMatrix.Engine.Gate;
 
@@ -35,6 +37,66 @@ internal static class GateHttp
         }
 
         return OnService(service, endpoint.Path!);
+    }
+
+    /// <summary>
+    /// Where an invoker's credentials go when the request carries a bearer token of its own: Cloud Run
+    /// checks an ID token in this header instead of <c>Authorization</c>, and hands <c>Authorization</c> to
+    /// the service (Cloud Run, "Authenticating service-to-service"; GoogleCloudPlatform/cloud-run-proxy#25).
+    /// </summary>
+    public const string ServerlessAuthorization = "X-Serverless-Authorization";
+
+    /// <summary>
+    /// What the lane's platform wants of a caller of <paramref name="url"/> (a private Cloud Run service's
+    /// ID token, see <see cref="IPlatform.InvokerCredentialsAsync"/>), or null: for an endpoint written as a
+    /// URL (the platform vouches only for its own services) and for a service that lets anyone in. The
+    /// value joins the redactor, so a service that echoes it shows *** in the check's log.
+    /// </summary>
+    /// <exception cref="CheckSkipped">The service requires credentials that cannot be made here (the reason names the fix).</exception>
+    public static async Task<AuthenticationHeaderValue?> InvokerAsync(HttpEndpoint endpoint, Uri url, CheckContext context, CancellationToken ct)
+    {
+        if (endpoint.Url is not null || context.Platform is null)
+        {
+            return null;
+        }
+
+        AuthenticationHeaderValue? invoker;
+        try
+        {
+            invoker = await context.Platform.InvokerCredentialsAsync(context.TargetOf(endpoint.Lane!, endpoint.Env!), url, ct);
+        }
+        catch (PlatformException e)
+        {
+            throw new CheckSkipped(e.Message);
+        }
+
+        if (invoker?.Parameter is { } secret)
+        {
+            context.Redactor.Add(secret);
+        }
+
+        return invoker;
+    }
+
+    /// <summary>
+    /// Puts an invoker's credentials on a request: in <c>Authorization</c>, or in <see cref="ServerlessAuthorization"/>
+    /// when the check sends a bearer token of its own (<c>token-env</c>) for the service to read.
+    /// </summary>
+    public static void Authorize(HttpRequestMessage request, AuthenticationHeaderValue? invoker)
+    {
+        if (invoker is null)
+        {
+            return;
+        }
+
+        if (request.Headers.Authorization is null)
+        {
+            request.Headers.Authorization = invoker;
+        }
+        else
+        {
+            request.Headers.Add(ServerlessAuthorization, invoker.ToString());
+        }
     }
 
     /// <summary>

@@ -12,6 +12,7 @@ internal sealed class HttpCheck : IGateCheck
     {
         var spec = (HttpCheckSpec)check;
         var url = await GateHttp.UrlAsync(spec.Endpoint, context, ct);
+        var invoker = await GateHttp.InvokerAsync(spec.Endpoint, url, context, ct);
         using var request = new HttpRequestMessage(new HttpMethod(spec.Method), url);
         if (spec.TokenEnv is { } tokenEnv)
         {
@@ -28,12 +29,14 @@ internal sealed class HttpCheck : IGateCheck
             }
 
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            context.Log($"{spec.Method} {url} with a bearer token from ${tokenEnv}");
+            context.Log($"{spec.Method} {url} with a bearer token from ${tokenEnv}{(invoker is null ? "" : $" and the service's invoker ID token in {GateHttp.ServerlessAuthorization}")}");
         }
         else
         {
-            context.Log($"{spec.Method} {url}");
+            context.Log($"{spec.Method} {url}{(invoker is null ? "" : " with the service's invoker ID token")}");
         }
+
+        GateHttp.Authorize(request, invoker);
 
         using var response = await GateHttp.SendAsync(request, context, ct);
         var body = await response.Content.ReadAsStringAsync(ct);

@@ -1,3 +1,4 @@
+using System.Net.Http.Headers;
 using DeployMatrix.Core.Analysis;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Resolution;
@@ -64,6 +65,16 @@ public interface IPlatform
     /// </summary>
     /// <exception cref="PlatformException">The revision has no URL of its own (on Cloud Run: no traffic tag).</exception>
     Task<Uri> UrlAsync(ResolvedTarget target, string? revision, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// What a request DeployMatrix itself sends to <paramref name="url"/> (a smoke check, a gate check of the
+    /// lane) must carry to be let in by the platform, or null when the service lets anyone in: on Cloud Run a
+    /// Google-signed ID token for a service that requires authentication, on the local platform nothing.
+    /// The value is a secret: it goes in the request's header and nowhere else.
+    /// </summary>
+    /// <param name="url">A URL <see cref="UrlAsync"/> gave (with any path): credentials are only ever made for the service's own URLs.</param>
+    /// <exception cref="PlatformException">The service requires credentials these cannot make; the message names the fix.</exception>
+    Task<AuthenticationHeaderValue?> InvokerCredentialsAsync(ResolvedTarget target, Uri url, CancellationToken cancellationToken);
 
     /// <summary>How this platform's request metrics can be read: live, or in whole periods visible some time after they end.</summary>
     MetricsCadence MetricsCadence { get; }

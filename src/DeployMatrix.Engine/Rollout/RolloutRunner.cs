@@ -199,7 +199,8 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
         {
             try
             {
-                await Execution.SmokeProbe.GetAsync(new Uri(url, smoke.Path), smoke.Expect, smoke.Contains, ct);
+                var check = new Uri(url, smoke.Path);
+                await Execution.SmokeProbe.GetAsync(check, smoke.Expect, smoke.Contains, await platform.InvokerCredentialsAsync(request.Target, check, ct), ct);
             }
             catch (PlatformException e)
             {

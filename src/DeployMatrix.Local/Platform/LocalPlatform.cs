@@ -1,3 +1,4 @@
+using System.Net.Http.Headers;
 using DeployMatrix.Core;
 using DeployMatrix.Core.Analysis;
 using DeployMatrix.Core.Model;
@@ -208,6 +209,10 @@ public sealed class LocalPlatform(LocalPaths paths, StateStore state, ArtifactSt
             ? null
             : new JobExecution(LocalAgent.ExecutionName(job, latest.Id), latest.Image, latest.Status == ExecutionStatus.Succeeded, latest.ExitCode, paths.JobLog(latest.Env, job, latest.Id)));
     }
+
+    /// <summary>Nothing: the local proxy and listeners let every caller on this machine in.</summary>
+    public Task<AuthenticationHeaderValue?> InvokerCredentialsAsync(ResolvedTarget target, Uri url, CancellationToken cancellationToken) =>
+        Task.FromResult<AuthenticationHeaderValue?>(null);
 
     public async Task<Uri> UrlAsync(ResolvedTarget target, string? revision, CancellationToken cancellationToken)
     {

@@ -19,7 +19,7 @@ public sealed class DoubleConnection : IAsyncDisposable
         _google = new GoogleHttp(_http, new FixedToken(), firstRetryDelay: TimeSpan.FromMilliseconds(10));
         _endpoints = GoogleEndpoints.All(fake.BaseUri);
         Run = RunApi();
-        Platform = new CloudRunPlatform(Run, new MonitoringApi(_google, _endpoints), new SecretManagerApi(_google, _endpoints), TimeProvider.System);
+        Platform = PlatformWith(new FixedToken(), TimeProvider.System);
     }
 
     public CloudRunDouble Fake { get; }
@@ -29,6 +29,10 @@ public sealed class DoubleConnection : IAsyncDisposable
     public CloudRunPlatform Platform { get; }
 
     public static async Task<DoubleConnection> StartAsync() => new(await CloudRunDouble.StartAsync());
+
+    /// <summary>The platform on the double, with these credentials for services' ID tokens and this clock.</summary>
+    public CloudRunPlatform PlatformWith(Invoker.IIdTokenSource idTokens, TimeProvider time) =>
+        new(Run, new MonitoringApi(_google, _endpoints), new SecretManagerApi(_google, _endpoints), new Invoker.InvokerCredentials(Run, idTokens, time), time);
 
     /// <summary>Another client of the double, e.g. with a short bound on waiting for operations.</summary>
     public RunApi RunApi(TimeSpan? operationTimeout = null) => new(_google, _endpoints, TimeProvider.System)

@@ -1,3 +1,4 @@
+using System.Net.Http.Headers;
 using DeployMatrix.Engine.Execution;
 using DeployMatrix.Engine.Platform;
 using DeployMatrix.Engine.Tests.Support;
@@ -21,21 +22,32 @@ public sealed class SmokeProbeTests : IAsyncLifetime
     [Fact]
     public async Task TheExpectedStatus_AndBody_Pass()
     {
-        Assert.Equal("GET /readyz → 200", await SmokeProbe.GetAsync(Url("/readyz"), 200, null, CancellationToken.None));
-        Assert.Equal("GET /readyz → 200", await SmokeProbe.GetAsync(Url("/readyz"), 200, "ready: yes", CancellationToken.None));
-        Assert.Equal("GET /boom → 503", await SmokeProbe.GetAsync(Url("/boom"), 503, "down", CancellationToken.None));
+        Assert.Equal("GET /readyz → 200", await SmokeProbe.GetAsync(Url("/readyz"), 200, null, null, CancellationToken.None));
+        Assert.Equal("GET /readyz → 200", await SmokeProbe.GetAsync(Url("/readyz"), 200, "ready: yes", null, CancellationToken.None));
+        Assert.Equal("GET /boom → 503", await SmokeProbe.GetAsync(Url("/boom"), 503, "down", null, CancellationToken.None));
     }
 
     [Fact]
     public async Task AnotherStatus_AMissingPiece_OrNoAnswer_FailTheStep_SayingWhy()
     {
-        var status = await Assert.ThrowsAsync<PlatformException>(() => SmokeProbe.GetAsync(Url("/boom"), 200, null, CancellationToken.None));
-        var body = await Assert.ThrowsAsync<PlatformException>(() => SmokeProbe.GetAsync(Url("/readyz"), 200, "Ready", CancellationToken.None));
-        var closed = await Assert.ThrowsAsync<PlatformException>(() => SmokeProbe.GetAsync(new Uri("http://127.0.0.1:1/healthz"), 200, null, CancellationToken.None));
+        var status = await Assert.ThrowsAsync<PlatformException>(() => SmokeProbe.GetAsync(Url("/boom"), 200, null, null, CancellationToken.None));
+        var body = await Assert.ThrowsAsync<PlatformException>(() => SmokeProbe.GetAsync(Url("/readyz"), 200, "Ready", null, CancellationToken.None));
+        var closed = await Assert.ThrowsAsync<PlatformException>(() => SmokeProbe.GetAsync(new Uri("http://127.0.0.1:1/healthz"), 200, null, null, CancellationToken.None));
 
         Assert.Equal("smoke check GET /boom answered 503, expected 200", status.Message);
         Assert.Equal("smoke check GET /readyz answered without 'Ready'", body.Message);
         Assert.StartsWith("smoke check GET http://127.0.0.1:1/healthz failed: ", closed.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheInvokersCredentials_GoWithTheRequest_ButNotWithARedirect()
+    {
+        _web.Answers["/moved"] = (302, "", "Location: /readyz");
+
+        var passed = await SmokeProbe.GetAsync(Url("/moved"), 200, "ready", new AuthenticationHeaderValue("Bearer", "id-token-for-the-service"), CancellationToken.None);
+
+        Assert.Equal("GET /moved → 200", passed);
+        Assert.Equal(["GET /moved auth=Bearer id-token-for-the-service", "GET /readyz auth="], _web.Requests);
     }
 
     private Uri Url(string path) => new(_web.Url, path);

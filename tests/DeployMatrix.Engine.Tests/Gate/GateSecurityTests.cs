@@ -1,3 +1,4 @@
+using System.Net.Http.Headers;
 using DeployMatrix.Core.Diagnostics;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Resolution;
@@ -9,11 +10,14 @@ namespace DeployMatrix.Engine.Tests.Gate;
 /// <summary>
 /// What a gate check must not do with a secret or with what a service answers: send its bearer token to
 /// another host or in cleartext off this machine, keep a cookie or a cut-off piece of a token in its log,
-/// let an answer forge lines in the log or in SUMMARY.md.
+/// let an answer forge lines in the log or in SUMMARY.md. And the credentials a platform's service wants of
+/// its callers (a private Cloud Run service's ID token): every request of a check of the lane carries them,
+/// beside a check's own bearer token when it has one, no log shows them, a check of a written URL never gets them.
 /// </summary>
 public sealed class GateSecurityTests : IAsyncLifetime
 {
     private const string Token = "abcd-1234-secret-token-value";
+    private const string IdToken = "eyJhbGciOiJSUzI1NiJ9.the-services-id-token.signature";
     private static readonly SourcePos At = new(1, 1);
     private readonly Dictionary<string, string> _env = new(StringComparer.Ordinal) { ["TOKEN"] = Token };
     private readonly Redactor _redactor = new();
@@ -116,9 +120,74 @@ public sealed class GateSecurityTests : IAsyncLifetime
         Assert.Single(File.ReadAllLines(Path.Combine(dir, "results.tsv")), l => l.StartsWith("web\t", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task ALaneCheck_CarriesTheInvokersIdToken_WhichTheLogNeverShows_EvenEchoed()
+    {
+        _h.Platform.Invoker = new AuthenticationHeaderValue("Bearer", IdToken);
+        _service.Answers["/readyz"] = (200, $"you sent {IdToken}", null);
+        var log = Path.Combine(_h.Dir, "readyz.log");
+
+        await RunAsync(Lane("/readyz"), log);
+
+        Assert.Equal($"GET /readyz auth=Bearer {IdToken}", Assert.Single(_service.Requests));
+        Assert.Equal([new Uri(_service.Url, "/readyz")], _h.Platform.InvokerUrls);
+        var text = File.ReadAllText(log);
+        Assert.Contains($"GET {new Uri(_service.Url, "/readyz")} with the service's invoker ID token", text, StringComparison.Ordinal);
+        Assert.Contains("you sent ***", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("the-services-id-token", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ACheckWithABearerTokenOfItsOwn_SendsTheIdTokenInXServerlessAuthorization()
+    {
+        _h.Platform.Invoker = new AuthenticationHeaderValue("Bearer", IdToken);
+        _service.Answers["/status"] = (200, "ok", null);
+
+        await RunAsync(Lane("/status") with { TokenEnv = "TOKEN" });
+
+        Assert.Equal($"GET /status auth=Bearer {Token} serverless=Bearer {IdToken}", Assert.Single(_service.Requests));
+    }
+
+    [Fact]
+    public async Task ABudgetCheck_CarriesTheInvokersIdToken_OnEveryRequest()
+    {
+        _h.Platform.Invoker = new AuthenticationHeaderValue("Bearer", IdToken);
+        _service.Answers["/"] = (200, "<html></html>", null);
+
+        await RunAsync(new BudgetCheckSpec { Endpoint = new HttpEndpoint("api", "staging", "/", null, At), Samples = 3 });
+
+        Assert.Equal(Enumerable.Repeat($"GET / auth=Bearer {IdToken}", 1 + 3), _service.Requests);
+        Assert.Single(_h.Platform.InvokerUrls);
+    }
+
+    [Fact]
+    public async Task ACheckOfAWrittenUrl_NeverCarriesTheInvokersIdToken()
+    {
+        _h.Platform.Invoker = new AuthenticationHeaderValue("Bearer", IdToken);
+        _service.Answers["/healthz"] = (200, "ok", null);
+
+        await RunAsync(Url("/healthz"));
+
+        Assert.Equal("GET /healthz auth=", Assert.Single(_service.Requests));
+        Assert.Empty(_h.Platform.InvokerUrls);
+    }
+
+    [Fact]
+    public async Task CredentialsThePlatformCannotMake_SkipTheCheck_WithItsReason_AndSendNothing()
+    {
+        _h.Platform.InvokerRefused = "Cloud Run service api requires authentication (no roles/run.invoker for allUsers), and user credentials cannot mint the ID token it takes; use a service account";
+
+        var skipped = await Assert.ThrowsAsync<CheckSkipped>(() => RunAsync(Lane("/readyz")));
+
+        Assert.Equal(_h.Platform.InvokerRefused, skipped.Message);
+        Assert.Empty(_service.Requests);
+    }
+
     private static HttpCheckSpec Url(string path) => new() { Endpoint = new HttpEndpoint(null, null, null, path, At) };
 
-    private async Task<string> RunAsync(HttpCheckSpec spec, string? log = null)
+    private static HttpCheckSpec Lane(string path) => new() { Endpoint = new HttpEndpoint("api", "staging", path, null, At) };
+
+    private async Task<string> RunAsync(EndpointCheckSpec spec, string? log = null)
     {
         if (spec.Endpoint.Url is { } url && url.StartsWith('/'))
         {

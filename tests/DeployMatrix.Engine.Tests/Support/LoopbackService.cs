@@ -19,7 +19,7 @@ public sealed class LoopbackService : IAsyncDisposable
     /// <summary>Answers by path: status, body and headers; a missing path answers 404.</summary>
     public ConcurrentDictionary<string, (int Status, string Body, string? Header)> Answers { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>"GET /path auth=…" for each request, in order.</summary>
+    /// <summary>"GET /path auth=…" for each request, in order (with " serverless=…" when it carried X-Serverless-Authorization).</summary>
     public ConcurrentQueue<string> Requests { get; } = new();
 
     /// <summary>How long every answer waits before its first byte.</summary>
@@ -34,7 +34,8 @@ public sealed class LoopbackService : IAsyncDisposable
         var service = new LoopbackService(app);
         app.Run(async context =>
         {
-            service.Requests.Enqueue($"{context.Request.Method} {context.Request.Path} auth={context.Request.Headers.Authorization}");
+            var serverless = context.Request.Headers["X-Serverless-Authorization"].ToString();
+            service.Requests.Enqueue($"{context.Request.Method} {context.Request.Path} auth={context.Request.Headers.Authorization}{(serverless.Length > 0 ? $" serverless={serverless}" : "")}");
             if (service.Delay > TimeSpan.Zero)
             {
                 try

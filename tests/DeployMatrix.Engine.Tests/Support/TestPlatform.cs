@@ -1,3 +1,4 @@
+using System.Net.Http.Headers;
 using DeployMatrix.Core.Analysis;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Resolution;
@@ -200,6 +201,25 @@ public sealed class TestPlatform(TimeProvider time, PlatformKind kind = Platform
     {
         Check($"Url {target.Service} {revision}");
         return Task.FromResult(BaseUrl);
+    }
+
+    /// <summary>What every service wants of a caller (as a private Cloud Run service wants its ID token); null lets anyone in.</summary>
+    public AuthenticationHeaderValue? Invoker { get; set; }
+
+    /// <summary>Why credentials cannot be made (as for user credentials on a private Cloud Run service); null: they can.</summary>
+    public string? InvokerRefused { get; set; }
+
+    /// <summary>The URLs credentials were asked for, in order.</summary>
+    public List<Uri> InvokerUrls { get; } = [];
+
+    public Task<AuthenticationHeaderValue?> InvokerCredentialsAsync(ResolvedTarget target, Uri url, CancellationToken cancellationToken)
+    {
+        lock (InvokerUrls)
+        {
+            InvokerUrls.Add(url);
+        }
+
+        return InvokerRefused is { } why ? throw new PlatformException(why) : Task.FromResult(Invoker);
     }
 
     public MetricsCadence MetricsCadence => MetricsCadence.Live;

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using DeployMatrix.Tests.GoogleDouble;
 
@@ -133,18 +132,7 @@ public sealed class CloudRunCredentialsTests : CloudRunExampleTests
     [Fact]
     public void AServiceAccountKey_GetsItsTokenFromTheKeysTokenEndpoint()
     {
-        using var rsa = RSA.Create(2048);
-        var key = Path.Combine(Dir.Path, "key.json");
-        File.WriteAllText(key, JsonSerializer.Serialize(new Dictionary<string, string>
-        {
-            ["type"] = "service_account",
-            ["project_id"] = "openagentsgemini",
-            ["private_key_id"] = "k1",
-            ["private_key"] = rsa.ExportPkcs8PrivateKeyPem(),
-            ["client_email"] = "deployer@openagentsgemini.iam.gserviceaccount.com",
-            ["client_id"] = "1",
-            ["token_uri"] = new Uri(Google.BaseUri, "token").ToString(),
-        }));
+        var key = Google.WriteServiceAccountKey(Dir.Path, "deployer@openagentsgemini.iam.gserviceaccount.com");
         Env.Remove("GOOGLE_OAUTH_ACCESS_TOKEN");
         Env["GOOGLE_APPLICATION_CREDENTIALS"] = key;
 

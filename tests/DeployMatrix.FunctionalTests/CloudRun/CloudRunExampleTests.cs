@@ -1,6 +1,7 @@
 using System.Text.Json;
 using DeployMatrix.Tests.GoogleDouble;
 using DeployMatrix.Tests.Support;
+using Microsoft.AspNetCore.Http;
 
 namespace DeployMatrix.FunctionalTests.CloudRun;
 
@@ -37,7 +38,7 @@ public abstract class CloudRunExampleTests : IAsyncLifetime
         };
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Assert.True(Google.Problems.IsEmpty, string.Join("\n", Google.Problems));
         await Google.DisposeAsync();
@@ -56,6 +57,25 @@ public abstract class CloudRunExampleTests : IAsyncLifetime
         Clock = new SteppedClock(DateTimeOffset.Parse("2026-11-30T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         Google.Clock = Clock;
     }
+
+    /// <summary>The control service's and runtime's endpoints the gate and smoke checks ask for.</summary>
+    protected void ServeTheExampleApps() => Google.App = async context =>
+    {
+        switch (context.Request.Path.Value)
+        {
+            case "/api/v1/control/status":
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync("""{"status":"ok","version":"bbb2222"}""");
+                break;
+            case "/manifest.json":
+                context.Response.Headers.CacheControl = "no-cache";
+                await context.Response.WriteAsync("{}");
+                break;
+            default:
+                await context.Response.WriteAsync("ok");
+                break;
+        }
+    };
 
     protected CliRun Cli(params string[] args)
     {

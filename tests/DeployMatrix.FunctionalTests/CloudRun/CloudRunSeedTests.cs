@@ -1,6 +1,5 @@
 using System.Text.Json;
 using DeployMatrix.Tests.Support;
-using Microsoft.AspNetCore.Http;
 
 namespace DeployMatrix.FunctionalTests.CloudRun;
 
@@ -77,25 +76,6 @@ public sealed class CloudRunSeedTests : CloudRunExampleTests
         Assert.Equal([(canary, 100)], Traffic("runtime"));
         Assert.True(Cli("audit", "verify").ExitCode == 0, drill.ToString());
     }
-
-    /// <summary>The control service's and runtime's endpoints the gate and smoke checks ask for.</summary>
-    private void ServeTheExampleApps() => Google.App = async context =>
-    {
-        switch (context.Request.Path.Value)
-        {
-            case "/api/v1/control/status":
-                context.Response.ContentType = "application/json";
-                await context.Response.WriteAsync("""{"status":"ok","version":"bbb2222"}""");
-                break;
-            case "/manifest.json":
-                context.Response.Headers.CacheControl = "no-cache";
-                await context.Response.WriteAsync("{}");
-                break;
-            default:
-                await context.Response.WriteAsync("ok");
-                break;
-        }
-    };
 
     private List<(string Revision, int Percent)> Traffic(string lane) =>
         [.. Status(lane, "production").GetProperty("traffic").EnumerateArray().Select(t => (t.GetProperty("revision").GetString()!, t.GetProperty("percent").GetInt32()))];
