@@ -143,7 +143,7 @@ public sealed partial class LocalAgent
             {
                 var record = Locked(() => state.FindRevision(revision));
                 var traffic = record is null ? [] : Locked(() => state.Traffic(record.Env, record.Service));
-                if (record is null || traffic.Any(t => t.Revision == revision && t.Percent > 0))
+                if (record is null || traffic.Any(t => t.Revision == revision))
                 {
                     return 0;
                 }

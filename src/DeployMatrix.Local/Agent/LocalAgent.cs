@@ -107,9 +107,10 @@ public sealed partial class LocalAgent(LocalPaths paths, StateStore state, TimeP
             }
 
             ValidateSplits(splits, known);
-            foreach (var split in splits.Where(s => s.Percent > 0 && !_running.ContainsKey(s.Revision)))
+            foreach (var split in splits.Where(s => !_running.ContainsKey(s.Revision)))
             {
-                // A revision that was drained (or died) is started again before it takes traffic.
+                // A revision that was drained (or died) is started again before it takes traffic — at 0% too:
+                // a canary at a rollout's 0% stage is checked on its own URL (its port) before any user reaches it.
                 Locked(() => state.SetDesired(split.Revision, "run"));
                 await StartRevisionAsync(known[split.Revision], cancellationToken);
             }
@@ -118,7 +119,7 @@ public sealed partial class LocalAgent(LocalPaths paths, StateStore state, TimeP
             var records = splits.Select(s => new TrafficSplitRecord(s.Revision, s.Percent)).ToList();
             ApplyWheel(env, service, records);
             Locked(() => state.SetTraffic(env, service, records));
-            foreach (var dropped in before.Where(r => !splits.Any(s => s.Revision == r && s.Percent > 0)))
+            foreach (var dropped in before.Where(r => !splits.Any(s => s.Revision == r)))
             {
                 StartDrain(dropped);
             }
