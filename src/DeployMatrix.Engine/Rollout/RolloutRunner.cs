@@ -384,7 +384,8 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
     private Task SetSplitAsync(RolloutRequest request, int percent, CancellationToken ct) =>
         platform.SetTrafficAsync(request.Target, percent switch
         {
-            0 => [new TrafficAssignment(request.Stable, 100)],
+            // The canary named at 0%: it stays addressable on its own URL (locally its process is started) for the stage's check.
+            0 => [new TrafficAssignment(request.Stable, 100), new TrafficAssignment(request.Canary, 0)],
             100 => [new TrafficAssignment(request.Canary, 100)],
             _ => [new TrafficAssignment(request.Stable, 100 - percent), new TrafficAssignment(request.Canary, percent)],
         }, ct);
