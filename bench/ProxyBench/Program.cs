@@ -40,7 +40,7 @@ for (var i = 0; i < 2; i++)
 
 foreach (var (backend, port) in backends.Zip(ports))
 {
-    if (await Readiness.WaitAsync(backend, port, "/readyz", TimeSpan.FromSeconds(10), TimeProvider.System, CancellationToken.None) is { } problem)
+    if (await Readiness.WaitAsync(backend, port, "/readyz", DeployMatrix.Core.Model.ServingProtocol.Http1, TimeSpan.FromSeconds(10), TimeProvider.System, CancellationToken.None) is { } problem)
     {
         Console.Error.WriteLine($"backend not ready: {problem}");
         return 1;

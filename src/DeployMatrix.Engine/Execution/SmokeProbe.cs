@@ -7,11 +7,21 @@ public static class SmokeProbe
 {
     private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
 
-    public static async Task<string> GetAsync(Uri url, int expect, string? contains, CancellationToken ct)
+    public static Task<string> GetAsync(Uri url, int expect, string? contains, CancellationToken ct) => GetAsync(url, expect, contains, http2: false, ct);
+
+    /// <param name="http2">Ask with HTTP/2 only (an h2c revision, <c>serving.protocol: h2c</c>, speaks nothing else).</param>
+    public static async Task<string> GetAsync(Uri url, int expect, string? contains, bool http2, CancellationToken ct)
     {
         try
         {
-            using var response = await Http.GetAsync(url, ct);
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            if (http2)
+            {
+                request.Version = System.Net.HttpVersion.Version20;
+                request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
+            }
+
+            using var response = await Http.SendAsync(request, ct);
             var body = await response.Content.ReadAsStringAsync(ct);
             if ((int)response.StatusCode != expect)
             {

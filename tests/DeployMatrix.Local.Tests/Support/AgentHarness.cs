@@ -19,7 +19,6 @@ internal sealed class AgentHarness : IAsyncDisposable
         Agent = new LocalAgent(Paths, State, TimeProvider.System, options ?? new AgentOptions
         {
             ReadinessTimeout = TimeSpan.FromSeconds(10),
-            DrainTimeout = TimeSpan.FromSeconds(10),
             StopGrace = TimeSpan.FromSeconds(3),
         });
     }
