@@ -162,6 +162,9 @@ public sealed partial class LocalAgent
     /// <summary>How long past the request timeout a drain waits for the proxy's cut to land.</summary>
     private static readonly TimeSpan DrainMargin = TimeSpan.FromSeconds(2);
 
+    /// <summary>Requests in flight to a running revision (tests watch a drain with it).</summary>
+    internal int InFlight(string revision) => _running.TryGetValue(revision, out var running) ? running.Endpoint.InFlight : 0;
+
     private string RevisionEnv(string revision) => Locked(() => state.FindRevision(revision))?.Env ?? "";
 
     private string RevisionService(string revision) => Locked(() => state.FindRevision(revision))?.Service ?? "";
