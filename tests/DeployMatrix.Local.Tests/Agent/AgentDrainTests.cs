@@ -18,14 +18,8 @@ public sealed class AgentDrainTests
     {
         await using var clock = new PumpedClock();
         await using var h = new AgentHarness(time: clock.Time);
-        var port = Supervisor.Ports.Free();
-        var slow = await h.DeployControlAsync("svc", port, new() { ["FAULT_DELAY_MS"] = "3000" });
-        await h.SplitAsync("svc", (slow.Name, 100));
-        var next = await h.DeployControlAsync("svc", port);
-        var request = Http.GetAsync(new Uri($"http://127.0.0.1:{port}/api/v1/control/status"));
-        await WaitUntil(() => h.Agent.InFlight(slow.Name) == 1);
+        var (slow, request) = await SwitchAwayDuringARequestAsync(h, answerAfterMs: 3000, requestTimeout: null);
 
-        await h.SplitAsync("svc", (next.Name, 100));
         clock.Jump(TimeSpan.FromSeconds(40));
         using var response = await request;
 
@@ -40,20 +34,30 @@ public sealed class AgentDrainTests
     {
         await using var clock = new PumpedClock();
         await using var h = new AgentHarness(time: clock.Time);
-        var port = Supervisor.Ports.Free();
-        var slow = await h.DeployControlAsync("svc", port, new() { ["FAULT_DELAY_MS"] = "5000" }, requestTimeout: TimeSpan.FromSeconds(60));
-        await h.SplitAsync("svc", (slow.Name, 100));
-        var next = await h.DeployControlAsync("svc", port);
-        var request = Http.GetAsync(new Uri($"http://127.0.0.1:{port}/api/v1/control/status"));
-        await WaitUntil(() => h.Agent.InFlight(slow.Name) == 1);
+        var (slow, request) = await SwitchAwayDuringARequestAsync(h, answerAfterMs: 5000, requestTimeout: TimeSpan.FromSeconds(60));
 
-        await h.SplitAsync("svc", (next.Name, 100));
         clock.Jump(TimeSpan.FromSeconds(61));
         using var response = await request;
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
         await WaitUntil(() => h.State.FindRevision(slow.Name)!.Status == RevisionStatus.Stopped);
         Assert.Equal("cut after losing traffic: 1 request(s) ran past its 60 s request timeout", h.State.FindRevision(slow.Name)!.Reason);
+    }
+
+    /// <summary>
+    /// A revision that answers after <paramref name="answerAfterMs"/> (real time) takes all traffic; a request
+    /// reaches it; then traffic moves to a second revision, so the first drains while the request is in flight.
+    /// </summary>
+    private static async Task<(Local.Agent.RevisionView Slow, Task<HttpResponseMessage> Request)> SwitchAwayDuringARequestAsync(AgentHarness h, int answerAfterMs, TimeSpan? requestTimeout)
+    {
+        var port = Supervisor.Ports.Free();
+        var slow = await h.DeployControlAsync("svc", port, new() { ["FAULT_DELAY_MS"] = answerAfterMs.ToString(System.Globalization.CultureInfo.InvariantCulture) }, requestTimeout: requestTimeout);
+        await h.SplitAsync("svc", (slow.Name, 100));
+        var next = await h.DeployControlAsync("svc", port);
+        var request = Http.GetAsync(new Uri($"http://127.0.0.1:{port}/api/v1/control/status"));
+        await WaitUntil(() => h.Agent.InFlight(slow.Name) == 1);
+        await h.SplitAsync("svc", (next.Name, 100));
+        return (slow, request);
     }
 
     /// <summary>Waits (bounded, 20 s) for something the agent does in the background.</summary>

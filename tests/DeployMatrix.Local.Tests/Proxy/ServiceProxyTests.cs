@@ -250,11 +250,8 @@ public sealed class ServiceProxyTests : IAsyncLifetime
     public async Task ARequestPastItsRevisionsTimeout_Gets504_AndIsCountedAsTimedOut()
     {
         var time = new FakeTimeProvider();
-        await using var proxy = await ServiceProxy.StartAsync("test", "svc", 0, ListenerSettings.Default, time, CancellationToken.None);
-        var endpoint = new RevisionEndpoint("rev-1", Port(_upstream), requestTimeout: TimeSpan.FromSeconds(60));
-        proxy.SetWheel(TrafficWheel.Build([(endpoint, 100)]));
-        var pending = _client.GetAsync(new Uri($"http://127.0.0.1:{proxy.Port}/held"));
-        await _held.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var (proxy, endpoint, pending) = await HoldARequestAsync(time, TimeSpan.FromSeconds(60));
+        await using var _ = proxy;
 
         time.Advance(TimeSpan.FromSeconds(61));
         using var response = await pending;
@@ -270,11 +267,8 @@ public sealed class ServiceProxyTests : IAsyncLifetime
     public async Task ARequestWithinItsRevisionsTimeout_IsAnswered_HoweverLongItTakes()
     {
         var time = new FakeTimeProvider();
-        await using var proxy = await ServiceProxy.StartAsync("test", "svc", 0, ListenerSettings.Default, time, CancellationToken.None);
-        var endpoint = new RevisionEndpoint("rev-1", Port(_upstream), requestTimeout: TimeSpan.FromSeconds(60));
-        proxy.SetWheel(TrafficWheel.Build([(endpoint, 100)]));
-        var pending = _client.GetAsync(new Uri($"http://127.0.0.1:{proxy.Port}/held"));
-        await _held.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var (proxy, endpoint, pending) = await HoldARequestAsync(time, TimeSpan.FromSeconds(60));
+        await using var _ = proxy;
 
         time.Advance(TimeSpan.FromSeconds(59));
         _held.Release.TrySetResult();
@@ -282,6 +276,17 @@ public sealed class ServiceProxyTests : IAsyncLifetime
 
         Assert.Equal("held", await response.Content.ReadAsStringAsync());
         Assert.Equal(0, endpoint.Metrics.Snapshot().TimedOut);
+    }
+
+    /// <summary>A proxy on <paramref name="time"/> to a revision with that request timeout, and a request the revision holds.</summary>
+    private async Task<(ServiceProxy Proxy, RevisionEndpoint Endpoint, Task<HttpResponseMessage> Pending)> HoldARequestAsync(FakeTimeProvider time, TimeSpan requestTimeout)
+    {
+        var proxy = await ServiceProxy.StartAsync("test", "svc", 0, ListenerSettings.Default, time, CancellationToken.None);
+        var endpoint = new RevisionEndpoint("rev-1", Port(_upstream), requestTimeout: requestTimeout);
+        proxy.SetWheel(TrafficWheel.Build([(endpoint, 100)]));
+        var pending = _client.GetAsync(new Uri($"http://127.0.0.1:{proxy.Port}/held"));
+        await _held.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        return (proxy, endpoint, pending);
     }
 
     [Fact]
