@@ -25,12 +25,34 @@ internal sealed class ForwardingTransformer : HttpTransformer
         }
 
         List<string>? forwarding = null;
+        var control = false;
         foreach (var header in headers.NonValidated)
         {
             if (header.Key.StartsWith(XForwardedPrefix, StringComparison.OrdinalIgnoreCase) || header.Key.Equals("Forwarded", StringComparison.OrdinalIgnoreCase))
             {
                 (forwarding ??= []).Add(header.Key);
             }
+
+            control |= RequestRules.HasControl(header.Value);
+        }
+
+        if (proxyRequest.Content is { } content)
+        {
+            foreach (var header in content.Headers.NonValidated)
+            {
+                control |= RequestRules.HasControl(header.Value);
+            }
+        }
+
+        if (control)
+        {
+            // A response set here means the forwarder sends nothing (see RequestRules.HasControl).
+            var response = httpContext.Response;
+            response.StatusCode = StatusCodes.Status400BadRequest;
+            response.Headers.Connection = "close";
+            response.ContentType = "text/plain; charset=utf-8";
+            await response.WriteAsync(RequestRules.ControlMessage, cancellationToken);
+            return;
         }
 
         foreach (var name in forwarding ?? [])

@@ -1,6 +1,7 @@
 using System.Buffers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using System.Net.Http.Headers;
 using Microsoft.Extensions.Primitives;
 
 namespace DeployMatrix.Local.Proxy;
@@ -70,16 +71,6 @@ internal static class RequestRules
             return (400, "the request target holds whitespace or a control character");
         }
 
-        // Kestrel keeps control characters other than NUL, CR and LF in field values (RFC 9110 §5.5 lets a
-        // recipient keep them); a revision's parser may split or log on them, so they are refused here.
-        foreach (var header in headers)
-        {
-            if (HasControl(header.Value))
-            {
-                return (400, "a header field holds a control character");
-            }
-        }
-
         // The proxy relays the message; a Connection field that names a field it needs to relay it (or its
         // own forwarding fields) would have it drop them under RFC 9110 §7.6.1: refused, not obeyed.
         if (headers.Connection.Count > 0 && NamesProtectedField(headers.Connection))
@@ -99,11 +90,17 @@ internal static class RequestRules
     /// <summary>An HTTP/1.x request with a chunked body: its framing is checked before a revision sees any of it.</summary>
     public static bool IsChunked(HttpRequest request) => request.Headers.TransferEncoding.Count > 0;
 
-    private static bool HasControl(StringValues values)
+    /// <summary>
+    /// Whether a field value the forwarder is about to send holds a control character. Kestrel keeps those
+    /// other than NUL, CR and LF (RFC 9110 §5.5 lets a recipient keep them); a revision's parser may split
+    /// or log on them, so they are refused. Checked on the outgoing request's fields, which the transformer
+    /// walks anyway, so it costs no enumeration of its own.
+    /// </summary>
+    public static bool HasControl(HeaderStringValues values)
     {
         foreach (var value in values)
         {
-            if (value is not null && value.AsSpan().ContainsAny(Controls))
+            if (value.AsSpan().ContainsAny(Controls))
             {
                 return true;
             }
@@ -111,6 +108,9 @@ internal static class RequestRules
 
         return false;
     }
+
+    /// <summary>The answer to a request with a control character in a field (the transformer's refusal: nothing is forwarded).</summary>
+    public const string ControlMessage = "deploymatrix: a header field holds a control character\n";
 
     private static bool NamesProtectedField(StringValues connection)
     {

@@ -110,6 +110,9 @@ public sealed partial class ServiceProxy : IAsyncDisposable
         builder.Services.AddSingleton(time);
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<IConnectionListenerFactory, H2cHandoff.Factory>();
+        // With inline socket completions (the agent's setting), Kestrel's own pipes run inline as well:
+        // nothing on the forwarding path blocks, so no request waits for a thread-pool hop.
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = Environment.GetEnvironmentVariable(InlineCompletionsVariable) == "1");
         var handoff = new H2cHandoff(settings.IdleTimeout);
         builder.WebHost.UseKestrel(kestrel =>
         {
