@@ -13,6 +13,6 @@ first=$(dm status echo --env staging --output json | sed -n 's/.*"latest_ready_r
 dm deploy echo --env staging
 dm traffic echo --env staging --to "$first=90,LATEST=10"
 dm status echo --env staging
-out/echo call http://127.0.0.1:18190 500
+out/grpc-echo call http://127.0.0.1:18190 500
 echo
 echo "Stop everything with: ./deploymatrix --file examples/grpc-echo/deploymatrix.yaml agent stop"

@@ -2,8 +2,8 @@ using System.Globalization;
 using DeployMatrix.Examples.Echo;
 using Grpc.Net.Client;
 
-// echo                    serve on 127.0.0.1:$PORT (h2c), answering as $DEPLOYMATRIX_REVISION
-// echo call URL [COUNT]   COUNT unary and COUNT streaming calls (default 200) to URL; prints how many each revision answered
+// grpc-echo                    serve on 127.0.0.1:$PORT (h2c), answering as $DEPLOYMATRIX_REVISION
+// grpc-echo call URL [COUNT]   COUNT unary and COUNT streaming calls (default 200) to URL; prints how many each revision answered
 if (args is ["call", var url, ..])
 {
     var count = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 200;

@@ -20,7 +20,7 @@ internal static class GrpcExample
         var source = Path.Combine(RepoPaths.Root, "examples", "grpc-echo", "deploymatrix.yaml");
         var text = File.ReadAllText(source)
             .Replace("port: 18190", $"port: {port}", StringComparison.Ordinal)
-            .Replace("command: dotnet publish Echo/Echo.csproj -c Release -o out -p:PublishSingleFile=true --self-contained false --nologo -v q", $"command: cp {Binary} out/echo", StringComparison.Ordinal);
+            .Replace("command: dotnet publish Echo/Echo.csproj -c Release -o out -p:PublishSingleFile=true --self-contained false --nologo -v q", $"command: cp {Binary} out/grpc-echo", StringComparison.Ordinal);
         Assert.Contains($"cp {Binary}", text, StringComparison.Ordinal);
         dir.Write("deploymatrix.yaml", text);
         Directory.CreateDirectory(Path.Combine(dir.Path, "out"));
@@ -44,6 +44,6 @@ internal static class GrpcExample
             throw new InvalidOperationException($"dotnet publish of the gRPC example failed: {outputText}{errors.Result}");
         }
 
-        return Path.Combine(output, "echo");
+        return Path.Combine(output, "grpc-echo");
     }
 }
