@@ -4,9 +4,11 @@ using DeployMatrix.Local.Proxy;
 using DeployMatrix.Local.Supervisor;
 using ProxyBench;
 
-// Requests/s and latency through three front doors to the same two backends (the example's Rust
+// Requests/s and latency through the front doors to the same two backends (the example's Rust
 // control service), measured with wrk in one run: direct to one backend (the limit), our proxy (the
-// agent's byte-level HTTP/1.1 forwarder with a 90/10 weighted wheel), and nginx with the same 90/10 weighted upstream.
+// agent's listener: Kestrel and YARP's forwarder with our rules, metrics and a 90/10 weighted wheel),
+// nginx with the same 90/10 weighted upstream, and two floors: Kestrel answering alone, and YARP's
+// forwarder with nothing of ours (what our middleware costs is the gap between it and our proxy).
 // Rounds alternate the candidates so drift on a noisy machine hits all of them alike; medians are reported.
 // A second part paces the same connections (each waits PAUSE_MS after every answer), so every front
 // door carries about the same load below saturation: latency there is the front door's own cost.
@@ -40,7 +42,7 @@ for (var i = 0; i < 2; i++)
 
 foreach (var (backend, port) in backends.Zip(ports))
 {
-    if (await Readiness.WaitAsync(backend, port, "/readyz", TimeSpan.FromSeconds(10), TimeProvider.System, CancellationToken.None) is { } problem)
+    if (await Readiness.WaitAsync(backend, port, "/readyz", DeployMatrix.Core.Model.ServingProtocol.Http1, TimeSpan.FromSeconds(10), TimeProvider.System, CancellationToken.None) is { } problem)
     {
         Console.Error.WriteLine($"backend not ready: {problem}");
         return 1;
@@ -51,6 +53,7 @@ await using var proxy = await ServiceProxy.StartAsync("bench", "control", 0, Can
 proxy.SetWheel(TrafficWheel.Build([(new RevisionEndpoint("a", ports[0]), 90), (new RevisionEndpoint("b", ports[1]), 10)]));
 await using var nginx = await Nginx.StartAsync(work, ports[0], ports[1]);
 await using var kestrel = await KestrelAlone.StartAsync();
+await using var yarp = await YarpAlone.StartAsync(ports[0], ports[1]);
 
 const string RequestPath = "/api/v1/control/status";
 var candidates = new (string Name, int Port)[]
@@ -59,6 +62,7 @@ var candidates = new (string Name, int Port)[]
     ("deploymatrix proxy (90/10)", proxy.Port),
     ("nginx (90/10)", nginx.Port),
     ("kestrel alone, no forwarding (front-end floor)", kestrel.Port),
+    ("YARP forwarder alone, nothing of ours (90/10)", yarp.Port),
 };
 var saturated = await MeasureAsync($"wrk -t2 -c{connections} -d{seconds}s --latency (saturation: each connection sends its next request at once)", 0);
 Report(saturated);

@@ -15,7 +15,8 @@ internal static class Tools
     /// <summary>Builds the example workspace and returns the control service binary.</summary>
     public static string BuildExample()
     {
-        var root = AppContext.BaseDirectory;
+        // The repository holding this build, or the one DEPLOYMATRIX_REPO_ROOT names (a build kept elsewhere, as the tests allow).
+        var root = Environment.GetEnvironmentVariable("DEPLOYMATRIX_REPO_ROOT") ?? AppContext.BaseDirectory;
         while (!File.Exists(Path.Combine(root, "DeployMatrix.slnx")))
         {
             root = Path.GetDirectoryName(root)!;

@@ -2,7 +2,8 @@ namespace DeployMatrix.State;
 
 public sealed record ArtifactRecord(string Digest, string Lane, string Path, long Size);
 
-public sealed record ServiceRecord(string Env, string Service, string Lane, int? Port);
+/// <param name="Listener">The listener's settings as the local platform wrote them (JSON), or null for the defaults.</param>
+public sealed record ServiceRecord(string Env, string Service, string Lane, int? Port, string? Listener = null);
 
 public static class RevisionStatus
 {

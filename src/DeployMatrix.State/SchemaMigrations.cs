@@ -89,6 +89,10 @@ internal static class SchemaMigrations
         ALTER TABLE revisions ADD COLUMN pid_start_time INTEGER;
         ALTER TABLE executions ADD COLUMN pid_start_time INTEGER;
         """,
+        // What a service's local listener accepts (limits, TLS), as JSON: a restarted agent listens the same way.
+        """
+        ALTER TABLE services ADD COLUMN listener TEXT;
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

@@ -2,18 +2,19 @@ namespace DeployMatrix.State;
 
 public sealed partial class StateStore
 {
-    public ServiceRecord EnsureService(string env, string service, string lane, int? port) => Write(() =>
+    /// <param name="listener">The listener's settings (JSON); null keeps what was recorded.</param>
+    public ServiceRecord EnsureService(string env, string service, string lane, int? port, string? listener = null) => Write(() =>
     {
-        Execute("INSERT INTO services (env, service, lane, port) VALUES ($e, $s, $l, $p) ON CONFLICT (env, service) DO UPDATE SET port = COALESCE($p, port)",
-            ("$e", env), ("$s", service), ("$l", lane), ("$p", port));
+        Execute("INSERT INTO services (env, service, lane, port, listener) VALUES ($e, $s, $l, $p, $li) ON CONFLICT (env, service) DO UPDATE SET port = COALESCE($p, port), listener = COALESCE($li, listener)",
+            ("$e", env), ("$s", service), ("$l", lane), ("$p", port), ("$li", listener));
         return FindService(env, service)!;
     });
 
     public ServiceRecord? FindService(string env, string service) =>
-        Query("SELECT env, service, lane, port FROM services WHERE env = $e AND service = $s", ReadService, ("$e", env), ("$s", service)).FirstOrDefault();
+        Query("SELECT env, service, lane, port, listener FROM services WHERE env = $e AND service = $s", ReadService, ("$e", env), ("$s", service)).FirstOrDefault();
 
     public IReadOnlyList<ServiceRecord> Services() =>
-        Query("SELECT env, service, lane, port FROM services ORDER BY env, service", ReadService);
+        Query("SELECT env, service, lane, port, listener FROM services ORDER BY env, service", ReadService);
 
     /// <summary>Reserves the next revision number of a service (Cloud Run style: SERVICE-00042-xyz).</summary>
     public int NextRevisionNumber(string env, string service) => Write(() =>
@@ -83,7 +84,7 @@ public sealed partial class StateStore
     private const string RevisionColumns = "name, env, service, lane, image, digest, tag, launch, status, desired, port, pid, reason, created_at, ready_at, pid_start_time";
 
     private static ServiceRecord ReadService(Microsoft.Data.Sqlite.SqliteDataReader r) =>
-        new(r.GetString(0), r.GetString(1), r.GetString(2), NullableInt(r, 3));
+        new(r.GetString(0), r.GetString(1), r.GetString(2), NullableInt(r, 3), NullableString(r, 4));
 
     private static RevisionRecord ReadRevision(Microsoft.Data.Sqlite.SqliteDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), NullableString(r, 6), r.GetString(7),

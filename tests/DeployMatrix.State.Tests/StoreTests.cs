@@ -29,7 +29,7 @@ public sealed class StoreTests : IDisposable
 
         var second = Open();
 
-        Assert.Equal(10, version);
+        Assert.Equal(11, version);
         Assert.Equal(version, second.SchemaVersion);
         Assert.Equal(2, second.JournalEntries().Count);
         Assert.Equal(StoreOwner.ThisProcess, second.Owner);
@@ -171,7 +171,7 @@ public sealed class StoreTests : IDisposable
         store.FinishExecution(execution.Value, 0, ExecutionStatus.Cancelled, "late");
         var (third, _) = store.StartExecution("staging", "web-migrate", "img-2", "sha256:bb", id => $"log-{id}");
         store.FinishExecution(third!.Value, null, ExecutionStatus.Cancelled, "the command that started it was cancelled");
-        store.EnsureService("staging", "web-staging", "web", 8080);
+        store.EnsureService("staging", "web-staging", "web", 8080, "{\"max_headers\":10}");
         store.EnsureService("staging", "web-staging", "web", null);
         var number = store.NextRevisionNumber("staging", "web-staging");
         store.SetTraffic("staging", "web-staging", [new TrafficSplitRecord("web-staging-1", 90), new TrafficSplitRecord("web-staging-2", 10), new TrafficSplitRecord("web-staging-3", 0)]);
@@ -191,7 +191,8 @@ public sealed class StoreTests : IDisposable
         Assert.Equal(("failed", (int?)3), (store.FindExecution(execution.Value)!.Status, store.FindExecution(execution.Value)!.ExitCode));
         Assert.Equal(("cancelled", "the command that started it was cancelled"), (store.Executions("staging", "web-migrate")[0].Status, store.Executions("staging", "web-migrate")[0].Reason));
         Assert.Empty(store.RunningExecutions());
-        Assert.Equal(8080, store.FindService("staging", "web-staging")!.Port);
+        // A later deploy without a port or listener settings keeps the recorded ones.
+        Assert.Equal((8080, "{\"max_headers\":10}"), (store.FindService("staging", "web-staging")!.Port, store.FindService("staging", "web-staging")!.Listener));
         Assert.Equal((1, 2), (number, store.NextRevisionNumber("staging", "web-staging")));
         Assert.Equal([("web-staging-1", 90), ("web-staging-2", 10)], store.Traffic("staging", "web-staging").Select(t => (t.Revision, t.Percent)));
         Assert.Equal("web-staging-7", store.FindStable("cloudrun", "staging", "web-staging"));

@@ -214,7 +214,7 @@ public sealed partial class GcloudStepRunner(Func<IReadOnlyList<string>, Cancell
         }
 
         return Uri.TryCreate(url.TrimEnd('/') + "/", UriKind.Absolute, out var root)
-            ? await SmokeProbe.GetAsync(new Uri(root, smoke.Path.TrimStart('/')), smoke.Expect, smoke.Contains, authorization: null, ct)
+            ? await SmokeProbe.GetAsync(new Uri(root, smoke.Path.TrimStart('/')), smoke.Expect, smoke.Contains, authorization: null, http2: false, ct)
             : throw new PlatformException($"{Commands(smoke, context)} printed no URL ('{url}')");
     }
 

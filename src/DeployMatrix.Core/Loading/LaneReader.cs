@@ -9,7 +9,7 @@ namespace DeployMatrix.Core.Loading;
 internal sealed class LaneReader
 {
     private static readonly string[] LaneKeys =
-        ["kind", "status", "description", "image", "build", "targets", "migration", "rollout", "probe", "smoke", "runbooks", "env", "run"];
+        ["kind", "status", "description", "image", "build", "targets", "migration", "rollout", "serving", "probe", "smoke", "runbooks", "env", "run"];
 
     private static readonly string[] TargetKeys = ["platform", "project", "region", "service", "image", "job", "port", "env"];
     private static readonly string[] BuildKeys = ["cloudbuild", "local"];
@@ -87,6 +87,9 @@ internal sealed class LaneReader
             Migration = r.Mapping("migration") is { } migration ? ReadMigration(new MapReader(migration, $"'migration' of lane '{name}'", _diagnostics, MigrationKeys)) : null,
             Rollout = r.Mapping("rollout") is { } rollout
                 ? RolloutReader.Read(new MapReader(rollout, $"'rollout' of lane '{name}'", _diagnostics, RolloutReader.Keys), _defaults.Rollout)
+                : null,
+            Serving = r.Mapping("serving") is { } serving
+                ? ServingReader.Read(new MapReader(serving, $"'serving' of lane '{name}'", _diagnostics, ServingReader.Keys), _defaults.Serving)
                 : null,
             Probe = ReadPath(r, "probe") ?? "/readyz",
             Smoke = ReadSmoke(r),

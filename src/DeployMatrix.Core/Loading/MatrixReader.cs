@@ -11,7 +11,7 @@ internal sealed partial class MatrixReader
 {
     private static readonly string[] TopKeys = ["version", "matrix", "defaults", "environments", "lanes", "legacy", "gate"];
     private static readonly string[] InfoKeys = ["title", "status", "updated", "summary"];
-    private static readonly string[] DefaultsKeys = ["platform", "project", "region", "rollout"];
+    private static readonly string[] DefaultsKeys = ["platform", "project", "region", "rollout", "serving"];
     private static readonly string[] EnvironmentKeys = ["no-traffic", "description"];
 
     internal static readonly IReadOnlyDictionary<string, PlatformKind> Platforms = PlatformNames.ByName;
@@ -102,6 +102,9 @@ internal sealed partial class MatrixReader
             Rollout = r.Mapping("rollout") is { } rollout
                 ? RolloutReader.Read(new MapReader(rollout, "'defaults.rollout'", _diagnostics, RolloutReader.Keys), RolloutPolicy.Default)
                 : RolloutPolicy.Default,
+            Serving = r.Mapping("serving") is { } serving
+                ? ServingReader.Read(new MapReader(serving, "'defaults.serving'", _diagnostics, ServingReader.Keys), ServingPolicy.Default)
+                : ServingPolicy.Default,
         };
     }
 

@@ -47,6 +47,9 @@ public sealed record Lane
 
     public RolloutPolicy? Rollout { get; init; }
 
+    /// <summary>How the local platform serves the lane (its fields over the defaults'); null: the defaults'.</summary>
+    public ServingPolicy? Serving { get; init; }
+
     /// <value>The default readiness probe is <c>/readyz</c>.</value>
     public string Probe { get; init; } = "/readyz";
 

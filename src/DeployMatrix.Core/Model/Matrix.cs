@@ -55,6 +55,9 @@ public sealed record Defaults
 
     /// <value>The default rollout is the seed's runbook: stages 0, 5, 25, 50, 100 with 10-minute windows.</value>
     public RolloutPolicy Rollout { get; init; } = RolloutPolicy.Default;
+
+    /// <value>The default serving policy is <see cref="ServingPolicy.Default"/>: HTTP/1.1 revisions, 300 s requests, Kestrel's header limits, 32 MiB bodies, cleartext.</value>
+    public ServingPolicy Serving { get; init; } = ServingPolicy.Default;
 }
 
 public enum PlatformKind

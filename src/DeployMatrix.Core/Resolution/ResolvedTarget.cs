@@ -62,6 +62,9 @@ public sealed record ResolvedTarget
     /// <summary>The canary policy: the lane's (its fields over the defaults'), else the matrix defaults'.</summary>
     public required RolloutPolicy Rollout { get; init; }
 
+    /// <summary>How the local platform serves the target: the lane's serving policy (its fields over the defaults'), else the defaults'.</summary>
+    public ServingPolicy Serving { get; init; } = ServingPolicy.Default;
+
     /// <summary>The environment's rule: a deploy creates a revision without traffic (the seed's production).</summary>
     public bool NoTraffic { get; init; }
 

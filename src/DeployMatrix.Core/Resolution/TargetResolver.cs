@@ -14,7 +14,7 @@ public sealed record Resolution(ResolvedTarget? Target, string? Error, int ExitC
 /// <summary>
 /// The one place where the matrix's defaults, a lane and its target merge into what a command acts on
 /// (<see cref="ResolvedTarget"/>): platform, project, region, service, job, port, probe, env, serve
-/// arguments, image template, rollout policy and the environment's traffic rule. Pure.
+/// arguments, image template, rollout and serving policies and the environment's traffic rule. Pure.
 /// </summary>
 public static class TargetResolver
 {
@@ -55,6 +55,7 @@ public static class TargetResolver
         Env = Env(lane, target),
         ServeArgs = ServeArgs(lane),
         Rollout = RolloutOf(matrix, lane),
+        Serving = lane.Serving ?? matrix.Defaults.Serving,
         NoTraffic = matrix.FindEnvironment(target.Environment)?.NoTraffic == true,
         Smoke = lane.Smoke,
     };

@@ -18,6 +18,15 @@ internal static class FileRules
             Require(matrix, runbook, $"runbook of lane '{lane.Name}'", d);
         }
 
+        // Files the lane took from defaults.serving are checked once, there.
+        foreach (var file in new[] { lane.Serving?.TlsCertificate, lane.Serving?.TlsKey })
+        {
+            if (file is not null && file != matrix.Defaults.Serving.TlsCertificate && file != matrix.Defaults.Serving.TlsKey)
+            {
+                Require(matrix, file, $"TLS file of lane '{lane.Name}'", d);
+            }
+        }
+
         if (lane.Run is { } run && ManifestPath(run) is { } manifest)
         {
             Require(matrix, manifest, $"Cargo manifest of lane '{lane.Name}'", d);
@@ -26,6 +35,14 @@ internal static class FileRules
 
     public static void CheckGate(Matrix matrix, DiagnosticBag d)
     {
+        foreach (var file in new[] { matrix.Defaults.Serving.TlsCertificate, matrix.Defaults.Serving.TlsKey })
+        {
+            if (file is not null)
+            {
+                Require(matrix, file, "TLS file of 'defaults.serving'", d);
+            }
+        }
+
         if (matrix.Gate?.Doc is { } doc)
         {
             Require(matrix, doc, "gate document", d);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using DeployMatrix.Core;
+using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Planning;
 using DeployMatrix.Core.Resolution;
 using DeployMatrix.Engine.Drift;
@@ -119,7 +120,7 @@ public sealed class PlatformStepRunner(IPlatform platform) : IStepRunner
             {
                 var revision = smoke.Revision.Role == RevisionRole.New ? context.NewRevision : null;
                 var url = new Uri(await platform.UrlAsync(target, revision, ct), smoke.Path);
-                return await SmokeProbe.GetAsync(url, smoke.Expect, smoke.Contains, await platform.InvokerCredentialsAsync(target, url, ct), ct);
+                return await SmokeProbe.GetAsync(url, smoke.Expect, smoke.Contains, await platform.InvokerCredentialsAsync(target, url, ct), target.Serving.Protocol == ServingProtocol.H2c, ct);
             }
 
             case SetTraffic traffic:

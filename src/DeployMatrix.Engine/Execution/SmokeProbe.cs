@@ -12,12 +12,19 @@ public static class SmokeProbe
     /// What the platform wants of a caller (<see cref="IPlatform.InvokerCredentialsAsync"/>), or null. It is
     /// sent in this request's header only — never logged or reported — and .NET drops it on a redirect.
     /// </param>
-    public static async Task<string> GetAsync(Uri url, int expect, string? contains, AuthenticationHeaderValue? authorization, CancellationToken ct)
+    /// <param name="http2">Ask with HTTP/2 only (an h2c revision, <c>serving.protocol: h2c</c>, speaks nothing else).</param>
+    public static async Task<string> GetAsync(Uri url, int expect, string? contains, AuthenticationHeaderValue? authorization, bool http2, CancellationToken ct)
     {
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, url);
             request.Headers.Authorization = authorization;
+            if (http2)
+            {
+                request.Version = System.Net.HttpVersion.Version20;
+                request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
+            }
+
             using var response = await Http.SendAsync(request, ct);
             var body = await response.Content.ReadAsStringAsync(ct);
             if ((int)response.StatusCode != expect)

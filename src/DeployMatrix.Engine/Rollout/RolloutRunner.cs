@@ -1,5 +1,6 @@
 using System.Globalization;
 using DeployMatrix.Core.Analysis;
+using DeployMatrix.Core.Model;
 using DeployMatrix.Engine.Platform;
 using DeployMatrix.Engine.Recording;
 using DeployMatrix.State;
@@ -200,7 +201,7 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
             try
             {
                 var check = new Uri(url, smoke.Path);
-                await Execution.SmokeProbe.GetAsync(check, smoke.Expect, smoke.Contains, await platform.InvokerCredentialsAsync(request.Target, check, ct), ct);
+                await Execution.SmokeProbe.GetAsync(check, smoke.Expect, smoke.Contains, await platform.InvokerCredentialsAsync(request.Target, check, ct), request.Target.Serving.Protocol == ServingProtocol.H2c, ct);
             }
             catch (PlatformException e)
             {

@@ -6,7 +6,8 @@ namespace DeployMatrix.Local.Agent;
 /// <summary>Where a running agent listens and how to prove you may talk to it (agent.json, mode 0600).</summary>
 public sealed record AgentInfo(string Url, string Token, int Pid, string StartedAt, string Root);
 
-public sealed record CreateRevisionRequest(string Lane, string Env, string Service, int? ListenerPort, string Image, string Digest, string? Tag, LaunchSpec Launch);
+/// <param name="Listener">What the service's listener accepts (null: the defaults); a deploy that changes it restarts the listener.</param>
+public sealed record CreateRevisionRequest(string Lane, string Env, string Service, int? ListenerPort, string Image, string Digest, string? Tag, LaunchSpec Launch, ListenerSettings? Listener = null);
 
 public sealed record TrafficRequest(IReadOnlyList<TrafficEntry> Splits);
 

@@ -51,7 +51,7 @@ public sealed partial class LocalAgent
         }
 
         Locked(() => state.UpdateRevision(revision.Name, RevisionStatus.Starting, port, process.Pid, null, process.StartTime));
-        var problem = await Readiness.WaitAsync(process, port, launch.Probe, options.ReadinessTimeout, time, cancellationToken);
+        var problem = await Readiness.WaitAsync(process, port, launch.Probe, launch.Protocol, options.ReadinessTimeout, time, cancellationToken);
         if (problem is not null)
         {
             await process.StopAsync(options.StopGrace);
@@ -61,7 +61,7 @@ public sealed partial class LocalAgent
         }
 
         Locked(() => state.UpdateRevision(revision.Name, RevisionStatus.Ready, port, process.Pid, null, process.StartTime));
-        var running = new RunningRevision(revision.Name, process, new RevisionEndpoint(revision.Name, port), new CancellationTokenSource());
+        var running = new RunningRevision(revision.Name, process, new RevisionEndpoint(revision.Name, port, launch.Protocol, launch.RequestTimeout), new CancellationTokenSource());
         _running[revision.Name] = running;
         _ = WatchAsync(revision, running);
     }
@@ -113,7 +113,11 @@ public sealed partial class LocalAgent
         }
     }
 
-    /// <summary>Once a revision has lost its traffic, waits for its in-flight requests, then stops it.</summary>
+    /// <summary>
+    /// Once a revision has lost its traffic, waits for its in-flight requests, then stops it. A request may run
+    /// to the revision's request timeout, as on Cloud Run, where the proxy cuts it: the drain waits that long
+    /// (and a moment for the cut), and a revision whose requests were cut is reported so, not as drained.
+    /// </summary>
     private void StartDrain(string revision)
     {
         if (!_running.TryGetValue(revision, out var running))
@@ -123,7 +127,9 @@ public sealed partial class LocalAgent
 
         _ = Task.Run(async () =>
         {
-            var deadline = time.GetUtcNow() + options.DrainTimeout;
+            var endpoint = running.Endpoint;
+            var cutBefore = endpoint.Metrics.TimedOut;
+            var deadline = time.GetUtcNow() + endpoint.RequestTimeout + DrainMargin;
             var idleSince = time.GetUtcNow();
             while (time.GetUtcNow() < deadline && !running.Drain.IsCancellationRequested)
             {
@@ -154,11 +160,20 @@ public sealed partial class LocalAgent
                     await stopped.Process.StopAsync(options.StopGrace);
                 }
 
-                Locked(() => state.UpdateRevision(revision, RevisionStatus.Stopped, null, null, "drained after losing traffic"));
+                var cut = endpoint.Metrics.TimedOut - cutBefore + endpoint.InFlight;
+                Locked(() => state.UpdateRevision(revision, RevisionStatus.Stopped, null, null, cut > 0
+                    ? $"cut after losing traffic: {cut} request(s) ran past its {endpoint.RequestTimeout.TotalSeconds:0.###} s request timeout"
+                    : "drained after losing traffic"));
                 return 0;
             });
         });
     }
+
+    /// <summary>How long past the request timeout a drain waits for the proxy's cut to land.</summary>
+    private static readonly TimeSpan DrainMargin = TimeSpan.FromSeconds(2);
+
+    /// <summary>Requests in flight to a running revision (tests watch a drain with it).</summary>
+    internal int InFlight(string revision) => _running.TryGetValue(revision, out var running) ? running.Endpoint.InFlight : 0;
 
     private string RevisionEnv(string revision) => Locked(() => state.FindRevision(revision))?.Env ?? "";
 
@@ -175,17 +190,30 @@ public sealed partial class LocalAgent
         proxy.SetWheel(splits.Sum(s => s.Percent) == 100 ? TrafficWheel.Build(splits) : TrafficWheel.Empty);
     }
 
-    private async Task EnsureProxyAsync(string env, string service, int? port, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts the service's listener, or restarts it when a deploy brings other listener settings (limits,
+    /// TLS are fixed when Kestrel starts): connections open on the old one are closed, its requests in
+    /// flight get a few seconds, and the new one takes the same port, split and maintenance state.
+    /// </summary>
+    private async Task EnsureProxyAsync(string env, string service, int? port, ListenerSettings settings, CancellationToken cancellationToken)
     {
-        if (_proxies.ContainsKey(Key(env, service)))
+        if (_proxies.TryGetValue(Key(env, service), out var running))
         {
-            return;
+            if (running.Settings == settings)
+            {
+                return;
+            }
+
+            _proxies.TryRemove(Key(env, service), out _);
+            port ??= running.Port;
+            await running.DisposeAsync();
         }
 
         try
         {
-            _proxies[Key(env, service)] = await ServiceProxy.StartAsync(env, service, port ?? 0, cancellationToken);
+            _proxies[Key(env, service)] = await ServiceProxy.StartAsync(env, service, port ?? 0, settings, time, cancellationToken);
             ApplyMaintenance(env, service);
+            ApplyWheel(env, service, Locked(() => state.Traffic(env, service)));
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {

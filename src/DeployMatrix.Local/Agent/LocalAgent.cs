@@ -14,9 +14,6 @@ public sealed record AgentOptions
     /// <value>The default is 30 seconds.</value>
     public TimeSpan ReadinessTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <value>The default is 30 seconds: a revision that lost its traffic is stopped once idle, or after this.</value>
-    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
-
     /// <value>The default is 5 seconds between SIGINT and killing the process tree.</value>
     public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(5);
 }
@@ -37,6 +34,10 @@ public sealed partial class LocalAgent(LocalPaths paths, StateStore state, TimeP
     private bool _stopping;
 
     private static string Key(string env, string service) => $"{env}/{service}";
+
+    /// <summary>The listener settings recorded for a service (the defaults for one recorded before they were).</summary>
+    private static ListenerSettings ListenerOf(ServiceRecord service) =>
+        service.Listener is { } json ? JsonSerializer.Deserialize<ListenerSettings>(json, AgentJson.Options) ?? ListenerSettings.Default : ListenerSettings.Default;
 
     /// <summary>Restores what should run: kills processes a crashed agent left behind, restarts revisions, re-applies splits.</summary>
     public async Task ReconcileAsync(CancellationToken cancellationToken)
@@ -59,7 +60,7 @@ public sealed partial class LocalAgent(LocalPaths paths, StateStore state, TimeP
 
             await WithServiceLock(service.Env, service.Service, async () =>
             {
-                await EnsureProxyAsync(service.Env, service.Service, service.Port, cancellationToken);
+                await EnsureProxyAsync(service.Env, service.Service, service.Port, ListenerOf(service), cancellationToken);
                 foreach (var revision in wanted)
                 {
                     try
@@ -86,8 +87,9 @@ public sealed partial class LocalAgent(LocalPaths paths, StateStore state, TimeP
                 throw new AgentException(400, $"artifact {request.Image} cannot be launched: {refused}");
             }
 
-            Locked(() => state.EnsureService(request.Env, request.Service, request.Lane, request.ListenerPort));
-            await EnsureProxyAsync(request.Env, request.Service, request.ListenerPort, cancellationToken);
+            var listener = request.Listener ?? ListenerSettings.Default;
+            Locked(() => state.EnsureService(request.Env, request.Service, request.Lane, request.ListenerPort, JsonSerializer.Serialize(listener, AgentJson.Options)));
+            await EnsureProxyAsync(request.Env, request.Service, request.ListenerPort, listener, cancellationToken);
             var number = Locked(() => state.NextRevisionNumber(request.Env, request.Service));
             var name = $"{request.Service}-{number:D5}-{Suffix()}";
             var record = new RevisionRecord(name, request.Env, request.Service, request.Lane, request.Image, request.Digest, request.Tag,
@@ -143,7 +145,7 @@ public sealed partial class LocalAgent(LocalPaths paths, StateStore state, TimeP
             .ToList();
         var latestReady = revisions.LastOrDefault(r => r.ReadyAt is not null);
         _proxies.TryGetValue(Key(env, service), out var proxy);
-        return new ServiceView(env, service, record.Lane, proxy?.Port ?? record.Port, proxy is null ? null : $"http://127.0.0.1:{proxy.Port}",
+        return new ServiceView(env, service, record.Lane, proxy?.Port ?? record.Port, proxy is null ? null : $"{(proxy.Tls ? "https" : "http")}://127.0.0.1:{proxy.Port}",
             (revisions.Count > 0 ? revisions[^1].Name : null), latestReady?.Name, latestReady?.Image,
             [.. traffic.Select(t => new TrafficEntry(t.Revision, t.Percent))], views, proxy?.Maintenance is null ? null : Locked(() => state.FindMaintenance(env, service))?.Since);
     }

@@ -53,9 +53,12 @@ public sealed class LocalPlatform(LocalPaths paths, StateStore state, ArtifactSt
             Env = target.Env,
             WorkingDirectory = workingDirectory,
             Probe = target.Probe,
+            Protocol = target.Serving.Protocol,
+            RequestTimeout = target.Serving.RequestTimeout,
         };
+        var listener = ListenerSettings.From(target.Serving, workingDirectory);
         var revision = await Call(() => agent.CreateRevisionAsync(
-            new CreateRevisionRequest(target.Lane, target.Environment, target.Service, target.Port, image, artifact.Digest, tag, launch), cancellationToken));
+            new CreateRevisionRequest(target.Lane, target.Environment, target.Service, target.Port, image, artifact.Digest, tag, launch, listener), cancellationToken));
         return new RevisionInfo(revision.Name, revision.Image, revision.Status, revision.Reason, revision.Tag) { Digest = revision.Digest };
     }
 

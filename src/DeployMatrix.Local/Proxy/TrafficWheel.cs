@@ -1,3 +1,7 @@
+using System.Net;
+using DeployMatrix.Core.Model;
+using Yarp.ReverseProxy.Forwarder;
+
 namespace DeployMatrix.Local.Proxy;
 
 /// <summary>
@@ -70,21 +74,46 @@ public sealed class TrafficWheel
     }
 }
 
-/// <summary>A running revision as the proxy sees it: where it listens, what it handled, what is in flight.</summary>
-public sealed class RevisionEndpoint(string revision, int port)
+/// <summary>
+/// A running revision as the proxy sees it: where it listens, how it speaks, how long a request to it may
+/// take, what it handled and what is in flight.
+/// </summary>
+public sealed class RevisionEndpoint
 {
     private int _inFlight;
 
-    public string Revision { get; } = revision;
+    /// <param name="requestTimeout">How long a request may take (default 300 s, Cloud Run's): past it the proxy cuts the exchange.</param>
+    public RevisionEndpoint(string revision, int port, ServingProtocol protocol = ServingProtocol.Http1, TimeSpan? requestTimeout = null)
+    {
+        Revision = revision;
+        Port = port;
+        Protocol = protocol;
+        RequestTimeout = requestTimeout ?? ServingPolicy.Default.RequestTimeout;
+        Prefix = $"http://127.0.0.1:{port}";
+        RequestConfig = new ForwarderRequestConfig
+        {
+            // HTTP/2 to an h2c revision is prior knowledge: exactly 2.0 over cleartext, never a downgrade.
+            Version = protocol == ServingProtocol.H2c ? HttpVersion.Version20 : HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            // YARP's idle limit (100 s by default) would cut a slow answer the lane allows; the request timeout is the limit.
+            ActivityTimeout = RequestTimeout,
+            AllowResponseBuffering = false,
+        };
+    }
 
-    public int Port { get; } = port;
+    public string Revision { get; }
 
-    public string Prefix { get; } = $"http://127.0.0.1:{port}";
+    public int Port { get; }
+
+    public ServingProtocol Protocol { get; }
+
+    public TimeSpan RequestTimeout { get; }
+
+    public string Prefix { get; }
 
     public RevisionMetrics Metrics { get; } = new();
 
-    /// <summary>Kept-alive connections to the revision.</summary>
-    internal UpstreamPool Pool { get; } = new(port);
+    internal ForwarderRequestConfig RequestConfig { get; }
 
     public int InFlight => Volatile.Read(ref _inFlight);
 

@@ -1,3 +1,4 @@
+using DeployMatrix.Core.Model;
 using DeployMatrix.Engine.Processes;
 
 namespace DeployMatrix.Local.Supervisor;
@@ -15,6 +16,12 @@ public sealed record LaunchSpec
 
     /// <value>The readiness path; the default is <c>/readyz</c>.</value>
     public string Probe { get; init; } = "/readyz";
+
+    /// <value>How the revision speaks HTTP (its readiness probe and the proxy use it); the default is HTTP/1.1.</value>
+    public ServingProtocol Protocol { get; init; } = ServingProtocol.Http1;
+
+    /// <value>How long a request to the revision may take, and so how long it may drain; the default is 300 seconds.</value>
+    public TimeSpan RequestTimeout { get; init; } = ServingPolicy.Default.RequestTimeout;
 
     /// <summary>
     /// The child to start: this launch's variables and the platform's own (<paramref name="extraEnv"/>: PORT,

@@ -1,3 +1,4 @@
+using DeployMatrix.Core.Model;
 using DeployMatrix.Engine.Processes;
 
 namespace DeployMatrix.Local.Supervisor;
@@ -8,16 +9,17 @@ public static class Readiness
     private static readonly HttpClient Client = new(new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(1) }) { Timeout = TimeSpan.FromSeconds(2) };
 
     /// <returns>null when ready, else why not.</returns>
-    public static async Task<string?> WaitAsync(ChildProcess process, int port, string probe, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    /// <param name="protocol">How the revision speaks: an h2c revision is asked with HTTP/2 by prior knowledge.</param>
+    public static async Task<string?> WaitAsync(ChildProcess process, int port, string probe, ServingProtocol protocol, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
-        var result = await PollAsync(process, port, probe, timeout, time, cancellationToken);
+        var result = await PollAsync(process, port, probe, protocol, timeout, time, cancellationToken);
         // The last probe may have completed on a socket event thread (the agent runs with inline
         // completions); the caller's blocking work (SQLite, process starts) belongs on the thread pool.
         await Task.Yield();
         return result;
     }
 
-    private static async Task<string?> PollAsync(ChildProcess process, int port, string probe, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<string?> PollAsync(ChildProcess process, int port, string probe, ServingProtocol protocol, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
         var deadline = time.GetUtcNow() + timeout;
         string last = "no answer yet";
@@ -30,7 +32,14 @@ public static class Readiness
 
             try
             {
-                using var response = await Client.GetAsync(new Uri($"http://127.0.0.1:{port}{probe}"), cancellationToken);
+                using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://127.0.0.1:{port}{probe}"));
+                if (protocol == ServingProtocol.H2c)
+                {
+                    request.Version = System.Net.HttpVersion.Version20;
+                    request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
+                }
+
+                using var response = await Client.SendAsync(request, cancellationToken);
                 if (response.IsSuccessStatusCode)
                 {
                     return null;

@@ -22,17 +22,17 @@ public sealed class SmokeProbeTests : IAsyncLifetime
     [Fact]
     public async Task TheExpectedStatus_AndBody_Pass()
     {
-        Assert.Equal("GET /readyz → 200", await SmokeProbe.GetAsync(Url("/readyz"), 200, null, null, CancellationToken.None));
-        Assert.Equal("GET /readyz → 200", await SmokeProbe.GetAsync(Url("/readyz"), 200, "ready: yes", null, CancellationToken.None));
-        Assert.Equal("GET /boom → 503", await SmokeProbe.GetAsync(Url("/boom"), 503, "down", null, CancellationToken.None));
+        Assert.Equal("GET /readyz → 200", await SmokeProbe.GetAsync(Url("/readyz"), 200, null, null, http2: false, CancellationToken.None));
+        Assert.Equal("GET /readyz → 200", await SmokeProbe.GetAsync(Url("/readyz"), 200, "ready: yes", null, http2: false, CancellationToken.None));
+        Assert.Equal("GET /boom → 503", await SmokeProbe.GetAsync(Url("/boom"), 503, "down", null, http2: false, CancellationToken.None));
     }
 
     [Fact]
     public async Task AnotherStatus_AMissingPiece_OrNoAnswer_FailTheStep_SayingWhy()
     {
-        var status = await Assert.ThrowsAsync<PlatformException>(() => SmokeProbe.GetAsync(Url("/boom"), 200, null, null, CancellationToken.None));
-        var body = await Assert.ThrowsAsync<PlatformException>(() => SmokeProbe.GetAsync(Url("/readyz"), 200, "Ready", null, CancellationToken.None));
-        var closed = await Assert.ThrowsAsync<PlatformException>(() => SmokeProbe.GetAsync(new Uri("http://127.0.0.1:1/healthz"), 200, null, null, CancellationToken.None));
+        var status = await Assert.ThrowsAsync<PlatformException>(() => SmokeProbe.GetAsync(Url("/boom"), 200, null, null, http2: false, CancellationToken.None));
+        var body = await Assert.ThrowsAsync<PlatformException>(() => SmokeProbe.GetAsync(Url("/readyz"), 200, "Ready", null, http2: false, CancellationToken.None));
+        var closed = await Assert.ThrowsAsync<PlatformException>(() => SmokeProbe.GetAsync(new Uri("http://127.0.0.1:1/healthz"), 200, null, null, http2: false, CancellationToken.None));
 
         Assert.Equal("smoke check GET /boom answered 503, expected 200", status.Message);
         Assert.Equal("smoke check GET /readyz answered without 'Ready'", body.Message);
@@ -44,7 +44,7 @@ public sealed class SmokeProbeTests : IAsyncLifetime
     {
         _web.Answers["/moved"] = (302, "", "Location: /readyz");
 
-        var passed = await SmokeProbe.GetAsync(Url("/moved"), 200, "ready", new AuthenticationHeaderValue("Bearer", "id-token-for-the-service"), CancellationToken.None);
+        var passed = await SmokeProbe.GetAsync(Url("/moved"), 200, "ready", new AuthenticationHeaderValue("Bearer", "id-token-for-the-service"), http2: false, CancellationToken.None);
 
         Assert.Equal("GET /moved → 200", passed);
         Assert.Equal(["GET /moved auth=Bearer id-token-for-the-service", "GET /readyz auth="], _web.Requests);

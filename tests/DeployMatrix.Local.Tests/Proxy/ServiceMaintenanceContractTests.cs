@@ -110,7 +110,7 @@ public sealed class ServiceMaintenanceContractTests : IAsyncLifetime
             ["DEPLOYMATRIX_MAINTENANCE_SCOPE"] = Scope,
             ["DEPLOYMATRIX_MAINTENANCE_TOKEN"] = token,
         }, Path.Combine(dir.Path, "service.log"), TimeSpan.FromSeconds(5)));
-        Assert.Null(await Readiness.WaitAsync(service, port, "/readyz", TimeSpan.FromSeconds(20), TimeProvider.System, CancellationToken.None));
+        Assert.Null(await Readiness.WaitAsync(service, port, "/readyz", DeployMatrix.Core.Model.ServingProtocol.Http1, TimeSpan.FromSeconds(20), TimeProvider.System, CancellationToken.None));
         return service;
     }
 

@@ -1,5 +1,6 @@
 using DeployMatrix.Local.Agent;
 using DeployMatrix.Local.Artifacts;
+using DeployMatrix.Local.Proxy;
 using DeployMatrix.Local.Supervisor;
 using DeployMatrix.State;
 using DeployMatrix.Tests.Support;
@@ -11,15 +12,15 @@ internal sealed class AgentHarness : IAsyncDisposable
 {
     private readonly TempDir _dir = new();
 
-    public AgentHarness(AgentOptions? options = null)
+    /// <param name="time">The agent's clock (its drains, request timeouts and readiness waits); the default is the system's.</param>
+    public AgentHarness(AgentOptions? options = null, TimeProvider? time = null)
     {
         Paths = new LocalPaths(Path.Combine(_dir.Path, ".deploymatrix"));
         State = StateStore.Open(Paths.StateDb, TimeProvider.System);
         Artifacts = new ArtifactStore(Paths, State);
-        Agent = new LocalAgent(Paths, State, TimeProvider.System, options ?? new AgentOptions
+        Agent = new LocalAgent(Paths, State, time ?? TimeProvider.System, options ?? new AgentOptions
         {
             ReadinessTimeout = TimeSpan.FromSeconds(10),
-            DrainTimeout = TimeSpan.FromSeconds(10),
             StopGrace = TimeSpan.FromSeconds(3),
         });
     }
@@ -35,7 +36,9 @@ internal sealed class AgentHarness : IAsyncDisposable
     public string Dir => _dir.Path;
 
     /// <summary>Deploys the example control service as a new revision of <paramref name="service"/>.</summary>
-    public async Task<RevisionView> DeployControlAsync(string service, int listenerPort, Dictionary<string, string>? env = null, string tag = "t1")
+    /// <param name="requestTimeout">The lane's request timeout (default 300 s).</param>
+    /// <param name="listener">What the service's listener accepts (default: the defaults).</param>
+    public async Task<RevisionView> DeployControlAsync(string service, int listenerPort, Dictionary<string, string>? env = null, string tag = "t1", TimeSpan? requestTimeout = null, ListenerSettings? listener = null)
     {
         var artifact = Artifacts.Store("control", ExampleBinaries.ControlService);
         var launch = new LaunchSpec
@@ -43,9 +46,10 @@ internal sealed class AgentHarness : IAsyncDisposable
             Executable = artifact.Path,
             Env = env ?? [],
             WorkingDirectory = _dir.Path,
+            RequestTimeout = requestTimeout ?? Core.Model.ServingPolicy.Default.RequestTimeout,
         };
         return await Agent.CreateRevisionAsync(
-            new CreateRevisionRequest("control", "staging", service, listenerPort, ArtifactStore.ImageName("control", artifact.Digest), artifact.Digest, tag, launch),
+            new CreateRevisionRequest("control", "staging", service, listenerPort, ArtifactStore.ImageName("control", artifact.Digest), artifact.Digest, tag, launch, listener),
             CancellationToken.None);
     }
 
