@@ -9,7 +9,7 @@ namespace DeployMatrix.Core.Loading;
 internal sealed class LaneReader
 {
     private static readonly string[] LaneKeys =
-        ["kind", "status", "description", "image", "build", "targets", "migration", "rollout", "serving", "probe", "smoke", "runbooks", "env", "run"];
+        ["kind", "status", "description", "image", "build", "targets", "migration", "rollout", "serving", "release-tags", "probe", "smoke", "runbooks", "env", "run"];
 
     private static readonly string[] TargetKeys = ["platform", "project", "region", "service", "image", "job", "port", "env"];
     private static readonly string[] BuildKeys = ["cloudbuild", "local"];
@@ -90,6 +90,9 @@ internal sealed class LaneReader
                 : null,
             Serving = r.Mapping("serving") is { } serving
                 ? ServingReader.Read(new MapReader(serving, $"'serving' of lane '{name}'", _diagnostics, ServingReader.Keys), _defaults.Serving)
+                : null,
+            ReleaseTags = r.Mapping("release-tags") is { } tags
+                ? ReleaseTagReader.Read(new MapReader(tags, $"'release-tags' of lane '{name}'", _diagnostics, ReleaseTagReader.Keys), _defaults.ReleaseTags)
                 : null,
             Probe = ReadPath(r, "probe") ?? "/readyz",
             Smoke = ReadSmoke(r),

@@ -11,7 +11,7 @@ internal sealed partial class MatrixReader
 {
     private static readonly string[] TopKeys = ["version", "matrix", "defaults", "environments", "lanes", "legacy", "gate"];
     private static readonly string[] InfoKeys = ["title", "status", "updated", "summary"];
-    private static readonly string[] DefaultsKeys = ["platform", "project", "region", "rollout", "serving"];
+    private static readonly string[] DefaultsKeys = ["platform", "project", "region", "rollout", "serving", "release-tags"];
     private static readonly string[] EnvironmentKeys = ["no-traffic", "description"];
 
     internal static readonly IReadOnlyDictionary<string, PlatformKind> Platforms = PlatformNames.ByName;
@@ -105,6 +105,9 @@ internal sealed partial class MatrixReader
             Serving = r.Mapping("serving") is { } serving
                 ? ServingReader.Read(new MapReader(serving, "'defaults.serving'", _diagnostics, ServingReader.Keys), ServingPolicy.Default)
                 : ServingPolicy.Default,
+            ReleaseTags = r.Mapping("release-tags") is { } tags
+                ? ReleaseTagReader.Read(new MapReader(tags, "'defaults.release-tags'", _diagnostics, ReleaseTagReader.Keys), ReleaseTagPolicy.Default)
+                : ReleaseTagPolicy.Default,
         };
     }
 

@@ -50,6 +50,9 @@ public sealed record Lane
     /// <summary>How the local platform serves the lane (its fields over the defaults'); null: the defaults'.</summary>
     public ServingPolicy? Serving { get; init; }
 
+    /// <summary>How many releases keep their release tag (its fields over the defaults'); null: the defaults'.</summary>
+    public ReleaseTagPolicy? ReleaseTags { get; init; }
+
     /// <value>The default readiness probe is <c>/readyz</c>.</value>
     public string Probe { get; init; } = "/readyz";
 

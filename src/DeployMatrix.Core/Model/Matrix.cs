@@ -58,6 +58,9 @@ public sealed record Defaults
 
     /// <value>The default serving policy is <see cref="ServingPolicy.Default"/>: HTTP/1.1 revisions, 300 s requests, Kestrel's header limits, 32 MiB bodies, cleartext.</value>
     public ServingPolicy Serving { get; init; } = ServingPolicy.Default;
+
+    /// <value>The default is <see cref="ReleaseTagPolicy.Default"/>: the newest 5 releases keep their release tag.</value>
+    public ReleaseTagPolicy ReleaseTags { get; init; } = ReleaseTagPolicy.Default;
 }
 
 public enum PlatformKind

@@ -142,7 +142,7 @@ public static class Planner
             steps.Add(new SetTraffic(where, [new TrafficSplit(RevisionRef.NewTagged(tag), 100)]));
         }
 
-        steps.Add(new RemoveTrafficTags(where, TrafficTags.DefaultKeep));
+        steps.Add(new RemoveTrafficTags(where, target.ReleaseTags.Keep));
         steps.Add(new WriteReceipt(where, "deploy", image));
         var notes = target.NoTraffic
             ? new[] { $"'{target.Environment}' deploys take no traffic; move it with: rollout {target.Lane} --env {target.Environment}" }

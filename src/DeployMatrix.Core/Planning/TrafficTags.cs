@@ -21,9 +21,6 @@ public static class TrafficTags
     /// <summary>Cloud Run's limit on a tag's and its service name's lengths together (characters).</summary>
     public const int MaxWithService = 46;
 
-    /// <summary>How many releases keep their tag URL by default once newer ones deployed (the serving revisions' always stay).</summary>
-    public const int DefaultKeep = 5;
-
     /// <summary>
     /// The tag for a release of <paramref name="service"/>: <c>dm-</c> and the release tag in lower case,
     /// other characters as hyphens, shortened to fit <see cref="MaxWithService"/>.

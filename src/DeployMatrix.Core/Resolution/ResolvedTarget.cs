@@ -65,6 +65,9 @@ public sealed record ResolvedTarget
     /// <summary>How the local platform serves the target: the lane's serving policy (its fields over the defaults'), else the defaults'.</summary>
     public ServingPolicy Serving { get; init; } = ServingPolicy.Default;
 
+    /// <summary>How many releases keep their release tag: the lane's policy, else the defaults'.</summary>
+    public ReleaseTagPolicy ReleaseTags { get; init; } = ReleaseTagPolicy.Default;
+
     /// <summary>The environment's rule: a deploy creates a revision without traffic (the seed's production).</summary>
     public bool NoTraffic { get; init; }
 

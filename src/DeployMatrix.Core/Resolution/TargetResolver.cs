@@ -56,6 +56,7 @@ public static class TargetResolver
         ServeArgs = ServeArgs(lane),
         Rollout = RolloutOf(matrix, lane),
         Serving = lane.Serving ?? matrix.Defaults.Serving,
+        ReleaseTags = lane.ReleaseTags ?? matrix.Defaults.ReleaseTags,
         NoTraffic = matrix.FindEnvironment(target.Environment)?.NoTraffic == true,
         Smoke = lane.Smoke,
     };

@@ -116,6 +116,18 @@ public sealed class PlannerTests
         Assert.Equal(["runtime-migrate"], ((ExecuteJob)plan.Steps[kinds.IndexOf(typeof(ExecuteJob))]).Command);
     }
 
+    [Fact]
+    public void ReleaseTags_KeepTheLanesCount_ElseTheDefaults_ElseFive()
+    {
+        var full = MatrixLoader.Load(Path.Combine(RepoPaths.Corpus("good"), "full.yaml")).Matrix!;
+        int KeepOf(Matrix matrix, string lane, string env) =>
+            Planner.Plan(matrix, new PlanRequest { Lane = lane, Environment = env, Tag = "t1" }).Plan!.Steps.OfType<RemoveTrafficTags>().Single().Keep;
+
+        Assert.Equal(5, KeepOf(Example, "runtime", "staging"));
+        Assert.Equal(3, KeepOf(full, "api", "staging"));
+        Assert.Equal(8, full.Defaults.ReleaseTags.Keep);
+    }
+
     /// <summary>The local platform rehearses exactly what Cloud Run will do: the same steps in the same order, only the platform's words differ.</summary>
     [Theory]
     [InlineData("runtime", "staging")]

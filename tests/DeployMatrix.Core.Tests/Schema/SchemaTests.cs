@@ -16,6 +16,7 @@ public sealed class SchemaTests
         "missing-matrix-section.yaml",
         "port-not-integer.yaml",
         "port-out-of-range.yaml",
+        "release-tags-keep-zero.yaml",
         "root-is-a-list.yaml",
         "serving-header-bytes-too-small.yaml",
         "serving-request-timeout-not-a-duration.yaml",
