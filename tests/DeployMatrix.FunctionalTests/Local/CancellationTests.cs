@@ -24,7 +24,7 @@ public sealed class CancellationTests : ExampleTest
     {
         SlowMigrations(1500);
         await using var cli = SlowDeploy();
-        var execution = await RunningExecutionAsync();
+        var execution = await RunningExecutionAsync(cli);
         cli.Signal(signal);
         var code = await cli.ExitAsync(TimeSpan.FromSeconds(30));
 
@@ -58,7 +58,7 @@ public sealed class CancellationTests : ExampleTest
     {
         SlowMigrations(1500);
         await using var cli = SlowDeploy("--wait-on-cancel");
-        var execution = await RunningExecutionAsync();
+        var execution = await RunningExecutionAsync(cli);
         cli.Signal(Signals.SigInt);
         var code = await cli.ExitAsync(TimeSpan.FromSeconds(30));
 
@@ -75,7 +75,7 @@ public sealed class CancellationTests : ExampleTest
     {
         SlowMigrations(1200);
         await using var cli = SlowDeploy();
-        var first = await RunningExecutionAsync();
+        var first = await RunningExecutionAsync(cli);
         cli.Signal(Signals.SigKill);
         await cli.ExitAsync(TimeSpan.FromSeconds(10));
 
@@ -100,7 +100,7 @@ public sealed class CancellationTests : ExampleTest
     {
         SlowMigrations(3000);
         await using var cli = SlowDeploy();
-        var execution = await RunningExecutionAsync();
+        var execution = await RunningExecutionAsync(cli);
         var agent = int.Parse(File.ReadAllText(Path.Combine(Example.Dir, ".deploymatrix", "agent.pid")), System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(Signals.Send(agent, Signals.SigKill));
         await cli.ExitAsync(TimeSpan.FromSeconds(60));
@@ -126,10 +126,10 @@ public sealed class CancellationTests : ExampleTest
     private CliProcess SlowDeploy(params string[] extra) =>
         CliProcess.Start(Example.Dir, ["--platform", "local", "--file", Slow, "deploy", "runtime", "--env", "staging", "--tag", "t1", .. extra]);
 
-    /// <summary>Waits (bounded) until the migration's execution runs and has applied at least one migration.</summary>
-    private async Task<long> RunningExecutionAsync()
+    /// <summary>Waits (bounded: 60 s, a busy machine starts the revision slowly) until the migration's execution runs and has applied at least one migration.</summary>
+    private async Task<long> RunningExecutionAsync(CliProcess cli)
     {
-        for (var i = 0; i < 300; i++)
+        for (var i = 0; i < 600; i++)
         {
             if (Executions().FirstOrDefault(e => e.Status == "running") is { } running && File.Exists(running.Log)
                 && File.ReadAllText(running.Log).Contains("runtime-migrate: applied", StringComparison.Ordinal))
@@ -140,7 +140,7 @@ public sealed class CancellationTests : ExampleTest
             await Task.Delay(100);
         }
 
-        Assert.Fail("the migration never started");
+        Assert.Fail($"the migration never started\n--- stdout\n{cli.Out}\n--- stderr\n{cli.Err}");
         return 0;
     }
 
