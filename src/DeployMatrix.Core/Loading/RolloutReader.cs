@@ -6,7 +6,7 @@ namespace DeployMatrix.Core.Loading;
 /// <summary>Reads a rollout policy; any field not written is taken from the base (the defaults).</summary>
 internal static class RolloutReader
 {
-    public static readonly string[] Keys = ["stages", "window", "gates", "max-extensions", "on-inconclusive"];
+    public static readonly string[] Keys = ["stages", "window", "gates", "max-extensions", "on-inconclusive", "gate-checks"];
     private static readonly Dictionary<string, InconclusiveAction> InconclusiveActions = new(StringComparer.Ordinal)
     {
         ["rollback"] = InconclusiveAction.Rollback,
@@ -38,6 +38,8 @@ internal static class RolloutReader
             Gates = gates,
             MaxExtensions = (int?)r.Integer("max-extensions", 0, 10) ?? baseline.MaxExtensions,
             OnInconclusive = r.Enum("on-inconclusive", InconclusiveActions) ?? baseline.OnInconclusive,
+            GateChecks = r.Bool("gate-checks") ?? baseline.GateChecks,
+            GateChecksPos = r.Has("gate-checks") ? r.PosOf("gate-checks") : baseline.GateChecksPos,
         };
     }
 

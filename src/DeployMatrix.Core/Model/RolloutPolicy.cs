@@ -36,6 +36,18 @@ public sealed record RolloutPolicy
 
     /// <value>The default is <see cref="InconclusiveAction.Rollback"/>: missing data never passes a stage.</value>
     public InconclusiveAction OnInconclusive { get; init; } = InconclusiveAction.Rollback;
+
+    /// <summary>
+    /// Whether the 0% stage also runs the gate's <c>http</c> checks of this lane against the canary's own URL
+    /// (Cloud Run's tag URL, the local revision's port) before any user request reaches it, as Argo Rollouts'
+    /// pre-promotion analysis does; the checks' environment becomes the rollout's.
+    /// </summary>
+    /// <value>The default is false: the 0% stage runs the lane's smoke checks only.</value>
+    public bool GateChecks { get; init; }
+
+    /// <summary>Where the matrix turned <see cref="GateChecks"/> on (null: not written here), for the rule that the gate has such checks.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public SourcePos? GateChecksPos { get; init; }
 }
 
 /// <summary>What a stage that stays inconclusive after its extensions does; never pass.</summary>

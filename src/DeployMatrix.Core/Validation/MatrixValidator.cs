@@ -219,6 +219,7 @@ internal static class GateRules
 {
     public static void Check(Matrix matrix, DiagnosticBag d)
     {
+        CheckCanaryGateChecks(matrix, d);
         if (matrix.Gate is not { } gate)
         {
             return;
@@ -257,6 +258,29 @@ internal static class GateRules
             else if (check.Spec is LaneCheckSpec { CheckType: LaneCheckSpec.Drift } && lane.Migration is null)
             {
                 d.Add(reference.Pos, "gate", $"gate check '{check.Id}' checks migration drift of lane '{lane.Name}', which has no migration");
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>rollout.gate-checks</c> written on a lane needs a gate <c>http</c> check of that lane (else the 0% stage
+    /// would check nothing more than without it); written in the defaults, a check of at least one lane.
+    /// </summary>
+    private static void CheckCanaryGateChecks(Matrix matrix, DiagnosticBag d)
+    {
+        var checkedLanes = (matrix.Gate?.Checks ?? []).Select(c => c.Spec).OfType<HttpCheckSpec>()
+            .Select(s => s.Endpoint.Lane).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        var defaults = matrix.Defaults.Rollout;
+        if (defaults is { GateChecks: true, GateChecksPos: { } defaultsPos } && checkedLanes.Count == 0)
+        {
+            d.Add(defaultsPos, "gate", "'gate-checks' in 'defaults.rollout' needs a gate 'http' check of a lane to run against its canaries; add one to 'gate.checks' or remove 'gate-checks'");
+        }
+
+        foreach (var lane in matrix.Lanes)
+        {
+            if (lane.Rollout is { GateChecks: true, GateChecksPos: { } pos } && pos != defaults.GateChecksPos && !checkedLanes.Contains(lane.Name))
+            {
+                d.Add(pos, "gate", $"'gate-checks' of lane '{lane.Name}' needs a gate 'http' check of lane '{lane.Name}' to run against its canary; add one to 'gate.checks' or remove 'gate-checks'");
             }
         }
     }

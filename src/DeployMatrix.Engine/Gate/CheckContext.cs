@@ -16,7 +16,25 @@ internal sealed record GateServices(
     IProcessRunner Processes,
     Func<string, string?> Env,
     Redactor Redactor,
-    Func<ResolvedTarget, string, Releases.ReleaseContent?> ContentOf);
+    Func<ResolvedTarget, string, Releases.ReleaseContent?> ContentOf)
+{
+    /// <summary>
+    /// The revision a lane endpoint in an environment is checked on (its own URL: a tag URL on Cloud Run, a
+    /// port locally), or null for the service's URL. A rollout's 0% stage points its lane at the canary.
+    /// </summary>
+    public Func<string, string, string?> RevisionOf { get; init; } = (_, _) => null;
+
+    /// <summary>What checks run with in a workspace, on <paramref name="platform"/> (null: none reachable), with a fresh redactor.</summary>
+    public static GateServices Of(Workspaces.Workspace ws, IPlatform? platform) => new(
+        ws.Matrix,
+        platform,
+        (lane, env) => ws.Resolve(lane, env),
+        (lane, env) => ws.State.LatestRollout(lane, env) is { } row ? Rollout.Rollout.From(row, ws.State.Owner) : null,
+        ws.Processes,
+        ws.Env,
+        new Redactor(),
+        (target, tag) => Releases.ReleaseContent.Of(ws.State, target, tag));
+}
 
 /// <summary>What one check may use, and its log: everything written goes through the redactor first.</summary>
 internal sealed class CheckContext(GateServices services, string logPath)
@@ -53,6 +71,9 @@ internal sealed class CheckContext(GateServices services, string logPath)
 
     /// <summary>The lane's target in an environment, on the platform the run uses.</summary>
     public ResolvedTarget TargetOf(string lane, string env) => services.Resolve(lane, env);
+
+    /// <summary>The revision checks of a lane in an environment go to, or null for the service's URL (<see cref="GateServices.RevisionOf"/>).</summary>
+    public string? RevisionOf(string lane, string env) => services.RevisionOf(lane, env);
 
     /// <summary>The lane's latest rollout in an environment, or null.</summary>
     public Rollout.Rollout? LatestRollout(string lane, string env) => services.LatestRollout(lane, env);

@@ -12,7 +12,7 @@ internal static class GateHttp
 
     public static string Describe(HttpEndpoint endpoint) => endpoint.Url ?? $"{endpoint.Lane} ({endpoint.Env}) {endpoint.Path}";
 
-    /// <summary>The endpoint's URL: as written, or the lane's service URL on the platform plus the path.</summary>
+    /// <summary>The endpoint's URL: as written, or the lane's service URL on the platform (a pinned revision's own URL, <see cref="CheckContext.RevisionOf"/>) plus the path.</summary>
     public static async Task<Uri> UrlAsync(HttpEndpoint endpoint, CheckContext context, CancellationToken ct)
     {
         if (endpoint.Url is { } url)
@@ -29,7 +29,7 @@ internal static class GateHttp
         Uri service;
         try
         {
-            service = await context.Platform.UrlAsync(target, null, ct);
+            service = await context.Platform.UrlAsync(target, context.RevisionOf(endpoint.Lane!, endpoint.Env!), ct);
         }
         catch (Platform.PlatformException e)
         {

@@ -76,6 +76,24 @@ internal sealed class GateRunner(GateServices services, TimeProvider time)
         return report;
     }
 
+    /// <summary>
+    /// Runs checks one after another (each bounded as in a gate run) with their logs under <c>DIR/logs/</c>, and
+    /// nothing else: no verdict is recorded. A rollout's 0% stage runs the gate's checks of its lane this way.
+    /// </summary>
+    public async Task<IReadOnlyList<CheckResult>> RunChecksAsync(IReadOnlyList<GateCheck> checks, string dir, CancellationToken ct)
+    {
+        Directory.CreateDirectory(Path.Combine(dir, "logs"));
+        var results = new List<CheckResult>();
+        foreach (var check in checks)
+        {
+            var kind = GateChecks.For(check.Spec);
+            results.Add(await RunCheckAsync(check.Id, check.Required, check.Description ?? check.Spec.Type, services.Redactor.Apply(kind.CommandOf(check.Spec)), dir,
+                (context, token) => kind.RunAsync(check.Spec, context, token), null, ct));
+        }
+
+        return results;
+    }
+
     private async Task<CheckResult> RunCheckAsync(
         string id, bool required, string description, string command, string dir, Func<CheckContext, CancellationToken, Task<string>> run, TimeSpan? timeout, CancellationToken ct)
     {

@@ -2,7 +2,6 @@ using DeployMatrix.Core;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Engine.Gate;
 using DeployMatrix.Engine.Platform;
-using DeployMatrix.Engine.Releases;
 using DeployMatrix.Engine.Workspaces;
 
 namespace DeployMatrix.Engine.Operations;
@@ -33,15 +32,7 @@ public sealed class GateOperation(Workspace ws)
         tag ??= await ws.Git.DefaultTagAsync(ws.Matrix.BaseDirectory, refuseDirty: false, ct)
             ?? throw new OperationException("there is no default tag outside a git work tree; pass --tag TAG", ExitCodes.BadInput);
         var platform = await PlatformAsync(say, ct);
-        var services = new GateServices(
-            ws.Matrix,
-            platform,
-            (lane, env) => ws.Resolve(lane, env),
-            (lane, env) => ws.State.LatestRollout(lane, env) is { } row ? Rollout.Rollout.From(row, ws.State.Owner) : null,
-            ws.Processes,
-            ws.Env,
-            new Redactor(),
-            (target, t) => ReleaseContent.Of(ws.State, target, t));
+        var services = GateServices.Of(ws, platform);
         starting(gate, tag);
         var report = await new GateRunner(services, ws.Time).RunAsync(gate, tag, ws.Paths.Evidence, onResult, ct);
         var verdict = report.Go ? "go" : "no-go";

@@ -110,10 +110,13 @@ public sealed class RolloutControlOperation(Workspace ws)
 
     private Rollout.Rollout Reload(Rollout.Rollout rollout) => Rollout.Rollout.From(ws.State.Rollout(rollout.Id)!, ws.State.Owner);
 
-    private static async Task<RolloutRequest> RequestAsync(IPlatform platform, ResolvedTarget target, Rollout.Rollout rollout, CancellationToken ct)
+    private async Task<RolloutRequest> RequestAsync(IPlatform platform, ResolvedTarget target, Rollout.Rollout rollout, CancellationToken ct)
     {
         var service = await platform.GetServiceAsync(target, ct);
         var canary = service.Revisions.FirstOrDefault(r => r.Name == rollout.Canary);
-        return new RolloutRequest(target, rollout.Stable, rollout.Canary) { Tag = canary?.Tag, Digest = canary?.Digest };
+        return new RolloutRequest(target, rollout.Stable, rollout.Canary)
+        {
+            Tag = canary?.Tag, Digest = canary?.Digest, CanaryChecks = Gate.CanaryGateChecks.For(ws, platform, target),
+        };
     }
 }

@@ -104,7 +104,10 @@ public sealed class RolloutOperation(Workspace ws)
         }
 
         say($"rollout of {target.Lane} in {target.Environment}: {stable} → {canary}");
-        var rollout = new RolloutRequest(target, stable, canary) { Window = request.Window, Tag = canaryRevision?.Tag, Digest = canaryRevision?.Digest };
+        var rollout = new RolloutRequest(target, stable, canary)
+        {
+            Window = request.Window, Tag = canaryRevision?.Tag, Digest = canaryRevision?.Digest, CanaryChecks = Gate.CanaryGateChecks.For(ws, platform, target),
+        };
         return await DriveAsync(ws, platform, target, drive, runner => runner.StartAsync(rollout, ct));
     }
 

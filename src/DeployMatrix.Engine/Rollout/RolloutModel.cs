@@ -19,6 +19,13 @@ public sealed record RolloutRequest(ResolvedTarget Target, string Stable, string
 
     /// <summary>The canary's content digest (<c>sha256:…</c>) where the platform reports it, for the receipt.</summary>
     public string? Digest { get; init; }
+
+    /// <summary>
+    /// More checks of the canary alone at the 0% stage, after the lane's smoke checks (the gate's <c>http</c>
+    /// checks of the lane with <c>rollout.gate-checks</c>, see <see cref="Gate.CanaryGateChecks"/>): given the canary,
+    /// returns why it failed them, or null. Null: none.
+    /// </summary>
+    public Func<string, CancellationToken, Task<string?>>? CanaryChecks { get; init; }
 }
 
 /// <summary>A person's request, with who asked and why.</summary>

@@ -186,9 +186,20 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
 
     /// <summary>
     /// The 0% stage's check: the lane's smoke checks on the canary's own URL (Cloud Run's tag URL, the local
-    /// revision's port), before any user request can reach it. Returns why it failed, or null.
+    /// revision's port), then the request's further checks (<see cref="RolloutRequest.CanaryChecks"/>), before
+    /// any user request can reach it. Returns why it failed, or null.
     /// </summary>
     private async Task<string?> CheckCanaryAloneAsync(RolloutRequest request, CancellationToken ct)
+    {
+        if (await SmokeCheckCanaryAsync(request, ct) is { } failed)
+        {
+            return failed;
+        }
+
+        return request.CanaryChecks is { } more ? await more(request.Canary, ct) : null;
+    }
+
+    private async Task<string?> SmokeCheckCanaryAsync(RolloutRequest request, CancellationToken ct)
     {
         if (request.Target.Smoke.Count == 0)
         {

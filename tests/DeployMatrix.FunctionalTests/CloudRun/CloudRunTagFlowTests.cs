@@ -95,6 +95,37 @@ public sealed class CloudRunTagFlowTests : CloudRunExampleTests
     }
 
     [Fact]
+    public void ACanaryThatPassesItsSmokeChecks_ButNotTheGatesChecksOfItsLane_FailsTheZeroStage()
+    {
+        UseFakeClock();
+        const string Control = "projects/openagentsgemini/locations/us-central1/services/openagents-control-service";
+        var stable = Status("openagents-control-service", "production").GetProperty("traffic")[0].GetProperty("revision").GetString()!;
+        ServeTheExampleApps();
+        Assert.Equal(0, Cli("deploy", "openagents-control-service", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "test").ExitCode);
+        var canary = Google.Service(Control)["latestCreatedRevision"]!.GetValue<string>().Split('/')[^1];
+        Google.SimulateLoad(Control, 100);
+        // The canary answers its smoke checks, but serves the manifest without 'cache-control: no-cache',
+        // which the gate's check of the lane (control-manifest-cache) asks for; the lane says gate-checks: true.
+        var example = Google.App;
+        Google.App = context => CloudRunDouble.RevisionOf(context) == canary && context.Request.Path == "/manifest.json"
+            ? context.Response.WriteAsync("{}")
+            : example!(context);
+
+        var rollout = Cli("rollout", "openagents-control-service", "--env", "production", "--window", "3m", "--override-gate", "--reason", "test");
+
+        Assert.True(rollout.ExitCode == 1, rollout.ToString());
+        Assert.Contains($"stage 0% failed: canary {canary} failed the gate's check on its own URL before taking traffic: control-manifest-cache failed: /manifest.json header Cache-Control is '(missing)'", rollout.ToString(), StringComparison.Ordinal);
+        // The gate's checks went to the canary through its tag only, in production (the check names staging).
+        Assert.Contains(Google.Served, r => r.Revision == canary && r.Tag == "dm-bbb2222" && r.Path == "/api/v1/control/status");
+        Assert.Contains(Google.Served, r => r.Revision == canary && r.Tag == "dm-bbb2222" && r.Path == "/manifest.json");
+        Assert.DoesNotContain(Google.Served, r => r.Revision == canary && r.Tag is null);
+        Assert.All(Google.TrafficHistory("openagents-control-service"), split => Assert.DoesNotContain(split, s => s.Revision == canary));
+        Assert.Equal(stable, Status("openagents-control-service", "production").GetProperty("traffic")[0].GetProperty("revision").GetString());
+        var logs = Directory.GetFiles(Path.Combine(Dir.Path, ".deploymatrix", "evidence", "canary"), "control-manifest-cache.log", SearchOption.AllDirectories);
+        Assert.Contains("=> failed:", File.ReadAllText(Assert.Single(logs)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ATeamsTag_SurvivesDeployTrafficRollbackAndRollout()
     {
         UseFakeClock();
