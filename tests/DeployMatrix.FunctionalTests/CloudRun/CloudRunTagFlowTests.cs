@@ -114,7 +114,7 @@ public sealed class CloudRunTagFlowTests : CloudRunExampleTests
         var rollout = Cli("rollout", "openagents-control-service", "--env", "production", "--window", "3m", "--override-gate", "--reason", "test");
 
         Assert.True(rollout.ExitCode == 1, rollout.ToString());
-        Assert.Contains($"stage 0% failed: canary {canary} failed the gate's check on its own URL before taking traffic: control-manifest-cache failed: /manifest.json header Cache-Control is '(missing)'", rollout.ToString(), StringComparison.Ordinal);
+        Assert.True(rollout.ToString().Contains($"stage 0% failed: canary {canary} failed the gate's check on its own URL before taking traffic: control-manifest-cache failed: /manifest.json header cache-control is '(missing)'", StringComparison.Ordinal), rollout.ToString());
         // The gate's checks went to the canary through its tag only, in production (the check names staging).
         Assert.Contains(Google.Served, r => r.Revision == canary && r.Tag == "dm-bbb2222" && r.Path == "/api/v1/control/status");
         Assert.Contains(Google.Served, r => r.Revision == canary && r.Tag == "dm-bbb2222" && r.Path == "/manifest.json");
