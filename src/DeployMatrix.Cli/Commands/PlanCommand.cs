@@ -25,7 +25,7 @@ internal static class PlanCommand
 
         public Option<string?> Tag { get; } = new("--tag", "-t") { Description = "The image tag. Default for build and deploy: the short git SHA of the matrix's repository, with -dirty-TREE on a dirty tree, TREE naming its content (as build and deploy use it). Without it, migrate is the rerun helper (the service's current image).", HelpName = "TAG" };
 
-        public Option<string?> Action { get; } = new("--action", "-a") { Description = "What to plan. Default: deploy for services, run for binaries.", HelpName = "build|deploy|migrate|set-traffic|rollback|status|run" };
+        public Option<string?> Action { get; } = new("--action", "-a") { Description = "What to plan. Default: deploy for services, run for binaries.", HelpName = "build|deploy|migrate|set-traffic|rollback|status|run|rollout" };
 
         public Option<int?> Percent { get; } = new("--percent", "-p") { Description = "For set-traffic: the canary's share, an integer 0..100 (stable gets the rest).", HelpName = "N" };
 

@@ -67,6 +67,8 @@ public static class GcloudCommands
         ],
         DescribeStatus s => [[.. Run("services describe", s.Target.Service, s.Target), "--format", StatusFormat]],
         RemoveTrafficTags r => [[.. Run("services update-traffic", r.Target.Service, r.Target), "--remove-tags", OldTags]],
+        // A canary's own URL is its release tag's; without a tag in the plan it is read when the rollout runs.
+        RunSmokeCheck { Revision.Role: RevisionRole.Canary, TrafficTag: null } => [],
         RunSmokeCheck k => [[.. Run("services describe", k.Target.Service, k.Target), "--format", k.TrafficTag is { } t ? TagUrlFormat(t) : UrlFormat]],
         RunBinary r => [r.Command],
         _ => [],

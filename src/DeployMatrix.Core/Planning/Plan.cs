@@ -13,6 +13,7 @@ public enum PlanAction
     Rollback,
     Status,
     Run,
+    Rollout,
 }
 
 public static class PlanActions
@@ -26,6 +27,7 @@ public static class PlanActions
         ["rollback"] = PlanAction.Rollback,
         ["status"] = PlanAction.Status,
         ["run"] = PlanAction.Run,
+        ["rollout"] = PlanAction.Rollout,
     };
 
     public static string Name(PlanAction action) => ByName.First(p => p.Value == action).Key;

@@ -56,7 +56,7 @@ public static class Planner
         }
 
         // A lane rehearsed on Cloud Run needs an image there; a lane of local artifacts has none.
-        if (target.Platform == PlatformKind.CloudRun && target.ImageTemplate is null && action is PlanAction.Deploy or PlanAction.Migrate)
+        if (target.Platform == PlatformKind.CloudRun && target.ImageTemplate is null && (action is PlanAction.Deploy or PlanAction.Migrate || (action == PlanAction.Rollout && request.Tag is not null)))
         {
             return PlanResult.BadInput($"lane '{lane.Name}' has no image for Cloud Run in '{target.Environment}' (its artifacts are local); give it 'image' with {Lane.TagPlaceholder}, or plan it with --platform local");
         }
@@ -71,6 +71,7 @@ public static class Planner
                 [new SetTraffic(target.Ref, [new TrafficSplit(RevisionOrRole(request.Stable, RevisionRef.Stable), 100)])],
                 request.Stable is null ? ["STABLE is the stable revision, the one that served all traffic before the latest change (resolved when the step runs); pass --stable REV to pin it."] : []),
             PlanAction.Status => Success(target, request, PlanAction.Status, [new DescribeStatus(target.Ref)]),
+            PlanAction.Rollout => PlanRollout(matrix, target, request),
             _ => throw new InvalidOperationException($"unplanned action {action}"),
         };
     }
@@ -148,6 +149,60 @@ public static class Planner
             ? new[] { $"'{target.Environment}' deploys take no traffic; move it with: rollout {target.Lane} --env {target.Environment}" }
             : [];
         return Success(target, request, PlanAction.Deploy, steps, notes);
+    }
+
+    /// <summary>
+    /// A rollout as its runner walks it: with a tag, the deploy of the canary with no traffic first; then per stage
+    /// the split, and the stage's check — at 0% the smoke checks (and, with <c>gate-checks</c>, the gate's http
+    /// checks of the lane) on the canary's own URL, between 0 and 100 the analysis window — and the receipt.
+    /// The same steps on every platform; only the commands that carry them differ.
+    /// </summary>
+    private static PlanResult PlanRollout(Matrix matrix, ResolvedTarget target, PlanRequest request)
+    {
+        var where = target.Ref;
+        var steps = new List<Step>();
+        string? canaryTag = null;
+        if (request.Tag is { } tag)
+        {
+            var deploy = PlanDeploy(target, request with { Action = PlanAction.Deploy, NoTraffic = true });
+            if (deploy.Plan is not { } deployPlan)
+            {
+                return deploy;
+            }
+
+            steps.AddRange(deployPlan.Steps);
+            canaryTag = TrafficTags.For(where.Service, tag);
+        }
+
+        var policy = target.Rollout;
+        foreach (var percent in policy.Stages)
+        {
+            steps.Add(new SetTraffic(where, percent == 100
+                ? [new TrafficSplit(RevisionRef.Canary, 100)]
+                : [new TrafficSplit(RevisionRef.Stable, 100 - percent), new TrafficSplit(RevisionRef.Canary, percent)]));
+            if (percent == 0)
+            {
+                steps.AddRange(target.Smoke.Select(s => new RunSmokeCheck(where, RevisionRef.Canary, s.Path, s.Expect, s.Contains, canaryTag)));
+                if (policy.GateChecks)
+                {
+                    steps.AddRange((matrix.Gate?.Checks ?? [])
+                        .Where(c => c.Spec is HttpCheckSpec { Endpoint: { Lane: { } lane, Path: not null } } && lane == target.Lane)
+                        .Select(c => (c.Id, Spec: (HttpCheckSpec)c.Spec))
+                        .Select(c => new RunGateCheck(where, c.Id, c.Spec.Method, c.Spec.Endpoint.Path!)));
+                }
+            }
+            else if (percent < 100)
+            {
+                steps.Add(new AnalyseStage(where, percent, policy.Window, policy.Gates));
+            }
+        }
+
+        steps.Add(new WriteReceipt(where, "rollout", request.Tag is { } t ? target.ImageFor(t) : ImageRefs.ServiceCurrent));
+        return Success(target, request, PlanAction.Rollout, steps,
+        [
+            "STABLE is the revision serving all traffic when the rollout starts and CANARY the latest ready revision, resolved when it starts; each stage's split and check run natively: deploymatrix rollout "
+                + $"{target.Lane} --env {target.Environment}{(request.Tag is null ? "" : $" --tag {request.Tag}")}",
+        ]);
     }
 
     private static PlanResult PlanMigrate(ResolvedTarget target, PlanRequest request)

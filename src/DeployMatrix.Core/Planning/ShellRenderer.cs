@@ -15,12 +15,19 @@ public static partial class ShellRenderer
     {
         var text = new StringBuilder();
         var urlsRead = new HashSet<string>(StringComparer.Ordinal);
+        var rolesRead = new HashSet<string>(StringComparer.Ordinal);
         foreach (var step in plan.Steps)
         {
             // The URL (the new revision's tag URL, or the service's) is read once per plan, by its first smoke check (as the gcloud executor does).
-            var lines = step is RunSmokeCheck smoke && !urlsRead.Add($"{smoke.Target.Service}#{smoke.TrafficTag}")
+            IEnumerable<string> lines = step is RunSmokeCheck smoke && GcloudCommands.For(smoke).Count > 0 && !urlsRead.Add($"{smoke.Target.Service}#{smoke.TrafficTag}")
                 ? [UntrustedText.ShellComment($"GET $URL{smoke.Path} (done natively), expecting {smoke.Expect}")]
                 : Lines(step, keepPlaceholders);
+            // STABLE and CANARY are read once, when a rollout starts, and keep their meaning through its stages.
+            if (step is SetTraffic traffic && NamesRoles(traffic) && !rolesRead.Add(traffic.Target.Service))
+            {
+                lines = lines.Skip(1);
+            }
+
             foreach (var line in lines)
             {
                 text.Append(line).Append('\n');
@@ -69,7 +76,7 @@ public static partial class ShellRenderer
             case SetTraffic traffic when GcloudCommands.Resolve(traffic) is { } resolve && traffic.Splits.All(t => t.Revision.Role == RevisionRole.New):
                 lines.Insert(0, UntrustedText.ShellComment($"the split serving before (the revision a rollback returns to) is read first with: {Join(resolve)}"));
                 break;
-            case SetTraffic traffic when GcloudCommands.Resolve(traffic) is { } resolve:
+            case SetTraffic traffic when NamesRoles(traffic) && GcloudCommands.Resolve(traffic) is { } resolve:
                 lines.Insert(0, UntrustedText.ShellComment($"STABLE (the stable revision: the one that served all traffic before the latest change, else the one with most traffic now) and CANARY (latest ready) are read first with: {Join(resolve)}"));
                 break;
         }
@@ -89,6 +96,9 @@ public static partial class ShellRenderer
 
         return keepPlaceholders && PlaceholderWord().IsMatch(word) ? word : CommandWords.Quote(word);
     }
+
+    /// <summary>Whether the step's split names STABLE or CANARY, which are read from the service before it runs.</summary>
+    private static bool NamesRoles(SetTraffic step) => step.Splits.Any(s => s.Revision.Role is RevisionRole.Stable or RevisionRole.Canary);
 
     private static bool IsLocal(Step step) => step is BuildArtifact or TargetStep { Target.Platform: PlatformKind.Local };
 

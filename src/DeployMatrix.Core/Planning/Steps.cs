@@ -60,6 +60,8 @@ public sealed record TrafficSplit(RevisionRef Revision, int Percent);
 [JsonDerivedType(typeof(CheckDrift), "check-drift")]
 [JsonDerivedType(typeof(SetTraffic), "set-traffic")]
 [JsonDerivedType(typeof(RemoveTrafficTags), "remove-tags")]
+[JsonDerivedType(typeof(RunGateCheck), "gate-check")]
+[JsonDerivedType(typeof(AnalyseStage), "analysis")]
 [JsonDerivedType(typeof(DescribeStatus), "describe-status")]
 [JsonDerivedType(typeof(RunBinary), "run-binary")]
 [JsonDerivedType(typeof(WriteReceipt), "write-receipt")]
@@ -127,7 +129,7 @@ public sealed record ResolveServiceImage(TargetRef Target) : TargetStep(Target)
 public sealed record RunSmokeCheck(TargetRef Target, RevisionRef Revision, string Path, int Expect, string? Contains, string? TrafficTag = null) : TargetStep(Target)
 {
     public override string Describe() =>
-        $"smoke check GET {Path} on {(Revision.Role == RevisionRole.New ? "the new revision's own URL" : Target.Service)} expects {Expect}{(Contains is null ? "" : $" and body containing '{Contains}'")}";
+        $"smoke check GET {Path} on {Revision.Role switch { RevisionRole.New => "the new revision's own URL", RevisionRole.Canary => "the canary's own URL", _ => Target.Service }} expects {Expect}{(Contains is null ? "" : $" and body containing '{Contains}'")}";
 }
 
 /// <summary>
@@ -185,6 +187,28 @@ public sealed record RemoveTrafficTags(TargetRef Target, int Keep) : TargetStep(
 {
     public override string Describe() =>
         $"remove the release tags ({TrafficTags.Prefix}…) of {Target.Service} beyond the newest {Keep} releases, keeping the serving revisions' and every other tag";
+}
+
+/// <summary>
+/// A gate check of the lane (<c>http</c>) run against the canary alone at a rollout's 0% stage, in the rollout's
+/// environment (<c>rollout.gate-checks</c>); a failure ends the rollout before any user reaches the canary.
+/// </summary>
+public sealed record RunGateCheck(TargetRef Target, string CheckId, string Method, string Path) : TargetStep(Target)
+{
+    public override string Describe() => $"gate check {CheckId}: {Method} {Path} on the canary's own URL";
+}
+
+/// <summary>
+/// A rollout stage's analysis: the window at the stage's split, then canary against stable by the lane's gates
+/// (the seed's runbook). Run natively by the rollout; a failed stage sends all traffic back to stable.
+/// </summary>
+/// <param name="Percent">The canary's share during the window (%).</param>
+/// <param name="Window">The analysis window (extended while inconclusive, up to the policy's extensions).</param>
+public sealed record AnalyseStage(TargetRef Target, int Percent, TimeSpan Window, RolloutGates Gates) : TargetStep(Target)
+{
+    public override string Describe() =>
+        $"analysis at canary {Percent}%: wait {Durations.Format(Window)}, then compare canary with stable (5xx rate under {Gates.Max5xxRatePercent.ToString(System.Globalization.CultureInfo.InvariantCulture)}%, "
+        + $"p95 at most {Gates.MaxP95RegressionPercent.ToString(System.Globalization.CultureInfo.InvariantCulture)}% above stable's, at least {Gates.MinRequests} requests each); a failure sends 100% back to stable";
 }
 
 public sealed record DescribeStatus(TargetRef Target) : TargetStep(Target)

@@ -117,6 +117,8 @@ public sealed class PlanGoldenTests
         yield return basic with { Action = PlanAction.Rollback };
         yield return basic with { Action = PlanAction.Rollback, Stable = "s-1" };
         yield return basic with { Action = PlanAction.Status };
+        yield return basic with { Action = PlanAction.Rollout };
+        yield return basic with { Action = PlanAction.Rollout, Tag = "t1" };
         yield return basic with { Action = PlanAction.Run, Args = ["status", "--json"] };
         yield return basic with { Action = PlanAction.Run };
         yield return basic with { Action = PlanAction.Run, Args = ["php", "artisan", "migrate"] };

@@ -134,17 +134,67 @@ public sealed class PlannerTests
     [InlineData("runtime", "production")]
     [InlineData("openagents-control-service", "staging")]
     [InlineData("openagents-control-service", "production")]
-    public void LocalAndCloudRunDeploys_HaveTheSameStepsInTheSameOrder(string lane, string env)
+    public void LocalAndCloudRunDeploys_HaveTheSameStepsInTheSameOrder(string lane, string env) =>
+        AssertSameStepsOnBothPlatforms(new PlanRequest { Lane = lane, Environment = env, Tag = "t1" });
+
+    /// <summary>A rollout, with and without a tag deployed first, walks the same stages and checks on both platforms.</summary>
+    [Theory]
+    [InlineData("runtime", "production", "t1")]
+    [InlineData("runtime", "production", null)]
+    [InlineData("openagents-control-service", "production", "t1")]
+    [InlineData("openagents-control-service", "staging", null)]
+    public void LocalAndCloudRunRollouts_HaveTheSameStepsInTheSameOrder(string lane, string env, string? tag) =>
+        AssertSameStepsOnBothPlatforms(new PlanRequest { Lane = lane, Environment = env, Tag = tag, Action = PlanAction.Rollout });
+
+    [Fact]
+    public void ARollout_ChecksTheCanaryAloneAtZero_AnalysesEachStageBetween_AndEndsAtAHundred()
     {
-        var local = Plan(new PlanRequest { Lane = lane, Environment = env, Tag = "t1", Platform = PlatformKind.Local }).Plan!;
-        var cloud = Plan(new PlanRequest { Lane = lane, Environment = env, Tag = "t1", Platform = PlatformKind.CloudRun }).Plan!;
+        var plan = Plan(new PlanRequest { Lane = "openagents-control-service", Environment = "production", Action = PlanAction.Rollout, Tag = "t1" }).Plan!;
+
+        var rollout = plan.Steps.SkipWhile(s => s is not SetTraffic).ToList();
+        Assert.Equal(
+            ["set-traffic", "smoke-check", "smoke-check", "smoke-check", "gate-check", "gate-check", "gate-check",
+             "set-traffic", "analysis", "set-traffic", "analysis", "set-traffic", "analysis", "set-traffic", "write-receipt"],
+            rollout.Select(s => s.KindName));
+        Assert.Equal([0, 5, 25, 50, 100], rollout.OfType<SetTraffic>().Select(t => t.Splits.Single(x => x.Revision.Role == RevisionRole.Canary).Percent));
+        Assert.All(rollout.OfType<RunSmokeCheck>(), k => Assert.Equal((RevisionRole.Canary, "dm-t1"), (k.Revision.Role, k.TrafficTag)));
+        Assert.Equal(["control-staging-health", "control-staging-smoke", "control-manifest-cache"], rollout.OfType<RunGateCheck>().Select(g => g.CheckId));
+        Assert.Equal([5, 25, 50], rollout.OfType<AnalyseStage>().Select(a => a.Percent));
+        Assert.All(rollout.OfType<AnalyseStage>(), a => Assert.Equal(TimeSpan.FromMinutes(10), a.Window));
+        // The canary's deploy comes first, with no traffic, in production as anywhere.
+        Assert.True(Assert.IsType<DeployRevision>(plan.Steps[0]).NoTraffic);
+        Assert.DoesNotContain(plan.Steps.TakeWhile(s => s is not WriteReceipt), s => s is SetTraffic);
+    }
+
+    [Fact]
+    public void ARolloutOfALaneWithoutGateChecks_RunsOnlyItsSmokeChecksAtZero()
+    {
+        var plan = Plan(new PlanRequest { Lane = "runtime", Environment = "production", Action = PlanAction.Rollout }).Plan!;
+
+        Assert.DoesNotContain(plan.Steps, s => s is RunGateCheck or DeployRevision);
+        Assert.Equal(["/healthz", "/readyz"], plan.Steps.OfType<RunSmokeCheck>().Select(k => k.Path));
+        Assert.Equal(ImageRefs.ServiceCurrent, plan.Steps.OfType<WriteReceipt>().Single().Image);
+    }
+
+    private static void AssertSameStepsOnBothPlatforms(PlanRequest request)
+    {
+        var local = Plan(request with { Platform = PlatformKind.Local }).Plan!;
+        var cloud = Plan(request with { Platform = PlatformKind.CloudRun }).Plan!;
 
         Assert.Equal(PlatformKind.Local, local.Platform);
         Assert.Equal(PlatformKind.CloudRun, cloud.Platform);
         Assert.Equal(cloud.Steps.Select(s => s.KindName), local.Steps.Select(s => s.KindName));
-        Assert.Equal(
-            cloud.Steps.Select(s => s switch { DeployRevision d => $"{d.NoTraffic} {d.TrafficTag}", RunSmokeCheck k => $"{k.Path} {k.Revision.Role} {k.TrafficTag}", SetTraffic t => string.Join(',', t.Splits), _ => "" }),
-            local.Steps.Select(s => s switch { DeployRevision d => $"{d.NoTraffic} {d.TrafficTag}", RunSmokeCheck k => $"{k.Path} {k.Revision.Role} {k.TrafficTag}", SetTraffic t => string.Join(',', t.Splits), _ => "" }));
+        Assert.Equal(cloud.Steps.Select(Shape), local.Steps.Select(Shape));
+
+        static string Shape(Step s) => s switch
+        {
+            DeployRevision d => $"{d.NoTraffic} {d.TrafficTag}",
+            RunSmokeCheck k => $"{k.Path} {k.Revision.Role} {k.TrafficTag}",
+            SetTraffic t => string.Join(',', t.Splits),
+            AnalyseStage a => $"{a.Percent} {a.Window}",
+            RunGateCheck g => $"{g.CheckId} {g.Method} {g.Path}",
+            _ => "",
+        };
     }
 
     [Fact]

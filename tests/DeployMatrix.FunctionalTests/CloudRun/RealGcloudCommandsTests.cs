@@ -53,6 +53,7 @@ public sealed class RealGcloudCommandsTests : IDisposable
                 requests.Add(new PlanRequest { Lane = lane.Name, Environment = env, Action = PlanAction.SetTraffic, Percent = 5 });
                 requests.Add(new PlanRequest { Lane = lane.Name, Environment = env, Action = PlanAction.Rollback });
                 requests.Add(new PlanRequest { Lane = lane.Name, Environment = env, Action = PlanAction.Status });
+                requests.Add(new PlanRequest { Lane = lane.Name, Environment = env, Action = PlanAction.Rollout, Tag = "abc1234" });
                 if (lane.Migration is not null)
                 {
                     requests.Add(new PlanRequest { Lane = lane.Name, Environment = env, Action = PlanAction.Migrate });
