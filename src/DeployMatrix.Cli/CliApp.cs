@@ -82,6 +82,7 @@ internal static class CliApp
         root.Subcommands.Add(MaintenanceCommand.Create(context));
         root.Subcommands.Add(AuditCommand.CreateHistory(context));
         root.Subcommands.Add(AuditCommand.CreateAudit(context));
+        root.Subcommands.Add(StateCommand.Create(context));
         return root;
     }
 
