@@ -47,6 +47,12 @@ internal static class CliApp
             context.Err.WriteLine($"deploymatrix: {UntrustedText.OneLine(e.Message)}");
             return e.ExitCode;
         }
+        catch (System.Data.Common.DbException e)
+        {
+            // The state database failed mid-command (a dropped connection, a failover): one line, no secret.
+            context.Err.WriteLine($"deploymatrix: the state database failed: {UntrustedText.OneLine(e.Message)}; the operation's journal says how far it got (deploymatrix history)");
+            return ExitCodes.Failed;
+        }
         catch (OperationCanceledException e)
         {
             context.Err.WriteLine($"deploymatrix: {(e.Message.StartsWith("cancelled", StringComparison.Ordinal) ? e.Message : "cancelled")}");
@@ -76,6 +82,7 @@ internal static class CliApp
         root.Subcommands.Add(MaintenanceCommand.Create(context));
         root.Subcommands.Add(AuditCommand.CreateHistory(context));
         root.Subcommands.Add(AuditCommand.CreateAudit(context));
+        root.Subcommands.Add(StateCommand.Create(context));
         return root;
     }
 

@@ -15,11 +15,11 @@ public sealed partial class StateStore
         var id = Scalar<long>(
             """
             INSERT INTO audit (at, actor, action, lane, env, inputs, result, receipt, receipt_hash, prev_hash, hash)
-            VALUES ($at, $actor, $action, $lane, $env, $inputs, $result, $receipt, $rh, $prev, $hash) RETURNING id
+            VALUES (@at, @actor, @action, @lane, @env, @inputs, @result, @receipt, @rh, @prev, @hash) RETURNING id
             """,
-            ("$at", record.At), ("$actor", record.Actor), ("$action", record.Action), ("$lane", record.Lane), ("$env", record.Env),
-            ("$inputs", record.Inputs), ("$result", record.Result), ("$receipt", record.Receipt), ("$rh", record.ReceiptHash),
-            ("$prev", record.PrevHash), ("$hash", record.Hash));
+            ("@at", record.At), ("@actor", record.Actor), ("@action", record.Action), ("@lane", record.Lane), ("@env", record.Env),
+            ("@inputs", record.Inputs), ("@result", record.Result), ("@receipt", record.Receipt), ("@rh", record.ReceiptHash),
+            ("@prev", record.PrevHash), ("@hash", record.Hash));
         return record with { Id = id };
     });
 

@@ -12,12 +12,12 @@ public sealed partial class StateStore
     public long RecordGate(string from, string to, string tag, bool go, string evidence, IReadOnlyList<GateRelease>? releases = null) => Write(() =>
     {
         var id = Scalar<long>(
-            "INSERT INTO gates (at, from_env, to_env, tag, go, evidence) VALUES ($t, $f, $to, $tag, $go, $e) RETURNING id",
-            ("$t", Now), ("$f", from), ("$to", to), ("$tag", tag), ("$go", go ? 1 : 0), ("$e", evidence));
+            "INSERT INTO gates (at, from_env, to_env, tag, go, evidence) VALUES (@t, @f, @to, @tag, @go, @e) RETURNING id",
+            ("@t", Now), ("@f", from), ("@to", to), ("@tag", tag), ("@go", go ? 1 : 0), ("@e", evidence));
         foreach (var r in releases ?? [])
         {
-            Execute("INSERT INTO gate_releases (gate_id, lane, env, revision, digest, image) VALUES ($g, $l, $e, $r, $d, $i)",
-                ("$g", id), ("$l", r.Lane), ("$e", r.Env), ("$r", r.Revision), ("$d", r.Digest), ("$i", r.Image));
+            Execute("INSERT INTO gate_releases (gate_id, lane, env, revision, digest, image) VALUES (@g, @l, @e, @r, @d, @i)",
+                ("@g", id), ("@l", r.Lane), ("@e", r.Env), ("@r", r.Revision), ("@d", r.Digest), ("@i", r.Image));
         }
 
         return id;
@@ -25,13 +25,13 @@ public sealed partial class StateStore
 
     /// <summary>The most recent gate run for a tag between two environments; only its verdict counts.</summary>
     public GateRecord? LatestGate(string from, string to, string tag) =>
-        Query("SELECT id, at, from_env, to_env, tag, go, evidence, voided FROM gates WHERE from_env = $f AND to_env = $to AND tag = $tag ORDER BY id DESC LIMIT 1",
+        Query("SELECT id, at, from_env, to_env, tag, go, evidence, voided FROM gates WHERE from_env = @f AND to_env = @to AND tag = @tag ORDER BY id DESC LIMIT 1",
             r => new GateRecord(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetInt32(5) == 1, r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7)),
-            ("$f", from), ("$to", to), ("$tag", tag)).FirstOrDefault();
+            ("@f", from), ("@to", to), ("@tag", tag)).FirstOrDefault();
 
     /// <summary>What a gate run checked, per lane.</summary>
     public IReadOnlyList<GateRelease> GateReleases(long gateId) =>
-        Query("SELECT lane, env, revision, digest, image FROM gate_releases WHERE gate_id = $g ORDER BY lane",
+        Query("SELECT lane, env, revision, digest, image FROM gate_releases WHERE gate_id = @g ORDER BY lane",
             r => new GateRelease(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4)),
-            ("$g", gateId));
+            ("@g", gateId));
 }

@@ -17,25 +17,25 @@ public sealed partial class StateStore
     public long BeginOperation(string actor, string? lane, string? env, string action, string? detail) => Write(() =>
     {
         var id = Scalar<long>(
-            "INSERT INTO journal (at, actor, lane, env, action, step, status, detail, pid) VALUES ($t, $a, $l, $e, $act, NULL, 'started', $d, $pid) RETURNING id",
-            ("$t", Now), ("$a", actor), ("$l", lane), ("$e", env), ("$act", action), ("$d", detail), ("$pid", Owner.Pid));
-        Execute("UPDATE journal SET operation = $id WHERE id = $id", ("$id", id));
+            "INSERT INTO journal (at, actor, lane, env, action, step, status, detail, pid) VALUES (@t, @a, @l, @e, @act, NULL, 'started', @d, @pid) RETURNING id",
+            ("@t", Now), ("@a", actor), ("@l", lane), ("@e", env), ("@act", action), ("@d", detail), ("@pid", Owner.Pid));
+        Execute("UPDATE journal SET operation = @id WHERE id = @id", ("@id", id));
         return id;
     });
 
     /// <summary>Appends a row to an operation's journal: a step before (status "started") or after it runs, or the operation's end (<paramref name="step"/> null, with its audit record).</summary>
     public long Journal(long operation, string actor, string? lane, string? env, string action, string? step, string status, string? detail, long? auditId = null) =>
         Scalar<long>(
-            "INSERT INTO journal (at, actor, lane, env, action, step, status, detail, operation, audit_id) VALUES ($t, $a, $l, $e, $act, $s, $st, $d, $op, $audit) RETURNING id",
-            ("$t", Now), ("$a", actor), ("$l", lane), ("$e", env), ("$act", action), ("$s", step), ("$st", status), ("$d", detail), ("$op", operation), ("$audit", auditId));
+            "INSERT INTO journal (at, actor, lane, env, action, step, status, detail, operation, audit_id) VALUES (@t, @a, @l, @e, @act, @s, @st, @d, @op, @audit) RETURNING id",
+            ("@t", Now), ("@a", actor), ("@l", lane), ("@e", env), ("@act", action), ("@s", step), ("@st", status), ("@d", detail), ("@op", operation), ("@audit", auditId));
 
     /// <summary>The newest rows first.</summary>
     public IReadOnlyList<JournalRecord> JournalEntries(int limit = 100) =>
-        Query($"SELECT {JournalColumns} FROM journal ORDER BY id DESC LIMIT $n", ReadJournal, ("$n", limit));
+        Query($"SELECT {JournalColumns} FROM journal ORDER BY id DESC LIMIT @n", ReadJournal, ("@n", limit));
 
     /// <summary>Every row of the operation whose end named this audit record, oldest first; empty for records no operation journaled.</summary>
     public IReadOnlyList<JournalRecord> OperationOf(long auditId) =>
-        Query($"SELECT {JournalColumns} FROM journal WHERE operation = (SELECT operation FROM journal WHERE audit_id = $a LIMIT 1) ORDER BY id", ReadJournal, ("$a", auditId));
+        Query($"SELECT {JournalColumns} FROM journal WHERE operation = (SELECT operation FROM journal WHERE audit_id = @a LIMIT 1) ORDER BY id", ReadJournal, ("@a", auditId));
 
     /// <summary>Start rows of operations that never recorded an end: still running, or stopped by a crash or a signal.</summary>
     public IReadOnlyList<JournalRecord> UnfinishedOperations() =>
@@ -48,9 +48,9 @@ public sealed partial class StateStore
 
     /// <summary>The last step journaled for an operation (what it was doing when it stopped).</summary>
     public JournalRecord? LastStep(long operation) =>
-        Query($"SELECT {JournalColumns} FROM journal WHERE operation = $op AND step IS NOT NULL ORDER BY id DESC LIMIT 1", ReadJournal, ("$op", operation)).FirstOrDefault();
+        Query($"SELECT {JournalColumns} FROM journal WHERE operation = @op AND step IS NOT NULL ORDER BY id DESC LIMIT 1", ReadJournal, ("@op", operation)).FirstOrDefault();
 
-    private static JournalRecord ReadJournal(Microsoft.Data.Sqlite.SqliteDataReader r) => new(
+    private static JournalRecord ReadJournal(System.Data.Common.DbDataReader r) => new(
         r.GetInt64(0), r.GetString(1), r.GetString(2), NullableString(r, 3), NullableString(r, 4), r.GetString(5), NullableString(r, 6), r.GetString(7),
         NullableString(r, 8), r.IsDBNull(9) ? null : r.GetInt64(9), NullableInt(r, 10), r.IsDBNull(11) ? null : r.GetInt64(11));
 }

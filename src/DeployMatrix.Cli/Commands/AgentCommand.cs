@@ -73,6 +73,8 @@ internal static class AgentCommand
     private static async Task<int> RunAsync(ParseResult result, CliContext context, CancellationToken ct)
     {
         var paths = PathsOf(result, context, out _);
-        return await AgentServer.RunAsync(paths, new AgentOptions(), context.Time, ct);
+        // The agent keeps its state where the commands keep theirs (a shared database too), so they read what it writes.
+        var location = StateSelection.Of(MatrixSource.Load(result, context), context.Env);
+        return await AgentServer.RunAsync(paths, location, new AgentOptions(), context.Time, ct);
     }
 }

@@ -7,7 +7,7 @@ using DeployMatrix.Engine.Operations;
 namespace DeployMatrix.Cli.Commands;
 
 /// <summary><c>deploymatrix history [LANE]</c> and <c>deploymatrix audit verify</c>: the hash-chained audit log and the journal behind it.</summary>
-internal static class AuditCommand
+internal static partial class AuditCommand
 {
     public static Command CreateHistory(CliContext context)
     {
@@ -36,11 +36,19 @@ internal static class AuditCommand
 
     public static Command CreateAudit(CliContext context)
     {
-        var verify = new Command("verify", "Recompute the audit log's hash chain and every receipt's hash; name the first tampered record (exit 1).");
+        var anchorOption = new Option<string?>("--anchor") { Description = "A head hash printed by 'audit anchor' earlier: the chain must still reach it, or records were removed from its end or rewritten (exit 1).", HelpName = "HASH" };
+        var verify = new Command("verify", "Recompute the audit log's hash chain and every receipt's hash (the file, else the copy the state keeps); name the first tampered record (exit 1).");
+        verify.Options.Add(anchorOption);
         verify.SetAction(result =>
         {
+            var anchor = result.GetValue(anchorOption)?.Trim();
+            if (anchor is not null && !Sha256Hex().IsMatch(anchor))
+            {
+                throw new UsageException($"--anchor: '{UntrustedText.OneLine(anchor)}' is not a head hash (64 hex digits); take one with: deploymatrix audit anchor");
+            }
+
             using var ws = WorkspaceFactory.Open(result, context);
-            var (problem, count) = new AuditOperation(ws).Verify();
+            var (problem, count) = new AuditOperation(ws).Verify(anchor);
             if (problem is not null)
             {
                 context.Out.WriteLine($"audit log broken at record #{problem.RecordId}: {problem.Reason}");
@@ -50,10 +58,30 @@ internal static class AuditCommand
             context.Out.WriteLine($"audit log intact: {count} record{(count == 1 ? "" : "s")}, every receipt unchanged");
             return 0;
         });
+        var outOption = new Option<string?>("--out") { Description = "Also write the hash to this file (kept somewhere the state's writers cannot change, it detects a truncated chain later).", HelpName = "FILE" };
+        var anchorCommand = new Command("anchor", "Print the audit log's head hash (the newest record's); 'audit verify --anchor HASH' later proves no record up to it was removed or rewritten.");
+        anchorCommand.Options.Add(outOption);
+        anchorCommand.SetAction(result =>
+        {
+            using var ws = WorkspaceFactory.Open(result, context);
+            var (id, hash) = new AuditOperation(ws).Anchor();
+            if (result.GetValue(outOption) is { } file)
+            {
+                File.WriteAllText(file, hash + "\n");
+            }
+
+            context.Out.WriteLine(hash);
+            context.Err.WriteLine($"head of the audit log: record #{id}");
+            return 0;
+        });
         var command = new Command("audit", "Check the tamper-evident audit log.");
         command.Subcommands.Add(verify);
+        command.Subcommands.Add(anchorCommand);
         return command;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[0-9a-f]{64}$")]
+    private static partial System.Text.RegularExpressions.Regex Sha256Hex();
 
     private static void Print(History history, CliContext context)
     {

@@ -9,7 +9,6 @@ using DeployMatrix.Engine.Processes;
 using DeployMatrix.Engine.Recording;
 using DeployMatrix.Engine.Workspaces;
 using DeployMatrix.Local;
-using DeployMatrix.State;
 using DeployMatrix.Core.Text;
 
 namespace DeployMatrix.Cli.Composition;
@@ -28,7 +27,7 @@ internal static class WorkspaceFactory
     {
         var paths = LocalPaths.For(matrix.BaseDirectory);
         OpenStateFolder(paths.Root);
-        var state = StateStore.Open(paths.StateDb, context.Time);
+        var state = StateSelection.Open(StateSelection.Of(matrix, context.Env), context.Time);
         var processes = new ProcessRunner(context.Time);
         var platforms = new Platforms(matrix.BaseDirectory, paths, state, processes, context);
         var verbose = result.GetValue(context.Options.Verbose);
@@ -73,9 +72,12 @@ internal static class WorkspaceFactory
         }
     }
 
-    /// <summary>The workspace of a matrix whose folder already keeps state, or null: read-only commands never create <c>.deploymatrix/</c>.</summary>
+    /// <summary>
+    /// The workspace of a matrix that keeps state already (a shared database always does), or null:
+    /// read-only commands never create <c>.deploymatrix/</c>.
+    /// </summary>
     public static Workspace? OpenExisting(Matrix matrix, ParseResult result, CliContext context) =>
-        File.Exists(LocalPaths.For(matrix.BaseDirectory).StateDb) ? Open(matrix, result, context) : null;
+        StateSelection.Of(matrix, context.Env).SqlitePath is not { } file || File.Exists(file) ? Open(matrix, result, context) : null;
 
     /// <summary>The process runner commands use outside a workspace (plan's git, the agent's launcher).</summary>
     public static IProcessRunner Processes(CliContext context) => new ProcessRunner(context.Time);

@@ -9,7 +9,8 @@ namespace DeployMatrix.Core.Loading;
 /// <summary>Turns a YAML tree into a <see cref="Matrix"/>, reporting every shape problem with its position.</summary>
 internal sealed partial class MatrixReader
 {
-    private static readonly string[] TopKeys = ["version", "matrix", "defaults", "environments", "lanes", "legacy", "gate"];
+    private static readonly string[] TopKeys = ["version", "matrix", "defaults", "environments", "lanes", "legacy", "gate", "state"];
+    private static readonly string[] StateKeys = ["url-env"];
     private static readonly string[] InfoKeys = ["title", "status", "updated", "summary"];
     private static readonly string[] DefaultsKeys = ["platform", "project", "region", "rollout", "serving", "release-tags"];
     private static readonly string[] EnvironmentKeys = ["no-traffic", "description"];
@@ -47,6 +48,7 @@ internal sealed partial class MatrixReader
         var lanes = new LaneReader(_diagnostics, defaults, environments).ReadLanes(top);
         var legacy = LegacyReader.Read(top, _diagnostics);
         var gate = GateReader.Read(top, _diagnostics);
+        var state = ReadState(top);
 
         return new Matrix
         {
@@ -57,8 +59,35 @@ internal sealed partial class MatrixReader
             Lanes = lanes,
             Legacy = legacy,
             Gate = gate,
+            State = state,
         };
     }
+
+    private StateConfig? ReadState(MapReader top)
+    {
+        if (top.Mapping("state") is not { } node)
+        {
+            return null;
+        }
+
+        var r = new MapReader(node, "'state'", _diagnostics, StateKeys);
+        var name = r.String("url-env", required: true);
+        if (name is null)
+        {
+            return null;
+        }
+
+        if (!EnvName().IsMatch(name))
+        {
+            _diagnostics.Add(r.PosOf("url-env"), "value", $"'url-env' in 'state' must name an environment variable (letters, digits, _), not '{name}'; the URL itself never goes in the matrix");
+            return null;
+        }
+
+        return new StateConfig { UrlEnv = name, Pos = r.PosOf("url-env") };
+    }
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex EnvName();
 
     private MatrixInfo ReadInfo(MapReader top)
     {

@@ -22,6 +22,9 @@ public sealed record Matrix
 
     public GateConfig? Gate { get; init; }
 
+    /// <summary>Where the release's state lives when not in <c>.deploymatrix/state.db</c>; null for that default.</summary>
+    public StateConfig? State { get; init; }
+
     public string BaseDirectory => Path.GetDirectoryName(Path.GetFullPath(SourcePath)) ?? ".";
 
     public Lane? FindLane(string name) => Lanes.FirstOrDefault(l => l.Name == name);
@@ -106,4 +109,16 @@ public sealed record CommandText(string Text, SourcePos Pos)
     public IReadOnlyList<string> Words => CommandWords.Split(Text);
 
     public override string ToString() => Text;
+}
+
+/// <summary>
+/// The matrix's <c>state:</c> section: the environment variable that holds the PostgreSQL database a team
+/// shares (team mode). The variable's value is a secret and is never read into the model.
+/// </summary>
+public sealed record StateConfig
+{
+    /// <summary>The variable's name (e.g. <c>DEPLOYMATRIX_STATE_URL</c>), a POSIX name.</summary>
+    public required string UrlEnv { get; init; }
+
+    public SourcePos Pos { get; init; }
 }

@@ -31,5 +31,9 @@ public sealed class AuditOperation(Workspace ws)
     }
 
     /// <returns>The first broken record and why, or null when the chain and every receipt are intact; and how many records there are.</returns>
-    public (AuditProblem? Problem, int Count) Verify() => (new AuditLog(ws.State).Verify(), ws.State.AuditRecords().Count);
+    /// <param name="anchor">A head hash from <c>audit anchor</c>, which the chain must still reach.</param>
+    public (AuditProblem? Problem, int Count) Verify(string? anchor = null) => (new AuditLog(ws.State).Verify(anchor), ws.State.AuditRecords().Count);
+
+    /// <summary>The chain's head: the newest record's id and its hash.</summary>
+    public (long Id, string Hash) Anchor() => new AuditLog(ws.State).Head();
 }

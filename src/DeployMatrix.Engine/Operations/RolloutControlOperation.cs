@@ -29,7 +29,7 @@ public sealed class RolloutControlOperation(Workspace ws)
         var service = await (await ws.Platforms.OpenAsync(target.Platform, ct)).GetServiceAsync(target, ct);
         var next = rollout.Shown switch
         {
-            "running" => $"driven by pid {rollout.Row.OwnerPid}; step in with: deploymatrix rollout pause|promote|abort {rollout.Lane} --env {rollout.Env}",
+            "running" => $"driven by {Driver(rollout)}; step in with: deploymatrix rollout pause|promote|abort {rollout.Lane} --env {rollout.Env}",
             "paused" or "held" or "interrupted" => $"deploymatrix rollout resume|promote|abort {rollout.Lane} --env {rollout.Env}",
             _ => null,
         };
@@ -50,7 +50,7 @@ public sealed class RolloutControlOperation(Workspace ws)
 
         if (rollout.DrivenElsewhere)
         {
-            throw new OperationException($"rollout #{rollout.Id} is running in pid {rollout.Row.OwnerPid}; nothing to resume");
+            throw new OperationException($"rollout #{rollout.Id} is running in {Driver(rollout)}; nothing to resume");
         }
 
         say($"resuming rollout #{rollout.Id} of {rollout.Lane} in {rollout.Env} at {rollout.Stage}% ({rollout.Shown}): {rollout.Stable} → {rollout.Canary}");
@@ -78,7 +78,7 @@ public sealed class RolloutControlOperation(Workspace ws)
             {
                 if (ws.Time.GetUtcNow() >= deadline)
                 {
-                    throw new OperationException($"rollout #{rollout.Id} (pid {rollout.Row.OwnerPid}) did not act on '{name}' within {AckTimeout.TotalSeconds:0}s; the request stays recorded");
+                    throw new OperationException($"rollout #{rollout.Id} ({Driver(rollout)}) did not act on '{name}' within {AckTimeout.TotalSeconds:0}s; the request stays recorded");
                 }
 
                 await Task.Delay(RolloutRunner.ControlPoll, ws.Time, ct);
@@ -107,6 +107,9 @@ public sealed class RolloutControlOperation(Workspace ws)
 
     private Rollout.Rollout Require(ResolvedTarget target) =>
         Latest(ws, target) ?? throw new OperationException($"no rollout of {target.Lane} in {target.Environment} yet; start one with: deploymatrix rollout {target.Lane} --env {target.Environment}");
+
+    /// <summary>Who drives a rollout, as people read it: <c>pid N</c>, or <c>user@host pid N</c> when the state is shared.</summary>
+    private string Driver(Rollout.Rollout rollout) => rollout.Row.OwnerPid is { } pid ? ws.State.Owner.Describe(pid) : "no process";
 
     private Rollout.Rollout Reload(Rollout.Rollout rollout) => Rollout.Rollout.From(ws.State.Rollout(rollout.Id)!, ws.State.Owner);
 

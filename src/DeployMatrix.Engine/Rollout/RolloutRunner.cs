@@ -77,7 +77,9 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
         });
         if (!claimed)
         {
-            throw new OperationException($"rollout #{rollout.Id} is {rollout.Shown}{(rollout.Row.OwnerPid is { } pid ? $" in pid {pid}" : "")} and cannot be taken over");
+            // Said as it is now: a resumer that lost a race names the one that won.
+            var now = state.Rollout(rollout.Id) is { } row ? Rollout.From(row, state.Owner) : rollout;
+            throw new OperationException($"rollout #{rollout.Id} is {now.Shown}{(now.Row.OwnerPid is { } pid ? $" in {state.Owner.Describe(pid)}" : "")} and cannot be taken over");
         }
 
         return new Run(rollout.Id, recorder.Begin("rollout", rollout.Lane, rollout.Env), request);

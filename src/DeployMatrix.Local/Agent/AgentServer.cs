@@ -19,7 +19,8 @@ namespace DeployMatrix.Local.Agent;
 /// </summary>
 public static class AgentServer
 {
-    public static async Task<int> RunAsync(LocalPaths paths, AgentOptions options, TimeProvider time, CancellationToken cancellationToken)
+    /// <param name="state">Where the state lives: <c>paths.StateDb</c>, or the shared database the commands use.</param>
+    public static async Task<int> RunAsync(LocalPaths paths, StateLocation state, AgentOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
         StateFolder.Ensure(paths.Root);
         var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
@@ -31,8 +32,8 @@ public static class AgentServer
         // threads even though the agent's proxies run with inline completions.
         builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = false);
         await using var app = builder.Build();
-        using var state = StateStore.Open(paths.StateDb, time);
-        await using var agent = new LocalAgent(paths, state, time, options);
+        using var store = StateStore.Open(state, time);
+        await using var agent = new LocalAgent(paths, store, time, options);
         Map(app, agent, token);
         await agent.ReconcileAsync(cancellationToken);
         await app.StartAsync(cancellationToken);

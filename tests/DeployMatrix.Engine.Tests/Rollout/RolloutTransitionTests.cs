@@ -308,13 +308,13 @@ public sealed class RolloutTransitionTests : IDisposable
         var paused = Engine.Rollout.Rollout.From(pausedRow, _h.State.Owner);
         var runner = new RolloutRunner(_h.Platform, _h.State, _h.Workspace.Recorder, _h.Time, _h.Reporter);
         var request = new RolloutRequest(_h.Workspace.Resolve(Lane, Env), paused.Stable, paused.Canary);
-        // Another process aborted it after this one read it as paused.
+        // Another process aborted it after this one read it as paused: the refusal says what it is now.
         _h.State.UpdateRollout(pausedRow.Id, "aborted", pausedRow.StageIndex, pausedRow.Stage, "by bob", driven: false);
 
         var raced = await Assert.ThrowsAsync<OperationException>(() => runner.ResumeAsync(paused, request, CancellationToken.None));
         var ended = await Assert.ThrowsAsync<OperationException>(() => runner.ResumeAsync(Engine.Rollout.Rollout.From(Latest()!, _h.State.Owner), request, CancellationToken.None));
 
-        Assert.Equal($"rollout #{pausedRow.Id} is paused and cannot be taken over", raced.Message);
+        Assert.Equal($"rollout #{pausedRow.Id} is aborted and cannot be taken over", raced.Message);
         Assert.Equal($"rollout #{pausedRow.Id} already ended (aborted); nothing to resume", ended.Message);
         Assert.Equal("aborted", Latest()!.Status);
     }

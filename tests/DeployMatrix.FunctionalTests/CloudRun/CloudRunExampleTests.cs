@@ -20,7 +20,7 @@ public abstract class CloudRunExampleTests : IAsyncLifetime
 
     protected Dictionary<string, string> Env { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         Google = await CloudRunDouble.StartAsync();
         Google.PollsPerOperation = 0; // polling has its own tests; here the commands are the subject

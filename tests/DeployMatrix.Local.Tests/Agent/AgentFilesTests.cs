@@ -1,5 +1,6 @@
 using DeployMatrix.Engine.Files;
 using DeployMatrix.Local.Agent;
+using DeployMatrix.State;
 using DeployMatrix.Tests.Support;
 
 namespace DeployMatrix.Local.Tests.Agent;
@@ -18,7 +19,7 @@ public sealed class AgentFilesTests
         File.CreateSymbolicLink(paths.AgentPid, victim);
         using var stop = new CancellationTokenSource();
 
-        var agent = Task.Run(() => AgentServer.RunAsync(paths, new AgentOptions(), TimeProvider.System, stop.Token));
+        var agent = Task.Run(() => AgentServer.RunAsync(paths, StateLocation.Sqlite(paths.StateDb), new AgentOptions(), TimeProvider.System, stop.Token));
         try
         {
             for (var waited = 0; !File.Exists(paths.AgentJson) && waited < 200 && !agent.IsCompleted; waited++)

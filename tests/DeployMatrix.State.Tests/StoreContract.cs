@@ -1,27 +1,40 @@
-using DeployMatrix.Tests.Support;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;
 
 namespace DeployMatrix.State.Tests;
 
-/// <summary>The state store on a real SQLite file: schema, transactions, and the rows each part of DeployMatrix keeps.</summary>
-public sealed class StoreTests : IDisposable
+/// <summary>
+/// What the state store does on every backend: schema, transactions, and the rows each part of
+/// DeployMatrix keeps. Each backend's class runs all of it against a real database (a SQLite file, a
+/// PostgreSQL server started for the run).
+/// </summary>
+public abstract partial class StoreContract : IDisposable
 {
-    private readonly TempDir _dir = new();
-    private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-11-30T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
     private readonly List<StateStore> _stores = [];
 
-    private string Db => Path.Combine(_dir.Path, "nested", "state.db");
+    protected FakeTimeProvider Time { get; } = new(DateTimeOffset.Parse("2026-11-30T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
 
-    private StateStore Open(StoreOwner? owner = null)
+    /// <summary>Where this test's state lives.</summary>
+    protected abstract StateLocation Location { get; }
+
+    /// <summary>Runs SQL on the test's database behind the store's back (what an attacker or an older build would do).</summary>
+    protected abstract void Sql(string sql);
+
+    /// <summary>A store acting for another live process (on PostgreSQL: another connection, another session).</summary>
+    protected abstract StateStore OpenProcess();
+
+    /// <summary>Ends a store's process the way a crash would; other stores see its owner gone.</summary>
+    protected abstract void Kill(StateStore store);
+
+    protected StateStore Open(StoreOwner? owner = null) => Track(StateStore.Open(Location, Time, owner));
+
+    protected StateStore Track(StateStore store)
     {
-        var store = StateStore.Open(Db, _time, owner);
         _stores.Add(store);
         return store;
     }
 
     [Fact]
-    public void Opening_CreatesTheFolderAndTheSchema_AndOpeningAgainChangesNothing()
+    public void Opening_CreatesTheSchema_AndOpeningAgainChangesNothing()
     {
         var first = Open();
         var version = first.SchemaVersion;
@@ -29,10 +42,20 @@ public sealed class StoreTests : IDisposable
 
         var second = Open();
 
-        Assert.Equal(11, version);
+        Assert.Equal(12, version);
         Assert.Equal(version, second.SchemaVersion);
         Assert.Equal(2, second.JournalEntries().Count);
-        Assert.Equal(StoreOwner.ThisProcess, second.Owner);
+    }
+
+    [Fact]
+    public void AStoreWithANewerSchema_IsRefused_WithOneLineSayingToUpgrade()
+    {
+        Open().Dispose();
+        Sql("UPDATE schema_version SET version = 99");
+
+        var e = Assert.Throws<StateStoreException>(() => Open());
+
+        Assert.Matches(@"^the state at \S+ has schema version 99, newer than this deploymatrix knows \(12\); upgrade deploymatrix to use it$", e.Message);
     }
 
     [Fact]
@@ -78,43 +101,44 @@ public sealed class StoreTests : IDisposable
     [Fact]
     public void ALock_IsHeldByItsOwner_TakenOverFromTheDead_AndReleasedOnlyByItsHolder()
     {
-        var alive = Open(new StoreOwner(1001, _ => true));
-        var other = Open(new StoreOwner(1002, pid => pid != 1003));
-        var afterDeath = Open(new StoreOwner(1004, pid => pid != 1002));
+        var alive = OpenProcess();
+        var other = OpenProcess();
+        var afterDeath = OpenProcess();
 
         Assert.Null(alive.TryLock("web/staging", "alice deploy"));
         Assert.Null(alive.TryLock("web/staging", "alice deploy again"));
-        Assert.Equal("alice deploy again (pid 1001) since 2026-11-30T10:00:00.0000000+00:00", other.TryLock("web/staging", "bob traffic"));
+        Assert.Equal($"alice deploy again ({other.Owner.Describe(alive.Owner.Pid)}) since 2026-11-30T10:00:00.0000000+00:00", other.TryLock("web/staging", "bob traffic"));
         other.Unlock("web/staging");
         Assert.NotNull(other.TryLock("web/staging", "bob traffic"));
         alive.Unlock("web/staging");
         Assert.Null(other.TryLock("web/staging", "bob traffic"));
+        Kill(other);
         Assert.Null(afterDeath.TryLock("web/staging", "carol rollback"));
-        Assert.Null(other.TryLock("api/staging", "bob traffic"));
+        Assert.Null(afterDeath.TryLock("api/staging", "carol traffic"));
     }
 
     [Fact]
     public void ARollout_IsStarted_Updated_Claimed_AndSteered()
     {
-        var driver = Open(new StoreOwner(2001, _ => true));
+        var driver = OpenProcess();
         var id = driver.StartRollout("web", "staging", "s", "c", [0, 5, 100], TimeSpan.FromSeconds(30), "running");
-        _time.Advance(TimeSpan.FromSeconds(1));
+        Time.Advance(TimeSpan.FromSeconds(1));
         driver.UpdateRollout(id, "running", 1, 5, null, driven: true);
         var running = driver.Rollout(id)!;
         driver.UpdateRollout(id, "paused", 1, 5, "paused by alice", driven: false);
         var paused = driver.LatestRollout("web", "staging")!;
-        var other = Open(new StoreOwner(2002, _ => true));
+        var other = OpenProcess();
         var refused = other.ClaimRollout(id, "running", row => row.Status != "paused");
         var claimed = other.ClaimRollout(id, "running", _ => true);
         other.RequestRolloutControl(id, "abort", "bob", "wrong build");
 
-        Assert.Equal((2001, 1, 5, 30_000L), (running.OwnerPid, running.StageIndex, running.Stage, running.WindowMs));
+        Assert.Equal((driver.Owner.Pid, 1, 5, 30_000L), (running.OwnerPid, running.StageIndex, running.Stage, running.WindowMs));
         Assert.Equal([0, 5, 100], running.Stages);
         Assert.Equal("2026-11-30T10:00:01.0000000+00:00", running.UpdatedAt);
         Assert.Equal(("paused", (int?)null, "paused by alice"), (paused.Status, paused.OwnerPid, paused.Reason));
         Assert.False(refused);
         Assert.True(claimed);
-        Assert.Equal(2002, other.Rollout(id)!.OwnerPid);
+        Assert.Equal(other.Owner.Pid, other.Rollout(id)!.OwnerPid);
         Assert.Equal(new RolloutControlRow("abort", "bob", "wrong build"), other.TakeRolloutControl(id));
         Assert.Null(other.TakeRolloutControl(id));
         Assert.Null(other.LatestRollout("api", "staging"));
@@ -123,7 +147,7 @@ public sealed class StoreTests : IDisposable
     [Fact]
     public void TheJournal_GroupsAnOperationsRows_AndFindsTheOnesThatNeverEnded()
     {
-        var store = Open(new StoreOwner(3001, _ => true));
+        var store = OpenProcess();
         var ended = store.BeginOperation("alice", "web", "staging", "deploy", "tag t1");
         store.Journal(ended, "alice", "web", "staging", "deploy", "deploy a revision", "started", null);
         var audit = store.AppendAudit((prev, at) => new AuditRecord(0, at, "alice", "deploy", "web", "staging", "{}", "succeeded", null, null, prev, "h1"));
@@ -134,7 +158,7 @@ public sealed class StoreTests : IDisposable
         Assert.Equal([ended, ended, ended], store.OperationOf(audit.Id).Select(r => r.Operation));
         Assert.Empty(store.OperationOf(audit.Id + 1));
         var unfinished = Assert.Single(store.UnfinishedOperations());
-        Assert.Equal((open, 3001, "bob"), (unfinished.Id, unfinished.Pid, unfinished.Actor));
+        Assert.Equal((open, store.Owner.Pid, "bob"), (unfinished.Id, unfinished.Pid, unfinished.Actor));
         Assert.Equal("stage 5%", store.LastStep(open)!.Step);
         Assert.Null(store.LastStep(open + 100));
     }
@@ -207,7 +231,7 @@ public sealed class StoreTests : IDisposable
     {
         var store = Open();
         var first = store.BindTag("local", "web", "v1", "sha256:aa", "local://web@sha256:aa");
-        _time.Advance(TimeSpan.FromSeconds(1));
+        Time.Advance(TimeSpan.FromSeconds(1));
         var second = store.BindTag("local", "web", "v1", "sha256:bb", "local://web@sha256:bb");
         var otherPlatform = store.BindTag("cloudrun", "web", "v1", null, "reg/web:v1");
         var go = store.RecordGate("staging", "production", "v1", go: true, "e1", [new GateRelease("web", "staging", "web-1", "sha256:aa", "local://web@sha256:aa")]);
@@ -224,25 +248,13 @@ public sealed class StoreTests : IDisposable
         Assert.Equal([new GateRelease("web", "staging", "web-1", "sha256:aa", "local://web@sha256:aa")], store.GateReleases(go));
     }
 
-    [Fact]
-    public void TheFile_IsSharedByConnections_InWalMode()
-    {
-        Open();
-        using var connection = new SqliteConnection($"Data Source={Db};Pooling=false");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA journal_mode";
-
-        Assert.Equal("wal", command.ExecuteScalar());
-    }
-
-    public void Dispose()
+    public virtual void Dispose()
     {
         foreach (var store in _stores)
         {
             store.Dispose();
         }
 
-        _dir.Dispose();
+        GC.SuppressFinalize(this);
     }
 }
