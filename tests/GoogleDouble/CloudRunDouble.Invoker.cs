@@ -88,8 +88,24 @@ public sealed partial class CloudRunDouble
             return;
         }
 
+        var token = IdToken(account, audience);
+        IdTokensMinted.Enqueue(token);
+        await context.Response.WriteAsJsonAsync(new { id_token = token });
+    }
+
+    /// <summary>
+    /// gcloud's OAuth client, the audience of the ID token <c>gcloud auth print-identity-token</c> prints for a
+    /// logged-in account; Cloud Run accepts it from a principal holding the invoker role ("Authenticating developers").
+    /// </summary>
+    public const string GcloudClientId = "32555940559.apps.googleusercontent.com";
+
+    /// <summary>What <c>gcloud auth print-identity-token</c> prints when <paramref name="email"/> is logged in: an ID token for gcloud's client, valid an hour.</summary>
+    public string GcloudIdentityToken(string email) => IdToken(email, GcloudClientId);
+
+    private string IdToken(string account, string audience)
+    {
         var now = Clock.GetUtcNow().ToUnixTimeSeconds();
-        var token = Signed(new JsonObject
+        return Signed(new JsonObject
         {
             ["iss"] = "https://accounts.google.com",
             ["aud"] = audience,
@@ -100,8 +116,6 @@ public sealed partial class CloudRunDouble
             ["iat"] = now,
             ["exp"] = now + 3600,
         });
-        IdTokensMinted.Enqueue(token);
-        await context.Response.WriteAsJsonAsync(new { id_token = token });
     }
 
     /// <summary>
@@ -188,9 +202,9 @@ public sealed partial class CloudRunDouble
             : null;
     }
 
-    /// <summary>The audiences a service accepts: its URLs and its custom audiences (Service.customAudiences).</summary>
+    /// <summary>The audiences a service accepts: its URLs, its custom audiences (Service.customAudiences) and gcloud's client.</summary>
     private static HashSet<string?> Audiences(JsonObject service) =>
-        [.. new[] { service["uri"]?.GetValue<string>() }
+        [.. new[] { service["uri"]?.GetValue<string>(), GcloudClientId }
             .Concat(service["urls"]?.AsArray().Select(u => u?.GetValue<string>()) ?? [])
             .Concat(service["customAudiences"]?.AsArray().Select(a => a?.GetValue<string>()) ?? [])];
 

@@ -51,7 +51,7 @@ internal static class WorkspaceFactory
                 {
                     context.Err.WriteLine($"  gcloud: {UntrustedText.OneLine(line.Text)}");
                 }
-            }).RunAsync),
+            }).RunAsync, new GcloudProcess(processes, matrix.BaseDirectory, context.Env).RunAsync),
             PlatformOverride = ExecutionOptions.PlatformOf(result, context),
             LockWait = TimeSpan.FromSeconds(result.GetValue(context.Options.LockWait)),
             Env = context.Env,

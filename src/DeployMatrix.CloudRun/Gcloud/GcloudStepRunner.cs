@@ -1,3 +1,4 @@
+using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using DeployMatrix.Core.Planning;
@@ -14,8 +15,22 @@ namespace DeployMatrix.CloudRun.Gcloud;
 /// output is read the way the scripts read it — images compared, the drift check's six conditions
 /// judged on the three reads. Every command run is journaled in the step's detail.
 /// </summary>
-public sealed partial class GcloudStepRunner(Func<IReadOnlyList<string>, CancellationToken, Task<ProcessResult>> run) : IStepRunner
+/// <param name="run">Runs one gcloud command (its lines may be shown as they come).</param>
+/// <param name="runQuiet">Runs a command whose output is a secret and is never shown (an identity token); default <paramref name="run"/>.</param>
+public sealed partial class GcloudStepRunner(
+    Func<IReadOnlyList<string>, CancellationToken, Task<ProcessResult>> run,
+    Func<IReadOnlyList<string>, CancellationToken, Task<ProcessResult>>? runQuiet = null) : IStepRunner
 {
+    /// <summary>
+    /// What mints an identity token from gcloud's own login, for a private service's smoke check — Google's
+    /// documented way for a developer to call a private Cloud Run service ("Authenticating developers":
+    /// <c>curl -H "Authorization: Bearer $(gcloud auth print-identity-token)" URL</c>); the caller needs
+    /// <c>roles/run.invoker</c>.
+    /// </summary>
+    public static readonly IReadOnlyList<string> PrintIdentityToken = ["gcloud", "auth", "print-identity-token"];
+
+    private AuthenticationHeaderValue? _identity;
+
     public async Task<string?> RunAsync(Step step, StepContext context, CancellationToken ct)
     {
         switch (step)
@@ -214,8 +229,30 @@ public sealed partial class GcloudStepRunner(Func<IReadOnlyList<string>, Cancell
         }
 
         return Uri.TryCreate(url.TrimEnd('/') + "/", UriKind.Absolute, out var root)
-            ? await SmokeProbe.GetAsync(new Uri(root, smoke.Path.TrimStart('/')), smoke.Expect, smoke.Contains, authorization: null, http2: false, ct)
+            ? await SmokeProbe.GetAsync(new Uri(root, smoke.Path.TrimStart('/')), smoke.Expect, smoke.Contains, authorization: null, http2: false, IdentityAsync, ct)
             : throw new PlatformException($"{Commands(smoke, context)} printed no URL ('{url}')");
+    }
+
+    /// <summary>
+    /// The caller's identity token from gcloud, minted once per command and asked for only when a service refused a
+    /// request without one. Its output is never shown or journaled; a failure names the fix.
+    /// </summary>
+    private async Task<AuthenticationHeaderValue?> IdentityAsync(CancellationToken ct)
+    {
+        if (_identity is null)
+        {
+            var result = await (runQuiet ?? run)(PrintIdentityToken, ct);
+            var token = result.Stdout.Trim();
+            if (result.ExitCode != 0 || token.Length == 0 || token.Any(char.IsWhiteSpace))
+            {
+                throw new PlatformException($"the service refused the smoke check without credentials, and '{ShellRenderer.Join(PrintIdentityToken)}' gave no identity token"
+                    + $"{(result.ExitCode != 0 ? $" (exit {result.ExitCode}: {result.LastError})" : "")}; log gcloud in with an account that holds roles/run.invoker on the service (gcloud auth login, or gcloud auth activate-service-account)");
+            }
+
+            _identity = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return _identity;
     }
 
     /// <summary>The release tags beyond the newest releases (<see cref="ReleaseTagTidy"/>), read from the service's v1 status, then removed in one update.</summary>

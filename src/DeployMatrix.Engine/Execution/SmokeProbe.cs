@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using DeployMatrix.Engine.Platform;
 
@@ -13,19 +14,19 @@ public static class SmokeProbe
     /// sent in this request's header only — never logged or reported — and .NET drops it on a redirect.
     /// </param>
     /// <param name="http2">Ask with HTTP/2 only (an h2c revision, <c>serving.protocol: h2c</c>, speaks nothing else).</param>
-    public static async Task<string> GetAsync(Uri url, int expect, string? contains, AuthenticationHeaderValue? authorization, bool http2, CancellationToken ct)
+    public static Task<string> GetAsync(Uri url, int expect, string? contains, AuthenticationHeaderValue? authorization, bool http2, CancellationToken ct) =>
+        GetAsync(url, expect, contains, authorization, http2, whenRefused: null, ct);
+
+    /// <param name="whenRefused">
+    /// Asked once, when the URL answers 401 or 403 to a request without credentials (a private Cloud Run service
+    /// refusing an unauthenticated caller): the credentials to send again with, or null to keep the refusal.
+    /// </param>
+    public static async Task<string> GetAsync(Uri url, int expect, string? contains, AuthenticationHeaderValue? authorization, bool http2,
+        Func<CancellationToken, Task<AuthenticationHeaderValue?>>? whenRefused, CancellationToken ct)
     {
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, url);
-            request.Headers.Authorization = authorization;
-            if (http2)
-            {
-                request.Version = System.Net.HttpVersion.Version20;
-                request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
-            }
-
-            using var response = await Http.SendAsync(request, ct);
+            using var response = await RefusedOnceAsync(url, authorization, http2, expect, whenRefused, ct);
             var body = await response.Content.ReadAsStringAsync(ct);
             if ((int)response.StatusCode != expect)
             {
@@ -43,5 +44,41 @@ public static class SmokeProbe
         {
             throw new PlatformException($"smoke check GET {url} failed: {e.Message}");
         }
+    }
+
+    /// <summary>The answer; a 401 or 403 to a request without credentials is asked again once with what <paramref name="whenRefused"/> gives.</summary>
+    private static async Task<HttpResponseMessage> RefusedOnceAsync(Uri url, AuthenticationHeaderValue? authorization, bool http2, int expect,
+        Func<CancellationToken, Task<AuthenticationHeaderValue?>>? whenRefused, CancellationToken ct)
+    {
+        var response = await SendAsync(url, authorization, http2, ct);
+        if (response.StatusCode is not (HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden) || authorization is not null || expect is 401 or 403 || whenRefused is null)
+        {
+            return response;
+        }
+
+        AuthenticationHeaderValue? credentials;
+        using (response)
+        {
+            credentials = await whenRefused(ct);
+            if (credentials is null)
+            {
+                throw new PlatformException($"smoke check GET {url.AbsolutePath} answered {(int)response.StatusCode}, expected {expect}: the service lets in only callers with credentials");
+            }
+        }
+
+        return await SendAsync(url, credentials, http2, ct);
+    }
+
+    private static async Task<HttpResponseMessage> SendAsync(Uri url, AuthenticationHeaderValue? authorization, bool http2, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Authorization = authorization;
+        if (http2)
+        {
+            request.Version = System.Net.HttpVersion.Version20;
+            request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        }
+
+        return await Http.SendAsync(request, ct);
     }
 }

@@ -50,5 +50,28 @@ public sealed class SmokeProbeTests : IAsyncLifetime
         Assert.Equal(["GET /moved auth=Bearer id-token-for-the-service", "GET /readyz auth="], _web.Requests);
     }
 
+    [Fact]
+    public async Task ARefusal_IsAskedAgainOnceWithTheCredentialsGivenThen_AndNeverWhenNoneAreGiven()
+    {
+        _web.Answers["/private"] = (403, "forbidden", null);
+        var asked = 0;
+        Task<AuthenticationHeaderValue?> Mint(CancellationToken ct)
+        {
+            asked++;
+            return Task.FromResult<AuthenticationHeaderValue?>(new AuthenticationHeaderValue("Bearer", "identity"));
+        }
+
+        var refusedTwice = await Assert.ThrowsAsync<PlatformException>(() => SmokeProbe.GetAsync(Url("/private"), 200, null, null, http2: false, Mint, CancellationToken.None));
+        var nothingToSend = await Assert.ThrowsAsync<PlatformException>(() =>
+            SmokeProbe.GetAsync(Url("/private"), 200, null, null, http2: false, _ => Task.FromResult<AuthenticationHeaderValue?>(null), CancellationToken.None));
+        var expected = await SmokeProbe.GetAsync(Url("/private"), 403, null, null, http2: false, Mint, CancellationToken.None);
+
+        Assert.Equal(1, asked); // not for the second refusal, nor where 403 is what the check expects
+        Assert.Equal(["GET /private auth=", "GET /private auth=Bearer identity", "GET /private auth=", "GET /private auth="], _web.Requests);
+        Assert.Equal("smoke check GET /private answered 403, expected 200", refusedTwice.Message);
+        Assert.Equal("smoke check GET /private answered 403, expected 200: the service lets in only callers with credentials", nothingToSend.Message);
+        Assert.Equal("GET /private → 403", expected);
+    }
+
     private Uri Url(string path) => new(_web.Url, path);
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DeployMatrix.CloudRun.Gcloud;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Tests.GoogleDouble;
 using DeployMatrix.Tests.Support;
@@ -218,6 +219,46 @@ public sealed class GcloudExecutorTests : IAsyncLifetime
         }
 
         Assert.True(File.Exists(Path.Combine(State, $"running-{job}")), $"the deploy never started the migration\n{cli.Out}\n{cli.Err}");
+    }
+
+    [Fact]
+    public void APrivateService_IsSmokeChecked_WithGcloudsIdentityToken_WhichNoOutputOrReceiptShows()
+    {
+        // runtime-staging requires an invoker: the account gcloud is logged in with holds the role.
+        const string Name = "projects/openagentsgemini/locations/us-central1/services/runtime-staging";
+        _app.AddService("openagentsgemini", "us-central1", "runtime-staging", $"{Registry}/runtime/runtime:aaa1111");
+        _app.MakePrivate(Name, "user:dev@example.com");
+        File.WriteAllText(Path.Combine(State, "url-runtime-staging"), _app.Service(Name)["uri"]!.GetValue<string>());
+        var token = _app.GcloudIdentityToken("dev@example.com");
+        File.WriteAllText(Path.Combine(State, "identity-token"), token + "\n");
+
+        var run = Cli("deploy", "runtime", "--env", "staging", "--tag", "bbb2222", "--executor", "gcloud", "--verbose");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        // Each smoke path was refused once without credentials, then answered for the logged-in account.
+        Assert.Equal(["/healthz", "/healthz", "/readyz", "/readyz"], _app.AppRequests.Select(r => r.Path));
+        Assert.Equal([403, null, 403, null], _app.AppRequests.Select(r => r.Refused));
+        Assert.Equal(["user:dev@example.com", "user:dev@example.com"], _app.AppRequests.Where(r => r.Refused is null).Select(r => r.Invoker));
+        Assert.Single(Calls(), c => c.SequenceEqual(GcloudStepRunner.PrintIdentityToken)); // minted once for the command
+        var written = string.Join("\n", Directory.GetFiles(Path.Combine(_dir.Path, ".deploymatrix"), "*", SearchOption.AllDirectories)
+            .Where(f => !f.EndsWith(".db", StringComparison.Ordinal) && !f.Contains("-wal", StringComparison.Ordinal)).Select(File.ReadAllText));
+        Assert.DoesNotContain(token, run.Out + run.Err + written, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void APrivateService_WithoutAnIdentityTokenFromGcloud_FailsTheSmokeCheck_NamingTheFix()
+    {
+        const string Name = "projects/openagentsgemini/locations/us-central1/services/runtime-staging";
+        _app.AddService("openagentsgemini", "us-central1", "runtime-staging", $"{Registry}/runtime/runtime:aaa1111");
+        _app.MakePrivate(Name, "user:dev@example.com");
+        File.WriteAllText(Path.Combine(State, "url-runtime-staging"), _app.Service(Name)["uri"]!.GetValue<string>());
+
+        var run = Cli("deploy", "runtime", "--env", "staging", "--tag", "bbb2222", "--executor", "gcloud");
+
+        Assert.True(run.ExitCode == 1, run.ToString());
+        Assert.Contains("the service refused the smoke check without credentials, and 'gcloud auth print-identity-token' gave no identity token", run.Err, StringComparison.Ordinal);
+        Assert.Contains("holds roles/run.invoker", run.Err, StringComparison.Ordinal);
+        Assert.Equal("runtime-staging-00001-abc=100", Read("traffic-runtime-staging")); // the new revision took no traffic
     }
 
     private CliRun Cli(params string[] args) => CliRun.Invoke(_dir.Path, _env, args);
