@@ -224,11 +224,7 @@ public sealed class GcloudExecutorTests : IAsyncLifetime
     [Fact]
     public void APrivateService_IsSmokeChecked_WithGcloudsIdentityToken_WhichNoOutputOrReceiptShows()
     {
-        // runtime-staging requires an invoker: the account gcloud is logged in with holds the role.
-        const string Name = "projects/openagentsgemini/locations/us-central1/services/runtime-staging";
-        _app.AddService("openagentsgemini", "us-central1", "runtime-staging", $"{Registry}/runtime/runtime:aaa1111");
-        _app.MakePrivate(Name, "user:dev@example.com");
-        File.WriteAllText(Path.Combine(State, "url-runtime-staging"), _app.Service(Name)["uri"]!.GetValue<string>());
+        PrivateRuntimeStaging();
         var token = _app.GcloudIdentityToken("dev@example.com");
         File.WriteAllText(Path.Combine(State, "identity-token"), token + "\n");
 
@@ -248,10 +244,7 @@ public sealed class GcloudExecutorTests : IAsyncLifetime
     [Fact]
     public void APrivateService_WithoutAnIdentityTokenFromGcloud_FailsTheSmokeCheck_NamingTheFix()
     {
-        const string Name = "projects/openagentsgemini/locations/us-central1/services/runtime-staging";
-        _app.AddService("openagentsgemini", "us-central1", "runtime-staging", $"{Registry}/runtime/runtime:aaa1111");
-        _app.MakePrivate(Name, "user:dev@example.com");
-        File.WriteAllText(Path.Combine(State, "url-runtime-staging"), _app.Service(Name)["uri"]!.GetValue<string>());
+        PrivateRuntimeStaging();
 
         var run = Cli("deploy", "runtime", "--env", "staging", "--tag", "bbb2222", "--executor", "gcloud");
 
@@ -259,6 +252,15 @@ public sealed class GcloudExecutorTests : IAsyncLifetime
         Assert.Contains("the service refused the smoke check without credentials, and 'gcloud auth print-identity-token' gave no identity token", run.Err, StringComparison.Ordinal);
         Assert.Contains("holds roles/run.invoker", run.Err, StringComparison.Ordinal);
         Assert.Equal("runtime-staging-00001-abc=100", Read("traffic-runtime-staging")); // the new revision took no traffic
+    }
+
+    /// <summary>runtime-staging as a service in the double that requires an invoker: only dev@example.com holds the role.</summary>
+    private void PrivateRuntimeStaging()
+    {
+        const string Name = "projects/openagentsgemini/locations/us-central1/services/runtime-staging";
+        _app.AddService("openagentsgemini", "us-central1", "runtime-staging", $"{Registry}/runtime/runtime:aaa1111");
+        _app.MakePrivate(Name, "user:dev@example.com");
+        File.WriteAllText(Path.Combine(State, "url-runtime-staging"), _app.Service(Name)["uri"]!.GetValue<string>());
     }
 
     private CliRun Cli(params string[] args) => CliRun.Invoke(_dir.Path, _env, args);
