@@ -1,5 +1,6 @@
 using DeployMatrix.Core.Diagnostics;
 using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Naming;
 using DeployMatrix.Core.Validation;
 using DeployMatrix.Core.Yaml;
 
@@ -97,7 +98,7 @@ internal sealed class LaneReader
             Probe = ReadPath(r, "probe") ?? "/readyz",
             Smoke = ReadSmoke(r),
             Runbooks = r.FileList("runbooks"),
-            Env = r.StringMap("env"),
+            Env = Variables(r),
             Run = r.String("run") is { } run ? new CommandText(run, r.PosOf("run")) : null,
             Pos = pos,
         };
@@ -130,7 +131,11 @@ internal sealed class LaneReader
 
             var r = new MapReader(body, $"target '{env}' of lane '{laneName}'", _diagnostics, TargetKeys);
             var service = r.String("service") ?? laneName;
-            MatrixReader.CheckName(service, r.PosOf("service"), "service", _diagnostics);
+            if (ResourceNames.Service(service) is { } badService)
+            {
+                _diagnostics.Add(r.PosOf("service"), "name", $"service name '{service}' of target '{env}' of lane '{laneName}' {badService}");
+            }
+
             var image = r.String("image");
             if (image is not null && !image.Contains(Lane.TagPlaceholder, StringComparison.Ordinal))
             {
@@ -145,9 +150,9 @@ internal sealed class LaneReader
                 Region = MatrixReader.CheckProjectAndRegion(r, "region", _diagnostics) ?? _defaults.Region,
                 Service = service,
                 Image = image,
-                Job = r.String("job") is { } job && MatrixReader.CheckName(job, r.PosOf("job"), "job", _diagnostics) ? job : null,
+                Job = JobName(r),
                 Port = (int?)r.Integer("port", 1, 65535),
-                Env = r.StringMap("env"),
+                Env = Variables(r),
                 Pos = pair.Key.Pos,
             });
         }
@@ -208,12 +213,43 @@ internal sealed class LaneReader
 
     private static MigrationConfig ReadMigration(MapReader r) => new()
     {
-        Job = r.String("job") is { } job && MatrixReader.CheckName(job, r.PosOf("job"), "job", r.Diagnostics) ? job : null,
+        Job = JobName(r),
         Mandatory = r.Bool("mandatory") ?? false,
         Command = r.String("command") is { } command ? new CommandText(command, r.PosOf("command")) : null,
         Entrypoint = r.String("entrypoint"),
         Pos = r.Pos,
     };
+
+    /// <summary>A migration job's name (<see cref="ResourceNames.Job"/>), or null (with a diagnostic) when it breaks the rule.</summary>
+    private static string? JobName(MapReader r)
+    {
+        if (r.String("job") is not { } job)
+        {
+            return null;
+        }
+
+        if (ResourceNames.Job(job) is { } problem)
+        {
+            r.Diagnostics.Add(r.PosOf("job"), "name", $"job name '{job}' in {r.Context} {problem}");
+            return null;
+        }
+
+        return job;
+    }
+
+    /// <summary>The <c>env</c> mapping, each variable's name held to <see cref="ResourceNames.Variable"/> at its key.</summary>
+    private static IReadOnlyDictionary<string, string> Variables(MapReader r)
+    {
+        foreach (var pair in (r.Node("env") as YMapping)?.Pairs ?? [])
+        {
+            if (ResourceNames.Variable(pair.Key.Value) is { } problem)
+            {
+                r.Diagnostics.Add(pair.Key.Pos, "name", $"variable '{pair.Key.Value}' in 'env' of {r.Context} {problem}");
+            }
+        }
+
+        return r.StringMap("env");
+    }
 
     private List<SmokeCheck> ReadSmoke(MapReader lane)
     {
