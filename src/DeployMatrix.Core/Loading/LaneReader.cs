@@ -10,9 +10,7 @@ namespace DeployMatrix.Core.Loading;
 internal sealed class LaneReader
 {
     private static readonly string[] LaneKeys =
-        ["kind", "status", "description", "image", "build", "targets", "migration", "rollout", "serving", "release-tags", "probe", "smoke", "runbooks", "env", "run"];
-
-    private static readonly string[] TargetKeys = ["platform", "project", "region", "service", "image", "job", "port", "env"];
+        ["kind", "status", "description", "image", "build", "environments", "targets", "traffic", "migration", "rollout", "serving", "release-tags", "probe", "smoke", "runbooks", "env", "run"];
     private static readonly string[] BuildKeys = ["cloudbuild", "local"];
     private static readonly string[] CloudBuildKeys = ["config", "substitutions"];
     private static readonly string[] LocalBuildKeys = ["command", "artifact"];
@@ -76,6 +74,8 @@ internal sealed class LaneReader
             _diagnostics.Add(r.PosOf("image"), "image-tag", $"image of lane '{name}' must contain the {Lane.TagPlaceholder} placeholder (e.g. …/{name}:{Lane.TagPlaceholder})");
         }
 
+        var (targets, environments) = new TargetReader(_diagnostics, _defaults, _environments).Read(r, name);
+
         return new Lane
         {
             Name = name,
@@ -84,7 +84,9 @@ internal sealed class LaneReader
             Description = r.String("description"),
             Image = image,
             Build = r.Mapping("build") is { } build ? ReadBuild(new MapReader(build, $"'build' of lane '{name}'", _diagnostics, BuildKeys)) : null,
-            Targets = ReadTargets(r, name),
+            Targets = targets,
+            Environments = environments,
+            Traffic = r.Enum("traffic", TrafficPolicies.ByName),
             Migration = r.Mapping("migration") is { } migration ? ReadMigration(new MapReader(migration, $"'migration' of lane '{name}'", _diagnostics, MigrationKeys)) : null,
             Rollout = r.Mapping("rollout") is { } rollout
                 ? RolloutReader.Read(new MapReader(rollout, $"'rollout' of lane '{name}'", _diagnostics, RolloutReader.Keys), _defaults.Rollout)
@@ -102,62 +104,6 @@ internal sealed class LaneReader
             Run = r.String("run") is { } run ? new CommandText(run, r.PosOf("run")) : null,
             Pos = pos,
         };
-    }
-
-    private List<Target> ReadTargets(MapReader lane, string laneName)
-    {
-        var targets = new List<Target>();
-        if (lane.Mapping("targets") is not { } map)
-        {
-            return targets;
-        }
-
-        foreach (var pair in map.Pairs)
-        {
-            var env = pair.Key.Value;
-            if (!_environments.Any(e => e.Name == env))
-            {
-                _diagnostics.Add(pair.Key.Pos, "unknown-env", $"lane '{laneName}' has a target for environment '{env}', which 'environments' does not list{DidYouMean.Hint(env, _environments.Select(e => e.Name))}");
-                continue;
-            }
-
-            // An empty target ("staging:") takes every value from the lane and the defaults.
-            var body = pair.Value as YMapping ?? new YMapping(pair.Value.Pos, []);
-            if (pair.Value is not YMapping and not YScalar { IsNull: true })
-            {
-                _diagnostics.Add(pair.Value.Pos, "type", $"target '{env}' of lane '{laneName}' must be a mapping, not {pair.Value.Describe()}");
-                continue;
-            }
-
-            var r = new MapReader(body, $"target '{env}' of lane '{laneName}'", _diagnostics, TargetKeys);
-            var service = r.String("service") ?? laneName;
-            if (ResourceNames.Service(service) is { } badService)
-            {
-                _diagnostics.Add(r.PosOf("service"), "name", $"service name '{service}' of target '{env}' of lane '{laneName}' {badService}");
-            }
-
-            var image = r.String("image");
-            if (image is not null && !image.Contains(Lane.TagPlaceholder, StringComparison.Ordinal))
-            {
-                _diagnostics.Add(r.PosOf("image"), "image-tag", $"image of target '{env}' of lane '{laneName}' must contain the {Lane.TagPlaceholder} placeholder");
-            }
-
-            targets.Add(new Target
-            {
-                Environment = env,
-                Platform = r.Enum("platform", MatrixReader.Platforms) ?? _defaults.Platform,
-                Project = MatrixReader.CheckProjectAndRegion(r, "project", _diagnostics) ?? _defaults.Project,
-                Region = MatrixReader.CheckProjectAndRegion(r, "region", _diagnostics) ?? _defaults.Region,
-                Service = service,
-                Image = image,
-                Job = JobName(r),
-                Port = (int?)r.Integer("port", 1, 65535),
-                Env = Variables(r),
-                Pos = pair.Key.Pos,
-            });
-        }
-
-        return targets;
     }
 
     private BuildConfig ReadBuild(MapReader r)
@@ -221,7 +167,7 @@ internal sealed class LaneReader
     };
 
     /// <summary>A migration job's name (<see cref="ResourceNames.Job"/>), or null (with a diagnostic) when it breaks the rule.</summary>
-    private static string? JobName(MapReader r)
+    internal static string? JobName(MapReader r)
     {
         if (r.String("job") is not { } job)
         {
@@ -238,7 +184,7 @@ internal sealed class LaneReader
     }
 
     /// <summary>The <c>env</c> mapping, each variable's name held to <see cref="ResourceNames.Variable"/> at its key.</summary>
-    private static IReadOnlyDictionary<string, string> Variables(MapReader r)
+    internal static IReadOnlyDictionary<string, string> Variables(MapReader r)
     {
         foreach (var pair in (r.Node("env") as YMapping)?.Pairs ?? [])
         {

@@ -14,7 +14,7 @@ internal sealed partial class MatrixReader
     private static readonly string[] StateKeys = ["url-env"];
     private static readonly string[] InfoKeys = ["title", "status", "updated", "summary"];
     private static readonly string[] DefaultsKeys = ["platform", "project", "region", "rollout", "serving", "release-tags"];
-    private static readonly string[] EnvironmentKeys = ["no-traffic", "description"];
+    private static readonly string[] EnvironmentKeys = ["traffic", "no-traffic", "description"];
 
     internal static readonly IReadOnlyDictionary<string, PlatformKind> Platforms = PlatformNames.ByName;
 
@@ -177,7 +177,7 @@ internal sealed partial class MatrixReader
                     if (pair.Value is YMapping body)
                     {
                         var r = new MapReader(body, $"environment '{pair.Key.Value}'", _diagnostics, EnvironmentKeys);
-                        config = config with { NoTraffic = r.Bool("no-traffic") ?? false, Description = r.String("description") };
+                        config = config with { Traffic = ReadTraffic(r), Description = r.String("description") };
                     }
                     else if (pair.Value is not YScalar { IsNull: true })
                     {
@@ -199,6 +199,19 @@ internal sealed partial class MatrixReader
         }
 
         return result;
+    }
+
+    /// <summary>An environment's default traffic policy: <c>traffic</c>, or the older <c>no-traffic: true</c> — one of them.</summary>
+    private TrafficPolicy ReadTraffic(MapReader r)
+    {
+        var policy = r.Enum("traffic", TrafficPolicies.ByName);
+        var noTraffic = r.Bool("no-traffic");
+        if (policy is not null && noTraffic is not null)
+        {
+            _diagnostics.Add(r.PosOf("no-traffic"), "traffic", $"{r.Context} gives both 'traffic' and 'no-traffic'; keep 'traffic: {TrafficPolicies.Name(policy.Value)}' and remove 'no-traffic'");
+        }
+
+        return policy ?? (noTraffic == true ? TrafficPolicy.NoTraffic : TrafficPolicy.Immediate);
     }
 
     private void AddUnique(List<EnvironmentConfig> list, EnvironmentConfig env, SourcePos pos)

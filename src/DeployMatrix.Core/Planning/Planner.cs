@@ -144,11 +144,17 @@ public static class Planner
 
         steps.Add(new RemoveTrafficTags(where, target.ReleaseTags.Keep));
         steps.Add(new WriteReceipt(where, "deploy", image));
-        var notes = target.NoTraffic
-            ? new[] { $"'{target.Environment}' deploys take no traffic; move it with: rollout {target.Lane} --env {target.Environment}" }
-            : [];
-        return Success(target, request, PlanAction.Deploy, steps, notes);
+        return Success(target, request, PlanAction.Deploy, steps, DeployNotes(target, request));
     }
+
+    /// <summary>What a reader of a deploy plan should know about its traffic: where it stays, and how it moves on.</summary>
+    private static string[] DeployNotes(ResolvedTarget target, PlanRequest request) => target.Traffic switch
+    {
+        TrafficPolicy.Rollout => [$"{target.Lane} goes out in '{target.Environment}' by rollout (traffic: rollout): the deploy takes no traffic; continue with: rollout {target.Lane} --env {target.Environment} (or deploy and roll out under one lock: rollout {target.Lane} --env {target.Environment} --tag {request.Tag})"],
+        TrafficPolicy.NoTraffic => [$"'{target.Environment}' deploys of {target.Lane} take no traffic (traffic: no-traffic); move it with: rollout {target.Lane} --env {target.Environment}, or traffic {target.Lane} --env {target.Environment} --to REV=PCT,…"],
+        _ when request.NoTraffic => [$"--no-traffic: this deploy takes no traffic, though {target.Lane} in '{target.Environment}' otherwise takes all of it once the checks pass (traffic: immediate)"],
+        _ => [],
+    };
 
     /// <summary>
     /// A rollout as its runner walks it: with a tag, the deploy of the canary with no traffic first; then per stage
