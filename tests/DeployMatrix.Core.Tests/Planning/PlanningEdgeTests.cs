@@ -1,4 +1,3 @@
-using DeployMatrix.Core.Loading;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Planning;
 
@@ -200,20 +199,5 @@ public sealed class PlanningEdgeTests
         return result.Plan!;
     }
 
-    private static Matrix Load()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), $"dm-edges-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, "cloudbuild.yaml"), "steps: [{ name: gcr.io/cloud-builders/docker, args: [build, --build-arg, \"ORDER=$_A $_M $_Z\", -t, \"api:$_TAG\", .] }]\n");
-        try
-        {
-            var loaded = MatrixLoader.Parse(Path.Combine(dir, "deploymatrix.yaml"), Yaml);
-            Assert.True(loaded.Matrix is not null, string.Join("\n", loaded.Diagnostics));
-            return loaded.Matrix!;
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
+    private static Matrix Load() => InlineMatrix.Load(Yaml, "steps: [{ name: gcr.io/cloud-builders/docker, args: [build, --build-arg, \"ORDER=$_A $_M $_Z\", -t, \"api:$_TAG\", .] }]\n");
 }

@@ -1,4 +1,3 @@
-using DeployMatrix.Core.Loading;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Planning;
 using DeployMatrix.Core.Rendering;
@@ -147,20 +146,5 @@ public sealed class TrafficPolicyTests
     private static string Shell(string lane, string env) =>
         ShellRenderer.Render(Planner.Plan(Matrix, new PlanRequest { Lane = lane, Environment = env, Tag = "t1" }).Plan!);
 
-    private static Matrix Load()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), $"dm-policies-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, "cloudbuild.yaml"), "steps: [{ name: gcr.io/cloud-builders/docker, args: [build, -t, \"img:$_TAG\", .] }]\n");
-        try
-        {
-            var loaded = MatrixLoader.Parse(Path.Combine(dir, "deploymatrix.yaml"), Yaml);
-            Assert.True(loaded.Matrix is not null, string.Join("\n", loaded.Diagnostics));
-            return loaded.Matrix!;
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
+    private static Matrix Load() => InlineMatrix.Load(Yaml, "steps: [{ name: gcr.io/cloud-builders/docker, args: [build, -t, \"img:$_TAG\", .] }]\n");
 }
