@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Rehearses the seed's release on this machine with the local platform: builds the example services,
 # deploys the runtime (with its mandatory migration) and the control service to staging, runs the
-# release gate, deploys to production with no traffic, moves production to 100%, and prints the status.
+# release gate, deploys to production — the runtime takes its traffic once migrated and smoke-checked
+# (traffic: immediate), the control service none — moves the control service to 100%, and prints the status.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 dm() { ../../deploymatrix --platform local "$@"; }
@@ -18,9 +19,8 @@ dm gate --from staging --to production
 for lane in runtime openagents-control-service; do
   dm deploy "$lane" --env production
 done
-for lane in runtime openagents-control-service; do
-  dm traffic "$lane" --env production --to LATEST=100
-done
+# The control service goes out by rollout (traffic: rollout); a rehearsal moves it at once.
+dm traffic openagents-control-service --env production --to LATEST=100
 dm status
 echo
 echo "Try: curl -s http://127.0.0.1:18080/api/v1/control/status"

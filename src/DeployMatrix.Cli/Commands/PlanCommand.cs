@@ -33,9 +33,11 @@ internal static class PlanCommand
 
         public Option<string?> Canary { get; } = new("--canary") { Description = "For set-traffic: the canary revision (default: the latest ready revision).", HelpName = "REV" };
 
+        public Option<bool> NoTraffic { get; } = new("--no-traffic") { Description = "For deploy: leave traffic where it is whatever the target's traffic policy says, as deploy --no-traffic." };
+
         public Option<string> Format { get; } = new("--format") { Description = "text: numbered steps; shell: the exact commands the executor runs (gcloud for Cloud Run).", HelpName = "text|shell", DefaultValueFactory = _ => "text" };
 
-        public Option[] All => [Env, Tag, Action, Percent, Stable, Canary, Format];
+        public Option[] All => [Env, Tag, Action, Percent, Stable, Canary, NoTraffic, Format];
     }
 
     public static Command Create(CliContext context)
@@ -70,6 +72,7 @@ internal static class PlanCommand
             Percent = result.GetValue(o.Percent),
             Stable = result.GetValue(o.Stable),
             Canary = result.GetValue(o.Canary),
+            NoTraffic = result.GetValue(o.NoTraffic),
             Args = result.GetValue(o.Args) ?? [],
             Platform = ExecutionOptions.PlatformOf(result, context), // the global --platform: plan as the commands would run
         };

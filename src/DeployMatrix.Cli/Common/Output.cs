@@ -13,11 +13,16 @@ internal sealed class ConsoleReporter(TextWriter output) : IExecutionReporter
         output.WriteLine(outcome.Ok ? $"ok{(outcome.Detail is null ? "" : $" ({outcome.Detail})")}" : outcome.Cancelled ? "CANCELLED" : "FAILED");
 }
 
-/// <summary>How a plan verb's result reads: its receipt, then its error as one line; its exit code.</summary>
+/// <summary>How a plan verb's result reads: its notes, its receipt, then its error as one line; its exit code.</summary>
 internal static class PlanOutput
 {
     public static int Print(ExecutionResult outcome, CliContext context)
     {
+        foreach (var note in outcome.Notes)
+        {
+            context.Out.WriteLine($"note: {note}");
+        }
+
         if (outcome.ReceiptPath is { } receipt)
         {
             context.Out.WriteLine($"receipt: {MatrixSource.Display(receipt, context)}");

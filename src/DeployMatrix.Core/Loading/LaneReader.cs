@@ -1,5 +1,6 @@
 using DeployMatrix.Core.Diagnostics;
 using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Naming;
 using DeployMatrix.Core.Validation;
 using DeployMatrix.Core.Yaml;
 
@@ -9,9 +10,7 @@ namespace DeployMatrix.Core.Loading;
 internal sealed class LaneReader
 {
     private static readonly string[] LaneKeys =
-        ["kind", "status", "description", "image", "build", "targets", "migration", "rollout", "serving", "release-tags", "probe", "smoke", "runbooks", "env", "run"];
-
-    private static readonly string[] TargetKeys = ["platform", "project", "region", "service", "image", "job", "port", "env"];
+        ["kind", "status", "description", "image", "build", "environments", "targets", "traffic", "migration", "rollout", "serving", "release-tags", "probe", "smoke", "runbooks", "env", "run"];
     private static readonly string[] BuildKeys = ["cloudbuild", "local"];
     private static readonly string[] CloudBuildKeys = ["config", "substitutions"];
     private static readonly string[] LocalBuildKeys = ["command", "artifact"];
@@ -75,6 +74,8 @@ internal sealed class LaneReader
             _diagnostics.Add(r.PosOf("image"), "image-tag", $"image of lane '{name}' must contain the {Lane.TagPlaceholder} placeholder (e.g. …/{name}:{Lane.TagPlaceholder})");
         }
 
+        var (targets, environments) = new TargetReader(_diagnostics, _defaults, _environments).Read(r, name);
+
         return new Lane
         {
             Name = name,
@@ -83,7 +84,9 @@ internal sealed class LaneReader
             Description = r.String("description"),
             Image = image,
             Build = r.Mapping("build") is { } build ? ReadBuild(new MapReader(build, $"'build' of lane '{name}'", _diagnostics, BuildKeys)) : null,
-            Targets = ReadTargets(r, name),
+            Targets = targets,
+            Environments = environments,
+            Traffic = r.Enum("traffic", TrafficPolicies.ByName),
             Migration = r.Mapping("migration") is { } migration ? ReadMigration(new MapReader(migration, $"'migration' of lane '{name}'", _diagnostics, MigrationKeys)) : null,
             Rollout = r.Mapping("rollout") is { } rollout
                 ? RolloutReader.Read(new MapReader(rollout, $"'rollout' of lane '{name}'", _diagnostics, RolloutReader.Keys), _defaults.Rollout)
@@ -97,62 +100,10 @@ internal sealed class LaneReader
             Probe = ReadPath(r, "probe") ?? "/readyz",
             Smoke = ReadSmoke(r),
             Runbooks = r.FileList("runbooks"),
-            Env = r.StringMap("env"),
+            Env = Variables(r),
             Run = r.String("run") is { } run ? new CommandText(run, r.PosOf("run")) : null,
             Pos = pos,
         };
-    }
-
-    private List<Target> ReadTargets(MapReader lane, string laneName)
-    {
-        var targets = new List<Target>();
-        if (lane.Mapping("targets") is not { } map)
-        {
-            return targets;
-        }
-
-        foreach (var pair in map.Pairs)
-        {
-            var env = pair.Key.Value;
-            if (!_environments.Any(e => e.Name == env))
-            {
-                _diagnostics.Add(pair.Key.Pos, "unknown-env", $"lane '{laneName}' has a target for environment '{env}', which 'environments' does not list{DidYouMean.Hint(env, _environments.Select(e => e.Name))}");
-                continue;
-            }
-
-            // An empty target ("staging:") takes every value from the lane and the defaults.
-            var body = pair.Value as YMapping ?? new YMapping(pair.Value.Pos, []);
-            if (pair.Value is not YMapping and not YScalar { IsNull: true })
-            {
-                _diagnostics.Add(pair.Value.Pos, "type", $"target '{env}' of lane '{laneName}' must be a mapping, not {pair.Value.Describe()}");
-                continue;
-            }
-
-            var r = new MapReader(body, $"target '{env}' of lane '{laneName}'", _diagnostics, TargetKeys);
-            var service = r.String("service") ?? laneName;
-            MatrixReader.CheckName(service, r.PosOf("service"), "service", _diagnostics);
-            var image = r.String("image");
-            if (image is not null && !image.Contains(Lane.TagPlaceholder, StringComparison.Ordinal))
-            {
-                _diagnostics.Add(r.PosOf("image"), "image-tag", $"image of target '{env}' of lane '{laneName}' must contain the {Lane.TagPlaceholder} placeholder");
-            }
-
-            targets.Add(new Target
-            {
-                Environment = env,
-                Platform = r.Enum("platform", MatrixReader.Platforms) ?? _defaults.Platform,
-                Project = MatrixReader.CheckProjectAndRegion(r, "project", _diagnostics) ?? _defaults.Project,
-                Region = MatrixReader.CheckProjectAndRegion(r, "region", _diagnostics) ?? _defaults.Region,
-                Service = service,
-                Image = image,
-                Job = r.String("job") is { } job && MatrixReader.CheckName(job, r.PosOf("job"), "job", _diagnostics) ? job : null,
-                Port = (int?)r.Integer("port", 1, 65535),
-                Env = r.StringMap("env"),
-                Pos = pair.Key.Pos,
-            });
-        }
-
-        return targets;
     }
 
     private BuildConfig ReadBuild(MapReader r)
@@ -208,12 +159,43 @@ internal sealed class LaneReader
 
     private static MigrationConfig ReadMigration(MapReader r) => new()
     {
-        Job = r.String("job") is { } job && MatrixReader.CheckName(job, r.PosOf("job"), "job", r.Diagnostics) ? job : null,
+        Job = JobName(r),
         Mandatory = r.Bool("mandatory") ?? false,
         Command = r.String("command") is { } command ? new CommandText(command, r.PosOf("command")) : null,
         Entrypoint = r.String("entrypoint"),
         Pos = r.Pos,
     };
+
+    /// <summary>A migration job's name (<see cref="ResourceNames.Job"/>), or null (with a diagnostic) when it breaks the rule.</summary>
+    internal static string? JobName(MapReader r)
+    {
+        if (r.String("job") is not { } job)
+        {
+            return null;
+        }
+
+        if (ResourceNames.Job(job) is { } problem)
+        {
+            r.Diagnostics.Add(r.PosOf("job"), "name", $"job name '{job}' in {r.Context} {problem}");
+            return null;
+        }
+
+        return job;
+    }
+
+    /// <summary>The <c>env</c> mapping, each variable's name held to <see cref="ResourceNames.Variable"/> at its key.</summary>
+    internal static IReadOnlyDictionary<string, string> Variables(MapReader r)
+    {
+        foreach (var pair in (r.Node("env") as YMapping)?.Pairs ?? [])
+        {
+            if (ResourceNames.Variable(pair.Key.Value) is { } problem)
+            {
+                r.Diagnostics.Add(pair.Key.Pos, "name", $"variable '{pair.Key.Value}' in 'env' of {r.Context} {problem}");
+            }
+        }
+
+        return r.StringMap("env");
+    }
 
     private List<SmokeCheck> ReadSmoke(MapReader lane)
     {

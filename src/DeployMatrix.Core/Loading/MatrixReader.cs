@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using DeployMatrix.Core.Diagnostics;
 using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Naming;
 using DeployMatrix.Core.Yaml;
 
 namespace DeployMatrix.Core.Loading;
@@ -13,7 +14,7 @@ internal sealed partial class MatrixReader
     private static readonly string[] StateKeys = ["url-env"];
     private static readonly string[] InfoKeys = ["title", "status", "updated", "summary"];
     private static readonly string[] DefaultsKeys = ["platform", "project", "region", "rollout", "serving", "release-tags"];
-    private static readonly string[] EnvironmentKeys = ["no-traffic", "description"];
+    private static readonly string[] EnvironmentKeys = ["traffic", "no-traffic", "description"];
 
     internal static readonly IReadOnlyDictionary<string, PlatformKind> Platforms = PlatformNames.ByName;
 
@@ -176,7 +177,7 @@ internal sealed partial class MatrixReader
                     if (pair.Value is YMapping body)
                     {
                         var r = new MapReader(body, $"environment '{pair.Key.Value}'", _diagnostics, EnvironmentKeys);
-                        config = config with { NoTraffic = r.Bool("no-traffic") ?? false, Description = r.String("description") };
+                        config = config with { Traffic = ReadTraffic(r), Description = r.String("description") };
                     }
                     else if (pair.Value is not YScalar { IsNull: true })
                     {
@@ -198,6 +199,19 @@ internal sealed partial class MatrixReader
         }
 
         return result;
+    }
+
+    /// <summary>An environment's default traffic policy: <c>traffic</c>, or the older <c>no-traffic: true</c> — one of them.</summary>
+    private TrafficPolicy ReadTraffic(MapReader r)
+    {
+        var policy = r.Enum("traffic", TrafficPolicies.ByName);
+        var noTraffic = r.Bool("no-traffic");
+        if (policy is not null && noTraffic is not null)
+        {
+            _diagnostics.Add(r.PosOf("no-traffic"), "traffic", $"{r.Context} gives both 'traffic' and 'no-traffic'; keep 'traffic: {TrafficPolicies.Name(policy.Value)}' and remove 'no-traffic'");
+        }
+
+        return policy ?? (noTraffic == true ? TrafficPolicy.NoTraffic : TrafficPolicy.Immediate);
     }
 
     private void AddUnique(List<EnvironmentConfig> list, EnvironmentConfig env, SourcePos pos)
@@ -226,27 +240,20 @@ internal sealed partial class MatrixReader
     }
 
     /// <summary>
-    /// A project id or region as Google spells them (<c>my-project-1</c>, <c>us-central1</c>): lowercase letters,
-    /// digits and hyphens, starting with a letter, at most 30 characters — they become URL path segments and
-    /// gcloud arguments. Google's project ids also need 6 characters; that is left to Google to refuse.
+    /// A project id or region as Google Cloud spells them (<c>my-project-1</c>, <c>us-central1</c>; the rules are
+    /// <see cref="ResourceNames.Project"/> and <see cref="ResourceNames.Region"/>): they become URL path segments
+    /// and gcloud arguments.
     /// </summary>
-    /// <returns>The value when it is valid, else null (with a diagnostic at it).</returns>
+    /// <returns>The value as written (a bad one with a diagnostic at it, so the matrix has no model but no rule reports it missing).</returns>
     internal static string? CheckProjectAndRegion(MapReader r, string key, DiagnosticBag diagnostics)
     {
-        if (r.String(key) is not { } value)
+        var value = r.String(key);
+        if (value is not null && (key == "project" ? ResourceNames.Project(value) : ResourceNames.Region(value)) is { } problem)
         {
-            return null;
+            diagnostics.Add(r.PosOf(key), "name", $"{(key == "project" ? "project id" : "region")} '{value}' in {r.Context} {problem}");
         }
 
-        if (NamePattern().IsMatch(value) && value.Length <= 30)
-        {
-            return value;
-        }
-
-        diagnostics.Add(r.PosOf(key), "name", key == "project"
-            ? $"project id '{value}' must be lowercase letters, digits and hyphens, start with a letter, at most 30 characters (e.g. my-project-1)"
-            : $"region '{value}' must be lowercase letters, digits and hyphens, start with a letter (e.g. us-central1)");
-        return null;
+        return value;
     }
 
     [GeneratedRegex("^[a-z]([a-z0-9-]*[a-z0-9])?$")]

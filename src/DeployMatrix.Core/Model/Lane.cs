@@ -40,8 +40,18 @@ public sealed record Lane
 
     public BuildConfig? Build { get; init; }
 
-    /// <summary>Targets by environment, in file order.</summary>
+    /// <summary>
+    /// Targets by environment: in file order, or in the order of <see cref="Environments"/> when the lane lists
+    /// them (a listed environment without a written target has one made of the lane's and the defaults' values).
+    /// An environment with no target is one the lane skips.
+    /// </summary>
     public IReadOnlyList<Target> Targets { get; init; } = [];
+
+    /// <summary>The environments the lane deploys to, as its <c>environments</c> list writes them; null when not written (then: those it has targets for).</summary>
+    public IReadOnlyList<string>? Environments { get; init; }
+
+    /// <summary>What a deploy of this lane does with traffic (<c>traffic</c>), over its environments' defaults; null: theirs.</summary>
+    public TrafficPolicy? Traffic { get; init; }
 
     public MigrationConfig? Migration { get; init; }
 
@@ -69,6 +79,12 @@ public sealed record Lane
     public SourcePos Pos { get; init; }
 
     public Target? FindTarget(string environment) => Targets.FirstOrDefault(t => t.Environment == environment);
+
+    /// <summary>Why the lane has nothing in <paramref name="environment"/>, an environment of the matrix it skips.</summary>
+    public string Skips(string environment) =>
+        Targets.Count == 0
+            ? $"lane '{Name}' has no targets, so it has nothing in '{environment}'"
+            : $"lane '{Name}' skips environment '{environment}' (it deploys to {string.Join(", ", Targets.Select(t => t.Environment))})";
 }
 
 /// <summary>A lane in one environment, on one platform.</summary>
@@ -95,6 +111,10 @@ public sealed record Target
 
     public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>What a deploy here does with traffic (<c>traffic</c>), over the lane's and the environment's; null: theirs.</summary>
+    public TrafficPolicy? Traffic { get; init; }
+
+    /// <summary>Where the target is written: its key under <c>targets</c>, or its item in the lane's <c>environments</c> when it is not written.</summary>
     public SourcePos Pos { get; init; }
 }
 

@@ -89,8 +89,12 @@ public sealed record EnvironmentConfig
 {
     public required string Name { get; init; }
 
-    /// <summary>A deploy here creates a revision without traffic; traffic moves only by rollout or traffic commands.</summary>
-    public bool NoTraffic { get; init; }
+    /// <summary>What a deploy here does with traffic unless its lane or target says otherwise (<c>traffic</c>, or <c>no-traffic: true</c>).</summary>
+    /// <value>The default is <see cref="TrafficPolicy.Immediate"/>: all traffic once the revision passed its checks.</value>
+    public TrafficPolicy Traffic { get; init; } = TrafficPolicy.Immediate;
+
+    /// <summary>A deploy here leaves traffic where it was (the policy is not <see cref="TrafficPolicy.Immediate"/>).</summary>
+    public bool NoTraffic => Traffic != TrafficPolicy.Immediate;
 
     public string? Description { get; init; }
 

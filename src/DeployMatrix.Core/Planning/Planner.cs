@@ -1,4 +1,5 @@
 using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Naming;
 using DeployMatrix.Core.Resolution;
 using DeployMatrix.Core.Validation;
 
@@ -67,9 +68,7 @@ public static class Planner
             PlanAction.Deploy => PlanDeploy(target, request),
             PlanAction.Migrate => PlanMigrate(target, request),
             PlanAction.SetTraffic => PlanSetTraffic(target, request),
-            PlanAction.Rollback => Success(target, request, PlanAction.Rollback,
-                [new SetTraffic(target.Ref, [new TrafficSplit(RevisionOrRole(request.Stable, RevisionRef.Stable), 100)])],
-                request.Stable is null ? ["STABLE is the stable revision, the one that served all traffic before the latest change (resolved when the step runs); pass --stable REV to pin it."] : []),
+            PlanAction.Rollback => PlanRollback(target, request),
             PlanAction.Status => Success(target, request, PlanAction.Status, [new DescribeStatus(target.Ref)]),
             PlanAction.Rollout => PlanRollout(matrix, target, request),
             _ => throw new InvalidOperationException($"unplanned action {action}"),
@@ -145,11 +144,17 @@ public static class Planner
 
         steps.Add(new RemoveTrafficTags(where, target.ReleaseTags.Keep));
         steps.Add(new WriteReceipt(where, "deploy", image));
-        var notes = target.NoTraffic
-            ? new[] { $"'{target.Environment}' deploys take no traffic; move it with: rollout {target.Lane} --env {target.Environment}" }
-            : [];
-        return Success(target, request, PlanAction.Deploy, steps, notes);
+        return Success(target, request, PlanAction.Deploy, steps, DeployNotes(target, request));
     }
+
+    /// <summary>What a reader of a deploy plan should know about its traffic: where it stays, and how it moves on.</summary>
+    private static string[] DeployNotes(ResolvedTarget target, PlanRequest request) => target.Traffic switch
+    {
+        TrafficPolicy.Rollout => [$"{target.Lane} goes out in '{target.Environment}' by rollout (traffic: rollout): the deploy takes no traffic; continue with: rollout {target.Lane} --env {target.Environment} (or deploy and roll out under one lock: rollout {target.Lane} --env {target.Environment} --tag {request.Tag})"],
+        TrafficPolicy.NoTraffic => [$"'{target.Environment}' deploys of {target.Lane} take no traffic (traffic: no-traffic); move it with: rollout {target.Lane} --env {target.Environment}, or traffic {target.Lane} --env {target.Environment} --to REV=PCT,…"],
+        _ when request.NoTraffic => [$"--no-traffic: this deploy takes no traffic, though {target.Lane} in '{target.Environment}' otherwise takes all of it once the checks pass (traffic: immediate)"],
+        _ => [],
+    };
 
     /// <summary>
     /// A rollout as its runner walks it: with a tag, the deploy of the canary with no traffic first; then per stage
@@ -257,6 +262,11 @@ public static class Planner
             return PlanResult.BadInput($"--percent {percent} is outside 0..100; give the canary's share as an integer 0..100 (stable gets the rest)");
         }
 
+        if ((BadRevision(target, request.Stable, "stable revision") ?? BadRevision(target, request.Canary, "canary revision")) is { } badName)
+        {
+            return PlanResult.BadInput(badName);
+        }
+
         var stable = RevisionOrRole(request.Stable, RevisionRef.Stable);
         var canary = RevisionOrRole(request.Canary, RevisionRef.Canary);
         if (stable.Name is not null && stable.Name == canary.Name)
@@ -281,6 +291,11 @@ public static class Planner
             return PlanResult.BadInput($"traffic percents must be integers 0..100 that sum to 100, e.g. --to {where.Service}-00002-abc=90,{where.Service}-00003-def=10");
         }
 
+        if (splits.Where(s => s.Revision != "LATEST").Select(s => BadRevision(target, s.Revision, "revision")).FirstOrDefault(e => e is not null) is { } badName)
+        {
+            return PlanResult.BadInput(badName);
+        }
+
         if (splits.GroupBy(s => s.Revision, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
         {
             return PlanResult.BadInput($"revision '{twice.Key}' appears twice in --to; name each revision once");
@@ -288,6 +303,21 @@ public static class Planner
 
         return Success(target, request, PlanAction.SetTraffic, [new SetTraffic(where, [.. splits.Select(s => new TrafficSplit(s.Revision == "LATEST" ? RevisionRef.Latest : RevisionRef.Named(s.Revision), s.Percent))])]);
     }
+
+    private static PlanResult PlanRollback(ResolvedTarget target, PlanRequest request) =>
+        BadRevision(target, request.Stable, "revision") is { } badName
+            ? PlanResult.BadInput(badName)
+            : Success(target, request, PlanAction.Rollback,
+                [new SetTraffic(target.Ref, [new TrafficSplit(RevisionOrRole(request.Stable, RevisionRef.Stable), 100)])],
+                request.Stable is null ? ["STABLE is the stable revision, the one that served all traffic before the latest change (resolved when the step runs); pass --stable REV to pin it."] : []);
+
+    /// <summary>
+    /// Why a revision a person named (<c>--stable</c>, <c>--canary</c>, <c>--to</c>) cannot be one of the target's
+    /// (<see cref="ResourceNames.Revision"/>), or null: checked before any command is built, so no value reaches a
+    /// platform as more than one revision (<c>a=1,b</c> in gcloud's <c>--to-revisions</c> would name two).
+    /// </summary>
+    private static string? BadRevision(ResolvedTarget target, string? name, string what) =>
+        name is not null && ResourceNames.Revision(name, target.Service) is { } problem ? $"{what} '{name}' {problem}" : null;
 
     private static PlanResult PlanRun(Matrix matrix, Lane lane, PlanRequest request)
     {

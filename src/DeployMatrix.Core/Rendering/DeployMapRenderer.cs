@@ -113,6 +113,14 @@ public static class DeployMapRenderer
             Target(md, matrix, lane, target);
         }
 
+        foreach (var skipped in lane.Targets.Count == 0 ? [] : matrix.Environments.Where(e => lane.FindTarget(e.Name) is null))
+        {
+            var gated = matrix.Gate is { } gate && gate.From == skipped.Name && lane.Targets.Any(t => t.Environment == gate.To)
+                ? $"; its tags still need the gate's go from `{gate.From}` to reach `{gate.To}`"
+                : "";
+            md.Line($"   - `{skipped.Name}`: skipped (no target){gated}");
+        }
+
         if (lane.Migration is { } migration)
         {
             md.Line($"   - {(migration.Mandatory ? "Deploy + mandatory migration" : "Migration")}: job `{migration.Job ?? string.Join("`, `", lane.Targets.Select(t => migration.JobFor(t)))}` runs the same image{(migration.Mandatory ? " on every deploy, then the drift check" : "")}");
@@ -139,24 +147,40 @@ public static class DeployMapRenderer
 
     private static void Target(MarkdownWriter md, Matrix matrix, Lane lane, Target target)
     {
-        var environment = matrix.FindEnvironment(target.Environment)!;
+        var traffic = TargetResolver.Resolve(matrix, lane, target).Traffic;
         var where = target.Platform == PlatformKind.CloudRun
             ? $"Cloud Run service `{target.Service}` (project `{target.Project}`, region `{target.Region}`)"
             : $"local service `{target.Service}`{(target.Port is { } port ? $" on port {port}" : "")}";
-        md.Line($"   - `{target.Environment}`: {where}{(environment.NoTraffic ? "; deploys take no traffic" : "")}");
+        md.Line($"   - `{target.Environment}`: {where}; {TrafficWords(traffic)}");
         md.Line($"     - Deploy: `deploymatrix deploy {lane.Name} --env {target.Environment} --tag {Tag}`");
         Commands(md, Plan(matrix, lane, target, PlanAction.Deploy), "       ");
 
-        var rollout = TargetResolver.RolloutOf(matrix, lane);
-        if (environment.NoTraffic && lane.Kind == LaneKind.Service)
+        if (lane.Kind != LaneKind.Service)
         {
+            return;
+        }
+
+        // Where a deploy leaves traffic, the map says how it moves on; everywhere, how to go back.
+        var rollback = "     ";
+        if (traffic != TrafficPolicy.Immediate)
+        {
+            var rollout = TargetResolver.RolloutOf(matrix, lane);
             md.Line($"     - Rollout/rollback: `deploymatrix rollout {lane.Name} --env {target.Environment} --tag {Tag}` — stages {string.Join(" → ", rollout.Stages)}, {Durations.Format(rollout.Window)} per stage; "
                 + $"gates: 5xx < {Number(rollout.Gates.Max5xxRatePercent)}%, p95 regression ≤ {Number(rollout.Gates.MaxP95RegressionPercent)}%, at least {rollout.Gates.MinRequests} requests per revision");
             md.Line($"       - Set traffic: `deploymatrix traffic {lane.Name} --env {target.Environment} --to STABLE=<100-P>,CANARY=<P>`");
-            md.Line($"       - Roll back: `deploymatrix rollback {lane.Name} --env {target.Environment}`");
-            Commands(md, Plan(matrix, lane, target, PlanAction.Rollback), "         ");
+            rollback = "       ";
         }
+
+        md.Line($"{rollback}- Roll back: `deploymatrix rollback {lane.Name} --env {target.Environment}`");
+        Commands(md, Plan(matrix, lane, target, PlanAction.Rollback), rollback + "  ");
     }
+
+    private static string TrafficWords(TrafficPolicy traffic) => traffic switch
+    {
+        TrafficPolicy.NoTraffic => "deploys take no traffic",
+        TrafficPolicy.Rollout => "deploys take no traffic, then roll out",
+        _ => "a deploy takes all traffic once its checks pass",
+    };
 
     private static Plan? Plan(Matrix matrix, Lane lane, Target target, PlanAction action) =>
         Planner.Plan(matrix, new PlanRequest { Lane = lane.Name, Environment = target.Environment, Tag = Tag, Action = action }).Plan;

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using DeployMatrix.Core.Model;
 
 namespace DeployMatrix.Core.Resolution;
@@ -68,8 +69,13 @@ public sealed record ResolvedTarget
     /// <summary>How many releases keep their release tag: the lane's policy, else the defaults'.</summary>
     public ReleaseTagPolicy ReleaseTags { get; init; } = ReleaseTagPolicy.Default;
 
-    /// <summary>The environment's rule: a deploy creates a revision without traffic (the seed's production).</summary>
-    public bool NoTraffic { get; init; }
+    /// <summary>What a deploy does with traffic after its checks: the target's <c>traffic</c>, else the lane's, else the environment's.</summary>
+    /// <value>The default is <see cref="TrafficPolicy.Immediate"/>.</value>
+    public TrafficPolicy Traffic { get; init; } = TrafficPolicy.Immediate;
+
+    /// <summary>A deploy leaves traffic where it was (the seed's production): the policy is not <see cref="TrafficPolicy.Immediate"/>.</summary>
+    [JsonIgnore]
+    public bool NoTraffic => Traffic != TrafficPolicy.Immediate;
 
     public IReadOnlyList<SmokeCheck> Smoke { get; init; } = [];
 

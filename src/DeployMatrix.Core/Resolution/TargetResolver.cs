@@ -14,7 +14,8 @@ public sealed record Resolution(ResolvedTarget? Target, string? Error, int ExitC
 /// <summary>
 /// The one place where the matrix's defaults, a lane and its target merge into what a command acts on
 /// (<see cref="ResolvedTarget"/>): platform, project, region, service, job, port, probe, env, serve
-/// arguments, image template, rollout and serving policies and the environment's traffic rule. Pure.
+/// arguments, image template, rollout and serving policies and the traffic policy (target's, else lane's, else
+/// environment's). Pure.
 /// </summary>
 public static class TargetResolver
 {
@@ -32,9 +33,14 @@ public static class TargetResolver
             return Resolution.BadInput($"lane '{lane.Name}' has no targets, so it has nothing deployed in '{environment}'");
         }
 
-        return lane.FindTarget(environment) is { } target
-            ? Resolution.Found(Resolve(matrix, lane, target, platform))
-            : Resolution.BadInput($"lane '{lane.Name}' has no target for environment '{environment}'{DidYouMean.Hint(environment, lane.Targets.Select(t => t.Environment))}");
+        if (lane.FindTarget(environment) is { } target)
+        {
+            return Resolution.Found(Resolve(matrix, lane, target, platform));
+        }
+
+        return Resolution.BadInput(matrix.FindEnvironment(environment) is null
+            ? $"lane '{lane.Name}' has no target for environment '{environment}'{DidYouMean.Hint(environment, lane.Targets.Select(t => t.Environment))}"
+            : lane.Skips(environment));
     }
 
     public static ResolvedTarget Resolve(Matrix matrix, Lane lane, Target target, PlatformKind? platform = null) => new()
@@ -57,7 +63,7 @@ public static class TargetResolver
         Rollout = RolloutOf(matrix, lane),
         Serving = lane.Serving ?? matrix.Defaults.Serving,
         ReleaseTags = lane.ReleaseTags ?? matrix.Defaults.ReleaseTags,
-        NoTraffic = matrix.FindEnvironment(target.Environment)?.NoTraffic == true,
+        Traffic = target.Traffic ?? lane.Traffic ?? matrix.FindEnvironment(target.Environment)?.Traffic ?? TrafficPolicy.Immediate,
         Smoke = lane.Smoke,
     };
 

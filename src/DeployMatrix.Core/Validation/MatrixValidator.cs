@@ -39,7 +39,11 @@ public static class MatrixValidator
 
 internal static class LaneRules
 {
-    /// <summary>A canonical service lane must be deployable everywhere: build, image, a target per environment.</summary>
+    /// <summary>
+    /// A canonical service lane must be deployable where it deploys: a build for each platform it targets and a
+    /// target in at least one environment. It may skip environments (no target there, or not in its
+    /// <c>environments</c>).
+    /// </summary>
     public static void CheckCanonical(Matrix matrix, Lane lane, DiagnosticBag d)
     {
         if (lane.Kind == LaneKind.Binary && lane.Targets.Count == 0)
@@ -47,12 +51,10 @@ internal static class LaneRules
             return;
         }
 
-        if (lane.Kind == LaneKind.Service)
+        if (lane.Kind == LaneKind.Service && lane.Targets.Count == 0 && lane.Environments is null)
         {
-            foreach (var env in matrix.Environments.Where(e => lane.FindTarget(e.Name) is null))
-            {
-                d.Add(lane.Pos, "missing-target", $"canonical service lane '{lane.Name}' has no target for environment '{env.Name}'; add 'targets: {{ {env.Name}: {{ service: … }} }}'");
-            }
+            var first = matrix.Environments.FirstOrDefault()?.Name ?? "staging";
+            d.Add(lane.Pos, "missing-target", $"canonical service lane '{lane.Name}' deploys nowhere; add 'targets: {{ {first}: {{ service: … }} }}' or 'environments: [{string.Join(", ", matrix.Environments.Select(e => e.Name))}]'");
         }
 
         if (lane.Build is null)
@@ -253,7 +255,10 @@ internal static class GateRules
             }
             else if (lane.FindTarget(reference.Env) is null)
             {
-                d.Add(reference.Pos, "unknown-env", $"gate check '{check.Id}' names lane '{reference.Lane}' in '{reference.Env}', but the lane has no target there{DidYouMean.Hint(reference.Env, lane.Targets.Select(t => t.Environment))}");
+                var why = matrix.FindEnvironment(reference.Env) is null
+                    ? $"but the lane has no target there{DidYouMean.Hint(reference.Env, lane.Targets.Select(t => t.Environment))}"
+                    : $"but {lane.Skips(reference.Env)}";
+                d.Add(reference.Pos, "unknown-env", $"gate check '{check.Id}' names lane '{reference.Lane}' in '{reference.Env}', {why}");
             }
             else if (check.Spec is LaneCheckSpec { CheckType: LaneCheckSpec.Drift } && lane.Migration is null)
             {

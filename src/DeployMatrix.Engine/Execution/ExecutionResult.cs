@@ -7,6 +7,9 @@ namespace DeployMatrix.Engine.Execution;
 public sealed record ExecutionResult(int ExitCode, string? Error, IReadOnlyList<StepOutcome> Steps, string? ReceiptPath, IReadOnlyDictionary<string, string> Facts)
 {
     public bool Ok => ExitCode == ExitCodes.Ok;
+
+    /// <summary>What a person should know once it ran (a deploy: where its traffic stays and how it moves on).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
 }
 
 /// <summary>Where the executor reports progress (the CLI prints it; tests collect it).</summary>

@@ -8,7 +8,8 @@ namespace DeployMatrix.Engine.Gate;
 /// Production receives only what the gate approved: a deploy (or a rollout) of a lane to the gate's 'to'
 /// environment needs the latest gate run for the tag to be a go that was not voided by a re-tag, that
 /// checked this lane, and whose checked content is the content being promoted — compared by digest,
-/// so a tag that names other content than staging ran is refused whatever it is called. A person may
+/// so a tag that names other content than staging ran is refused whatever it is called. A lane that skips the
+/// 'from' environment needs only the tag's GO (not voided): there is nothing of it there to check. A person may
 /// override it with a reason, which the operation records once.
 /// </summary>
 public static class PromotionRule
@@ -33,6 +34,13 @@ public static class PromotionRule
         if (latest.Voided is { } voided)
         {
             return $"the gate's GO for tag {tag} ({latest.At}) was voided: {voided}; {rerun}";
+        }
+
+        // A lane that skips the 'from' environment has nothing there to check or compare: the gate's GO for the tag
+        // is what it needs (the gate still gates the tag).
+        if (matrix.FindLane(lane) is { } skipping && skipping.FindTarget(gate.From) is null)
+        {
+            return null;
         }
 
         var checkedRelease = state.GateReleases(latest.Id).FirstOrDefault(r => r.Lane == lane);

@@ -36,7 +36,9 @@ internal static class PlanRun
         var plan = Plan(ws, request, options);
         var runner = await RunnerAsync(ws, plan, options, ct);
         using var held = await ws.Locks.AcquireAsync(plan.Lane, plan.Environment!, PlanActions.Name(plan.Action), ct);
-        return await RunLockedAsync(ws, plan, runner, options, reporter, overridden: null, ct);
+        var result = await RunLockedAsync(ws, plan, runner, options, reporter, overridden: null, ct);
+        // A deploy that left traffic where it was says how it moves on (its plan's notes).
+        return result.Ok && plan.Action == PlanAction.Deploy ? result with { Notes = plan.Notes } : result;
     }
 
     /// <summary>Plans the request on the workspace's platform; a plan that cannot be made is an <see cref="OperationException"/> with its exit code.</summary>

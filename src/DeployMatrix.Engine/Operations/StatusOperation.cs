@@ -16,13 +16,19 @@ public sealed record ServiceView(
 public sealed class StatusOperation(Workspace ws)
 {
     /// <returns>The deployed services, lanes in file order; a target never deployed (no revisions) is left out.</returns>
-    /// <exception cref="OperationException">An unknown lane (exit 2).</exception>
+    /// <exception cref="OperationException">An unknown lane, or a lane in an environment it skips (exit 2).</exception>
     /// <exception cref="PlatformException">A platform cannot be reached or refused the read.</exception>
     public async Task<IReadOnlyList<ServiceView>> RunAsync(string? lane, string? env, CancellationToken ct)
     {
         if (lane is not null && ws.Matrix.FindLane(lane) is null)
         {
             throw new OperationException(TargetResolver.UnknownLane(ws.Matrix, lane), ExitCodes.BadInput);
+        }
+
+        // A lane asked for in an environment it skips has nothing there, by the matrix: say so rather than "nothing deployed yet".
+        if (lane is not null && env is not null && ws.Matrix.FindEnvironment(env) is not null && ws.Matrix.FindLane(lane) is { Targets.Count: > 0 } skipping && skipping.FindTarget(env) is null)
+        {
+            throw new OperationException(skipping.Skips(env), ExitCodes.BadInput);
         }
 
         var platforms = new Dictionary<PlatformKind, IPlatform>();

@@ -30,7 +30,7 @@ public sealed class PlanCommandTests
         Assert.Equal("deploy", json.RootElement.GetProperty("action").GetString());
         Assert.Equal("cloud-run", json.RootElement.GetProperty("platform").GetString());
         Assert.Equal(
-            ["deploy-revision", "verify-service-image", "update-job-image", "verify-job-image", "execute-job", "check-drift", "smoke-check", "smoke-check", "remove-tags", "write-receipt"],
+            ["deploy-revision", "verify-service-image", "update-job-image", "verify-job-image", "execute-job", "check-drift", "smoke-check", "smoke-check", "set-traffic", "remove-tags", "write-receipt"],
             steps.EnumerateArray().Select(s => s.GetProperty("kind").GetString()));
         Assert.True(steps[0].GetProperty("no_traffic").GetBoolean());
         Assert.Equal("dm-abc1234", steps[0].GetProperty("traffic_tag").GetString());

@@ -32,6 +32,17 @@ public sealed class ValidateCommandTests
     }
 
     [Fact]
+    public void Validate_ATabUsedForIndentationOnLine6_IsReportedAtThatTab_NotAtTheStartOfTheFile()
+    {
+        var run = CliRun.InRepo("validate", "tests/corpus/bad/yaml-tab-indentation.yaml");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal(
+            "tests/corpus/bad/yaml-tab-indentation.yaml:6:1: invalid YAML: a tab indents line 6; YAML indents with spaces only — replace the tab with spaces",
+            run.ErrLines[0]);
+    }
+
+    [Fact]
     public void Validate_JsonOutput_ListsErrorsForMachines()
     {
         var run = CliRun.InRepo("validate", "tests/corpus/bad/stages-descending.yaml", "--output", "json");

@@ -21,7 +21,7 @@ public sealed class ModelGoldenTests
         TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { WithCheckKinds } },
     };
 
-    public static TheoryData<string> Matrices => ["example", "full", "minimal", "shortest"];
+    public static TheoryData<string> Matrices => ["example", "full", "merge-keys", "minimal", "shortest"];
 
     [Theory]
     [MemberData(nameof(Matrices))]

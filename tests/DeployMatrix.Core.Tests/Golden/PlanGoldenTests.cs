@@ -70,7 +70,7 @@ public sealed class PlanGoldenTests
             {
                 foreach (var platform in deployable ? new PlatformKind?[] { null, PlatformKind.Local, PlatformKind.CloudRun } : [null])
                 {
-                    foreach (var (request, i) in Requests(lane.Name, env, platform).Select((r, i) => (r, i)))
+                    foreach (var (request, i) in Requests(lane.Name, env, platform, env is null ? lane.Name : lane.FindTarget(env)!.Service).Select((r, i) => (r, i)))
                     {
                         // The plan as JSON (what plan --output json prints) for the default action only: one shape, not every line again.
                         Describe(text, matrix, request, withJson: i == 0);
@@ -97,7 +97,8 @@ public sealed class PlanGoldenTests
         Assert.Equal(committed, DeployMapRenderer.Render(Load("example")));
     }
 
-    private static IEnumerable<PlanRequest> Requests(string lane, string? env, PlatformKind? platform)
+    /// <param name="service">Names revisions as the platform does: the service, a hyphen, a suffix.</param>
+    private static IEnumerable<PlanRequest> Requests(string lane, string? env, PlatformKind? platform, string service)
     {
         var basic = new PlanRequest { Lane = lane, Environment = env, Platform = platform };
         yield return basic with { Tag = "t1" };
@@ -107,15 +108,16 @@ public sealed class PlanGoldenTests
         yield return basic with { Action = PlanAction.Migrate };
         yield return basic with { Action = PlanAction.Migrate, Tag = "t1" };
         yield return basic with { Action = PlanAction.SetTraffic, Percent = 25 };
-        yield return basic with { Action = PlanAction.SetTraffic, Percent = 25, Stable = "s-1", Canary = "c-2" };
-        yield return basic with { Action = PlanAction.SetTraffic, Stable = "s-1" };
+        yield return basic with { Action = PlanAction.SetTraffic, Percent = 25, Stable = $"{service}-s-1", Canary = $"{service}-c-2" };
+        yield return basic with { Action = PlanAction.SetTraffic, Percent = 5, Stable = "a=1,b", Canary = $"{service}-c-2" };
+        yield return basic with { Action = PlanAction.SetTraffic, Stable = $"{service}-s-1" };
         yield return basic with { Action = PlanAction.SetTraffic, Percent = 101 };
-        yield return basic with { Action = PlanAction.SetTraffic, Percent = 50, Stable = "same", Canary = "same" };
-        yield return basic with { Action = PlanAction.SetTraffic, Splits = [("a-1", 90), ("LATEST", 10)] };
-        yield return basic with { Action = PlanAction.SetTraffic, Splits = [("a-1", 90), ("a-1", 10)] };
-        yield return basic with { Action = PlanAction.SetTraffic, Splits = [("a-1", 90)] };
+        yield return basic with { Action = PlanAction.SetTraffic, Percent = 50, Stable = $"{service}-same", Canary = $"{service}-same" };
+        yield return basic with { Action = PlanAction.SetTraffic, Splits = [($"{service}-a-1", 90), ("LATEST", 10)] };
+        yield return basic with { Action = PlanAction.SetTraffic, Splits = [($"{service}-a-1", 90), ($"{service}-a-1", 10)] };
+        yield return basic with { Action = PlanAction.SetTraffic, Splits = [($"{service}-a-1", 90)] };
         yield return basic with { Action = PlanAction.Rollback };
-        yield return basic with { Action = PlanAction.Rollback, Stable = "s-1" };
+        yield return basic with { Action = PlanAction.Rollback, Stable = $"{service}-s-1" };
         yield return basic with { Action = PlanAction.Status };
         yield return basic with { Action = PlanAction.Rollout };
         yield return basic with { Action = PlanAction.Rollout, Tag = "t1" };

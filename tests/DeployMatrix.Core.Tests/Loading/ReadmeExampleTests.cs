@@ -25,7 +25,8 @@ public sealed partial class ReadmeExampleTests
         var result = MatrixLoader.Load(path);
 
         Assert.True(result.Ok, string.Join('\n', result.Diagnostics));
-        Assert.Equal(3, result.Matrix!.Lanes.Count);
+        Assert.Equal(4, result.Matrix!.Lanes.Count);
+        Assert.Equal(["production"], result.Matrix.FindLane("webhooks")!.Targets.Select(t => t.Environment));
         Assert.True(MatrixSchema.Evaluate(yaml).IsValid);
     }
 

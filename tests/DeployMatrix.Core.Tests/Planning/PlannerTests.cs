@@ -34,7 +34,7 @@ public sealed class PlannerTests
     [Fact]
     public void SetTraffic_SameRevisionTwice_IsRejected()
     {
-        var result = Plan(new PlanRequest { Lane = "runtime", Environment = "production", Action = PlanAction.SetTraffic, Percent = 5, Stable = "r-1", Canary = "r-1" });
+        var result = Plan(new PlanRequest { Lane = "runtime", Environment = "production", Action = PlanAction.SetTraffic, Percent = 5, Stable = "runtime-00001-abc", Canary = "runtime-00001-abc" });
 
         Assert.Equal(ExitCodes.BadInput, result.ExitCode);
     }

@@ -1,4 +1,3 @@
-using DeployMatrix.Core.Loading;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Planning;
 
@@ -10,7 +9,7 @@ public sealed class PlanningEdgeTests
     private const string Yaml = """
         matrix: { title: Edges, status: active, updated: 2026-01-01 }
         environments: [staging, production]
-        defaults: { project: p, region: us-central1 }
+        defaults: { project: demo-project, region: us-central1 }
         lanes:
           api:
             description: the public API
@@ -38,21 +37,47 @@ public sealed class PlanningEdgeTests
     [Fact]
     public void ExplicitTraffic_TakesEveryBoundExactly_AndRefusesPercentsThatOnlySumTo100()
     {
-        Assert.Null(Traffic(("a", 0), ("b", 100)).Error);
-        Assert.Null(Traffic(("a", 100)).Error);
-        Assert.StartsWith("traffic percents must be integers 0..100 that sum to 100", Traffic(("a", 101), ("b", -1)).Error, StringComparison.Ordinal);
+        Assert.Null(Traffic(("api-a", 0), ("api-b", 100)).Error);
+        Assert.Null(Traffic(("api-a", 100)).Error);
+        Assert.StartsWith("traffic percents must be integers 0..100 that sum to 100", Traffic(("api-a", 101), ("api-b", -1)).Error, StringComparison.Ordinal);
         // One share out of range is enough, even beside one in range and with the sum right.
-        Assert.StartsWith("traffic percents must be integers 0..100 that sum to 100", Traffic(("a", 110), ("b", -20), ("c", 10)).Error, StringComparison.Ordinal);
+        Assert.StartsWith("traffic percents must be integers 0..100 that sum to 100", Traffic(("api-a", 110), ("api-b", -20), ("api-c", 10)).Error, StringComparison.Ordinal);
         Assert.StartsWith("traffic percents must be integers 0..100 that sum to 100", Traffic().Error, StringComparison.Ordinal);
-        Assert.Equal("revision 'a' appears twice in --to; name each revision once", Traffic(("a", 50), ("a", 50)).Error);
+        Assert.Equal("revision 'api-a' appears twice in --to; name each revision once", Traffic(("api-a", 50), ("api-a", 50)).Error);
+    }
+
+    [Theory]
+    [InlineData("a=1,b", null)]
+    [InlineData(null, "c,api-x=50")]
+    [InlineData("runtime-00001-abc", null)]
+    [InlineData("api-00001-ABC", null)]
+    [InlineData("api-", null)]
+    [InlineData(null, "api-00001-abc\n--to-revisions")]
+    public void ARevisionThatIsNoRevisionOfTheService_IsRefused_BeforeAnyCommandIsBuilt(string? stable, string? canary)
+    {
+        var result = Planner.Plan(Matrix, new PlanRequest { Lane = "api", Environment = "production", Action = PlanAction.SetTraffic, Percent = 5, Stable = stable, Canary = canary });
+
+        Assert.Null(result.Plan);
+        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
+        Assert.Contains($"revision '{stable ?? canary}' is not a revision of api: a revision name is the service's name, a hyphen and a suffix", result.Error, StringComparison.Ordinal);
+        Assert.Contains("e.g. api-00042-abc", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ASplitOrARollback_NamingNoRevisionOfTheService_IsRefused_AndLatestStaysAllowed()
+    {
+        Assert.StartsWith("revision 'api-1=1,b' is not a revision of api", Traffic(("api-1=1,b", 50), ("api-2", 50)).Error, StringComparison.Ordinal);
+        Assert.Null(Traffic(("api-00001-abc", 50), ("LATEST", 50)).Error);
+        var rollback = Planner.Plan(Matrix, new PlanRequest { Lane = "api", Environment = "staging", Action = PlanAction.Rollback, Stable = "api-00001-abc" });
+        Assert.StartsWith("revision 'api-00001-abc' is not a revision of api-staging", rollback.Error, StringComparison.Ordinal);
     }
 
     [Fact]
     public void ACanaryShift_WithOneRevisionPinned_StillNotesTheOtherIsResolvedWhenItRuns()
     {
-        var bothPinned = Plan(new PlanRequest { Lane = "api", Environment = "production", Action = PlanAction.SetTraffic, Percent = 5, Stable = "s", Canary = "c" });
-        var stablePinned = Plan(new PlanRequest { Lane = "api", Environment = "production", Action = PlanAction.SetTraffic, Percent = 5, Stable = "s" });
-        var canaryPinned = Plan(new PlanRequest { Lane = "api", Environment = "production", Action = PlanAction.SetTraffic, Percent = 5, Canary = "c" });
+        var bothPinned = Plan(new PlanRequest { Lane = "api", Environment = "production", Action = PlanAction.SetTraffic, Percent = 5, Stable = "api-s", Canary = "api-c" });
+        var stablePinned = Plan(new PlanRequest { Lane = "api", Environment = "production", Action = PlanAction.SetTraffic, Percent = 5, Stable = "api-s" });
+        var canaryPinned = Plan(new PlanRequest { Lane = "api", Environment = "production", Action = PlanAction.SetTraffic, Percent = 5, Canary = "api-c" });
 
         Assert.Empty(bothPinned.Notes);
         Assert.StartsWith("STABLE is the stable revision", Assert.Single(stablePinned.Notes), StringComparison.Ordinal);
@@ -67,7 +92,7 @@ public sealed class PlanningEdgeTests
         var mixed = GcloudCommands.Resolve(new SetTraffic(target, [new TrafficSplit(RevisionRef.Named("s"), 90), new TrafficSplit(RevisionRef.Canary, 10)]));
         var named = GcloudCommands.Resolve(new SetTraffic(target, [new TrafficSplit(RevisionRef.Named("s"), 90), new TrafficSplit(RevisionRef.Named("c"), 10)]));
 
-        Assert.Equal("gcloud run services describe api --project p --region us-central1 --format json", string.Join(' ', mixed!));
+        Assert.Equal("gcloud run services describe api --project demo-project --region us-central1 --format json", string.Join(' ', mixed!));
         Assert.Null(named);
     }
 
@@ -145,6 +170,7 @@ public sealed class PlanningEdgeTests
     [InlineData("-x", false)]
     [InlineData("a/b", false)]
     [InlineData("", false)]
+    [InlineData("___", false)]
     public void ImageTags_FollowTheOciGrammar(string tag, bool valid)
     {
         var error = ImageTags.Validate(tag);
@@ -152,7 +178,7 @@ public sealed class PlanningEdgeTests
         Assert.Equal(valid, error is null);
         if (!valid)
         {
-            Assert.Equal($"tag '{tag}' is not a valid image tag; use letters, digits, '_', '.', '-' (at most 128, not starting with '.' or '-'), e.g. the short git SHA", error);
+            Assert.Equal($"tag '{tag}' is not a valid image tag; use letters, digits, '_', '.', '-' (at most 128, not starting with '.' or '-', at least one letter or digit), e.g. the short git SHA", error);
         }
     }
 
@@ -173,20 +199,5 @@ public sealed class PlanningEdgeTests
         return result.Plan!;
     }
 
-    private static Matrix Load()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), $"dm-edges-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, "cloudbuild.yaml"), "steps: [{ name: gcr.io/cloud-builders/docker, args: [build, --build-arg, \"ORDER=$_A $_M $_Z\", -t, \"api:$_TAG\", .] }]\n");
-        try
-        {
-            var loaded = MatrixLoader.Parse(Path.Combine(dir, "deploymatrix.yaml"), Yaml);
-            Assert.True(loaded.Matrix is not null, string.Join("\n", loaded.Diagnostics));
-            return loaded.Matrix!;
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
+    private static Matrix Load() => InlineMatrix.Load(Yaml, "steps: [{ name: gcr.io/cloud-builders/docker, args: [build, --build-arg, \"ORDER=$_A $_M $_Z\", -t, \"api:$_TAG\", .] }]\n");
 }

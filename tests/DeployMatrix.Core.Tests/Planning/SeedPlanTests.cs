@@ -121,16 +121,47 @@ public sealed class SeedPlanTests
     }
 
     [Fact]
-    public void RuntimeDeploy_StepsAreTypedInTheSeedsOrder_ThenChecksTheTaggedRevision()
+    public void RuntimeDeploy_StepsAreTypedInTheSeedsOrder_ThenChecksTheTaggedRevision_ThenGivesItAllTraffic()
     {
         var plan = Planner.Plan(Example, new PlanRequest { Lane = "runtime", Environment = "production", Tag = Tag }).Plan!;
 
         Assert.Equal(
             [typeof(DeployRevision), typeof(VerifyServiceImage), typeof(UpdateJobImage), typeof(VerifyJobImage), typeof(ExecuteJob), typeof(CheckDrift),
-             typeof(RunSmokeCheck), typeof(RunSmokeCheck), typeof(RemoveTrafficTags), typeof(WriteReceipt)],
+             typeof(RunSmokeCheck), typeof(RunSmokeCheck), typeof(SetTraffic), typeof(RemoveTrafficTags), typeof(WriteReceipt)],
             plan.Steps.Select(s => s.GetType()));
         Assert.True(((DeployRevision)plan.Steps[0]).NoTraffic);
         Assert.All(plan.Steps.OfType<RunSmokeCheck>(), s => Assert.Equal("dm-abc1234", s.TrafficTag));
+        Assert.Equal([new TrafficSplit(RevisionRef.NewTagged("dm-abc1234"), 100)], plan.Steps.OfType<SetTraffic>().Single().Splits);
+        Assert.Empty(plan.Notes);
+    }
+
+    /// <summary>
+    /// Upstream deploys the runtime to production with traffic (its DEPLOY_NO_TRAFFIC defaults to 0), then migrates.
+    /// Here every deploy first creates the revision with no traffic and its tag, migrates and smoke-checks it on its tag
+    /// URL, and only then (traffic: immediate) moves 100% to it: the same end state, with nothing unchecked serving.
+    /// </summary>
+    [Fact]
+    public void RuntimeProductionDeploy_TakesAllTrafficAfterItsMigrationAndSmoke_AsUpstreamTakesItWithTheDeploy()
+    {
+        var commands = Shell("runtime", "production", PlanAction.Deploy);
+        var verbs = commands.Select(c => string.Join(' ', c.Take(4))).ToList();
+
+        var drift = verbs.LastIndexOf("gcloud run jobs executions");
+        var smoke = commands.FindIndex(c => c[0] == "URL=$");
+        var move = commands.FindIndex(c => c.Contains("--to-tags"));
+        Assert.True(drift > 0 && smoke > drift && move > smoke, string.Join('\n', verbs));
+        Assert.Equal(Words("gcloud run services update-traffic runtime --project openagentsgemini --region us-central1 --to-tags dm-abc1234=100"), commands[move]);
+    }
+
+    [Fact]
+    public void ControlServiceProductionDeploy_TakesNoTraffic_AndNamesTheRolloutThatMovesIt()
+    {
+        var plan = Planner.Plan(Example, new PlanRequest { Lane = "openagents-control-service", Environment = "production", Tag = Tag }).Plan!;
+
+        Assert.DoesNotContain(plan.Steps, s => s is SetTraffic);
+        Assert.Equal(
+            "openagents-control-service goes out in 'production' by rollout (traffic: rollout): the deploy takes no traffic; continue with: rollout openagents-control-service --env production (or deploy and roll out under one lock: rollout openagents-control-service --env production --tag abc1234)",
+            Assert.Single(plan.Notes));
     }
 
     [Fact]

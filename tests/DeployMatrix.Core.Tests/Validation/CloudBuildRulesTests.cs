@@ -109,7 +109,7 @@ public sealed class CloudBuildRulesTests : IDisposable
     private static string Matrix(string substitutions) => $$"""
         matrix: { title: T, status: active, updated: 2026-01-01 }
         environments: [staging, production]
-        defaults: { platform: cloudrun, project: p, region: r }
+        defaults: { platform: cloudrun, project: demo-project, region: europe-west1 }
         lanes:
           api:
             build: { cloudbuild: { config: cloudbuild.yaml, substitutions: {{substitutions}} } }

@@ -67,8 +67,53 @@ public sealed class YamlTreeReaderTests
         Assert.Null(Read("lanes: {api: [1, 2\n"));
 
         var d = Assert.Single(_diagnostics.Items);
-        Assert.Equal("yaml", d.Code);
-        Assert.True(d.Pos.IsKnown);
+        Assert.Equal(("yaml", new SourcePos(1, 14)), (d.Code, d.Pos));
+        Assert.Equal("invalid YAML: this '[' is never closed; add the ']' where it ends", d.Message);
+    }
+
+    [Fact]
+    public void AFlowListOpenAtTheEndOfTheFile_PointsAtItsBracket_NotAtTheEnd()
+    {
+        Assert.Null(Read("x: 1\na:\n  b: [1,\n    2\n"));
+
+        Assert.Equal("3:6 yaml: invalid YAML: this '[' is never closed; add the ']' where it ends", Problems());
+    }
+
+    [Theory]
+    [InlineData("a: 1\nb:\n\tc: 2\n", 3, 1)]
+    [InlineData("lanes:\n  api:\n  \tkind: service\n", 3, 3)]
+    [InlineData("lanes:\n  api:\n    kind: service\n\t\n    x: 1\n", 4, 1)]
+    [InlineData("a: |\n\tx\n", 2, 1)]
+    public void ATabUsedForIndentation_IsReportedAtTheTab(string text, int line, int column)
+    {
+        Assert.Null(Read(text));
+
+        var d = Assert.Single(_diagnostics.Items);
+        Assert.Equal(new SourcePos(line, column), d.Pos);
+        Assert.Equal($"invalid YAML: a tab indents line {line}; YAML indents with spaces only — replace the tab with spaces", d.Message);
+    }
+
+    [Fact]
+    public void TabsInsideValuesAndBeforeComments_AreNotIndentation()
+    {
+        var root = Assert.IsType<YMapping>(Read("a: 'x\ty'\nb: 1 \t# note\n"));
+
+        Assert.Equal("x\ty", ((YScalar)root.Get("a")!).Value);
+        Assert.Empty(_diagnostics.Items);
+    }
+
+    [Theory]
+    [InlineData("a: \"x\\q\"\n", 1, 6, "found unknown escape character")]
+    [InlineData("a: 'abc\n", 1, 4, "the quoted value that starts here is never closed")]
+    [InlineData("a: b: c\n", 1, 5, "found invalid mapping")]
+    [InlineData("a: @x\n", 1, 4, "cannot start any token")]
+    public void ASyntaxError_PointsAtTheOffendingCharacter(string text, int line, int column, string says)
+    {
+        Assert.Null(Read(text));
+
+        var d = Assert.Single(_diagnostics.Items);
+        Assert.Equal(new SourcePos(line, column), d.Pos);
+        Assert.Contains(says, d.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -93,11 +138,33 @@ public sealed class YamlTreeReaderTests
             "lane:\n  region: us\n  <<: [*a, *b]\n  cpu: 2\n"));
 
         var lane = Assert.IsType<YMapping>(root.Get("lane"));
+        // Written keys win before and after '<<'; in a list, the first mapping that has a key gives it.
         Assert.Equal(
-            ["region=us", "port=1", "cpu=1", "memory=512Mi"],
+            ["region=us", "port=1", "memory=512Mi", "cpu=2"],
             lane.Pairs.Select(p => $"{p.Key.Value}={((YScalar)p.Value).Value}"));
-        // A key after the merge repeats a merged one: that is a duplicate, as written twice by hand.
-        Assert.Equal("6:3 duplicate-key: duplicate key 'cpu' (first defined at line 1:29)", Problems());
+        Assert.Empty(_diagnostics.Items);
+    }
+
+    [Fact]
+    public void AMergedTarget_TakesItsOwnServiceAndPort_OverTheAnchoredOnes()
+    {
+        var root = Assert.IsType<YMapping>(Read(
+            "staging: &base { service: api-staging, port: 19101, env: { LOG: debug } }\n" +
+            "production: { <<: *base, service: api, port: 19102 }\n"));
+
+        var production = Assert.IsType<YMapping>(root.Get("production"));
+        Assert.Equal(["service=api", "port=19102"], production.Pairs.Where(p => p.Value is YScalar).Select(p => $"{p.Key.Value}={((YScalar)p.Value).Value}"));
+        Assert.Same(Assert.IsType<YMapping>(root.Get("staging")).Get("env"), production.Get("env"));
+        Assert.Empty(_diagnostics.Items);
+    }
+
+    [Fact]
+    public void AKeyWrittenTwice_BesideAMerge_IsStillADuplicate_AtTheSecond()
+    {
+        var root = Assert.IsType<YMapping>(Read("a: &a {cpu: 1}\nlane:\n  <<: *a\n  cpu: 2\n  cpu: 3\n"));
+
+        Assert.Equal("2", ((YScalar)Assert.IsType<YMapping>(root.Get("lane")).Get("cpu")!).Value);
+        Assert.Equal("5:3 duplicate-key: duplicate key 'cpu' (first defined at line 4:3)", Problems());
     }
 
     [Fact]
@@ -175,5 +242,34 @@ public sealed class YamlTreeReaderTests
 
         Assert.Null(Read(text));
         Assert.Equal("2:46 yaml: nesting deeper than 64 levels", Problems());
+    }
+
+    [Fact]
+    public void AliasesOfAliases_AreRefusedQuickly_AtTheAliasThatGoesPastTheBound()
+    {
+        // Nine levels, each a list of ten of the one before: 10^9 nodes in about 600 bytes.
+        var text = new System.Text.StringBuilder("l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for (var level = 1; level < 9; level++)
+        {
+            text.Append($"l{level}: &l{level} [{string.Join(", ", Enumerable.Repeat($"*l{level - 1}", 10))}]\n");
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Null(Read(text.ToString()));
+        clock.Stop();
+
+        var d = Assert.Single(_diagnostics.Items);
+        Assert.Equal(("yaml", 5), (d.Code, d.Pos.Line));
+        Assert.StartsWith("alias '*l3' makes the matrix stand for more than 100000 nodes", d.Message, StringComparison.Ordinal);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public void AliasesUsedAsUsual_AreCountedOnce_WhereTheyAreUsed_AndRead()
+    {
+        var text = "base: &b {port: 1, region: eu}\n" + string.Concat(Enumerable.Range(0, 200).Select(i => $"t{i}: {{ <<: *b, service: s{i} }}\n"));
+
+        Assert.IsType<YMapping>(Read(text));
+        Assert.Empty(_diagnostics.Items);
     }
 }

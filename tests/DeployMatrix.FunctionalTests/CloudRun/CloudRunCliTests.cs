@@ -77,12 +77,12 @@ public sealed class CloudRunCliTests : CloudRunExampleTests
     }
 
     [Fact]
-    public void ProductionDeploy_TakesNoTraffic_ThenTrafficMovesAndRollsBack()
+    public void ANoTrafficProductionDeploy_TakesNoTraffic_ThenTrafficMovesAndRollsBack()
     {
         var before = Status("runtime", "production");
         var stable = before.GetProperty("traffic")[0].GetProperty("revision").GetString()!;
 
-        var deploy = Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "test of the Cloud Run path");
+        var deploy = Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--no-traffic", "--override-gate", "--reason", "test of the Cloud Run path");
         var deployed = Status("runtime", "production");
         var canary = deployed.GetProperty("latest_created_revision").GetString()!;
         var split = Cli("traffic", "runtime", "--env", "production", "--to", $"{stable}=95,{canary}=5");
@@ -106,7 +106,7 @@ public sealed class CloudRunCliTests : CloudRunExampleTests
     public void Rollout_JudgesTheCanaryOnCloudMonitoringsRequestMetrics(double canaryErrorRate, int exitCode, string expected)
     {
         UseFakeClock();
-        Assert.Equal(0, Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "test").ExitCode);
+        Assert.Equal(0, Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--no-traffic", "--override-gate", "--reason", "test").ExitCode);
         var status = Status("runtime", "production");
         var stable = status.GetProperty("traffic")[0].GetProperty("revision").GetString()!;
         var canary = status.GetProperty("latest_created_revision").GetString()!;
@@ -126,7 +126,7 @@ public sealed class CloudRunCliTests : CloudRunExampleTests
     [Fact]
     public void TheSeedsCanaryDrill_RunsOnCloudRun_AndReportsItsProjectRegionAndService()
     {
-        Assert.Equal(0, Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "test").ExitCode);
+        Assert.Equal(0, Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--no-traffic", "--override-gate", "--reason", "test").ExitCode);
         var stable = Status("runtime", "production").GetProperty("traffic")[0].GetProperty("revision").GetString()!;
         Google.SimulateLoad("projects/openagentsgemini/locations/us-central1/services/runtime", perSecond: 5000);
         var report = Path.Combine(Dir.Path, "drill");
@@ -147,7 +147,7 @@ public sealed class CloudRunCliTests : CloudRunExampleTests
     [Fact]
     public void ADryRunDrill_WritesTheReportWithTheGcloudCommands_AndSendsGoogleNothing()
     {
-        Assert.Equal(0, Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "test").ExitCode);
+        Assert.Equal(0, Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--no-traffic", "--override-gate", "--reason", "test").ExitCode);
         var stable = Status("runtime", "production").GetProperty("traffic")[0].GetProperty("revision").GetString()!;
         var calls = Google.Calls.Count;
         var report = Path.Combine(Dir.Path, "drill");

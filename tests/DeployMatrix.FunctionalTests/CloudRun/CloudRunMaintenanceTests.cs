@@ -13,7 +13,7 @@ public sealed class CloudRunMaintenanceTests : CloudRunExampleTests
     public void Maintenance_KeepsTheTokenInSecretManager_TellsTheServiceThroughItsEnvironment_AndDisableRestoresTheSplit()
     {
         const string Name = "projects/openagentsgemini/locations/us-central1/services/runtime";
-        var deploy = Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "maintenance test");
+        var deploy = Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--no-traffic", "--override-gate", "--reason", "maintenance test");
         Assert.True(deploy.ExitCode == 0, deploy.ToString());
         var split = Google.Service(Name)["traffic"]!.ToJsonString();
         var servingImage = $"{Registry}/runtime/runtime@{Google.DigestOf($"{Registry}/runtime/runtime:aaa1111")}"; // by digest, as the serving revision reports it
@@ -98,7 +98,7 @@ public sealed class CloudRunMaintenanceTests : CloudRunExampleTests
     public void AMaintenanceEnableWhoseRevisionFails_PutsTheTemplateAndTheSplitBack()
     {
         const string Name = "projects/openagentsgemini/locations/us-central1/services/runtime";
-        Assert.Equal(0, Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "maintenance test").ExitCode);
+        Assert.Equal(0, Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--no-traffic", "--override-gate", "--reason", "maintenance test").ExitCode);
         var split = Status("runtime", "production").GetProperty("traffic").ToString();
         // The maintenance revision runs what serves; this time it cannot start.
         Google.FailingImages.Add($"{Registry}/runtime/runtime@{Google.DigestOf($"{Registry}/runtime/runtime:aaa1111")}");

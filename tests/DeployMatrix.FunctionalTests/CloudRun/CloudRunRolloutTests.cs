@@ -76,7 +76,7 @@ public sealed partial class CloudRunRolloutTests : CloudRunExampleTests
     private (string Stable, string Canary) DeployACanary()
     {
         UseFakeClock();
-        var deploy = Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "test");
+        var deploy = Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--no-traffic", "--override-gate", "--reason", "test");
         Assert.True(deploy.ExitCode == 0, deploy.ToString());
         var status = Status("runtime", "production");
         Google.SimulateLoad(Service, PerSecond);

@@ -32,9 +32,10 @@ public sealed class CloudRunSeedTests : CloudRunExampleTests
         var gate = Ok(Cli("gate", "--tag", "bbb2222"));
         Assert.Contains("\nGO: evidence in ", "\n" + gate.Out, StringComparison.Ordinal);
 
-        // Production: a revision without traffic, the migration with the same image, no drift.
+        // Production: a canary without traffic (the runtime's production otherwise takes all traffic once
+        // checked: traffic: immediate), the migration with the same image, no drift.
         var stable = Traffic("runtime").Single().Revision;
-        var deploy = Ok(Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222"));
+        var deploy = Ok(Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--no-traffic"));
         Assert.Equal("none", Receipt(deploy).GetProperty("drift").GetString());
         Assert.Equal([(stable, 100)], Traffic("runtime"));
         var canary = Status("runtime", "production").GetProperty("latest_created_revision").GetString()!;
@@ -52,7 +53,7 @@ public sealed class CloudRunSeedTests : CloudRunExampleTests
         Assert.Contains("✗ serves-tag-openagents-control-service required failed  openagents-control-service-staging (staging) runs ", halfReleased.Out, StringComparison.Ordinal);
         Ok(Cli("deploy", "openagents-control-service", "--env", "staging", "--tag", "ccc3333"));
         Ok(Cli("gate", "--tag", "ccc3333"));
-        Ok(Cli("deploy", "runtime", "--env", "production", "--tag", "ccc3333"));
+        Ok(Cli("deploy", "runtime", "--env", "production", "--tag", "ccc3333", "--no-traffic"));
         var failing = Status("runtime", "production").GetProperty("latest_created_revision").GetString()!;
         Google.RevisionBehaviour[failing] = (0.05, 4);
         var rollout = Cli("rollout", "runtime", "--env", "production", "--window", "3m");

@@ -57,7 +57,7 @@ public sealed class CloudRunTagFlowTests : CloudRunExampleTests
     {
         var before = Serving("runtime");
 
-        var run = Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "test");
+        var run = Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--no-traffic", "--override-gate", "--reason", "test");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         var created = Google.Service(Runtime)["latestCreatedRevision"]!.GetValue<string>().Split('/')[^1];
@@ -73,7 +73,7 @@ public sealed class CloudRunTagFlowTests : CloudRunExampleTests
     {
         UseFakeClock();
         var stable = Serving("runtime");
-        Assert.Equal(0, Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "test").ExitCode);
+        Assert.Equal(0, Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--no-traffic", "--override-gate", "--reason", "test").ExitCode);
         var canary = Google.Service(Runtime)["latestCreatedRevision"]!.GetValue<string>().Split('/')[^1];
         Google.SimulateLoad(Runtime, 100);
         // The canary breaks after its deploy: the rollout's first stage must find it before any user does.
@@ -133,7 +133,7 @@ public sealed class CloudRunTagFlowTests : CloudRunExampleTests
         Google.Service(Runtime)["traffic"]!.AsArray().Add(new JsonObject { ["type"] = "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", ["revision"] = stable, ["percent"] = 0, ["tag"] = "qa" });
         Google.Service(Runtime)["trafficStatuses"]!.AsArray().Add(new JsonObject { ["type"] = "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", ["revision"] = stable, ["percent"] = 0, ["tag"] = "qa" });
 
-        Assert.Equal(0, Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "test").ExitCode);
+        Assert.Equal(0, Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--no-traffic", "--override-gate", "--reason", "test").ExitCode);
         Assert.Equal(stable, QaTagged());
         var canary = Google.Service(Runtime)["latestCreatedRevision"]!.GetValue<string>().Split('/')[^1];
         Assert.Equal(0, Cli("traffic", "runtime", "--env", "production", "--to", $"{stable}=90,{canary}=10").ExitCode);

@@ -71,11 +71,26 @@ public sealed class GcloudExecutorTests : IAsyncLifetime
         Assert.Equal($"{Registry}/{(lane == "runtime" ? "runtime/runtime" : "openagents-control-service/control")}:bbb2222", receipt.GetProperty("deployed_image").GetString());
     }
 
-    [Fact]
-    public void ProductionDeploy_IsNoTraffic_WithTheMigrationAndDriftCheck_ThenTrafficAndRollback_ResolveStableAndCanary()
+    [Theory]
+    [InlineData("runtime", "runtime-00002-abc=100")]
+    [InlineData("openagents-control-service", "openagents-control-service-00001-abc=100")]
+    public void ProductionDeploys_RunExactlyThePlansGcloudCommands_TheRuntimeTakingAllTrafficByItsTag_TheControlServiceNone(string lane, string traffic)
     {
-        var plan = Cli("plan", "runtime", "--env", "production", "--tag", "bbb2222", "--format", "shell");
-        var deploy = Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--executor", "gcloud", "--override-gate", "--reason", "gcloud executor test");
+        var plan = Cli("plan", lane, "--env", "production", "--tag", "bbb2222", "--format", "shell");
+
+        var run = Cli("deploy", lane, "--env", "production", "--tag", "bbb2222", "--executor", "gcloud", "--override-gate", "--reason", "gcloud executor test");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(Commands(plan.Out), Calls());
+        Assert.Equal(traffic, Read($"traffic-{lane}"));
+        Assert.Equal(lane == "runtime", plan.Out.Contains($"update-traffic {lane} --project openagentsgemini --region us-central1 --to-tags dm-bbb2222=100\n", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ANoTrafficProductionDeploy_HasTheMigrationAndDriftCheck_ThenTrafficAndRollback_ResolveStableAndCanary()
+    {
+        var plan = Cli("plan", "runtime", "--env", "production", "--tag", "bbb2222", "--no-traffic", "--format", "shell");
+        var deploy = Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--no-traffic", "--executor", "gcloud", "--override-gate", "--reason", "gcloud executor test");
 
         Assert.True(deploy.ExitCode == 0, deploy.ToString());
         Assert.Equal(Commands(plan.Out), Calls());

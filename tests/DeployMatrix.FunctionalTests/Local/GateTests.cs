@@ -160,7 +160,7 @@ public sealed class GateTests : ExampleTest
     public void Rollout_OfAnUngatedCanary_IsRefused()
     {
         Assert.Equal(0, Example.Cli("build", "runtime", "--tag", "t3-ungated").ExitCode);
-        Assert.Equal(0, Example.Cli("deploy", "runtime", "--env", "production", "--tag", "t3-ungated", "--override-gate", "--reason", "test setup").ExitCode);
+        Assert.Equal(0, Example.Cli("deploy", "runtime", "--env", "production", "--tag", "t3-ungated", "--no-traffic", "--override-gate", "--reason", "test setup").ExitCode);
 
         var run = Example.Cli("rollout", "runtime", "--env", "production", "--window", "1s");
 

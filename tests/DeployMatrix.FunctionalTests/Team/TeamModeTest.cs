@@ -62,7 +62,7 @@ public abstract class TeamModeTest : CloudRunExampleTests
     {
         ServeTheExampleApps();
         var stable = Status("runtime", "production").GetProperty("traffic")[0].GetProperty("revision").GetString()!;
-        Ok(CliA("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "test"));
+        Ok(CliA("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--no-traffic", "--override-gate", "--reason", "test"));
         return (stable, Status("runtime", "production").GetProperty("latest_created_revision").GetString()!);
     }
 

@@ -1,0 +1,101 @@
+using System.Text.Json;
+using DeployMatrix.FunctionalTests.Support;
+
+namespace DeployMatrix.FunctionalTests.Local;
+
+/// <summary>
+/// On the local platform, end to end: what each target's traffic policy does after a deploy's checks (the
+/// example's runtime production takes all traffic, its control service production takes none and rolls out),
+/// and a lane that skips staging — refused there by name, promoted to production on the tag's GO.
+/// </summary>
+public sealed class TrafficPolicyTests : ExampleTest
+{
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
+
+    [Fact]
+    public async Task AnImmediateTarget_TakesAllTraffic_OnlyAfterItsMigrationAndSmokeChecks()
+    {
+        var run = Example.Cli("deploy", "runtime", "--env", "production", "--tag", "t1");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var revision = Service("runtime", "production").GetProperty("latest_ready_revision").GetString()!;
+        Assert.Equal($"{revision}=100", Traffic("runtime", "production"));
+        Assert.Contains(revision, await Http.GetStringAsync(new Uri($"http://127.0.0.1:{Example.Ports["runtime"]}/api/v1/runtime/status")), StringComparison.Ordinal);
+        var order = new[] { "execute migration job runtime-migrate", "check drift", "smoke check GET /readyz", "set traffic of runtime: new revision 100%" }
+            .Select(step => run.Out.IndexOf(step, StringComparison.Ordinal)).ToList();
+        Assert.True(order.All(i => i >= 0) && order.SequenceEqual(order.Order()), run.Out);
+    }
+
+    [Fact]
+    public void ARolloutTarget_LeavesTrafficWhereItWas_AndSaysHowItGoesOut_WhileItsNeighbourTakesAll()
+    {
+        var control = Example.Cli("deploy", "openagents-control-service", "--env", "production", "--tag", "t1");
+        var runtime = Example.Cli("deploy", "runtime", "--env", "production", "--tag", "t1");
+
+        Assert.True(control.ExitCode == 0, control.ToString());
+        Assert.True(runtime.ExitCode == 0, runtime.ToString());
+        Assert.Equal("", Traffic("openagents-control-service", "production"));
+        Assert.DoesNotContain("set traffic", control.Out, StringComparison.Ordinal);
+        Assert.Contains("openagents-control-service goes out in 'production' by rollout (traffic: rollout)", control.Out, StringComparison.Ordinal);
+        Assert.Contains("set traffic of runtime: new revision 100%", runtime.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void APerTargetPolicy_OverridesTheLanesAndTheEnvironments_AndNoTrafficOverridesThemAll()
+    {
+        Assert.Equal(0, Example.Cli("deploy", "runtime", "--env", "production", "--tag", "t1").ExitCode);
+        var first = Service("runtime", "production").GetProperty("latest_ready_revision").GetString()!;
+        var pinned = Example.Variant("pinned.yaml", "port: " + Example.Ports["runtime"] + ", traffic: immediate", "port: " + Example.Ports["runtime"] + ", traffic: no-traffic");
+
+        var held = Example.Cli("--file", pinned, "deploy", "runtime", "--env", "production", "--tag", "t1");
+        var asked = Example.Cli("deploy", "runtime", "--env", "production", "--tag", "t1", "--no-traffic");
+
+        Assert.True(held.ExitCode == 0, held.ToString());
+        Assert.True(asked.ExitCode == 0, asked.ToString());
+        Assert.Contains("'production' deploys of runtime take no traffic (traffic: no-traffic)", held.Out, StringComparison.Ordinal);
+        Assert.Contains("--no-traffic: this deploy takes no traffic", asked.Out, StringComparison.Ordinal);
+        Assert.Equal($"{first}=100", Traffic("runtime", "production"));
+        Assert.Equal(3, Service("runtime", "production").GetProperty("revisions").GetArrayLength());
+    }
+
+    [Fact]
+    public void ALaneWithoutStaging_IsRefusedThereByName_AndReachesProductionOnTheTagsGo_NotOnACheckOfIt()
+    {
+        var skipping = ExampleVariants.WithoutRuntimeStaging(Example.Dir);
+        Assert.Equal(0, Example.Cli("build", "runtime", "--tag", "t2").ExitCode);
+        Assert.Equal(0, Example.Cli("build", "openagents-control-service", "--tag", "t2").ExitCode);
+
+        var staging = Example.Cli("--file", skipping, "deploy", "runtime", "--env", "staging", "--tag", "t2");
+        var status = Example.Cli("--file", skipping, "status", "runtime", "--env", "staging");
+        var ungated = Example.Cli("--file", skipping, "deploy", "runtime", "--env", "production", "--tag", "t2");
+        Assert.Equal(0, Example.Cli("--file", skipping, "deploy", "openagents-control-service", "--env", "staging", "--tag", "t2").ExitCode);
+        var gate = Example.Cli("--file", skipping, "gate", "--tag", "t2");
+        var withStaging = Example.Cli("deploy", "runtime", "--env", "production", "--tag", "t2");
+        var promoted = Example.Cli("--file", skipping, "deploy", "runtime", "--env", "production", "--tag", "t2");
+
+        const string Skips = "deploymatrix: lane 'runtime' skips environment 'staging' (it deploys to production)";
+        Assert.Equal((2, Skips), (staging.ExitCode, staging.ErrLines.Last()));
+        Assert.Equal((2, Skips), (status.ExitCode, status.ErrLines.Last()));
+        Assert.Equal(1, ungated.ExitCode);
+        Assert.Contains("tag t2 has not been through the gate from staging to production", ungated.Err, StringComparison.Ordinal);
+        Assert.True(gate.ExitCode == 0, gate.ToString());
+        Assert.DoesNotContain("serves-tag-runtime", gate.Out, StringComparison.Ordinal);
+        // The matrix where runtime has a staging target still needs the gate to have checked it there.
+        Assert.Equal(1, withStaging.ExitCode);
+        Assert.Contains("did not check lane runtime", withStaging.Err, StringComparison.Ordinal);
+        Assert.True(promoted.ExitCode == 0, promoted.ToString());
+        var revision = Service("runtime", "production").GetProperty("latest_ready_revision").GetString()!;
+        Assert.Equal($"{revision}=100", Traffic("runtime", "production"));
+    }
+
+    /// <summary>The split as REV=PCT,…, in the order status gives it.</summary>
+    private string Traffic(string lane, string env) =>
+        string.Join(",", Service(lane, env).GetProperty("traffic").EnumerateArray().Select(t => $"{t.GetProperty("revision").GetString()}={t.GetProperty("percent").GetInt32()}"));
+
+    private JsonElement Service(string lane, string env)
+    {
+        var run = Example.Cli("status", lane, "--env", env, "--output", "json");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        return JsonDocument.Parse(run.Out).RootElement[0].Clone();
+    }
+}
