@@ -18,6 +18,8 @@ public sealed class SchemaTests
         "port-out-of-range.yaml",
         "release-tags-keep-zero.yaml",
         "root-is-a-list.yaml",
+        "rollout-gate-ceiling-without-unit.yaml",
+        "rollout-gate-unknown-percentile.yaml",
         "serving-header-bytes-too-small.yaml",
         "serving-request-timeout-not-a-duration.yaml",
         "serving-tls-without-cert.yaml",
