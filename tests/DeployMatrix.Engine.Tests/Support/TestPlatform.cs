@@ -229,7 +229,7 @@ public sealed class TestPlatform(TimeProvider time, PlatformKind kind = Platform
         Check("Metrics " + target.Service);
         Accumulate();
         IReadOnlyDictionary<string, RevisionSample> samples = _counters.ToDictionary(
-            c => c.Key, c => new RevisionSample(c.Key, c.Value.Requests, (long)c.Value.Failed, [.. c.Value.Histogram.Select(h => (long)Math.Floor(h + 1e-9))], Bounds), StringComparer.Ordinal);
+            c => c.Key, c => new RevisionSample(c.Key, c.Value.Requests, (long)Math.Floor(c.Value.Failed + 1e-9), [.. c.Value.Histogram.Select(h => (long)Math.Floor(h + 1e-9))], Bounds), StringComparer.Ordinal);
         return Task.FromResult(samples);
     }
 

@@ -55,7 +55,9 @@ public sealed class RolloutTests : ExampleTest
 
         Assert.True(run.Cli.ExitCode == 1, run.Cli.ToString());
         Assert.True(run.Cli.Err.Contains("rollout failed — stage 5% failed: 5xx rate: canary ", StringComparison.Ordinal), run.Cli.ToString());
-        Assert.Contains("error count test: Fisher exact one-sided p=", run.Cli.Err, StringComparison.Ordinal);
+        // Stopped by the sequential test long before the window's end.
+        Assert.Contains("error count test: sequential probability ratio ", run.Cli.Err, StringComparison.Ordinal);
+        Assert.Contains("the window stopped early", run.Cli.Err, StringComparison.Ordinal);
         Assert.Contains($"rolled back to {stable}", run.Cli.Err, StringComparison.Ordinal);
         Assert.DoesNotContain("[ 25%]", run.Cli.Out, StringComparison.Ordinal);
         var traffic = Service().GetProperty("traffic");
@@ -71,6 +73,35 @@ public sealed class RolloutTests : ExampleTest
         var gate = Example.Cli("--file", gateFile, "gate", "--tag", "t1");
         Assert.True(gate.ExitCode == 1, gate.ToString());
         Assert.True(gate.Out.Contains("✗ runtime-canary-status        required failed  the latest rollout of openagents-control-service in staging is failed at 5%", StringComparison.Ordinal), gate.ToString());
+    }
+
+    [Fact]
+    public async Task CanaryWithASlowTail_FailsItsP99Gate_ThoughItsP95IsUnchanged()
+    {
+        // 2% of the canary's requests take 100 ms more; the other 98% are as fast as stable's, so its p95 does not move.
+        var file = Example.Variant("rollout-p99.yaml", "      min-requests: 100", "      min-requests: 20\n      max-p99-regression: 50%");
+        var slow = Example.Variant("rollout-slow.yaml", "staging: { service: openagents-control-service-staging,",
+            "staging: { env: { FAULT_SLOW_PERCENT: \"2\", FAULT_SLOW_MS: \"100\" }, service: openagents-control-service-staging,");
+        Assert.Equal(0, Example.Cli("--file", file, "deploy", Lane, "--env", "staging", "--tag", "t1").ExitCode);
+        var stable = Service().GetProperty("latest_created_revision").GetString()!;
+        Assert.Equal(0, Example.Cli("--file", slow, "deploy", Lane, "--env", "staging", "--tag", "t1", "--no-traffic").ExitCode);
+
+        RolloutRun run;
+        await using (var load = new LoadClient(new Uri($"http://127.0.0.1:{Example.Ports["openagents-control-service-staging"]}/api/v1/control/status"), workers: 4, limit: TimeSpan.FromMinutes(2)))
+        {
+            run = new RolloutRun(Example.Cli("--file", file, "rollout", Lane, "--env", "staging", "--window", "5s"));
+            await load.StopAsync();
+            Assert.Empty(load.Failures);
+        }
+
+        Assert.True(run.Cli.ExitCode == 1, run.Cli.ToString());
+        Assert.True(run.Cli.Err.Contains("rollout failed — stage 5% failed: p99 latency: p99 canary ", StringComparison.Ordinal), run.Cli.ToString());
+        Assert.Contains("; quantile test over ", run.Cli.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("p95 latency", run.Cli.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("error count test", run.Cli.Err, StringComparison.Ordinal);
+        var traffic = Service().GetProperty("traffic");
+        Assert.Equal(1, traffic.GetArrayLength());
+        Assert.Equal(stable, traffic[0].GetProperty("revision").GetString());
     }
 
     private JsonElement Service()
