@@ -102,7 +102,8 @@ internal sealed class StageAnalysis(IPlatform platform, TimeProvider time, IRoll
                 var (stableSoFar, canarySoFar) = (Delta(current, before, request.Stable), Delta(current, before, request.Canary));
                 if (now >= nextProgress || !cadence.IsLive)
                 {
-                    nextProgress += ProgressEvery;
+                    // On the second, unless the looks fell behind by more than one: then a second from now.
+                    nextProgress = nextProgress + ProgressEvery > now ? nextProgress + ProgressEvery : now + ProgressEvery;
                     reporter.Progress(new RolloutProgress(id, percent, index, request.Policy.Stages, request.Stable, request.Canary,
                         stableSoFar, canarySoFar, Max(ends - now, TimeSpan.Zero)));
                 }
