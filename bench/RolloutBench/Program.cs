@@ -7,6 +7,18 @@ using RolloutBench;
 //       request reaches it any more, and how many failed requests users saw;
 //   (b) a healthy canary walked through every stage — how many requests failed (the target is none).
 // Usage: dotnet run -c Release --project bench/RolloutBench -- [WINDOW_SECONDS] [RUNS]
+//
+// With "simulate", rollouts in process instead, on a fake clock with generated request streams (see
+// Simulation/Simulated.cs): (c) false rollbacks of healthy canaries over at least WINDOWS windows per load,
+// against α; (d) the reaction to a 5% error canary at the 5% stage, in fake time; both beside the rule before.
+// Usage: dotnet run -c Release --project bench/RolloutBench -- simulate [WINDOWS] [RUNS]
+if (args.FirstOrDefault() == "simulate")
+{
+    return await RolloutBench.Simulation.Simulated.RunAsync(
+        args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1200,
+        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 200);
+}
+
 var window = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10;
 var runs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
 if (!Example.CargoExists())

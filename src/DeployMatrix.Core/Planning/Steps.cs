@@ -208,7 +208,7 @@ public sealed record AnalyseStage(TargetRef Target, int Percent, TimeSpan Window
 {
     public override string Describe() =>
         $"analysis at canary {Percent}%: wait {Durations.Format(Window)}, then compare canary with stable (5xx rate under {Gates.Max5xxRatePercent.ToString(System.Globalization.CultureInfo.InvariantCulture)}%, "
-        + $"p95 at most {Gates.MaxP95RegressionPercent.ToString(System.Globalization.CultureInfo.InvariantCulture)}% above stable's, at least {Gates.MinRequests} requests each); a failure sends 100% back to stable";
+        + $"{string.Join(", ", Gates.LatencyGates.Select(g => g.Describe()))}, at least {Gates.MinRequests} requests each); a failure sends 100% back to stable";
 }
 
 public sealed record DescribeStatus(TargetRef Target) : TargetStep(Target)

@@ -166,7 +166,7 @@ public static class DeployMapRenderer
         {
             var rollout = TargetResolver.RolloutOf(matrix, lane);
             md.Line($"     - Rollout/rollback: `deploymatrix rollout {lane.Name} --env {target.Environment} --tag {Tag}` — stages {string.Join(" → ", rollout.Stages)}, {Durations.Format(rollout.Window)} per stage; "
-                + $"gates: 5xx < {Number(rollout.Gates.Max5xxRatePercent)}%, p95 regression ≤ {Number(rollout.Gates.MaxP95RegressionPercent)}%, at least {rollout.Gates.MinRequests} requests per revision");
+                + $"gates: 5xx < {Number(rollout.Gates.Max5xxRatePercent)}%, {string.Join(", ", rollout.Gates.LatencyGates.Select(g => g.Brief()))}, at least {rollout.Gates.MinRequests} requests per revision");
             md.Line($"       - Set traffic: `deploymatrix traffic {lane.Name} --env {target.Environment} --to STABLE=<100-P>,CANARY=<P>`");
             rollback = "       ";
         }

@@ -8,8 +8,8 @@ using DeployMatrix.State;
 namespace DeployMatrix.Engine.Rollout;
 
 /// <summary>
-/// Walks the canary through the policy's stages: set the split, wait the window, compare canary with
-/// stable on what was measured in that window, then advance — or send everything back to stable at
+/// Walks the canary through the policy's stages: set the split, wait the window and compare canary with
+/// stable on what was measured in it (<see cref="StageAnalysis"/>), then advance — or send everything back to stable at
 /// once. An inconclusive window is extended (bounded) and then rolls back or holds by policy; it never
 /// passes. Every state change goes through <see cref="RolloutStates.Next"/>.
 /// </summary>
@@ -23,9 +23,6 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
 {
     /// <summary>How often a running window looks for a person's request: 0.2 s, so pause and abort act at once.</summary>
     public static readonly TimeSpan ControlPoll = TimeSpan.FromMilliseconds(200);
-
-    // Live figures once a second: cheap locally, and within Cloud Monitoring's read quota.
-    private const int ProgressEvery = 5;
 
     public Task<RolloutOutcome> StartAsync(RolloutRequest request, CancellationToken ct)
     {
@@ -155,7 +152,7 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
                 continue;
             }
 
-            var (result, control, judged) = await AnalyseStageAsync(run.Id, request, index, splitAt, ct);
+            var (result, control, judged) = await new StageAnalysis(platform, time, reporter, () => Take(run.Id)).RunAsync(run.Id, request, index, splitAt, ct);
             if (control is not null)
             {
                 return await ActAsync(run, index, control, stages, ct);
@@ -224,101 +221,6 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
 
         return null;
     }
-
-    /// <summary>
-    /// Waits the window (extending it while inconclusive) and analyses; or returns the request a person left meanwhile.
-    /// The stage is judged on what the platform's metrics can vouch for (<see cref="MetricsCadence"/>): from the
-    /// first period boundary after the split was set to the last one inside the window, read once visible —
-    /// on Cloud Monitoring the split is held up to its delay past the window, so the last minutes are judged too.
-    /// </summary>
-    private async Task<(AnalysisResult? Result, RolloutControlRequest? Control, string Judged)> AnalyseStageAsync(long id, RolloutRequest request, int index, DateTimeOffset splitAt, CancellationToken ct)
-    {
-        var percent = request.Policy.Stages[index];
-        var window = request.Window ?? request.Policy.Window;
-        var cadence = platform.MetricsCadence;
-        var from = cadence.PeriodStartFrom(splitAt);
-        IReadOnlyDictionary<string, RevisionSample>? before = null;
-        var seen = from;
-        var ends = splitAt;
-        var extensions = 0;
-        while (true)
-        {
-            ends += window;
-            var until = cadence.PeriodEndBefore(ends);
-            reporter.Stage(percent, string.Create(CultureInfo.InvariantCulture, $"canary at {percent}%, analysing for {window.TotalSeconds:0.#} s{Judged(cadence, from, until)}"));
-            var polls = 0;
-            var waitingNoted = false;
-            while (true)
-            {
-                var now = time.GetUtcNow();
-                var visible = cadence.VisibleUntil(now);
-                if (before is null && visible >= from)
-                {
-                    before = await platform.GetRevisionMetricsAsync(request.Target, from, ct);
-                }
-
-                if (now >= ends && visible >= until)
-                {
-                    break;
-                }
-
-                if (now >= ends && !waitingNoted)
-                {
-                    waitingNoted = true;
-                    reporter.Stage(percent, string.Create(CultureInfo.InvariantCulture,
-                        $"window over; holding the split until the metrics up to {until:HH:mm:ss}Z are visible (up to {cadence.Delay.TotalSeconds:0} s)"));
-                }
-
-                // Waits for the window's end, then for its last period to become visible.
-                var next = now < ends ? ends : until + cadence.Delay;
-                var left = next - now;
-                await Task.Delay(left < ControlPoll ? left : ControlPoll, time, ct);
-                if (Take(id) is { } control)
-                {
-                    return (null, control, "");
-                }
-
-                // Live counters are looked at every second; periodic ones when another period became visible.
-                var upTo = cadence.IsLive ? time.GetUtcNow() : Min(cadence.VisibleUntil(time.GetUtcNow()), until);
-                if (before is null || (cadence.IsLive ? ++polls % ProgressEvery != 0 : upTo <= seen))
-                {
-                    continue;
-                }
-
-                seen = upTo;
-                var current = await platform.GetRevisionMetricsAsync(request.Target, upTo, ct);
-                var (stableSoFar, canarySoFar) = (Delta(current, before, request.Stable), Delta(current, before, request.Canary));
-                reporter.Progress(new RolloutProgress(id, percent, index, request.Policy.Stages, request.Stable, request.Canary,
-                    stableSoFar, canarySoFar, Max(ends - time.GetUtcNow(), TimeSpan.Zero)));
-                // A canary that clearly errs is not given the rest of the window to hurt users.
-                if (CanaryAnalysis.EarlyFailure(canarySoFar, stableSoFar, request.Policy.Gates) is { } early)
-                {
-                    return (early, null, Judged(cadence, from, Min(upTo, until)));
-                }
-            }
-
-            // A window shorter than one whole period (refused on Cloud Run by validate) has nothing to judge.
-            before ??= new Dictionary<string, RevisionSample>(StringComparer.Ordinal);
-            var after = until > from || cadence.IsLive ? await platform.GetRevisionMetricsAsync(request.Target, until, ct) : before;
-            var result = CanaryAnalysis.Analyze(Delta(after, before, request.Canary), Delta(after, before, request.Stable), request.Policy.Gates);
-            if (result.Verdict != Verdict.Inconclusive || extensions++ >= request.Policy.MaxExtensions)
-            {
-                return (result, null, Judged(cadence, from, until));
-            }
-
-            reporter.Stage(percent, $"inconclusive, extending the window ({result.Explain()})");
-        }
-    }
-
-    /// <summary>"; judged on 12:01:00Z–12:04:00Z (3 whole 60 s periods)" for periodic metrics; nothing for live ones.</summary>
-    private static string Judged(MetricsCadence cadence, DateTimeOffset from, DateTimeOffset until) => cadence.IsLive
-        ? ""
-        : string.Create(CultureInfo.InvariantCulture,
-            $"; judged on {from:HH:mm:ss}Z–{until:HH:mm:ss}Z ({Math.Max(0, (long)((until - from) / cadence.Period))} whole {cadence.Period.TotalSeconds:0} s periods)");
-
-    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
-
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     /// <summary>Carries out pause, abort or promote at the stage the rollout stands at.</summary>
     private async Task<RolloutOutcome> ActAsync(Run run, int index, RolloutControlRequest control, List<StageOutcome> stages, CancellationToken ct)
@@ -418,22 +320,5 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
     {
         var inputs = new Dictionary<string, string?>(StringComparer.Ordinal) { ["stage"] = step, ["stable"] = request.Stable, ["canary"] = request.Canary };
         log.Note(step, detail, "rollout-stage", inputs, row);
-    }
-
-    /// <summary>What a revision handled between two reads of its cumulative counters.</summary>
-    internal static RevisionSample Delta(IReadOnlyDictionary<string, RevisionSample> after, IReadOnlyDictionary<string, RevisionSample> before, string revision)
-    {
-        if (!after.TryGetValue(revision, out var end))
-        {
-            return new RevisionSample(revision, 0, 0, [], [1]);
-        }
-
-        if (!before.TryGetValue(revision, out var start) || start.Requests > end.Requests)
-        {
-            return end;
-        }
-
-        var histogram = end.Histogram.Select((count, i) => count - (i < start.Histogram.Count ? start.Histogram[i] : 0)).ToArray();
-        return new RevisionSample(revision, end.Requests - start.Requests, end.Failed - start.Failed, histogram, end.BucketBoundsMs);
     }
 }

@@ -53,19 +53,54 @@ public sealed class AnalysisBoundaryTests
     }
 
     [Fact]
-    public void TheErrorTest_FailsOnlyBelowItsAlpha_WhichTheOptionsSet()
+    public void TheErrorTestAtTheEnd_FailsOnlyBelowWhatTheLooksLeftOfAlpha()
     {
         var p = FisherExact.CanaryWorse(3, 200, 1, 800);
 
-        var atAlpha = Analyze(200, 3, [200, 0, 0, 0, 0], 800, 1, [800, 0, 0, 0, 0], new AnalysisOptions { Alpha = p });
-        var aboveAlpha = Analyze(200, 3, [200, 0, 0, 0, 0], 800, 1, [800, 0, 0, 0, 0], new AnalysisOptions { Alpha = p * 1.0001 });
-        var early = CanaryAnalysis.EarlyFailure(Sample(200, 3, [200, 0, 0, 0, 0]), Sample(800, 1, [800, 0, 0, 0, 0]), Gates with { Max5xxRatePercent = 1 }, new AnalysisOptions { EarlyAlpha = p * 1.0001 });
+        // α = 2p with p spent on the looks leaves exactly p for the end: p itself is not below it.
+        var atAlpha = Analyze(200, 3, [200, 0, 0, 0, 0], 800, 1, [800, 0, 0, 0, 0], new AnalysisOptions { Alpha = 2 * p, EarlyAlpha = p });
+        var aboveAlpha = Analyze(200, 3, [200, 0, 0, 0, 0], 800, 1, [800, 0, 0, 0, 0], new AnalysisOptions { Alpha = 2 * p * 1.0001, EarlyAlpha = p });
 
+        Assert.Equal(p, new AnalysisOptions { Alpha = 2 * p, EarlyAlpha = p }.EndAlpha);
         Assert.Equal(Verdict.Pass, Find(atAlpha, "error count test").Verdict);
         Assert.Equal(Verdict.Fail, Find(aboveAlpha, "error count test").Verdict);
-        Assert.NotNull(early);
-        Assert.Equal("n canary=200, stable=800", early!.Findings[1].Explanation.Split("; ")[1]);
-        Assert.Contains(FormattableString.Invariant($"(α={p * 1.0001})"), early.Findings[1].Explanation, StringComparison.Ordinal);
+        Assert.Contains(FormattableString.Invariant($"Fisher exact one-sided p={p:0.####} (α=0.04, 0.05 less 0.01 for the looks inside the window)"),
+            Find(Analyze(200, 3, [200, 0, 0, 0, 0], 800, 1, [800, 0, 0, 0, 0]), "error count test").Explanation, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnEarlyLook_FailsOnlyAtOneOverItsAlpha_OfTheSequentialTest()
+    {
+        // 3 of the 4 failures on a canary with a fifth of the requests; the 5xx gate (1%) is broken by 3/200.
+        var evidence = SequentialErrorTest.Test(3, 200, 1, 800, 0.5).Evidence;
+
+        var justEnough = CanaryAnalysis.EarlyFailure(Sample(200, 3, [200, 0, 0, 0, 0]), Sample(800, 1, [800, 0, 0, 0, 0]), Gates, new AnalysisOptions { EarlyAlpha = 1.0001 / evidence, Alpha = 0.5 });
+        var tooLittle = CanaryAnalysis.EarlyFailure(Sample(200, 3, [200, 0, 0, 0, 0]), Sample(800, 1, [800, 0, 0, 0, 0]), Gates, new AnalysisOptions { EarlyAlpha = 0.9999 / evidence, Alpha = 0.5 });
+
+        Assert.NotNull(justEnough);
+        Assert.Null(tooLittle);
+        Assert.EndsWith("for 3 of the 4 failures on the canary, which has 20% of the requests; n canary=200, stable=800; the window stopped early", justEnough!.Findings[1].Explanation, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnEarlyAlphaOutsideTheOverallAlpha_IsRefused()
+    {
+        var sample = Sample(200, 0, [200, 0, 0, 0, 0]);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => CanaryAnalysis.Analyze(sample, sample, Gates, new AnalysisOptions { Alpha = 0.01, EarlyAlpha = 0.01 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => CanaryAnalysis.EarlyFailure(sample, sample, Gates, new AnalysisOptions { EarlyAlpha = 0 }));
+    }
+
+    [Fact]
+    public void AfterAnEndThatSpentFisher_ErrorsAreJudgedByTheSequentialTest()
+    {
+        // 3/200 against 1/800: Fisher p≈0.02 fails at the end's 0.04, but the sequential evidence is far from 100.
+        var first = Analyze(200, 3, [200, 0, 0, 0, 0], 800, 1, [800, 0, 0, 0, 0]);
+        var extended = Analyze(200, 3, [200, 0, 0, 0, 0], 800, 1, [800, 0, 0, 0, 0], new AnalysisOptions { EndTestSpent = true });
+
+        Assert.Equal(Verdict.Fail, Find(first, "error count test").Verdict);
+        Assert.Equal(Verdict.Pass, Find(extended, "error count test").Verdict);
+        Assert.StartsWith("sequential probability ratio ", Find(extended, "error count test").Explanation, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -88,21 +123,49 @@ public sealed class AnalysisBoundaryTests
     }
 
     [Fact]
-    public void ASignificantButSmallShift_OrALargeButInsignificantOne_IsInconclusive_NotAFailure()
+    public void AShiftOfTheWholeDistribution_IsConfirmedByTheUTest_AtItsEffectFloorAndAlpha()
     {
-        // 15% of canary requests slower: material at p95, significant with this much traffic, but below the 0.6 effect floor.
-        var small = Analyze(1000, 0, [850, 0, 150, 0, 0], 1000, 0, [1000, 0, 0, 0, 0], gates: Gates with { MaxP95RegressionPercent = 10 });
-        var smallTest = MannWhitney.FromHistograms([850, 0, 150, 0, 0], [1000, 0, 0, 0, 0]);
-        // Every canary request slower, but the floor on effect is set above what any shift can reach.
-        var unreachable = Analyze(200, 0, [0, 0, 0, 200, 0], 200, 0, [0, 0, 200, 0, 0], new AnalysisOptions { LatencyEffectFloor = 1.01 });
-        var atEffect = Analyze(1000, 0, [850, 0, 150, 0, 0], 1000, 0, [1000, 0, 0, 0, 0], new AnalysisOptions { LatencyEffectFloor = smallTest.Effect }, Gates with { MaxP95RegressionPercent = 10 });
-        var atP = Analyze(1000, 0, [850, 0, 150, 0, 0], 1000, 0, [1000, 0, 0, 0, 0], new AnalysisOptions { LatencyEffectFloor = 0.5, Alpha = smallTest.PGreater }, Gates with { MaxP95RegressionPercent = 10 });
+        // The faster half of the requests moved up a bucket, the tail hardly: p95 10 → 15 ms (+50%, 5 ms), 7 of 100
+        // canary requests over 10 ms against 5 of 100 (no tail to speak of), but a canary request is slower ~74% of the time.
+        long[] canary = [0, 93, 7, 0, 0], stable = [50, 45, 5, 0, 0];
+        var whole = MannWhitney.FromHistograms(canary, stable);
+        var tail = QuantileTest.AtPooledPercentile(canary, stable, Bounds, 95);
 
-        Assert.True(smallTest.PGreater < 0.05 && smallTest.Effect < 0.6);
-        Assert.Equal(Verdict.Inconclusive, Latency(small).Verdict);
-        Assert.Equal(Verdict.Inconclusive, Latency(unreachable).Verdict);
+        var shifted = Analyze(100, 0, canary, 100, 0, stable);
+        var atEffect = Analyze(100, 0, canary, 100, 0, stable, new AnalysisOptions { LatencyEffectFloor = whole.Effect });
+        var overEffect = Analyze(100, 0, canary, 100, 0, stable, new AnalysisOptions { LatencyEffectFloor = Math.BitIncrement(whole.Effect) });
+        var atP = Analyze(100, 0, canary, 100, 0, stable, new AnalysisOptions { Alpha = whole.PGreater, EarlyAlpha = whole.PGreater / 2 });
+
+        Assert.True(tail.P > 0.05, $"the tail test alone must not confirm it (p={tail.P})");
+        Assert.Equal((7L, 5L), (tail.CanaryOver, tail.StableOver));
+        Assert.Equal(Verdict.Fail, Latency(shifted).Verdict);
         Assert.Equal(Verdict.Fail, Latency(atEffect).Verdict);
+        Assert.Equal(Verdict.Inconclusive, Latency(overEffect).Verdict);
         Assert.Equal(Verdict.Inconclusive, Latency(atP).Verdict);
+    }
+
+    [Fact]
+    public void AMaterialRegressionNeitherRankTestConfirms_IsInconclusive_NotAFailure()
+    {
+        // One canary request more in the 10 ms bucket moves its p95 from 5 to 10 ms: +100%, 5 ms; by rank it is chance.
+        var result = Analyze(100, 0, [94, 6, 0, 0, 0], 100, 0, [95, 5, 0, 0, 0]);
+
+        Assert.Equal(Verdict.Inconclusive, Latency(result).Verdict);
+        Assert.Contains("quantile test over 5 ms: canary 6/100 vs stable 5/100", Latency(result).Explanation, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ASlowTail_IsConfirmedByTheQuantileTest_WhereTheUTestSeesNothing()
+    {
+        // 15% of canary requests three times slower: p95 5 → 15 ms; the U effect (0.575) stays under its floor.
+        long[] canary = [850, 0, 150, 0, 0], stable = [1000, 0, 0, 0, 0];
+        var whole = MannWhitney.FromHistograms(canary, stable);
+
+        var result = Analyze(1000, 0, canary, 1000, 0, stable, gates: Gates with { MaxP95RegressionPercent = 10 });
+
+        Assert.True(whole.PGreater < 0.05 && whole.Effect < 0.6);
+        Assert.Equal(Verdict.Fail, Latency(result).Verdict);
+        Assert.Contains("quantile test over 10 ms: canary 150/1000 vs stable 0/1000, Fisher one-sided p=0;", Latency(result).Explanation, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -19,9 +19,9 @@ public sealed class CanaryAnalysisTests
     [Fact]
     public void EarlyFailure_StopsAWindowOnlyForClearErrors_NeverForLatencyOrPassing()
     {
-        // 5% errors on 400 canary requests against a clean stable: the gate and Fisher at α=0.001 both fail.
+        // 5% errors on 400 canary requests against a clean stable: the gate and the sequential test both fail.
         var clear = CanaryAnalysis.EarlyFailure(Sample("canary", 400, 20, [0, 80, 280, 40]), Sample("stable", 7600, 0, [0, 1520, 5320, 760]), Gates);
-        // 2 errors in 150 against 3 in 2850: over the 1% gate, but Fisher p≈0.02 is not beyond chance at α=0.001: keep watching.
+        // 2 errors in 150 against 3 in 2850: over the 1% gate, but a ratio of 7.8 is far from 100 (α=0.01 over all looks): keep watching.
         var noisy = CanaryAnalysis.EarlyFailure(Sample("canary", 150, 2, [0, 30, 100, 20]), Sample("stable", 2850, 3, [0, 570, 1995, 285]), Gates);
         var slowButClean = CanaryAnalysis.EarlyFailure(Sample("canary", 400, 0, [0, 0, 0, 0, 0, 0, 400]), Sample("stable", 7600, 0, [0, 1520, 5320, 760]), Gates);
         var tooFew = CanaryAnalysis.EarlyFailure(Sample("canary", 50, 50, [0, 50]), Sample("stable", 950, 0, [0, 950]), Gates);
@@ -29,7 +29,7 @@ public sealed class CanaryAnalysisTests
         Assert.NotNull(clear);
         Assert.Equal(Verdict.Fail, clear.Verdict);
         Assert.Contains("the window stopped early", clear.Explain(), StringComparison.Ordinal);
-        Assert.Contains("α=0.001", clear.Explain(), StringComparison.Ordinal);
+        Assert.Contains("(fails at ≥ 100 = 1/α, α=0.01 over all looks) for 20 of the 20 failures on the canary, which has 5% of the requests", clear.Explain(), StringComparison.Ordinal);
         Assert.Null(noisy);
         Assert.Null(slowButClean);
         Assert.Null(tooFew);

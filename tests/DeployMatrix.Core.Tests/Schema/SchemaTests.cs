@@ -24,6 +24,8 @@ public sealed class SchemaTests
         "region-not-a-region.yaml",
         "release-tags-keep-zero.yaml",
         "root-is-a-list.yaml",
+        "rollout-gate-ceiling-without-unit.yaml",
+        "rollout-gate-unknown-percentile.yaml",
         "service-name-too-long.yaml",
         "serving-header-bytes-too-small.yaml",
         "serving-request-timeout-not-a-duration.yaml",

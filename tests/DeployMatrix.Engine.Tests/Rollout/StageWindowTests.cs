@@ -14,7 +14,7 @@ public sealed class StageWindowTests
         var before = Read(new RevisionSample("c", 10, 1, [4, 4, 2], Bounds));
         var after = Read(new RevisionSample("c", 25, 4, [9, 10, 6], Bounds));
 
-        var window = RolloutRunner.Delta(after, before, "c");
+        var window = StageAnalysis.Delta(after, before, "c");
 
         Assert.Equal((15L, 3L), (window.Requests, window.Failed));
         Assert.Equal([5L, 6, 4], window.Histogram);
@@ -27,7 +27,7 @@ public sealed class StageWindowTests
         var before = Read(new RevisionSample("c", 3, 0, [3], Bounds));
         var after = Read(new RevisionSample("c", 6, 0, [4, 1, 1], Bounds));
 
-        Assert.Equal([1L, 1, 1], RolloutRunner.Delta(after, before, "c").Histogram);
+        Assert.Equal([1L, 1, 1], StageAnalysis.Delta(after, before, "c").Histogram);
     }
 
     [Fact]
@@ -38,8 +38,8 @@ public sealed class StageWindowTests
         var before = Read(new RevisionSample("c", 50, 2, [50, 0, 0], Bounds));
         var after = Read(restarted, fresh);
 
-        Assert.Same(restarted, RolloutRunner.Delta(after, before, "c"));
-        Assert.Same(fresh, RolloutRunner.Delta(after, before, "n"));
+        Assert.Same(restarted, StageAnalysis.Delta(after, before, "c"));
+        Assert.Same(fresh, StageAnalysis.Delta(after, before, "n"));
     }
 
     [Fact]
@@ -47,7 +47,7 @@ public sealed class StageWindowTests
     {
         var before = Read(new RevisionSample("c", 5, 1, [5, 0, 0], Bounds));
 
-        var window = RolloutRunner.Delta(Read(), before, "c");
+        var window = StageAnalysis.Delta(Read(), before, "c");
 
         Assert.Equal(("c", 0L, 0L), (window.Revision, window.Requests, window.Failed));
         Assert.Empty(window.Histogram);
@@ -58,7 +58,7 @@ public sealed class StageWindowTests
     {
         var sample = new RevisionSample("c", 7, 1, [7, 0, 0], Bounds);
 
-        var window = RolloutRunner.Delta(Read(sample), Read(sample), "c");
+        var window = StageAnalysis.Delta(Read(sample), Read(sample), "c");
 
         Assert.Equal((0L, 0L), (window.Requests, window.Failed));
         Assert.Equal([0L, 0, 0], window.Histogram);

@@ -6,8 +6,8 @@ using DeployMatrix.Engine.Platform;
 
 namespace DeployMatrix.Engine.Tests.Support;
 
-/// <summary>How a revision behaves under the simulated load: its share of failing answers and its latency.</summary>
-public sealed record Behaviour(double ErrorRate = 0, double LatencyMs = 10);
+/// <summary>How a revision behaves under the simulated load: its share of failing answers and its latency; a share (0..1) of its answers may take <paramref name="SlowMs"/> instead.</summary>
+public sealed record Behaviour(double ErrorRate = 0, double LatencyMs = 10, double SlowShare = 0, double SlowMs = 0);
 
 /// <summary>
 /// The platform port in memory, for the engine's unit tests: services with revisions and traffic, jobs
@@ -21,7 +21,7 @@ public sealed class TestPlatform(TimeProvider time, PlatformKind kind = Platform
     public static readonly IReadOnlyList<double> Bounds = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
 
     private readonly Dictionary<string, Service> _services = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (long Requests, double Failed, long[] Histogram)> _counters = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (double Offered, long Requests, double Failed, double[] Histogram)> _counters = new(StringComparer.Ordinal);
     private DateTimeOffset? _lastRead;
     private int _counter;
 
@@ -229,7 +229,7 @@ public sealed class TestPlatform(TimeProvider time, PlatformKind kind = Platform
         Check("Metrics " + target.Service);
         Accumulate();
         IReadOnlyDictionary<string, RevisionSample> samples = _counters.ToDictionary(
-            c => c.Key, c => new RevisionSample(c.Key, c.Value.Requests, (long)c.Value.Failed, [.. c.Value.Histogram], Bounds), StringComparer.Ordinal);
+            c => c.Key, c => new RevisionSample(c.Key, c.Value.Requests, (long)Math.Floor(c.Value.Failed + 1e-9), [.. c.Value.Histogram.Select(h => (long)Math.Floor(h + 1e-9))], Bounds), StringComparer.Ordinal);
         return Task.FromResult(samples);
     }
 
@@ -245,14 +245,18 @@ public sealed class TestPlatform(TimeProvider time, PlatformKind kind = Platform
             {
                 var revision = service.Revisions.First(r => r.Name == split.Revision);
                 var behaviour = Behaviours.GetValueOrDefault(revision.Image) ?? new Behaviour();
-                var requests = (long)Math.Round(RequestsPerSecond * elapsed * split.Percent / 100.0);
-                var counter = _counters.TryGetValue(revision.Name, out var c) ? c : (0L, 0.0, new long[Bounds.Count]);
-                var bucket = Math.Max(0, Bounds.ToList().FindIndex(b => behaviour.LatencyMs <= b));
-                counter.Item3[bucket] += requests;
-                _counters[revision.Name] = (counter.Item1 + requests, counter.Item2 + (requests * behaviour.ErrorRate), counter.Item3);
+                // Whole requests of what was offered so far: reads at any rate see the same load.
+                var counter = _counters.TryGetValue(revision.Name, out var c) ? c : (0.0, 0L, 0.0, new double[Bounds.Count]);
+                var offered = counter.Item1 + (RequestsPerSecond * elapsed * split.Percent / 100.0);
+                var requests = (long)Math.Floor(offered + 1e-9) - counter.Item2;
+                counter.Item4[BucketOf(behaviour.LatencyMs)] += requests * (1 - behaviour.SlowShare);
+                counter.Item4[BucketOf(behaviour.SlowMs)] += requests * behaviour.SlowShare;
+                _counters[revision.Name] = (offered, counter.Item2 + requests, counter.Item3 + (requests * behaviour.ErrorRate), counter.Item4);
             }
         }
     }
+
+    private static int BucketOf(double ms) => Math.Max(0, Bounds.ToList().FindIndex(b => ms <= b));
 
     private string Create(string service, string image, string? tag, bool ready)
     {

@@ -15,18 +15,14 @@ public sealed class RolloutTests : ExampleTest
     public async Task HealthyCanary_GoesTo100Percent_WithoutAFailedRequest()
     {
         var file = Example.Variant("rollout.yaml", "min-requests: 100", "min-requests: 20");
-        Assert.Equal(0, Example.Cli("--file", file, "deploy", Lane, "--env", "staging", "--tag", "t1").ExitCode);
-        Assert.Equal(0, Example.Cli("--file", file, "deploy", Lane, "--env", "staging", "--tag", "t1", "--no-traffic").ExitCode);
+        DeployStableThenCanary(file, file);
         var canary = Service().GetProperty("latest_created_revision").GetString()!;
 
-        RolloutRun run;
-        await using (var load = new LoadClient(new Uri($"http://127.0.0.1:{Example.Ports["openagents-control-service-staging"]}/api/v1/control/status"), workers: 4, limit: TimeSpan.FromMinutes(2)))
+        var run = await RollOutUnderLoadAsync(file, "1s", load =>
         {
-            run = new RolloutRun(Example.Cli("--file", file, "rollout", Lane, "--env", "staging", "--window", "1s"));
-            await load.StopAsync();
             Assert.Empty(load.Failures);
             Assert.True(load.Ok > 500, $"only {load.Ok} requests");
-        }
+        });
 
         Assert.True(run.Cli.ExitCode == 0, run.Cli.ToString());
         Assert.Contains("rollout complete", run.Cli.Out, StringComparison.Ordinal);
@@ -42,20 +38,15 @@ public sealed class RolloutTests : ExampleTest
         var file = Example.Variant("rollout.yaml", "min-requests: 100", "min-requests: 20");
         var faulty = Example.Variant("rollout-faulty.yaml", "staging: { service: openagents-control-service-staging,",
             "staging: { env: { FAULT_5XX_PERCENT: \"5\" }, service: openagents-control-service-staging,");
-        Assert.Equal(0, Example.Cli("--file", file, "deploy", Lane, "--env", "staging", "--tag", "t1").ExitCode);
-        var stable = Service().GetProperty("latest_created_revision").GetString()!;
-        Assert.Equal(0, Example.Cli("--file", faulty, "deploy", Lane, "--env", "staging", "--tag", "t1", "--no-traffic").ExitCode);
+        var stable = DeployStableThenCanary(file, faulty);
 
-        RolloutRun run;
-        await using (var load = new LoadClient(new Uri($"http://127.0.0.1:{Example.Ports["openagents-control-service-staging"]}/api/v1/control/status"), workers: 4, limit: TimeSpan.FromMinutes(2)))
-        {
-            run = new RolloutRun(Example.Cli("--file", file, "rollout", Lane, "--env", "staging", "--window", "2s"));
-            await load.StopAsync();
-        }
+        var run = await RollOutUnderLoadAsync(file, "2s");
 
         Assert.True(run.Cli.ExitCode == 1, run.Cli.ToString());
         Assert.True(run.Cli.Err.Contains("rollout failed — stage 5% failed: 5xx rate: canary ", StringComparison.Ordinal), run.Cli.ToString());
-        Assert.Contains("error count test: Fisher exact one-sided p=", run.Cli.Err, StringComparison.Ordinal);
+        // Stopped by the sequential test long before the window's end.
+        Assert.Contains("error count test: sequential probability ratio ", run.Cli.Err, StringComparison.Ordinal);
+        Assert.Contains("the window stopped early", run.Cli.Err, StringComparison.Ordinal);
         Assert.Contains($"rolled back to {stable}", run.Cli.Err, StringComparison.Ordinal);
         Assert.DoesNotContain("[ 25%]", run.Cli.Out, StringComparison.Ordinal);
         var traffic = Service().GetProperty("traffic");
@@ -71,6 +62,46 @@ public sealed class RolloutTests : ExampleTest
         var gate = Example.Cli("--file", gateFile, "gate", "--tag", "t1");
         Assert.True(gate.ExitCode == 1, gate.ToString());
         Assert.True(gate.Out.Contains("✗ runtime-canary-status        required failed  the latest rollout of openagents-control-service in staging is failed at 5%", StringComparison.Ordinal), gate.ToString());
+    }
+
+    [Fact]
+    public async Task CanaryWithASlowTail_FailsItsP99Gate_ThoughItsP95IsUnchanged()
+    {
+        // 2% of the canary's requests take 100 ms more; the other 98% are as fast as stable's, so its p95 does not move.
+        var file = Example.Variant("rollout-p99.yaml", "      min-requests: 100", "      min-requests: 20\n      max-p99-regression: 50%");
+        var slow = Example.Variant("rollout-slow.yaml", "staging: { service: openagents-control-service-staging,",
+            "staging: { env: { FAULT_SLOW_PERCENT: \"2\", FAULT_SLOW_MS: \"100\" }, service: openagents-control-service-staging,");
+        var stable = DeployStableThenCanary(file, slow);
+
+        var run = await RollOutUnderLoadAsync(file, "5s", load => Assert.Empty(load.Failures));
+
+        Assert.True(run.Cli.ExitCode == 1, run.Cli.ToString());
+        Assert.True(run.Cli.Err.Contains("rollout failed — stage 5% failed: p99 latency: p99 canary ", StringComparison.Ordinal), run.Cli.ToString());
+        Assert.Contains("; quantile test over ", run.Cli.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("p95 latency", run.Cli.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("error count test", run.Cli.Err, StringComparison.Ordinal);
+        var traffic = Service().GetProperty("traffic");
+        Assert.Equal(1, traffic.GetArrayLength());
+        Assert.Equal(stable, traffic[0].GetProperty("revision").GetString());
+    }
+
+    /// <summary>Deploys a revision taking all traffic from one matrix file, then the canary with none from another; returns the stable one.</summary>
+    private string DeployStableThenCanary(string stableFile, string canaryFile)
+    {
+        Assert.Equal(0, Example.Cli("--file", stableFile, "deploy", Lane, "--env", "staging", "--tag", "t1").ExitCode);
+        var stable = Service().GetProperty("latest_created_revision").GetString()!;
+        Assert.Equal(0, Example.Cli("--file", canaryFile, "deploy", Lane, "--env", "staging", "--tag", "t1", "--no-traffic").ExitCode);
+        return stable;
+    }
+
+    /// <summary>The rollout under four clients sending requests back to back; <paramref name="check"/> looks at what they saw.</summary>
+    private async Task<RolloutRun> RollOutUnderLoadAsync(string file, string window, Action<LoadClient>? check = null)
+    {
+        await using var load = new LoadClient(new Uri($"http://127.0.0.1:{Example.Ports["openagents-control-service-staging"]}/api/v1/control/status"), workers: 4, limit: TimeSpan.FromMinutes(2));
+        var run = new RolloutRun(Example.Cli("--file", file, "rollout", Lane, "--env", "staging", "--window", window));
+        await load.StopAsync();
+        check?.Invoke(load);
+        return run;
     }
 
     private JsonElement Service()

@@ -3,6 +3,8 @@
 //!
 //! - `FAULT_5XX_PERCENT` — answer this share of non-probe requests with 500 (0..100, decimals allowed)
 //! - `FAULT_DELAY_MS`    — sleep this long before answering non-probe requests
+//! - `FAULT_SLOW_PERCENT` — a slow tail: this share of non-probe requests (0..100, decimals allowed) sleeps
+//!   `FAULT_SLOW_MS` (default 100) before answering, the rest do not; spread evenly, as errors are
 //! - `FAULT_NOT_READY`   — `/readyz` answers 503 forever (the revision never becomes ready)
 //! - `FAULT_EXIT_ON_START` — exit with this code before listening
 //!
@@ -91,30 +93,48 @@ pub fn escape(s: &str) -> String {
 struct Faults {
     error_per_mille: u64,
     delay: Option<Duration>,
+    slow_per_mille: u64,
+    slow: Duration,
     not_ready: bool,
     counter: AtomicU64,
+    slow_counter: AtomicU64,
 }
 
 impl Faults {
     fn from_env() -> Faults {
         let percent: f64 = env::var("FAULT_5XX_PERCENT").ok().and_then(|v| v.parse().ok()).unwrap_or(0.0);
         let delay = env::var("FAULT_DELAY_MS").ok().and_then(|v| v.parse::<u64>().ok()).filter(|ms| *ms > 0).map(Duration::from_millis);
+        let slow_percent: f64 = env::var("FAULT_SLOW_PERCENT").ok().and_then(|v| v.parse().ok()).unwrap_or(0.0);
+        let slow_ms = env::var("FAULT_SLOW_MS").ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(100);
         Faults {
             error_per_mille: (percent.clamp(0.0, 100.0) * 10.0).round() as u64,
             delay,
+            slow_per_mille: (slow_percent.clamp(0.0, 100.0) * 10.0).round() as u64,
+            slow: Duration::from_millis(slow_ms),
             not_ready: env::var("FAULT_NOT_READY").map(|v| v == "1" || v == "true").unwrap_or(false),
             counter: AtomicU64::new(0),
+            slow_counter: AtomicU64::new(0),
         }
     }
 
     /// Errors are spread evenly (every n-th request) so small samples still see the configured rate.
     fn should_fail(&self) -> bool {
-        if self.error_per_mille == 0 {
-            return false;
-        }
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        (n * self.error_per_mille) / 1000 != ((n + 1) * self.error_per_mille) / 1000
+        every(&self.counter, self.error_per_mille)
     }
+
+    /// The slow tail, spread the same way on its own count.
+    fn should_be_slow(&self) -> bool {
+        every(&self.slow_counter, self.slow_per_mille)
+    }
+}
+
+/// Whether this request is one of `per_mille` in a thousand, spread evenly over the requests `counter` has seen.
+fn every(counter: &AtomicU64, per_mille: u64) -> bool {
+    if per_mille == 0 {
+        return false;
+    }
+    let n = counter.fetch_add(1, Ordering::Relaxed);
+    (n * per_mille) / 1000 != ((n + 1) * per_mille) / 1000
 }
 
 /// Binds 127.0.0.1:$PORT and serves forever with the given handler. Probes (/healthz, /readyz) are
@@ -174,6 +194,9 @@ fn connection(stream: TcpStream, handler: &dyn Fn(&Request) -> Response, faults:
                 None => {
                     if let Some(delay) = faults.delay {
                         thread::sleep(delay);
+                    }
+                    if faults.should_be_slow() {
+                        thread::sleep(faults.slow);
                     }
                     if faults.should_fail() {
                         Response::text(500, "injected failure (FAULT_5XX_PERCENT)")
