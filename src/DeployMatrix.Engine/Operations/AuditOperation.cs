@@ -1,3 +1,5 @@
+using DeployMatrix.Core;
+using DeployMatrix.Core.Resolution;
 using DeployMatrix.Engine.Recording;
 using DeployMatrix.State;
 using DeployMatrix.Engine.Workspaces;
@@ -19,9 +21,16 @@ public sealed class AuditOperation(Workspace ws)
     /// <param name="lane">Only this lane's records; null: all.</param>
     /// <param name="limit">How many of the newest records (at least 1).</param>
     /// <param name="steps">Read each record's journaled steps too.</param>
+    /// <exception cref="OperationException">A lane the matrix does not have and no record names (a typo; exit 2). A lane removed from the matrix still shows its records.</exception>
     public History History(string? lane, int limit, bool steps)
     {
-        var records = ws.State.AuditRecords().Where(r => lane is null || r.Lane == lane).TakeLast(Math.Max(1, limit)).ToList();
+        var all = ws.State.AuditRecords();
+        if (lane is not null && ws.Matrix.FindLane(lane) is null && !all.Any(r => r.Lane == lane))
+        {
+            throw new OperationException(TargetResolver.UnknownLane(ws.Matrix, lane), ExitCodes.BadInput);
+        }
+
+        var records = all.Where(r => lane is null || r.Lane == lane).TakeLast(Math.Max(1, limit)).ToList();
         var entries = records.Select(r => new HistoryEntry(r, steps ? [.. ws.State.OperationOf(r.Id).Where(j => j.Step is not null)] : [])).ToList();
         var unfinished = ws.State.UnfinishedOperations()
             .Where(j => lane is null || j.Lane == lane)

@@ -1,4 +1,5 @@
 using DeployMatrix.Core;
+using DeployMatrix.Core.Diagnostics;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Resolution;
 using DeployMatrix.Engine.Platform;
@@ -16,13 +17,19 @@ public sealed record ServiceView(
 public sealed class StatusOperation(Workspace ws)
 {
     /// <returns>The deployed services, lanes in file order; a target never deployed (no revisions) is left out.</returns>
-    /// <exception cref="OperationException">An unknown lane, or a lane in an environment it skips (exit 2).</exception>
+    /// <exception cref="OperationException">An unknown lane or environment, or a lane in an environment it skips (exit 2).</exception>
     /// <exception cref="PlatformException">A platform cannot be reached or refused the read.</exception>
     public async Task<IReadOnlyList<ServiceView>> RunAsync(string? lane, string? env, CancellationToken ct)
     {
         if (lane is not null && ws.Matrix.FindLane(lane) is null)
         {
             throw new OperationException(TargetResolver.UnknownLane(ws.Matrix, lane), ExitCodes.BadInput);
+        }
+
+        // A typo in --env would otherwise read as "nothing deployed yet" and exit 0.
+        if (env is not null && ws.Matrix.FindEnvironment(env) is null)
+        {
+            throw new OperationException($"unknown environment '{env}'{DidYouMean.Hint(env, ws.Matrix.Environments.Select(e => e.Name))}", ExitCodes.BadInput);
         }
 
         // A lane asked for in an environment it skips has nothing there, by the matrix: say so rather than "nothing deployed yet".

@@ -39,6 +39,28 @@ public sealed class ReadAndRunOperationTests : IDisposable
     }
 
     [Fact]
+    public async Task Status_RefusesAnUnknownEnvironment_RatherThanSayingNothingIsDeployedThere()
+    {
+        _h.Platform.Seed("web-staging", "local://web@sha256:web-t1", "t1");
+
+        var typo = await Assert.ThrowsAsync<OperationException>(() => new StatusOperation(_h.Workspace).RunAsync(null, "stagign", CancellationToken.None));
+
+        Assert.Equal((ExitCodes.BadInput, "unknown environment 'stagign' (did you mean 'staging'?)"), (typo.ExitCode, typo.Message));
+    }
+
+    [Fact]
+    public void History_RefusesALaneNothingKnows_ButShowsTheRecordsOfALaneRemovedFromTheMatrix()
+    {
+        _h.Workspace.Recorder.Record("deploy", "gone", "staging", new Dictionary<string, string?>(), "ok");
+
+        var typo = Assert.Throws<OperationException>(() => new AuditOperation(_h.Workspace).History("wbe", 10, steps: false));
+        var removed = new AuditOperation(_h.Workspace).History("gone", 10, steps: false);
+
+        Assert.Equal((ExitCodes.BadInput, "unknown lane 'wbe' (did you mean 'web'?)"), (typo.ExitCode, typo.Message));
+        Assert.Equal("gone", Assert.Single(removed.Entries).Record.Lane);
+    }
+
+    [Fact]
     public async Task Build_StoresTheImageUnderItsTag_AndAuditsIt_AndAFrozenLaneIsRefused()
     {
         var lines = new List<string>();
