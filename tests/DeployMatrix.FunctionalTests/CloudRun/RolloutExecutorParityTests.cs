@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json.Nodes;
 using DeployMatrix.Tests.GoogleDouble;
 using DeployMatrix.Tests.Support;
@@ -22,6 +21,7 @@ public sealed class RolloutExecutorParityTests : CloudRunExampleTests
     private readonly TempDir _bin = new();
     private CloudRunDouble _gcloudGoogle = null!;
     private SteppedClock _gcloudClock = null!;
+    private string _path = null!;
 
     public override async Task InitializeAsync()
     {
@@ -38,10 +38,7 @@ public sealed class RolloutExecutorParityTests : CloudRunExampleTests
         _gcloudGoogle.Clock = _gcloudClock;
         ServeTheExampleApps();
         _gcloudGoogle.App = Google.App;
-        File.Copy(Path.Combine(RepoPaths.Root, "tests", "DeployMatrix.FunctionalTests", "CloudRun", "gcloud-to-double"), Path.Combine(_bin.Path, "gcloud"));
-        File.SetUnixFileMode(Path.Combine(_bin.Path, "gcloud"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        File.WriteAllText(Path.Combine(_bin.Path, "run-endpoint"), _gcloudGoogle.BaseUri.ToString());
-        File.WriteAllText(Path.Combine(_bin.Path, "access-token"), CloudRunDouble.Token);
+        _path = GcloudToDouble.Install(_bin.Path, _gcloudGoogle.BaseUri, CloudRunDouble.Token);
     }
 
     public override async Task DisposeAsync()
@@ -121,7 +118,7 @@ public sealed class RolloutExecutorParityTests : CloudRunExampleTests
             // The analysis and the service reads go to this path's own double; gcloud's writes too (its stand-in's run-endpoint).
             ["DEPLOYMATRIX_GOOGLE_API_URL"] = _gcloudGoogle.BaseUri.ToString(),
             ["GOOGLE_OAUTH_ACCESS_TOKEN"] = CloudRunDouble.Token,
-            ["PATH"] = $"{_bin.Path}:/usr/bin:/bin",
+            ["PATH"] = _path,
         };
         string[] all = ["--platform", "cloudrun", .. args];
         return Task.Run(() => _gcloudClock.RunAsync(Task.Run(() => CliRun.Invoke(_gcloudDir.Path, env, _gcloudClock, all)), TimeSpan.FromSeconds(1))).GetAwaiter().GetResult();
@@ -134,12 +131,9 @@ public sealed class RolloutExecutorParityTests : CloudRunExampleTests
         Assert.Equal(writes, _gcloudGoogle.Calls.Count(c => c.StartsWith("PATCH ", StringComparison.Ordinal)));
     }
 
-    private static string UpdateTraffic(string flags) => $"run services update-traffic {Service} --project openagentsgemini --region us-central1 {flags}";
+    private static string UpdateTraffic(string flags) => GcloudToDouble.UpdateTraffic(Service, flags);
 
-    /// <summary>The gcloud commands run, in order, each as one line (its arguments joined by spaces).</summary>
-    private List<string> GcloudCalls() =>
-        [.. Directory.GetFiles(Path.Combine(_bin.Path, "state"), "call-*").Where(f => !f.EndsWith(".pwd", StringComparison.Ordinal)).Order(StringComparer.Ordinal)
-            .Select(f => string.Join(' ', Encoding.UTF8.GetString(File.ReadAllBytes(f)).TrimEnd('\0').Split('\0')))];
+    private List<string> GcloudCalls() => GcloudToDouble.Calls(_bin.Path);
 
     /// <summary>The revision of the service the double made <paramref name="order"/>th (#1: the one it started with).</summary>
     private static string Revision(CloudRunDouble google, int order) =>
