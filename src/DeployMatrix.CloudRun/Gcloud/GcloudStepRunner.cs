@@ -128,14 +128,16 @@ public sealed partial class GcloudStepRunner(
     /// A rollout's traffic move as <c>plan --action rollout --format shell</c> prints it, STABLE and CANARY named:
     /// <c>gcloud run services update-traffic SERVICE --project P --region R --to-revisions STABLE=95,CANARY=5</c>
     /// (a 0% entry kept, as the plan's 0% stage says <c>CANARY=0</c>). The assignments sum to 100, so gcloud sets
-    /// exactly them and keeps every tag ("gcloud run services update-traffic", Google Cloud SDK reference).
+    /// exactly them and keeps every tag ("gcloud run services update-traffic", Google Cloud SDK reference). An
+    /// assignment with a tag adds <c>--update-tags TAG=REVISION</c>, which gcloud applies in the same update.
     /// </summary>
     /// <returns>The command line run, for the rollout's journal.</returns>
     /// <exception cref="PlatformException">gcloud exited non-zero (its last error line in the message).</exception>
     public async Task<string?> SetTrafficAsync(ResolvedTarget target, IReadOnlyList<TrafficAssignment> split, CancellationToken cancellationToken)
     {
         var step = new SetTraffic(target.Ref, [.. split.Select(s => new TrafficSplit(RevisionRef.Named(s.Revision), s.Percent))]);
-        var command = GcloudCommands.For(step)[0];
+        var tags = split.Where(s => s.Tag is not null).Select(s => $"{s.Tag}={s.Revision}").ToList();
+        IReadOnlyList<string> command = [.. GcloudCommands.For(step)[0], .. tags.Count > 0 ? new[] { "--update-tags", string.Join(',', tags) } : []];
         await RunCommandAsync(command, cancellationToken);
         return ShellRenderer.Join(command);
     }

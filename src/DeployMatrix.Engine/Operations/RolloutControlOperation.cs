@@ -132,6 +132,7 @@ public sealed class RolloutControlOperation(Workspace ws)
         return new RolloutRequest(target, rollout.Stable, rollout.Canary)
         {
             Tag = canary?.Tag, Digest = canary?.Digest, CanaryChecks = Gate.CanaryGateChecks.For(ws, platform, target),
+            CanaryTrafficTag = CanaryTag.ToGive(target, service, rollout.Canary),
         };
     }
 }

@@ -116,6 +116,7 @@ public sealed class RolloutOperation(Workspace ws)
         var rollout = new RolloutRequest(target, stable, canary)
         {
             Window = request.Window, Tag = canaryRevision?.Tag, Digest = canaryRevision?.Digest, CanaryChecks = Gate.CanaryGateChecks.For(ws, platform, target),
+            CanaryTrafficTag = CanaryTag.ToGive(target, service, canary),
         };
         return await DriveAsync(ws, platform, traffic, target, drive, runner => runner.StartAsync(rollout, ct));
     }

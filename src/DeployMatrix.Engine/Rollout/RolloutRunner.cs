@@ -128,7 +128,8 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
             state.UpdateRollout(run.Id, RolloutStates.Name(RolloutState.Running), index, percent, null, driven: true);
             var ran = await SetSplitAsync(request, percent, ct);
             var splitAt = time.GetUtcNow();
-            Note(run.Log, request, Stage(percent), ran is null ? "traffic set" : $"traffic set: {ran}");
+            var tagged = percent == 0 && request.CanaryTrafficTag is { } given ? $"; canary tagged {given} for its own URL" : "";
+            Note(run.Log, request, Stage(percent), (ran is null ? "traffic set" : $"traffic set: {ran}") + tagged);
             reporter.Progress(new RolloutProgress(run.Id, percent, index, stageList, request.Stable, request.Canary, null, null, null));
             if (Take(run.Id) is { } early)
             {
@@ -314,7 +315,7 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
         _traffic.SetTrafficAsync(request.Target, percent switch
         {
             // The canary named at 0%: it stays addressable on its own URL (locally its process is started) for the stage's check.
-            0 => [new TrafficAssignment(request.Stable, 100), new TrafficAssignment(request.Canary, 0)],
+            0 => [new TrafficAssignment(request.Stable, 100), new TrafficAssignment(request.Canary, 0) { Tag = request.CanaryTrafficTag }],
             100 => [new TrafficAssignment(request.Canary, 100)],
             _ => [new TrafficAssignment(request.Stable, 100 - percent), new TrafficAssignment(request.Canary, percent)],
         }, ct);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using DeployMatrix.Tests.Support;
 
@@ -26,6 +27,22 @@ internal static class GcloudToDouble
             ? [.. Directory.GetFiles(Path.Combine(bin, "state"), "call-*").Where(f => !f.EndsWith(".pwd", StringComparison.Ordinal)).Order(StringComparer.Ordinal)
                 .Select(f => string.Join(' ', Encoding.UTF8.GetString(File.ReadAllBytes(f)).TrimEnd('\0').Split('\0')))]
             : [];
+
+    /// <summary>Runs the installed stand-in as a person would run gcloud (outside DeployMatrix); returns its exit code and stderr.</summary>
+    public static (int Code, string Err) Run(string bin, params string[] args)
+    {
+        var start = new ProcessStartInfo(Path.Combine(bin, "gcloud")) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var err = process.StandardError.ReadToEndAsync();
+        process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, err.GetAwaiter().GetResult());
+    }
 
     /// <summary>A <c>gcloud run services update-traffic</c> line as <see cref="Calls"/> shows it.</summary>
     public static string UpdateTraffic(string service, string flags) => $"run services update-traffic {service} --project openagentsgemini --region us-central1 {flags}";

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using DeployMatrix.Tests.GoogleDouble;
 using DeployMatrix.Tests.Support;
 
@@ -61,18 +60,5 @@ public sealed class GcloudToDoubleTests : CloudRunExampleTests
         [.. Google.Service(Name)["trafficStatuses"]!.AsArray().Where(t => t!["percent"]?.GetValue<int>() > 0)
             .Select(t => (t!["revision"]?.GetValue<string>() ?? Google.Service(Name)["latestReadyRevision"]!.GetValue<string>().Split('/')[^1], t["percent"]!.GetValue<int>()))];
 
-    private (int Code, string Err) Gcloud(params string[] args)
-    {
-        var start = new ProcessStartInfo(Path.Combine(_bin.Path, "gcloud")) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var err = process.StandardError.ReadToEndAsync();
-        process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, err.GetAwaiter().GetResult());
-    }
+    private (int Code, string Err) Gcloud(params string[] args) => GcloudToDouble.Run(_bin.Path, args);
 }
