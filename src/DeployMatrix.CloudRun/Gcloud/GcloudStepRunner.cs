@@ -136,8 +136,7 @@ public sealed partial class GcloudStepRunner(
     public async Task<string?> SetTrafficAsync(ResolvedTarget target, IReadOnlyList<TrafficAssignment> split, CancellationToken cancellationToken)
     {
         var step = new SetTraffic(target.Ref, [.. split.Select(s => new TrafficSplit(RevisionRef.Named(s.Revision), s.Percent))]);
-        var tags = split.Where(s => s.Tag is not null).Select(s => $"{s.Tag}={s.Revision}").ToList();
-        IReadOnlyList<string> command = [.. GcloudCommands.For(step)[0], .. tags.Count > 0 ? new[] { "--update-tags", string.Join(',', tags) } : []];
+        var command = GcloudCommands.Tagging(GcloudCommands.For(step)[0], [.. split.Where(s => s.Tag is not null).Select(s => (s.Tag!, s.Revision))]);
         await RunCommandAsync(command, cancellationToken);
         return ShellRenderer.Join(command);
     }
