@@ -143,7 +143,10 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
         var service = await RequireServiceAsync(target, cancellationToken);
         await run.ChangeServiceAsync(service.Name!, current => current with
         {
-            Traffic = KeepingTags([.. splits.Where(s => s.Percent > 0).Select(s => new TrafficTarget { Type = TrafficTarget.ToRevision, Revision = s.Revision, Percent = s.Percent })], current.Traffic),
+            // A tag given with the split is kept even at 0% (the revision's own URL) and taken off any entry that had it.
+            Traffic = KeepingTags(
+                [.. splits.Where(s => s.Percent > 0 || s.Tag is not null).Select(s => new TrafficTarget { Type = TrafficTarget.ToRevision, Revision = s.Revision, Percent = s.Percent, Tag = s.Tag })],
+                current.Traffic?.Where(t => string.IsNullOrEmpty(t.Tag) || !splits.Any(s => s.Tag == t.Tag)).ToList()),
         }, cancellationToken);
     }
 

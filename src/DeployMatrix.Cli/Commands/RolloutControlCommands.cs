@@ -17,19 +17,28 @@ internal static class RolloutControlCommands
     {
         yield return Make(context, "status", "Show the latest rollout of the lane: status (running, paused, held, interrupted, succeeded, failed, aborted), the stage it stands at, stable and canary, the reason, the traffic now, and what to do next.", reason: null, StatusAsync);
         yield return Make(context, "pause", "Hold the rollout at its current stage: the split stays until 'rollout resume' (or promote, abort).", reason: false, (o, r, c, l, e, why, ct) => ControlAsync(o, c, l, e, RolloutControl.Pause, why, ct));
-        yield return Make(context, "resume", "Continue a paused, held or interrupted rollout from the stage it stood at (its split is set again and its window runs again), in this process.", reason: null, ResumeAsync);
-        yield return Make(context, "abort", "Stop the rollout and send all traffic back to the stable revision at once.", reason: false, (o, r, c, l, e, why, ct) => ControlAsync(o, c, l, e, RolloutControl.Abort, why, ct));
-        yield return Make(context, "promote", "Skip the remaining stages: the canary takes 100% now. Needs --reason, which is recorded.", reason: true, (o, r, c, l, e, why, ct) => ControlAsync(o, c, l, e, RolloutControl.Promote, why, ct));
+        yield return Make(context, "resume", $"Continue a paused, held or interrupted rollout from the stage it stood at (its split is set again and its window runs again), in this process.{Moves}", reason: null, ResumeAsync, executor: true);
+        yield return Make(context, "abort", $"Stop the rollout and send all traffic back to the stable revision at once.{Moves}", reason: false, (o, r, c, l, e, why, ct) => ControlAsync(o, c, l, e, RolloutControl.Abort, why, ct), executor: true);
+        yield return Make(context, "promote", $"Skip the remaining stages: the canary takes 100% now. Needs --reason, which is recorded.{Moves}", reason: true, (o, r, c, l, e, why, ct) => ControlAsync(o, c, l, e, RolloutControl.Promote, why, ct), executor: true);
     }
+
+    /// <summary>What --executor means here: only the traffic this process moves; a running rollout's driver moves it with its own.</summary>
+    private const string Moves = " With --executor gcloud (Cloud Run), traffic this command moves runs as 'gcloud run services update-traffic'; a rollout another process drives moves it with that process's executor.";
 
     private delegate Task<int> Action(RolloutControlOperation operation, ParseResult result, CliContext context, string lane, string env, string? reason, CancellationToken ct);
 
     /// <param name="reason">null: no --reason; false: optional; true: required.</param>
-    private static Command Make(CliContext context, string name, string description, bool? reason, Action action)
+    /// <param name="executor">The command may move traffic itself, so it takes --executor.</param>
+    private static Command Make(CliContext context, string name, string description, bool? reason, Action action, bool executor = false)
     {
         var target = new TargetArguments("The lane whose rollout this is.");
         var command = new Command(name, description);
         target.AddTo(command);
+        if (executor)
+        {
+            command.Options.Add(context.Options.Executor);
+        }
+
         Option<string?>? why = null;
         if (reason is not null)
         {
@@ -47,7 +56,8 @@ internal static class RolloutControlCommands
 
             var (lane, env) = target.Read(result);
             using var ws = WorkspaceFactory.Open(result, context);
-            return await action(new RolloutControlOperation(ws), result, context, lane, env, text, ct);
+            var operation = new RolloutControlOperation(ws) { Gcloud = executor && ExecutionOptions.UsesGcloud(result, context) };
+            return await action(operation, result, context, lane, env, text, ct);
         });
         return command;
     }

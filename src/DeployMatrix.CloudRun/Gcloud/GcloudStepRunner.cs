@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using DeployMatrix.Core.Planning;
+using DeployMatrix.Core.Resolution;
 using DeployMatrix.Engine.Drift;
 using DeployMatrix.Engine.Execution;
 using DeployMatrix.Engine.Platform;
@@ -13,13 +14,14 @@ namespace DeployMatrix.CloudRun.Gcloud;
 /// Runs a Cloud Run plan by invoking gcloud, as the seed's scripts did: each step runs exactly the
 /// argument arrays of <see cref="GcloudCommands"/> (what <c>plan --format shell</c> prints), and its
 /// output is read the way the scripts read it — images compared, the drift check's six conditions
-/// judged on the three reads. Every command run is journaled in the step's detail.
+/// judged on the three reads. Every command run is journaled in the step's detail. It also moves a
+/// rollout's traffic (<see cref="ITrafficWriter"/>), with the command the rollout's plan prints.
 /// </summary>
 /// <param name="run">Runs one gcloud command (its lines may be shown as they come).</param>
 /// <param name="runQuiet">Runs a command whose output is a secret and is never shown (an identity token); default <paramref name="run"/>.</param>
 public sealed partial class GcloudStepRunner(
     Func<IReadOnlyList<string>, CancellationToken, Task<ProcessResult>> run,
-    Func<IReadOnlyList<string>, CancellationToken, Task<ProcessResult>>? runQuiet = null) : IStepRunner
+    Func<IReadOnlyList<string>, CancellationToken, Task<ProcessResult>>? runQuiet = null) : IStepRunner, ITrafficWriter
 {
     /// <summary>
     /// What mints an identity token from gcloud's own login, for a private service's smoke check — Google's
@@ -120,6 +122,23 @@ public sealed partial class GcloudStepRunner(
             default:
                 throw new PlatformException($"the gcloud executor cannot run '{step.KindName}' steps", 2);
         }
+    }
+
+    /// <summary>
+    /// A rollout's traffic move as <c>plan --action rollout --format shell</c> prints it, STABLE and CANARY named:
+    /// <c>gcloud run services update-traffic SERVICE --project P --region R --to-revisions STABLE=95,CANARY=5</c>
+    /// (a 0% entry kept, as the plan's 0% stage says <c>CANARY=0</c>). The assignments sum to 100, so gcloud sets
+    /// exactly them and keeps every tag ("gcloud run services update-traffic", Google Cloud SDK reference). An
+    /// assignment with a tag adds <c>--update-tags TAG=REVISION</c>, which gcloud applies in the same update.
+    /// </summary>
+    /// <returns>The command line run, for the rollout's journal.</returns>
+    /// <exception cref="PlatformException">gcloud exited non-zero (its last error line in the message).</exception>
+    public async Task<string?> SetTrafficAsync(ResolvedTarget target, IReadOnlyList<TrafficAssignment> split, CancellationToken cancellationToken)
+    {
+        var step = new SetTraffic(target.Ref, [.. split.Select(s => new TrafficSplit(RevisionRef.Named(s.Revision), s.Percent))]);
+        var command = GcloudCommands.Tagging(GcloudCommands.For(step)[0], [.. split.Where(s => s.Tag is not null).Select(s => (s.Tag!, s.Revision))]);
+        await RunCommandAsync(command, cancellationToken);
+        return ShellRenderer.Join(command);
     }
 
     private async Task<List<ProcessResult>> RunAllAsync(Step step, StepContext context, CancellationToken ct, bool allowFailure = false)

@@ -75,6 +75,15 @@ public static class GcloudCommands
     };
 
     /// <summary>
+    /// <paramref name="command"/> (an <c>update-traffic</c> with <c>--to-revisions</c>) also giving each revision its tag in
+    /// the same update: <c>--update-tags TAG=REVISION,…</c>, which gcloud allows beside <c>--to-revisions</c> and applies
+    /// keeping every other tag ("gcloud run services update-traffic", Google Cloud SDK reference). A rollout tags an
+    /// untagged canary so at its 0% stage.
+    /// </summary>
+    public static IReadOnlyList<string> Tagging(IReadOnlyList<string> command, IReadOnlyList<(string Tag, string Revision)> tags) =>
+        tags.Count == 0 ? command : [.. command, "--update-tags", string.Join(',', tags.Select(t => $"{t.Tag}={t.Revision}"))];
+
+    /// <summary>
     /// The read that turns a traffic step's STABLE and CANARY into revision names (gcloud knows only
     /// LATEST): the service as JSON, whose <c>status.traffic</c> names the stable revision and whose
     /// <c>status.latestReadyRevisionName</c> is the canary. Null when the step names its revisions.

@@ -203,11 +203,25 @@ public static class Planner
         }
 
         steps.Add(new WriteReceipt(where, "rollout", request.Tag is { } t ? target.ImageFor(t) : ImageRefs.ServiceCurrent));
-        return Success(target, request, PlanAction.Rollout, steps,
+        var command = $"deploymatrix rollout {target.Lane} --env {target.Environment}{(request.Tag is null ? "" : $" --tag {request.Tag}")}";
+        List<string> notes =
         [
-            "STABLE is the revision serving all traffic when the rollout starts and CANARY the latest ready revision, resolved when it starts; each stage's split and check run natively: deploymatrix rollout "
-                + $"{target.Lane} --env {target.Environment}{(request.Tag is null ? "" : $" --tag {request.Tag}")}",
-        ]);
+            $"STABLE is the revision serving all traffic when the rollout starts and CANARY the latest ready revision, resolved when it starts; each stage's split and check run natively: {command}",
+        ];
+        if (target.Platform == PlatformKind.CloudRun)
+        {
+            // gcloud can move traffic but cannot read Cloud Monitoring's time series, so only the writes change hands.
+            notes.Add($"with --executor gcloud ({command} --executor gcloud) the canary's deploy and every traffic move (each stage's split, the rollback to STABLE, abort, promote, the final 100%) run as the gcloud commands here, STABLE and CANARY named; "
+                + "the checks are requests made natively, and the analysis reads Cloud Monitoring through its API either way: gcloud has no command that reads time series");
+            if (request.Tag is null)
+            {
+                // Cloud Run reaches one revision only by a traffic tag; one deployed outside DeployMatrix may have none.
+                notes.Add($"a CANARY with no traffic tag (deployed outside DeployMatrix) gets one in the 0% stage's update, {TrafficTags.Prefix}<its image tag> (else {TrafficTags.Prefix}<its name after the service's>), so that stage checks it on its own URL: "
+                    + $"--to-revisions STABLE=100,CANARY=0 --update-tags {TrafficTags.Prefix}…=CANARY");
+            }
+        }
+
+        return Success(target, request, PlanAction.Rollout, steps, [.. notes]);
     }
 
     private static PlanResult PlanMigrate(ResolvedTarget target, PlanRequest request)

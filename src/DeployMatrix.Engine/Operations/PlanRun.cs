@@ -46,17 +46,41 @@ internal static class PlanRun
     {
         var planned = Planner.Plan(ws.Matrix, request with { Platform = ws.PlatformOverride, Unfreeze = options.ChangeTicket is not null });
         var plan = planned.Plan ?? throw ReleaseRules.Refused(planned);
-        if (options.Gcloud && plan.Platform != PlatformKind.CloudRun)
-        {
-            throw new OperationException("--executor gcloud carries out Cloud Run targets; this one is on the local platform (drop --executor, or add --platform cloudrun)", ExitCodes.BadInput);
-        }
-
+        RequireCloudRunForGcloud(options, plan.Platform);
         return plan;
     }
 
+    /// <summary>gcloud carries out Cloud Run targets only; asked for another platform it is bad input (exit 2).</summary>
+    public static void RequireCloudRunForGcloud(ChangeOptions options, PlatformKind? platform)
+    {
+        if (options.Gcloud && platform != PlatformKind.CloudRun)
+        {
+            throw new OperationException("--executor gcloud carries out Cloud Run targets; this one is on the local platform (drop --executor, or add --platform cloudrun)", ExitCodes.BadInput);
+        }
+    }
+
+    /// <summary>
+    /// Who carries out a rollout's changes: under <c>--executor gcloud</c> one gcloud runner deploys the canary (as
+    /// <c>deploy --executor gcloud</c> does) and moves every split (<c>gcloud run services update-traffic … --to-revisions</c>);
+    /// else the platform's own calls. Reads and metrics stay with <paramref name="platform"/> either way.
+    /// </summary>
+    public static (IStepRunner Steps, ITrafficWriter Traffic) RolloutRunners(Workspace ws, IPlatform platform, ChangeOptions options)
+    {
+        if (!options.Gcloud)
+        {
+            return (new PlatformStepRunner(platform), new PlatformTrafficWriter(platform));
+        }
+
+        var gcloud = GcloudRunner(ws);
+        return (gcloud, gcloud as ITrafficWriter ?? throw new OperationException("this build's gcloud executor cannot move a rollout's traffic", ExitCodes.BadInput));
+    }
+
+    private static IStepRunner GcloudRunner(Workspace ws) =>
+        (ws.Gcloud ?? throw new OperationException("this build has no gcloud executor", ExitCodes.BadInput))(null);
+
     public static async Task<IStepRunner> RunnerAsync(Workspace ws, Plan plan, ChangeOptions options, CancellationToken ct) =>
         options.Gcloud
-            ? (ws.Gcloud ?? throw new OperationException("this build has no gcloud executor", ExitCodes.BadInput))(null)
+            ? GcloudRunner(ws)
             : new PlatformStepRunner(await ws.Platforms.OpenAsync(plan.Platform!.Value, ct));
 
     /// <summary>Runs a plan whose lane lock the caller holds: the rules, then the steps.</summary>

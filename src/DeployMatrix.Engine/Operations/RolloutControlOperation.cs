@@ -22,6 +22,13 @@ public sealed class RolloutControlOperation(Workspace ws)
     /// <value>How long a request waits for the driving process to act on it; the default is 30 seconds.</value>
     public TimeSpan AckTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Move traffic this process carries out (resume, and abort or promote of a rollout nobody drives) through gcloud
+    /// (<c>--executor gcloud</c>: <c>gcloud run services update-traffic … --to-revisions</c>; Cloud Run only, else exit 2).
+    /// A request to a live driver is carried out with the driver's executor. Reads and metrics stay on the APIs.
+    /// </summary>
+    public bool Gcloud { get; init; }
+
     public async Task<RolloutStatusView> StatusAsync(string lane, string env, CancellationToken ct)
     {
         var target = ws.Resolve(lane, env);
@@ -40,7 +47,10 @@ public sealed class RolloutControlOperation(Workspace ws)
     public async Task<RolloutOutcome> ResumeAsync(string lane, string env, Action<string> say, RolloutDriver drive, CancellationToken ct)
     {
         var target = ws.Resolve(lane, env);
+        var options = new ChangeOptions { Gcloud = Gcloud };
+        PlanRun.RequireCloudRunForGcloud(options, target.Platform);
         var platform = await ws.Platforms.OpenAsync(target.Platform, ct);
+        var traffic = PlanRun.RolloutRunners(ws, platform, options).Traffic;
         using var held = await ws.Locks.AcquireAsync(lane, env, "rollout resume", ct);
         var rollout = Require(target);
         if (rollout.Finished)
@@ -55,13 +65,15 @@ public sealed class RolloutControlOperation(Workspace ws)
 
         say($"resuming rollout #{rollout.Id} of {rollout.Lane} in {rollout.Env} at {rollout.Stage}% ({rollout.Shown}): {rollout.Stable} → {rollout.Canary}");
         var request = await RequestAsync(platform, target, rollout, ct);
-        return await RolloutOperation.DriveAsync(ws, platform, target, drive, runner => runner.ResumeAsync(rollout, request, ct));
+        return await RolloutOperation.DriveAsync(ws, platform, traffic, target, drive, runner => runner.ResumeAsync(rollout, request, ct));
     }
 
-    /// <summary>Pause, abort or promote: a request to the live driver, or carried out here when nobody drives the rollout.</summary>
+    /// <summary>Pause, abort or promote: a request to the live driver (which moves traffic with its own executor), or carried out here when nobody drives the rollout.</summary>
     public async Task<RolloutControlResult> ControlAsync(string lane, string env, RolloutControl control, string? reason, IRolloutReporter reporter, CancellationToken ct)
     {
         var target = ws.Resolve(lane, env);
+        var options = new ChangeOptions { Gcloud = Gcloud };
+        PlanRun.RequireCloudRunForGcloud(options, target.Platform);
         var rollout = Require(target);
         var name = RolloutStates.Name(control);
         if (rollout.Finished)
@@ -96,7 +108,7 @@ public sealed class RolloutControlOperation(Workspace ws)
         var platform = await ws.Platforms.OpenAsync(target.Platform, ct);
         using var held = await ws.Locks.AcquireAsync(lane, env, $"rollout {name}", ct);
         var request = await RequestAsync(platform, target, rollout, ct);
-        var runner = new RolloutRunner(platform, ws.State, ws.Recorder, ws.Time, reporter);
+        var runner = new RolloutRunner(platform, ws.State, ws.Recorder, ws.Time, reporter, PlanRun.RolloutRunners(ws, platform, options).Traffic);
         var outcome = await runner.ApplyAsync(rollout, request, new RolloutControlRequest(control, ws.Actor, reason), ct);
         return new RolloutControlResult(Reload(rollout), outcome.Reason ?? name, true, outcome.Receipt);
     }
@@ -120,6 +132,7 @@ public sealed class RolloutControlOperation(Workspace ws)
         return new RolloutRequest(target, rollout.Stable, rollout.Canary)
         {
             Tag = canary?.Tag, Digest = canary?.Digest, CanaryChecks = Gate.CanaryGateChecks.For(ws, platform, target),
+            CanaryTrafficTag = CanaryTag.ToGive(target, service, rollout.Canary),
         };
     }
 }

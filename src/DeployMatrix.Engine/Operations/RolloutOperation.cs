@@ -26,6 +26,13 @@ public sealed record RolloutStartRequest(string Lane, string Env)
 
     /// <summary>Why a canary whose tag has no passing gate may go to the gate's target environment; recorded once.</summary>
     public string? GateOverride { get; init; }
+
+    /// <summary>
+    /// Carry out the canary's deploy and every traffic move through gcloud (<c>--executor gcloud</c>), as the commands
+    /// <c>plan --action rollout --format shell</c> prints; the analysis still reads Cloud Monitoring through its API
+    /// (gcloud has no command that reads time series). Cloud Run targets only (else exit 2).
+    /// </summary>
+    public bool Gcloud { get; init; }
 }
 
 /// <summary>
@@ -47,12 +54,15 @@ public sealed class RolloutOperation(Workspace ws)
         }
 
         var target = ws.Resolve(request.Lane, request.Env);
+        var options = new ChangeOptions { GateOverride = request.GateOverride, Gcloud = request.Gcloud };
+        PlanRun.RequireCloudRunForGcloud(options, target.Platform);
         if (request.Window is { } given && target.Platform == PlatformKind.CloudRun && MetricsCadence.CloudMonitoring.CheckWindow(given, "Cloud Run") is { } tooShort)
         {
             throw new OperationException($"--window: {tooShort}; give --window {Durations.Format(MetricsCadence.CloudMonitoring.MinimumWindow)} or longer", ExitCodes.BadInput);
         }
 
         var platform = await ws.Platforms.OpenAsync(target.Platform, ct);
+        var (steps, traffic) = PlanRun.RolloutRunners(ws, platform, options);
         using var held = await ws.Locks.AcquireAsync(request.Lane, request.Env, "rollout", ct);
         // Refused before anything changes: a deploy of the canary is not left behind by a rollout that cannot start.
         ReleaseRules.RefuseInMaintenance(ws, target, "a rollout");
@@ -64,9 +74,8 @@ public sealed class RolloutOperation(Workspace ws)
         var overridden = new HashSet<string>(StringComparer.Ordinal);
         if (request.Tag is { } tag)
         {
-            var options = new ChangeOptions { GateOverride = request.GateOverride };
             var plan = PlanRun.Plan(ws, new PlanRequest { Lane = request.Lane, Environment = request.Env, Tag = tag, Action = PlanAction.Deploy, NoTraffic = true }, options);
-            var result = await PlanRun.RunLockedAsync(ws, plan, new PlatformStepRunner(platform), options, deployReporter, overridden, ct);
+            var result = await PlanRun.RunLockedAsync(ws, plan, steps, options, deployReporter, overridden, ct);
             deployed(result);
             if (!result.Ok)
             {
@@ -107,16 +116,17 @@ public sealed class RolloutOperation(Workspace ws)
         var rollout = new RolloutRequest(target, stable, canary)
         {
             Window = request.Window, Tag = canaryRevision?.Tag, Digest = canaryRevision?.Digest, CanaryChecks = Gate.CanaryGateChecks.For(ws, platform, target),
+            CanaryTrafficTag = CanaryTag.ToGive(target, service, canary),
         };
-        return await DriveAsync(ws, platform, target, drive, runner => runner.StartAsync(rollout, ct));
+        return await DriveAsync(ws, platform, traffic, target, drive, runner => runner.StartAsync(rollout, ct));
     }
 
     /// <summary>Runs a rollout in this process; a platform failure under it leaves it held, with the way to continue.</summary>
-    internal static async Task<RolloutOutcome> DriveAsync(Workspace ws, IPlatform platform, ResolvedTarget target, RolloutDriver drive, Func<RolloutRunner, Task<RolloutOutcome>> run)
+    internal static async Task<RolloutOutcome> DriveAsync(Workspace ws, IPlatform platform, ITrafficWriter traffic, ResolvedTarget target, RolloutDriver drive, Func<RolloutRunner, Task<RolloutOutcome>> run)
     {
         try
         {
-            return await drive(reporter => run(new RolloutRunner(platform, ws.State, ws.Recorder, ws.Time, reporter)));
+            return await drive(reporter => run(new RolloutRunner(platform, ws.State, ws.Recorder, ws.Time, reporter, traffic)));
         }
         catch (PlatformException e)
         {

@@ -3,7 +3,15 @@ using DeployMatrix.Core;
 namespace DeployMatrix.Engine.Platform;
 
 /// <summary>A revision's share of traffic, an integer percent 0..100.</summary>
-public sealed record TrafficAssignment(string Revision, int Percent);
+public sealed record TrafficAssignment(string Revision, int Percent)
+{
+    /// <summary>
+    /// A traffic tag to give the revision in the same update (on Cloud Run its URL of its own,
+    /// <c>https://TAG---SERVICE-….run.app</c>; kept even at 0%), or null. The local platform reaches every revision
+    /// on its own port and keeps no tag from a split.
+    /// </summary>
+    public string? Tag { get; init; }
+}
 
 /// <summary>
 /// One revision as its platform reports it. <see cref="Tag"/> is the tag it was deployed with (kept by the

@@ -21,6 +21,12 @@ public sealed record RolloutRequest(ResolvedTarget Target, string Stable, string
     public string? Digest { get; init; }
 
     /// <summary>
+    /// The traffic tag the 0% stage's split gives a canary that has none (a Cloud Run revision deployed outside
+    /// DeployMatrix), so the stage's checks reach it on its own URL (<see cref="CanaryTag"/>); null: it has one.
+    /// </summary>
+    public string? CanaryTrafficTag { get; init; }
+
+    /// <summary>
     /// More checks of the canary alone at the 0% stage, after the lane's smoke checks (the gate's <c>http</c>
     /// checks of the lane with <c>rollout.gate-checks</c>, see <see cref="Gate.CanaryGateChecks"/>): given the canary,
     /// returns why it failed them, or null. Null: none.

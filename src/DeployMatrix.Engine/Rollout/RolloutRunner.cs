@@ -18,9 +18,13 @@ namespace DeployMatrix.Engine.Rollout;
 /// before traffic moves, so a process killed at any point leaves a record another process can resume
 /// from (the stage's split is set again and its window run again). While a window runs, the driver
 /// reads requests left by other processes (pause, abort, promote) every <see cref="ControlPoll"/>.
+/// Every traffic move goes through <paramref name="traffic"/> (default: the platform's own call), so the
+/// gcloud executor moves traffic with the same rules; reads and metrics always come from the platform.
 /// </remarks>
-public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder recorder, TimeProvider time, IRolloutReporter reporter)
+public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder recorder, TimeProvider time, IRolloutReporter reporter, ITrafficWriter? traffic = null)
 {
+    private readonly ITrafficWriter _traffic = traffic ?? new PlatformTrafficWriter(platform);
+
     /// <summary>How often a running window looks for a person's request: 0.2 s, so pause and abort act at once.</summary>
     public static readonly TimeSpan ControlPoll = TimeSpan.FromMilliseconds(200);
 
@@ -122,9 +126,10 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
             var percent = stageList[index];
             // Recorded before traffic moves: a crash from here on resumes this stage.
             state.UpdateRollout(run.Id, RolloutStates.Name(RolloutState.Running), index, percent, null, driven: true);
-            await SetSplitAsync(request, percent, ct);
+            var ran = await SetSplitAsync(request, percent, ct);
             var splitAt = time.GetUtcNow();
-            Note(run.Log, request, Stage(percent), "traffic set");
+            var tagged = percent == 0 && request.CanaryTrafficTag is { } given ? $"; canary tagged {given} for its own URL" : "";
+            Note(run.Log, request, Stage(percent), (ran is null ? "traffic set" : $"traffic set: {ran}") + tagged);
             reporter.Progress(new RolloutProgress(run.Id, percent, index, stageList, request.Stable, request.Canary, null, null, null));
             if (Take(run.Id) is { } early)
             {
@@ -137,7 +142,7 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
                 stages.Add(new StageOutcome(percent, Verdict.Fail, refused));
                 Note(run.Log, request, Stage(percent), $"fail: {refused}");
                 reporter.Stage(percent, $"FAIL: {refused}");
-                await platform.SetTrafficAsync(request.Target, [new TrafficAssignment(request.Stable, 100)], ct);
+                await MoveAsync(run, Stage(percent), request.Stable, ct);
                 return Finish(run, index, RolloutStates.Next(RolloutState.Running, RolloutEvent.StageFailed, request.Policy.OnInconclusive),
                     $"stage 0% failed: {refused}; rolled back to {request.Stable}", stages);
             }
@@ -175,7 +180,7 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
                 return new RolloutOutcome(run.Id, RolloutEnd.Paused, held, stages, null);
             }
 
-            await platform.SetTrafficAsync(request.Target, [new TrafficAssignment(request.Stable, 100)], ct);
+            await MoveAsync(run, Stage(percent), request.Stable, ct);
             var reason = $"stage {percent}% {(result.Verdict == Verdict.Fail ? "failed" : "stayed inconclusive")}: {result.Explain()}; rolled back to {request.Stable}";
             return Finish(run, index, next, reason, stages);
         }
@@ -237,10 +242,10 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
                 reporter.Stage(percent, paused);
                 return new RolloutOutcome(run.Id, RolloutEnd.Paused, paused, stages, null);
             case RolloutControl.Abort:
-                await platform.SetTrafficAsync(request.Target, [new TrafficAssignment(request.Stable, 100)], ct);
+                await MoveAsync(run, Stage(percent), request.Stable, ct);
                 return Finish(run, index, next, $"aborted by {control.Actor} at {percent}%{why}; all traffic back on {request.Stable}", stages);
             default:
-                await platform.SetTrafficAsync(request.Target, [new TrafficAssignment(request.Canary, 100)], ct);
+                await MoveAsync(run, Stage(percent), request.Canary, ct);
                 var skipped = request.Policy.Stages.Skip(index + 1).Where(s => s != 100).ToList();
                 var note = skipped.Count == 0 ? "" : $", skipping {string.Join(", ", skipped.Select(s => $"{s}%"))}";
                 return Finish(run, request.Policy.Stages.Count - 1, next, $"promoted by {control.Actor} at {percent}%{note}{why}", stages);
@@ -297,11 +302,20 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
     private RolloutControlRequest? Take(long id) =>
         state.TakeRolloutControl(id) is { } row ? new RolloutControlRequest(RolloutStates.ParseControl(row.Control), row.Actor, row.Reason) : null;
 
-    private Task SetSplitAsync(RolloutRequest request, int percent, CancellationToken ct) =>
-        platform.SetTrafficAsync(request.Target, percent switch
+    /// <summary>All traffic to <paramref name="revision"/> (back to stable, or promoted); a command the writer ran is journaled with the stage.</summary>
+    private async Task MoveAsync(Run run, string step, string revision, CancellationToken ct)
+    {
+        if (await _traffic.SetTrafficAsync(run.Request.Target, [new TrafficAssignment(revision, 100)], ct) is { } ran)
+        {
+            Note(run.Log, run.Request, step, $"all traffic to {revision}: {ran}");
+        }
+    }
+
+    private Task<string?> SetSplitAsync(RolloutRequest request, int percent, CancellationToken ct) =>
+        _traffic.SetTrafficAsync(request.Target, percent switch
         {
             // The canary named at 0%: it stays addressable on its own URL (locally its process is started) for the stage's check.
-            0 => [new TrafficAssignment(request.Stable, 100), new TrafficAssignment(request.Canary, 0)],
+            0 => [new TrafficAssignment(request.Stable, 100), new TrafficAssignment(request.Canary, 0) { Tag = request.CanaryTrafficTag }],
             100 => [new TrafficAssignment(request.Canary, 100)],
             _ => [new TrafficAssignment(request.Stable, 100 - percent), new TrafficAssignment(request.Canary, percent)],
         }, ct);

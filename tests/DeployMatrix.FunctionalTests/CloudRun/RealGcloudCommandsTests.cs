@@ -25,6 +25,7 @@ public sealed class RealGcloudCommandsTests : IDisposable
         Assert.Contains(commands, c => c.Contains("--remove-tags"));
         Assert.Contains(commands, c => c.Contains("--to-tags"));
         Assert.Contains(commands, c => c.Contains("--command") && c.Contains("--args"));
+        Assert.Contains(commands, c => c.Contains("--to-revisions") && c.Contains("--update-tags"));
 
         foreach (var command in commands)
         {
@@ -73,7 +74,11 @@ public sealed class RealGcloudCommandsTests : IDisposable
                     RemoveTrafficTags r => [GcloudCommands.Resolve(r)],
                     _ => new List<IReadOnlyList<string>>(),
                 };
-                foreach (var command in reads.Concat(GcloudCommands.For(step)).Select(Filled))
+                // A rollout's 0% split also tags a canary that has no traffic tag, in the same update.
+                var tagging = step is SetTraffic { Splits: [_, { Percent: 0 }] } zero
+                    ? [GcloudCommands.Tagging(GcloudCommands.For(zero)[0], [("dm-abc1234", "CANARY")])]
+                    : new List<IReadOnlyList<string>>();
+                foreach (var command in reads.Concat(GcloudCommands.For(step)).Concat(tagging).Select(Filled))
                 {
                     if (!commands.Any(c => c.SequenceEqual(command)))
                     {
@@ -91,6 +96,7 @@ public sealed class RealGcloudCommandsTests : IDisposable
         [.. command.Select(w => w
             .Replace("STABLE=", "runtime-00001-abc=", StringComparison.Ordinal)
             .Replace("CANARY=", "runtime-00002-def=", StringComparison.Ordinal)
+            .Replace("=CANARY", "=runtime-00002-def", StringComparison.Ordinal)
             .Replace(GcloudCommands.OldTags, "dm-0000001,dm-0000002", StringComparison.Ordinal)
             .Replace(ImageRefs.ServiceCurrent, "us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime:abc1234", StringComparison.Ordinal))];
 }
