@@ -27,6 +27,7 @@ internal static class RolloutCommand
         command.Options.Add(tag);
         command.Options.Add(window);
         command.Options.Add(context.Options.Executor);
+        command.Options.Add(context.Options.WaitOnCancel);
         gate.AddTo(command);
         foreach (var sub in RolloutControlCommands.Create(context))
         {
@@ -42,6 +43,7 @@ internal static class RolloutCommand
                 Window = result.GetValue(window) is { } text ? Durations.Parse(text) ?? throw new UsageException($"--window '{text}' is not a duration; write it like 30s, 10m or 1h") : null,
                 GateOverride = gate.Read(result),
                 Gcloud = ExecutionOptions.UsesGcloud(result, context),
+                WaitOnCancel = result.GetValue(context.Options.WaitOnCancel),
             };
             using var ws = WorkspaceFactory.Open(result, context);
             var outcome = await new RolloutOperation(ws).RunAsync(request, new ConsoleReporter(context.Out), deployed => PlanOutput.Print(deployed, context),

@@ -33,6 +33,9 @@ public sealed record RolloutStartRequest(string Lane, string Env)
     /// (gcloud has no command that reads time series). Cloud Run targets only (else exit 2).
     /// </summary>
     public bool Gcloud { get; init; }
+
+    /// <summary>On cancel, let the canary deploy's migration execution finish instead of stopping it (<c>--wait-on-cancel</c>, as on <c>deploy</c>).</summary>
+    public bool WaitOnCancel { get; init; }
 }
 
 /// <summary>
@@ -54,7 +57,7 @@ public sealed class RolloutOperation(Workspace ws)
         }
 
         var target = ws.Resolve(request.Lane, request.Env);
-        var options = new ChangeOptions { GateOverride = request.GateOverride, Gcloud = request.Gcloud };
+        var options = new ChangeOptions { GateOverride = request.GateOverride, Gcloud = request.Gcloud, WaitOnCancel = request.WaitOnCancel };
         PlanRun.RequireCloudRunForGcloud(options, target.Platform);
         if (request.Window is { } given && target.Platform == PlatformKind.CloudRun && MetricsCadence.CloudMonitoring.CheckWindow(given, "Cloud Run") is { } tooShort)
         {
