@@ -106,6 +106,15 @@ public sealed record ResolvedTarget
     [JsonIgnore]
     public string Scope => Ref.Scope;
 
+    /// <summary>
+    /// How state rows about the target's service (its stable revision, maintenance) key it with its name: the
+    /// environment wherever the name is unique in it — the local platform runs each region as a service of its own,
+    /// which its agent looks up by environment and name — and <see cref="Scope"/> for a Cloud Run region, where the
+    /// service's name repeats in every region.
+    /// </summary>
+    [JsonIgnore]
+    public string ServiceScope => Platform == PlatformKind.Local ? Environment : Scope;
+
     /// <summary>The environment as people read it: <c>production</c>, or <c>production, us-east1</c> for one of several regions.</summary>
     [JsonIgnore]
     public string Where => Regional ? $"{Environment}, {Region}" : Environment;
