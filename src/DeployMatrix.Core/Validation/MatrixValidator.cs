@@ -262,6 +262,11 @@ internal static class GateRules
                     : $"but {lane.Skips(reference.Env)}";
                 d.Add(reference.Pos, "unknown-env", $"gate check '{check.Id}' names lane '{reference.Lane}' in '{reference.Env}', {why}");
             }
+            else if (lane.TargetsIn(reference.Env) is { Count: > 1 } regions)
+            {
+                // A check reads one service; which region's it would be is not something to guess.
+                d.Add(reference.Pos, "gate", $"gate check '{check.Id}' names lane '{lane.Name}' in '{reference.Env}', which runs in {regions.Count} regions ({string.Join(", ", regions.Select(t => t.Region))}); a gate check cannot choose among regions — check an environment with one target (the gate's '{matrix.Gate?.From}')");
+            }
             else if (check.Spec is LaneCheckSpec { CheckType: LaneCheckSpec.Drift } && lane.Migration is null)
             {
                 d.Add(reference.Pos, "gate", $"gate check '{check.Id}' checks migration drift of lane '{lane.Name}', which has no migration");
