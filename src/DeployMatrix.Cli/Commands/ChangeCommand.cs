@@ -3,19 +3,21 @@ using DeployMatrix.Cli.Common;
 using DeployMatrix.Cli.Composition;
 using DeployMatrix.Engine.Execution;
 using DeployMatrix.Engine.Operations;
+using DeployMatrix.Engine.Waves;
 using DeployMatrix.Engine.Workspaces;
 
 namespace DeployMatrix.Cli.Commands;
 
 /// <summary>
-/// The set-up the commands that change a platform share (deploy, migrate, traffic, rollback): LANE and
-/// --env, --executor, every argument read and checked before anything opens (bad input leaves no state
+/// The set-up the commands that change a platform share (deploy, migrate, traffic, rollback): LANE,
+/// --env and --region (every region of the environment, as waves, unless one is named), --executor, every argument read and checked before anything opens (bad input leaves no state
 /// behind), then one workspace, one engine operation, its outcome printed.
 /// </summary>
 internal static class ChangeCommand
 {
     /// <summary>The engine operation a command runs once its arguments are read.</summary>
-    public delegate Task<ExecutionResult> Operation(Workspace ws, string lane, string env, IExecutionReporter reporter, CancellationToken ct);
+    /// <param name="region">One region of the environment (<c>--region</c>); null: every region, as waves.</param>
+    public delegate Task<WavesResult<ExecutionResult>> Operation(Workspace ws, string lane, string env, string? region, IExecutionReporter reporter, IWaveReporter waves, CancellationToken ct);
 
     /// <param name="options">The command's own options, after LANE, --env and --executor.</param>
     /// <param name="read">Reads and checks those options (throws <see cref="UsageException"/>) and returns the operation to run.</param>
@@ -35,7 +37,7 @@ internal static class ChangeCommand
             var (lane, env) = target.Read(result);
             var operation = read(result, ExecutionOptions.Change(result, context));
             using var ws = WorkspaceFactory.Open(result, context);
-            return PlanOutput.Print(await operation(ws, lane, env, new ConsoleReporter(context.Out), ct), context);
+            return WaveOutput.Print(await operation(ws, lane, env, target.Region(result), new ConsoleReporter(context.Out), new ConsoleWaveReporter(context.Out), ct), context);
         });
         return command;
     }

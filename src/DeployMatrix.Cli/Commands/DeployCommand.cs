@@ -18,7 +18,7 @@ internal static class DeployCommand
             {
                 var changes = options with { GateOverride = gate.Read(result), ChangeTicket = freeze.Ticket(result) };
                 var (validTag, withoutTraffic) = (ExecutionOptions.ValidTag(result.GetValue(tag)), result.GetValue(noTraffic));
-                return (ws, lane, env, reporter, ct) => new DeployOperation(ws).RunAsync(lane, env, validTag, withoutTraffic, changes, reporter, ct);
+                return (ws, lane, env, region, reporter, waves, ct) => new DeployOperation(ws).RunWavesAsync(lane, env, region, validTag, withoutTraffic, changes, reporter, waves, ct);
             });
     }
 }

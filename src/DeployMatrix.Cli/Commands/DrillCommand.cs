@@ -29,7 +29,7 @@ internal static class DrillCommand
             var percents = ParseSteps(result.GetValue(steps)!);
             var hold = ParseDwell(result.GetValue(dwell)!);
             using var ws = WorkspaceFactory.Open(result, context);
-            var drill = new DrillOperation(ws);
+            var drill = new DrillOperation(ws) { Region = target.Region(result) };
             var dir = result.GetValue(output) is { } given ? Path.GetFullPath(given, context.WorkingDirectory) : null;
             if (result.GetValue(dryRun))
             {

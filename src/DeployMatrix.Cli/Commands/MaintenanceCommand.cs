@@ -46,7 +46,7 @@ internal static class MaintenanceCommand
         {
             var (lane, env) = target.Read(result);
             using var ws = WorkspaceFactory.Open(result, context);
-            var done = await action(new MaintenanceOperation(ws), lane, env, result, ct);
+            var done = await action(new MaintenanceOperation(ws) { Region = target.Region(result) }, lane, env, result, ct);
             foreach (var line in done.Lines)
             {
                 context.Out.WriteLine(UntrustedText.OneLine(line)); // (a message is what someone typed)

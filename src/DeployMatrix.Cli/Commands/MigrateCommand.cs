@@ -21,7 +21,7 @@ internal static class MigrateCommand
                 }
 
                 var validTag = ExecutionOptions.ValidTag(result.GetValue(tag));
-                return (ws, lane, env, reporter, ct) => new MigrateOperation(ws).RunAsync(lane, env, validTag, options, reporter, ct);
+                return (ws, lane, env, region, reporter, waves, ct) => new MigrateOperation(ws).RunWavesAsync(lane, env, region, validTag, options, reporter, waves, ct);
             });
     }
 }

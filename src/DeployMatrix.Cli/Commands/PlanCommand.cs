@@ -23,6 +23,8 @@ internal static class PlanCommand
 
         public Option<string?> Env { get; } = new("--env", "-e") { Description = "The environment (staging, production, …).", HelpName = "ENV" };
 
+        public Option<string?> Region { get; } = ExecutionOptions.Region();
+
         public Option<string?> Tag { get; } = new("--tag", "-t") { Description = "The image tag. Default for build and deploy: the short git SHA of the matrix's repository, with -dirty-TREE on a dirty tree, TREE naming its content (as build and deploy use it). Without it, migrate is the rerun helper (the service's current image).", HelpName = "TAG" };
 
         public Option<string?> Action { get; } = new("--action", "-a") { Description = "What to plan. Default: deploy for services, run for binaries.", HelpName = "build|deploy|migrate|set-traffic|rollback|status|run|rollout" };
@@ -37,7 +39,7 @@ internal static class PlanCommand
 
         public Option<string> Format { get; } = new("--format") { Description = "text: numbered steps; shell: the exact commands the executor runs (gcloud for Cloud Run).", HelpName = "text|shell", DefaultValueFactory = _ => "text" };
 
-        public Option[] All => [Env, Tag, Action, Percent, Stable, Canary, NoTraffic, Format];
+        public Option[] All => [Env, Region, Tag, Action, Percent, Stable, Canary, NoTraffic, Format];
     }
 
     public static Command Create(CliContext context)
@@ -67,6 +69,7 @@ internal static class PlanCommand
         {
             Lane = result.GetValue(o.Lane)!,
             Environment = result.GetValue(o.Env),
+            Region = result.GetValue(o.Region),
             Tag = given ?? await DefaultTagAsync(matrix, action, result.GetValue(o.Lane)!, context, ct),
             Action = action,
             Percent = result.GetValue(o.Percent),
@@ -77,49 +80,96 @@ internal static class PlanCommand
             Platform = ExecutionOptions.PlatformOf(result, context), // the global --platform: plan as the commands would run
         };
 
-        var planned = Planner.Plan(matrix, request);
-        if (planned.Plan is not { } plan)
+        var planned = Planner.PlanWaves(matrix, request);
+        if (!planned.Ok)
         {
             context.Err.WriteLine($"deploymatrix: {UntrustedText.OneLine(planned.Error ?? "")}");
             return planned.ExitCode;
         }
 
         // A rollback plan names the revision this folder's state records as stable, as the rollback would.
-        string? pinned = null;
-        if (plan.Action == PlanAction.Rollback && request.Stable is null && plan.Environment is { } env)
+        var plans = new List<(Plan Plan, string? Pinned)>();
+        foreach (var plan in planned.Plans)
         {
-            using var workspace = WorkspaceFactory.OpenExisting(matrix, result, context);
-            if (workspace is not null && new RollbackOperation(workspace).RecordedTarget(plan.Lane, env) is { } recorded)
-            {
-                pinned = $"{recorded} is the stable revision this folder's state records (the one that served all traffic before the latest change)";
-                plan = Planner.Plan(matrix, request with { Stable = recorded }).Plan!;
-            }
+            plans.Add(Pin(plan, request, matrix, result, context));
         }
 
+        var several = plans.Count > 1;
         if (context.Options.Json(result))
         {
-            Json.Write(context.Out, plan);
+            // One target: the plan, as it always was; several: the waves, each a plan.
+            if (several)
+            {
+                Json.Write(context.Out, new { request.Lane, plans[0].Plan.Environment, Order = WaveOrders.Name(planned.Order), Waves = plans.Select(p => p.Plan) });
+            }
+            else
+            {
+                Json.Write(context.Out, plans[0].Plan);
+            }
         }
         else if (result.GetValue(o.Format) == "shell")
         {
-            if (pinned is not null)
+            if (several)
             {
-                context.Out.WriteLine($"# {pinned}");
+                context.Out.WriteLine($"# {plans.Count} regions of {plans[0].Plan.Environment}, {Waves(planned.Order)}");
             }
 
-            context.Out.Write(ShellRenderer.Render(plan));
+            foreach (var ((plan, pinned), i) in plans.Select((p, i) => (p, i)))
+            {
+                if (several)
+                {
+                    context.Out.WriteLine($"# wave {i + 1}/{plans.Count}: {plan.Lane} in {plan.Environment}, {plan.Region}");
+                }
+
+                if (pinned is not null)
+                {
+                    context.Out.WriteLine($"# {pinned}");
+                }
+
+                context.Out.Write(ShellRenderer.Render(plan));
+            }
         }
         else
         {
-            if (pinned is not null)
+            if (several)
             {
-                context.Out.WriteLine($"note: {pinned}");
+                context.Out.WriteLine($"{plans.Count} regions of {plans[0].Plan.Environment}, {Waves(planned.Order)}:");
             }
 
-            PrintText(plan, context.Out);
+            foreach (var (plan, pinned) in plans)
+            {
+                if (pinned is not null)
+                {
+                    context.Out.WriteLine($"note: {pinned}");
+                }
+
+                PrintText(plan, context.Out);
+            }
         }
 
         return ExitCodes.Ok;
+    }
+
+    private static string Waves(WaveOrder order) => order == WaveOrder.Sequential
+        ? "one wave after another (each finishes — deploy, migration, smoke, rollout — before the next starts; a failure stops the waves behind it)"
+        : "all at once (order: parallel)";
+
+    /// <summary>A rollback plan without --stable pinned to the stable revision this folder's state records for its target, with the note saying so.</summary>
+    private static (Plan Plan, string? Pinned) Pin(Plan plan, PlanRequest request, Matrix matrix, ParseResult result, CliContext context)
+    {
+        if (plan.Action != PlanAction.Rollback || request.Stable is not null || plan.Environment is not { } env)
+        {
+            return (plan, null);
+        }
+
+        using var workspace = WorkspaceFactory.OpenExisting(matrix, result, context);
+        if (workspace is null || new RollbackOperation(workspace).RecordedTarget(plan.Lane, env, plan.Region) is not { } recorded)
+        {
+            return (plan, null);
+        }
+
+        var pinned = $"{recorded} is the stable revision this folder's state records (the one that served all traffic before the latest change)";
+        return (Planner.Plan(matrix, request with { Stable = recorded, Region = plan.Region ?? request.Region }).Plan!, pinned);
     }
 
     /// <summary>Extra words belong only to <c>run</c>; elsewhere they are a typo (e.g. <c>--evn</c>) and must not be ignored.</summary>
@@ -153,7 +203,7 @@ internal static class PlanCommand
 
     private static void PrintText(Plan plan, TextWriter output)
     {
-        var where = plan.Environment is null ? "" : $" → {plan.Environment}";
+        var where = plan.Environment is null ? "" : $" → {plan.Environment}{(plan.Region is null ? "" : $", {plan.Region}")}";
         var platform = plan.Platform is { } p ? $" on {PlatformNames.Name(p)}" : "";
         var tag = plan.Tag is null ? "" : $", tag {plan.Tag}";
         output.WriteLine($"plan: {PlanActions.Name(plan.Action)} {plan.Lane}{where}{platform}{tag}");

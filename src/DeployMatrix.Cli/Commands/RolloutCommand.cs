@@ -39,6 +39,7 @@ internal static class RolloutCommand
             var (lane, env) = target.Read(result);
             var request = new RolloutStartRequest(lane, env)
             {
+                Region = target.Region(result),
                 Tag = ExecutionOptions.ValidTag(result.GetValue(tag)),
                 Window = result.GetValue(window) is { } text ? Durations.Parse(text) ?? throw new UsageException($"--window '{text}' is not a duration; write it like 30s, 10m or 1h") : null,
                 GateOverride = gate.Read(result),
@@ -46,9 +47,19 @@ internal static class RolloutCommand
                 WaitOnCancel = result.GetValue(context.Options.WaitOnCancel),
             };
             using var ws = WorkspaceFactory.Open(result, context);
-            var outcome = await new RolloutOperation(ws).RunAsync(request, new ConsoleReporter(context.Out), deployed => PlanOutput.Print(deployed, context),
-                context.Out.WriteLine, Driver(context), ct);
-            return outcome is null ? 0 : Ended(outcome, lane, env, context);
+            var waves = await new RolloutOperation(ws).RunWavesAsync(request, new ConsoleReporter(context.Out), deployed => PlanOutput.Print(deployed, context),
+                context.Out.WriteLine, Driver(context), new ConsoleWaveReporter(context.Out), ct);
+            if (!waves.Several)
+            {
+                return waves.Waves[0].Result is { } outcome ? Ended(outcome, lane, waves.Waves[0].Target.Args, context) : 0;
+            }
+
+            foreach (var wave in waves.Waves.Where(w => w.Result is not null))
+            {
+                Ended(wave.Result!, lane, wave.Target.Args, context);
+            }
+
+            return WaveOutput.Summary(waves, context);
         });
         return command;
     }
@@ -59,7 +70,8 @@ internal static class RolloutCommand
         : run(new PlainRolloutReporter(context.Out));
 
     /// <summary>Says how a rollout run ended and what to do next; returns its exit code.</summary>
-    public static int Ended(RolloutOutcome outcome, string lane, string env, CliContext context)
+    /// <param name="targetArgs">The arguments that name the target: <c>--env ENV</c>, with <c>--region R</c> for one of several regions.</param>
+    public static int Ended(RolloutOutcome outcome, string lane, string targetArgs, CliContext context)
     {
         var receipt = outcome.Receipt is null ? "" : $" (receipt {MatrixSource.Display(outcome.Receipt, context)})";
         switch (outcome.End)
@@ -68,7 +80,7 @@ internal static class RolloutCommand
                 context.Out.WriteLine($"rollout complete{(outcome.Reason is null ? "" : $" — {outcome.Reason}")}: the canary takes 100%; the stable revision drains{receipt}");
                 break;
             case RolloutEnd.Paused:
-                context.Err.WriteLine($"deploymatrix: rollout {UntrustedText.OneLine(outcome.Reason ?? "")}; continue with: deploymatrix rollout resume|promote|abort {lane} --env {env}");
+                context.Err.WriteLine($"deploymatrix: rollout {UntrustedText.OneLine(outcome.Reason ?? "")}; continue with: deploymatrix rollout resume|promote|abort {lane} {targetArgs}");
                 break;
             default:
                 context.Err.WriteLine($"deploymatrix: rollout {(outcome.End == RolloutEnd.Aborted ? "aborted" : "failed")} — {UntrustedText.OneLine(outcome.Reason ?? "")}{receipt}");

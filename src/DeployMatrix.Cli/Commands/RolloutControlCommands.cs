@@ -56,7 +56,7 @@ internal static class RolloutControlCommands
 
             var (lane, env) = target.Read(result);
             using var ws = WorkspaceFactory.Open(result, context);
-            var operation = new RolloutControlOperation(ws) { Gcloud = executor && ExecutionOptions.UsesGcloud(result, context) };
+            var operation = new RolloutControlOperation(ws) { Gcloud = executor && ExecutionOptions.UsesGcloud(result, context), Region = target.Region(result) };
             return await action(operation, result, context, lane, env, text, ct);
         });
         return command;
@@ -96,7 +96,7 @@ internal static class RolloutControlCommands
     private static async Task<int> ResumeAsync(RolloutControlOperation operation, ParseResult result, CliContext context, string lane, string env, string? reason, CancellationToken ct)
     {
         var outcome = await operation.ResumeAsync(lane, env, context.Out.WriteLine, RolloutCommand.Driver(context), ct);
-        return RolloutCommand.Ended(outcome, lane, env, context);
+        return RolloutCommand.Ended(outcome, lane, $"--env {env}{(operation.Region is { } region ? $" --region {region}" : "")}", context);
     }
 
     private static async Task<int> ControlAsync(RolloutControlOperation operation, CliContext context, string lane, string env, RolloutControl control, string? reason, CancellationToken ct)

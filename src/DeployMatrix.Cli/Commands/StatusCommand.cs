@@ -13,13 +13,16 @@ internal static class StatusCommand
     {
         var lane = new Argument<string?>("LANE") { Description = "Only this lane (default: every deployed lane).", Arity = ArgumentArity.ZeroOrOne };
         var env = new Option<string?>("--env", "-e") { Description = "Only this environment.", HelpName = "ENV" };
+        var region = ExecutionOptions.Region();
+        region.Description = "Only this region of an environment that runs in several (with LANE and --env; default: every region).";
         var command = new Command("status", "Show each service's revisions (image, tag, state, traffic, requests, errors, p95), its latest created and latest ready revision, and its stable revision (the one that served all traffic before the latest change).");
         command.Arguments.Add(lane);
         command.Options.Add(env);
+        command.Options.Add(region);
         command.SetAction(async (result, ct) =>
         {
             using var ws = WorkspaceFactory.Open(result, context);
-            var services = await new StatusOperation(ws).RunAsync(result.GetValue(lane), result.GetValue(env), ct);
+            var services = await new StatusOperation(ws) { Region = result.GetValue(region) }.RunAsync(result.GetValue(lane), result.GetValue(env), ct);
             if (context.Options.Json(result))
             {
                 Json.Write(context.Out, services);
@@ -41,10 +44,10 @@ internal static class StatusCommand
 
     private static void Print(ServiceView service, TextWriter output)
     {
-        output.WriteLine($"{service.Service} ({service.Lane}, {service.Env}) on {service.Url ?? (service.Platform == "local" ? "no listener" : "no URL yet")}");
+        output.WriteLine($"{service.Service} ({service.Lane}, {service.Where}) on {service.Url ?? (service.Platform == "local" ? "no listener" : "no URL yet")}");
         if (service.MaintenanceSince is { } since)
         {
-            output.WriteLine($"  MAINTENANCE since {since}: requests get 503 (see: deploymatrix maintenance status {service.Lane} --env {service.Env})");
+            output.WriteLine($"  MAINTENANCE since {since}: requests get 503 (see: deploymatrix maintenance status {service.Lane} --env {service.Env}{(service.Region is null ? "" : $" --region {service.Region}")})");
         }
 
         output.WriteLine($"  traffic: {(service.Traffic.Count == 0 ? "none" : string.Join(", ", service.Traffic.Select(t => $"{t.Revision} {t.Percent}%")))}");

@@ -15,7 +15,7 @@ internal static class TrafficCommand
             "The lane whose traffic moves.", [to], (result, options) =>
             {
                 var splits = ParseSplits(result.GetValue(to)!);
-                return (ws, lane, env, reporter, ct) => new TrafficOperation(ws).RunAsync(lane, env, splits, options, reporter, ct);
+                return (ws, lane, env, region, reporter, waves, ct) => new TrafficOperation(ws).RunWavesAsync(lane, env, region, splits, options, reporter, waves, ct);
             });
     }
 
@@ -26,7 +26,7 @@ internal static class TrafficCommand
             "The lane to roll back.", [to], (result, options) =>
             {
                 var revision = result.GetValue(to);
-                return (ws, lane, env, reporter, ct) => new RollbackOperation(ws).RunAsync(lane, env, revision, options, reporter, ct);
+                return (ws, lane, env, region, reporter, waves, ct) => new RollbackOperation(ws).RunWavesAsync(lane, env, region, revision, options, reporter, waves, ct);
             });
     }
 

@@ -10,6 +10,9 @@ internal static class ExecutionOptions
 {
     public static Option<string> Env() => new("--env", "-e") { Description = "The environment (staging, production, …).", HelpName = "ENV", Required = true };
 
+    /// <summary><c>--region</c>: one region of an environment that runs in several (default: all of them, as waves).</summary>
+    public static Option<string?> Region() => new("--region") { Description = "One region of an environment that runs in several (default: every region, in the environment's order: sequential waves, or all at once when it says order: parallel).", HelpName = "REGION" };
+
     public static Option<string?> Tag() => new("--tag", "-t") { Description = "The image tag (default: the short git SHA of the matrix's repository).", HelpName = "TAG" };
 
     /// <summary>The tag a user gave, checked against the OCI tag grammar; null when none was given.</summary>
@@ -54,13 +57,19 @@ internal sealed class TargetArguments(string laneDescription)
 
     public Option<string> Env { get; } = ExecutionOptions.Env();
 
+    public Option<string?> RegionOption { get; } = ExecutionOptions.Region();
+
     public void AddTo(Command command)
     {
         command.Arguments.Add(Lane);
         command.Options.Add(Env);
+        command.Options.Add(RegionOption);
     }
 
     public (string Lane, string Env) Read(ParseResult result) => (result.GetValue(Lane)!, result.GetValue(Env)!);
+
+    /// <summary>The region asked for (<c>--region</c>); null: every region of the environment.</summary>
+    public string? Region(ParseResult result) => result.GetValue(RegionOption);
 }
 
 /// <summary><c>--override-gate --reason</c>: the explicit, recorded way past the promotion gate; both or neither.</summary>

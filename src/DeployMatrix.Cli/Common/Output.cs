@@ -1,6 +1,9 @@
+using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Resolution;
+using DeployMatrix.Core.Text;
 using DeployMatrix.Engine.Execution;
 using DeployMatrix.Engine.Recording;
-using DeployMatrix.Core.Text;
+using DeployMatrix.Engine.Waves;
 
 namespace DeployMatrix.Cli.Common;
 
@@ -34,5 +37,71 @@ internal static class PlanOutput
         }
 
         return outcome.ExitCode;
+    }
+}
+
+/// <summary>Names each wave of a command over an environment in several regions as it starts and ends.</summary>
+internal sealed class ConsoleWaveReporter(TextWriter output) : IWaveReporter
+{
+    private readonly Lock _lock = new();
+
+    public void WaveStarted(int index, int count, ResolvedTarget target, WaveOrder order)
+    {
+        lock (_lock)
+        {
+            output.WriteLine($"== wave {index}/{count} ({WaveOrders.Name(order)}): {target.Lane} in {target.Where} — {target}");
+        }
+    }
+
+    public void WaveEnded(int index, int count, ResolvedTarget target, WaveStatus status, string? error)
+    {
+        lock (_lock)
+        {
+            output.WriteLine($"== wave {index}/{count}: {target.Region ?? target.Environment} {(status == WaveStatus.Succeeded ? "succeeded" : $"FAILED: {UntrustedText.OneLine(error ?? "")}")}");
+        }
+    }
+}
+
+/// <summary>How a command over an environment's regions ends: each region's notes and receipt, then one line naming what ran and what was never touched.</summary>
+internal static class WaveOutput
+{
+    /// <returns>The command's exit code: the first failed wave's, else 0.</returns>
+    public static int Print(WavesResult<ExecutionResult> waves, CliContext context)
+    {
+        if (!waves.Several)
+        {
+            return PlanOutput.Print(waves.Waves[0].Result!, context);
+        }
+
+        foreach (var wave in waves.Waves.Where(w => w.Result is not null))
+        {
+            var region = wave.Target.Region;
+            foreach (var note in wave.Result!.Notes)
+            {
+                context.Out.WriteLine($"note: {region}: {note}");
+            }
+
+            if (wave.Result.ReceiptPath is { } receipt)
+            {
+                context.Out.WriteLine($"receipt: {region}: {MatrixSource.Display(receipt, context)}");
+            }
+        }
+
+        return Summary(waves, context);
+    }
+
+    /// <summary>The closing line of several waves: on stdout when all succeeded, else on stderr as the command's error.</summary>
+    public static int Summary<T>(WavesResult<T> waves, CliContext context)
+    {
+        if (waves.Ok)
+        {
+            context.Out.WriteLine(UntrustedText.OneLine(waves.Summary));
+        }
+        else
+        {
+            context.Err.WriteLine($"deploymatrix: {UntrustedText.OneLine(waves.Summary)}");
+        }
+
+        return waves.ExitCode;
     }
 }

@@ -21,7 +21,15 @@ public sealed class DiagnosticBag
 
     public bool HasErrors => _items.Count > 0;
 
-    public void Add(SourcePos pos, string code, string message) => _items.Add(new Diagnostic(File, pos, code, message));
+    /// <summary>Adds a diagnostic once: a value shared by several targets (a target's key read for each of its regions) is one problem.</summary>
+    public void Add(SourcePos pos, string code, string message)
+    {
+        var diagnostic = new Diagnostic(File, pos, code, message);
+        if (!_items.Contains(diagnostic))
+        {
+            _items.Add(diagnostic);
+        }
+    }
 
     /// <summary>Diagnostics in file order, so output reads top to bottom like the file.</summary>
     public IReadOnlyList<Diagnostic> Sorted() =>

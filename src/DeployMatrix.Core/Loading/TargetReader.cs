@@ -13,6 +13,9 @@ internal sealed class TargetReader(DiagnosticBag diagnostics, Defaults defaults,
 {
     private static readonly string[] TargetKeys = ["platform", "project", "region", "service", "image", "job", "port", "env", "traffic"];
 
+    /// <summary>A target that lists its regions also says in which order they go.</summary>
+    private static readonly string[] RegionalTargetKeys = [.. TargetKeys, "regions", "order"];
+
     /// <summary>
     /// The lane's targets: with an <c>environments</c> list, one per listed environment in its order (written, or
     /// made of the lane's and the defaults' values); without one, those written, in file order.
@@ -37,14 +40,22 @@ internal sealed class TargetReader(DiagnosticBag diagnostics, Defaults defaults,
                 continue;
             }
 
-            // An empty target ("staging:") takes every value from the lane and the defaults.
-            if (pair.Value is not YMapping and not YScalar { IsNull: true })
+            switch (pair.Value)
             {
-                diagnostics.Add(pair.Value.Pos, "type", $"target '{env}' of lane '{laneName}' must be a mapping, not {pair.Value.Describe()}");
-                continue;
+                case YSequence list:
+                    written.AddRange(new RegionReader(diagnostics, laneName, env).ReadList(list, (body, pos, order) => ReadTarget(body, env, laneName, pos, order)));
+                    break;
+                case YMapping body when body.Get("regions") is not null || body.Get("order") is not null:
+                    written.AddRange(new RegionReader(diagnostics, laneName, env).ReadRegions(body, RegionalTargetKeys, (merged, pos, order) => ReadTarget(merged, env, laneName, pos, order)));
+                    break;
+                case YMapping or YScalar { IsNull: true }:
+                    // An empty target ("staging:") takes every value from the lane and the defaults.
+                    written.Add(ReadTarget(pair.Value as YMapping ?? new YMapping(pair.Value.Pos, []), env, laneName, pair.Key.Pos));
+                    break;
+                default:
+                    diagnostics.Add(pair.Value.Pos, "type", $"target '{env}' of lane '{laneName}' must be a mapping, not {pair.Value.Describe()}");
+                    break;
             }
-
-            written.Add(ReadTarget(pair.Value as YMapping ?? new YMapping(pair.Value.Pos, []), env, laneName, pair.Key.Pos));
         }
 
         if (listed is null)
@@ -52,7 +63,9 @@ internal sealed class TargetReader(DiagnosticBag diagnostics, Defaults defaults,
             return (written, null);
         }
 
-        var targets = listed.Select(l => written.FirstOrDefault(t => t.Environment == l.Name) ?? ReadTarget(new YMapping(l.Pos, []), l.Name, laneName, l.Pos)).ToList();
+        var targets = listed.SelectMany(l => written.Any(t => t.Environment == l.Name)
+            ? written.Where(t => t.Environment == l.Name)
+            : [ReadTarget(new YMapping(l.Pos, []), l.Name, laneName, l.Pos)]).ToList();
         return (targets, [.. listed.Select(l => l.Name)]);
     }
 
@@ -94,7 +107,8 @@ internal sealed class TargetReader(DiagnosticBag diagnostics, Defaults defaults,
         return [.. names.OrderBy(n => environments.ToList().FindIndex(e => e.Name == n.Name))];
     }
 
-    private Target ReadTarget(YMapping body, string env, string laneName, SourcePos pos)
+    /// <param name="order">For one of several regions of the environment: how they run; null for its only target.</param>
+    private Target ReadTarget(YMapping body, string env, string laneName, SourcePos pos, WaveOrder? order = null)
     {
         var r = new MapReader(body, $"target '{env}' of lane '{laneName}'", diagnostics, TargetKeys);
         var service = r.String("service") ?? laneName;
@@ -121,6 +135,7 @@ internal sealed class TargetReader(DiagnosticBag diagnostics, Defaults defaults,
             Port = (int?)r.Integer("port", 1, 65535),
             Env = LaneReader.Variables(r),
             Traffic = r.Enum("traffic", TrafficPolicies.ByName),
+            Order = order,
             Pos = pos,
         };
     }

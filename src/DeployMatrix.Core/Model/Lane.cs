@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using DeployMatrix.Core.Diagnostics;
 
 namespace DeployMatrix.Core.Model;
@@ -78,13 +79,21 @@ public sealed record Lane
 
     public SourcePos Pos { get; init; }
 
+    /// <summary>The lane's (first) target in <paramref name="environment"/>; an environment in several regions has more (<see cref="TargetsIn"/>).</summary>
     public Target? FindTarget(string environment) => Targets.FirstOrDefault(t => t.Environment == environment);
+
+    /// <summary>The lane's targets in <paramref name="environment"/>, in wave order: one, or one per region; empty where it skips the environment.</summary>
+    public IReadOnlyList<Target> TargetsIn(string environment) => [.. Targets.Where(t => t.Environment == environment)];
+
+    /// <summary>The environments the lane has targets in, each once, in order.</summary>
+    [JsonIgnore]
+    public IEnumerable<string> TargetEnvironments => Targets.Select(t => t.Environment).Distinct(StringComparer.Ordinal);
 
     /// <summary>Why the lane has nothing in <paramref name="environment"/>, an environment of the matrix it skips.</summary>
     public string Skips(string environment) =>
         Targets.Count == 0
             ? $"lane '{Name}' has no targets, so it has nothing in '{environment}'"
-            : $"lane '{Name}' skips environment '{environment}' (it deploys to {string.Join(", ", Targets.Select(t => t.Environment))})";
+            : $"lane '{Name}' skips environment '{environment}' (it deploys to {string.Join(", ", TargetEnvironments)})";
 }
 
 /// <summary>A lane in one environment, on one platform.</summary>
@@ -114,7 +123,22 @@ public sealed record Target
     /// <summary>What a deploy here does with traffic (<c>traffic</c>), over the lane's and the environment's; null: theirs.</summary>
     public TrafficPolicy? Traffic { get; init; }
 
-    /// <summary>Where the target is written: its key under <c>targets</c>, or its item in the lane's <c>environments</c> when it is not written.</summary>
+    /// <summary>
+    /// How its environment's targets run when the environment has several (one per region: <c>regions</c>, or a list of
+    /// targets); null for the only target of its environment, which keeps its names and state keys as written.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public WaveOrder? Order { get; init; }
+
+    /// <summary>One of several targets (regions) of its environment.</summary>
+    [JsonIgnore]
+    public bool Regional => Order is not null;
+
+    /// <summary>The environment as people read it: <c>production</c>, or <c>production, us-east1</c> for one of several regions.</summary>
+    [JsonIgnore]
+    public string Where => Regional ? $"{Environment}, {Region}" : Environment;
+
+    /// <summary>Where the target is written: its key under <c>targets</c>, its item under <c>regions</c>, or its item in the lane's <c>environments</c> when it is not written.</summary>
     public SourcePos Pos { get; init; }
 }
 

@@ -64,6 +64,9 @@ public sealed record PlanRequest
     /// <summary>Run every target on this platform instead of the matrix's (rehearse Cloud Run lanes locally).</summary>
     public PlatformKind? Platform { get; init; }
 
+    /// <summary>One of the environment's regions (<c>--region</c>); required to plan one target where the lane runs in several.</summary>
+    public string? Region { get; init; }
+
     /// <summary>Legacy lanes are frozen; an explicit unfreeze (with a change ticket) lets them be planned.</summary>
     public bool Unfreeze { get; init; }
 }
@@ -80,6 +83,14 @@ public sealed record Plan
     public string? Tag { get; init; }
 
     public PlatformKind? Platform { get; init; }
+
+    /// <summary>The region of a plan for one of several targets (regions) of its environment; null otherwise.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Region { get; init; }
+
+    /// <summary>How the journal, the lock and the records key the plan's target (<see cref="ResolvedTarget.Scope"/>): its environment, or <c>ENV@REGION</c>.</summary>
+    [JsonIgnore]
+    public string? Scope => Target?.Scope ?? Environment;
 
     /// <summary>The target the plan acts on, as resolved (null for builds and runs, which have none); what platforms take.</summary>
     [JsonIgnore]
@@ -99,4 +110,18 @@ public sealed record PlanResult(Plan? Plan, string? Error, int ExitCode)
     public static PlanResult BadInput(string error) => new(null, error, ExitCodes.BadInput);
 
     public static PlanResult Frozen(string error) => new(null, error, ExitCodes.FrozenLegacy);
+}
+
+/// <summary>
+/// The plans of one action over an environment's targets: one plan, or one per region (a wave each) in
+/// <see cref="Order"/> — or why not, with the exit code that reason deserves.
+/// </summary>
+public sealed record WavePlans(IReadOnlyList<Plan> Plans, WaveOrder Order, string? Error, int ExitCode)
+{
+    public bool Ok => Error is null;
+
+    /// <summary>More than one target: commands show and run them as waves.</summary>
+    public bool Several => Plans.Count > 1;
+
+    public static WavePlans Failed(PlanResult failed) => new([], WaveOrder.Sequential, failed.Error, failed.ExitCode);
 }

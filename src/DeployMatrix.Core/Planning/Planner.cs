@@ -16,6 +16,31 @@ public static class Planner
     public static PlanAction DefaultAction(Lane lane) =>
         lane.Kind == LaneKind.Binary && lane.Targets.Count == 0 ? PlanAction.Run : PlanAction.Deploy;
 
+    /// <summary>
+    /// The request planned for each of the environment's targets: one plan, or one per region in wave order (only
+    /// <see cref="PlanRequest.Region"/>'s when given). Requests without an environment (build, run) give one plan.
+    /// </summary>
+    public static WavePlans PlanWaves(Matrix matrix, PlanRequest request)
+    {
+        var regions = request.Environment is { } env && request.Region is null && matrix.FindLane(request.Lane) is { } lane && lane.TargetsIn(env).Count > 1
+            && (request.Action ?? DefaultAction(lane)) is not (PlanAction.Build or PlanAction.Run)
+            ? TargetResolver.ResolveWaves(matrix, request.Lane, env, request.Platform)
+            : null;
+        var plans = new List<Plan>();
+        foreach (var region in regions?.Targets.Select(t => t.Region) ?? [request.Region])
+        {
+            var planned = Plan(matrix, request with { Region = region });
+            if (planned.Plan is not { } plan)
+            {
+                return WavePlans.Failed(planned);
+            }
+
+            plans.Add(plan);
+        }
+
+        return new WavePlans(plans, regions?.Order ?? WaveOrder.Sequential, null, ExitCodes.Ok);
+    }
+
     public static PlanResult Plan(Matrix matrix, PlanRequest request)
     {
         var lane = matrix.FindLane(request.Lane);
@@ -47,10 +72,17 @@ public static class Planner
 
         if (request.Environment is null)
         {
-            return PlanResult.BadInput($"--env is required for {PlanActions.Name(action)}; lane '{lane.Name}' has {string.Join(", ", lane.Targets.Select(t => t.Environment))}");
+            return PlanResult.BadInput($"--env is required for {PlanActions.Name(action)}; lane '{lane.Name}' has {string.Join(", ", lane.TargetEnvironments)}");
         }
 
-        var resolved = TargetResolver.Resolve(matrix, lane.Name, request.Environment, request.Platform);
+        // A build is of the lane, not of a region: any of the environment's targets says where it runs.
+        var waves = TargetResolver.ResolveWaves(matrix, lane.Name, request.Environment, request.Platform, request.Region);
+        if (action == PlanAction.Build && waves.Error is null)
+        {
+            return PlanBuild(lane, request, waves.Targets[0].Platform);
+        }
+
+        var resolved = TargetResolver.Resolve(matrix, lane.Name, request.Environment, request.Platform, request.Region);
         if (resolved.Target is not { } target)
         {
             return PlanResult.BadInput(resolved.Error!);
@@ -64,7 +96,6 @@ public static class Planner
 
         return action switch
         {
-            PlanAction.Build => PlanBuild(lane, request, target.Platform),
             PlanAction.Deploy => PlanDeploy(target, request),
             PlanAction.Migrate => PlanMigrate(target, request),
             PlanAction.SetTraffic => PlanSetTraffic(target, request),
@@ -150,8 +181,8 @@ public static class Planner
     /// <summary>What a reader of a deploy plan should know about its traffic: where it stays, and how it moves on.</summary>
     private static string[] DeployNotes(ResolvedTarget target, PlanRequest request) => target.Traffic switch
     {
-        TrafficPolicy.Rollout => [$"{target.Lane} goes out in '{target.Environment}' by rollout (traffic: rollout): the deploy takes no traffic; continue with: rollout {target.Lane} --env {target.Environment} (or deploy and roll out under one lock: rollout {target.Lane} --env {target.Environment} --tag {request.Tag})"],
-        TrafficPolicy.NoTraffic => [$"'{target.Environment}' deploys of {target.Lane} take no traffic (traffic: no-traffic); move it with: rollout {target.Lane} --env {target.Environment}, or traffic {target.Lane} --env {target.Environment} --to REV=PCT,…"],
+        TrafficPolicy.Rollout => [$"{target.Lane} goes out in '{target.Environment}' by rollout (traffic: rollout): the deploy takes no traffic; continue with: rollout {target.Lane} {target.Args} (or deploy and roll out under one lock: rollout {target.Lane} {target.Args} --tag {request.Tag})"],
+        TrafficPolicy.NoTraffic => [$"'{target.Environment}' deploys of {target.Lane} take no traffic (traffic: no-traffic); move it with: rollout {target.Lane} {target.Args}, or traffic {target.Lane} {target.Args} --to REV=PCT,…"],
         _ when request.NoTraffic => [$"--no-traffic: this deploy takes no traffic, though {target.Lane} in '{target.Environment}' otherwise takes all of it once the checks pass (traffic: immediate)"],
         _ => [],
     };
@@ -203,7 +234,7 @@ public static class Planner
         }
 
         steps.Add(new WriteReceipt(where, "rollout", request.Tag is { } t ? target.ImageFor(t) : ImageRefs.ServiceCurrent));
-        var command = $"deploymatrix rollout {target.Lane} --env {target.Environment}{(request.Tag is null ? "" : $" --tag {request.Tag}")}";
+        var command = $"deploymatrix rollout {target.Lane} {target.Args}{(request.Tag is null ? "" : $" --tag {request.Tag}")}";
         List<string> notes =
         [
             $"STABLE is the revision serving all traffic when the rollout starts and CANARY the latest ready revision, resolved when it starts; each stage's split and check run natively: {command}",
@@ -381,6 +412,7 @@ public static class Planner
             Environment = target.Environment,
             Tag = request.Tag,
             Platform = target.Platform,
+            Region = target.Regional ? target.Region : null,
             Target = target,
             Steps = steps,
             Notes = notes ?? [],

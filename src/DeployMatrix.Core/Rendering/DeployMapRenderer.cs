@@ -126,7 +126,7 @@ public static class DeployMapRenderer
             md.Line($"   - {(migration.Mandatory ? "Deploy + mandatory migration" : "Migration")}: job `{migration.Job ?? string.Join("`, `", lane.Targets.Select(t => migration.JobFor(t)))}` runs the same image{(migration.Mandatory ? " on every deploy, then the drift check" : "")}");
             foreach (var target in lane.Targets)
             {
-                md.Line($"     - Rerun helper ({target.Environment}): `deploymatrix migrate {lane.Name} --env {target.Environment} --rerun`");
+                md.Line($"     - Rerun helper ({target.Where}): `deploymatrix migrate {lane.Name} {TargetResolver.Resolve(matrix, lane, target).Args} --rerun`");
             }
         }
 
@@ -147,12 +147,22 @@ public static class DeployMapRenderer
 
     private static void Target(MarkdownWriter md, Matrix matrix, Lane lane, Target target)
     {
-        var traffic = TargetResolver.Resolve(matrix, lane, target).Traffic;
+        var resolved = TargetResolver.Resolve(matrix, lane, target);
+        var traffic = resolved.Traffic;
         var where = target.Platform == PlatformKind.CloudRun
-            ? $"Cloud Run service `{target.Service}` (project `{target.Project}`, region `{target.Region}`)"
-            : $"local service `{target.Service}`{(target.Port is { } port ? $" on port {port}" : "")}";
-        md.Line($"   - `{target.Environment}`: {where}; {TrafficWords(traffic)}");
-        md.Line($"     - Deploy: `deploymatrix deploy {lane.Name} --env {target.Environment} --tag {Tag}`");
+            ? $"Cloud Run service `{resolved.Service}` (project `{target.Project}`, region `{target.Region}`)"
+            : $"local service `{resolved.Service}`{(target.Port is { } port ? $" on port {port}" : "")}";
+        var args = resolved.Args;
+        if (target.Order is { } order && lane.TargetsIn(target.Environment) is var waves && waves[0] == target)
+        {
+            // An environment in several regions: one command covers them all, wave by wave.
+            var regions = string.Join(order == WaveOrder.Sequential ? ", then " : " and ", waves.Select(w => $"`{w.Region}`"));
+            md.Line($"   - `{target.Environment}`: {waves.Count} regions, {(order == WaveOrder.Sequential ? $"in sequence ({regions}; each finishes — deploy, migration, smoke, rollout — before the next starts, and a failure stops the ones behind it)" : $"at once ({regions})")}");
+            md.Line($"     - Every region: `deploymatrix deploy {lane.Name} --env {target.Environment} --tag {Tag}`; one: `--region REGION`");
+        }
+
+        md.Line($"   - `{target.Environment}`{(target.Regional ? $" in `{target.Region}`" : "")}: {where}; {TrafficWords(traffic)}");
+        md.Line($"     - Deploy: `deploymatrix deploy {lane.Name} {args} --tag {Tag}`");
         Commands(md, Plan(matrix, lane, target, PlanAction.Deploy), "       ");
 
         if (lane.Kind != LaneKind.Service)
@@ -165,13 +175,13 @@ public static class DeployMapRenderer
         if (traffic != TrafficPolicy.Immediate)
         {
             var rollout = TargetResolver.RolloutOf(matrix, lane);
-            md.Line($"     - Rollout/rollback: `deploymatrix rollout {lane.Name} --env {target.Environment} --tag {Tag}` — stages {string.Join(" → ", rollout.Stages)}, {Durations.Format(rollout.Window)} per stage; "
+            md.Line($"     - Rollout/rollback: `deploymatrix rollout {lane.Name} {args} --tag {Tag}` — stages {string.Join(" → ", rollout.Stages)}, {Durations.Format(rollout.Window)} per stage; "
                 + $"gates: 5xx < {Number(rollout.Gates.Max5xxRatePercent)}%, {string.Join(", ", rollout.Gates.LatencyGates.Select(g => g.Brief()))}, at least {rollout.Gates.MinRequests} requests per revision");
-            md.Line($"       - Set traffic: `deploymatrix traffic {lane.Name} --env {target.Environment} --to STABLE=<100-P>,CANARY=<P>`");
+            md.Line($"       - Set traffic: `deploymatrix traffic {lane.Name} {args} --to STABLE=<100-P>,CANARY=<P>`");
             rollback = "       ";
         }
 
-        md.Line($"{rollback}- Roll back: `deploymatrix rollback {lane.Name} --env {target.Environment}`");
+        md.Line($"{rollback}- Roll back: `deploymatrix rollback {lane.Name} {args}`");
         Commands(md, Plan(matrix, lane, target, PlanAction.Rollback), rollback + "  ");
     }
 
@@ -183,7 +193,7 @@ public static class DeployMapRenderer
     };
 
     private static Plan? Plan(Matrix matrix, Lane lane, Target target, PlanAction action) =>
-        Planner.Plan(matrix, new PlanRequest { Lane = lane.Name, Environment = target.Environment, Tag = Tag, Action = action }).Plan;
+        Planner.Plan(matrix, new PlanRequest { Lane = lane.Name, Environment = target.Environment, Region = target.Regional ? target.Region : null, Tag = Tag, Action = action }).Plan;
 
     /// <summary>The commands a plan runs, as indented code spans; native steps are left to the plan itself.</summary>
     private static void Commands(MarkdownWriter md, Plan? plan, string indent)

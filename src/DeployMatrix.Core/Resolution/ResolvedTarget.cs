@@ -6,6 +6,14 @@ namespace DeployMatrix.Core.Resolution;
 /// <summary>Which lane, in which environment, on which platform: the identity of a target as steps, receipts and platforms name it.</summary>
 public sealed record TargetRef(string Lane, string Environment, PlatformKind Platform, string Service, string? Project, string? Region)
 {
+    /// <summary>One of several targets (regions) of its environment: receipts and state name its region too.</summary>
+    [JsonIgnore]
+    public bool Regional { get; init; }
+
+    /// <summary>How state rows, locks, the journal and receipts key the target: the environment, or <c>ENV@REGION</c> for one of several regions.</summary>
+    [JsonIgnore]
+    public string Scope => Regional ? $"{Environment}@{Region}" : Environment;
+
     public override string ToString() => Platform == PlatformKind.CloudRun
         ? $"{Service} ({Environment}, cloudrun {Project}/{Region})"
         : $"{Service} ({Environment}, local)";
@@ -79,7 +87,43 @@ public sealed record ResolvedTarget
 
     public IReadOnlyList<SmokeCheck> Smoke { get; init; } = [];
 
-    public TargetRef Ref => new(Lane, Environment, Platform, Service, Project, Region);
+    /// <summary>
+    /// How its environment's targets run when there are several (one per region); null for the only target of its
+    /// environment. Commands that name the environment act on every target, as waves in this order.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public WaveOrder? Order { get; init; }
+
+    /// <summary>One of several targets (regions) of its environment.</summary>
+    [JsonIgnore]
+    public bool Regional => Order is not null;
+
+    /// <summary>
+    /// How state rows (stable revision, maintenance, rollouts), locks, the journal and receipts key the target:
+    /// the environment — as for every matrix with one target per environment — or <c>ENV@REGION</c> for one of several,
+    /// so two regions of one environment never share a row.
+    /// </summary>
+    [JsonIgnore]
+    public string Scope => Ref.Scope;
+
+    /// <summary>
+    /// How state rows about the target's service (its stable revision, maintenance) key it with its name: the
+    /// environment wherever the name is unique in it — the local platform runs each region as a service of its own,
+    /// which its agent looks up by environment and name — and <see cref="Scope"/> for a Cloud Run region, where the
+    /// service's name repeats in every region.
+    /// </summary>
+    [JsonIgnore]
+    public string ServiceScope => Platform == PlatformKind.Local ? Environment : Scope;
+
+    /// <summary>The environment as people read it: <c>production</c>, or <c>production, us-east1</c> for one of several regions.</summary>
+    [JsonIgnore]
+    public string Where => Regional ? $"{Environment}, {Region}" : Environment;
+
+    /// <summary>The arguments that name this target on the command line: <c>--env ENV</c>, with <c>--region R</c> for one of several.</summary>
+    [JsonIgnore]
+    public string Args => Regional ? $"--env {Environment} --region {Region}" : $"--env {Environment}";
+
+    public TargetRef Ref => new(Lane, Environment, Platform, Service, Project, Region) { Regional = Regional };
 
     /// <summary>
     /// The image a tag names here: on the local platform the lane's stored artifact (<c>local://LANE:TAG</c>),

@@ -12,47 +12,98 @@ public sealed record Resolution(ResolvedTarget? Target, string? Error, int ExitC
 }
 
 /// <summary>
+/// The targets a command that names an environment acts on: one, or one per region in wave order — or why there
+/// are none (exit 2).
+/// </summary>
+public sealed record Waves(IReadOnlyList<ResolvedTarget> Targets, WaveOrder Order, string? Error)
+{
+    public static Waves BadInput(string error) => new([], WaveOrder.Sequential, error);
+
+    /// <summary>The environment's several targets (regions) as one command acts on them.</summary>
+    public bool Several => Targets.Count > 1;
+}
+
+/// <summary>
 /// The one place where the matrix's defaults, a lane and its target merge into what a command acts on
 /// (<see cref="ResolvedTarget"/>): platform, project, region, service, job, port, probe, env, serve
 /// arguments, image template, rollout and serving policies and the traffic policy (target's, else lane's, else
-/// environment's). Pure.
+/// environment's). An environment in several regions resolves to one target per region. Pure.
 /// </summary>
 public static class TargetResolver
 {
-    /// <summary>The lane's target in <paramref name="environment"/>, or a one-line error with the fix (exit 2).</summary>
+    /// <summary>The lane's target in <paramref name="environment"/> (in <paramref name="region"/> when it has several), or a one-line error with the fix (exit 2).</summary>
     /// <param name="platform">Run on this platform instead of the target's (<c>--platform local</c> rehearses Cloud Run lanes).</param>
-    public static Resolution Resolve(Matrix matrix, string laneName, string environment, PlatformKind? platform = null)
+    /// <param name="region">One of the environment's regions (<c>--region</c>); required where the lane has several there.</param>
+    public static Resolution Resolve(Matrix matrix, string laneName, string environment, PlatformKind? platform = null, string? region = null)
+    {
+        var waves = ResolveWaves(matrix, laneName, environment, platform, region);
+        if (waves.Error is { } error)
+        {
+            return Resolution.BadInput(error);
+        }
+
+        return waves.Several
+            ? Resolution.BadInput($"lane '{laneName}' runs in {waves.Targets.Count} regions in '{environment}' ({string.Join(", ", waves.Targets.Select(t => t.Region))}); name one with --region {waves.Targets[0].Region}")
+            : Resolution.Found(waves.Targets[0]);
+    }
+
+    /// <summary>
+    /// Every target of the lane in <paramref name="environment"/>, as waves: its one target, or one per region in the order
+    /// written — only <paramref name="region"/>'s when given. An error (exit 2) names the fix.
+    /// </summary>
+    public static Waves ResolveWaves(Matrix matrix, string laneName, string environment, PlatformKind? platform = null, string? region = null)
     {
         if (matrix.FindLane(laneName) is not { } lane)
         {
-            return Resolution.BadInput(UnknownLane(matrix, laneName));
+            return Waves.BadInput(UnknownLane(matrix, laneName));
         }
 
         if (lane.Targets.Count == 0)
         {
-            return Resolution.BadInput($"lane '{lane.Name}' has no targets, so it has nothing deployed in '{environment}'");
+            return Waves.BadInput($"lane '{lane.Name}' has no targets, so it has nothing deployed in '{environment}'");
         }
 
-        if (lane.FindTarget(environment) is { } target)
+        var targets = lane.TargetsIn(environment);
+        if (targets.Count == 0)
         {
-            return Resolution.Found(Resolve(matrix, lane, target, platform));
+            return Waves.BadInput(matrix.FindEnvironment(environment) is null
+                ? $"lane '{lane.Name}' has no target for environment '{environment}'{DidYouMean.Hint(environment, lane.TargetEnvironments)}"
+                : lane.Skips(environment));
         }
 
-        return Resolution.BadInput(matrix.FindEnvironment(environment) is null
-            ? $"lane '{lane.Name}' has no target for environment '{environment}'{DidYouMean.Hint(environment, lane.Targets.Select(t => t.Environment))}"
-            : lane.Skips(environment));
+        if (region is not null)
+        {
+            if (targets.FirstOrDefault(t => t.Region == region) is not { } picked)
+            {
+                var regions = targets.Select(t => t.Region).OfType<string>().ToList();
+                return Waves.BadInput(regions.Count == 0
+                    ? $"lane '{lane.Name}' has no regions in '{environment}'; drop --region {region}"
+                    : $"lane '{lane.Name}' does not run in region '{region}' in '{environment}'; use --region {string.Join(" or --region ", regions)}");
+            }
+
+            targets = [picked];
+        }
+
+        return new Waves([.. targets.Select(t => Resolve(matrix, lane, t, platform))], targets[0].Order ?? WaveOrder.Sequential, null);
     }
+
+    /// <summary>
+    /// The name a target's service (or job) has on <paramref name="platform"/>: as written, except that the local
+    /// platform — one machine, no regions — runs each of several regions as a service of its own, <c>NAME-REGION</c>.
+    /// </summary>
+    public static string NameOn(PlatformKind platform, Target target, string name) =>
+        platform == PlatformKind.Local && target.Regional ? $"{name}-{target.Region}" : name;
 
     public static ResolvedTarget Resolve(Matrix matrix, Lane lane, Target target, PlatformKind? platform = null) => new()
     {
         Lane = lane.Name,
         Environment = target.Environment,
         Platform = platform ?? target.Platform,
-        Service = target.Service,
+        Service = NameOn(platform ?? target.Platform, target, target.Service),
         Project = target.Project,
         Region = target.Region,
         ImageTemplate = target.Image ?? lane.Image,
-        Job = lane.Migration?.JobFor(target),
+        Job = lane.Migration?.JobFor(target) is { } job ? NameOn(platform ?? target.Platform, target, job) : null,
         MigrationMandatory = lane.Migration?.Mandatory == true,
         MigrationCommand = lane.Migration?.Command?.Words ?? [],
         MigrationEntrypoint = lane.Migration?.Entrypoint,
@@ -65,6 +116,7 @@ public static class TargetResolver
         ReleaseTags = lane.ReleaseTags ?? matrix.Defaults.ReleaseTags,
         Traffic = target.Traffic ?? lane.Traffic ?? matrix.FindEnvironment(target.Environment)?.Traffic ?? TrafficPolicy.Immediate,
         Smoke = lane.Smoke,
+        Order = target.Order,
     };
 
     /// <summary>Every target of every lane the matrix names, in file order (lanes, then their targets).</summary>

@@ -1,6 +1,7 @@
 using DeployMatrix.Core.Analysis;
 using DeployMatrix.Core.Diagnostics;
 using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Resolution;
 
 namespace DeployMatrix.Core.Validation;
 
@@ -191,10 +192,10 @@ internal static class TargetRules
                 // Cloud Run services share a project and region across environments; local services are per environment.
                 var key = target.Platform == PlatformKind.CloudRun
                     ? $"cloudrun/{target.Project}/{target.Region}/{target.Service}"
-                    : $"local/{target.Environment}/{target.Service}";
+                    : $"local/{target.Environment}/{TargetResolver.NameOn(PlatformKind.Local, target, target.Service)}";
                 if (services.TryGetValue(key, out var owner))
                 {
-                    d.Add(target.Pos, "duplicate", $"service '{target.Service}' of lane '{lane.Name}' ({target.Environment}) is already the target of lane '{owner.Lane.Name}' ({owner.Target.Environment})");
+                    d.Add(target.Pos, "duplicate", $"service '{target.Service}' of lane '{lane.Name}' ({target.Where}) is already the target of lane '{owner.Lane.Name}' ({owner.Target.Where})");
                 }
                 else
                 {
@@ -205,7 +206,8 @@ internal static class TargetRules
                 {
                     if (ports.TryGetValue(port, out var taken))
                     {
-                        d.Add(target.Pos, "duplicate", $"port {port} of lane '{lane.Name}' ({target.Environment}) is already used by lane '{taken.Lane.Name}' ({taken.Target.Environment})");
+                        // Each region of an environment is a service of its own on the local platform, with a listener of its own.
+                        d.Add(target.Pos, "duplicate", $"port {port} of lane '{lane.Name}' ({target.Where}) is already used by lane '{taken.Lane.Name}' ({taken.Target.Where}){(target.Regional && taken.Target.Regional && taken.Lane == lane && taken.Target.Environment == target.Environment ? "; give each region its own port: regions: [{ region: …, port: … }]" : "")}");
                     }
                     else
                     {
@@ -259,6 +261,11 @@ internal static class GateRules
                     ? $"but the lane has no target there{DidYouMean.Hint(reference.Env, lane.Targets.Select(t => t.Environment))}"
                     : $"but {lane.Skips(reference.Env)}";
                 d.Add(reference.Pos, "unknown-env", $"gate check '{check.Id}' names lane '{reference.Lane}' in '{reference.Env}', {why}");
+            }
+            else if (lane.TargetsIn(reference.Env) is { Count: > 1 } regions)
+            {
+                // A check reads one service; which region's it would be is not something to guess.
+                d.Add(reference.Pos, "gate", $"gate check '{check.Id}' names lane '{lane.Name}' in '{reference.Env}', which runs in {regions.Count} regions ({string.Join(", ", regions.Select(t => t.Region))}); a gate check cannot choose among regions — check an environment with one target (the gate's '{matrix.Gate?.From}')");
             }
             else if (check.Spec is LaneCheckSpec { CheckType: LaneCheckSpec.Drift } && lane.Migration is null)
             {

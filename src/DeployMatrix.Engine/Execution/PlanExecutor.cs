@@ -45,7 +45,7 @@ public sealed class PlanExecutor(IStepRunner runner, Recorder recorder, TimeProv
         };
         var outcomes = new List<StepOutcome>();
         var action = PlanActions.Name(plan.Action);
-        var log = recorder.Begin(action, plan.Lane, plan.Environment, plan.Tag is null ? null : $"tag {plan.Tag}");
+        var log = recorder.Begin(action, plan.Lane, plan.Scope, plan.Tag is null ? null : $"tag {plan.Tag}");
         var exitCode = ExitCodes.Ok;
         string? error = null;
         string? cancelled = null;

@@ -39,7 +39,7 @@ public static class CanaryGateChecks
             {
                 RevisionOf = (lane, env) => lane == target.Lane && env == target.Environment ? canary : null,
             };
-            var stem = $"{ws.Time.GetUtcNow().ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture)}-{target.Lane}-{target.Environment}";
+            var stem = $"{ws.Time.GetUtcNow().ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture)}-{target.Lane}-{target.Scope}";
             var dir = RunFolder.Create(Path.Combine(ws.Paths.Evidence, "canary"), stem);
             var results = await new GateRunner(services, ws.Time).RunChecksAsync(checks, dir, ct);
             var failed = results.Where(r => r.Required && r.Status != CheckStatus.Passed).ToList();

@@ -16,6 +16,9 @@ public sealed record DrillRun(DrillResult Result, string Directory);
 /// </summary>
 public sealed class DrillOperation(Workspace ws)
 {
+    /// <summary>The region whose service is drilled (<c>--region</c>), where the lane runs in several in the environment; null otherwise.</summary>
+    public string? Region { get; init; }
+
     /// <summary>
     /// <c>--dry-run</c>: the whole report, every step with the command it would run, in the folder a drill
     /// would use — and nothing else: no platform is opened, no lock taken, nothing journaled or audited.
@@ -24,7 +27,7 @@ public sealed class DrillOperation(Workspace ws)
     /// <param name="outDir">The report's folder; null: <c>.deploymatrix/drills/TIMESTAMP/</c>.</param>
     public DrillRun DryRun(string lane, string env, IReadOnlyList<int> percents, string? outDir)
     {
-        var target = ws.Resolve(lane, env);
+        var target = ws.Resolve(lane, env, Region);
         if (outDir is not null)
         {
             RefuseLinks(outDir);
@@ -42,14 +45,14 @@ public sealed class DrillOperation(Workspace ws)
     /// <param name="say">Lines for people as the drill starts.</param>
     public async Task<DrillRun> RunAsync(string lane, string env, IReadOnlyList<int> percents, TimeSpan dwell, string? outDir, Action<string> say, CancellationToken ct)
     {
-        var target = ws.Resolve(lane, env);
+        var target = ws.Resolve(lane, env, Region);
         if (outDir is not null)
         {
             RefuseLinks(outDir);
         }
 
         var platform = await ws.Platforms.OpenAsync(target.Platform, ct);
-        using var held = await ws.Locks.AcquireAsync(lane, env, "drill", ct);
+        using var held = await ws.Locks.AcquireAsync(lane, target.Scope, "drill", ct);
         ReleaseRules.RefuseInMaintenance(ws, target, "a drill");
         var service = await platform.GetServiceAsync(target, ct);
         ws.ChangeBegins(target, service.Traffic);
@@ -62,7 +65,7 @@ public sealed class DrillOperation(Workspace ws)
         say($"drill canary {lane} ({env}): stable {stable}, canary {canary}");
         var result = await new DrillRunner(platform, ws.Time).RunAsync(target, stable, canary, percents, dwell, dir, ct);
         DrillReport.Write(dir, target.Ref, result, ws.Time.GetUtcNow());
-        ws.Recorder.Record("drill", lane, env,
+        ws.Recorder.Record("drill", lane, target.Scope,
             new Dictionary<string, string?> { ["stable"] = stable, ["canary"] = canary, ["steps"] = string.Join(',', percents) },
             result.Passed ? "pass" : "fail", Path.Combine(dir, "summary.json"));
         return new DrillRun(result, dir);

@@ -22,6 +22,9 @@ public sealed class MaintenanceOperation(Workspace ws)
     /// <summary>The default Retry-After, 300 s.</summary>
     public const int DefaultRetryAfter = 300;
 
+    /// <summary>The region whose service is meant (<c>--region</c>), where the lane runs in several in the environment; null otherwise.</summary>
+    public string? Region { get; init; }
+
     /// <exception cref="OperationException">A Retry-After outside 1..86400 s (exit 2), or a service never deployed (exit 1).</exception>
     public async Task<MaintenanceResult> EnableAsync(string lane, string env, string? message, int retryAfter, CancellationToken ct)
     {
@@ -30,17 +33,17 @@ public sealed class MaintenanceOperation(Workspace ws)
             throw new OperationException($"--retry-after {retryAfter} is out of range; give seconds from 1 to 86400", ExitCodes.BadInput);
         }
 
-        var target = ws.Resolve(lane, env);
+        var target = ws.Resolve(lane, env, Region);
         var platform = await ws.Platforms.OpenAsync(target.Platform, ct);
-        using var held = await ws.Locks.AcquireAsync(lane, env, "maintenance enable", ct);
-        if (ws.State.FindMaintenance(target.Environment, target.Service) is { } already)
+        using var held = await ws.Locks.AcquireAsync(lane, target.Scope, "maintenance enable", ct);
+        if (ws.State.FindMaintenance(target.ServiceScope, target.Service) is { } already)
         {
             return new MaintenanceResult(true, [$"{target} is already in maintenance since {already.Since} (by {already.Actor}); nothing changed"]);
         }
 
         message ??= $"{target.Service} is down for maintenance; please try again later.";
         var started = await platform.Maintenance.EnableAsync(target, message, retryAfter, ct);
-        ws.State.SetMaintenance(new MaintenanceRecord(target.Environment, target.Service, target.Lane, PlatformNames.Name(target.Platform),
+        ws.State.SetMaintenance(new MaintenanceRecord(target.ServiceScope, target.Service, target.Lane, PlatformNames.Name(target.Platform),
             ws.Time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture), ws.Actor, message, retryAfter, started.Snapshot));
         string? url;
         try
@@ -50,7 +53,7 @@ public sealed class MaintenanceOperation(Workspace ws)
         catch
         {
             // The platform did not take it: the state must not say maintenance is on.
-            ws.State.ClearMaintenance(target.Environment, target.Service);
+            ws.State.ClearMaintenance(target.ServiceScope, target.Service);
             throw;
         }
 
@@ -65,17 +68,17 @@ public sealed class MaintenanceOperation(Workspace ws)
 
     public async Task<MaintenanceResult> DisableAsync(string lane, string env, CancellationToken ct)
     {
-        var target = ws.Resolve(lane, env);
+        var target = ws.Resolve(lane, env, Region);
         var platform = await ws.Platforms.OpenAsync(target.Platform, ct);
-        using var held = await ws.Locks.AcquireAsync(lane, env, "maintenance disable", ct);
-        var record = ws.State.FindMaintenance(target.Environment, target.Service);
+        using var held = await ws.Locks.AcquireAsync(lane, target.Scope, "maintenance disable", ct);
+        var record = ws.State.FindMaintenance(target.ServiceScope, target.Service);
         if (record is null && await platform.Maintenance.IsEnabledAsync(target, ct) != true)
         {
             return new MaintenanceResult(true, [$"{target} is not in maintenance; nothing changed"]);
         }
 
         await platform.Maintenance.DisableAsync(target, record?.PreviousTraffic, ct);
-        ws.State.ClearMaintenance(target.Environment, target.Service);
+        ws.State.ClearMaintenance(target.ServiceScope, target.Service);
         await platform.Maintenance.ApplyAsync(target, ct);
         Audit(target, "maintenance-disable", new Dictionary<string, string?> { ["since"] = record?.Since });
         return new MaintenanceResult(true, [$"{target} serves requests again{(record is null ? "" : $" (maintenance since {record.Since})")}"]);
@@ -83,9 +86,9 @@ public sealed class MaintenanceOperation(Workspace ws)
 
     public async Task<MaintenanceResult> StatusAsync(string lane, string env, CancellationToken ct)
     {
-        var target = ws.Resolve(lane, env);
+        var target = ws.Resolve(lane, env, Region);
         var platform = await ws.Platforms.OpenAsync(target.Platform, ct);
-        var record = ws.State.FindMaintenance(target.Environment, target.Service);
+        var record = ws.State.FindMaintenance(target.ServiceScope, target.Service);
         if (await platform.Maintenance.IsEnabledAsync(target, ct) is { } live && live != (record is not null))
         {
             return new MaintenanceResult(false,
@@ -103,6 +106,6 @@ public sealed class MaintenanceOperation(Workspace ws)
     private void Audit(ResolvedTarget target, string action, Dictionary<string, string?> inputs)
     {
         inputs["platform"] = PlatformNames.Name(target.Platform);
-        ws.Recorder.Record(action, target.Lane, target.Environment, inputs, "succeeded");
+        ws.Recorder.Record(action, target.Lane, target.Scope, inputs, "succeeded");
     }
 }

@@ -4,6 +4,7 @@ using DeployMatrix.Core.Planning;
 using DeployMatrix.Engine.Execution;
 using DeployMatrix.Engine.Platform;
 using DeployMatrix.Engine.Releases;
+using DeployMatrix.Engine.Waves;
 using DeployMatrix.Engine.Workspaces;
 
 namespace DeployMatrix.Engine.Operations;
@@ -31,11 +32,33 @@ public sealed record ChangeOptions
 /// </summary>
 internal static class PlanRun
 {
-    public static async Task<ExecutionResult> RunAsync(Workspace ws, PlanRequest request, ChangeOptions options, IExecutionReporter reporter, CancellationToken ct)
+    /// <summary>
+    /// The request over every target of its environment (only <see cref="PlanRequest.Region"/>'s when given), as waves in
+    /// the environment's order: every wave is planned first, so bad input for any region changes nothing; then each
+    /// runs under its own target's lock.
+    /// </summary>
+    public static async Task<WavesResult<ExecutionResult>> RunWavesAsync(Workspace ws, PlanRequest request, ChangeOptions options, IExecutionReporter reporter, IWaveReporter waves, CancellationToken ct)
     {
-        var plan = Plan(ws, request, options);
+        var planned = Planner.PlanWaves(ws.Matrix, request with { Platform = ws.PlatformOverride, Unfreeze = options.ChangeTicket is not null });
+        if (!planned.Ok)
+        {
+            throw ReleaseRules.Refused(new PlanResult(null, planned.Error, planned.ExitCode));
+        }
+
+        var plans = planned.Plans.Select(p => Plan(ws, request with { Region = p.Region ?? request.Region }, options)).ToList();
+        return await WaveRunner.RunAsync([.. plans.Select(p => p.Target!)], planned.Order,
+            (target, token) => RunAsync(ws, plans.First(p => p.Target == target), options, WaveRunner.StepsOf(reporter, target, planned.Order, plans.Count > 1), token),
+            result => (result.ExitCode, result.Error), waves, ct);
+    }
+
+    public static async Task<ExecutionResult> RunAsync(Workspace ws, PlanRequest request, ChangeOptions options, IExecutionReporter reporter, CancellationToken ct) =>
+        await RunAsync(ws, Plan(ws, request, options), options, reporter, ct);
+
+    /// <summary>Runs one planned target under its lock.</summary>
+    private static async Task<ExecutionResult> RunAsync(Workspace ws, Plan plan, ChangeOptions options, IExecutionReporter reporter, CancellationToken ct)
+    {
         var runner = await RunnerAsync(ws, plan, options, ct);
-        using var held = await ws.Locks.AcquireAsync(plan.Lane, plan.Environment!, PlanActions.Name(plan.Action), ct);
+        using var held = await ws.Locks.AcquireAsync(plan.Lane, plan.Scope!, PlanActions.Name(plan.Action), ct);
         var result = await RunLockedAsync(ws, plan, runner, options, reporter, overridden: null, ct);
         // A deploy that left traffic where it was says how it moves on (its plan's notes).
         return result.Ok && plan.Action == PlanAction.Deploy ? result with { Notes = plan.Notes } : result;
@@ -90,7 +113,7 @@ internal static class PlanRun
         var target = plan.Target!;
         if (options.ChangeTicket is { } ticket && ws.Matrix.FindLane(plan.Lane) is { Status: LaneStatus.Legacy } legacy)
         {
-            ReleaseRules.RecordUnfreeze(ws, legacy, plan.Environment, ticket, $"{PlanActions.Name(plan.Action)} of legacy lane {legacy.Name}");
+            ReleaseRules.RecordUnfreeze(ws, legacy, plan.Scope, ticket, $"{PlanActions.Name(plan.Action)} of legacy lane {legacy.Name}");
         }
 
         if (plan.Action is PlanAction.Deploy or PlanAction.SetTraffic or PlanAction.Rollback)
@@ -109,7 +132,7 @@ internal static class PlanRun
             JobRun = new JobRun(ws.LockWait, options.WaitOnCancel),
             Facts = content?.Digest is { } digest ? new Dictionary<string, string> { ["digest"] = digest } : new Dictionary<string, string>(),
             RecordedStable = ws.RecordedStable(target),
-            RecordStable = revision => ws.State.RecordStable(PlatformNames.Name(target.Platform), target.Environment, target.Service, revision),
+            RecordStable = revision => ws.State.RecordStable(PlatformNames.Name(target.Platform), target.ServiceScope, target.Service, revision),
         };
         var result = await executor.RunAsync(plan, ct);
         if (plan.Action == PlanAction.Deploy && result.ExitCode == ExitCodes.Ok && content?.Digest is null

@@ -22,10 +22,10 @@ internal static class ReleaseRules
     /// <exception cref="OperationException">The service is in maintenance (exit 1), naming how to end it.</exception>
     public static void RefuseInMaintenance(Workspace ws, ResolvedTarget target, string action)
     {
-        if (ws.State.FindMaintenance(target.Environment, target.Service) is { } maintenance)
+        if (ws.State.FindMaintenance(target.ServiceScope, target.Service) is { } maintenance)
         {
             throw new OperationException(
-                $"{target.Service} ({target.Environment}) is in maintenance since {maintenance.Since} (by {maintenance.Actor}); {action} would be undone when it ends — run 'deploymatrix maintenance disable {maintenance.Lane} --env {target.Environment}' first");
+                $"{target.Service} ({target.Where}) is in maintenance since {maintenance.Since} (by {maintenance.Actor}); {action} would be undone when it ends — run 'deploymatrix maintenance disable {maintenance.Lane} {target.Args}' first");
         }
     }
 
@@ -52,7 +52,7 @@ internal static class ReleaseRules
         if (overridden?.Add(tag) != false)
         {
             var gate = ws.Matrix.Gate!;
-            ws.Recorder.Record("gate-override", target.Lane, target.Environment,
+            ws.Recorder.Record("gate-override", target.Lane, target.Scope,
                 new Dictionary<string, string?> { ["tag"] = tag, ["reason"] = overrideReason, ["gate"] = $"{gate.From}->{gate.To}", ["digest"] = content?.Digest }, "recorded", detail: $"tag {tag}: {overrideReason}");
         }
 

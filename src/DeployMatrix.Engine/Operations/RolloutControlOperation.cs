@@ -29,15 +29,18 @@ public sealed class RolloutControlOperation(Workspace ws)
     /// </summary>
     public bool Gcloud { get; init; }
 
+    /// <summary>The region whose rollout is meant (<c>--region</c>), where the lane runs in several in the environment; null otherwise.</summary>
+    public string? Region { get; init; }
+
     public async Task<RolloutStatusView> StatusAsync(string lane, string env, CancellationToken ct)
     {
-        var target = ws.Resolve(lane, env);
+        var target = ws.Resolve(lane, env, Region);
         var rollout = Require(target);
         var service = await (await ws.Platforms.OpenAsync(target.Platform, ct)).GetServiceAsync(target, ct);
         var next = rollout.Shown switch
         {
-            "running" => $"driven by {Driver(rollout)}; step in with: deploymatrix rollout pause|promote|abort {rollout.Lane} --env {rollout.Env}",
-            "paused" or "held" or "interrupted" => $"deploymatrix rollout resume|promote|abort {rollout.Lane} --env {rollout.Env}",
+            "running" => $"driven by {Driver(rollout)}; step in with: deploymatrix rollout pause|promote|abort {rollout.Lane} {target.Args}",
+            "paused" or "held" or "interrupted" => $"deploymatrix rollout resume|promote|abort {rollout.Lane} {target.Args}",
             _ => null,
         };
         return new RolloutStatusView(rollout, service.Traffic, next);
@@ -46,12 +49,12 @@ public sealed class RolloutControlOperation(Workspace ws)
     /// <summary>Continues a paused, held or interrupted rollout from its stage, in this process.</summary>
     public async Task<RolloutOutcome> ResumeAsync(string lane, string env, Action<string> say, RolloutDriver drive, CancellationToken ct)
     {
-        var target = ws.Resolve(lane, env);
+        var target = ws.Resolve(lane, env, Region);
         var options = new ChangeOptions { Gcloud = Gcloud };
         PlanRun.RequireCloudRunForGcloud(options, target.Platform);
         var platform = await ws.Platforms.OpenAsync(target.Platform, ct);
         var traffic = PlanRun.RolloutRunners(ws, platform, options).Traffic;
-        using var held = await ws.Locks.AcquireAsync(lane, env, "rollout resume", ct);
+        using var held = await ws.Locks.AcquireAsync(lane, target.Scope, "rollout resume", ct);
         var rollout = Require(target);
         if (rollout.Finished)
         {
@@ -63,7 +66,7 @@ public sealed class RolloutControlOperation(Workspace ws)
             throw new OperationException($"rollout #{rollout.Id} is running in {Driver(rollout)}; nothing to resume");
         }
 
-        say($"resuming rollout #{rollout.Id} of {rollout.Lane} in {rollout.Env} at {rollout.Stage}% ({rollout.Shown}): {rollout.Stable} → {rollout.Canary}");
+        say($"resuming rollout #{rollout.Id} of {rollout.Lane} in {target.Where} at {rollout.Stage}% ({rollout.Shown}): {rollout.Stable} → {rollout.Canary}");
         var request = await RequestAsync(platform, target, rollout, ct);
         return await RolloutOperation.DriveAsync(ws, platform, traffic, target, drive, runner => runner.ResumeAsync(rollout, request, ct));
     }
@@ -71,7 +74,7 @@ public sealed class RolloutControlOperation(Workspace ws)
     /// <summary>Pause, abort or promote: a request to the live driver (which moves traffic with its own executor), or carried out here when nobody drives the rollout.</summary>
     public async Task<RolloutControlResult> ControlAsync(string lane, string env, RolloutControl control, string? reason, IRolloutReporter reporter, CancellationToken ct)
     {
-        var target = ws.Resolve(lane, env);
+        var target = ws.Resolve(lane, env, Region);
         var options = new ChangeOptions { Gcloud = Gcloud };
         PlanRun.RequireCloudRunForGcloud(options, target.Platform);
         var rollout = Require(target);
@@ -106,7 +109,7 @@ public sealed class RolloutControlOperation(Workspace ws)
         }
 
         var platform = await ws.Platforms.OpenAsync(target.Platform, ct);
-        using var held = await ws.Locks.AcquireAsync(lane, env, $"rollout {name}", ct);
+        using var held = await ws.Locks.AcquireAsync(lane, target.Scope, $"rollout {name}", ct);
         var request = await RequestAsync(platform, target, rollout, ct);
         var runner = new RolloutRunner(platform, ws.State, ws.Recorder, ws.Time, reporter, PlanRun.RolloutRunners(ws, platform, options).Traffic);
         var outcome = await runner.ApplyAsync(rollout, request, new RolloutControlRequest(control, ws.Actor, reason), ct);
@@ -115,10 +118,10 @@ public sealed class RolloutControlOperation(Workspace ws)
 
     /// <summary>The lane's latest rollout in the target's environment, or null.</summary>
     internal static Rollout.Rollout? Latest(Workspace ws, ResolvedTarget target) =>
-        ws.State.LatestRollout(target.Lane, target.Environment) is { } row ? Rollout.Rollout.From(row, ws.State.Owner) : null;
+        ws.State.LatestRollout(target.Lane, target.Scope) is { } row ? Rollout.Rollout.From(row, ws.State.Owner) : null;
 
     private Rollout.Rollout Require(ResolvedTarget target) =>
-        Latest(ws, target) ?? throw new OperationException($"no rollout of {target.Lane} in {target.Environment} yet; start one with: deploymatrix rollout {target.Lane} --env {target.Environment}");
+        Latest(ws, target) ?? throw new OperationException($"no rollout of {target.Lane} in {target.Where} yet; start one with: deploymatrix rollout {target.Lane} {target.Args}");
 
     /// <summary>Who drives a rollout, as people read it: <c>pid N</c>, or <c>user@host pid N</c> when the state is shared.</summary>
     private string Driver(Rollout.Rollout rollout) => rollout.Row.OwnerPid is { } pid ? ws.State.Owner.Describe(pid) : "no process";

@@ -8,6 +8,7 @@ using DeployMatrix.Engine.Execution;
 using DeployMatrix.Engine.Platform;
 using DeployMatrix.Engine.Releases;
 using DeployMatrix.Engine.Rollout;
+using DeployMatrix.Engine.Waves;
 using DeployMatrix.Engine.Workspaces;
 
 namespace DeployMatrix.Engine.Operations;
@@ -18,6 +19,9 @@ public delegate Task<RolloutOutcome> RolloutDriver(Func<IRolloutReporter, Task<R
 /// <summary>What <c>rollout</c> is asked to do.</summary>
 public sealed record RolloutStartRequest(string Lane, string Env)
 {
+    /// <summary>One of the environment's regions (<c>--region</c>); null: every region, as waves (<see cref="RolloutOperation.RunWavesAsync"/>).</summary>
+    public string? Region { get; init; }
+
     /// <summary>Deploy this tag first, with no traffic, as the canary (under the same lock); null: the latest ready revision is the canary.</summary>
     public string? Tag { get; init; }
 
@@ -56,7 +60,7 @@ public sealed class RolloutOperation(Workspace ws)
             throw new OperationException($"--window {problem}; give the analysis window per stage, e.g. 30s or 10m", ExitCodes.BadInput);
         }
 
-        var target = ws.Resolve(request.Lane, request.Env);
+        var target = ws.Resolve(request.Lane, request.Env, request.Region);
         var options = new ChangeOptions { GateOverride = request.GateOverride, Gcloud = request.Gcloud, WaitOnCancel = request.WaitOnCancel };
         PlanRun.RequireCloudRunForGcloud(options, target.Platform);
         if (request.Window is { } given && target.Platform == PlatformKind.CloudRun && MetricsCadence.CloudMonitoring.CheckWindow(given, "Cloud Run") is { } tooShort)
@@ -66,18 +70,18 @@ public sealed class RolloutOperation(Workspace ws)
 
         var platform = await ws.Platforms.OpenAsync(target.Platform, ct);
         var (steps, traffic) = PlanRun.RolloutRunners(ws, platform, options);
-        using var held = await ws.Locks.AcquireAsync(request.Lane, request.Env, "rollout", ct);
+        using var held = await ws.Locks.AcquireAsync(request.Lane, target.Scope, "rollout", ct);
         // Refused before anything changes: a deploy of the canary is not left behind by a rollout that cannot start.
         ReleaseRules.RefuseInMaintenance(ws, target, "a rollout");
         if (RolloutControlOperation.Latest(ws, target) is { Finished: false } open)
         {
-            throw new OperationException($"rollout #{open.Id} of {target.Lane} in {target.Environment} is {open.Shown} at {open.Stage}%; finish it first: deploymatrix rollout resume|promote|abort {target.Lane} --env {target.Environment}");
+            throw new OperationException($"rollout #{open.Id} of {target.Lane} in {target.Where} is {open.Shown} at {open.Stage}%; finish it first: deploymatrix rollout resume|promote|abort {target.Lane} {target.Args}");
         }
 
         var overridden = new HashSet<string>(StringComparer.Ordinal);
         if (request.Tag is { } tag)
         {
-            var plan = PlanRun.Plan(ws, new PlanRequest { Lane = request.Lane, Environment = request.Env, Tag = tag, Action = PlanAction.Deploy, NoTraffic = true }, options);
+            var plan = PlanRun.Plan(ws, new PlanRequest { Lane = request.Lane, Environment = request.Env, Region = target.Regional ? target.Region : null, Tag = tag, Action = PlanAction.Deploy, NoTraffic = true }, options);
             var result = await PlanRun.RunLockedAsync(ws, plan, steps, options, deployReporter, overridden, ct);
             deployed(result);
             if (!result.Ok)
@@ -94,7 +98,7 @@ public sealed class RolloutOperation(Workspace ws)
             canaryRevision is null ? null : new ReleaseContent(canaryRevision.Digest, canaryRevision.Image), request.GateOverride, overridden);
         ws.ChangeBegins(target, service.Traffic);
         var stable = ws.StableOf(target, service)
-            ?? throw new OperationException($"{target.Service} has no revision serving traffic to compare against; give one all traffic first (deploymatrix traffic {target.Lane} --env {target.Environment} --to REV=100)");
+            ?? throw new OperationException($"{target.Service} has no revision serving traffic to compare against; give one all traffic first (deploymatrix traffic {target.Lane} {target.Args} --to REV=100)");
         if (canary == stable)
         {
             say($"{canary} already serves {target.Environment}; nothing to roll out");
@@ -111,17 +115,44 @@ public sealed class RolloutOperation(Workspace ws)
             var report = await DriftCheck.RunAsync(platform, target, job, image, ct);
             if (!report.Ok)
             {
-                throw new OperationException($"the mandatory migration has not succeeded with the canary's image ({report.Problem}); run: deploymatrix migrate {target.Lane} --env {target.Environment}");
+                throw new OperationException($"the mandatory migration has not succeeded with the canary's image ({report.Problem}); run: deploymatrix migrate {target.Lane} {target.Args}");
             }
         }
 
-        say($"rollout of {target.Lane} in {target.Environment}: {stable} → {canary}");
+        say($"rollout of {target.Lane} in {target.Where}: {stable} → {canary}");
         var rollout = new RolloutRequest(target, stable, canary)
         {
             Window = request.Window, Tag = canaryRevision?.Tag, Digest = canaryRevision?.Digest, CanaryChecks = Gate.CanaryGateChecks.For(ws, platform, target),
             CanaryTrafficTag = CanaryTag.ToGive(target, service, canary),
         };
         return await DriveAsync(ws, platform, traffic, target, drive, runner => runner.StartAsync(rollout, ct));
+    }
+
+    /// <summary>
+    /// The rollout in every region of the environment (or <see cref="RolloutStartRequest.Region"/>'s), as waves: in
+    /// sequence a region's wave — its canary's deploy with <see cref="RolloutStartRequest.Tag"/>, migration, smoke and every
+    /// stage — ends before the next region's starts, and a rollout that does not succeed leaves the regions behind it
+    /// untouched; in parallel, every region at once.
+    /// </summary>
+    /// <returns>Each region's outcome (null where it had nothing to roll out), in wave order.</returns>
+    /// <exception cref="OperationException">Bad input (2); with one target, as <see cref="RunAsync"/>.</exception>
+    public async Task<WavesResult<RolloutOutcome?>> RunWavesAsync(RolloutStartRequest request, IExecutionReporter deployReporter, Action<ExecutionResult> deployed, Action<string> say, RolloutDriver drive, IWaveReporter waves, CancellationToken ct)
+    {
+        var resolved = TargetResolver.ResolveWaves(ws.Matrix, request.Lane, request.Env, ws.PlatformOverride, request.Region);
+        if (resolved.Error is { } error)
+        {
+            throw new OperationException(error, ExitCodes.BadInput);
+        }
+
+        if (ws.Matrix.FindLane(request.Lane) is { Status: LaneStatus.Legacy })
+        {
+            ws.Resolve(request.Lane, request.Env); // refused as frozen, with the way past it
+        }
+
+        return await WaveRunner.RunAsync(resolved.Targets, resolved.Order,
+            (target, token) => RunAsync(request with { Region = target.Region }, WaveRunner.StepsOf(deployReporter, target, resolved.Order, resolved.Several), deployed, say, drive, token),
+            outcome => outcome is null ? (ExitCodes.Ok, null) : (outcome.ExitCode, outcome.End == RolloutEnd.Succeeded ? null : $"rollout {outcome.End.ToString().ToLowerInvariant()}: {outcome.Reason}"),
+            waves, ct);
     }
 
     /// <summary>Runs a rollout in this process; a platform failure under it leaves it held, with the way to continue.</summary>
@@ -133,7 +164,7 @@ public sealed class RolloutOperation(Workspace ws)
         }
         catch (PlatformException e)
         {
-            throw new OperationException($"rollout held: {e.Message}; once the platform answers, continue with: deploymatrix rollout resume {target.Lane} --env {target.Environment}");
+            throw new OperationException($"rollout held: {e.Message}; once the platform answers, continue with: deploymatrix rollout resume {target.Lane} {target.Args}");
         }
     }
 }

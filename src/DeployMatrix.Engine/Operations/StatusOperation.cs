@@ -11,11 +11,22 @@ namespace DeployMatrix.Engine.Operations;
 public sealed record ServiceView(
     string Service, string Lane, string Env, string Platform, string? Url, int? ListenerPort,
     IReadOnlyList<TrafficAssignment> Traffic, string? LatestCreatedRevision, string? LatestReadyRevision, string? StableRevision,
-    string? Image, IReadOnlyList<RevisionInfo> Revisions, string? MaintenanceSince);
+    string? Image, IReadOnlyList<RevisionInfo> Revisions, string? MaintenanceSince)
+{
+    /// <summary>The region, for one of several targets (regions) of its environment; null otherwise.</summary>
+    public string? Region { get; init; }
+
+    /// <summary>The environment as people read it: <c>production</c>, or <c>production, us-east1</c> for one of several regions.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string Where => Region is null ? Env : $"{Env}, {Region}";
+}
 
 /// <summary><c>status</c>: every service of the matrix (or of one lane, one environment) as its platform reports it.</summary>
 public sealed class StatusOperation(Workspace ws)
 {
+    /// <summary>Only this region of an environment in several (<c>--region</c>, with an environment); null: every region.</summary>
+    public string? Region { get; init; }
+
     /// <returns>The deployed services, lanes in file order; a target never deployed (no revisions) is left out.</returns>
     /// <exception cref="OperationException">An unknown lane or environment, or a lane in an environment it skips (exit 2).</exception>
     /// <exception cref="PlatformException">A platform cannot be reached or refused the read.</exception>
@@ -38,9 +49,19 @@ public sealed class StatusOperation(Workspace ws)
             throw new OperationException(skipping.Skips(env), ExitCodes.BadInput);
         }
 
+        if (Region is not null && (lane is null || env is null))
+        {
+            throw new OperationException("--region picks one region of an environment; give LANE and --env too", ExitCodes.BadInput);
+        }
+
+        if (Region is not null && TargetResolver.ResolveWaves(ws.Matrix, lane!, env!, ws.PlatformOverride, Region).Error is { } badRegion)
+        {
+            throw new OperationException(badRegion, ExitCodes.BadInput);
+        }
+
         var platforms = new Dictionary<PlatformKind, IPlatform>();
         var views = new List<ServiceView>();
-        foreach (var target in TargetResolver.All(ws.Matrix, ws.PlatformOverride).Where(t => (lane is null || t.Lane == lane) && (env is null || t.Environment == env)))
+        foreach (var target in TargetResolver.All(ws.Matrix, ws.PlatformOverride).Where(t => (lane is null || t.Lane == lane) && (env is null || t.Environment == env) && (Region is null || t.Region == Region)))
         {
             if (ws.Matrix.FindLane(target.Lane) is { Status: LaneStatus.Legacy })
             {
@@ -65,5 +86,8 @@ public sealed class StatusOperation(Workspace ws)
     private ServiceView View(ResolvedTarget target, ServiceStatus service) => new(
         service.Service, target.Lane, target.Environment, PlatformNames.Name(target.Platform), service.Url?.ToString(), service.ListenerPort,
         service.Traffic, service.LatestCreatedRevision, service.LatestReadyRevision, ws.StableOf(target, service), service.Image, service.Revisions,
-        service.MaintenanceSince ?? ws.State.FindMaintenance(target.Environment, target.Service)?.Since);
+        service.MaintenanceSince ?? ws.State.FindMaintenance(target.ServiceScope, target.Service)?.Since)
+    {
+        Region = target.Regional ? target.Region : null,
+    };
 }

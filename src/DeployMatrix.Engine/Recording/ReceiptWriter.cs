@@ -23,7 +23,7 @@ public sealed class ReceiptWriter(string directory, TimeProvider time)
 {
     public const string Schema = "deploymatrix.receipt.v1";
 
-    /// <returns>The receipt's path: <c>receipts/TIMESTAMP-LANE-ENV-ACTION.json</c>.</returns>
+    /// <returns>The receipt's path: <c>receipts/TIMESTAMP-LANE-ENV-ACTION.json</c>, <c>…-ENV-REGION-ACTION.json</c> for one of several regions.</returns>
     public string Write(TargetRef target, string action, string? tag, IReadOnlyList<StepOutcome> steps, IReadOnlyDictionary<string, string> facts, string? error, bool cancelled = false)
     {
         SafeFile.CreateFolder(directory);
@@ -58,7 +58,8 @@ public sealed class ReceiptWriter(string directory, TimeProvider time)
             ["started_at"] = s.StartedAt.ToString("O", CultureInfo.InvariantCulture),
             ["ended_at"] = s.EndedAt.ToString("O", CultureInfo.InvariantCulture),
         })]);
-        var stem = $"{now.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture)}-{target.Lane}-{target.Environment}-{action}";
+        // One receipt per region: a region's receipt names it, so two regions of one environment never share a name.
+        var stem = $"{now.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture)}-{target.Lane}-{target.Environment}{(target.Regional ? $"-{target.Region}" : "")}-{action}";
         var text = receipt.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
         // A receipt is never overwritten (the audit chain holds its hash): two in one millisecond get -2, -3, …;
         // a name taken by anything, a planted link included, is passed over, never written through.

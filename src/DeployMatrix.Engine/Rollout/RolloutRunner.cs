@@ -32,8 +32,8 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
     {
         var window = request.Window ?? request.Policy.Window;
         request = request with { Window = window };
-        var log = recorder.Begin("rollout", request.Target.Lane, request.Target.Environment);
-        var id = state.StartRollout(request.Target.Lane, request.Target.Environment, request.Stable, request.Canary, request.Policy.Stages, window,
+        var log = recorder.Begin("rollout", request.Target.Lane, request.Target.Scope);
+        var id = state.StartRollout(request.Target.Lane, request.Target.Scope, request.Stable, request.Canary, request.Policy.Stages, window,
             RolloutStates.Name(RolloutState.Running));
         Note(log, request, $"rollout #{id}", $"started: {request.Stable} → {request.Canary}, stages {string.Join(", ", request.Policy.Stages)}");
         return DriveAsync(new Run(id, log, request), 0, ct);

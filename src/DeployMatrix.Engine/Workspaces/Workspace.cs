@@ -69,27 +69,28 @@ public sealed class Workspace : IDisposable
 
     /// <summary>The lane's target in an environment, on the platform this workspace runs on.</summary>
     /// <exception cref="OperationException">No such lane or target (exit 2), or a frozen legacy lane (exit 78).</exception>
-    public ResolvedTarget Resolve(string lane, string environment)
+    /// <param name="region">One of the environment's regions (<c>--region</c>); required where the lane runs in several there.</param>
+    public ResolvedTarget Resolve(string lane, string environment, string? region = null)
     {
         if (Matrix.FindLane(lane) is { Status: LaneStatus.Legacy } legacy)
         {
             throw new OperationException(Core.Planning.Planner.Frozen(Matrix, legacy), ExitCodes.FrozenLegacy);
         }
 
-        var resolved = TargetResolver.Resolve(Matrix, lane, environment, PlatformOverride);
+        var resolved = TargetResolver.Resolve(Matrix, lane, environment, PlatformOverride, region);
         return resolved.Target ?? throw new OperationException(resolved.Error!, resolved.ExitCode);
     }
 
     /// <summary>The recorded stable revision of a target (see <see cref="StableRevision"/>).</summary>
     public string? RecordedStable(ResolvedTarget target) =>
-        State.FindStable(PlatformNames.Name(target.Platform), target.Environment, target.Service);
+        State.FindStable(PlatformNames.Name(target.Platform), target.ServiceScope, target.Service);
 
     /// <summary>A change to the target's traffic begins: the revision holding all of it becomes the recorded stable revision.</summary>
     public void ChangeBegins(ResolvedTarget target, IReadOnlyList<TrafficAssignment> before)
     {
         if (StableRevision.ToRecord(before) is { } serving)
         {
-            State.RecordStable(PlatformNames.Name(target.Platform), target.Environment, target.Service, serving);
+            State.RecordStable(PlatformNames.Name(target.Platform), target.ServiceScope, target.Service, serving);
         }
     }
 

@@ -21,7 +21,7 @@ public sealed class ModelGoldenTests
         TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { WithCheckKinds } },
     };
 
-    public static TheoryData<string> Matrices => ["example", "full", "merge-keys", "minimal", "shortest"];
+    public static TheoryData<string> Matrices => ["example", "full", "merge-keys", "minimal", "regions", "shortest"];
 
     [Theory]
     [MemberData(nameof(Matrices))]

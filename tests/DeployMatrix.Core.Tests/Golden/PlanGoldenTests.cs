@@ -28,8 +28,11 @@ public sealed class PlanGoldenTests
 
     public static TheoryData<string> Matrices => ["example", "full"];
 
+    /// <summary>With the matrix whose environments run in several regions, for what it adds: a target per region.</summary>
+    public static TheoryData<string> AllMatrices => ["example", "full", "regions"];
+
     [Theory]
-    [MemberData(nameof(Matrices))]
+    [MemberData(nameof(AllMatrices))]
     public void EveryTarget_ResolvesAsOnRecord(string name)
     {
         var matrix = Load(name);
@@ -85,9 +88,54 @@ public sealed class PlanGoldenTests
     }
 
     [Theory]
-    [MemberData(nameof(Matrices))]
+    [MemberData(nameof(AllMatrices))]
     public void TheRenderedMap_IsAsOnRecord(string name) =>
         GoldenFile.Match($"map-{name}.md", DeployMapRenderer.Render(Load(name)));
+
+    /// <summary>
+    /// An environment in several regions: each action planned over all of them (a plan per region, in wave order),
+    /// for one region (<c>--region</c>), and refused for a region the lane does not run in — on each platform.
+    /// </summary>
+    [Fact]
+    public void EveryRegionPlan_IsAsOnRecord_InWavesStepsAndCommands()
+    {
+        var matrix = Load("regions");
+        var text = new StringBuilder();
+        foreach (var lane in matrix.Lanes)
+        {
+            foreach (var env in lane.TargetEnvironments)
+            {
+                foreach (var platform in new PlatformKind?[] { null, PlatformKind.Local, PlatformKind.CloudRun })
+                {
+                    var basic = new PlanRequest { Lane = lane.Name, Environment = env, Platform = platform };
+                    var regions = lane.TargetsIn(env).Select(t => t.Region).ToList();
+                    PlanRequest[] requests =
+                    [
+                        basic with { Tag = "t1" },
+                        basic with { Action = PlanAction.Rollout, Tag = "t1" },
+                        basic with { Action = PlanAction.Rollback },
+                        basic with { Action = PlanAction.Migrate },
+                        basic with { Action = PlanAction.Build, Tag = "t1" },
+                        basic with { Tag = "t1", Region = regions[^1] },
+                        basic with { Tag = "t1", Region = "mars-north1" },
+                    ];
+                    foreach (var request in requests)
+                    {
+                        var waves = Planner.PlanWaves(matrix, request);
+                        text.Append("=== ").Append(lane.Name).Append(' ').Append(env).Append(' ').Append(platform?.ToString() ?? "written")
+                            .Append(' ').Append(request.Action is { } a ? PlanActions.Name(a) : "default").Append(request.Region is null ? "" : " region=" + request.Region)
+                            .Append(": ").Append(waves.Ok ? $"{waves.Plans.Count} wave(s), {WaveOrders.Name(waves.Order)}" : $"error {waves.ExitCode}: {waves.Error}").Append('\n');
+                        foreach (var plan in waves.Plans)
+                        {
+                            Describe(text, matrix, request with { Region = plan.Region ?? request.Region }, withJson: plan == waves.Plans[0]);
+                        }
+                    }
+                }
+            }
+        }
+
+        GoldenFile.Match("plans-regions.txt", text.ToString());
+    }
 
     [Fact]
     public void TheExamplesCommittedMap_IsItsRendering()
@@ -140,6 +188,7 @@ public sealed class PlanGoldenTests
             .Append(request.Splits is null ? "" : " to=" + string.Join(",", request.Splits.Select(s => $"{s.Revision}={s.Percent}")))
             .Append(request.Args.Count == 0 ? "" : " args=" + string.Join(" ", request.Args))
             .Append(request.Unfreeze ? " unfreeze" : "")
+            .Append(request.Region is null ? "" : " region=" + request.Region)
             .Append('\n');
         var planned = Planner.Plan(matrix, request);
         if (planned.Plan is not { } plan)
@@ -150,7 +199,7 @@ public sealed class PlanGoldenTests
 
         text.Append("plan ").Append(PlanActions.Name(plan.Action)).Append(' ').Append(plan.Lane).Append(" env=").Append(plan.Environment ?? "-")
             .Append(" platform=").Append(plan.Platform is { } k ? PlatformNames.Name(k) : "-").Append(" tag=").Append(plan.Tag ?? "-")
-            .Append(" target=").Append(plan.Target?.ToString() ?? "-").Append('\n');
+            .Append(" target=").Append(plan.Target?.ToString() ?? "-").Append(plan.Region is null ? "" : " region=" + plan.Region).Append('\n');
         foreach (var step in plan.Steps)
         {
             text.Append("  ").Append(step.KindName).Append(": ").Append(step.Describe()).Append('\n');

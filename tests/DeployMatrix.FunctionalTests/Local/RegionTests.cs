@@ -1,0 +1,136 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using DeployMatrix.FunctionalTests.Support;
+using DeployMatrix.Tests.Support;
+
+namespace DeployMatrix.FunctionalTests.Local;
+
+/// <summary>
+/// An environment in two regions on the local platform, end to end: each region is a service of its own
+/// (SERVICE-REGION) on its own port, with its own migration job, revisions, rollout and receipts; a command that
+/// names the environment runs them as waves — one after the other, or at once.
+/// </summary>
+public sealed class RegionTests : ExampleTest
+{
+    private const string Lane = "runtime";
+    private const string East = "runtime-staging-us-east1";
+    private const string West = "runtime-staging-europe-west1";
+
+    protected override ExampleStage Stage => ExampleStage.Agent;
+
+    [Fact]
+    public async Task SequentialRegions_AFailedRolloutInTheFirst_LeavesTheSecondUntouched_WithReceiptsPerRegion()
+    {
+        var (file, faulty) = Regions("sequential");
+        var deploy = Example.Cli("--file", file, "deploy", Lane, "--env", "staging", "--tag", "t1");
+        Assert.True(deploy.ExitCode == 0, deploy.ToString());
+        var westBefore = Revisions(file, "europe-west1");
+
+        CliRun rollout;
+        await using (var load = new LoadClient(new Uri($"http://127.0.0.1:{Example.Ports[East]}/api/v1/runtime/status"), workers: 4, limit: TimeSpan.FromMinutes(2)))
+        {
+            rollout = Example.Cli("--file", faulty, "rollout", Lane, "--env", "staging", "--tag", "t1", "--window", "2s");
+            await load.StopAsync();
+        }
+
+        // The deploy went region by region; both took their traffic.
+        Assert.Contains("== wave 1/2 (sequential): runtime in staging, us-east1", deploy.Out, StringComparison.Ordinal);
+        Assert.Contains("== wave 2/2: europe-west1 succeeded", deploy.Out, StringComparison.Ordinal);
+        Assert.Contains("staging (sequential, 2 regions): us-east1 succeeded; europe-west1 succeeded", deploy.Out, StringComparison.Ordinal);
+        // The first region's canary failed its 5% stage and went back; the second was never touched.
+        Assert.True(rollout.ExitCode == 1, rollout.ToString());
+        Assert.Contains("== wave 1/2: us-east1 FAILED: rollout failed: stage 5% failed: 5xx rate", rollout.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("== wave 2/2", rollout.Out, StringComparison.Ordinal);
+        Assert.Contains("deploymatrix: staging (sequential, 2 regions): us-east1 failed — rollout failed: stage 5% failed", rollout.Err, StringComparison.Ordinal);
+        Assert.EndsWith("; europe-west1 never touched", rollout.ErrLines.Last(), StringComparison.Ordinal);
+        Assert.Equal(westBefore, Revisions(file, "europe-west1"));
+        Assert.Equal(2, Revisions(file, "us-east1").Count);
+        // Receipts per region: both deploys; the failed rollout (and its canary's deploy) in us-east1 only.
+        Assert.Equal("us-east1", ReceiptFiles.Only(Example.Dir, Lane, "staging-us-east1", "rollout").GetProperty("region").GetString());
+        Assert.Equal("failed", ReceiptFiles.Only(Example.Dir, Lane, "staging-us-east1", "rollout").GetProperty("result").GetString());
+        Assert.Equal(West, ReceiptFiles.Only(Example.Dir, Lane, "staging-europe-west1", "deploy").GetProperty("service").GetString());
+        Assert.Empty(Directory.GetFiles(Path.Combine(Example.Dir, ".deploymatrix", "receipts"), "*staging-europe-west1-rollout*"));
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(Example.Dir, ".deploymatrix", "receipts"), "*staging-us-east1-deploy*").Length);
+        // Each region's rollout is its own: the west has none to show.
+        var westRollout = Example.Cli("--file", file, "rollout", "status", Lane, "--env", "staging", "--region", "europe-west1");
+        Assert.Equal(1, westRollout.ExitCode);
+        Assert.Contains("no rollout of runtime in staging, europe-west1 yet", westRollout.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ParallelRegions_GoOutAtOnce_EachOnItsOwnPortAndJob_AndOneFailingDoesNotStopTheOther()
+    {
+        var (file, faulty) = Regions("parallel");
+
+        var deploy = Example.Cli("--file", file, "deploy", Lane, "--env", "staging", "--tag", "t1");
+        var status = Example.Cli("--file", file, "status", Lane, "--env", "staging");
+        var broken = Example.Cli("--file", faulty, "deploy", Lane, "--env", "staging", "--tag", "t1");
+
+        Assert.True(deploy.ExitCode == 0, deploy.ToString());
+        Assert.Contains("staging (parallel, 2 regions): us-east1 succeeded; europe-west1 succeeded", deploy.Out, StringComparison.Ordinal);
+        Assert.Contains("us-east1: execute migration job runtime-migrate-staging-us-east1", deploy.Out, StringComparison.Ordinal);
+        Assert.Contains("europe-west1: execute migration job runtime-migrate-staging-europe-west1", deploy.Out, StringComparison.Ordinal);
+        Assert.Contains($"{East} (runtime, staging, us-east1) on http://127.0.0.1:{Example.Ports[East]}", status.Out, StringComparison.Ordinal);
+        Assert.Contains($"{West} (runtime, staging, europe-west1) on http://127.0.0.1:{Example.Ports[West]}", status.Out, StringComparison.Ordinal);
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false });
+        Assert.Contains(East, await http.GetStringAsync(new Uri($"http://127.0.0.1:{Example.Ports[East]}/api/v1/runtime/status")), StringComparison.Ordinal);
+        Assert.Contains(West, await http.GetStringAsync(new Uri($"http://127.0.0.1:{Example.Ports[West]}/api/v1/runtime/status")), StringComparison.Ordinal);
+        // The east's migration fails; the west goes on regardless, and the command names both.
+        Assert.True(broken.ExitCode is 1 or 3, broken.ToString());
+        Assert.Contains("deploymatrix: staging (parallel, 2 regions): us-east1 failed — ", broken.Err, StringComparison.Ordinal);
+        Assert.EndsWith("; europe-west1 succeeded", broken.ErrLines.Last(), StringComparison.Ordinal);
+        Assert.Equal(2, Revisions(file, "europe-west1").Count);
+        Assert.Equal("failed", JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(Path.Combine(Example.Dir, ".deploymatrix", "receipts"), "*staging-us-east1-deploy*").Max()!)).RootElement.GetProperty("result").GetString());
+    }
+
+    [Fact]
+    public void ARegionNotAmongTheEnvironments_IsBadInput_NamingTheRegionsToUse()
+    {
+        var (file, _) = Regions("sequential");
+
+        var deploy = Example.Cli("--file", file, "deploy", Lane, "--env", "staging", "--region", "asia-east1", "--tag", "t1");
+        var status = Example.Cli("--file", file, "status", Lane, "--env", "staging", "--region", "asia-east1");
+
+        const string Fix = "deploymatrix: lane 'runtime' does not run in region 'asia-east1' in 'staging'; use --region us-east1 or --region europe-west1";
+        Assert.Equal((2, Fix), (deploy.ExitCode, deploy.ErrLines.Single()));
+        Assert.Equal((2, Fix), (status.ExitCode, status.ErrLines.Single()));
+    }
+
+    /// <summary>
+    /// The runtime's staging in two regions with ports of their own: the matrix, and the same with the east's
+    /// revisions answering half their requests with 500 and its migration failing.
+    /// </summary>
+    private (string File, string Faulty) Regions(string order)
+    {
+        var (east, west) = (FreePort(), FreePort());
+        Example.Ports[East] = east;
+        Example.Ports[West] = west;
+        var staging = $"staging: {{ service: runtime-staging, port: {Example.Ports["runtime-staging"]}, job: runtime-migrate-staging }}";
+        string Target(string eastEnv) =>
+            "staging:\n        service: runtime-staging\n        job: runtime-migrate-staging\n        order: " + order + "\n        regions:\n"
+            + $"          - {{ region: us-east1, port: {east}{eastEnv} }}\n          - {{ region: europe-west1, port: {west} }}";
+        var file = Example.Variant($"regions-{order}.yaml", staging, Target(""));
+        File.WriteAllText(Path.Combine(Example.Dir, file), File.ReadAllText(Path.Combine(Example.Dir, file)).Replace("min-requests: 100", "min-requests: 20", StringComparison.Ordinal));
+        var faulty = $"regions-{order}-faulty.yaml";
+        var fault = order == "sequential" ? "FAULT_5XX_PERCENT: \"50\"" : "FAULT_MIGRATE_EXIT: \"3\"";
+        File.WriteAllText(Path.Combine(Example.Dir, faulty), File.ReadAllText(Path.Combine(Example.Dir, file)).Replace(Target(""), Target($", env: {{ {fault} }}"), StringComparison.Ordinal));
+        return (file, faulty);
+    }
+
+    private List<string> Revisions(string file, string region)
+    {
+        var run = Example.Cli("--file", file, "status", Lane, "--env", "staging", "--region", region, "--output", "json");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var service = JsonDocument.Parse(run.Out).RootElement.EnumerateArray().Single();
+        Assert.Equal(region, service.GetProperty("region").GetString());
+        return [.. service.GetProperty("revisions").EnumerateArray().Select(r => r.GetProperty("name").GetString()!)];
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
