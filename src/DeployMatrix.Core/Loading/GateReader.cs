@@ -10,10 +10,10 @@ internal static partial class GateReader
 {
     private static readonly string[] Keys = ["doc", "from", "to", "checks"];
     private static readonly string[] CheckKeys = ["id", "description", "required", .. CheckTypes];
-    private static readonly string[] HttpKeys = ["lane", "env", "path", "url", "method", "expect", "contains", "header", "token-env"];
-    private static readonly string[] BudgetKeys = ["lane", "env", "path", "url", "max-bytes", "max-ttfb", "samples"];
+    private static readonly string[] HttpKeys = ["lane", "env", "region", "path", "url", "method", "expect", "contains", "header", "token-env"];
+    private static readonly string[] BudgetKeys = ["lane", "env", "region", "path", "url", "max-bytes", "max-ttfb", "samples"];
     private static readonly string[] CommandKeys = ["run", "timeout"];
-    private static readonly string[] LaneRefKeys = ["lane", "env"];
+    private static readonly string[] LaneRefKeys = ["lane", "env", "region"];
     private static readonly string[] GuardKeys = ["dir"];
     private static readonly string[] Methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
@@ -185,7 +185,7 @@ internal static partial class GateReader
                 var l = new MapReader(map, where, d, LaneRefKeys);
                 var lane = l.String("lane", required: true);
                 var env = l.String("env", required: true);
-                return lane is null || env is null ? null : new LaneCheckSpec(type, lane, env, l.Pos);
+                return lane is null || env is null ? null : new LaneCheckSpec(type, lane, env, l.Pos) { Region = l.String("region") };
             }
         }
     }
@@ -195,13 +195,14 @@ internal static partial class GateReader
     {
         var lane = r.String("lane");
         var env = r.String("env");
+        var region = r.String("region");
         var path = r.String("path");
         var url = r.String("url");
         if (url is not null)
         {
-            if (lane is not null || path is not null)
+            if (lane is not null || path is not null || region is not null)
             {
-                r.Diagnostics.Add(r.PosOf("url"), "check-target", $"{r.Context} names both 'url' and 'lane'/'path'; use one");
+                r.Diagnostics.Add(r.PosOf("url"), "check-target", $"{r.Context} names both 'url' and 'lane'/'region'/'path'; use one");
                 return null;
             }
 
@@ -239,7 +240,7 @@ internal static partial class GateReader
             return null;
         }
 
-        return new HttpEndpoint(lane, env, path, null, r.Pos);
+        return new HttpEndpoint(lane, env, path, null, r.Pos) { Region = region };
     }
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]*$")]

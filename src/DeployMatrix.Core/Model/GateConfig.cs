@@ -37,20 +37,27 @@ public abstract record CheckSpec
 {
     public abstract string Type { get; }
 
-    /// <summary>The lane and environment a check targets, when it targets one.</summary>
-    public virtual (string Lane, string Env, SourcePos Pos)? LaneRef => null;
+    /// <summary>The lane and environment a check targets, when it targets one; the region where the environment runs in several (else null).</summary>
+    public virtual (string Lane, string Env, string? Region, SourcePos Pos)? LaneRef => null;
 }
 
 /// <summary>Where an HTTP check goes: a lane's service in an environment plus a path, or an absolute URL.</summary>
-public sealed record HttpEndpoint(string? Lane, string? Env, string? Path, string? Url, SourcePos Pos);
+public sealed record HttpEndpoint(string? Lane, string? Env, string? Path, string? Url, SourcePos Pos)
+{
+    /// <summary>Which region's service, where the lane runs in several in <see cref="Env"/> (required there); null otherwise.</summary>
+    public string? Region { get; init; }
+
+    /// <summary>The environment as people read it: <c>production</c>, or <c>production, us-east1</c>.</summary>
+    public string Where => Region is null ? Env ?? "" : $"{Env}, {Region}";
+}
 
 /// <summary>A check that sends a request to an endpoint; a lane endpoint makes it a check of that lane.</summary>
 public abstract record EndpointCheckSpec : CheckSpec
 {
     public required HttpEndpoint Endpoint { get; init; }
 
-    public override (string Lane, string Env, SourcePos Pos)? LaneRef =>
-        Endpoint.Lane is { } lane && Endpoint.Env is { } env ? (lane, env, Endpoint.Pos) : null;
+    public override (string Lane, string Env, string? Region, SourcePos Pos)? LaneRef =>
+        Endpoint.Lane is { } lane && Endpoint.Env is { } env ? (lane, env, Endpoint.Region, Endpoint.Pos) : null;
 }
 
 public sealed record HttpCheckSpec : EndpointCheckSpec
@@ -103,7 +110,16 @@ public sealed record LaneCheckSpec(string CheckType, string Lane, string Env, So
 
     public override string Type => CheckType;
 
-    public override (string Lane, string Env, SourcePos Pos)? LaneRef => (Lane, Env, RefPos);
+    /// <summary>Which region's service, where the lane runs in several in <see cref="Env"/> (required there); null otherwise.</summary>
+    public string? Region { get; init; }
+
+    public override (string Lane, string Env, string? Region, SourcePos Pos)? LaneRef => (Lane, Env, Region, RefPos);
+
+    /// <summary>The environment as people read it: <c>production</c>, or <c>production, us-east1</c>.</summary>
+    public string Where => Region is null ? Env : $"{Env}, {Region}";
+
+    /// <summary>The command-line words that pick the same target: <c>--env ENV</c>, with <c>--region R</c> where one is named.</summary>
+    public string Args => Region is null ? $"--env {Env}" : $"--env {Env} --region {Region}";
 }
 
 public sealed record GuardCheckSpec : CheckSpec

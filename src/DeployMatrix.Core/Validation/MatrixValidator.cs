@@ -262,10 +262,17 @@ internal static class GateRules
                     : $"but {lane.Skips(reference.Env)}";
                 d.Add(reference.Pos, "unknown-env", $"gate check '{check.Id}' names lane '{reference.Lane}' in '{reference.Env}', {why}");
             }
-            else if (lane.TargetsIn(reference.Env) is { Count: > 1 } regions)
+            else if (lane.TargetsIn(reference.Env) is { Count: > 1 } regions && (reference.Region is null || regions.All(t => t.Region != reference.Region)))
             {
                 // A check reads one service; which region's it would be is not something to guess.
-                d.Add(reference.Pos, "gate", $"gate check '{check.Id}' names lane '{lane.Name}' in '{reference.Env}', which runs in {regions.Count} regions ({string.Join(", ", regions.Select(t => t.Region))}); a gate check cannot choose among regions — check an environment with one target (the gate's '{matrix.Gate?.From}')");
+                var listed = string.Join(", ", regions.Select(t => t.Region));
+                d.Add(reference.Pos, "gate", reference.Region is null
+                    ? $"gate check '{check.Id}' names lane '{lane.Name}' in '{reference.Env}', which runs in {regions.Count} regions ({listed}); say which with 'region: {regions[0].Region}'"
+                    : $"gate check '{check.Id}' names region '{reference.Region}' of lane '{lane.Name}' in '{reference.Env}', which runs in {listed}{DidYouMean.Hint(reference.Region, regions.Select(t => t.Region!))}");
+            }
+            else if (reference.Region is { } region && lane.TargetsIn(reference.Env) is { Count: 1 } only && only[0].Region != region)
+            {
+                d.Add(reference.Pos, "gate", $"gate check '{check.Id}' names region '{region}' of lane '{lane.Name}' in '{reference.Env}', which runs in {only[0].Region ?? "one place"}; drop 'region'");
             }
             else if (check.Spec is LaneCheckSpec { CheckType: LaneCheckSpec.Drift } && lane.Migration is null)
             {

@@ -22,7 +22,7 @@ public static class CanaryGateChecks
             ? []
             : [.. (matrix.Gate?.Checks ?? [])
                 .Where(c => c.Spec is HttpCheckSpec { Endpoint.Lane: { } lane } && lane == target.Lane)
-                .Select(c => c with { Spec = (HttpCheckSpec)c.Spec with { Endpoint = ((HttpCheckSpec)c.Spec).Endpoint with { Env = target.Environment } } })];
+                .Select(c => c with { Spec = (HttpCheckSpec)c.Spec with { Endpoint = ((HttpCheckSpec)c.Spec).Endpoint with { Env = target.Environment, Region = target.Regional ? target.Region : null } } })];
 
     /// <summary>What a rollout's 0% stage runs after the smoke checks (<see cref="Rollout.RolloutRequest.CanaryChecks"/>), or null when the lane has none.</summary>
     internal static Func<string, CancellationToken, Task<string?>>? For(Workspace ws, IPlatform platform, ResolvedTarget target)
@@ -37,7 +37,7 @@ public static class CanaryGateChecks
         {
             var services = GateServices.Of(ws, platform) with
             {
-                RevisionOf = (lane, env) => lane == target.Lane && env == target.Environment ? canary : null,
+                RevisionOf = checkedTarget => checkedTarget.Lane == target.Lane && checkedTarget.Scope == target.Scope ? canary : null,
             };
             var stem = $"{ws.Time.GetUtcNow().ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture)}-{target.Lane}-{target.Scope}";
             var dir = RunFolder.Create(Path.Combine(ws.Paths.Evidence, "canary"), stem);

@@ -11,7 +11,7 @@ namespace DeployMatrix.Engine.Gate;
 internal sealed record GateServices(
     Matrix Matrix,
     IPlatform? Platform,
-    Func<string, string, ResolvedTarget> Resolve,
+    Func<string, string, string?, ResolvedTarget> Resolve,
     Func<string, string, Rollout.Rollout?> LatestRollout,
     IProcessRunner Processes,
     Func<string, string?> Env,
@@ -22,13 +22,13 @@ internal sealed record GateServices(
     /// The revision a lane endpoint in an environment is checked on (its own URL: a tag URL on Cloud Run, a
     /// port locally), or null for the service's URL. A rollout's 0% stage points its lane at the canary.
     /// </summary>
-    public Func<string, string, string?> RevisionOf { get; init; } = (_, _) => null;
+    public Func<ResolvedTarget, string?> RevisionOf { get; init; } = _ => null;
 
     /// <summary>What checks run with in a workspace, on <paramref name="platform"/> (null: none reachable), with a fresh redactor.</summary>
     public static GateServices Of(Workspaces.Workspace ws, IPlatform? platform) => new(
         ws.Matrix,
         platform,
-        (lane, env) => ws.Resolve(lane, env),
+        (lane, env, region) => ws.Resolve(lane, env, region),
         (lane, env) => ws.State.LatestRollout(lane, env) is { } row ? Rollout.Rollout.From(row, ws.State.Owner) : null,
         ws.Processes,
         ws.Env,
@@ -69,14 +69,14 @@ internal sealed class CheckContext(GateServices services, string logPath)
 
     public void Flush() => Files.SafeFile.Write(LogPath, _log.ToString());
 
-    /// <summary>The lane's target in an environment, on the platform the run uses.</summary>
-    public ResolvedTarget TargetOf(string lane, string env) => services.Resolve(lane, env);
+    /// <summary>The lane's target in an environment (in <paramref name="region"/>, where it runs in several), on the platform the run uses.</summary>
+    public ResolvedTarget TargetOf(string lane, string env, string? region) => services.Resolve(lane, env, region);
 
-    /// <summary>The revision checks of a lane in an environment go to, or null for the service's URL (<see cref="GateServices.RevisionOf"/>).</summary>
-    public string? RevisionOf(string lane, string env) => services.RevisionOf(lane, env);
+    /// <summary>The revision checks of a target go to, or null for the service's URL (<see cref="GateServices.RevisionOf"/>).</summary>
+    public string? RevisionOf(ResolvedTarget target) => services.RevisionOf(target);
 
-    /// <summary>The lane's latest rollout in an environment, or null.</summary>
-    public Rollout.Rollout? LatestRollout(string lane, string env) => services.LatestRollout(lane, env);
+    /// <summary>The target's latest rollout (keyed by its scope: the environment, or <c>ENV@REGION</c>), or null.</summary>
+    public Rollout.Rollout? LatestRollout(ResolvedTarget target) => services.LatestRollout(target.Lane, target.Scope);
 }
 
 /// <summary>A check could not run (a missing token, no platform): it is skipped, which a required check turns into a no-go.</summary>

@@ -6,7 +6,7 @@ namespace DeployMatrix.Engine.Gate;
 /// <summary>The seed's migration drift check on what runs now: service, job and latest execution on the service's image.</summary>
 internal sealed class DriftGateCheck : IGateCheck
 {
-    public string CommandOf(CheckSpec spec) => spec is LaneCheckSpec l ? $"deploymatrix migrate {l.Lane} --env {l.Env} (drift check)" : spec.Type;
+    public string CommandOf(CheckSpec spec) => spec is LaneCheckSpec l ? $"deploymatrix migrate {l.Lane} {l.Args} (drift check)" : spec.Type;
 
     public async Task<string> RunAsync(CheckSpec check, CheckContext context, CancellationToken ct)
     {
@@ -16,12 +16,12 @@ internal sealed class DriftGateCheck : IGateCheck
             throw new CheckSkipped("no platform to check drift on");
         }
 
-        var target = context.TargetOf(spec.Lane, spec.Env);
-        var job = target.Job ?? throw new CheckSkipped($"lane '{spec.Lane}' has no migration job in {spec.Env}");
+        var target = context.TargetOf(spec.Lane, spec.Env, spec.Region);
+        var job = target.Job ?? throw new CheckSkipped($"lane '{spec.Lane}' has no migration job in {spec.Where}");
         var service = await context.Platform.GetServiceAsync(target, ct);
         if (service.Image is null)
         {
-            throw new CheckFailed($"{target.Service} has no image in {spec.Env}; deploy it first");
+            throw new CheckFailed($"{target.Service} has no image in {spec.Where}; deploy it first");
         }
 
         var report = await DriftCheck.RunAsync(context.Platform, target, job, service.Image, ct);

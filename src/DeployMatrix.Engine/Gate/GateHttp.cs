@@ -10,7 +10,7 @@ internal static class GateHttp
 {
     private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(30) };
 
-    public static string Describe(HttpEndpoint endpoint) => endpoint.Url ?? $"{endpoint.Lane} ({endpoint.Env}) {endpoint.Path}";
+    public static string Describe(HttpEndpoint endpoint) => endpoint.Url ?? $"{endpoint.Lane} ({endpoint.Where}) {endpoint.Path}";
 
     /// <summary>The endpoint's URL: as written, or the lane's service URL on the platform (a pinned revision's own URL, <see cref="CheckContext.RevisionOf"/>) plus the path.</summary>
     public static async Task<Uri> UrlAsync(HttpEndpoint endpoint, CheckContext context, CancellationToken ct)
@@ -22,18 +22,18 @@ internal static class GateHttp
 
         if (context.Platform is null)
         {
-            throw new CheckSkipped($"no platform to find {endpoint.Lane} ({endpoint.Env}) on");
+            throw new CheckSkipped($"no platform to find {endpoint.Lane} ({endpoint.Where}) on");
         }
 
-        var target = context.TargetOf(endpoint.Lane!, endpoint.Env!);
+        var target = context.TargetOf(endpoint.Lane!, endpoint.Env!, endpoint.Region);
         Uri service;
         try
         {
-            service = await context.Platform.UrlAsync(target, context.RevisionOf(endpoint.Lane!, endpoint.Env!), ct);
+            service = await context.Platform.UrlAsync(target, context.RevisionOf(target), ct);
         }
         catch (Platform.PlatformException e)
         {
-            throw new CheckSkipped($"cannot reach {endpoint.Lane} ({endpoint.Env}): {e.Message}");
+            throw new CheckSkipped($"cannot reach {endpoint.Lane} ({endpoint.Where}): {e.Message}");
         }
 
         return OnService(service, endpoint.Path!);
@@ -63,7 +63,7 @@ internal static class GateHttp
         AuthenticationHeaderValue? invoker;
         try
         {
-            invoker = await context.Platform.InvokerCredentialsAsync(context.TargetOf(endpoint.Lane!, endpoint.Env!), url, ct);
+            invoker = await context.Platform.InvokerCredentialsAsync(context.TargetOf(endpoint.Lane!, endpoint.Env!, endpoint.Region), url, ct);
         }
         catch (PlatformException e)
         {

@@ -27,10 +27,11 @@ internal sealed class GateRunner(GateServices services, TimeProvider time)
 
         // First: does the 'from' environment run what the tag names? Checks of anything else would vouch for other content.
         var releases = new List<GateRelease>();
-        var served = await Task.WhenAll(ServedReleaseCheck.GatedLanes(gate, services.Matrix).Select(lane =>
-            RunCheckAsync(ServedReleaseCheck.IdOf(lane), true, $"{gate.From} serves tag {tag} of {lane} at 100%", $"deploymatrix status {lane} --env {gate.From}", dir, async (context, token) =>
+        var served = await Task.WhenAll(ServedReleaseCheck.GatedLanes(gate, services.Matrix).Select(gated =>
+            RunCheckAsync(ServedReleaseCheck.IdOf(gated.Lane, gated.Region), true, $"{gate.From}{(gated.Region is null ? "" : $" ({gated.Region})")} serves tag {tag} of {gated.Lane} at 100%",
+                $"deploymatrix status {gated.Lane} --env {gate.From}{(gated.Region is null ? "" : $" --region {gated.Region}")}", dir, async (context, token) =>
             {
-                var (detail, release) = await ServedReleaseCheck.RunAsync(lane, gate.From, tag, services, context, token);
+                var (detail, release) = await ServedReleaseCheck.RunAsync(gated.Lane, gated.Region, gate.From, tag, services, context, token);
                 lock (releases)
                 {
                     releases.Add(release);

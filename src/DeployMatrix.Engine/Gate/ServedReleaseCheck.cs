@@ -13,20 +13,25 @@ namespace DeployMatrix.Engine.Gate;
 /// </summary>
 internal static class ServedReleaseCheck
 {
-    /// <summary>The lanes the gate vouches for: those its checks name in the 'from' environment, in the matrix's order.</summary>
-    public static IReadOnlyList<string> GatedLanes(GateConfig gate, Matrix matrix)
+    /// <summary>
+    /// The lanes the gate vouches for: those its checks name in the 'from' environment, in the matrix's order — each
+    /// with the region a check names where the lane runs in several there (each such region is checked), else null.
+    /// </summary>
+    public static IReadOnlyList<(string Lane, string? Region)> GatedLanes(GateConfig gate, Matrix matrix)
     {
-        var named = gate.Checks.Select(c => c.Spec.LaneRef).Where(r => r is { } lr && lr.Env == gate.From).Select(r => r!.Value.Lane).ToHashSet(StringComparer.Ordinal);
-        return [.. matrix.Lanes.Select(l => l.Name).Where(named.Contains)];
+        var named = gate.Checks.Select(c => c.Spec.LaneRef).OfType<(string Lane, string Env, string? Region, Core.Diagnostics.SourcePos Pos)>()
+            .Where(r => r.Env == gate.From).Select(r => (r.Lane, r.Region)).Distinct().ToList();
+        return [.. matrix.Lanes.SelectMany(l => named.Where(n => n.Lane == l.Name).OrderBy(n => n.Region, StringComparer.Ordinal))];
     }
 
-    public static string IdOf(string lane) => $"serves-tag-{lane}";
+    public static string IdOf(string lane, string? region = null) => region is null ? $"serves-tag-{lane}" : $"serves-tag-{lane}-{region}";
 
     /// <summary>Checks one lane; throws <see cref="CheckFailed"/> / <see cref="CheckSkipped"/> like any check.</summary>
     /// <returns>The passing detail, and the release the verdict is stored against.</returns>
-    public static async Task<(string Detail, GateRelease Release)> RunAsync(string lane, string from, string tag, GateServices services, CheckContext context, CancellationToken ct)
+    public static async Task<(string Detail, GateRelease Release)> RunAsync(string lane, string? region, string fromEnv, string tag, GateServices services, CheckContext context, CancellationToken ct)
     {
-        var target = services.Resolve(lane, from);
+        var target = services.Resolve(lane, fromEnv, region);
+        var from = target.Where; // as people read it: "staging", or "staging, us-east1"
         var platform = services.Platform ?? throw new CheckSkipped($"no platform to read what {from} runs");
         var content = services.ContentOf(target, tag);
         context.Log($"tag {tag} of {lane} on {PlatformNames.Name(target.Platform)}: {content?.ToString() ?? "never built here"}");
@@ -60,7 +65,7 @@ internal static class ServedReleaseCheck
             throw new CheckFailed($"{target.Service} ({from}) runs {Describe(only)}, not tag {tag} ({content}); deploy it there first");
         }
 
-        var release = new GateRelease(lane, from, revision.Name, revision.Digest ?? content.Digest, revision.Image);
+        var release = new GateRelease(lane, fromEnv, revision.Name, revision.Digest ?? content.Digest, revision.Image);
         return ($"{revision.Name} serves 100% with tag {tag} ({content})", release);
     }
 }

@@ -195,6 +195,6 @@ public sealed class GateSecurityTests : IAsyncLifetime
         }
 
         var target = new ResolvedTarget { Lane = "api", Environment = "staging", Platform = PlatformKind.Local, Service = "api", Rollout = RolloutPolicy.Default };
-        return await GateCheckRun.RunAsync(_h, spec, _env, _redactor, log ?? Path.Combine(_h.Dir, "check.log"), (_, _) => target);
+        return await GateCheckRun.RunAsync(_h, spec, _env, _redactor, log ?? Path.Combine(_h.Dir, "check.log"), (_, _, _) => target);
     }
 }
