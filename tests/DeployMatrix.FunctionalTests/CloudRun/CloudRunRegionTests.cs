@@ -93,7 +93,9 @@ public sealed class CloudRunRegionTests : CloudRunExampleTests
         Assert.Contains(Production, matrix, StringComparison.Ordinal);
         var name = $"regions-{order}.yaml";
         File.WriteAllText(Path.Combine(Dir.Path, name), matrix.Replace(Production,
-            $"production:\n        service: runtime\n        traffic: {traffic}\n        order: {order}\n        regions: [us-central1, europe-west1]", StringComparison.Ordinal));
+            $"production:\n        service: runtime\n        traffic: {traffic}\n        order: {order}\n        regions: [us-central1, europe-west1]", StringComparison.Ordinal)
+            // The gate's check of the runtime's production rollouts now names the region it reads.
+            .Replace("canary-status: { lane: runtime, env: production }", "canary-status: { lane: runtime, env: production, region: us-central1 }", StringComparison.Ordinal));
         return name;
     }
 }

@@ -111,7 +111,10 @@ public sealed class RegionTests : ExampleTest
             "staging:\n        service: runtime-staging\n        job: runtime-migrate-staging\n        order: " + order + "\n        regions:\n"
             + $"          - {{ region: us-east1, port: {east}{eastEnv} }}\n          - {{ region: europe-west1, port: {west} }}";
         var file = Example.Variant($"regions-{order}.yaml", staging, Target(""));
-        File.WriteAllText(Path.Combine(Example.Dir, file), File.ReadAllText(Path.Combine(Example.Dir, file)).Replace("min-requests: 100", "min-requests: 20", StringComparison.Ordinal));
+        // The gate's checks of the runtime's staging now name the region they read.
+        File.WriteAllText(Path.Combine(Example.Dir, file), File.ReadAllText(Path.Combine(Example.Dir, file)).Replace("min-requests: 100", "min-requests: 20", StringComparison.Ordinal)
+            .Replace("{ lane: runtime, env: staging,", "{ lane: runtime, env: staging, region: us-east1,", StringComparison.Ordinal)
+            .Replace("{ lane: runtime, env: staging }", "{ lane: runtime, env: staging, region: us-east1 }", StringComparison.Ordinal));
         var faulty = $"regions-{order}-faulty.yaml";
         var fault = order == "sequential" ? "FAULT_5XX_PERCENT: \"50\"" : "FAULT_MIGRATE_EXIT: \"3\"";
         File.WriteAllText(Path.Combine(Example.Dir, faulty), File.ReadAllText(Path.Combine(Example.Dir, file)).Replace(Target(""), Target($", env: {{ {fault} }}"), StringComparison.Ordinal));
