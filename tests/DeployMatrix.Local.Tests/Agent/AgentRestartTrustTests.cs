@@ -87,7 +87,11 @@ public sealed class AgentRestartTrustTests
         await h.Agent.DisposeAsync();
         const string digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
         using var orphan = await Sleeper.StartAsync("orphan");
+        // Start times count clock ticks (10 ms): started in the same tick, the stranger would carry the orphan's
+        // start time and rightly be taken for it. Later by several ticks, it is another process by both marks.
+        await Task.Delay(TimeSpan.FromMilliseconds(50));
         using var stranger = await Sleeper.StartAsync(digest[7..]);
+        Assert.NotEqual(ProcessStartTime.Of(orphan.Id), ProcessStartTime.Of(stranger.Id));
         var (orphanId, _) = h.State.StartExecution("staging", "a-migrate", "local://a@" + digest, digest, _ => "a.log", ownerPid: 1);
         h.State.SetExecutionPid(orphanId!.Value, orphan.Id, ProcessStartTime.Of(orphan.Id));
         var (strangerId, _) = h.State.StartExecution("staging", "b-migrate", "local://b@" + digest, digest, _ => "b.log", ownerPid: 1);
