@@ -50,15 +50,20 @@ public sealed class RolloutExecutorParityTests : CloudRunExampleTests
         await base.DisposeAsync();
     }
 
+    /// <summary>Two deploys (so a rollback has somewhere to go), the rollback, a deploy, then a rollout of a new tag.</summary>
+    private static readonly string[][] RollbackDeployRollout =
+    [
+        ["deploy", "openagents-control-service", "--env", "staging", "--tag", "bbb2222"],
+        ["deploy", "openagents-control-service", "--env", "staging", "--tag", "ccc3333"],
+        ["rollback", "openagents-control-service", "--env", "staging"],
+        ["deploy", "openagents-control-service", "--env", "staging", "--tag", "ddd4444"],
+        ["rollout", "openagents-control-service", "--env", "staging", "--tag", "eee5555", "--window", "3m"],
+    ];
+
     [Fact]
     public void RollbackDeployAndRollout_EndInTheSameTrafficAndTags_ThroughTheApiAndThroughGcloud()
     {
-        RunOnBothPaths(
-            ["deploy", "openagents-control-service", "--env", "staging", "--tag", "bbb2222"],
-            ["deploy", "openagents-control-service", "--env", "staging", "--tag", "ccc3333"],
-            ["rollback", "openagents-control-service", "--env", "staging"],
-            ["deploy", "openagents-control-service", "--env", "staging", "--tag", "ddd4444"],
-            ["rollout", "openagents-control-service", "--env", "staging", "--tag", "eee5555", "--window", "3m"]);
+        RunOnBothPaths(RollbackDeployRollout);
 
         // The release rolled out serves everything; every release's revision keeps its tag.
         Assert.Equal("traffic #5=100; tags dm-bbb2222=#2, dm-ccc3333=#3, dm-ddd4444=#4, dm-eee5555=#5", Normalized(Google));
@@ -82,12 +87,7 @@ public sealed class RolloutExecutorParityTests : CloudRunExampleTests
             google.Behaviour = m => m.Revision.Contains("-00005-", StringComparison.Ordinal) && m.Percent > 0 ? (0.5, 4) : null;
         }
 
-        RunOnBothPaths(
-            ["deploy", "openagents-control-service", "--env", "staging", "--tag", "bbb2222"],
-            ["deploy", "openagents-control-service", "--env", "staging", "--tag", "ccc3333"],
-            ["rollback", "openagents-control-service", "--env", "staging"],
-            ["deploy", "openagents-control-service", "--env", "staging", "--tag", "ddd4444"],
-            ["rollout", "openagents-control-service", "--env", "staging", "--tag", "eee5555", "--window", "3m"]);
+        RunOnBothPaths(RollbackDeployRollout);
 
         Assert.Equal("traffic #4=100; tags dm-bbb2222=#2, dm-ccc3333=#3, dm-ddd4444=#4, dm-eee5555=#5", Normalized(Google));
         Assert.Equal(Normalized(Google), Normalized(_gcloudGoogle));
