@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Rehearses the seed's release on this machine with the local platform: builds the example services,
 # deploys the runtime (with its mandatory migration) and the control service to staging, runs the
-# release gate, deploys to production — the runtime takes its traffic once migrated and smoke-checked
-# (traffic: immediate), the control service none — moves the control service to 100%, and prints the status.
+# release gate, deploys to production — the runtime as upstream does, taking its traffic as it is created
+# and migrated after (traffic: direct), the control service with none — moves the control service to 100%,
+# and prints the status.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 dm() { ../../deploymatrix --platform local "$@"; }

@@ -93,8 +93,8 @@ public sealed record EnvironmentConfig
     /// <value>The default is <see cref="TrafficPolicy.Immediate"/>: all traffic once the revision passed its checks.</value>
     public TrafficPolicy Traffic { get; init; } = TrafficPolicy.Immediate;
 
-    /// <summary>A deploy here leaves traffic where it was (the policy is not <see cref="TrafficPolicy.Immediate"/>).</summary>
-    public bool NoTraffic => Traffic != TrafficPolicy.Immediate;
+    /// <summary>A deploy here leaves traffic where it was (<see cref="TrafficPolicy.NoTraffic"/> or <see cref="TrafficPolicy.Rollout"/>).</summary>
+    public bool NoTraffic => Traffic is TrafficPolicy.NoTraffic or TrafficPolicy.Rollout;
 
     public string? Description { get; init; }
 

@@ -155,6 +155,10 @@ public static partial class Planner
 
         var where = target.Ref;
         var image = target.ImageFor(request.Tag!);
+        if (target.Traffic == TrafficPolicy.Direct && !request.NoTraffic)
+        {
+            return PlanDirectDeploy(target, request, image);
+        }
 
         // One order on every platform: the revision starts with no traffic and a tag URL of its own, is
         // migrated and smoke-checked there, and only then takes the traffic its environment gives a deploy.
@@ -175,6 +179,40 @@ public static partial class Planner
         steps.Add(new RemoveTrafficTags(where, target.ReleaseTags.Keep));
         steps.Add(new WriteReceipt(where, "deploy", image));
         return Success(target, request, PlanAction.Deploy, steps, DeployNotes(target, request));
+    }
+
+    /// <summary>
+    /// The seed's upstream order (<c>traffic: direct</c>): the revision takes all traffic as it is created
+    /// (<c>gcloud run deploy … --quiet</c>, no <c>--no-traffic</c>, no tag), then the migration, drift and smoke
+    /// checks run on the service URL. A failed check stops the plan with the revision serving.
+    /// </summary>
+    /// <remarks>
+    /// gcloud's deploy moves only what LATEST serves: a split pinned to named revisions (any earlier split, rollback
+    /// or tag-flow deploy) stays pinned and the new revision would serve nothing ("gcloud run deploy", --no-traffic,
+    /// Google Cloud SDK reference). So once the service is verified to run the image, LATEST takes 100% explicitly.
+    /// </remarks>
+    private static PlanResult PlanDirectDeploy(ResolvedTarget target, PlanRequest request, string image)
+    {
+        var where = target.Ref;
+        var steps = new List<Step>
+        {
+            new DeployRevision(where, image, NoTraffic: false),
+            new VerifyServiceImage(where, image),
+            new SetTraffic(where, [new TrafficSplit(RevisionRef.Latest, 100)]),
+        };
+        if (target.MigrationMandatory)
+        {
+            steps.AddRange(MigrationSteps(target, image));
+        }
+
+        steps.AddRange(target.Smoke.Select(s => new RunSmokeCheck(where, RevisionRef.Latest, s.Path, s.Expect, s.Contains)));
+        steps.Add(new RemoveTrafficTags(where, target.ReleaseTags.Keep));
+        steps.Add(new WriteReceipt(where, "deploy", image));
+        return Success(target, request, PlanAction.Deploy, steps,
+        [
+            $"traffic: direct — the new revision takes all traffic as it is created (LATEST=100, also where the split was pinned), before its {(target.MigrationMandatory ? "migration and " : "")}smoke checks (upstream's order); "
+                + $"a failed check leaves it serving: roll back with: rollback {target.Lane} {target.Args} (deploy --no-traffic takes the checked path)",
+        ]);
     }
 
     /// <summary>What a reader of a deploy plan should know about its traffic: where it stays, and how it moves on.</summary>

@@ -105,12 +105,13 @@ public sealed record BuildArtifact(string Lane, string Tag, IReadOnlyList<string
 
 /// <summary>
 /// Creates the release's revision with no traffic and the traffic tag <paramref name="TrafficTag"/>
-/// (<see cref="TrafficTags.For"/>), so it has a URL of its own for the checks that run before any user reaches it.
+/// (<see cref="TrafficTags.For"/>), so it has a URL of its own for the checks that run before any user reaches it;
+/// with <paramref name="NoTraffic"/> false (<c>traffic: direct</c> only), untagged with all traffic at once.
 /// </summary>
 public sealed record DeployRevision(TargetRef Target, string Image, bool NoTraffic, string? TrafficTag = null) : TargetStep(Target)
 {
     public override string Describe() =>
-        $"deploy {Image} as a new revision of {Target}{(NoTraffic ? " with no traffic" : "")}{(TrafficTag is null ? "" : $", tagged {TrafficTag}")}";
+        $"deploy {Image} as a new revision of {Target}{(NoTraffic ? " with no traffic" : " taking all traffic")}{(TrafficTag is null ? "" : $", tagged {TrafficTag}")}";
 }
 
 /// <summary>Fails the plan unless the service's latest revision runs exactly the requested image.</summary>

@@ -172,7 +172,7 @@ public static class DeployMapRenderer
 
         // Where a deploy leaves traffic, the map says how it moves on; everywhere, how to go back.
         var rollback = "     ";
-        if (traffic != TrafficPolicy.Immediate)
+        if (traffic is TrafficPolicy.NoTraffic or TrafficPolicy.Rollout)
         {
             var rollout = TargetResolver.RolloutOf(matrix, lane);
             md.Line($"     - Rollout/rollback: `deploymatrix rollout {lane.Name} {args} --tag {Tag}` — stages {string.Join(" → ", rollout.Stages)}, {Durations.Format(rollout.Window)} per stage; "
@@ -189,6 +189,7 @@ public static class DeployMapRenderer
     {
         TrafficPolicy.NoTraffic => "deploys take no traffic",
         TrafficPolicy.Rollout => "deploys take no traffic, then roll out",
+        TrafficPolicy.Direct => "a deploy takes all traffic as its revision is created, before its checks (direct)",
         _ => "a deploy takes all traffic once its checks pass",
     };
 

@@ -81,9 +81,9 @@ public sealed record ResolvedTarget
     /// <value>The default is <see cref="TrafficPolicy.Immediate"/>.</value>
     public TrafficPolicy Traffic { get; init; } = TrafficPolicy.Immediate;
 
-    /// <summary>A deploy leaves traffic where it was (the seed's production): the policy is not <see cref="TrafficPolicy.Immediate"/>.</summary>
+    /// <summary>A deploy leaves traffic where it was (the seed's production): <see cref="TrafficPolicy.NoTraffic"/> or <see cref="TrafficPolicy.Rollout"/>.</summary>
     [JsonIgnore]
-    public bool NoTraffic => Traffic != TrafficPolicy.Immediate;
+    public bool NoTraffic => Traffic is TrafficPolicy.NoTraffic or TrafficPolicy.Rollout;
 
     public IReadOnlyList<SmokeCheck> Smoke { get; init; } = [];
 

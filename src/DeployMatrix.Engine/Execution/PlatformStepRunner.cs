@@ -44,6 +44,7 @@ public sealed class PlatformStepRunner(IPlatform platform) : IStepRunner
                     // What the platform says the revision runs outranks what the tag was bound to.
                     context.Facts["digest"] = digest;
                 }
+
                 return $"revision {revision.Name}";
             }
 
@@ -126,7 +127,8 @@ public sealed class PlatformStepRunner(IPlatform platform) : IStepRunner
             case SetTraffic traffic:
             {
                 var before = await platform.GetServiceAsync(target, ct);
-                context.Facts["traffic_before"] = PlanExecutor.FormatTraffic(before.Traffic);
+                // A deploy's "before" is the split its first change found (a direct deploy's revision already serves here).
+                context.Facts.TryAdd("traffic_before", PlanExecutor.FormatTraffic(before.Traffic));
                 if (context.BeginsAChange && context.Plan.Action != PlanAction.Deploy)
                 {
                     context.ChangeBegins(before.Traffic);

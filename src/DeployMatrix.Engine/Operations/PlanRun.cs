@@ -60,8 +60,10 @@ internal static class PlanRun
         var runner = await RunnerAsync(ws, plan, options, ct);
         using var held = await ws.Locks.AcquireAsync(plan.Lane, plan.Scope!, PlanActions.Name(plan.Action), ct);
         var result = await RunLockedAsync(ws, plan, runner, options, reporter, overridden: null, ct);
-        // A deploy that left traffic where it was says how it moves on (its plan's notes).
-        return result.Ok && plan.Action == PlanAction.Deploy ? result with { Notes = plan.Notes } : result;
+        // A deploy that left traffic where it was says how it moves on (its plan's notes); one that failed after its
+        // traffic moved (traffic: direct) says so too — its note names the rollback.
+        var trafficMoved = result.Steps.Any(s => s.Ok && plan.Steps[s.Index - 1] is SetTraffic);
+        return plan.Action == PlanAction.Deploy && (result.Ok || trafficMoved) ? result with { Notes = plan.Notes } : result;
     }
 
     /// <summary>Plans the request on the workspace's platform; a plan that cannot be made is an <see cref="OperationException"/> with its exit code.</summary>

@@ -16,7 +16,7 @@ public sealed class PlanCommandTests
         var lines = run.Out.Split('\n');
         Assert.Equal("plan: deploy runtime → production on cloudrun, tag abc1234", lines[0]);
         Assert.StartsWith("   1. deploy us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime:abc1234 as a new revision", lines[1], StringComparison.Ordinal);
-        Assert.Contains("   5. execute migration job runtime-migrate and wait for it", run.Out, StringComparison.Ordinal);
+        Assert.Contains("   6. execute migration job runtime-migrate and wait for it", run.Out, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -30,10 +30,11 @@ public sealed class PlanCommandTests
         Assert.Equal("deploy", json.RootElement.GetProperty("action").GetString());
         Assert.Equal("cloud-run", json.RootElement.GetProperty("platform").GetString());
         Assert.Equal(
-            ["deploy-revision", "verify-service-image", "update-job-image", "verify-job-image", "execute-job", "check-drift", "smoke-check", "smoke-check", "set-traffic", "remove-tags", "write-receipt"],
+            ["deploy-revision", "verify-service-image", "set-traffic", "update-job-image", "verify-job-image", "execute-job", "check-drift", "smoke-check", "smoke-check", "remove-tags", "write-receipt"],
             steps.EnumerateArray().Select(s => s.GetProperty("kind").GetString()));
-        Assert.True(steps[0].GetProperty("no_traffic").GetBoolean());
-        Assert.Equal("dm-abc1234", steps[0].GetProperty("traffic_tag").GetString());
+        // The runtime's production deploys as upstream (traffic: direct): with traffic, untagged.
+        Assert.False(steps[0].GetProperty("no_traffic").GetBoolean());
+        Assert.False(steps[0].TryGetProperty("traffic_tag", out var tag) && tag.ValueKind != JsonValueKind.Null);
         Assert.Equal("runtime", steps[0].GetProperty("target").GetProperty("service").GetString());
     }
 

@@ -101,15 +101,22 @@ public sealed class SeedPlanTests
             commands);
     }
 
+    /// <summary>
+    /// Upstream's deploy-runtime-and-migrate.sh: <c>gcloud run deploy runtime … --quiet</c> with traffic (its
+    /// DEPLOY_NO_TRAFFIC defaults to 0), then the migrate helper with the same image. The example encodes it with
+    /// <c>traffic: direct</c>, and the plan is that command, word for word, followed by the migration.
+    /// </summary>
     [Fact]
-    public void RuntimeDeploy_RunsTheMandatoryMigrationWithTheSameImage()
+    public void RuntimeProductionDeploy_IsUpstreamsDeployWithTraffic_ThenTheMandatoryMigrationWithTheSameImage()
     {
         var image = SeedFacts.RuntimeImage.Replace("<TAG>", Tag, StringComparison.Ordinal);
 
         var commands = Shell("runtime", "production", PlanAction.Deploy);
         var verbs = commands.Select(c => string.Join(' ', c.Take(4))).ToList();
 
-        Assert.Equal(Words($"gcloud run deploy runtime --project openagentsgemini --region us-central1 --image {image} --quiet --no-traffic --tag dm-abc1234"), commands[0]);
+        Assert.Equal(Words($"gcloud run deploy runtime --project openagentsgemini --region us-central1 --image {image} --quiet"), commands[0]);
+        // Before the migration, LATEST takes all traffic also where an earlier split pinned it (gcloud's deploy would leave that pin).
+        Assert.Equal(Words("gcloud run services update-traffic runtime --project openagentsgemini --region us-central1 --to-revisions LATEST=100"), commands[2]);
         var update = verbs.IndexOf("gcloud run jobs update");
         var execute = verbs.IndexOf("gcloud run jobs execute");
         Assert.True(update > 0 && execute > update, string.Join('\n', verbs));
@@ -118,12 +125,44 @@ public sealed class SeedPlanTests
         Assert.Equal(
             ["gcloud", "run", "jobs", "execute", "runtime-migrate", "--project", "openagentsgemini", "--region", "us-central1", "--wait", "--format", "value(metadata.name)"],
             commands[execute]);
+        Assert.Equal(1, commands.Count(c => c.Contains("update-traffic") && !c.Contains("--remove-tags")));
     }
 
     [Fact]
-    public void RuntimeDeploy_StepsAreTypedInTheSeedsOrder_ThenChecksTheTaggedRevision_ThenGivesItAllTraffic()
+    public void RuntimeProductionDeploy_Direct_SmokeChecksTheServiceUrl_AndItsNoteNamesTheRollback()
     {
         var plan = Planner.Plan(Example, new PlanRequest { Lane = "runtime", Environment = "production", Tag = Tag }).Plan!;
+
+        Assert.Equal(
+            [typeof(DeployRevision), typeof(VerifyServiceImage), typeof(SetTraffic), typeof(UpdateJobImage), typeof(VerifyJobImage), typeof(ExecuteJob), typeof(CheckDrift),
+             typeof(RunSmokeCheck), typeof(RunSmokeCheck), typeof(RemoveTrafficTags), typeof(WriteReceipt)],
+            plan.Steps.Select(s => s.GetType()));
+        var deploy = (DeployRevision)plan.Steps[0];
+        Assert.False(deploy.NoTraffic);
+        Assert.Null(deploy.TrafficTag);
+        Assert.All(plan.Steps.OfType<RunSmokeCheck>(), s => Assert.Equal((RevisionRole.Latest, null), (s.Revision.Role, s.TrafficTag)));
+        Assert.Contains("roll back with: rollback runtime --env production", Assert.Single(plan.Notes), StringComparison.Ordinal);
+    }
+
+    /// <summary>Asked for no traffic, a direct target takes the checked path: the tagged revision, its checks, no traffic move.</summary>
+    [Fact]
+    public void RuntimeProductionDeploy_WithNoTraffic_ChecksTheTaggedRevisionAndLeavesTheSplit()
+    {
+        var plan = Planner.Plan(Example, new PlanRequest { Lane = "runtime", Environment = "production", Tag = Tag, NoTraffic = true }).Plan!;
+
+        var deploy = Assert.IsType<DeployRevision>(plan.Steps[0]);
+        Assert.Equal((true, "dm-abc1234"), (deploy.NoTraffic, deploy.TrafficTag));
+        Assert.All(plan.Steps.OfType<RunSmokeCheck>(), s => Assert.Equal("dm-abc1234", s.TrafficTag));
+        Assert.DoesNotContain(plan.Steps, s => s is SetTraffic);
+    }
+
+    /// <summary>The checked path of <c>traffic: immediate</c> (runtime staging): tagged revision, checks on its tag URL, then 100% by the tag.</summary>
+    [Fact]
+    public void ImmediateDeploy_ChecksTheTaggedRevision_ThenGivesItAllTrafficByItsTag()
+    {
+        var plan = Planner.Plan(Example, new PlanRequest { Lane = "runtime", Environment = "staging", Tag = Tag }).Plan!;
+        var commands = Shell("runtime", "staging", PlanAction.Deploy);
+        var verbs = commands.Select(c => string.Join(' ', c.Take(4))).ToList();
 
         Assert.Equal(
             [typeof(DeployRevision), typeof(VerifyServiceImage), typeof(UpdateJobImage), typeof(VerifyJobImage), typeof(ExecuteJob), typeof(CheckDrift),
@@ -131,26 +170,12 @@ public sealed class SeedPlanTests
             plan.Steps.Select(s => s.GetType()));
         Assert.True(((DeployRevision)plan.Steps[0]).NoTraffic);
         Assert.All(plan.Steps.OfType<RunSmokeCheck>(), s => Assert.Equal("dm-abc1234", s.TrafficTag));
-        Assert.Equal([new TrafficSplit(RevisionRef.NewTagged("dm-abc1234"), 100)], plan.Steps.OfType<SetTraffic>().Single().Splits);
-        Assert.Empty(plan.Notes);
-    }
-
-    /// <summary>
-    /// Upstream deploys the runtime to production with traffic (its DEPLOY_NO_TRAFFIC defaults to 0), then migrates.
-    /// Here every deploy first creates the revision with no traffic and its tag, migrates and smoke-checks it on its tag
-    /// URL, and only then (traffic: immediate) moves 100% to it: the same end state, with nothing unchecked serving.
-    /// </summary>
-    [Fact]
-    public void RuntimeProductionDeploy_TakesAllTrafficAfterItsMigrationAndSmoke_AsUpstreamTakesItWithTheDeploy()
-    {
-        var commands = Shell("runtime", "production", PlanAction.Deploy);
-        var verbs = commands.Select(c => string.Join(' ', c.Take(4))).ToList();
-
         var drift = verbs.LastIndexOf("gcloud run jobs executions");
         var smoke = commands.FindIndex(c => c[0] == "URL=$");
         var move = commands.FindIndex(c => c.Contains("--to-tags"));
         Assert.True(drift > 0 && smoke > drift && move > smoke, string.Join('\n', verbs));
-        Assert.Equal(Words("gcloud run services update-traffic runtime --project openagentsgemini --region us-central1 --to-tags dm-abc1234=100"), commands[move]);
+        Assert.Equal(Words("gcloud run services update-traffic runtime-staging --project openagentsgemini --region us-central1 --to-tags dm-abc1234=100"), commands[move]);
+        Assert.Empty(plan.Notes);
     }
 
     [Fact]

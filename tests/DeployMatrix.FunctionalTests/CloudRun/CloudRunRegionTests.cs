@@ -89,7 +89,7 @@ public sealed class CloudRunRegionTests : CloudRunExampleTests
     private string Regions(string order, string traffic)
     {
         var matrix = File.ReadAllText(Path.Combine(Dir.Path, "deploymatrix.yaml"));
-        const string Production = "production: { service: runtime, port: 18082, traffic: immediate }";
+        const string Production = "production: { service: runtime, port: 18082, traffic: direct }";
         Assert.Contains(Production, matrix, StringComparison.Ordinal);
         var name = $"regions-{order}.yaml";
         File.WriteAllText(Path.Combine(Dir.Path, name), matrix.Replace(Production,

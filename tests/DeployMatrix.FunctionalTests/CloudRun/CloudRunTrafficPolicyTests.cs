@@ -5,27 +5,44 @@ namespace DeployMatrix.FunctionalTests.CloudRun;
 
 /// <summary>
 /// Each target's traffic policy and a lane that skips staging, on Cloud Run through the double, and the same
-/// plans as <c>plan --format shell</c> prints them: the runtime's production deploy takes all traffic by its tag
-/// once migrated and smoke-checked; the control service's takes none and goes out by rollout.
+/// plans as <c>plan --format shell</c> prints them: the runtime's production deploy is upstream's (all traffic with
+/// the revision, then the migration), its staging deploy takes all traffic by its tag once migrated and
+/// smoke-checked; the control service's production deploy takes none and goes out by rollout.
 /// </summary>
 public sealed class CloudRunTrafficPolicyTests : CloudRunExampleTests
 {
     private const string Runtime = "projects/openagentsgemini/locations/us-central1/services/runtime";
 
     [Fact]
-    public void ARuntimeProductionDeploy_TakesAllTrafficByItsTag_NeverBeforeItsMigrationAndSmokeChecks()
+    public void ARuntimeProductionDeploy_IsUpstreams_AllTrafficWithTheRevision_ThenTheMigration()
     {
         var run = Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "test");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         var created = Google.Service(Runtime)["latestCreatedRevision"]!.GetValue<string>().Split('/')[^1];
         Assert.Equal($"{created}=100", Traffic("runtime", "production"));
-        // Only one split ever gave it traffic, and that split gave it everything: nothing partial, nothing early.
-        Assert.Equal([[(created, 100)]], Google.TrafficHistory("runtime").Where(split => split.Any(s => s.Revision == created && s.Percent > 0)));
-        Assert.Equal(["/healthz", "/readyz"], Google.Served.Where(r => r.Revision == created && r.Tag == "dm-bbb2222").Select(r => r.Path));
+        // The deploy's own update gave it everything (LATEST, as gcloud run deploy without --no-traffic), untagged.
+        Assert.Equal([(created, 100)], Google.TrafficHistory("runtime").First(split => split.Any(s => s.Revision == created && s.Percent > 0)));
+        Assert.DoesNotContain(Google.Service(Runtime)["traffic"]!.AsArray(), t => t!["tag"]?.GetValue<string>() == "dm-bbb2222");
+        // Smoke ran on the service URL, where the revision already served.
+        Assert.Equal(["/healthz", "/readyz"], Google.Served.Where(r => r.Revision == created && r.Tag is null && r.Path != "/").Select(r => r.Path).Distinct());
         var job = Google.Job("projects/openagentsgemini/locations/us-central1/jobs/runtime-migrate");
         Assert.Equal($"{Registry}/runtime/runtime:bbb2222", job["template"]!["template"]!["containers"]![0]!["image"]!.GetValue<string>());
         Assert.Equal(created, Receipt(run).GetProperty("revision").GetString());
+    }
+
+    [Fact]
+    public void ARuntimeStagingDeploy_TakesAllTrafficByItsTag_NeverBeforeItsMigrationAndSmokeChecks()
+    {
+        const string Staging = "projects/openagentsgemini/locations/us-central1/services/runtime-staging";
+        var run = Cli("deploy", "runtime", "--env", "staging", "--tag", "bbb2222");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var created = Google.Service(Staging)["latestCreatedRevision"]!.GetValue<string>().Split('/')[^1];
+        Assert.Equal($"{created}=100", Traffic("runtime", "staging"));
+        // Only one split ever gave it traffic, and that split gave it everything: nothing partial, nothing early.
+        Assert.Equal([[(created, 100)]], Google.TrafficHistory("runtime-staging").Where(split => split.Any(s => s.Revision == created && s.Percent > 0)));
+        Assert.Equal(["/healthz", "/readyz"], Google.Served.Where(r => r.Revision == created && r.Tag == "dm-bbb2222").Select(r => r.Path));
     }
 
     [Fact]
@@ -46,14 +63,11 @@ public sealed class CloudRunTrafficPolicyTests : CloudRunExampleTests
         var runtime = Cli("plan", "runtime", "--env", "production", "--tag", "bbb2222", "--format", "shell");
         var control = Cli("plan", "openagents-control-service", "--env", "production", "--tag", "bbb2222", "--format", "shell");
 
-        Assert.EndsWith(
-            "gcloud run services update-traffic runtime --project openagentsgemini --region us-central1 --to-tags dm-bbb2222=100\n"
-            + "# OLD_TAGS: the dm-… tags beyond the newest 5 releases that serve no traffic, read first with: gcloud run services describe runtime --project openagentsgemini --region us-central1 --format json; nothing runs when there are none\n"
-            + "gcloud run services update-traffic runtime --project openagentsgemini --region us-central1 --remove-tags OLD_TAGS\n"
-            + "# write the deploy receipt for runtime\n",
-            runtime.Out);
+        Assert.StartsWith($"gcloud run deploy runtime --project openagentsgemini --region us-central1 --image {Registry}/runtime/runtime:bbb2222 --quiet\n", runtime.Out, StringComparison.Ordinal);
         Assert.Contains("gcloud run jobs execute runtime-migrate --project openagentsgemini --region us-central1 --wait --format 'value(metadata.name)'\n", runtime.Out, StringComparison.Ordinal);
-        Assert.True(runtime.Out.IndexOf("jobs execute", StringComparison.Ordinal) < runtime.Out.IndexOf("--to-tags", StringComparison.Ordinal));
+        Assert.Contains("gcloud run services update-traffic runtime --project openagentsgemini --region us-central1 --to-revisions LATEST=100\n", runtime.Out, StringComparison.Ordinal);
+        Assert.True(runtime.Out.IndexOf("LATEST=100", StringComparison.Ordinal) < runtime.Out.IndexOf("jobs execute", StringComparison.Ordinal));
+        Assert.DoesNotContain("--to-tags", runtime.Out, StringComparison.Ordinal);
         Assert.DoesNotContain("--to-tags", control.Out, StringComparison.Ordinal);
         Assert.StartsWith("gcloud run deploy openagents-control-service --project openagentsgemini --region us-central1 --image ", control.Out, StringComparison.Ordinal);
     }

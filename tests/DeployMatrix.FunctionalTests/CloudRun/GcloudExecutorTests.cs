@@ -74,7 +74,7 @@ public sealed class GcloudExecutorTests : IAsyncLifetime
     [Theory]
     [InlineData("runtime", "runtime-00002-abc=100")]
     [InlineData("openagents-control-service", "openagents-control-service-00001-abc=100")]
-    public void ProductionDeploys_RunExactlyThePlansGcloudCommands_TheRuntimeTakingAllTrafficByItsTag_TheControlServiceNone(string lane, string traffic)
+    public void ProductionDeploys_RunExactlyThePlansGcloudCommands_TheRuntimeTakingAllTrafficWithItsDeploy_TheControlServiceNone(string lane, string traffic)
     {
         var plan = Cli("plan", lane, "--env", "production", "--tag", "bbb2222", "--format", "shell");
 
@@ -83,7 +83,8 @@ public sealed class GcloudExecutorTests : IAsyncLifetime
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal(Commands(plan.Out), Calls());
         Assert.Equal(traffic, Read($"traffic-{lane}"));
-        Assert.Equal(lane == "runtime", plan.Out.Contains($"update-traffic {lane} --project openagentsgemini --region us-central1 --to-tags dm-bbb2222=100\n", StringComparison.Ordinal));
+        Assert.Equal(lane == "runtime", plan.Out.Contains($"update-traffic {lane} --project openagentsgemini --region us-central1 --to-revisions LATEST=100\n", StringComparison.Ordinal));
+        Assert.Equal(lane != "runtime", plan.Out.Contains("--no-traffic --tag dm-bbb2222", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -171,7 +171,10 @@ public sealed class RolloutControlTests : ExampleTest
     [Fact]
     public async Task AtATerminal_TheRolloutIsALiveView_OfStagesWeightsAndFigures()
     {
-        var (file, _) = PrepareCanary();
+        var (prepared, _) = PrepareCanary();
+        // What is drawn is under test here, not the analysis: on a busy machine a fresh canary's p95 passed the
+        // example's 20% and 5 ms (6.6 vs 1.2 ms); the widest regression gate (1000%) keeps load noise out of this test.
+        var file = Rewrite(prepared, "max-p95-regression: 20%", "max-p95-regression: 1000%", "rollout-live-view.yaml");
         await using var load = Load();
         // script(1) gives the CLI a real pseudo-terminal, as a person's shell would.
         var start = new ProcessStartInfo("script")

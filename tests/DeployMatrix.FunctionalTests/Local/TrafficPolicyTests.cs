@@ -1,11 +1,13 @@
 using System.Text.Json;
 using DeployMatrix.FunctionalTests.Support;
+using DeployMatrix.Tests.Support;
 
 namespace DeployMatrix.FunctionalTests.Local;
 
 /// <summary>
 /// On the local platform, end to end: what each target's traffic policy does after a deploy's checks (the
-/// example's runtime production takes all traffic, its control service production takes none and rolls out),
+/// example's runtime production takes all traffic as upstream does, its staging once checked, its control service
+/// production none and rolls out),
 /// and a lane that skips staging — refused there by name, promoted to production on the tag's GO.
 /// </summary>
 public sealed class TrafficPolicyTests : ExampleTest
@@ -13,7 +15,7 @@ public sealed class TrafficPolicyTests : ExampleTest
     private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
 
     [Fact]
-    public async Task AnImmediateTarget_TakesAllTraffic_OnlyAfterItsMigrationAndSmokeChecks()
+    public async Task ADirectTarget_TakesAllTrafficAsItsRevisionIsCreated_ThenIsMigratedAndChecked_AsUpstreamDeploys()
     {
         var run = Example.Cli("deploy", "runtime", "--env", "production", "--tag", "t1");
 
@@ -21,7 +23,44 @@ public sealed class TrafficPolicyTests : ExampleTest
         var revision = Service("runtime", "production").GetProperty("latest_ready_revision").GetString()!;
         Assert.Equal($"{revision}=100", Traffic("runtime", "production"));
         Assert.Contains(revision, await Http.GetStringAsync(new Uri($"http://127.0.0.1:{Example.Ports["runtime"]}/api/v1/runtime/status")), StringComparison.Ordinal);
-        var order = new[] { "execute migration job runtime-migrate", "check drift", "smoke check GET /readyz", "set traffic of runtime: new revision 100%" }
+        // The traffic came with the deploy, before the migration and checks; no tag, no move after them.
+        var order = new[] { "as a new revision of runtime (production, local) taking all traffic", "set traffic of runtime: latest ready revision 100%", "execute migration job runtime-migrate", "check drift", "smoke check GET /readyz on runtime" }
+            .Select(step => run.Out.IndexOf(step, StringComparison.Ordinal)).ToList();
+        Assert.True(order.All(i => i >= 0) && order.SequenceEqual(order.Order()), run.Out);
+        Assert.Single(run.Out.Split('\n'), l => l.Contains("set traffic", StringComparison.Ordinal));
+        Assert.Contains("note: traffic: direct", run.Out, StringComparison.Ordinal);
+        var receipt = ReceiptOf(run);
+        Assert.Equal((revision, $"{revision}=100"), (receipt.GetProperty("revision").GetString(), receipt.GetProperty("traffic_after").GetString()));
+    }
+
+    [Fact]
+    public void ADirectDeployWhoseSmokeCheckFails_LeavesTheRevisionServing_AndNamesTheRollback()
+    {
+        Assert.Equal(0, Example.Cli("deploy", "runtime", "--env", "production", "--tag", "t1").ExitCode);
+        var first = Service("runtime", "production").GetProperty("latest_ready_revision").GetString()!;
+        var broken = Example.Variant("direct-broken-smoke.yaml", "    smoke: [/healthz, /readyz]\n\n  lightning-ops:", "    smoke: [/healthz, /no-such-page]\n\n  lightning-ops:");
+
+        var run = Example.Cli("--file", broken, "deploy", "runtime", "--env", "production", "--tag", "t1");
+
+        Assert.Equal(1, run.ExitCode);
+        var second = Service("runtime", "production").GetProperty("latest_ready_revision").GetString()!;
+        Assert.NotEqual(first, second);
+        Assert.Equal($"{second}=100", Traffic("runtime", "production"));
+        Assert.Contains("GET /no-such-page", run.ToString(), StringComparison.Ordinal);
+        Assert.Contains("roll back with: rollback runtime --env production", run.ToString(), StringComparison.Ordinal);
+        Assert.Equal(0, Example.Cli("rollback", "runtime", "--env", "production").ExitCode);
+        Assert.Equal($"{first}=100", Traffic("runtime", "production"));
+    }
+
+    [Fact]
+    public void AnImmediateTarget_TakesAllTraffic_OnlyAfterItsMigrationAndSmokeChecks()
+    {
+        var run = Example.Cli("deploy", "runtime", "--env", "staging", "--tag", "t1");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var revision = Service("runtime", "staging").GetProperty("latest_ready_revision").GetString()!;
+        Assert.Equal($"{revision}=100", Traffic("runtime", "staging"));
+        var order = new[] { "with no traffic, tagged dm-t1", "execute migration job runtime-migrate-staging", "check drift", "smoke check GET /readyz", "set traffic of runtime-staging: new revision 100%" }
             .Select(step => run.Out.IndexOf(step, StringComparison.Ordinal)).ToList();
         Assert.True(order.All(i => i >= 0) && order.SequenceEqual(order.Order()), run.Out);
     }
@@ -37,7 +76,8 @@ public sealed class TrafficPolicyTests : ExampleTest
         Assert.Equal("", Traffic("openagents-control-service", "production"));
         Assert.DoesNotContain("set traffic", control.Out, StringComparison.Ordinal);
         Assert.Contains("openagents-control-service goes out in 'production' by rollout (traffic: rollout)", control.Out, StringComparison.Ordinal);
-        Assert.Contains("set traffic of runtime: new revision 100%", runtime.Out, StringComparison.Ordinal);
+        var revision = Service("runtime", "production").GetProperty("latest_ready_revision").GetString()!;
+        Assert.Equal($"{revision}=100", Traffic("runtime", "production"));
     }
 
     [Fact]
@@ -45,7 +85,7 @@ public sealed class TrafficPolicyTests : ExampleTest
     {
         Assert.Equal(0, Example.Cli("deploy", "runtime", "--env", "production", "--tag", "t1").ExitCode);
         var first = Service("runtime", "production").GetProperty("latest_ready_revision").GetString()!;
-        var pinned = Example.Variant("pinned.yaml", "port: " + Example.Ports["runtime"] + ", traffic: immediate", "port: " + Example.Ports["runtime"] + ", traffic: no-traffic");
+        var pinned = Example.Variant("pinned.yaml", "port: " + Example.Ports["runtime"] + ", traffic: direct", "port: " + Example.Ports["runtime"] + ", traffic: no-traffic");
 
         var held = Example.Cli("--file", pinned, "deploy", "runtime", "--env", "production", "--tag", "t1");
         var asked = Example.Cli("deploy", "runtime", "--env", "production", "--tag", "t1", "--no-traffic");
@@ -86,6 +126,12 @@ public sealed class TrafficPolicyTests : ExampleTest
         Assert.True(promoted.ExitCode == 0, promoted.ToString());
         var revision = Service("runtime", "production").GetProperty("latest_ready_revision").GetString()!;
         Assert.Equal($"{revision}=100", Traffic("runtime", "production"));
+    }
+
+    private JsonElement ReceiptOf(CliRun run)
+    {
+        var path = run.Out.Split('\n').Select(l => l.Trim()).First(l => l.StartsWith("receipt: ", StringComparison.Ordinal))["receipt: ".Length..];
+        return JsonDocument.Parse(File.ReadAllText(Path.Combine(Example.Dir, path))).RootElement.Clone();
     }
 
     /// <summary>The split as REV=PCT,…, in the order status gives it.</summary>
