@@ -28,7 +28,7 @@ internal static class VerifyReader
                 var deploysTo = targets.Select(t => t.Environment).Distinct(StringComparer.Ordinal).ToList();
                 d.Add(pair.Key.Pos, "unknown-env", deploysTo.Count == 0
                     ? $"'verify' of lane '{laneName}' names environment '{env}', but the lane has no targets to deploy; remove 'verify'"
-                    : $"'verify' of lane '{laneName}' names environment '{env}', which the lane does not deploy to ({string.Join(", ", deploysTo)}){DidYouMean.Hint(env, deploysTo)}");
+                    : $"'verify' of lane '{laneName}' names environment '{env}', which the lane does not deploy to{DidYouMean.Hint(env, deploysTo)}");
                 continue;
             }
 
