@@ -4,19 +4,20 @@ using DeployMatrix.Engine.Operations;
 
 namespace DeployMatrix.Cli.Commands;
 
-/// <summary><c>deploymatrix deploy LANE --env ENV [--tag TAG] [--no-traffic]</c>.</summary>
+/// <summary><c>deploymatrix deploy LANE --env ENV [--tag TAG] [--no-traffic] [--skip-verify --reason TEXT]</c>.</summary>
 internal static class DeployCommand
 {
     public static Command Create(CliContext context)
     {
         var tag = ExecutionOptions.Tag();
         var noTraffic = new Option<bool>("--no-traffic") { Description = "Create the revision without moving traffic, whatever the target's traffic policy says." };
-        var gate = new GateOverrideOptions("Deploy to the gate's target environment without a passing gate for this tag; needs --reason, and is recorded.");
+        var gate = new GateOverrideOptions("Deploy to the gate's target environment without a passing gate for this tag; needs --reason, and is recorded.",
+            "Deploy without running the lane's verify checks for the environment (its 'verify'); needs --reason, is audited, and the receipt and deploy report say so.");
         var freeze = new FreezeOptions();
-        return ChangeCommand.Create(context, "deploy", "Deploy a new revision of the lane's image with no traffic and the release tag dm-TAG (its own URL): wait for readiness, verify it runs the requested image, run a mandatory migration and the drift check, smoke-check it on its own URL, then, by the target's traffic policy, give it all traffic (immediate, the default) or leave traffic where it was (no-traffic, or rollout: move it with 'rollout'; production's default in the example). A target with traffic: direct deploys as gcloud run deploy without --no-traffic: all traffic with the revision (LATEST=100), then the migration and checks on the service URL, no tag. Then remove release tags beyond the newest release-tags.keep releases (default 5). The gate's target environment takes only tags that passed the gate.",
-            "The lane to deploy.", [tag, noTraffic, gate.Override, gate.Reason, freeze.Unfreeze, freeze.ChangeTicket, context.Options.WaitOnCancel], (result, options) =>
+        return ChangeCommand.Create(context, "deploy", "Run the lane's verify checks for the environment (its 'verify'; a failure stops here, nothing changed), then deploy a new revision of the lane's image with no traffic and the release tag dm-TAG (its own URL): wait for readiness, verify it runs the requested image, run a mandatory migration and the drift check, smoke-check it on its own URL, then, by the target's traffic policy, give it all traffic (immediate, the default) or leave traffic where it was (no-traffic, or rollout: move it with 'rollout'; production's default in the example). A target with traffic: direct deploys as gcloud run deploy without --no-traffic: all traffic with the revision (LATEST=100), then the migration and checks on the service URL, no tag. Then remove release tags beyond the newest release-tags.keep releases (default 5). The gate's target environment takes only tags that passed the gate.",
+            "The lane to deploy.", [tag, noTraffic, .. gate.All, freeze.Unfreeze, freeze.ChangeTicket, context.Options.WaitOnCancel], (result, options) =>
             {
-                var changes = options with { GateOverride = gate.Read(result), ChangeTicket = freeze.Ticket(result) };
+                var changes = options with { GateOverride = gate.Read(result), SkipVerify = gate.SkipVerifyReason(result), ChangeTicket = freeze.Ticket(result) };
                 var (validTag, withoutTraffic) = (ExecutionOptions.ValidTag(result.GetValue(tag)), result.GetValue(noTraffic));
                 return (ws, lane, env, region, reporter, waves, ct) => new DeployOperation(ws).RunWavesAsync(lane, env, region, validTag, withoutTraffic, changes, reporter, waves, ct);
             });

@@ -72,25 +72,47 @@ internal sealed class TargetArguments(string laneDescription)
     public string? Region(ParseResult result) => result.GetValue(RegionOption);
 }
 
-/// <summary><c>--override-gate --reason</c>: the explicit, recorded way past the promotion gate; both or neither.</summary>
-internal sealed class GateOverrideOptions(string overrideDescription)
+/// <summary>
+/// <c>--override-gate</c> and <c>--skip-verify</c> with <c>--reason</c>: the explicit, recorded ways past the promotion gate
+/// and a lane's verify checks. A flag needs the reason, and the reason needs a flag; one reason serves both.
+/// </summary>
+internal sealed class GateOverrideOptions(string overrideDescription, string? skipVerifyDescription = null)
 {
     public Option<bool> Override { get; } = new("--override-gate") { Description = overrideDescription };
 
-    public Option<string?> Reason { get; } = new("--reason") { Description = "Why the gate is overridden (recorded).", HelpName = "TEXT" };
+    /// <summary><c>--skip-verify</c>, on commands that deploy (null on the others).</summary>
+    public Option<bool>? SkipVerify { get; } = skipVerifyDescription is null ? null : new("--skip-verify") { Description = skipVerifyDescription };
+
+    public Option<string?> Reason { get; } = new("--reason") { Description = $"Why the gate is overridden{(skipVerifyDescription is null ? "" : " or the verify checks are skipped")} (recorded).", HelpName = "TEXT" };
+
+    /// <summary>Every option, for a command's list.</summary>
+    public IEnumerable<Option> All => SkipVerify is null ? [Override, Reason] : [Override, SkipVerify, Reason];
 
     public void AddTo(Command command)
     {
-        command.Options.Add(Override);
-        command.Options.Add(Reason);
+        foreach (var option in All)
+        {
+            command.Options.Add(option);
+        }
     }
 
-    /// <summary>The reason when overriding, null when not; a flag without the other is a usage error.</summary>
+    /// <summary>The reason when overriding the gate, null when not; a flag without the reason, or a reason without a flag, is a usage error.</summary>
     public string? Read(ParseResult result) => (result.GetValue(Override), result.GetValue(Reason)) switch
     {
         (false, null) => null,
         (true, { Length: > 0 } text) => text,
         (true, _) => throw new UsageException("--override-gate needs --reason \"why\"; the reason is recorded"),
-        (false, _) => throw new UsageException("--reason goes with --override-gate"),
+        (false, _) when Skipping(result) => null,
+        (false, _) => throw new UsageException($"--reason goes with --override-gate{(SkipVerify is null ? "" : " or --skip-verify")}"),
     };
+
+    /// <summary>The reason when skipping the verify checks, null when not; <c>--skip-verify</c> without a reason is a usage error.</summary>
+    public string? SkipVerifyReason(ParseResult result) => (Skipping(result), result.GetValue(Reason)) switch
+    {
+        (false, _) => null,
+        (true, { } text) when !string.IsNullOrWhiteSpace(text) => text,
+        (true, _) => throw new UsageException("--skip-verify needs --reason \"why\"; skipping the verify checks is audited and shown in the receipt"),
+    };
+
+    private bool Skipping(ParseResult result) => SkipVerify is not null && result.GetValue(SkipVerify);
 }

@@ -248,7 +248,7 @@ public sealed partial class GcloudStepRunner(
         }
 
         return Uri.TryCreate(url.TrimEnd('/') + "/", UriKind.Absolute, out var root)
-            ? await SmokeProbe.GetAsync(new Uri(root, smoke.Path.TrimStart('/')), smoke.Expect, smoke.Contains, authorization: null, http2: false, IdentityAsync, ct)
+            ? await SmokeProbe.GetAsync(new Uri(root, smoke.Path.TrimStart('/')), smoke.Expect, smoke.Contains, authorization: null, http2: false, IdentityAsync, context.RecordSmoke, ct)
             : throw new PlatformException($"{Commands(smoke, context)} printed no URL ('{url}')");
     }
 

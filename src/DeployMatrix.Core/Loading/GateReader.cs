@@ -9,7 +9,7 @@ namespace DeployMatrix.Core.Loading;
 internal static partial class GateReader
 {
     private static readonly string[] Keys = ["doc", "from", "to", "checks"];
-    private static readonly string[] CheckKeys = ["id", "description", "required", .. CheckTypes];
+    internal static readonly string[] CheckKeys = ["id", "description", "required", .. CheckTypes];
     private static readonly string[] HttpKeys = ["lane", "env", "region", "path", "url", "method", "expect", "contains", "header", "token-env"];
     private static readonly string[] BudgetKeys = ["lane", "env", "region", "path", "url", "max-bytes", "max-ttfb", "samples"];
     private static readonly string[] CommandKeys = ["run", "timeout"];
@@ -62,16 +62,17 @@ internal static partial class GateReader
         };
     }
 
-    private static GateCheck? ReadCheck(MapReader r)
+    /// <param name="what">What the check is called in messages: <c>gate check</c>, or <c>verify check</c> for a lane's <c>verify</c>.</param>
+    internal static GateCheck? ReadCheck(MapReader r, string what = "gate check")
     {
         var id = r.String("id", required: true);
         if (id is not null && !IdPattern().IsMatch(id))
         {
-            r.Diagnostics.Add(r.PosOf("id"), "name", $"gate check id '{id}' must be lowercase letters, digits, '-', '_' or '.'");
+            r.Diagnostics.Add(r.PosOf("id"), "name", $"{what} id '{id}' must be lowercase letters, digits, '-', '_' or '.'");
             id = null;
         }
 
-        var context = id is null ? "a gate check" : $"gate check '{id}'";
+        var context = id is null ? $"a {what}" : $"{what} '{id}'";
         var types = CheckTypes.Where(r.Has).ToList();
         if (types.Count != 1)
         {

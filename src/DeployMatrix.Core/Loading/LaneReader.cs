@@ -10,7 +10,7 @@ namespace DeployMatrix.Core.Loading;
 internal sealed class LaneReader
 {
     private static readonly string[] LaneKeys =
-        ["kind", "status", "description", "image", "build", "environments", "targets", "traffic", "migration", "rollout", "serving", "release-tags", "probe", "smoke", "runbooks", "env", "run"];
+        ["kind", "status", "description", "image", "build", "environments", "targets", "traffic", "migration", "rollout", "serving", "release-tags", "probe", "smoke", "verify", "runbooks", "env", "run"];
     private static readonly string[] BuildKeys = ["cloudbuild", "local"];
     private static readonly string[] CloudBuildKeys = ["config", "substitutions"];
     private static readonly string[] LocalBuildKeys = ["command", "artifact"];
@@ -23,12 +23,15 @@ internal sealed class LaneReader
     private readonly DiagnosticBag _diagnostics;
     private readonly Defaults _defaults;
     private readonly IReadOnlyList<EnvironmentConfig> _environments;
+    private readonly GateConfig? _gate;
 
-    public LaneReader(DiagnosticBag diagnostics, Defaults defaults, IReadOnlyList<EnvironmentConfig> environments)
+    /// <param name="gate">The gate as read: a lane's <c>verify</c> may name its checks.</param>
+    public LaneReader(DiagnosticBag diagnostics, Defaults defaults, IReadOnlyList<EnvironmentConfig> environments, GateConfig? gate = null)
     {
         _diagnostics = diagnostics;
         _defaults = defaults;
         _environments = environments;
+        _gate = gate;
     }
 
     public List<Lane> ReadLanes(MapReader top)
@@ -99,6 +102,7 @@ internal sealed class LaneReader
                 : null,
             Probe = ReadPath(r, "probe") ?? "/readyz",
             Smoke = ReadSmoke(r),
+            Verify = VerifyReader.Read(r, name, targets, _gate, _diagnostics),
             Runbooks = r.FileList("runbooks"),
             Env = Variables(r),
             Run = r.String("run") is { } run ? new CommandText(run, r.PosOf("run")) : null,

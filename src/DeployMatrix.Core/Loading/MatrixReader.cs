@@ -46,9 +46,10 @@ internal sealed partial class MatrixReader
         var info = ReadInfo(top);
         var defaults = ReadDefaults(top);
         var environments = ReadEnvironments(top);
-        var lanes = new LaneReader(_diagnostics, defaults, environments).ReadLanes(top);
-        var legacy = LegacyReader.Read(top, _diagnostics);
+        // The gate first: a lane's 'verify' may name its checks (diagnostics are sorted by position, so the order is not seen).
         var gate = GateReader.Read(top, _diagnostics);
+        var lanes = new LaneReader(_diagnostics, defaults, environments, gate).ReadLanes(top);
+        var legacy = LegacyReader.Read(top, _diagnostics);
         var state = ReadState(top);
 
         return new Matrix

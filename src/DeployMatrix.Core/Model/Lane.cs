@@ -69,6 +69,9 @@ public sealed record Lane
 
     public IReadOnlyList<SmokeCheck> Smoke { get; init; } = [];
 
+    /// <summary>Checks that must pass before a deploy to an environment starts (<c>verify</c>), per environment in file order.</summary>
+    public IReadOnlyList<VerifyConfig> Verify { get; init; } = [];
+
     public IReadOnlyList<FileRef> Runbooks { get; init; } = [];
 
     /// <summary>Environment variables for every revision, job and run of this lane.</summary>

@@ -40,6 +40,14 @@ public static partial class ShellRenderer
     /// <summary>The lines for one step: its commands, or a comment when it runs natively.</summary>
     public static IReadOnlyList<string> Lines(Step step, bool keepPlaceholders = false)
     {
+        if (step is RunVerifyCheck verify)
+        {
+            // A command check is the command itself (run from the matrix's folder); other kinds are requests made natively.
+            return verify.Run is { } run
+                ? [UntrustedText.ShellComment($"{step.Describe()}; it must pass before anything changes"), Join(run, keepPlaceholders)]
+                : [UntrustedText.ShellComment($"{step.Describe()} (done natively); it must pass before anything changes")];
+        }
+
         if (IsLocal(step))
         {
             return step is BuildArtifact b ? [Join(b.Command, keepPlaceholders)] : [UntrustedText.ShellComment(step.Describe())];

@@ -50,6 +50,7 @@ public sealed record TrafficSplit(RevisionRef Revision, int Percent);
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
 [JsonDerivedType(typeof(BuildImage), "build-image")]
 [JsonDerivedType(typeof(BuildArtifact), "build-artifact")]
+[JsonDerivedType(typeof(RunVerifyCheck), "verify-check")]
 [JsonDerivedType(typeof(DeployRevision), "deploy-revision")]
 [JsonDerivedType(typeof(VerifyServiceImage), "verify-service-image")]
 [JsonDerivedType(typeof(ResolveServiceImage), "resolve-service-image")]
@@ -101,6 +102,17 @@ public sealed record BuildImage(string Lane, string Tag, string? Image, string C
 public sealed record BuildArtifact(string Lane, string Tag, IReadOnlyList<string> Command, string Artifact) : Step
 {
     public override string Describe() => $"build {Lane} locally and store {Artifact} as local://{Lane}@sha256:… tagged {Tag}";
+}
+
+/// <summary>
+/// One of the lane's <c>verify</c> checks for the environment (<see cref="VerifyConfig"/>), run by the engine with the gate's
+/// runner for its kind before the deploy's first platform change; a failed or skipped required check stops the plan with
+/// nothing changed. <paramref name="Check"/> says what it does (a command's text, an endpoint); <paramref name="Run"/> is a
+/// command check's words, which run in the matrix's folder (null for other kinds).
+/// </summary>
+public sealed record RunVerifyCheck(TargetRef Target, string CheckId, string Type, string Check, bool Required, IReadOnlyList<string>? Run = null) : TargetStep(Target)
+{
+    public override string Describe() => $"verify {CheckId} ({Type}{(Required ? "" : ", optional")}): {Check}";
 }
 
 /// <summary>

@@ -163,6 +163,16 @@ public static class DeployMapRenderer
 
         md.Line($"   - `{target.Environment}`{(target.Regional ? $" in `{target.Region}`" : "")}: {where}; {TrafficWords(traffic)}");
         md.Line($"     - Deploy: `deploymatrix deploy {lane.Name} {args} --tag {Tag}`");
+        if (resolved.Verify.Count > 0)
+        {
+            // Before the deploy's first change; the way past them is named so nobody reaches for another.
+            md.Line("       - Verify first (a failure stops the deploy before anything changes; only `--skip-verify --reason \"…\"` passes it, audited):");
+            foreach (var step in VerifySteps.For(resolved))
+            {
+                md.Line($"         - `{step.CheckId}` ({step.Type}{(step.Required ? "" : ", optional")}): {(step.Run is null ? step.Check : $"`{ShellRenderer.Join(step.Run, keepPlaceholders: true)}`")}");
+            }
+        }
+
         Commands(md, Plan(matrix, lane, target, PlanAction.Deploy), "       ");
 
         if (lane.Kind != LaneKind.Service)
@@ -201,8 +211,8 @@ public static class DeployMapRenderer
     {
         foreach (var step in plan?.Steps ?? [])
         {
-            // Smoke checks are listed on their own line of the map; their URL read is not a deploy command.
-            foreach (var line in step is RunSmokeCheck ? [] : ShellRenderer.Lines(step, keepPlaceholders: true).Where(l => !l.StartsWith('#')))
+            // Smoke and verify checks are listed on lines of their own; a smoke check's URL read is not a deploy command.
+            foreach (var line in step is RunSmokeCheck or RunVerifyCheck ? [] : ShellRenderer.Lines(step, keepPlaceholders: true).Where(l => !l.StartsWith('#')))
             {
                 md.Line($"{indent}- `{line}`");
             }

@@ -87,6 +87,10 @@ public sealed record ResolvedTarget
 
     public IReadOnlyList<SmokeCheck> Smoke { get; init; } = [];
 
+    /// <summary>The lane's <c>verify</c> checks for this environment: run, in order, before a deploy changes anything; empty when none.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<GateCheck> Verify { get; init; } = [];
+
     /// <summary>
     /// How its environment's targets run when there are several (one per region); null for the only target of its
     /// environment. Commands that name the environment act on every target, as waves in this order.

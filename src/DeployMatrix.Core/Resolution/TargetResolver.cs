@@ -116,6 +116,7 @@ public static class TargetResolver
         ReleaseTags = lane.ReleaseTags ?? matrix.Defaults.ReleaseTags,
         Traffic = target.Traffic ?? lane.Traffic ?? matrix.FindEnvironment(target.Environment)?.Traffic ?? TrafficPolicy.Immediate,
         Smoke = lane.Smoke,
+        Verify = lane.Verify.FirstOrDefault(v => v.Environment == target.Environment)?.Checks ?? [],
         Order = target.Order,
     };
 

@@ -33,6 +33,7 @@ public static class MatrixValidator
 
         TargetRules.CheckUniqueness(matrix, diagnostics);
         GateRules.Check(matrix, diagnostics);
+        GateRules.CheckVerify(matrix, diagnostics);
         LegacyRules.CheckGateCommands(matrix, diagnostics);
         FileRules.CheckGate(matrix, diagnostics);
     }
@@ -245,39 +246,63 @@ internal static class GateRules
 
         foreach (var check in gate.Checks)
         {
-            if (check.Spec.LaneRef is not { } reference)
-            {
-                continue;
-            }
+            CheckLaneRef(matrix, check, "gate check", d);
+        }
+    }
 
-            var lane = matrix.FindLane(reference.Lane);
-            if (lane is null)
+    /// <summary>
+    /// A lane's <c>verify</c> checks follow the gate's rules (a lane they name must have a target there, in the region named),
+    /// and a command among them must not be a forbidden legacy command.
+    /// </summary>
+    public static void CheckVerify(Matrix matrix, DiagnosticBag d)
+    {
+        // A gate check named by its id was checked as the gate's, where it is written.
+        var gateSpecs = (matrix.Gate?.Checks ?? []).Select(c => c.Spec).ToHashSet(ReferenceEqualityComparer.Instance);
+        foreach (var check in matrix.Lanes.SelectMany(l => l.Verify).SelectMany(v => v.Checks).Where(c => !gateSpecs.Contains(c.Spec)))
+        {
+            CheckLaneRef(matrix, check, "verify check", d);
+            if (check.Spec is CommandCheckSpec spec && LegacyMatcher.FindForbidden(matrix.Legacy, spec.Run.Words) is { } forbidden)
             {
-                d.Add(reference.Pos, "unknown-lane", $"gate check '{check.Id}' names lane '{reference.Lane}', which the matrix does not define{DidYouMean.Hint(reference.Lane, matrix.Lanes.Select(l => l.Name))}");
+                d.Add(check.Pos, "legacy-command", $"verify check '{check.Id}' uses forbidden legacy command '{forbidden.Command}' ({forbidden.Why})");
             }
-            else if (lane.FindTarget(reference.Env) is null)
-            {
-                var why = matrix.FindEnvironment(reference.Env) is null
-                    ? $"but the lane has no target there{DidYouMean.Hint(reference.Env, lane.Targets.Select(t => t.Environment))}"
-                    : $"but {lane.Skips(reference.Env)}";
-                d.Add(reference.Pos, "unknown-env", $"gate check '{check.Id}' names lane '{reference.Lane}' in '{reference.Env}', {why}");
-            }
-            else if (lane.TargetsIn(reference.Env) is { Count: > 1 } regions && (reference.Region is null || regions.All(t => t.Region != reference.Region)))
-            {
-                // A check reads one service; which region's it would be is not something to guess.
-                var listed = string.Join(", ", regions.Select(t => t.Region));
-                d.Add(reference.Pos, "gate", reference.Region is null
-                    ? $"gate check '{check.Id}' names lane '{lane.Name}' in '{reference.Env}', which runs in {regions.Count} regions ({listed}); say which with 'region: {regions[0].Region}'"
-                    : $"gate check '{check.Id}' names region '{reference.Region}' of lane '{lane.Name}' in '{reference.Env}', which runs in {listed}{DidYouMean.Hint(reference.Region, regions.Select(t => t.Region!))}");
-            }
-            else if (reference.Region is { } region && lane.TargetsIn(reference.Env) is { Count: 1 } only && only[0].Region != region)
-            {
-                d.Add(reference.Pos, "gate", $"gate check '{check.Id}' names region '{region}' of lane '{lane.Name}' in '{reference.Env}', which runs in {only[0].Region ?? "one place"}; drop 'region'");
-            }
-            else if (check.Spec is LaneCheckSpec { CheckType: LaneCheckSpec.Drift } && lane.Migration is null)
-            {
-                d.Add(reference.Pos, "gate", $"gate check '{check.Id}' checks migration drift of lane '{lane.Name}', which has no migration");
-            }
+        }
+    }
+
+    /// <param name="what">How messages name the check: <c>gate check</c> or <c>verify check</c>.</param>
+    private static void CheckLaneRef(Matrix matrix, GateCheck check, string what, DiagnosticBag d)
+    {
+        if (check.Spec.LaneRef is not { } reference)
+        {
+            return;
+        }
+
+        var lane = matrix.FindLane(reference.Lane);
+        if (lane is null)
+        {
+            d.Add(reference.Pos, "unknown-lane", $"{what} '{check.Id}' names lane '{reference.Lane}', which the matrix does not define{DidYouMean.Hint(reference.Lane, matrix.Lanes.Select(l => l.Name))}");
+        }
+        else if (lane.FindTarget(reference.Env) is null)
+        {
+            var why = matrix.FindEnvironment(reference.Env) is null
+                ? $"but the lane has no target there{DidYouMean.Hint(reference.Env, lane.Targets.Select(t => t.Environment))}"
+                : $"but {lane.Skips(reference.Env)}";
+            d.Add(reference.Pos, "unknown-env", $"{what} '{check.Id}' names lane '{reference.Lane}' in '{reference.Env}', {why}");
+        }
+        else if (lane.TargetsIn(reference.Env) is { Count: > 1 } regions && (reference.Region is null || regions.All(t => t.Region != reference.Region)))
+        {
+            // A check reads one service; which region's it would be is not something to guess.
+            var listed = string.Join(", ", regions.Select(t => t.Region));
+            d.Add(reference.Pos, "gate", reference.Region is null
+                ? $"{what} '{check.Id}' names lane '{lane.Name}' in '{reference.Env}', which runs in {regions.Count} regions ({listed}); say which with 'region: {regions[0].Region}'"
+                : $"{what} '{check.Id}' names region '{reference.Region}' of lane '{lane.Name}' in '{reference.Env}', which runs in {listed}{DidYouMean.Hint(reference.Region, regions.Select(t => t.Region!))}");
+        }
+        else if (reference.Region is { } region && lane.TargetsIn(reference.Env) is { Count: 1 } only && only[0].Region != region)
+        {
+            d.Add(reference.Pos, "gate", $"{what} '{check.Id}' names region '{region}' of lane '{lane.Name}' in '{reference.Env}', which runs in {only[0].Region ?? "one place"}; drop 'region'");
+        }
+        else if (check.Spec is LaneCheckSpec { CheckType: LaneCheckSpec.Drift } && lane.Migration is null)
+        {
+            d.Add(reference.Pos, "gate", $"{what} '{check.Id}' checks migration drift of lane '{lane.Name}', which has no migration");
         }
     }
 

@@ -27,6 +27,9 @@ public sealed class PlanExecutor(IStepRunner runner, Recorder recorder, TimeProv
     /// <summary>How the plan's job executions wait for another and end on cancel.</summary>
     public JobRun JobRun { get; init; } = JobRun.Default;
 
+    /// <summary>Runs the plan's verify steps (or skips them, audited); null fails a plan that has any.</summary>
+    public Verify.IVerifyRunner? Verify { get; init; }
+
     public async Task<ExecutionResult> RunAsync(Plan plan, CancellationToken cancellationToken)
     {
         var context = new StepContext(plan) { RecordedStable = RecordedStable, JobRun = JobRun, BoundDigest = Facts.GetValueOrDefault("digest") };
@@ -68,9 +71,13 @@ public sealed class PlanExecutor(IStepRunner runner, Recorder recorder, TimeProv
             {
                 // A step runs to its end once started (each is bounded), so a cancel stops the plan at a step
                 // boundary; only a job execution, which may run for long, is stopped — or awaited — mid-step.
-                detail = step is WriteReceipt write
-                    ? context.ReceiptPath = recorder.Receipts.Write(write.Target, write.Action, plan.Tag, outcomes, context.Facts, null)
-                    : await runner.RunAsync(step, context, step is ExecuteJob ? cancellationToken : CancellationToken.None);
+                detail = step switch
+                {
+                    WriteReceipt write => context.ReceiptPath = recorder.Receipts.Write(write.Target, write.Action, plan.Tag, outcomes, context.Facts, null, context.Smoke),
+                    // A verify check changes nothing, so a cancel may stop it mid-way (a long test run).
+                    RunVerifyCheck verify => await VerifyAsync(verify, context, cancellationToken),
+                    _ => await runner.RunAsync(step, context, step is ExecuteJob ? cancellationToken : CancellationToken.None),
+                };
             }
             catch (PlatformException e)
             {
@@ -91,10 +98,13 @@ public sealed class PlanExecutor(IStepRunner runner, Recorder recorder, TimeProv
 
         var end = error ?? cancelled;
         var receipt = context.ReceiptPath;
-        if (end is not null && plan.Steps.OfType<WriteReceipt>().FirstOrDefault() is { } receiptStep)
+        // A plan stopped by its verify checks (which run before the first change) tried nothing on the platform: the
+        // journal and the audit record say why, and no receipt claims a deploy.
+        var stoppedByVerify = outcomes.Count > 0 && plan.Steps[outcomes.Count - 1] is RunVerifyCheck;
+        if (end is not null && !stoppedByVerify && plan.Steps.OfType<WriteReceipt>().FirstOrDefault() is { } receiptStep)
         {
             // A failed or cancelled plan still leaves a receipt: it is the evidence of what was tried.
-            receipt = recorder.Receipts.Write(receiptStep.Target, receiptStep.Action, plan.Tag, outcomes, context.Facts, end, cancelled: cancelled is not null);
+            receipt = recorder.Receipts.Write(receiptStep.Target, receiptStep.Action, plan.Tag, outcomes, context.Facts, end, context.Smoke, cancelled: cancelled is not null);
         }
 
         if (cancelled is not null)
@@ -105,6 +115,22 @@ public sealed class PlanExecutor(IStepRunner runner, Recorder recorder, TimeProv
 
         log.End(error is null ? "succeeded" : "failed", Inputs(plan, context), error is null ? "succeeded" : $"failed: {error}", receipt, error);
         return new ExecutionResult(exitCode, error, outcomes, receipt, context.Facts);
+    }
+
+    private async Task<string?> VerifyAsync(RunVerifyCheck step, StepContext context, CancellationToken ct)
+    {
+        var verify = Verify ?? throw new PlatformException($"this run cannot carry out verify steps ({step.CheckId})");
+        try
+        {
+            return await verify.RunAsync(step, ct);
+        }
+        finally
+        {
+            foreach (var (key, value) in verify.Facts)
+            {
+                context.Facts[key] = value;
+            }
+        }
     }
 
     private static Dictionary<string, string?> Inputs(Plan plan, StepContext context) => new(StringComparer.Ordinal)

@@ -121,7 +121,8 @@ public sealed class PlatformStepRunner(IPlatform platform) : IStepRunner
             {
                 var revision = smoke.Revision.Role == RevisionRole.New ? context.NewRevision : null;
                 var url = new Uri(await platform.UrlAsync(target, revision, ct), smoke.Path);
-                return await SmokeProbe.GetAsync(url, smoke.Expect, smoke.Contains, await platform.InvokerCredentialsAsync(target, url, ct), target.Serving.Protocol == ServingProtocol.H2c, ct);
+                return await SmokeProbe.GetAsync(url, smoke.Expect, smoke.Contains, await platform.InvokerCredentialsAsync(target, url, ct), target.Serving.Protocol == ServingProtocol.H2c,
+                    whenRefused: null, context.RecordSmoke, ct);
             }
 
             case SetTraffic traffic:

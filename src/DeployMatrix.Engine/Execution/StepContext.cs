@@ -38,6 +38,21 @@ public sealed class StepContext(Plan plan)
     /// <summary>Facts for the receipt (revision, images, traffic before and after, drift, …).</summary>
     public Dictionary<string, string> Facts { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Each smoke check's request and answer, in order, for the receipt and the deploy report.</summary>
+    public List<SmokeAnswer> Smoke { get; } = [];
+
+    /// <summary>Records a smoke check's answer, the target's variable values (which may be secrets) masked in its body.</summary>
+    public void RecordSmoke(SmokeAnswer answer)
+    {
+        var redactor = new Gate.Redactor();
+        foreach (var value in Target.Env.Values)
+        {
+            redactor.Add(value);
+        }
+
+        Smoke.Add(answer with { Body = Core.Text.UntrustedText.OneLine(redactor.Apply(answer.Body)) });
+    }
+
     /// <summary>Service URLs already read (by service name), so a plan reads each once.</summary>
     public Dictionary<string, string> ServiceUrls { get; } = new(StringComparer.Ordinal);
 

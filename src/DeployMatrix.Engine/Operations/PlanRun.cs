@@ -4,6 +4,7 @@ using DeployMatrix.Core.Planning;
 using DeployMatrix.Engine.Execution;
 using DeployMatrix.Engine.Platform;
 using DeployMatrix.Engine.Releases;
+using DeployMatrix.Engine.Verify;
 using DeployMatrix.Engine.Waves;
 using DeployMatrix.Engine.Workspaces;
 
@@ -23,6 +24,12 @@ public sealed record ChangeOptions
 
     /// <summary>On cancel, let a running job execution finish instead of stopping it (<c>--wait-on-cancel</c>).</summary>
     public bool WaitOnCancel { get; init; }
+
+    /// <summary>
+    /// Why a deploy may pass its lane's verify checks without running them (<c>--skip-verify --reason</c>): the only way past
+    /// them; audited before anything runs, and shown in the receipt and the deploy report. Null runs them.
+    /// </summary>
+    public string? SkipVerify { get; init; }
 }
 
 /// <summary>
@@ -129,8 +136,13 @@ internal static class PlanRun
             ReleaseRules.RequirePromotion(ws, target, plan.Tag!, content, options.GateOverride, overridden);
         }
 
+        // Verify checks: run by the gate's runners, or skipped with the skip recorded before anything runs.
+        var verify = !plan.Steps.OfType<RunVerifyCheck>().Any() ? null
+            : options.SkipVerify is { } reason ? SkippedVerify.Record(ws, plan, reason)
+            : (IVerifyRunner)new VerifyChecks(ws, target);
         var executor = new PlanExecutor(runner, ws.Recorder, ws.Time, reporter)
         {
+            Verify = verify,
             JobRun = new JobRun(ws.LockWait, options.WaitOnCancel),
             Facts = content?.Digest is { } digest ? new Dictionary<string, string> { ["digest"] = digest } : new Dictionary<string, string>(),
             RecordedStable = ws.RecordedStable(target),

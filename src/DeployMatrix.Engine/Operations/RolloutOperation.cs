@@ -38,6 +38,9 @@ public sealed record RolloutStartRequest(string Lane, string Env)
     /// </summary>
     public bool Gcloud { get; init; }
 
+    /// <summary>Why the canary's deploy (with <see cref="Tag"/>) may pass its verify checks without running them (<c>--skip-verify --reason</c>); audited.</summary>
+    public string? SkipVerify { get; init; }
+
     /// <summary>On cancel, let the canary deploy's migration execution finish instead of stopping it (<c>--wait-on-cancel</c>, as on <c>deploy</c>).</summary>
     public bool WaitOnCancel { get; init; }
 }
@@ -61,7 +64,7 @@ public sealed class RolloutOperation(Workspace ws)
         }
 
         var target = ws.Resolve(request.Lane, request.Env, request.Region);
-        var options = new ChangeOptions { GateOverride = request.GateOverride, Gcloud = request.Gcloud, WaitOnCancel = request.WaitOnCancel };
+        var options = new ChangeOptions { GateOverride = request.GateOverride, Gcloud = request.Gcloud, WaitOnCancel = request.WaitOnCancel, SkipVerify = request.SkipVerify };
         PlanRun.RequireCloudRunForGcloud(options, target.Platform);
         if (request.Window is { } given && target.Platform == PlatformKind.CloudRun && MetricsCadence.CloudMonitoring.CheckWindow(given, "Cloud Run") is { } tooShort)
         {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Planning;
 using DeployMatrix.Core.Resolution;
 using DeployMatrix.Engine.Files;
 
@@ -23,8 +24,13 @@ public sealed class ReceiptWriter(string directory, TimeProvider time)
 {
     public const string Schema = "deploymatrix.receipt.v1";
 
-    /// <returns>The receipt's path: <c>receipts/TIMESTAMP-LANE-ENV-ACTION.json</c>, <c>…-ENV-REGION-ACTION.json</c> for one of several regions.</returns>
-    public string Write(TargetRef target, string action, string? tag, IReadOnlyList<StepOutcome> steps, IReadOnlyDictionary<string, string> facts, string? error, bool cancelled = false)
+    /// <param name="smoke">Each smoke check's request and answer (the deploy report's smoke section).</param>
+    /// <returns>
+    /// The receipt's path: <c>receipts/TIMESTAMP-LANE-ENV-ACTION.json</c>, <c>…-ENV-REGION-ACTION.json</c> for one of several regions.
+    /// A deploy's receipt has its report beside it, <c>…-deploy-report.md</c>, rendered from the receipt as written (<see cref="DeployReport"/>).
+    /// </returns>
+    public string Write(TargetRef target, string action, string? tag, IReadOnlyList<StepOutcome> steps, IReadOnlyDictionary<string, string> facts, string? error,
+        IReadOnlyList<Execution.SmokeAnswer>? smoke = null, bool cancelled = false)
     {
         SafeFile.CreateFolder(directory);
         var now = time.GetUtcNow();
@@ -48,6 +54,28 @@ public sealed class ReceiptWriter(string directory, TimeProvider time)
             receipt[key] = value;
         }
 
+        if (facts.GetValueOrDefault("rollback_to") is { } stable)
+        {
+            // The exact ways back, written once here so the report and anyone reading the receipt give the same command.
+            receipt["rollback_command"] = $"deploymatrix rollback {target.Lane} --env {target.Environment}{(target.Regional ? $" --region {target.Region}" : "")} --to {stable}";
+            if (target.Platform == PlatformKind.CloudRun)
+            {
+                receipt["rollback_gcloud"] = ShellRenderer.Join(GcloudCommands.For(new SetTraffic(target, [new TrafficSplit(RevisionRef.Named(stable), 100)]))[0]);
+            }
+        }
+
+        if (smoke is { Count: > 0 })
+        {
+            receipt["smoke"] = new JsonArray([.. smoke.Select(a => (JsonNode)new JsonObject
+            {
+                ["request"] = a.Request,
+                ["expect"] = a.Expect,
+                ["status"] = a.Status,
+                ["answer"] = a.Body,
+                ["passed"] = a.Passed,
+            })]);
+        }
+
         receipt["steps"] = new JsonArray([.. steps.Select(s => (JsonNode)new JsonObject
         {
             ["index"] = s.Index,
@@ -68,6 +96,12 @@ public sealed class ReceiptWriter(string directory, TimeProvider time)
             var path = Path.Combine(directory, n == 1 ? $"{stem}.json" : $"{stem}-{n}.json");
             if (SafeFile.TryCreateNew(path, text))
             {
+                if (action == "deploy")
+                {
+                    // From the text just written, so the report cannot say what the receipt does not.
+                    SafeFile.TryCreateNew(DeployReport.PathFor(path), DeployReport.Render(JsonNode.Parse(text)!.AsObject(), Path.GetFileName(path)));
+                }
+
                 return path;
             }
         }

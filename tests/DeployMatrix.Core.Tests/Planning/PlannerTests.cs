@@ -161,8 +161,9 @@ public sealed class PlannerTests
         Assert.Equal(["control-staging-health", "control-staging-smoke", "control-manifest-cache"], rollout.OfType<RunGateCheck>().Select(g => g.CheckId));
         Assert.Equal([5, 25, 50], rollout.OfType<AnalyseStage>().Select(a => a.Percent));
         Assert.All(rollout.OfType<AnalyseStage>(), a => Assert.Equal(TimeSpan.FromMinutes(10), a.Window));
-        // The canary's deploy comes first, with no traffic, in production as anywhere.
-        Assert.True(Assert.IsType<DeployRevision>(plan.Steps[0]).NoTraffic);
+        // The canary's deploy comes first (after production's verify checks), with no traffic, in production as anywhere.
+        Assert.Equal(["control-tests", "control-perf-budget"], plan.Steps.TakeWhile(s => s is RunVerifyCheck).Cast<RunVerifyCheck>().Select(v => v.CheckId));
+        Assert.True(Assert.IsType<DeployRevision>(plan.Steps[2]).NoTraffic);
         Assert.DoesNotContain(plan.Steps.TakeWhile(s => s is not WriteReceipt), s => s is SetTraffic);
     }
 

@@ -61,10 +61,10 @@ public sealed class SmokeProbeTests : IAsyncLifetime
             return Task.FromResult<AuthenticationHeaderValue?>(new AuthenticationHeaderValue("Bearer", "identity"));
         }
 
-        var refusedTwice = await Assert.ThrowsAsync<PlatformException>(() => SmokeProbe.GetAsync(Url("/private"), 200, null, null, http2: false, Mint, CancellationToken.None));
+        var refusedTwice = await Assert.ThrowsAsync<PlatformException>(() => SmokeProbe.GetAsync(Url("/private"), 200, null, null, http2: false, Mint, answered: null, CancellationToken.None));
         var nothingToSend = await Assert.ThrowsAsync<PlatformException>(() =>
-            SmokeProbe.GetAsync(Url("/private"), 200, null, null, http2: false, _ => Task.FromResult<AuthenticationHeaderValue?>(null), CancellationToken.None));
-        var expected = await SmokeProbe.GetAsync(Url("/private"), 403, null, null, http2: false, Mint, CancellationToken.None);
+            SmokeProbe.GetAsync(Url("/private"), 200, null, null, http2: false, _ => Task.FromResult<AuthenticationHeaderValue?>(null), answered: null, CancellationToken.None));
+        var expected = await SmokeProbe.GetAsync(Url("/private"), 403, null, null, http2: false, Mint, answered: null, CancellationToken.None);
 
         Assert.Equal(1, asked); // not for the second refusal, nor where 403 is what the check expects
         Assert.Equal(["GET /private auth=", "GET /private auth=Bearer identity", "GET /private auth=", "GET /private auth="], _web.Requests);
