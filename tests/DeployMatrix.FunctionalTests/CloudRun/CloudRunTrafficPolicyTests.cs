@@ -69,7 +69,10 @@ public sealed class CloudRunTrafficPolicyTests : CloudRunExampleTests
         Assert.True(runtime.Out.IndexOf("LATEST=100", StringComparison.Ordinal) < runtime.Out.IndexOf("jobs execute", StringComparison.Ordinal));
         Assert.DoesNotContain("--to-tags", runtime.Out, StringComparison.Ordinal);
         Assert.DoesNotContain("--to-tags", control.Out, StringComparison.Ordinal);
-        Assert.StartsWith("gcloud run deploy openagents-control-service --project openagentsgemini --region us-central1 --image ", control.Out, StringComparison.Ordinal);
+        // The control service's production verify comes first (its tests, its budget), then its deploy.
+        Assert.StartsWith("gcloud run deploy openagents-control-service --project openagentsgemini --region us-central1 --image ",
+            control.Out.Split('\n').First(l => l.StartsWith("gcloud", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.StartsWith("# verify ", control.Out, StringComparison.Ordinal);
     }
 
     [Fact]

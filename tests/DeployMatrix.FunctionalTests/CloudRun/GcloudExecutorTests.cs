@@ -78,10 +78,11 @@ public sealed class GcloudExecutorTests : IAsyncLifetime
     {
         var plan = Cli("plan", lane, "--env", "production", "--tag", "bbb2222", "--format", "shell");
 
-        var run = Cli("deploy", lane, "--env", "production", "--tag", "bbb2222", "--executor", "gcloud", "--override-gate", "--reason", "gcloud executor test");
+        // The control service's production verify (its tests, the staging budget) is not what this test is about.
+        var run = Cli("deploy", lane, "--env", "production", "--tag", "bbb2222", "--executor", "gcloud", "--override-gate", "--skip-verify", "--reason", "gcloud executor test");
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Equal(Commands(plan.Out), Calls());
+        Assert.Equal(Commands(plan.Out).Where(c => c[0] == "gcloud"), Calls());
         Assert.Equal(traffic, Read($"traffic-{lane}"));
         Assert.Equal(lane == "runtime", plan.Out.Contains($"update-traffic {lane} --project openagentsgemini --region us-central1 --to-revisions LATEST=100\n", StringComparison.Ordinal));
         Assert.Equal(lane != "runtime", plan.Out.Contains("--no-traffic --tag dm-bbb2222", StringComparison.Ordinal));
