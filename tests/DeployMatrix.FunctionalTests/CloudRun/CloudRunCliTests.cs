@@ -175,7 +175,8 @@ public sealed class CloudRunCliTests : CloudRunExampleTests
         var other = "sha256:" + new string('e', 64);
         Google.Push($"{Registry}/runtime/runtime:bbb2222", other); // Cloud Run resolves the tag to this now
 
-        var run = Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "test");
+        // With no traffic: a direct deploy (the runtime's production policy) serves the revision before it is verified.
+        var run = Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--no-traffic", "--override-gate", "--reason", "test");
 
         Assert.Equal(1, run.ExitCode);
         Assert.Contains($"runs {Registry}/runtime/runtime@{other}, not the content {Registry}/runtime/runtime:bbb2222 is bound to ({bound})", run.Err, StringComparison.Ordinal);

@@ -62,7 +62,7 @@ public sealed class CloudRunRegionTests : CloudRunExampleTests
             Assert.Contains(traffic, t => t!["revision"]?.GetValue<string>() == created && t["percent"]?.GetValue<int>() == 100);
             var job = Google.Job($"projects/openagentsgemini/locations/{region}/jobs/runtime-migrate");
             Assert.Equal($"{Registry}/runtime/runtime:bbb2222", job["template"]!["template"]!["containers"]![0]!["image"]!.GetValue<string>());
-            Assert.Single(Directory.GetFiles(Path.Combine(Dir.Path, ".deploymatrix", "receipts"), $"*runtime-production-{region}-deploy*"));
+            Assert.Single(Directory.GetFiles(Path.Combine(Dir.Path, ".deploymatrix", "receipts"), $"*runtime-production-{region}-deploy.json"));
         }
     }
 

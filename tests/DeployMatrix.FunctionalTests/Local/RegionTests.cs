@@ -51,7 +51,7 @@ public sealed class RegionTests : ExampleTest
         Assert.Equal("failed", ReceiptFiles.Only(Example.Dir, Lane, "staging-us-east1", "rollout").GetProperty("result").GetString());
         Assert.Equal(West, ReceiptFiles.Only(Example.Dir, Lane, "staging-europe-west1", "deploy").GetProperty("service").GetString());
         Assert.Empty(Directory.GetFiles(Path.Combine(Example.Dir, ".deploymatrix", "receipts"), "*staging-europe-west1-rollout*"));
-        Assert.Equal(2, Directory.GetFiles(Path.Combine(Example.Dir, ".deploymatrix", "receipts"), "*staging-us-east1-deploy*").Length);
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(Example.Dir, ".deploymatrix", "receipts"), "*staging-us-east1-deploy.json").Length);
         // Each region's rollout is its own: the west has none to show.
         var westRollout = Example.Cli("--file", file, "rollout", "status", Lane, "--env", "staging", "--region", "europe-west1");
         Assert.Equal(1, westRollout.ExitCode);
@@ -81,7 +81,7 @@ public sealed class RegionTests : ExampleTest
         Assert.Contains("deploymatrix: staging (parallel, 2 regions): us-east1 failed — ", broken.Err, StringComparison.Ordinal);
         Assert.EndsWith("; europe-west1 succeeded", broken.ErrLines.Last(), StringComparison.Ordinal);
         Assert.Equal(2, Revisions(file, "europe-west1").Count);
-        Assert.Equal("failed", JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(Path.Combine(Example.Dir, ".deploymatrix", "receipts"), "*staging-us-east1-deploy*").Max()!)).RootElement.GetProperty("result").GetString());
+        Assert.Equal("failed", JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(Path.Combine(Example.Dir, ".deploymatrix", "receipts"), "*staging-us-east1-deploy.json").Max()!)).RootElement.GetProperty("result").GetString());
     }
 
     [Fact]
