@@ -55,7 +55,11 @@ public sealed class CloudRunTrafficPolicyTests : CloudRunExampleTests
         Assert.Contains("gcloud run jobs execute runtime-migrate --project openagentsgemini --region us-central1 --wait --format 'value(metadata.name)'\n", runtime.Out, StringComparison.Ordinal);
         Assert.True(runtime.Out.IndexOf("jobs execute", StringComparison.Ordinal) < runtime.Out.IndexOf("--to-tags", StringComparison.Ordinal));
         Assert.DoesNotContain("--to-tags", control.Out, StringComparison.Ordinal);
-        Assert.StartsWith("gcloud run deploy openagents-control-service --project openagentsgemini --region us-central1 --image ", control.Out, StringComparison.Ordinal);
+        // The control service's production verify (its tests; the budget check is a request, a comment) comes before the deploy.
+        var deploy = control.Out.IndexOf("\ngcloud run deploy openagents-control-service --project openagentsgemini --region us-central1 --image ", StringComparison.Ordinal);
+        var tests = control.Out.IndexOf("\ncargo test --manifest-path apps/openagents.com/service/Cargo.toml\n", StringComparison.Ordinal);
+        Assert.True(tests >= 0 && deploy > tests, control.Out);
+        Assert.StartsWith("# verify control-tests (command)", control.Out, StringComparison.Ordinal);
     }
 
     [Fact]
