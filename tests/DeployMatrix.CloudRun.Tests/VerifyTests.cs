@@ -82,7 +82,7 @@ public sealed class VerifyTests : IAsyncLifetime
 
         Assert.Equal(1, result.ExitCode);
         Assert.StartsWith("verify unit-tests failed: 'sh tests.sh' exited with 101", result.Error, StringComparison.Ordinal);
-        Assert.Contains("test api::routes ... FAILED", result.Error, StringComparison.Ordinal);
+        Assert.Contains("  |   test api::routes ... FAILED", result.Steps[0].Detail, StringComparison.Ordinal);
         Assert.DoesNotContain(_connection.Fake.Calls, c => !c.StartsWith("GET ", StringComparison.Ordinal));
         Assert.Equal(before, _connection.Fake.Service(Service).ToJsonString());
         Assert.Null(result.ReceiptPath);

@@ -12,8 +12,18 @@ internal sealed class ConsoleReporter(TextWriter output) : IExecutionReporter
 {
     public void StepStarted(int index, int count, string description) => output.Write($"[{index}/{count}] {description} … ");
 
-    public void StepFinished(StepOutcome outcome) =>
+    public void StepFinished(StepOutcome outcome)
+    {
         output.WriteLine(outcome.Ok ? $"ok{(outcome.Detail is null ? "" : $" ({outcome.Detail})")}" : outcome.Cancelled ? "CANCELLED" : "FAILED");
+        if (!outcome.Ok && outcome.Kind == "verify-check" && outcome.Detail is { } detail)
+        {
+            // A failed verify check shows the end of its log under it; each line escaped, so none passes for the tool's own.
+            foreach (var line in detail.Split('\n').Skip(1))
+            {
+                output.WriteLine(UntrustedText.OneLine(line));
+            }
+        }
+    }
 }
 
 /// <summary>How a plan verb's result reads: its notes, its receipt, then its error as one line; its exit code.</summary>

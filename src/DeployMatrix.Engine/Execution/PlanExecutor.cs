@@ -81,7 +81,8 @@ public sealed class PlanExecutor(IStepRunner runner, Recorder recorder, TimeProv
             }
             catch (PlatformException e)
             {
-                (exitCode, error, detail) = (e.ExitCode, e.Message, e.Message);
+                // A failed verify check's detail carries its log's tail, which the reporter shows under the step.
+                (exitCode, error, detail) = (e.ExitCode, e.Message, e is Verify.VerifyFailedException v ? $"{e.Message}\n{v.LogTail}" : e.Message);
             }
             catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
             {

@@ -57,7 +57,7 @@ internal sealed class VerifyChecks(Workspace ws, ResolvedTarget target) : IVerif
         }
 
         // What failed, why, and the end of its log: enough to act on without opening the evidence folder.
-        throw new PlatformException($"verify {check.Id} {result.Status}: {result.Reason}; command: {result.Command}; log: {result.LogPath}\n{Tail(result.LogPath)}");
+        throw new VerifyFailedException($"verify {check.Id} {result.Status}: {result.Reason}; command: {result.Command}; log: {result.LogPath}", Tail(result.LogPath));
     }
 
     /// <summary>The platform the checks read lanes on (a budget check's service URL); null when it cannot be reached, which skips such checks.</summary>
@@ -120,4 +120,11 @@ internal sealed class SkippedVerify(string reason, string actor) : IVerifyRunner
             $"verify skipped: {reason}");
         return new SkippedVerify(reason, ws.Actor);
     }
+}
+
+/// <summary>A required verify check failed or could not run (exit 1); the message is one line, the log's tail comes with it.</summary>
+public sealed class VerifyFailedException(string message, string logTail) : PlatformException(message)
+{
+    /// <summary>The check log's last lines, each as <c>  | LINE</c> (already redacted and escaped by the check's log).</summary>
+    public string LogTail { get; } = logTail;
 }

@@ -82,7 +82,7 @@ public sealed class EvidenceGoldenTests : IAsyncLifetime
         var deploy = await new DeployOperation(_h.Workspace).RunAsync("api", "staging", "t2", false, new ChangeOptions(), _h.Reporter, CancellationToken.None);
         var rollout = await _h.RunAsync(new RolloutOperation(_h.Workspace).RunAsync(new RolloutStartRequest("web", "staging") { Tag = "t2" }, _h.Reporter, _ => { }, _ => { }, r => r(_h.Reporter), CancellationToken.None));
 
-        GoldenFile.Match("receipts.txt", new Trail(_h.Dir).File(deploy.ReceiptPath!).File(rollout!.Receipt!).ToString());
+        GoldenFile.Match("receipts.txt", new Trail(_h.Dir).File(deploy.ReceiptPath!).File(Engine.Recording.DeployReport.PathFor(deploy.ReceiptPath!)).File(rollout!.Receipt!).ToString());
     }
 
     [Fact]

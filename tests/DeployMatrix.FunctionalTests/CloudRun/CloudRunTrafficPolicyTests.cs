@@ -69,10 +69,11 @@ public sealed class CloudRunTrafficPolicyTests : CloudRunExampleTests
         Assert.True(runtime.Out.IndexOf("LATEST=100", StringComparison.Ordinal) < runtime.Out.IndexOf("jobs execute", StringComparison.Ordinal));
         Assert.DoesNotContain("--to-tags", runtime.Out, StringComparison.Ordinal);
         Assert.DoesNotContain("--to-tags", control.Out, StringComparison.Ordinal);
-        // The control service's production verify comes first (its tests, its budget), then its deploy.
-        Assert.StartsWith("gcloud run deploy openagents-control-service --project openagentsgemini --region us-central1 --image ",
-            control.Out.Split('\n').First(l => l.StartsWith("gcloud", StringComparison.Ordinal)), StringComparison.Ordinal);
-        Assert.StartsWith("# verify ", control.Out, StringComparison.Ordinal);
+        // The control service's production verify (its tests; the budget check is a request, a comment) comes before the deploy.
+        var deploy = control.Out.IndexOf("\ngcloud run deploy openagents-control-service --project openagentsgemini --region us-central1 --image ", StringComparison.Ordinal);
+        var tests = control.Out.IndexOf("\ncargo test --manifest-path apps/openagents.com/service/Cargo.toml\n", StringComparison.Ordinal);
+        Assert.True(tests >= 0 && deploy > tests, control.Out);
+        Assert.StartsWith("# verify control-tests (command)", control.Out, StringComparison.Ordinal);
     }
 
     [Fact]

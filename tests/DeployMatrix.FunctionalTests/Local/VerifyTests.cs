@@ -28,7 +28,7 @@ public sealed partial class VerifyTests : ExampleTest
 
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("verify control-tests failed: 'sh failing-tests.sh' exited with 101", run.Err + run.Out, StringComparison.Ordinal);
-        Assert.Contains("test wasm_build ... FAILED", run.Err + run.Out, StringComparison.Ordinal); // the log's tail
+        Assert.Contains("FAILED\n  | $ sh failing-tests.sh\n  |   running 3 tests\n  |   test wasm_build ... FAILED\n", run.Out, StringComparison.Ordinal); // the log's tail, under the step
         Assert.DoesNotContain("deploy local://", run.Out, StringComparison.Ordinal); // the deploy step never started
         Assert.Equal(before, Status("production"));
         Assert.Equal(receiptsBefore, Receipts("production"));
