@@ -160,7 +160,7 @@ public static partial class Planner
         // migrated and smoke-checked there, and only then takes the traffic its environment gives a deploy.
         var noTraffic = target.NoTraffic || request.NoTraffic;
         var tag = TrafficTags.For(where.Service, request.Tag!);
-        var steps = new List<Step> { new DeployRevision(where, image, NoTraffic: true, tag), new VerifyServiceImage(where, image) };
+        var steps = new List<Step>(Preflight.For(target, image)) { new DeployRevision(where, image, NoTraffic: true, tag), new VerifyServiceImage(where, image) };
         if (target.MigrationMandatory)
         {
             steps.AddRange(MigrationSteps(target, image));
