@@ -84,7 +84,7 @@ internal static class RequirementReader
             }
             else
             {
-                owner.Diagnostics.Add(item.Pos, "type", $"the value '{variable}' must have in 'when' of {owner.Context} is a string or a list of strings, not {item.Describe()}");
+                owner.Diagnostics.Add(item.Pos, "type", $"'{variable}' in 'when' of a requirement in {owner.Context} must be a value or a list of values, not {item.Describe()}");
                 return null;
             }
         }
