@@ -58,8 +58,9 @@ public sealed record CheckService(TargetRef Target) : TargetStep(Target)
 /// <summary>The caller holds <paramref name="Permissions"/> on the service and <paramref name="JobPermissions"/> on <paramref name="Job"/> (when a migration runs).</summary>
 public sealed record CheckPermissions(TargetRef Target, IReadOnlyList<string> Permissions, string? Job, IReadOnlyList<string> JobPermissions) : TargetStep(Target)
 {
-    public override string Describe() =>
-        $"check permissions {string.Join(", ", Permissions)} on {Target.Service}{(Job is null ? "" : $" and {string.Join(", ", JobPermissions)} on job {Job}")}";
+    public override string Describe() => Target.Platform == PlatformKind.CloudRun
+        ? $"check permissions {string.Join(", ", Permissions)} on {Target.Service}{(Job is null ? "" : $" and {string.Join(", ", JobPermissions)} on job {Job}")}"
+        : $"check the caller may change {Target.Service} (the local agent acts for whoever holds its token)";
 }
 
 /// <summary>The new revision's environment has every variable <paramref name="Requires"/> asks for (the lane's and target's <c>requires</c>).</summary>

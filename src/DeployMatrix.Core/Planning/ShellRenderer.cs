@@ -48,7 +48,7 @@ public static partial class ShellRenderer
         var commands = GcloudCommands.For(step);
         if (step is CheckPermissions permissions)
         {
-            return [UntrustedText.ShellComment($"{step.Describe()}: POST https://run.googleapis.com/v2/{PermissionsResource(permissions)}:testIamPermissions (done natively: gcloud has no command for it)")];
+            return [UntrustedText.ShellComment($"{step.Describe()}: POST https://run.googleapis.com/v2/{PermissionsResource(permissions)} (done natively: gcloud has no command for it)")];
         }
 
         if (commands.Count == 0)
@@ -96,7 +96,7 @@ public static partial class ShellRenderer
     }
 
     private static string PermissionsResource(CheckPermissions step) =>
-        $"projects/{step.Target.Project}/locations/{step.Target.Region}/services/{step.Target.Service}{(step.Job is null ? "" : $" and …/jobs/{step.Job}")}";
+        $"projects/{step.Target.Project}/locations/{step.Target.Region}/services/{step.Target.Service}:testIamPermissions{(step.Job is null ? "" : $" and …/jobs/{step.Job}:testIamPermissions")}";
 
     public static string Join(IEnumerable<string> words, bool keepPlaceholders = false) =>
         string.Join(' ', words.Select(w => Quote(w, keepPlaceholders)));

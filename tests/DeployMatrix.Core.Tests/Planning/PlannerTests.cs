@@ -105,7 +105,8 @@ public sealed class PlannerTests
     {
         var plan = Plan(new PlanRequest { Lane = "runtime", Environment = "staging", Tag = "t1", Platform = PlatformKind.Local }).Plan!;
 
-        var deploy = Assert.IsType<DeployRevision>(plan.Steps[0]);
+        Assert.Equal([typeof(CheckImage), typeof(CheckService), typeof(CheckPermissions)], plan.Steps.Take(3).Select(s => s.GetType()));
+        var deploy = Assert.IsType<DeployRevision>(plan.Steps[3]);
         Assert.True(deploy.NoTraffic);
         Assert.Equal("local://runtime:t1", deploy.Image);
         var kinds = plan.Steps.Select(s => s.GetType()).ToList();
@@ -162,7 +163,7 @@ public sealed class PlannerTests
         Assert.Equal([5, 25, 50], rollout.OfType<AnalyseStage>().Select(a => a.Percent));
         Assert.All(rollout.OfType<AnalyseStage>(), a => Assert.Equal(TimeSpan.FromMinutes(10), a.Window));
         // The canary's deploy comes first, with no traffic, in production as anywhere.
-        Assert.True(Assert.IsType<DeployRevision>(plan.Steps[0]).NoTraffic);
+        Assert.True(Assert.IsType<DeployRevision>(plan.Steps.SkipWhile(s => s is CheckImage or CheckService or CheckPermissions or CheckRequirements).First()).NoTraffic);
         Assert.DoesNotContain(plan.Steps.TakeWhile(s => s is not WriteReceipt), s => s is SetTraffic);
     }
 
