@@ -55,7 +55,10 @@ public sealed class CloudRunTrafficPolicyTests : CloudRunExampleTests
         Assert.Contains("gcloud run jobs execute runtime-migrate --project openagentsgemini --region us-central1 --wait --format 'value(metadata.name)'\n", runtime.Out, StringComparison.Ordinal);
         Assert.True(runtime.Out.IndexOf("jobs execute", StringComparison.Ordinal) < runtime.Out.IndexOf("--to-tags", StringComparison.Ordinal));
         Assert.DoesNotContain("--to-tags", control.Out, StringComparison.Ordinal);
-        Assert.StartsWith("gcloud run deploy openagents-control-service --project openagentsgemini --region us-central1 --image ", control.Out, StringComparison.Ordinal);
+        // After the preflight's reads (the image, the service, its template's env), the deploy is the first write.
+        Assert.StartsWith("gcloud artifacts docker images describe ", control.Out, StringComparison.Ordinal);
+        Assert.StartsWith("gcloud run deploy openagents-control-service --project openagentsgemini --region us-central1 --image ",
+            control.Out.Split('\n').First(l => !l.StartsWith('#') && !l.StartsWith("gcloud artifacts", StringComparison.Ordinal) && !l.Contains("services describe", StringComparison.Ordinal)), StringComparison.Ordinal);
     }
 
     [Fact]
