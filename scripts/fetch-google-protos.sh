@@ -13,6 +13,7 @@ declare -A packages=(
   [cloudbuild]="@google-cloud/cloudbuild@5.6.0"
   [monitoring]="@google-cloud/monitoring@5.4.0"
   [secretmanager]="@google-cloud/secret-manager@6.3.0"
+  [artifactregistry]="@google-cloud/artifact-registry@5.1.0"
 )
 
 missing=0

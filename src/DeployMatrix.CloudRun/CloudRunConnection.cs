@@ -64,7 +64,7 @@ public static class CloudRunConnection
         public CloudRunPlatform Platform()
         {
             var run = new RunApi(Http, Endpoints, Time);
-            return new(run, new MonitoringApi(Http, Endpoints), new SecretManagerApi(Http, Endpoints), new InvokerCredentials(run, Tokens, Time), Time);
+            return new(run, new MonitoringApi(Http, Endpoints), new SecretManagerApi(Http, Endpoints), new InvokerCredentials(run, Tokens, Time), new CloudRunPreflight(run, new ArtifactRegistryApi(Http, Endpoints)), Time);
         }
 
         public CloudBuilder Builder(string sourceDirectory, Engine.Git.GitInfo git) => new(new StorageApi(Tokens, Endpoints), new CloudBuildApi(Http, Endpoints, Time), Time, sourceDirectory, git);

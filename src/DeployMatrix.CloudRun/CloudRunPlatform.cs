@@ -14,7 +14,7 @@ namespace DeployMatrix.CloudRun;
 /// (pinning traffic where it was for the seed's no-traffic production deploys), traffic is a patch of
 /// revision targets, and the migration job is updated, run and read like <c>gcloud run jobs</c> does.
 /// </summary>
-public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, SecretManagerApi secrets, InvokerCredentials invoker, TimeProvider time) : IPlatform
+public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, SecretManagerApi secrets, InvokerCredentials invoker, CloudRunPreflight preflight, TimeProvider time) : IPlatform
 {
     /// <summary>The template annotation that carries the tag a revision was deployed with; Cloud Run keeps a template's annotations on its revisions.</summary>
     public const string TagAnnotation = "deploymatrix.dev/tag";
@@ -26,10 +26,23 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
     public IMaintenanceMode Maintenance => new Maintenance.CloudRunMaintenance(run, secrets);
 
     /// <summary>
-    /// Cloud Run pulls the image itself and fails the deploy's operation when it is missing, with the
-    /// registry's message; checking it here too would need the registry's own API and credentials.
+    /// The image as written, once Artifact Registry has it (<see cref="CloudRunPreflight.RequireImageAsync"/>): a
+    /// missing tag stops the plan before any write. An image hosted elsewhere is left to Cloud Run, which fails the
+    /// deploy's operation when it cannot pull it.
     /// </summary>
-    public Task<string> ResolveImageAsync(ResolvedTarget target, string image, CancellationToken cancellationToken) => Task.FromResult(image);
+    public async Task<string> ResolveImageAsync(ResolvedTarget target, string image, CancellationToken cancellationToken)
+    {
+        await preflight.RequireImageAsync(target, image, cancellationToken);
+        return image;
+    }
+
+    public Task<IReadOnlyList<string>> MissingPermissionsAsync(ResolvedTarget target, IReadOnlyList<string> servicePermissions, string? job, IReadOnlyList<string> jobPermissions, CancellationToken cancellationToken) =>
+        preflight.MissingPermissionsAsync(target, servicePermissions, job, jobPermissions, cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, Core.Preflight.EnvSource>> NewRevisionEnvAsync(ResolvedTarget target, CancellationToken cancellationToken) =>
+        preflight.NewRevisionEnvAsync(target, cancellationToken);
+
+    public string HowToSet(ResolvedTarget target, Requirement requirement) => CloudRunPreflight.HowToSet(target, requirement);
 
     public async Task<RevisionInfo> DeployRevisionAsync(ResolvedTarget target, string image, string? tag, bool noTraffic, string? trafficTag, CancellationToken cancellationToken)
     {

@@ -58,7 +58,7 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
-        var fake = new CloudRunDouble(app, ProtoCatalog.Load("run", "monitoring", "cloudbuild", "secretmanager"));
+        var fake = new CloudRunDouble(app, ProtoCatalog.Load("run", "monitoring", "cloudbuild", "secretmanager", "artifactregistry"));
         app.Run(fake.HandleAsync);
         await app.StartAsync();
         return fake;
@@ -268,8 +268,19 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
                 answer = _executions.TryGetValue(resource, out var execution) ? execution.DeepClone() : null;
                 break;
             default:
-                await ErrorAsync(context, HttpStatusCode.NotFound, "NOT_FOUND", $"the double does not serve {request.Method} {path}");
-                return;
+                if (!TryPreflight(rule?.Rpc, resource, body, out answer, out var badPreflight))
+                {
+                    await ErrorAsync(context, HttpStatusCode.NotFound, "NOT_FOUND", $"the double does not serve {request.Method} {path}");
+                    return;
+                }
+
+                if (badPreflight is not null)
+                {
+                    await ErrorAsync(context, HttpStatusCode.BadRequest, "INVALID_ARGUMENT", badPreflight);
+                    return;
+                }
+
+                break;
         }
 
         if (answer is null)

@@ -111,6 +111,12 @@ internal sealed class SimulatedPlatform(TimeProvider time, int seed, double perS
 
     public Task<ServiceStatus> GetServiceAsync(ResolvedTarget target, CancellationToken cancellationToken) => throw new NotSupportedException();
 
+    public Task<IReadOnlyList<string>> MissingPermissionsAsync(ResolvedTarget target, IReadOnlyList<string> servicePermissions, string? job, IReadOnlyList<string> jobPermissions, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task<IReadOnlyDictionary<string, DeployMatrix.Core.Preflight.EnvSource>> NewRevisionEnvAsync(ResolvedTarget target, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public string HowToSet(ResolvedTarget target, DeployMatrix.Core.Model.Requirement requirement) => throw new NotSupportedException();
+
     public Task RemoveTrafficTagsAsync(ResolvedTarget target, IReadOnlyList<string> tags, CancellationToken cancellationToken) => throw new NotSupportedException();
 
     public Task UpdateJobImageAsync(ResolvedTarget target, string job, string image, string? entrypoint, IReadOnlyList<string> args, CancellationToken cancellationToken) => throw new NotSupportedException();

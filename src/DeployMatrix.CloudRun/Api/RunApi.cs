@@ -34,6 +34,15 @@ public sealed partial class RunApi(GoogleHttp http, GoogleEndpoints endpoints, T
         http.GetAsync<IamPolicy>(Url($"{name}:getIamPolicy?options.requestedPolicyVersion=3"), ct);
 
     /// <summary>
+    /// Which of <paramref name="permissions"/> the caller holds on a service or job
+    /// (<c>POST /v2/{resource}:testIamPermissions</c>, google.iam.v1.TestIamPermissionsRequest/Response).
+    /// </summary>
+    /// <param name="resource">The service's or job's resource name (<see cref="ServiceName"/>, <see cref="JobName"/>).</param>
+    /// <returns>The subset held; IAM leaves out the others.</returns>
+    public async Task<IReadOnlyList<string>> TestIamPermissionsAsync(string resource, IReadOnlyList<string> permissions, CancellationToken ct) =>
+        (await http.SendAsync<TestIamPermissionsMessage>(HttpMethod.Post, Url($"{resource}:testIamPermissions"), new TestIamPermissionsMessage(permissions), ct)).Permissions ?? [];
+
+    /// <summary>
     /// Reads the service, applies <paramref name="change"/> and patches it with the etag it was read with;
     /// when Cloud Run refuses that as stale (409: someone changed the service in between), reads it again
     /// and applies the change to what is there now, up to <see cref="ConflictAttempts"/> times.

@@ -269,3 +269,6 @@ public sealed record RunJobRequest
 {
     public string? Name { get; init; }
 }
+
+/// <summary>google.iam.v1.TestIamPermissionsRequest and TestIamPermissionsResponse: both a list of permissions (the response's, those held).</summary>
+public sealed record TestIamPermissionsMessage(IReadOnlyList<string>? Permissions);

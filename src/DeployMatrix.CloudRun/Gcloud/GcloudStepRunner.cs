@@ -37,6 +37,9 @@ public sealed partial class GcloudStepRunner(
     {
         switch (step)
         {
+            case CheckImage or CheckService or CheckPermissions or CheckRequirements:
+                return await PreflightAsync(step, context, ct);
+
             case BuildImage:
             {
                 // gcloud prints "Logs are available at [URL]." while it streams the build.

@@ -10,7 +10,7 @@ namespace DeployMatrix.Core.Loading;
 internal sealed class LaneReader
 {
     private static readonly string[] LaneKeys =
-        ["kind", "status", "description", "image", "build", "environments", "targets", "traffic", "migration", "rollout", "serving", "release-tags", "probe", "smoke", "verify", "runbooks", "env", "run"];
+        ["kind", "status", "description", "image", "build", "environments", "targets", "traffic", "migration", "rollout", "serving", "release-tags", "probe", "smoke", "verify", "runbooks", "env", "requires", "run"];
     private static readonly string[] BuildKeys = ["cloudbuild", "local"];
     private static readonly string[] CloudBuildKeys = ["config", "substitutions"];
     private static readonly string[] LocalBuildKeys = ["command", "artifact"];
@@ -105,6 +105,7 @@ internal sealed class LaneReader
             Verify = VerifyReader.Read(r, name, targets, _gate, _diagnostics),
             Runbooks = r.FileList("runbooks"),
             Env = Variables(r),
+            Requires = RequirementReader.Read(r),
             Run = r.String("run") is { } run ? new CommandText(run, r.PosOf("run")) : null,
             Pos = pos,
         };

@@ -11,7 +11,7 @@ namespace DeployMatrix.Core.Loading;
 /// </summary>
 internal sealed class TargetReader(DiagnosticBag diagnostics, Defaults defaults, IReadOnlyList<EnvironmentConfig> environments)
 {
-    private static readonly string[] TargetKeys = ["platform", "project", "region", "service", "image", "job", "port", "env", "traffic"];
+    private static readonly string[] TargetKeys = ["platform", "project", "region", "service", "image", "job", "port", "env", "requires", "traffic"];
 
     /// <summary>A target that lists its regions also says in which order they go.</summary>
     private static readonly string[] RegionalTargetKeys = [.. TargetKeys, "regions", "order"];
@@ -134,6 +134,7 @@ internal sealed class TargetReader(DiagnosticBag diagnostics, Defaults defaults,
             Job = LaneReader.JobName(r),
             Port = (int?)r.Integer("port", 1, 65535),
             Env = LaneReader.Variables(r),
+            Requires = r.Has("requires") ? RequirementReader.Read(r) : null,
             Traffic = r.Enum("traffic", TrafficPolicies.ByName),
             Order = order,
             Pos = pos,

@@ -77,6 +77,9 @@ public sealed record Lane
     /// <summary>Environment variables for every revision, job and run of this lane.</summary>
     public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Variables every revision of the lane must have (<c>requires</c>), checked before a deploy changes anything.</summary>
+    public IReadOnlyList<Requirement> Requires { get; init; } = [];
+
     /// <summary>A binary lane's canonical command, e.g. <c>cargo run --manifest-path … -- &lt;command&gt;</c>.</summary>
     public CommandText? Run { get; init; }
 
@@ -122,6 +125,10 @@ public sealed record Target
     public int? Port { get; init; }
 
     public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Requirements this target adds to the lane's (<c>requires</c>; one naming the same variable replaces the lane's); null: the lane's alone.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<Requirement>? Requires { get; init; }
 
     /// <summary>What a deploy here does with traffic (<c>traffic</c>), over the lane's and the environment's; null: theirs.</summary>
     public TrafficPolicy? Traffic { get; init; }

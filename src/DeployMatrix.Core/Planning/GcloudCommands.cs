@@ -11,6 +11,10 @@ public static class GcloudCommands
     public const string ServiceImageFormat = "value(spec.template.spec.containers[0].image)";
     public const string JobImageFormat = "value(spec.template.spec.template.spec.containers[0].image)";
     public const string UrlFormat = "value(status.url)";
+    public const string NameFormat = "value(metadata.name)";
+
+    /// <summary>What <c>gcloud artifacts docker images describe</c> prints for an image that exists: its digest.</summary>
+    public const string ImageDigestFormat = "value(image_summary.digest)";
     public const string StatusFormat = "yaml(status.traffic,status.latestCreatedRevisionName,status.latestReadyRevisionName)";
 
     /// <summary>What <c>gcloud run jobs execute --wait</c> prints on stdout: the execution's name (the seed's migrate helper reads it so).</summary>
@@ -32,6 +36,13 @@ public static class GcloudCommands
         [
             ["gcloud", "builds", "submit", "--config", b.Config, "--substitutions", GcloudList.Dict(b.Substitutions), "."],
         ],
+        // Preflight reads: each fails (non-zero) when what it reads is missing. Only Artifact Registry's images can be read so.
+        CheckImage c when c.Image.Contains("-docker.pkg.dev/", StringComparison.Ordinal) =>
+        [
+            ["gcloud", "artifacts", "docker", "images", "describe", c.Image, "--format", ImageDigestFormat],
+        ],
+        CheckService c => [[.. Run("services describe", c.Target.Service, c.Target), "--format", NameFormat]],
+        CheckRequirements c => [[.. Run("services describe", c.Target.Service, c.Target), "--format", "json"]],
         // As the seed's deploy script: --quiet (never a prompt), then the tag flow's --no-traffic --tag.
         DeployRevision d =>
         [

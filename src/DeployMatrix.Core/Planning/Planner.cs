@@ -164,8 +164,8 @@ public static partial class Planner
         // migrated and smoke-checked there, and only then takes the traffic its environment gives a deploy.
         var noTraffic = target.NoTraffic || request.NoTraffic;
         var tag = TrafficTags.For(where.Service, request.Tag!);
-        // The lane's verify checks come first: a failure stops the deploy before the platform changes at all.
-        var steps = new List<Step>(VerifySteps.For(target)) { new DeployRevision(where, image, NoTraffic: true, tag), new VerifyServiceImage(where, image) };
+        // Preflight reads first, then the lane's verify checks: a failure of either stops the deploy before the platform changes at all.
+        var steps = new List<Step>([.. Preflight.For(target, image), .. VerifySteps.For(target)]) { new DeployRevision(where, image, NoTraffic: true, tag), new VerifyServiceImage(where, image) };
         if (target.MigrationMandatory)
         {
             steps.AddRange(MigrationSteps(target, image));
@@ -195,7 +195,7 @@ public static partial class Planner
     private static PlanResult PlanDirectDeploy(ResolvedTarget target, PlanRequest request, string image)
     {
         var where = target.Ref;
-        var steps = new List<Step>(VerifySteps.For(target))
+        var steps = new List<Step>([.. Preflight.For(target, image), .. VerifySteps.For(target)])
         {
             new DeployRevision(where, image, NoTraffic: false),
             new VerifyServiceImage(where, image),

@@ -54,6 +54,11 @@ public static partial class ShellRenderer
         }
 
         var commands = GcloudCommands.For(step);
+        if (step is CheckPermissions permissions)
+        {
+            return [UntrustedText.ShellComment($"{step.Describe()}: POST https://run.googleapis.com/v2/{PermissionsResource(permissions)} (done natively: gcloud has no command for it)")];
+        }
+
         if (commands.Count == 0)
         {
             return [UntrustedText.ShellComment(step.Describe())];
@@ -75,6 +80,12 @@ public static partial class ShellRenderer
             case VerifyJobImage job:
                 lines.Add(UntrustedText.ShellComment($"  must print {job.Image}"));
                 break;
+            case CheckService:
+                lines.Add(UntrustedText.ShellComment("  must print the service's name (it fails when there is no such service)"));
+                break;
+            case CheckRequirements requires:
+                lines.Add(UntrustedText.ShellComment($"  spec.template.spec.containers[0].env must hold: {string.Join(", ", requires.Requires.Select(r => r.Describe()))}"));
+                break;
             case CheckDrift:
                 lines.Insert(0, UntrustedText.ShellComment(step.Describe()));
                 break;
@@ -91,6 +102,9 @@ public static partial class ShellRenderer
 
         return lines;
     }
+
+    private static string PermissionsResource(CheckPermissions step) =>
+        $"projects/{step.Target.Project}/locations/{step.Target.Region}/services/{step.Target.Service}:testIamPermissions{(step.Job is null ? "" : $" and …/jobs/{step.Job}:testIamPermissions")}";
 
     public static string Join(IEnumerable<string> words, bool keepPlaceholders = false) =>
         string.Join(' ', words.Select(w => Quote(w, keepPlaceholders)));

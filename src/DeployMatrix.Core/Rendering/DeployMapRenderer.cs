@@ -135,6 +135,13 @@ public static class DeployMapRenderer
             md.Line($"   - Smoke checks: {string.Join(", ", lane.Smoke.Select(s => $"`{s.Path}`"))}");
         }
 
+        if (lane.Targets.Count > 0)
+        {
+            // The preflight reads run natively before every deploy; the map names what they check, not their commands.
+            md.Line($"   - Preflight, before a deploy changes anything: the image exists, the service exists, the caller holds the permissions the deploy needs{(lane.Requires.Count > 0 ? ", and the required variables are set:" : "")}");
+            Requirements(md, lane.Requires, "     ");
+        }
+
         if (lane.Runbooks.Count > 0)
         {
             md.Line("   - Runbook:");
@@ -162,6 +169,12 @@ public static class DeployMapRenderer
         }
 
         md.Line($"   - `{target.Environment}`{(target.Regional ? $" in `{target.Region}`" : "")}: {where}; {TrafficWords(traffic)}");
+        if (target.Requires is { Count: > 0 } requires)
+        {
+            md.Line("     - Also requires here:");
+            Requirements(md, requires, "       ");
+        }
+
         md.Line($"     - Deploy: `deploymatrix deploy {lane.Name} {args} --tag {Tag}`");
         if (resolved.Verify.Count > 0)
         {
@@ -195,6 +208,16 @@ public static class DeployMapRenderer
         Commands(md, Plan(matrix, lane, target, PlanAction.Rollback), rollback + "  ");
     }
 
+    /// <summary>One line per required variable: its name, whether it is a secret, and the condition under which it is required.</summary>
+    private static void Requirements(MarkdownWriter md, IReadOnlyList<Requirement> requires, string indent)
+    {
+        foreach (var requirement in requires)
+        {
+            var when = string.Join(" and ", requirement.When.Select(w => $"`{w.Key}` is {string.Join(" or ", w.Value.Select(v => $"`{v}`"))}"));
+            md.Line($"{indent}- `{requirement.Name}`{(requirement.Secret ? " (a secret: from Secret Manager on Cloud Run)" : "")}{(when.Length == 0 ? "" : $" when {when}")}");
+        }
+    }
+
     private static string TrafficWords(TrafficPolicy traffic) => traffic switch
     {
         TrafficPolicy.NoTraffic => "deploys take no traffic",
@@ -211,8 +234,8 @@ public static class DeployMapRenderer
     {
         foreach (var step in plan?.Steps ?? [])
         {
-            // Smoke and verify checks are listed on lines of their own; a smoke check's URL read is not a deploy command.
-            foreach (var line in step is RunSmokeCheck or RunVerifyCheck ? [] : ShellRenderer.Lines(step, keepPlaceholders: true).Where(l => !l.StartsWith('#')))
+            // Smoke, verify and preflight checks are listed on lines of their own (or not at all); a check's read is not a deploy command.
+            foreach (var line in step is RunSmokeCheck or RunVerifyCheck or CheckImage or CheckService or CheckPermissions or CheckRequirements ? [] : ShellRenderer.Lines(step, keepPlaceholders: true).Where(l => !l.StartsWith('#')))
             {
                 md.Line($"{indent}- `{line}`");
             }

@@ -65,6 +65,9 @@ public sealed record ResolvedTarget
     /// <summary>Environment variables for revisions, jobs and runs: the lane's, overridden by the target's.</summary>
     public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Variables the new revision must have before a deploy goes ahead: the lane's <c>requires</c>, with the target's.</summary>
+    public IReadOnlyList<Requirement> Requires { get; init; } = [];
+
     /// <summary>What a served binary lane passes its artifact: the words after <c>--</c> in its canonical command (e.g. <c>serve</c>).</summary>
     public IReadOnlyList<string> ServeArgs { get; init; } = [];
 

@@ -110,6 +110,7 @@ public static class TargetResolver
         Port = target.Port,
         Probe = lane.Probe,
         Env = Env(lane, target),
+        Requires = Loading.RequirementReader.Merge(lane.Requires, target.Requires),
         ServeArgs = ServeArgs(lane),
         Rollout = RolloutOf(matrix, lane),
         Serving = lane.Serving ?? matrix.Defaults.Serving,

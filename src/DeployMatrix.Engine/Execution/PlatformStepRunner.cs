@@ -23,6 +23,21 @@ public sealed class PlatformStepRunner(IPlatform platform) : IStepRunner
         var target = context.Target;
         switch (step)
         {
+            case CheckImage check:
+            {
+                var image = await ImageAsync(context, check.Image, ct);
+                return image == check.Image ? $"{image} exists" : $"{check.Image} is {image}";
+            }
+
+            case CheckService:
+                return await PreflightChecks.ServiceAsync(platform, context, ct);
+
+            case CheckPermissions check:
+                return await PreflightChecks.PermissionsAsync(platform, check, context, ct);
+
+            case CheckRequirements check:
+                return await PreflightChecks.RequirementsAsync(platform, check, context, ct);
+
             case DeployRevision deploy:
             {
                 var image = await ImageAsync(context, deploy.Image, ct);

@@ -29,6 +29,27 @@ public interface IPlatform
     /// </summary>
     Task<RevisionInfo> DeployRevisionAsync(ResolvedTarget target, string image, string? tag, bool noTraffic, string? trafficTag, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Which of these permissions the caller lacks: <paramref name="servicePermissions"/> on the target's service and
+    /// <paramref name="jobPermissions"/> on <paramref name="job"/> (null: none). On Cloud Run asked of IAM
+    /// (<c>services:testIamPermissions</c>, <c>jobs:testIamPermissions</c>, Run Admin API v2); the local platform's
+    /// agent acts for whoever holds its token, so there it is always empty.
+    /// </summary>
+    /// <returns>The missing permissions, each as <c>run.services.update</c> or <c>run.jobs.run on JOB</c>; empty when all are held.</returns>
+    /// <exception cref="PlatformException">The service or job does not exist, or IAM cannot be asked.</exception>
+    Task<IReadOnlyList<string>> MissingPermissionsAsync(ResolvedTarget target, IReadOnlyList<string> servicePermissions, string? job, IReadOnlyList<string> jobPermissions, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The environment a new revision of the target will start with, by variable name: on Cloud Run the service
+    /// template's first container's <c>env</c> (a deploy changes only the image, so the template's variables and
+    /// secret references are what the revision gets), on the local platform the matrix's <c>env</c>.
+    /// The values are for judging <c>requires</c> conditions and are never printed.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, Core.Preflight.EnvSource>> NewRevisionEnvAsync(ResolvedTarget target, CancellationToken cancellationToken);
+
+    /// <summary>How a missing variable of <paramref name="target"/> is set on this platform (one clause, for a preflight failure's message).</summary>
+    string HowToSet(ResolvedTarget target, Requirement requirement);
+
     /// <summary>What runs now: revisions (newest first), traffic, latest created and latest ready revision, URL.</summary>
     Task<ServiceStatus> GetServiceAsync(ResolvedTarget target, CancellationToken cancellationToken);
 

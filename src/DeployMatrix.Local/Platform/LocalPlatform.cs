@@ -69,6 +69,17 @@ public sealed class LocalPlatform(LocalPaths paths, StateStore state, ArtifactSt
         return new RevisionInfo(revision.Name, revision.Image, revision.Status, revision.Reason, revision.Tag) { Digest = revision.Digest };
     }
 
+    /// <summary>The agent acts for whoever holds its token (the file only this user can read), so nothing is missing.</summary>
+    public Task<IReadOnlyList<string>> MissingPermissionsAsync(ResolvedTarget target, IReadOnlyList<string> servicePermissions, string? job, IReadOnlyList<string> jobPermissions, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<string>>([]);
+
+    /// <summary>A local revision gets the matrix's <c>env</c> (with <c>PORT</c> and the <c>DEPLOYMATRIX_*</c> variables, which no requirement names).</summary>
+    public Task<IReadOnlyDictionary<string, Core.Preflight.EnvSource>> NewRevisionEnvAsync(ResolvedTarget target, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyDictionary<string, Core.Preflight.EnvSource>>(target.Env.ToDictionary(e => e.Key, e => Core.Preflight.EnvSource.Literal(e.Value), StringComparer.Ordinal));
+
+    public string HowToSet(ResolvedTarget target, Requirement requirement) =>
+        $"set it in 'env' of lane '{target.Lane}' (or of its '{target.Environment}' target) in the matrix";
+
     public async Task<ServiceStatus> GetServiceAsync(ResolvedTarget target, CancellationToken cancellationToken)
     {
         var view = await Call(() => agent.ServiceAsync(target.Environment, target.Service, cancellationToken));

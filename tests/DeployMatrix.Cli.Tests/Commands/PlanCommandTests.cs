@@ -15,8 +15,9 @@ public sealed class PlanCommandTests
         Assert.Equal(0, run.ExitCode);
         var lines = run.Out.Split('\n');
         Assert.Equal("plan: deploy runtime → production on cloudrun, tag abc1234", lines[0]);
-        Assert.StartsWith("   1. deploy us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime:abc1234 as a new revision", lines[1], StringComparison.Ordinal);
-        Assert.Contains("   6. execute migration job runtime-migrate and wait for it", run.Out, StringComparison.Ordinal);
+        Assert.Equal("   1. check that image us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime:abc1234 exists", lines[1]);
+        Assert.StartsWith("   4. deploy us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime:abc1234 as a new revision", lines[4], StringComparison.Ordinal);
+        Assert.Contains("   9. execute migration job runtime-migrate and wait for it", run.Out, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -30,12 +31,13 @@ public sealed class PlanCommandTests
         Assert.Equal("deploy", json.RootElement.GetProperty("action").GetString());
         Assert.Equal("cloud-run", json.RootElement.GetProperty("platform").GetString());
         Assert.Equal(
-            ["deploy-revision", "verify-service-image", "set-traffic", "update-job-image", "verify-job-image", "execute-job", "check-drift", "smoke-check", "smoke-check", "remove-tags", "write-receipt"],
+            ["check-image", "check-service", "check-permissions", "deploy-revision", "verify-service-image", "set-traffic", "update-job-image", "verify-job-image", "execute-job", "check-drift", "smoke-check", "smoke-check", "remove-tags", "write-receipt"],
             steps.EnumerateArray().Select(s => s.GetProperty("kind").GetString()));
+        Assert.Equal(["run.jobs.get", "run.jobs.update", "run.jobs.run"], steps[2].GetProperty("job_permissions").EnumerateArray().Select(p => p.GetString()));
         // The runtime's production deploys as upstream (traffic: direct): with traffic, untagged.
-        Assert.False(steps[0].GetProperty("no_traffic").GetBoolean());
-        Assert.False(steps[0].TryGetProperty("traffic_tag", out var tag) && tag.ValueKind != JsonValueKind.Null);
-        Assert.Equal("runtime", steps[0].GetProperty("target").GetProperty("service").GetString());
+        Assert.False(steps[3].GetProperty("no_traffic").GetBoolean());
+        Assert.False(steps[3].TryGetProperty("traffic_tag", out var tag) && tag.ValueKind != JsonValueKind.Null);
+        Assert.Equal("runtime", steps[3].GetProperty("target").GetProperty("service").GetString());
     }
 
     [Fact]

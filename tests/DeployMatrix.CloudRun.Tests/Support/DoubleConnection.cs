@@ -32,7 +32,7 @@ public sealed class DoubleConnection : IAsyncDisposable
 
     /// <summary>The platform on the double, with these credentials for services' ID tokens and this clock.</summary>
     public CloudRunPlatform PlatformWith(Invoker.IIdTokenSource idTokens, TimeProvider time) =>
-        new(Run, new MonitoringApi(_google, _endpoints), new SecretManagerApi(_google, _endpoints), new Invoker.InvokerCredentials(Run, idTokens, time), time);
+        new(Run, new MonitoringApi(_google, _endpoints), new SecretManagerApi(_google, _endpoints), new Invoker.InvokerCredentials(Run, idTokens, time), new CloudRunPreflight(Run, new ArtifactRegistryApi(_google, _endpoints)), time);
 
     /// <summary>Another client of the double, e.g. with a short bound on waiting for operations.</summary>
     public RunApi RunApi(TimeSpan? operationTimeout = null) => new(_google, _endpoints, TimeProvider.System)

@@ -52,12 +52,15 @@ public sealed class VerifyLoadingTests
         var staging = Planner.Plan(matrix, new PlanRequest { Lane = "api", Environment = "staging", Tag = "t1" }).Plan!;
         var rollout = Planner.Plan(matrix, new PlanRequest { Lane = "api", Environment = "production", Tag = "t1", Action = PlanAction.Rollout }).Plan!;
 
-        Assert.Equal(["verify-check", "verify-check", "verify-check", "deploy-revision"], production.Steps.Take(4).Select(s => s.KindName));
-        Assert.Equal("verify unit-tests (command): cargo test --workspace (in the matrix's folder, within 1m30s)", production.Steps[0].Describe());
-        Assert.Equal("verify api-budget (budget): GET api (staging) / within 12000 bytes and 500 ms to the first byte (median of 5)", production.Steps[1].Describe());
-        Assert.Equal("verify optional-probe (http, optional): GET https://example.com/ping expects 204", production.Steps[2].Describe());
+        // After the preflight's reads (which change nothing either), before the deploy.
+        var checks = production.Steps.SkipWhile(s => s.KindName.StartsWith("check-", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["verify-check", "verify-check", "verify-check", "deploy-revision"], checks.Take(4).Select(s => s.KindName));
+        Assert.Equal("verify unit-tests (command): cargo test --workspace (in the matrix's folder, within 1m30s)", checks[0].Describe());
+        Assert.Equal("verify api-budget (budget): GET api (staging) / within 12000 bytes and 500 ms to the first byte (median of 5)", checks[1].Describe());
+        Assert.Equal("verify optional-probe (http, optional): GET https://example.com/ping expects 204", checks[2].Describe());
         Assert.DoesNotContain(staging.Steps, s => s is RunVerifyCheck);
-        Assert.Equal(production.Steps.Take(4).Select(s => s.Describe()), rollout.Steps.Take(4).Select(s => s.Describe())); // a rollout with a tag deploys the same way
+        var throughDeploy = production.Steps.TakeWhile(s => s is not DeployRevision).Count() + 1;
+        Assert.Equal(production.Steps.Take(throughDeploy).Select(s => s.Describe()), rollout.Steps.Take(throughDeploy).Select(s => s.Describe())); // a rollout with a tag deploys the same way
     }
 
     [Fact]
@@ -65,7 +68,8 @@ public sealed class VerifyLoadingTests
     {
         var matrix = MatrixLoader.Parse("m.yaml", Text).Matrix!;
 
-        var lines = ShellRenderer.Render(Planner.Plan(matrix, new PlanRequest { Lane = "api", Environment = "production", Tag = "t1" }).Plan!).Split('\n');
+        var lines = ShellRenderer.Render(Planner.Plan(matrix, new PlanRequest { Lane = "api", Environment = "production", Tag = "t1" }).Plan!).Split('\n')
+            .SkipWhile(l => !l.StartsWith("# verify", StringComparison.Ordinal)).ToArray(); // the preflight's reads come first
 
         Assert.Equal("cargo test --workspace", lines[1]);
         Assert.StartsWith("# verify unit-tests (command)", lines[0], StringComparison.Ordinal);

@@ -105,7 +105,8 @@ public sealed class PlannerTests
     {
         var plan = Plan(new PlanRequest { Lane = "runtime", Environment = "staging", Tag = "t1", Platform = PlatformKind.Local }).Plan!;
 
-        var deploy = Assert.IsType<DeployRevision>(plan.Steps[0]);
+        Assert.Equal([typeof(CheckImage), typeof(CheckService), typeof(CheckPermissions)], plan.Steps.Take(3).Select(s => s.GetType()));
+        var deploy = Assert.IsType<DeployRevision>(plan.Steps[3]);
         Assert.True(deploy.NoTraffic);
         Assert.Equal("local://runtime:t1", deploy.Image);
         var kinds = plan.Steps.Select(s => s.GetType()).ToList();
@@ -161,9 +162,10 @@ public sealed class PlannerTests
         Assert.Equal(["control-staging-health", "control-staging-smoke", "control-manifest-cache"], rollout.OfType<RunGateCheck>().Select(g => g.CheckId));
         Assert.Equal([5, 25, 50], rollout.OfType<AnalyseStage>().Select(a => a.Percent));
         Assert.All(rollout.OfType<AnalyseStage>(), a => Assert.Equal(TimeSpan.FromMinutes(10), a.Window));
-        // The canary's deploy comes first (after production's verify checks), with no traffic, in production as anywhere.
-        Assert.Equal(["control-tests", "control-perf-budget"], plan.Steps.TakeWhile(s => s is RunVerifyCheck).Cast<RunVerifyCheck>().Select(v => v.CheckId));
-        Assert.True(Assert.IsType<DeployRevision>(plan.Steps[2]).NoTraffic);
+        // The canary's deploy comes first (after the preflight and production's verify checks), with no traffic, in production as anywhere.
+        var afterPreflight = plan.Steps.SkipWhile(s => s is CheckImage or CheckService or CheckPermissions or CheckRequirements).ToList();
+        Assert.Equal(["control-tests", "control-perf-budget"], afterPreflight.TakeWhile(s => s is RunVerifyCheck).Cast<RunVerifyCheck>().Select(v => v.CheckId));
+        Assert.True(Assert.IsType<DeployRevision>(afterPreflight[2]).NoTraffic);
         Assert.DoesNotContain(plan.Steps.TakeWhile(s => s is not WriteReceipt), s => s is SetTraffic);
     }
 

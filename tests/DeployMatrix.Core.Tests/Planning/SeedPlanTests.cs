@@ -26,7 +26,7 @@ public sealed class SeedPlanTests
     {
         var image = SeedFacts.ControlImage.Replace("<TAG>", Tag, StringComparison.Ordinal);
 
-        var commands = Shell("openagents-control-service", "production", PlanAction.Deploy);
+        var commands = AfterPreflight(Shell("openagents-control-service", "production", PlanAction.Deploy));
 
         // As upstream, the control service's tests run before a production deploy (the budget check is a request, a comment here).
         Assert.Equal(Words("cargo test --manifest-path apps/openagents.com/service/Cargo.toml"), commands[0]);
@@ -48,7 +48,7 @@ public sealed class SeedPlanTests
     [Fact]
     public void StagingDeploy_MovesTrafficByTheTag_OnlyAfterTheSmokeChecks()
     {
-        var commands = Shell("openagents-control-service", "staging", PlanAction.Deploy);
+        var commands = AfterPreflight(Shell("openagents-control-service", "staging", PlanAction.Deploy));
         var verbs = commands.Select(c => string.Join(' ', c.Take(4))).ToList();
 
         Assert.Equal("openagents-control-service-staging", commands[0][3]);
@@ -114,7 +114,7 @@ public sealed class SeedPlanTests
     {
         var image = SeedFacts.RuntimeImage.Replace("<TAG>", Tag, StringComparison.Ordinal);
 
-        var commands = Shell("runtime", "production", PlanAction.Deploy);
+        var commands = AfterPreflight(Shell("runtime", "production", PlanAction.Deploy));
         var verbs = commands.Select(c => string.Join(' ', c.Take(4))).ToList();
 
         Assert.Equal(Words($"gcloud run deploy runtime --project openagentsgemini --region us-central1 --image {image} --quiet"), commands[0]);
@@ -137,10 +137,11 @@ public sealed class SeedPlanTests
         var plan = Planner.Plan(Example, new PlanRequest { Lane = "runtime", Environment = "production", Tag = Tag }).Plan!;
 
         Assert.Equal(
-            [typeof(DeployRevision), typeof(VerifyServiceImage), typeof(SetTraffic), typeof(UpdateJobImage), typeof(VerifyJobImage), typeof(ExecuteJob), typeof(CheckDrift),
+            [typeof(CheckImage), typeof(CheckService), typeof(CheckPermissions),
+             typeof(DeployRevision), typeof(VerifyServiceImage), typeof(SetTraffic), typeof(UpdateJobImage), typeof(VerifyJobImage), typeof(ExecuteJob), typeof(CheckDrift),
              typeof(RunSmokeCheck), typeof(RunSmokeCheck), typeof(RemoveTrafficTags), typeof(WriteReceipt)],
             plan.Steps.Select(s => s.GetType()));
-        var deploy = (DeployRevision)plan.Steps[0];
+        var deploy = plan.Steps.OfType<DeployRevision>().Single();
         Assert.False(deploy.NoTraffic);
         Assert.Null(deploy.TrafficTag);
         Assert.All(plan.Steps.OfType<RunSmokeCheck>(), s => Assert.Equal((RevisionRole.Latest, null), (s.Revision.Role, s.TrafficTag)));
@@ -153,7 +154,7 @@ public sealed class SeedPlanTests
     {
         var plan = Planner.Plan(Example, new PlanRequest { Lane = "runtime", Environment = "production", Tag = Tag, NoTraffic = true }).Plan!;
 
-        var deploy = Assert.IsType<DeployRevision>(plan.Steps[0]);
+        var deploy = plan.Steps.OfType<DeployRevision>().Single();
         Assert.Equal((true, "dm-abc1234"), (deploy.NoTraffic, deploy.TrafficTag));
         Assert.All(plan.Steps.OfType<RunSmokeCheck>(), s => Assert.Equal("dm-abc1234", s.TrafficTag));
         Assert.DoesNotContain(plan.Steps, s => s is SetTraffic);
@@ -168,10 +169,12 @@ public sealed class SeedPlanTests
         var verbs = commands.Select(c => string.Join(' ', c.Take(4))).ToList();
 
         Assert.Equal(
-            [typeof(DeployRevision), typeof(VerifyServiceImage), typeof(UpdateJobImage), typeof(VerifyJobImage), typeof(ExecuteJob), typeof(CheckDrift),
+            [typeof(CheckImage), typeof(CheckService), typeof(CheckPermissions),
+             typeof(DeployRevision), typeof(VerifyServiceImage), typeof(UpdateJobImage), typeof(VerifyJobImage), typeof(ExecuteJob), typeof(CheckDrift),
              typeof(RunSmokeCheck), typeof(RunSmokeCheck), typeof(SetTraffic), typeof(RemoveTrafficTags), typeof(WriteReceipt)],
             plan.Steps.Select(s => s.GetType()));
-        Assert.True(((DeployRevision)plan.Steps[0]).NoTraffic);
+        Assert.True(plan.Steps.OfType<DeployRevision>().Single().NoTraffic);
+        Assert.Equal(["run.jobs.get", "run.jobs.update", "run.jobs.run"], plan.Steps.OfType<CheckPermissions>().Single().JobPermissions);
         Assert.All(plan.Steps.OfType<RunSmokeCheck>(), s => Assert.Equal("dm-abc1234", s.TrafficTag));
         var drift = verbs.LastIndexOf("gcloud run jobs executions");
         var smoke = commands.FindIndex(c => c[0] == "URL=$");
@@ -213,6 +216,24 @@ public sealed class SeedPlanTests
         var expected = seed.Replace("<command>", string.Join(' ', args), StringComparison.Ordinal).TrimEnd();
         Assert.Equal(expected + "\n", ShellRenderer.Render(plan));
     }
+
+    [Fact]
+    public void ADeploy_FirstReadsTheImage_TheService_AndItsTemplatesEnv_BeforeAnyWrite()
+    {
+        var image = SeedFacts.ControlImage.Replace("<TAG>", Tag, StringComparison.Ordinal);
+
+        var commands = Shell("openagents-control-service", "staging", PlanAction.Deploy);
+
+        Assert.Equal(["gcloud", "artifacts", "docker", "images", "describe", image, "--format", "value(image_summary.digest)"], commands[0]);
+        Assert.Equal(["gcloud", "run", "services", "describe", "openagents-control-service-staging", "--project", "openagentsgemini", "--region", "us-central1", "--format", "value(metadata.name)"], commands[1]);
+        Assert.Equal(Words("gcloud run services describe openagents-control-service-staging --project openagentsgemini --region us-central1 --format json"), commands[2]);
+        Assert.Equal("deploy", commands[3][2]);
+        Assert.Contains("openagents-control-service-staging:testIamPermissions (done natively: gcloud has no command for it)", Render("openagents-control-service", "staging"), StringComparison.Ordinal);
+    }
+
+    /// <summary>A deploy's commands after its preflight reads (the image, the service, its template's env), which come first.</summary>
+    private static List<IReadOnlyList<string>> AfterPreflight(List<IReadOnlyList<string>> commands) =>
+        [.. commands.SkipWhile(c => c[1] == "artifacts" || (c is [_, "run", "services", "describe", ..] && c[^1] is "value(metadata.name)" or "json"))];
 
     private static List<IReadOnlyList<string>> Shell(string lane, string env, PlanAction action, int? percent = null)
     {

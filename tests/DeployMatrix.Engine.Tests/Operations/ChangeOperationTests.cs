@@ -64,6 +64,20 @@ public sealed class ChangeOperationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ADeployTheCallerMayNotMake_StopsAtItsPreflight_WithExit1_BeforeAnyPlatformChange()
+    {
+        var old = _h.Platform.Seed("api-staging", "local://api@sha256:api-t1", "t1");
+        _h.Platform.Missing.Add("run.services.update");
+
+        var result = await Deploy("api", "staging", "t2");
+
+        Assert.Equal((ExitCodes.Failed, "check-permissions"), (result.ExitCode, result.Steps[^1].Kind));
+        Assert.StartsWith("the caller lacks run.services.update on api-staging", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(_h.Platform.Calls, c => c.StartsWith("Deploy ", StringComparison.Ordinal) || c.StartsWith("SetTraffic", StringComparison.Ordinal));
+        Assert.Equal([new TrafficAssignment(old, 100)], _h.Platform.Traffic("api-staging"));
+    }
+
+    [Fact]
     public async Task AStagingDeploy_Migrates_ChecksDrift_Smokes_ThenGivesTheNewRevisionAllTraffic()
     {
         var old = _h.Platform.Seed("api-staging", "local://api@sha256:api-t1", "t1");
@@ -75,6 +89,7 @@ public sealed class ChangeOperationTests : IAsyncLifetime
         Assert.Equal([new TrafficAssignment(revision, 100)], _h.Platform.Traffic("api-staging"));
         Assert.Equal(
             [
+                "check-image", "check-service", "check-permissions",
                 "deploy-revision", "verify-service-image", "update-job-image", "verify-job-image", "execute-job", "check-drift", "smoke-check", "set-traffic", "remove-tags", "write-receipt",
             ],
             result.Steps.Select(s => s.Kind));
@@ -91,8 +106,8 @@ public sealed class ChangeOperationTests : IAsyncLifetime
         var audit = _h.State.AuditRecords().Single(r => r.Action == "deploy");
         Assert.Equal(result.ReceiptPath, audit.Receipt);
         Assert.Contains("\"tag\":\"t2\"", audit.Inputs, StringComparison.Ordinal);
-        // Each of the ten steps journaled before and after it ran, under the operation the audit record ends.
-        Assert.Equal(20, _h.State.OperationOf(audit.Id).Count(j => j.Step is not null));
+        // Each of the thirteen steps journaled before and after it ran, under the operation the audit record ends.
+        Assert.Equal(26, _h.State.OperationOf(audit.Id).Count(j => j.Step is not null));
     }
 
     [Fact]
@@ -282,9 +297,9 @@ public sealed class ChangeOperationTests : IAsyncLifetime
         var cancelled = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => deploy);
         var audit = _h.State.AuditRecords().Single();
         // The smoke check it was in ran to its end; the traffic step never started.
-        Assert.Equal("cancelled before step 8: set traffic of api-staging: new revision 100%", cancelled.Message);
+        Assert.Equal("cancelled before step 11: set traffic of api-staging: new revision 100%", cancelled.Message);
         Assert.Equal(("cancelled", cancelled.Message), (audit.Result.Split(':')[0].Split(' ')[0], audit.Result));
-        Assert.Contains("\"error\": \"cancelled before step 8", File.ReadAllText(audit.Receipt!), StringComparison.Ordinal);
+        Assert.Contains("\"error\": \"cancelled before step 11", File.ReadAllText(audit.Receipt!), StringComparison.Ordinal);
         Assert.Equal([new TrafficAssignment(stable, 100)], _h.Platform.Traffic("api-staging"));
         Assert.Empty(_h.State.UnfinishedOperations());
         Assert.False(_h.Workspace.Locks.Holds("api", "staging"));

@@ -113,6 +113,32 @@ public sealed class TestPlatform(TimeProvider time, PlatformKind kind = Platform
         return Task.FromResult(Info(target.Service, name));
     }
 
+    /// <summary>Permissions the caller lacks (as the platform names them); empty: all held.</summary>
+    public List<string> Missing { get; } = [];
+
+    /// <summary>The environment a new revision gets: the target's own env, with these over it.</summary>
+    public Dictionary<string, DeployMatrix.Core.Preflight.EnvSource> RevisionEnv { get; } = new(StringComparer.Ordinal);
+
+    public Task<IReadOnlyList<string>> MissingPermissionsAsync(ResolvedTarget target, IReadOnlyList<string> servicePermissions, string? job, IReadOnlyList<string> jobPermissions, CancellationToken cancellationToken)
+    {
+        Check("TestPermissions " + target.Service);
+        return Task.FromResult<IReadOnlyList<string>>([.. Missing]);
+    }
+
+    public Task<IReadOnlyDictionary<string, DeployMatrix.Core.Preflight.EnvSource>> NewRevisionEnvAsync(ResolvedTarget target, CancellationToken cancellationToken)
+    {
+        Check("RevisionEnv " + target.Service);
+        var env = target.Env.ToDictionary(e => e.Key, e => DeployMatrix.Core.Preflight.EnvSource.Literal(e.Value), StringComparer.Ordinal);
+        foreach (var (key, value) in RevisionEnv)
+        {
+            env[key] = value;
+        }
+
+        return Task.FromResult<IReadOnlyDictionary<string, DeployMatrix.Core.Preflight.EnvSource>>(env);
+    }
+
+    public string HowToSet(ResolvedTarget target, Requirement requirement) => $"set {requirement.Name} on {target.Service}";
+
     public Task<ServiceStatus> GetServiceAsync(ResolvedTarget target, CancellationToken cancellationToken)
     {
         Check("GetService " + target.Service);

@@ -76,12 +76,14 @@ public sealed class CloudRunRegionTests : CloudRunExampleTests
 
         Assert.True(plan.ExitCode == 0, plan.ToString());
         Assert.StartsWith("# 2 regions of production, one wave after another", plan.Out, StringComparison.Ordinal);
-        var central = plan.Out.IndexOf("# wave 1/2: runtime in production, us-central1\ngcloud run deploy runtime --project openagentsgemini --region us-central1 ", StringComparison.Ordinal);
-        var west = plan.Out.IndexOf("# wave 2/2: runtime in production, europe-west1\ngcloud run deploy runtime --project openagentsgemini --region europe-west1 ", StringComparison.Ordinal);
+        var central = plan.Out.IndexOf("# wave 1/2: runtime in production, us-central1\ngcloud artifacts docker images describe ", StringComparison.Ordinal);
+        var west = plan.Out.IndexOf("# wave 2/2: runtime in production, europe-west1\ngcloud artifacts docker images describe ", StringComparison.Ordinal);
         Assert.True(central > 0 && west > central, plan.Out);
+        Assert.True(plan.Out.IndexOf("gcloud run deploy runtime --project openagentsgemini --region europe-west1 ", StringComparison.Ordinal) > west, plan.Out);
         Assert.Contains("gcloud run jobs execute runtime-migrate --project openagentsgemini --region europe-west1 --wait", plan.Out, StringComparison.Ordinal);
         Assert.Contains("gcloud run services update-traffic runtime --project openagentsgemini --region us-central1 --to-tags dm-bbb2222=100", plan.Out, StringComparison.Ordinal);
-        Assert.StartsWith("gcloud run deploy runtime --project openagentsgemini --region europe-west1 ", one.Out, StringComparison.Ordinal);
+        Assert.StartsWith("gcloud artifacts docker images describe ", one.Out, StringComparison.Ordinal);
+        Assert.Contains("\ngcloud run deploy runtime --project openagentsgemini --region europe-west1 ", one.Out, StringComparison.Ordinal);
         Assert.DoesNotContain("--region us-central1", one.Out, StringComparison.Ordinal);
     }
 

@@ -69,11 +69,12 @@ public sealed class CloudRunTrafficPolicyTests : CloudRunExampleTests
         Assert.True(runtime.Out.IndexOf("LATEST=100", StringComparison.Ordinal) < runtime.Out.IndexOf("jobs execute", StringComparison.Ordinal));
         Assert.DoesNotContain("--to-tags", runtime.Out, StringComparison.Ordinal);
         Assert.DoesNotContain("--to-tags", control.Out, StringComparison.Ordinal);
-        // The control service's production verify (its tests; the budget check is a request, a comment) comes before the deploy.
+        // After the preflight's reads (the image, the service, its template's env), the verify (its tests; the budget check is a
+        // request, a comment) comes before the deploy, the first write.
+        Assert.StartsWith("gcloud artifacts docker images describe ", control.Out, StringComparison.Ordinal);
         var deploy = control.Out.IndexOf("\ngcloud run deploy openagents-control-service --project openagentsgemini --region us-central1 --image ", StringComparison.Ordinal);
         var tests = control.Out.IndexOf("\ncargo test --manifest-path apps/openagents.com/service/Cargo.toml\n", StringComparison.Ordinal);
         Assert.True(tests >= 0 && deploy > tests, control.Out);
-        Assert.StartsWith("# verify control-tests (command)", control.Out, StringComparison.Ordinal);
     }
 
     [Fact]
