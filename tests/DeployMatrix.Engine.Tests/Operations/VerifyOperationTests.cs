@@ -43,7 +43,7 @@ public sealed class VerifyOperationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ARequiredFailure_StopsTheDeploy_BeforeAnyPlatformCall_WithNoReceipt()
+    public async Task ARequiredFailure_StopsTheDeploy_BeforeAnyPlatformChange_WithNoReceipt()
     {
         File.WriteAllText(Path.Combine(_h.Dir, "tests.sh"), "echo 'test routes ... FAILED'\nexit 101\n");
         _h.Platform.Calls.Clear();
@@ -53,9 +53,11 @@ public sealed class VerifyOperationTests : IAsyncLifetime
         Assert.Equal(ExitCodes.Failed, result.ExitCode);
         Assert.StartsWith("verify unit-tests failed: 'sh tests.sh' exited with 101; command: sh tests.sh; log: ", result.Error, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', result.Error!);
-        Assert.Equal($"{result.Error}\n  | $ sh tests.sh\n  |   test routes ... FAILED\n  | => failed: 'sh tests.sh' exited with 101", result.Steps[0].Detail); // the log's tail
-        Assert.Equal(["verify-check"], result.Steps.Select(s => s.Kind));
-        Assert.Empty(_h.Platform.Calls);
+        Assert.Equal($"{result.Error}\n  | $ sh tests.sh\n  |   test routes ... FAILED\n  | => failed: 'sh tests.sh' exited with 101", result.Steps[^1].Detail); // the log's tail
+        // The preflight's reads ran first; the verify stopped the deploy before any change.
+        Assert.Equal("verify-check", result.Steps[^1].Kind);
+        Assert.All(result.Steps.SkipLast(1), s => Assert.StartsWith("check-", s.Kind, StringComparison.Ordinal));
+        Assert.DoesNotContain(_h.Platform.Calls, c => c.Split(' ')[0] is "Deploy" or "SetTraffic" or "RemoveTags" or "UpdateJob" or "Execute");
         Assert.Null(result.ReceiptPath);
         var audit = _h.State.AuditRecords()[^1];
         Assert.Equal(("deploy", "failed: verify unit-tests failed"), (audit.Action, audit.Result[.."failed: verify unit-tests failed".Length]));
@@ -70,8 +72,9 @@ public sealed class VerifyOperationTests : IAsyncLifetime
 
         Assert.True(result.Ok, result.Error);
         Assert.Equal(("failed", "unit-tests=passed,lint=failed"), (result.Facts["verify"], result.Facts["verify_checks"]));
-        Assert.StartsWith("failed: 'sh lint.sh' exited with 1", result.Steps[1].Detail, StringComparison.Ordinal);
-        Assert.Equal("deploy-revision", result.Steps[2].Kind);
+        var verify = result.Steps.SkipWhile(s => s.Kind.StartsWith("check-", StringComparison.Ordinal)).ToList();
+        Assert.StartsWith("failed: 'sh lint.sh' exited with 1", verify[1].Detail, StringComparison.Ordinal);
+        Assert.Equal("deploy-revision", verify[2].Kind);
     }
 
     [Fact]
