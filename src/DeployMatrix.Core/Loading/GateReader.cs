@@ -14,10 +14,15 @@ internal static partial class GateReader
     private static readonly string[] BudgetKeys = ["lane", "env", "region", "path", "url", "max-bytes", "max-ttfb", "samples"];
     private static readonly string[] CommandKeys = ["run", "timeout"];
     private static readonly string[] LaneRefKeys = ["lane", "env", "region"];
+    private static readonly string[] LogsKeys = ["lane", "env", "region", "severity", "window", "max"];
     private static readonly string[] GuardKeys = ["dir"];
+
+    /// <summary>Severities as a matrix writes them: Cloud Logging's names (<c>ERROR</c>), in any case.</summary>
+    private static readonly Dictionary<string, LogSeverity> Severities = Enum.GetValues<LogSeverity>()
+        .ToDictionary(LogSeverities.Name, s => s, StringComparer.OrdinalIgnoreCase);
     private static readonly string[] Methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
-    internal static string[] CheckTypes => ["http", "budget", "command", LaneCheckSpec.Drift, LaneCheckSpec.CanaryStatus, "guard"];
+    internal static string[] CheckTypes => ["http", "budget", "command", LaneCheckSpec.Drift, LaneCheckSpec.CanaryStatus, LaneCheckSpec.Domain, "logs", "guard"];
 
     public static GateConfig? Read(MapReader top, DiagnosticBag diagnostics)
     {
@@ -179,6 +184,20 @@ internal static partial class GateReader
 
             case "guard":
                 return new GuardCheckSpec { Dir = new MapReader(map, where, d, GuardKeys).String("dir") ?? "." };
+
+            case "logs":
+            {
+                var g = new MapReader(map, where, d, LogsKeys);
+                var lane = g.String("lane", required: true);
+                var env = g.String("env", required: true);
+                var severity = g.Enum("severity", Severities) ?? LogSeverity.Error;
+                // Cloud Logging keeps entries 30 days by default; a window is read back from when the check runs.
+                var window = g.Duration("window", TimeSpan.FromSeconds(1), TimeSpan.FromDays(30)) ?? TimeSpan.FromMinutes(10);
+                var max = (int?)g.Integer("max", 0, 100_000) ?? 0;
+                return lane is null || env is null
+                    ? null
+                    : new LogsCheckSpec(lane, env, g.Pos) { Region = g.String("region"), Severity = severity, Window = window, Max = max };
+            }
 
             default:
             {

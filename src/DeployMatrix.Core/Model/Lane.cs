@@ -118,6 +118,9 @@ public sealed record Target
     /// <summary>The local platform's stable listener port for this service.</summary>
     public int? Port { get; init; }
 
+    /// <summary>The host name users reach the service at (a Cloud Run domain mapping, e.g. <c>staging.openagents.com</c>); null when none.</summary>
+    public string? Domain { get; init; }
+
     public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
 
     /// <summary>What a deploy here does with traffic (<c>traffic</c>), over the lane's and the environment's; null: theirs.</summary>

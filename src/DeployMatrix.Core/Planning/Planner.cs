@@ -170,6 +170,12 @@ public static partial class Planner
         if (!noTraffic)
         {
             steps.Add(new SetTraffic(where, [new TrafficSplit(RevisionRef.NewTagged(tag), 100)]));
+            // Users reach the service by its domain: once it serves the release, the smoke checks go there too
+            // (the service's URL while the mapping is pending), as the seed's staging runbook asks.
+            if (target.Domain is { } domain)
+            {
+                steps.AddRange(target.Smoke.Select(s => new RunSmokeCheck(where, RevisionRef.Latest, s.Path, s.Expect, s.Contains) { Domain = domain }));
+            }
         }
 
         steps.Add(new RemoveTrafficTags(where, target.ReleaseTags.Keep));

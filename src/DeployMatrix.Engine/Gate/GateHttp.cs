@@ -12,7 +12,11 @@ internal static class GateHttp
 
     public static string Describe(HttpEndpoint endpoint) => endpoint.Url ?? $"{endpoint.Lane} ({endpoint.Where}) {endpoint.Path}";
 
-    /// <summary>The endpoint's URL: as written, or the lane's service URL on the platform (a pinned revision's own URL, <see cref="CheckContext.RevisionOf"/>) plus the path.</summary>
+    /// <summary>
+    /// The endpoint's URL: as written, or the lane's service on the platform plus the path — a pinned revision's own
+    /// URL (<see cref="CheckContext.RevisionOf"/>), else the target's domain when its mapping is ready, else the
+    /// service's URL (<see cref="ServiceAddress"/>, kept in <see cref="CheckContext.Address"/>).
+    /// </summary>
     public static async Task<Uri> UrlAsync(HttpEndpoint endpoint, CheckContext context, CancellationToken ct)
     {
         if (endpoint.Url is { } url)
@@ -26,17 +30,22 @@ internal static class GateHttp
         }
 
         var target = context.TargetOf(endpoint.Lane!, endpoint.Env!, endpoint.Region);
-        Uri service;
         try
         {
-            service = await context.Platform.UrlAsync(target, context.RevisionOf(target), ct);
+            // A pinned revision is checked on its own URL; the service as a whole on its domain once the mapping is ready.
+            context.Address = await ServiceAddress.OfAsync(context.Platform, target, context.RevisionOf(target), ct);
         }
         catch (Platform.PlatformException e)
         {
             throw new CheckSkipped($"cannot reach {endpoint.Lane} ({endpoint.Where}): {e.Message}");
         }
 
-        return OnService(service, endpoint.Path!);
+        if (context.Address.Mapping is not null)
+        {
+            context.Log($"domain {context.Address.Mapping.Domain}: {context.Address.Mapping.Status}; checking {context.Address.Via}");
+        }
+
+        return OnService(context.Address.Base, endpoint.Path!);
     }
 
     /// <summary>
@@ -63,7 +72,8 @@ internal static class GateHttp
         AuthenticationHeaderValue? invoker;
         try
         {
-            invoker = await context.Platform.InvokerCredentialsAsync(context.TargetOf(endpoint.Lane!, endpoint.Env!, endpoint.Region), url, ct);
+            // Via a domain the token is still made for the service's own URL: the mapping routes to that service.
+            invoker = await context.Platform.InvokerCredentialsAsync(context.TargetOf(endpoint.Lane!, endpoint.Env!, endpoint.Region), context.Address?.CredentialsUrl(url) ?? url, ct);
         }
         catch (PlatformException e)
         {
