@@ -8,8 +8,8 @@ namespace DeployMatrix.Local.Platform;
 /// <summary>
 /// The local platform's log probe: the service's revisions' log files, whose lines the agent stamps with when
 /// they came (<see cref="LogStamp"/>). A line's severity is read as Cloud Logging reads a container's line: a
-/// JSON line's <c>severity</c> (or <c>level</c>) field; otherwise a level word at its start — <c>ERROR</c>,
-/// <c>[error]</c>, <c>error:</c>, also after a time stamp of the program's own (<c>2026-… ERROR …</c>); anything
+/// JSON line's <c>severity</c> (or <c>level</c>) field; otherwise a level word at its start, in capitals, brackets or
+/// before a colon — <c>ERROR</c>, <c>[error]</c>, <c>error:</c> — also after a time stamp of the program's own (<c>2026-… ERROR …</c>); anything
 /// else is DEFAULT. Lines without the agent's stamp (written before it stamped them) have no known time and never count.
 /// </summary>
 internal static class LocalLogs
@@ -78,7 +78,9 @@ internal static class LocalLogs
         var words = trimmed.Split(' ', 3, StringSplitOptions.RemoveEmptyEntries);
         foreach (var (word, i) in words.Take(2).Select((w, i) => (w, i)))
         {
-            if (LogSeverities.Parse(word.Trim('[', ']', ':')) is { } level)
+            // A level word is written as one (ERROR, [error], error:): a sentence that starts "error rates …" is not one.
+            var bare = word.Trim('[', ']', ':');
+            if ((bare.Length < word.Length || bare.All(char.IsAsciiLetterUpper)) && LogSeverities.Parse(bare) is { } level)
             {
                 return level;
             }
