@@ -12,7 +12,7 @@ internal static partial class GateReader
     private static readonly string[] CheckKeys = ["id", "description", "required", .. CheckTypes];
     private static readonly string[] HttpKeys = ["lane", "env", "region", "path", "url", "method", "expect", "contains", "header", "token-env"];
     private static readonly string[] BudgetKeys = ["lane", "env", "region", "path", "url", "max-bytes", "max-ttfb", "samples"];
-    private static readonly string[] CommandKeys = ["run", "timeout"];
+    private static readonly string[] CommandKeys = ["run", "timeout", "lane", "env", "region", "url-env"];
     private static readonly string[] LaneRefKeys = ["lane", "env", "region"];
     private static readonly string[] LogsKeys = ["lane", "env", "region", "severity", "window", "max"];
     private static readonly string[] GuardKeys = ["dir"];
@@ -179,7 +179,26 @@ internal static partial class GateReader
                 var c = new MapReader(map, where, d, CommandKeys);
                 var run = c.String("run", required: true);
                 var timeout = c.Duration("timeout", TimeSpan.FromSeconds(1), TimeSpan.FromHours(2));
-                return run is null ? null : new CommandCheckSpec { Run = new CommandText(run, c.PosOf("run")), Timeout = timeout ?? TimeSpan.FromMinutes(5) };
+                var (lane, env) = (c.String("lane"), c.String("env"));
+                if ((lane is null) != (env is null) || (lane is null && (c.Has("region") || c.Has("url-env"))))
+                {
+                    d.Add(c.Pos, "check-target", $"{where} passes a service's URL only with both 'lane' and 'env' ('region' and 'url-env' go with them)");
+                    return null;
+                }
+
+                var urlEnv = c.String("url-env") ?? "SMOKE_BASE_URL";
+                if (Naming.ResourceNames.Variable(urlEnv) is { } badName)
+                {
+                    d.Add(c.PosOf("url-env"), "name", $"'url-env' in {where} {badName}");
+                }
+
+                return run is null ? null : new CommandCheckSpec
+                {
+                    Run = new CommandText(run, c.PosOf("run")),
+                    Timeout = timeout ?? TimeSpan.FromMinutes(5),
+                    Service = lane is null ? null : (lane, env!, c.String("region"), c.Pos),
+                    UrlEnv = urlEnv,
+                };
             }
 
             case "guard":

@@ -100,6 +100,17 @@ public sealed record CommandCheckSpec : CheckSpec
 
     /// <value>The default timeout is 5 minutes.</value>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// The lane whose service the command checks (a smoke binary): its URL — the domain's once the mapping is ready,
+    /// a pinned revision's own — is passed in <see cref="UrlEnv"/>; null for a command of no lane.
+    /// </summary>
+    public (string Lane, string Env, string? Region, SourcePos Pos)? Service { get; init; }
+
+    /// <value>The variable the service's URL is passed in; the default is <c>SMOKE_BASE_URL</c> (the seed's runtime smoke).</value>
+    public string UrlEnv { get; init; } = "SMOKE_BASE_URL";
+
+    public override (string Lane, string Env, string? Region, SourcePos Pos)? LaneRef => Service;
 }
 
 /// <summary>A check over one lane in one environment (migration drift, canary status, domain mapping).</summary>

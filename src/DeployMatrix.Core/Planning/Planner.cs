@@ -229,6 +229,8 @@ public static partial class Planner
                     steps.AddRange((matrix.Gate?.Checks ?? [])
                         .Where(c => c.Spec is HttpCheckSpec { Endpoint: { Lane: { } lane, Path: not null } } && lane == target.Lane)
                         .Select(c => (c.Id, Spec: (HttpCheckSpec)c.Spec))
+                        // A staging and a production check of one path are one request on the canary's URL: sent once.
+                        .DistinctBy(c => (c.Spec.Method, c.Spec.Endpoint.Path))
                         .Select(c => new RunGateCheck(where, c.Id, c.Spec.Method, c.Spec.Endpoint.Path!)));
                 }
             }
