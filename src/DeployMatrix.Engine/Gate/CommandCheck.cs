@@ -18,22 +18,8 @@ internal sealed class CommandCheck : IGateCheck
         {
             // A smoke binary gets the service's URL as the seed's runtime smoke does (SMOKE_BASE_URL): its domain once
             // the mapping is ready, a pinned revision's own URL at a canary's 0% stage, else the service's.
-            if (context.Platform is null)
-            {
-                throw new CheckSkipped($"no platform to find {service.Lane} ({service.Env}) on");
-            }
-
-            var target = context.TargetOf(service.Lane, service.Env, service.Region);
-            try
-            {
-                context.Address = await Platform.ServiceAddress.OfAsync(context.Platform, target, context.RevisionOf(target), ct);
-            }
-            catch (Platform.PlatformException e)
-            {
-                throw new CheckSkipped($"cannot reach {service.Lane} ({service.Env}): {e.Message}");
-            }
-
-            env[spec.UrlEnv] = context.Address.Base.GetLeftPart(UriPartial.Authority);
+            var address = await GateHttp.AddressAsync(service.Lane, service.Env, service.Region, context, ct);
+            env[spec.UrlEnv] = address.Base.GetLeftPart(UriPartial.Authority);
             context.Log($"{spec.UrlEnv}={env[spec.UrlEnv]}{context.Via}");
         }
 

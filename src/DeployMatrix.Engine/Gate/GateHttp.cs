@@ -24,20 +24,31 @@ internal static class GateHttp
             return new Uri(url);
         }
 
+        var address = await AddressAsync(endpoint.Lane!, endpoint.Env!, endpoint.Region, context, ct);
+        return OnService(address.Base, endpoint.Path!);
+    }
+
+    /// <summary>
+    /// Where a check reaches the lane's service (kept in <see cref="CheckContext.Address"/>): a pinned revision's own
+    /// URL, else its domain once the mapping is ready, else the service's URL.
+    /// </summary>
+    /// <exception cref="CheckSkipped">No platform, or it cannot say where the service is.</exception>
+    public static async Task<ServiceAddress> AddressAsync(string lane, string env, string? region, CheckContext context, CancellationToken ct)
+    {
+        var where = region is null ? env : $"{env}, {region}";
         if (context.Platform is null)
         {
-            throw new CheckSkipped($"no platform to find {endpoint.Lane} ({endpoint.Where}) on");
+            throw new CheckSkipped($"no platform to find {lane} ({where}) on");
         }
 
-        var target = context.TargetOf(endpoint.Lane!, endpoint.Env!, endpoint.Region);
+        var target = context.TargetOf(lane, env, region);
         try
         {
-            // A pinned revision is checked on its own URL; the service as a whole on its domain once the mapping is ready.
             context.Address = await ServiceAddress.OfAsync(context.Platform, target, context.RevisionOf(target), ct);
         }
-        catch (Platform.PlatformException e)
+        catch (PlatformException e)
         {
-            throw new CheckSkipped($"cannot reach {endpoint.Lane} ({endpoint.Where}): {e.Message}");
+            throw new CheckSkipped($"cannot reach {lane} ({where}): {e.Message}");
         }
 
         if (context.Address.Mapping is not null)
@@ -45,7 +56,7 @@ internal static class GateHttp
             context.Log($"domain {context.Address.Mapping.Domain}: {context.Address.Mapping.Status}; checking {context.Address.Via}");
         }
 
-        return OnService(context.Address.Base, endpoint.Path!);
+        return context.Address;
     }
 
     /// <summary>
