@@ -14,6 +14,7 @@ declare -A packages=(
   [monitoring]="@google-cloud/monitoring@5.4.0"
   [secretmanager]="@google-cloud/secret-manager@6.3.0"
   [artifactregistry]="@google-cloud/artifact-registry@5.1.0"
+  [logging]="@google-cloud/logging@11.2.3"
 )
 
 missing=0
@@ -21,6 +22,7 @@ for name in "${!packages[@]}"; do
   [ -s "$out/$name.json" ] || missing=1
 done
 [ -s "$out/storage.ts" ] || missing=1
+[ -s "$out/run-v1.ts" ] || missing=1
 [ "$missing" = 1 ] || exit 0
 
 mkdir -p "$out"
@@ -38,4 +40,11 @@ if [ ! -s "$out/storage.ts" ]; then
   tar -xzf "$work/$(cat "$work/storage.tgz.name")" -C "$work" package/v1.ts
   mv "$work/package/v1.ts" "$out/storage.ts"
   echo "fetch-google-protos: @googleapis/storage@21.2.0 → artifacts/google-protos/storage.ts"
+fi
+# Cloud Run's v1 API (domain mappings live only there) has no protos.json either: its generated client's v1.ts.
+if [ ! -s "$out/run-v1.ts" ]; then
+  (cd "$work" && npm pack --silent "@googleapis/run@34.0.0" > run-v1.tgz.name)
+  tar -xzf "$work/$(cat "$work/run-v1.tgz.name")" -C "$work" package/v1.ts
+  mv "$work/package/v1.ts" "$out/run-v1.ts"
+  echo "fetch-google-protos: @googleapis/run@34.0.0 → artifacts/google-protos/run-v1.ts"
 fi

@@ -14,12 +14,15 @@ namespace DeployMatrix.CloudRun;
 /// <item>Otherwise Application Default Credentials: the key file in <c>GOOGLE_APPLICATION_CREDENTIALS</c>, or the
 /// credentials of <c>gcloud auth application-default login</c>, or the metadata server on Google Cloud.</item>
 /// <item><c>DEPLOYMATRIX_GOOGLE_API_URL</c>: one base URL for every Google API (a private endpoint or a test double).</item>
+/// <item><c>DEPLOYMATRIX_DOMAIN_ENDPOINTS</c>: <c>HOST=URL,…</c> — where requests for a mapped domain go instead of
+/// <c>https://HOST/</c>: loopback URLs only, so tests reach a domain without DNS and nothing else can be redirected.</item>
 /// </list>
 /// </summary>
 public static class CloudRunConnection
 {
     public const string TokenVariable = "GOOGLE_OAUTH_ACCESS_TOKEN";
     public const string EndpointVariable = "DEPLOYMATRIX_GOOGLE_API_URL";
+    public const string DomainEndpointsVariable = "DEPLOYMATRIX_DOMAIN_ENDPOINTS";
 
     private static readonly HttpClient Http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromSeconds(60) };
 
@@ -36,8 +39,28 @@ public static class CloudRunConnection
     {
         var endpoints = environment(EndpointVariable) is { Length: > 0 } url ? Endpoints(url) : GoogleEndpoints.Production;
         var tokens = Credentials(environment);
+        var domains = DomainEndpoints(environment(DomainEndpointsVariable));
         _ = await tokens.GetAccessTokenAsync(cancellationToken);
-        return new Connection(new GoogleHttp(Http, tokens, time: time), tokens, endpoints, time);
+        return new Connection(new GoogleHttp(Http, tokens, time: time), tokens, endpoints, time) { Domains = domains };
+    }
+
+    /// <summary>The test seam for domains: <c>HOST=URL</c> pairs, comma-separated, each URL an http(s) URL on loopback.</summary>
+    /// <exception cref="PlatformException">A pair that is not one, or a URL off this machine (exit code 2).</exception>
+    internal static IReadOnlyDictionary<string, Uri> DomainEndpoints(string? value)
+    {
+        var map = new Dictionary<string, Uri>(StringComparer.OrdinalIgnoreCase);
+        foreach (var pair in (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0 || !Uri.TryCreate(pair[(equals + 1)..], UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || !url.IsLoopback)
+            {
+                throw new PlatformException($"{DomainEndpointsVariable} has '{pair}', not HOST=URL with a loopback http(s) URL; it only stands in for DNS in tests — unset it", 2);
+            }
+
+            map[pair[..equals]] = url;
+        }
+
+        return map;
     }
 
     /// <summary>The credentials the environment names (first found wins: an access token, a credentials file, ADC); they mint access tokens and, where they can, ID tokens.</summary>
@@ -61,10 +84,16 @@ public static class CloudRunConnection
 
     private sealed record Connection(GoogleHttp Http, Credential Tokens, GoogleEndpoints Endpoints, TimeProvider Time)
     {
+        public IReadOnlyDictionary<string, Uri> Domains { get; init; } = new Dictionary<string, Uri>();
+
         public CloudRunPlatform Platform()
         {
             var run = new RunApi(Http, Endpoints, Time);
-            return new(run, new MonitoringApi(Http, Endpoints), new SecretManagerApi(Http, Endpoints), new InvokerCredentials(run, Tokens, Time), new CloudRunPreflight(run, new ArtifactRegistryApi(Http, Endpoints)), Time);
+            return new(run, new MonitoringApi(Http, Endpoints), new SecretManagerApi(Http, Endpoints), new InvokerCredentials(run, Tokens, Time), new CloudRunPreflight(run, new ArtifactRegistryApi(Http, Endpoints)), Time)
+            {
+                Logging = new LoggingApi(Http, Endpoints),
+                DomainEndpoints = Domains,
+            };
         }
 
         public CloudBuilder Builder(string sourceDirectory, Engine.Git.GitInfo git) => new(new StorageApi(Tokens, Endpoints), new CloudBuildApi(Http, Endpoints, Time), Time, sourceDirectory, git);

@@ -266,6 +266,46 @@ public sealed class CloudRunPlatform(RunApi run, MonitoringApi monitoring, Secre
     public async Task<AuthenticationHeaderValue?> InvokerCredentialsAsync(ResolvedTarget target, Uri url, CancellationToken cancellationToken) =>
         await invoker.ForAsync(await RequireServiceAsync(target, cancellationToken), url, cancellationToken);
 
+    /// <summary>Cloud Logging's <c>entries.list</c>; null (a platform made without it) skips log probes saying so.</summary>
+    public LoggingApi? Logging { get; init; }
+
+    /// <summary>
+    /// Where requests for a domain go instead of <c>https://DOMAIN/</c>: loopback listeners standing in for DNS in
+    /// tests (<see cref="CloudRunConnection.DomainEndpointsVariable"/>); empty in production.
+    /// </summary>
+    public IReadOnlyDictionary<string, Uri> DomainEndpoints { get; init; } = new Dictionary<string, Uri>(StringComparer.OrdinalIgnoreCase);
+
+    public async Task<DomainMapping> GetDomainMappingAsync(ResolvedTarget target, CancellationToken cancellationToken)
+    {
+        var domain = target.Domain ?? throw new InvalidOperationException($"{target} names no domain");
+        var mapping = await run.GetDomainMappingAsync(target.Project!, target.Region!, domain, cancellationToken);
+        (string, string?)? Condition(string type) =>
+            mapping?.Status?.Conditions?.FirstOrDefault(c => c.Type == type) is { } c ? (c.Status ?? "Unknown", c.Message) : null;
+        return new DomainMapping(domain, true, mapping is not null, mapping?.Spec?.RouteName, target.Service, Condition("Ready"), Condition("CertificateProvisioned"),
+            DomainEndpoints.GetValueOrDefault(domain) ?? new Uri($"https://{domain}/"));
+    }
+
+    /// <summary>Cloud Logging: the service's entries in its region (<see cref="LoggingApi.Filter"/>), oldest first.</summary>
+    public async Task<LogReadout> ReadLogsAsync(ResolvedTarget target, LogQuery query, CancellationToken cancellationToken)
+    {
+        var logging = Logging ?? throw new PlatformException("this Cloud Run platform was made without Cloud Logging");
+        var filter = LoggingApi.Filter(target.Region!, target.Service, LogSeverities.Name(query.Severity), query.Since);
+        var (count, first, capped) = await logging.CountAsync(target.Project!, filter, query.Keep, cancellationToken);
+        return new LogReadout(count, [.. first.Select(Entry)], $"Cloud Logging entries.list in projects/{target.Project} ({filter}){(capped ? $"; stopped after {logging.MaxPages} pages, so at least" : "")}");
+    }
+
+    /// <summary>An entry as a check shows it: its text payload, else its JSON payload's <c>message</c>, else the payload as JSON.</summary>
+    private static LogEntry Entry(LoggingEntry entry)
+    {
+        var text = entry.TextPayload
+            ?? (entry.JsonPayload is { ValueKind: System.Text.Json.JsonValueKind.Object } json && json.TryGetProperty("message", out var message) && message.ValueKind == System.Text.Json.JsonValueKind.String
+                ? message.GetString()
+                : (entry.JsonPayload ?? entry.ProtoPayload)?.GetRawText())
+            ?? "";
+        var severity = entry.Severity is { } name && LogSeverities.Parse(name) is { } parsed ? parsed : LogSeverity.Default;
+        return new LogEntry(entry.Timestamp ?? DateTimeOffset.MinValue, severity, entry.Resource?.Labels?.GetValueOrDefault("revision_name"), text);
+    }
+
     public MetricsCadence MetricsCadence => MetricsCadence.CloudMonitoring;
 
     /// <summary>

@@ -54,7 +54,10 @@ public sealed partial class CloudRunDouble
         }).Urls.First();
 
     /// <summary>The service's URL: each request to a revision drawn by the split's weights.</summary>
-    private string ServiceUrl(string name) => Listen(name, context =>
+    private string ServiceUrl(string name) => Listen(name, context => RouteAsync(context, name));
+
+    /// <summary>A request to the service as a whole (its URL, or a domain mapped to it): to a revision drawn by the split's weights.</summary>
+    private Task RouteAsync(HttpContext context, string name)
     {
         var statuses = _services[name]["trafficStatuses"]?.AsArray() ?? [];
         var latest = Short(_services[name]["latestReadyRevision"]?.GetValue<string>());
@@ -65,7 +68,7 @@ public sealed partial class CloudRunDouble
         return chosen is null
             ? NotServedAsync(context, "Service Unavailable", StatusCodes.Status503ServiceUnavailable)
             : ServeAsync(context, name, chosen, null);
-    });
+    }
 
     /// <summary>A tag's URL: only the tagged revision (or, for a LATEST tag, the latest ready one) answers; a removed tag's URL is not found.</summary>
     private string TagUrl(string name, string tag) => Listen($"{name}#{tag}", context =>

@@ -58,7 +58,7 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
-        var fake = new CloudRunDouble(app, ProtoCatalog.Load("run", "monitoring", "cloudbuild", "secretmanager", "artifactregistry"));
+        var fake = new CloudRunDouble(app, ProtoCatalog.Load("run", "monitoring", "cloudbuild", "secretmanager", "artifactregistry", "logging"));
         app.Run(fake.HandleAsync);
         await app.StartAsync();
         return fake;
@@ -119,6 +119,12 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
             return;
         }
 
+
+        if (request.Path.StartsWithSegments("/apis/domains.cloudrun.com/v1"))
+        {
+            await DomainMappingAsync(context);
+            return;
+        }
 
         if (!request.Path.StartsWithSegments("/v1") && !request.Path.StartsWithSegments("/v2") && !request.Path.StartsWithSegments("/v3"))
         {
@@ -260,6 +266,15 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
                 if (notRunning is not null)
                 {
                     await ErrorAsync(context, HttpStatusCode.BadRequest, "FAILED_PRECONDITION", notRunning);
+                    return;
+                }
+
+                break;
+            case "google.logging.v2.LoggingServiceV2.ListLogEntries":
+                answer = ListLogEntries(body?.AsObject(), out var badList);
+                if (badList is not null)
+                {
+                    await ErrorAsync(context, HttpStatusCode.BadRequest, "INVALID_ARGUMENT", badList);
                     return;
                 }
 

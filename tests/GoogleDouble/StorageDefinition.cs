@@ -19,9 +19,12 @@ public sealed partial class StorageDefinition
     private readonly Dictionary<string, HashSet<string>> _interfaces = new(StringComparer.Ordinal);
     private readonly List<StorageMethod> _methods = [];
 
-    public static StorageDefinition Load()
+    public static StorageDefinition Load() => Load("storage.ts");
+
+    /// <summary>Another API from its generated client (e.g. <c>run-v1.ts</c>, Cloud Run's v1 API with its domain mappings).</summary>
+    public static StorageDefinition Load(string file)
     {
-        var path = Path.Combine(RepoPaths.Root, "artifacts", "google-protos", "storage.ts");
+        var path = Path.Combine(RepoPaths.Root, "artifacts", "google-protos", file);
         if (!File.Exists(path))
         {
             throw new FileNotFoundException($"{path} is missing; run scripts/fetch-google-protos.sh (test.sh does)");
@@ -65,8 +68,9 @@ public sealed partial class StorageDefinition
             ? [$"{schema} is not in the storage definition"]
             : [.. json.EnumerateObject().Where(p => !fields.Contains(p.Name)).Select(p => $"'{p.Name}' is not a field of {schema}")];
 
+    // {name} is one path segment; {+name} (RFC 6570 reserved expansion) a resource name with its slashes.
     private static Regex Pattern(string template) =>
-        new("^" + Regex.Replace(Regex.Escape(template), @"\\\{[A-Za-z]+}", "[^/]+") + "$");
+        new("^" + Regex.Replace(Regex.Replace(Regex.Escape(template), @"\\\{\\\+[A-Za-z]+}", ".+"), @"\\\{[A-Za-z]+}", "[^/]+") + "$");
 
     [GeneratedRegex(@"^  (?:export )?interface (?<name>[\w$]+)(?: extends \w+)? \{\n(?<body>.*?)\n  \}", RegexOptions.Multiline | RegexOptions.Singleline)]
     private static partial Regex Interface();

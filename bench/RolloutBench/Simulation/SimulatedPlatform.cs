@@ -43,6 +43,14 @@ internal sealed class SimulatedPlatform(TimeProvider time, int seed, double perS
 
     public Counters Of(string revision) => _counters.TryGetValue(revision, out var c) ? c : _counters[revision] = new Counters(Bounds.Length + 1);
 
+    /// <summary>The simulation has no domain mappings: the mapping does not apply.</summary>
+    public Task<DomainMapping> GetDomainMappingAsync(ResolvedTarget target, CancellationToken cancellationToken) =>
+        Task.FromResult(new DomainMapping(target.Domain ?? "", false, false, null, target.Service, null, null, null));
+
+    /// <summary>The simulation writes no logs: nothing matches.</summary>
+    public Task<LogReadout> ReadLogsAsync(ResolvedTarget target, LogQuery query, CancellationToken cancellationToken) =>
+        Task.FromResult(new LogReadout(0, [], "the simulation (it writes no logs)"));
+
     public MetricsCadence MetricsCadence => MetricsCadence.Live;
 
     public PlatformKind Kind => PlatformKind.Local;

@@ -250,9 +250,23 @@ public sealed partial class GcloudStepRunner(
             throw new PlatformException($"{Commands(smoke, context)} printed no URL: the service has no traffic tag {tag}, so the new revision cannot be checked before it takes traffic");
         }
 
-        return Uri.TryCreate(url.TrimEnd('/') + "/", UriKind.Absolute, out var root)
-            ? await SmokeProbe.GetAsync(new Uri(root, smoke.Path.TrimStart('/')), smoke.Expect, smoke.Contains, authorization: null, http2: false, IdentityAsync, context.RecordSmoke, ct)
-            : throw new PlatformException($"{Commands(smoke, context)} printed no URL ('{url}')");
+        if (!Uri.TryCreate(url.TrimEnd('/') + "/", UriKind.Absolute, out var root))
+        {
+            throw new PlatformException($"{Commands(smoke, context)} printed no URL ('{url}')");
+        }
+
+        var detail = await SmokeProbe.GetAsync(new Uri(root, smoke.Path.TrimStart('/')), smoke.Expect, smoke.Contains, authorization: null, http2: false, IdentityAsync, context.RecordSmoke, ct);
+        if (smoke.Domain is not { } domain)
+        {
+            return detail;
+        }
+
+        // gcloud prints the service's URL; this executor reads no domain mapping, so it checks that URL and says so.
+        const string Why = "the gcloud executor does not read domain mappings";
+        context.Facts["domain"] = domain;
+        context.Facts["domain_status"] = $"not read: {Why}";
+        context.Facts["smoke_via"] = "service URL";
+        return $"{detail} via the service URL ({Why}; --executor api reads it)";
     }
 
     /// <summary>

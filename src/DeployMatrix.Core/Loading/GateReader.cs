@@ -12,12 +12,17 @@ internal static partial class GateReader
     internal static readonly string[] CheckKeys = ["id", "description", "required", .. CheckTypes];
     private static readonly string[] HttpKeys = ["lane", "env", "region", "path", "url", "method", "expect", "contains", "header", "token-env"];
     private static readonly string[] BudgetKeys = ["lane", "env", "region", "path", "url", "max-bytes", "max-ttfb", "samples"];
-    private static readonly string[] CommandKeys = ["run", "timeout"];
+    private static readonly string[] CommandKeys = ["run", "timeout", "lane", "env", "region", "url-env"];
     private static readonly string[] LaneRefKeys = ["lane", "env", "region"];
+    private static readonly string[] LogsKeys = ["lane", "env", "region", "severity", "window", "max"];
     private static readonly string[] GuardKeys = ["dir"];
+
+    /// <summary>Severities as a matrix writes them: Cloud Logging's names (<c>ERROR</c>), in any case.</summary>
+    private static readonly Dictionary<string, LogSeverity> Severities = Enum.GetValues<LogSeverity>()
+        .ToDictionary(LogSeverities.Name, s => s, StringComparer.OrdinalIgnoreCase);
     private static readonly string[] Methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
-    internal static string[] CheckTypes => ["http", "budget", "command", LaneCheckSpec.Drift, LaneCheckSpec.CanaryStatus, "guard"];
+    internal static string[] CheckTypes => ["http", "budget", "command", LaneCheckSpec.Drift, LaneCheckSpec.CanaryStatus, LaneCheckSpec.Domain, "logs", "guard"];
 
     public static GateConfig? Read(MapReader top, DiagnosticBag diagnostics)
     {
@@ -175,11 +180,44 @@ internal static partial class GateReader
                 var c = new MapReader(map, where, d, CommandKeys);
                 var run = c.String("run", required: true);
                 var timeout = c.Duration("timeout", TimeSpan.FromSeconds(1), TimeSpan.FromHours(2));
-                return run is null ? null : new CommandCheckSpec { Run = new CommandText(run, c.PosOf("run")), Timeout = timeout ?? TimeSpan.FromMinutes(5) };
+                var (lane, env) = (c.String("lane"), c.String("env"));
+                if ((lane is null) != (env is null) || (lane is null && (c.Has("region") || c.Has("url-env"))))
+                {
+                    d.Add(c.Pos, "check-target", $"{where} passes a service's URL only with both 'lane' and 'env' ('region' and 'url-env' go with them)");
+                    return null;
+                }
+
+                var urlEnv = c.String("url-env") ?? "SMOKE_BASE_URL";
+                if (Naming.ResourceNames.Variable(urlEnv) is { } badName)
+                {
+                    d.Add(c.PosOf("url-env"), "name", $"'url-env' in {where} {badName}");
+                }
+
+                return run is null ? null : new CommandCheckSpec
+                {
+                    Run = new CommandText(run, c.PosOf("run")),
+                    Timeout = timeout ?? TimeSpan.FromMinutes(5),
+                    Service = lane is null ? null : (lane, env!, c.String("region"), c.Pos),
+                    UrlEnv = urlEnv,
+                };
             }
 
             case "guard":
                 return new GuardCheckSpec { Dir = new MapReader(map, where, d, GuardKeys).String("dir") ?? "." };
+
+            case "logs":
+            {
+                var g = new MapReader(map, where, d, LogsKeys);
+                var lane = g.String("lane", required: true);
+                var env = g.String("env", required: true);
+                var severity = g.Enum("severity", Severities) ?? LogSeverity.Error;
+                // Cloud Logging keeps entries 30 days by default; a window is read back from when the check runs.
+                var window = g.Duration("window", TimeSpan.FromSeconds(1), TimeSpan.FromDays(30)) ?? TimeSpan.FromMinutes(10);
+                var max = (int?)g.Integer("max", 0, 100_000) ?? 0;
+                return lane is null || env is null
+                    ? null
+                    : new LogsCheckSpec(lane, env, g.Pos) { Region = g.String("region"), Severity = severity, Window = window, Max = max };
+            }
 
             default:
             {

@@ -11,7 +11,7 @@ namespace DeployMatrix.Core.Loading;
 /// </summary>
 internal sealed class TargetReader(DiagnosticBag diagnostics, Defaults defaults, IReadOnlyList<EnvironmentConfig> environments)
 {
-    private static readonly string[] TargetKeys = ["platform", "project", "region", "service", "image", "job", "port", "env", "requires", "traffic"];
+    private static readonly string[] TargetKeys = ["platform", "project", "region", "service", "image", "job", "port", "domain", "env", "requires", "traffic"];
 
     /// <summary>A target that lists its regions also says in which order they go.</summary>
     private static readonly string[] RegionalTargetKeys = [.. TargetKeys, "regions", "order"];
@@ -123,6 +123,13 @@ internal sealed class TargetReader(DiagnosticBag diagnostics, Defaults defaults,
             diagnostics.Add(r.PosOf("image"), "image-tag", $"image of target '{env}' of lane '{laneName}' must contain the {Lane.TagPlaceholder} placeholder");
         }
 
+        var domain = r.String("domain");
+        if (domain is not null && ResourceNames.Domain(domain) is { } badDomain)
+        {
+            diagnostics.Add(r.PosOf("domain"), "name", $"domain '{domain}' of target '{env}' of lane '{laneName}' {badDomain}");
+            domain = null;
+        }
+
         return new Target
         {
             Environment = env,
@@ -133,6 +140,7 @@ internal sealed class TargetReader(DiagnosticBag diagnostics, Defaults defaults,
             Image = image,
             Job = LaneReader.JobName(r),
             Port = (int?)r.Integer("port", 1, 65535),
+            Domain = domain,
             Env = LaneReader.Variables(r),
             Requires = r.Has("requires") ? RequirementReader.Read(r) : null,
             Traffic = r.Enum("traffic", TrafficPolicies.ByName),

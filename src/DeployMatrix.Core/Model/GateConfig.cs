@@ -100,13 +100,27 @@ public sealed record CommandCheckSpec : CheckSpec
 
     /// <value>The default timeout is 5 minutes.</value>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// The lane whose service the command checks (a smoke binary): its URL — the domain's once the mapping is ready,
+    /// a pinned revision's own — is passed in <see cref="UrlEnv"/>; null for a command of no lane.
+    /// </summary>
+    public (string Lane, string Env, string? Region, SourcePos Pos)? Service { get; init; }
+
+    /// <value>The variable the service's URL is passed in; the default is <c>SMOKE_BASE_URL</c> (the seed's runtime smoke).</value>
+    public string UrlEnv { get; init; } = "SMOKE_BASE_URL";
+
+    public override (string Lane, string Env, string? Region, SourcePos Pos)? LaneRef => Service;
 }
 
-/// <summary>A check over one lane in one environment (migration drift, canary status).</summary>
+/// <summary>A check over one lane in one environment (migration drift, canary status, domain mapping).</summary>
 public sealed record LaneCheckSpec(string CheckType, string Lane, string Env, SourcePos RefPos) : CheckSpec
 {
     public const string Drift = "drift";
     public const string CanaryStatus = "canary-status";
+
+    /// <summary>The target's domain mapping routes to its service and is ready with its certificate provisioned.</summary>
+    public const string Domain = "domain";
 
     public override string Type => CheckType;
 
@@ -119,6 +133,32 @@ public sealed record LaneCheckSpec(string CheckType, string Lane, string Env, So
     public string Where => Region is null ? Env : $"{Env}, {Region}";
 
     /// <summary>The command-line words that pick the same target: <c>--env ENV</c>, with <c>--region R</c> where one is named.</summary>
+    public string Args => Region is null ? $"--env {Env}" : $"--env {Env} --region {Region}";
+}
+
+/// <summary>
+/// An error-log probe (the seed's validation gate: Cloud Logging, severity ERROR or worse, last 10 minutes): the
+/// service's log entries at or above <see cref="Severity"/> in the last <see cref="Window"/> number at most <see cref="Max"/>.
+/// </summary>
+public sealed record LogsCheckSpec(string Lane, string Env, SourcePos RefPos) : CheckSpec
+{
+    public override string Type => "logs";
+
+    public string? Region { get; init; }
+
+    /// <value>The default is <see cref="LogSeverity.Error"/> (ERROR, CRITICAL, ALERT and EMERGENCY count).</value>
+    public LogSeverity Severity { get; init; } = LogSeverity.Error;
+
+    /// <value>The default is 10 minutes, back from when the check runs.</value>
+    public TimeSpan Window { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <value>The most entries that still pass; the default is 0.</value>
+    public int Max { get; init; }
+
+    public override (string Lane, string Env, string? Region, SourcePos Pos)? LaneRef => (Lane, Env, Region, RefPos);
+
+    public string Where => Region is null ? Env : $"{Env}, {Region}";
+
     public string Args => Region is null ? $"--env {Env}" : $"--env {Env} --region {Region}";
 }
 

@@ -124,6 +124,9 @@ public sealed record Target
     /// <summary>The local platform's stable listener port for this service.</summary>
     public int? Port { get; init; }
 
+    /// <summary>The host name users reach the service at (a Cloud Run domain mapping, e.g. <c>staging.openagents.com</c>); null when none.</summary>
+    public string? Domain { get; init; }
+
     public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
 
     /// <summary>Requirements this target adds to the lane's (<c>requires</c>; one naming the same variable replaces the lane's); null: the lane's alone.</summary>

@@ -37,6 +37,15 @@ public static partial class ResourceNames
             : $"must be lower-case letters, digits and hyphens, begin with a letter, not end with a hyphen, and be at most {MaxLabelLength} characters (Cloud Run's job name rule), e.g. api-migrate";
 
     /// <summary>
+    /// A domain mapping's host name (Cloud Run v1 <c>DomainMapping.metadata.name</c>): lower-case DNS labels of letters,
+    /// digits and hyphens joined by dots, at least two of them, at most 253 characters — no scheme, port or path.
+    /// </summary>
+    public static string? Domain(string name) =>
+        name.Length <= 253 && name.Split('.') is { Length: >= 2 } labels && labels.All(l => l.Length <= MaxLabelLength && HostLabel().IsMatch(l))
+            ? null
+            : "must be a host name of lower-case letters, digits, hyphens and dots, such as staging.openagents.com (no scheme, port or path)";
+
+    /// <summary>
     /// A revision of <paramref name="service"/>: a DNS label (RFC 1035, at most 63 characters) that begins with
     /// the service's name and a hyphen — Cloud Run names every revision so (<c>gcloud run deploy --revision-suffix</c>:
     /// "revision names always start with the service name"), as the local platform does (<c>SERVICE-00042-abc</c>).
@@ -72,6 +81,9 @@ public static partial class ResourceNames
 
     [GeneratedRegex("^[a-z]([a-z0-9-]*[a-z0-9])?$")]
     private static partial Regex Label();
+
+    [GeneratedRegex("^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")]
+    private static partial Regex HostLabel();
 
     [GeneratedRegex("^[a-z]+-[a-z]+[0-9]+$")]
     private static partial Regex RegionPattern();

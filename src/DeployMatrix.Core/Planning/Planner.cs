@@ -175,6 +175,12 @@ public static partial class Planner
         if (!noTraffic)
         {
             steps.Add(new SetTraffic(where, [new TrafficSplit(RevisionRef.NewTagged(tag), 100)]));
+            // Users reach the service by its domain: once it serves the release, the smoke checks go there too
+            // (the service's URL while the mapping is pending), as the seed's staging runbook asks.
+            if (target.Domain is { } domain)
+            {
+                steps.AddRange(target.Smoke.Select(s => new RunSmokeCheck(where, RevisionRef.Latest, s.Path, s.Expect, s.Contains) { Domain = domain }));
+            }
         }
 
         steps.Add(new RemoveTrafficTags(where, target.ReleaseTags.Keep));
@@ -262,6 +268,8 @@ public static partial class Planner
                     steps.AddRange((matrix.Gate?.Checks ?? [])
                         .Where(c => c.Spec is HttpCheckSpec { Endpoint: { Lane: { } lane, Path: not null } } && lane == target.Lane)
                         .Select(c => (c.Id, Spec: (HttpCheckSpec)c.Spec))
+                        // A staging and a production check of one path are one request on the canary's URL: sent once.
+                        .DistinctBy(c => (c.Spec.Method, c.Spec.Endpoint.Path))
                         .Select(c => new RunGateCheck(where, c.Id, c.Spec.Method, c.Spec.Endpoint.Path!)));
                 }
             }

@@ -142,11 +142,22 @@ public sealed record ResolveServiceImage(TargetRef Target) : TargetStep(Target)
     public override string Describe() => $"read the current image of {Target.Service}";
 }
 
-/// <summary>A GET that must answer <paramref name="Expect"/>: on the new revision's own URL (its traffic tag's, <paramref name="TrafficTag"/>), or on the service's.</summary>
+/// <summary>
+/// A GET that must answer <paramref name="Expect"/>: on the new revision's own URL (its traffic tag's, <paramref name="TrafficTag"/>),
+/// or on the service's — through its <see cref="Domain"/> once the domain mapping is ready.
+/// </summary>
 public sealed record RunSmokeCheck(TargetRef Target, RevisionRef Revision, string Path, int Expect, string? Contains, string? TrafficTag = null) : TargetStep(Target)
 {
+    /// <summary>
+    /// The target's domain, for a check of what the service serves after a deploy moved traffic: the request goes
+    /// there when the mapping routes to the service, Ready and with its certificate, else to the service's URL
+    /// (the seed's staging runbook); the receipt records which. Null: no domain.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Domain { get; init; }
+
     public override string Describe() =>
-        $"smoke check GET {Path} on {Revision.Role switch { RevisionRole.New => "the new revision's own URL", RevisionRole.Canary => "the canary's own URL", _ => Target.Service }} expects {Expect}{(Contains is null ? "" : $" and body containing '{Contains}'")}";
+        $"smoke check GET {Path} on {(Domain is { } domain ? $"{domain} once its domain mapping is ready, else {Target.Service}'s URL" : Revision.Role switch { RevisionRole.New => "the new revision's own URL", RevisionRole.Canary => "the canary's own URL", _ => Target.Service })} expects {Expect}{(Contains is null ? "" : $" and body containing '{Contains}'")}";
 }
 
 /// <summary>

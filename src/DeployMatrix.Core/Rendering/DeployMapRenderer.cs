@@ -66,12 +66,20 @@ public static class DeployMapRenderer
             foreach (var check in gate.Checks)
             {
                 var description = check.Description is null ? "" : $" — {check.Description}";
-                md.Line($"  - `{check.Id}` ({(check.Required ? "required" : "optional")}, {check.Spec.Type}){description}");
+                md.Line($"  - `{check.Id}` ({(check.Required ? "required" : "optional")}, {check.Spec.Type}){description}{CheckDetail(check.Spec)}");
             }
         }
 
         md.Blank();
     }
+
+    /// <summary>What a reader needs of a check beyond its description: a log probe's threshold, a domain check's host.</summary>
+    private static string CheckDetail(CheckSpec spec) => spec switch
+    {
+        LogsCheckSpec l => $" (`{l.Lane}` in `{l.Where}`: at most {l.Max} log entries at {LogSeverities.Name(l.Severity)} or worse in the last {Durations.Format(l.Window)})",
+        LaneCheckSpec { CheckType: LaneCheckSpec.Domain } d => $" (`{d.Lane}` in `{d.Where}`: its domain mapping routes to the service, Ready=True and CertificateProvisioned=True)",
+        _ => "",
+    };
 
     private static void CanonicalLane(MarkdownWriter md, Matrix matrix, Lane lane, int number)
     {
@@ -169,6 +177,11 @@ public static class DeployMapRenderer
         }
 
         md.Line($"   - `{target.Environment}`{(target.Regional ? $" in `{target.Region}`" : "")}: {where}; {TrafficWords(traffic)}");
+        if (target.Domain is { } domain)
+        {
+            md.Line($"     - Domain: `{domain}` (a Cloud Run domain mapping): checks of the service go there once the mapping routes to it, Ready and with its certificate, else to the service's URL, and say which");
+        }
+
         if (target.Requires is { Count: > 0 } requires)
         {
             md.Line("     - Also requires here:");

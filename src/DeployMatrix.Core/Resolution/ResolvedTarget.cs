@@ -59,6 +59,13 @@ public sealed record ResolvedTarget
     /// <summary>The local platform's stable listener port (1..65535), or null for any free port.</summary>
     public int? Port { get; init; }
 
+    /// <summary>
+    /// The host name of the target's domain mapping (the seed's staging host), or null. Checks of the service go
+    /// there once the mapping is ready (routes to the service, <c>Ready=True</c>, <c>CertificateProvisioned=True</c>)
+    /// and to the service's URL until then.
+    /// </summary>
+    public string? Domain { get; init; }
+
     /// <value>The readiness path; the default is <c>/readyz</c> (the seed's canonical probe).</value>
     public string Probe { get; init; } = "/readyz";
 

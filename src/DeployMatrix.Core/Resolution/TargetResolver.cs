@@ -108,6 +108,7 @@ public static class TargetResolver
         MigrationCommand = lane.Migration?.Command?.Words ?? [],
         MigrationEntrypoint = lane.Migration?.Entrypoint,
         Port = target.Port,
+        Domain = target.Domain,
         Probe = lane.Probe,
         Env = Env(lane, target),
         Requires = Loading.RequirementReader.Merge(lane.Requires, target.Requires),

@@ -304,6 +304,10 @@ internal static class GateRules
         {
             d.Add(reference.Pos, "gate", $"{what} '{check.Id}' checks migration drift of lane '{lane.Name}', which has no migration");
         }
+        else if (check.Spec is LaneCheckSpec { CheckType: LaneCheckSpec.Domain } && lane.TargetsIn(reference.Env).All(t => t.Domain is null))
+        {
+            d.Add(reference.Pos, "gate", $"{what} '{check.Id}' checks the domain mapping of lane '{lane.Name}' in '{reference.Env}', whose target names no 'domain'; add 'domain: HOST' to the target");
+        }
     }
 
     /// <summary>

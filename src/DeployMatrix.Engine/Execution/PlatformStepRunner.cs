@@ -132,6 +132,9 @@ public sealed class PlatformStepRunner(IPlatform platform) : IStepRunner
                 return report.Ok ? "service, job and latest execution run the same image" : throw new PlatformException($"drift: {report.Problem}");
             }
 
+            case RunSmokeCheck { Domain: not null } smoke:
+                return await DomainSmokeAsync(smoke, target, context, ct);
+
             case RunSmokeCheck smoke:
             {
                 var revision = smoke.Revision.Role == RevisionRole.New ? context.NewRevision : null;
@@ -187,6 +190,28 @@ public sealed class PlatformStepRunner(IPlatform platform) : IStepRunner
     }
 
     /// <summary>A plan's revision role named, from the service as it was read just before the traffic step.</summary>
+    /// <summary>
+    /// A smoke check of what the service serves, on its domain when the mapping is ready, else on the service's URL;
+    /// the receipt keeps the domain, its status and which address was checked (<c>domain</c>, <c>domain_status</c>, <c>smoke_via</c>).
+    /// </summary>
+    private async Task<string> DomainSmokeAsync(RunSmokeCheck smoke, ResolvedTarget target, StepContext context, CancellationToken ct)
+    {
+        var address = await ServiceAddress.OfAsync(platform, target with { Domain = smoke.Domain }, null, ct);
+        context.Facts["domain"] = smoke.Domain!;
+        context.Facts["domain_status"] = address.Mapping!.Status;
+        context.Facts["smoke_via"] = address.ViaDomain ? smoke.Domain! : "service URL";
+        var url = new Uri(address.Base, smoke.Path);
+        var credentials = await platform.InvokerCredentialsAsync(target, address.CredentialsUrl(url), ct);
+        try
+        {
+            return $"{await SmokeProbe.GetAsync(url, smoke.Expect, smoke.Contains, credentials, target.Serving.Protocol == ServingProtocol.H2c, whenRefused: null, context.RecordSmoke, ct)} {address.Via}";
+        }
+        catch (PlatformException e)
+        {
+            throw new PlatformException($"{e.Message} ({address.Via})", e.ExitCode);
+        }
+    }
+
     private static string Resolve(RevisionRef reference, ResolvedTarget target, ServiceStatus service, StepContext context)
     {
         if (reference.Name is { } name)

@@ -46,7 +46,7 @@ internal sealed class BudgetCheck : IGateCheck
             throw new CheckFailed(string.Create(CultureInfo.InvariantCulture, $"{url.AbsolutePath} took {median.TotalMilliseconds:0} ms to the first byte (median of {times.Count}), over the budget of {maxTtfb.TotalMilliseconds:0} ms"));
         }
 
-        return string.Create(CultureInfo.InvariantCulture, $"{bytes} bytes, first byte after {median.TotalMilliseconds:0} ms (median of {times.Count}, max {times[^1].TotalMilliseconds:0} ms)");
+        return string.Create(CultureInfo.InvariantCulture, $"{bytes} bytes, first byte after {median.TotalMilliseconds:0} ms (median of {times.Count}, max {times[^1].TotalMilliseconds:0} ms){context.Via}");
     }
 
     private static async Task<(TimeSpan Ttfb, long Bytes, int Status)> TimeOneAsync(Uri url, AuthenticationHeaderValue? invoker, CheckContext context, CancellationToken ct)

@@ -24,6 +24,9 @@ internal sealed record GateServices(
     /// </summary>
     public Func<ResolvedTarget, string?> RevisionOf { get; init; } = _ => null;
 
+    /// <value>The clock checks read windows from (a log probe's); the default is the system's.</value>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>What checks run with in a workspace, on <paramref name="platform"/> (null: none reachable), with a fresh redactor.</summary>
     public static GateServices Of(Workspaces.Workspace ws, IPlatform? platform) => new(
         ws.Matrix,
@@ -33,7 +36,10 @@ internal sealed record GateServices(
         ws.Processes,
         ws.Env,
         new Redactor(),
-        (target, tag) => Releases.ReleaseContent.Of(ws.State, target, tag));
+        (target, tag) => Releases.ReleaseContent.Of(ws.State, target, tag))
+    {
+        Time = ws.Time,
+    };
 }
 
 /// <summary>What one check may use, and its log: everything written goes through the redactor first.</summary>
@@ -50,7 +56,16 @@ internal sealed class CheckContext(GateServices services, string logPath)
 
     public IProcessRunner Processes => services.Processes;
 
+    /// <summary>Now, on the run's clock.</summary>
+    public DateTimeOffset Now => services.Time.GetUtcNow();
+
     public string LogPath { get; } = logPath;
+
+    /// <summary>Where the check's lane endpoint was reached (its domain or the service's URL), once <see cref="GateHttp.UrlAsync"/> has decided; null for a written URL.</summary>
+    public ServiceAddress? Address { get; set; }
+
+    /// <summary>Which address the check used, for its result (" via DOMAIN", " via the service URL (why)"), or empty.</summary>
+    public string Via => Address?.Via is { Length: > 0 } via ? " " + via : "";
 
     /// <summary>An environment variable's value (a bearer token); never logged.</summary>
     public string? Env(string name) => services.Env(name);
@@ -104,6 +119,8 @@ internal static class GateChecks
         BudgetCheckSpec => new BudgetCheck(),
         CommandCheckSpec => new CommandCheck(),
         LaneCheckSpec { CheckType: LaneCheckSpec.Drift } => new DriftGateCheck(),
+        LaneCheckSpec { CheckType: LaneCheckSpec.Domain } => new DomainCheck(),
+        LogsCheckSpec => new LogsCheck(),
         LaneCheckSpec => new CanaryStatusCheck(),
         GuardCheckSpec => new GuardCheck(),
         _ => throw new InvalidOperationException($"no check for '{spec.Type}'"),

@@ -13,6 +13,16 @@ internal sealed class CommandCheck : IGateCheck
     {
         var spec = (CommandCheckSpec)check;
         var words = spec.Run.Words;
+        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
+        if (spec.Service is { } service)
+        {
+            // A smoke binary gets the service's URL as the seed's runtime smoke does (SMOKE_BASE_URL): its domain once
+            // the mapping is ready, a pinned revision's own URL at a canary's 0% stage, else the service's.
+            var address = await GateHttp.AddressAsync(service.Lane, service.Env, service.Region, context, ct);
+            env[spec.UrlEnv] = address.Base.GetLeftPart(UriPartial.Authority);
+            context.Log($"{spec.UrlEnv}={env[spec.UrlEnv]}{context.Via}");
+        }
+
         context.Log($"$ {spec.Run.Text}");
         ProcessResult result;
         try
@@ -23,6 +33,7 @@ internal sealed class CommandCheck : IGateCheck
                 Program = words[0],
                 Args = [.. words.Skip(1)],
                 WorkingDirectory = context.Matrix.BaseDirectory,
+                Env = env,
                 Timeout = spec.Timeout,
                 OnLine = line => context.Log("  " + line.Text), // indented, as an answer's body: output cannot forge the verdict line
                 Capture = false,
@@ -38,6 +49,6 @@ internal sealed class CommandCheck : IGateCheck
             throw new CheckFailed(string.Create(CultureInfo.InvariantCulture, $"'{spec.Run.Text}' did not finish within {spec.Timeout.TotalSeconds:0} s"));
         }
 
-        return result.ExitCode == 0 ? "exit 0" : throw new CheckFailed($"'{spec.Run.Text}' exited with {result.ExitCode}");
+        return result.ExitCode == 0 ? $"exit 0{context.Via}" : throw new CheckFailed($"'{spec.Run.Text}' exited with {result.ExitCode}{context.Via}");
     }
 }

@@ -12,7 +12,11 @@ internal static class GateHttp
 
     public static string Describe(HttpEndpoint endpoint) => endpoint.Url ?? $"{endpoint.Lane} ({endpoint.Where}) {endpoint.Path}";
 
-    /// <summary>The endpoint's URL: as written, or the lane's service URL on the platform (a pinned revision's own URL, <see cref="CheckContext.RevisionOf"/>) plus the path.</summary>
+    /// <summary>
+    /// The endpoint's URL: as written, or the lane's service on the platform plus the path — a pinned revision's own
+    /// URL (<see cref="CheckContext.RevisionOf"/>), else the target's domain when its mapping is ready, else the
+    /// service's URL (<see cref="ServiceAddress"/>, kept in <see cref="CheckContext.Address"/>).
+    /// </summary>
     public static async Task<Uri> UrlAsync(HttpEndpoint endpoint, CheckContext context, CancellationToken ct)
     {
         if (endpoint.Url is { } url)
@@ -20,23 +24,39 @@ internal static class GateHttp
             return new Uri(url);
         }
 
+        var address = await AddressAsync(endpoint.Lane!, endpoint.Env!, endpoint.Region, context, ct);
+        return OnService(address.Base, endpoint.Path!);
+    }
+
+    /// <summary>
+    /// Where a check reaches the lane's service (kept in <see cref="CheckContext.Address"/>): a pinned revision's own
+    /// URL, else its domain once the mapping is ready, else the service's URL.
+    /// </summary>
+    /// <exception cref="CheckSkipped">No platform, or it cannot say where the service is.</exception>
+    public static async Task<ServiceAddress> AddressAsync(string lane, string env, string? region, CheckContext context, CancellationToken ct)
+    {
+        var where = region is null ? env : $"{env}, {region}";
         if (context.Platform is null)
         {
-            throw new CheckSkipped($"no platform to find {endpoint.Lane} ({endpoint.Where}) on");
+            throw new CheckSkipped($"no platform to find {lane} ({where}) on");
         }
 
-        var target = context.TargetOf(endpoint.Lane!, endpoint.Env!, endpoint.Region);
-        Uri service;
+        var target = context.TargetOf(lane, env, region);
         try
         {
-            service = await context.Platform.UrlAsync(target, context.RevisionOf(target), ct);
+            context.Address = await ServiceAddress.OfAsync(context.Platform, target, context.RevisionOf(target), ct);
         }
-        catch (Platform.PlatformException e)
+        catch (PlatformException e)
         {
-            throw new CheckSkipped($"cannot reach {endpoint.Lane} ({endpoint.Where}): {e.Message}");
+            throw new CheckSkipped($"cannot reach {lane} ({where}): {e.Message}");
         }
 
-        return OnService(service, endpoint.Path!);
+        if (context.Address.Mapping is not null)
+        {
+            context.Log($"domain {context.Address.Mapping.Domain}: {context.Address.Mapping.Status}; checking {context.Address.Via}");
+        }
+
+        return context.Address;
     }
 
     /// <summary>
@@ -63,7 +83,8 @@ internal static class GateHttp
         AuthenticationHeaderValue? invoker;
         try
         {
-            invoker = await context.Platform.InvokerCredentialsAsync(context.TargetOf(endpoint.Lane!, endpoint.Env!, endpoint.Region), url, ct);
+            // Via a domain the token is still made for the service's own URL: the mapping routes to that service.
+            invoker = await context.Platform.InvokerCredentialsAsync(context.TargetOf(endpoint.Lane!, endpoint.Env!, endpoint.Region), context.Address?.CredentialsUrl(url) ?? url, ct);
         }
         catch (PlatformException e)
         {

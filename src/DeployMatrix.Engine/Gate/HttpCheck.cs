@@ -64,6 +64,6 @@ internal sealed class HttpCheck : IGateCheck
             }
         }
 
-        return $"{(int)response.StatusCode} from {url.AbsolutePath}";
+        return $"{(int)response.StatusCode} from {url.AbsolutePath}{context.Via}";
     }
 }

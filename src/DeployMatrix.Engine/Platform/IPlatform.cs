@@ -97,6 +97,21 @@ public interface IPlatform
     /// <exception cref="PlatformException">The service requires credentials these cannot make; the message names the fix.</exception>
     Task<AuthenticationHeaderValue?> InvokerCredentialsAsync(ResolvedTarget target, Uri url, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The target's domain mapping (<see cref="ResolvedTarget.Domain"/>, which must be set): on Cloud Run the v1
+    /// <c>domainmappings</c> resource of the target's region; the local platform has none and says so
+    /// (<see cref="DomainMapping.Applies"/> false).
+    /// </summary>
+    /// <exception cref="PlatformException">The platform could not be asked.</exception>
+    Task<DomainMapping> GetDomainMappingAsync(ResolvedTarget target, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Counts the service's log entries that match <paramref name="query"/> (every revision of it): on Cloud Run
+    /// Cloud Logging's <c>entries.list</c>, on the local platform the revisions' log files.
+    /// </summary>
+    /// <exception cref="PlatformException">The logs could not be read.</exception>
+    Task<LogReadout> ReadLogsAsync(ResolvedTarget target, LogQuery query, CancellationToken cancellationToken);
+
     /// <summary>How this platform's request metrics can be read: live, or in whole periods visible some time after they end.</summary>
     MetricsCadence MetricsCadence { get; }
 

@@ -229,7 +229,7 @@ public sealed class ChildProcess : IAsyncDisposable
             // The log closes once the child has exited; a grandchild's late line is dropped.
             if (!_logClosed)
             {
-                _log?.WriteLine(text);
+                _log?.WriteLine(_spec.LogTimestamps is { } clock ? LogStamp.Format(clock.GetUtcNow()) + " " + text : text);
             }
         }
 

@@ -32,6 +32,12 @@ public sealed record ProcessSpec
     /// <summary>Every line is appended to this file as well (created with its folder).</summary>
     public string? LogPath { get; init; }
 
+    /// <summary>
+    /// When set, each line in <see cref="LogPath"/> starts with the time it arrived, UTC to the millisecond, and a
+    /// space (<c>2026-02-21T10:15:00.123Z …</c>): how a revision's log says when, for the gate's log probes.
+    /// </summary>
+    public TimeProvider? LogTimestamps { get; init; }
+
     /// <value>True (the default) keeps standard output and error in the result; long-running children that write a log turn it off.</value>
     public bool Capture { get; init; } = true;
 

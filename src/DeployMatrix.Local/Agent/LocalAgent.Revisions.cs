@@ -41,7 +41,7 @@ public sealed partial class LocalAgent
         ChildProcess process;
         try
         {
-            process = _processes.Start(launch.Process(env, paths.RevisionLog(revision.Name), options.StopGrace));
+            process = _processes.Start(launch.Process(env, paths.RevisionLog(revision.Name), options.StopGrace, time));
         }
         catch (ProcessStartException e)
         {

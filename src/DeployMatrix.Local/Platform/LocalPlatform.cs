@@ -248,6 +248,20 @@ public sealed class LocalPlatform(LocalPaths paths, StateStore state, ArtifactSt
         return new Uri($"http://127.0.0.1:{port}");
     }
 
+    /// <summary>
+    /// The local platform has no domain mappings: the mapping does not apply (<see cref="DomainMapping.Applies"/> false),
+    /// so checks of the service use its URL and say so, and the gate's domain check is skipped.
+    /// </summary>
+    public Task<DomainMapping> GetDomainMappingAsync(ResolvedTarget target, CancellationToken cancellationToken) =>
+        Task.FromResult(new DomainMapping(target.Domain ?? "", false, false, null, target.Service, null, null, null));
+
+    /// <summary>Every revision's log file, stamped line by line by the agent (<see cref="LocalLogs"/>).</summary>
+    public async Task<LogReadout> ReadLogsAsync(ResolvedTarget target, LogQuery query, CancellationToken cancellationToken)
+    {
+        var view = await Call(() => agent.ServiceAsync(target.Environment, target.Service, cancellationToken));
+        return LocalLogs.Read((view?.Revisions ?? []).Select(r => (r.Name, paths.RevisionLog(r.Name))), query);
+    }
+
     /// <summary>The proxy counts every exchange as it ends: live counters, readable at any instant.</summary>
     public MetricsCadence MetricsCadence => MetricsCadence.Live;
 

@@ -28,7 +28,8 @@ public sealed record LaunchSpec
     /// DEPLOYMATRIX_*) on an otherwise empty environment (<see cref="RevisionEnvironment"/>), its output
     /// appended to <paramref name="logPath"/>.
     /// </summary>
-    public ProcessSpec Process(IReadOnlyDictionary<string, string> extraEnv, string logPath, TimeSpan stopGrace)
+    /// <param name="clock">When given, stamps each line of the log with when it came (a revision's: the gate's log probes read windows of it).</param>
+    public ProcessSpec Process(IReadOnlyDictionary<string, string> extraEnv, string logPath, TimeSpan stopGrace, TimeProvider? clock = null)
     {
         var env = RevisionEnvironment.Build(Env, extraEnv, Environment.GetEnvironmentVariable);
         return new ProcessSpec
@@ -39,6 +40,7 @@ public sealed record LaunchSpec
             Env = env,
             InheritEnvironment = false,
             LogPath = logPath,
+            LogTimestamps = clock,
             Capture = false,
             StopGrace = stopGrace,
         };

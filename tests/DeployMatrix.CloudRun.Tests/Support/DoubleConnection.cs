@@ -31,8 +31,13 @@ public sealed class DoubleConnection : IAsyncDisposable
     public static async Task<DoubleConnection> StartAsync() => new(await CloudRunDouble.StartAsync());
 
     /// <summary>The platform on the double, with these credentials for services' ID tokens and this clock.</summary>
-    public CloudRunPlatform PlatformWith(Invoker.IIdTokenSource idTokens, TimeProvider time) =>
-        new(Run, new MonitoringApi(_google, _endpoints), new SecretManagerApi(_google, _endpoints), new Invoker.InvokerCredentials(Run, idTokens, time), new CloudRunPreflight(Run, new ArtifactRegistryApi(_google, _endpoints)), time);
+    /// <remarks>Cloud Logging answers two entries a page, so a log probe's paging is exercised by a handful of entries.</remarks>
+    public CloudRunPlatform PlatformWith(Invoker.IIdTokenSource idTokens, TimeProvider time, IReadOnlyDictionary<string, Uri>? domains = null) =>
+        new(Run, new MonitoringApi(_google, _endpoints), new SecretManagerApi(_google, _endpoints), new Invoker.InvokerCredentials(Run, idTokens, time), new CloudRunPreflight(Run, new ArtifactRegistryApi(_google, _endpoints)), time)
+        {
+            Logging = new LoggingApi(_google, _endpoints) { PageSize = 2 },
+            DomainEndpoints = domains ?? new Dictionary<string, Uri>(),
+        };
 
     /// <summary>Another client of the double, e.g. with a short bound on waiting for operations.</summary>
     public RunApi RunApi(TimeSpan? operationTimeout = null) => new(_google, _endpoints, TimeProvider.System)

@@ -50,6 +50,7 @@ public sealed class ModelGoldenTests
                     new JsonDerivedType(typeof(CommandCheckSpec), "command"),
                     new JsonDerivedType(typeof(LaneCheckSpec), "lane"),
                     new JsonDerivedType(typeof(GuardCheckSpec), "guard"),
+                    new JsonDerivedType(typeof(LogsCheckSpec), "logs"),
                 },
             };
         }

@@ -248,6 +248,28 @@ public sealed class TestPlatform(TimeProvider time, PlatformKind kind = Platform
         return InvokerRefused is { } why ? throw new PlatformException(why) : Task.FromResult(Invoker);
     }
 
+    /// <summary>Per domain: the mapping's route and conditions (Ready, CertificateProvisioned) as a test sets them; a domain not here has no mapping.</summary>
+    public Dictionary<string, (string Route, string Ready, string Certificate, Uri Endpoint)> Domains { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Log entries per service, as a test writes them.</summary>
+    public Dictionary<string, List<LogEntry>> Logs { get; } = new(StringComparer.Ordinal);
+
+    public Task<DomainMapping> GetDomainMappingAsync(ResolvedTarget target, CancellationToken cancellationToken)
+    {
+        Check("Domain " + target.Domain);
+        var domain = target.Domain!;
+        return Task.FromResult(Domains.TryGetValue(domain, out var d)
+            ? new DomainMapping(domain, true, true, d.Route, target.Service, (d.Ready, null), (d.Certificate, null), d.Endpoint)
+            : new DomainMapping(domain, true, false, null, target.Service, null, null, null));
+    }
+
+    public Task<LogReadout> ReadLogsAsync(ResolvedTarget target, LogQuery query, CancellationToken cancellationToken)
+    {
+        Check("Logs " + target.Service);
+        var matching = Logs.GetValueOrDefault(target.Service, []).Where(e => e.Severity >= query.Severity && e.Timestamp >= query.Since).OrderBy(e => e.Timestamp).ToList();
+        return Task.FromResult(new LogReadout(matching.Count, [.. matching.Take(query.Keep)], "the test platform's entries"));
+    }
+
     public MetricsCadence MetricsCadence => MetricsCadence.Live;
 
     public Task<IReadOnlyDictionary<string, RevisionSample>> GetRevisionMetricsAsync(ResolvedTarget target, DateTimeOffset until, CancellationToken cancellationToken)

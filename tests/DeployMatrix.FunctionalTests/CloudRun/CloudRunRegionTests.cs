@@ -97,7 +97,8 @@ public sealed class CloudRunRegionTests : CloudRunExampleTests
         File.WriteAllText(Path.Combine(Dir.Path, name), matrix.Replace(Production,
             $"production:\n        service: runtime\n        traffic: {traffic}\n        order: {order}\n        regions: [us-central1, europe-west1]", StringComparison.Ordinal)
             // The gate's check of the runtime's production rollouts now names the region it reads.
-            .Replace("canary-status: { lane: runtime, env: production }", "canary-status: { lane: runtime, env: production, region: us-central1 }", StringComparison.Ordinal));
+            .Replace("canary-status: { lane: runtime, env: production }", "canary-status: { lane: runtime, env: production, region: us-central1 }", StringComparison.Ordinal)
+            .Replace("lane: runtime, env: production, timeout: 5m", "lane: runtime, env: production, region: us-central1, timeout: 5m", StringComparison.Ordinal));
         return name;
     }
 }

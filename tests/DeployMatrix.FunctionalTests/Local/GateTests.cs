@@ -18,7 +18,7 @@ public sealed class GateTests : ExampleTest
         var evidence = Evidence(run);
         var tsv = File.ReadAllLines(Path.Combine(evidence, "results.tsv"));
         Assert.Equal("check_id\trequired\tstatus\tdescription\tlog_path\tcommand", tsv[0]);
-        Assert.Equal(11, tsv.Length);
+        Assert.Equal(19, tsv.Length);
         Assert.Contains(tsv, l => l.StartsWith("serves-tag-runtime\ttrue\tpassed\t", StringComparison.Ordinal));
         Assert.Contains(tsv, l => l.StartsWith("runtime-migration-drift\ttrue\tpassed\t", StringComparison.Ordinal));
         Assert.Contains(tsv, l => l.StartsWith("runtime-canary-status\ttrue\tpassed\t", StringComparison.Ordinal));

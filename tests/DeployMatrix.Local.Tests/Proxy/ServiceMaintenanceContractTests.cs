@@ -109,7 +109,7 @@ public sealed class ServiceMaintenanceContractTests : IAsyncLifetime
             ["DEPLOYMATRIX_MAINTENANCE_RETRY_AFTER"] = "45",
             ["DEPLOYMATRIX_MAINTENANCE_SCOPE"] = Scope,
             ["DEPLOYMATRIX_MAINTENANCE_TOKEN"] = token,
-        }, Path.Combine(dir.Path, "service.log"), TimeSpan.FromSeconds(5)));
+        }, Path.Combine(dir.Path, "service.log"), TimeSpan.FromSeconds(5), TimeProvider.System));
         Assert.Null(await Readiness.WaitAsync(service, port, "/readyz", DeployMatrix.Core.Model.ServingProtocol.Http1, TimeSpan.FromSeconds(20), TimeProvider.System, CancellationToken.None));
         return service;
     }

@@ -1,0 +1,44 @@
+using System.Text.Json;
+
+namespace DeployMatrix.CloudRun.Api;
+
+// The parts of Cloud Logging v2 (google.logging.v2) entries.list sends and answers that this platform uses.
+
+/// <summary>ListLogEntriesRequest: where to look (<c>projects/P</c>), the filter, the order, a page.</summary>
+public sealed record ListLogEntriesRequest
+{
+    public required IReadOnlyList<string> ResourceNames { get; init; }
+
+    public required string Filter { get; init; }
+
+    public string? OrderBy { get; init; }
+
+    public int? PageSize { get; init; }
+
+    public string? PageToken { get; init; }
+}
+
+public sealed record ListLogEntriesResponse
+{
+    public IReadOnlyList<LoggingEntry>? Entries { get; init; }
+
+    public string? NextPageToken { get; init; }
+}
+
+/// <summary>LogEntry: one of <c>textPayload</c>, <c>jsonPayload</c>, <c>protoPayload</c> carries what was logged.</summary>
+public sealed record LoggingEntry
+{
+    public string? LogName { get; init; }
+
+    public LabeledThing? Resource { get; init; }
+
+    public DateTimeOffset? Timestamp { get; init; }
+
+    public string? Severity { get; init; }
+
+    public string? TextPayload { get; init; }
+
+    public JsonElement? JsonPayload { get; init; }
+
+    public JsonElement? ProtoPayload { get; init; }
+}
