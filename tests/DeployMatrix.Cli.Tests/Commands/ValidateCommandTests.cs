@@ -14,7 +14,7 @@ public sealed class ValidateCommandTests
         var run = CliRun.InRepo("validate", "examples/openagents/deploymatrix.yaml");
 
         Assert.Equal(0, run.ExitCode);
-        Assert.Equal("examples/openagents/deploymatrix.yaml: valid — 6 lanes (4 canonical, 2 legacy), environments staging → production, 8 gate checks\n", run.Out);
+        Assert.Equal("examples/openagents/deploymatrix.yaml: valid — 6 lanes (4 canonical, 2 legacy), environments staging → production, 16 gate checks\n", run.Out);
     }
 
     [Theory]
