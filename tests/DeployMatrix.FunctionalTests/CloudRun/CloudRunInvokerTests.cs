@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 using DeployMatrix.Tests.Support;
 
 namespace DeployMatrix.FunctionalTests.CloudRun;
@@ -9,7 +10,7 @@ namespace DeployMatrix.FunctionalTests.CloudRun;
 /// does; credentials that cannot mint one fail in one line naming the fix; a public service gets no
 /// credentials; and the token is in no file the run leaves and in none of its output.
 /// </summary>
-public sealed class CloudRunInvokerTests : CloudRunExampleTests
+public sealed partial class CloudRunInvokerTests : CloudRunExampleTests
 {
     private const string Deployer = "deployer@openagentsgemini.iam.gserviceaccount.com";
     private const string Services = "projects/openagentsgemini/locations/us-central1/services/";
@@ -73,13 +74,19 @@ public sealed class CloudRunInvokerTests : CloudRunExampleTests
     {
         UseServiceAccountKey();
         ServeTheExampleApps();
-        Google.MakePrivate(Services + "runtime-staging", $"serviceAccount:{Deployer}");
-        Google.MakePrivate(Services + "openagents-control-service-staging", $"serviceAccount:{Deployer}");
+        foreach (var service in new[] { "runtime-staging", "openagents-control-service-staging", "runtime", "openagents-control-service" })
+        {
+            Google.MakePrivate(Services + service, $"serviceAccount:{Deployer}");
+        }
+
         Assert.Equal(0, Cli("deploy", "runtime", "--env", "staging", "--tag", "bbb2222").ExitCode);
         Assert.Equal(0, Cli("deploy", "openagents-control-service", "--env", "staging", "--tag", "bbb2222").ExitCode);
         var smoked = Google.AppRequests.Count;
+        // The runtime's smoke binary (an optional command check) gets the service's URL, not a token: its requests are not this test's.
+        var matrix = File.ReadAllText(Path.Combine(Dir.Path, "deploymatrix.yaml"));
+        File.WriteAllText(Path.Combine(Dir.Path, "no-smoke-binary.yaml"), SmokeBinaryCheck().Replace(matrix, ""));
 
-        var gate = Cli("gate", "--tag", "bbb2222");
+        var gate = Cli("--file", "no-smoke-binary.yaml", "gate", "--tag", "bbb2222");
 
         Assert.True(gate.ExitCode == 0, gate.ToString());
         Assert.Contains("\nGO: evidence in ", "\n" + gate.Out, StringComparison.Ordinal);
@@ -120,4 +127,7 @@ public sealed class CloudRunInvokerTests : CloudRunExampleTests
 
         Assert.All(runs, r => Assert.DoesNotContain(signature, r.ToString(), StringComparison.Ordinal));
     }
+
+    [GeneratedRegex(@"^    - id: runtime-[a-z]+-smoke-binary\n(?:      [^\n]*\n)*", RegexOptions.Multiline)]
+    private static partial Regex SmokeBinaryCheck();
 }

@@ -63,7 +63,10 @@ public sealed class CloudRunTrafficPolicyTests : CloudRunExampleTests
         var runtime = Cli("plan", "runtime", "--env", "production", "--tag", "bbb2222", "--format", "shell");
         var control = Cli("plan", "openagents-control-service", "--env", "production", "--tag", "bbb2222", "--format", "shell");
 
-        Assert.StartsWith($"gcloud run deploy runtime --project openagentsgemini --region us-central1 --image {Registry}/runtime/runtime:bbb2222 --quiet\n", runtime.Out, StringComparison.Ordinal);
+        // After the preflight's reads, upstream's deploy, word for word.
+        Assert.StartsWith("gcloud artifacts docker images describe ", runtime.Out, StringComparison.Ordinal);
+        Assert.Equal($"gcloud run deploy runtime --project openagentsgemini --region us-central1 --image {Registry}/runtime/runtime:bbb2222 --quiet",
+            runtime.Out.Split('\n').First(l => l.StartsWith("gcloud run deploy", StringComparison.Ordinal)));
         Assert.Contains("gcloud run jobs execute runtime-migrate --project openagentsgemini --region us-central1 --wait --format 'value(metadata.name)'\n", runtime.Out, StringComparison.Ordinal);
         Assert.Contains("gcloud run services update-traffic runtime --project openagentsgemini --region us-central1 --to-revisions LATEST=100\n", runtime.Out, StringComparison.Ordinal);
         Assert.True(runtime.Out.IndexOf("LATEST=100", StringComparison.Ordinal) < runtime.Out.IndexOf("jobs execute", StringComparison.Ordinal));

@@ -114,7 +114,8 @@ public sealed class RegionTests : ExampleTest
         // The gate's checks of the runtime's staging now name the region they read.
         File.WriteAllText(Path.Combine(Example.Dir, file), File.ReadAllText(Path.Combine(Example.Dir, file)).Replace("min-requests: 100", "min-requests: 20", StringComparison.Ordinal)
             .Replace("{ lane: runtime, env: staging,", "{ lane: runtime, env: staging, region: us-east1,", StringComparison.Ordinal)
-            .Replace("{ lane: runtime, env: staging }", "{ lane: runtime, env: staging, region: us-east1 }", StringComparison.Ordinal));
+            .Replace("{ lane: runtime, env: staging }", "{ lane: runtime, env: staging, region: us-east1 }", StringComparison.Ordinal)
+            .Replace("lane: runtime, env: staging, timeout:", "lane: runtime, env: staging, region: us-east1, timeout:", StringComparison.Ordinal)); // the smoke binary's command check
         var faulty = $"regions-{order}-faulty.yaml";
         var fault = order == "sequential" ? "FAULT_5XX_PERCENT: \"50\"" : "FAULT_MIGRATE_EXIT: \"3\"";
         File.WriteAllText(Path.Combine(Example.Dir, faulty), File.ReadAllText(Path.Combine(Example.Dir, file)).Replace(Target(""), Target($", env: {{ {fault} }}"), StringComparison.Ordinal));
