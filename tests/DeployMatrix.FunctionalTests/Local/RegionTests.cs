@@ -28,7 +28,7 @@ public sealed class RegionTests : ExampleTest
         var westBefore = Revisions(file, "europe-west1");
 
         CliRun rollout;
-        await using (var load = new LoadClient(new Uri($"http://127.0.0.1:{Example.Ports[East]}/api/v1/runtime/status"), workers: 4, limit: TimeSpan.FromMinutes(2)))
+        await using (var load = new LoadClient(new Uri($"http://127.0.0.1:{Example.Ports[East]}/api/v1/runtime/status"), workers: 4, limit: TimeSpan.FromMinutes(2), perSecond: 800))
         {
             rollout = Example.Cli("--file", faulty, "rollout", Lane, "--env", "staging", "--tag", "t1", "--window", "2s");
             await load.StopAsync();

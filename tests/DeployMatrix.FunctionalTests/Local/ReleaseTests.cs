@@ -79,7 +79,7 @@ public sealed class ReleaseTests : ExampleTest
     {
         var file = Example.Variant("rollout.yaml", "min-requests: 100", "min-requests: 20");
         var stable = Service("staging").GetProperty("traffic")[0].GetProperty("revision").GetString()!;
-        await using var load = new LoadClient(new Uri($"http://127.0.0.1:{Example.Ports["openagents-control-service-staging"]}/api/v1/control/status"), workers: 4, limit: TimeSpan.FromMinutes(4));
+        await using var load = new LoadClient(new Uri($"http://127.0.0.1:{Example.Ports["openagents-control-service-staging"]}/api/v1/control/status"), workers: 4, limit: TimeSpan.FromMinutes(4), perSecond: 800);
 
         using var rollout = Launch("--platform", "local", "--file", file, "rollout", Lane, "--env", "staging", "--tag", "t1", "--window", "1s");
         // From its first step (the canary's deploy) the compound command holds the lock as the rollout.

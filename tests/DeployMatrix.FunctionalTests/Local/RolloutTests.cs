@@ -97,7 +97,7 @@ public sealed class RolloutTests : ExampleTest
     /// <summary>The rollout under four clients sending requests back to back; <paramref name="check"/> looks at what they saw.</summary>
     private async Task<RolloutRun> RollOutUnderLoadAsync(string file, string window, Action<LoadClient>? check = null)
     {
-        await using var load = new LoadClient(new Uri($"http://127.0.0.1:{Example.Ports["openagents-control-service-staging"]}/api/v1/control/status"), workers: 4, limit: TimeSpan.FromMinutes(2));
+        await using var load = new LoadClient(new Uri($"http://127.0.0.1:{Example.Ports["openagents-control-service-staging"]}/api/v1/control/status"), workers: 4, limit: TimeSpan.FromMinutes(2), perSecond: 800);
         var run = new RolloutRun(Example.Cli("--file", file, "rollout", Lane, "--env", "staging", "--window", window));
         await load.StopAsync();
         check?.Invoke(load);
