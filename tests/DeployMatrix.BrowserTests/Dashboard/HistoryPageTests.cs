@@ -46,6 +46,6 @@ public sealed class HistoryPageTests(Chromium chromium) : ExampleTest
         await page.WaitForURLAsync("**/receipts/*");
         var receipt = System.Text.Json.JsonDocument.Parse(await page.Locator("body").InnerTextAsync()).RootElement;
         Assert.Equal("runtime", receipt.GetProperty("lane").GetString());
-        Assert.Equal("staging", receipt.GetProperty("env").GetString());
+        Assert.Equal("staging", receipt.GetProperty("environment").GetString());
     }
 }
