@@ -75,5 +75,5 @@ public static class DrillReports
         }
     }
 
-    private static string Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
+    private static string Text(JsonElement e, string name) => GateEvidence.Text(e, name);
 }

@@ -57,7 +57,8 @@ public sealed record GateEvidence(string Decision, string StartedAt, string Ende
         }
     }
 
-    private static string Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
+    /// <summary>A string field of a report's JSON, or "" when it is missing or not a string.</summary>
+    internal static string Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
 }
 
 /// <summary>A verdict as the store keeps it, with what it was given for and its evidence (or why that cannot be read).</summary>
