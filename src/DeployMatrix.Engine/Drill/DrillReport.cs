@@ -35,7 +35,7 @@ public static class DrillReport
             ["steps"] = result.Steps.Select(StepJson).ToList(),
         };
         SafeFile.Write(Path.Combine(outDir, "summary.json"), JsonSerializer.Serialize(summary, Indented) + "\n");
-        SafeFile.Write(Path.Combine(outDir, "timeline.svg"), TimelineSvg.Render(result));
+        SafeFile.Write(Path.Combine(outDir, "timeline.svg"), TimelineSvg.Render(target, result));
         SafeFile.Write(Path.Combine(outDir, "SUMMARY.md"), Markdown(target, result, generatedAt));
     }
 

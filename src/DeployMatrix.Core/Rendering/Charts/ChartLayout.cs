@@ -22,7 +22,7 @@ internal static class TextMetrics
 
     public static double Width(string text, double fontSize) => text.Length * fontSize * AdvancePerEm;
 
-    /// <summary>The text cut to fit a width, ending in "…" when cut; whole when it fits.</summary>
+    /// <summary>The text cut to fit a width (at a word's end when one is in the second half), ending in "…" when cut; whole when it fits.</summary>
     public static string Fit(string text, double width, double fontSize)
     {
         if (Width(text, fontSize) <= width)
@@ -30,8 +30,11 @@ internal static class TextMetrics
             return text;
         }
 
-        var chars = Math.Max(0, (int)(width / (fontSize * AdvancePerEm)) - 1);
-        return text[..Math.Min(chars, text.Length)].TrimEnd() + "…";
+        var chars = Math.Max(0, (int)Math.Floor((width / (fontSize * AdvancePerEm)) + 1e-9) - 1);
+        var cut = text[..Math.Min(chars, text.Length)];
+        // At a word's end when one is near, so no word is left half-read.
+        var space = cut.LastIndexOf(' ');
+        return (space > chars / 2 ? cut[..space] : cut).TrimEnd() + "…";
     }
 }
 

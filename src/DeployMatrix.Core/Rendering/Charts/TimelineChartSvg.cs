@@ -19,16 +19,16 @@ public sealed record TimelineChartOptions
 /// </summary>
 public static class TimelineChartSvg
 {
-    private const double Left = 56, Right = 28, FontSize = 11, LegendRow = 18, StageRow = 15, TitleRow = 18, PanelGap = 10, TimeTickSpacing = 72;
+    private const double Left = 56, Right = 28, FontSize = 11, LegendRow = 18, StageRow = 15, TitleRow = 24, PanelGap = 10, TimeTickSpacing = 72;
     private const int MaxMarkers = 80;
 
-    private sealed record Panel(string Title, double Height, Func<RevisionSeries, IReadOnlyList<TimedValue>> Values, bool Steps);
+    private sealed record Panel(string Title, string Unit, double Height, Func<RevisionSeries, IReadOnlyList<TimedValue>> Values, bool Steps);
 
     private static readonly Panel[] Panels =
     [
-        new("traffic (%)", 130, r => r.TrafficPercent, Steps: true),
-        new("error rate (%)", 80, r => r.ErrorRatePercent, Steps: false),
-        new("p95 latency (ms)", 80, r => r.P95Ms, Steps: false),
+        new("traffic (%)", "%", 130, r => r.TrafficPercent, Steps: true),
+        new("error rate (%)", "%", 80, r => r.ErrorRatePercent, Steps: false),
+        new("p95 latency (ms)", " ms", 80, r => r.P95Ms, Steps: false),
     ];
 
     /// <summary>The chart as SVG text (UTF-8 when written; no XML declaration needed).</summary>
@@ -128,10 +128,11 @@ public static class TimelineChartSvg
     {
         var bottom = top + panel.Height;
         var max = chart.Revisions.SelectMany(panel.Values).Select(v => v.Value).Where(double.IsFinite).DefaultIfEmpty(0).Max();
-        IReadOnlyList<double> ticks = panel.Steps ? [0, 50, 100] : ChartTicks.ValueTicks(max, 4);
+        // Headroom above the highest measurement, so its line does not run along the panel's top edge.
+        IReadOnlyList<double> ticks = panel.Steps ? [0, 50, 100] : ChartTicks.ValueTicks(max * 1.1, 4);
         var y = new Scale(0, ticks[^1], bottom, top);
         svg.Append(Invariant($"<g class=\"dm-panel\" data-panel=\"{ChartTheme.Xml(panel.Title)}\">\n"));
-        svg.Append(Invariant($"<text class=\"dm-panel-title dm-halo\" x=\"{Left:0.#}\" y=\"{top - 6:0.#}\">{panel.Title}</text>\n"));
+        svg.Append(Invariant($"<text class=\"dm-panel-title dm-halo\" x=\"{Left:0.#}\" y=\"{top - 9:0.#}\">{panel.Title}</text>\n"));
         foreach (var t in timeTicks)
         {
             svg.Append(Invariant($"<line class=\"dm-grid\" x1=\"{x.Map(t.TotalSeconds):0.#}\" y1=\"{top:0.#}\" x2=\"{x.Map(t.TotalSeconds):0.#}\" y2=\"{bottom:0.#}\"/>\n"));
@@ -178,7 +179,7 @@ public static class TimelineChartSvg
                 var sorted = values.Where(v => double.IsFinite(v.Value)).OrderBy(v => v.At).ToList();
                 for (var j = 0; j < line.Count && j < sorted.Count; j++)
                 {
-                    var label = Invariant($"{LegendText(revision)}: {ChartTicks.Value(sorted[j].Value, step / 10)} at {ChartTicks.Relative(sorted[j].At)}");
+                    var label = Invariant($"{LegendText(revision)}: {ChartTicks.Value(sorted[j].Value, step / 10)}{panel.Unit} at {ChartTicks.Relative(sorted[j].At)}");
                     svg.Append(Invariant($"<circle class=\"dm-f{series}\" cx=\"{line[j].X:0.#}\" cy=\"{line[j].Y:0.#}\" r=\"2.5\"><title>{ChartTheme.Xml(label)}</title></circle>\n"));
                 }
             }
