@@ -75,6 +75,7 @@ internal static class CliApp
         root.Subcommands.Add(TrafficCommand.CreateRollback(context));
         root.Subcommands.Add(MigrateCommand.Create(context));
         root.Subcommands.Add(StatusCommand.Create(context));
+        root.Subcommands.Add(DashboardCommand.Create(context));
         root.Subcommands.Add(RunCommand.Create(context));
         root.Subcommands.Add(GateCommand.Create(context));
         root.Subcommands.Add(RolloutCommand.Create(context));

@@ -23,7 +23,8 @@ internal static class WorkspaceFactory
     /// <summary>The workspace of the matrix the command means (printing its diagnostics and exiting 2 when it is not valid).</summary>
     public static Workspace Open(ParseResult result, CliContext context) => Open(MatrixSource.Load(result, context), result, context);
 
-    public static Workspace Open(Matrix matrix, ParseResult result, CliContext context)
+    /// <param name="actor">Who the audit log and receipts name; the default is the user running the command.</param>
+    public static Workspace Open(Matrix matrix, ParseResult result, CliContext context, string? actor = null)
     {
         var paths = LocalPaths.For(matrix.BaseDirectory);
         OpenStateFolder(paths.Root);
@@ -36,7 +37,7 @@ internal static class WorkspaceFactory
             Matrix = matrix,
             State = state,
             Time = context.Time,
-            Recorder = new Recorder(state, new ReceiptWriter(paths.Receipts, context.Time), Environment.UserName),
+            Recorder = new Recorder(state, new ReceiptWriter(paths.Receipts, context.Time), actor ?? Environment.UserName),
             Processes = processes,
             Platforms = platforms,
             Paths = new WorkspacePaths(paths.Root),

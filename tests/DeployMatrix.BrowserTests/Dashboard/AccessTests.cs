@@ -1,0 +1,64 @@
+using System.Net;
+using DeployMatrix.BrowserTests.Support;
+using DeployMatrix.FunctionalTests.Support;
+
+namespace DeployMatrix.BrowserTests.Dashboard;
+
+/// <summary>Who gets in: only with the token (or the agent's); nothing that changes state from another site.</summary>
+public sealed class AccessTests : ExampleTest
+{
+    protected override ExampleStage Stage => ExampleStage.Agent;
+
+    [Fact]
+    public async Task WithoutTheToken_EveryPageIs401_AndAWrongTokenToo()
+    {
+        await using var dashboard = await DashboardProcess.StartAsync(Example.Dir);
+        using var anonymous = dashboard.Client(withToken: false);
+        foreach (var path in new[] { "/", "/api/matrix", "/assets/dashboard.css", "/receipts/x.json", "/?token=" + new string('0', 64) })
+        {
+            using var response = await anonymous.GetAsync(path);
+            Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{path}: {response.StatusCode}");
+        }
+
+        using var wrong = new HttpRequestMessage(HttpMethod.Get, "/");
+        wrong.Headers.Authorization = new("Bearer", dashboard.Token[..^1] + (dashboard.Token[^1] == '0' ? '1' : '0'));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.SendAsync(wrong)).StatusCode);
+
+        using var client = dashboard.Client();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/")).StatusCode);
+    }
+
+    [Fact]
+    public async Task TheAgentsToken_OpensItToo_AndTheTokenFileIsOwnerOnly()
+    {
+        await using var dashboard = await DashboardProcess.StartAsync(Example.Dir);
+        var agentJson = Path.Combine(Example.Dir, ".deploymatrix", "agent.json");
+        var agentToken = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(agentJson)).RootElement.GetProperty("token").GetString()!;
+        using var anonymous = dashboard.Client(withToken: false);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/matrix");
+        request.Headers.Authorization = new("Bearer", agentToken);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.SendAsync(request)).StatusCode);
+
+        var file = Path.Combine(Example.Dir, ".deploymatrix", "dashboard.json");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        Assert.Contains(dashboard.Token, await File.ReadAllTextAsync(file), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ACrossSitePost_IsRefused_EvenWithTheSessionCookie()
+    {
+        await using var dashboard = await DashboardProcess.StartAsync(Example.Dir);
+        using var client = dashboard.Client();
+        foreach (var (header, value) in new[] { ("Origin", "http://evil.example"), ("Sec-Fetch-Site", "cross-site"), ("Sec-Fetch-Site", "same-site") })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/rollouts/openagents-control-service/staging/abort")
+            {
+                Content = new FormUrlEncodedContent([new("reason", "csrf")]),
+            };
+            request.Headers.Add(header, value);
+            using var response = await client.SendAsync(request);
+            Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"{header}: {value}: {response.StatusCode}");
+            Assert.Contains("cross-site", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+    }
+}
