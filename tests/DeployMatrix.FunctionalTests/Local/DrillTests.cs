@@ -44,7 +44,7 @@ public sealed class DrillTests : ExampleTest
         Assert.Equal("pass", summary.GetProperty("overall_status").GetString());
         var svg = XDocument.Parse(File.ReadAllText(Path.Combine(outDir.Path, "timeline.svg")));
         XNamespace ns = "http://www.w3.org/2000/svg";
-        var traffic = svg.Descendants(ns + "path").Where(p => p.Attribute("class")!.Value.Contains("dm-traffic", StringComparison.Ordinal)).ToList();
+        var traffic = svg.Descendants(ns + "path").Where(p => ((string?)p.Attribute("class") ?? "").Contains("dm-traffic", StringComparison.Ordinal)).ToList();
         Assert.Equal([summary.GetProperty("stable_revision").GetString(), summary.GetProperty("canary_revision").GetString()], traffic.Select(p => p.Attribute("data-revision")?.Value));
         foreach (var path in traffic)
         {
@@ -55,7 +55,7 @@ public sealed class DrillTests : ExampleTest
         }
 
         Assert.Equal(["5% PASS", "50% PASS", "rollback PASS"], svg.Descendants(ns + "text")
-            .Where(t => t.Attribute("class")!.Value.Contains("dm-stage-label", StringComparison.Ordinal)).Select(t => string.Concat(t.Nodes().OfType<XText>().Select(n => n.Value))));
+            .Where(t => ((string?)t.Attribute("class") ?? "").Contains("dm-stage-label", StringComparison.Ordinal)).Select(t => string.Concat(t.Nodes().OfType<XText>().Select(n => n.Value))));
         Assert.Contains("(timeline.svg)", File.ReadAllText(Path.Combine(outDir.Path, "SUMMARY.md")), StringComparison.Ordinal);
         var status = JsonDocument.Parse(Example.Cli("status", Lane, "--env", "staging", "-o", "json").Out).RootElement[0];
         Assert.Equal(summary.GetProperty("stable_revision").GetString(), status.GetProperty("traffic")[0].GetProperty("revision").GetString());
