@@ -50,12 +50,25 @@ public sealed class DrillTimelineTests(Chromium chromium) : ExampleTest
         var legend = await page.EvalOnSelectorAllAsync<Label[]>(".dm-legend-entry text",
             "ts => ts.map(t => { const b = t.getBBox(); return { Text: t.textContent, X: b.x, Y: b.y, Width: b.width, Height: b.height }; })");
         Assert.Equal(2, legend.Length);
-        Assert.False(legend[0].Overlaps(legend[1]), $"legend entries overlap: {legend[0]} {legend[1]}");
+        Assert.False(legend[0].Overlaps(legend[1]), $"legend entries overlap: {legend[0]} and {legend[1]}");
     }
 
-    public sealed record Label(string Text, double X, double Y, double Width, double Height)
+    /// <summary>A text's box as the browser laid it out (Playwright fills it: settable, with a parameterless constructor).</summary>
+    public sealed class Label
     {
+        public string Text { get; set; } = "";
+
+        public double X { get; set; }
+
+        public double Y { get; set; }
+
+        public double Width { get; set; }
+
+        public double Height { get; set; }
+
         public bool Overlaps(Label o) => X < o.X + o.Width && o.X < X + Width && Y < o.Y + o.Height && o.Y < Y + Height;
+
+        public override string ToString() => $"'{Text}' at {X:0.#},{Y:0.#} {Width:0.#}×{Height:0.#}";
     }
 
     private static CliRun Ok(CliRun run)
