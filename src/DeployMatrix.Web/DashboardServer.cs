@@ -68,11 +68,20 @@ public static class DashboardServer
     /// Serves until <paramref name="cancellationToken"/> is cancelled, with <c>dashboard.json</c> (mode 0600) written
     /// while it runs; <paramref name="started"/> gets the URL that carries the token, once.
     /// </summary>
-    /// <exception cref="IOException">The port is taken, or the state folder cannot be written.</exception>
+    /// <exception cref="Engine.OperationException">The port is taken (exit 2).</exception>
+    /// <exception cref="IOException">The state folder cannot be written.</exception>
     public static async Task RunAsync(DashboardSettings settings, string stateRoot, TimeProvider time, Action<string> started, CancellationToken cancellationToken)
     {
         await using var app = Build(settings);
-        await app.StartAsync(cancellationToken);
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            throw new Engine.OperationException($"port {settings.Port} on {settings.Address} is in use (another dashboard?); pick another with --port N (0: any free port)", Core.ExitCodes.BadInput);
+        }
+
         var url = app.Urls.First();
         var file = Path.Combine(stateRoot, "dashboard.json");
         SafeFile.Write(file, JsonSerializer.Serialize(new DashboardInfo(url, settings.Token.Value, Environment.ProcessId,

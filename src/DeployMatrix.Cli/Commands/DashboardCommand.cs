@@ -47,22 +47,15 @@ internal static class DashboardCommand
                 Address = IPAddress.Loopback,
                 Port = chosen,
             };
-            try
+            await DashboardServer.RunAsync(settings, paths.Root, context.Time, url =>
             {
-                await DashboardServer.RunAsync(settings, paths.Root, context.Time, url =>
+                context.Out.WriteLine($"dashboard on {url}");
+                context.Out.WriteLine("(the token in this URL opens it; it is also in .deploymatrix/dashboard.json, mode 0600; stop with Ctrl-C)");
+                if (result.GetValue(open))
                 {
-                    context.Out.WriteLine($"dashboard on {url}");
-                    context.Out.WriteLine("(the token in this URL opens it; it is also in .deploymatrix/dashboard.json, mode 0600; stop with Ctrl-C)");
-                    if (result.GetValue(open))
-                    {
-                        Open(url, matrix.BaseDirectory, context);
-                    }
-                }, ct);
-            }
-            catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException or null && e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
-            {
-                throw new UsageException($"port {chosen} is in use; pick another with --port N (0: any free port)");
-            }
+                    Open(url, matrix.BaseDirectory, context);
+                }
+            }, ct);
 
             return ExitCodes.Ok;
         });
