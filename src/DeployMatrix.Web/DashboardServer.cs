@@ -97,5 +97,6 @@ public static class DashboardServer
         app.MapGet("/receipts/{name}", (DashboardSource source, string name) =>
             source.ReceiptPath(name) is { } path ? Results.File(path, "application/json; charset=utf-8") : Results.NotFound());
         app.MapGet("/assets/{name}", (string name) => Assets.Serve(name));
+        Rollouts.RolloutEndpoints.Map(app);
     }
 }
