@@ -17,10 +17,11 @@
   };
   const set = (name, text) => { const node = field(name); if (node) node.textContent = text; };
 
-  // Must match RolloutPage.razor's Left and StageClass.
+  // Must match RolloutPage.razor's Left, StageOf and StageClass.
   const left = (f) => f.seconds_left === undefined || f.seconds_left === null
     ? "no window running"
     : f.seconds_left > 0 ? `${num(f.seconds_left)} s left in this window` : "window over: judging";
+  const stageOf = (v) => v.percent !== undefined && v.percent !== null ? `${v.percent}%` : v.verdict === "note" ? "rollout" : "end";
   const stageClass = (f, i) => f.state === "succeeded" || i < f.stage_index ? "done" : i === f.stage_index ? (f.finished ? "stopped" : "current") : "todo";
 
   function render(f) {
@@ -65,9 +66,10 @@
 
     field("verdicts").replaceChildren(...f.verdicts.map((v) => {
       const row = el("tr", null, `verdict ${v.verdict}`);
+      if (v.percent !== undefined && v.percent !== null) row.dataset.percent = String(v.percent);
       const badge = el("td");
       badge.append(el("span", v.verdict, `badge verdict ${v.verdict}`));
-      row.append(el("td", v.at), el("td", v.percent === undefined || v.percent === null ? "end" : `${v.percent}%`), badge, el("td", v.detail));
+      row.append(el("td", v.at), el("td", stageOf(v)), badge, el("td", v.detail));
       return row;
     }));
 
