@@ -117,6 +117,16 @@ public sealed class RolloutControlOperation(Workspace ws)
         return new RolloutControlResult(Reload(rollout), outcome.Reason ?? name, true, outcome.Receipt);
     }
 
+    /// <summary>
+    /// What a person can do to a rollout now, by the name of the command (as <see cref="StatusAsync"/>'s next step says):
+    /// nothing once it ended; pause, abort or promote while a live process drives it; resume, abort or promote when
+    /// nobody does (paused, held, interrupted).
+    /// </summary>
+    public static IReadOnlyList<string> Actions(Rollout.Rollout rollout) =>
+        rollout.Finished ? []
+        : rollout.State == RolloutState.Running && !rollout.Interrupted ? ["pause", "abort", "promote"]
+        : ["resume", "abort", "promote"];
+
     /// <summary>The lane's latest rollout in the target's environment, or null.</summary>
     internal static Rollout.Rollout? Latest(Workspace ws, ResolvedTarget target) =>
         ws.State.LatestRollout(target.Lane, target.Scope) is { } row ? Rollout.Rollout.From(row, ws.State.Owner) : null;

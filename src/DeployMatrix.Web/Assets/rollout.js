@@ -36,6 +36,8 @@
     set("next", f.next ? `Next: ${f.next}` : "");
     set("metrics-error", f.metrics_error || "");
     field("driven").hidden = !f.driven_here;
+    field("ended").hidden = !f.finished;
+    root.querySelectorAll("form[data-action]").forEach((form) => { form.hidden = !f.actions.includes(form.dataset.action); });
 
     const stages = field("stages");
     stages.replaceChildren(...f.stages.map((percent, i) => {

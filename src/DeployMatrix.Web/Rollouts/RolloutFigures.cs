@@ -17,10 +17,11 @@ namespace DeployMatrix.Web.Rollouts;
 /// <param name="SecondsLeft">Seconds left in the running stage's window (0 once over: being judged or extended); null when no window runs.</param>
 /// <param name="DrivenHere">This dashboard's process drives it (resumed from the page): stopping the dashboard holds it.</param>
 /// <param name="Finished">Ended for good (succeeded, failed, aborted): no action applies.</param>
+/// <param name="Actions">What a person can do now (pause, resume, abort, promote; <see cref="RolloutControlOperation.Actions"/>).</param>
 public sealed record RolloutFigures(
     long Id, string Lane, string Env, string? Region, string State, int Stage, int StageIndex, IReadOnlyList<int> Stages,
     string Stable, string Canary, string StartedAt, string UpdatedAt, double WindowSeconds, double? SecondsLeft, string? Reason, string? Next,
-    bool DrivenHere, bool Finished, IReadOnlyList<SplitFigure> Split, IReadOnlyList<RevisionFigures> Revisions, IReadOnlyList<RolloutStageRecord> Verdicts,
+    bool DrivenHere, bool Finished, IReadOnlyList<string> Actions, IReadOnlyList<SplitFigure> Split, IReadOnlyList<RevisionFigures> Revisions, IReadOnlyList<RolloutStageRecord> Verdicts,
     string? MetricsError, string ReadAt)
 {
     /// <summary>The page's path: <c>/rollouts/LANE/ENV</c>, with <c>?region=R</c> for one of several regions.</summary>
@@ -47,7 +48,7 @@ public sealed record RolloutFigures(
         var left = view.WindowEnds is { } ends ? Math.Max(0, Math.Round((ends - view.ReadAt).TotalSeconds, 1)) : (double?)null;
         return new RolloutFigures(r.Id, r.Lane, view.Target.Environment, view.Target.Regional ? view.Target.Region : null, r.Shown, r.Stage, r.StageIndex, r.Stages,
             r.Stable, r.Canary, MatrixQuery.When(r.Row.StartedAt), MatrixQuery.When(r.Row.UpdatedAt), r.Window.TotalSeconds, left, r.Reason, view.Next,
-            r.OwnedHere && r.State == RolloutState.Running, r.Finished,
+            r.OwnedHere && r.State == RolloutState.Running, r.Finished, RolloutControlOperation.Actions(r),
             [.. view.Traffic.Select(t => new SplitFigure(t.Revision, t.Percent, t.Tag))], revisions,
             [.. view.Records.Select(v => v with { At = MatrixQuery.When(v.At) })], view.MetricsError,
             view.ReadAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture));

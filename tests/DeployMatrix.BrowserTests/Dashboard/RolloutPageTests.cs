@@ -60,6 +60,9 @@ public sealed class RolloutPageTests(Chromium chromium) : ExampleTest
         }
 
         await Assertions.Expect(page.Locator("[data-field='verdicts'] tr.verdict.succeeded")).ToHaveCountAsync(1);
+        // Ended: no action is offered any more.
+        await Assertions.Expect(page.Locator("[data-field='ended']")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("form[data-action]:visible")).ToHaveCountAsync(0);
         await Assertions.Expect(page.Locator($"[data-field='revisions'] tr[data-revision='{canary}']")).ToContainTextAsync("canary");
         Assert.True(int.Parse(await page.Locator("section.rollout").GetAttributeAsync("data-updates") ?? "0", System.Globalization.CultureInfo.InvariantCulture) >= 3);
         // The chart is served as SVG with the series the dashboard sampled.
@@ -82,6 +85,8 @@ public sealed class RolloutPageTests(Chromium chromium) : ExampleTest
 
         await using var context = await chromium.Browser.NewContextAsync();
         var page = await OpenAsync(context, dashboard);
+        // A rollout another process drives can be paused, aborted or promoted from here; not resumed.
+        await Assertions.Expect(page.Locator("form.action.resume")).ToBeHiddenAsync();
         await page.Locator("form.action.abort input[name='reason']").FillAsync("canary answers slowly (page test)");
         await page.Locator("form.action.abort button").ClickAsync();
 
@@ -104,6 +109,35 @@ public sealed class RolloutPageTests(Chromium chromium) : ExampleTest
         Assert.Contains($"aborted by {DashboardActor} at 5%: canary answers slowly (page test)", abort.GetProperty("result").GetString(), StringComparison.Ordinal);
         Assert.Equal(0, Example.Cli("audit", "verify").ExitCode);
         await Screenshots.SaveAsync(page, "rollout-aborted");
+    }
+
+    [Fact]
+    public async Task PauseThenResumeFromThePage_TheDashboardDrivesTheRestToSucceeded()
+    {
+        var (file, _, canary) = PrepareCanary();
+        await using var load = Load();
+        await using var dashboard = await DashboardProcess.StartAsync(Example.Dir, "--file", file);
+        await using var driver = StartRollout(file, "8s");
+        await WaitForRunningAsync(driver, 5);
+        await using var context = await chromium.Browser.NewContextAsync();
+        var page = await OpenAsync(context, dashboard);
+
+        await page.Locator("form.action.pause input[name='reason']").FillAsync("looking at the logs");
+        await page.Locator("form.action.pause button").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-field='result']")).ToContainTextAsync($"paused by {DashboardActor} at 5%: looking at the logs");
+        Assert.Equal(1, await driver.ExitAsync(TimeSpan.FromSeconds(30)));
+        await Assertions.Expect(page.Locator("[data-field='state']")).ToHaveTextAsync("paused");
+
+        await page.Locator("form.action.resume input[name='reason']").FillAsync("logs are clean");
+        await page.Locator("form.action.resume button").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-field='result']")).ToContainTextAsync("this dashboard's process drives it now");
+        await Assertions.Expect(page.Locator("[data-field='state']")).ToHaveTextAsync("succeeded", new() { Timeout = 90_000 });
+
+        Assert.Equal([(canary, 100)], Split(Service()));
+        Assert.Contains($"resumed at 5% (was paused) by {DashboardActor}: logs are clean", Ok(Example.Cli("history", Lane)).Out, StringComparison.Ordinal);
+        await Screenshots.SaveAsync(page, "rollout-resumed");
+        await load.StopAsync();
+        Assert.Empty(load.Failures);
     }
 
     [Fact]
