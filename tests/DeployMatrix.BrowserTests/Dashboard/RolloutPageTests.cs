@@ -24,15 +24,10 @@ public sealed class RolloutPageTests(Chromium chromium) : ExampleTest
     [Fact]
     public async Task ARolloutStartedFromTheCli_UpdatesLiveOnItsPage_ThroughItsStagesToSucceeded()
     {
-        var (file, stable, canary) = PrepareCanary();
-        await using var load = Load();
-        await using var dashboard = await DashboardProcess.StartAsync(Example.Dir, "--file", file);
         // Windows long enough that a page opened at 5% on a busy machine still sees 25% for a while.
-        await using var driver = StartRollout(file, "8s");
-        await WaitForRunningAsync(driver, 0, 5);
-
-        await using var context = await chromium.Browser.NewContextAsync();
-        var page = await OpenAsync(context, dashboard);
+        await using var scene = await StartAsync("8s", 0, 5);
+        var (stable, canary, load, driver) = (scene.Stable, scene.Canary, scene.Load, scene.Driver);
+        var page = await OpenAsync(scene);
         // A mark in the page's own window: a reload would drop it, so it shows the page changed in place.
         await page.EvaluateAsync("() => { window.deploymatrixMark = 'not reloaded'; }");
         var stage = page.Locator("[data-field='stage']");
@@ -77,14 +72,10 @@ public sealed class RolloutPageTests(Chromium chromium) : ExampleTest
     [Fact]
     public async Task AbortFromThePage_SendsAllTrafficBackToStable_AndTheAuditRecordNamesTheActorAndReason()
     {
-        var (file, stable, _) = PrepareCanary();
-        await using var load = Load();
-        await using var dashboard = await DashboardProcess.StartAsync(Example.Dir, "--file", file);
-        await using var driver = StartRollout(file, "60s");
-        await WaitForRunningAsync(driver, 5);
+        await using var scene = await StartAsync("60s", 5);
+        var (stable, _, load, driver) = (scene.Stable, scene.Canary, scene.Load, scene.Driver);
 
-        await using var context = await chromium.Browser.NewContextAsync();
-        var page = await OpenAsync(context, dashboard);
+        var page = await OpenAsync(scene);
         // A rollout another process drives can be paused, aborted or promoted from here; not resumed.
         await Assertions.Expect(page.Locator("form.action.resume")).ToBeHiddenAsync();
         await page.Locator("form.action.abort input[name='reason']").FillAsync("canary answers slowly (page test)");
@@ -114,13 +105,9 @@ public sealed class RolloutPageTests(Chromium chromium) : ExampleTest
     [Fact]
     public async Task PauseThenResumeFromThePage_TheDashboardDrivesTheRestToSucceeded()
     {
-        var (file, _, canary) = PrepareCanary();
-        await using var load = Load();
-        await using var dashboard = await DashboardProcess.StartAsync(Example.Dir, "--file", file);
-        await using var driver = StartRollout(file, "8s");
-        await WaitForRunningAsync(driver, 5);
-        await using var context = await chromium.Browser.NewContextAsync();
-        var page = await OpenAsync(context, dashboard);
+        await using var scene = await StartAsync("8s", 5);
+        var (_, canary, load, driver) = (scene.Stable, scene.Canary, scene.Load, scene.Driver);
+        var page = await OpenAsync(scene);
 
         await page.Locator("form.action.pause input[name='reason']").FillAsync("looking at the logs");
         await page.Locator("form.action.pause button").ClickAsync();
@@ -143,15 +130,11 @@ public sealed class RolloutPageTests(Chromium chromium) : ExampleTest
     [Fact]
     public async Task AbortWithAnEmptyReason_SaysSo_AndChangesNothing()
     {
-        var (file, stable, canary) = PrepareCanary();
-        await using var load = Load();
-        await using var dashboard = await DashboardProcess.StartAsync(Example.Dir, "--file", file);
-        await using var driver = StartRollout(file, "60s");
-        await WaitForRunningAsync(driver, 5);
+        await using var scene = await StartAsync("60s", 5);
+        var (stable, canary, load, _) = (scene.Stable, scene.Canary, scene.Load, scene.Driver);
         var auditBefore = AuditCount();
 
-        await using var context = await chromium.Browser.NewContextAsync();
-        var page = await OpenAsync(context, dashboard);
+        var page = await OpenAsync(scene);
         await page.Locator("form.action.abort input[name='reason']").FillAsync("   ");
         await page.Locator("form.action.abort button").ClickAsync();
 
@@ -168,31 +151,53 @@ public sealed class RolloutPageTests(Chromium chromium) : ExampleTest
     [Fact]
     public async Task APostWithoutTheAntiforgeryToken_IsRefused400_AndChangesNothing()
     {
-        var (file, stable, canary) = PrepareCanary();
-        await using var load = Load();
-        await using var dashboard = await DashboardProcess.StartAsync(Example.Dir, "--file", file);
-        await using var driver = StartRollout(file, "60s");
-        await WaitForRunningAsync(driver, 5);
+        await using var scene = await StartAsync("60s", 5);
+        var (stable, canary, load, _) = (scene.Stable, scene.Canary, scene.Load, scene.Driver);
 
-        using var client = dashboard.Client();
+        using var client = scene.Dashboard.Client();
         using var response = await client.PostAsync($"/rollouts/{Lane}/staging/abort", new FormUrlEncodedContent([new("reason", "no form token")]));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var status = RolloutStatus();
         Assert.Equal(("running", 5), (status.GetProperty("status").GetString(), status.GetProperty("stage").GetInt32()));
         Assert.Equal([(stable, 95), (canary, 5)], Split(status));
-        await using var context = await chromium.Browser.NewContextAsync();
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(dashboard.OpenUrl.Replace("?token=", $"rollouts/{Lane}/staging?token=", StringComparison.Ordinal));
+        var page = await scene.Browser.NewPageAsync();
+        await page.GotoAsync(scene.Dashboard.OpenUrl.Replace("?token=", $"rollouts/{Lane}/staging?token=", StringComparison.Ordinal));
         await Assertions.Expect(page.Locator("[data-field='state']")).ToHaveTextAsync("running");
         await Screenshots.SaveAsync(page, "rollout-no-antiforgery");
         await load.StopAsync();
     }
 
-    /// <summary>Opens the dashboard as a person does (its printed URL), then the rollout from the list of rollouts.</summary>
-    private static async Task<IPage> OpenAsync(IBrowserContext context, DashboardProcess dashboard)
+    /// <summary>
+    /// A stable revision and a no-traffic canary under paced load, the dashboard, and a rollout with the given window
+    /// driven by the CLI in its own process, running at one of <paramref name="stages"/>.
+    /// </summary>
+    private async Task<Scene> StartAsync(string window, params int[] stages)
     {
-        var page = await context.NewPageAsync();
+        var (file, stable, canary) = PrepareCanary();
+        var scene = new Scene(stable, canary, Load(), await DashboardProcess.StartAsync(Example.Dir, "--file", file),
+            CliProcess.Start(Example.Dir, "--platform", "local", "--file", file, "rollout", Lane, "--env", "staging", "--window", window),
+            await chromium.Browser.NewContextAsync());
+        await WaitForRunningAsync(scene.Driver, stages);
+        return scene;
+    }
+
+    private sealed record Scene(string Stable, string Canary, LoadClient Load, DashboardProcess Dashboard, CliProcess Driver, IBrowserContext Browser) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Browser.DisposeAsync();
+            await Driver.DisposeAsync();
+            await Dashboard.DisposeAsync();
+            await Load.DisposeAsync();
+        }
+    }
+
+    /// <summary>Opens the dashboard as a person does (its printed URL), then the rollout from the list of rollouts.</summary>
+    private static async Task<IPage> OpenAsync(Scene scene)
+    {
+        var dashboard = scene.Dashboard;
+        var page = await scene.Browser.NewPageAsync();
         await page.GotoAsync(dashboard.OpenUrl);
         await page.GotoAsync($"{dashboard.BaseUrl}rollouts");
         await page.Locator($"table.rollouts tr[data-lane='{Lane}'][data-env='staging'] a").ClickAsync();
@@ -212,9 +217,6 @@ public sealed class RolloutPageTests(Chromium chromium) : ExampleTest
         Ok(Example.Cli("--file", file, "deploy", Lane, "--env", "staging", "--tag", "t1", "--no-traffic"));
         return (file, stable, Service().GetProperty("latest_created_revision").GetString()!);
     }
-
-    private CliProcess StartRollout(string file, string window) =>
-        CliProcess.Start(Example.Dir, "--platform", "local", "--file", file, "rollout", Lane, "--env", "staging", "--window", window);
 
     /// <summary>Waits (bounded) until the rollout runs at one of <paramref name="stages"/> with that stage's split set.</summary>
     private async Task WaitForRunningAsync(CliProcess driver, params int[] stages)
