@@ -35,3 +35,25 @@ public sealed partial class StateStore
             r => new GateRelease(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4)),
             ("@g", gateId));
 }
+
+public sealed partial class StateStore
+{
+    /// <summary>
+    /// The latest gate run of every tag between every pair of environments, newest first: the verdicts that count
+    /// (<see cref="LatestGate"/> for each), as the dashboard lists them.
+    /// </summary>
+    public IReadOnlyList<GateRecord> LatestGates() =>
+        Query("SELECT id, at, from_env, to_env, tag, go, evidence, voided FROM gates WHERE id IN (SELECT MAX(id) FROM gates GROUP BY from_env, to_env, tag) ORDER BY id DESC",
+            ReadGate);
+
+    /// <summary>Every gate run, newest first.</summary>
+    public IReadOnlyList<GateRecord> Gates() =>
+        Query("SELECT id, at, from_env, to_env, tag, go, evidence, voided FROM gates ORDER BY id DESC", ReadGate);
+
+    /// <summary>One gate run by its id, or null.</summary>
+    public GateRecord? GateById(long id) =>
+        Query("SELECT id, at, from_env, to_env, tag, go, evidence, voided FROM gates WHERE id = @id", ReadGate, ("@id", id)).FirstOrDefault();
+
+    private static GateRecord ReadGate(System.Data.Common.DbDataReader r) =>
+        new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetInt32(5) == 1, r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7));
+}

@@ -97,6 +97,9 @@ public static class DashboardServer
         app.MapGet("/receipts/{name}", (DashboardSource source, string name) =>
             source.ReceiptPath(name) is { } path ? Results.File(path, "application/json; charset=utf-8") : Results.NotFound());
         app.MapGet("/assets/{name}", (string name) => Assets.Serve(name));
+        Gate.GateEndpoints.Map(app);
+        History.HistoryEndpoints.Map(app);
+        Drills.DrillEndpoints.Map(app);
         Rollouts.RolloutEndpoints.Map(app);
     }
 }

@@ -17,7 +17,7 @@ internal static class DrillCommand
         var output = new Option<string?>("--out") { Description = "Where the report goes (default .deploymatrix/drills/TIMESTAMP/); a folder that is a symbolic link is refused.", HelpName = "DIR" };
         var dwell = new Option<string>("--dwell") { Description = "How long each traffic step holds before the next (default 5s).", HelpName = "DURATION", DefaultValueFactory = _ => "5s" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Run nothing and change nothing (the platform is not even asked): write the same report, every step with the command it would run and its log holding that command and the platform's (gcloud's on Cloud Run), with \"dry_run\": true in summary.json." };
-        var canary = new Command("canary", "Shift traffic from the stable revision to the latest ready one step by step, roll back, and report: step-results.jsonl, summary.json, SUMMARY.md, one log per step and timeline.svg (traffic and error rate per revision). A failed step is recorded and the drill goes on; exit 1 if any step failed. --dry-run writes the same report without running a step.");
+        var canary = new Command("canary", "Shift traffic from the stable revision to the latest ready one step by step, roll back, and report: step-results.jsonl, summary.json, SUMMARY.md, one log per step and timeline.svg (traffic as steps, error rate and p95 latency per revision, each step marked with its weight and verdict). A failed step is recorded and the drill goes on; exit 1 if any step failed. --dry-run writes the same report without running a step.");
         target.AddTo(canary);
         canary.Options.Add(steps);
         canary.Options.Add(output);

@@ -35,7 +35,7 @@ public static class DrillReport
             ["steps"] = result.Steps.Select(StepJson).ToList(),
         };
         SafeFile.Write(Path.Combine(outDir, "summary.json"), JsonSerializer.Serialize(summary, Indented) + "\n");
-        SafeFile.Write(Path.Combine(outDir, "timeline.svg"), TimelineSvg.Render(result));
+        SafeFile.Write(Path.Combine(outDir, "timeline.svg"), TimelineSvg.Render(target, result));
         SafeFile.Write(Path.Combine(outDir, "SUMMARY.md"), Markdown(target, result, generatedAt));
     }
 
@@ -60,7 +60,7 @@ public static class DrillReport
         {
             md.Append("- Dry run: nothing was run and nothing changed; each step's log holds the commands it would run. A revision in capitals is named when the drill runs: STABLE the stable revision, CANARY the latest ready one\n");
         }
-        md.Append("\n![Traffic and error rate per revision over the drill](timeline.svg)\n\n");
+        md.Append("\n![Traffic, error rate and p95 latency per revision over the drill, each step marked with its weight and verdict](timeline.svg)\n\n");
         md.Append("| step | status | reason | command | log |\n|---|---|---|---|---|\n");
         foreach (var s in result.Steps)
         {

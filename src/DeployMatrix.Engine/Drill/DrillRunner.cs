@@ -9,13 +9,24 @@ namespace DeployMatrix.Engine.Drill;
 /// <summary>One drill step as step-results.jsonl records it (the seed's fields).</summary>
 public sealed record DrillStep(string StepId, string Description, string Command, string Status, string Reason, string StartedAt, string EndedAt, string LogPath);
 
-/// <summary>Traffic and failure rate per revision at one moment, for the timeline.</summary>
-public sealed record DrillSample(double Seconds, IReadOnlyDictionary<string, int> Traffic, IReadOnlyDictionary<string, double> ErrorRatePercent);
+/// <summary>A step's span (seconds from the drill's start) and the split the platform reported at its end, for the timeline.</summary>
+/// <param name="Percent">The canary's share the step set: 0 for the rollback, null for a status step.</param>
+public sealed record DrillSample(string StepId, int? Percent, double StartSeconds, double EndSeconds, IReadOnlyDictionary<string, int> Traffic);
+
+/// <summary>
+/// What one revision served between two reads of the platform's metrics, for the timeline: the share of its
+/// requests that failed (5xx and undeliverable, %) and their 95th percentile latency (ms, the upper bound of its bucket).
+/// </summary>
+/// <param name="Seconds">When the window ended, from the drill's start.</param>
+public sealed record DrillMeasurement(double Seconds, string Revision, long Requests, double ErrorRatePercent, double P95Ms);
 
 /// <param name="DryRun">True for <c>--dry-run</c>: the steps were written, not run.</param>
 public sealed record DrillResult(IReadOnlyList<DrillStep> Steps, IReadOnlyList<DrillSample> Samples, string Stable, string Canary, bool DryRun = false)
 {
     public bool Passed => Steps.All(s => s.Status == "pass");
+
+    /// <summary>Error rate and p95 latency of the stable and canary revisions, window by window, in time order.</summary>
+    public IReadOnlyList<DrillMeasurement> Measurements { get; init; } = [];
 }
 
 /// <summary>
@@ -24,6 +35,9 @@ public sealed record DrillResult(IReadOnlyList<DrillStep> Steps, IReadOnlyList<D
 /// </summary>
 public sealed class DrillRunner(IPlatform platform, TimeProvider time)
 {
+    /// <summary>How often live counters are read during a step's dwell: every second, so the timeline shows how errors and latency moved within a step.</summary>
+    public static readonly TimeSpan MeasureEvery = TimeSpan.FromSeconds(1);
+
     public static IReadOnlyList<(string Id, string Description, int? Percent)> StepsFor(IReadOnlyList<int> percents) =>
     [
         ("status-pre", "record traffic and revisions before the drill", null),
@@ -55,7 +69,15 @@ public sealed class DrillRunner(IPlatform platform, TimeProvider time)
         var start = time.GetUtcNow();
         var steps = new List<DrillStep>();
         var samples = new List<DrillSample>();
+        var measurements = new List<DrillMeasurement>();
         var previous = await MetricsNowAsync(target, ct);
+        async Task MeasureAsync()
+        {
+            var now = await MetricsNowAsync(target, ct);
+            measurements.AddRange(Measure(now, previous, [stable, canary], (time.GetUtcNow() - start).TotalSeconds));
+            previous = now;
+        }
+
         foreach (var (id, description, percent) in StepsFor(percents))
         {
             var log = Path.Combine(outDir, "logs", $"{id}.log");
@@ -77,7 +99,7 @@ public sealed class DrillRunner(IPlatform platform, TimeProvider time)
                         (status, reason) = ("fail", $"expected {expected}% on {(p == 0 ? stable : canary)}, found {actual}%");
                     }
 
-                    await Task.Delay(dwell, time, ct);
+                    await DwellAsync(dwell, MeasureAsync, ct);
                 }
                 else
                 {
@@ -94,36 +116,48 @@ public sealed class DrillRunner(IPlatform platform, TimeProvider time)
                 (status, reason) = ("fail", e.Message);
             }
 
-            var now = await MetricsNowAsync(target, ct);
+            await MeasureAsync();
             var traffic = (await platform.GetServiceAsync(target, ct)).Traffic.ToDictionary(t => t.Revision, t => t.Percent, StringComparer.Ordinal);
-            samples.Add(new DrillSample((time.GetUtcNow() - start).TotalSeconds, traffic, ErrorRates(now, previous)));
-            previous = now;
+            samples.Add(new DrillSample(id, percent, (started - start).TotalSeconds, (time.GetUtcNow() - start).TotalSeconds, traffic));
             lines.Add($"=> {status}: {reason}");
             SafeFile.Write(log, string.Concat(lines.Select(l => l + "\n")));
             steps.Add(new DrillStep(id, description, command, status, reason, Stamp(started), Stamp(time.GetUtcNow()), Path.GetRelativePath(outDir, log)));
         }
 
-        return new DrillResult(steps, samples, stable, canary);
+        return new DrillResult(steps, samples, stable, canary) { Measurements = measurements };
+    }
+
+    /// <summary>Waits out a step's dwell; with live counters it reads them every <see cref="MeasureEvery"/> meanwhile (periodic metrics, minutes behind, would show nothing new).</summary>
+    private async Task DwellAsync(TimeSpan dwell, Func<Task> measure, CancellationToken ct)
+    {
+        var until = time.GetUtcNow() + dwell;
+        while (time.GetUtcNow() < until)
+        {
+            var left = until - time.GetUtcNow();
+            var pause = platform.MetricsCadence.IsLive && left > MeasureEvery ? MeasureEvery : left;
+            await Task.Delay(pause, time, ct);
+            if (time.GetUtcNow() < until)
+            {
+                await measure();
+            }
+        }
     }
 
     /// <summary>What the platform's metrics show now: live counters, or Cloud Monitoring's visible periods (minutes behind, so a short dwell shows none).</summary>
     private Task<IReadOnlyDictionary<string, Core.Analysis.RevisionSample>> MetricsNowAsync(ResolvedTarget target, CancellationToken ct) =>
         platform.GetRevisionMetricsAsync(target, platform.MetricsCadence.VisibleUntil(time.GetUtcNow()), ct);
 
-    private static Dictionary<string, double> ErrorRates(IReadOnlyDictionary<string, Core.Analysis.RevisionSample> now, IReadOnlyDictionary<string, Core.Analysis.RevisionSample> before)
+    /// <summary>What each of the drill's revisions served between two reads of the cumulative counters; nothing for a revision that served no request.</summary>
+    private static IEnumerable<DrillMeasurement> Measure(IReadOnlyDictionary<string, Core.Analysis.RevisionSample> now, IReadOnlyDictionary<string, Core.Analysis.RevisionSample> before, string[] revisions, double seconds)
     {
-        var rates = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach (var (name, sample) in now)
+        foreach (var name in revisions.Distinct(StringComparer.Ordinal))
         {
-            var requests = sample.Requests - (before.TryGetValue(name, out var b) ? b.Requests : 0);
-            var failed = sample.Failed - (b?.Failed ?? 0);
-            if (requests > 0)
+            var served = Rollout.StageAnalysis.Delta(now, before, name);
+            if (served.Requests > 0)
             {
-                rates[name] = 100.0 * failed / requests;
+                yield return new DrillMeasurement(seconds, name, served.Requests, 100.0 * served.Failed / served.Requests, served.P95Ms);
             }
         }
-
-        return rates;
     }
 
     private static string Stamp(DateTimeOffset value) => value.ToString("O", CultureInfo.InvariantCulture);

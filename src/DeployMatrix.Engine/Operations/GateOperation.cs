@@ -47,6 +47,28 @@ public sealed class GateOperation(Workspace ws)
         return report;
     }
 
+    /// <summary>The verdict that counts for every tag (the latest gate run per tag and pair of environments), newest first, each with its evidence.</summary>
+    public IReadOnlyList<GateVerdict> LatestVerdicts() => [.. ws.State.LatestGates().Select(Verdict)];
+
+    /// <summary>One gate run by its id (as the store numbers them) with its evidence, or null.</summary>
+    public GateVerdict? Verdict(long id) => ws.State.GateById(id) is { } record ? Verdict(record) : null;
+
+    private GateVerdict Verdict(State.GateRecord record)
+    {
+        GateEvidence? evidence = null;
+        string? problem = null;
+        try
+        {
+            evidence = GateEvidence.Read(record.Evidence);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            problem = Core.Text.UntrustedText.OneLine(e.Message);
+        }
+
+        return new GateVerdict(record, ws.State.GateReleases(record.Id), evidence, problem);
+    }
+
     /// <summary>
     /// Where deployed lanes are checked: Cloud Run when the workspace runs there, else this machine's
     /// agent when it runs; without one, checks of deployed lanes are skipped (a required skip is a no-go).

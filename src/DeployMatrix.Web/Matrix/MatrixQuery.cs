@@ -17,17 +17,7 @@ internal static class MatrixQuery
     {
         using var ws = source.Open();
         var matrix = ws.Matrix;
-        IReadOnlyList<ServiceView> services = [];
-        string? error = null;
-        try
-        {
-            services = await new StatusOperation(ws).RunAsync(null, null, ct);
-        }
-        catch (Exception e) when (e is Engine.OperationException or Engine.Platform.PlatformException or HttpRequestException or IOException)
-        {
-            error = UntrustedText.OneLine(e.Message);
-        }
-
+        var (services, errors) = await ServicesAsync(ws, ct);
         var deploys = LastDeploys(ws.State.AuditRecords());
         var lanes = matrix.Lanes.Select(lane => new LaneRow(
             lane.Name, lane.Description, lane.Kind.ToString().ToLowerInvariant(), lane.Status == LaneStatus.Legacy,
@@ -37,12 +27,48 @@ internal static class MatrixQuery
                 var service = services.FirstOrDefault(s => s.Lane == lane.Name && s.Env == env.Name && s.Region == (target.Regional ? target.Region : null));
                 var rollout = ws.State.LatestRollout(lane.Name, env.Name) is { } row ? Engine.Rollout.Rollout.From(row, ws.State.Owner) : null;
                 return new TargetCell(lane.Name, env.Name, target.Regional ? target.Region : null, target.Service, PlatformNames.Name(ws.PlatformOverride ?? target.Platform),
-                    service, service is null ? error : null, deploys.GetValueOrDefault((lane.Name, env.Name)),
+                    service, service is null ? errors.GetValueOrDefault((lane.Name, env.Name)) : null, deploys.GetValueOrDefault((lane.Name, env.Name)),
                     rollout is null ? null : new RolloutBadge(rollout.Id, rollout.Shown, rollout.Stage, rollout.Finished));
             })]))]));
         return new MatrixView(Path.GetFileName(matrix.SourcePath), [.. matrix.Environments.Select(e => e.Name)], [.. lanes],
             source.Time.GetUtcNow().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
     }
+
+    /// <summary>
+    /// Every target's service in one <c>status</c> read; when that fails (one service missing on Cloud Run, one
+    /// platform unreachable), each lane and environment again on its own, so one bad target marks only its cells.
+    /// </summary>
+    private static async Task<(List<ServiceView> Services, Dictionary<(string, string), string> Errors)> ServicesAsync(Engine.Workspaces.Workspace ws, CancellationToken ct)
+    {
+        var errors = new Dictionary<(string, string), string>();
+        try
+        {
+            return ([.. await new StatusOperation(ws).RunAsync(null, null, ct)], errors);
+        }
+        catch (Exception e) when (Unreadable(e))
+        {
+        }
+
+        var services = new List<ServiceView>();
+        foreach (var lane in ws.Matrix.Lanes.Where(l => l.Status != LaneStatus.Legacy))
+        {
+            foreach (var env in lane.TargetEnvironments)
+            {
+                try
+                {
+                    services.AddRange(await new StatusOperation(ws).RunAsync(lane.Name, env, ct));
+                }
+                catch (Exception e) when (Unreadable(e))
+                {
+                    errors[(lane.Name, env)] = UntrustedText.OneLine(e.Message);
+                }
+            }
+        }
+
+        return (services, errors);
+    }
+
+    private static bool Unreadable(Exception e) => e is Engine.OperationException or HttpRequestException or IOException;
 
     /// <summary>An audit time (ISO 8601 with offset) as people read it: <c>2026-12-01 18:20:39Z</c>.</summary>
     internal static string When(string at) =>

@@ -21,8 +21,10 @@ public sealed record CellView(string Env, IReadOnlyList<TargetCell> Targets)
 public sealed record TargetCell(string Lane, string Env, string? Region, string ServiceName, string Platform, ServiceView? Service, string? Error,
     DeployRecord? LastDeploy, RolloutBadge? Rollout)
 {
-    /// <summary>The revision with most traffic now, whose tag and digest the cell shows.</summary>
-    public Engine.Platform.RevisionInfo? Serving => Service?.Revisions.Where(r => r.Percent > 0).OrderByDescending(r => r.Percent).FirstOrDefault();
+    /// <summary>The revision with most traffic now, whose tag and digest the cell shows; with no traffic at all, the latest created one.</summary>
+    public Engine.Platform.RevisionInfo? Serving => Service is not { } service ? null
+        : service.Revisions.Where(r => r.Percent > 0).OrderByDescending(r => r.Percent).FirstOrDefault()
+            ?? service.Revisions.FirstOrDefault(r => r.Name == service.LatestCreatedRevision);
 }
 
 /// <summary>The last deploy's audit record: when (ISO 8601 UTC), who, its result and its receipt's file name.</summary>

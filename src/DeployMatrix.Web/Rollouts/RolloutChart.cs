@@ -1,47 +1,57 @@
-using System.Globalization;
-using System.Net;
-using System.Text;
+using DeployMatrix.Core.Rendering.Charts;
 using DeployMatrix.Engine.Rollout;
 
 namespace DeployMatrix.Web.Rollouts;
 
 /// <summary>
-/// The rollout page's chart (<c>/rollouts/LANE/ENV/chart.svg</c>): the series the dashboard sampled (traffic per
-/// revision, 5xx rate and p95 per revision, one point a second) with the stages. The one place the page meets the
-/// chart code: until the shared timeline chart is in, it writes the series as a plain list in an SVG.
+/// The rollout page's chart (<c>/rollouts/LANE/ENV/chart.svg</c>): the series the dashboard sampled (one point a
+/// second while watched) as the shared timeline chart (<see cref="TimelineChartSvg"/>): traffic per revision as
+/// steps, 5xx rate and p95 latency per revision, and a marker where each stage was first seen, labelled with its
+/// weight and verdict. The one place the page meets the chart code.
 /// </summary>
 internal static class RolloutChart
 {
-    /// <summary>Points listed, newest last: the last 20 (the page's table has the stage's totals).</summary>
-    private const int Listed = 20;
-
-    /// <summary>An SVG (UTF-8 text) of <paramref name="points"/>, the rollout's samples oldest first.</summary>
+    /// <summary>An SVG document (UTF-8 text) of <paramref name="points"/>, the rollout's samples oldest first.</summary>
     public static string Render(RolloutFigures rollout, IReadOnlyList<SeriesPoint> points)
     {
-        var lines = new List<string>
+        var start = points.Count > 0 ? points[0].At : (DateTimeOffset?)null;
+        TimeSpan At(SeriesPoint p) => p.At - start!.Value;
+        var names = new[] { rollout.Stable, rollout.Canary }
+            .Concat(points.SelectMany(p => p.Revisions.Select(r => r.Revision))).Distinct(StringComparer.Ordinal);
+        var revisions = names.Select(name =>
         {
-            $"rollout #{rollout.Id} of {rollout.Lane} in {rollout.Env}: {rollout.State} at {rollout.Stage}% — {points.Count} sample(s), one a second while watched",
-        };
-        foreach (var point in points.TakeLast(Listed))
+            var samples = points.Select(p => (Point: p, Revision: p.Revisions.FirstOrDefault(r => r.Revision == name))).Where(s => s.Revision is not null).ToList();
+            var measured = samples.Where(s => s.Revision!.Requests > 0).ToList();
+            return new RevisionSeries(name)
+            {
+                Role = name == rollout.Canary ? "canary" : name == rollout.Stable ? "stable" : null,
+                TrafficPercent = [.. samples.Select(s => new TimedValue(At(s.Point), s.Revision!.Percent))],
+                ErrorRatePercent = [.. measured.Select(s => new TimedValue(At(s.Point), s.Revision!.ErrorRatePercent))],
+                P95Ms = [.. measured.Select(s => new TimedValue(At(s.Point), s.Revision!.P95Ms))],
+            };
+        }).ToList();
+        var stages = points.Where((p, i) => i == 0 || points[i - 1].Stage != p.Stage).Select(p =>
         {
-            var revisions = point.Revisions.Select(r => string.Create(CultureInfo.InvariantCulture,
-                $"{Role(rollout, r.Revision)} {r.Percent}% {r.Requests} req {r.ErrorRatePercent:0.##}% 5xx p95 {r.P95Ms:0.#} ms"));
-            lines.Add(string.Create(CultureInfo.InvariantCulture, $"{point.At.UtcDateTime:HH:mm:ss}Z stage {point.Stage}%: {string.Join(" · ", revisions)}"));
-        }
-
-        const int lineHeight = 16;
-        var svg = new StringBuilder();
-        svg.Append(CultureInfo.InvariantCulture,
-            $"<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"rollout #{rollout.Id} series\" width=\"760\" height=\"{(lines.Count * lineHeight) + 12}\" font-family=\"ui-monospace, monospace\" font-size=\"11\">");
-        svg.Append("<style>text{fill:#1b1f24}@media (prefers-color-scheme: dark){text{fill:#e6edf3}}</style>");
-        for (var i = 0; i < lines.Count; i++)
+            var (verdict, kind) = VerdictAt(rollout, p.Stage);
+            return new StageMarker(At(p), verdict, kind) { WeightPercent = p.Stage };
+        }).ToList();
+        return TimelineChartSvg.Render(new TimelineChart
         {
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"4\" y=\"{(i + 1) * lineHeight}\">{WebUtility.HtmlEncode(lines[i])}</text>");
-        }
-
-        return svg.Append("</svg>").ToString();
+            Title = $"rollout #{rollout.Id} of {rollout.Lane} in {rollout.Env}: {rollout.State} at {rollout.Stage}%",
+            Revisions = revisions,
+            Stages = stages,
+            Start = start,
+            Labels = TimeLabels.Clock,
+        });
     }
 
-    private static string Role(RolloutFigures rollout, string revision) =>
-        revision == rollout.Canary ? $"canary {revision}" : revision == rollout.Stable ? $"stable {revision}" : revision;
+    /// <summary>The stage's verdict as the audit log recorded it (its last pass, fail or inconclusive), or none yet.</summary>
+    private static (string Verdict, VerdictKind Kind) VerdictAt(RolloutFigures rollout, int stage) =>
+        rollout.Verdicts.LastOrDefault(v => v.Percent == stage && v.Verdict is "pass" or "fail" or "inconclusive")?.Verdict switch
+        {
+            "pass" => ("PASS", VerdictKind.Pass),
+            "fail" => ("FAIL", VerdictKind.Fail),
+            "inconclusive" => ("INCONCLUSIVE", VerdictKind.Inconclusive),
+            _ => ("", VerdictKind.Neutral),
+        };
 }

@@ -32,14 +32,18 @@ public sealed class MatrixPageTests(Chromium chromium) : ExampleTest
             var (lane, env, name) = (service.GetProperty("lane").GetString()!, service.GetProperty("env").GetString()!, service.GetProperty("service").GetString()!);
             var cell = page.Locator($"tr[data-lane='{lane}'] td[data-env='{env}'] .target[data-service='{name}']");
             var split = string.Join(", ", service.GetProperty("traffic").EnumerateArray().Select(t => $"{t.GetProperty("revision").GetString()}={t.GetProperty("percent").GetInt32()}"));
-            await Assertions.Expect(cell.Locator(".split")).ToHaveAttributeAsync("data-split", split);
-            var serving = service.GetProperty("revisions").EnumerateArray().Where(r => r.GetProperty("percent").GetInt32() > 0).MaxBy(r => r.GetProperty("percent").GetInt32());
+            await Assertions.Expect(cell.Locator(".split")).ToHaveAttributeAsync("data-split", split.Length == 0 ? "no traffic" : split);
+            // The revision with most traffic; with none (production's control service waits for its rollout), the latest created.
+            var revisions = service.GetProperty("revisions").EnumerateArray().ToList();
+            var serving = split.Length == 0
+                ? revisions.Single(r => r.GetProperty("name").GetString() == service.GetProperty("latest_created_revision").GetString())
+                : revisions.MaxBy(r => r.GetProperty("percent").GetInt32());
             await Assertions.Expect(cell.Locator(".tag")).ToHaveTextAsync(serving.GetProperty("tag").GetString()!);
             await Assertions.Expect(cell.Locator(".digest")).ToHaveAttributeAsync("title", serving.GetProperty("digest").GetString()!);
             // The cell links its last deploy's receipt, and the receipt is served.
             var receipt = await cell.Locator("a.receipt").GetAttributeAsync("href");
             Assert.NotNull(receipt);
-            var response = await page.APIRequest.GetAsync(receipt!);
+            var response = await page.APIRequest.GetAsync(new Uri(new Uri(page.Url), receipt!).ToString());
             Assert.Equal(200, response.Status);
             Assert.Equal(lane, (await response.JsonAsync())!.Value.GetProperty("lane").GetString());
         }

@@ -174,9 +174,9 @@ public sealed class RolloutPageTests(Chromium chromium) : ExampleTest
     /// </summary>
     private async Task<Scene> StartAsync(string window, params int[] stages)
     {
-        var (file, stable, canary) = PrepareCanary();
-        var scene = new Scene(stable, canary, Load(), await DashboardProcess.StartAsync(Example.Dir, "--file", file),
-            CliProcess.Start(Example.Dir, "--platform", "local", "--file", file, "rollout", Lane, "--env", "staging", "--window", window),
+        var (stable, canary) = PrepareCanary();
+        var scene = new Scene(stable, canary, Load(), await DashboardProcess.StartAsync(Example.Dir),
+            CliProcess.Start(Example.Dir, "--platform", "local", "rollout", Lane, "--env", "staging", "--window", window),
             await chromium.Browser.NewContextAsync());
         await WaitForRunningAsync(scene.Driver, stages);
         return scene;
@@ -206,16 +206,19 @@ public sealed class RolloutPageTests(Chromium chromium) : ExampleTest
     }
 
     /// <summary>A stable revision with all traffic and a fresh no-traffic canary, with gates that suit short windows under the paced load.</summary>
-    private (string File, string Stable, string Canary) PrepareCanary()
+    private (string Stable, string Canary) PrepareCanary()
     {
         // What is shown is under test here, not the analysis: the widest latency gate keeps a busy machine's noise out.
-        var file = Example.Variant("rollout-page.yaml", "      min-requests: 100\n", "      min-requests: 20\n");
-        var text = File.ReadAllText(Path.Combine(Example.Dir, file));
-        File.WriteAllText(Path.Combine(Example.Dir, file), text.Replace("max-p95-regression: 20%", "max-p95-regression: 1000%", StringComparison.Ordinal));
-        Ok(Example.Cli("--file", file, "deploy", Lane, "--env", "staging", "--tag", "t1"));
+        // The example's own matrix, so the dashboard (and a rollout it resumes) reads the same gates as the CLI.
+        var matrix = Path.Combine(Example.Dir, "deploymatrix.yaml");
+        var text = File.ReadAllText(matrix);
+        Assert.Contains("      min-requests: 100\n", text, StringComparison.Ordinal);
+        File.WriteAllText(matrix, text.Replace("      min-requests: 100\n", "      min-requests: 20\n", StringComparison.Ordinal)
+            .Replace("max-p95-regression: 20%", "max-p95-regression: 1000%", StringComparison.Ordinal));
+        Ok(Example.Cli("deploy", Lane, "--env", "staging", "--tag", "t1"));
         var stable = Split(Service()).Single().Revision;
-        Ok(Example.Cli("--file", file, "deploy", Lane, "--env", "staging", "--tag", "t1", "--no-traffic"));
-        return (file, stable, Service().GetProperty("latest_created_revision").GetString()!);
+        Ok(Example.Cli("deploy", Lane, "--env", "staging", "--tag", "t1", "--no-traffic"));
+        return (stable, Service().GetProperty("latest_created_revision").GetString()!);
     }
 
     /// <summary>Waits (bounded) until the rollout runs at one of <paramref name="stages"/> with that stage's split set.</summary>

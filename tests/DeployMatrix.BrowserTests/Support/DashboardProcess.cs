@@ -4,7 +4,7 @@ using DeployMatrix.FunctionalTests.Support;
 
 namespace DeployMatrix.BrowserTests.Support;
 
-/// <summary>The real <c>deploymatrix dashboard</c> as its own process, on a free port, in an example's copy.</summary>
+/// <summary>The real <c>deploymatrix dashboard</c> as its own process, on a free port, in an example's copy (the browser tests' and the team-mode tests').</summary>
 public sealed partial class DashboardProcess : IAsyncDisposable
 {
     private readonly CliProcess _cli;
@@ -26,9 +26,14 @@ public sealed partial class DashboardProcess : IAsyncDisposable
 
     public string Out => _cli.Out;
 
-    public static async Task<DashboardProcess> StartAsync(string directory, params string[] extra)
+    /// <summary>On the local platform, with this process's environment.</summary>
+    public static Task<DashboardProcess> StartAsync(string directory) => StartAsync(directory, new Dictionary<string, string>(), "local");
+
+    /// <param name="env">Added to its environment (the Google API double's address, a shared store's URL).</param>
+    /// <param name="platform">local or cloudrun, as <c>--platform</c>.</param>
+    public static async Task<DashboardProcess> StartAsync(string directory, IReadOnlyDictionary<string, string> env, string platform)
     {
-        var cli = CliProcess.Start(directory, ["--platform", "local", .. extra, "dashboard", "--port", "0"]);
+        var cli = CliProcess.Start(directory, env, ["--platform", platform, "dashboard", "--port", "0"]);
         for (var i = 0; i < 300; i++)
         {
             if (PrintedUrl().Match(cli.Out) is { Success: true } m)

@@ -43,7 +43,19 @@ public sealed class DrillTests : ExampleTest
         Assert.Equal(0, summary.GetProperty("totals").GetProperty("failed").GetInt32());
         Assert.Equal("pass", summary.GetProperty("overall_status").GetString());
         var svg = XDocument.Parse(File.ReadAllText(Path.Combine(outDir.Path, "timeline.svg")));
-        Assert.Equal(4, svg.Descendants(XName.Get("polyline", "http://www.w3.org/2000/svg")).Count());
+        XNamespace ns = "http://www.w3.org/2000/svg";
+        var traffic = svg.Descendants(ns + "path").Where(p => ((string?)p.Attribute("class") ?? "").Contains("dm-traffic", StringComparison.Ordinal)).ToList();
+        Assert.Equal([summary.GetProperty("stable_revision").GetString(), summary.GetProperty("canary_revision").GetString()], traffic.Select(p => p.Attribute("data-revision")?.Value));
+        foreach (var path in traffic)
+        {
+            // Step-shaped: a split holds (horizontal) until the next step changes it (vertical); at least status-pre, 5, 50 and the rollback.
+            var points = path.Attribute("d")!.Value.TrimStart('M').Split(" L").Select(p => p.Split(',')).ToList();
+            Assert.True(points.Count >= 8, path.Attribute("d")!.Value);
+            Assert.All(points.Zip(points.Skip(1)), s => Assert.True(s.First[0] == s.Second[0] || s.First[1] == s.Second[1], $"slanted segment in {path.Attribute("d")!.Value}"));
+        }
+
+        Assert.Equal(["5% PASS", "50% PASS", "rollback PASS"], svg.Descendants(ns + "text")
+            .Where(t => ((string?)t.Attribute("class") ?? "").Contains("dm-stage-label", StringComparison.Ordinal)).Select(t => string.Concat(t.Nodes().OfType<XText>().Select(n => n.Value))));
         Assert.Contains("(timeline.svg)", File.ReadAllText(Path.Combine(outDir.Path, "SUMMARY.md")), StringComparison.Ordinal);
         var status = JsonDocument.Parse(Example.Cli("status", Lane, "--env", "staging", "-o", "json").Out).RootElement[0];
         Assert.Equal(summary.GetProperty("stable_revision").GetString(), status.GetProperty("traffic")[0].GetProperty("revision").GetString());

@@ -11,6 +11,7 @@ namespace DeployMatrix.FunctionalTests.Local;
 /// (SERVICE-REGION) on its own port, with its own migration job, revisions, rollout and receipts; a command that
 /// names the environment runs them as waves — one after the other, or at once.
 /// </summary>
+[Collection(LatencyCollection.Name)]
 public sealed class RegionTests : ExampleTest
 {
     private const string Lane = "runtime";

@@ -10,6 +10,7 @@ namespace DeployMatrix.FunctionalTests.Local;
 /// What one engine guarantees, end to end on the local platform: a tag travels with what it names, plan
 /// and deploy agree on the tag of a dirty tree, and a compound command holds its lane's lock throughout.
 /// </summary>
+[Collection(LatencyCollection.Name)]
 public sealed class ReleaseTests : ExampleTest
 {
     private const string Lane = "openagents-control-service";
@@ -77,7 +78,7 @@ public sealed class ReleaseTests : ExampleTest
     [Fact]
     public async Task DuringRolloutWithATag_AConcurrentTrafficChange_WaitsUntilTheRolloutEnds()
     {
-        var file = Example.Variant("rollout.yaml", "min-requests: 100", "min-requests: 20");
+        var file = Example.Variant("rollout.yaml", "max-p95-regression: 20%\n      min-requests: 100", RolloutTests.QuietLatency);
         var stable = Service("staging").GetProperty("traffic")[0].GetProperty("revision").GetString()!;
         await using var load = new LoadClient(new Uri($"http://127.0.0.1:{Example.Ports["openagents-control-service-staging"]}/api/v1/control/status"), workers: 4, limit: TimeSpan.FromMinutes(4), perSecond: 800);
 

@@ -5,6 +5,7 @@ using DeployMatrix.Tests.Support;
 namespace DeployMatrix.FunctionalTests.Local;
 
 /// <summary>Canary rollouts on the local platform, under a constant load through the real proxy.</summary>
+[Collection(LatencyCollection.Name)]
 public sealed class RolloutTests : ExampleTest
 {
     protected override ExampleStage Stage => ExampleStage.Agent;
@@ -14,7 +15,7 @@ public sealed class RolloutTests : ExampleTest
     [Fact]
     public async Task HealthyCanary_GoesTo100Percent_WithoutAFailedRequest()
     {
-        var file = Example.Variant("rollout.yaml", "min-requests: 100", "min-requests: 20");
+        var file = Example.Variant("rollout.yaml", "max-p95-regression: 20%\n      min-requests: 100", QuietLatency);
         DeployStableThenCanary(file, file);
         var canary = Service().GetProperty("latest_created_revision").GetString()!;
 
@@ -65,10 +66,12 @@ public sealed class RolloutTests : ExampleTest
     }
 
     [Fact]
-    public async Task CanaryWithASlowTail_FailsItsP99Gate_ThoughItsP95IsUnchanged()
+    public async Task CanaryWithASlowTail_FailsItsP99Gate()
     {
-        // 2% of the canary's requests take 100 ms more; the other 98% are as fast as stable's, so its p95 does not move.
-        var file = Example.Variant("rollout-p99.yaml", "      min-requests: 100", "      min-requests: 20\n      max-p99-regression: 50%");
+        // 2% of the canary's requests take 100 ms more; the other 98% are as fast as stable's.
+        // The p95 gate is widened: on two busy cores a canary with 5% of the traffic waits for a core more often than
+        // stable, enough to move its p95 by milliseconds; the p99 gate alone is under test.
+        var file = Example.Variant("rollout-p99.yaml", "max-p95-regression: 20%\n      min-requests: 100", QuietLatency + "\n      max-p99-regression: 50%");
         var slow = Example.Variant("rollout-slow.yaml", "staging: { service: openagents-control-service-staging,",
             "staging: { env: { FAULT_SLOW_PERCENT: \"2\", FAULT_SLOW_MS: \"100\" }, service: openagents-control-service-staging,");
         var stable = DeployStableThenCanary(file, slow);
@@ -84,6 +87,13 @@ public sealed class RolloutTests : ExampleTest
         Assert.Equal(1, traffic.GetArrayLength());
         Assert.Equal(stable, traffic[0].GetProperty("revision").GetString());
     }
+
+    /// <summary>
+    /// The example's gates for one-second windows, with the p95 gate widened to 1000% where latency is not under test:
+    /// on two busy cores (the suite's other tests run alongside) a fresh canary with 5% of the traffic waits for a core
+    /// more often than the stable revision and its p95 can move by milliseconds, which the example's 20% and 5 ms catch.
+    /// </summary>
+    internal const string QuietLatency = "max-p95-regression: 1000%\n      min-requests: 20";
 
     /// <summary>Deploys a revision taking all traffic from one matrix file, then the canary with none from another; returns the stable one.</summary>
     private string DeployStableThenCanary(string stableFile, string canaryFile)
