@@ -78,8 +78,7 @@ public sealed class RolloutPageTests(Chromium chromium) : ExampleTest
         var page = await OpenAsync(scene);
         // A rollout another process drives can be paused, aborted or promoted from here; not resumed.
         await Assertions.Expect(page.Locator("form.action.resume")).ToBeHiddenAsync();
-        await page.Locator("form.action.abort input[name='reason']").FillAsync("canary answers slowly (page test)");
-        await page.Locator("form.action.abort button").ClickAsync();
+        await ActAsync(page, "abort", "canary answers slowly (page test)");
 
         await Assertions.Expect(page.Locator("[data-field='result']")).ToContainTextAsync($"aborted by {DashboardActor} at 5%: canary answers slowly (page test)");
         await Assertions.Expect(page.Locator("[data-field='state']")).ToHaveTextAsync("aborted");
@@ -109,14 +108,12 @@ public sealed class RolloutPageTests(Chromium chromium) : ExampleTest
         var (_, canary, load, driver) = (scene.Stable, scene.Canary, scene.Load, scene.Driver);
         var page = await OpenAsync(scene);
 
-        await page.Locator("form.action.pause input[name='reason']").FillAsync("looking at the logs");
-        await page.Locator("form.action.pause button").ClickAsync();
+        await ActAsync(page, "pause", "looking at the logs");
         await Assertions.Expect(page.Locator("[data-field='result']")).ToContainTextAsync($"paused by {DashboardActor} at 5%: looking at the logs");
         Assert.Equal(1, await driver.ExitAsync(TimeSpan.FromSeconds(30)));
         await Assertions.Expect(page.Locator("[data-field='state']")).ToHaveTextAsync("paused");
 
-        await page.Locator("form.action.resume input[name='reason']").FillAsync("logs are clean");
-        await page.Locator("form.action.resume button").ClickAsync();
+        await ActAsync(page, "resume", "logs are clean");
         await Assertions.Expect(page.Locator("[data-field='result']")).ToContainTextAsync("this dashboard's process drives it now");
         await Assertions.Expect(page.Locator("[data-field='state']")).ToHaveTextAsync("succeeded", new() { Timeout = 90_000 });
 
@@ -135,8 +132,7 @@ public sealed class RolloutPageTests(Chromium chromium) : ExampleTest
         var auditBefore = AuditCount();
 
         var page = await OpenAsync(scene);
-        await page.Locator("form.action.abort input[name='reason']").FillAsync("   ");
-        await page.Locator("form.action.abort button").ClickAsync();
+        await ActAsync(page, "abort", "   ");
 
         await Assertions.Expect(page.Locator("[data-field='result']")).ToHaveTextAsync("abort needs a reason (it is recorded): nothing was done");
         await Assertions.Expect(page.Locator("[data-field='state']")).ToHaveTextAsync("running");
@@ -191,6 +187,13 @@ public sealed class RolloutPageTests(Chromium chromium) : ExampleTest
             await Dashboard.DisposeAsync();
             await Load.DisposeAsync();
         }
+    }
+
+    /// <summary>Fills in an action's reason and sends its form, as a person does.</summary>
+    private static async Task ActAsync(IPage page, string action, string reason)
+    {
+        await page.Locator($"form.action.{action} input[name='reason']").FillAsync(reason);
+        await page.Locator($"form.action.{action} button").ClickAsync();
     }
 
     /// <summary>Opens the dashboard as a person does (its printed URL), then the rollout from the list of rollouts.</summary>
