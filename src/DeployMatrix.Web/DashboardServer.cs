@@ -109,5 +109,6 @@ public static class DashboardServer
         Gate.GateEndpoints.Map(app);
         History.HistoryEndpoints.Map(app);
         Drills.DrillEndpoints.Map(app);
+        Rollouts.RolloutEndpoints.Map(app);
     }
 }

@@ -47,7 +47,8 @@ public sealed class RolloutControlOperation(Workspace ws)
     }
 
     /// <summary>Continues a paused, held or interrupted rollout from its stage, in this process.</summary>
-    public async Task<RolloutOutcome> ResumeAsync(string lane, string env, Action<string> say, RolloutDriver drive, CancellationToken ct)
+    /// <param name="reason">Why, recorded with the actor in the rollout's journal and audit log; null: none given.</param>
+    public async Task<RolloutOutcome> ResumeAsync(string lane, string env, Action<string> say, RolloutDriver drive, CancellationToken ct, string? reason = null)
     {
         var target = ws.Resolve(lane, env, Region);
         var options = new ChangeOptions { Gcloud = Gcloud };
@@ -68,7 +69,7 @@ public sealed class RolloutControlOperation(Workspace ws)
 
         say($"resuming rollout #{rollout.Id} of {rollout.Lane} in {target.Where} at {rollout.Stage}% ({rollout.Shown}): {rollout.Stable} → {rollout.Canary}");
         var request = await RequestAsync(platform, target, rollout, ct);
-        return await RolloutOperation.DriveAsync(ws, platform, traffic, target, drive, runner => runner.ResumeAsync(rollout, request, ct));
+        return await RolloutOperation.DriveAsync(ws, platform, traffic, target, drive, runner => runner.ResumeAsync(rollout, request, ct, reason));
     }
 
     /// <summary>Pause, abort or promote: a request to the live driver (which moves traffic with its own executor), or carried out here when nobody drives the rollout.</summary>
@@ -115,6 +116,16 @@ public sealed class RolloutControlOperation(Workspace ws)
         var outcome = await runner.ApplyAsync(rollout, request, new RolloutControlRequest(control, ws.Actor, reason), ct);
         return new RolloutControlResult(Reload(rollout), outcome.Reason ?? name, true, outcome.Receipt);
     }
+
+    /// <summary>
+    /// What a person can do to a rollout now, by the name of the command (as <see cref="StatusAsync"/>'s next step says):
+    /// nothing once it ended; pause, abort or promote while a live process drives it; resume, abort or promote when
+    /// nobody does (paused, held, interrupted).
+    /// </summary>
+    public static IReadOnlyList<string> Actions(Rollout.Rollout rollout) =>
+        rollout.Finished ? []
+        : rollout.State == RolloutState.Running && !rollout.Interrupted ? ["pause", "abort", "promote"]
+        : ["resume", "abort", "promote"];
 
     /// <summary>The lane's latest rollout in the target's environment, or null.</summary>
     internal static Rollout.Rollout? Latest(Workspace ws, ResolvedTarget target) =>

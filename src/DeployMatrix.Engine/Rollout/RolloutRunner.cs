@@ -40,11 +40,13 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
     }
 
     /// <summary>Continues a paused, held or interrupted rollout from the stage it stood at, with the stages and window it started with.</summary>
+    /// <param name="reason">Why, recorded with who resumed it (the dashboard asks for one); null: none given.</param>
     /// <exception cref="OperationException">It ended, or a live process drives it.</exception>
-    public Task<RolloutOutcome> ResumeAsync(Rollout rollout, RolloutRequest request, CancellationToken ct)
+    public Task<RolloutOutcome> ResumeAsync(Rollout rollout, RolloutRequest request, CancellationToken ct, string? reason = null)
     {
         var run = Claim(rollout, RolloutEvent.Resume, Recorded(rollout, request));
-        Note(run.Log, run.Request, $"rollout #{rollout.Id}", $"resumed at {rollout.Stage}% (was {rollout.Shown})");
+        var why = reason is null ? "" : $" by {recorder.Actor}: {reason}";
+        Note(run.Log, run.Request, $"rollout #{rollout.Id}", $"resumed at {rollout.Stage}% (was {rollout.Shown}){why}");
         return DriveAsync(run, rollout.StageIndex, ct);
     }
 
