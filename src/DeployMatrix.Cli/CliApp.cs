@@ -17,10 +17,17 @@ internal static class CliApp
     public static async Task<int> RunAsync(string[] args, CliContext context)
     {
         var root = Build(context);
-        var result = root.Parse(args);
+        var result = root.Parse(Conventions(args));
         if (result.Errors.Count > 0)
         {
             return ReportParseError(result, context);
+        }
+
+        // With --help the parser drops its errors: a mistyped command would print the root's help and exit 0,
+        // so a typo in a script looks like success.
+        if (result.CommandResult.Command == root && result.UnmatchedTokens.Count > 0)
+        {
+            return ReportUnknown(result.UnmatchedTokens[0], root, context);
         }
 
         try
@@ -85,6 +92,24 @@ internal static class CliApp
         root.Subcommands.Add(AuditCommand.CreateAudit(context));
         root.Subcommands.Add(StateCommand.Create(context));
         return root;
+    }
+
+    /// <summary>
+    /// The usual CLI conventions (git, kubectl, gcloud): bare <c>deploymatrix</c> prints the help and exits 0, and
+    /// <c>help COMMAND…</c> is <c>COMMAND… --help</c>.
+    /// </summary>
+    internal static string[] Conventions(string[] args) => args switch
+    {
+        [] => ["--help"],
+        ["help", .. var rest] => [.. rest, "--help"],
+        _ => args,
+    };
+
+    private static int ReportUnknown(string token, RootCommand root, CliContext context)
+    {
+        var closest = DidYouMean.Closest(token, root.Subcommands.Where(c => !c.Hidden).Select(c => c.Name).ToList());
+        context.Err.WriteLine($"deploymatrix: unknown command '{UntrustedText.OneLine(token)}'{(closest is null ? "" : $"; did you mean '{closest}'?")} (see 'deploymatrix --help')");
+        return ExitCodes.BadInput;
     }
 
     private static int ReportParseError(ParseResult result, CliContext context)
