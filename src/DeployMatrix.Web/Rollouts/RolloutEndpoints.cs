@@ -45,7 +45,7 @@ internal static class RolloutEndpoints
             };
         });
         app.MapGet("/rollouts/{lane}/{env}/events", (HttpContext context, string lane, string env, string? region) =>
-            StreamAsync(context, watcher, lane, env, region, app.Lifetime.ApplicationStopping));
+            TypedResults.ServerSentEvents(EventsAsync(context, watcher, lane, env, region, app.Lifetime.ApplicationStopping)));
         app.MapGet("/rollouts/{lane}/{env}/chart.svg", async (string lane, string env, string? region, CancellationToken ct) =>
         {
             var (figures, problem) = await ReadAsync(watcher, lane, env, region, ct);
@@ -80,33 +80,37 @@ internal static class RolloutEndpoints
     }
 
     /// <summary>
-    /// <c>text/event-stream</c>: a <c>figures</c> event (the page's figures, JSON) every <see cref="Tick"/>, or a
-    /// <c>problem</c> event (<c>{"message": …}</c>) when they cannot be read, until the page goes or the dashboard stops.
+    /// The event stream (<c>text/event-stream</c>, framed by ASP.NET Core's <c>TypedResults.ServerSentEvents</c>):
+    /// a <c>figures</c> event (the page's figures, JSON) every <see cref="Tick"/>, or a <c>problem</c> event
+    /// (<c>{"message": …}</c>) when they cannot be read, until the page goes or the dashboard stops.
     /// </summary>
-    private static async Task StreamAsync(HttpContext context, RolloutWatcher watcher, string lane, string env, string? region, CancellationToken stopping)
+    private static async IAsyncEnumerable<System.Net.ServerSentEvents.SseItem<string>> EventsAsync(HttpContext context, RolloutWatcher watcher, string lane, string env, string? region,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken stopping)
     {
         using var both = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
         var ct = both.Token;
-        var response = context.Response;
-        response.ContentType = "text/event-stream; charset=utf-8";
-        response.Headers.CacheControl = "no-store";
+        context.Response.Headers.CacheControl = "no-store";
+        using var timer = new PeriodicTimer(Tick, context.RequestServices.GetRequiredService<DashboardSource>().Time);
+        do
+        {
+            var (figures, problem) = await ReadAsync(watcher, lane, env, region, ct);
+            yield return figures is null
+                ? new(JsonSerializer.Serialize(new { Message = problem }, DashboardJson.Options), "problem")
+                : new(JsonSerializer.Serialize(figures, DashboardJson.Options), "figures");
+        }
+        while (await Next(timer, ct));
+    }
+
+    /// <summary>Waits for the next tick; false once the page went away or the dashboard stops (the stream then simply ends).</summary>
+    private static async Task<bool> Next(PeriodicTimer timer, CancellationToken ct)
+    {
         try
         {
-            using var timer = new PeriodicTimer(Tick, context.RequestServices.GetRequiredService<DashboardSource>().Time);
-            do
-            {
-                var (figures, problem) = await ReadAsync(watcher, lane, env, region, ct);
-                var (name, data) = figures is null
-                    ? ("problem", JsonSerializer.Serialize(new { Message = problem }, DashboardJson.Options))
-                    : ("figures", JsonSerializer.Serialize(figures, DashboardJson.Options));
-                await response.WriteAsync($"event: {name}\ndata: {data}\n\n", ct);
-                await response.Body.FlushAsync(ct);
-            }
-            while (await timer.WaitForNextTickAsync(ct));
+            return await timer.WaitForNextTickAsync(ct);
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
-            // The page went away, or the dashboard stops: the stream simply ends.
+            return false;
         }
     }
 }
