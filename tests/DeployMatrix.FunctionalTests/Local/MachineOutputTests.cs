@@ -22,7 +22,7 @@ public sealed class MachineOutputTests : ExampleTest
     public void EveryCommand_PrintsADocumentItsSchemaAccepts_OrRefusesJson()
     {
         // Holds at the first stage without traffic, so the rollout commands have a rollout to act on.
-        var hold = Example.Variant("hold.yaml", "    window: 10m", "    window: 1s\n    max-extensions: 0\n    on-inconclusive: hold");
+        var hold = Example.Variant("hold.yaml", "    window: 10m", "    window: 10m\n    max-extensions: 0\n    on-inconclusive: hold");
         Doc("validate", 0, "validate");
         Doc("plan", 0, "plan", Lane, "--env", "staging", "--tag", "t1");
         Doc("guard", null, "guard");
@@ -37,13 +37,13 @@ public sealed class MachineOutputTests : ExampleTest
         Doc("result", 0, "rollback", Lane, "--env", "staging");
         Doc("result", 0, "migrate", "runtime", "--env", "staging");
 
-        var rollout = Doc("rollout", 1, "--file", hold, "rollout", Lane, "--env", "staging");
+        var rollout = Doc("rollout", 1, "--file", hold, "rollout", Lane, "--env", "staging", "--window", "1s");
         Assert.Equal("paused", rollout.GetProperty("waves")[0].GetProperty("rollout").GetProperty("end").GetString());
         Doc("rollout-status", 0, "--file", hold, "rollout", "status", Lane, "--env", "staging");
         Doc("rollout", 1, "--file", hold, "rollout", "resume", Lane, "--env", "staging");
         Doc("rollout-control", 0, "--file", hold, "rollout", "pause", Lane, "--env", "staging");
         Doc("rollout-control", 0, "--file", hold, "rollout", "abort", Lane, "--env", "staging");
-        Doc("rollout", 1, "--file", hold, "rollout", Lane, "--env", "staging");
+        Doc("rollout", 1, "--file", hold, "rollout", Lane, "--env", "staging", "--window", "1s");
         Doc("rollout-control", 0, "--file", hold, "rollout", "promote", Lane, "--env", "staging", "--reason", "machine output test");
 
         Doc("drill", 0, "drill", "canary", Lane, "--env", "staging", "--dry-run");
