@@ -39,6 +39,12 @@ internal static class AgentCommand
         var paths = PathsOf(result, context, out var matrixPath);
         MatrixSource.Load(result, context);
         var (info, started) = await AgentDaemon.StartAsync(SelfCommand.Of("agent", "run", "--file", matrixPath), paths, WorkspaceFactory.Processes(context), context.Time, ct);
+        if (context.Options.Json(result))
+        {
+            Json.Write(context.Out, "agent", new { Running = true, Started = started, info.Pid, info.Url, info.StartedAt, Log = MatrixSource.Display(paths.AgentLog, context) });
+            return ExitCodes.Ok;
+        }
+
         context.Out.WriteLine(started
             ? $"agent started (pid {info.Pid}) at {info.Url}; log: {MatrixSource.Display(paths.AgentLog, context)}"
             : $"agent already running (pid {info.Pid}) at {info.Url}");
@@ -48,13 +54,31 @@ internal static class AgentCommand
     private static async Task<int> StopAsync(ParseResult result, CliContext context, CancellationToken ct)
     {
         var pid = await AgentDaemon.StopAsync(PathsOf(result, context, out _), context.Time, ct);
+        if (context.Options.Json(result))
+        {
+            Json.Write(context.Out, "agent", new { Running = false, StoppedPid = pid });
+            return ExitCodes.Ok;
+        }
+
         context.Out.WriteLine(pid is null ? "agent is not running" : $"agent stopped (pid {pid})");
         return ExitCodes.Ok;
     }
 
     private static async Task<int> StatusAsync(ParseResult result, CliContext context, CancellationToken ct)
     {
-        if (await AgentDaemon.StatusAsync(PathsOf(result, context, out _), ct) is not { } agent)
+        var running = await AgentDaemon.StatusAsync(PathsOf(result, context, out _), ct);
+        if (context.Options.Json(result))
+        {
+            // The agent's token stays out: it opens the agent and the dashboard.
+            Json.Write(context.Out, "agent", new
+            {
+                Running = running is not null, running?.Info.Pid, running?.Info.Url, running?.Info.StartedAt,
+                Services = running?.Services.Select(s => new { s.Service, s.Lane, Environment = s.Env, s.Url, s.Traffic }),
+            });
+            return running is null ? ExitCodes.Failed : ExitCodes.Ok;
+        }
+
+        if (running is not { } agent)
         {
             context.Out.WriteLine("agent is not running; start it with: deploymatrix agent start");
             return ExitCodes.Failed;
@@ -72,6 +96,7 @@ internal static class AgentCommand
 
     private static async Task<int> RunAsync(ParseResult result, CliContext context, CancellationToken ct)
     {
+        Json.Refuse(result, context, "agent run serves until stopped; it has no document to print (agent status --output json has one)");
         var paths = PathsOf(result, context, out _);
         // The agent keeps its state where the commands keep theirs (a shared database too), so they read what it writes.
         var location = StateSelection.Of(MatrixSource.Load(result, context), context.Env);

@@ -24,7 +24,7 @@ internal static partial class AuditCommand
             var history = new AuditOperation(ws).History(result.GetValue(lane), result.GetValue(limit), result.GetValue(steps));
             if (context.Options.Json(result))
             {
-                Json.Write(context.Out, history.Entries.Select(e => e.Record));
+                Json.Write(context.Out, "history", new { Records = history.Entries.Select(e => e.Record) });
                 return 0;
             }
 
@@ -49,6 +49,12 @@ internal static partial class AuditCommand
 
             using var ws = WorkspaceFactory.Open(result, context);
             var (problem, count) = new AuditOperation(ws).Verify(anchor);
+            if (context.Options.Json(result))
+            {
+                Json.Write(context.Out, "audit-verify", new { Intact = problem is null, Records = count, BrokenAt = problem?.RecordId, problem?.Reason });
+                return problem is null ? 0 : 1;
+            }
+
             if (problem is not null)
             {
                 context.Out.WriteLine($"audit log broken at record #{problem.RecordId}: {problem.Reason}");
@@ -68,6 +74,12 @@ internal static partial class AuditCommand
             if (result.GetValue(outOption) is { } file)
             {
                 File.WriteAllText(file, hash + "\n");
+            }
+
+            if (context.Options.Json(result))
+            {
+                Json.Write(context.Out, "audit-anchor", new { Record = id, Hash = hash });
+                return 0;
             }
 
             context.Out.WriteLine(hash);

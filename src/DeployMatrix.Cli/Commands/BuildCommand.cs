@@ -33,7 +33,13 @@ internal static class BuildCommand
             };
             var gcloud = ExecutionOptions.UsesGcloud(result, context);
             using var ws = WorkspaceFactory.Open(result, context);
-            await new BuildOperation(ws).RunAsync(result.GetValue(lane)!, ExecutionOptions.ValidTag(result.GetValue(tag)), result.GetValue(allowDirty), gcloud, retagReason, context.Out.WriteLine, ct);
+            var built = await new BuildOperation(ws).RunAsync(result.GetValue(lane)!, ExecutionOptions.ValidTag(result.GetValue(tag)), result.GetValue(allowDirty), gcloud, retagReason,
+                Documents.Shown(result, context).Out.WriteLine, ct);
+            if (context.Options.Json(result))
+            {
+                Json.Write(context.Out, "build", new { built.Lane, built.Tag, built.Image, built.Digest, built.Facts });
+            }
+
             return 0;
         });
         return command;

@@ -11,7 +11,7 @@ namespace DeployMatrix.Cli.Commands;
 /// <summary>
 /// The set-up the commands that change a platform share (deploy, migrate, traffic, rollback): LANE,
 /// --env and --region (every region of the environment, as waves, unless one is named), --executor, every argument read and checked before anything opens (bad input leaves no state
-/// behind), then one workspace, one engine operation, its outcome printed.
+/// behind), then one workspace, one engine operation, its outcome printed (under --output json: the steps on stderr, the result document on stdout).
 /// </summary>
 internal static class ChangeCommand
 {
@@ -37,7 +37,10 @@ internal static class ChangeCommand
             var (lane, env) = target.Read(result);
             var operation = read(result, ExecutionOptions.Change(result, context));
             using var ws = WorkspaceFactory.Open(result, context);
-            return WaveOutput.Print(await operation(ws, lane, env, target.Region(result), new ConsoleReporter(context.Out), new ConsoleWaveReporter(context.Out), ct), context);
+            var shown = Documents.Shown(result, context);
+            var waves = await operation(ws, lane, env, target.Region(result), new ConsoleReporter(shown.Out), new ConsoleWaveReporter(shown.Out), ct);
+            var exit = WaveOutput.Print(waves, shown);
+            return context.Options.Json(result) ? Documents.Result(name, lane, env, waves, context) : exit;
         });
         return command;
     }

@@ -28,6 +28,7 @@ internal static class DashboardCommand
         command.Options.Add(open);
         command.SetAction(async (result, ct) =>
         {
+            Json.Refuse(result, context, "dashboard serves a web page until interrupted; it has no document to print (its token is in .deploymatrix/dashboard.json)");
             var chosen = result.GetValue(port);
             if (chosen is < 0 or > 65535)
             {

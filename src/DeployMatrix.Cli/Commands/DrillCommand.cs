@@ -31,31 +31,47 @@ internal static class DrillCommand
             using var ws = WorkspaceFactory.Open(result, context);
             var drill = new DrillOperation(ws) { Region = target.Region(result) };
             var dir = result.GetValue(output) is { } given ? Path.GetFullPath(given, context.WorkingDirectory) : null;
+            var shown = Documents.Shown(result, context);
             if (result.GetValue(dryRun))
             {
                 // Still a real check of the lane and environment: a dry run of a typo must not look fine.
                 var preview = drill.DryRun(lane, env, percents, dir);
                 foreach (var step in preview.Result.Steps)
                 {
-                    context.Out.WriteLine($"  {step.StepId,-14} {step.Command}");
+                    shown.Out.WriteLine($"  {step.StepId,-14} {step.Command}");
                 }
 
-                context.Out.WriteLine($"DRY RUN: nothing was run or changed; report in {MatrixSource.Display(preview.Directory, context)}");
-                return 0;
+                shown.Out.WriteLine($"DRY RUN: nothing was run or changed; report in {MatrixSource.Display(preview.Directory, context)}");
+                return Report(preview, lane, env, result, context);
             }
 
-            var run = await drill.RunAsync(lane, env, percents, hold, dir, context.Out.WriteLine, ct);
+            var run = await drill.RunAsync(lane, env, percents, hold, dir, shown.Out.WriteLine, ct);
             foreach (var step in run.Result.Steps)
             {
-                context.Out.WriteLine($"  {step.StepId,-14} {step.Status}  {step.Reason}");
+                shown.Out.WriteLine($"  {step.StepId,-14} {step.Status}  {step.Reason}");
             }
 
-            context.Out.WriteLine($"{(run.Result.Passed ? "PASS" : "FAIL")}: report in {MatrixSource.Display(run.Directory, context)}");
-            return run.Result.Passed ? 0 : 1;
+            shown.Out.WriteLine($"{(run.Result.Passed ? "PASS" : "FAIL")}: report in {MatrixSource.Display(run.Directory, context)}");
+            return Report(run, lane, env, result, context);
         });
         var command = new Command("drill", "Rehearse a release procedure and keep the evidence.");
         command.Subcommands.Add(canary);
         return command;
+    }
+
+    /// <summary>Under --output json, <c>deploymatrix.drill.v1</c>: the steps as step-results.jsonl has them, and where the report is. Returns the exit code.</summary>
+    private static int Report(DrillRun run, string lane, string env, ParseResult result, CliContext context)
+    {
+        if (context.Options.Json(result))
+        {
+            Json.Write(context.Out, "drill", new
+            {
+                Lane = lane, Environment = env, run.Result.DryRun, run.Result.Passed, Report = MatrixSource.Display(run.Directory, context),
+                StableRevision = run.Result.Stable, CanaryRevision = run.Result.Canary, run.Result.Steps,
+            });
+        }
+
+        return run.Result.Passed || run.Result.DryRun ? 0 : 1;
     }
 
     private static List<int> ParseSteps(string text)

@@ -24,19 +24,29 @@ internal static class GateCommand
         command.SetAction(async (result, ct) =>
         {
             var given = ExecutionOptions.ValidTag(result.GetValue(tag));
+            var shown = Documents.Shown(result, context);
             using var ws = WorkspaceFactory.Open(result, context);
             var report = await new GateOperation(ws).RunAsync(result.GetValue(from), result.GetValue(to), given,
                 context.Err.WriteLine,
-                (gate, decided) => context.Out.WriteLine($"gate {gate.From} → {gate.To} for tag {decided}: {gate.Checks.Count} checks"),
+                (gate, decided) => shown.Out.WriteLine($"gate {gate.From} → {gate.To} for tag {decided}: {gate.Checks.Count} checks"),
                 r =>
                 {
-                    lock (context.Out)
+                    lock (shown.Out)
                     {
-                        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {Mark(r.Status)} {r.CheckId,-28} {(r.Required ? "required" : "optional"),-8} {r.Status,-7} {UntrustedText.OneLine(r.Reason)} ({r.DurationMs:0} ms)"));
+                        shown.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {Mark(r.Status)} {r.CheckId,-28} {(r.Required ? "required" : "optional"),-8} {r.Status,-7} {UntrustedText.OneLine(r.Reason)} ({r.DurationMs:0} ms)"));
                     }
                 },
                 ct);
-            context.Out.WriteLine($"{(report.Go ? "GO" : "NO-GO")}: evidence in {MatrixSource.Display(report.EvidenceDirectory, context)}");
+            shown.Out.WriteLine($"{(report.Go ? "GO" : "NO-GO")}: evidence in {MatrixSource.Display(report.EvidenceDirectory, context)}");
+            if (context.Options.Json(result))
+            {
+                Json.Write(context.Out, "gate", new
+                {
+                    report.From, report.To, report.Tag, report.Go, Evidence = MatrixSource.Display(report.EvidenceDirectory, context), report.StartedAt, report.EndedAt,
+                    Checks = report.Results, report.Releases,
+                });
+            }
+
             return report.Go ? 0 : 1;
         });
         return command;

@@ -35,7 +35,7 @@ internal static class GuardCommand
         var findings = RepositoryGuard.Scan(matrix, root);
         if (context.Options.Json(result))
         {
-            Json.Write(context.Out, new { Root = MatrixSource.Display(root, context), Clean = findings.Count == 0, Findings = findings });
+            Json.Write(context.Out, "guard", new { Root = MatrixSource.Display(root, context), Clean = findings.Count == 0, Findings = findings });
         }
         else
         {

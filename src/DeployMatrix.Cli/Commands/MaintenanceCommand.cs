@@ -47,6 +47,12 @@ internal static class MaintenanceCommand
             var (lane, env) = target.Read(result);
             using var ws = WorkspaceFactory.Open(result, context);
             var done = await action(new MaintenanceOperation(ws) { Region = target.Region(result) }, lane, env, result, ct);
+            if (context.Options.Json(result))
+            {
+                Json.Write(context.Out, "maintenance", new { Command = command.Name, Lane = lane, Environment = env, Region = target.Region(result), done.Ok, Messages = done.Lines });
+                return done.Ok ? 0 : 1;
+            }
+
             foreach (var line in done.Lines)
             {
                 context.Out.WriteLine(UntrustedText.OneLine(line)); // (a message is what someone typed)

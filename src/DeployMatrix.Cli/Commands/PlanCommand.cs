@@ -97,14 +97,14 @@ internal static class PlanCommand
         var several = plans.Count > 1;
         if (context.Options.Json(result))
         {
-            // One target: the plan, as it always was; several: the waves, each a plan.
+            // One target: the plan; several: the waves, each a plan.
             if (several)
             {
-                Json.Write(context.Out, new { request.Lane, plans[0].Plan.Environment, Order = WaveOrders.Name(planned.Order), Waves = plans.Select(p => p.Plan) });
+                Json.Write(context.Out, "plan-waves", new { request.Lane, plans[0].Plan.Environment, Order = WaveOrders.Name(planned.Order), Waves = plans.Select(p => p.Plan) });
             }
             else
             {
-                Json.Write(context.Out, plans[0].Plan);
+                Json.Write(context.Out, "plan", plans[0].Plan);
             }
         }
         else if (result.GetValue(o.Format) == "shell")

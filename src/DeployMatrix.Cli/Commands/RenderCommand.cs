@@ -23,6 +23,7 @@ internal static class RenderCommand
 
     private static int Run(ParseResult result, CliContext context, string? file, string? check, string? output)
     {
+        Json.Refuse(result, context, "render writes the Markdown deploy map, not JSON (validate --output json summarises the matrix, plan --output json gives its steps)");
         if (check is not null && output is not null)
         {
             throw new UsageException("--check and --out exclude each other: check a committed map, or write a new one");

@@ -49,19 +49,25 @@ internal static class RolloutCommand
                 WaitOnCancel = result.GetValue(context.Options.WaitOnCancel),
             };
             using var ws = WorkspaceFactory.Open(result, context);
-            var waves = await new RolloutOperation(ws).RunWavesAsync(request, new ConsoleReporter(context.Out), deployed => PlanOutput.Print(deployed, context),
-                context.Out.WriteLine, Driver(context), new ConsoleWaveReporter(context.Out), ct);
+            var shown = Documents.Shown(result, context);
+            var waves = await new RolloutOperation(ws).RunWavesAsync(request, new ConsoleReporter(shown.Out), deployed => PlanOutput.Print(deployed, shown),
+                shown.Out.WriteLine, Driver(shown), new ConsoleWaveReporter(shown.Out), ct);
+            var exit = 0;
             if (!waves.Several)
             {
-                return waves.Waves[0].Result is { } outcome ? Ended(outcome, lane, waves.Waves[0].Target.Args, context) : 0;
+                exit = waves.Waves[0].Result is { } outcome ? Ended(outcome, lane, waves.Waves[0].Target.Args, shown) : 0;
             }
-
-            foreach (var wave in waves.Waves.Where(w => w.Result is not null))
+            else
             {
-                Ended(wave.Result!, lane, wave.Target.Args, context);
+                foreach (var wave in waves.Waves.Where(w => w.Result is not null))
+                {
+                    Ended(wave.Result!, lane, wave.Target.Args, shown);
+                }
+
+                exit = WaveOutput.Summary(waves, shown);
             }
 
-            return WaveOutput.Summary(waves, context);
+            return context.Options.Json(result) ? Documents.Rollout(lane, env, waves, context) : exit;
         });
         return command;
     }

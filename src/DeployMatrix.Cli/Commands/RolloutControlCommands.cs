@@ -16,10 +16,10 @@ internal static class RolloutControlCommands
     public static IEnumerable<Command> Create(CliContext context)
     {
         yield return Make(context, "status", "Show the latest rollout of the lane: status (running, paused, held, interrupted, succeeded, failed, aborted), the stage it stands at, stable and canary, the reason, the traffic now, and what to do next.", reason: null, StatusAsync);
-        yield return Make(context, "pause", "Hold the rollout at its current stage: the split stays until 'rollout resume' (or promote, abort).", reason: false, (o, r, c, l, e, why, ct) => ControlAsync(o, c, l, e, RolloutControl.Pause, why, ct));
+        yield return Make(context, "pause", "Hold the rollout at its current stage: the split stays until 'rollout resume' (or promote, abort).", reason: false, (o, r, c, l, e, why, ct) => ControlAsync(o, r, c, l, e, RolloutControl.Pause, why, ct));
         yield return Make(context, "resume", $"Continue a paused, held or interrupted rollout from the stage it stood at (its split is set again and its window runs again), in this process.{Moves}", reason: null, ResumeAsync, executor: true);
-        yield return Make(context, "abort", $"Stop the rollout and send all traffic back to the stable revision at once.{Moves}", reason: false, (o, r, c, l, e, why, ct) => ControlAsync(o, c, l, e, RolloutControl.Abort, why, ct), executor: true);
-        yield return Make(context, "promote", $"Skip the remaining stages: the canary takes 100% now. Needs --reason, which is recorded.{Moves}", reason: true, (o, r, c, l, e, why, ct) => ControlAsync(o, c, l, e, RolloutControl.Promote, why, ct), executor: true);
+        yield return Make(context, "abort", $"Stop the rollout and send all traffic back to the stable revision at once.{Moves}", reason: false, (o, r, c, l, e, why, ct) => ControlAsync(o, r, c, l, e, RolloutControl.Abort, why, ct), executor: true);
+        yield return Make(context, "promote", $"Skip the remaining stages: the canary takes 100% now. Needs --reason, which is recorded.{Moves}", reason: true, (o, r, c, l, e, why, ct) => ControlAsync(o, r, c, l, e, RolloutControl.Promote, why, ct), executor: true);
     }
 
     /// <summary>What --executor means here: only the traffic this process moves; a running rollout's driver moves it with its own.</summary>
@@ -67,7 +67,7 @@ internal static class RolloutControlCommands
         var (rollout, traffic, next) = await operation.StatusAsync(lane, env, ct);
         if (context.Options.Json(result))
         {
-            Json.Write(context.Out, new
+            Json.Write(context.Out, "rollout-status", new
             {
                 rollout.Id, rollout.Lane, rollout.Env, Status = rollout.Shown, rollout.Stage, rollout.StageIndex, rollout.Stages, rollout.Stable, rollout.Canary,
                 rollout.Reason, rollout.Row.StartedAt, rollout.Row.UpdatedAt, WindowSeconds = rollout.Window.TotalSeconds, rollout.Row.OwnerPid, Traffic = traffic, Next = next,
@@ -95,15 +95,23 @@ internal static class RolloutControlCommands
 
     private static async Task<int> ResumeAsync(RolloutControlOperation operation, ParseResult result, CliContext context, string lane, string env, string? reason, CancellationToken ct)
     {
-        var outcome = await operation.ResumeAsync(lane, env, context.Out.WriteLine, RolloutCommand.Driver(context), ct);
-        return RolloutCommand.Ended(outcome, lane, $"--env {env}{(operation.Region is { } region ? $" --region {region}" : "")}", context);
+        var shown = Documents.Shown(result, context);
+        var outcome = await operation.ResumeAsync(lane, env, shown.Out.WriteLine, RolloutCommand.Driver(shown), ct);
+        var exit = RolloutCommand.Ended(outcome, lane, $"--env {env}{(operation.Region is { } region ? $" --region {region}" : "")}", shown);
+        return context.Options.Json(result) ? Documents.Rollout(lane, env, operation.Region, outcome, context) : exit;
     }
 
-    private static async Task<int> ControlAsync(RolloutControlOperation operation, CliContext context, string lane, string env, RolloutControl control, string? reason, CancellationToken ct)
+    private static async Task<int> ControlAsync(RolloutControlOperation operation, ParseResult result, CliContext context, string lane, string env, RolloutControl control, string? reason, CancellationToken ct)
     {
-        var done = await operation.ControlAsync(lane, env, control, reason, new PlainRolloutReporter(context.Out), ct);
-        var receipt = done.Receipt is null ? "" : $" (receipt {MatrixSource.Display(done.Receipt, context)})";
-        context.Out.WriteLine($"rollout #{done.Rollout.Id}: {done.Message}{receipt}");
+        var shown = Documents.Shown(result, context);
+        var done = await operation.ControlAsync(lane, env, control, reason, new PlainRolloutReporter(shown.Out), ct);
+        var receipt = done.Receipt is null ? null : MatrixSource.Display(done.Receipt, context);
+        shown.Out.WriteLine($"rollout #{done.Rollout.Id}: {done.Message}{(receipt is null ? "" : $" (receipt {receipt})")}");
+        if (context.Options.Json(result))
+        {
+            Json.Write(context.Out, "rollout-control", new { done.Rollout.Id, Lane = lane, Environment = env, operation.Region, Control = control, done.Message, done.Done, Receipt = receipt });
+        }
+
         return done.Done ? 0 : 1;
     }
 }

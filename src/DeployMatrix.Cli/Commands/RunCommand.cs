@@ -21,6 +21,7 @@ internal static class RunCommand
         freeze.AddTo(command);
         command.SetAction(async (result, ct) =>
         {
+            Json.Refuse(result, context, "run passes the lane's command through with its own output and exit code");
             var ticket = freeze.Ticket(result);
             using var ws = WorkspaceFactory.Open(result, context);
             // The command's lines go where ours go, as they come (tests and pipes see them in order).

@@ -35,6 +35,15 @@ internal static class StateCommand
             }
 
             var copied = StateCopyOperation.Copy(LocalPaths.For(matrix.BaseDirectory).StateDb, target, context.Time);
+            if (context.Options.Json(result))
+            {
+                Json.Write(context.Out, "state-copy", new
+                {
+                    Database = target.ToString(), Tables = copied.Tables.Select(t => new { t.Table, t.Rows, Copied = t.Added }), Copied = copied.Tables.Sum(t => t.Added), Verified = true,
+                });
+                return ExitCodes.Ok;
+            }
+
             foreach (var (table, rows, added) in copied.Tables.Where(t => t.Rows > 0))
             {
                 context.Out.WriteLine($"  {table}: {rows} row{(rows == 1 ? "" : "s")} ({added} copied now)");

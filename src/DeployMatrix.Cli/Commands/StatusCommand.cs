@@ -25,7 +25,7 @@ internal static class StatusCommand
             var services = await new StatusOperation(ws) { Region = result.GetValue(region) }.RunAsync(result.GetValue(lane), result.GetValue(env), ct);
             if (context.Options.Json(result))
             {
-                Json.Write(context.Out, services);
+                Json.Write(context.Out, "status", new { Services = services });
             }
             else if (services.Count == 0)
             {

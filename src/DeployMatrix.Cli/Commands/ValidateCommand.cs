@@ -24,7 +24,7 @@ internal static class ValidateCommand
         var loaded = MatrixLoader.Load(path, MatrixSource.Display(path, context));
         if (context.Options.Json(result))
         {
-            Json.Write(context.Out, new
+            Json.Write(context.Out, "validate", new
             {
                 File = loaded.Path,
                 Valid = loaded.Ok,

@@ -32,7 +32,7 @@ internal sealed class GlobalOptions
 
     public Option<string> Output { get; } = new("--output", "-o")
     {
-        Description = "Output for people (text) or machines (json).",
+        Description = "Output for people (text) or machines (json: one document on stdout, progress on stderr; its JSON Schema in schema/output/). Commands with nothing to print as a document (render, run, dashboard) refuse json.",
         HelpName = "text|json",
         DefaultValueFactory = _ => "text",
         Recursive = true,

@@ -16,7 +16,7 @@ public sealed class MatrixPageTests(Chromium chromium) : ExampleTest
         // As the rehearsal leaves it: staging and the gate at t1 (the workspace's stage), then production.
         Ok(Example.Cli("deploy", "runtime", "--env", "production", "--tag", "t1"));
         Ok(Example.Cli("deploy", "openagents-control-service", "--env", "production", "--tag", "t1"));
-        var services = JsonDocument.Parse(Ok(Example.Cli("status", "--output", "json")).Out).RootElement.EnumerateArray().ToList();
+        var services = JsonDocument.Parse(Ok(Example.Cli("status", "--output", "json")).Out).RootElement.GetProperty("services").EnumerateArray().ToList();
         Assert.Equal(4, services.Count);
 
         await using var dashboard = await DashboardProcess.StartAsync(Example.Dir);

@@ -95,7 +95,7 @@ public sealed class RolloutPageTests(Chromium chromium) : ExampleTest
             Assert.Equal(stable, body.GetProperty("revision").GetString());
         }
 
-        var records = JsonDocument.Parse(Ok(Example.Cli("history", Lane, "--output", "json")).Out).RootElement.EnumerateArray().ToList();
+        var records = JsonDocument.Parse(Ok(Example.Cli("history", Lane, "--output", "json")).Out).RootElement.GetProperty("records").EnumerateArray().ToList();
         var abort = records.Single(r => r.GetProperty("action").GetString() == "rollout" && r.GetProperty("result").GetString()!.StartsWith("aborted", StringComparison.Ordinal));
         Assert.Contains($"aborted by {DashboardActor} at 5%: canary answers slowly (page test)", abort.GetProperty("result").GetString(), StringComparison.Ordinal);
         Assert.Equal(0, Example.Cli("audit", "verify").ExitCode);
@@ -254,9 +254,9 @@ public sealed class RolloutPageTests(Chromium chromium) : ExampleTest
 
     private JsonElement RolloutStatus() => JsonDocument.Parse(Ok(Example.Cli("rollout", "status", Lane, "--env", "staging", "--output", "json")).Out).RootElement.Clone();
 
-    private JsonElement Service() => JsonDocument.Parse(Ok(Example.Cli("status", Lane, "--env", "staging", "--output", "json")).Out).RootElement[0].Clone();
+    private JsonElement Service() => JsonDocument.Parse(Ok(Example.Cli("status", Lane, "--env", "staging", "--output", "json")).Out).RootElement.GetProperty("services")[0].Clone();
 
-    private int AuditCount() => JsonDocument.Parse(Ok(Example.Cli("history", "--limit", "1000", "--output", "json")).Out).RootElement.GetArrayLength();
+    private int AuditCount() => JsonDocument.Parse(Ok(Example.Cli("history", "--limit", "1000", "--output", "json")).Out).RootElement.GetProperty("records").GetArrayLength();
 
     private static List<(string Revision, int Percent)> Split(JsonElement status) =>
         [.. status.GetProperty("traffic").EnumerateArray().Select(t => (t.GetProperty("revision").GetString()!, t.GetProperty("percent").GetInt32()))];

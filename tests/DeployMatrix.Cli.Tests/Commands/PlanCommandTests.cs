@@ -28,8 +28,10 @@ public sealed class PlanCommandTests
         Assert.Equal(0, run.ExitCode);
         using var json = JsonDocument.Parse(run.Out);
         var steps = json.RootElement.GetProperty("steps");
+        Assert.Equal("deploymatrix.plan.v1", json.RootElement.GetProperty("schema").GetString());
         Assert.Equal("deploy", json.RootElement.GetProperty("action").GetString());
-        Assert.Equal("cloud-run", json.RootElement.GetProperty("platform").GetString());
+        // The platform as the matrix and --platform name it.
+        Assert.Equal("cloudrun", json.RootElement.GetProperty("platform").GetString());
         Assert.Equal(
             ["check-image", "check-service", "check-permissions", "deploy-revision", "verify-service-image", "set-traffic", "update-job-image", "verify-job-image", "execute-job", "check-drift", "smoke-check", "smoke-check", "remove-tags", "write-receipt"],
             steps.EnumerateArray().Select(s => s.GetProperty("kind").GetString()));

@@ -21,7 +21,7 @@ public sealed class PlanGoldenTests
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+        Converters = { new PlatformNameJsonConverter(), new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
     };
 
     private static readonly JsonSerializerOptions OneLine = new(Json) { WriteIndented = false };

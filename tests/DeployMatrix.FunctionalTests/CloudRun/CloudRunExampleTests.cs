@@ -93,7 +93,7 @@ public abstract class CloudRunExampleTests : IAsyncLifetime
     {
         var run = Cli("status", lane, "--env", env, "--output", "json");
         Assert.True(run.ExitCode == 0, run.ToString());
-        return JsonDocument.Parse(run.Out).RootElement[0].Clone();
+        return JsonDocument.Parse(run.Out).RootElement.GetProperty("services")[0].Clone();
     }
 
     protected JsonElement Receipt(CliRun run) =>

@@ -42,7 +42,7 @@ public sealed class CancellationTests : ExampleTest
         Assert.Contains("cancelled", Example.Cli("history", "--limit", "3").Out, StringComparison.Ordinal);
         Assert.Equal(0, Example.Cli("audit", "verify").ExitCode);
         // Traffic is as it was before (none): the revision the deploy created took none, and it exists.
-        var status = JsonDocument.Parse(Example.Cli("status", "runtime", "--env", "staging", "--output", "json").Out).RootElement[0];
+        var status = JsonDocument.Parse(Example.Cli("status", "runtime", "--env", "staging", "--output", "json").Out).RootElement.GetProperty("services")[0];
         Assert.Equal(0, status.GetProperty("traffic").GetArrayLength());
         Assert.Equal(1, status.GetProperty("revisions").GetArrayLength());
 

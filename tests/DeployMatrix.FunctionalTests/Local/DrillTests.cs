@@ -57,7 +57,7 @@ public sealed class DrillTests : ExampleTest
         Assert.Equal(["5% PASS", "50% PASS", "rollback PASS"], svg.Descendants(ns + "text")
             .Where(t => ((string?)t.Attribute("class") ?? "").Contains("dm-stage-label", StringComparison.Ordinal)).Select(t => string.Concat(t.Nodes().OfType<XText>().Select(n => n.Value))));
         Assert.Contains("(timeline.svg)", File.ReadAllText(Path.Combine(outDir.Path, "SUMMARY.md")), StringComparison.Ordinal);
-        var status = JsonDocument.Parse(Example.Cli("status", Lane, "--env", "staging", "-o", "json").Out).RootElement[0];
+        var status = JsonDocument.Parse(Example.Cli("status", Lane, "--env", "staging", "-o", "json").Out).RootElement.GetProperty("services")[0];
         Assert.Equal(summary.GetProperty("stable_revision").GetString(), status.GetProperty("traffic")[0].GetProperty("revision").GetString());
         Assert.Equal(100, status.GetProperty("traffic")[0].GetProperty("percent").GetInt32());
     }
@@ -96,7 +96,7 @@ public sealed class DrillTests : ExampleTest
     /// <summary>What the service serves: its split, and its stable and latest ready revisions.</summary>
     private string Serving()
     {
-        var status = JsonDocument.Parse(Example.Cli("status", Lane, "--env", "staging", "-o", "json").Out).RootElement[0];
+        var status = JsonDocument.Parse(Example.Cli("status", Lane, "--env", "staging", "-o", "json").Out).RootElement.GetProperty("services")[0];
         return $"{status.GetProperty("traffic")} {status.GetProperty("stable_revision")} {status.GetProperty("latest_ready_revision")}";
     }
 

@@ -128,7 +128,7 @@ public sealed class GateTests : ExampleTest
     private string Revision(string lane)
     {
         var status = Example.Cli("status", lane, "--env", "staging", "--output", "json");
-        return JsonDocument.Parse(status.Out).RootElement[0].GetProperty("latest_created_revision").GetString()!;
+        return JsonDocument.Parse(status.Out).RootElement.GetProperty("services")[0].GetProperty("latest_created_revision").GetString()!;
     }
 
     [Fact]

@@ -74,7 +74,7 @@ public sealed class GrpcTests : IAsyncLifetime
     {
         var run = Ok(Cli("status", "echo", "--env", "staging", "--output", "json"));
         var root = JsonDocument.Parse(run.Out).RootElement;
-        return root.ValueKind == JsonValueKind.Array ? root[0] : root;
+        return root.GetProperty("services")[0];
     }
 
     private CliRun Cli(params string[] args) => CliRun.Invoke(_dir.Path, ["--platform", "local", .. args]);

@@ -264,6 +264,6 @@ public sealed class LocalPlatformTests : ExampleTest
     {
         var run = Example.Cli("status", lane, "--env", env, "--output", "json");
         Assert.True(run.ExitCode == 0, run.ToString());
-        return JsonDocument.Parse(run.Out).RootElement[0].Clone();
+        return JsonDocument.Parse(run.Out).RootElement.GetProperty("services")[0].Clone();
     }
 }

@@ -127,7 +127,7 @@ public sealed class RegionTests : ExampleTest
     {
         var run = Example.Cli("--file", file, "status", Lane, "--env", "staging", "--region", region, "--output", "json");
         Assert.True(run.ExitCode == 0, run.ToString());
-        var service = JsonDocument.Parse(run.Out).RootElement.EnumerateArray().Single();
+        var service = JsonDocument.Parse(run.Out).RootElement.GetProperty("services").EnumerateArray().Single();
         Assert.Equal(region, service.GetProperty("region").GetString());
         return [.. service.GetProperty("revisions").EnumerateArray().Select(r => r.GetProperty("name").GetString()!)];
     }

@@ -205,7 +205,7 @@ public sealed class ReleaseTests : ExampleTest
     private JsonElement Service(string env)
     {
         var run = Ok(Example.Cli("status", Lane, "--env", env, "--output", "json"));
-        return JsonDocument.Parse(run.Out).RootElement[0].Clone();
+        return JsonDocument.Parse(run.Out).RootElement.GetProperty("services")[0].Clone();
     }
 
     private JsonElement Receipt(CliRun run) =>

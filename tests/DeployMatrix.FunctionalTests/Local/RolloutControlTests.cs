@@ -284,7 +284,7 @@ public sealed class RolloutControlTests : ExampleTest
         Assert.Equal(0, Example.Cli("--file", file, "deploy", Lane, "--env", "staging", "--tag", "t1").ExitCode);
         Assert.Equal(0, Example.Cli("--file", file, "deploy", Lane, "--env", "staging", "--tag", "t1", "--no-traffic").ExitCode);
         var status = Example.Cli("status", Lane, "--env", "staging", "--output", "json");
-        return (file, JsonDocument.Parse(status.Out).RootElement[0].GetProperty("latest_created_revision").GetString()!);
+        return (file, JsonDocument.Parse(status.Out).RootElement.GetProperty("services")[0].GetProperty("latest_created_revision").GetString()!);
     }
 
     private string Rewrite(string file, string find, string replace, string? name = null)
@@ -351,7 +351,7 @@ public sealed class RolloutControlTests : ExampleTest
     private List<(string Revision, int Percent)> Traffic()
     {
         var run = Example.Cli("status", Lane, "--env", "staging", "--output", "json");
-        return [.. JsonDocument.Parse(run.Out).RootElement[0].GetProperty("traffic").EnumerateArray()
+        return [.. JsonDocument.Parse(run.Out).RootElement.GetProperty("services")[0].GetProperty("traffic").EnumerateArray()
             .Select(t => (t.GetProperty("revision").GetString()!, t.GetProperty("percent").GetInt32()))];
     }
 

@@ -118,7 +118,7 @@ public sealed class RolloutTests : ExampleTest
     {
         var run = Example.Cli("status", Lane, "--env", "staging", "--output", "json");
         Assert.True(run.ExitCode == 0, run.ToString());
-        return JsonDocument.Parse(run.Out).RootElement[0].Clone();
+        return JsonDocument.Parse(run.Out).RootElement.GetProperty("services")[0].Clone();
     }
 
     private sealed record RolloutRun(CliRun Cli);

@@ -142,6 +142,6 @@ public sealed class TrafficPolicyTests : ExampleTest
     {
         var run = Example.Cli("status", lane, "--env", env, "--output", "json");
         Assert.True(run.ExitCode == 0, run.ToString());
-        return JsonDocument.Parse(run.Out).RootElement[0].Clone();
+        return JsonDocument.Parse(run.Out).RootElement.GetProperty("services")[0].Clone();
     }
 }

@@ -1,3 +1,4 @@
+using DeployMatrix.FunctionalTests.Support;
 using DeployMatrix.Tests.Support;
 
 namespace DeployMatrix.FunctionalTests.Team;
@@ -15,7 +16,7 @@ public sealed class StateCopyTests : TeamModeTest
         Ok(CliRun.Invoke(DirA, alone, "--platform", "cloudrun", "gate", "--tag", "aaa1111"));
 
         var first = CliRun.Invoke(DirA, alone, "state", "copy", "--to", Url);
-        var again = CliRun.Invoke(DirA, alone, "state", "copy", "--to", Url);
+        var again = CliRun.Invoke(DirA, alone, "state", "copy", "--to", Url, "--output", "json");
         var history = Ok(CliB("history"));
         var verified = Ok(CliB("audit", "verify"));
         var deploy = CliB("deploy", "runtime", "--env", "production", "--tag", "aaa1111");
@@ -24,7 +25,7 @@ public sealed class StateCopyTests : TeamModeTest
         Assert.Matches(@"^  journal: \d+ rows \(\d+ copied now\)$", first.Out.Split('\n').First(l => l.StartsWith("  journal:", StringComparison.Ordinal)));
         Assert.Matches(@"copied [1-9]\d* rows into postgresql://deploymatrix@127\.0\.0\.1:\d+/\w+; verified: every table there equals this machine's", first.Out);
         Assert.True(again.ExitCode == 0, again.ToString());
-        Assert.Contains("copied 0 rows into ", again.Out, StringComparison.Ordinal);
+        Assert.Equal(0, OutputSchemas.AssertValid("state-copy", again).GetProperty("copied").GetInt32());
         Assert.Contains("gate", history.Out, StringComparison.Ordinal);
         Assert.Matches(@"^audit log intact: 3 records, every receipt unchanged", verified.Out);
         Assert.True(deploy.ExitCode == 0, deploy.ToString());
