@@ -29,6 +29,7 @@ public static class Tracing
         public const string Lane = "deploymatrix.lane";
         public const string Environment = "deploymatrix.environment";
         public const string Region = "deploymatrix.region";
+        public const string Service = "deploymatrix.service";
         public const string Revision = "deploymatrix.revision";
         public const string Tag = "deploymatrix.tag";
         public const string Verdict = "deploymatrix.verdict";
