@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using DeployMatrix.Core.Analysis;
 using DeployMatrix.Core.Planning;
 using DeployMatrix.Engine.Recording;
-using DeployMatrix.Engine.Rollout;
 
 namespace DeployMatrix.Engine.Telemetry;
 
@@ -83,74 +81,6 @@ public static class Tracing
         activity.SetTag(Attributes.Tag, tag);
     }
 
-    /// <summary>Records a stage's verdict; Fail and Inconclusive end the stage's span with status Error.</summary>
-    public static void StageVerdict(Activity? activity, Verdict verdict, string explanation)
-    {
-        if (activity is null)
-        {
-            return;
-        }
-
-        activity.SetTag(Attributes.Verdict, verdict.ToString().ToLowerInvariant());
-        if (verdict != Verdict.Pass)
-        {
-            activity.SetStatus(ActivityStatusCode.Error, FirstLine(explanation));
-        }
-    }
-
-    /// <summary>A span for one process's run of a rollout (started, resumed or acted on); null when nothing listens.</summary>
-    public static Activity? StartRollout(long id, RolloutRequest request)
-    {
-        var activity = Source.StartActivity("rollout");
-        if (activity is null)
-        {
-            return null;
-        }
-
-        Target(activity, request);
-        activity.SetTag(Attributes.RolloutId, id);
-        activity.SetTag(Attributes.StableRevision, request.Stable);
-        return activity;
-    }
-
-    /// <summary>Records how the rollout ended; anything but success (failed, rolled back, aborted, paused) is status Error.</summary>
-    public static RolloutOutcome EndRollout(Activity? activity, RolloutOutcome outcome)
-    {
-        if (activity is not null)
-        {
-            activity.SetTag(Attributes.RolloutEnd, outcome.End.ToString().ToLowerInvariant());
-            if (!outcome.Succeeded)
-            {
-                activity.SetStatus(ActivityStatusCode.Error, outcome.Reason);
-            }
-        }
-
-        return outcome;
-    }
-
-    /// <summary>A span for one stage of a rollout (its split, window and verdict); null when nothing listens.</summary>
-    public static Activity? StartStage(RolloutRequest request, int percent)
-    {
-        var activity = Source.StartActivity("rollout stage");
-        if (activity is null)
-        {
-            return null;
-        }
-
-        Target(activity, request);
-        activity.SetTag(Attributes.StableRevision, request.Stable);
-        activity.SetTag(Attributes.Stage, percent);
-        return activity;
-    }
-
-    /// <summary>The rollout's target, with the canary as the revision.</summary>
-    private static void Target(Activity activity, RolloutRequest request)
-    {
-        var target = request.Target;
-        Target(activity, target.Lane, target.Environment, target.Regional ? target.Region : null, request.Tag);
-        activity.SetTag(Attributes.Revision, request.Canary);
-    }
-
     /// <summary>Status descriptions are one line: a failed verify check's detail carries its log's tail below the first.</summary>
-    private static string? FirstLine(string? text) => text?.Split('\n', 2)[0];
+    internal static string? FirstLine(string? text) => text?.Split('\n', 2)[0];
 }
