@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using DeployMatrix.Cli.Commands;
 using DeployMatrix.Cli.Common;
+using DeployMatrix.Cli.Composition;
 using DeployMatrix.Core;
 using DeployMatrix.Core.Diagnostics;
 using DeployMatrix.Engine;
@@ -30,6 +31,12 @@ internal static class CliApp
             return ReportUnknown(result.UnmatchedTokens[0], root, context);
         }
 
+        using var span = CommandTrace.Start(result);
+        return CommandTrace.End(span, await InvokeAsync(result, context));
+    }
+
+    private static async Task<int> InvokeAsync(ParseResult result, CliContext context)
+    {
         try
         {
             // Signals are the command's to handle (Interruption), so it can stop at a step boundary and write its record.
@@ -140,7 +147,7 @@ internal static class CliApp
         return lines.Length == 1 ? lines[0].TrimEnd('.') : $"{lines[0]} {string.Join(", ", lines[1..])}";
     }
 
-    private static string CommandPath(CommandResult result)
+    internal static string CommandPath(CommandResult result)
     {
         var names = new List<string>();
         for (SymbolResult? r = result; r is CommandResult c; r = c.Parent)

@@ -5,4 +5,6 @@ using DeployMatrix.Cli.Common;
 var live = !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("CI") is null
     && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb");
 using var interruption = Interruption.ForThisProcess(Console.Error);
+// Traces go out only when an OTLP endpoint is configured; sent (bounded) when the command ends.
+using var traces = DeployMatrix.Cli.Composition.TraceExport.Start(Environment.GetEnvironmentVariable);
 return await CliApp.RunAsync(args, new CliContext(Console.Out, Console.Error, Environment.CurrentDirectory, TimeProvider.System) { Live = live, Interruption = interruption });

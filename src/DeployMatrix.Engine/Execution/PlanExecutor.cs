@@ -3,6 +3,7 @@ using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Planning;
 using DeployMatrix.Engine.Platform;
 using DeployMatrix.Engine.Recording;
+using DeployMatrix.Engine.Telemetry;
 
 namespace DeployMatrix.Engine.Execution;
 
@@ -65,6 +66,7 @@ public sealed class PlanExecutor(IStepRunner runner, Recorder recorder, TimeProv
 
             reporter.StepStarted(i + 1, plan.Steps.Count, description);
             log.Step(description, "started", null);
+            using var span = Tracing.StartStep(plan, step, i + 1);
             var started = time.GetUtcNow();
             string? detail;
             try
@@ -93,6 +95,7 @@ public sealed class PlanExecutor(IStepRunner runner, Recorder recorder, TimeProv
 
             var outcome = new StepOutcome(i + 1, step.KindName, description, error is null && cancelled is null, detail, started, time.GetUtcNow()) { Cancelled = cancelled is not null };
             outcomes.Add(outcome);
+            Tracing.EndStep(span, outcome, context.NewRevision);
             log.Step(description, outcome.Ok ? "succeeded" : cancelled is null ? "failed" : "cancelled", detail);
             reporter.StepFinished(outcome);
         }

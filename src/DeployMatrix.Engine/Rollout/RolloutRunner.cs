@@ -103,12 +103,14 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
     private async Task<RolloutOutcome> GuardAsync(Run run, int index, Func<Task<RolloutOutcome>> work)
     {
         var stages = run.Request.Policy.Stages;
+        using var span = RolloutSpans.StartRollout(run.Id, run.Request);
         try
         {
-            return await work();
+            return RolloutSpans.EndRollout(span, await work());
         }
         catch (Exception e) when (e is PlatformException or OperationCanceledException)
         {
+            span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e is OperationCanceledException ? "stopped by a signal" : e.Message);
             var row = state.Rollout(run.Id);
             var at = Math.Clamp(row?.StageIndex ?? index, 0, stages.Count - 1);
             var held = RolloutStates.Next(RolloutState.Running, RolloutEvent.Interrupted);
@@ -126,6 +128,7 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
         for (var index = from; index < stageList.Count; index++)
         {
             var percent = stageList[index];
+            using var span = RolloutSpans.StartStage(request, percent);
             // Recorded before traffic moves: a crash from here on resumes this stage.
             state.UpdateRollout(run.Id, RolloutStates.Name(RolloutState.Running), index, percent, null, driven: true);
             var ran = await SetSplitAsync(request, percent, ct);
@@ -142,6 +145,7 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
             {
                 // Failed before any user reached it: back to stable (which still serves everything).
                 stages.Add(new StageOutcome(percent, Verdict.Fail, refused));
+                RolloutSpans.StageVerdict(span, Verdict.Fail, refused);
                 Note(run.Log, request, Stage(percent), $"fail: {refused}");
                 reporter.Stage(percent, $"FAIL: {refused}");
                 await MoveAsync(run, Stage(percent), request.Stable, ct);
@@ -155,6 +159,7 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
                     ? $"canary ready with no traffic{(request.Target.Smoke.Count > 0 ? $"; its own URL passed {request.Target.Smoke.Count} smoke check(s)" : "")}"
                     : "canary takes all traffic";
                 stages.Add(new StageOutcome(percent, Verdict.Pass, passed));
+                RolloutSpans.StageVerdict(span, Verdict.Pass, passed);
                 reporter.Stage(percent, stages[^1].Explanation);
                 continue;
             }
@@ -167,6 +172,7 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
 
             var explanation = (result!.Verdict == Verdict.Pass ? string.Join("; ", result.Findings.Select(f => $"{f.Metric}: {f.Explanation}")) : result.Explain()) + judged;
             stages.Add(new StageOutcome(percent, result.Verdict, explanation));
+            RolloutSpans.StageVerdict(span, result.Verdict, explanation);
             Note(run.Log, request, Stage(percent), $"{result.Verdict.ToString().ToLowerInvariant()}: {explanation}");
             reporter.Stage(percent, $"{result.Verdict.ToString().ToUpperInvariant()}: {explanation}");
             if (result.Verdict == Verdict.Pass)

@@ -31,9 +31,12 @@ public static class AgentServer
         // The control API does blocking work (SQLite, process starts): keep it off the socket event
         // threads even though the agent's proxies run with inline completions.
         builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = false);
+        AgentTelemetry.AddMetrics(builder, Environment.GetEnvironmentVariable);
         await using var app = builder.Build();
         using var store = StateStore.Open(state, time);
         await using var agent = new LocalAgent(paths, store, time, options);
+        using var metrics = new AgentMetrics(agent.RunningEndpoints);
+        AgentTelemetry.UseMetrics(app);
         Map(app, agent, token);
         await agent.ReconcileAsync(cancellationToken);
         await app.StartAsync(cancellationToken);

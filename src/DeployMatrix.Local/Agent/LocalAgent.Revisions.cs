@@ -9,7 +9,11 @@ namespace DeployMatrix.Local.Agent;
 
 public sealed partial class LocalAgent
 {
-    private sealed record RunningRevision(string Name, ChildProcess Process, RevisionEndpoint Endpoint, CancellationTokenSource Drain);
+    private sealed record RunningRevision(string Name, ChildProcess Process, RevisionEndpoint Endpoint, CancellationTokenSource Drain)
+    {
+        /// <summary>The environment and service it serves: the labels of its exported metrics.</summary>
+        public (string Env, string Service) Serves { get; init; }
+    }
 
     /// <summary>Starts a revision's process on a free port and waits for readiness; on failure the revision is marked failed and stopped.</summary>
     private async Task StartRevisionAsync(RevisionRecord revision, CancellationToken cancellationToken)
@@ -61,7 +65,10 @@ public sealed partial class LocalAgent
         }
 
         Locked(() => state.UpdateRevision(revision.Name, RevisionStatus.Ready, port, process.Pid, null, process.StartTime));
-        var running = new RunningRevision(revision.Name, process, new RevisionEndpoint(revision.Name, port, launch.Protocol, launch.RequestTimeout), new CancellationTokenSource());
+        var running = new RunningRevision(revision.Name, process, new RevisionEndpoint(revision.Name, port, launch.Protocol, launch.RequestTimeout), new CancellationTokenSource())
+        {
+            Serves = (revision.Env, revision.Service),
+        };
         _running[revision.Name] = running;
         _ = WatchAsync(revision, running);
     }
