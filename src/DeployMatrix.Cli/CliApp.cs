@@ -1,7 +1,9 @@
 using System.CommandLine;
+using System.CommandLine.Completions;
 using System.CommandLine.Parsing;
 using DeployMatrix.Cli.Commands;
 using DeployMatrix.Cli.Common;
+using DeployMatrix.Cli.Completion;
 using DeployMatrix.Core;
 using DeployMatrix.Core.Diagnostics;
 using DeployMatrix.Engine;
@@ -18,6 +20,13 @@ internal static class CliApp
     {
         var root = Build(context);
         var result = root.Parse(Conventions(args));
+
+        // A shell asking for candidates ([suggest:N] "LINE") parses the line itself; the outer parse's errors are not the user's.
+        if (root.Directives.OfType<SuggestDirective>().Any(d => result.GetResult(d) is not null))
+        {
+            return await result.InvokeAsync(new InvocationConfiguration { Output = context.Out, Error = TextWriter.Null }, context.Interruption.Token);
+        }
+
         if (result.Errors.Count > 0)
         {
             return ReportParseError(result, context);
@@ -91,6 +100,8 @@ internal static class CliApp
         root.Subcommands.Add(AuditCommand.CreateHistory(context));
         root.Subcommands.Add(AuditCommand.CreateAudit(context));
         root.Subcommands.Add(StateCommand.Create(context));
+        root.Subcommands.Add(CompletionCommand.Create(context));
+        MatrixCompletions.AttachTo(root, context);
         return root;
     }
 
