@@ -1,9 +1,11 @@
 using System.CommandLine;
 using System.CommandLine.Completions;
+using System.CommandLine.Help;
 using System.CommandLine.Parsing;
 using DeployMatrix.Cli.Commands;
 using DeployMatrix.Cli.Common;
 using DeployMatrix.Cli.Completion;
+using DeployMatrix.Cli.Help;
 using DeployMatrix.Core;
 using DeployMatrix.Core.Diagnostics;
 using DeployMatrix.Engine;
@@ -37,6 +39,15 @@ internal static class CliApp
         if (result.CommandResult.Command == root && result.UnmatchedTokens.Count > 0)
         {
             return ReportUnknown(result.UnmatchedTokens[0], root, context);
+        }
+
+        if (result.Action is HelpAction)
+        {
+            // The examples go after the usage, inside the parser's own help text.
+            using var help = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+            var code = await result.InvokeAsync(new InvocationConfiguration { Output = help, Error = context.Err }, context.Interruption.Token);
+            context.Out.Write(HelpExamples.Insert(help.ToString(), result.CommandResult.Command));
+            return code;
         }
 
         try

@@ -29,6 +29,8 @@ internal static class MatrixCompletions
         {
             foreach (var argument in command.Arguments.Where(a => a.Name == "LANE"))
             {
+                // Without a help name the help would list the completions, reading the matrix to print help.
+                argument.HelpName ??= "LANE";
                 argument.CompletionSources.Add(c => Names(c, context, m => m.Lanes.Select(l => l.Name)));
             }
 
