@@ -50,6 +50,12 @@ internal static class CliApp
             return code;
         }
 
+        if (context.Live && !Palette.Enabled(result, context))
+        {
+            // The rollout's live view draws with Spectre.Console, which honours NO_COLOR but not --no-color.
+            Spectre.Console.AnsiConsole.Profile.Capabilities.ColorSystem = Spectre.Console.ColorSystem.NoColors;
+        }
+
         try
         {
             // Signals are the command's to handle (Interruption), so it can stop at a step boundary and write its record.

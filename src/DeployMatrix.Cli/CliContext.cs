@@ -6,6 +6,9 @@ internal sealed record CliContext(TextWriter Out, TextWriter Err, string Working
     /// <summary>Output goes to a person's terminal, so long-running commands may redraw a live view.</summary>
     public bool Live { get; init; }
 
+    /// <summary>Output goes to a terminal that shows colour (never a pipe, a file or TERM=dumb); NO_COLOR and --no-color still turn it off (<see cref="Common.Palette"/>).</summary>
+    public bool Color { get; init; }
+
     /// <summary>The global options of this run's command tree.</summary>
     public Common.GlobalOptions Options { get; } = new();
 

@@ -4,5 +4,6 @@ using DeployMatrix.Cli.Common;
 // A live display only for a person at a terminal: never in CI, in a pipe or on a dumb terminal.
 var live = !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("CI") is null
     && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb");
+var terminal = !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb");
 using var interruption = Interruption.ForThisProcess(Console.Error);
-return await CliApp.RunAsync(args, new CliContext(Console.Out, Console.Error, Environment.CurrentDirectory, TimeProvider.System) { Live = live, Interruption = interruption });
+return await CliApp.RunAsync(args, new CliContext(Console.Out, Console.Error, Environment.CurrentDirectory, TimeProvider.System) { Live = live, Color = terminal, Interruption = interruption });

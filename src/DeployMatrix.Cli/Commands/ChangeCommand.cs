@@ -37,7 +37,7 @@ internal static class ChangeCommand
             var (lane, env) = target.Read(result);
             var operation = read(result, ExecutionOptions.Change(result, context));
             using var ws = WorkspaceFactory.Open(result, context);
-            return WaveOutput.Print(await operation(ws, lane, env, target.Region(result), new ConsoleReporter(context.Out), new ConsoleWaveReporter(context.Out), ct), context);
+            return WaveOutput.Print(await operation(ws, lane, env, target.Region(result), new ConsoleReporter(context.Out, Palette.Enabled(result, context)), new ConsoleWaveReporter(context.Out), ct), context);
         });
         return command;
     }

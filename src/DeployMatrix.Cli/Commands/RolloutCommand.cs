@@ -49,7 +49,7 @@ internal static class RolloutCommand
                 WaitOnCancel = result.GetValue(context.Options.WaitOnCancel),
             };
             using var ws = WorkspaceFactory.Open(result, context);
-            var waves = await new RolloutOperation(ws).RunWavesAsync(request, new ConsoleReporter(context.Out), deployed => PlanOutput.Print(deployed, context),
+            var waves = await new RolloutOperation(ws).RunWavesAsync(request, new ConsoleReporter(context.Out, Palette.Enabled(result, context)), deployed => PlanOutput.Print(deployed, context),
                 context.Out.WriteLine, Driver(context), new ConsoleWaveReporter(context.Out), ct);
             if (!waves.Several)
             {

@@ -45,6 +45,12 @@ internal sealed class GlobalOptions
         Recursive = true,
     };
 
+    public Option<bool> NoColor { get; } = new("--no-color")
+    {
+        Description = "No colour in the output (as the NO_COLOR environment variable with any value asks). Colour is only ever used at a terminal.",
+        Recursive = true,
+    };
+
     public Option<int> LockWait { get; } = new("--lock-wait")
     {
         Description = "Seconds to wait when another command holds the same lane and environment, or another execution of the same job runs (default 10).",
@@ -73,6 +79,7 @@ internal sealed class GlobalOptions
         root.Options.Add(Output);
         root.Options.Add(Platform);
         root.Options.Add(LockWait);
+        root.Options.Add(NoColor);
     }
 
     public bool Json(ParseResult result) => result.GetValue(Output) == "json";

@@ -7,14 +7,15 @@ using DeployMatrix.Engine.Waves;
 
 namespace DeployMatrix.Cli.Common;
 
-/// <summary>Prints each step as it runs: "[2/7] verify that … ok".</summary>
-internal sealed class ConsoleReporter(TextWriter output) : IExecutionReporter
+/// <summary>Prints each step as it runs: "[2/7] verify that … ok"; with <paramref name="color"/>, ok green, FAILED red, CANCELLED yellow.</summary>
+internal sealed class ConsoleReporter(TextWriter output, bool color = false) : IExecutionReporter
 {
     public void StepStarted(int index, int count, string description) => output.Write($"[{index}/{count}] {description} … ");
 
     public void StepFinished(StepOutcome outcome)
     {
-        output.WriteLine(outcome.Ok ? $"ok{(outcome.Detail is null ? "" : $" ({outcome.Detail})")}" : outcome.Cancelled ? "CANCELLED" : "FAILED");
+        output.WriteLine(outcome.Ok ? $"{Palette.Paint("ok", Palette.Green, color)}{(outcome.Detail is null ? "" : $" ({outcome.Detail})")}"
+            : outcome.Cancelled ? Palette.Paint("CANCELLED", Palette.Yellow, color) : Palette.Paint("FAILED", Palette.Red, color));
         if (!outcome.Ok && outcome.Kind == "verify-check" && outcome.Detail is { } detail)
         {
             // A failed verify check shows the end of its log under it; each line escaped, so none passes for the tool's own.
