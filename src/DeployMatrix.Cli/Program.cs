@@ -6,4 +6,4 @@ var live = !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("CI
     && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb");
 var terminal = !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb");
 using var interruption = Interruption.ForThisProcess(Console.Error);
-return await CliApp.RunAsync(args, new CliContext(Console.Out, Console.Error, Environment.CurrentDirectory, TimeProvider.System) { Live = live, Color = terminal, Interruption = interruption });
+return await CliApp.RunAsync(args, new CliContext(Console.Out, Console.Error, Environment.CurrentDirectory, TimeProvider.System) { Live = live, Color = terminal, In = Console.In, Interactive = !Console.IsInputRedirected, Interruption = interruption });

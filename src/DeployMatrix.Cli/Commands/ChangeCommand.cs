@@ -27,6 +27,7 @@ internal static class ChangeCommand
         var command = new Command(name, description);
         target.AddTo(command);
         command.Options.Add(context.Options.Executor);
+        command.Options.Add(context.Options.Yes);
         foreach (var option in options)
         {
             command.Options.Add(option);
@@ -37,6 +38,7 @@ internal static class ChangeCommand
             var (lane, env) = target.Read(result);
             var operation = read(result, ExecutionOptions.Change(result, context));
             using var ws = WorkspaceFactory.Open(result, context);
+            Confirmation.Ask(result, context, ws.Matrix, env, $"{name} {lane}");
             return WaveOutput.Print(await operation(ws, lane, env, target.Region(result), new ConsoleReporter(context.Out, Palette.Enabled(result, context)), new ConsoleWaveReporter(context.Out), ct), context);
         });
         return command;

@@ -29,6 +29,7 @@ internal static class RolloutCommand
         command.Options.Add(window);
         command.Options.Add(context.Options.Executor);
         command.Options.Add(context.Options.WaitOnCancel);
+        command.Options.Add(context.Options.Yes);
         gate.AddTo(command);
         foreach (var sub in RolloutControlCommands.Create(context))
         {
@@ -49,6 +50,7 @@ internal static class RolloutCommand
                 WaitOnCancel = result.GetValue(context.Options.WaitOnCancel),
             };
             using var ws = WorkspaceFactory.Open(result, context);
+            Confirmation.Ask(result, context, ws.Matrix, env, $"rollout {lane}");
             var waves = await new RolloutOperation(ws).RunWavesAsync(request, new ConsoleReporter(context.Out, Palette.Enabled(result, context)), deployed => PlanOutput.Print(deployed, context),
                 context.Out.WriteLine, Driver(context), new ConsoleWaveReporter(context.Out), ct);
             if (!waves.Several)

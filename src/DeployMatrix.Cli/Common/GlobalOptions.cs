@@ -65,6 +65,12 @@ internal sealed class GlobalOptions
         Description = "On SIGINT/SIGTERM, let a running migration execution finish instead of stopping it; the command still stops before its next step.",
     };
 
+    /// <summary>Added to the commands that change a platform: a change to production asks first at a terminal (<see cref="Confirmation"/>).</summary>
+    public Option<bool> Yes { get; } = new("--yes", "-y")
+    {
+        Description = "Change production without asking. At a terminal a change to production (the gate's 'to' environment, or one named production or prod) asks first; with stdin not a terminal, or CI set, it never asks.",
+    };
+
     /// <summary>Who carries out a Cloud Run plan: Google's APIs (default), or the gcloud CLI as the seed's scripts did. Added to the commands that run plans.</summary>
     public Option<string?> Executor { get; } = new("--executor")
     {
