@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using DeployMatrix.Tests.Support;
 
 namespace DeployMatrix.Cli.Tests.Commands;
@@ -44,6 +45,45 @@ public sealed class ConfirmationTests : IDisposable
         var run = Deploy(env, "n\n", interactive, yes, ci);
 
         Assert.StartsWith("deploymatrix: the local agent is not running", run.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task InARealProcess_OnAPseudoTerminal_TheQuestionIsAsked_AndNoIsExit1()
+    {
+        // script(1) gives the CLI a pseudo-terminal for stdin and stdout, as a person's shell would.
+        var start = new ProcessStartInfo("script")
+        {
+            WorkingDirectory = _dir.Path,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var arg in new[] { "-qec", $"dotnet '{typeof(CliApp).Assembly.Location}' deploy runtime --env production --platform local --tag abc1234", "/dev/null" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment.Remove("CI");
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        await process.StandardInput.WriteAsync("n\n");
+        await process.StandardInput.FlushAsync();
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail("the command did not finish within a minute");
+        }
+
+        var terminal = await stdout;
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains("[y/N] ", terminal, StringComparison.Ordinal);
+        Assert.Contains("nothing was done", terminal, StringComparison.Ordinal);
+        Assert.DoesNotContain("agent is not running", terminal, StringComparison.Ordinal);
     }
 
     public void Dispose() => _dir.Dispose();
