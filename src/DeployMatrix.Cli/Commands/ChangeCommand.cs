@@ -39,7 +39,7 @@ internal static class ChangeCommand
             var operation = read(result, ExecutionOptions.Change(result, context));
             using var ws = WorkspaceFactory.Open(result, context);
             Confirmation.Ask(result, context, ws.Matrix, env, $"{name} {lane}");
-            return WaveOutput.Print(await operation(ws, lane, env, target.Region(result), new ConsoleReporter(context.Out, Palette.Enabled(result, context)), new ConsoleWaveReporter(context.Out), ct), context);
+            return WaveOutput.Print(await operation(ws, lane, env, target.Region(result), StepReporters.For(result, context), new ConsoleWaveReporter(context.Out), ct), context);
         });
         return command;
     }

@@ -51,7 +51,7 @@ internal static class RolloutCommand
             };
             using var ws = WorkspaceFactory.Open(result, context);
             Confirmation.Ask(result, context, ws.Matrix, env, $"rollout {lane}");
-            var waves = await new RolloutOperation(ws).RunWavesAsync(request, new ConsoleReporter(context.Out, Palette.Enabled(result, context)), deployed => PlanOutput.Print(deployed, context),
+            var waves = await new RolloutOperation(ws).RunWavesAsync(request, StepReporters.For(result, context), deployed => PlanOutput.Print(deployed, context),
                 context.Out.WriteLine, Driver(context), new ConsoleWaveReporter(context.Out), ct);
             if (!waves.Several)
             {

@@ -27,6 +27,13 @@ internal sealed class ConsoleReporter(TextWriter output, bool color = false) : I
     }
 }
 
+/// <summary>The step reporter of the commands that change a platform: each step's result, coloured at a terminal, with the elapsed time of long steps.</summary>
+internal static class StepReporters
+{
+    public static IExecutionReporter For(System.CommandLine.ParseResult result, CliContext context) =>
+        new ElapsedStepReporter(new ConsoleReporter(context.Out, Palette.Enabled(result, context)), context.Out, context.Time, context.Color);
+}
+
 /// <summary>How a plan verb's result reads: its notes, its receipt, then its error as one line; its exit code.</summary>
 internal static class PlanOutput
 {
