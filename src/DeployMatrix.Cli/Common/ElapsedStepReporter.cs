@@ -28,6 +28,8 @@ internal sealed class ElapsedStepReporter(IExecutionReporter inner, TextWriter o
     {
         lock (_lock)
         {
+            // One step at a time: a step that never reported its end must not keep ticking under the next one's name.
+            _timer?.Dispose();
             _line = $"[{index}/{count}] {description} … ";
             _started = time.GetUtcNow();
             _shown = false;
