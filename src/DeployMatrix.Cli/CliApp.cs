@@ -1,8 +1,12 @@
 using System.CommandLine;
+using System.CommandLine.Completions;
+using System.CommandLine.Help;
 using System.CommandLine.Parsing;
 using DeployMatrix.Cli.Commands;
 using DeployMatrix.Cli.Common;
 using DeployMatrix.Cli.Composition;
+using DeployMatrix.Cli.Completion;
+using DeployMatrix.Cli.Help;
 using DeployMatrix.Core;
 using DeployMatrix.Core.Diagnostics;
 using DeployMatrix.Engine;
@@ -19,6 +23,13 @@ internal static class CliApp
     {
         var root = Build(context);
         var result = root.Parse(Conventions(args));
+
+        // A shell asking for candidates ([suggest:N] "LINE") parses the line itself; the outer parse's errors are not the user's.
+        if (root.Directives.OfType<SuggestDirective>().Any(d => result.GetResult(d) is not null))
+        {
+            return await result.InvokeAsync(new InvocationConfiguration { Output = context.Out, Error = TextWriter.Null }, context.Interruption.Token);
+        }
+
         if (result.Errors.Count > 0)
         {
             return ReportParseError(result, context);
@@ -37,6 +48,21 @@ internal static class CliApp
 
     private static async Task<int> InvokeAsync(ParseResult result, CliContext context)
     {
+        if (result.Action is HelpAction)
+        {
+            // The examples go after the usage, inside the parser's own help text.
+            using var help = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+            var code = await result.InvokeAsync(new InvocationConfiguration { Output = help, Error = context.Err }, context.Interruption.Token);
+            context.Out.Write(HelpExamples.Insert(help.ToString(), result.CommandResult.Command));
+            return code;
+        }
+
+        if (context.Live && !Palette.Enabled(result, context))
+        {
+            // The rollout's live view draws with Spectre.Console, which honours NO_COLOR but not --no-color.
+            Spectre.Console.AnsiConsole.Profile.Capabilities.ColorSystem = Spectre.Console.ColorSystem.NoColors;
+        }
+
         try
         {
             // Signals are the command's to handle (Interruption), so it can stop at a step boundary and write its record.
@@ -98,6 +124,8 @@ internal static class CliApp
         root.Subcommands.Add(AuditCommand.CreateHistory(context));
         root.Subcommands.Add(AuditCommand.CreateAudit(context));
         root.Subcommands.Add(StateCommand.Create(context));
+        root.Subcommands.Add(CompletionCommand.Create(context));
+        MatrixCompletions.AttachTo(root, context);
         return root;
     }
 

@@ -27,6 +27,7 @@ internal static class ChangeCommand
         var command = new Command(name, description);
         target.AddTo(command);
         command.Options.Add(context.Options.Executor);
+        command.Options.Add(context.Options.Yes);
         foreach (var option in options)
         {
             command.Options.Add(option);
@@ -37,8 +38,9 @@ internal static class ChangeCommand
             var (lane, env) = target.Read(result);
             var operation = read(result, ExecutionOptions.Change(result, context));
             using var ws = WorkspaceFactory.Open(result, context);
+            Confirmation.Ask(result, context, ws.Matrix, env, $"{name} {lane}");
             var shown = Documents.Shown(result, context);
-            var waves = await operation(ws, lane, env, target.Region(result), new ConsoleReporter(shown.Out), new ConsoleWaveReporter(shown.Out), ct);
+            var waves = await operation(ws, lane, env, target.Region(result), StepReporters.For(result, shown), new ConsoleWaveReporter(shown.Out), ct);
             var exit = WaveOutput.Print(waves, shown);
             return context.Options.Json(result) ? Documents.Result(name, lane, env, waves, context) : exit;
         });

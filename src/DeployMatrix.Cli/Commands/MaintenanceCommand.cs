@@ -21,8 +21,10 @@ internal static class MaintenanceCommand
         var retryAfter = new Option<int>("--retry-after") { Description = "Seconds clients are told to wait (Retry-After), 1..86400 (default 300).", HelpName = "SECONDS", DefaultValueFactory = _ => MaintenanceOperation.DefaultRetryAfter };
         enable.Options.Add(message);
         enable.Options.Add(retryAfter);
+        enable.Options.Add(context.Options.Yes);
         Act(context, enable, target, (op, lane, env, result, ct) => op.EnableAsync(lane, env, result.GetValue(message), result.GetValue(retryAfter), ct));
         var disable = Make("disable", "Serve requests again (Cloud Run: the image and traffic split from before maintenance are restored).", out target);
+        disable.Options.Add(context.Options.Yes);
         Act(context, disable, target, (op, lane, env, _, ct) => op.DisableAsync(lane, env, ct));
         var status = Make("status", "Show whether the service is in maintenance, since when, by whom, and how to get a bypass cookie.", out target);
         Act(context, status, target, (op, lane, env, _, ct) => op.StatusAsync(lane, env, ct));
@@ -46,6 +48,11 @@ internal static class MaintenanceCommand
         {
             var (lane, env) = target.Read(result);
             using var ws = WorkspaceFactory.Open(result, context);
+            if (command.Options.Contains(context.Options.Yes))
+            {
+                Confirmation.Ask(result, context, ws.Matrix, env, $"maintenance {command.Name} {lane}");
+            }
+
             var done = await action(new MaintenanceOperation(ws) { Region = target.Region(result) }, lane, env, result, ct);
             if (context.Options.Json(result))
             {

@@ -29,6 +29,7 @@ internal static class RolloutCommand
         command.Options.Add(window);
         command.Options.Add(context.Options.Executor);
         command.Options.Add(context.Options.WaitOnCancel);
+        command.Options.Add(context.Options.Yes);
         gate.AddTo(command);
         foreach (var sub in RolloutControlCommands.Create(context))
         {
@@ -49,8 +50,9 @@ internal static class RolloutCommand
                 WaitOnCancel = result.GetValue(context.Options.WaitOnCancel),
             };
             using var ws = WorkspaceFactory.Open(result, context);
+            Confirmation.Ask(result, context, ws.Matrix, env, $"rollout {lane}");
             var shown = Documents.Shown(result, context);
-            var waves = await new RolloutOperation(ws).RunWavesAsync(request, new ConsoleReporter(shown.Out), deployed => PlanOutput.Print(deployed, shown),
+            var waves = await new RolloutOperation(ws).RunWavesAsync(request, StepReporters.For(result, shown), deployed => PlanOutput.Print(deployed, shown),
                 shown.Out.WriteLine, Driver(shown), new ConsoleWaveReporter(shown.Out), ct);
             var exit = 0;
             if (!waves.Several)

@@ -19,7 +19,7 @@ internal static class Documents
     /// swapped for stderr (and no live view), so stdout carries only the document.
     /// </summary>
     public static CliContext Shown(ParseResult result, CliContext context) =>
-        context.Options.Json(result) ? context with { Out = context.Err, Live = false } : context;
+        context.Options.Json(result) ? context with { Out = context.Err, Live = false, Color = false } : context;
 
     /// <summary>Writes <c>deploymatrix.result.v1</c> for a change over an environment's regions; returns its exit code.</summary>
     public static int Result(string command, string lane, string env, WavesResult<ExecutionResult> waves, CliContext context)

@@ -45,6 +45,12 @@ internal sealed class GlobalOptions
         Recursive = true,
     };
 
+    public Option<bool> NoColor { get; } = new("--no-color")
+    {
+        Description = "No colour in the output (as the NO_COLOR environment variable with any value asks). Colour is only ever used at a terminal.",
+        Recursive = true,
+    };
+
     public Option<int> LockWait { get; } = new("--lock-wait")
     {
         Description = "Seconds to wait when another command holds the same lane and environment, or another execution of the same job runs (default 10).",
@@ -57,6 +63,12 @@ internal sealed class GlobalOptions
     public Option<bool> WaitOnCancel { get; } = new("--wait-on-cancel")
     {
         Description = "On SIGINT/SIGTERM, let a running migration execution finish instead of stopping it; the command still stops before its next step.",
+    };
+
+    /// <summary>Added to the commands that change a platform: a change to production asks first at a terminal (<see cref="Confirmation"/>).</summary>
+    public Option<bool> Yes { get; } = new("--yes", "-y")
+    {
+        Description = "Change production without asking. At a terminal a change to production (the gate's 'to' environment, or one named production or prod) asks first; with stdin not a terminal, or CI set, it never asks.",
     };
 
     /// <summary>Who carries out a Cloud Run plan: Google's APIs (default), or the gcloud CLI as the seed's scripts did. Added to the commands that run plans.</summary>
@@ -73,6 +85,7 @@ internal sealed class GlobalOptions
         root.Options.Add(Output);
         root.Options.Add(Platform);
         root.Options.Add(LockWait);
+        root.Options.Add(NoColor);
     }
 
     public bool Json(ParseResult result) => result.GetValue(Output) == "json";

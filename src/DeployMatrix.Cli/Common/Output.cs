@@ -7,14 +7,15 @@ using DeployMatrix.Engine.Waves;
 
 namespace DeployMatrix.Cli.Common;
 
-/// <summary>Prints each step as it runs: "[2/7] verify that … ok".</summary>
-internal sealed class ConsoleReporter(TextWriter output) : IExecutionReporter
+/// <summary>Prints each step as it runs: "[2/7] verify that … ok"; with <paramref name="color"/>, ok green, FAILED red, CANCELLED yellow.</summary>
+internal sealed class ConsoleReporter(TextWriter output, bool color = false) : IExecutionReporter
 {
     public void StepStarted(int index, int count, string description) => output.Write($"[{index}/{count}] {description} … ");
 
     public void StepFinished(StepOutcome outcome)
     {
-        output.WriteLine(outcome.Ok ? $"ok{(outcome.Detail is null ? "" : $" ({outcome.Detail})")}" : outcome.Cancelled ? "CANCELLED" : "FAILED");
+        output.WriteLine(outcome.Ok ? $"{Palette.Paint("ok", Palette.Green, color)}{(outcome.Detail is null ? "" : $" ({outcome.Detail})")}"
+            : outcome.Cancelled ? Palette.Paint("CANCELLED", Palette.Yellow, color) : Palette.Paint("FAILED", Palette.Red, color));
         if (!outcome.Ok && outcome.Kind == "verify-check" && outcome.Detail is { } detail)
         {
             // A failed verify check shows the end of its log under it; each line escaped, so none passes for the tool's own.
@@ -24,6 +25,13 @@ internal sealed class ConsoleReporter(TextWriter output) : IExecutionReporter
             }
         }
     }
+}
+
+/// <summary>The step reporter of the commands that change a platform: each step's result, coloured at a terminal, with the elapsed time of long steps.</summary>
+internal static class StepReporters
+{
+    public static IExecutionReporter For(System.CommandLine.ParseResult result, CliContext context) =>
+        new ElapsedStepReporter(new ConsoleReporter(context.Out, Palette.Enabled(result, context)), context.Out, context.Time, context.Color);
 }
 
 /// <summary>How a plan verb's result reads: its notes, its receipt, then its error as one line; its exit code.</summary>
