@@ -182,6 +182,8 @@ public sealed class NotificationDispatcher : INotificationPublisher, IDisposable
     /// <summary>One channel's queue and the loop that delivers from it, in order.</summary>
     private sealed class Worker
     {
+        private const string NotSent = "not sent before the command ended";
+
         private readonly NotificationDispatcher _owner;
         private readonly Channel<NotificationEvent> _queue;
 
@@ -213,6 +215,12 @@ public sealed class NotificationDispatcher : INotificationPublisher, IDisposable
             {
                 await foreach (var e in _queue.Reader.ReadAllAsync(_owner._stop.Token))
                 {
+                    if (_owner._stop.IsCancellationRequested)
+                    {
+                        _owner.Record(Channel, e, "dropped", 0, null, NotSent);
+                        continue;
+                    }
+
                     try
                     {
                         await _owner.DeliverAsync(Channel, e);
@@ -228,7 +236,7 @@ public sealed class NotificationDispatcher : INotificationPublisher, IDisposable
             {
                 while (_queue.Reader.TryRead(out var left))
                 {
-                    _owner.Record(Channel, left, "dropped", 0, null, "not sent before the command ended");
+                    _owner.Record(Channel, left, "dropped", 0, null, NotSent);
                 }
             }
         }
