@@ -2,7 +2,6 @@ using DeployMatrix.Core;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Planning;
 using DeployMatrix.Engine.Execution;
-using DeployMatrix.Engine.Notifications;
 using DeployMatrix.Engine.Platform;
 using DeployMatrix.Engine.Releases;
 using DeployMatrix.Engine.Verify;

@@ -1,9 +1,10 @@
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Planning;
 using DeployMatrix.Engine.Execution;
+using DeployMatrix.Engine.Notifications;
 using DeployMatrix.Engine.Workspaces;
 
-namespace DeployMatrix.Engine.Notifications;
+namespace DeployMatrix.Engine.Operations;
 
 /// <summary>What the plan verbs tell the matrix's channels once their steps ran: a deploy that failed, a rollback done.</summary>
 internal static class ChangeNotifications
