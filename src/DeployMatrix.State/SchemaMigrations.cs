@@ -104,6 +104,11 @@ internal static class SchemaMigrations
         CREATE TABLE receipts (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, content TEXT NOT NULL, recorded_at TEXT NOT NULL);
         CREATE TABLE sessions (id {id}, who TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL, started_at TEXT NOT NULL);
         """,
+        // Each notification delivery: which channel (its name, never its URL), which event, and how it ended.
+        """
+        CREATE TABLE notifications (id {id}, at TEXT NOT NULL, event TEXT NOT NULL, lane TEXT, env TEXT, channel TEXT NOT NULL,
+            kind TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL, http_status INTEGER, detail TEXT);
+        """,
     ];
 
     /// <summary>The schema version this build writes and reads.</summary>

@@ -18,10 +18,10 @@ public static class StateCopy
     private static readonly string[] Tables =
     [
         "artifacts", "tag_bindings", "services", "revisions", "traffic", "jobs", "executions", "journal", "locks", "gates", "gate_releases",
-        "audit", "rollouts", "maintenance", "stable_revisions", "receipts",
+        "audit", "rollouts", "maintenance", "stable_revisions", "receipts", "notifications",
     ];
 
-    private static readonly string[] Identities = ["executions", "journal", "gates", "audit", "rollouts"];
+    private static readonly string[] Identities = ["executions", "journal", "gates", "audit", "rollouts", "notifications"];
 
     /// <exception cref="StateStoreException">The target holds other state, or differs from the source after the copy (nothing is kept).</exception>
     public static StateCopyResult Copy(StateStore source, StateStore target)

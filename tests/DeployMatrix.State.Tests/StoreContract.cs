@@ -42,7 +42,7 @@ public abstract partial class StoreContract : IDisposable
 
         var second = Open();
 
-        Assert.Equal(12, version);
+        Assert.Equal(13, version);
         Assert.Equal(version, second.SchemaVersion);
         Assert.Equal(2, second.JournalEntries().Count);
     }
@@ -55,7 +55,7 @@ public abstract partial class StoreContract : IDisposable
 
         var e = Assert.Throws<StateStoreException>(() => Open());
 
-        Assert.Matches(@"^the state at \S+ has schema version 99, newer than this deploymatrix knows \(12\); upgrade deploymatrix to use it$", e.Message);
+        Assert.Matches(@"^the state at \S+ has schema version 99, newer than this deploymatrix knows \(13\); upgrade deploymatrix to use it$", e.Message);
     }
 
     [Fact]

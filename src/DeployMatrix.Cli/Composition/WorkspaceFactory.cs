@@ -5,6 +5,7 @@ using DeployMatrix.Core.Model;
 using DeployMatrix.Core;
 using DeployMatrix.Engine;
 using DeployMatrix.Engine.Files;
+using DeployMatrix.Engine.Notifications;
 using DeployMatrix.Engine.Processes;
 using DeployMatrix.Engine.Recording;
 using DeployMatrix.Engine.Workspaces;
@@ -32,6 +33,8 @@ internal static class WorkspaceFactory
         var processes = new ProcessRunner(context.Time);
         var platforms = new Platforms(matrix.BaseDirectory, paths, state, processes, context);
         var verbose = result.GetValue(context.Options.Verbose);
+        // Disposed before the state (it records each delivery there), after waiting a bounded time for what is under way.
+        var notify = matrix.Notify.Count == 0 ? null : new NotificationDispatcher(matrix.Notify, state, context.Env, context.Time);
         return new Workspace
         {
             Matrix = matrix,
@@ -56,7 +59,8 @@ internal static class WorkspaceFactory
             PlatformOverride = ExecutionOptions.PlatformOf(result, context),
             LockWait = TimeSpan.FromSeconds(result.GetValue(context.Options.LockWait)),
             Env = context.Env,
-            Resources = [platforms],
+            Notify = (INotificationPublisher?)notify ?? NoNotifications.Instance,
+            Resources = notify is null ? [platforms] : [notify, platforms],
         };
     }
 

@@ -10,7 +10,7 @@ namespace DeployMatrix.Core.Loading;
 /// <summary>Turns a YAML tree into a <see cref="Matrix"/>, reporting every shape problem with its position.</summary>
 internal sealed partial class MatrixReader
 {
-    private static readonly string[] TopKeys = ["version", "matrix", "defaults", "environments", "lanes", "legacy", "gate", "state"];
+    private static readonly string[] TopKeys = ["version", "matrix", "defaults", "environments", "lanes", "legacy", "gate", "state", "notify"];
     private static readonly string[] StateKeys = ["url-env"];
     private static readonly string[] InfoKeys = ["title", "status", "updated", "summary"];
     private static readonly string[] DefaultsKeys = ["platform", "project", "region", "rollout", "serving", "release-tags"];
@@ -51,6 +51,7 @@ internal sealed partial class MatrixReader
         var lanes = new LaneReader(_diagnostics, defaults, environments, gate).ReadLanes(top);
         var legacy = LegacyReader.Read(top, _diagnostics);
         var state = ReadState(top);
+        var notify = NotifyReader.Read(top, environments, lanes, _diagnostics);
 
         return new Matrix
         {
@@ -62,6 +63,7 @@ internal sealed partial class MatrixReader
             Legacy = legacy,
             Gate = gate,
             State = state,
+            Notify = notify,
         };
     }
 

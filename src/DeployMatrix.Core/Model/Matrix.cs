@@ -25,6 +25,9 @@ public sealed record Matrix
     /// <summary>Where the release's state lives when not in <c>.deploymatrix/state.db</c>; null for that default.</summary>
     public StateConfig? State { get; init; }
 
+    /// <summary>The channels told of deploys, rollouts, gate verdicts and maintenance (<c>notify:</c>), in file order; empty: none.</summary>
+    public IReadOnlyList<NotifyChannel> Notify { get; init; } = [];
+
     public string BaseDirectory => Path.GetDirectoryName(Path.GetFullPath(SourcePath)) ?? ".";
 
     public Lane? FindLane(string name) => Lanes.FirstOrDefault(l => l.Name == name);

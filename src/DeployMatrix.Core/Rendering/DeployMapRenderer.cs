@@ -30,7 +30,34 @@ public static class DeployMapRenderer
 
         md.Blank();
         NonCanonical(md, matrix);
+        Notifications(md, matrix);
         return md.ToString();
+    }
+
+    /// <summary>Who is told of what; the variables are named, never their values (URLs and keys are secrets).</summary>
+    private static void Notifications(MarkdownWriter md, Matrix matrix)
+    {
+        if (matrix.Notify.Count == 0)
+        {
+            return;
+        }
+
+        md.Blank().Line("## Notifications").Blank();
+        foreach (var channel in matrix.Notify)
+        {
+            var kind = channel.Kind switch
+            {
+                NotifyKind.Slack => "Slack",
+                NotifyKind.GoogleChat => "Google Chat",
+                _ => $"webhook signed with `${channel.SecretEnv}`",
+            };
+            var events = channel.Events.Count == Enum.GetValues<NotifyEvent>().Length
+                ? "every event"
+                : string.Join(", ", NotifyNames.Events.Where(e => channel.Events.Contains(e.Value)).Select(e => e.Key));
+            var lanes = channel.Lanes.Count == 0 ? "" : $"; lanes {string.Join(", ", channel.Lanes.Select(l => $"`{l}`"))}";
+            var environments = channel.Environments.Count == 0 ? "" : $"; environments {string.Join(", ", channel.Environments.Select(e => $"`{e}`"))}";
+            md.Line($"- `{channel.Name}` ({kind}, URL in `${channel.UrlEnv}`): {events}{lanes}{environments}");
+        }
     }
 
     private static void Header(MarkdownWriter md, Matrix matrix)

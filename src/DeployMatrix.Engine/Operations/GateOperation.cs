@@ -1,6 +1,7 @@
 using DeployMatrix.Core;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Engine.Gate;
+using DeployMatrix.Engine.Notifications;
 using DeployMatrix.Engine.Platform;
 using DeployMatrix.Engine.Workspaces;
 
@@ -44,6 +45,12 @@ public sealed class GateOperation(Workspace ws)
             },
             verdict, Path.Combine(report.EvidenceDirectory, "results.json"), $"tag {tag}; evidence {report.EvidenceDirectory}",
             () => ws.State.RecordGate(gate.From, gate.To, tag, report.Go, report.EvidenceDirectory, report.Releases));
+        ws.Notify.Release(ws.Time, ws.Actor, report.Go ? NotifyEvent.GateGo : NotifyEvent.GateNoGo, gate.To,
+            $"gate {gate.From} → {gate.To} for tag {tag}: {verdict}", new Dictionary<string, string?>
+            {
+                ["tag"] = tag, ["from"] = gate.From, ["to"] = gate.To,
+                ["releases"] = string.Join(' ', report.Releases.Select(r => $"{r.Lane}={r.Revision}@{r.Digest ?? r.Image}")),
+            });
         return report;
     }
 

@@ -4,6 +4,7 @@ using DeployMatrix.Core.Maintenance;
 using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Resolution;
 using DeployMatrix.State;
+using DeployMatrix.Engine.Notifications;
 using DeployMatrix.Engine.Workspaces;
 
 namespace DeployMatrix.Engine.Operations;
@@ -58,6 +59,7 @@ public sealed class MaintenanceOperation(Workspace ws)
         }
 
         Audit(target, "maintenance-enable", new Dictionary<string, string?> { ["message"] = message, ["retry_after"] = retryAfter.ToString(CultureInfo.InvariantCulture) });
+        ws.Notify.About(ws.Time, ws.Actor, NotifyEvent.MaintenanceOn, target, $"{target.Lane} in {target.Where} is in maintenance: requests get 503");
         return new MaintenanceResult(true,
         [
             $"{target} is in maintenance: requests get 503 (Retry-After {retryAfter}), /healthz and /readyz still answer",
@@ -81,6 +83,7 @@ public sealed class MaintenanceOperation(Workspace ws)
         ws.State.ClearMaintenance(target.ServiceScope, target.Service);
         await platform.Maintenance.ApplyAsync(target, ct);
         Audit(target, "maintenance-disable", new Dictionary<string, string?> { ["since"] = record?.Since });
+        ws.Notify.About(ws.Time, ws.Actor, NotifyEvent.MaintenanceOff, target, $"{target.Lane} in {target.Where} serves requests again");
         return new MaintenanceResult(true, [$"{target} serves requests again{(record is null ? "" : $" (maintenance since {record.Since})")}"]);
     }
 

@@ -149,6 +149,7 @@ internal static class PlanRun
             RecordStable = revision => ws.State.RecordStable(PlatformNames.Name(target.Platform), target.ServiceScope, target.Service, revision),
         };
         var result = await executor.RunAsync(plan, ct);
+        ChangeNotifications.Publish(ws, plan, result);
         if (plan.Action == PlanAction.Deploy && result.ExitCode == ExitCodes.Ok && content?.Digest is null
             && result.Facts.GetValueOrDefault("digest") is { } resolved && result.Facts.GetValueOrDefault("deployed_image") is { } image)
         {

@@ -112,7 +112,7 @@ public sealed class RolloutControlOperation(Workspace ws)
         var platform = await ws.Platforms.OpenAsync(target.Platform, ct);
         using var held = await ws.Locks.AcquireAsync(lane, target.Scope, $"rollout {name}", ct);
         var request = await RequestAsync(platform, target, rollout, ct);
-        var runner = new RolloutRunner(platform, ws.State, ws.Recorder, ws.Time, reporter, PlanRun.RolloutRunners(ws, platform, options).Traffic);
+        var runner = new RolloutRunner(platform, ws.State, ws.Recorder, ws.Time, reporter, PlanRun.RolloutRunners(ws, platform, options).Traffic) { Notify = ws.Notify };
         var outcome = await runner.ApplyAsync(rollout, request, new RolloutControlRequest(control, ws.Actor, reason), ct);
         return new RolloutControlResult(Reload(rollout), outcome.Reason ?? name, true, outcome.Receipt);
     }

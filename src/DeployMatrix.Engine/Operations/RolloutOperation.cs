@@ -163,7 +163,7 @@ public sealed class RolloutOperation(Workspace ws)
     {
         try
         {
-            return await drive(reporter => run(new RolloutRunner(platform, ws.State, ws.Recorder, ws.Time, reporter, traffic)));
+            return await drive(reporter => run(new RolloutRunner(platform, ws.State, ws.Recorder, ws.Time, reporter, traffic) { Notify = ws.Notify }));
         }
         catch (PlatformException e)
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using DeployMatrix.Core.Analysis;
 using DeployMatrix.Core.Model;
+using DeployMatrix.Engine.Notifications;
 using DeployMatrix.Engine.Platform;
 using DeployMatrix.Engine.Recording;
 using DeployMatrix.State;
@@ -28,6 +29,9 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
     /// <summary>How often a running window looks for a person's request: 0.2 s, so pause and abort act at once.</summary>
     public static readonly TimeSpan ControlPoll = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>Where the rollout's start, passed stages and end are told (after the traffic moved; never waited for).</summary>
+    public INotificationPublisher Notify { get; init; } = NoNotifications.Instance;
+
     public Task<RolloutOutcome> StartAsync(RolloutRequest request, CancellationToken ct)
     {
         var window = request.Window ?? request.Policy.Window;
@@ -36,6 +40,7 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
         var id = state.StartRollout(request.Target.Lane, request.Target.Scope, request.Stable, request.Canary, request.Policy.Stages, window,
             RolloutStates.Name(RolloutState.Running));
         Note(log, request, $"rollout #{id}", $"started: {request.Stable} → {request.Canary}, stages {string.Join(", ", request.Policy.Stages)}");
+        Tell(NotifyEvent.RolloutStarted, id, request, null, $"started: {request.Stable} → {request.Canary}, stages {string.Join(", ", request.Policy.Stages.Select(p => $"{p}%"))}");
         return DriveAsync(new Run(id, log, request), 0, ct);
     }
 
@@ -161,6 +166,7 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
                 stages.Add(new StageOutcome(percent, Verdict.Pass, passed));
                 RolloutSpans.StageVerdict(span, Verdict.Pass, passed);
                 reporter.Stage(percent, stages[^1].Explanation);
+                Tell(NotifyEvent.StagePassed, run.Id, request, percent, $"stage {percent}% passed: {passed}");
                 continue;
             }
 
@@ -177,6 +183,7 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
             reporter.Stage(percent, $"{result.Verdict.ToString().ToUpperInvariant()}: {explanation}");
             if (result.Verdict == Verdict.Pass)
             {
+                Tell(NotifyEvent.StagePassed, run.Id, request, percent, $"stage {percent}% passed: {explanation}");
                 continue;
             }
 
@@ -299,6 +306,7 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
         var receipt = recorder.Receipts.Write(request.Target.Ref, "rollout", request.Tag, steps, facts, end == RolloutState.Succeeded ? null : reason);
         var detail = end == RolloutState.Succeeded ? $"succeeded{(reason is null ? "" : $" ({reason})")}" : $"{status}: {reason}";
         run.Log.End(status, Inputs(run.Id, request), detail, receipt, alsoInTransaction: () => state.UpdateRollout(run.Id, status, index, percent, reason, driven: false));
+        Tell(end == RolloutState.Succeeded ? NotifyEvent.RolloutSucceeded : NotifyEvent.RolloutFailed, run.Id, request, percent, detail, status);
         return new RolloutOutcome(run.Id, end switch
         {
             RolloutState.Succeeded => RolloutEnd.Succeeded,
@@ -327,6 +335,19 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
             100 => [new TrafficAssignment(request.Canary, 100)],
             _ => [new TrafficAssignment(request.Stable, 100 - percent), new TrafficAssignment(request.Canary, percent)],
         }, ct);
+
+    /// <summary>Tells the channels of the rollout's progress, with its revisions and release.</summary>
+    private void Tell(NotifyEvent kind, long id, RolloutRequest request, int? percent, string text, string? status = null) =>
+        Notify.About(time, recorder.Actor, kind, request.Target, $"rollout #{id} of {request.Target.Lane} in {request.Target.Where} {text}", new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["rollout_id"] = id.ToString(CultureInfo.InvariantCulture),
+            ["stable_revision"] = request.Stable,
+            ["canary_revision"] = request.Canary,
+            ["stage"] = percent?.ToString(CultureInfo.InvariantCulture),
+            ["rollout_status"] = status,
+            ["tag"] = request.Tag,
+            ["digest"] = request.Digest,
+        });
 
     private static string Stage(int percent) => string.Create(CultureInfo.InvariantCulture, $"stage {percent}%");
 

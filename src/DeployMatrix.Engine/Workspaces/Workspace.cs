@@ -3,6 +3,7 @@ using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Resolution;
 using DeployMatrix.Engine.Execution;
 using DeployMatrix.Engine.Git;
+using DeployMatrix.Engine.Notifications;
 using DeployMatrix.Engine.Platform;
 using DeployMatrix.Engine.Processes;
 using DeployMatrix.Engine.Recording;
@@ -58,6 +59,9 @@ public sealed class Workspace : IDisposable
 
     /// <summary>Reads an environment variable (a gate check's bearer token); tests pass their own.</summary>
     public Func<string, string?> Env { get; init; } = Environment.GetEnvironmentVariable;
+
+    /// <summary>Where events for the matrix's <c>notify:</c> channels go (sent in the background); the default tells no one.</summary>
+    public INotificationPublisher Notify { get; init; } = NoNotifications.Instance;
 
     public string Actor => Recorder.Actor;
 

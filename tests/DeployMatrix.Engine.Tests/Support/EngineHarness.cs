@@ -117,7 +117,8 @@ public sealed class EngineHarness : IDisposable
     /// <summary>A workspace on the same state, as another command would open it; with <paramref name="owner"/>, as another process.</summary>
     /// <param name="platform">As <c>--platform</c>: every target on this platform.</param>
     /// <param name="gcloud">The gcloud executor the workspace runs <c>--executor gcloud</c> with.</param>
-    public Workspace Open(StoreOwner? owner = null, TimeSpan? lockWait = null, PlatformKind? platform = null, Func<Action<string>?, IStepRunner>? gcloud = null)
+    /// <param name="notify">Where the workspace's operations publish notifications (default: nowhere).</param>
+    public Workspace Open(StoreOwner? owner = null, TimeSpan? lockWait = null, PlatformKind? platform = null, Func<Action<string>?, IStepRunner>? gcloud = null, Engine.Notifications.INotificationPublisher? notify = null)
     {
         var state = StateStore.Open(Path.Combine(_dir.Path, ".deploymatrix", "state.db"), Time, owner);
         var workspace = new Workspace
@@ -133,6 +134,7 @@ public sealed class EngineHarness : IDisposable
             Env = _env,
             PlatformOverride = platform,
             Gcloud = gcloud,
+            Notify = notify ?? Engine.Notifications.NoNotifications.Instance,
         };
         _workspaces.Add(workspace);
         return workspace;
