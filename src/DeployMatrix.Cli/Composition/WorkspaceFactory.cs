@@ -56,6 +56,7 @@ internal static class WorkspaceFactory
             PlatformOverride = ExecutionOptions.PlatformOf(result, context),
             LockWait = TimeSpan.FromSeconds(result.GetValue(context.Options.LockWait)),
             Env = context.Env,
+            Scratch = new DeployMatrix.Local.Platform.LocalScratchPlatforms(paths, state, context.Time, matrix.BaseDirectory),
             Resources = [platforms],
         };
     }
