@@ -16,7 +16,7 @@ fn main() -> ExitCode {
             let identity = Identity::from_env("runtime");
             let status = identity.json(VERSION);
             // Ready only while this build can read the schema in its data folder (see schema.rs).
-            serve_with_readiness("runtime", || schema::check(&migrations::data_dir()), move |request| match request.path.as_str() {
+            serve_with_readiness("runtime", || schema::check(&migrations::data_dir(), migrations::current_version(), migrations::latest()), move |request| match request.path.as_str() {
                 "/api/v1/runtime/status" => {
                     let schema = migrations::current_version().map(|v| v.to_string()).unwrap_or_else(|| "none".into());
                     Response::json(200, status.replace("\"status\":\"ok\"", &format!("\"status\":\"ok\",\"schema_version\":\"{}\"", schema)))

@@ -87,6 +87,11 @@ fn write_atomically(path: &Path, content: &str) -> io::Result<()> {
     fs::rename(tmp, path)
 }
 
+/// The latest migration this build knows.
+pub fn latest() -> u32 {
+    migrations().last().map(|m| m.0).unwrap_or(0)
+}
+
 pub fn current_version() -> Option<u32> {
     read_ledger(&data_dir()).ok().and_then(|rows| rows.iter().map(|r| r.version).max())
 }

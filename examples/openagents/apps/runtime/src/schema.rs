@@ -44,9 +44,15 @@ pub fn tables(schema: &str) -> BTreeMap<String, Vec<String>> {
     tables
 }
 
-/// Ok when every column this build reads is in the data folder's schema, or when there is no schema yet
-/// (nothing is migrated, so nothing is read: the migration job creates it); else the first column missing.
-pub fn check(dir: &Path) -> Result<(), String> {
+/// Ok when every column this build reads is in the data folder's schema; else the first column missing. A schema
+/// older than this build's migrations (none yet, or `migrated` below `latest`) is Ok too: a deploy starts the
+/// revision first and runs its migration job next, so the schema this build reads is not there yet by design.
+/// A schema at or past this build's latest migration is the one it must serve — including one a later release
+/// migrated, which is how a release notices that it cannot serve after a rollback.
+pub fn check(dir: &Path, migrated: Option<u32>, latest: u32) -> Result<(), String> {
+    if migrated.map_or(true, |version| version < latest) {
+        return Ok(());
+    }
     let Ok(schema) = fs::read_to_string(dir.join("schema.sql")) else {
         return Ok(());
     };
