@@ -86,6 +86,25 @@ public sealed class RehearsalTests : ExampleTest
         var gate = Example.Cli("--file", GateVariant(), "gate", "--tag", "t3");
         Assert.True(gate.ExitCode == 1, gate.ToString());
         Assert.Contains("runtime-rehearsal", gate.Out + gate.Err, StringComparison.Ordinal);
+
+        // Production takes it only with a reason, refused before anything changes (no deploy, no migration).
+        var status = Ok(Example.Cli("status", Lane, "--env", "production")).Out;
+        var schema = File.ReadAllText(ProductionSchema);
+        var refused = Example.Cli("rollout", Lane, "--env", "production", "--tag", "t3");
+        Assert.True(refused.ExitCode == 1, refused.ToString());
+        Assert.Contains("rollback not safe", refused.Err, StringComparison.Ordinal);
+        Assert.Contains("--reason", refused.Err, StringComparison.Ordinal);
+        Assert.Equal(status, Ok(Example.Cli("status", Lane, "--env", "production")).Out);
+        Assert.Equal(schema, File.ReadAllText(ProductionSchema));
+
+        // With the reason (one reason serves the gate's override too: t3 failed the gate), a stage that does not pass holds the split instead of rolling back to t1 (which cannot serve).
+        var failing = Example.Variant("failing.yaml", "production: { service: runtime,", "production: { env: { FAULT_5XX_PERCENT: \"100\" }, service: runtime,");
+        var held = Example.Cli("--file", failing, "rollout", Lane, "--env", "production", "--tag", "t3", "--window", "1s", "--override-gate", "--reason", "roll forward: t1 cannot read the renamed column");
+        Assert.Contains("holding the split at 5%", held.Out + held.Err, StringComparison.Ordinal);
+        Assert.Contains("rollback is not safe", held.Out + held.Err, StringComparison.Ordinal);
+        var after = Ok(Example.Cli("status", Lane, "--env", "production")).Out;
+        Assert.Matches(@"=5%|5%", after);
+        Assert.Contains("rollout-rollback-unsafe runtime production recorded", AuditChain());
     }
 
     private string ProductionSchema => Path.Combine(Example.Dir, ".deploymatrix", "data", "production", "runtime", "schema.sql");
