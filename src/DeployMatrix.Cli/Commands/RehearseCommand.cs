@@ -24,7 +24,7 @@ internal static class RehearseCommand
             "start the release ENV runs today on a copy of its data, run the candidate's migration, check that the stable release still passes its smoke checks on the migrated schema (N-1), " +
             "roll the candidate out through the lane's stages under generated load, roll back and smoke-check the stable release again. " +
             "Writes rehearsal.json, SUMMARY.md, timeline.svg, receipt.json (rollback_safe: true|false and why) and one log per phase, and records one audit entry that the gate's 'rehearsal' check and production rollouts read. " +
-            "Exit 0 when every phase passed, 1 otherwise.\n\nExample:\n  deploymatrix --platform local rehearse runtime --tag 4f2a9c1 --against production");
+            "Exit 0 when every phase passed, 1 otherwise. Example: deploymatrix --platform local rehearse runtime --tag 4f2a9c1 --against production");
         command.Arguments.Add(lane);
         command.Options.Add(tag);
         command.Options.Add(against);

@@ -28,7 +28,7 @@ internal sealed record GateServices(
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>The latest rehearsal of a lane's release by its digest (lane, digest), or null; the default knows none.</summary>
-    public Func<string, string, Rehearsal.RehearsalVerdict?> Rehearsal { get; init; } = (_, _) => null;
+    public Func<string, string, RehearsalVerdict?> Rehearsal { get; init; } = (_, _) => null;
 
     /// <summary>What checks run with in a workspace, on <paramref name="platform"/> (null: none reachable), with a fresh redactor.</summary>
     public static GateServices Of(Workspaces.Workspace ws, IPlatform? platform) => new(
@@ -42,7 +42,7 @@ internal sealed record GateServices(
         (target, tag) => Releases.ReleaseContent.Of(ws.State, target, tag))
     {
         Time = ws.Time,
-        Rehearsal = (lane, digest) => Engine.Rehearsal.RehearsalVerdicts.Latest(ws.State, lane, digest),
+        Rehearsal = (lane, digest) => RehearsalVerdicts.Latest(ws.State, lane, digest),
     };
 }
 

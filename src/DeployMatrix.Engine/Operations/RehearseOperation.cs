@@ -1,6 +1,7 @@
 using System.Globalization;
 using DeployMatrix.Core;
 using DeployMatrix.Core.Model;
+using DeployMatrix.Engine.Gate;
 using DeployMatrix.Engine.Recording;
 using DeployMatrix.Engine.Rehearsal;
 using DeployMatrix.Engine.Workspaces;
@@ -69,7 +70,8 @@ public sealed class RehearseOperation(Workspace ws)
         }
 
         var receipt = RehearsalReport.Write(dir, target.Ref, result, ws.Time.GetUtcNow());
-        ws.Recorder.Record(RehearsalVerdicts.Action, lane, env, RehearsalVerdicts.Inputs(result), result.Passed ? "pass" : "fail", receipt);
+        ws.Recorder.Record(RehearsalVerdicts.Action, lane, env,
+            RehearsalVerdicts.Inputs(tag, candidate.Digest, stable.Tag, stable.Digest, result.RollbackSafe, result.Why), result.Passed ? "pass" : "fail", receipt);
         return new RehearsalRun(result, dir);
     }
 

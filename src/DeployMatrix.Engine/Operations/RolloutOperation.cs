@@ -179,7 +179,7 @@ public sealed class RolloutOperation(Workspace ws)
     private string? RequireRollbackDecision(ResolvedTarget target, string? digest, string? reason)
     {
         if (ws.Matrix.Gate?.To != target.Environment || digest is null
-            || Rehearsal.RehearsalVerdicts.Latest(ws.State, target.Lane, digest) is not { RollbackSafe: false } verdict)
+            || Gate.RehearsalVerdicts.Latest(ws.State, target.Lane, digest) is not { RollbackSafe: false } verdict)
         {
             return null;
         }

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using DeployMatrix.State;
 
-namespace DeployMatrix.Engine.Rehearsal;
+namespace DeployMatrix.Engine.Gate;
 
 /// <summary>A rehearsal's verdict as its audit record keeps it: bound to the candidate's digest, not its tag.</summary>
 /// <param name="At">When it was recorded, ISO 8601 UTC.</param>
@@ -20,15 +20,15 @@ public static class RehearsalVerdicts
     public static RehearsalVerdict? Latest(StateStore state, string lane, string digest) =>
         state.AuditRecords(Action, lane).Select(Read).LastOrDefault(v => v is not null && v.Digest == digest);
 
-    /// <summary>The audit record's inputs for a rehearsal (what <see cref="Read"/> reads back).</summary>
-    public static Dictionary<string, string?> Inputs(RehearsalResult result) => new()
+    /// <summary>The audit record's inputs for a rehearsal (what <see cref="Read"/> reads back): the candidate's tag and digest, the stable release's, and the verdict's rollback safety and why.</summary>
+    public static Dictionary<string, string?> Inputs(string tag, string digest, string stableTag, string stableDigest, bool rollbackSafe, string why) => new()
     {
-        ["tag"] = result.Candidate.Tag,
-        ["digest"] = result.Candidate.Digest,
-        ["stable_tag"] = result.Stable.Tag,
-        ["stable_digest"] = result.Stable.Digest,
-        ["rollback_safe"] = result.RollbackSafe ? "true" : "false",
-        ["why"] = result.Why,
+        ["tag"] = tag,
+        ["digest"] = digest,
+        ["stable_tag"] = stableTag,
+        ["stable_digest"] = stableDigest,
+        ["rollback_safe"] = rollbackSafe ? "true" : "false",
+        ["why"] = why,
     };
 
     private static RehearsalVerdict? Read(AuditRecord record)
