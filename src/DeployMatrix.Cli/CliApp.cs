@@ -120,6 +120,7 @@ internal static class CliApp
         root.Subcommands.Add(GateCommand.Create(context));
         root.Subcommands.Add(RolloutCommand.Create(context));
         root.Subcommands.Add(DrillCommand.Create(context));
+        root.Subcommands.Add(RehearseCommand.Create(context));
         root.Subcommands.Add(MaintenanceCommand.Create(context));
         root.Subcommands.Add(AuditCommand.CreateHistory(context));
         root.Subcommands.Add(AuditCommand.CreateAudit(context));

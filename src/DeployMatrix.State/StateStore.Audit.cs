@@ -30,4 +30,11 @@ public sealed partial class StateStore
         Query("SELECT id, at, actor, action, lane, env, inputs, result, receipt, receipt_hash, prev_hash, hash FROM audit ORDER BY id",
             r => new AuditRecord(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), NullableString(r, 4), NullableString(r, 5),
                 r.GetString(6), r.GetString(7), NullableString(r, 8), NullableString(r, 9), r.GetString(10), r.GetString(11)));
+
+    /// <summary>The records of one action about one lane (a lane's rehearsals), oldest first.</summary>
+    public IReadOnlyList<AuditRecord> AuditRecords(string action, string lane) =>
+        Query("SELECT id, at, actor, action, lane, env, inputs, result, receipt, receipt_hash, prev_hash, hash FROM audit WHERE action = @a AND lane = @l ORDER BY id",
+            r => new AuditRecord(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), NullableString(r, 4), NullableString(r, 5),
+                r.GetString(6), r.GetString(7), NullableString(r, 8), NullableString(r, 9), r.GetString(10), r.GetString(11)),
+            ("@a", action), ("@l", lane));
 }

@@ -21,7 +21,12 @@ internal static class RolloutCommand
         var tag = ExecutionOptions.Tag();
         tag.Description = "Deploy this tag first as a no-traffic canary, holding the lane's lock for the deploy and the rollout (default: roll out the latest ready revision).";
         var gate = new GateOverrideOptions("Roll out to the gate's target environment a canary whose tag has no passing gate; needs --reason, and is recorded once.",
-            "With --tag: deploy the canary without running the lane's verify checks for the environment; needs --reason, is audited, and the deploy's receipt and report say so.");
+            "With --tag: deploy the canary without running the lane's verify checks for the environment; needs --reason, is audited, and the deploy's receipt and report say so.")
+        {
+            // Alone, --reason is why a release whose rehearsal found rollback not safe goes to the gate's target anyway.
+            ReasonAlone = true,
+        };
+        gate.Reason.Description = "Why the gate is overridden or the verify checks are skipped; alone, why a release whose rehearsal found rollback_safe: false goes to the gate's target environment anyway (its failed stages then hold the split instead of rolling back). Recorded.";
         var window = new Option<string?>("--window") { Description = $"The analysis window per stage, {Durations.Format(RolloutPolicy.MinWindow)}..{Durations.Format(RolloutPolicy.MaxWindow)} as in the matrix, e.g. 30s; on Cloud Run at least {Durations.Format(MetricsCadence.CloudMonitoring.MinimumWindow)} (Cloud Monitoring's whole 60 s periods, shown up to 3 minutes late). Default: the lane's rollout window, 10m unless set.", HelpName = "DURATION" };
         var command = new Command("rollout", "Move traffic from the stable revision to the canary stage by stage (default 0, 5, 25, 50, 100). Each stage waits its window, then compares canary with stable (5xx rate, p95 regression, Fisher exact test on errors, Mann-Whitney on latency); a failed stage sends all traffic back to stable at once. Too little traffic extends the window, then rolls back or holds by the lane's on-inconclusive policy — never passes. A mandatory migration must have run with the canary's image first. The rollout is journaled: if this process dies, 'rollout status' shows where it stood and 'rollout resume' continues it. With --executor gcloud (Cloud Run), the canary's deploy and every traffic move run as the gcloud commands 'plan --action rollout --format shell' prints; the analysis still reads Cloud Monitoring through its API (gcloud has no command that reads time series), and the service is read through the Cloud Run API.");
         target.AddTo(command);
@@ -46,6 +51,7 @@ internal static class RolloutCommand
                 Window = result.GetValue(window) is { } text ? Durations.Parse(text) ?? throw new UsageException($"--window '{text}' is not a duration; write it like 30s, 10m or 1h") : null,
                 GateOverride = gate.Read(result),
                 SkipVerify = gate.SkipVerifyReason(result),
+                RollbackUnsafeReason = result.GetValue(gate.Reason),
                 Gcloud = ExecutionOptions.UsesGcloud(result, context),
                 WaitOnCancel = result.GetValue(context.Options.WaitOnCancel),
             };

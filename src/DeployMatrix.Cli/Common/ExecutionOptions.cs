@@ -78,6 +78,12 @@ internal sealed class TargetArguments(string laneDescription)
 /// </summary>
 internal sealed class GateOverrideOptions(string overrideDescription, string? skipVerifyDescription = null)
 {
+    /// <summary>
+    /// <c>--reason</c> may stand alone (a rollout's: the reason to roll out a release whose rehearsal found rollback
+    /// not safe); the default is false.
+    /// </summary>
+    public bool ReasonAlone { get; init; }
+
     public Option<bool> Override { get; } = new("--override-gate") { Description = overrideDescription };
 
     /// <summary><c>--skip-verify</c>, on commands that deploy (null on the others).</summary>
@@ -102,7 +108,7 @@ internal sealed class GateOverrideOptions(string overrideDescription, string? sk
         (false, null) => null,
         (true, { Length: > 0 } text) => text,
         (true, _) => throw new UsageException("--override-gate needs --reason \"why\"; the reason is recorded"),
-        (false, _) when Skipping(result) => null,
+        (false, _) when Skipping(result) || ReasonAlone => null,
         (false, _) => throw new UsageException($"--reason goes with --override-gate{(SkipVerify is null ? "" : " or --skip-verify")}"),
     };
 

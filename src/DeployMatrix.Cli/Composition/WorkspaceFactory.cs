@@ -60,6 +60,7 @@ internal static class WorkspaceFactory
             LockWait = TimeSpan.FromSeconds(result.GetValue(context.Options.LockWait)),
             Env = context.Env,
             Notify = (INotificationPublisher?)notify ?? NoNotifications.Instance,
+            Scratch = new DeployMatrix.Local.Platform.LocalScratchPlatforms(paths, state, context.Time, matrix.BaseDirectory),
             Resources = notify is null ? [platforms] : [notify, platforms],
         };
     }

@@ -16,13 +16,14 @@ internal static partial class GateReader
     private static readonly string[] LaneRefKeys = ["lane", "env", "region"];
     private static readonly string[] LogsKeys = ["lane", "env", "region", "severity", "window", "max"];
     private static readonly string[] GuardKeys = ["dir"];
+    private static readonly string[] RehearsalKeys = ["lane"];
 
     /// <summary>Severities as a matrix writes them: Cloud Logging's names (<c>ERROR</c>), in any case.</summary>
     private static readonly Dictionary<string, LogSeverity> Severities = Enum.GetValues<LogSeverity>()
         .ToDictionary(LogSeverities.Name, s => s, StringComparer.OrdinalIgnoreCase);
     private static readonly string[] Methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
-    internal static string[] CheckTypes => ["http", "budget", "command", LaneCheckSpec.Drift, LaneCheckSpec.CanaryStatus, LaneCheckSpec.Domain, "logs", "guard"];
+    internal static string[] CheckTypes => ["http", "budget", "command", LaneCheckSpec.Drift, LaneCheckSpec.CanaryStatus, LaneCheckSpec.Domain, "logs", "guard", "rehearsal"];
 
     public static GateConfig? Read(MapReader top, DiagnosticBag diagnostics)
     {
@@ -204,6 +205,12 @@ internal static partial class GateReader
 
             case "guard":
                 return new GuardCheckSpec { Dir = new MapReader(map, where, d, GuardKeys).String("dir") ?? "." };
+
+            case "rehearsal":
+            {
+                var g = new MapReader(map, where, d, RehearsalKeys);
+                return g.String("lane", required: true) is { } lane ? new RehearsalCheckSpec(lane, g.Pos) : null;
+            }
 
             case "logs":
             {

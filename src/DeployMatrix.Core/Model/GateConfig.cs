@@ -162,6 +162,15 @@ public sealed record LogsCheckSpec(string Lane, string Env, SourcePos RefPos) : 
     public string Args => Region is null ? $"--env {Env}" : $"--env {Env} --region {Region}";
 }
 
+/// <summary>
+/// The gated tag's release of a lane passed a rehearsal (<c>deploymatrix rehearse</c>): the latest rehearsal recorded for
+/// its content digest passed every phase, so the release before it serves the migrated schema (rollback safe).
+/// </summary>
+public sealed record RehearsalCheckSpec(string Lane, SourcePos RefPos) : CheckSpec
+{
+    public override string Type => "rehearsal";
+}
+
 public sealed record GuardCheckSpec : CheckSpec
 {
     public override string Type => "guard";

@@ -105,6 +105,7 @@ public static class DeployMapRenderer
     {
         LogsCheckSpec l => $" (`{l.Lane}` in `{l.Where}`: at most {l.Max} log entries at {LogSeverities.Name(l.Severity)} or worse in the last {Durations.Format(l.Window)})",
         LaneCheckSpec { CheckType: LaneCheckSpec.Domain } d => $" (`{d.Lane}` in `{d.Where}`: its domain mapping routes to the service, Ready=True and CertificateProvisioned=True)",
+        RehearsalCheckSpec r => $" (`{r.Lane}`: the release's digest passed `deploymatrix rehearse {r.Lane} --tag TAG`, so the release before it serves the migrated schema)",
         _ => "",
     };
 

@@ -271,6 +271,11 @@ internal static class GateRules
     /// <param name="what">How messages name the check: <c>gate check</c> or <c>verify check</c>.</param>
     private static void CheckLaneRef(Matrix matrix, GateCheck check, string what, DiagnosticBag d)
     {
+        if (check.Spec is RehearsalCheckSpec rehearsal)
+        {
+            CheckRehearsalLane(matrix, check, rehearsal, what, d);
+        }
+
         if (check.Spec.LaneRef is not { } reference)
         {
             return;
@@ -307,6 +312,19 @@ internal static class GateRules
         else if (check.Spec is LaneCheckSpec { CheckType: LaneCheckSpec.Domain } && lane.TargetsIn(reference.Env).All(t => t.Domain is null))
         {
             d.Add(reference.Pos, "gate", $"{what} '{check.Id}' checks the domain mapping of lane '{lane.Name}' in '{reference.Env}', whose target names no 'domain'; add 'domain: HOST' to the target");
+        }
+    }
+
+    /// <summary>A rehearsal rehearses a migration: the lane must exist and have one.</summary>
+    private static void CheckRehearsalLane(Matrix matrix, GateCheck check, RehearsalCheckSpec spec, string what, DiagnosticBag d)
+    {
+        if (matrix.FindLane(spec.Lane) is not { } lane)
+        {
+            d.Add(spec.RefPos, "unknown-lane", $"{what} '{check.Id}' names lane '{spec.Lane}', which the matrix does not define{DidYouMean.Hint(spec.Lane, matrix.Lanes.Select(l => l.Name))}");
+        }
+        else if (lane.Migration is null)
+        {
+            d.Add(spec.RefPos, "gate", $"{what} '{check.Id}' asks for a rehearsal of lane '{lane.Name}', which has no migration to rehearse");
         }
     }
 

@@ -27,6 +27,9 @@ internal sealed record GateServices(
     /// <value>The clock checks read windows from (a log probe's); the default is the system's.</value>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>The latest rehearsal of a lane's release by its digest (lane, digest), or null; the default knows none.</summary>
+    public Func<string, string, RehearsalVerdict?> Rehearsal { get; init; } = (_, _) => null;
+
     /// <summary>What checks run with in a workspace, on <paramref name="platform"/> (null: none reachable), with a fresh redactor.</summary>
     public static GateServices Of(Workspaces.Workspace ws, IPlatform? platform) => new(
         ws.Matrix,
@@ -39,6 +42,7 @@ internal sealed record GateServices(
         (target, tag) => Releases.ReleaseContent.Of(ws.State, target, tag))
     {
         Time = ws.Time,
+        Rehearsal = (lane, digest) => RehearsalVerdicts.Latest(ws.State, lane, digest),
     };
 }
 
@@ -48,6 +52,12 @@ internal sealed class CheckContext(GateServices services, string logPath)
     private readonly StringBuilder _log = new();
 
     public Matrix Matrix => services.Matrix;
+
+    /// <summary>The tag the gate judges; null where checks run outside a gate (a rollout's 0% stage).</summary>
+    public string? Tag { get; init; }
+
+    /// <summary>What the checks run with.</summary>
+    public GateServices Services => services;
 
     /// <summary>The platform the gate checks deployed lanes on; null when none can be reached (the local agent is not running).</summary>
     public IPlatform? Platform => services.Platform;
@@ -123,6 +133,7 @@ internal static class GateChecks
         LogsCheckSpec => new LogsCheck(),
         LaneCheckSpec => new CanaryStatusCheck(),
         GuardCheckSpec => new GuardCheck(),
+        RehearsalCheckSpec => new RehearsalCheck(),
         _ => throw new InvalidOperationException($"no check for '{spec.Type}'"),
     };
 }

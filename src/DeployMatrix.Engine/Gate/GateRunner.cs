@@ -19,8 +19,12 @@ internal sealed class GateRunner(GateServices services, TimeProvider time)
     /// <value>The default bound for one check (command checks use their own timeout) is two minutes.</value>
     public TimeSpan CheckTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>The tag of the gate run under way (checks read it), null outside one.</summary>
+    private string? _tag;
+
     public async Task<GateReport> RunAsync(GateConfig gate, string tag, string evidenceRoot, Action<CheckResult>? onResult, CancellationToken ct)
     {
+        _tag = tag;
         var started = time.GetUtcNow();
         var dir = RunFolder.Create(evidenceRoot, started.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture));
         Directory.CreateDirectory(Path.Combine(dir, "logs"));
@@ -99,7 +103,7 @@ internal sealed class GateRunner(GateServices services, TimeProvider time)
         string id, bool required, string description, string command, string dir, Func<CheckContext, CancellationToken, Task<string>> run, TimeSpan? timeout, CancellationToken ct)
     {
         var log = Path.Combine(dir, "logs", $"{id}.log");
-        var context = new CheckContext(services, log);
+        var context = new CheckContext(services, log) { Tag = _tag };
         var started = time.GetTimestamp();
         string status;
         string reason;

@@ -41,6 +41,12 @@ public sealed record RolloutStartRequest(string Lane, string Env)
     /// <summary>Why the canary's deploy (with <see cref="Tag"/>) may pass its verify checks without running them (<c>--skip-verify --reason</c>); audited.</summary>
     public string? SkipVerify { get; init; }
 
+    /// <summary>
+    /// Why a canary whose rehearsal found <c>rollback_safe: false</c> may go to the gate's target environment anyway
+    /// (<c>--reason</c>); audited. Such a rollout holds on a failed stage instead of rolling back.
+    /// </summary>
+    public string? RollbackUnsafeReason { get; init; }
+
     /// <summary>On cancel, let the canary deploy's migration execution finish instead of stopping it (<c>--wait-on-cancel</c>, as on <c>deploy</c>).</summary>
     public bool WaitOnCancel { get; init; }
 }
@@ -81,6 +87,10 @@ public sealed class RolloutOperation(Workspace ws)
             throw new OperationException($"rollout #{open.Id} of {target.Lane} in {target.Where} is {open.Shown} at {open.Stage}%; finish it first: deploymatrix rollout resume|promote|abort {target.Lane} {target.Args}");
         }
 
+        // Decided before anything changes: with a tag, the deploy below already runs the canary's migration.
+        var rollbackUnsafe = request.Tag is { } tagged
+            ? RequireRollbackDecision(target, ReleaseContent.Of(ws.State, target, tagged)?.Digest, request.RollbackUnsafeReason)
+            : null;
         var overridden = new HashSet<string>(StringComparer.Ordinal);
         if (request.Tag is { } tag)
         {
@@ -99,6 +109,7 @@ public sealed class RolloutOperation(Workspace ws)
         // The canary's tag must have passed the gate into this environment, as a deploy's must.
         ReleaseRules.RequirePromotion(ws, target, canaryRevision?.Tag ?? "",
             canaryRevision is null ? null : new ReleaseContent(canaryRevision.Digest, canaryRevision.Image), request.GateOverride, overridden);
+        rollbackUnsafe ??= request.Tag is null ? RequireRollbackDecision(target, canaryRevision?.Digest, request.RollbackUnsafeReason) : null;
         ws.ChangeBegins(target, service.Traffic);
         var stable = ws.StableOf(target, service)
             ?? throw new OperationException($"{target.Service} has no revision serving traffic to compare against; give one all traffic first (deploymatrix traffic {target.Lane} {target.Args} --to REV=100)");
@@ -127,6 +138,7 @@ public sealed class RolloutOperation(Workspace ws)
         {
             Window = request.Window, Tag = canaryRevision?.Tag, Digest = canaryRevision?.Digest, CanaryChecks = Gate.CanaryGateChecks.For(ws, platform, target),
             CanaryTrafficTag = CanaryTag.ToGive(target, service, canary),
+            RollbackUnsafe = rollbackUnsafe,
         };
         return await DriveAsync(ws, platform, traffic, target, drive, runner => runner.StartAsync(rollout, ct));
     }
@@ -156,6 +168,30 @@ public sealed class RolloutOperation(Workspace ws)
             (target, token) => RunAsync(request with { Region = target.Region }, WaveRunner.StepsOf(deployReporter, target, resolved.Order, resolved.Several), deployed, say, drive, token),
             outcome => outcome is null ? (ExitCodes.Ok, null) : (outcome.ExitCode, outcome.End == RolloutEnd.Succeeded ? null : $"rollout {outcome.End.ToString().ToLowerInvariant()}: {outcome.Reason}"),
             waves, ct);
+    }
+
+    /// <summary>
+    /// A release whose latest rehearsal (by digest) found the stable release unable to serve its migrated schema goes
+    /// to the gate's target environment only with a reason, recorded in the audit log.
+    /// </summary>
+    /// <returns>Why rollback is not safe (the rollout then holds instead of rolling back), or null.</returns>
+    /// <exception cref="OperationException">Rollback is not safe and no reason was given (exit 1).</exception>
+    private string? RequireRollbackDecision(ResolvedTarget target, string? digest, string? reason)
+    {
+        if (ws.Matrix.Gate?.To != target.Environment || digest is null
+            || Gate.RehearsalVerdicts.Latest(ws.State, target.Lane, digest) is not { RollbackSafe: false } verdict)
+        {
+            return null;
+        }
+
+        if (string.IsNullOrWhiteSpace(reason))
+        {
+            throw new OperationException($"the rehearsal of {target.Lane} {digest} (tag {verdict.Tag}) found rollback not safe: {verdict.Why}; a failed stage would hold instead of rolling back — to go ahead, give --reason \"why\" (recorded)");
+        }
+
+        ws.Recorder.Record("rollout-rollback-unsafe", target.Lane, target.Scope,
+            new Dictionary<string, string?> { ["digest"] = digest, ["tag"] = verdict.Tag, ["reason"] = reason, ["why"] = verdict.Why }, "recorded", detail: $"{digest}: {reason}");
+        return verdict.Why;
     }
 
     /// <summary>Runs a rollout in this process; a platform failure under it leaves it held, with the way to continue.</summary>

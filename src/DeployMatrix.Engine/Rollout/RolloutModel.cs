@@ -14,6 +14,13 @@ public sealed record RolloutRequest(ResolvedTarget Target, string Stable, string
     /// <value>The default is the policy's window; a command's <c>--window</c> or a test passes another.</value>
     public TimeSpan? Window { get; init; }
 
+    /// <summary>
+    /// Why the stable release is not known to serve the canary's migrated schema (its rehearsal found
+    /// <c>rollback_safe: false</c>), or null. Then a failed stage holds the split for a person instead of rolling back
+    /// (the roll-forward rule): moving users back to a release that cannot serve the schema would fail them all.
+    /// </summary>
+    public string? RollbackUnsafe { get; init; }
+
     /// <summary>The canary's tag, for the receipt.</summary>
     public string? Tag { get; init; }
 

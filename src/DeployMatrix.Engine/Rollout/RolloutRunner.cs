@@ -195,6 +195,14 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
                 return new RolloutOutcome(run.Id, RolloutEnd.Paused, held, stages, null);
             }
 
+            if (request.RollbackUnsafe is { } unsafeWhy)
+            {
+                // The roll-forward rule: the stable release cannot serve the migrated schema, so the split is held.
+                var holding = $"stage {percent}% {(result.Verdict == Verdict.Fail ? "failed" : "stayed inconclusive")}: {result.Explain()}; holding the split at {percent}% instead of rolling back: rollback is not safe ({unsafeWhy}); roll forward with a fix, or decide with rollout resume|promote|abort";
+                Pause(run, index, percent, holding);
+                return new RolloutOutcome(run.Id, RolloutEnd.Paused, holding, stages, null);
+            }
+
             await MoveAsync(run, Stage(percent), request.Stable, ct);
             var reason = $"stage {percent}% {(result.Verdict == Verdict.Fail ? "failed" : "stayed inconclusive")}: {result.Explain()}; rolled back to {request.Stable}";
             return Finish(run, index, next, reason, stages);

@@ -19,6 +19,8 @@ public sealed record WorkspacePaths(string Root)
     public string Evidence => Path.Combine(Root, "evidence");
 
     public string Drills => Path.Combine(Root, "drills");
+
+    public string Rehearsals => Path.Combine(Root, "rehearsals");
 }
 
 /// <summary>
@@ -47,6 +49,9 @@ public sealed class Workspace : IDisposable
     /// output lines to the sink given (null: none); null where no gcloud executor is wired.
     /// </summary>
     public Func<Action<string>?, IStepRunner>? Gcloud { get; init; }
+
+    /// <summary>Opens the scratch local platforms rehearsals run on; null where none is wired (a rehearsal is then refused).</summary>
+    public Rehearsal.IScratchPlatforms? Scratch { get; init; }
 
     /// <summary>What the workspace disposes with itself (agent connections the composition root opened).</summary>
     public IReadOnlyList<IDisposable> Resources { get; init; } = [];

@@ -14,11 +14,26 @@ use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// (version, name, statement). Append only: editing a released migration changes its checksum.
-const MIGRATIONS: &[(u32, &str, &str)] = &[
+const RELEASED: &[(u32, &str, &str)] = &[
     (1, "create_agents", "CREATE TABLE agents (id TEXT PRIMARY KEY, name TEXT NOT NULL)"),
     (2, "create_runs", "CREATE TABLE runs (id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, status TEXT NOT NULL)"),
     (3, "index_runs_agent", "CREATE INDEX runs_agent ON runs (agent_id)"),
 ];
+
+/// The next release's migration, in two variants to rehearse (`cargo build --features next-additive` or
+/// `next-breaking`): one adds a column, which the released code never reads, so it keeps serving; the other
+/// renames a column the released code reads, so the released code cannot serve the migrated schema.
+#[cfg(feature = "next-additive")]
+const NEXT: &[(u32, &str, &str)] = &[(4, "add_runs_started_at", "ALTER TABLE runs ADD COLUMN started_at TEXT")];
+#[cfg(all(feature = "next-breaking", not(feature = "next-additive")))]
+const NEXT: &[(u32, &str, &str)] = &[(4, "rename_runs_status_to_state", "ALTER TABLE runs RENAME COLUMN status TO state")];
+#[cfg(not(any(feature = "next-additive", feature = "next-breaking")))]
+const NEXT: &[(u32, &str, &str)] = &[];
+
+/// Every migration this build knows, in order.
+fn migrations() -> impl Iterator<Item = &'static (u32, &'static str, &'static str)> {
+    RELEASED.iter().chain(NEXT.iter())
+}
 
 struct LedgerRow {
     version: u32,
@@ -26,7 +41,7 @@ struct LedgerRow {
     applied_at: u64,
 }
 
-fn data_dir() -> PathBuf {
+pub fn data_dir() -> PathBuf {
     PathBuf::from(
         env::var("RUNTIME_DATA_DIR")
             .or_else(|_| env::var("DEPLOYMATRIX_DATA_DIR"))
@@ -72,6 +87,11 @@ fn write_atomically(path: &Path, content: &str) -> io::Result<()> {
     fs::rename(tmp, path)
 }
 
+/// The latest migration this build knows.
+pub fn latest() -> u32 {
+    migrations().last().map(|m| m.0).unwrap_or(0)
+}
+
 pub fn current_version() -> Option<u32> {
     read_ledger(&data_dir()).ok().and_then(|rows| rows.iter().map(|r| r.version).max())
 }
@@ -84,7 +104,7 @@ pub fn run() -> ExitCode {
     let delay = env::var("FAULT_MIGRATE_DELAY_MS").ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
     match migrate(&data_dir(), Duration::from_millis(delay)) {
         Ok(applied) => {
-            println!("runtime-migrate: {} migration(s) applied, schema at version {}", applied, MIGRATIONS.last().map(|m| m.0).unwrap_or(0));
+            println!("runtime-migrate: {} migration(s) applied, schema at version {}", applied, migrations().last().map(|m| m.0).unwrap_or(0));
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -98,7 +118,7 @@ fn migrate(dir: &Path, delay: Duration) -> Result<usize, String> {
     fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {}", dir.display(), e))?;
     let mut ledger = read_ledger(dir).map_err(|e| format!("cannot read the ledger: {}", e))?;
     for row in &ledger {
-        match MIGRATIONS.iter().find(|m| m.0 == row.version) {
+        match migrations().find(|m| m.0 == row.version) {
             Some((v, name, stmt)) if checksum(*v, name, stmt) != row.checksum => {
                 return Err(format!("checksum mismatch for migration {} ({}): ledger {}, code {}", v, name, row.checksum, checksum(*v, name, stmt)));
             }
@@ -109,7 +129,7 @@ fn migrate(dir: &Path, delay: Duration) -> Result<usize, String> {
     let schema_path = dir.join("schema.sql");
     let mut schema = fs::read_to_string(&schema_path).unwrap_or_default();
     let mut applied = 0;
-    for (version, name, statement) in MIGRATIONS {
+    for (version, name, statement) in migrations() {
         if ledger.iter().any(|r| r.version == *version) {
             continue;
         }

@@ -143,6 +143,16 @@ pub fn serve<F>(name: &str, handler: F) -> !
 where
     F: Fn(&Request) -> Response + Send + Sync + 'static,
 {
+    serve_with_readiness(name, || Ok(()), handler)
+}
+
+/// `serve`, with `/readyz` also asking `ready` on every probe: `Err(why)` answers 503 with why. A service
+/// whose readiness depends on what it reads (the runtime's schema) says so here, probe by probe.
+pub fn serve_with_readiness<R, F>(name: &str, ready: R, handler: F) -> !
+where
+    R: Fn() -> Result<(), String> + Send + Sync + 'static,
+    F: Fn(&Request) -> Response + Send + Sync + 'static,
+{
     if let Some(code) = env::var("FAULT_EXIT_ON_START").ok().and_then(|v| v.parse::<i32>().ok()) {
         eprintln!("{}: exiting with {} on start (FAULT_EXIT_ON_START)", name, code);
         process::exit(code);
@@ -157,6 +167,7 @@ where
     };
     eprintln!("{}: listening on 127.0.0.1:{}", name, port);
     let handler = Arc::new(handler);
+    let ready = Arc::new(ready);
     let faults = Arc::new(Faults::from_env());
     let maintenance = Arc::new(maintenance::Maintenance::from_env());
     match maintenance.as_ref() {
@@ -166,16 +177,17 @@ where
     }
     for stream in listener.incoming().flatten() {
         let handler = Arc::clone(&handler);
+        let ready = Arc::clone(&ready);
         let faults = Arc::clone(&faults);
         let maintenance = Arc::clone(&maintenance);
         thread::spawn(move || {
-            let _ = connection(stream, &*handler, &faults, maintenance.as_ref().as_ref());
+            let _ = connection(stream, &*handler, &*ready, &faults, maintenance.as_ref().as_ref());
         });
     }
     process::exit(0)
 }
 
-fn connection(stream: TcpStream, handler: &dyn Fn(&Request) -> Response, faults: &Faults, maintenance: Option<&maintenance::Maintenance>) -> io::Result<()> {
+fn connection(stream: TcpStream, handler: &dyn Fn(&Request) -> Response, ready: &dyn Fn() -> Result<(), String>, faults: &Faults, maintenance: Option<&maintenance::Maintenance>) -> io::Result<()> {
     stream.set_nodelay(true)?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut writer = stream;
@@ -188,7 +200,10 @@ fn connection(stream: TcpStream, handler: &dyn Fn(&Request) -> Response, faults:
         let response = match request.path.as_str() {
             "/healthz" => Response::text(200, "ok"),
             "/readyz" if faults.not_ready => Response::text(503, "not ready (FAULT_NOT_READY)"),
-            "/readyz" => Response::text(200, "ready"),
+            "/readyz" => match ready() {
+                Ok(()) => Response::text(200, "ready"),
+                Err(why) => Response::text(503, &format!("not ready: {}", why)),
+            },
             _ => match maintenance.and_then(|m| m.judge(&request)) {
                 Some(answer) => answer,
                 None => {

@@ -1,0 +1,167 @@
+using System.Text.Json;
+using DeployMatrix.FunctionalTests.Support;
+using DeployMatrix.State;
+using DeployMatrix.Tests.Support;
+
+namespace DeployMatrix.FunctionalTests.Local;
+
+/// <summary>
+/// <c>rehearse</c> end to end on the example's runtime: production runs t1, the next release's migration comes in the
+/// two variants the example ships (cargo features): one adds a column (the stable release keeps serving), one renames a
+/// column the stable release reads (its /readyz fails on the migrated schema). The rehearsal rolls out under paced load,
+/// so these run in the latency collection; they judge no latency.
+/// </summary>
+[Collection(LatencyCollection.Name)]
+public sealed class RehearsalTests : ExampleTest
+{
+    private const string Lane = "runtime";
+
+    [Fact]
+    public void AdditiveMigration_IsRollbackSafe_PassesTheGate_AndLeavesProductionAsItWas()
+    {
+        DeployProduction();
+        BuildVariant("next-additive", "t2");
+        var before = ProductionDeployed();
+        var audit = AuditChain();
+        var status = Ok(Example.Cli("status", Lane, "--env", "production")).Out;
+        var schema = File.ReadAllText(ProductionSchema);
+        using var outDir = new TempDir();
+
+        var run = Example.Cli("rehearse", Lane, "--tag", "t2", "--out", outDir.Path, "--dwell", "1s", "--load", "40");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var report = Report(outDir.Path);
+        Assert.Equal("deploymatrix.rehearsal.v1", report.GetProperty("schema").GetString());
+        Assert.Equal("t2", report.GetProperty("tag").GetString());
+        Assert.Equal("production", report.GetProperty("against").GetString());
+        Assert.Equal("t1", report.GetProperty("stable").GetProperty("tag").GetString());
+        Assert.StartsWith("sha256:", report.GetProperty("candidate").GetProperty("digest").GetString());
+        Assert.NotEqual(report.GetProperty("stable").GetProperty("digest").GetString(), report.GetProperty("candidate").GetProperty("digest").GetString());
+        Assert.True(report.GetProperty("rollback_safe").GetBoolean());
+        Assert.Equal(["stable", "migrate", "n-1", "rollout", "rollback"], Phases(report).Select(p => p.Id));
+        Assert.All(Phases(report), p => Assert.Equal("pass", p.Verdict));
+        Assert.Contains("applied 4 add_runs_started_at", File.ReadAllText(Path.Combine(outDir.Path, "logs", "migrate.log")), StringComparison.Ordinal);
+        var receipt = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir.Path, "receipt.json"))).RootElement;
+        Assert.True(receipt.GetProperty("rollback_safe").GetBoolean());
+        Assert.Contains("<svg", File.ReadAllText(Path.Combine(outDir.Path, "timeline.svg")), StringComparison.Ordinal);
+        Assert.Contains("Rollback safe: **yes**", File.ReadAllText(Path.Combine(outDir.Path, "SUMMARY.md")), StringComparison.Ordinal);
+
+        // Production's service, traffic, data and audit chain: as before, plus the rehearsal's one record.
+        Assert.Equal(status, Ok(Example.Cli("status", Lane, "--env", "production")).Out);
+        Assert.Equal(schema, File.ReadAllText(ProductionSchema));
+        Assert.Equal(before, ProductionDeployed());
+        Assert.Equal([.. audit, "rehearse runtime production pass"], AuditChain());
+        Assert.Equal(0, Example.Cli("audit", "verify").ExitCode);
+
+        // The gate's rehearsal check passes on the rehearsed digest.
+        Ok(Example.Cli("deploy", Lane, "--env", "staging", "--tag", "t2"));
+        var gate = Example.Cli("--file", GateVariant(), "gate", "--tag", "t2");
+        Assert.True(gate.ExitCode == 0, gate.ToString());
+    }
+
+    [Fact]
+    public void BreakingMigration_IsNotRollbackSafe_BecauseTheStableReleaseFailsItsReadiness_AndTheGateSaysNoGo()
+    {
+        DeployProduction();
+        BuildVariant("next-breaking", "t3");
+        using var outDir = new TempDir();
+
+        var run = Example.Cli("rehearse", Lane, "--tag", "t3", "--out", outDir.Path, "--dwell", "1s", "--load", "40");
+
+        Assert.True(run.ExitCode == 1, run.ToString());
+        Assert.Contains("rollback_safe: false", run.Out, StringComparison.Ordinal);
+        var report = Report(outDir.Path);
+        Assert.False(report.GetProperty("rollback_safe").GetBoolean());
+        var phases = Phases(report).ToDictionary(p => p.Id);
+        Assert.Equal("pass", phases["stable"].Verdict);
+        Assert.Equal("pass", phases["migrate"].Verdict);
+        Assert.Equal("fail", phases["n-1"].Verdict);
+        // The stable release itself said why: its /readyz read the migrated schema.
+        Assert.Contains("/readyz answered 503", phases["n-1"].Reason, StringComparison.Ordinal);
+        Assert.Contains("runs.status", File.ReadAllText(Path.Combine(outDir.Path, "logs", "n-1.log")), StringComparison.Ordinal);
+        Assert.Equal("fail", phases["rollback"].Verdict);
+        Assert.False(JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir.Path, "receipt.json"))).RootElement.GetProperty("rollback_safe").GetBoolean());
+
+        Ok(Example.Cli("deploy", Lane, "--env", "staging", "--tag", "t3"));
+        var gate = Example.Cli("--file", GateVariant(), "gate", "--tag", "t3");
+        Assert.True(gate.ExitCode == 1, gate.ToString());
+        Assert.Contains("runtime-rehearsal", gate.Out + gate.Err, StringComparison.Ordinal);
+
+        // Production takes it only with a reason, refused before anything changes (no deploy, no migration).
+        var status = Ok(Example.Cli("status", Lane, "--env", "production")).Out;
+        var schema = File.ReadAllText(ProductionSchema);
+        var refused = Example.Cli("rollout", Lane, "--env", "production", "--tag", "t3");
+        Assert.True(refused.ExitCode == 1, refused.ToString());
+        Assert.Contains("rollback not safe", refused.Err, StringComparison.Ordinal);
+        Assert.Contains("--reason", refused.Err, StringComparison.Ordinal);
+        Assert.Equal(status, Ok(Example.Cli("status", Lane, "--env", "production")).Out);
+        Assert.Equal(schema, File.ReadAllText(ProductionSchema));
+
+        // With the reason (one reason serves the gate's override too: t3 failed the gate), a stage that does not pass holds the split instead of rolling back to t1 (which cannot serve).
+        var failing = Example.Variant("failing.yaml", "production: { service: runtime,", "production: { env: { FAULT_5XX_PERCENT: \"100\" }, service: runtime,");
+        var held = Example.Cli("--file", failing, "rollout", Lane, "--env", "production", "--tag", "t3", "--window", "1s", "--override-gate", "--reason", "roll forward: t1 cannot read the renamed column");
+        Assert.Contains("holding the split at 5%", held.Out + held.Err, StringComparison.Ordinal);
+        Assert.Contains("rollback is not safe", held.Out + held.Err, StringComparison.Ordinal);
+        var after = Ok(Example.Cli("status", Lane, "--env", "production")).Out;
+        Assert.Matches(@"=5%|5%", after);
+        Assert.Contains("rollout-rollback-unsafe runtime production recorded", AuditChain());
+    }
+
+    private string ProductionSchema => Path.Combine(Example.Dir, ".deploymatrix", "data", "production", "runtime", "schema.sql");
+
+    /// <summary>Production runs t1, migrated.</summary>
+    private void DeployProduction() => Ok(Example.Cli("deploy", Lane, "--env", "production", "--tag", "t1"));
+
+    /// <summary>The runtime built with one of the next release's migration variants, as TAG.</summary>
+    private void BuildVariant(string feature, string tag)
+    {
+        var file = Example.Variant($"{feature}.yaml",
+            "command: cargo build --release --manifest-path apps/runtime/Cargo.toml",
+            $"command: cargo build --release --manifest-path apps/runtime/Cargo.toml --features {feature}");
+        Ok(Example.Cli("--file", file, "build", Lane, "--tag", tag));
+    }
+
+    /// <summary>The example's gate with the runtime's staging readiness and its rehearsal only.</summary>
+    private string GateVariant()
+    {
+        var text = File.ReadAllText(Path.Combine(Example.Dir, "deploymatrix.yaml"));
+        // The control service's verify and canary checks name gate checks this gate leaves out.
+        text = text.Replace("        - control-perf-budget\n", "", StringComparison.Ordinal).Replace("    rollout: { gate-checks: true }\n", "", StringComparison.Ordinal);
+        var gate = text.IndexOf("\ngate:\n", StringComparison.Ordinal);
+        File.WriteAllText(Path.Combine(Example.Dir, "rehearsed.yaml"), text[..gate] + """
+
+            gate:
+              from: staging
+              to: production
+              checks:
+                - id: runtime-staging-smoke
+                  http: { lane: runtime, env: staging, path: /readyz }
+                - id: runtime-rehearsal
+                  description: the release passed a rehearsal against production (rollback safe)
+                  rehearsal: { lane: runtime }
+
+            """.Replace("\n            ", "\n", StringComparison.Ordinal));
+        return "rehearsed.yaml";
+    }
+
+    private string ProductionDeployed() => string.Join('\n', Directory.GetFiles(Path.Combine(Example.Dir, ".deploymatrix", "data", "production"), "*", SearchOption.AllDirectories)
+        .Order(StringComparer.Ordinal).Select(f => f + " " + File.ReadAllText(f)));
+
+    /// <summary>The audit chain's records as "action lane env result", oldest first.</summary>
+    private List<string> AuditChain()
+    {
+        using var store = StateStore.Open(StateLocation.Sqlite(Path.Combine(Example.Dir, ".deploymatrix", "state.db")), TimeProvider.System);
+        return [.. store.AuditRecords().Select(r => $"{r.Action} {r.Lane} {r.Env} {r.Result}")];
+    }
+
+    private static JsonElement Report(string dir) => JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "rehearsal.json"))).RootElement;
+
+    private static List<(string Id, string Verdict, string Reason)> Phases(JsonElement report) =>
+        report.GetProperty("phases").EnumerateArray().Select(p => (p.GetProperty("id").GetString()!, p.GetProperty("verdict").GetString()!, p.GetProperty("reason").GetString()!)).ToList();
+
+    private static CliRun Ok(CliRun run)
+    {
+        Assert.True(run.ExitCode == 0, run.ToString());
+        return run;
+    }
+}
