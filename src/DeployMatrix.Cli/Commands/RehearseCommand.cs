@@ -24,7 +24,7 @@ internal static class RehearseCommand
             "start the release ENV runs today on a copy of its data, run the candidate's migration, check that the stable release still passes its smoke checks on the migrated schema (N-1), " +
             "roll the candidate out through the lane's stages under generated load, roll back and smoke-check the stable release again. " +
             "Writes rehearsal.json, SUMMARY.md, timeline.svg, receipt.json (rollback_safe: true|false and why) and one log per phase, and records one audit entry that the gate's 'rehearsal' check and production rollouts read. " +
-            "Exit 0 when every phase passed, 1 otherwise. Example: deploymatrix --platform local rehearse runtime --tag 4f2a9c1 --against production");
+            "Exit 0 when every phase passed, 1 otherwise.");
         command.Arguments.Add(lane);
         command.Options.Add(tag);
         command.Options.Add(against);
@@ -38,15 +38,22 @@ internal static class RehearseCommand
             var hold = Durations.Parse(result.GetValue(dwell)!) is { } value && value > TimeSpan.Zero ? value : throw new UsageException($"--dwell '{result.GetValue(dwell)}' is not a duration; write it like 500ms or 3s");
             using var ws = WorkspaceFactory.Open(result, context);
             var dir = result.GetValue(output) is { } given ? Path.GetFullPath(given, context.WorkingDirectory) : null;
+            // Under --output json the lines go to stderr and stdout holds the report's rehearsal.json, as written.
+            var progress = Json.Progress(result, context);
             var run = await new RehearseOperation(ws) { Settings = new RehearsalSettings { LoadPerSecond = perSecond, Dwell = hold } }
-                .RunAsync(result.GetValue(lane)!, candidate, result.GetValue(against), dir, context.Out.WriteLine, ct);
+                .RunAsync(result.GetValue(lane)!, candidate, result.GetValue(against), dir, progress.WriteLine, ct);
             foreach (var phase in run.Result.Phases)
             {
-                context.Out.WriteLine($"  {phase.Id,-9} {phase.Verdict}  {phase.Reason}");
+                progress.WriteLine($"  {phase.Id,-9} {phase.Verdict}  {phase.Reason}");
             }
 
-            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rollback_safe: {(run.Result.RollbackSafe ? "true" : "false")} ({run.Result.Why})"));
-            context.Out.WriteLine($"{(run.Result.Passed ? "PASS" : "FAIL")}: report in {MatrixSource.Display(run.Directory, context)}");
+            progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rollback_safe: {(run.Result.RollbackSafe ? "true" : "false")} ({run.Result.Why})"));
+            progress.WriteLine($"{(run.Result.Passed ? "PASS" : "FAIL")}: report in {MatrixSource.Display(run.Directory, context)}");
+            if (context.Options.Json(result))
+            {
+                context.Out.Write(File.ReadAllText(Path.Combine(run.Directory, "rehearsal.json")));
+            }
+
             return run.Result.Passed ? 0 : 1;
         });
         return command;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DeployMatrix.Cli.Common;
 
 namespace DeployMatrix.Cli.Completion;
 
@@ -13,6 +14,7 @@ internal static class CompletionCommand
         command.Arguments.Add(shell);
         command.SetAction(result =>
         {
+            Json.Refuse(result, context, "completion prints a shell script");
             context.Out.Write(CompletionScripts.For(result.GetValue(shell)!));
             return 0;
         });

@@ -114,6 +114,11 @@ internal static class HelpExamples
         ["audit anchor"] = [new("deploymatrix audit anchor --out audit-head.txt", "keep the head hash for a later verify")],
         ["state"] = [new("deploymatrix state copy", "copy this machine's state into DEPLOYMATRIX_STATE_URL's database")],
         ["state copy"] = [new("deploymatrix state copy", "into the database DEPLOYMATRIX_STATE_URL names")],
+        ["rehearse"] =
+        [
+            new("deploymatrix --platform local rehearse runtime --tag abc1234", "rehearse abc1234's migration, rollout and rollback against production's release"),
+            new("deploymatrix --platform local rehearse runtime --tag abc1234 --against staging --out rehearsal", "against staging, the report in ./rehearsal"),
+        ],
         ["completion"] =
         [
             new("source <(deploymatrix completion bash)", "complete deploymatrix in this bash (add it to ~/.bashrc)"),

@@ -14,7 +14,7 @@ public sealed class MachineOutputTests : ExampleTest
     private const string Lane = "openagents-control-service";
 
     /// <summary>The commands with no document to print: servers, the Markdown map, a lane's own command.</summary>
-    private static readonly string[][] Refused = [["render"], ["run", "runtime"], ["dashboard"], ["agent", "run"]];
+    private static readonly string[][] Refused = [["render"], ["run", "runtime"], ["dashboard"], ["agent", "run"], ["completion", "bash"]];
 
     private readonly HashSet<string> _covered = new(StringComparer.Ordinal);
 
@@ -60,12 +60,14 @@ public sealed class MachineOutputTests : ExampleTest
             var run = Example.Cli([.. args, "--output", "json"]);
             Assert.True(run.ExitCode == 2 && run.Out.Length == 0 && run.ErrLines.Length == 1, run.ToString());
             Assert.EndsWith("; drop --output json", run.ErrLines[0], StringComparison.Ordinal);
-            _covered.Add(string.Join(' ', args.Where(a => a != "runtime")));
+            _covered.Add(string.Join(' ', args.Where(a => a is not ("runtime" or "bash"))));
         }
 
         Doc("agent", 0, "agent", "stop");
         // state copy's document is held to its schema where a team database exists (StateCopyTests).
         _covered.Add("state copy");
+        // rehearse's document (its report's rehearsal.json) is held to its schema where a rehearsal runs (RehearsalTests).
+        _covered.Add("rehearse");
         Assert.Equal([], Commands().Except(_covered).Order());
     }
 

@@ -27,9 +27,12 @@ public sealed class RehearsalTests : ExampleTest
         var schema = File.ReadAllText(ProductionSchema);
         using var outDir = new TempDir();
 
-        var run = Example.Cli("rehearse", Lane, "--tag", "t2", "--out", outDir.Path, "--dwell", "1s", "--load", "40");
+        var run = Example.Cli("rehearse", Lane, "--tag", "t2", "--out", outDir.Path, "--dwell", "1s", "--load", "40", "--output", "json");
 
         Assert.True(run.ExitCode == 0, run.ToString());
+        // The document on stdout is the report's rehearsal.json, held to its schema.
+        Assert.Equal(File.ReadAllText(Path.Combine(outDir.Path, "rehearsal.json")), run.Out);
+        OutputSchemas.AssertValid("rehearsal", run);
         var report = Report(outDir.Path);
         Assert.Equal("deploymatrix.rehearsal.v1", report.GetProperty("schema").GetString());
         Assert.Equal("t2", report.GetProperty("tag").GetString());
