@@ -167,6 +167,6 @@ public sealed partial class TelemetryTests : ExampleTest, IDisposable
     {
         var run = Example.Cli("status", Lane, "--env", "staging", "--output", "json");
         Assert.True(run.ExitCode == 0, run.ToString());
-        return JsonDocument.Parse(run.Out).RootElement[0].Clone();
+        return JsonDocument.Parse(run.Out).RootElement.GetProperty("services")[0].Clone();
     }
 }
