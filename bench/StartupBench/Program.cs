@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
+using MatrixBench;
 
 // Cold start of `validate`, `status` and `plan` on the example matrix with the CLI exactly as `dotnet pack` ships it:
 // the linux-x64 tool package (ReadyToRun: precompiled) against the portable "any" package (the same code, JIT-compiled
@@ -34,9 +35,9 @@ try
         Console.WriteLine("|---|---:|---:|---:|---:|");
         foreach (var command in commands)
         {
-            var jitMs = Median(iterations, () => Run("dotnet", example, [Path.Combine(jit, "deploymatrix.dll"), .. command]));
-            var r2rMs = Median(iterations, () => Run("dotnet", example, [Path.Combine(r2r, "deploymatrix.dll"), .. command]));
-            var shimMs = Median(iterations, () => Run(shim, example, command));
+            var jitMs = Stats.Measure(iterations, () => Run("dotnet", example, [Path.Combine(jit, "deploymatrix.dll"), .. command])).Median;
+            var r2rMs = Stats.Measure(iterations, () => Run("dotnet", example, [Path.Combine(r2r, "deploymatrix.dll"), .. command])).Median;
+            var shimMs = Stats.Measure(iterations, () => Run(shim, example, command)).Median;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {string.Join(' ', command)} | {jitMs:F0} | {r2rMs:F0} | {r2rMs / jitMs:F2} | {shimMs:F0} |"));
         }
     }
@@ -51,21 +52,6 @@ finally
 }
 
 return 0;
-
-static double Median(int iterations, Action action)
-{
-    action();
-    var samples = new double[iterations];
-    for (var i = 0; i < iterations; i++)
-    {
-        var watch = Stopwatch.StartNew();
-        action();
-        samples[i] = watch.Elapsed.TotalMilliseconds;
-    }
-
-    Array.Sort(samples);
-    return samples[iterations / 2];
-}
 
 // The tool's files as the package holds them (tools/net10.0/RID/), unpacked once.
 static string Extract(string packages, string rid, string work)
