@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using DeployMatrix.Engine.Processes;
 using DeployMatrix.FunctionalTests.Support;
 using DeployMatrix.Tests.Support;
+using Npgsql;
 
 namespace DeployMatrix.FunctionalTests.Team;
 
@@ -14,20 +14,23 @@ public sealed class RolloutAcrossMachinesTests : TeamModeTest
     public async Task PauseAndAbortFromB_ReachTheRolloutADrives_WithinASecond()
     {
         var (stable, canary) = ProductionCanary();
+        RecordRolloutChanges();
         var driving = Task.Run(() => CliA(Rollout));
         await RolloutShownAsync("running", 5);
 
-        var (pause, paused) = Timed(() => CliB("rollout", "pause", "runtime", "--env", "production", "--reason", "hold on"));
+        var pause = CliB("rollout", "pause", "runtime", "--env", "production", "--reason", "hold on");
         var first = await driving.WaitAsync(TimeSpan.FromSeconds(10));
         var resumed = Task.Run(() => CliA("rollout", "resume", "runtime", "--env", "production"));
         await RolloutShownAsync("running", 5);
-        var (abort, aborted) = Timed(() => CliB("rollout", "abort", "runtime", "--env", "production", "--reason", "wrong build"));
+        var abort = CliB("rollout", "abort", "runtime", "--env", "production", "--reason", "wrong build");
         var second = await resumed.WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.True(pause.ExitCode == 0, pause.ToString());
+        var paused = Reaction("pause", "paused");
         Assert.True(paused < TimeSpan.FromSeconds(1), $"A took {paused.TotalMilliseconds:0} ms to pause");
         Assert.Contains("paused by", first.ToString(), StringComparison.Ordinal);
         Assert.True(abort.ExitCode == 0, abort.ToString());
+        var aborted = Reaction("abort", "aborted");
         Assert.True(aborted < TimeSpan.FromSeconds(1), $"A took {aborted.TotalMilliseconds:0} ms to abort");
         Assert.Contains("aborted", second.ToString(), StringComparison.Ordinal);
         var traffic = Status("runtime", "production").GetProperty("traffic");
@@ -65,10 +68,31 @@ public sealed class RolloutAcrossMachinesTests : TeamModeTest
         Assert.Contains(": succeeded at 100% ", CliA("rollout", "status", "runtime", "--env", "production").Out, StringComparison.Ordinal);
     }
 
-    private static (CliRun Run, TimeSpan Took) Timed(Func<CliRun> command)
+    /// <summary>
+    /// Has the shared database note, with its own clock, every change of a rollout's request and status: the time from
+    /// B's request landing to A's act is then A's reaction alone, not B's process start-up (which a loaded machine stretches).
+    /// </summary>
+    private void RecordRolloutChanges() => Sql("""
+        CREATE TABLE rollout_changes (control TEXT, status TEXT NOT NULL, at TIMESTAMPTZ NOT NULL);
+        CREATE FUNCTION note_rollout_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN INSERT INTO rollout_changes VALUES (NEW.control, NEW.status, clock_timestamp()); RETURN NEW; END $$;
+        CREATE TRIGGER rollout_changed AFTER INSERT OR UPDATE ON rollouts FOR EACH ROW EXECUTE FUNCTION note_rollout_change();
+        """);
+
+    /// <summary>From the first time <paramref name="control"/> was requested to the first status <paramref name="status"/> after it.</summary>
+    private TimeSpan Reaction(string control, string status)
     {
-        var watch = Stopwatch.StartNew();
-        var run = command();
-        return (run, watch.Elapsed);
+        using var connection = new NpgsqlConnection(PostgresServer.Instance.ConnectionString(new Uri(Url).AbsolutePath.TrimStart('/')));
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT EXTRACT(EPOCH FROM (SELECT MIN(at) FROM rollout_changes WHERE status = $2 AND at >= r.at) - r.at) * 1000
+            FROM (SELECT MIN(at) AS at FROM rollout_changes WHERE control = $1) r
+            """;
+        command.Parameters.Add(new NpgsqlParameter { Value = control });
+        command.Parameters.Add(new NpgsqlParameter { Value = status });
+        var ms = command.ExecuteScalar();
+        Assert.True(ms is decimal, $"no '{control}' request followed by status '{status}' was recorded");
+        return TimeSpan.FromMilliseconds((double)(decimal)ms);
     }
 }
