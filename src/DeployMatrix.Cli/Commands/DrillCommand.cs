@@ -12,7 +12,7 @@ internal static class DrillCommand
 {
     public static Command Create(CliContext context)
     {
-        var target = new TargetArguments("The lane to drill.");
+        var target = new TargetArguments("The lane to drill.", "One region of an environment that runs in several (required there: a drill reports on one service).");
         var steps = new Option<string>("--steps") { Description = "Canary percents to shift through, in order (default 5,25,50,100).", HelpName = "N,N,…", DefaultValueFactory = _ => "5,25,50,100" };
         var output = new Option<string?>("--out") { Description = "Where the report goes (default .deploymatrix/drills/TIMESTAMP/); a folder that is a symbolic link is refused.", HelpName = "DIR" };
         var dwell = new Option<string>("--dwell") { Description = "How long each traffic step holds before the next (default 5s).", HelpName = "DURATION", DefaultValueFactory = _ => "5s" };

@@ -31,7 +31,8 @@ internal static class RolloutControlCommands
     /// <param name="executor">The command may move traffic itself, so it takes --executor.</param>
     private static Command Make(CliContext context, string name, string description, bool? reason, Action action, bool executor = false)
     {
-        var target = new TargetArguments("The lane whose rollout this is.");
+        var target = new TargetArguments("The lane whose rollout this is.",
+            "One region of an environment that runs in several (default: the region whose rollout is unfinished, else the one whose rollout ran last).");
         var command = new Command(name, description);
         target.AddTo(command);
         if (executor)

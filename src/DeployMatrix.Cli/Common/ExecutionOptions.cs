@@ -51,13 +51,14 @@ internal static class ExecutionOptions
 }
 
 /// <summary>LANE and <c>--env</c>: the target a command acts on, declared once for every command that takes one.</summary>
-internal sealed class TargetArguments(string laneDescription)
+/// <param name="regionDescription">What <c>--region</c> means where it is not "default: every region" (e.g. a rollout's control).</param>
+internal sealed class TargetArguments(string laneDescription, string? regionDescription = null)
 {
     public Argument<string> Lane { get; } = new("LANE") { Description = laneDescription };
 
     public Option<string> Env { get; } = ExecutionOptions.Env();
 
-    public Option<string?> RegionOption { get; } = ExecutionOptions.Region();
+    public Option<string?> RegionOption { get; } = regionDescription is null ? ExecutionOptions.Region() : new("--region") { Description = regionDescription, HelpName = "REGION" };
 
     public void AddTo(Command command)
     {

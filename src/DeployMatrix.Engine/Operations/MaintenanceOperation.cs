@@ -5,6 +5,7 @@ using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Resolution;
 using DeployMatrix.State;
 using DeployMatrix.Engine.Notifications;
+using DeployMatrix.Engine.Waves;
 using DeployMatrix.Engine.Workspaces;
 
 namespace DeployMatrix.Engine.Operations;
@@ -23,20 +24,50 @@ public sealed class MaintenanceOperation(Workspace ws)
     /// <summary>The default Retry-After, 300 s.</summary>
     public const int DefaultRetryAfter = 300;
 
-    /// <summary>The region whose service is meant (<c>--region</c>), where the lane runs in several in the environment; null otherwise.</summary>
+    /// <summary>
+    /// The region whose service is meant (<c>--region</c>); null: every region the lane runs in in the environment, as
+    /// waves in the environment's order (a failed region stops the ones behind it in sequence).
+    /// </summary>
     public string? Region { get; init; }
 
     /// <exception cref="OperationException">A Retry-After outside 1..86400 s (exit 2), or a service never deployed (exit 1).</exception>
-    public async Task<MaintenanceResult> EnableAsync(string lane, string env, string? message, int retryAfter, CancellationToken ct)
+    public Task<MaintenanceResult> EnableAsync(string lane, string env, string? message, int retryAfter, CancellationToken ct)
     {
         if (retryAfter is < 1 or > 86400)
         {
             throw new OperationException($"--retry-after {retryAfter} is out of range; give seconds from 1 to 86400", ExitCodes.BadInput);
         }
 
-        var target = ws.Resolve(lane, env, Region);
+        return EachAsync(lane, env, (target, token) => EnableAsync(target, message, retryAfter, token), ct);
+    }
+
+    public Task<MaintenanceResult> DisableAsync(string lane, string env, CancellationToken ct) => EachAsync(lane, env, DisableAsync, ct);
+
+    /// <summary>Each region's state (all of them, even when one disagrees with its platform).</summary>
+    public Task<MaintenanceResult> StatusAsync(string lane, string env, CancellationToken ct) => EachAsync(lane, env, StatusAsync, ct, WaveOrder.Parallel);
+
+    /// <summary>
+    /// The command on the environment's one target, or on each of its regions as waves: every region's lines, then
+    /// which regions ran and how they ended (<see cref="WavesResult{T}.Summary"/>).
+    /// </summary>
+    /// <param name="order">The order regions are walked in; null: the environment's.</param>
+    private async Task<MaintenanceResult> EachAsync(string lane, string env, Func<ResolvedTarget, CancellationToken, Task<MaintenanceResult>> one, CancellationToken ct, WaveOrder? order = null)
+    {
+        var resolved = ws.ResolveWaves(lane, env, Region);
+        if (!resolved.Several)
+        {
+            return await one(resolved.Targets[0], ct);
+        }
+
+        var waves = await WaveRunner.RunAsync(resolved.Targets, order ?? resolved.Order, one,
+            done => done.Ok ? (ExitCodes.Ok, null) : (ExitCodes.Failed, done.Lines.FirstOrDefault()), IWaveReporter.None, ct);
+        return new MaintenanceResult(waves.Ok, [.. waves.Waves.SelectMany(w => w.Result?.Lines ?? []), waves.Summary]);
+    }
+
+    private async Task<MaintenanceResult> EnableAsync(ResolvedTarget target, string? message, int retryAfter, CancellationToken ct)
+    {
         var platform = await ws.Platforms.OpenAsync(target.Platform, ct);
-        using var held = await ws.Locks.AcquireAsync(lane, target.Scope, "maintenance enable", ct);
+        using var held = await ws.Locks.AcquireAsync(target.Lane, target.Scope, "maintenance enable", ct);
         if (ws.State.FindMaintenance(target.ServiceScope, target.Service) is { } already)
         {
             return new MaintenanceResult(true, [$"{target} is already in maintenance since {already.Since} (by {already.Actor}); nothing changed"]);
@@ -68,11 +99,10 @@ public sealed class MaintenanceOperation(Workspace ws)
         ]);
     }
 
-    public async Task<MaintenanceResult> DisableAsync(string lane, string env, CancellationToken ct)
+    private async Task<MaintenanceResult> DisableAsync(ResolvedTarget target, CancellationToken ct)
     {
-        var target = ws.Resolve(lane, env, Region);
         var platform = await ws.Platforms.OpenAsync(target.Platform, ct);
-        using var held = await ws.Locks.AcquireAsync(lane, target.Scope, "maintenance disable", ct);
+        using var held = await ws.Locks.AcquireAsync(target.Lane, target.Scope, "maintenance disable", ct);
         var record = ws.State.FindMaintenance(target.ServiceScope, target.Service);
         if (record is null && await platform.Maintenance.IsEnabledAsync(target, ct) != true)
         {
@@ -87,9 +117,8 @@ public sealed class MaintenanceOperation(Workspace ws)
         return new MaintenanceResult(true, [$"{target} serves requests again{(record is null ? "" : $" (maintenance since {record.Since})")}"]);
     }
 
-    public async Task<MaintenanceResult> StatusAsync(string lane, string env, CancellationToken ct)
+    private async Task<MaintenanceResult> StatusAsync(ResolvedTarget target, CancellationToken ct)
     {
-        var target = ws.Resolve(lane, env, Region);
         var platform = await ws.Platforms.OpenAsync(target.Platform, ct);
         var record = ws.State.FindMaintenance(target.ServiceScope, target.Service);
         if (await platform.Maintenance.IsEnabledAsync(target, ct) is { } live && live != (record is not null))

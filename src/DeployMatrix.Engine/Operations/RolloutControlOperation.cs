@@ -29,12 +29,15 @@ public sealed class RolloutControlOperation(Workspace ws)
     /// </summary>
     public bool Gcloud { get; init; }
 
-    /// <summary>The region whose rollout is meant (<c>--region</c>), where the lane runs in several in the environment; null otherwise.</summary>
+    /// <summary>
+    /// The region whose rollout is meant (<c>--region</c>); null where the lane runs in one, or to let the rollouts
+    /// say which: the region whose rollout is unfinished (a sequential rollout has one at a time), else the one that ran last.
+    /// </summary>
     public string? Region { get; init; }
 
     public async Task<RolloutStatusView> StatusAsync(string lane, string env, CancellationToken ct)
     {
-        var target = ws.Resolve(lane, env, Region);
+        var target = Pick(lane, env);
         var rollout = Require(target);
         var service = await (await ws.Platforms.OpenAsync(target.Platform, ct)).GetServiceAsync(target, ct);
         var next = rollout.Shown switch
@@ -50,7 +53,7 @@ public sealed class RolloutControlOperation(Workspace ws)
     /// <param name="reason">Why, recorded with the actor in the rollout's journal and audit log; null: none given.</param>
     public async Task<RolloutOutcome> ResumeAsync(string lane, string env, Action<string> say, RolloutDriver drive, CancellationToken ct, string? reason = null)
     {
-        var target = ws.Resolve(lane, env, Region);
+        var target = Pick(lane, env);
         var options = new ChangeOptions { Gcloud = Gcloud };
         PlanRun.RequireCloudRunForGcloud(options, target.Platform);
         var platform = await ws.Platforms.OpenAsync(target.Platform, ct);
@@ -75,7 +78,7 @@ public sealed class RolloutControlOperation(Workspace ws)
     /// <summary>Pause, abort or promote: a request to the live driver (which moves traffic with its own executor), or carried out here when nobody drives the rollout.</summary>
     public async Task<RolloutControlResult> ControlAsync(string lane, string env, RolloutControl control, string? reason, IRolloutReporter reporter, CancellationToken ct)
     {
-        var target = ws.Resolve(lane, env, Region);
+        var target = Pick(lane, env);
         var options = new ChangeOptions { Gcloud = Gcloud };
         PlanRun.RequireCloudRunForGcloud(options, target.Platform);
         var rollout = Require(target);
@@ -126,6 +129,28 @@ public sealed class RolloutControlOperation(Workspace ws)
         rollout.Finished ? []
         : rollout.State == RolloutState.Running && !rollout.Interrupted ? ["pause", "abort", "promote"]
         : ["resume", "abort", "promote"];
+
+    /// <summary>The target a command means: <see cref="Region"/>'s, the environment's one, or the one its rollouts point at.</summary>
+    /// <exception cref="OperationException">Unfinished rollouts in several regions (exit 2, with the way to name one), or no rollout in any (exit 1).</exception>
+    private ResolvedTarget Pick(string lane, string env)
+    {
+        var waves = ws.ResolveWaves(lane, env, Region);
+        if (!waves.Several)
+        {
+            return waves.Targets[0];
+        }
+
+        var regions = string.Join(" or ", waves.Targets.Select(t => $"--region {t.Region}"));
+        var latest = waves.Targets.Select(t => (Target: t, Rollout: Latest(ws, t))).Where(x => x.Rollout is not null).ToList();
+        var open = latest.Where(x => !x.Rollout!.Finished).ToList();
+        return open.Count switch
+        {
+            1 => open[0].Target,
+            > 1 => throw new OperationException($"rollouts of {lane} are unfinished in {string.Join(" and ", open.Select(x => x.Target.Region))} ({env}); name one with {regions}", Core.ExitCodes.BadInput),
+            _ when latest.Count > 0 => latest.MaxBy(x => x.Rollout!.Id).Target,
+            _ => throw new OperationException($"no rollout of {lane} in {env} yet, in any of its regions; start one with: deploymatrix rollout {lane} --env {env}"),
+        };
+    }
 
     /// <summary>The lane's latest rollout in the target's environment, or null.</summary>
     internal static Rollout.Rollout? Latest(Workspace ws, ResolvedTarget target) =>

@@ -153,17 +153,7 @@ public sealed class RolloutOperation(Workspace ws)
     /// <exception cref="OperationException">Bad input (2); with one target, as <see cref="RunAsync"/>.</exception>
     public async Task<WavesResult<RolloutOutcome?>> RunWavesAsync(RolloutStartRequest request, IExecutionReporter deployReporter, Action<ExecutionResult> deployed, Action<string> say, RolloutDriver drive, IWaveReporter waves, CancellationToken ct)
     {
-        var resolved = TargetResolver.ResolveWaves(ws.Matrix, request.Lane, request.Env, ws.PlatformOverride, request.Region);
-        if (resolved.Error is { } error)
-        {
-            throw new OperationException(error, ExitCodes.BadInput);
-        }
-
-        if (ws.Matrix.FindLane(request.Lane) is { Status: LaneStatus.Legacy })
-        {
-            ws.Resolve(request.Lane, request.Env); // refused as frozen, with the way past it
-        }
-
+        var resolved = ws.ResolveWaves(request.Lane, request.Env, request.Region);
         return await WaveRunner.RunAsync(resolved.Targets, resolved.Order,
             (target, token) => RunAsync(request with { Region = target.Region }, WaveRunner.StepsOf(deployReporter, target, resolved.Order, resolved.Several), deployed, say, drive, token),
             outcome => outcome is null ? (ExitCodes.Ok, null) : (outcome.ExitCode, outcome.End == RolloutEnd.Succeeded ? null : $"rollout {outcome.End.ToString().ToLowerInvariant()}: {outcome.Reason}"),

@@ -90,6 +90,22 @@ public sealed class Workspace : IDisposable
         return resolved.Target ?? throw new OperationException(resolved.Error!, resolved.ExitCode);
     }
 
+    /// <summary>
+    /// Every target of the lane in an environment, as the waves a command over the environment walks: its one target, or
+    /// one per region in the order written (only <paramref name="region"/>'s when given).
+    /// </summary>
+    /// <exception cref="OperationException">No such lane, target or region (exit 2), or a frozen legacy lane (exit 78).</exception>
+    public Core.Resolution.Waves ResolveWaves(string lane, string environment, string? region = null)
+    {
+        if (Matrix.FindLane(lane) is { Status: LaneStatus.Legacy })
+        {
+            Resolve(lane, environment); // refused as frozen, with the way past it
+        }
+
+        var waves = TargetResolver.ResolveWaves(Matrix, lane, environment, PlatformOverride, region);
+        return waves.Error is { } error ? throw new OperationException(error, ExitCodes.BadInput) : waves;
+    }
+
     /// <summary>The recorded stable revision of a target (see <see cref="StableRevision"/>).</summary>
     public string? RecordedStable(ResolvedTarget target) =>
         State.FindStable(PlatformNames.Name(target.Platform), target.ServiceScope, target.Service);

@@ -86,6 +86,61 @@ public sealed class RegionTests : ExampleTest
     }
 
     [Fact]
+    public async Task WithoutARegion_MaintenanceActsOnEveryRegion_AndRolloutControlOnTheRegionWhoseRolloutIsUnfinished()
+    {
+        var (file, faulty) = Regions("sequential");
+        var deploy = Example.Cli("--file", file, "deploy", Lane, "--env", "staging", "--tag", "t1");
+        Assert.True(deploy.ExitCode == 0, deploy.ToString());
+
+        var on = Example.Cli("--file", file, "maintenance", "enable", Lane, "--env", "staging");
+        var shown = Example.Cli("--file", file, "maintenance", "status", Lane, "--env", "staging");
+        var during = await Task.WhenAll(new[] { East, West }.Select(name => StatusCodeAsync(Example.Ports[name])));
+        var off = Example.Cli("--file", file, "maintenance", "disable", Lane, "--env", "staging");
+        var after = await Task.WhenAll(new[] { East, West }.Select(name => StatusCodeAsync(Example.Ports[name])));
+
+        Assert.True(on.ExitCode == 0, on.ToString());
+        Assert.Contains($"{East} (staging, local) is in maintenance", on.Out, StringComparison.Ordinal);
+        Assert.Contains($"{West} (staging, local) is in maintenance", on.Out, StringComparison.Ordinal);
+        Assert.EndsWith("staging (sequential, 2 regions): us-east1 succeeded; europe-west1 succeeded", on.OutLines.Last(), StringComparison.Ordinal);
+        Assert.Equal(2, shown.OutLines.Count(l => l.Contains(": in maintenance since", StringComparison.Ordinal)));
+        Assert.Equal([503, 503], during);
+        Assert.True(off.ExitCode == 0, off.ToString());
+        Assert.Equal([200, 200], after);
+
+        // A sequential rollout runs in one region at a time: pause and abort without --region reach that one. (The
+        // faulty matrix gives the east a new revision to roll out; no load reaches it, so its stage just waits.)
+        // The driver is a process of its own, as a person's terminal would be.
+        await using var driving = CliProcess.Start(Example.Dir, "--platform", "local", "--file", faulty, "rollout", Lane, "--env", "staging", "--tag", "t1", "--window", "5m");
+        await RolloutShownAsync(file, "running", driving);
+        var pause = Example.Cli("--file", file, "rollout", "pause", Lane, "--env", "staging", "--reason", "look first");
+        Assert.True(pause.ExitCode == 0, pause.ToString());
+        var pausedExit = await driving.ExitAsync(TimeSpan.FromSeconds(30));
+        var abort = Example.Cli("--file", file, "rollout", "abort", Lane, "--env", "staging", "--reason", "not today");
+        var status = Example.Cli("--file", file, "rollout", "status", Lane, "--env", "staging", "--output", "json");
+
+        Assert.True(pause.ExitCode == 0, pause.ToString());
+        Assert.Equal(1, pausedExit);
+        Assert.Contains("rollout paused by ", driving.Err, StringComparison.Ordinal);
+        Assert.EndsWith("; europe-west1 never touched", driving.Err.TrimEnd(), StringComparison.Ordinal);
+        Assert.True(abort.ExitCode == 0, abort.ToString());
+        using var rollout = JsonDocument.Parse(status.Out);
+        Assert.Equal("aborted", rollout.RootElement.GetProperty("status").GetString());
+        Assert.Equal("staging@us-east1", rollout.RootElement.GetProperty("env").GetString());
+        Assert.Single(Revisions(file, "europe-west1"));
+    }
+
+    [Fact]
+    public void RolloutControlWithoutARegion_WhereNoneRanYet_SaysSo()
+    {
+        var (file, _) = Regions("sequential");
+
+        var status = Example.Cli("--file", file, "rollout", "status", Lane, "--env", "staging");
+
+        Assert.Equal((1, "deploymatrix: no rollout of runtime in staging yet, in any of its regions; start one with: deploymatrix rollout runtime --env staging"),
+            (status.ExitCode, status.ErrLines.Single()));
+    }
+
+    [Fact]
     public void ARegionNotAmongTheEnvironments_IsBadInput_NamingTheRegionsToUse()
     {
         var (file, _) = Regions("sequential");
@@ -121,6 +176,36 @@ public sealed class RegionTests : ExampleTest
         var fault = order == "sequential" ? "FAULT_5XX_PERCENT: \"50\"" : "FAULT_MIGRATE_EXIT: \"3\"";
         File.WriteAllText(Path.Combine(Example.Dir, faulty), File.ReadAllText(Path.Combine(Example.Dir, file)).Replace(Target(""), Target($", env: {{ {fault} }}"), StringComparison.Ordinal));
         return (file, faulty);
+    }
+
+    private static async Task<int> StatusCodeAsync(int port)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false });
+        using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/api/v1/runtime/status"));
+        return (int)response.StatusCode;
+    }
+
+    /// <summary>Waits (bounded: 60 s) until <c>rollout status</c>, naming no region, shows a rollout <paramref name="shown"/>.</summary>
+    private async Task RolloutShownAsync(string file, string shown, CliProcess driving)
+    {
+        var last = "";
+        for (var i = 0; i < 300; i++)
+        {
+            last = Example.Cli("--file", file, "rollout", "status", Lane, "--env", "staging").Out;
+            if (last.Contains($": {shown} at ", StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            if (driving.HasExited)
+            {
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"the rollout never showed '{shown}':\n{last}\n{driving.Out}\n{driving.Err}");
     }
 
     private List<string> Revisions(string file, string region)

@@ -27,6 +27,8 @@ public sealed class CliProcess : IAsyncDisposable
         Env = new Dictionary<string, string?>(env.Select(e => KeyValuePair.Create(e.Key, (string?)e.Value))) { ["CI"] = "true" },
     }));
 
+    public bool HasExited => _child.Exited.IsCompleted;
+
     public void Signal(int signal) => Assert.True(Signals.Send(_child.Pid, signal), $"cannot signal {_child.Pid}");
 
     /// <summary>Waits for the exit; fails the test past <paramref name="bound"/>.</summary>

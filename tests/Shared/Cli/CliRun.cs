@@ -27,6 +27,8 @@ public sealed record CliRun(int ExitCode, string Out, string Err)
     /// <summary>Runs from the repository root, as the README's commands do.</summary>
     public static CliRun InRepo(params string[] args) => Invoke(RepoPaths.Root, args);
 
+    public string[] OutLines => Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
     public string[] ErrLines => Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
     public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Out}\n--- stderr\n{Err}";
