@@ -23,6 +23,7 @@ internal static class DrillCommand
         canary.Options.Add(output);
         canary.Options.Add(dwell);
         canary.Options.Add(dryRun);
+        canary.Options.Add(context.Options.Yes);
         canary.SetAction(async (result, ct) =>
         {
             var (lane, env) = target.Read(result);
@@ -45,6 +46,8 @@ internal static class DrillCommand
                 return Report(preview, lane, env, result, context);
             }
 
+            // A drill moves real traffic, to the canary and back.
+            Confirmation.Ask(result, context, ws.Matrix, env, $"drill canary {lane}");
             var run = await drill.RunAsync(lane, env, percents, hold, dir, shown.Out.WriteLine, ct);
             foreach (var step in run.Result.Steps)
             {

@@ -28,7 +28,7 @@ internal static class RolloutControlCommands
     private delegate Task<int> Action(RolloutControlOperation operation, ParseResult result, CliContext context, string lane, string env, string? reason, CancellationToken ct);
 
     /// <param name="reason">null: no --reason; false: optional; true: required.</param>
-    /// <param name="executor">The command may move traffic itself, so it takes --executor.</param>
+    /// <param name="executor">The command may move traffic itself, so it takes --executor and --yes (and asks in production).</param>
     private static Command Make(CliContext context, string name, string description, bool? reason, Action action, bool executor = false)
     {
         var target = new TargetArguments("The lane whose rollout this is.",
@@ -38,6 +38,7 @@ internal static class RolloutControlCommands
         if (executor)
         {
             command.Options.Add(context.Options.Executor);
+            command.Options.Add(context.Options.Yes);
         }
 
         Option<string?>? why = null;
@@ -57,6 +58,12 @@ internal static class RolloutControlCommands
 
             var (lane, env) = target.Read(result);
             using var ws = WorkspaceFactory.Open(result, context);
+            if (executor)
+            {
+                // These move traffic (the canary's, or back to stable): a change to production asks first.
+                Confirmation.Ask(result, context, ws.Matrix, env, $"rollout {name} {lane}");
+            }
+
             var operation = new RolloutControlOperation(ws) { Gcloud = executor && ExecutionOptions.UsesGcloud(result, context), Region = target.Region(result) };
             return await action(operation, result, context, lane, env, text, ct);
         });

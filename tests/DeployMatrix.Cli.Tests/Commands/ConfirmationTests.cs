@@ -47,6 +47,21 @@ public sealed class ConfirmationTests : IDisposable
         Assert.StartsWith("deploymatrix: the local agent is not running", run.Err, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("rollout abort runtime", "rollout", "abort", "runtime", "--reason", "x")]
+    [InlineData("rollout promote runtime", "rollout", "promote", "runtime", "--reason", "x")]
+    [InlineData("rollout resume runtime", "rollout", "resume", "runtime")]
+    [InlineData("drill canary runtime", "drill", "canary", "runtime")]
+    public void AtATerminal_CommandsThatMoveProductionTraffic_AskToo(string what, params string[] command)
+    {
+        var asked = Run([.. command, "--env", "production", "--platform", "local"], "n\n", interactive: true);
+        var confirmed = Run([.. command, "--env", "production", "--platform", "local", "--yes"], "n\n", interactive: true);
+
+        Assert.Equal((1, $"{what} in production (production)? [y/N] deploymatrix: {what} in production not confirmed; nothing was done (--yes confirms without asking)\n"),
+            (asked.ExitCode, asked.Err));
+        Assert.DoesNotContain("[y/N]", confirmed.Err, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task InARealProcess_OnAPseudoTerminal_TheQuestionIsAsked_AndNoIsExit1()
     {
@@ -88,7 +103,10 @@ public sealed class ConfirmationTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private CliRun Deploy(string env, string answer, bool interactive, bool yes = false, string? ci = null)
+    private CliRun Deploy(string env, string answer, bool interactive, bool yes = false, string? ci = null) =>
+        Run(["deploy", "runtime", "--env", env, "--platform", "local", "--tag", "abc1234", .. yes ? new[] { "--yes" } : []], answer, interactive, ci);
+
+    private CliRun Run(string[] args, string answer, bool interactive, string? ci = null)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
@@ -98,7 +116,6 @@ public sealed class ConfirmationTests : IDisposable
             Interactive = interactive,
             Env = name => name == "CI" ? ci : Environment.GetEnvironmentVariable(name),
         };
-        string[] args = ["deploy", "runtime", "--env", env, "--platform", "local", "--tag", "abc1234", .. yes ? new[] { "--yes" } : []];
         var code = CliApp.Run(args, context);
         return new CliRun(code, output.ToString(), error.ToString());
     }
