@@ -48,7 +48,7 @@ public sealed class DoubleConnection : IAsyncDisposable
 
     /// <summary>Cloud Build of <paramref name="source"/> through the double, polling in milliseconds.</summary>
     public Build.CloudBuilder Builder(string source, TimeSpan? buildTimeout = null) => new(
-        new StorageApi(new FixedToken(), _endpoints),
+        new StorageApi(new FixedToken(), _endpoints, _google),
         new CloudBuildApi(_google, _endpoints, TimeProvider.System) { FirstPoll = TimeSpan.FromMilliseconds(10), BuildTimeout = buildTimeout ?? TimeSpan.FromMinutes(1) },
         TimeProvider.System,
         source,
