@@ -158,7 +158,9 @@ public sealed class GoogleHttp
         {
             using var document = JsonDocument.Parse(text);
             var error = document.RootElement.GetProperty("error");
-            message = $"{error.GetProperty("status").GetString()}: {error.GetProperty("message").GetString()}";
+            // Cloud Storage's JSON API errors carry no status name, only a code and a message.
+            var status = error.TryGetProperty("status", out var name) ? $"{name.GetString()}: " : "";
+            message = $"{status}{error.GetProperty("message").GetString()}";
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
