@@ -262,8 +262,8 @@ public sealed partial class CloudRunDouble
         stored["status"] = "QUEUED";
         stored["createTime"] = "2026-11-26T12:00:00Z";
         stored["logUrl"] = $"https://console.cloud.google.com/cloud-build/builds/{id}?project={ProjectNumber}";
-        StartBuildLog(stored, build);
         stored["images"] = new JsonArray([.. (build["images"] as JsonArray ?? []).Select(i => (JsonNode?)Substitute(i!.GetValue<string>(), values))]);
+        StartBuildLog(stored, build, values);
         _builds[id] = stored;
 
         var name = $"operations/build/{project}/{Convert.ToBase64String(Encoding.UTF8.GetBytes(id))}";

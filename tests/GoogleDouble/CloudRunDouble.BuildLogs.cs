@@ -52,7 +52,7 @@ public sealed partial class CloudRunDouble
     }
 
     /// <summary>Sets the build's logsBucket and, unless it logs to Cloud Logging only or not at all, starts its log.</summary>
-    private void StartBuildLog(JsonObject stored, JsonObject build)
+    private void StartBuildLog(JsonObject stored, JsonObject build, Dictionary<string, string> substitutions)
     {
         var bucket = build["logsBucket"]?.GetValue<string>() ?? DefaultLogsBucket;
         stored["logsBucket"] = bucket;
@@ -64,7 +64,7 @@ public sealed partial class CloudRunDouble
         var id = stored["id"]!.GetValue<string>();
         var location = bucket.StartsWith("gs://", StringComparison.Ordinal) ? bucket["gs://".Length..] : bucket;
         var key = location.Contains('/', StringComparison.Ordinal) ? $"{location.TrimEnd('/')}/log-{id}.txt" : $"{location}/log-{id}.txt";
-        var lines = BuildLogLines?.Invoke(stored) ?? StepLines(stored);
+        var lines = BuildLogLines?.Invoke(stored) ?? StepLines(stored, substitutions);
         _buildLogs[id] = new BuildLog(key, Encoding.UTF8.GetBytes(string.Concat(lines.Select(l => l + "\n"))), PollsPerOperation);
     }
 
@@ -107,8 +107,8 @@ public sealed partial class CloudRunDouble
             ? Encoding.UTF8.GetString(Convert.FromBase64String(operation[(operation.LastIndexOf('/') + 1)..]))
             : null;
 
-    /// <summary>What Cloud Build writes for a build's source and steps (its log's sections: FETCHSOURCE, BUILD, PUSH).</summary>
-    private static List<string> StepLines(JsonObject stored)
+    /// <summary>What Cloud Build writes for a build's source and steps, their arguments substituted (its log's sections: FETCHSOURCE, BUILD, PUSH).</summary>
+    private static List<string> StepLines(JsonObject stored, Dictionary<string, string> substitutions)
     {
         var source = stored["source"]?["storageSource"];
         List<string> lines = [$"starting build \"{stored["id"]}\"", "", "FETCHSOURCE", $"Fetching storage object: gs://{source?["bucket"]}/{source?["object"]}#{source?["generation"]}", "BUILD"];
@@ -117,7 +117,7 @@ public sealed partial class CloudRunDouble
         {
             lines.Add($"Starting Step #{i}");
             lines.Add($"Step #{i}: Already have image (with digest): {steps[i]?["name"]}");
-            lines.Add($"Step #{i}: {string.Join(' ', (steps[i]?["args"] as JsonArray ?? []).Select(a => a?.ToString()))}");
+            lines.Add($"Step #{i}: {Substitute(string.Join(' ', (steps[i]?["args"] as JsonArray ?? []).Select(a => a?.ToString())), substitutions)}");
             lines.Add($"Finished Step #{i}");
         }
 

@@ -12,7 +12,7 @@ public sealed record BuildReport(string Id, string Status, string? LogUrl, strin
 /// <summary>
 /// <c>gcloud builds submit --config CFG --substitutions _TAG=TAG .</c> done through the APIs: pack the
 /// source, upload it to <c>gs://PROJECT_cloudbuild/source/</c> (the bucket gcloud uses, created on first
-/// use), create the build from the config, follow it to the end, and check it pushed the lane's image.
+/// use), create the build from the config, follow it to the end with its log streaming (<see cref="BuildLogTail"/>), and check it pushed the lane's image.
 /// </summary>
 public sealed class CloudBuilder(StorageApi storage, CloudBuildApi builds, TimeProvider time, string sourceDirectory, Engine.Git.GitInfo git) : IImageBuilder
 {
