@@ -20,16 +20,21 @@ public sealed class BuildLogTail
     /// <value>3 reads: a lone 429 or 503 is retried by the next poll, as gcloud's tailer does.</value>
     public const int FailuresBeforeGivingUp = 3;
 
+    /// <value>10 s for one read: a log that hangs must not hold the build's end for the HTTP client's own timeout.</value>
+    public static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(10);
+
     private readonly StorageApi _storage;
+    private readonly TimeProvider _time;
     private readonly Action<string> _line;
     private readonly Action<string> _warn;
     private readonly List<byte> _partial = [];
     private long _cursor;
     private int _failures;
 
-    private BuildLogTail(StorageApi storage, string bucket, string objectName, Action<string> line, Action<string> warn)
+    private BuildLogTail(StorageApi storage, TimeProvider time, string bucket, string objectName, Action<string> line, Action<string> warn)
     {
         _storage = storage;
+        _time = time;
         Bucket = bucket;
         ObjectName = objectName;
         _line = line;
@@ -49,7 +54,7 @@ public sealed class BuildLogTail
     /// Logging only) or <c>NONE</c> (Cloud Build's LoggingMode). <c>logsBucket</c> is <c>gs://BUCKET</c>, optionally
     /// with a folder the log is written under.
     /// </summary>
-    public static BuildLogTail? For(CloudBuild build, StorageApi storage, Action<string> line, Action<string> warn, out string? why)
+    public static BuildLogTail? For(CloudBuild build, StorageApi storage, TimeProvider time, Action<string> line, Action<string> warn, out string? why)
     {
         why = build.Options?.Logging switch
         {
@@ -67,15 +72,15 @@ public sealed class BuildLogTail
         var slash = location.IndexOf('/', StringComparison.Ordinal);
         var (bucket, folder) = slash < 0 ? (location, "") : (location[..slash], location[(slash + 1)..].TrimEnd('/'));
         var name = $"{(folder.Length == 0 ? "" : folder + "/")}log-{build.Id}.txt";
-        return new BuildLogTail(storage, bucket, name, line, warn);
+        return new BuildLogTail(storage, time, bucket, name, line, warn);
     }
 
     /// <summary>
-    /// Reads every <paramref name="interval"/> of <paramref name="time"/> until <paramref name="buildEnded"/> is
+    /// Reads every <paramref name="interval"/> (on the tail's clock) until <paramref name="buildEnded"/> is
     /// cancelled, then once more (the build's last lines land as it ends) and prints the unfinished last line.
     /// </summary>
     /// <exception cref="OperationCanceledException">Only when <paramref name="ct"/> (the command) is cancelled.</exception>
-    public async Task FollowAsync(TimeProvider time, TimeSpan interval, CancellationToken buildEnded, CancellationToken ct)
+    public async Task FollowAsync(TimeSpan interval, CancellationToken buildEnded, CancellationToken ct)
     {
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(buildEnded, ct);
         while (!buildEnded.IsCancellationRequested && !GaveUp)
@@ -83,7 +88,7 @@ public sealed class BuildLogTail
             await PollAsync(ct);
             try
             {
-                await Task.Delay(interval, time, wait.Token);
+                await Task.Delay(interval, _time, wait.Token);
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
@@ -108,9 +113,11 @@ public sealed class BuildLogTail
         }
 
         string failure;
+        using var timeout = new CancellationTokenSource(ReadTimeout, _time);
+        using var read = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
         try
         {
-            var answer = await _storage.ReadFromAsync(Bucket, ObjectName, _cursor, ct);
+            var answer = await _storage.ReadFromAsync(Bucket, ObjectName, _cursor, read.Token);
             switch (answer.Status)
             {
                 case HttpStatusCode.PartialContent:
@@ -131,6 +138,10 @@ public sealed class BuildLogTail
         catch (PlatformException e)
         {
             failure = e.Message;
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            failure = $"no answer within {ReadTimeout.TotalSeconds:0} s";
         }
 
         if (++_failures >= FailuresBeforeGivingUp)

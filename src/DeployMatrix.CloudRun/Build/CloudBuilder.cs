@@ -104,12 +104,12 @@ public sealed class CloudBuilder(StorageApi storage, CloudBuildApi builds, TimeP
         if (operation.Metadata?.Build is { } started)
         {
             Say($"build {started.Id} created; logs: {started.LogUrl}");
-            tail = BuildLogTail.For(started, storage, line => Say($"│ {line}"), Say, out var why);
+            tail = BuildLogTail.For(started, storage, time, line => Say($"│ {line}"), Say, out var why);
             Say(tail is null ? why! : $"streaming the build's log from gs://{tail.Bucket}/{tail.ObjectName}");
         }
 
         using var ended = new CancellationTokenSource();
-        var following = tail?.FollowAsync(time, LogPoll, ended.Token, ct) ?? Task.CompletedTask;
+        var following = tail?.FollowAsync(LogPoll, ended.Token, ct) ?? Task.CompletedTask;
         try
         {
             return await builds.WaitAsync(operation, b => Say($"build {b.Id}: {b.Status}"), ct);
