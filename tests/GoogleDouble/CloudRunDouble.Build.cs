@@ -12,7 +12,8 @@ namespace DeployMatrix.Tests.GoogleDouble;
 /// <summary>
 /// Cloud Build v1 and the Cloud Storage uploads it reads its source from: buckets, media uploads, builds
 /// that check their source exists and their substitutions match the config (as Cloud Build does), run
-/// for a few polls and end in SUCCESS with the pushed images' digests, or FAILURE when told to.
+/// for a few polls (writing their log, <see cref="StartBuildLog"/>) and end in SUCCESS with the pushed
+/// images' digests, or FAILURE when told to.
 /// </summary>
 public sealed partial class CloudRunDouble
 {
@@ -120,6 +121,9 @@ public sealed partial class CloudRunDouble
                 }
 
                 break;
+            case ("Objects$Get", false):
+                await GetObjectAsync(context, Uri.UnescapeDataString(segments[^3]), Uri.UnescapeDataString(segments[^1]));
+                return;
             default:
                 await ErrorAsync(context, HttpStatusCode.BadRequest, "INVALID_ARGUMENT", $"the double does not serve {method.Name}{(method.Media ? " (media)" : "")} this way");
                 return;
@@ -257,8 +261,9 @@ public sealed partial class CloudRunDouble
         stored["projectId"] = project;
         stored["status"] = "QUEUED";
         stored["createTime"] = "2026-11-26T12:00:00Z";
-        stored["logUrl"] = $"https://console.cloud.google.com/cloud-build/builds/{id}?project=123456789012";
+        stored["logUrl"] = $"https://console.cloud.google.com/cloud-build/builds/{id}?project={ProjectNumber}";
         stored["images"] = new JsonArray([.. (build["images"] as JsonArray ?? []).Select(i => (JsonNode?)Substitute(i!.GetValue<string>(), values))]);
+        StartBuildLog(stored, build, values);
         _builds[id] = stored;
 
         var name = $"operations/build/{project}/{Convert.ToBase64String(Encoding.UTF8.GetBytes(id))}";
@@ -268,6 +273,7 @@ public sealed partial class CloudRunDouble
         {
             var failure = BuildFailure?.Invoke(stored);
             stored["status"] = failure is null ? "SUCCESS" : "FAILURE";
+            EndBuildLog(stored, failure);
             if (failure is null)
             {
                 stored["results"] = new JsonObject

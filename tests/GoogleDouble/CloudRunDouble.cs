@@ -363,6 +363,7 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
 
     private JsonObject? Poll(string name)
     {
+        AdvanceBuildLog(name);
         if (!_operations.TryGetValue(name, out var entry))
         {
             return null;

@@ -30,10 +30,18 @@ public sealed record CloudBuild
 
     public string? LogUrl { get; init; }
 
+    /// <summary><c>gs://BUCKET</c> (or a bare bucket name) the build writes <c>log-BUILD_ID.txt</c> to, unless its options log to Cloud Logging only.</summary>
+    public string? LogsBucket { get; init; }
+
+    public CloudBuildOptions? Options { get; init; }
+
     public BuildResults? Results { get; init; }
 
     public FailureInfo? FailureInfo { get; init; }
 }
+
+/// <summary>The build's options the platform reads: where it logs (LoggingMode: LEGACY, GCS_ONLY, CLOUD_LOGGING_ONLY, NONE, …).</summary>
+public sealed record CloudBuildOptions(string? Logging);
 
 public sealed record BuildResults(IReadOnlyList<BuiltImage>? Images);
 

@@ -58,6 +58,34 @@ public sealed class GoogleHttp
         return await ReadAsync<T>(method, url, response, ct);
     }
 
+    /// <summary>
+    /// One GET of media (a Cloud Storage object's bytes) with the bearer token and an HTTP <c>Range</c>,
+    /// not retried: its caller polls anyway (a build's log), so the next poll is the retry.
+    /// </summary>
+    /// <returns>The status and the body's bytes; for an error status, Google's error as one line instead of the body.</returns>
+    /// <exception cref="PlatformException">No answer: a broken connection or the client's own timeout.</exception>
+    public async Task<MediaAnswer> GetMediaOnceAsync(Uri url, RangeHeaderValue? range, CancellationToken ct)
+    {
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await _tokens.GetAccessTokenAsync(ct));
+            request.Headers.Range = range;
+            using var response = await _http.SendAsync(request, ct);
+            return response.IsSuccessStatusCode
+                ? new MediaAnswer(response.StatusCode, await response.Content.ReadAsByteArrayAsync(ct), null)
+                : new MediaAnswer(response.StatusCode, [], (await ErrorAsync(HttpMethod.Get, url, response, ct)).Message);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new PlatformException($"{url.Host} did not answer: {e.Message}");
+        }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new PlatformException($"{url.Host} did not answer GET {url.AbsolutePath} within {_http.Timeout.TotalSeconds:0} s");
+        }
+    }
+
     private async Task<HttpResponseMessage> SendRawAsync(HttpMethod method, Uri url, object? body, CancellationToken ct)
     {
         try
@@ -130,7 +158,9 @@ public sealed class GoogleHttp
         {
             using var document = JsonDocument.Parse(text);
             var error = document.RootElement.GetProperty("error");
-            message = $"{error.GetProperty("status").GetString()}: {error.GetProperty("message").GetString()}";
+            // Cloud Storage's JSON API errors carry no status name, only a code and a message.
+            var status = error.TryGetProperty("status", out var name) ? $"{name.GetString()}: " : "";
+            message = $"{status}{error.GetProperty("message").GetString()}";
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
@@ -189,3 +219,6 @@ public sealed class GoogleApiException(string message, HttpStatusCode status) : 
 {
     public HttpStatusCode Status { get; } = status;
 }
+
+/// <summary>An answer to a media read: its status, its bytes (empty for an error), and for an error status Google's error as one line.</summary>
+public sealed record MediaAnswer(HttpStatusCode Status, byte[] Body, string? Error);

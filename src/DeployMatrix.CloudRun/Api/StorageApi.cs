@@ -8,10 +8,22 @@ namespace DeployMatrix.CloudRun.Api;
 /// <summary>
 /// Cloud Storage through Google's own client (Google.Cloud.Storage.V1): the source upload a Cloud Build
 /// needs, into a bucket created on first use. The library uploads resumably and sends the content's
-/// CRC32C with it, so Cloud Storage refuses an object that did not arrive as it was sent.
+/// CRC32C with it, so Cloud Storage refuses an object that did not arrive as it was sent. A growing
+/// object (a build's log) is read from an offset over the JSON API itself, one request a poll.
 /// </summary>
-public sealed class StorageApi(ITokenSource tokens, GoogleEndpoints endpoints)
+public sealed class StorageApi(ITokenSource tokens, GoogleEndpoints endpoints, GoogleHttp http)
 {
+    /// <summary>
+    /// The bytes of <c>gs://BUCKET/NAME</c> from <paramref name="offset"/> on: <c>objects.get</c> with
+    /// <c>alt=media</c> and <c>Range: bytes=OFFSET-</c>, once (Cloud Storage JSON API, "Objects: get";
+    /// RFC 9110 §14.2). Cloud Storage answers 206 with the bytes from the offset, 416 when the object holds no byte
+    /// past it, 404 while it does not exist; 200 is the whole object (a server that ignored the range).
+    /// </summary>
+    /// <exception cref="PlatformException">No answer at all; an error answer is returned, not thrown.</exception>
+    public Task<MediaAnswer> ReadFromAsync(string bucket, string name, long offset, CancellationToken ct) =>
+        http.GetMediaOnceAsync(new Uri(endpoints.Storage, $"storage/v1/b/{Uri.EscapeDataString(bucket)}/o/{Uri.EscapeDataString(name)}?alt=media"),
+            new System.Net.Http.Headers.RangeHeaderValue(offset, null), ct);
+
     public async Task<StorageBucket?> GetBucketAsync(string bucket, CancellationToken ct)
     {
         var client = await ClientAsync(ct);

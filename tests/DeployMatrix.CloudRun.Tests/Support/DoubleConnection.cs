@@ -46,13 +46,19 @@ public sealed class DoubleConnection : IAsyncDisposable
         OperationTimeout = operationTimeout ?? TimeSpan.FromMinutes(1),
     };
 
-    /// <summary>Cloud Build of <paramref name="source"/> through the double, polling in milliseconds.</summary>
+    /// <summary>Cloud Build of <paramref name="source"/> through the double, polling the build and its log in milliseconds.</summary>
     public Build.CloudBuilder Builder(string source, TimeSpan? buildTimeout = null) => new(
-        new StorageApi(new FixedToken(), _endpoints),
+        new StorageApi(new FixedToken(), _endpoints, _google),
         new CloudBuildApi(_google, _endpoints, TimeProvider.System) { FirstPoll = TimeSpan.FromMilliseconds(10), BuildTimeout = buildTimeout ?? TimeSpan.FromMinutes(1) },
         TimeProvider.System,
         source,
-        new Engine.Git.GitInfo(new Engine.Processes.ProcessRunner(TimeProvider.System)));
+        new Engine.Git.GitInfo(new Engine.Processes.ProcessRunner(TimeProvider.System)))
+    {
+        LogPoll = TimeSpan.FromMilliseconds(10),
+    };
+
+    /// <summary>Cloud Storage through the double (a build's log read from an offset).</summary>
+    public StorageApi Storage() => new(new FixedToken(), _endpoints, _google);
 
     public async ValueTask DisposeAsync()
     {

@@ -64,6 +64,23 @@ public sealed class CloudRunCliTests : CloudRunExampleTests
     }
 
     [Fact]
+    public void Build_StreamsTheBuildsLog_EveryLineInOrder_OnStderrUnderOutputJson()
+    {
+        // The example's configs log to Cloud Logging only; without that option Cloud Build writes log-BUILD_ID.txt.
+        var config = Path.Combine(Dir.Path, "apps", "runtime", "deploy", "cloudbuild.yaml");
+        File.WriteAllText(config, File.ReadAllText(config).Replace("options:\n  logging: CLOUD_LOGGING_ONLY\n", "", StringComparison.Ordinal));
+
+        var run = Cli("build", "runtime", "--tag", "bbb2222", "--output", "json");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        using var document = JsonDocument.Parse(run.Out); // stdout holds the document alone
+        var id = Assert.Single(Google.Builds)["id"]!.GetValue<string>();
+        var streamed = run.Err.ReplaceLineEndings("\n").Split('\n').Where(l => l.StartsWith("  │ ", StringComparison.Ordinal)).Select(l => l["  │ ".Length..]);
+        Assert.Equal(Google.BuildLogText(id).TrimEnd('\n').Split('\n'), streamed);
+        Assert.Contains("Step #0: build -t us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime:bbb2222", run.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AFailedBuild_ExitsOne_WithTheLogUrl_AndIsAudited()
     {
         Google.BuildFailure = _ => "Build step 0 \"gcr.io/cloud-builders/docker\" failed: step exited with non-zero status: 1";

@@ -169,6 +169,8 @@ public sealed class GcloudExecutorTests : IAsyncLifetime
         Assert.Equal(Commands(plan.Out), Calls());
         Assert.Equal(new DirectoryInfo(_dir.Path).FullName, File.ReadAllText(Path.Combine(State, "call-0000.pwd")).Trim());
         Assert.Contains("→ logs: https://console.cloud.google.com/cloud-build/builds/0f2a6d1e-1111-2222-3333-444455556666?project=123", run.Out, StringComparison.Ordinal);
+        // The build's log, which gcloud tails to its stdout, is passed through line by line, in order.
+        Assert.Contains("  starting build \"0f2a6d1e-1111-2222-3333-444455556666\"\n  Step #0: Successfully built 5a1c2e3f4b6d\n", run.Out.ReplaceLineEndings("\n"), StringComparison.Ordinal);
     }
 
     [Fact]
