@@ -33,7 +33,7 @@ public sealed class PlanCommandTests
         // The platform as the matrix and --platform name it.
         Assert.Equal("cloudrun", json.RootElement.GetProperty("platform").GetString());
         Assert.Equal(
-            ["check-image", "check-service", "check-permissions", "deploy-revision", "verify-service-image", "set-traffic", "update-job-image", "verify-job-image", "execute-job", "check-drift", "smoke-check", "smoke-check", "remove-tags", "write-receipt"],
+            ["check-image", "check-service", "check-permissions", "deploy-revision", "verify-service-image", "update-job-image", "verify-job-image", "execute-job", "check-drift", "smoke-check", "smoke-check", "write-receipt"],
             steps.EnumerateArray().Select(s => s.GetProperty("kind").GetString()));
         Assert.Equal(["run.jobs.get", "run.jobs.update", "run.jobs.run"], steps[2].GetProperty("job_permissions").EnumerateArray().Select(p => p.GetString()));
         // The runtime's production deploys as upstream (traffic: direct): with traffic, untagged.
