@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -63,6 +64,11 @@ public sealed partial class GcloudStepRunner(
                 if (context.NewRevision is { } revision)
                 {
                     context.Facts["revision"] = revision;
+                }
+
+                if (!deploy.NoTraffic && ServingPercent().Match(result[0].Stderr + result[0].Stdout) is { Success: true } serving)
+                {
+                    RequireAllTraffic(context, int.Parse(serving.Groups[1].Value, CultureInfo.InvariantCulture));
                 }
 
                 return $"{Commands(step, context)} → revision {context.NewRevision ?? "(not named in gcloud's output)"}";
@@ -329,6 +335,31 @@ public sealed partial class GcloudStepRunner(
 
     private static string Commands(Step step, StepContext context) =>
         string.Join(" && ", GcloudCommands.For(step).Select(c => ShellRenderer.Join(Substituted(c, context))));
+
+    /// <summary>
+    /// A direct deploy (<c>traffic: direct</c>) must serve all traffic before its migration runs. gcloud's deploy moves
+    /// only what LATEST serves: a split a rollback, rollout or traffic command pinned to named revisions stays pinned
+    /// ("Lifecycle of traffic splits", Cloud Run docs), and gcloud reports the revision "serving 0 percent of traffic".
+    /// Then nothing else runs (the revision serves nothing, its migration has not run) and the error names the ways on.
+    /// </summary>
+    /// <exception cref="PlatformException">The revision serves less than 100% (exit 1).</exception>
+    private static void RequireAllTraffic(StepContext context, int percent)
+    {
+        var revision = context.NewRevision ?? "the new revision";
+        if (percent == 100)
+        {
+            context.Facts["traffic_after"] = $"{revision}=100";
+            return;
+        }
+
+        var where = $"{context.Plan.Lane} {context.Target.Args}";
+        throw new PlatformException(
+            $"{revision} serves {percent}% of traffic, not all of it: the split is pinned to named revisions (by a rollback, rollout or traffic command) and gcloud run deploy keeps such a pin; "
+            + $"its migration has not run and the split is as it was. Deploy again without --executor gcloud (its update gives the latest revision all traffic), or take the checked path: deploy {where} --no-traffic, then rollout {where}");
+    }
+
+    [GeneratedRegex(@"is serving (\d+) percent of traffic")]
+    private static partial Regex ServingPercent();
 
     [GeneratedRegex(@"revision \[([^\]]+)\]")]
     private static partial Regex DeployedRevision();

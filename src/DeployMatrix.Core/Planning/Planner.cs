@@ -189,14 +189,17 @@ public static partial class Planner
     }
 
     /// <summary>
-    /// The seed's upstream order (<c>traffic: direct</c>): the revision takes all traffic as it is created
-    /// (<c>gcloud run deploy … --quiet</c>, no <c>--no-traffic</c>, no tag), then the migration, drift and smoke
-    /// checks run on the service URL. A failed check stops the plan with the revision serving.
+    /// The seed's upstream order (<c>traffic: direct</c>, its deploy-runtime-and-migrate.sh with DEPLOY_NO_TRAFFIC=0):
+    /// the deploy itself gives the revision all traffic (<c>gcloud run deploy SERVICE --project P --region R --image
+    /// IMAGE --quiet</c>, no <c>--no-traffic</c>, no tag), then the migration with the same image, the drift check and
+    /// the smoke checks on the service URL. No traffic step follows and no release tag is made or pruned. A failed
+    /// step leaves the revision serving; its note names the rollback.
     /// </summary>
     /// <remarks>
-    /// gcloud's deploy moves only what LATEST serves: a split pinned to named revisions (any earlier split, rollback
-    /// or tag-flow deploy) stays pinned and the new revision would serve nothing ("gcloud run deploy", --no-traffic,
-    /// Google Cloud SDK reference). So once the service is verified to run the image, LATEST takes 100% explicitly.
+    /// gcloud's deploy moves only what LATEST serves: where a rollback, rollout or traffic command pinned the split to
+    /// named revisions, it keeps that pin and the new revision serves nothing ("Lifecycle of traffic splits", Cloud
+    /// Run docs). The API path's update sends LATEST=100 itself; under <c>--executor gcloud</c> the deploy step stops
+    /// (exit 1, before the migration) when gcloud reports the revision serving less than 100%.
     /// </remarks>
     private static PlanResult PlanDirectDeploy(ResolvedTarget target, PlanRequest request, string image)
     {
@@ -205,7 +208,6 @@ public static partial class Planner
         {
             new DeployRevision(where, image, NoTraffic: false),
             new VerifyServiceImage(where, image),
-            new SetTraffic(where, [new TrafficSplit(RevisionRef.Latest, 100)]),
         };
         if (target.MigrationMandatory)
         {
@@ -213,14 +215,14 @@ public static partial class Planner
         }
 
         steps.AddRange(target.Smoke.Select(s => new RunSmokeCheck(where, RevisionRef.Latest, s.Path, s.Expect, s.Contains)));
-        steps.Add(new RemoveTrafficTags(where, target.ReleaseTags.Keep));
         steps.Add(new WriteReceipt(where, "deploy", image));
-        return Success(target, request, PlanAction.Deploy, steps,
-        [
-            $"traffic: direct — the new revision takes all traffic as it is created (LATEST=100, also where the split was pinned), before its {(target.MigrationMandatory ? "migration and " : "")}smoke checks (upstream's order); "
-                + $"a failed check leaves it serving: roll back with: rollback {target.Lane} {target.Args} (deploy --no-traffic takes the checked path)",
-        ]);
+        return Success(target, request, PlanAction.Deploy, steps, [DirectNote(target)]);
     }
+
+    /// <summary>The one line a direct deploy's plan and run print: what it gives up, and the way back.</summary>
+    private static string DirectNote(ResolvedTarget target) =>
+        $"traffic: direct — the new revision serves all traffic from its deploy on, before its {(target.MigrationMandatory ? "migration and " : "")}smoke checks (upstream's order, less safe than the checked path); "
+        + $"a failed step leaves it serving: roll back with: rollback {target.Lane} {target.Args} (deploy --no-traffic takes the checked path)";
 
     /// <summary>What a reader of a deploy plan should know about its traffic: where it stays, and how it moves on.</summary>
     private static string[] DeployNotes(ResolvedTarget target, PlanRequest request) => target.Traffic switch

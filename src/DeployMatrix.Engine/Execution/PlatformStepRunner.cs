@@ -60,6 +60,17 @@ public sealed class PlatformStepRunner(IPlatform platform) : IStepRunner
                     context.Facts["digest"] = digest;
                 }
 
+                if (!deploy.NoTraffic)
+                {
+                    // traffic: direct — the deploy itself moved traffic; the receipt says where it went, as read back.
+                    var after = await platform.GetServiceAsync(target, ct);
+                    context.Facts["traffic_after"] = PlanExecutor.FormatTraffic(after.Traffic);
+                    if (revision.Status == "ready" && !after.Traffic.Any(t => t.Revision == revision.Name && t.Percent == 100))
+                    {
+                        throw new PlatformException($"revision {revision.Name} of {target.Service} was deployed to take all traffic but serves {PlanExecutor.FormatTraffic(after.Traffic)}");
+                    }
+                }
+
                 return $"revision {revision.Name}";
             }
 

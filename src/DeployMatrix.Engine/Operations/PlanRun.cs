@@ -68,8 +68,8 @@ internal static class PlanRun
         using var held = await ws.Locks.AcquireAsync(plan.Lane, plan.Scope!, PlanActions.Name(plan.Action), ct);
         var result = await RunLockedAsync(ws, plan, runner, options, reporter, overridden: null, ct);
         // A deploy that left traffic where it was says how it moves on (its plan's notes); one that failed after its
-        // traffic moved (traffic: direct) says so too — its note names the rollback.
-        var trafficMoved = result.Steps.Any(s => s.Ok && plan.Steps[s.Index - 1] is SetTraffic);
+        // traffic moved (traffic: direct, whose deploy step itself moves it) says so too — its note names the rollback.
+        var trafficMoved = result.Steps.Any(s => s.Ok && plan.Steps[s.Index - 1] is SetTraffic or DeployRevision { NoTraffic: false });
         return plan.Action == PlanAction.Deploy && (result.Ok || trafficMoved) ? result with { Notes = plan.Notes } : result;
     }
 

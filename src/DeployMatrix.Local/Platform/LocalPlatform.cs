@@ -40,7 +40,8 @@ public sealed class LocalPlatform(LocalPaths paths, StateStore state, ArtifactSt
     }
 
     /// <remarks>
-    /// A local revision always starts without traffic (a direct deploy's plan moves it next: LATEST=100), and its own URL is its port (<see cref="UrlAsync"/>) for
+    /// A local revision starts without traffic (unless <paramref name="noTraffic"/> is false, <c>traffic: direct</c>: then it
+    /// takes all of it once ready, as Cloud Run's deploy without <c>--no-traffic</c>), and its own URL is its port (<see cref="UrlAsync"/>) for
     /// as long as it runs; <paramref name="trafficTag"/> names that URL in <c>status</c> (<see cref="ServiceStatus.Tags"/>).
     /// </remarks>
     public async Task<RevisionInfo> DeployRevisionAsync(ResolvedTarget target, string image, string? tag, bool noTraffic, string? trafficTag, CancellationToken cancellationToken)
@@ -59,6 +60,12 @@ public sealed class LocalPlatform(LocalPaths paths, StateStore state, ArtifactSt
         var listener = ListenerSettings.From(target.Serving, workingDirectory);
         var revision = await Call(() => agent.CreateRevisionAsync(
             new CreateRevisionRequest(target.Lane, target.Environment, target.Service, target.Port, image, artifact.Digest, tag, launch, listener), cancellationToken));
+        if (!noTraffic && revision.Status == RevisionStatus.Ready)
+        {
+            // The deploy step itself moves traffic (no later traffic step in a direct plan): all of it, to the ready revision.
+            await SetTrafficAsync(target, [new TrafficAssignment(revision.Name, 100)], cancellationToken);
+        }
+
         return new RevisionInfo(revision.Name, revision.Image, revision.Status, revision.Reason, revision.Tag) { Digest = revision.Digest };
     }
 

@@ -17,7 +17,9 @@ public sealed class PlanCommandTests
         Assert.Equal("plan: deploy runtime → production on cloudrun, tag abc1234", lines[0]);
         Assert.Equal("   1. check that image us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime:abc1234 exists", lines[1]);
         Assert.StartsWith("   4. deploy us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime:abc1234 as a new revision", lines[4], StringComparison.Ordinal);
-        Assert.Contains("   9. execute migration job runtime-migrate and wait for it", run.Out, StringComparison.Ordinal);
+        // traffic: direct (the example's runtime production): the migration follows the deploy and its image check.
+        Assert.Contains("   8. execute migration job runtime-migrate and wait for it", run.Out, StringComparison.Ordinal);
+        Assert.Single(lines, l => l.Contains("traffic: direct", StringComparison.Ordinal) && l.Contains("less safe", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -33,7 +35,7 @@ public sealed class PlanCommandTests
         // The platform as the matrix and --platform name it.
         Assert.Equal("cloudrun", json.RootElement.GetProperty("platform").GetString());
         Assert.Equal(
-            ["check-image", "check-service", "check-permissions", "deploy-revision", "verify-service-image", "set-traffic", "update-job-image", "verify-job-image", "execute-job", "check-drift", "smoke-check", "smoke-check", "remove-tags", "write-receipt"],
+            ["check-image", "check-service", "check-permissions", "deploy-revision", "verify-service-image", "update-job-image", "verify-job-image", "execute-job", "check-drift", "smoke-check", "smoke-check", "write-receipt"],
             steps.EnumerateArray().Select(s => s.GetProperty("kind").GetString()));
         Assert.Equal(["run.jobs.get", "run.jobs.update", "run.jobs.run"], steps[2].GetProperty("job_permissions").EnumerateArray().Select(p => p.GetString()));
         // The runtime's production deploys as upstream (traffic: direct): with traffic, untagged.

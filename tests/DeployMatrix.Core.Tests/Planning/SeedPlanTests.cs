@@ -106,46 +106,50 @@ public sealed class SeedPlanTests
 
     /// <summary>
     /// Upstream's deploy-runtime-and-migrate.sh: <c>gcloud run deploy runtime … --quiet</c> with traffic (its
-    /// DEPLOY_NO_TRAFFIC defaults to 0), then the migrate helper with the same image. The example encodes it with
-    /// <c>traffic: direct</c>, and the plan is that command, word for word, followed by the migration.
+    /// DEPLOY_NO_TRAFFIC defaults to 0), the check that the service runs the image, then the migrate helper with the
+    /// same image. The example encodes it with <c>traffic: direct</c>, and the plan is those commands, word for word:
+    /// no traffic move, no tag, nothing before the migration but the deploy and its image check.
     /// </summary>
     [Fact]
     public void RuntimeProductionDeploy_IsUpstreamsDeployWithTraffic_ThenTheMandatoryMigrationWithTheSameImage()
     {
         var image = SeedFacts.RuntimeImage.Replace("<TAG>", Tag, StringComparison.Ordinal);
+        const string Where = "--project openagentsgemini --region us-central1";
 
         var commands = AfterPreflight(Shell("runtime", "production", PlanAction.Deploy));
-        var verbs = commands.Select(c => string.Join(' ', c.Take(4))).ToList();
+        var shell = Render("runtime", "production");
 
-        Assert.Equal(Words($"gcloud run deploy runtime --project openagentsgemini --region us-central1 --image {image} --quiet"), commands[0]);
-        // Before the migration, LATEST takes all traffic also where an earlier split pinned it (gcloud's deploy would leave that pin).
-        Assert.Equal(Words("gcloud run services update-traffic runtime --project openagentsgemini --region us-central1 --to-revisions LATEST=100"), commands[2]);
-        var update = verbs.IndexOf("gcloud run jobs update");
-        var execute = verbs.IndexOf("gcloud run jobs execute");
-        Assert.True(update > 0 && execute > update, string.Join('\n', verbs));
-        // The seed's migrate helper: the image with the job's command and arguments, --quiet; the execution's name read with --format.
-        Assert.Equal(Words($"gcloud run jobs update runtime-migrate --project openagentsgemini --region us-central1 --image {image} --command /usr/local/bin/runtime --args runtime-migrate --quiet"), commands[update]);
         Assert.Equal(
-            ["gcloud", "run", "jobs", "execute", "runtime-migrate", "--project", "openagentsgemini", "--region", "us-central1", "--wait", "--format", "value(metadata.name)"],
-            commands[execute]);
-        Assert.Equal(1, commands.Count(c => c.Contains("update-traffic") && !c.Contains("--remove-tags")));
+            [
+                Words($"gcloud run deploy runtime {Where} --image {image} --quiet"),
+                Words($"gcloud run services describe runtime {Where} --format 'value(spec.template.spec.containers[0].image)'"),
+                Words($"gcloud run jobs update runtime-migrate {Where} --image {image} --command /usr/local/bin/runtime --args runtime-migrate --quiet"),
+                Words($"gcloud run jobs describe runtime-migrate {Where} --format 'value(spec.template.spec.template.spec.containers[0].image)'"),
+                Words($"gcloud run jobs execute runtime-migrate {Where} --wait --format 'value(metadata.name)'"),
+            ],
+            commands.Take(5));
+        Assert.DoesNotContain(commands, c => c.Contains("--no-traffic") || c.Contains("--tag") || c.Contains("update-traffic") || c.Contains("--to-revisions"));
+        Assert.DoesNotContain("update-traffic", shell, StringComparison.Ordinal);
+        Assert.DoesNotContain("dm-abc1234", shell, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void RuntimeProductionDeploy_Direct_SmokeChecksTheServiceUrl_AndItsNoteNamesTheRollback()
+    public void RuntimeProductionDeploy_Direct_SmokeChecksTheServiceUrl_AndItsNoteSaysWhatItGivesUpAndNamesTheRollback()
     {
         var plan = Planner.Plan(Example, new PlanRequest { Lane = "runtime", Environment = "production", Tag = Tag }).Plan!;
 
         Assert.Equal(
             [typeof(CheckImage), typeof(CheckService), typeof(CheckPermissions),
-             typeof(DeployRevision), typeof(VerifyServiceImage), typeof(SetTraffic), typeof(UpdateJobImage), typeof(VerifyJobImage), typeof(ExecuteJob), typeof(CheckDrift),
-             typeof(RunSmokeCheck), typeof(RunSmokeCheck), typeof(RemoveTrafficTags), typeof(WriteReceipt)],
+             typeof(DeployRevision), typeof(VerifyServiceImage), typeof(UpdateJobImage), typeof(VerifyJobImage), typeof(ExecuteJob), typeof(CheckDrift),
+             typeof(RunSmokeCheck), typeof(RunSmokeCheck), typeof(WriteReceipt)],
             plan.Steps.Select(s => s.GetType()));
         var deploy = plan.Steps.OfType<DeployRevision>().Single();
-        Assert.False(deploy.NoTraffic);
-        Assert.Null(deploy.TrafficTag);
+        Assert.Equal((false, null), (deploy.NoTraffic, deploy.TrafficTag));
         Assert.All(plan.Steps.OfType<RunSmokeCheck>(), s => Assert.Equal((RevisionRole.Latest, null), (s.Revision.Role, s.TrafficTag)));
-        Assert.Contains("roll back with: rollback runtime --env production", Assert.Single(plan.Notes), StringComparison.Ordinal);
+        var note = Assert.Single(plan.Notes);
+        Assert.DoesNotContain('\n', note);
+        Assert.Contains("serves all traffic from its deploy on, before its migration and smoke checks", note, StringComparison.Ordinal);
+        Assert.Contains("roll back with: rollback runtime --env production", note, StringComparison.Ordinal);
     }
 
     /// <summary>Asked for no traffic, a direct target takes the checked path: the tagged revision, its checks, no traffic move.</summary>

@@ -1,5 +1,7 @@
 
 using DeployMatrix.FunctionalTests.Support;
+using DeployMatrix.Tests.GoogleDouble;
+using DeployMatrix.Tests.Support;
 
 namespace DeployMatrix.FunctionalTests.CloudRun;
 
@@ -29,6 +31,57 @@ public sealed class CloudRunTrafficPolicyTests : CloudRunExampleTests
         var job = Google.Job("projects/openagentsgemini/locations/us-central1/jobs/runtime-migrate");
         Assert.Equal($"{Registry}/runtime/runtime:bbb2222", job["template"]!["template"]!["containers"]![0]!["image"]!.GetValue<string>());
         Assert.Equal(created, Receipt(run).GetProperty("revision").GetString());
+        // One write of the service (the deploy's update), never a traffic change or a tag after it.
+        Assert.Single(Google.Calls, c => c.StartsWith("PATCH ", StringComparison.Ordinal) && c.Contains("/services/runtime", StringComparison.Ordinal));
+        Assert.DoesNotContain(Google.Service(Runtime)["traffic"]!.AsArray(), t => t!["tag"] is not null);
+        Assert.Equal($"{created}=100", Receipt(run).GetProperty("traffic_after").GetString());
+    }
+
+    /// <summary>
+    /// After a rollback pinned the split to a named revision, a direct deploy through the API still gives the new
+    /// revision all traffic: its update sends LATEST=100 (what "deploy with traffic" means), not the pin.
+    /// </summary>
+    [Fact]
+    public void ADirectDeployAfterARollback_TakesAllTrafficThroughTheApi_ThePinNotKept()
+    {
+        Assert.Equal(0, Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "test").ExitCode);
+        Assert.Equal(0, Cli("rollback", "runtime", "--env", "production").ExitCode);
+        var pinned = Traffic("runtime", "production");
+
+        var run = Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "test");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var created = Google.Service(Runtime)["latestCreatedRevision"]!.GetValue<string>().Split('/')[^1];
+        Assert.NotEqual($"{created}=100", pinned);
+        Assert.Equal($"{created}=100", Traffic("runtime", "production"));
+        Assert.Equal("TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", Assert.Single(Google.Service(Runtime)["traffic"]!.AsArray(), t => t!["percent"]?.GetValue<int>() > 0)!["type"]!.GetValue<string>());
+    }
+
+    /// <summary>
+    /// gcloud's deploy keeps a split pinned to named revisions ("Lifecycle of traffic splits"), so after a rollback a
+    /// direct deploy under <c>--executor gcloud</c> would leave its revision serving nothing while its checks passed on
+    /// the old one. gcloud reports the revision "serving 0 percent of traffic"; the deploy stops there (exit 1), the
+    /// migration never runs, the split stays as the rollback left it, and the error names the ways on.
+    /// </summary>
+    [Fact]
+    public void ADirectDeployThroughGcloud_OnASplitARollbackPinned_StopsBeforeTheMigration_AndSaysWhy()
+    {
+        using var bin = new TempDir();
+        var env = new Dictionary<string, string>(Env, StringComparer.Ordinal) { ["PATH"] = GcloudToDouble.Install(bin.Path, Google.BaseUri, CloudRunDouble.Token) };
+        Assert.Equal(0, Cli("deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--override-gate", "--reason", "test").ExitCode);
+        Assert.Equal(0, Cli("rollback", "runtime", "--env", "production").ExitCode);
+        var pinned = Traffic("runtime", "production");
+        var migrations = Google.Calls.Count(c => c.Contains("jobs/runtime-migrate:run", StringComparison.Ordinal));
+
+        var run = CliRun.Invoke(Dir.Path, env, ["--platform", "cloudrun", "deploy", "runtime", "--env", "production", "--tag", "bbb2222", "--executor", "gcloud", "--override-gate", "--reason", "test"]);
+
+        Assert.True(run.ExitCode == 1, run.ToString());
+        var created = Google.Service(Runtime)["latestCreatedRevision"]!.GetValue<string>().Split('/')[^1];
+        Assert.Contains($"{created} serves 0% of traffic, not all of it: the split is pinned to named revisions", run.Err, StringComparison.Ordinal);
+        Assert.Contains("deploy runtime --env production --no-traffic, then rollout runtime --env production", run.Err, StringComparison.Ordinal);
+        Assert.Equal(pinned, Traffic("runtime", "production"));
+        Assert.Equal(migrations, Google.Calls.Count(c => c.Contains("jobs/runtime-migrate:run", StringComparison.Ordinal)));
+        Assert.Contains("run deploy runtime --project openagentsgemini --region us-central1 --image " + Registry + "/runtime/runtime:bbb2222 --quiet", GcloudToDouble.Calls(bin.Path));
     }
 
     [Fact]
@@ -68,9 +121,10 @@ public sealed class CloudRunTrafficPolicyTests : CloudRunExampleTests
         Assert.Equal($"gcloud run deploy runtime --project openagentsgemini --region us-central1 --image {Registry}/runtime/runtime:bbb2222 --quiet",
             runtime.Out.Split('\n').First(l => l.StartsWith("gcloud run deploy", StringComparison.Ordinal)));
         Assert.Contains("gcloud run jobs execute runtime-migrate --project openagentsgemini --region us-central1 --wait --format 'value(metadata.name)'\n", runtime.Out, StringComparison.Ordinal);
-        Assert.Contains("gcloud run services update-traffic runtime --project openagentsgemini --region us-central1 --to-revisions LATEST=100\n", runtime.Out, StringComparison.Ordinal);
-        Assert.True(runtime.Out.IndexOf("LATEST=100", StringComparison.Ordinal) < runtime.Out.IndexOf("jobs execute", StringComparison.Ordinal));
-        Assert.DoesNotContain("--to-tags", runtime.Out, StringComparison.Ordinal);
+        // Nothing moves traffic or tags after upstream's deploy: the deploy did.
+        Assert.DoesNotContain("update-traffic", runtime.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("--no-traffic", runtime.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("--tag", runtime.Out, StringComparison.Ordinal);
         Assert.DoesNotContain("--to-tags", control.Out, StringComparison.Ordinal);
         // After the preflight's reads (the image, the service, its template's env), the verify (its tests; the budget check is a
         // request, a comment) comes before the deploy, the first write.

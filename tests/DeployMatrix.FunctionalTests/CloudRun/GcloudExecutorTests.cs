@@ -84,7 +84,9 @@ public sealed class GcloudExecutorTests : IAsyncLifetime
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal(Commands(plan.Out).Where(c => c[0] == "gcloud"), Calls());
         Assert.Equal(traffic, Read($"traffic-{lane}"));
-        Assert.Equal(lane == "runtime", plan.Out.Contains($"update-traffic {lane} --project openagentsgemini --region us-central1 --to-revisions LATEST=100\n", StringComparison.Ordinal));
+        // The runtime's (traffic: direct) is upstream's deploy: it moves traffic itself, and nothing moves it after.
+        Assert.Equal(lane == "runtime", plan.Out.Contains($"gcloud run deploy {lane} --project openagentsgemini --region us-central1 --image {Registry}/runtime/runtime:bbb2222 --quiet\n", StringComparison.Ordinal));
+        Assert.Equal(lane != "runtime", plan.Out.Contains("update-traffic", StringComparison.Ordinal));
         Assert.Equal(lane != "runtime", plan.Out.Contains("--no-traffic --tag dm-bbb2222", StringComparison.Ordinal));
     }
 

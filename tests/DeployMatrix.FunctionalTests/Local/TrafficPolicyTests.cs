@@ -23,31 +23,42 @@ public sealed class TrafficPolicyTests : ExampleTest
         var revision = Service("runtime", "production").GetProperty("latest_ready_revision").GetString()!;
         Assert.Equal($"{revision}=100", Traffic("runtime", "production"));
         Assert.Contains(revision, await Http.GetStringAsync(new Uri($"http://127.0.0.1:{Example.Ports["runtime"]}/api/v1/runtime/status")), StringComparison.Ordinal);
-        // The traffic came with the deploy, before the migration and checks; no tag, no move after them.
-        var order = new[] { "as a new revision of runtime (production, local) taking all traffic", "set traffic of runtime: latest ready revision 100%", "execute migration job runtime-migrate", "check drift", "smoke check GET /readyz on runtime" }
+        // The traffic came with the deploy step itself, before the migration and checks; no tag, no traffic step at all.
+        var order = new[] { "as a new revision of runtime (production, local) taking all traffic", "execute migration job runtime-migrate", "check drift", "smoke check GET /readyz on runtime" }
             .Select(step => run.Out.IndexOf(step, StringComparison.Ordinal)).ToList();
         Assert.True(order.All(i => i >= 0) && order.SequenceEqual(order.Order()), run.Out);
-        Assert.Single(run.Out.Split('\n'), l => l.Contains("set traffic", StringComparison.Ordinal));
+        Assert.DoesNotContain("set traffic", run.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("dm-t1", run.Out, StringComparison.Ordinal);
         Assert.Contains("note: traffic: direct", run.Out, StringComparison.Ordinal);
         var receipt = ReceiptOf(run);
         Assert.Equal((revision, $"{revision}=100"), (receipt.GetProperty("revision").GetString(), receipt.GetProperty("traffic_after").GetString()));
     }
 
-    [Fact]
-    public void ADirectDeployWhoseSmokeCheckFails_LeavesTheRevisionServing_AndNamesTheRollback()
+    /// <summary>
+    /// The price of upstream's order: the migration and smoke checks run while the new revision already serves. When
+    /// one fails, the deploy fails (a smoke check with 1; a migration with the job's status, the seed's rule), the new
+    /// revision keeps all traffic — it took it in the deploy step itself, no later step moved it — and the deploy
+    /// names the rollback, which works.
+    /// </summary>
+    [Theory]
+    [InlineData("smoke", "    smoke: [/healthz, /readyz]\n\n  lightning-ops:", "    smoke: [/healthz, /no-such-page]\n\n  lightning-ops:", 1, "GET /no-such-page")]
+    [InlineData("migration", "production: { service: runtime,", "production: { env: { FAULT_MIGRATE_EXIT: \"3\" }, service: runtime,", 3, "migration job runtime-migrate failed")]
+    public void ADirectDeployWhoseCheckFails_ServedTheNewRevisionFromItsDeployStep_AndNamesTheRollback(string failing, string find, string replace, int exitCode, string error)
     {
         Assert.Equal(0, Example.Cli("deploy", "runtime", "--env", "production", "--tag", "t1").ExitCode);
         var first = Service("runtime", "production").GetProperty("latest_ready_revision").GetString()!;
-        var broken = Example.Variant("direct-broken-smoke.yaml", "    smoke: [/healthz, /readyz]\n\n  lightning-ops:", "    smoke: [/healthz, /no-such-page]\n\n  lightning-ops:");
+        var broken = Example.Variant($"direct-failing-{failing}.yaml", find, replace);
 
         var run = Example.Cli("--file", broken, "deploy", "runtime", "--env", "production", "--tag", "t1");
 
-        Assert.Equal(1, run.ExitCode);
+        Assert.True(run.ExitCode == exitCode, run.ToString());
+        Assert.Contains(error, run.ToString(), StringComparison.Ordinal);
         var second = Service("runtime", "production").GetProperty("latest_ready_revision").GetString()!;
         Assert.NotEqual(first, second);
         Assert.Equal($"{second}=100", Traffic("runtime", "production"));
-        Assert.Contains("GET /no-such-page", run.ToString(), StringComparison.Ordinal);
-        Assert.Contains("roll back with: rollback runtime --env production", run.ToString(), StringComparison.Ordinal);
+        Assert.Contains($"revision {second}", run.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("set traffic", run.Out, StringComparison.Ordinal);
+        Assert.Contains("a failed step leaves it serving: roll back with: rollback runtime --env production", run.ToString(), StringComparison.Ordinal);
         Assert.Equal(0, Example.Cli("rollback", "runtime", "--env", "production").ExitCode);
         Assert.Equal($"{first}=100", Traffic("runtime", "production"));
     }
