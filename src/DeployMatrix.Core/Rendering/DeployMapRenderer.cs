@@ -176,6 +176,7 @@ public static class DeployMapRenderer
             // The preflight reads run natively before every deploy; the map names what they check, not their commands.
             md.Line($"   - Preflight, before a deploy changes anything: the image exists, the service exists, the caller holds the permissions the deploy needs{(lane.Requires.Count > 0 ? ", and the required variables are set:" : "")}");
             Requirements(md, lane.Requires, "     ");
+            md.Line("   - Evidence of each deploy: its receipt and, beside it, `…-deploy-report.md` rendered from the receipt (tag, digest, revision, traffic before and after, each smoke check's request and answer, the verify status, the domain's status, the rollback command with the stable revision)");
         }
 
         if (lane.Runbooks.Count > 0)

@@ -1,10 +1,12 @@
 using DeployMatrix.Core.Model;
+using DeployMatrix.Core.Resolution;
+using DeployMatrix.Engine.Platform;
 
 namespace DeployMatrix.Engine.Gate;
 
 /// <summary>
 /// The target's domain mapping routes to its service with <c>Ready=True</c> and <c>CertificateProvisioned=True</c>
-/// (the seed's staging preconditions). Pending fails naming what is pending; the local platform, which has no
+/// (the seed's staging preconditions). Pending fails naming what is pending and the gcloud command that fixes it; the local platform, which has no
 /// domain mappings, skips it saying so (a required skip is a no-go, so a gate that needs a domain runs on Cloud Run).
 /// </summary>
 internal sealed class DomainCheck : IGateCheck
@@ -30,8 +32,22 @@ internal sealed class DomainCheck : IGateCheck
         return mapping switch
         {
             { Applies: false } => throw new CheckSkipped(mapping.Pending!),
-            { Pending: { } pending } => throw new CheckFailed(pending),
+            { Pending: { } pending } => throw new CheckFailed($"{pending}; {Fix(mapping, target)}"),
             _ => $"{mapping.Domain} routes to {target.Service}, ready with its certificate provisioned",
         };
+    }
+
+    /// <summary>
+    /// What a person does about a pending mapping, as one gcloud command (Google's <c>gcloud beta run domain-mappings</c>
+    /// reference: <c>create --service --domain [--force-override]</c>, <c>describe --domain</c>, both with <c>--region</c>).
+    /// </summary>
+    private static string Fix(DomainMapping mapping, ResolvedTarget target)
+    {
+        var where = $"{(target.Project is { } project ? $" --project {project}" : "")}{(target.Region is { } region ? $" --region {region}" : "")}";
+        return !mapping.Exists
+            ? $"map it: gcloud beta run domain-mappings create --service {target.Service} --domain {mapping.Domain}{where}"
+            : mapping.RouteName != mapping.Service
+                ? $"map it to {target.Service}: gcloud beta run domain-mappings create --service {target.Service} --domain {mapping.Domain} --force-override{where}"
+                : $"set the DNS records that 'gcloud beta run domain-mappings describe --domain {mapping.Domain}{where}' lists (the certificate follows them), then run the gate again";
     }
 }

@@ -7,8 +7,8 @@ namespace DeployMatrix.Engine.Recording;
 /// <summary>
 /// The deploy report (the seed's staging deploy report: image tag, revision ids, traffic before and after, smoke
 /// output, the rollback command with the stable revision), rendered from a deploy's receipt alone so the two never
-/// disagree: every value it shows is a field of the receipt (<c>schema/receipt.schema.json</c>). A <c>domain</c>
-/// field, when a receipt has one, is shown as the domain's status.
+/// disagree: every value it shows is a field of the receipt (<c>schema/receipt.schema.json</c>). A receipt with a
+/// <c>domain</c> has its <c>domain_status</c> and <c>smoke_via</c> shown with it.
 /// </summary>
 public static class DeployReport
 {
@@ -39,9 +39,11 @@ public static class DeployReport
         Line($"- Traffic before: {Code(Field("traffic_before"))}");
         Line($"- Traffic after: {(Field("traffic_after") is { } after ? Code(after) : "unchanged (this deploy moved no traffic)")}");
         Line($"- Verify: {Verify(receipt, Field)}");
-        if (receipt["domain"] is { } domain)
+        if (Field("domain") is { } domain)
         {
-            Line($"- Domain: {Text(domain is JsonValue ? domain.ToString() : domain.ToJsonString())}");
+            Line($"- Domain: {Code(domain)}");
+            Line($"- Domain status: {Code(Field("domain_status"))}");
+            Line($"- Smoke checks via: {Code(Field("smoke_via"))}");
         }
 
         Line();

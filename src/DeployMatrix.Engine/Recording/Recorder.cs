@@ -59,12 +59,14 @@ public sealed class OperationLog
         _state.Journal(Id, _actor, _lane, _env, _action, step, status, detail);
 
     /// <summary>A step that is also an audit record of its own (a rollout's stage), written together.</summary>
-    public AuditRecord Note(string step, string detail, string auditAction, IReadOnlyDictionary<string, string?> inputs, Action? alsoInTransaction = null) =>
+    /// <param name="actor">Who the rows name when a person asked for the step from another process (a pause from the
+    /// dashboard, carried out by the rollout's driver); null: this process's actor.</param>
+    public AuditRecord Note(string step, string detail, string auditAction, IReadOnlyDictionary<string, string?> inputs, Action? alsoInTransaction = null, string? actor = null) =>
         _state.Write(() =>
         {
-            Step(step, "recorded", detail);
+            _state.Journal(Id, actor ?? _actor, _lane, _env, _action, step, "recorded", detail);
             alsoInTransaction?.Invoke();
-            return new AuditLog(_state).Append(_actor, auditAction, _lane, _env, inputs, detail, null);
+            return new AuditLog(_state).Append(actor ?? _actor, auditAction, _lane, _env, inputs, detail, null);
         });
 
     /// <summary>
@@ -91,13 +93,15 @@ public sealed class OperationLog
     /// </summary>
     /// <param name="status">The journal's word for the end (succeeded, failed, go, no-go…).</param>
     /// <param name="result">The audit record's result (e.g. "succeeded" or "failed: why").</param>
-    public AuditRecord End(string status, IReadOnlyDictionary<string, string?> inputs, string result, string? evidence = null, string? detail = null, Action? alsoInTransaction = null)
+    /// <param name="actor">Who ended it when that is not this process's actor: the person whose request another process
+    /// carried out (an abort or promote from the dashboard or another shell, acted on by the rollout's driver); null: this process's actor.</param>
+    public AuditRecord End(string status, IReadOnlyDictionary<string, string?> inputs, string result, string? evidence = null, string? detail = null, Action? alsoInTransaction = null, string? actor = null)
     {
         var audit = _state.Write(() =>
         {
             alsoInTransaction?.Invoke();
-            var audit = new AuditLog(_state).Append(_actor, _action, _lane, _env, inputs, result, evidence);
-            _state.Journal(Id, _actor, _lane, _env, _action, null, status, detail ?? result, audit.Id);
+            var audit = new AuditLog(_state).Append(actor ?? _actor, _action, _lane, _env, inputs, result, evidence);
+            _state.Journal(Id, actor ?? _actor, _lane, _env, _action, null, status, detail ?? result, audit.Id);
             return audit;
         });
         Ended = true;

@@ -261,28 +261,30 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
         {
             case RolloutControl.Pause:
                 var paused = $"paused by {control.Actor} at {percent}%{why}";
-                Pause(run, index, percent, paused);
+                Pause(run, index, percent, paused, control.Actor);
                 reporter.Stage(percent, paused);
                 return new RolloutOutcome(run.Id, RolloutEnd.Paused, paused, stages, null);
             case RolloutControl.Abort:
                 await MoveAsync(run, Stage(percent), request.Stable, ct);
-                return Finish(run, index, next, $"aborted by {control.Actor} at {percent}%{why}; all traffic back on {request.Stable}", stages);
+                return Finish(run, index, next, $"aborted by {control.Actor} at {percent}%{why}; all traffic back on {request.Stable}", stages, control.Actor);
             default:
                 await MoveAsync(run, Stage(percent), request.Canary, ct);
                 var skipped = request.Policy.Stages.Skip(index + 1).Where(s => s != 100).ToList();
                 var note = skipped.Count == 0 ? "" : $", skipping {string.Join(", ", skipped.Select(s => $"{s}%"))}";
-                return Finish(run, request.Policy.Stages.Count - 1, next, $"promoted by {control.Actor} at {percent}%{note}{why}", stages);
+                return Finish(run, request.Policy.Stages.Count - 1, next, $"promoted by {control.Actor} at {percent}%{note}{why}", stages, control.Actor);
         }
     }
 
-    private void Pause(Run run, int index, int percent, string reason)
+    /// <param name="actor">Who asked for the pause, which the audit record names rather than the process that carried it out; null: this process's actor (a pause the rollout decided itself).</param>
+    private void Pause(Run run, int index, int percent, string reason, string? actor = null)
     {
         var paused = RolloutStates.Name(RolloutState.Paused);
-        Note(run.Log, run.Request, Stage(percent), $"paused: {reason}", () => state.UpdateRollout(run.Id, paused, index, percent, reason, driven: false));
+        Note(run.Log, run.Request, Stage(percent), $"paused: {reason}", () => state.UpdateRollout(run.Id, paused, index, percent, reason, driven: false), actor);
         run.Log.Stop(paused, reason);
     }
 
-    private RolloutOutcome Finish(Run run, int index, RolloutState end, string? reason, List<StageOutcome> stages)
+    /// <param name="actor">Who ended it by a request (abort, promote), which the audit record names; null: this process's actor.</param>
+    private RolloutOutcome Finish(Run run, int index, RolloutState end, string? reason, List<StageOutcome> stages, string? actor = null)
     {
         var request = run.Request;
         var percent = request.Policy.Stages[index];
@@ -313,7 +315,7 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
         var steps = stages.Select((s, i) => new StepOutcome(i + 1, "rollout-stage", Stage(s.Percent), s.Verdict == Verdict.Pass, s.Explanation, now, now)).ToList();
         var receipt = recorder.Receipts.Write(request.Target.Ref, "rollout", request.Tag, steps, facts, end == RolloutState.Succeeded ? null : reason);
         var detail = end == RolloutState.Succeeded ? $"succeeded{(reason is null ? "" : $" ({reason})")}" : $"{status}: {reason}";
-        run.Log.End(status, Inputs(run.Id, request), detail, receipt, alsoInTransaction: () => state.UpdateRollout(run.Id, status, index, percent, reason, driven: false));
+        run.Log.End(status, Inputs(run.Id, request), detail, receipt, alsoInTransaction: () => state.UpdateRollout(run.Id, status, index, percent, reason, driven: false), actor: actor);
         Tell(end == RolloutState.Succeeded ? NotifyEvent.RolloutSucceeded : NotifyEvent.RolloutFailed, run.Id, request, percent, detail, status);
         return new RolloutOutcome(run.Id, end switch
         {
@@ -367,9 +369,9 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
     };
 
     /// <summary>A stage's journal row and its audit record ("rollout-stage"), with the rollout row when it changes, in one transaction.</summary>
-    private static void Note(OperationLog log, RolloutRequest request, string step, string detail, Action? row = null)
+    private static void Note(OperationLog log, RolloutRequest request, string step, string detail, Action? row = null, string? actor = null)
     {
         var inputs = new Dictionary<string, string?>(StringComparer.Ordinal) { ["stage"] = step, ["stable"] = request.Stable, ["canary"] = request.Canary };
-        log.Note(step, detail, "rollout-stage", inputs, row);
+        log.Note(step, detail, "rollout-stage", inputs, row, actor);
     }
 }

@@ -5,7 +5,8 @@ using DeployMatrix.FunctionalTests.Support;
 namespace DeployMatrix.BrowserTests.Dashboard;
 
 /// <summary>Who gets in: only with the token (or the agent's); nothing that changes state from another site.</summary>
-public sealed class AccessTests : ExampleTest
+[Collection(ChromiumCollection.Name)]
+public sealed class AccessTests(Chromium chromium) : ExampleTest
 {
     protected override ExampleStage Stage => ExampleStage.Agent;
 
@@ -26,6 +27,12 @@ public sealed class AccessTests : ExampleTest
 
         using var client = dashboard.Client();
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/")).StatusCode);
+
+        // What a person sees who opens the address without the token.
+        await using var context = await chromium.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        Assert.Equal(401, (await page.GotoAsync(dashboard.BaseUrl.ToString()))!.Status);
+        await Screenshots.SaveAsync(page, "unauthorized");
     }
 
     [Fact]
@@ -38,6 +45,12 @@ public sealed class AccessTests : ExampleTest
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/matrix");
         request.Headers.Authorization = new("Bearer", agentToken);
         Assert.Equal(HttpStatusCode.OK, (await anonymous.SendAsync(request)).StatusCode);
+        // A browser opened with the agent's token gets the matrix too.
+        await using var context = await chromium.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        Assert.Equal(200, (await page.GotoAsync($"{dashboard.BaseUrl}?token={agentToken}"))!.Status);
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("h1")).ToContainTextAsync("Deploy matrix");
+        await Screenshots.SaveAsync(page, "agent-token");
 
         var file = Path.Combine(Example.Dir, ".deploymatrix", "dashboard.json");
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));

@@ -98,6 +98,8 @@ public sealed class RolloutPageTests(Chromium chromium) : ExampleTest
         var records = JsonDocument.Parse(Ok(Example.Cli("history", Lane, "--output", "json")).Out).RootElement.GetProperty("records").EnumerateArray().ToList();
         var abort = records.Single(r => r.GetProperty("action").GetString() == "rollout" && r.GetProperty("result").GetString()!.StartsWith("aborted", StringComparison.Ordinal));
         Assert.Contains($"aborted by {DashboardActor} at 5%: canary answers slowly (page test)", abort.GetProperty("result").GetString(), StringComparison.Ordinal);
+        // The CLI's process carried the abort out, but the record names the person at the page, not the CLI's user.
+        Assert.Equal(DashboardActor, abort.GetProperty("actor").GetString());
         Assert.Equal(0, Example.Cli("audit", "verify").ExitCode);
         await Screenshots.SaveAsync(page, "rollout-aborted");
     }
@@ -124,6 +126,10 @@ public sealed class RolloutPageTests(Chromium chromium) : ExampleTest
 
         Assert.Equal([(canary, 100)], Split(Service()));
         Assert.Contains($"resumed at {stage}% (was paused) by {DashboardActor}: logs are clean", Ok(Example.Cli("history", Lane)).Out, StringComparison.Ordinal);
+        // The pause, carried out by the CLI's process, is on record under the page's actor.
+        var records = JsonDocument.Parse(Ok(Example.Cli("history", Lane, "--output", "json")).Out).RootElement.GetProperty("records").EnumerateArray();
+        var pause = records.Single(r => r.GetProperty("result").GetString()!.StartsWith("paused: paused by", StringComparison.Ordinal));
+        Assert.Equal(DashboardActor, pause.GetProperty("actor").GetString());
         await Screenshots.SaveAsync(page, "rollout-resumed");
         await load.StopAsync();
         Assert.Empty(load.Failures);

@@ -11,7 +11,8 @@ namespace DeployMatrix.BrowserTests.Dashboard;
 /// No secret is ever served: with every kind of secret in play (the dashboard's token, the agent's, a maintenance
 /// bypass token, a lane's env value), every page reachable from <c>/</c> and every file it links is fetched and grepped.
 /// </summary>
-public sealed partial class SecretsTests : ExampleTest
+[Collection(ChromiumCollection.Name)]
+public sealed partial class SecretsTests(Chromium chromium) : ExampleTest
 {
     /// <summary>How many URLs the crawl fetches at most: every page, asset, receipt, evidence and drill file of one example.</summary>
     private const int MaxUrls = 300;
@@ -84,6 +85,11 @@ public sealed partial class SecretsTests : ExampleTest
         }
 
         Assert.Empty(failures);
+        // The page a person sees with every secret in play (maintenance on), kept with the others.
+        await using var context = await chromium.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(dashboard.OpenUrl);
+        await Screenshots.SaveAsync(page, "matrix-with-secrets-in-play");
         Assert.True(queue.Count == 0, $"more than {MaxUrls} URLs: the crawl stopped before it saw every page");
         // The crawl reached every kind of page and file, or it proved little.
         Assert.Superset(new HashSet<string>(["/", "/api", "/assets", "/receipts", "/gate", "/gate/evidence", "/history", "/drills", "/drills/file"], StringComparer.Ordinal), kinds);

@@ -54,7 +54,7 @@ public sealed class DomainAndLogsCheckTests : IAsyncLifetime
 
         var failed = await Assert.ThrowsAsync<CheckFailed>(() => RunAsync(DomainCheck()));
 
-        Assert.Equal(expected, failed.Message);
+        Assert.Equal($"{expected}; set the DNS records that 'gcloud beta run domain-mappings describe --domain staging.example.com' lists (the certificate follows them), then run the gate again", failed.Message);
     }
 
     [Fact]
@@ -65,8 +65,8 @@ public sealed class DomainAndLogsCheckTests : IAsyncLifetime
         var elsewhere = await Assert.ThrowsAsync<CheckFailed>(() => RunAsync(DomainCheck()));
         _h.Platform.Domains[Domain] = ("api-staging", "True", "True", _domain.Url);
 
-        Assert.Equal("no domain mapping for staging.example.com exists", missing.Message);
-        Assert.Equal("the domain mapping staging.example.com routes to web-staging, not to api-staging", elsewhere.Message);
+        Assert.Equal("no domain mapping for staging.example.com exists; map it: gcloud beta run domain-mappings create --service api-staging --domain staging.example.com", missing.Message);
+        Assert.Equal("the domain mapping staging.example.com routes to web-staging, not to api-staging; map it to api-staging: gcloud beta run domain-mappings create --service api-staging --domain staging.example.com --force-override", elsewhere.Message);
         Assert.Equal("staging.example.com routes to api-staging, ready with its certificate provisioned", await RunAsync(DomainCheck()));
     }
 

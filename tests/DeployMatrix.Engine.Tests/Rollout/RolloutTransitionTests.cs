@@ -127,6 +127,9 @@ public sealed class RolloutTransitionTests : IDisposable
         Assert.Equal(RolloutEnd.Paused, paused!.End);
         Assert.Equal("paused by alice at 25%: checking dashboards", paused.Reason);
         Assert.Equal(25, _h.Platform.Traffic("web-staging").Single(t => t.Revision == Canary()).Percent);
+        // The driver carried the pause out, but alice asked for it: her name is on the record, not the driver's.
+        var pauseRecord = _h.State.AuditRecords().Single(r => r.Result.StartsWith("paused:", StringComparison.Ordinal));
+        Assert.Equal(("alice", "paused: paused by alice at 25%: checking dashboards"), (pauseRecord.Actor, pauseRecord.Result));
 
         var resumed = await _h.RunAsync(new RolloutControlOperation(_h.Workspace).ResumeAsync(Lane, Env, _ => { }, Drive, CancellationToken.None));
 
@@ -161,6 +164,10 @@ public sealed class RolloutTransitionTests : IDisposable
 
         Assert.Equal(RolloutEnd.Succeeded, promoted!.End);
         Assert.Equal("promoted by bob at 5%, skipping 25%, 50%: hotfix INC-7", promoted.Reason);
+        // The rollout's own record names who ended it (bob, through the driver) and why; the abort this command carried out names its actor.
+        var ends = _h.State.AuditRecords("rollout", Lane);
+        Assert.Equal(("tester", $"aborted: aborted by tester at 5%: wrong build; all traffic back on {_stable}"), (ends[0].Actor, ends[0].Result));
+        Assert.Equal(("bob", "succeeded (promoted by bob at 5%, skipping 25%, 50%: hotfix INC-7)"), (ends[1].Actor, ends[1].Result));
         // A promotion succeeds: its reason is kept, as a fact, never as an error.
         Assert.Contains("\"result\": \"succeeded\"", File.ReadAllText(promoted.Receipt!), StringComparison.Ordinal);
         Assert.Equal([new TrafficAssignment(Canary(), 100)], _h.Platform.Traffic("web-staging"));

@@ -78,6 +78,12 @@ public sealed partial class VerifyTests : ExampleTest
             Assert.Equal(Field(receipt, "traffic_after") ?? "unchanged (this deploy moved no traffic)", fields["Traffic after"]);
             Assert.Equal(Field(receipt, "rollback_to"), fields["Stable revision"]);
             Assert.Contains($"`{Field(receipt, "rollback_command")}`", report, StringComparison.Ordinal);
+            // Staging names a domain (not served on the local platform): the report shows it as the receipt has it.
+            Assert.Equal(run == staging ? ["staging.openagents.com", "not applicable: the local platform has no domain mappings; staging.openagents.com is not served here", "service URL"] : [null, null, null],
+                new[] { Field(receipt, "domain"), Field(receipt, "domain_status"), Field(receipt, "smoke_via") });
+            Assert.Equal(Field(receipt, "domain"), fields.GetValueOrDefault("Domain"));
+            Assert.Equal(Field(receipt, "domain_status"), fields.GetValueOrDefault("Domain status"));
+            Assert.Equal(Field(receipt, "smoke_via"), fields.GetValueOrDefault("Smoke checks via"));
             Assert.Equal($"deploymatrix rollback {Lane} --env {Field(receipt, "environment")} --to {Field(receipt, "rollback_to")}", Field(receipt, "rollback_command"));
             var smoke = receipt.GetProperty("smoke").EnumerateArray().ToList();
             // Staging names a domain: once a deploy moves traffic, its smoke checks run again on the service's address.
