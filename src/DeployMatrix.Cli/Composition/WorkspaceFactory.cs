@@ -49,7 +49,7 @@ internal static class WorkspaceFactory
             {
                 if (sink is not null)
                 {
-                    sink(line.Text);
+                    sink(UntrustedText.OneLine(line.Text)); // a build's log is anyone's text: no terminal escapes through
                 }
                 else if (verbose)
                 {
