@@ -63,7 +63,7 @@ public sealed class RehearsalTests : ExampleTest
     }
 
     [Fact]
-    public void BreakingMigration_IsNotRollbackSafe_BecauseTheStableReleaseFailsItsReadiness_AndTheGateSaysNoGo()
+    public async Task BreakingMigration_IsNotRollbackSafe_BecauseTheStableReleaseFailsItsReadiness_AndTheGateSaysNoGo()
     {
         DeployProduction();
         BuildVariant("next-breaking", "t3");
@@ -100,13 +100,34 @@ public sealed class RehearsalTests : ExampleTest
         Assert.Equal(status, Ok(Example.Cli("status", Lane, "--env", "production")).Out);
         Assert.Equal(schema, File.ReadAllText(ProductionSchema));
 
-        // With the reason (one reason serves the gate's override too: t3 failed the gate), a stage that does not pass holds the split instead of rolling back to t1 (which cannot serve).
-        var failing = Example.Variant("failing.yaml", "production: { service: runtime,", "production: { env: { FAULT_5XX_PERCENT: \"100\" }, service: runtime,");
-        var held = Example.Cli("--file", failing, "rollout", Lane, "--env", "production", "--tag", "t3", "--window", "1s", "--override-gate", "--reason", "roll forward: t1 cannot read the renamed column");
-        Assert.Contains("holding the split at 5%", held.Out + held.Err, StringComparison.Ordinal);
-        Assert.Contains("rollback is not safe", held.Out + held.Err, StringComparison.Ordinal);
-        var after = Ok(Example.Cli("status", Lane, "--env", "production")).Out;
-        Assert.Matches(@"=5%|5%", after);
+        // With the reason (one reason serves the gate's override too: t3 failed the gate), a stage that fails holds the
+        // split instead of rolling back to t1 (which cannot serve): the canary answers every request under load with 500.
+        // At 5% of 800 requests/s the canary sees about 40 a second: a 2 s window judges 20.
+        var failing = Example.Variant("failing.yaml",
+            ("production: { service: runtime,", "production: { env: { FAULT_5XX_PERCENT: \"100\" }, service: runtime,"),
+            ("min-requests: 100", "min-requests: 20"));
+        CliRun held;
+        await using (var load = new LoadClient(new Uri($"http://127.0.0.1:{Example.Ports["runtime"]}/api/v1/runtime/status"), workers: 4, limit: TimeSpan.FromMinutes(2), perSecond: 800))
+        {
+            held = Example.Cli("--file", failing, "rollout", Lane, "--env", "production", "--tag", "t3", "--window", "2s", "--override-gate", "--reason", "roll forward: t1 cannot read the renamed column");
+            await load.StopAsync();
+        }
+
+        Assert.True(held.ExitCode == 1, held.ToString());
+        var rollout = JsonDocument.Parse(Ok(Example.Cli("rollout", "status", Lane, "--env", "production", "--output", "json")).Out).RootElement;
+        Assert.Equal(("held", 5), (rollout.GetProperty("status").GetString(), rollout.GetProperty("stage").GetInt32()));
+        var verdict = rollout.GetProperty("reason").GetString()!;
+        Assert.StartsWith("stage 5% failed: 5xx rate: canary ", verdict, StringComparison.Ordinal);
+        Assert.Contains("; holding the split at 5% instead of rolling back (the roll-forward rule): rollback is not safe (", verdict, StringComparison.Ordinal);
+        Assert.EndsWith("; roll forward with a fix, or decide with rollout resume|promote|abort", verdict, StringComparison.Ordinal);
+        Assert.Contains(verdict, held.Err, StringComparison.Ordinal);
+        // The split as the platform serves it: t1 keeps 95%, the failing t3 keeps its 5% (no move back to stable).
+        var service = JsonDocument.Parse(Ok(Example.Cli("status", Lane, "--env", "production", "--output", "json")).Out).RootElement.GetProperty("services")[0];
+        var (stable, canary) = (rollout.GetProperty("stable").GetString()!, rollout.GetProperty("canary").GetString()!);
+        var traffic = service.GetProperty("traffic").EnumerateArray().Select(t => (t.GetProperty("revision").GetString(), t.GetProperty("percent").GetInt32()));
+        Assert.Equal([(stable, 95), (canary, 5)], traffic.OrderByDescending(t => t.Item2));
+        var tags = service.GetProperty("revisions").EnumerateArray().ToDictionary(r => r.GetProperty("name").GetString()!, r => r.GetProperty("tag").GetString());
+        Assert.Equal(("t1", "t3"), (tags[stable], tags[canary]));
         Assert.Contains("rollout-rollback-unsafe runtime production recorded", AuditChain());
     }
 
