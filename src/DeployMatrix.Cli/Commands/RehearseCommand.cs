@@ -21,7 +21,7 @@ internal static class RehearseCommand
         var dwell = new Option<string>("--dwell") { Description = "How long each stage of the lane's rollout holds (default 3s).", HelpName = "DURATION", DefaultValueFactory = _ => "3s" };
         var command = new Command("rehearse",
             "Rehearse a release before it goes out, on the local platform in a scratch workspace that never touches the environment's state: " +
-            "start the release ENV runs today on a copy of its data, run the candidate's migration, check that the stable release still passes its smoke checks on the migrated schema (N-1), " +
+            "start the release ENV runs today on a copy of its data (and the scratch data the lane's rehearsal.data.command loads, if it names one), run the candidate's migration, check that the stable release still passes its smoke checks on the migrated schema (N-1), " +
             "roll the candidate out through the lane's stages under generated load, roll back and smoke-check the stable release again. " +
             "Writes rehearsal.json, SUMMARY.md, timeline.svg, receipt.json (rollback_safe: true|false and why) and one log per phase, and records one audit entry that the gate's 'rehearsal' check and production rollouts read. " +
             "Exit 0 when every phase passed, 1 otherwise.");

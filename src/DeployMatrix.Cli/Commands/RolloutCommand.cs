@@ -95,7 +95,7 @@ internal static class RolloutCommand
             case RolloutEnd.Succeeded:
                 context.Out.WriteLine($"rollout complete{(outcome.Reason is null ? "" : $" — {outcome.Reason}")}: the canary takes 100%; the stable revision drains{receipt}");
                 break;
-            case RolloutEnd.Paused:
+            case RolloutEnd.Paused or RolloutEnd.Held:
                 context.Err.WriteLine($"deploymatrix: rollout {UntrustedText.OneLine(outcome.Reason ?? "")}; continue with: deploymatrix rollout resume|promote|abort {lane} {targetArgs}");
                 break;
             default:

@@ -10,11 +10,13 @@ namespace DeployMatrix.Core.Loading;
 internal sealed class LaneReader
 {
     private static readonly string[] LaneKeys =
-        ["kind", "status", "description", "image", "build", "environments", "targets", "traffic", "migration", "rollout", "serving", "release-tags", "probe", "smoke", "verify", "runbooks", "env", "requires", "run"];
+        ["kind", "status", "description", "image", "build", "environments", "targets", "traffic", "migration", "rehearsal", "rollout", "serving", "release-tags", "probe", "smoke", "verify", "runbooks", "env", "requires", "run"];
     private static readonly string[] BuildKeys = ["cloudbuild", "local"];
     private static readonly string[] CloudBuildKeys = ["config", "substitutions"];
     private static readonly string[] LocalBuildKeys = ["command", "artifact"];
     private static readonly string[] MigrationKeys = ["job", "mandatory", "command", "entrypoint"];
+    private static readonly string[] RehearsalKeys = ["data"];
+    private static readonly string[] RehearsalDataKeys = ["command", "timeout"];
     private static readonly string[] SmokeKeys = ["path", "expect", "contains"];
 
     private static readonly Dictionary<string, LaneKind> Kinds = new() { ["service"] = LaneKind.Service, ["binary"] = LaneKind.Binary };
@@ -79,7 +81,7 @@ internal sealed class LaneReader
 
         var (targets, environments) = new TargetReader(_diagnostics, _defaults, _environments).Read(r, name);
 
-        return new Lane
+        var lane = new Lane
         {
             Name = name,
             Kind = kind,
@@ -91,6 +93,7 @@ internal sealed class LaneReader
             Environments = environments,
             Traffic = r.Enum("traffic", TrafficPolicies.ByName),
             Migration = r.Mapping("migration") is { } migration ? ReadMigration(new MapReader(migration, $"'migration' of lane '{name}'", _diagnostics, MigrationKeys)) : null,
+            Rehearsal = r.Mapping("rehearsal") is { } rehearsal ? ReadRehearsal(new MapReader(rehearsal, $"'rehearsal' of lane '{name}'", _diagnostics, RehearsalKeys)) : null,
             Rollout = r.Mapping("rollout") is { } rollout
                 ? RolloutReader.Read(new MapReader(rollout, $"'rollout' of lane '{name}'", _diagnostics, RolloutReader.Keys), _defaults.Rollout)
                 : null,
@@ -109,6 +112,13 @@ internal sealed class LaneReader
             Run = r.String("run") is { } run ? new CommandText(run, r.PosOf("run")) : null,
             Pos = pos,
         };
+        if (lane.Rehearsal is not null && lane.Migration is null)
+        {
+            // A rehearsal rehearses a migration: without one, rehearse refuses the lane and the section says nothing.
+            _diagnostics.Add(r.PosOf("rehearsal"), "rehearsal", $"lane '{name}' has a 'rehearsal' section but no migration to rehearse; add its 'migration' or remove 'rehearsal'");
+        }
+
+        return lane;
     }
 
     private BuildConfig ReadBuild(MapReader r)
@@ -160,6 +170,29 @@ internal sealed class LaneReader
         }
 
         return new BuildConfig { CloudBuild = cloud, Local = local, Pos = r.Pos };
+    }
+
+    private RehearsalConfig ReadRehearsal(MapReader r)
+    {
+        if (r.Mapping("data") is not { } data)
+        {
+            return new RehearsalConfig { Pos = r.Pos };
+        }
+
+        var d = new MapReader(data, $"'data' of {r.Context}", _diagnostics, RehearsalDataKeys);
+        var command = d.String("command", required: true);
+        if (command is not null && string.IsNullOrWhiteSpace(command))
+        {
+            _diagnostics.Add(d.PosOf("command"), "rehearsal", $"'command' in {d.Context} is empty; give the command that loads the scratch data, e.g. pg_dump --schema-only … | psql …");
+            command = null;
+        }
+
+        return new RehearsalConfig
+        {
+            DataCommand = command is null ? null : new CommandText(command, d.PosOf("command")),
+            DataTimeout = d.Duration("timeout", TimeSpan.FromSeconds(1), TimeSpan.FromHours(2)) ?? TimeSpan.FromMinutes(5),
+            Pos = r.Pos,
+        };
     }
 
     private static MigrationConfig ReadMigration(MapReader r) => new()

@@ -56,6 +56,9 @@ public sealed record Lane
 
     public MigrationConfig? Migration { get; init; }
 
+    /// <summary>How <c>deploymatrix rehearse</c> prepares the lane's scratch data (<c>rehearsal</c>); null: a copy of the data folder only.</summary>
+    public RehearsalConfig? Rehearsal { get; init; }
+
     public RolloutPolicy? Rollout { get; init; }
 
     /// <summary>How the local platform serves the lane (its fields over the defaults'); null: the defaults'.</summary>
@@ -182,6 +185,21 @@ public sealed record LocalBuildConfig
 
     /// <summary>The file the command produces, stored content-addressed as the lane's local image.</summary>
     public required string Artifact { get; init; }
+}
+
+/// <summary>A lane's <c>rehearsal</c> section: what a rehearsal does beyond copying the environment's data folder.</summary>
+public sealed record RehearsalConfig
+{
+    /// <summary>
+    /// A command (<c>rehearsal.data.command</c>) that loads the scratch data before the stable release starts, e.g. a
+    /// <c>pg_dump --schema-only</c> of the environment's database into a scratch database on a local PostgreSQL; null: none.
+    /// </summary>
+    public CommandText? DataCommand { get; init; }
+
+    /// <value>The default is 5 minutes (<c>rehearsal.data.timeout</c>, 1 s to 2 h).</value>
+    public TimeSpan DataTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    public SourcePos Pos { get; init; }
 }
 
 /// <summary>The one-shot job that runs the same image as the service before it takes traffic.</summary>

@@ -166,6 +166,11 @@ public static class DeployMapRenderer
             }
         }
 
+        if (lane.Rehearsal?.DataCommand is { } data)
+        {
+            md.Line($"   - Rehearsal data: `deploymatrix rehearse {lane.Name}` loads the scratch data with `{data.Text}` (bounded by {Durations.Format(lane.Rehearsal.DataTimeout)})");
+        }
+
         if (lane.Smoke.Count > 0)
         {
             md.Line($"   - Smoke checks: {string.Join(", ", lane.Smoke.Select(s => $"`{s.Path}`"))}");

@@ -66,7 +66,10 @@ public sealed class RehearseOperation(Workspace ws)
         await using (var scratch = await scratchPlatforms.OpenAsync(Path.Combine(dir, "scratch"), ct))
         {
             // The environment's service name on any free port: the scratch agent's, never the environment's listener.
-            result = await new RehearsalRunner(scratch, ws.Time).RunAsync(target with { Port = null }, stable, candidate, Settings, dir, ct);
+            var data = ws.Matrix.FindLane(lane)?.Rehearsal?.DataCommand is { } command
+                ? new RehearsalData(command, ws.Matrix.FindLane(lane)!.Rehearsal!.DataTimeout, ws.Matrix.BaseDirectory)
+                : null;
+            result = await new RehearsalRunner(scratch, ws.Time, ws.Processes).RunAsync(target with { Port = null }, stable, candidate, Settings, data, dir, ct);
         }
 
         var receipt = RehearsalReport.Write(dir, target.Ref, result, ws.Time.GetUtcNow());

@@ -11,6 +11,9 @@ public interface IScratchPlatform : IAsyncDisposable
 {
     IPlatform Platform { get; }
 
+    /// <summary>The folder the scratch platform keeps everything in (its state, artifacts and data folders).</summary>
+    string Root { get; }
+
     /// <summary>Copies a release's stored artifact from the workspace's store into the scratch one.</summary>
     /// <param name="digest"><c>sha256:</c> and 64 hex digits.</param>
     /// <returns>Its image name in the scratch store (<c>local://LANE@sha256:…</c>).</returns>

@@ -5,6 +5,7 @@ using DeployMatrix.Engine.Drill;
 using DeployMatrix.Engine.Execution;
 using DeployMatrix.Engine.Files;
 using DeployMatrix.Engine.Platform;
+using DeployMatrix.Engine.Processes;
 
 namespace DeployMatrix.Engine.Rehearsal;
 
@@ -12,16 +13,21 @@ namespace DeployMatrix.Engine.Rehearsal;
 /// A rehearsal's phases on a scratch local platform: the stable release started on a copy of the environment's data,
 /// the candidate's migration, the N-1 check (the stable release's smoke checks on the migrated schema), the candidate
 /// rolled out through the lane's stages under generated load and rolled back (the drill's runner), and the stable
-/// release's smoke checks once more. A phase that fails is recorded and the rehearsal goes on where it can, so the
+/// release's smoke checks once more; before them all, for a lane with a data command, the scratch data is loaded (the
+/// <c>data</c> phase, <see cref="ScratchData"/>). A phase that fails is recorded and the rehearsal goes on where it can, so the
 /// report shows everything; a phase with nothing to run on is skipped.
 /// </summary>
-internal sealed class RehearsalRunner(IScratchPlatform scratch, TimeProvider time)
+internal sealed class RehearsalRunner(IScratchPlatform scratch, TimeProvider time, IProcessRunner processes)
 {
     /// <summary>The scratch revisions of the stable release and the candidate, once started.</summary>
     private string? _stableRevision, _canaryRevision;
 
+    /// <summary>The environment's data folder was copied already (by the data phase, before its command ran).</summary>
+    private bool _dataCopied;
+
     public static IReadOnlyList<(string Id, string Description)> PhaseList =>
     [
+        ("data", "copy the environment's data folder and run the lane's data command to load the scratch data"),
         ("stable", "start the release the environment runs on a copy of its data and smoke-check it"),
         ("migrate", "run the candidate's migration job (its artifact, the same command) on that data"),
         ("n-1", "smoke-check the stable release on the migrated schema"),
@@ -32,7 +38,8 @@ internal sealed class RehearsalRunner(IScratchPlatform scratch, TimeProvider tim
     private IPlatform Platform => scratch.Platform;
 
     /// <param name="target">The lane's target in the scratch platform (the environment's service, any free port).</param>
-    public async Task<RehearsalResult> RunAsync(ResolvedTarget target, RehearsalRelease stable, RehearsalRelease candidate, RehearsalSettings settings, string dir, CancellationToken ct)
+    /// <param name="data">The lane's data command; null: the data folder's copy is all the scratch data.</param>
+    public async Task<RehearsalResult> RunAsync(ResolvedTarget target, RehearsalRelease stable, RehearsalRelease candidate, RehearsalSettings settings, RehearsalData? data, string dir, CancellationToken ct)
     {
         SafeFile.CreateFolder(Path.Combine(dir, "logs"));
         var phases = new List<RehearsalPhase>();
@@ -67,9 +74,20 @@ internal sealed class RehearsalRunner(IScratchPlatform scratch, TimeProvider tim
             return phase;
         }
 
+        if (data is not null && !(await Phase("data", async ev =>
+            {
+                var (env, detail) = await LoadDataAsync(target, data, ev, ct);
+                // From here on the scratch revisions and migration job see the scratch data's variables, not the environment's.
+                target = target with { Env = new Dictionary<string, string>(target.Env.Concat(env).GroupBy(p => p.Key).Select(g => g.Last()), StringComparer.Ordinal) };
+                return detail;
+            })).Passed)
+        {
+            skipWhy = "not run: the scratch data did not load";
+        }
+
         if (!(await Phase("stable", async ev => await StartStableAsync(target, stable, ev, ct))).Passed)
         {
-            skipWhy = "not run: the stable release did not start";
+            skipWhy ??= "not run: the stable release did not start";
         }
 
         if (!(await Phase("migrate", async ev => await MigrateAsync(target, candidate, ev, ct))).Passed)
@@ -99,8 +117,11 @@ internal sealed class RehearsalRunner(IScratchPlatform scratch, TimeProvider tim
 
     private async Task<string> StartStableAsync(ResolvedTarget target, RehearsalRelease stable, List<string> ev, CancellationToken ct)
     {
-        var files = scratch.CopyData(target.Environment, target.Service);
-        ev.Add($"data: {files} file(s) copied from {target.Service} ({target.Environment}) to {scratch.DataDir(target.Environment, target.Service)}");
+        if (!_dataCopied)
+        {
+            CopyData(target, ev);
+        }
+
         var image = scratch.Import(target.Lane, stable.Digest);
         var revision = await Platform.DeployRevisionAsync(target, image, stable.Tag, noTraffic: true, trafficTag: null, ct);
         ev.Add($"revision {revision.Name} of {image} (tag {stable.Tag}): {revision.Status}");
@@ -108,6 +129,19 @@ internal sealed class RehearsalRunner(IScratchPlatform scratch, TimeProvider tim
         ev.Add($"traffic {revision.Name}=100");
         _stableRevision = revision.Name;
         return await SmokeAsync(target, revision.Name, ev, ct);
+    }
+
+    private void CopyData(ResolvedTarget target, List<string> ev)
+    {
+        var files = scratch.CopyData(target.Environment, target.Service);
+        ev.Add($"data: {files} file(s) copied from {target.Service} ({target.Environment}) to {scratch.DataDir(target.Environment, target.Service)}");
+        _dataCopied = true;
+    }
+
+    private Task<(IReadOnlyDictionary<string, string> Env, string Detail)> LoadDataAsync(ResolvedTarget target, RehearsalData data, List<string> ev, CancellationToken ct)
+    {
+        CopyData(target, ev);
+        return ScratchData.RunAsync(processes, data, scratch.Root, scratch.DataDir(target.Environment, target.Service), ev, ct);
     }
 
     private async Task<string> MigrateAsync(ResolvedTarget target, RehearsalRelease candidate, List<string> ev, CancellationToken ct)

@@ -59,6 +59,9 @@ public enum RolloutEnd
 
     /// <summary>A person paused it, or an inconclusive stage held it; the split stays until resumed.</summary>
     Paused,
+
+    /// <summary>A stage did not pass and rollback is not safe (the roll-forward rule): the split stays for a person.</summary>
+    Held,
 }
 
 /// <summary>How a rollout run ended, why, and where its receipt is (none while paused).</summary>

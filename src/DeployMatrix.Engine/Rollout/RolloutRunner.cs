@@ -187,7 +187,8 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
                 continue;
             }
 
-            var next = RolloutStates.Next(RolloutState.Running, result.Verdict == Verdict.Fail ? RolloutEvent.StageFailed : RolloutEvent.StageInconclusive, request.Policy.OnInconclusive);
+            var next = RolloutStates.Next(RolloutState.Running, result.Verdict == Verdict.Fail ? RolloutEvent.StageFailed : RolloutEvent.StageInconclusive,
+                request.Policy.OnInconclusive, rollbackSafe: request.RollbackUnsafe is null);
             if (next == RolloutState.Paused)
             {
                 var held = $"stage {percent}% stayed inconclusive: {result.Explain()}; holding the split for a person";
@@ -195,12 +196,12 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
                 return new RolloutOutcome(run.Id, RolloutEnd.Paused, held, stages, null);
             }
 
-            if (request.RollbackUnsafe is { } unsafeWhy)
+            if (next == RolloutState.Held)
             {
                 // The roll-forward rule: the stable release cannot serve the migrated schema, so the split is held.
-                var holding = $"stage {percent}% {(result.Verdict == Verdict.Fail ? "failed" : "stayed inconclusive")}: {result.Explain()}; holding the split at {percent}% instead of rolling back: rollback is not safe ({unsafeWhy}); roll forward with a fix, or decide with rollout resume|promote|abort";
-                Pause(run, index, percent, holding);
-                return new RolloutOutcome(run.Id, RolloutEnd.Paused, holding, stages, null);
+                var holding = $"stage {percent}% {(result.Verdict == Verdict.Fail ? "failed" : "stayed inconclusive")}: {result.Explain()}; holding the split at {percent}% instead of rolling back (the roll-forward rule): rollback is not safe ({request.RollbackUnsafe}); roll forward with a fix, or decide with rollout resume|promote|abort";
+                Hold(run, index, percent, holding);
+                return new RolloutOutcome(run.Id, RolloutEnd.Held, holding, stages, null);
             }
 
             await MoveAsync(run, Stage(percent), request.Stable, ct);
@@ -276,11 +277,17 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
     }
 
     /// <param name="actor">Who asked for the pause, which the audit record names rather than the process that carried it out; null: this process's actor (a pause the rollout decided itself).</param>
-    private void Pause(Run run, int index, int percent, string reason, string? actor = null)
+    private void Pause(Run run, int index, int percent, string reason, string? actor = null) => Stop(run, RolloutState.Paused, index, percent, reason, actor);
+
+    private void Hold(Run run, int index, int percent, string reason) => Stop(run, RolloutState.Held, index, percent, reason);
+
+    /// <summary>Leaves the split as it is for a person: the rollout row, the stage's journal entry and the journal's stop, in that order.</summary>
+    /// <param name="actor">Who asked for it (the audit record names them); null: this process's actor.</param>
+    private void Stop(Run run, RolloutState at, int index, int percent, string reason, string? actor = null)
     {
-        var paused = RolloutStates.Name(RolloutState.Paused);
-        Note(run.Log, run.Request, Stage(percent), $"paused: {reason}", () => state.UpdateRollout(run.Id, paused, index, percent, reason, driven: false), actor);
-        run.Log.Stop(paused, reason);
+        var name = RolloutStates.Name(at);
+        Note(run.Log, run.Request, Stage(percent), $"{name}: {reason}", () => state.UpdateRollout(run.Id, name, index, percent, reason, driven: false), actor);
+        run.Log.Stop(name, reason);
     }
 
     /// <param name="actor">Who ended it by a request (abort, promote), which the audit record names; null: this process's actor.</param>

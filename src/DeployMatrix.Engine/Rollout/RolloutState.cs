@@ -12,7 +12,10 @@ public enum RolloutState
     /// <summary>A person paused it, or an inconclusive stage held it by policy; the split stays until resumed.</summary>
     Paused,
 
-    /// <summary>Stopped by an error (the platform went away, a signal); traffic may still be split.</summary>
+    /// <summary>
+    /// Stopped by an error (the platform went away, a signal), or by a stage that did not pass when rollback is not
+    /// safe (the roll-forward rule); traffic may still be split.
+    /// </summary>
     Held,
 
     /// <summary>The canary took 100% (every stage passed, or a person promoted it).</summary>
@@ -97,13 +100,18 @@ public static class RolloutStates
 
     /// <summary>The state after <paramref name="happened"/>.</summary>
     /// <param name="onInconclusive">The lane's policy for a stage that stays inconclusive: never a pass.</param>
+    /// <param name="rollbackSafe">
+    /// False when the stable release is not known to serve the canary's migrated schema (its rehearsal found
+    /// <c>rollback_safe: false</c>): a stage that would roll back is held instead (the roll-forward rule).
+    /// </param>
     /// <exception cref="InvalidRolloutTransition">The event cannot happen in that state.</exception>
-    public static RolloutState Next(RolloutState from, RolloutEvent happened, InconclusiveAction onInconclusive = InconclusiveAction.Rollback) => (from, happened) switch
+    public static RolloutState Next(RolloutState from, RolloutEvent happened, InconclusiveAction onInconclusive = InconclusiveAction.Rollback, bool rollbackSafe = true) => (from, happened) switch
     {
         (RolloutState.Running, RolloutEvent.StagePassed) => RolloutState.Running,
         (RolloutState.Running, RolloutEvent.Completed) => RolloutState.Succeeded,
-        (RolloutState.Running, RolloutEvent.StageFailed) => RolloutState.Failed,
-        (RolloutState.Running, RolloutEvent.StageInconclusive) => onInconclusive == InconclusiveAction.Hold ? RolloutState.Paused : RolloutState.Failed,
+        (RolloutState.Running, RolloutEvent.StageFailed) => rollbackSafe ? RolloutState.Failed : RolloutState.Held,
+        (RolloutState.Running, RolloutEvent.StageInconclusive) => onInconclusive == InconclusiveAction.Hold ? RolloutState.Paused
+            : rollbackSafe ? RolloutState.Failed : RolloutState.Held,
         (RolloutState.Running, RolloutEvent.Interrupted) => RolloutState.Held,
         (RolloutState.Running or RolloutState.Paused or RolloutState.Held, RolloutEvent.Pause) => RolloutState.Paused,
         (RolloutState.Running or RolloutState.Paused or RolloutState.Held, RolloutEvent.Abort) => RolloutState.Aborted,

@@ -56,6 +56,8 @@ public sealed class LocalScratchPlatforms(LocalPaths paths, StateStore state, Ti
     {
         public IPlatform Platform => platform;
 
+        public string Root => scratch.Root;
+
         public string Import(string lane, string digest)
         {
             var stored = from.Resolve(ArtifactStore.ImageName(lane, digest))

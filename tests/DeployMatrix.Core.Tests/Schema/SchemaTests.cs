@@ -28,6 +28,7 @@ public sealed class SchemaTests
         "project-id-too-short.yaml",
         "project-id-with-slash.yaml",
         "region-not-a-region.yaml",
+        "rehearsal-data-empty-command.yaml",
         "release-tags-keep-zero.yaml",
         "root-is-a-list.yaml",
         "rollout-gate-ceiling-without-unit.yaml",

@@ -34,6 +34,16 @@ public sealed class RolloutStatesTests
     public void EachTransition_LeadsWhereTheMachineSays(RolloutState from, RolloutEvent happened, InconclusiveAction policy, RolloutState to) =>
         Assert.Equal(to, RolloutStates.Next(from, happened, policy));
 
+    [Theory]
+    [InlineData(RolloutEvent.StageFailed, InconclusiveAction.Rollback, RolloutState.Held)]
+    [InlineData(RolloutEvent.StageFailed, InconclusiveAction.Hold, RolloutState.Held)]
+    [InlineData(RolloutEvent.StageInconclusive, InconclusiveAction.Rollback, RolloutState.Held)]
+    [InlineData(RolloutEvent.StageInconclusive, InconclusiveAction.Hold, RolloutState.Paused)]
+    [InlineData(RolloutEvent.StagePassed, InconclusiveAction.Rollback, RolloutState.Running)]
+    [InlineData(RolloutEvent.Completed, InconclusiveAction.Rollback, RolloutState.Succeeded)]
+    public void WhenRollbackIsNotSafe_AStageThatWouldRollBack_IsHeldInstead(RolloutEvent happened, InconclusiveAction policy, RolloutState to) =>
+        Assert.Equal(to, RolloutStates.Next(RolloutState.Running, happened, policy, rollbackSafe: false));
+
     [Fact]
     public void NothingElse_CanHappen_AndAFinishedRolloutStaysFinished()
     {

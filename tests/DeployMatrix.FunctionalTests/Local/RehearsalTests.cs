@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Npgsql;
 using DeployMatrix.FunctionalTests.Support;
 using DeployMatrix.State;
 using DeployMatrix.Tests.Support;
@@ -63,7 +64,7 @@ public sealed class RehearsalTests : ExampleTest
     }
 
     [Fact]
-    public void BreakingMigration_IsNotRollbackSafe_BecauseTheStableReleaseFailsItsReadiness_AndTheGateSaysNoGo()
+    public async Task BreakingMigration_IsNotRollbackSafe_BecauseTheStableReleaseFailsItsReadiness_AndTheGateSaysNoGo()
     {
         DeployProduction();
         BuildVariant("next-breaking", "t3");
@@ -100,14 +101,98 @@ public sealed class RehearsalTests : ExampleTest
         Assert.Equal(status, Ok(Example.Cli("status", Lane, "--env", "production")).Out);
         Assert.Equal(schema, File.ReadAllText(ProductionSchema));
 
-        // With the reason (one reason serves the gate's override too: t3 failed the gate), a stage that does not pass holds the split instead of rolling back to t1 (which cannot serve).
-        var failing = Example.Variant("failing.yaml", "production: { service: runtime,", "production: { env: { FAULT_5XX_PERCENT: \"100\" }, service: runtime,");
-        var held = Example.Cli("--file", failing, "rollout", Lane, "--env", "production", "--tag", "t3", "--window", "1s", "--override-gate", "--reason", "roll forward: t1 cannot read the renamed column");
-        Assert.Contains("holding the split at 5%", held.Out + held.Err, StringComparison.Ordinal);
-        Assert.Contains("rollback is not safe", held.Out + held.Err, StringComparison.Ordinal);
-        var after = Ok(Example.Cli("status", Lane, "--env", "production")).Out;
-        Assert.Matches(@"=5%|5%", after);
+        // With the reason (one reason serves the gate's override too: t3 failed the gate), a stage that fails holds the
+        // split instead of rolling back to t1 (which cannot serve): the canary answers every request under load with 500.
+        // At 5% of 800 requests/s the canary sees about 40 a second: a 2 s window judges 20.
+        var failing = Example.Variant("failing.yaml",
+            ("production: { service: runtime,", "production: { env: { FAULT_5XX_PERCENT: \"100\" }, service: runtime,"),
+            ("min-requests: 100", "min-requests: 20"));
+        CliRun held;
+        await using (var load = new LoadClient(new Uri($"http://127.0.0.1:{Example.Ports["runtime"]}/api/v1/runtime/status"), workers: 4, limit: TimeSpan.FromMinutes(2), perSecond: 800))
+        {
+            held = Example.Cli("--file", failing, "rollout", Lane, "--env", "production", "--tag", "t3", "--window", "2s", "--override-gate", "--reason", "roll forward: t1 cannot read the renamed column");
+            await load.StopAsync();
+        }
+
+        Assert.True(held.ExitCode == 1, held.ToString());
+        var rollout = JsonDocument.Parse(Ok(Example.Cli("rollout", "status", Lane, "--env", "production", "--output", "json")).Out).RootElement;
+        Assert.Equal(("held", 5), (rollout.GetProperty("status").GetString(), rollout.GetProperty("stage").GetInt32()));
+        var verdict = rollout.GetProperty("reason").GetString()!;
+        Assert.StartsWith("stage 5% failed: 5xx rate: canary ", verdict, StringComparison.Ordinal);
+        Assert.Contains("; holding the split at 5% instead of rolling back (the roll-forward rule): rollback is not safe (", verdict, StringComparison.Ordinal);
+        Assert.EndsWith("; roll forward with a fix, or decide with rollout resume|promote|abort", verdict, StringComparison.Ordinal);
+        Assert.Contains(verdict, held.Err, StringComparison.Ordinal);
+        // The split as the platform serves it: t1 keeps 95%, the failing t3 keeps its 5% (no move back to stable).
+        var service = JsonDocument.Parse(Ok(Example.Cli("status", Lane, "--env", "production", "--output", "json")).Out).RootElement.GetProperty("services")[0];
+        var (stable, canary) = (rollout.GetProperty("stable").GetString()!, rollout.GetProperty("canary").GetString()!);
+        var traffic = service.GetProperty("traffic").EnumerateArray().Select(t => (t.GetProperty("revision").GetString(), t.GetProperty("percent").GetInt32()));
+        Assert.Equal([(stable, 95), (canary, 5)], traffic.OrderByDescending(t => t.Item2));
+        var tags = service.GetProperty("revisions").EnumerateArray().ToDictionary(r => r.GetProperty("name").GetString()!, r => r.GetProperty("tag").GetString());
+        Assert.Equal(("t1", "t3"), (tags[stable], tags[canary]));
         Assert.Contains("rollout-rollback-unsafe runtime production recorded", AuditChain());
+    }
+
+    [Fact]
+    public void DataCommand_LoadsAScratchDatabase_WithProductionsSchema_AndTheScratchRevisionsUseIt_NeverProductions()
+    {
+        // Production's database (PostgreSQL, real): a table with a row. The lane's data command copies its schema, not
+        // its rows, into a scratch database and names that database's URL for the scratch revisions and job.
+        var pg = PostgresServer.Instance;
+        var (production, scratch, bin) = (pg.CreateDatabase(), pg.CreateDatabase(), PostgresServer.Binaries);
+        Sql(production, "CREATE TABLE runs (id bigint PRIMARY KEY, status text NOT NULL); INSERT INTO runs VALUES (1, 'done')");
+        File.WriteAllText(Path.Combine(Example.Dir, "load-scratch.sh"), $$"""
+            set -eu
+            "{{bin}}/pg_dump" --schema-only --no-owner --no-privileges "{{production}}" | "{{bin}}/psql" -q -v ON_ERROR_STOP=1 "{{scratch}}"
+            echo "DATABASE_URL={{scratch}}" >> "$DEPLOYMATRIX_SCRATCH_ENV"
+            echo "loaded production's schema into {{scratch}}"
+            echo "data folder: $(ls "$DEPLOYMATRIX_DATA_DIR" | tr '\n' ' ')"
+            test -d "$DEPLOYMATRIX_SCRATCH_DIR"
+
+            """);
+        var file = Example.Variant("data.yaml", ("    migration:\n      job: runtime-migrate", "    rehearsal:\n      data: { command: sh load-scratch.sh, timeout: 1m }\n    migration:\n      job: runtime-migrate"));
+        DeployProduction();
+        BuildVariant("next-additive", "t2");
+        using var outDir = new TempDir();
+
+        var run = Example.Cli("--file", file, "rehearse", Lane, "--tag", "t2", "--out", outDir.Path, "--dwell", "1s", "--load", "40");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var phases = Phases(Report(outDir.Path));
+        Assert.Equal(["data", "stable", "migrate", "n-1", "rollout", "rollback"], phases.Select(p => p.Id));
+        Assert.All(phases, p => Assert.Equal("pass", p.Verdict));
+        Assert.Equal("the data command loaded the scratch data and set DATABASE_URL", phases[0].Reason);
+        var log = File.ReadAllText(Path.Combine(outDir.Path, "logs", "data.log"));
+        Assert.Contains("$ sh load-scratch.sh", log, StringComparison.Ordinal);
+        Assert.Contains("loaded production's schema into ***", log, StringComparison.Ordinal);
+        // The environment's data folder was copied first, so the command saw it.
+        Assert.Matches(@"data folder: .*schema\.sql", log);
+        Assert.Contains("the scratch revisions and migration job get DATABASE_URL from the data command (values not shown)", log, StringComparison.Ordinal);
+
+        // The scratch database has production's table and none of its rows; production's database is as it was.
+        Assert.Equal(0L, Sql(scratch, "SELECT count(*) FROM runs"));
+        Assert.Equal(1L, Sql(production, "SELECT count(*) FROM runs"));
+        // Both scratch revisions ran with the scratch database's URL.
+        using (var store = StateStore.Open(StateLocation.Sqlite(Path.Combine(outDir.Path, "scratch", "state.db")), TimeProvider.System))
+        {
+            var revisions = store.Revisions("production", "runtime");
+            Assert.Equal(2, revisions.Count);
+            Assert.All(revisions, r => Assert.Equal(scratch, JsonDocument.Parse(r.Launch).RootElement.GetProperty("Env").GetProperty("DATABASE_URL").GetString()));
+        }
+
+        // The database's password is in no output and no file of the report (the scratch agent's own state aside).
+        Assert.DoesNotContain(pg.Password, run.Out + run.Err, StringComparison.Ordinal);
+        Assert.All(Directory.GetFiles(outDir.Path, "*", SearchOption.AllDirectories).Where(f => !f.StartsWith(Path.Combine(outDir.Path, "scratch"), StringComparison.Ordinal)),
+            f => Assert.DoesNotContain(pg.Password, File.ReadAllText(f), StringComparison.Ordinal));
+    }
+
+    /// <summary>Runs SQL on one of the test server's databases (by its URI); returns the first column of the first row, if any.</summary>
+    private static object? Sql(string uri, string sql)
+    {
+        using var connection = new NpgsqlConnection(PostgresServer.Instance.ConnectionString(uri[(uri.LastIndexOf('/') + 1)..]));
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
     }
 
     private string ProductionSchema => Path.Combine(Example.Dir, ".deploymatrix", "data", "production", "runtime", "schema.sql");

@@ -108,11 +108,19 @@ public sealed partial class ExampleWorkspace : IAsyncDisposable
     }
 
     /// <summary>Writes a variant of the matrix (same lanes, state and artifacts) with one text replaced.</summary>
-    public string Variant(string name, string find, string replace)
+    public string Variant(string name, string find, string replace) => Variant(name, (find, replace));
+
+    /// <summary>Writes a variant of the matrix with each text replaced, in order.</summary>
+    public string Variant(string name, params (string Find, string Replace)[] changes)
     {
         var text = File.ReadAllText(Path.Combine(Dir, "deploymatrix.yaml"));
-        Assert.Contains(find, text, StringComparison.Ordinal);
-        File.WriteAllText(Path.Combine(Dir, name), text.Replace(find, replace, StringComparison.Ordinal));
+        foreach (var (find, replace) in changes)
+        {
+            Assert.Contains(find, text, StringComparison.Ordinal);
+            text = text.Replace(find, replace, StringComparison.Ordinal);
+        }
+
+        File.WriteAllText(Path.Combine(Dir, name), text);
         return name;
     }
 

@@ -87,6 +87,15 @@ internal sealed class PostgresServer
     }
 
     /// <summary>initdb and pg_ctl on PATH, else in Debian's versioned folder.</summary>
+    /// <summary>
+    /// The folder of the server's programs (<c>initdb</c>, <c>pg_ctl</c>, <c>pg_dump</c>, <c>psql</c>): where the <c>initdb</c>
+    /// found links to, since a PATH folder may link only the two the server needs.
+    /// </summary>
+    public static string Binaries =>
+        new FileInfo(Path.Combine(FindBinaries(), "initdb")).ResolveLinkTarget(returnFinalTarget: true) is { } target
+            ? Path.GetDirectoryName(target.FullName)!
+            : FindBinaries();
+
     private static string FindBinaries()
     {
         var candidates = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)

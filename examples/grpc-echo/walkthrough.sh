@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rehearses a gRPC service on the local platform: builds the example, deploys two revisions to staging,
+# Walks through a gRPC service on the local platform: builds the example, deploys two revisions to staging,
 # splits traffic 90/10 between them and makes unary and streaming calls through the service's listener,
 # printing how many each revision answered.
 set -euo pipefail

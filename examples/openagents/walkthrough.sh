@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rehearses the seed's release on this machine with the local platform: builds the example services,
+# Walks through the seed's release on this machine with the local platform: builds the example services,
 # deploys the runtime (with its mandatory migration) and the control service to staging, runs the
 # release gate, deploys to production — the runtime as upstream does, taking its traffic as it is created
 # and migrated after (traffic: direct), the control service with none — moves the control service to 100%,
@@ -20,7 +20,7 @@ dm gate --from staging --to production
 for lane in runtime openagents-control-service; do
   dm deploy "$lane" --env production
 done
-# The control service goes out by rollout (traffic: rollout); a rehearsal moves it at once.
+# The control service goes out by rollout (traffic: rollout); this walk-through moves it at once.
 dm traffic openagents-control-service --env production --to LATEST=100
 dm status
 echo
