@@ -1,7 +1,8 @@
 //! A small HTTP/1.1 server on the standard library: keep-alive, Content-Length bodies, a thread per
 //! connection, and the fault switches every example service shares (for canary and gate tests):
 //!
-//! - `FAULT_5XX_PERCENT` — answer this share of non-probe requests with 500 (0..100, decimals allowed)
+//! - `FAULT_5XX_PERCENT` — answer this share of non-probe requests with 500 (0..100, decimals allowed),
+//!   logging each at ERROR on stderr, as a service logs a request it failed
 //! - `FAULT_DELAY_MS`    — sleep this long before answering non-probe requests
 //! - `FAULT_SLOW_PERCENT` — a slow tail: this share of non-probe requests (0..100, decimals allowed) sleeps
 //!   `FAULT_SLOW_MS` (default 100) before answering, the rest do not; spread evenly, as errors are
@@ -170,6 +171,7 @@ where
     let ready = Arc::new(ready);
     let faults = Arc::new(Faults::from_env());
     let maintenance = Arc::new(maintenance::Maintenance::from_env());
+    let name: Arc<str> = Arc::from(name);
     match maintenance.as_ref() {
         Some(m) if m.bypassable() => eprintln!("{}: in maintenance (DEPLOYMATRIX_MAINTENANCE=1)", name),
         Some(_) => eprintln!("{}: in maintenance (DEPLOYMATRIX_MAINTENANCE=1) with no usable bypass token or scope: nobody gets through", name),
@@ -180,14 +182,15 @@ where
         let ready = Arc::clone(&ready);
         let faults = Arc::clone(&faults);
         let maintenance = Arc::clone(&maintenance);
+        let name = Arc::clone(&name);
         thread::spawn(move || {
-            let _ = connection(stream, &*handler, &*ready, &faults, maintenance.as_ref().as_ref());
+            let _ = connection(&name, stream, &*handler, &*ready, &faults, maintenance.as_ref().as_ref());
         });
     }
     process::exit(0)
 }
 
-fn connection(stream: TcpStream, handler: &dyn Fn(&Request) -> Response, ready: &dyn Fn() -> Result<(), String>, faults: &Faults, maintenance: Option<&maintenance::Maintenance>) -> io::Result<()> {
+fn connection(name: &str, stream: TcpStream, handler: &dyn Fn(&Request) -> Response, ready: &dyn Fn() -> Result<(), String>, faults: &Faults, maintenance: Option<&maintenance::Maintenance>) -> io::Result<()> {
     stream.set_nodelay(true)?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut writer = stream;
@@ -214,6 +217,8 @@ fn connection(stream: TcpStream, handler: &dyn Fn(&Request) -> Response, ready: 
                         thread::sleep(faults.slow);
                     }
                     if faults.should_fail() {
+                        // The level word first, as log readers (Cloud Logging's agent, DeployMatrix's local logs) expect it.
+                        eprintln!("ERROR {}: {} {} answered 500: injected failure (FAULT_5XX_PERCENT)", name, request.method, request.path);
                         Response::text(500, "injected failure (FAULT_5XX_PERCENT)")
                     } else {
                         handler(&request)
