@@ -62,6 +62,7 @@ public sealed class AccessTests(Chromium chromium) : ExampleTest
     {
         await using var dashboard = await DashboardProcess.StartAsync(Example.Dir);
         using var client = dashboard.Client();
+        var refusal = "";
         foreach (var (header, value) in new[] { ("Origin", "http://evil.example"), ("Sec-Fetch-Site", "cross-site"), ("Sec-Fetch-Site", "same-site") })
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/rollouts/openagents-control-service/staging/abort")
@@ -71,7 +72,14 @@ public sealed class AccessTests(Chromium chromium) : ExampleTest
             request.Headers.Add(header, value);
             using var response = await client.SendAsync(request);
             Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"{header}: {value}: {response.StatusCode}");
-            Assert.Contains("cross-site", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            refusal = await response.Content.ReadAsStringAsync();
+            Assert.Contains("cross-site", refusal, StringComparison.Ordinal);
         }
+
+        // The refusal as a browser shows it (CrossSiteBrowserTests has Chromium post the form itself).
+        await using var context = await chromium.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.SetContentAsync($"<pre>{System.Net.WebUtility.HtmlEncode(refusal)}</pre>");
+        await Screenshots.SaveAsync(page, "cross-site-refused");
     }
 }
