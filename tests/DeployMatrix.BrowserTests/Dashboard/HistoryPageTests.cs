@@ -43,7 +43,10 @@ public sealed class HistoryPageTests(Chromium chromium) : ExampleTest
         await Screenshots.SaveAsync(page, "history");
 
         await record.Locator("a.receipt").ClickAsync();
-        await page.WaitForURLAsync("**/receipts/*");
+        // The receipt is a JSON file: wait for its navigation to commit and its text to show, not for a load event
+        // (on a loaded machine Chromium's JSON view let the 30 s bound pass without one).
+        await page.WaitForURLAsync("**/receipts/*", new() { WaitUntil = WaitUntilState.Commit });
+        await Assertions.Expect(page.Locator("body")).ToContainTextAsync("\"lane\"");
         var receipt = System.Text.Json.JsonDocument.Parse(await page.Locator("body").InnerTextAsync()).RootElement;
         Assert.Equal("runtime", receipt.GetProperty("lane").GetString());
         Assert.Equal("staging", receipt.GetProperty("environment").GetString());
