@@ -28,6 +28,13 @@ public enum NotifyEvent
 
     /// <summary>A <c>rollback</c> moved all traffic back to the stable revision.</summary>
     RolledBack,
+
+    /// <summary>
+    /// A rollout stopped by itself and waits for a person with the split held: a stage stayed inconclusive under
+    /// <c>on-inconclusive: pause</c>, or failed when rolling back was not safe (the roll-forward rule).
+    /// Argo Rollouts' <c>on-rollout-paused</c> trigger is the peer; a pause a person asked for is not told.
+    /// </summary>
+    RolloutHeld,
     GateGo,
     GateNoGo,
     MaintenanceOn,
@@ -52,6 +59,7 @@ public static class NotifyNames
         ["rollout-succeeded"] = NotifyEvent.RolloutSucceeded,
         ["rollout-failed"] = NotifyEvent.RolloutFailed,
         ["rolled-back"] = NotifyEvent.RolledBack,
+        ["rollout-held"] = NotifyEvent.RolloutHeld,
         ["gate-go"] = NotifyEvent.GateGo,
         ["gate-no-go"] = NotifyEvent.GateNoGo,
         ["maintenance-on"] = NotifyEvent.MaintenanceOn,

@@ -193,6 +193,7 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
             {
                 var held = $"stage {percent}% stayed inconclusive: {result.Explain()}; holding the split for a person";
                 Pause(run, index, percent, held);
+                Tell(NotifyEvent.RolloutHeld, run.Id, request, percent, held, RolloutStates.Name(RolloutState.Paused));
                 return new RolloutOutcome(run.Id, RolloutEnd.Paused, held, stages, null);
             }
 
@@ -201,6 +202,7 @@ public sealed class RolloutRunner(IPlatform platform, StateStore state, Recorder
                 // The roll-forward rule: the stable release cannot serve the migrated schema, so the split is held.
                 var holding = $"stage {percent}% {(result.Verdict == Verdict.Fail ? "failed" : "stayed inconclusive")}: {result.Explain()}; holding the split at {percent}% instead of rolling back (the roll-forward rule): rollback is not safe ({request.RollbackUnsafe}); roll forward with a fix, or decide with rollout resume|promote|abort";
                 Hold(run, index, percent, holding);
+                Tell(NotifyEvent.RolloutHeld, run.Id, request, percent, holding, RolloutStates.Name(RolloutState.Held));
                 return new RolloutOutcome(run.Id, RolloutEnd.Held, holding, stages, null);
             }
 

@@ -51,7 +51,7 @@ public sealed class NotificationDispatcherTests : IAsyncLifetime
         // Verified here with the framework's HMAC, not the code under test.
         using var hmac = new HMACSHA256(Encoding.UTF8.GetBytes(Key));
         Assert.Equal("sha256=" + Convert.ToHexStringLower(hmac.ComputeHash(request.Body)), request.Headers["X-DeployMatrix-Signature"]);
-        var json = JsonDocument.Parse(request.Body).RootElement;
+        var json = EventSchema.AssertValid(request.Body);
         Assert.Equal("deploymatrix.event.v1", json.GetProperty("schema").GetString());
         Assert.Equal("rollout-failed", json.GetProperty("event").GetString());
         Assert.Equal("api", json.GetProperty("lane").GetString());

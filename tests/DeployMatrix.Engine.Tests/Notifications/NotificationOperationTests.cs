@@ -76,6 +76,30 @@ public sealed class NotificationOperationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARolloutThatStopsForAPerson_TellsItIsHeld_WithTheSplitItKeeps()
+    {
+        // Too little traffic under on-inconclusive: hold: the stage stays inconclusive and the rollout waits for a person.
+        using var h = new EngineHarness(EngineHarness.Matrix.Replace("max-extensions: 2", "max-extensions: 0\n    on-inconclusive: hold", StringComparison.Ordinal), p => p.RequestsPerSecond = 10);
+        var stable = h.Platform.Seed("web-staging", "local://web@sha256:web-t1", "t1");
+        var env = new Dictionary<string, string> { ["HOOK_URL"] = _receiver.Url("hooks/deploy"), ["HOOK_KEY"] = "k" };
+        using var dispatcher = new NotificationDispatcher([Hook], h.State, name => env.GetValueOrDefault(name), TimeProvider.System, new NotifyOptions { Backoff = TimeSpan.FromMilliseconds(50) });
+
+        var outcome = await h.RunAsync(new RolloutOperation(h.Open(notify: dispatcher)).RunAsync(new RolloutStartRequest("web", "staging") { Tag = "t2" }, h.Reporter, _ => { }, _ => { }, run => run(h.Reporter), CancellationToken.None));
+        await dispatcher.DrainAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(RolloutEnd.Paused, outcome!.End);
+        var events = Events();
+        Assert.Equal(["rollout-started", "stage-passed", "rollout-held"], events.Select(e => e.GetProperty("event").GetString()));
+        var held = events[^1];
+        Assert.Equal(("paused", "5", stable), (held.GetProperty("details").GetProperty("rollout_status").GetString(),
+            held.GetProperty("details").GetProperty("stage").GetString(), held.GetProperty("details").GetProperty("stable_revision").GetString()));
+        Assert.Equal($"rollout #{outcome.Id} of web in staging {outcome.Reason}", held.GetProperty("text").GetString());
+        Assert.Contains("holding the split for a person", outcome.Reason, StringComparison.Ordinal);
+        // Told after the split was left as it stands: both revisions still serve.
+        Assert.Equal(2, h.Platform.Traffic("web-staging").Count);
+    }
+
+    [Fact]
     public async Task AFailedDeploy_AndMaintenanceOnAndOff_AreTold()
     {
         _h.Platform.Seed("api-staging", "local://api@sha256:api-t1", "t1");
@@ -96,6 +120,24 @@ public sealed class NotificationOperationTests : IAsyncLifetime
         dispatcher.Dispose();
     }
 
+    [Fact]
+    public async Task AGateVerdict_IsToldAboutTheRelease_NotOneLane()
+    {
+        var serving = _h.Platform.Seed("web-staging", "local://web@sha256:web-t1", "t1");
+        var dispatcher = Dispatcher(_receiver, new NotifyOptions());
+
+        var report = await new GateOperation(_h.Open(notify: dispatcher)).RunAsync(null, null, "t1", _ => { }, (_, _) => { }, _ => { }, CancellationToken.None);
+        await dispatcher.DrainAsync(TimeSpan.FromSeconds(20));
+
+        // No-go: the test platform serves no /healthz for the gate's http check; the verdict is told either way.
+        Assert.False(report.Go);
+        var told = Assert.Single(Events());
+        Assert.Equal(("gate-no-go", JsonValueKind.Null, "production"), (told.GetProperty("event").GetString(), told.GetProperty("lane").ValueKind, told.GetProperty("environment").GetString()));
+        Assert.Equal(("staging", "production", "t1", $"web={serving}@sha256:web-t1"), (told.GetProperty("details").GetProperty("from").GetString(),
+            told.GetProperty("details").GetProperty("to").GetString(), told.GetProperty("details").GetProperty("tag").GetString(), told.GetProperty("details").GetProperty("releases").GetString()));
+        dispatcher.Dispose();
+    }
+
     private async Task<TimeSpan> TimedRollbackAsync(Workspace ws, string tag)
     {
         Assert.True((await new DeployOperation(ws).RunAsync("web", "staging", tag, noTraffic: false, new ChangeOptions(), _h.Reporter, CancellationToken.None)).Ok);
@@ -106,7 +148,7 @@ public sealed class NotificationOperationTests : IAsyncLifetime
         return clock.Elapsed;
     }
 
-    private List<JsonElement> Events() => [.. _receiver.Requests.Select(r => JsonDocument.Parse(r.Body).RootElement)];
+    private List<JsonElement> Events() => [.. _receiver.Requests.Select(r => EventSchema.AssertValid(r.Body))];
 
     private NotificationDispatcher Dispatcher(NotifyReceiver receiver, NotifyOptions options)
     {
