@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using DeployMatrix.Cli.Common;
 using DeployMatrix.Cli.Composition;
+using DeployMatrix.Core;
 using DeployMatrix.Engine.Operations;
 
 namespace DeployMatrix.Cli.Commands;
@@ -37,13 +38,25 @@ internal static class StatusCommand
                 Print(service, context.Out);
             }
 
-            return 0;
+            // The others are shown; the run still fails, so a script notices the missing service.
+            foreach (var missing in services.Where(s => s.Problem is not null))
+            {
+                context.Err.WriteLine($"deploymatrix: {missing.Problem}");
+            }
+
+            return services.Any(s => s.Problem is not null) ? ExitCodes.Failed : 0;
         });
         return command;
     }
 
     private static void Print(ServiceView service, TextWriter output)
     {
+        if (service.Problem is not null)
+        {
+            output.WriteLine($"{service.Service} ({service.Lane}, {service.Where}): not found on {service.Platform}");
+            return;
+        }
+
         output.WriteLine($"{service.Service} ({service.Lane}, {service.Where}) on {service.Url ?? (service.Platform == "local" ? "no listener" : "no URL yet")}");
         if (service.MaintenanceSince is { } since)
         {

@@ -24,7 +24,7 @@ public sealed partial class RunApi(GoogleHttp http, GoogleEndpoints endpoints, T
     /// <summary>The service, or a one-line failure saying it must be created once before it is managed.</summary>
     public async Task<RunService> RequireServiceAsync(string project, string region, string service, CancellationToken ct) =>
         await GetServiceAsync(ServiceName(project, region, service), ct)
-        ?? throw new PlatformException($"Cloud Run service {service} does not exist in {project}/{region}; create it once (gcloud run deploy) before DeployMatrix manages its revisions");
+        ?? throw new ServiceNotFoundException($"Cloud Run service {service} does not exist in {project}/{region}; create it once (gcloud run deploy) before DeployMatrix manages its revisions");
 
     /// <summary>
     /// The service's IAM policy (<c>GET /v2/{resource=projects/*/locations/*/services/*}:getIamPolicy</c>,

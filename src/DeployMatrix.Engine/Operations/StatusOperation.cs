@@ -16,6 +16,9 @@ public sealed record ServiceView(
     /// <summary>The region, for one of several targets (regions) of its environment; null otherwise.</summary>
     public string? Region { get; init; }
 
+    /// <summary>Why the service could not be shown (it does not exist on its platform), null when it was read; its other fields are then empty.</summary>
+    public string? Problem { get; init; }
+
     /// <summary>The environment as people read it: <c>production</c>, or <c>production, us-east1</c> for one of several regions.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public string Where => Region is null ? Env : $"{Env}, {Region}";
@@ -27,7 +30,10 @@ public sealed class StatusOperation(Workspace ws)
     /// <summary>Only this region of an environment in several (<c>--region</c>, with an environment); null: every region.</summary>
     public string? Region { get; init; }
 
-    /// <returns>The deployed services, lanes in file order; a target never deployed (no revisions) is left out.</returns>
+    /// <returns>
+    /// The deployed services, lanes in file order; a local target never deployed (no revisions) is left out, a Cloud
+    /// Run service that does not exist is listed with its <see cref="ServiceView.Problem"/>.
+    /// </returns>
     /// <exception cref="OperationException">An unknown lane or environment, or a lane in an environment it skips (exit 2).</exception>
     /// <exception cref="PlatformException">A platform cannot be reached or refused the read.</exception>
     public async Task<IReadOnlyList<ServiceView>> RunAsync(string? lane, string? env, CancellationToken ct)
@@ -73,7 +79,22 @@ public sealed class StatusOperation(Workspace ws)
                 platforms[target.Platform] = platform = await ws.Platforms.OpenAsync(target.Platform, ct);
             }
 
-            var service = await platform.GetServiceAsync(target, ct);
+            ServiceStatus service;
+            try
+            {
+                service = await platform.GetServiceAsync(target, ct);
+            }
+            catch (ServiceNotFoundException missing)
+            {
+                // One service missing (not created yet, or deleted) says nothing of the others: shown on its own line.
+                views.Add(new ServiceView(target.Service, target.Lane, target.Environment, PlatformNames.Name(target.Platform), null, null, [], null, null, null, null, [], null)
+                {
+                    Region = target.Regional ? target.Region : null,
+                    Problem = missing.Message,
+                });
+                continue;
+            }
+
             if (service.Revisions.Count > 0 || target.Platform == PlatformKind.CloudRun)
             {
                 views.Add(View(target, service));

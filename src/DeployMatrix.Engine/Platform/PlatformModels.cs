@@ -78,3 +78,9 @@ public sealed record JobExecution(string Name, string Image, bool Succeeded, int
 
 /// <summary>A platform call failed for a reason the user should read; <see cref="OperationException.ExitCode"/> is what the command exits with.</summary>
 public class PlatformException(string message, int exitCode = ExitCodes.Failed) : OperationException(message, exitCode);
+
+/// <summary>
+/// The target's service does not exist on its platform (Cloud Run answered 404 for it). Reads that cover many
+/// targets (<c>status</c>, the dashboard) show it on that service alone; a change to it fails as any platform error.
+/// </summary>
+public sealed class ServiceNotFoundException(string message) : PlatformException(message);

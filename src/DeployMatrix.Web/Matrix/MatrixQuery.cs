@@ -24,10 +24,11 @@ internal static class MatrixQuery
             lane.Kind == LaneKind.Binary ? lane.Run?.ToString() : null,
             [.. matrix.Environments.Select(env => new CellView(env.Name, [.. lane.TargetsIn(env.Name).Select(target =>
             {
-                var service = services.FirstOrDefault(s => s.Lane == lane.Name && s.Env == env.Name && s.Region == (target.Regional ? target.Region : null));
+                var read = services.FirstOrDefault(s => s.Lane == lane.Name && s.Env == env.Name && s.Region == (target.Regional ? target.Region : null));
+                var service = read is { Problem: null } ? read : null;
                 var rollout = ws.State.LatestRollout(lane.Name, env.Name) is { } row ? Engine.Rollout.Rollout.From(row, ws.State.Owner) : null;
                 return new TargetCell(lane.Name, env.Name, target.Regional ? target.Region : null, target.Service, PlatformNames.Name(ws.PlatformOverride ?? target.Platform),
-                    service, service is null ? errors.GetValueOrDefault((lane.Name, env.Name)) : null, deploys.GetValueOrDefault((lane.Name, env.Name)),
+                    service, service is null ? read?.Problem ?? errors.GetValueOrDefault((lane.Name, env.Name)) : null, deploys.GetValueOrDefault((lane.Name, env.Name)),
                     rollout is null ? null : new RolloutBadge(rollout.Id, rollout.Shown, rollout.Stage, rollout.Finished));
             })]))]));
         return new MatrixView(Path.GetFileName(matrix.SourcePath), [.. matrix.Environments.Select(e => e.Name)], [.. lanes],
@@ -35,8 +36,9 @@ internal static class MatrixQuery
     }
 
     /// <summary>
-    /// Every target's service in one <c>status</c> read; when that fails (one service missing on Cloud Run, one
-    /// platform unreachable), each lane and environment again on its own, so one bad target marks only its cells.
+    /// Every target's service in one <c>status</c> read (a service missing on Cloud Run comes back with its problem);
+    /// when that fails (one platform unreachable), each lane and environment again on its own, so one bad target marks
+    /// only its cells.
     /// </summary>
     private static async Task<(List<ServiceView> Services, Dictionary<(string, string), string> Errors)> ServicesAsync(Engine.Workspaces.Workspace ws, CancellationToken ct)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DeployMatrix.FunctionalTests.Support;
 using DeployMatrix.Tests.Support;
 
 namespace DeployMatrix.FunctionalTests.CloudRun;
@@ -8,7 +9,8 @@ namespace DeployMatrix.FunctionalTests.CloudRun;
 /// (which holds every call to Google's API definitions): the seed's deploys, migrations and traffic.
 /// </summary>
 public sealed class CloudRunCliTests : CloudRunExampleTests
-{    [Fact]
+{
+    [Fact]
     public void StagingDeploy_RunsTheMigrationWithTheSameImage_ChecksDrift_AndSmokes()
     {
         var run = Cli("deploy", "runtime", "--env", "staging", "--tag", "bbb2222");
@@ -25,6 +27,38 @@ public sealed class CloudRunCliTests : CloudRunExampleTests
         Assert.Equal("cloudrun", receipt.GetProperty("platform").GetString());
         Assert.Equal(image, receipt.GetProperty("deployed_image").GetString());
         Assert.Equal("none", receipt.GetProperty("drift").GetString());
+    }
+
+    [Fact]
+    public void Status_WithOneServiceMissing_ShowsTheOthers_NamesTheMissingOne_AndFails()
+    {
+        // The matrix names a service nobody created in that region (a typo, or one deleted by hand).
+        var matrix = Path.Combine(Dir.Path, "deploymatrix.yaml");
+        File.WriteAllText(matrix, File.ReadAllText(matrix).Replace("service: runtime-staging,", "service: runtime-stg,", StringComparison.Ordinal));
+        const string Missing = "Cloud Run service runtime-stg does not exist in openagentsgemini/us-central1; create it once (gcloud run deploy) before DeployMatrix manages its revisions";
+
+        var text = Cli("status");
+        var json = Cli("status", "--output", "json");
+
+        // Under --platform cloudrun the wallet executor's local targets are looked for on Cloud Run too, where the double has none.
+        string[] absent = ["runtime-stg", "lightning-wallet-executor-staging", "lightning-wallet-executor"];
+        Assert.True(text.ExitCode == 1, text.ToString());
+        Assert.Contains($"deploymatrix: {Missing}", text.ErrLines);
+        Assert.Equal(absent.Order(), text.ErrLines.Select(l => l.Split(' ')[4]).Order());
+        Assert.Contains("runtime-stg (runtime, staging): not found on cloudrun", text.OutLines);
+        foreach (var present in new[] { "runtime", "openagents-control-service", "openagents-control-service-staging" })
+        {
+            Assert.Contains(text.OutLines, l => l.StartsWith($"{present} (", StringComparison.Ordinal) && l.Contains(" on http", StringComparison.Ordinal));
+        }
+
+        Assert.Equal(1, json.ExitCode);
+        var services = OutputSchemas.AssertValid("status", json).GetProperty("services").EnumerateArray().ToList();
+        Assert.Equal(6, services.Count);
+        var missing = services.Where(s => s.TryGetProperty("problem", out _)).ToList();
+        Assert.Equal(absent.Order(), missing.Select(s => s.GetProperty("service").GetString()).Order());
+        var stg = missing.Single(s => s.GetProperty("service").GetString() == "runtime-stg");
+        Assert.Equal(("runtime", "staging", Missing), (stg.GetProperty("lane").GetString(), stg.GetProperty("env").GetString(), stg.GetProperty("problem").GetString()));
+        Assert.All(services.Except(missing), s => Assert.Equal(100, s.GetProperty("traffic")[0].GetProperty("percent").GetInt32()));
     }
 
     [Fact]
