@@ -125,6 +125,7 @@ internal static class CliApp
         root.Subcommands.Add(AuditCommand.CreateHistory(context));
         root.Subcommands.Add(AuditCommand.CreateAudit(context));
         root.Subcommands.Add(StateCommand.Create(context));
+        root.Subcommands.Add(NotifyCommand.Create(context));
         root.Subcommands.Add(CompletionCommand.Create(context));
         MatrixCompletions.AttachTo(root, context);
         return root;

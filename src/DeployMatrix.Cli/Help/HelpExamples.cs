@@ -114,6 +114,17 @@ internal static class HelpExamples
         ["audit anchor"] = [new("deploymatrix audit anchor --out audit-head.txt", "keep the head hash for a later verify")],
         ["state"] = [new("deploymatrix state copy", "copy this machine's state into DEPLOYMATRIX_STATE_URL's database")],
         ["state copy"] = [new("deploymatrix state copy", "into the database DEPLOYMATRIX_STATE_URL names")],
+        ["notify"] = [new("deploymatrix notify deliveries --limit 20", "the last 20 deliveries to the notify: channels")],
+        ["notify deliveries"] =
+        [
+            new("deploymatrix notify deliveries", "how the newest deliveries ended"),
+            new("deploymatrix notify deliveries --channel ops-slack --output json", "one channel's, as JSON"),
+        ],
+        ["notify test"] =
+        [
+            new("deploymatrix notify test", "send a test event to every channel"),
+            new("deploymatrix notify test ops-slack", "only to ops-slack"),
+        ],
         ["rehearse"] =
         [
             new("deploymatrix --platform local rehearse runtime --tag abc1234", "rehearse abc1234's migration, rollout and rollback against production's release"),

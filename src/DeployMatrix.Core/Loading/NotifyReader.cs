@@ -98,7 +98,7 @@ internal static partial class NotifyReader
             Kind = kind.Value,
             UrlEnv = urlEnv,
             SecretEnv = kind == NotifyKind.Webhook ? secretEnv : null,
-            Events = r.Has("events") ? events : new HashSet<NotifyEvent>(Enum.GetValues<NotifyEvent>()),
+            Events = r.Has("events") ? events : new HashSet<NotifyEvent>(NotifyNames.Events.Values),
             Lanes = laneNames,
             Environments = envNames,
             Pos = r.PosOf("name"),

@@ -39,6 +39,12 @@ public enum NotifyEvent
     GateNoGo,
     MaintenanceOn,
     MaintenanceOff,
+
+    /// <summary>
+    /// <c>notify test</c>'s event: sent to the channels asked, whatever their filters, to check a URL and key work.
+    /// Not an event the matrix may list (nothing else sends it).
+    /// </summary>
+    Test,
 }
 
 /// <summary>The words the matrix, payloads and delivery records use for kinds and events.</summary>
@@ -68,7 +74,8 @@ public static class NotifyNames
 
     public static string Name(NotifyKind kind) => Kinds.First(k => k.Value == kind).Key;
 
-    public static string Name(NotifyEvent e) => Events.First(k => k.Value == e).Key;
+    /// <summary>The event's word: <c>rollout-failed</c>…, and <c>test</c> for <see cref="NotifyEvent.Test"/>.</summary>
+    public static string Name(NotifyEvent e) => e == NotifyEvent.Test ? "test" : Events.First(k => k.Value == e).Key;
 }
 
 /// <summary>
@@ -89,7 +96,7 @@ public sealed record NotifyChannel
     public string? SecretEnv { get; init; }
 
     /// <summary>The events sent; the default is every event.</summary>
-    public IReadOnlySet<NotifyEvent> Events { get; init; } = new HashSet<NotifyEvent>(Enum.GetValues<NotifyEvent>());
+    public IReadOnlySet<NotifyEvent> Events { get; init; } = new HashSet<NotifyEvent>(NotifyNames.Events.Values);
 
     /// <summary>Only events about these lanes; empty: every lane. A gate verdict (about a release, not a lane) passes any lane filter.</summary>
     public IReadOnlyList<string> Lanes { get; init; } = [];
@@ -101,7 +108,8 @@ public sealed record NotifyChannel
 
     /// <summary>Whether this channel is told of <paramref name="e"/> about <paramref name="lane"/> (null: no one lane) in <paramref name="environment"/>.</summary>
     public bool Wants(NotifyEvent e, string? lane, string? environment) =>
-        Events.Contains(e)
+        e == NotifyEvent.Test
+        || Events.Contains(e)
         && (lane is null || Lanes.Count == 0 || Lanes.Contains(lane))
         && (environment is null || Environments.Count == 0 || Environments.Contains(environment));
 }

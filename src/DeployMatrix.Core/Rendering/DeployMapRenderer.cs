@@ -51,7 +51,7 @@ public static class DeployMapRenderer
                 NotifyKind.GoogleChat => "Google Chat",
                 _ => $"webhook signed with `${channel.SecretEnv}`",
             };
-            var events = channel.Events.Count == Enum.GetValues<NotifyEvent>().Length
+            var events = channel.Events.Count == NotifyNames.Events.Count
                 ? "every event"
                 : string.Join(", ", NotifyNames.Events.Where(e => channel.Events.Contains(e.Value)).Select(e => e.Key));
             var lanes = channel.Lanes.Count == 0 ? "" : $"; lanes {string.Join(", ", channel.Lanes.Select(l => $"`{l}`"))}";

@@ -53,6 +53,12 @@ public sealed class MachineOutputTests : ExampleTest
         Assert.NotEmpty(Doc("history", 0, "history").GetProperty("records").EnumerateArray());
         Assert.True(Doc("audit-verify", 0, "audit", "verify").GetProperty("intact").GetBoolean());
         Doc("audit-anchor", 0, "audit", "anchor");
+        Doc("notify", 0, "notify", "deliveries");
+        // A channel whose URL variable is not set: the test delivery is skipped, so the command fails (exit 1).
+        var notify = Example.Variant("notify.yaml", "\ngate:", "\nnotify:\n  - { name: ops, kind: slack, url-env: DEPLOYMATRIX_TEST_UNSET_URL }\ngate:");
+        var tested = Doc("notify", 1, "--file", notify, "notify", "test");
+        Assert.Equal(("skipped", false), (tested.GetProperty("deliveries")[0].GetProperty("status").GetString(), tested.GetProperty("ok").GetBoolean()));
+        Assert.Equal("test", Doc("notify", 0, "--file", notify, "notify", "deliveries", "--channel", "ops").GetProperty("deliveries")[0].GetProperty("event").GetString());
         Doc("agent", 0, "agent", "status");
         Assert.False(Doc("agent", 0, "agent", "start").GetProperty("started").GetBoolean());
         foreach (var args in Refused)
@@ -76,7 +82,7 @@ public sealed class MachineOutputTests : ExampleTest
     {
         var run = Example.Cli([.. args, "--output", "json"]);
         Assert.True(exit is null ? run.ExitCode is 0 or 1 : run.ExitCode == exit, $"expected exit {exit?.ToString() ?? "0 or 1"}: {string.Join(' ', args)}\n{run}");
-        _covered.Add(string.Join(' ', args.SkipWhile(a => a == "--file" || a == "hold.yaml").TakeWhile(a => !a.StartsWith('-') && a != Lane && a != "runtime")));
+        _covered.Add(string.Join(' ', args.SkipWhile(a => a == "--file" || a.EndsWith(".yaml", StringComparison.Ordinal)).TakeWhile(a => !a.StartsWith('-') && a != Lane && a != "runtime")));
         return OutputSchemas.AssertValid(kind, run);
     }
 
