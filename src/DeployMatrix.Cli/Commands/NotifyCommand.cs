@@ -21,7 +21,7 @@ internal static class NotifyCommand
 
     private static Command Deliveries(CliContext context)
     {
-        var channel = new Option<string?>("--channel") { Description = "Only this channel's deliveries (its name in notify:).", HelpName = "NAME" };
+        var channel = new Option<string?>("--channel") { Description = "Only this channel's deliveries (its name in notify:).", HelpName = "CHANNEL" };
         var limit = new Option<int>("--limit", "-n") { Description = "How many of the newest deliveries to show (default 50).", HelpName = "N", DefaultValueFactory = _ => 50 };
         var command = new Command("deliveries", "List the newest deliveries, oldest of them first: when, the event, lane and environment, the channel, how it ended (delivered, failed, skipped when its URL's variable is unset, dropped when its queue was full), the attempts made and the last HTTP status.");
         command.Options.Add(channel);

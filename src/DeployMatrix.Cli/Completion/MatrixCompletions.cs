@@ -13,7 +13,7 @@ namespace DeployMatrix.Cli.Completion;
 /// Completes the matrix's own names wherever a command takes one: every <c>LANE</c> argument gets the lane names,
 /// every option whose value is an environment (<c>ENV</c>) the environment names, every option whose value is a
 /// revision (<c>REV</c>, <c>REV=PCT,…</c>) the revisions the platform reports for the lane and environment on the
-/// line. Attached once over the whole tree, by the names the help shows, so a new command completes the same way.
+/// line, and every <c>CHANNEL</c> the <c>notify:</c> channels' names. Attached once over the whole tree, by the names the help shows, so a new command completes the same way.
 /// Completion fails silently: an invalid or missing matrix, or a platform that does not answer within
 /// <see cref="RevisionTimeout"/>, completes nothing.
 /// </summary>
@@ -34,11 +34,18 @@ internal static class MatrixCompletions
                 argument.CompletionSources.Add(c => Names(c, context, m => m.Lanes.Select(l => l.Name)));
             }
 
+            foreach (var argument in command.Arguments.Where(a => a.Name == "CHANNEL"))
+            {
+                argument.HelpName ??= "CHANNEL";
+                argument.CompletionSources.Add(c => Names(c, context, m => m.Notify.Select(n => n.Name)));
+            }
+
             foreach (var option in command.Options)
             {
                 Func<CompletionContext, IEnumerable<CompletionItem>>? source = option.HelpName switch
                 {
                     "ENV" => c => Names(c, context, m => m.Environments.Select(e => e.Name)),
+                    "CHANNEL" => c => Names(c, context, m => m.Notify.Select(n => n.Name)),
                     "REV" => c => Revisions(c, context).Select(r => new CompletionItem(r)),
                     "REV=PCT,…" => c => Revisions(c, context).Select(r => new CompletionItem(r + "=")),
                     _ => null,

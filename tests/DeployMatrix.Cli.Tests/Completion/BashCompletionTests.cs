@@ -59,6 +59,22 @@ public sealed class BashCompletionTests : IDisposable
     }
 
     [Fact]
+    public void Tab_WhereAChannelGoes_CompletesTheNotifyChannels()
+    {
+        // Beside the example's files, which the matrix names (an invalid matrix completes nothing).
+        using var example = TempDir.CopyOfExample();
+        var matrix = Path.Combine(example.Path, "notify.yaml");
+        File.WriteAllText(matrix, File.ReadAllText(RepoPaths.Example).Replace("\ngate:", "\nnotify:\n  - { name: ops-slack, kind: slack, url-env: SLACK_URL }\n  - { name: oncall, kind: google-chat, url-env: CHAT_URL }\ngate:", StringComparison.Ordinal));
+
+        // CHANNEL is optional, so the command's options are offered beside the channels.
+        var candidates = Complete($"deploymatrix --file {matrix} notify test ");
+        Assert.Contains("oncall", candidates);
+        Assert.Contains("ops-slack", candidates);
+        Assert.DoesNotContain("runtime", candidates);
+        Assert.Equal(["ops-slack"], Complete($"deploymatrix --file {matrix} notify deliveries --channel op"));
+    }
+
+    [Fact]
     public void Tab_WithNoMatrixAround_CompletesNoNames_AndPrintsNothing()
     {
         var (code, output) = Bash(Call("deploymatrix deploy "), workingDirectory: _bin.Path);
