@@ -1,8 +1,11 @@
 using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using DeployMatrix.Cli.Common;
 using DeployMatrix.Cli.Composition;
 using DeployMatrix.Core.Text;
 using DeployMatrix.Engine.Operations;
+using DeployMatrix.State;
 
 namespace DeployMatrix.Cli.Commands;
 
@@ -24,7 +27,15 @@ internal static partial class AuditCommand
             var history = new AuditOperation(ws).History(result.GetValue(lane), result.GetValue(limit), result.GetValue(steps));
             if (context.Options.Json(result))
             {
-                Json.Write(context.Out, "history", new { Records = history.Entries.Select(e => e.Record) });
+                Json.Write(context.Out, "history", new
+                {
+                    Records = history.Entries.Select(e => Document(e, result.GetValue(steps))),
+                    Unfinished = history.Unfinished.Select(u => new
+                    {
+                        u.Start.At, u.Start.Actor, u.Start.Action, u.Start.Lane, Environment = u.Start.Env, u.Start.Pid,
+                        State = u.Running ? "running" : "interrupted", LastStep = u.LastStep is { } last ? Step(last) : null,
+                    }),
+                });
                 return 0;
             }
 
@@ -33,6 +44,20 @@ internal static partial class AuditCommand
         });
         return command;
     }
+
+    /// <summary>A record as JSON: the audit row's fields, and with --steps the steps its operation journaled (not the "started" rows).</summary>
+    private static JsonObject Document(HistoryEntry entry, bool withSteps)
+    {
+        var record = (JsonObject)JsonSerializer.SerializeToNode(entry.Record, Json.Options)!;
+        if (withSteps)
+        {
+            record["steps"] = JsonSerializer.SerializeToNode(entry.Steps.Where(s => s.Status != "started").Select(Step), Json.Options);
+        }
+
+        return record;
+    }
+
+    private static object Step(JournalRecord s) => new { s.At, s.Step, s.Status, s.Detail };
 
     public static Command CreateAudit(CliContext context)
     {

@@ -79,6 +79,13 @@ public sealed class CancellationTests : ExampleTest
         cli.Signal(Signals.SigKill);
         await cli.ExitAsync(TimeSpan.FromSeconds(10));
 
+        // The killed deploy recorded no end: history names it interrupted, with the step it was at.
+        var history = OutputSchemas.AssertValid("history", Example.Cli("history", "--output", "json"));
+        var interrupted = Assert.Single(history.GetProperty("unfinished").EnumerateArray());
+        Assert.Equal(("interrupted", "deploy", "runtime", "staging"), (interrupted.GetProperty("state").GetString(), interrupted.GetProperty("action").GetString(),
+            interrupted.GetProperty("lane").GetString(), interrupted.GetProperty("environment").GetString()));
+        Assert.True(interrupted.TryGetProperty("last_step", out var at) && at.GetProperty("step").GetString()!.Length > 0, interrupted.ToString());
+
         // Without a wait it is refused, naming the execution; with one it runs after the first has ended.
         var refused = Example.Cli("--file", Slow, "deploy", "runtime", "--env", "staging", "--tag", "t1", "--lock-wait", "0");
         var waited = Example.Cli("--file", Slow, "deploy", "runtime", "--env", "staging", "--tag", "t1", "--lock-wait", "30");

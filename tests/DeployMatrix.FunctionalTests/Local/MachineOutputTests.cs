@@ -51,6 +51,7 @@ public sealed class MachineOutputTests : ExampleTest
         Doc("maintenance", 0, "maintenance", "status", Lane, "--env", "staging");
         Doc("maintenance", 0, "maintenance", "disable", Lane, "--env", "staging");
         Assert.NotEmpty(Doc("history", 0, "history").GetProperty("records").EnumerateArray());
+        Assert.Contains(Doc("history", 0, "history", "--steps").GetProperty("records").EnumerateArray(), r => r.TryGetProperty("steps", out var steps) && steps.GetArrayLength() > 0);
         Assert.True(Doc("audit-verify", 0, "audit", "verify").GetProperty("intact").GetBoolean());
         Doc("audit-anchor", 0, "audit", "anchor");
         Doc("notify", 0, "notify", "deliveries");
