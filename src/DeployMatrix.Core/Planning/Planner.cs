@@ -320,7 +320,9 @@ public static partial class Planner
         }
         else
         {
+            // Preflight reads first, as a deploy's: nothing changes on the job when the image is missing.
             image = target.ImageFor(request.Tag);
+            steps.AddRange(Preflight.ForMigration(target, image));
         }
 
         steps.AddRange(MigrationSteps(target, image));

@@ -33,6 +33,14 @@ public static class Preflight
 
         return steps;
     }
+
+    /// <summary>
+    /// The preflight steps of <c>migrate --tag</c>: the tag's image exists before the job is pointed at it, and the
+    /// caller may read the service (the drift check) and update and run the job. The rerun helper (no tag) has none:
+    /// it runs the service's own image, and stays the seed's commands.
+    /// </summary>
+    public static IReadOnlyList<Step> ForMigration(ResolvedTarget target, string image) =>
+        [new CheckImage(target.Ref, image), new CheckPermissions(target.Ref, ["run.services.get"], target.Job, JobPermissions)];
 }
 
 /// <summary>

@@ -280,6 +280,26 @@ public sealed class ChangeOperationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MigrateWithATag_ChecksItsImageFirst_AndAMissingOneLeavesTheJobAsItWas()
+    {
+        // The service runs t2 (deployed with no migration); the job still runs t1.
+        _h.Platform.Seed("api-staging", "local://api@sha256:api-t2", "t2");
+        _h.Platform.Jobs["api-migrate-staging"] = "local://api@sha256:api-t1";
+
+        var missing = await new MigrateOperation(_h.Workspace).RunAsync("api", "staging", "t9", new ChangeOptions(), _h.Reporter, CancellationToken.None);
+        var migrated = await new MigrateOperation(_h.Workspace).RunAsync("api", "staging", "t2", new ChangeOptions(), _h.Reporter, CancellationToken.None);
+
+        Assert.False(missing.Ok);
+        Assert.Equal("check-image", missing.Steps.Single(s => !s.Ok).Kind);
+        Assert.DoesNotContain(missing.Steps, s => s.Kind is "update-job-image" or "execute-job");
+        // The image was looked up, and nothing else was asked of the platform about it.
+        Assert.Equal(["ResolveImage local://api:t9"], _h.Platform.Calls.Where(c => c.Contains("t9", StringComparison.Ordinal)));
+        Assert.True(migrated.Ok, migrated.Error);
+        Assert.Equal(["check-image", "check-permissions", "update-job-image", "verify-job-image", "execute-job", "check-drift", "write-receipt"], migrated.Steps.Select(s => s.Kind));
+        Assert.Equal("local://api@sha256:api-t2", _h.Platform.Jobs["api-migrate-staging"]);
+    }
+
+    [Fact]
     public async Task ADeployStoppedByASignal_FinishesItsStep_StopsBeforeTheNext_AndRecordsTheCancel()
     {
         var stable = _h.Platform.Seed("api-staging", "local://api@sha256:api-t1", "t1");
