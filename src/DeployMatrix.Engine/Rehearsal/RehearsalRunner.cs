@@ -14,9 +14,10 @@ namespace DeployMatrix.Engine.Rehearsal;
 /// the candidate's migration, the N-1 check (the stable release's smoke checks on the migrated schema), the candidate
 /// rolled out through the lane's stages under generated load and rolled back (the drill's runner), and the stable
 /// release's smoke checks once more; before them all, for a lane with a data command, the scratch data is loaded (the
-/// <c>data</c> phase, <see cref="ScratchData"/>), and it must replace every variable that leads to the environment's
-/// data (<see cref="RealDataVariables"/>): a target with one and no data command is refused before anything starts. A phase that fails is recorded and the rehearsal goes on where it can, so the
-/// report shows everything; a phase with nothing to run on is skipped.
+/// <c>data</c> phase, <see cref="ScratchData"/>), which must replace every variable that leads to the environment's
+/// data (<see cref="RealDataVariables"/>): a target with one and no data command is refused before anything starts.
+/// A phase that fails is recorded and the rehearsal goes on where it can, so the report shows everything; a phase with
+/// nothing to run on is skipped.
 /// </summary>
 internal sealed class RehearsalRunner(IScratchPlatform scratch, TimeProvider time, IProcessRunner processes)
 {
