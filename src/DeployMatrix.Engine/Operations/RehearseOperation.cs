@@ -27,7 +27,8 @@ public sealed class RehearseOperation(Workspace ws)
     /// <param name="outDir">The report's folder; null: <c>.deploymatrix/rehearsals/TIMESTAMP/</c>.</param>
     /// <exception cref="OperationException">
     /// Bad input (exit 2): no environment to rehearse against, a target not on the local platform, a lane without a
-    /// migration job, a tag never built here. Exit 1: nothing serves in the environment, or its release has no known digest.
+    /// migration job, a target with variables that lead to the environment's data and no data command to replace them
+    /// (<see cref="RealDataVariables"/>), a tag never built here. Exit 1: nothing serves in the environment, or its release has no known digest.
     /// </exception>
     public async Task<RehearsalRun> RunAsync(string lane, string tag, string? against, string? outDir, Action<string> say, CancellationToken ct)
     {
@@ -42,6 +43,14 @@ public sealed class RehearseOperation(Workspace ws)
         if (target.Job is null || target.MigrationCommand.Count == 0)
         {
             throw new OperationException($"{lane} has no migration job with a command in {env}; a rehearsal checks a migration against the release before it", ExitCodes.BadInput);
+        }
+
+        var data = ws.Matrix.FindLane(lane)?.Rehearsal is { DataCommand: { } command } rehearsal
+            ? new RehearsalData(command, rehearsal.DataTimeout, ws.Matrix.BaseDirectory)
+            : null;
+        if (data is null)
+        {
+            RealDataVariables.RefuseWithoutDataCommand(target);
         }
 
         var scratchPlatforms = ws.Scratch ?? throw new OperationException("this workspace cannot open a scratch local platform");
@@ -63,13 +72,19 @@ public sealed class RehearseOperation(Workspace ws)
             : OutFolder(outDir);
         say($"rehearse {lane} {tag} ({candidate.Digest}) against {env}: stable {stable.Tag} ({stableName}, {stable.Digest})");
         RehearsalResult result;
-        await using (var scratch = await scratchPlatforms.OpenAsync(Path.Combine(dir, "scratch"), ct))
+        var scratchRoot = Path.Combine(dir, "scratch");
+        var runner = (RehearsalRunner?)null;
+        try
         {
+            await using var scratch = await scratchPlatforms.OpenAsync(scratchRoot, ct);
+            runner = new RehearsalRunner(scratch, ws.Time, ws.Processes);
             // The environment's service name on any free port: the scratch agent's, never the environment's listener.
-            var data = ws.Matrix.FindLane(lane)?.Rehearsal?.DataCommand is { } command
-                ? new RehearsalData(command, ws.Matrix.FindLane(lane)!.Rehearsal!.DataTimeout, ws.Matrix.BaseDirectory)
-                : null;
-            result = await new RehearsalRunner(scratch, ws.Time, ws.Processes).RunAsync(target with { Port = null }, stable, candidate, Settings, data, dir, ct);
+            result = await runner.RunAsync(target with { Port = null }, stable, candidate, Settings, data, dir, ct);
+        }
+        finally
+        {
+            // Once its revisions have stopped: what they and the migration printed stays, without the data command's values.
+            ScratchData.Scrub(scratchRoot, runner?.Masked ?? []);
         }
 
         var receipt = RehearsalReport.Write(dir, target.Ref, result, ws.Time.GetUtcNow());

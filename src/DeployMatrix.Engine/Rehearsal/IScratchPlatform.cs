@@ -5,7 +5,8 @@ namespace DeployMatrix.Engine.Rehearsal;
 /// <summary>
 /// A local platform of a rehearsal's own, in a scratch folder: its own state, artifact store, data folders and
 /// agent (its own proxies on free ports), so nothing it does reaches the workspace's state, services or traffic.
-/// Disposing it stops its revisions and its agent.
+/// Disposing it stops its revisions and its agent and removes its state (which holds their environments in clear);
+/// their logs stay.
 /// </summary>
 public interface IScratchPlatform : IAsyncDisposable
 {

@@ -14,8 +14,10 @@ namespace DeployMatrix.Engine.Rehearsal;
 /// the candidate's migration, the N-1 check (the stable release's smoke checks on the migrated schema), the candidate
 /// rolled out through the lane's stages under generated load and rolled back (the drill's runner), and the stable
 /// release's smoke checks once more; before them all, for a lane with a data command, the scratch data is loaded (the
-/// <c>data</c> phase, <see cref="ScratchData"/>). A phase that fails is recorded and the rehearsal goes on where it can, so the
-/// report shows everything; a phase with nothing to run on is skipped.
+/// <c>data</c> phase, <see cref="ScratchData"/>), which must replace every variable that leads to the environment's
+/// data (<see cref="RealDataVariables"/>): a target with one and no data command is refused before anything starts.
+/// A phase that fails is recorded and the rehearsal goes on where it can, so the report shows everything; a phase with
+/// nothing to run on is skipped.
 /// </summary>
 internal sealed class RehearsalRunner(IScratchPlatform scratch, TimeProvider time, IProcessRunner processes)
 {
@@ -36,6 +38,9 @@ internal sealed class RehearsalRunner(IScratchPlatform scratch, TimeProvider tim
     ];
 
     private IPlatform Platform => scratch.Platform;
+
+    /// <summary>The values the data command named (a scratch database's password among them): masked in every phase's evidence and reason.</summary>
+    public IReadOnlyCollection<string> Masked { get; private set; } = [];
 
     /// <param name="target">The lane's target in the scratch platform (the environment's service, any free port).</param>
     /// <param name="data">The lane's data command; null: the data folder's copy is all the scratch data.</param>
@@ -68,15 +73,29 @@ internal sealed class RehearsalRunner(IScratchPlatform scratch, TimeProvider tim
                 }
             }
 
+            // A migration's or a smoke check's output may echo a variable: none of the data command's values is written.
+            evidence = [.. evidence.Select(l => ScratchData.Mask(l, Masked))];
+            reason = ScratchData.Mask(reason, Masked);
             SafeFile.Write(log, string.Concat(evidence.Append($"=> {verdict}: {reason}").Select(l => l + "\n")));
             var phase = new RehearsalPhase(id, description, verdict, reason, evidence, Stamp(started), Stamp(time.GetUtcNow()), Path.GetRelativePath(dir, log));
             phases.Add(phase);
             return phase;
         }
 
-        if (data is not null && !(await Phase("data", async ev =>
+        if (data is null)
+        {
+            RealDataVariables.RefuseWithoutDataCommand(target);
+        }
+        else if (!(await Phase("data", async ev =>
             {
                 var (env, detail) = await LoadDataAsync(target, data, ev, ct);
+                Masked = [.. env.Values];
+                // Before anything starts on them: a variable left as it was would take the migration to the environment's data.
+                if (RealDataVariables.NotReplaced(RealDataVariables.Find(target), target.Env, env) is { Count: > 0 } left)
+                {
+                    throw new OperationException(RealDataVariables.NotReplacedReason(left));
+                }
+
                 // From here on the scratch revisions and migration job see the scratch data's variables, not the environment's.
                 target = target with { Env = new Dictionary<string, string>(target.Env.Concat(env).GroupBy(p => p.Key).Select(g => g.Last()), StringComparer.Ordinal) };
                 return detail;

@@ -69,6 +69,8 @@ internal static class ScratchData
 
         // Read before the output is logged, so the values the command named (a scratch database's password) are masked.
         var env = ReadEnv(envFile, out var bad);
+        // The file holds the values in clear (a scratch database's password), and the scratch folder outlives the rehearsal.
+        File.Delete(envFile);
         var output = lines.Select(l => Mask(l, env.Values)).ToList();
         evidence.AddRange(output.Select(l => "  " + l));
         // Its last words say why it failed (the whole output is in the phase's log).
@@ -125,6 +127,57 @@ internal static class ScratchData
         return env;
     }
 
-    private static string Mask(string line, IEnumerable<string> values) =>
-        values.Where(v => v.Length >= 4).Aggregate(line, (text, value) => text.Replace(value, "***", StringComparison.Ordinal));
+    /// <summary>A line with every value named (of 4 characters or more: shorter ones would mask common words) as <c>***</c>.</summary>
+    public static string Mask(string line, IEnumerable<string> values) =>
+        Maskable(values).Aggregate(line, (text, value) => text.Replace(value, "***", StringComparison.Ordinal));
+
+    /// <summary>
+    /// Masks the values in every regular file left in the scratch folder once its agent has stopped (the revisions' and
+    /// the migration's own logs, the copied data): what a service printed stays as evidence, but not a value the data
+    /// command named. Byte for byte, so a file that is not text keeps every other byte.
+    /// </summary>
+    public static void Scrub(string scratchDir, IReadOnlyCollection<string> values)
+    {
+        var needles = Maskable(values).Select(System.Text.Encoding.UTF8.GetBytes).ToList();
+        if (needles.Count == 0 || !Directory.Exists(scratchDir))
+        {
+            return;
+        }
+
+        var mask = "***"u8.ToArray();
+        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint };
+        foreach (var file in Directory.EnumerateFiles(scratchDir, "*", options))
+        {
+            var bytes = File.ReadAllBytes(file);
+            var masked = needles.Aggregate(bytes, (text, needle) => Replace(text, needle, mask));
+            if (!ReferenceEquals(masked, bytes))
+            {
+                File.WriteAllBytes(file, masked);
+            }
+        }
+    }
+
+    private static IEnumerable<string> Maskable(IEnumerable<string> values) => values.Where(v => v.Length >= 4).OrderByDescending(v => v.Length);
+
+    /// <returns><paramref name="text"/> itself when the needle is not in it.</returns>
+    private static byte[] Replace(byte[] text, byte[] needle, byte[] with)
+    {
+        var at = text.AsSpan().IndexOf(needle);
+        if (at < 0)
+        {
+            return text;
+        }
+
+        var output = new List<byte>(text.Length);
+        var rest = text.AsSpan();
+        while ((at = rest.IndexOf(needle)) >= 0)
+        {
+            output.AddRange(rest[..at]);
+            output.AddRange(with);
+            rest = rest[(at + needle.Length)..];
+        }
+
+        output.AddRange(rest);
+        return [.. output];
+    }
 }

@@ -101,7 +101,16 @@ public sealed class LocalScratchPlatforms(LocalPaths paths, StateStore state, Ti
             return count;
         }
 
-        /// <summary>Stops the scratch agent (its revisions get their grace period) and drops the copied artifacts; logs and state stay as evidence.</summary>
+        /// <summary>
+        /// Stops the scratch agent (its revisions get their grace period), drops the copied artifacts and removes the
+        /// scratch state; the logs stay as evidence.
+        /// </summary>
+        /// <remarks>
+        /// The state goes rather than being kept with names only: the agent launches a revision or a job from its row
+        /// (the whole environment, values in clear: the data command's, a scratch database's password among them), and a
+        /// scratch agent is never started again, so nothing reads the rows once it has stopped. Deleting the database
+        /// file, its WAL and shared memory also takes the pages SQLite would keep after an update.
+        /// </remarks>
         public async ValueTask DisposeAsync()
         {
             client.Dispose();
@@ -122,6 +131,11 @@ public sealed class LocalScratchPlatforms(LocalPaths paths, StateStore state, Ti
             if (Directory.Exists(scratch.Artifacts))
             {
                 Directory.Delete(scratch.Artifacts, recursive: true);
+            }
+
+            foreach (var suffix in (string[])["", "-wal", "-shm", "-journal"])
+            {
+                File.Delete(scratch.StateDb + suffix);
             }
         }
     }

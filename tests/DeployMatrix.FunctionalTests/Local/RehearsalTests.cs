@@ -144,6 +144,9 @@ public sealed class RehearsalTests : ExampleTest
             set -eu
             "{{bin}}/pg_dump" --schema-only --no-owner --no-privileges "{{production}}" | "{{bin}}/psql" -q -v ON_ERROR_STOP=1 "{{scratch}}"
             echo "DATABASE_URL={{scratch}}" >> "$DEPLOYMATRIX_SCRATCH_ENV"
+            # The runtime finds its data folder here first: the migration job proves it got the command's variables.
+            cp -R "$DEPLOYMATRIX_DATA_DIR" "$DEPLOYMATRIX_SCRATCH_DIR/runtime-data"
+            echo "RUNTIME_DATA_DIR=$DEPLOYMATRIX_SCRATCH_DIR/runtime-data" >> "$DEPLOYMATRIX_SCRATCH_ENV"
             echo "loaded production's schema into {{scratch}}"
             echo "data folder: $(ls "$DEPLOYMATRIX_DATA_DIR" | tr '\n' ' ')"
             test -d "$DEPLOYMATRIX_SCRATCH_DIR"
@@ -160,29 +163,98 @@ public sealed class RehearsalTests : ExampleTest
         var phases = Phases(Report(outDir.Path));
         Assert.Equal(["data", "stable", "migrate", "n-1", "rollout", "rollback"], phases.Select(p => p.Id));
         Assert.All(phases, p => Assert.Equal("pass", p.Verdict));
-        Assert.Equal("the data command loaded the scratch data and set DATABASE_URL", phases[0].Reason);
+        Assert.Equal("the data command loaded the scratch data and set DATABASE_URL, RUNTIME_DATA_DIR", phases[0].Reason);
         var log = File.ReadAllText(Path.Combine(outDir.Path, "logs", "data.log"));
         Assert.Contains("$ sh load-scratch.sh", log, StringComparison.Ordinal);
         Assert.Contains("loaded production's schema into ***", log, StringComparison.Ordinal);
         // The environment's data folder was copied first, so the command saw it.
         Assert.Matches(@"data folder: .*schema\.sql", log);
-        Assert.Contains("the scratch revisions and migration job get DATABASE_URL from the data command (values not shown)", log, StringComparison.Ordinal);
+        Assert.Contains("the scratch revisions and migration job get DATABASE_URL, RUNTIME_DATA_DIR from the data command (values not shown)", log, StringComparison.Ordinal);
 
         // The scratch database has production's table and none of its rows; production's database is as it was.
         Assert.Equal(0L, Sql(scratch, "SELECT count(*) FROM runs"));
         Assert.Equal(1L, Sql(production, "SELECT count(*) FROM runs"));
-        // Both scratch revisions ran with the scratch database's URL.
-        using (var store = StateStore.Open(StateLocation.Sqlite(Path.Combine(outDir.Path, "scratch", "state.db")), TimeProvider.System))
-        {
-            var revisions = store.Revisions("production", "runtime");
-            Assert.Equal(2, revisions.Count);
-            Assert.All(revisions, r => Assert.Equal(scratch, JsonDocument.Parse(r.Launch).RootElement.GetProperty("Env").GetProperty("DATABASE_URL").GetString()));
-        }
+        // The migration job ran with the command's RUNTIME_DATA_DIR: it migrated that folder, not the scratch service's data folder.
+        var scratchDir = Path.Combine(outDir.Path, "scratch");
+        Assert.Contains("started_at", File.ReadAllText(Path.Combine(scratchDir, "runtime-data", "schema.sql")), StringComparison.Ordinal);
+        Assert.DoesNotContain("started_at", File.ReadAllText(Path.Combine(scratchDir, "data", "production", "runtime", "schema.sql")), StringComparison.Ordinal);
 
-        // The database's password is in no output and no file of the report (the scratch agent's own state aside).
+        // The database's password is in no output and no file left behind, the scratch folder's included: the scratch
+        // agent's state (its launches' environments) and the command's variable file are gone.
         Assert.DoesNotContain(pg.Password, run.Out + run.Err, StringComparison.Ordinal);
-        Assert.All(Directory.GetFiles(outDir.Path, "*", SearchOption.AllDirectories).Where(f => !f.StartsWith(Path.Combine(outDir.Path, "scratch"), StringComparison.Ordinal)),
-            f => Assert.DoesNotContain(pg.Password, File.ReadAllText(f), StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(scratchDir, "state.db")));
+        Assert.False(File.Exists(Path.Combine(scratchDir, "data.env")));
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(scratchDir, "logs", "revisions")));
+        AssertNowhere(pg.Password, outDir.Path);
+    }
+
+    [Fact]
+    public void DatabaseUrlToAnotherMachine_WithoutADataCommand_IsRefusedBeforeAnythingStarts_NamingItButNotItsValue()
+    {
+        const string password = "n0t-f0r-rehearsals";
+        var file = Example.Variant("prod-db.yaml",
+            ("production: { service: runtime,", $"production: {{ env: {{ DATABASE_URL: \"postgres://app:{password}@db.prod.example:5432/runtime\", LOG_LEVEL: info }}, service: runtime,"));
+        using var outDir = new TempDir();
+
+        var run = Example.Cli("--file", file, "rehearse", Lane, "--tag", "t1", "--out", outDir.Path);
+
+        // Bad input, as a lane without a migration job: the lane lacks what a rehearsal needs. One line, with the fix.
+        Assert.True(run.ExitCode == 2, run.ToString());
+        var line = Assert.Single(run.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("runtime in production has DATABASE_URL, which leads to data outside the rehearsal's scratch", line, StringComparison.Ordinal);
+        Assert.Contains("add rehearsal: { data: { command: … } } to runtime, whose command writes DATABASE_URL=scratch-value as a line to $DEPLOYMATRIX_SCRATCH_ENV", line, StringComparison.Ordinal);
+        Assert.DoesNotContain(password, run.Out + run.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("db.prod.example", run.Out + run.Err, StringComparison.Ordinal);
+        // Nothing started: no scratch folder (so no agent, revision or job), no report, no audit record.
+        Assert.Empty(Directory.GetFileSystemEntries(outDir.Path));
+        Assert.DoesNotContain(AuditChain(), r => r.StartsWith("rehearse", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void DataCommand_ThatLeavesAVariableToTheEnvironmentsData_StopsTheRehearsalAfterIt_BeforeAnyRevisionOrMigration()
+    {
+        const string password = "r3dis-pr0d";
+        File.WriteAllText(Path.Combine(Example.Dir, "load-half.sh"), """
+            set -eu
+            echo "DATABASE_URL=postgres://rehearsal:scratch-only@127.0.0.1:5432/scratch" >> "$DEPLOYMATRIX_SCRATCH_ENV"
+            echo "replaced the database, forgot the cache"
+
+            """);
+        var file = Example.Variant("half.yaml",
+            ("production: { service: runtime,", $"production: {{ env: {{ DATABASE_URL: \"postgres://db.prod.example/runtime\", SESSIONS: \"redis://:{password}@cache.prod.example:6379/0\" }}, service: runtime,"),
+            ("    migration:\n      job: runtime-migrate", "    rehearsal:\n      data: { command: sh load-half.sh, timeout: 1m }\n    migration:\n      job: runtime-migrate"));
+        DeployProduction();
+        var status = Ok(Example.Cli("status", Lane, "--env", "production")).Out;
+        var schema = File.ReadAllText(ProductionSchema);
+        using var outDir = new TempDir();
+
+        var run = Example.Cli("--file", file, "rehearse", Lane, "--tag", "t1", "--out", outDir.Path);
+
+        Assert.True(run.ExitCode == 1, run.ToString());
+        var phases = Phases(Report(outDir.Path));
+        Assert.Equal(("data", "fail"), (phases[0].Id, phases[0].Verdict));
+        // SESSIONS is caught by its value: a Redis URL to another machine.
+        Assert.Equal("the data command did not replace SESSIONS, which leads to data outside the rehearsal's scratch (the environment's own); "
+            + "nothing was started: make it write SESSIONS=scratch-value as a line to $DEPLOYMATRIX_SCRATCH_ENV", phases[0].Reason);
+        Assert.All(phases.Skip(1), p => Assert.Equal(("skip", "not run: the scratch data did not load"), (p.Verdict, p.Reason)));
+        // No scratch revision or migration execution ever started (the agent logs each one's output from its start).
+        var scratchDir = Path.Combine(outDir.Path, "scratch");
+        Assert.False(Directory.Exists(Path.Combine(scratchDir, "logs", "revisions")));
+        Assert.False(Directory.Exists(Path.Combine(scratchDir, "logs", "jobs")));
+        Assert.Equal(status, Ok(Example.Cli("status", Lane, "--env", "production")).Out);
+        Assert.Equal(schema, File.ReadAllText(ProductionSchema));
+        Assert.DoesNotContain(password, run.Out + run.Err, StringComparison.Ordinal);
+        AssertNowhere(password, outDir.Path);
+        AssertNowhere("scratch-only", outDir.Path);
+    }
+
+    /// <summary>No file under the folder (links not followed) holds the text, byte for byte.</summary>
+    private static void AssertNowhere(string text, string dir)
+    {
+        var needle = System.Text.Encoding.UTF8.GetBytes(text);
+        var files = Directory.GetFiles(dir, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint });
+        Assert.NotEmpty(files);
+        Assert.All(files, f => Assert.True(File.ReadAllBytes(f).AsSpan().IndexOf(needle) < 0, $"{f} holds it"));
     }
 
     /// <summary>Runs SQL on one of the test server's databases (by its URI); returns the first column of the first row, if any.</summary>
