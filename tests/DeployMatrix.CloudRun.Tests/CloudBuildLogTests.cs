@@ -73,7 +73,7 @@ public sealed class CloudBuildLogTests : IAsyncLifetime, IDisposable
     public async Task ALineSplitAcrossReads_IsPrintedWhole_OnlyOnceComplete_AndTheLastUnfinishedLineAtTheEnd()
     {
         var lines = new List<string>();
-        var tail = BuildLogTail.For(new CloudBuild { Id = "b-1", LogsBucket = "gs://logs/builds" }, _connection.Storage(), TimeProvider.System, lines.Add, lines.Add, out _)!;
+        var tail = new BuildLogTail(StorageLogSource.For(new CloudBuild { Id = "b-1", LogsBucket = "gs://logs/builds" }, _connection.Storage(), lines.Add)!, TimeProvider.System, lines.Add);
         var key = "logs/builds/log-b-1.txt";
         var text = Encoding.UTF8.GetBytes("Step #0: hello\r\nStep #1: wörld\nStep #2: \u001b[31mred\u001b[0m\nDONE");
         var cut = Array.IndexOf(text, (byte)0xb6); // inside "ö": its second byte arrives with the next read

@@ -25,10 +25,18 @@ public sealed record ListLogEntriesResponse
     public string? NextPageToken { get; init; }
 }
 
-/// <summary>LogEntry: one of <c>textPayload</c>, <c>jsonPayload</c>, <c>protoPayload</c> carries what was logged.</summary>
+/// <summary>
+/// LogEntry: one of <c>textPayload</c>, <c>jsonPayload</c>, <c>protoPayload</c> carries what was logged;
+/// <c>insertId</c> tells apart entries of one log with the same timestamp (Cloud Logging drops a second entry with
+/// the same insertId and timestamp as a duplicate). Cloud Build's entries carry the step in <c>labels.build_step</c>.
+/// </summary>
 public sealed record LoggingEntry
 {
     public string? LogName { get; init; }
+
+    public string? InsertId { get; init; }
+
+    public IReadOnlyDictionary<string, string>? Labels { get; init; }
 
     public LabeledThing? Resource { get; init; }
 
