@@ -60,8 +60,8 @@ public sealed class DoubleConnection : IAsyncDisposable
         LogReadTimeout = logReadTimeout ?? Build.BuildLogTail.DefaultReadTimeout,
     };
 
-    /// <summary>Cloud Logging through the double, two entries a page.</summary>
-    public LoggingApi Logging() => new(_google, _endpoints) { PageSize = 2 };
+    /// <summary>Cloud Logging through the double, two entries a page unless told.</summary>
+    public LoggingApi Logging(int pageSize = 2) => new(_google, _endpoints) { PageSize = pageSize };
 
     /// <summary>Cloud Storage through the double (a build's log read from an offset).</summary>
     public StorageApi Storage() => new(new FixedToken(), _endpoints, _google);
