@@ -10,8 +10,9 @@ namespace DeployMatrix.CloudRun.Build;
 /// (<see cref="IBuildLogSource"/>: its log object in Cloud Storage, or its entries in Cloud Logging): a read every
 /// poll, each bounded by <see cref="ReadTimeout"/>, each new line to the sink once and in order. Reading the log
 /// never fails the build: after <see cref="FailuresBeforeGivingUp"/> failed reads in a row, one warning, and the log
-/// is read no more. When the build ends, a read in flight is dropped and one last read follows, so the log holds the
-/// build's end back by at most one <see cref="ReadTimeout"/>.
+/// is read no more. When the build ends, a read in flight is dropped and one last read follows (after the source's
+/// <see cref="IBuildLogSource.LastLinesLag"/>), so the log holds the build's end back by at most that lag and one
+/// <see cref="ReadTimeout"/>.
 /// </summary>
 public sealed class BuildLogTail(IBuildLogSource source, TimeProvider time, Action<string> warn)
 {
@@ -37,12 +38,16 @@ public sealed class BuildLogTail(IBuildLogSource source, TimeProvider time, Acti
     /// Logging in <c>projects/PROJECT</c>; <c>NONE</c> nowhere; otherwise the log object in its <c>logsBucket</c>.
     /// Null with <paramref name="why"/> when there is nothing to read.
     /// </summary>
-    public static IBuildLogSource? SourceFor(CloudBuild build, string project, StorageApi storage, LoggingApi logging, Action<string> line, out string? why)
+    /// <param name="cloudLoggingLag">The wait for Cloud Logging's last lines; <see cref="CloudLoggingLogSource.DefaultLastLinesLag"/> by default.</param>
+    public static IBuildLogSource? SourceFor(CloudBuild build, string project, StorageApi storage, LoggingApi logging, Action<string> line, out string? why, TimeSpan? cloudLoggingLag = null)
     {
         IBuildLogSource? found = build.Options?.Logging switch
         {
             _ when build.Id is null => null,
-            "CLOUD_LOGGING_ONLY" or "STACKDRIVER_ONLY" => new CloudLoggingLogSource(logging, project, build.Id, build.CreateTime, line),
+            "CLOUD_LOGGING_ONLY" or "STACKDRIVER_ONLY" => new CloudLoggingLogSource(logging, project, build.Id, build.CreateTime, line)
+            {
+                LastLinesLag = cloudLoggingLag ?? CloudLoggingLogSource.DefaultLastLinesLag,
+            },
             "NONE" => null,
             _ => StorageLogSource.For(build, storage, line),
         };
@@ -54,7 +59,8 @@ public sealed class BuildLogTail(IBuildLogSource source, TimeProvider time, Acti
 
     /// <summary>
     /// Reads every <paramref name="interval"/> (on the tail's clock) until <paramref name="buildEnded"/> is
-    /// cancelled, then once more (the build's last lines land as it ends) and hands out what the source held back.
+    /// cancelled, then once more (the build's last lines land as it ends, or the source's lag after) and hands out what
+    /// the source held back.
     /// </summary>
     /// <exception cref="OperationCanceledException">Only when <paramref name="ct"/> (the command) is cancelled.</exception>
     public async Task FollowAsync(TimeSpan interval, CancellationToken buildEnded, CancellationToken ct)
@@ -71,6 +77,11 @@ public sealed class BuildLogTail(IBuildLogSource source, TimeProvider time, Acti
             {
                 // The build ended: a read in flight is dropped, and the last read starts where it would have.
             }
+        }
+
+        if (!GaveUp && Source.LastLinesLag > TimeSpan.Zero)
+        {
+            await Task.Delay(Source.LastLinesLag, time, ct);
         }
 
         await ReadAsync(ct);

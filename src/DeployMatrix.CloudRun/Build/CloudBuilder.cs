@@ -23,6 +23,9 @@ public sealed class CloudBuilder(StorageApi storage, CloudBuildApi builds, Loggi
     /// <value>How long one read of the build's log may take; the default is <see cref="BuildLogTail.DefaultReadTimeout"/> (10 s).</value>
     public TimeSpan LogReadTimeout { get; init; } = BuildLogTail.DefaultReadTimeout;
 
+    /// <value>How long after the build ends its log is read the last time from Cloud Logging; the default is <see cref="CloudLoggingLogSource.DefaultLastLinesLag"/> (2 s).</value>
+    public TimeSpan CloudLoggingLag { get; init; } = CloudLoggingLogSource.DefaultLastLinesLag;
+
     /// <summary>The engine's build port: the lines a person reads, and the facts the audit record keeps.</summary>
     public async Task<BuildOutcome> BuildAsync(Step step, Action<string> say, CancellationToken cancellationToken)
     {
@@ -108,7 +111,7 @@ public sealed class CloudBuilder(StorageApi storage, CloudBuildApi builds, Loggi
         if (operation.Metadata?.Build is { } started)
         {
             Say($"build {started.Id} created; logs: {started.LogUrl}");
-            var source = BuildLogTail.SourceFor(started, project, storage, logging, line => Say($"│ {line}"), out var why);
+            var source = BuildLogTail.SourceFor(started, project, storage, logging, line => Say($"│ {line}"), out var why, CloudLoggingLag);
             tail = source is null ? null : new BuildLogTail(source, time, Say) { ReadTimeout = LogReadTimeout };
             Say(source is null ? why! : $"streaming the build's log from {source.Location}");
         }

@@ -25,8 +25,14 @@ namespace DeployMatrix.CloudRun.Build;
 /// </remarks>
 public sealed class CloudLoggingLogSource(LoggingApi logging, string project, string buildId, DateTimeOffset? createTime, Action<string> line) : IBuildLogSource
 {
+    /// <value>2 s: what gcloud's tailer waits after the build ends for Cloud Logging to show its last lines (its buffer window).</value>
+    public static readonly TimeSpan DefaultLastLinesLag = TimeSpan.FromSeconds(2);
+
     /// <value>Pages read at most in one read; the default is 20 (the next read goes on from where this one stopped).</value>
     public int MaxPagesPerRead { get; init; } = 20;
+
+    /// <value>The default is <see cref="DefaultLastLinesLag"/> (2 s).</value>
+    public TimeSpan LastLinesLag { get; init; } = DefaultLastLinesLag;
 
     private readonly HashSet<string> _printedAtCursor = new(StringComparer.Ordinal);
     private DateTimeOffset? _cursor = createTime;

@@ -10,6 +10,12 @@ public interface IBuildLogSource
     /// <summary>Where the log is read, as a person names it (<c>gs://BUCKET/log-ID.txt</c>, or the Cloud Logging log).</summary>
     string Location { get; }
 
+    /// <summary>
+    /// How long after the build ends its last lines may take to become readable, waited before the last read: none for
+    /// the log object (Cloud Build finishes writing it before it marks the build done), a little for Cloud Logging.
+    /// </summary>
+    TimeSpan LastLinesLag { get; }
+
     /// <summary>Reads what is new since the last read; each new complete line goes to the source's sink, once and in order.</summary>
     /// <returns>Null when the read succeeded (also when nothing was new); else why it failed, one line.</returns>
     /// <exception cref="Engine.Platform.PlatformException">No answer (a broken connection).</exception>

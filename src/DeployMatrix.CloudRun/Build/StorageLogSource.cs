@@ -23,6 +23,9 @@ public sealed class StorageLogSource(StorageApi storage, string bucket, string o
 
     public string Location => $"gs://{Bucket}/{ObjectName}";
 
+    /// <value>None: "Cloud Build waits for logs to finish pushing before marking the build complete" (gcloud's <c>GCSLogTailer</c>).</value>
+    public TimeSpan LastLinesLag => TimeSpan.Zero;
+
     /// <summary>
     /// The log object of <paramref name="build"/>: <c>logsBucket</c> is <c>gs://BUCKET</c>, optionally with a folder
     /// the log is written under; null when the build names no <c>logsBucket</c>.

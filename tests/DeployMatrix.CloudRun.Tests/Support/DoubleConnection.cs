@@ -46,7 +46,7 @@ public sealed class DoubleConnection : IAsyncDisposable
         OperationTimeout = operationTimeout ?? TimeSpan.FromMinutes(1),
     };
 
-    /// <summary>Cloud Build of <paramref name="source"/> through the double, polling the build and its log in milliseconds.</summary>
+    /// <summary>Cloud Build of <paramref name="source"/> through the double, polling the build and its log (and waiting for Cloud Logging's last lines) in milliseconds.</summary>
     /// <remarks>Cloud Logging answers two entries a page, so a build's log read from there pages too.</remarks>
     public Build.CloudBuilder Builder(string source, TimeSpan? buildTimeout = null, TimeSpan? logReadTimeout = null) => new(
         new StorageApi(new FixedToken(), _endpoints, _google),
@@ -58,6 +58,7 @@ public sealed class DoubleConnection : IAsyncDisposable
     {
         LogPoll = TimeSpan.FromMilliseconds(10),
         LogReadTimeout = logReadTimeout ?? Build.BuildLogTail.DefaultReadTimeout,
+        CloudLoggingLag = TimeSpan.FromMilliseconds(10),
     };
 
     /// <summary>Cloud Logging through the double, two entries a page unless told.</summary>
