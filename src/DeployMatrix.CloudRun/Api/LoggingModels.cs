@@ -27,8 +27,9 @@ public sealed record ListLogEntriesResponse
 
 /// <summary>
 /// LogEntry: one of <c>textPayload</c>, <c>jsonPayload</c>, <c>protoPayload</c> carries what was logged;
-/// <c>insertId</c> tells apart entries of one log with the same timestamp (Cloud Logging drops a second entry with
-/// the same insertId and timestamp as a duplicate). Cloud Build's entries carry the step in <c>labels.build_step</c>.
+/// <c>insertId</c> tells apart entries with the same timestamp (LogEntry reference: entries of one project with the
+/// same timestamp and insertId are duplicates, and entries.list orders equal timestamps by it). Cloud Build's entries
+/// carry the step in <c>labels.build_step</c>.
 /// </summary>
 public sealed record LoggingEntry
 {
