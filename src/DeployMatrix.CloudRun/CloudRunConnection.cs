@@ -96,7 +96,7 @@ public static class CloudRunConnection
             };
         }
 
-        public CloudBuilder Builder(string sourceDirectory, Engine.Git.GitInfo git) => new(new StorageApi(Tokens, Endpoints, Http), new CloudBuildApi(Http, Endpoints, Time), Time, sourceDirectory, git);
+        public CloudBuilder Builder(string sourceDirectory, Engine.Git.GitInfo git) => new(new StorageApi(Tokens, Endpoints, Http), new CloudBuildApi(Http, Endpoints, Time), new LoggingApi(Http, Endpoints), Time, sourceDirectory, git);
     }
 
     /// <summary>Credentials that give access tokens for Google's APIs and ID tokens for services (where they can).</summary>

@@ -13,9 +13,11 @@ namespace DeployMatrix.CloudRun.Tests;
 
 /// <summary>
 /// A Cloud Build's log streamed while the build runs, as <c>gcloud builds submit</c> streams it: the object
-/// <c>log-BUILD_ID.txt</c> in the build's logsBucket, read from an offset through the double's Cloud Storage.
+/// <c>log-BUILD_ID.txt</c> in the build's logsBucket, read from an offset through the double's Cloud Storage; for a
+/// build that logs to Cloud Logging only, its entries read through entries.list (CloudBuildLogTests.CloudLogging.cs);
+/// the bound on one read, whichever the source (CloudBuildLogTests.Bounds.cs).
 /// </summary>
-public sealed class CloudBuildLogTests : IAsyncLifetime, IDisposable
+public sealed partial class CloudBuildLogTests : IAsyncLifetime, IDisposable
 {
     private const string Image = "us-central1-docker.pkg.dev/openagentsgemini/runtime/runtime:abc1234";
     private const string Config = """
@@ -73,7 +75,7 @@ public sealed class CloudBuildLogTests : IAsyncLifetime, IDisposable
     public async Task ALineSplitAcrossReads_IsPrintedWhole_OnlyOnceComplete_AndTheLastUnfinishedLineAtTheEnd()
     {
         var lines = new List<string>();
-        var tail = BuildLogTail.For(new CloudBuild { Id = "b-1", LogsBucket = "gs://logs/builds" }, _connection.Storage(), TimeProvider.System, lines.Add, lines.Add, out _)!;
+        var tail = new BuildLogTail(StorageLogSource.For(new CloudBuild { Id = "b-1", LogsBucket = "gs://logs/builds" }, _connection.Storage(), lines.Add)!, TimeProvider.System, lines.Add);
         var key = "logs/builds/log-b-1.txt";
         var text = Encoding.UTF8.GetBytes("Step #0: hello\r\nStep #1: wörld\nStep #2: \u001b[31mred\u001b[0m\nDONE");
         var cut = Array.IndexOf(text, (byte)0xb6); // inside "ö": its second byte arrives with the next read
@@ -114,17 +116,17 @@ public sealed class CloudBuildLogTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task ABuildLoggingToCloudLoggingOnly_HasNoLogObject_SoNothingIsRead_AndSaysSo()
+    public async Task ABuildThatKeepsNoLog_HasNothingToRead_SoNothingIsRead_AndSaysSo()
     {
-        _source.Write("deploy/cloudbuild.yaml", Config + "\noptions:\n  logging: CLOUD_LOGGING_ONLY\n");
+        _source.Write("deploy/cloudbuild.yaml", Config + "\noptions:\n  logging: NONE\n");
         var lines = new List<string>();
 
         var report = await _connection.Builder(_source.Path).BuildAsync(Step(), lines.Add, CancellationToken.None);
 
         Assert.Equal("SUCCESS", report.Status);
-        Assert.Contains("the build logs to Cloud Logging only (options.logging CLOUD_LOGGING_ONLY), so its log is not streamed here", lines);
+        Assert.Contains("the build keeps no log (options.logging NONE)", lines);
         Assert.Empty(_connection.Fake.BuildLogReads);
-        Assert.DoesNotContain(_connection.Fake.Calls, c => c.Contains("/o/log-", StringComparison.Ordinal));
+        Assert.DoesNotContain(_connection.Fake.Calls, c => c.Contains("/o/log-", StringComparison.Ordinal) || c.Contains("entries:list", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -26,11 +27,20 @@ public sealed partial class CloudRunDouble
     /// <summary>When set, the lines a build's log holds while it works (else lines made from its steps, as Cloud Build writes them).</summary>
     public Func<JsonObject, IReadOnlyList<string>>? BuildLogLines { get; set; }
 
-    /// <summary>When set, every read of a build's log object answers this status with Cloud Storage's error body.</summary>
+    /// <summary>When set, every read of a build's log (its object, or its entries in Cloud Logging) answers this status with the API's error body.</summary>
     public HttpStatusCode? BuildLogFault { get; set; }
 
-    /// <summary>Every read of a build's log object: the status answered, and whether the build was still running.</summary>
+    /// <summary>Statuses the next reads of a build's log answer, one each, before <see cref="BuildLogFault"/>.</summary>
+    public ConcurrentQueue<HttpStatusCode> BuildLogFaultsNext { get; } = new();
+
+    /// <summary>When set, a read of a build's log answers only after this long, or never if the client gives up first (status 0 in <see cref="BuildLogReads"/>).</summary>
+    public TimeSpan? BuildLogHang { get; set; }
+
+    /// <summary>Every read of a build's log (object or entries): the status answered (0: none, the client gave up), and whether the build was still running.</summary>
     public ConcurrentQueue<(int Status, bool Running)> BuildLogReads { get; } = new();
+
+    /// <summary>When each build ended (its operation answered done), as <see cref="Stopwatch.GetTimestamp"/>.</summary>
+    public ConcurrentDictionary<string, long> BuildEnds { get; } = new(StringComparer.Ordinal);
 
     /// <summary>The complete log of build <paramref name="id"/> (what it holds once the build ended).</summary>
     public string BuildLogText(string id) => Encoding.UTF8.GetString(_buildLogs[id].Content);
@@ -51,12 +61,22 @@ public sealed partial class CloudRunDouble
         public bool Running { get; set; } = true;
     }
 
-    /// <summary>Sets the build's logsBucket and, unless it logs to Cloud Logging only or not at all, starts its log.</summary>
+    /// <summary>
+    /// Sets the build's logsBucket and starts its log where its options.logging (LoggingMode) sends it: Cloud Storage
+    /// (GCS_ONLY), Cloud Logging (CLOUD_LOGGING_ONLY, STACKDRIVER_ONLY), both (LEGACY, the default), or nowhere (NONE).
+    /// </summary>
     private void StartBuildLog(JsonObject stored, JsonObject build, Dictionary<string, string> substitutions)
     {
         var bucket = build["logsBucket"]?.GetValue<string>() ?? DefaultLogsBucket;
         stored["logsBucket"] = bucket;
-        if (build["options"]?["logging"]?.GetValue<string>() is "CLOUD_LOGGING_ONLY" or "STACKDRIVER_ONLY" or "NONE")
+        var mode = build["options"]?["logging"]?.GetValue<string>();
+        var lines = BuildLogLines?.Invoke(stored) ?? StepLines(stored, substitutions);
+        if (mode is not ("NONE" or "GCS_ONLY"))
+        {
+            StartBuildLogEntries(stored, lines);
+        }
+
+        if (mode is "CLOUD_LOGGING_ONLY" or "STACKDRIVER_ONLY" or "NONE")
         {
             return;
         }
@@ -64,14 +84,19 @@ public sealed partial class CloudRunDouble
         var id = stored["id"]!.GetValue<string>();
         var location = bucket.StartsWith("gs://", StringComparison.Ordinal) ? bucket["gs://".Length..] : bucket;
         var key = location.Contains('/', StringComparison.Ordinal) ? $"{location.TrimEnd('/')}/log-{id}.txt" : $"{location}/log-{id}.txt";
-        var lines = BuildLogLines?.Invoke(stored) ?? StepLines(stored, substitutions);
         _buildLogs[id] = new BuildLog(key, Encoding.UTF8.GetBytes(string.Concat(lines.Select(l => l + "\n"))), PollsPerOperation);
     }
 
     /// <summary>The build progressed (its operation was polled): the next piece of its log is written.</summary>
     private void AdvanceBuildLog(string operation)
     {
-        if (BuildIdOf(operation) is not { } id || !_buildLogs.TryGetValue(id, out var log) || !log.Running)
+        if (BuildIdOf(operation) is not { } id)
+        {
+            return;
+        }
+
+        AdvanceBuildLogEntries(id);
+        if (!_buildLogs.TryGetValue(id, out var log) || !log.Running)
         {
             return;
         }
@@ -86,16 +111,19 @@ public sealed partial class CloudRunDouble
     /// <summary>The build ended: its log's last lines are written, and the object holds the whole log.</summary>
     private void EndBuildLog(JsonObject stored, string? failure)
     {
-        if (!_buildLogs.TryGetValue(stored["id"]!.GetValue<string>(), out var log))
+        var id = stored["id"]!.GetValue<string>();
+        BuildEnds[id] = Stopwatch.GetTimestamp();
+        var end = failure is null
+            ? [.. (stored["images"] as JsonArray ?? []).Select(i => $"Pushing {i}"), "DONE"]
+            : new[] { "ERROR", $"ERROR: build step 0 \"{stored["steps"]?[0]?["name"]}\" failed: {failure}" };
+        EndBuildLogEntries(id, end);
+        if (!_buildLogs.TryGetValue(id, out var log))
         {
             return;
         }
 
         lock (log)
         {
-            var end = failure is null
-                ? [.. (stored["images"] as JsonArray ?? []).Select(i => $"Pushing {i}"), "DONE"]
-                : new[] { "ERROR", $"ERROR: build step 0 \"{stored["steps"]?[0]?["name"]}\" failed: {failure}" };
             log.Content = [.. log.Content, .. Encoding.UTF8.GetBytes(string.Concat(end.Select(l => l + "\n")))];
             log.Running = false;
             Objects[log.Key] = log.Content;
@@ -130,7 +158,12 @@ public sealed partial class CloudRunDouble
     {
         var key = $"{bucket}/{name}";
         var log = _buildLogs.Values.FirstOrDefault(l => l.Key == key);
-        if (log is not null && BuildLogFault is { } fault)
+        if (log is not null && await BuildLogHungAsync(context, log.Running))
+        {
+            return;
+        }
+
+        if (log is not null && NextBuildLogFault() is { } fault)
         {
             BuildLogReads.Enqueue(((int)fault, log.Running));
             await StorageErrorAsync(context, fault, "backendError", "We encountered an internal error. Please try again.");

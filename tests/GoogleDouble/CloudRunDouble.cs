@@ -151,14 +151,7 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
 
         if (_faults.TryDequeue(out var fault))
         {
-            var status = fault.Status switch
-            {
-                HttpStatusCode.TooManyRequests => "RESOURCE_EXHAUSTED",
-                HttpStatusCode.ServiceUnavailable => "UNAVAILABLE",
-                HttpStatusCode.Forbidden => "PERMISSION_DENIED",
-                _ => "INTERNAL",
-            };
-            await ErrorAsync(context, fault.Status, status, fault.Reason);
+            await ErrorAsync(context, fault.Status, CanonicalStatus(fault.Status), fault.Reason);
             return;
         }
 
@@ -271,6 +264,11 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
 
                 break;
             case "google.logging.v2.LoggingServiceV2.ListLogEntries":
+                if (await BuildLogEntriesFaultAsync(context, body?.AsObject()))
+                {
+                    return;
+                }
+
                 answer = ListLogEntries(body?.AsObject(), out var badList);
                 if (badList is not null)
                 {
@@ -412,6 +410,16 @@ public sealed partial class CloudRunDouble : IAsyncDisposable
 
         return packed;
     }
+
+    /// <summary>The google.rpc.Code name Google's error body carries for an HTTP status (AIP-193).</summary>
+    private static string CanonicalStatus(HttpStatusCode code) => code switch
+    {
+        HttpStatusCode.TooManyRequests => "RESOURCE_EXHAUSTED",
+        HttpStatusCode.ServiceUnavailable => "UNAVAILABLE",
+        HttpStatusCode.Forbidden => "PERMISSION_DENIED",
+        HttpStatusCode.BadRequest => "INVALID_ARGUMENT",
+        _ => "INTERNAL",
+    };
 
     private static async Task ErrorAsync(HttpContext context, HttpStatusCode code, string status, string message)
     {

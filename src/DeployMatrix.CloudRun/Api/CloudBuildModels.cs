@@ -23,6 +23,9 @@ public sealed record CloudBuild
 {
     public string? Id { get; init; }
 
+    /// <summary>When Cloud Build received the build: no entry of its log is older (RFC 3339).</summary>
+    public DateTimeOffset? CreateTime { get; init; }
+
     /// <summary>QUEUED, WORKING, SUCCESS, FAILURE, INTERNAL_ERROR, TIMEOUT, CANCELLED, EXPIRED, PENDING.</summary>
     public string? Status { get; init; }
 
@@ -30,7 +33,7 @@ public sealed record CloudBuild
 
     public string? LogUrl { get; init; }
 
-    /// <summary><c>gs://BUCKET</c> (or a bare bucket name) the build writes <c>log-BUILD_ID.txt</c> to, unless its options log to Cloud Logging only.</summary>
+    /// <summary><c>gs://BUCKET</c> (or a bare bucket name) the build writes <c>log-BUILD_ID.txt</c> to, unless its options log to Cloud Logging only (then its log is entries in Cloud Logging).</summary>
     public string? LogsBucket { get; init; }
 
     public CloudBuildOptions? Options { get; init; }

@@ -86,22 +86,52 @@ public sealed class GoogleHttp
         }
     }
 
+    /// <summary>
+    /// One call, not retried: for a caller that polls anyway (a build's log read through Cloud Logging), whose
+    /// next poll is the retry and whose read is bounded in time, which a retry's backoff would outlast.
+    /// </summary>
+    /// <exception cref="GoogleApiException">Google answered with an error (429 and 5xx included).</exception>
+    /// <exception cref="PlatformException">No answer: a broken connection or the client's own timeout.</exception>
+    public async Task<T> SendOnceAsync<T>(HttpMethod method, Uri url, object? body, CancellationToken ct)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await SendOneAsync(method, url, body, ct);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new PlatformException($"{url.Host} did not answer: {e.Message}");
+        }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new PlatformException($"{url.Host} did not answer {method} {url.AbsolutePath} within {_http.Timeout.TotalSeconds:0} s");
+        }
+
+        using (response)
+        {
+            return await ReadAsync<T>(method, url, response, ct);
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendOneAsync(HttpMethod method, Uri url, object? body, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, url);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await _tokens.GetAccessTokenAsync(ct));
+        request.Content = body switch
+        {
+            null => null,
+            _ => JsonContent.Create(body, body.GetType(), options: Json),
+        };
+
+        return await _http.SendAsync(request, ct);
+    }
+
     private async Task<HttpResponseMessage> SendRawAsync(HttpMethod method, Uri url, object? body, CancellationToken ct)
     {
         try
         {
-            return await (method == HttpMethod.Get ? _readRetries : _writeRetries).ExecuteAsync(async token =>
-            {
-                using var request = new HttpRequestMessage(method, url);
-                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await _tokens.GetAccessTokenAsync(token));
-                request.Content = body switch
-                {
-                    null => null,
-                    _ => JsonContent.Create(body, body.GetType(), options: Json),
-                };
-
-                return await _http.SendAsync(request, token);
-            }, ct);
+            return await (method == HttpMethod.Get ? _readRetries : _writeRetries).ExecuteAsync(token => new ValueTask<HttpResponseMessage>(SendOneAsync(method, url, body, token)), ct);
         }
         catch (HttpRequestException e)
         {

@@ -3,8 +3,9 @@ using System.Globalization;
 namespace DeployMatrix.CloudRun.Api;
 
 /// <summary>
-/// Cloud Logging v2 <c>entries.list</c> (<c>POST https://logging.googleapis.com/v2/entries:list</c>): a Cloud Run
-/// service's entries at or above a severity since an instant, oldest first, page by page.
+/// Cloud Logging v2 <c>entries.list</c> (<c>POST https://logging.googleapis.com/v2/entries:list</c>, Google's REST
+/// reference "Method: entries.list"): a Cloud Run service's entries at or above a severity since an instant, oldest
+/// first, page by page (<see cref="CountAsync"/>); one page of a build's log, not retried (<see cref="ListOnceAsync"/>).
 /// </summary>
 public sealed class LoggingApi(GoogleHttp http, GoogleEndpoints endpoints)
 {
@@ -31,14 +32,7 @@ public sealed class LoggingApi(GoogleHttp http, GoogleEndpoints endpoints)
         string? page = null;
         for (var pages = 0; pages < MaxPages; pages++)
         {
-            var response = await http.SendAsync<ListLogEntriesResponse>(HttpMethod.Post, new Uri(endpoints.Logging, "v2/entries:list"), new ListLogEntriesRequest
-            {
-                ResourceNames = [$"projects/{project}"],
-                Filter = filter,
-                OrderBy = "timestamp asc",
-                PageSize = PageSize,
-                PageToken = page,
-            }, ct);
+            var response = await http.SendAsync<ListLogEntriesResponse>(HttpMethod.Post, ListUrl, Request(project, filter, page), ct);
             var entries = response.Entries ?? [];
             count += entries.Count;
             first.AddRange(entries.Take(keep - first.Count));
@@ -51,4 +45,26 @@ public sealed class LoggingApi(GoogleHttp http, GoogleEndpoints endpoints)
 
         return (count, first, true);
     }
+
+    /// <summary>
+    /// One page of the entries matching <paramref name="filter"/> in <c>projects/PROJECT</c>, oldest first (entries
+    /// with equal timestamps in order of their insertId, as entries.list orders them), asked once and not retried: the
+    /// caller polls, and its next poll is the retry. <paramref name="pageToken"/> is the previous answer's
+    /// <c>nextPageToken</c> for the same filter (entries.list: the other parameters must be identical).
+    /// </summary>
+    /// <exception cref="GoogleApiException">Cloud Logging refused the call (400 on a filter it cannot read, 429, 5xx).</exception>
+    /// <exception cref="Engine.Platform.PlatformException">No answer.</exception>
+    public Task<ListLogEntriesResponse> ListOnceAsync(string project, string filter, string? pageToken, CancellationToken ct) =>
+        http.SendOnceAsync<ListLogEntriesResponse>(HttpMethod.Post, ListUrl, Request(project, filter, pageToken), ct);
+
+    private Uri ListUrl => new(endpoints.Logging, "v2/entries:list");
+
+    private ListLogEntriesRequest Request(string project, string filter, string? pageToken) => new()
+    {
+        ResourceNames = [$"projects/{project}"],
+        Filter = filter,
+        OrderBy = "timestamp asc",
+        PageSize = PageSize,
+        PageToken = pageToken,
+    };
 }

@@ -25,10 +25,19 @@ public sealed record ListLogEntriesResponse
     public string? NextPageToken { get; init; }
 }
 
-/// <summary>LogEntry: one of <c>textPayload</c>, <c>jsonPayload</c>, <c>protoPayload</c> carries what was logged.</summary>
+/// <summary>
+/// LogEntry: one of <c>textPayload</c>, <c>jsonPayload</c>, <c>protoPayload</c> carries what was logged;
+/// <c>insertId</c> tells apart entries with the same timestamp (LogEntry reference: entries of one project with the
+/// same timestamp and insertId are duplicates, and entries.list orders equal timestamps by it). Cloud Build's entries
+/// carry the step in <c>labels.build_step</c>.
+/// </summary>
 public sealed record LoggingEntry
 {
     public string? LogName { get; init; }
+
+    public string? InsertId { get; init; }
+
+    public IReadOnlyDictionary<string, string>? Labels { get; init; }
 
     public LabeledThing? Resource { get; init; }
 

@@ -1,5 +1,4 @@
-using System.Net;
-using System.Text;
+using System.Globalization;
 using DeployMatrix.CloudRun.Api;
 using DeployMatrix.Core.Text;
 using DeployMatrix.Engine.Platform;
@@ -7,166 +6,128 @@ using DeployMatrix.Engine.Platform;
 namespace DeployMatrix.CloudRun.Build;
 
 /// <summary>
-/// Follows a Cloud Build's log while it runs, as <c>gcloud builds submit</c> does: the object
-/// <c>log-BUILD_ID.txt</c> in the build's <c>logsBucket</c> (Cloud Build's <c>Build.logsBucket</c>: "Logs
-/// file names will be of the format <c>${logs_bucket}/log-${build_id}.txt</c>"), read from where the last
-/// read ended (<see cref="StorageApi.ReadFromAsync"/>: 206 new bytes, 416 nothing new, 404 no log yet).
-/// Each complete line goes to the sink as it arrives, once and in order; a line split across reads waits
-/// for its end (or the build's). Reading the log never fails the build: after
-/// <see cref="FailuresBeforeGivingUp"/> failed reads in a row, one warning, and the log is read no more.
+/// Follows a Cloud Build's log while it runs, as <c>gcloud builds submit</c> does, from wherever the build writes it
+/// (<see cref="IBuildLogSource"/>: its log object in Cloud Storage, or its entries in Cloud Logging): a read every
+/// poll, each bounded by <see cref="ReadTimeout"/>, each new line to the sink once and in order. Reading the log
+/// never fails the build: after <see cref="FailuresBeforeGivingUp"/> failed reads in a row, one warning, and the log
+/// is read no more. When the build ends, a read in flight is dropped and one last read follows (after the source's
+/// <see cref="IBuildLogSource.LastLinesLag"/>), so the log holds the build's end back by at most that lag and one
+/// <see cref="ReadTimeout"/>.
 /// </summary>
-public sealed class BuildLogTail
+public sealed class BuildLogTail(IBuildLogSource source, TimeProvider time, Action<string> warn)
 {
     /// <value>3 reads: a lone 429 or 503 is retried by the next poll, as gcloud's tailer does.</value>
     public const int FailuresBeforeGivingUp = 3;
 
     /// <value>10 s for one read: a log that hangs must not hold the build's end for the HTTP client's own timeout.</value>
-    public static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan DefaultReadTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly StorageApi _storage;
-    private readonly TimeProvider _time;
-    private readonly Action<string> _line;
-    private readonly Action<string> _warn;
-    private readonly List<byte> _partial = [];
-    private long _cursor;
     private int _failures;
 
-    private BuildLogTail(StorageApi storage, TimeProvider time, string bucket, string objectName, Action<string> line, Action<string> warn)
-    {
-        _storage = storage;
-        _time = time;
-        Bucket = bucket;
-        ObjectName = objectName;
-        _line = line;
-        _warn = warn;
-    }
+    public IBuildLogSource Source { get; } = source;
 
-    public string Bucket { get; }
-
-    public string ObjectName { get; }
+    /// <value>How long one read may take, on the tail's clock; the default is <see cref="DefaultReadTimeout"/> (10 s).</value>
+    public TimeSpan ReadTimeout { get; init; } = DefaultReadTimeout;
 
     /// <summary>The log read no more (it failed <see cref="FailuresBeforeGivingUp"/> times in a row).</summary>
     public bool GaveUp { get; private set; }
 
     /// <summary>
-    /// The tail of <paramref name="build"/>'s log, or null with <paramref name="why"/> when there is no log object
-    /// to read: no <c>logsBucket</c>, or options.logging <c>CLOUD_LOGGING_ONLY</c>/<c>STACKDRIVER_ONLY</c> (Cloud
-    /// Logging only) or <c>NONE</c> (Cloud Build's LoggingMode). <c>logsBucket</c> is <c>gs://BUCKET</c>, optionally
-    /// with a folder the log is written under.
+    /// Where <paramref name="build"/>'s log is read from, by its options.logging (Cloud Build's LoggingMode, as
+    /// gcloud's <c>CloudBuildClient.Stream</c> chooses): <c>CLOUD_LOGGING_ONLY</c>/<c>STACKDRIVER_ONLY</c> from Cloud
+    /// Logging in <c>projects/PROJECT</c>; <c>NONE</c> nowhere; otherwise the log object in its <c>logsBucket</c>.
+    /// Null with <paramref name="why"/> when there is nothing to read.
     /// </summary>
-    public static BuildLogTail? For(CloudBuild build, StorageApi storage, TimeProvider time, Action<string> line, Action<string> warn, out string? why)
+    /// <param name="cloudLoggingLag">The wait for Cloud Logging's last lines; <see cref="CloudLoggingLogSource.DefaultLastLinesLag"/> by default.</param>
+    public static IBuildLogSource? SourceFor(CloudBuild build, string project, StorageApi storage, LoggingApi logging, Action<string> line, out string? why, TimeSpan? cloudLoggingLag = null)
     {
-        why = build.Options?.Logging switch
+        IBuildLogSource? found = build.Options?.Logging switch
         {
-            "CLOUD_LOGGING_ONLY" or "STACKDRIVER_ONLY" => "the build logs to Cloud Logging only (options.logging " + build.Options.Logging + "), so its log is not streamed here",
-            "NONE" => "the build keeps no log (options.logging NONE)",
-            _ when build.Id is null || string.IsNullOrEmpty(build.LogsBucket) => "the build names no logsBucket, so its log is not streamed here",
-            _ => null,
+            _ when build.Id is null => null,
+            "CLOUD_LOGGING_ONLY" or "STACKDRIVER_ONLY" => new CloudLoggingLogSource(logging, project, build.Id, build.CreateTime, line)
+            {
+                LastLinesLag = cloudLoggingLag ?? CloudLoggingLogSource.DefaultLastLinesLag,
+            },
+            "NONE" => null,
+            _ => StorageLogSource.For(build, storage, line),
         };
-        if (why is not null)
-        {
-            return null;
-        }
-
-        var location = build.LogsBucket!.StartsWith("gs://", StringComparison.Ordinal) ? build.LogsBucket["gs://".Length..] : build.LogsBucket;
-        var slash = location.IndexOf('/', StringComparison.Ordinal);
-        var (bucket, folder) = slash < 0 ? (location, "") : (location[..slash], location[(slash + 1)..].TrimEnd('/'));
-        var name = $"{(folder.Length == 0 ? "" : folder + "/")}log-{build.Id}.txt";
-        return new BuildLogTail(storage, time, bucket, name, line, warn);
+        why = found is not null ? null
+            : build.Options?.Logging == "NONE" ? "the build keeps no log (options.logging NONE)"
+            : "the build names no logsBucket, so its log is not streamed here";
+        return found;
     }
 
     /// <summary>
     /// Reads every <paramref name="interval"/> (on the tail's clock) until <paramref name="buildEnded"/> is
-    /// cancelled, then once more (the build's last lines land as it ends) and prints the unfinished last line.
+    /// cancelled, then once more (the build's last lines land as it ends, or the source's lag after) and hands out what
+    /// the source held back.
     /// </summary>
     /// <exception cref="OperationCanceledException">Only when <paramref name="ct"/> (the command) is cancelled.</exception>
     public async Task FollowAsync(TimeSpan interval, CancellationToken buildEnded, CancellationToken ct)
     {
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(buildEnded, ct);
+        using var running = CancellationTokenSource.CreateLinkedTokenSource(buildEnded, ct);
         while (!buildEnded.IsCancellationRequested && !GaveUp)
         {
-            await PollAsync(ct);
             try
             {
-                await Task.Delay(interval, _time, wait.Token);
+                await ReadAsync(running.Token);
+                await Task.Delay(interval, time, running.Token);
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
-                // The build ended: the last read follows.
+                // The build ended: a read in flight is dropped, and the last read starts where it would have.
             }
         }
 
-        await PollAsync(ct);
-        if (!GaveUp && _partial.Count > 0)
+        if (!GaveUp && Source.LastLinesLag > TimeSpan.Zero)
         {
-            Emit([.. _partial]);
-            _partial.Clear();
+            await Task.Delay(Source.LastLinesLag, time, ct);
+        }
+
+        await ReadAsync(ct);
+        if (!GaveUp)
+        {
+            Source.Flush();
         }
     }
 
-    /// <summary>One read from where the last ended; the complete lines it brings go to the sink.</summary>
-    public async Task PollAsync(CancellationToken ct)
+    /// <summary>One read from where the last ended, bounded by <see cref="ReadTimeout"/>.</summary>
+    /// <exception cref="OperationCanceledException">Only when <paramref name="ct"/> is cancelled.</exception>
+    public Task PollAsync(CancellationToken ct) => ReadAsync(ct);
+
+    private async Task ReadAsync(CancellationToken stop)
     {
         if (GaveUp)
         {
             return;
         }
 
-        string failure;
-        using var timeout = new CancellationTokenSource(ReadTimeout, _time);
-        using var read = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
+        string? failure;
+        using var timeout = new CancellationTokenSource(ReadTimeout, time);
+        using var read = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
         try
         {
-            var answer = await _storage.ReadFromAsync(Bucket, ObjectName, _cursor, read.Token);
-            switch (answer.Status)
-            {
-                case HttpStatusCode.PartialContent:
-                    Take(answer.Body);
-                    return;
-                case HttpStatusCode.OK:
-                    // The whole object (a range ignored): only what is past what was already read is new.
-                    Take(answer.Body.Length > _cursor ? answer.Body[(int)_cursor..] : []);
-                    return;
-                case HttpStatusCode.RequestedRangeNotSatisfiable or HttpStatusCode.NotFound:
-                    _failures = 0;
-                    return;
-                default:
-                    failure = answer.Error ?? $"{(int)answer.Status}";
-                    break;
-            }
+            failure = await Source.ReadAsync(read.Token);
         }
         catch (PlatformException e)
         {
             failure = e.Message;
         }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !stop.IsCancellationRequested)
         {
-            failure = $"no answer within {ReadTimeout.TotalSeconds:0} s";
+            failure = string.Create(CultureInfo.InvariantCulture, $"no answer within {ReadTimeout.TotalSeconds:0.###} s");
+        }
+
+        if (failure is null)
+        {
+            _failures = 0;
+            return;
         }
 
         if (++_failures >= FailuresBeforeGivingUp)
         {
             GaveUp = true;
-            _warn($"warning: could not read the build's log gs://{Bucket}/{ObjectName} ({UntrustedText.OneLine(failure)}); it is no longer streamed, the log URL follows when the build ends");
+            warn($"warning: could not read the build's log {Source.Location} ({UntrustedText.OneLine(failure)}); it is no longer streamed, the log URL follows when the build ends");
         }
     }
-
-    private void Take(byte[] bytes)
-    {
-        _failures = 0;
-        _cursor += bytes.Length;
-        var start = 0;
-        // '\n' is never part of a multi-byte UTF-8 sequence, so splitting the bytes there never cuts a character.
-        for (var i = Array.IndexOf(bytes, (byte)'\n'); i >= 0; i = Array.IndexOf(bytes, (byte)'\n', start))
-        {
-            _partial.AddRange(bytes.AsSpan(start, i - start));
-            Emit([.. _partial]);
-            _partial.Clear();
-            start = i + 1;
-        }
-
-        _partial.AddRange(bytes.AsSpan(start));
-    }
-
-    private void Emit(byte[] line) => _line(UntrustedText.OneLine(Encoding.UTF8.GetString(line).TrimEnd('\r')));
 }

@@ -12,12 +12,19 @@ public sealed record BuildReport(string Id, string Status, string? LogUrl, strin
 /// <summary>
 /// <c>gcloud builds submit --config CFG --substitutions _TAG=TAG .</c> done through the APIs: pack the
 /// source, upload it to <c>gs://PROJECT_cloudbuild/source/</c> (the bucket gcloud uses, created on first
-/// use), create the build from the config, follow it to the end with its log streaming (<see cref="BuildLogTail"/>), and check it pushed the lane's image.
+/// use), create the build from the config, follow it to the end with its log streaming (<see cref="BuildLogTail"/>:
+/// from Cloud Storage, or from Cloud Logging for a build that logs there only), and check it pushed the lane's image.
 /// </summary>
-public sealed class CloudBuilder(StorageApi storage, CloudBuildApi builds, TimeProvider time, string sourceDirectory, Engine.Git.GitInfo git) : IImageBuilder
+public sealed class CloudBuilder(StorageApi storage, CloudBuildApi builds, LoggingApi logging, TimeProvider time, string sourceDirectory, Engine.Git.GitInfo git) : IImageBuilder
 {
     /// <value>The default is 1 s between reads of the build's log while it runs (gcloud's tailer polls as often).</value>
     public TimeSpan LogPoll { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <value>How long one read of the build's log may take; the default is <see cref="BuildLogTail.DefaultReadTimeout"/> (10 s).</value>
+    public TimeSpan LogReadTimeout { get; init; } = BuildLogTail.DefaultReadTimeout;
+
+    /// <value>How long after the build ends its log is read the last time from Cloud Logging; the default is <see cref="CloudLoggingLogSource.DefaultLastLinesLag"/> (2 s).</value>
+    public TimeSpan CloudLoggingLag { get; init; } = CloudLoggingLogSource.DefaultLastLinesLag;
 
     /// <summary>The engine's build port: the lines a person reads, and the facts the audit record keeps.</summary>
     public async Task<BuildOutcome> BuildAsync(Step step, Action<string> say, CancellationToken cancellationToken)
@@ -67,7 +74,7 @@ public sealed class CloudBuilder(StorageApi storage, CloudBuildApi builds, TimeP
 
         build["source"] = new JsonObject { ["storageSource"] = storageSource };
         var operation = await builds.CreateAsync(project, build, ct);
-        var finished = await FollowAsync(operation, say, ct);
+        var finished = await FollowAsync(operation, project, say, ct);
         var report = new BuildReport(finished.Id ?? "?", finished.Status ?? "STATUS_UNKNOWN", finished.LogUrl, source, files.Count, archive.Length, finished.Results?.Images ?? []);
         if (report.Status != "SUCCESS")
         {
@@ -88,7 +95,7 @@ public sealed class CloudBuilder(StorageApi storage, CloudBuildApi builds, TimeP
     /// Waits for the build to end while its log streams (<see cref="BuildLogTail"/>), each line as <c>│ LINE</c>;
     /// the log is read once more after the build ends. A log that cannot be read is one warning, never a failure.
     /// </summary>
-    private async Task<CloudBuild> FollowAsync(BuildOperation operation, Action<string> say, CancellationToken ct)
+    private async Task<CloudBuild> FollowAsync(BuildOperation operation, string project, Action<string> say, CancellationToken ct)
     {
         // The log's lines and the build's status come from two loops; one line at a time reaches the writer.
         var gate = new Lock();
@@ -104,8 +111,9 @@ public sealed class CloudBuilder(StorageApi storage, CloudBuildApi builds, TimeP
         if (operation.Metadata?.Build is { } started)
         {
             Say($"build {started.Id} created; logs: {started.LogUrl}");
-            tail = BuildLogTail.For(started, storage, time, line => Say($"│ {line}"), Say, out var why);
-            Say(tail is null ? why! : $"streaming the build's log from gs://{tail.Bucket}/{tail.ObjectName}");
+            var source = BuildLogTail.SourceFor(started, project, storage, logging, line => Say($"│ {line}"), out var why, CloudLoggingLag);
+            tail = source is null ? null : new BuildLogTail(source, time, Say) { ReadTimeout = LogReadTimeout };
+            Say(source is null ? why! : $"streaming the build's log from {source.Location}");
         }
 
         using var ended = new CancellationTokenSource();

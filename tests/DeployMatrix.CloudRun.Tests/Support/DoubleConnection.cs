@@ -35,7 +35,7 @@ public sealed class DoubleConnection : IAsyncDisposable
     public CloudRunPlatform PlatformWith(Invoker.IIdTokenSource idTokens, TimeProvider time, IReadOnlyDictionary<string, Uri>? domains = null) =>
         new(Run, new MonitoringApi(_google, _endpoints), new SecretManagerApi(_google, _endpoints), new Invoker.InvokerCredentials(Run, idTokens, time), new CloudRunPreflight(Run, new ArtifactRegistryApi(_google, _endpoints)), time)
         {
-            Logging = new LoggingApi(_google, _endpoints) { PageSize = 2 },
+            Logging = Logging(),
             DomainEndpoints = domains ?? new Dictionary<string, Uri>(),
         };
 
@@ -46,16 +46,23 @@ public sealed class DoubleConnection : IAsyncDisposable
         OperationTimeout = operationTimeout ?? TimeSpan.FromMinutes(1),
     };
 
-    /// <summary>Cloud Build of <paramref name="source"/> through the double, polling the build and its log in milliseconds.</summary>
-    public Build.CloudBuilder Builder(string source, TimeSpan? buildTimeout = null) => new(
+    /// <summary>Cloud Build of <paramref name="source"/> through the double, polling the build and its log (and waiting for Cloud Logging's last lines) in milliseconds.</summary>
+    /// <remarks>Cloud Logging answers two entries a page, so a build's log read from there pages too.</remarks>
+    public Build.CloudBuilder Builder(string source, TimeSpan? buildTimeout = null, TimeSpan? logReadTimeout = null) => new(
         new StorageApi(new FixedToken(), _endpoints, _google),
         new CloudBuildApi(_google, _endpoints, TimeProvider.System) { FirstPoll = TimeSpan.FromMilliseconds(10), BuildTimeout = buildTimeout ?? TimeSpan.FromMinutes(1) },
+        Logging(),
         TimeProvider.System,
         source,
         new Engine.Git.GitInfo(new Engine.Processes.ProcessRunner(TimeProvider.System)))
     {
         LogPoll = TimeSpan.FromMilliseconds(10),
+        LogReadTimeout = logReadTimeout ?? Build.BuildLogTail.DefaultReadTimeout,
+        CloudLoggingLag = TimeSpan.FromMilliseconds(10),
     };
+
+    /// <summary>Cloud Logging through the double, two entries a page unless told.</summary>
+    public LoggingApi Logging(int pageSize = 2) => new(_google, _endpoints) { PageSize = pageSize };
 
     /// <summary>Cloud Storage through the double (a build's log read from an offset).</summary>
     public StorageApi Storage() => new(new FixedToken(), _endpoints, _google);

@@ -82,6 +82,7 @@ public sealed class CloudRunCliTests : CloudRunExampleTests
     [Fact]
     public void Build_SubmitsTheLanesCloudBuildConfigWithTheTag_AndPrintsTheLogUrlAndTheDigest()
     {
+        // The example's config logs to Cloud Logging only: its log streams from there.
         var run = Cli("build", "runtime", "--tag", "bbb2222");
 
         Assert.True(run.ExitCode == 0, run.ToString());
@@ -92,6 +93,10 @@ public sealed class CloudRunCliTests : CloudRunExampleTests
         var source = build["source"]!["storageSource"]!;
         Assert.Equal("openagentsgemini_cloudbuild", source["bucket"]!.GetValue<string>());
         Assert.True(Google.Objects.ContainsKey($"openagentsgemini_cloudbuild/{source["object"]!.GetValue<string>()}"));
+        var id = build["id"]!.GetValue<string>();
+        Assert.Contains($"streaming the build's log from Cloud Logging projects/openagentsgemini/logs/cloudbuild (build {id})", run.Out, StringComparison.Ordinal);
+        var streamed = run.Out.ReplaceLineEndings("\n").Split('\n').Where(l => l.StartsWith("  │ ", StringComparison.Ordinal)).Select(l => l["  │ ".Length..]);
+        Assert.Equal(Google.BuildLogEntryLines(id), streamed);
         var history = CliRun.Invoke(Dir.Path, "history", "runtime");
         Assert.Contains("build", history.Out, StringComparison.Ordinal);
         Assert.Contains("succeeded", history.Out, StringComparison.Ordinal);
