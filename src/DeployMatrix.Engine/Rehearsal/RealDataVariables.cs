@@ -28,7 +28,7 @@ public static class RealDataVariables
         "PGHOST", "PGHOSTADDR", "PGDATABASE", "PGSERVICE",
     };
 
-    /// <summary>Suffixes caught after a prefix (<c>ANALYTICS_DATABASE_URL</c>, <c>SENTRY_DSN</c> is one too: a DSN names where data goes).</summary>
+    /// <summary>Suffixes caught after a prefix (<c>ANALYTICS_DATABASE_URL</c>, <c>ORDERS_DSN</c>; a DSN holding an http(s) URL, as Sentry's, is not data).</summary>
     private static readonly string[] Suffixes = ["_DATABASE_URL", "_DSN", "_REDIS_URL"];
 
     /// <summary>Prefixes caught before a <c>_URL</c> or <c>_URI</c> ending (<c>MONGO_URL</c>, <c>MONGODB_URI</c>, <c>RABBITMQ_DEFAULT_URL</c>).</summary>
@@ -48,7 +48,7 @@ public static class RealDataVariables
     /// store its value is not known here.
     /// </remarks>
     public static IReadOnlyList<string> Find(ResolvedTarget target) =>
-        [.. target.Env.Where(e => ByName(e.Key) || ByValue(e.Value)).Select(e => e.Key)
+        [.. target.Env.Where(e => (ByName(e.Key) && !IsReportingEndpoint(e.Key, e.Value)) || ByValue(e.Value)).Select(e => e.Key)
             .Concat(target.Requires.Where(r => r.Secret && ByName(r.Name)).Select(r => r.Name))
             .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
 
@@ -56,6 +56,14 @@ public static class RealDataVariables
     public static IReadOnlyList<string> NotReplaced(IReadOnlyList<string> leading, IReadOnlyDictionary<string, string> targetEnv, IReadOnlyDictionary<string, string> scratchEnv) =>
         [.. leading.Where(name => !scratchEnv.TryGetValue(name, out var value)
             || (targetEnv.TryGetValue(name, out var real) && string.Equals(real, value, StringComparison.Ordinal)))];
+
+    /// <summary>
+    /// A <c>*_DSN</c> holding an http(s) URL is where a client reports to (Sentry's DSN, <c>https://KEY@o1.ingest.sentry.io/2</c>),
+    /// not the environment's data: a rehearsal need not replace it. Databases named by a DSN are not reached over http.
+    /// </summary>
+    private static bool IsReportingEndpoint(string name, string value) =>
+        name.EndsWith("DSN", StringComparison.OrdinalIgnoreCase)
+        && (value.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("http://", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>What a variable's name says: it is one of the conventions for finding data.</summary>
     public static bool ByName(string name) =>

@@ -81,6 +81,8 @@ public sealed class RealDataVariablesTests
             ["EVENTS"] = "amqp://mq.example.com",
             ["LOG_LEVEL"] = "info",
             ["CACHE"] = "redis://127.0.0.1:6379",
+            // Where errors are reported, not data: Sentry's DSN is an https URL.
+            ["SENTRY_DSN"] = "https://public@o1.ingest.sentry.io/2",
         }) with
         {
             Requires =
