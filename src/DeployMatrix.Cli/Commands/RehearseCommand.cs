@@ -24,7 +24,7 @@ internal static class RehearseCommand
             "start the release ENV runs today on a copy of its data (and the scratch data the lane's rehearsal.data.command loads, if it names one), run the candidate's migration, check that the stable release still passes its smoke checks on the migrated schema (N-1), " +
             "roll the candidate out through the lane's stages under generated load, roll back and smoke-check the stable release again. " +
             "Writes rehearsal.json, SUMMARY.md, timeline.svg, receipt.json (rollback_safe: true|false and why) and one log per phase, and records one audit entry that the gate's 'rehearsal' check and production rollouts read. " +
-            "The target's variables that lead to data outside the scratch (DATABASE_URL, *_DATABASE_URL, *_DSN, REDIS_URL, MONGO*_URL/URI, AMQP and RabbitMQ URLs, PGHOST, PGDATABASE…, or a database or queue URL to another host) must be replaced by the data command's: " +
+            "The target's variables that lead to data outside the scratch (DATABASE_URL, *_DATABASE_URL, *_DSN (not one holding an http(s) URL, as Sentry's), REDIS_URL, MONGO*_URL/URI, AMQP and RabbitMQ URLs, PGHOST, PGDATABASE…, or a database or queue URL to another host) must be replaced by the data command's: " +
             "without a data command the rehearsal is refused before anything starts (exit 2), and a data command that leaves one stops it before the stable release starts. " +
             "Exit 0 when every phase passed, 1 otherwise.");
         command.Arguments.Add(lane);

@@ -24,13 +24,18 @@ public sealed class AuditOperation(Workspace ws)
     /// <exception cref="OperationException">A lane the matrix does not have and no record names (a typo; exit 2). A lane removed from the matrix still shows its records.</exception>
     public History History(string? lane, int limit, bool steps)
     {
+        if (limit < 1)
+        {
+            throw new OperationException($"--limit {limit}: give a number of records, 1 or more", ExitCodes.BadInput);
+        }
+
         var all = ws.State.AuditRecords();
         if (lane is not null && ws.Matrix.FindLane(lane) is null && !all.Any(r => r.Lane == lane))
         {
             throw new OperationException(TargetResolver.UnknownLane(ws.Matrix, lane), ExitCodes.BadInput);
         }
 
-        var records = all.Where(r => lane is null || r.Lane == lane).TakeLast(Math.Max(1, limit)).ToList();
+        var records = all.Where(r => lane is null || r.Lane == lane).TakeLast(limit).ToList();
         var entries = records.Select(r => new HistoryEntry(r, steps ? [.. ws.State.OperationOf(r.Id).Where(j => j.Step is not null)] : [])).ToList();
         var unfinished = ws.State.UnfinishedOperations()
             .Where(j => lane is null || j.Lane == lane)

@@ -23,13 +23,20 @@ public sealed class NotifyOperation(Workspace ws)
             throw new OperationException($"--limit {limit}: give a number of deliveries, 1 or more", ExitCodes.BadInput);
         }
 
-        if (channel is not null)
+        if (channel is null)
+        {
+            return ws.State.Deliveries(limit);
+        }
+
+        // Filtered after the read: the store keeps no index by channel, and a few hundred rows are nothing to read.
+        // A channel since removed from the matrix still has its deliveries on record; a name with neither is a typo.
+        var found = ws.State.Deliveries(Math.Max(limit, 1000)).Where(d => d.Channel == channel).Take(limit).ToList();
+        if (found.Count == 0)
         {
             Find(channel);
         }
 
-        // Filtered after the read: the store keeps no index by channel, and a few hundred rows are nothing to read.
-        return channel is null ? ws.State.Deliveries(limit) : [.. ws.State.Deliveries(Math.Max(limit, 1000)).Where(d => d.Channel == channel).Take(limit)];
+        return found;
     }
 
     /// <summary>

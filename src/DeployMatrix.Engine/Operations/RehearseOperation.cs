@@ -60,7 +60,9 @@ public sealed class RehearseOperation(Workspace ws)
         // What the environment runs today, read and nothing more.
         var platform = await ws.Platforms.OpenAsync(target.Platform, ct);
         var service = await platform.GetServiceAsync(target, ct);
-        var stableName = ws.StableOf(target, service)
+        // The release serving all traffic now; during a rollout (a split), the stable one it started from. Not the
+        // rollback target: after a deploy that took all traffic that is the release before, and the rehearsal would be N-2.
+        var stableName = (service.Traffic.FirstOrDefault(t => t.Percent == 100)?.Revision ?? ws.StableOf(target, service))
             ?? throw new OperationException($"{target.Service} serves nothing in {env}; a rehearsal needs the release it runs: deploy {lane} there first");
         var serving = service.Revisions.First(r => r.Name == stableName);
         var stable = new RehearsalRelease(serving.Tag ?? "?", serving.Digest
@@ -73,6 +75,13 @@ public sealed class RehearseOperation(Workspace ws)
         say($"rehearse {lane} {tag} ({candidate.Digest}) against {env}: stable {stable.Tag} ({stableName}, {stable.Digest})");
         RehearsalResult result;
         var scratchRoot = Path.Combine(dir, "scratch");
+        if (Directory.Exists(scratchRoot))
+        {
+            // An --out folder an earlier rehearsal wrote: its scratch (data it migrated, its revisions' logs) must not
+            // leak into this one. The report's own files are written anew.
+            Directory.Delete(scratchRoot, recursive: true);
+        }
+
         var runner = (RehearsalRunner?)null;
         try
         {

@@ -80,7 +80,7 @@ public static class RealDataVariables
     public static bool ByValue(string value)
     {
         var separator = value.IndexOf("://", StringComparison.Ordinal);
-        if (separator <= 0 || !Schemes.Contains(value[..separator].Trim()))
+        if (separator <= 0 || !Schemes.Contains(Scheme(value[..separator])))
         {
             return false;
         }
@@ -93,6 +93,18 @@ public static class RealDataVariables
         hosts.AddRange(query.Split('&').Where(p => p.StartsWith("host=", StringComparison.OrdinalIgnoreCase))
             .Select(p => Uri.UnescapeDataString(p[5..])).Where(h => !h.StartsWith('/')));
         return hosts.Any(h => !IsLoopback(h));
+    }
+
+    /// <summary>
+    /// The database's scheme in the forms drivers write it: <c>jdbc:postgresql</c> (JDBC) and
+    /// <c>postgresql+psycopg2</c> (SQLAlchemy's dialect+driver) are <c>postgresql</c>.
+    /// </summary>
+    private static string Scheme(string written)
+    {
+        var scheme = written.Trim();
+        scheme = scheme.StartsWith("jdbc:", StringComparison.OrdinalIgnoreCase) ? scheme[5..] : scheme;
+        // mongodb+srv is a scheme of its own (DNS seed list); any other '+' joins a dialect and its driver.
+        return scheme.Equals("mongodb+srv", StringComparison.OrdinalIgnoreCase) || scheme.IndexOf('+', StringComparison.Ordinal) is not (var plus and > 0) ? scheme : scheme[..plus];
     }
 
     private static string StripPort(string host)

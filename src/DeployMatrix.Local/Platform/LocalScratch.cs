@@ -93,7 +93,8 @@ public sealed class LocalScratchPlatforms(LocalPaths paths, StateStore state, Ti
                 }
                 else
                 {
-                    File.Copy(entry.FullName, Path.Combine(to, entry.Name));
+                    // Overwrite: a rehearsal given an --out folder an earlier one wrote replaces that scratch copy.
+                    File.Copy(entry.FullName, Path.Combine(to, entry.Name), overwrite: true);
                     count++;
                 }
             }

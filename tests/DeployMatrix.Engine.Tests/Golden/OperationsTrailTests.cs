@@ -124,7 +124,7 @@ public sealed class OperationsTrailTests : IAsyncLifetime
         await Step("status of production", async () => Views(await new StatusOperation(_h.Workspace).RunAsync(null, "production", CancellationToken.None)));
         await Step("history, the newest, no steps", () =>
         {
-            var history = new AuditOperation(_h.Workspace).History(null, 0, steps: false);
+            var history = new AuditOperation(_h.Workspace).History(null, 1, steps: false);
             _trail.Lines(history.Entries.Select(e => $"{e.Record.Id} {e.Record.Action} {e.Record.Result} steps={e.Steps.Count}"));
             return Task.CompletedTask;
         });

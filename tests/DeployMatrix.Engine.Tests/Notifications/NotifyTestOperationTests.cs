@@ -78,6 +78,14 @@ public sealed class NotifyTestOperationTests : IAsyncLifetime
     }
 
     [Fact]
+    public void AChannelRemovedFromTheMatrix_StillHasItsDeliveriesListed()
+    {
+        _h.State.RecordDelivery(new State.DeliveryRecord(0, "", "rollout-failed", "web", "production", "old-hook", "webhook", "delivered", 1, 200, null));
+
+        Assert.Equal(["old-hook"], new NotifyOperation(_h.Workspace).Deliveries(10, "old-hook").Select(d => d.Channel));
+    }
+
+    [Fact]
     public async Task AMatrixWithoutNotify_SaysHowToAddOne()
     {
         using var bare = new EngineHarness();

@@ -60,6 +60,16 @@ public sealed class ReadAndRunOperationTests : IDisposable
         Assert.Equal("gone", Assert.Single(removed.Entries).Record.Lane);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-3)]
+    public void History_ALimitBelowOne_IsBadInput(int limit)
+    {
+        var refused = Assert.Throws<OperationException>(() => new AuditOperation(_h.Workspace).History(null, limit, steps: false));
+
+        Assert.Equal((ExitCodes.BadInput, $"--limit {limit}: give a number of records, 1 or more"), (refused.ExitCode, refused.Message));
+    }
+
     [Fact]
     public async Task Build_StoresTheImageUnderItsTag_AndAuditsIt_AndAFrozenLaneIsRefused()
     {

@@ -57,6 +57,9 @@ public sealed class RealDataVariablesTests
     [InlineData("postgres://[2001:db8::1]:5432/app")]
     [InlineData("postgres://localhost,db.prod.internal/app")]
     [InlineData("postgresql:///app?host=db.prod.internal")]
+    [InlineData("jdbc:postgresql://db.prod.example:5432/app")]
+    [InlineData("postgresql+psycopg2://u:pw@db.prod.example/app")]
+    [InlineData("mysql+pymysql://u:pw@db.prod.example/app")]
     public void ByValue_ADatabaseOrQueueUrlToAnotherMachine_IsCaught(string value) => Assert.True(RealDataVariables.ByValue(value));
 
     [Theory]

@@ -86,6 +86,12 @@ public sealed class RehearsalTests : ExampleTest
         Assert.Equal("fail", phases["rollback"].Verdict);
         Assert.False(JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir.Path, "receipt.json"))).RootElement.GetProperty("rollback_safe").GetBoolean());
 
+        // Again into the same folder: the earlier scratch (its migrated data) is dropped, and the verdict is the same.
+        var again = Example.Cli("rehearse", Lane, "--tag", "t3", "--out", outDir.Path, "--dwell", "1s", "--load", "40");
+        Assert.True(again.ExitCode == 1 && !again.Err.Contains("Unhandled", StringComparison.Ordinal), again.ToString());
+        var second = Phases(Report(outDir.Path)).ToDictionary(p => p.Id);
+        Assert.Equal(("pass", "pass", "fail"), (second["stable"].Verdict, second["migrate"].Verdict, second["n-1"].Verdict));
+
         Ok(Example.Cli("deploy", Lane, "--env", "staging", "--tag", "t3"));
         var gate = Example.Cli("--file", GateVariant(), "gate", "--tag", "t3");
         Assert.True(gate.ExitCode == 1, gate.ToString());

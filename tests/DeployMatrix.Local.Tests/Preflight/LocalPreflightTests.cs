@@ -78,7 +78,8 @@ public sealed class LocalPreflightTests : IAsyncLifetime
     {
         var result = await DeployAsync("OA_AUTH_PROVIDER_MODE: mock", "nope999");
 
-        Assert.NotEqual(ExitCodes.Ok, result.ExitCode);
+        // A tag never built here names nothing: bad input, as an unknown lane (Cloud Run's registry may lack it for a while: exit 1 there).
+        Assert.Equal(ExitCodes.BadInput, result.ExitCode);
         Assert.Equal("check-image", Assert.Single(result.Steps).Kind);
         Assert.Contains("no local artifact local://control:nope999; build it first: deploymatrix build control --tag nope999", result.Error, StringComparison.Ordinal);
         Assert.Null(await _client.ServiceAsync("staging", "control", CancellationToken.None));
