@@ -66,7 +66,9 @@ public static partial class Planner
 
         if (lane.Targets.Count == 0)
         {
-            return PlanResult.BadInput($"lane '{lane.Name}' has no targets, so it cannot be deployed; run it with: plan {lane.Name} --action run -- ARGS");
+            // Said for any action (deploy, migrate, traffic…): a binary lane has nowhere to act; its command is what runs.
+            var instead = lane.Kind == LaneKind.Binary ? $"; run its command with: deploymatrix run {lane.Name} -- ARGS" : "";
+            return PlanResult.BadInput($"lane '{lane.Name}' has no targets, so {PlanActions.Name(action)} has nothing to act on{instead}");
         }
 
         if (request.Environment is null)
