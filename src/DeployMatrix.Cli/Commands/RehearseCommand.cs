@@ -37,7 +37,12 @@ internal static class RehearseCommand
         {
             var candidate = ExecutionOptions.ValidTag(result.GetValue(tag))!;
             var perSecond = result.GetValue(load) is var n and >= 1 and <= 2000 ? n : throw new UsageException($"--load {result.GetValue(load)} is outside 1..2000; write it like --load 50");
-            var hold = Durations.Parse(result.GetValue(dwell)!) is { } value && value > TimeSpan.Zero ? value : throw new UsageException($"--dwell '{result.GetValue(dwell)}' is not a duration; write it like 500ms or 3s");
+            var hold = Durations.Parse(result.GetValue(dwell)!) switch
+            {
+                { } value when value > TimeSpan.Zero => value,
+                { } => throw new UsageException($"--dwell {result.GetValue(dwell)}: each stage must be held a while; give more than 0, like 500ms or 3s"),
+                null => throw new UsageException($"--dwell '{result.GetValue(dwell)}' is not a duration; write it like 500ms or 3s"),
+            };
             using var ws = WorkspaceFactory.Open(result, context);
             var dir = result.GetValue(output) is { } given ? Path.GetFullPath(given, context.WorkingDirectory) : null;
             // Under --output json the lines go to stderr and stdout holds the report's rehearsal.json, as written.
