@@ -111,7 +111,7 @@ public sealed class RehearseOperation(Workspace ws)
         }
         catch (IOException e)
         {
-            throw new OperationException($"--out: {e.Message}; give a real folder for the rehearsal's report", ExitCodes.BadInput);
+            throw new OperationException($"--out: {e.Message.TrimEnd('.')}; give a real folder for the rehearsal's report", ExitCodes.BadInput);
         }
     }
 }
