@@ -18,29 +18,19 @@ public static class EventSchema
         Assert.True(Problems(document) is not { } problems, $"{Problems(document)}\n{document.ToJsonString()}");
         foreach (var name in document.Select(p => p.Key).ToList())
         {
-            Assert.True(Problems(Renamed(document, name)) is not null, $"the event schema still accepts the body with '{name}' renamed");
+            Assert.True(Problems(SchemaCheck.Renamed(document, name)) is not null, $"the event schema still accepts the body with '{name}' renamed");
         }
 
         var details = Assert.IsType<JsonObject>(document["details"], exactMatch: false);
         foreach (var name in details.Select(p => p.Key).ToList())
         {
             var changed = (JsonObject)document.DeepClone();
-            changed["details"] = Renamed(details, name);
+            changed["details"] = SchemaCheck.Renamed(details, name);
             Assert.True(Problems(changed) is not null, $"the event schema still accepts the body with details.{name} renamed");
         }
 
         return JsonDocument.Parse(body).RootElement.Clone();
     }
 
-    private static JsonObject Renamed(JsonObject o, string name) =>
-        new(o.Select(p => KeyValuePair.Create(p.Key == name ? name + "_renamed" : p.Key, p.Value?.DeepClone())));
-
-    private static string? Problems(JsonNode document)
-    {
-        using var parsed = JsonDocument.Parse(document.ToJsonString());
-        var results = Schema.Value.Evaluate(parsed.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
-        return results.IsValid
-            ? null
-            : string.Join("; ", (results.Details ?? []).Where(d => d.Errors is { Count: > 0 }).Select(d => $"{d.InstanceLocation}: {string.Join(", ", d.Errors!.Values)}"));
-    }
+    private static string? Problems(JsonNode document) => SchemaCheck.Problems(Schema.Value, document);
 }

@@ -34,7 +34,7 @@ public static class OutputSchemas
         Assert.True(problems is null, $"{kind}: {problems}\n{run}");
         foreach (var name in document.Select(p => p.Key).ToList())
         {
-            var renamed = new JsonObject(document.Select(p => KeyValuePair.Create(p.Key == name ? name + "_renamed" : p.Key, p.Value?.DeepClone())));
+            var renamed = SchemaCheck.Renamed(document, name);
             Assert.True(Problems(kind, renamed) is not null, $"{kind}: the schema still accepts the document with '{name}' renamed");
         }
 
@@ -42,13 +42,6 @@ public static class OutputSchemas
     }
 
     /// <summary>Why the document does not fit its schema, one line; null when it does.</summary>
-    public static string? Problems(string kind, JsonNode document)
-    {
-        var schema = Schemas.GetOrAdd(kind, k => JsonSchema.FromText(File.ReadAllText(Path.Combine(RepoPaths.Root, "schema", "output", $"{k}.schema.json"))));
-        using var parsed = JsonDocument.Parse(document.ToJsonString());
-        var results = schema.Evaluate(parsed.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
-        return results.IsValid
-            ? null
-            : string.Join("; ", (results.Details ?? []).Where(d => d.Errors is { Count: > 0 }).Select(d => $"{d.InstanceLocation}: {string.Join(", ", d.Errors!.Values)}"));
-    }
+    public static string? Problems(string kind, JsonNode document) =>
+        SchemaCheck.Problems(Schemas.GetOrAdd(kind, k => JsonSchema.FromText(File.ReadAllText(Path.Combine(RepoPaths.Root, "schema", "output", $"{k}.schema.json")))), document);
 }
