@@ -14,7 +14,7 @@ namespace DeployMatrix.FunctionalTests.Local;
 public sealed class GrpcTests : IAsyncLifetime
 {
     private readonly TempDir _dir = new();
-    private readonly int _port = DeployMatrix.Local.Supervisor.Ports.Free();
+    private readonly int _port = TestPorts.Free();
     private bool _agent;
 
     public Task InitializeAsync()

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using DeployMatrix.FunctionalTests.Support;
 using DeployMatrix.Tests.Support;
@@ -159,7 +157,7 @@ public sealed class RegionTests : ExampleTest
     /// </summary>
     private (string File, string Faulty) Regions(string order)
     {
-        var (east, west) = (FreePort(), FreePort());
+        var (east, west) = (TestPorts.Free(), TestPorts.Free());
         Example.Ports[East] = east;
         Example.Ports[West] = west;
         var staging = $"staging: {{ service: runtime-staging, port: {Example.Ports["runtime-staging"]}, job: runtime-migrate-staging }}";
@@ -217,10 +215,4 @@ public sealed class RegionTests : ExampleTest
         return [.. service.GetProperty("revisions").EnumerateArray().Select(r => r.GetProperty("name").GetString()!)];
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

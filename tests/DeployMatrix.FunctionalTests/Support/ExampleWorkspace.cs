@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using DeployMatrix.Tests.Support;
 
@@ -59,18 +57,12 @@ public sealed partial class ExampleWorkspace : IAsyncDisposable
     {
         CopyBuildOutput();
         var matrix = Path.Combine(Dir, "deploymatrix.yaml");
-        // Every port is held until all are chosen, so no two services get the same one.
-        var held = new List<TcpListener>();
         var text = PortPattern().Replace(File.ReadAllText(matrix), m =>
         {
-            var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            held.Add(listener);
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            var port = TestPorts.Free();
             Ports[m.Groups["service"].Value] = port;
             return $"service: {m.Groups["service"].Value}, port: {port}";
         });
-        held.ForEach(l => l.Dispose());
         await File.WriteAllTextAsync(matrix, text);
         // The same lanes with failing migrations, sharing this folder's state and artifacts.
         await File.WriteAllTextAsync(Path.Combine(Dir, "faulty.yaml"), text.Replace(

@@ -14,7 +14,7 @@ public sealed class TraceExportTests
     public async Task WithAnEndpoint_TheCommandsTraceIsPostedToTheCollector()
     {
         using var collector = new HttpListener();
-        var port = FreePort();
+        var port = TestPorts.Free();
         collector.Prefixes.Add($"http://127.0.0.1:{port}/");
         collector.Start();
         var received = Task.Run(async () =>
@@ -61,10 +61,4 @@ public sealed class TraceExportTests
         ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
     };
 
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
 }

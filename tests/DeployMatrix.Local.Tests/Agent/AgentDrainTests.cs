@@ -1,6 +1,7 @@
 using System.Net;
 using DeployMatrix.Local.Tests.Support;
 using DeployMatrix.State;
+using DeployMatrix.Tests.Support;
 
 namespace DeployMatrix.Local.Tests.Agent;
 
@@ -50,7 +51,7 @@ public sealed class AgentDrainTests
     /// </summary>
     private static async Task<(Local.Agent.RevisionView Slow, Task<HttpResponseMessage> Request)> SwitchAwayDuringARequestAsync(AgentHarness h, int answerAfterMs, TimeSpan? requestTimeout)
     {
-        var port = Supervisor.Ports.Free();
+        var port = TestPorts.Free();
         var slow = await h.DeployControlAsync("svc", port, new() { ["FAULT_DELAY_MS"] = answerAfterMs.ToString(System.Globalization.CultureInfo.InvariantCulture) }, requestTimeout: requestTimeout);
         await h.SplitAsync("svc", (slow.Name, 100));
         var next = await h.DeployControlAsync("svc", port);

@@ -2,6 +2,7 @@ using System.Net;
 using DeployMatrix.Local.Agent;
 using DeployMatrix.Local.Proxy;
 using DeployMatrix.Local.Tests.Support;
+using DeployMatrix.Tests.Support;
 
 namespace DeployMatrix.Local.Tests.Agent;
 
@@ -14,7 +15,7 @@ public sealed class AgentListenerTests
     public async Task TheLanesHeaderLimit_IsTheListeners_AndADeployWithOtherLimitsRestartsItKeepingTheSplit()
     {
         await using var h = new AgentHarness();
-        var port = Supervisor.Ports.Free();
+        var port = TestPorts.Free();
         var first = await DeployAsync(h, port, ListenerSettings.Default with { MaxHeaders = 10 });
         await h.SplitAsync("svc", (first.Name, 100));
 
@@ -31,7 +32,7 @@ public sealed class AgentListenerTests
     [Fact]
     public async Task ARestartedAgent_ListensWithTheRecordedSettings()
     {
-        var port = Supervisor.Ports.Free();
+        var port = TestPorts.Free();
         await using var h = new AgentHarness();
         var revision = await DeployAsync(h, port, ListenerSettings.Default with { MaxBodyBytes = 100 });
         await h.SplitAsync("svc", (revision.Name, 100));

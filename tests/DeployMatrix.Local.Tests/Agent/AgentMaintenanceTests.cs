@@ -6,6 +6,7 @@ using DeployMatrix.Core.Maintenance;
 using DeployMatrix.Local.Maintenance;
 using DeployMatrix.Local.Tests.Support;
 using DeployMatrix.State;
+using DeployMatrix.Tests.Support;
 
 namespace DeployMatrix.Local.Tests.Agent;
 
@@ -21,7 +22,7 @@ public sealed class AgentMaintenanceTests
     public async Task AZeroByteTokenFile_LetsNobodyThrough_NotTheEmptyTokenNorACookieSignedWithTheEmptyKey()
     {
         await using var h = new AgentHarness();
-        var port = Supervisor.Ports.Free();
+        var port = TestPorts.Free();
         var revision = await h.DeployControlAsync("svc", port);
         await h.SplitAsync("svc", (revision.Name, 100));
         var tokenFile = h.Paths.MaintenanceToken("staging", "svc");

@@ -5,6 +5,7 @@ using DeployMatrix.Local.Agent;
 using DeployMatrix.Local.Supervisor;
 using DeployMatrix.Local.Tests.Support;
 using DeployMatrix.State;
+using DeployMatrix.Tests.Support;
 using Microsoft.Data.Sqlite;
 
 namespace DeployMatrix.Local.Tests.Agent;
@@ -21,7 +22,7 @@ public sealed class AgentRestartTrustTests
     public async Task RowRewrittenToRunBinSh_IsRefusedAtAgentStart_AndNothingRuns()
     {
         await using var h = new AgentHarness();
-        var revision = await h.DeployControlAsync("svc", Ports.Free());
+        var revision = await h.DeployControlAsync("svc", TestPorts.Free());
         await h.SplitAsync("svc", (revision.Name, 100));
         await h.Agent.DisposeAsync();
         var ran = Path.Combine(h.Dir, "ran");
@@ -41,7 +42,7 @@ public sealed class AgentRestartTrustTests
     public async Task StoredArtifactEditedAfterTheBuild_IsRefusedAtAgentStart()
     {
         await using var h = new AgentHarness();
-        var revision = await h.DeployControlAsync("svc", Ports.Free());
+        var revision = await h.DeployControlAsync("svc", TestPorts.Free());
         await h.SplitAsync("svc", (revision.Name, 100));
         await h.Agent.DisposeAsync();
         var stored = JsonSerializer.Deserialize<LaunchSpec>(h.State.FindRevision(revision.Name)!.Launch)!.Executable;
@@ -63,7 +64,7 @@ public sealed class AgentRestartTrustTests
     public async Task RecordedRevisionPid_NowAnotherProcessNamingTheArtifact_IsNotKilled()
     {
         await using var h = new AgentHarness();
-        var revision = await h.DeployControlAsync("svc", Ports.Free());
+        var revision = await h.DeployControlAsync("svc", TestPorts.Free());
         await h.SplitAsync("svc", (revision.Name, 100));
         var recorded = h.State.FindRevision(revision.Name)!;
         await h.Agent.DisposeAsync();

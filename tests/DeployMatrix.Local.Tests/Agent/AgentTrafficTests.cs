@@ -16,7 +16,7 @@ public sealed class AgentTrafficTests
     public async Task Split_75_25_IsMeasuredWithinFivePointsOver2000Requests()
     {
         await using var h = new AgentHarness();
-        var port = FreePort();
+        var port = TestPorts.Free();
         var a = await h.DeployControlAsync("svc", port);
         var b = await h.DeployControlAsync("svc", port);
         await h.SplitAsync("svc", (a.Name, 75), (b.Name, 25));
@@ -39,7 +39,7 @@ public sealed class AgentTrafficTests
     public async Task FullSwitchAndRollback_UnderConstantLoad_FailNoRequest()
     {
         await using var h = new AgentHarness();
-        var port = FreePort();
+        var port = TestPorts.Free();
         var old = await h.DeployControlAsync("svc", port);
         await h.SplitAsync("svc", (old.Name, 100));
         var next = await h.DeployControlAsync("svc", port);
@@ -60,7 +60,7 @@ public sealed class AgentTrafficTests
     public async Task RevisionThatLosesTraffic_DrainsThenStops_AndComesBackForARollback()
     {
         await using var h = new AgentHarness();
-        var port = FreePort();
+        var port = TestPorts.Free();
         var old = await h.DeployControlAsync("svc", port);
         await h.SplitAsync("svc", (old.Name, 100));
         var next = await h.DeployControlAsync("svc", port);
@@ -79,7 +79,7 @@ public sealed class AgentTrafficTests
     public async Task FailedReadiness_MarksTheRevisionFailed_AndLeavesTrafficUntouched()
     {
         await using var h = new AgentHarness(new AgentOptions { ReadinessTimeout = TimeSpan.FromSeconds(2), StopGrace = TimeSpan.FromSeconds(2) });
-        var port = FreePort();
+        var port = TestPorts.Free();
         var good = await h.DeployControlAsync("svc", port);
         await h.SplitAsync("svc", (good.Name, 100));
 
@@ -100,7 +100,7 @@ public sealed class AgentTrafficTests
     {
         await using var h = new AgentHarness();
 
-        var refused = await Assert.ThrowsAsync<AgentException>(() => h.DeployControlAsync("svc", FreePort(), new() { ["FAULT_EXIT_ON_START"] = "7" }));
+        var refused = await Assert.ThrowsAsync<AgentException>(() => h.DeployControlAsync("svc", TestPorts.Free(), new() { ["FAULT_EXIT_ON_START"] = "7" }));
 
         Assert.Contains("exited with code 7", refused.Message, StringComparison.Ordinal);
     }
@@ -126,7 +126,7 @@ public sealed class AgentTrafficTests
     public async Task Split_NotSummingTo100_IsRefusedAndChangesNothing(int first, int second)
     {
         await using var h = new AgentHarness();
-        var port = FreePort();
+        var port = TestPorts.Free();
         var a = await h.DeployControlAsync("svc", port);
         await h.SplitAsync("svc", (a.Name, 100));
 
@@ -139,7 +139,7 @@ public sealed class AgentTrafficTests
     [Fact]
     public async Task RestartedAgent_RestoresRevisionsAndTheExactSplit()
     {
-        var port = FreePort();
+        var port = TestPorts.Free();
         string a, b;
         await using (var first = new AgentHarness())
         {
@@ -165,7 +165,6 @@ public sealed class AgentTrafficTests
         }
     }
 
-    private static int FreePort() => Supervisor.Ports.Free();
 
     private static async Task WaitUntil(Func<bool> condition, TimeSpan limit)
     {

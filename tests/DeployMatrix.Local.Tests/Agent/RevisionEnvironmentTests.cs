@@ -3,6 +3,7 @@ using DeployMatrix.Local.Artifacts;
 using DeployMatrix.Local.Supervisor;
 using DeployMatrix.Local.Tests.Support;
 using DeployMatrix.State;
+using DeployMatrix.Tests.Support;
 
 namespace DeployMatrix.Local.Tests.Agent;
 
@@ -21,7 +22,7 @@ public sealed class RevisionEnvironmentTests
         using var exported = new ExportedSecret();
         await using var h = new AgentHarness();
 
-        var revision = await h.DeployControlAsync("svc", Ports.Free(), new() { ["GREETING"] = "from-the-matrix" });
+        var revision = await h.DeployControlAsync("svc", TestPorts.Free(), new() { ["GREETING"] = "from-the-matrix" });
 
         var environ = Environ(revision.Pid ?? throw new InvalidOperationException("no pid"));
         Assert.DoesNotContain(Secret, environ.Keys);

@@ -6,7 +6,6 @@ using DeployMatrix.Engine.Recording;
 using DeployMatrix.Local.Agent;
 using DeployMatrix.Local.Artifacts;
 using DeployMatrix.Local.Platform;
-using DeployMatrix.Local.Supervisor;
 using DeployMatrix.State;
 using DeployMatrix.Tests.Support;
 
@@ -97,7 +96,7 @@ public sealed class LocalPreflightTests : IAsyncLifetime
                 env: { {{env}} }
                 requires:
                   - { name: WORKOS_CLIENT_ID, when: { OA_AUTH_PROVIDER_MODE: workos } }
-                targets: { staging: { platform: local, port: {{Ports.Free()}} } }
+                targets: { staging: { platform: local, port: {{TestPorts.Free()}} } }
                 smoke: [/healthz]
             """);
         var loaded = MatrixLoader.Load(file);

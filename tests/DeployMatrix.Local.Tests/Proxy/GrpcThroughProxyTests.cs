@@ -1,7 +1,7 @@
 using DeployMatrix.Core.Model;
 using DeployMatrix.Examples.Echo;
 using DeployMatrix.Local.Proxy;
-using DeployMatrix.Local.Supervisor;
+using DeployMatrix.Tests.Support;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 
@@ -23,7 +23,7 @@ public sealed class GrpcThroughProxyTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var (stablePort, canaryPort) = (Ports.Free(), Ports.Free());
+        var (stablePort, canaryPort) = (TestPorts.Free(), TestPorts.Free());
         _stable = EchoServer.Build(stablePort, "echo-00001-aaa");
         _canary = EchoServer.Build(canaryPort, "echo-00002-bbb");
         await Task.WhenAll(_stable.StartAsync(), _canary.StartAsync());

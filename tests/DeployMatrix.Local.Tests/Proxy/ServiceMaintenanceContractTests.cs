@@ -24,7 +24,7 @@ public sealed class ServiceMaintenanceContractTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _port = Ports.Free();
+        _port = TestPorts.Free();
         _service = await StartAsync(_dir, _port, Token);
     }
 
@@ -77,7 +77,7 @@ public sealed class ServiceMaintenanceContractTests : IAsyncLifetime
     {
         // It used to take a missing token for "not in maintenance" and serve everyone: it must fail closed.
         using var dir = new TempDir();
-        var port = Ports.Free();
+        var port = TestPorts.Free();
         await using var service = await StartAsync(dir, port, token);
         var expires = TimeProvider.System.GetUtcNow().AddSeconds(600).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         var emptyKeyCookie = Convert.ToBase64String(System.Security.Cryptography.HMACSHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token), System.Text.Encoding.UTF8.GetBytes($"{Scope}:{expires}")))

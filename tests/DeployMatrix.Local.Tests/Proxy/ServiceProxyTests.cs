@@ -3,12 +3,13 @@ using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using DeployMatrix.Local.Proxy;
+using DeployMatrix.Local.Tests.Support;
+using DeployMatrix.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
-using DeployMatrix.Local.Tests.Support;
 
 namespace DeployMatrix.Local.Tests.Proxy;
 
@@ -189,7 +190,7 @@ public sealed class ServiceProxyTests : IAsyncLifetime
     {
         _proxy.SetWheel(TrafficWheel.Empty);
         using var none = await _client.GetAsync(Url("/hello"));
-        var closedPort = new RevisionEndpoint("rev-gone", FreePort());
+        var closedPort = new RevisionEndpoint("rev-gone", TestPorts.Free());
         _proxy.SetWheel(TrafficWheel.Build([(closedPort, 100)]));
         using var down = await _client.GetAsync(Url("/hello"));
 
@@ -338,12 +339,6 @@ public sealed class ServiceProxyTests : IAsyncLifetime
         return condition();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>A request the revision holds until the test lets it go.</summary>
     private sealed class Held

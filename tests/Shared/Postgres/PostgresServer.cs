@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using Npgsql;
 
@@ -68,7 +66,7 @@ internal sealed class PostgresServer
         var data = Path.Combine(folder, "data");
         Run(Path.Combine(bin, "initdb"), ["-D", data, "-U", User, "--pwfile", Path.Combine(folder, "pw"), "--auth-host=scram-sha-256", "--auth-local=scram-sha-256", "-E", "UTF8", "--no-sync"], asRoot);
         File.Delete(Path.Combine(folder, "pw"));
-        var port = FreePort();
+        var port = TestPorts.Free();
         Run(Path.Combine(bin, "pg_ctl"), ["start", "-w", "-t", "60", "-D", data, "-l", Path.Combine(folder, "server.log"),
             "-o", $"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={folder} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"], asRoot);
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
@@ -104,12 +102,6 @@ internal sealed class PostgresServer
             ?? throw new InvalidOperationException("PostgreSQL's initdb and pg_ctl are not installed (.ci/run installs them with apt: postgresql)");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static void Run(string program, string[] args, bool asPostgres, bool check = true)
     {
