@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Completions;
 using System.CommandLine.Help;
 using System.CommandLine.Parsing;
+using System.Text.RegularExpressions;
 using DeployMatrix.Cli.Commands;
 using DeployMatrix.Cli.Common;
 using DeployMatrix.Cli.Composition;
@@ -15,7 +16,7 @@ using DeployMatrix.Core.Text;
 namespace DeployMatrix.Cli;
 
 /// <summary>Builds the command tree and turns parse errors into one line with the fix and exit code 2.</summary>
-internal static class CliApp
+internal static partial class CliApp
 {
     public static int Run(string[] args, CliContext context) => RunAsync(args, context).GetAwaiter().GetResult();
 
@@ -166,8 +167,26 @@ internal static class CliApp
             hint = closest is null ? "" : $"; did you mean '{closest}'?";
         }
 
-        context.Err.WriteLine($"deploymatrix: {OneLine(error.Message)}{hint} (see '{path} --help')");
+        context.Err.WriteLine($"deploymatrix: {Plain(OneLine(error.Message))}{hint} (see '{path} --help')");
         return ExitCodes.BadInput;
+    }
+
+    /// <summary>The parser names .NET types ("expected type 'System.Int32'"); a person is told what to type.</summary>
+    private static string Plain(string message)
+    {
+        var match = NotParsed().Match(message);
+        if (!match.Success)
+        {
+            return message;
+        }
+
+        var kind = match.Groups["type"].Value switch
+        {
+            "System.Int32" or "System.Int64" => "a whole number",
+            "System.Double" or "System.Decimal" => "a number",
+            var other => other,
+        };
+        return $"{match.Groups["symbol"].Value} '{match.Groups["name"].Value}' takes {kind}, not '{match.Groups["value"].Value}'";
     }
 
     /// <summary>Some parser messages list allowed values on lines of their own; errors here are one line.</summary>
@@ -176,6 +195,9 @@ internal static class CliApp
         var lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         return lines.Length == 1 ? lines[0].TrimEnd('.') : $"{lines[0]} {string.Join(", ", lines[1..])}";
     }
+
+    [GeneratedRegex(@"^Cannot parse argument '(?<value>.*)' for (?<symbol>option|command|argument) '(?<name>[^']*)' as expected type '(?<type>[^']+)'")]
+    private static partial Regex NotParsed();
 
     internal static string CommandPath(CommandResult result)
     {

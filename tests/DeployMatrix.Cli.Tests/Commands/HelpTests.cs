@@ -50,4 +50,16 @@ public sealed class HelpTests
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("did you mean 'validate'?", Assert.Single(run.ErrLines), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("history", "--limit", "abc")]
+    [InlineData("notify deliveries", "--limit", "5x")]
+    public void NumberOptionGivenText_SaysAWholeNumberInsteadOfTheTypeName(string command, string option, string value)
+    {
+        var run = CliRun.InRepo([.. command.Split(' '), option, value]);
+
+        Assert.Equal(2, run.ExitCode);
+        var line = Assert.Single(run.ErrLines);
+        Assert.Equal($"deploymatrix: option '{option}' takes a whole number, not '{value}' (see 'deploymatrix {command} --help')", line);
+    }
 }
