@@ -22,19 +22,25 @@ internal static partial class NotifyReader
                 continue;
             }
 
-            if (ReadChannel(new MapReader(m, "a notify channel", diagnostics, Keys), environments, lanes) is not { } channel)
+            // A name is taken by its first channel even when that channel has other errors, so one run reports both.
+            var duplicate = false;
+            if (m.Get("name") is YScalar { IsNull: false } named)
             {
-                continue;
+                if (names.TryGetValue(named.Value, out var first))
+                {
+                    diagnostics.Add(named.Pos, "duplicate", $"notify channel '{named.Value}' is named twice (first at line {first.Line}:{first.Column})");
+                    duplicate = true;
+                }
+                else
+                {
+                    names[named.Value] = named.Pos;
+                }
             }
 
-            if (names.TryGetValue(channel.Name, out var first))
+            if (ReadChannel(new MapReader(m, "a notify channel", diagnostics, Keys), environments, lanes) is { } channel && !duplicate)
             {
-                diagnostics.Add(channel.Pos, "duplicate", $"notify channel '{channel.Name}' is named twice (first at line {first.Line}:{first.Column})");
-                continue;
+                result.Add(channel);
             }
-
-            names[channel.Name] = channel.Pos;
-            result.Add(channel);
         }
 
         return result;
