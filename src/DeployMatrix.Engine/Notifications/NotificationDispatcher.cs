@@ -148,7 +148,9 @@ public sealed class NotificationDispatcher : INotificationPublisher, IDisposable
                 return response.StatusCode;
             }, _stop.Token);
             var ok = (int)status is >= 200 and < 300;
-            Record(channel, e, ok ? "delivered" : "failed", attempts, (int)status, ok ? null : $"HTTP {(int)status} after {Attempts(attempts)}");
+            // A 3xx is a failure here (redirects are not followed, above): say so, or the URL looks merely wrong.
+            var redirect = (int)status is >= 300 and < 400 ? " (a redirect; redirects are not followed: set the URL it points to)" : "";
+            Record(channel, e, ok ? "delivered" : "failed", attempts, (int)status, ok ? null : $"HTTP {(int)status}{redirect} after {Attempts(attempts)}");
         }
         catch (TimeoutRejectedException)
         {

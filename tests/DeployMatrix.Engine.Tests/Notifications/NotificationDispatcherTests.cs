@@ -133,6 +133,19 @@ public sealed class NotificationDispatcherTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARedirect_IsNotFollowed_AndTheRecordSaysSo()
+    {
+        _receiver.Statuses.Enqueue(307);
+
+        await SendAsync([Webhook()], RolloutFailed());
+
+        Assert.Single(_receiver.Requests);
+        var record = Assert.Single(_state.Deliveries());
+        Assert.Equal(("failed", (int?)307), (record.Status, record.HttpStatus));
+        Assert.Equal("HTTP 307 (a redirect; redirects are not followed: set the URL it points to) after 1 attempt", record.Detail);
+    }
+
+    [Fact]
     public async Task Filters_SendOnlyTheChannelsEvents_LanesAndEnvironments()
     {
         var channel = Chat("slack", NotifyKind.Slack, "SLACK_URL") with
