@@ -46,6 +46,31 @@ public sealed partial class StateStore
             ORDER BY s.id
             """, ReadJournal);
 
+    /// <summary>
+    /// Ends, with status "interrupted", the unfinished operations of <paramref name="action"/> on this lane and
+    /// environment whose owner is gone (killed, crashed), now that operation <paramref name="by"/> of the same
+    /// action there has begun: it takes over what they left, so they no longer wait in <c>history</c> for a person.
+    /// An operation whose owner may still be alive is left alone.
+    /// </summary>
+    /// <returns>The operations ended.</returns>
+    public IReadOnlyList<long> EndInterrupted(long by, string? lane, string? env, string action) => Write(() =>
+    {
+        var ended = new List<long>();
+        foreach (var open in UnfinishedOperations())
+        {
+            if (open.Id == by || open.Action != action || open.Lane != lane || open.Env != env || open.Pid is not { } pid || Owner.IsAlive(pid))
+            {
+                continue;
+            }
+
+            Journal(open.Id, open.Actor, lane, env, action, null, "interrupted",
+                $"its process ({Owner.Describe(pid)}) ended without finishing; operation #{by} ({action}) took over");
+            ended.Add(open.Id);
+        }
+
+        return ended;
+    });
+
     /// <summary>The last step journaled for an operation (what it was doing when it stopped).</summary>
     public JournalRecord? LastStep(long operation) =>
         Query($"SELECT {JournalColumns} FROM journal WHERE operation = @op AND step IS NOT NULL ORDER BY id DESC LIMIT 1", ReadJournal, ("@op", operation)).FirstOrDefault();

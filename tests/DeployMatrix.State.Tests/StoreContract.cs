@@ -164,6 +164,29 @@ public abstract partial class StoreContract : IDisposable
     }
 
     [Fact]
+    public void AnOperationWhoseOwnerIsGone_IsEndedAsInterrupted_ByTheNextOfItsActionOnItsLaneAndEnvironment_Only()
+    {
+        var killed = OpenProcess();
+        var live = OpenProcess();
+        var next = OpenProcess();
+        var interrupted = killed.BeginOperation("alice", "web", "staging", "rollout", null);
+        var elsewhere = killed.BeginOperation("alice", "web", "production", "rollout", null);
+        var otherAction = killed.BeginOperation("alice", "web", "staging", "deploy", null);
+        var running = live.BeginOperation("bob", "web", "staging", "rollout", null);
+        Kill(killed);
+
+        var taking = next.BeginOperation("carol", "web", "staging", "rollout", null);
+        var ended = next.EndInterrupted(taking, "web", "staging", "rollout");
+
+        Assert.Equal([interrupted], ended);
+        Assert.Equal([elsewhere, otherAction, running, taking], next.UnfinishedOperations().Select(o => o.Id));
+        var end = next.JournalEntries().First(j => j.Operation == interrupted && j.Step is null && j.Id != interrupted);
+        Assert.Equal(("interrupted", "alice"), (end.Status, end.Actor));
+        Assert.EndsWith($"ended without finishing; operation #{taking} (rollout) took over", end.Detail, StringComparison.Ordinal);
+        Assert.Empty(next.EndInterrupted(taking, "web", "staging", "rollout"));
+    }
+
+    [Fact]
     public void TheAuditChain_LinksEachRecordToTheOneBefore()
     {
         var store = Open();

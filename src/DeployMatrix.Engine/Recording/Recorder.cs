@@ -16,9 +16,16 @@ public sealed class Recorder(StateStore state, ReceiptWriter receipts, string ac
 
     public ReceiptWriter Receipts => receipts;
 
-    /// <summary>Opens an operation's journal (its start row, with this process's pid).</summary>
-    public OperationLog Begin(string action, string? lane, string? env, string? detail = null) =>
-        new(state, actor, action, lane, env, state.BeginOperation(actor, lane, env, action, detail));
+    /// <summary>
+    /// Opens an operation's journal (its start row, with this process's pid), and ends as interrupted any earlier
+    /// operation of the same action, lane and environment whose process is gone: this one takes over from it.
+    /// </summary>
+    public OperationLog Begin(string action, string? lane, string? env, string? detail = null)
+    {
+        var id = state.BeginOperation(actor, lane, env, action, detail);
+        state.EndInterrupted(id, lane, env, action);
+        return new(state, actor, action, lane, env, id);
+    }
 
     /// <summary>
     /// A decision with no steps of its own (an unfreeze, a gate override, a maintenance switch): its journal

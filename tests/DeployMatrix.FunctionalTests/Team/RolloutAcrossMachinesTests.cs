@@ -48,6 +48,7 @@ public sealed class RolloutAcrossMachinesTests : TeamModeTest
         a.Signal(Signals.SigKill);
         await a.ExitAsync(TimeSpan.FromSeconds(10));
         var shown = await RolloutShownAsync("interrupted", 5);
+        Assert.Equal(["interrupted"], Unfinished());
         using var start = new Barrier(2);
         var resumers = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
         {
@@ -66,7 +67,13 @@ public sealed class RolloutAcrossMachinesTests : TeamModeTest
         var traffic = Status("runtime", "production").GetProperty("traffic");
         Assert.Equal((1, canary, 100), (traffic.GetArrayLength(), traffic[0].GetProperty("revision").GetString(), traffic[0].GetProperty("percent").GetInt32()));
         Assert.Contains(": succeeded at 100% ", CliA("rollout", "status", "runtime", "--env", "production").Out, StringComparison.Ordinal);
+        // The resume took over the killed run, so history no longer lists it as waiting for a person.
+        Assert.Equal([], Unfinished());
     }
+
+    /// <summary>The state of each operation <c>history</c> lists as begun and never ended.</summary>
+    private List<string> Unfinished() =>
+        [.. System.Text.Json.JsonDocument.Parse(CliB("history", "--output", "json").Out).RootElement.GetProperty("unfinished").EnumerateArray().Select(u => u.GetProperty("state").GetString()!)];
 
     /// <summary>
     /// Has the shared database note, with its own clock, every change of a rollout's request and status: the time from
