@@ -33,9 +33,27 @@ public sealed partial class StateStore
     public IReadOnlyList<JournalRecord> JournalEntries(int limit = 100) =>
         Query($"SELECT {JournalColumns} FROM journal ORDER BY id DESC LIMIT @n", ReadJournal, ("@n", limit));
 
-    /// <summary>Every row of the operation whose end named this audit record, oldest first; empty for records no operation journaled.</summary>
-    public IReadOnlyList<JournalRecord> OperationOf(long auditId) =>
-        Query($"SELECT {JournalColumns} FROM journal WHERE operation = (SELECT operation FROM journal WHERE audit_id = @a LIMIT 1) ORDER BY id", ReadJournal, ("@a", auditId));
+    /// <summary>
+    /// The journal rows behind an audit record, oldest first: every row of the operation whose end named it; for a
+    /// record a step named (a rollout's stage), the operation's rows after the previous such record up to that step.
+    /// Empty for records no operation journaled.
+    /// </summary>
+    public IReadOnlyList<JournalRecord> OperationOf(long auditId)
+    {
+        if (Query($"SELECT {JournalColumns} FROM journal WHERE audit_id = @a LIMIT 1", ReadJournal, ("@a", auditId)).FirstOrDefault() is not { Operation: { } operation } named)
+        {
+            return [];
+        }
+
+        var rows = Query($"SELECT {JournalColumns} FROM journal WHERE operation = @op ORDER BY id", ReadJournal, ("@op", operation));
+        if (named.Step is null)
+        {
+            return rows;
+        }
+
+        var after = rows.LastOrDefault(r => r.Id < named.Id && r.AuditId is not null && r.Step is not null)?.Id ?? 0;
+        return [.. rows.Where(r => r.Id > after && r.Id <= named.Id)];
+    }
 
     /// <summary>Start rows of operations that never recorded an end: still running, or stopped by a crash or a signal.</summary>
     public IReadOnlyList<JournalRecord> UnfinishedOperations() =>

@@ -164,6 +164,25 @@ public abstract partial class StoreContract : IDisposable
     }
 
     [Fact]
+    public void ARecordAStepNamed_HasTheStepsSinceThePreviousSuchRecord_AndTheEndsRecordHasThemAll()
+    {
+        var store = Open();
+        AuditRecord Audit(string action) => store.AppendAudit((prev, at) => new AuditRecord(0, at, "alice", action, "web", "staging", "{}", "ok", null, null, prev, action));
+        var op = store.BeginOperation("alice", "web", "staging", "rollout", null);
+        var first = Audit("rollout-stage");
+        var five = store.Journal(op, "alice", "web", "staging", "rollout", "stage 5%", "recorded", "pass", first.Id);
+        var watch = store.Journal(op, "alice", "web", "staging", "rollout", "analysis", "started", null);
+        var second = Audit("rollout-stage");
+        var hundred = store.Journal(op, "alice", "web", "staging", "rollout", "stage 100%", "recorded", "pass", second.Id);
+        var end = Audit("rollout");
+        var last = store.Journal(op, "alice", "web", "staging", "rollout", null, "succeeded", null, end.Id);
+
+        Assert.Equal([op, five], store.OperationOf(first.Id).Select(r => r.Id));
+        Assert.Equal([watch, hundred], store.OperationOf(second.Id).Select(r => r.Id));
+        Assert.Equal([op, five, watch, hundred, last], store.OperationOf(end.Id).Select(r => r.Id));
+    }
+
+    [Fact]
     public void AnOperationWhoseOwnerIsGone_IsEndedAsInterrupted_ByTheNextOfItsActionOnItsLaneAndEnvironment_Only()
     {
         var killed = OpenProcess();

@@ -67,6 +67,8 @@ internal static class NotifyCommand
                 {
                     context.Out.WriteLine(Line(d));
                 }
+
+                context.Out.WriteLine(Summary(deliveries));
             }
 
             return ok ? ExitCodes.Ok : ExitCodes.Failed;
@@ -79,6 +81,16 @@ internal static class NotifyCommand
     {
         d.Id, d.At, d.Event, d.Lane, Environment = d.Env, d.Channel, d.Kind, d.Status, d.Attempts, d.HttpStatus, d.Detail,
     };
+
+    /// <summary>The verdict under the list, as every other command ends: which channels did not take the test.</summary>
+    private static string Summary(IReadOnlyList<DeliveryRecord> deliveries)
+    {
+        var missed = deliveries.Where(d => d.Status != "delivered").Select(d => d.Channel).ToList();
+        var channels = deliveries.Count == 1 ? "1 channel" : string.Create(CultureInfo.InvariantCulture, $"{deliveries.Count} channels");
+        return missed.Count == 0
+            ? $"ok: the test event was delivered to {channels}"
+            : string.Create(CultureInfo.InvariantCulture, $"failed: {missed.Count} of {channels} did not take the test event: {string.Join(", ", missed)}");
+    }
 
     private static string Line(DeliveryRecord d)
     {

@@ -82,13 +82,27 @@ public sealed class RehearseOperation(Workspace ws)
             Directory.Delete(scratchRoot, recursive: true);
         }
 
+        // Journaled phase by phase, so history --steps shows them and a killed rehearsal shows where it stopped.
+        var log = ws.Recorder.Begin(RehearsalVerdicts.Action, lane, env, $"tag {tag}");
         var runner = (RehearsalRunner?)null;
         try
         {
             await using var scratch = await scratchPlatforms.OpenAsync(scratchRoot, ct);
-            runner = new RehearsalRunner(scratch, ws.Time, ws.Processes);
+            runner = new RehearsalRunner(scratch, ws.Time, ws.Processes)
+            {
+                PhaseStarting = description => log.Step(description, "started", null),
+                PhaseEnded = phase => log.Step(phase.Description, PhaseStatus(phase.Verdict), phase.Reason),
+            };
             // The environment's service name on any free port: the scratch agent's, never the environment's listener.
             result = await runner.RunAsync(target with { Port = null }, stable, candidate, Settings, data, dir, ct);
+        }
+        catch (Exception e)
+        {
+            // No verdict: the record names no digest, so the gate goes on reading the last rehearsal that gave one.
+            var cancelled = e is OperationCanceledException;
+            var why = cancelled ? "cancelled" : $"failed: {ScratchData.Mask(e.Message, runner?.Masked ?? [])}";
+            log.End(cancelled ? "cancelled" : "failed", new Dictionary<string, string?> { ["tag"] = tag }, why);
+            throw;
         }
         finally
         {
@@ -97,10 +111,18 @@ public sealed class RehearseOperation(Workspace ws)
         }
 
         var receipt = RehearsalReport.Write(dir, target.Ref, result, ws.Time.GetUtcNow());
-        ws.Recorder.Record(RehearsalVerdicts.Action, lane, env,
-            RehearsalVerdicts.Inputs(tag, candidate.Digest, stable.Tag, stable.Digest, result.RollbackSafe, result.Why), result.Passed ? "pass" : "fail", receipt);
+        var verdict = result.Passed ? "pass" : "fail";
+        log.End(verdict, RehearsalVerdicts.Inputs(tag, candidate.Digest, stable.Tag, stable.Digest, result.RollbackSafe, result.Why), verdict, receipt);
         return new RehearsalRun(result, dir);
     }
+
+    /// <summary>A phase's verdict in the journal's words (succeeded, failed, skipped).</summary>
+    private static string PhaseStatus(string verdict) => verdict switch
+    {
+        "pass" => "succeeded",
+        "fail" => "failed",
+        _ => "skipped",
+    };
 
     /// <summary>Refused before anything runs: a linked report folder would put the report wherever it points.</summary>
     private static string OutFolder(string outDir)

@@ -71,9 +71,11 @@ public sealed class OperationLog
     public AuditRecord Note(string step, string detail, string auditAction, IReadOnlyDictionary<string, string?> inputs, Action? alsoInTransaction = null, string? actor = null) =>
         _state.Write(() =>
         {
-            _state.Journal(Id, actor ?? _actor, _lane, _env, _action, step, "recorded", detail);
             alsoInTransaction?.Invoke();
-            return new AuditLog(_state).Append(actor ?? _actor, auditAction, _lane, _env, inputs, detail, null);
+            var audit = new AuditLog(_state).Append(actor ?? _actor, auditAction, _lane, _env, inputs, detail, null);
+            // The row names its record, so history --steps shows a stage's record with the steps that led to it.
+            _state.Journal(Id, actor ?? _actor, _lane, _env, _action, step, "recorded", detail, audit.Id);
+            return audit;
         });
 
     /// <summary>

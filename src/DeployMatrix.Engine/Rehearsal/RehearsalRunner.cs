@@ -39,6 +39,12 @@ internal sealed class RehearsalRunner(IScratchPlatform scratch, TimeProvider tim
 
     private IPlatform Platform => scratch.Platform;
 
+    /// <summary>Told a phase's description as it starts (a skipped phase does not start).</summary>
+    public Action<string>? PhaseStarting { get; init; }
+
+    /// <summary>Told each phase once it has its verdict, skipped ones included.</summary>
+    public Action<RehearsalPhase>? PhaseEnded { get; init; }
+
     /// <summary>The values the data command named (a scratch database's password among them): masked in every phase's evidence and reason.</summary>
     public IReadOnlyCollection<string> Masked { get; private set; } = [];
 
@@ -63,6 +69,7 @@ internal sealed class RehearsalRunner(IScratchPlatform scratch, TimeProvider tim
             }
             else
             {
+                PhaseStarting?.Invoke(description);
                 try
                 {
                     (verdict, reason) = ("pass", await body(evidence));
@@ -79,6 +86,7 @@ internal sealed class RehearsalRunner(IScratchPlatform scratch, TimeProvider tim
             SafeFile.Write(log, string.Concat(evidence.Append($"=> {verdict}: {reason}").Select(l => l + "\n")));
             var phase = new RehearsalPhase(id, description, verdict, reason, evidence, Stamp(started), Stamp(time.GetUtcNow()), Path.GetRelativePath(dir, log));
             phases.Add(phase);
+            PhaseEnded?.Invoke(phase);
             return phase;
         }
 

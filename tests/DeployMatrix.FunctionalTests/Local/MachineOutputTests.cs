@@ -43,7 +43,8 @@ public sealed class MachineOutputTests : ExampleTest
         Doc("rollout", 1, "--file", hold, "rollout", "resume", Lane, "--env", "staging");
         Doc("rollout-control", 0, "--file", hold, "rollout", "pause", Lane, "--env", "staging");
         Doc("rollout-control", 0, "--file", hold, "rollout", "abort", Lane, "--env", "staging");
-        Doc("rollout", 1, "--file", hold, "rollout", Lane, "--env", "staging", "--window", "1s");
+        var again = Doc("rollout", 1, "--file", hold, "rollout", Lane, "--env", "staging", "--window", "1s");
+        Assert.True(again.GetProperty("waves")[0].GetProperty("rollout").GetProperty("end").GetString() == "paused", again.ToString());
         Doc("rollout-control", 0, "--file", hold, "rollout", "promote", Lane, "--env", "staging", "--reason", "machine output test");
 
         Doc("drill", 0, "drill", "canary", Lane, "--env", "staging", "--dry-run");
@@ -59,6 +60,8 @@ public sealed class MachineOutputTests : ExampleTest
         var notify = Example.Variant("notify.yaml", "\ngate:", "\nnotify:\n  - { name: ops, kind: slack, url-env: DEPLOYMATRIX_TEST_UNSET_URL }\ngate:");
         var tested = Doc("notify", 1, "--file", notify, "notify", "test");
         Assert.Equal(("skipped", false), (tested.GetProperty("deliveries")[0].GetProperty("status").GetString(), tested.GetProperty("ok").GetBoolean()));
+        var text = Example.Cli("--file", notify, "notify", "test");
+        Assert.True(text.ExitCode == 1 && text.OutLines[^1] == "failed: 1 of 1 channel did not take the test event: ops", text.ToString());
         Assert.Equal("test", Doc("notify", 0, "--file", notify, "notify", "deliveries", "--channel", "ops").GetProperty("deliveries")[0].GetProperty("event").GetString());
         Doc("agent", 0, "agent", "status");
         Assert.False(Doc("agent", 0, "agent", "start").GetProperty("started").GetBoolean());

@@ -56,6 +56,12 @@ public sealed class RehearsalTests : ExampleTest
         Assert.Equal(before, ProductionDeployed());
         Assert.Equal([.. audit, "rehearse runtime production pass"], AuditChain());
         Assert.Equal(0, Example.Cli("audit", "verify").ExitCode);
+        // history --steps shows the rehearsal's phases, from its journal.
+        var history = JsonDocument.Parse(Ok(Example.Cli("history", "--steps", "--limit", "1", "--output", "json")).Out).RootElement;
+        var steps = history.GetProperty("records")[0].GetProperty("steps").EnumerateArray().Select(s => $"{s.GetProperty("status").GetString()} {s.GetProperty("step").GetString()}").ToList();
+        Assert.Equal(5, steps.Count);
+        Assert.All(steps, s => Assert.StartsWith("succeeded ", s, StringComparison.Ordinal));
+        Assert.Contains("succeeded run the candidate's migration job (its artifact, the same command) on that data", steps);
 
         // The gate's rehearsal check passes on the rehearsed digest.
         Ok(Example.Cli("deploy", Lane, "--env", "staging", "--tag", "t2"));
