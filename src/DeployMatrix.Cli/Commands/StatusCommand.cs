@@ -38,13 +38,18 @@ internal static class StatusCommand
                 Print(service, context.Out);
             }
 
-            // The others are shown; the run still fails, so a script notices the missing service.
+            // The others are shown; the run still fails, so a script notices a missing service or traffic sent nowhere.
             foreach (var missing in services.Where(s => s.Problem is not null))
             {
                 context.Err.WriteLine($"deploymatrix: {missing.Problem}");
             }
 
-            return services.Any(s => s.Problem is not null) ? ExitCodes.Failed : 0;
+            foreach (var (service, fault) in services.SelectMany(s => s.Faults.Select(f => (s, f))))
+            {
+                context.Err.WriteLine($"deploymatrix: {service.Service} ({service.Where}): {fault}");
+            }
+
+            return services.Any(s => s.Problem is not null || s.Faults.Count > 0) ? ExitCodes.Failed : 0;
         });
         return command;
     }

@@ -4,6 +4,7 @@ using DeployMatrix.Core.Model;
 using DeployMatrix.Core.Resolution;
 using DeployMatrix.Engine.Platform;
 using DeployMatrix.Engine.Workspaces;
+using DeployMatrix.State;
 
 namespace DeployMatrix.Engine.Operations;
 
@@ -18,6 +19,12 @@ public sealed record ServiceView(
 
     /// <summary>Why the service could not be shown (it does not exist on its platform), null when it was read; its other fields are then empty.</summary>
     public string? Problem { get; init; }
+
+    /// <summary>
+    /// What is wrong with a service that was read: each revision that has traffic and is not serving (failed, stopped,
+    /// not ready), as one line. Requests routed there fail, so <c>status</c> exits 1; empty when all is well.
+    /// </summary>
+    public IReadOnlyList<string> Faults { get; init; } = [];
 
     /// <summary>The environment as people read it: <c>production</c>, or <c>production, us-east1</c> for one of several regions.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -110,5 +117,17 @@ public sealed class StatusOperation(Workspace ws)
         service.MaintenanceSince ?? ws.State.FindMaintenance(target.ServiceScope, target.Service)?.Since)
     {
         Region = target.Regional ? target.Region : null,
+        Faults = Faults(service),
     };
+
+    /// <summary>
+    /// Revisions given traffic that cannot answer it. A starting revision is left out: it is on its way (an agent
+    /// relaunching its revisions), and the deploy that gave it traffic waited for it to be ready.
+    /// </summary>
+    private static List<string> Faults(ServiceStatus service) =>
+    [
+        .. service.Revisions
+            .Where(r => r.Percent > 0 && (r.Status is not (RevisionStatus.Ready or RevisionStatus.Starting) || !r.Running))
+            .Select(r => $"revision {r.Name} has {r.Percent}% of {service.Service}'s traffic and cannot serve it: {(r.Status is RevisionStatus.Ready or RevisionStatus.Starting ? "stopped" : r.Status)}{(r.Reason is null ? "" : $" ({r.Reason})")}"),
+    ];
 }

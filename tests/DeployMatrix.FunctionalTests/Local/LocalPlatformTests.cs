@@ -176,6 +176,26 @@ public sealed class LocalPlatformTests : ExampleTest
     }
 
     [Fact]
+    public void Status_WhenARevisionWithTrafficCannotRun_NamesIt_AndExits1()
+    {
+        // As a workspace copied elsewhere without its artifacts: the agent cannot launch what it serves.
+        Assert.Equal(0, Example.Cli("agent", "stop").ExitCode);
+        var artifacts = Path.Combine(Example.Dir, ".deploymatrix", "artifacts");
+        Directory.Move(artifacts, artifacts + ".gone");
+        var restart = Example.Cli("agent", "start");
+
+        var status = Example.Cli("status", "runtime", "--env", "staging");
+        var json = OutputSchemas.AssertValid("status", Example.Cli("status", "runtime", "--env", "staging", "--output", "json"));
+        var revision = json.GetProperty("services")[0].GetProperty("traffic")[0].GetProperty("revision").GetString()!;
+
+        Assert.True(status.ExitCode == 1, $"{restart}\n{status}");
+        var fault = Assert.Single(status.ErrLines);
+        var expected = $"deploymatrix: runtime-staging (staging): revision {revision} has 100% of runtime-staging's traffic and cannot serve it: failed (refused to launch: the stored artifact of sha256:";
+        Assert.True(fault.StartsWith(expected, StringComparison.Ordinal), $"{fault}\n{status}");
+        Assert.Single(json.GetProperty("services")[0].GetProperty("faults").EnumerateArray());
+    }
+
+    [Fact]
     public async Task AgentKilledWithSigkill_RestartsEveryRevisionWithTheExactSplit()
     {
         Assert.Equal(0, Example.Cli("deploy", "openagents-control-service", "--env", "staging", "--tag", "t1").ExitCode);
