@@ -14,7 +14,8 @@ namespace DeployMatrix.Engine.Rehearsal;
 /// <remarks>
 /// The lists are small on purpose: they name the conventions services use to find their data (the Twelve-Factor
 /// <c>DATABASE_URL</c>, libpq's <c>PG*</c> variables, <c>*_DSN</c>, the usual Redis, MongoDB and AMQP URLs), and a
-/// value is caught by what it is (a URL whose scheme is a database or queue and whose host is another machine)
+/// value is caught by what it is (a URL whose scheme is a database or queue and whose host is another machine, or a
+/// keyword/value connection string naming a database on another machine)
 /// whatever its variable is called. A name is caught whatever its value, loopback too: on the local platform the
 /// environment's own database is as likely to be on this machine as anywhere.
 /// </remarks>
@@ -80,7 +81,12 @@ public static class RealDataVariables
     public static bool ByValue(string value)
     {
         var separator = value.IndexOf("://", StringComparison.Ordinal);
-        if (separator <= 0 || !Schemes.Contains(Scheme(value[..separator])))
+        if (separator < 0)
+        {
+            return ByKeywords(value);
+        }
+
+        if (separator == 0 || !Schemes.Contains(Scheme(value[..separator])))
         {
             return false;
         }
@@ -94,6 +100,47 @@ public static class RealDataVariables
             .Select(p => Uri.UnescapeDataString(p[5..])).Where(h => !h.StartsWith('/')));
         return hosts.Any(h => !IsLoopback(h));
     }
+
+    /// <summary>Keys that name where a keyword/value connection string connects (libpq's, and ADO.NET's as Npgsql and SQL Server write them).</summary>
+    private static readonly HashSet<string> HostKeys = new(StringComparer.OrdinalIgnoreCase) { "host", "hostaddr", "server", "data source", "address", "addr" };
+
+    /// <summary>Keys that name its database: with a host key, they make a value a connection string and not some other setting.</summary>
+    private static readonly HashSet<string> DatabaseKeys = new(StringComparer.OrdinalIgnoreCase) { "dbname", "database", "initial catalog" };
+
+    /// <summary>
+    /// A connection string in keyword/value form — libpq's <c>host=db.internal port=5432 dbname=app</c> (PostgreSQL's
+    /// "Connection Strings", 34.1.1) or ADO.NET's <c>Host=db.internal;Database=app;Username=…</c> — that names a
+    /// database and a host that is not this machine (a libpq host starting with <c>/</c> is a socket's folder).
+    /// </summary>
+    private static bool ByKeywords(string value)
+    {
+        // libpq separates pairs with spaces, ADO.NET with ';'; spaces around '=' are allowed by both.
+        var separators = value.Contains(';', StringComparison.Ordinal) ? new[] { ';' } : [' ', '\t', '\n'];
+        var pairs = KeywordPairs(value, separators);
+        if (!pairs.Any(p => DatabaseKeys.Contains(p.Key)))
+        {
+            return false;
+        }
+
+        return pairs.Where(p => HostKeys.Contains(p.Key))
+            .SelectMany(p => p.Value.Split(',').Take(p.Key.Equals("server", StringComparison.OrdinalIgnoreCase) || p.Key.Equals("data source", StringComparison.OrdinalIgnoreCase) ? 1 : int.MaxValue))
+            .Select(h => StripPort(StripProtocol(h.Trim().Trim('\'', '"'))))
+            .Any(h => !h.StartsWith('/') && !IsLoopback(h));
+    }
+
+    private static List<KeyValuePair<string, string>> KeywordPairs(string value, char[] separators)
+    {
+        // libpq's form writes "key = value" too: the spaces around '=' are dropped before splitting on spaces.
+        var compact = System.Text.RegularExpressions.Regex.Replace(value, @"\s*=\s*", "=");
+        return [.. compact.Split(separators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(p => p.Split('=', 2))
+            .Where(p => p.Length == 2 && p[0].Length > 0)
+            .Select(p => KeyValuePair.Create(p[0], p[1]))];
+    }
+
+    /// <summary>SQL Server's <c>tcp:host,1433</c> names its protocol first.</summary>
+    private static string StripProtocol(string host) =>
+        host.IndexOf(':', StringComparison.Ordinal) is var colon and > 0 && host[..colon] is "tcp" or "np" or "lpc" ? host[(colon + 1)..] : host;
 
     /// <summary>
     /// The database's scheme in the forms drivers write it: <c>jdbc:postgresql</c> (JDBC) and

@@ -60,6 +60,13 @@ public sealed class RealDataVariablesTests
     [InlineData("jdbc:postgresql://db.prod.example:5432/app")]
     [InlineData("postgresql+psycopg2://u:pw@db.prod.example/app")]
     [InlineData("mysql+pymysql://u:pw@db.prod.example/app")]
+    [InlineData("host=db.prod.internal port=5432 dbname=app user=app password=" + Password)]
+    [InlineData("host = db.prod.internal dbname = app")]
+    [InlineData("dbname=app host=localhost,db.prod.internal")]
+    [InlineData("hostaddr=10.0.0.7 dbname='app'")]
+    [InlineData("Host=db.prod.internal;Port=5432;Database=app;Username=app;Password=" + Password)]
+    [InlineData("Server=tcp:sql.example.com,1433;Initial Catalog=shop;User ID=u")]
+    [InlineData("Data Source=sql.example.com;Database=shop")]
     public void ByValue_ADatabaseOrQueueUrlToAnotherMachine_IsCaught(string value) => Assert.True(RealDataVariables.ByValue(value));
 
     [Theory]
@@ -73,6 +80,12 @@ public sealed class RealDataVariablesTests
     [InlineData("db.prod.internal:5432")]
     [InlineData("workos")]
     [InlineData("")]
+    [InlineData("host=localhost port=5432 dbname=app")]
+    [InlineData("host=/var/run/postgresql dbname=app")]
+    [InlineData("Host=127.0.0.1;Database=app;Username=app")]
+    [InlineData("Server=tcp:localhost,1433;Database=shop")]
+    [InlineData("host=api.example.com timeout=5")]
+    [InlineData("Endpoint=sb://bus.example.com/;SharedAccessKeyName=k")]
     public void ByValue_LoopbackSocketsAndOtherSchemes_AreNot(string value) => Assert.False(RealDataVariables.ByValue(value));
 
     [Fact]
