@@ -31,6 +31,12 @@ internal static partial class CliApp
             return await result.InvokeAsync(new InvocationConfiguration { Output = context.Out, Error = TextWriter.Null }, context.Interruption.Token);
         }
 
+        // Checked before the parser's errors: a mistyped option taken as LANE (or FILE, CHANNEL) is the cause of them.
+        if (OptionTakenAsArgument(result, args) is { } mistyped)
+        {
+            return ReportUnknownOption(mistyped, result, context);
+        }
+
         if (result.Errors.Count > 0)
         {
             return ReportParseError(result, context);
@@ -150,6 +156,31 @@ internal static partial class CliApp
         return ExitCodes.BadInput;
     }
 
+    /// <summary>
+    /// A token like an option (<c>--stesp</c>) that the parser took as a one-value argument because no option has that
+    /// name: without this, <c>history --stesp</c> reads as "unknown lane '--stesp'". Tokens after <c>--</c> are
+    /// arguments whatever they look like (<c>run LANE -- --flag</c>).
+    /// </summary>
+    private static string? OptionTakenAsArgument(ParseResult result, string[] args)
+    {
+        var end = Array.IndexOf(args, "--");
+        var beforeEnd = end < 0 ? args : args[..end];
+        return result.CommandResult.Children.OfType<ArgumentResult>()
+            .Where(a => a.Argument.Arity.MaximumNumberOfValues == 1)
+            .SelectMany(a => a.Tokens)
+            .Select(t => t.Value)
+            .FirstOrDefault(v => v.Length > 1 && v[0] == '-' && !char.IsDigit(v[1]) && beforeEnd.Contains(v, StringComparer.Ordinal));
+    }
+
+    private static int ReportUnknownOption(string token, ParseResult result, CliContext context)
+    {
+        var command = result.CommandResult.Command;
+        var names = command.Options.Concat(result.RootCommandResult.Command.Options).SelectMany(o => o.Aliases.Prepend(o.Name)).Distinct().ToList();
+        var closest = DidYouMean.Closest(token.Split('=')[0], names);
+        context.Err.WriteLine($"deploymatrix: unknown option '{UntrustedText.OneLine(token)}'{(closest is null ? "" : $"; did you mean '{closest}'?")} (see '{CommandPath(result.CommandResult)} --help')");
+        return ExitCodes.BadInput;
+    }
+
     private static int ReportParseError(ParseResult result, CliContext context)
     {
         // "Unrecognized …" names the token the user mistyped; it beats the generic "command not provided".
@@ -180,13 +211,14 @@ internal static partial class CliApp
             return message;
         }
 
-        var kind = match.Groups["type"].Value switch
-        {
-            "System.Int32" or "System.Int64" => "a whole number",
-            "System.Double" or "System.Decimal" => "a number",
-            var other => other,
-        };
-        return $"{match.Groups["symbol"].Value} '{match.Groups["name"].Value}' takes {kind}, not '{match.Groups["value"].Value}'";
+        var type = match.Groups["type"].Value;
+        var value = match.Groups["value"].Value;
+        // Nullable`1[System.Int32] is an optional whole number; a whole number too large for an Int32 is out of range.
+        var kind = type.Contains("System.Int32", StringComparison.Ordinal) ? (value.All(char.IsAsciiDigit) ? $"a whole number up to {int.MaxValue}" : "a whole number")
+            : type.Contains("System.Int64", StringComparison.Ordinal) ? "a whole number"
+            : type.Contains("System.Double", StringComparison.Ordinal) || type.Contains("System.Decimal", StringComparison.Ordinal) ? "a number"
+            : type;
+        return $"{match.Groups["symbol"].Value} '{match.Groups["name"].Value}' takes {kind}, not '{value}'";
     }
 
     /// <summary>Some parser messages list allowed values on lines of their own; errors here are one line.</summary>

@@ -34,9 +34,9 @@ public sealed partial class StateStore
         Query($"SELECT {JournalColumns} FROM journal ORDER BY id DESC LIMIT @n", ReadJournal, ("@n", limit));
 
     /// <summary>
-    /// The journal rows behind an audit record, oldest first: every row of the operation whose end named it; for a
-    /// record a step named (a rollout's stage), the operation's rows after the previous such record up to that step.
-    /// Empty for records no operation journaled.
+    /// The journal rows behind an audit record, oldest first: the rows of the operation that named it, after the
+    /// previous row that named a record (a rollout's stage) up to the row naming this one, so each step is shown
+    /// under one record. Empty for records no operation journaled.
     /// </summary>
     public IReadOnlyList<JournalRecord> OperationOf(long auditId)
     {
@@ -46,12 +46,7 @@ public sealed partial class StateStore
         }
 
         var rows = Query($"SELECT {JournalColumns} FROM journal WHERE operation = @op ORDER BY id", ReadJournal, ("@op", operation));
-        if (named.Step is null)
-        {
-            return rows;
-        }
-
-        var after = rows.LastOrDefault(r => r.Id < named.Id && r.AuditId is not null && r.Step is not null)?.Id ?? 0;
+        var after = rows.LastOrDefault(r => r.Id < named.Id && r.AuditId is not null)?.Id ?? 0;
         return [.. rows.Where(r => r.Id > after && r.Id <= named.Id)];
     }
 
@@ -65,29 +60,11 @@ public sealed partial class StateStore
             """, ReadJournal);
 
     /// <summary>
-    /// Ends, with status "interrupted", the unfinished operations of <paramref name="action"/> on this lane and
-    /// environment whose owner is gone (killed, crashed), now that operation <paramref name="by"/> of the same
-    /// action there has begun: it takes over what they left, so they no longer wait in <c>history</c> for a person.
-    /// An operation whose owner may still be alive is left alone.
+    /// The unfinished operations of <paramref name="action"/> on this lane and environment whose owner is gone (killed,
+    /// crashed), other than <paramref name="except"/>, oldest first. An operation whose owner may still be alive is not one.
     /// </summary>
-    /// <returns>The operations ended.</returns>
-    public IReadOnlyList<long> EndInterrupted(long by, string? lane, string? env, string action) => Write(() =>
-    {
-        var ended = new List<long>();
-        foreach (var open in UnfinishedOperations())
-        {
-            if (open.Id == by || open.Action != action || open.Lane != lane || open.Env != env || open.Pid is not { } pid || Owner.IsAlive(pid))
-            {
-                continue;
-            }
-
-            Journal(open.Id, open.Actor, lane, env, action, null, "interrupted",
-                $"its process ({Owner.Describe(pid)}) ended without finishing; operation #{by} ({action}) took over");
-            ended.Add(open.Id);
-        }
-
-        return ended;
-    });
+    public IReadOnlyList<JournalRecord> GoneOperations(string action, string? lane, string? env, long except) =>
+        [.. UnfinishedOperations().Where(o => o.Id != except && o.Action == action && o.Lane == lane && o.Env == env && o.Pid is { } pid && !Owner.IsAlive(pid))];
 
     /// <summary>The last step journaled for an operation (what it was doing when it stopped).</summary>
     public JournalRecord? LastStep(long operation) =>

@@ -164,7 +164,7 @@ public abstract partial class StoreContract : IDisposable
     }
 
     [Fact]
-    public void ARecordAStepNamed_HasTheStepsSinceThePreviousSuchRecord_AndTheEndsRecordHasThemAll()
+    public void EachRecord_HasTheStepsSinceThePreviousRecordOfItsOperation()
     {
         var store = Open();
         AuditRecord Audit(string action) => store.AppendAudit((prev, at) => new AuditRecord(0, at, "alice", action, "web", "staging", "{}", "ok", null, null, prev, action));
@@ -179,30 +179,27 @@ public abstract partial class StoreContract : IDisposable
 
         Assert.Equal([op, five], store.OperationOf(first.Id).Select(r => r.Id));
         Assert.Equal([watch, hundred], store.OperationOf(second.Id).Select(r => r.Id));
-        Assert.Equal([op, five, watch, hundred, last], store.OperationOf(end.Id).Select(r => r.Id));
+        Assert.Equal([last], store.OperationOf(end.Id).Select(r => r.Id));
     }
 
     [Fact]
-    public void AnOperationWhoseOwnerIsGone_IsEndedAsInterrupted_ByTheNextOfItsActionOnItsLaneAndEnvironment_Only()
+    public void GoneOperations_AreTheUnfinishedOnesOfTheActionLaneAndEnvironmentWhoseOwnerIsGone()
     {
         var killed = OpenProcess();
         var live = OpenProcess();
         var next = OpenProcess();
         var interrupted = killed.BeginOperation("alice", "web", "staging", "rollout", null);
-        var elsewhere = killed.BeginOperation("alice", "web", "production", "rollout", null);
-        var otherAction = killed.BeginOperation("alice", "web", "staging", "deploy", null);
-        var running = live.BeginOperation("bob", "web", "staging", "rollout", null);
+        killed.BeginOperation("alice", "web", "production", "rollout", null);
+        killed.BeginOperation("alice", "web", "staging", "deploy", null);
+        live.BeginOperation("bob", "web", "staging", "rollout", null);
+        var ended = killed.BeginOperation("alice", "web", "staging", "rollout", null);
+        killed.Journal(ended, "alice", "web", "staging", "rollout", null, "succeeded", null);
         Kill(killed);
 
         var taking = next.BeginOperation("carol", "web", "staging", "rollout", null);
-        var ended = next.EndInterrupted(taking, "web", "staging", "rollout");
 
-        Assert.Equal([interrupted], ended);
-        Assert.Equal([elsewhere, otherAction, running, taking], next.UnfinishedOperations().Select(o => o.Id));
-        var end = next.JournalEntries().First(j => j.Operation == interrupted && j.Step is null && j.Id != interrupted);
-        Assert.Equal(("interrupted", "alice"), (end.Status, end.Actor));
-        Assert.EndsWith($"ended without finishing; operation #{taking} (rollout) took over", end.Detail, StringComparison.Ordinal);
-        Assert.Empty(next.EndInterrupted(taking, "web", "staging", "rollout"));
+        Assert.Equal([interrupted], next.GoneOperations("rollout", "web", "staging", taking).Select(o => o.Id));
+        Assert.DoesNotContain(next.GoneOperations("rollout", "web", "staging", interrupted), o => o.Id == interrupted);
     }
 
     [Fact]

@@ -86,6 +86,14 @@ internal sealed class GlobalOptions
         root.Options.Add(Platform);
         root.Options.Add(LockWait);
         root.Options.Add(NoColor);
+        LockWait.Validators.Add(r =>
+        {
+            // A negative wait would be no wait at all, said silently.
+            if (r.GetValueOrDefault<int>() is < 0 or > 86400)
+            {
+                r.AddError($"--lock-wait {r.GetValueOrDefault<int>()} is out of range; give seconds from 0 (do not wait) to 86400");
+            }
+        });
     }
 
     public bool Json(ParseResult result) => result.GetValue(Output) == "json";

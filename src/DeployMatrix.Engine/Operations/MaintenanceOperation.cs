@@ -74,22 +74,23 @@ public sealed class MaintenanceOperation(Workspace ws)
         }
 
         message ??= $"{target.Service} is down for maintenance; please try again later.";
-        var started = await platform.Maintenance.EnableAsync(target, message, retryAfter, ct);
-        ws.State.SetMaintenance(new MaintenanceRecord(target.ServiceScope, target.Service, target.Lane, PlatformNames.Name(target.Platform),
-            ws.Time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture), ws.Actor, message, retryAfter, started.Snapshot));
-        string? url;
-        try
+        var inputs = new Dictionary<string, string?> { ["message"] = message, ["retry_after"] = retryAfter.ToString(CultureInfo.InvariantCulture) };
+        var (started, url) = await JournaledAsync(target, "maintenance-enable", inputs, $"enable maintenance on {target.Service}", async () =>
         {
-            url = await platform.Maintenance.ApplyAsync(target, ct);
-        }
-        catch
-        {
-            // The platform did not take it: the state must not say maintenance is on.
-            ws.State.ClearMaintenance(target.ServiceScope, target.Service);
-            throw;
-        }
-
-        Audit(target, "maintenance-enable", new Dictionary<string, string?> { ["message"] = message, ["retry_after"] = retryAfter.ToString(CultureInfo.InvariantCulture) });
+            var started = await platform.Maintenance.EnableAsync(target, message, retryAfter, ct);
+            ws.State.SetMaintenance(new MaintenanceRecord(target.ServiceScope, target.Service, target.Lane, PlatformNames.Name(target.Platform),
+                ws.Time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture), ws.Actor, message, retryAfter, started.Snapshot));
+            try
+            {
+                return (started, await platform.Maintenance.ApplyAsync(target, ct));
+            }
+            catch
+            {
+                // The platform did not take it: the state must not say maintenance is on.
+                ws.State.ClearMaintenance(target.ServiceScope, target.Service);
+                throw;
+            }
+        });
         ws.Notify.About(ws.Time, ws.Actor, NotifyEvent.MaintenanceOn, target, $"{target.Lane} in {target.Where} is in maintenance: requests get 503");
         return new MaintenanceResult(true,
         [
@@ -109,10 +110,12 @@ public sealed class MaintenanceOperation(Workspace ws)
             return new MaintenanceResult(true, [$"{target} is not in maintenance; nothing changed"]);
         }
 
-        await platform.Maintenance.DisableAsync(target, record?.PreviousTraffic, ct);
-        ws.State.ClearMaintenance(target.ServiceScope, target.Service);
-        await platform.Maintenance.ApplyAsync(target, ct);
-        Audit(target, "maintenance-disable", new Dictionary<string, string?> { ["since"] = record?.Since });
+        await JournaledAsync(target, "maintenance-disable", new Dictionary<string, string?> { ["since"] = record?.Since }, $"disable maintenance on {target.Service}", async () =>
+        {
+            await platform.Maintenance.DisableAsync(target, record?.PreviousTraffic, ct);
+            ws.State.ClearMaintenance(target.ServiceScope, target.Service);
+            return await platform.Maintenance.ApplyAsync(target, ct);
+        });
         ws.Notify.About(ws.Time, ws.Actor, NotifyEvent.MaintenanceOff, target, $"{target.Lane} in {target.Where} serves requests again");
         return new MaintenanceResult(true, [$"{target} serves requests again{(record is null ? "" : $" (maintenance since {record.Since})")}"]);
     }
@@ -135,9 +138,34 @@ public sealed class MaintenanceOperation(Workspace ws)
         ]);
     }
 
-    private void Audit(ResolvedTarget target, string action, Dictionary<string, string?> inputs)
+    /// <summary>
+    /// The switch as one journaled step, begun before the platform is touched: a switch that fails ends its record
+    /// failed (or cancelled), and one killed half way is listed as interrupted at that step, as any change is.
+    /// </summary>
+    private async Task<T> JournaledAsync<T>(ResolvedTarget target, string action, Dictionary<string, string?> inputs, string step, Func<Task<T>> work)
     {
         inputs["platform"] = PlatformNames.Name(target.Platform);
-        ws.Recorder.Record(action, target.Lane, target.Scope, inputs, "succeeded");
+        var log = ws.Recorder.Begin(action, target.Lane, target.Scope);
+        log.Step(step, "started", null);
+        try
+        {
+            var done = await work();
+            log.Step(step, "succeeded", null);
+            log.End("succeeded", inputs, "succeeded");
+            return done;
+        }
+        catch (OperationCanceledException)
+        {
+            log.Step(step, "cancelled", null);
+            log.End("cancelled", inputs, "cancelled");
+            throw;
+        }
+        catch (Exception e)
+        {
+            var why = Core.Text.UntrustedText.OneLine(e.Message);
+            log.Step(step, "failed", why);
+            log.End("failed", inputs, $"failed: {why}");
+            throw;
+        }
     }
 }

@@ -104,7 +104,15 @@ public sealed class RolloutControlOperation(Workspace ws)
             }
 
             var after = Reload(rollout);
-            return new RolloutControlResult(after, $"{after.Shown} at {after.Stage}% — {after.Reason}", after.State != RolloutState.Running, null);
+            if (!after.Interrupted)
+            {
+                return new RolloutControlResult(after, $"{after.Shown} at {after.Stage}% — {after.Reason}", after.State != RolloutState.Running, null);
+            }
+
+            // The driver died before it acted: nobody drives the rollout now, so the request is carried out here, as
+            // for any interrupted rollout — and withdrawn first, or whoever resumes it later would act on it again.
+            ws.State.TakeRolloutControl(rollout.Id);
+            rollout = after;
         }
 
         if (control == RolloutControl.Pause && rollout.State == RolloutState.Paused)

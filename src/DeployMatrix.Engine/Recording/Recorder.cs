@@ -17,15 +17,39 @@ public sealed class Recorder(StateStore state, ReceiptWriter receipts, string ac
     public ReceiptWriter Receipts => receipts;
 
     /// <summary>
-    /// Opens an operation's journal (its start row, with this process's pid), and ends as interrupted any earlier
-    /// operation of the same action, lane and environment whose process is gone: this one takes over from it.
+    /// Opens an operation's journal (its start row, with this process's pid), and ends any earlier operation of the
+    /// same action, lane and environment whose process is gone (<see cref="EndInterrupted"/>): this one takes over from it.
     /// </summary>
     public OperationLog Begin(string action, string? lane, string? env, string? detail = null)
     {
         var id = state.BeginOperation(actor, lane, env, action, detail);
-        state.EndInterrupted(id, lane, env, action);
+        foreach (var gone in state.GoneOperations(action, lane, env, id))
+        {
+            EndInterrupted(gone, id);
+        }
+
         return new(state, actor, action, lane, env, id);
     }
+
+    /// <summary>
+    /// Ends an operation whose process died without ending it: an audit record of its own (<c>ACTION-interrupted</c>,
+    /// in its actor's name, with the step it was at) and its journal's end row naming that record, in one transaction —
+    /// so history keeps it, with its steps (what it created before it died), once it no longer waits for a person.
+    /// </summary>
+    private void EndInterrupted(JournalRecord gone, long takenOverBy) => state.Write(() =>
+    {
+        var at = state.LastStep(gone.Id)?.Step;
+        var result = $"interrupted{(at is null ? "" : $" at '{at}'")} ({state.Owner.Describe(gone.Pid ?? 0)} ended); operation #{takenOverBy} took over";
+        var inputs = new Dictionary<string, string?>
+        {
+            ["operation"] = gone.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["began"] = gone.At,
+            ["last_step"] = at,
+            ["taken_over_by"] = $"operation #{takenOverBy} ({actor})",
+        };
+        var audit = new AuditLog(state).Append(gone.Actor, $"{gone.Action}-interrupted", gone.Lane, gone.Env, inputs, result, null);
+        state.Journal(gone.Id, gone.Actor, gone.Lane, gone.Env, gone.Action, null, "interrupted", result, audit.Id);
+    });
 
     /// <summary>
     /// A decision with no steps of its own (an unfreeze, a gate override, a maintenance switch): its journal

@@ -62,4 +62,20 @@ public sealed class HelpTests
         var line = Assert.Single(run.ErrLines);
         Assert.Equal($"deploymatrix: option '{option}' takes a whole number, not '{value}' (see 'deploymatrix {command} --help')", line);
     }
+
+    [Theory]
+    [InlineData("history --limit 99999999999", "option '--limit' takes a whole number up to 2147483647, not '99999999999'", "history")]
+    [InlineData("plan runtime --env staging --action set-traffic --percent abc", "option '--percent' takes a whole number, not 'abc'", "plan")]
+    [InlineData("history --stesp", "unknown option '--stesp'; did you mean '--steps'?", "history")]
+    [InlineData("status --bogus", "unknown option '--bogus'", "status")]
+    [InlineData("validate --bogus", "unknown option '--bogus'", "validate")]
+    [InlineData("deploy --bogus runtime --env staging", "unknown option '--bogus'", "deploy")]
+    [InlineData("status --lock-wait -5", "--lock-wait -5 is out of range; give seconds from 0 (do not wait) to 86400", "status")]
+    public void AMistypedOptionOrNumber_IsNamedAsSuch(string line, string message, string command)
+    {
+        var run = CliRun.InRepo(line.Split(' '));
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal($"deploymatrix: {message} (see 'deploymatrix {command} --help')", Assert.Single(run.ErrLines));
+    }
 }

@@ -36,6 +36,30 @@ public sealed class RecorderTests : IDisposable
     }
 
     [Fact]
+    public void AnOperationWhoseProcessDied_IsEndedByTheNextOfItsKind_WithAnAuditRecordKeepingItsSteps()
+    {
+        // A deploy from a process that is gone (as a kill -9 leaves it): begun, one step done, one under way.
+        using var dead = _h.Open(new StoreOwner(int.MaxValue - 1, _ => false));
+        var killed = dead.Recorder.Begin("deploy", "web", "staging", "tag t2");
+        killed.Step("deploy a revision", "succeeded", "revision web-00003");
+        killed.Step("execute migration job web-migrate", "started", null);
+        var elsewhere = dead.Recorder.Begin("deploy", "web", "production", "tag t2");
+        // Seen from a live process, whose own next deploy there takes over.
+        using var live = _h.Open(new StoreOwner(Environment.ProcessId, pid => pid == Environment.ProcessId));
+
+        var next = live.Recorder.Begin("deploy", "web", "staging", "tag t2");
+
+        var record = Assert.Single(_h.State.AuditRecords(), r => r.Action == "deploy-interrupted");
+        Assert.Equal(("tester", "web", "staging"), (record.Actor, record.Lane, record.Env));
+        Assert.Equal($"interrupted at 'execute migration job web-migrate' (pid {int.MaxValue - 1} ended); operation #{next.Id} took over", record.Result);
+        // Its steps stay under its record: the revision it created is on record.
+        Assert.Contains(_h.State.OperationOf(record.Id), r => r.Detail == "revision web-00003");
+        Assert.Equal([elsewhere.Id, next.Id], live.State.UnfinishedOperations().Select(o => o.Id));
+        Assert.Null(new AuditLog(_h.State).Verify());
+        Assert.Contains(_h.State.JournalEntries(), j => j.Operation == killed.Id && j.Step is null && j.Status == "interrupted");
+    }
+
+    [Fact]
     public void AnEndCoversItsEvidenceByHash_AndWritesItsRowInTheSameTransaction()
     {
         var evidence = Path.Combine(_h.Dir, "results.json");

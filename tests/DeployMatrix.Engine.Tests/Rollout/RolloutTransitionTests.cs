@@ -230,6 +230,33 @@ public sealed class RolloutTransitionTests : IDisposable
     }
 
     [Fact]
+    public async Task ARequestWhoseDriverDiesBeforeActingOnIt_IsCarriedOutByTheCommandThatSentIt()
+    {
+        var run = Start();
+        await _h.AdvanceUntilAsync(() => Latest() is { Stage: 25 }, run);
+        _h.State.RequestRolloutControl(Latest()!.Id, "pause", "alice", null);
+        await _h.RunAsync(run);
+        // Running, owned by a process the command sees alive: it sends its request and waits for the driver to act.
+        _h.State.ClaimRollout(Latest()!.Id, "running", _ => true);
+        var driverAlive = true;
+        using var other = _h.Open(new StoreOwner(int.MaxValue, _ => driverAlive));
+        var abort = new RolloutControlOperation(other).ControlAsync(Lane, Env, RolloutControl.Abort, "wrong build", _h.Reporter, CancellationToken.None);
+        for (var i = 0; i < 500 && !_h.Time.Waited; i++)
+        {
+            await Task.Delay(10);
+        }
+
+        driverAlive = false;
+        var aborted = await _h.RunAsync(abort);
+
+        Assert.True(aborted.Done);
+        Assert.Equal(RolloutState.Aborted, aborted.Rollout.State);
+        Assert.Equal([new TrafficAssignment(_stable, 100)], _h.Platform.Traffic("web-staging"));
+        // The request was withdrawn when the command carried it out itself.
+        Assert.Null(_h.State.TakeRolloutControl(Latest()!.Id));
+    }
+
+    [Fact]
     public async Task ARolloutDrivenByALiveProcess_CannotBeResumedOrStartedAgain()
     {
         var run = Start();
