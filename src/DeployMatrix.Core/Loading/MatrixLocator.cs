@@ -23,13 +23,14 @@ public static class MatrixLocator
         if (explicitPath is not null)
         {
             var full = Path.GetFullPath(explicitPath, startDirectory);
-            if (Directory.Exists(full))
+            var folder = Directory.Exists(full);
+            if (folder)
             {
                 full = Path.Combine(full, FileName);
             }
 
-            return File.Exists(full)
-                ? (full, null)
+            return File.Exists(full) ? (full, null)
+                : folder ? (null, $"'{explicitPath}' is a folder without a {FileName}; pass the matrix file itself with --file PATH, or a folder that holds one")
                 : (null, $"matrix file '{explicitPath}' does not exist; pass an existing file with --file PATH");
         }
 

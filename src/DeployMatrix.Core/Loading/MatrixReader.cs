@@ -38,8 +38,14 @@ internal sealed partial class MatrixReader
         }
 
         var top = new MapReader(map, "the matrix", _diagnostics, TopKeys);
-        if (top.Integer("version", 1, 1) is null && top.Has("version"))
+        if (map.Get("version") is YScalar { Plain: false, Value: "1" } quoted)
         {
+            // The right version, quoted: said plainly, and the rest is read (its errors are in the same run).
+            _diagnostics.Add(quoted.Pos, "type", "'version' is the number 1, not a string; write version: 1 without quotes");
+        }
+        else if (top.Integer("version", 1, 1) is null && top.Has("version"))
+        {
+            // Another version is another format: its other keys would only give misleading errors.
             return null;
         }
 

@@ -126,6 +126,10 @@ public sealed class LoaderTests
         Assert.Equal(outer, MatrixLocator.Locate(null, dir.Path).Path);
         Assert.Equal(outer, MatrixLocator.Locate("deploymatrix.yaml", dir.Path).Path);
         Assert.Contains("does not exist", MatrixLocator.Locate("missing.yaml", dir.Path).Error, StringComparison.Ordinal);
+        Directory.CreateDirectory(Path.Combine(dir.Path, "empty"));
+        Assert.Equal("'empty' is a folder without a deploymatrix.yaml; pass the matrix file itself with --file PATH, or a folder that holds one",
+            MatrixLocator.Locate("empty", dir.Path).Error);
+        Assert.Equal(inner, MatrixLocator.Locate("apps", dir.Path).Path);
     }
 
     [Fact]
