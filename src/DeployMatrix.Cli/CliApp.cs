@@ -174,12 +174,14 @@ internal static partial class CliApp
 
     private static int ReportUnknownOption(string token, ParseResult result, CliContext context)
     {
-        var command = result.CommandResult.Command;
-        var names = command.Options.Concat(result.RootCommandResult.Command.Options).SelectMany(o => o.Aliases.Prepend(o.Name)).Distinct().ToList();
-        var closest = DidYouMean.Closest(token.Split('=')[0], names);
+        var closest = DidYouMean.Closest(token.Split('=')[0], OptionNames(result));
         context.Err.WriteLine($"deploymatrix: unknown option '{UntrustedText.OneLine(token)}'{(closest is null ? "" : $"; did you mean '{closest}'?")} (see '{CommandPath(result.CommandResult)} --help')");
         return ExitCodes.BadInput;
     }
+
+    /// <summary>Every name and alias of the options the parsed command takes, its own and the global ones.</summary>
+    private static List<string> OptionNames(ParseResult result) =>
+        [.. result.CommandResult.Command.Options.Concat(result.RootCommandResult.Command.Options).SelectMany(o => o.Aliases.Prepend(o.Name)).Distinct()];
 
     private static int ReportParseError(ParseResult result, CliContext context)
     {
@@ -191,10 +193,8 @@ internal static partial class CliApp
         if (result.UnmatchedTokens.Count > 0 || error.Message.Contains("Unrecognized", StringComparison.Ordinal))
         {
             var token = result.UnmatchedTokens.Count > 0 ? result.UnmatchedTokens[0] : "";
-            var names = token.StartsWith('-')
-                ? command.Options.Concat(result.RootCommandResult.Command.Options).SelectMany(o => o.Aliases.Prepend(o.Name))
-                : command.Subcommands.Select(c => c.Name);
-            var closest = DidYouMean.Closest(token, names.Distinct().ToList());
+            var names = token.StartsWith('-') ? OptionNames(result) : [.. command.Subcommands.Select(c => c.Name).Distinct()];
+            var closest = DidYouMean.Closest(token, names);
             hint = closest is null ? "" : $"; did you mean '{closest}'?";
         }
 

@@ -154,17 +154,10 @@ public sealed class MaintenanceOperation(Workspace ws)
             log.End("succeeded", inputs, "succeeded");
             return done;
         }
-        catch (OperationCanceledException)
-        {
-            log.Step(step, "cancelled", null);
-            log.End("cancelled", inputs, "cancelled");
-            throw;
-        }
         catch (Exception e)
         {
-            var why = Core.Text.UntrustedText.OneLine(e.Message);
-            log.Step(step, "failed", why);
-            log.End("failed", inputs, $"failed: {why}");
+            log.Step(step, e is OperationCanceledException ? "cancelled" : "failed", Core.Text.UntrustedText.OneLine(e.Message));
+            log.EndOnError(e, inputs);
             throw;
         }
     }

@@ -99,9 +99,7 @@ public sealed class RehearseOperation(Workspace ws)
         catch (Exception e)
         {
             // No verdict: the record names no digest, so the gate goes on reading the last rehearsal that gave one.
-            var cancelled = e is OperationCanceledException;
-            var why = cancelled ? "cancelled" : $"failed: {ScratchData.Mask(e.Message, runner?.Masked ?? [])}";
-            log.End(cancelled ? "cancelled" : "failed", new Dictionary<string, string?> { ["tag"] = tag }, why);
+            log.EndOnError(e, new Dictionary<string, string?> { ["tag"] = tag }, message => ScratchData.Mask(message, runner?.Masked ?? []));
             throw;
         }
         finally

@@ -52,7 +52,7 @@ public sealed class Recorder(StateStore state, ReceiptWriter receipts, string ac
     });
 
     /// <summary>
-    /// A decision with no steps of its own (an unfreeze, a gate override, a maintenance switch): its journal
+    /// A decision with no steps of its own (an unfreeze, a gate override): its journal
     /// rows and its audit record, in one transaction.
     /// </summary>
     /// <param name="inputs">What was asked; never secrets.</param>
@@ -119,6 +119,15 @@ public sealed class OperationLog
         });
         Ended = true;
     }
+
+    /// <summary>
+    /// Ends the operation after the exception that stopped it: <c>cancelled</c> for a cancel, else <c>failed: MESSAGE</c>
+    /// (one line, passed through <paramref name="mask"/> first when the message may echo a value that must not be kept).
+    /// </summary>
+    public AuditRecord EndOnError(Exception error, IReadOnlyDictionary<string, string?> inputs, Func<string, string>? mask = null) =>
+        error is OperationCanceledException
+            ? End("cancelled", inputs, "cancelled")
+            : End("failed", inputs, $"failed: {Core.Text.UntrustedText.OneLine(mask is null ? error.Message : mask(error.Message))}");
 
     /// <summary>
     /// Ends the operation: the journal's end row and the audit record (covering <paramref name="evidence"/>

@@ -15,7 +15,7 @@ namespace DeployMatrix.Engine.Rehearsal;
 /// rolled out through the lane's stages under generated load and rolled back (the drill's runner), and the stable
 /// release's smoke checks once more; before them all, for a lane with a data command, the scratch data is loaded (the
 /// <c>data</c> phase, <see cref="ScratchData"/>), which must replace every variable that leads to the environment's
-/// data (<see cref="RealDataVariables"/>): a target with one and no data command is refused before anything starts.
+/// data (<see cref="RealDataVariables"/>); a target with one and no data command is refused before the runner starts.
 /// A phase that fails is recorded and the rehearsal goes on where it can, so the report shows everything; a phase with
 /// nothing to run on is skipped.
 /// </summary>
@@ -90,11 +90,9 @@ internal sealed class RehearsalRunner(IScratchPlatform scratch, TimeProvider tim
             return phase;
         }
 
-        if (data is null)
-        {
-            RealDataVariables.RefuseWithoutDataCommand(target);
-        }
-        else if (!(await Phase("data", async ev =>
+        // Without a data command, a target whose variables lead to real data was refused before the runner was made
+        // (RehearseOperation); with one, the data phase checks that the command replaced them.
+        if (data is not null && !(await Phase("data", async ev =>
             {
                 var (env, detail) = await LoadDataAsync(target, data, ev, ct);
                 Masked = [.. env.Values];

@@ -246,6 +246,7 @@ public sealed class RolloutTransitionTests : IDisposable
             await Task.Delay(10);
         }
 
+        Assert.True(_h.Time.Waited, "the command never waited for the driver to act");
         driverAlive = false;
         var aborted = await _h.RunAsync(abort);
 
