@@ -1,4 +1,7 @@
+using System.Data.Common;
+using System.Globalization;
 using System.Net;
+using System.Text.RegularExpressions;
 using DeployMatrix.Core;
 using DeployMatrix.Core.Resolution;
 
@@ -19,7 +22,7 @@ namespace DeployMatrix.Engine.Rehearsal;
 /// whatever its variable is called. A name is caught whatever its value, loopback too: on the local platform the
 /// environment's own database is as likely to be on this machine as anywhere.
 /// </remarks>
-public static class RealDataVariables
+public static partial class RealDataVariables
 {
     /// <summary>Names caught exactly.</summary>
     private static readonly HashSet<string> Names = new(StringComparer.OrdinalIgnoreCase)
@@ -114,9 +117,7 @@ public static class RealDataVariables
     /// </summary>
     private static bool ByKeywords(string value)
     {
-        // libpq separates pairs with spaces, ADO.NET with ';'; spaces around '=' are allowed by both.
-        var separators = value.Contains(';', StringComparison.Ordinal) ? new[] { ';' } : [' ', '\t', '\n'];
-        var pairs = KeywordPairs(value, separators);
+        var pairs = KeywordPairs(value);
         if (!pairs.Any(p => DatabaseKeys.Contains(p.Key)))
         {
             return false;
@@ -128,15 +129,37 @@ public static class RealDataVariables
             .Any(h => !h.StartsWith('/') && !IsLoopback(h));
     }
 
-    private static List<KeyValuePair<string, string>> KeywordPairs(string value, char[] separators)
+    /// <summary>
+    /// The pairs of a keyword/value connection string. ADO.NET's (<c>;</c>-separated) form is read by the BCL's
+    /// <see cref="DbConnectionStringBuilder"/>, with its quoting as drivers read it. libpq's space-separated form has no
+    /// parser in .NET (Npgsql reads only ADO.NET's), so it is split here: <c>key = value</c> pairs, a value optionally in
+    /// single quotes (PostgreSQL's "Keyword/Value Connection Strings", 34.1.1.1). A value that is neither gives no pairs.
+    /// </summary>
+    private static List<KeyValuePair<string, string>> KeywordPairs(string value)
     {
-        // libpq's form writes "key = value" too: the spaces around '=' are dropped before splitting on spaces.
-        var compact = System.Text.RegularExpressions.Regex.Replace(value, @"\s*=\s*", "=");
-        return [.. compact.Split(separators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        if (value.Contains(';', StringComparison.Ordinal))
+        {
+            var builder = new DbConnectionStringBuilder();
+            try
+            {
+                builder.ConnectionString = value;
+            }
+            catch (ArgumentException)
+            {
+                return [];
+            }
+
+            return [.. builder.Keys.Cast<string>().Select(k => KeyValuePair.Create(k, Convert.ToString(builder[k], CultureInfo.InvariantCulture) ?? ""))];
+        }
+
+        return [.. SpacesAroundEquals().Replace(value, "=").Split([' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(p => p.Split('=', 2))
             .Where(p => p.Length == 2 && p[0].Length > 0)
             .Select(p => KeyValuePair.Create(p[0], p[1]))];
     }
+
+    [GeneratedRegex(@"\s*=\s*")]
+    private static partial Regex SpacesAroundEquals();
 
     /// <summary>SQL Server's <c>tcp:host,1433</c> names its protocol first.</summary>
     private static string StripProtocol(string host) =>

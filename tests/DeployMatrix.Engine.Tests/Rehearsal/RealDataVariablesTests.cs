@@ -67,6 +67,7 @@ public sealed class RealDataVariablesTests
     [InlineData("Host=db.prod.internal;Port=5432;Database=app;Username=app;Password=" + Password)]
     [InlineData("Server=tcp:sql.example.com,1433;Initial Catalog=shop;User ID=u")]
     [InlineData("Data Source=sql.example.com;Database=shop")]
+    [InlineData("Host=\"db.prod.internal\";Database='app;archive'")]
     public void ByValue_ADatabaseOrQueueUrlToAnotherMachine_IsCaught(string value) => Assert.True(RealDataVariables.ByValue(value));
 
     [Theory]
